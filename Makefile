@@ -1,0 +1,140 @@
+# supernav — top-level Makefile.
+#
+#   make               build build/supernav (and the tests' and benchmarks' binaries)
+#   make test          cmocka tests in TAP mode under prove      (SAN=address,undefined)
+#   make bench         the main job for PLATFORM (default cpu)
+#   make micro         kernel micro-benchmarks (Google Benchmark), JSON under results/
+#   make deps          install missing Debian packages (apt-get; needs root)
+#   make clean
+#
+# One warning list, in this file. Host code is C11; engine/ is C99 and freestanding-safe.
+
+PLATFORM ?= cpu
+SAN ?=
+CC ?= cc
+CXX ?= g++
+OPT ?= -O2
+
+SN_VERSION := 0.1.0
+GIT_REV := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+
+comma := ,
+ifeq ($(SAN),)
+BUILD := build
+SAN_FLAGS :=
+else
+BUILD := build/san-$(subst $(comma),-,$(SAN))
+SAN_FLAGS := -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all
+OPT := -O1
+endif
+
+WARNINGS := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wcast-align -Wwrite-strings \
+            -Wstrict-prototypes -Wmissing-prototypes -Wundef -Wvla -Wformat=2 \
+            -Wdouble-promotion -Wno-unused-parameter
+CXXWARNINGS := -Wall -Wextra -Werror
+INCLUDES := -Iengine/include -Icommon -Icli -Ibench -Itests
+CPPFLAGS_ALL := $(INCLUDES) -MMD -MP
+ENGINE_CFLAGS := -std=c99 -pedantic $(WARNINGS) $(OPT) -g $(SAN_FLAGS)
+HOST_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L $(WARNINGS) $(OPT) -g $(SAN_FLAGS)
+LDFLAGS_ALL := $(SAN_FLAGS)
+
+ENGINE_SRC := $(sort $(wildcard engine/*.c engine/kernels/*.c))
+HOST_SRC := $(sort $(wildcard common/*.c datasets/*.c))
+CLI_SRC := $(sort $(wildcard cli/*.c))
+TEST_SRC := $(sort $(wildcard tests/test_*.c))
+MICRO_C_SRC := $(sort $(wildcard bench/micro*.c))
+MICRO_CXX_SRC := bench/sn_bench.cc
+
+obj = $(patsubst %.c,$(BUILD)/obj/%.o,$(1))
+ENGINE_OBJ := $(call obj,$(ENGINE_SRC))
+HOST_OBJ := $(call obj,$(HOST_SRC))
+CLI_OBJ := $(call obj,$(CLI_SRC))
+TEST_BIN := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
+MICRO_OBJ := $(call obj,$(MICRO_C_SRC)) $(BUILD)/obj/bench/sn_bench.o
+
+ENGINE_LIB := $(BUILD)/libsupernav_engine.a
+HOST_LIB := $(BUILD)/libsupernav_host.a
+SUPERNAV := $(BUILD)/supernav
+MICRO := $(BUILD)/bench/supernav-micro
+LIBS := -lm
+
+RESULTS := results
+STAMP := $(shell date -u +%Y%m%dT%H%M%SZ)
+
+.PHONY: all test bench micro deps clean check-platform
+.SECONDARY:
+.DEFAULT_GOAL := all
+
+all: $(SUPERNAV) $(TEST_BIN)
+
+# ---- compile -----------------------------------------------------------------------
+$(BUILD)/obj/engine/%.o: engine/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) $(ENGINE_CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/cli/cmd_version.o: CPPFLAGS_EXTRA = -DSN_VERSION='"$(SN_VERSION)"' \
+    -DSN_GIT_REV='"$(GIT_REV)"' -DSN_BUILD_FLAGS='"$(strip $(HOST_CFLAGS))"'
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS_ALL) $(CPPFLAGS_EXTRA) $(HOST_CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/bench/%.o: bench/%.cc
+	@mkdir -p $(dir $@)
+	$(CXX) $(CPPFLAGS_ALL) -std=c++17 $(CXXWARNINGS) -O2 -g -c $< -o $@
+
+$(ENGINE_LIB): $(ENGINE_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(HOST_LIB): $(HOST_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+# ---- link --------------------------------------------------------------------------
+$(SUPERNAV): $(CLI_OBJ) $(HOST_LIB) $(ENGINE_LIB)
+	$(CC) $(LDFLAGS_ALL) $^ $(LIBS) -o $@
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(HOST_LIB) $(ENGINE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) $^ -lcmocka $(LIBS) -o $@
+
+$(MICRO): $(MICRO_OBJ) $(HOST_LIB) $(ENGINE_LIB)
+	@mkdir -p $(dir $@)
+	$(CXX) $^ -lbenchmark -lpthread $(LIBS) -o $@
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+
+# ---- targets -----------------------------------------------------------------------
+deps:
+	@sh ci/deps.sh
+
+# Tests run from the repository root; prove prints the summary ("Result: PASS").
+test: deps
+	@$(MAKE) --no-print-directory -q all || $(MAKE) --no-print-directory all
+	@echo "prove: $(words $(TEST_BIN)) test binaries$(if $(SAN), under -fsanitize=$(SAN))"
+	@SUPERNAV=$(SUPERNAV) ASAN_OPTIONS=abort_on_error=0:detect_leaks=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 prove --exec '' $(TEST_BIN)
+
+# Kernel micro-benchmarks; Google Benchmark's JSON is written beside the console table,
+# via a temporary file renamed into place. MICRO_ARGS passes extra flags.
+MICRO_JSON := $(RESULTS)/micro/micro-$(STAMP).json
+micro: deps $(MICRO)
+	@mkdir -p $(RESULTS)/micro
+	$(MICRO) --benchmark_out=$(MICRO_JSON).tmp --benchmark_out_format=json $(MICRO_ARGS)
+	@mv $(MICRO_JSON).tmp $(MICRO_JSON) && echo "micro: wrote $(MICRO_JSON)"
+
+# The main job. Until the trace-replay harness lands, the cpu platform's benchmark is the
+# kernel micro-benchmark set; other platforms are not built yet and say so.
+bench: check-platform
+	@$(MAKE) --no-print-directory micro
+
+check-platform:
+	@case "$(PLATFORM)" in \
+	  cpu) ;; \
+	  opencl|mcu|fpga) echo "make bench: error: platform '$(PLATFORM)' is not implemented yet (see the open issues)" >&2; exit 1 ;; \
+	  *) echo "make bench: error: unknown PLATFORM '$(PLATFORM)' (cpu, opencl, mcu, fpga)" >&2; exit 1 ;; \
+	esac
+
+clean:
+	rm -rf build

@@ -1,0 +1,54 @@
+/* supernav: benchmark and profiling harness for latency–accuracy navigation with
+ * weight-shared SuperNets. Dispatches to one subcommand. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sn_cli.h"
+
+const char *sn_cli_command_name = "supernav";
+
+static const sn_cli_command commands[] = {
+    {"version", "print the version and how this binary was built", sn_cmd_version},
+};
+
+void sn_cli_error(const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "supernav%s%s: error: ", strcmp(sn_cli_command_name, "supernav") ? " " : "",
+            strcmp(sn_cli_command_name, "supernav") ? sn_cli_command_name : "");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+static void usage(FILE *out)
+{
+    size_t i;
+    fprintf(out, "usage: supernav <command> [options]   (supernav <command> --help)\n\n"
+                 "commands:\n");
+    for (i = 0; i < sizeof commands / sizeof commands[0]; ++i)
+        fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+}
+
+int main(int argc, char **argv)
+{
+    size_t i;
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        usage(stdout);
+        return 0;
+    }
+    for (i = 0; i < sizeof commands / sizeof commands[0]; ++i) {
+        if (!strcmp(argv[1], commands[i].name)) {
+            sn_cli_command_name = commands[i].name;
+            return commands[i].run(argc - 1, argv + 1);
+        }
+    }
+    sn_cli_error("unknown command '%s' (try 'supernav help')", argv[1]);
+    return 2;
+}

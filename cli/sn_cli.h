@@ -1,0 +1,27 @@
+/* supernav CLI: one binary, one function per subcommand (cli/cmd_<name>.c).
+ *
+ * A subcommand returns the process exit status: 0 on success, 1 for a failure the user
+ * caused or can fix (bad input, missing file), 2 for bad usage. Errors are one line on
+ * stderr, printed with sn_cli_error(). */
+#ifndef SN_CLI_H
+#define SN_CLI_H
+
+#include <stdio.h>
+
+typedef int (*sn_cli_fn)(int argc, char **argv);
+
+typedef struct sn_cli_command {
+    const char *name;
+    const char *summary;
+    sn_cli_fn run;
+} sn_cli_command;
+
+/* "supernav <cmd>: error: <message>\n" on stderr. */
+void sn_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The subcommand being run, for messages ("supernav" before dispatch). */
+extern const char *sn_cli_command_name;
+
+int sn_cmd_version(int argc, char **argv);
+
+#endif

@@ -1,0 +1,53 @@
+/* supernav engine: reference kernels (the oracle).
+ *
+ * Plain C99, batch 1, NHWC activations (channels contiguous), no allocation, no stdio.
+ * Platforms override these with faster kernels; the reference stays simple because
+ * every other implementation is tested against it.
+ *
+ * Weights are read through a strided view so that an elastic SubNet can use a leading
+ * channel slice or a centred kernel crop of the SuperNet's full tensors without copying:
+ *   dense conv:     w[o*stride_out + kh*stride_kh + kw*stride_kw + i]   (i contiguous)
+ *   depthwise conv: w[kh*stride_kh + kw*stride_kw + c]                   (c contiguous)
+ */
+#ifndef SN_KERNELS_REF_H
+#define SN_KERNELS_REF_H
+
+#include <stdint.h>
+#include "sn_status.h"
+
+typedef struct sn_conv2d_params {
+    int32_t in_h, in_w, in_c;       /* input activation shape (HWC) */
+    int32_t out_h, out_w, out_c;    /* output activation shape (HWC) */
+    int32_t kernel_h, kernel_w;
+    int32_t stride_h, stride_w;
+    int32_t pad_top, pad_left;      /* zero padding before the first row/column */
+    int32_t w_stride_out;           /* dense only: elements between output channels */
+    int32_t w_stride_kh, w_stride_kw;
+    float act_min, act_max;         /* fused clamp, e.g. 0 and 6 for ReLU6 */
+} sn_conv2d_params;
+
+/* Fill the strides of a packed (unsliced) weight tensor: dense OHWI or depthwise HWC. */
+void sn_conv2d_params_packed_strides(sn_conv2d_params *params, int depthwise);
+
+/* Output size of one spatial dimension; 0 when the geometry is impossible. */
+int32_t sn_conv2d_out_size(int32_t in, int32_t kernel, int32_t stride, int32_t pad_before,
+                           int32_t pad_after);
+
+/* Checks that the parameters describe a computable convolution (positive sizes, output
+ * inside what the padded input can produce, strides that do not overlap channels). */
+sn_status sn_conv2d_check(const sn_conv2d_params *params, int depthwise);
+
+/* out[y][x][o] = clamp(bias[o] + sum_{kh,kw,i} in[y*s+kh-pt][x*s+kw-pl][i] * w[o][kh][kw][i]).
+ * bias may be NULL (zero). Returns the check's status; writes nothing on error. */
+sn_status sn_conv2d_ref_f32(const sn_conv2d_params *params, const float *input,
+                            const float *weights, const float *bias, float *output);
+
+/* Depthwise: out_c == in_c, one kh x kw filter per channel. */
+sn_status sn_depthwise_conv2d_ref_f32(const sn_conv2d_params *params, const float *input,
+                                      const float *weights, const float *bias,
+                                      float *output);
+
+/* Multiply–accumulate count of one call, for reports and micro-benchmarks. */
+int64_t sn_conv2d_macs(const sn_conv2d_params *params, int depthwise);
+
+#endif
