@@ -105,6 +105,8 @@ $(MICRO): $(MICRO_OBJ) $(HOST_LIB) $(ENGINE_LIB)
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
 
+include datasets/datasets.mk
+
 # ---- targets -----------------------------------------------------------------------
 deps:
 	@sh ci/deps.sh

@@ -10,6 +10,7 @@ const char *sn_cli_command_name = "supernav";
 
 static const sn_cli_command commands[] = {
     {"version", "print the version and how this binary was built", sn_cmd_version},
+    {"dataset", "import the npm datasets into IDX files; describe IDX files", sn_cmd_dataset},
 };
 
 void sn_cli_error(const char *fmt, ...)
