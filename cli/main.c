@@ -11,6 +11,7 @@ const char *sn_cli_command_name = "supernav";
 static const sn_cli_command commands[] = {
     {"version", "print the version and how this binary was built", sn_cmd_version},
     {"dataset", "import the npm datasets into IDX files; describe IDX files", sn_cmd_dataset},
+    {"canvas", "generate cluttered 64x64 canvases (CF-64, CM-64) as IDX files", sn_cmd_canvas},
 };
 
 void sn_cli_error(const char *fmt, ...)

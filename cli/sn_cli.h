@@ -23,6 +23,7 @@ void sn_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 extern const char *sn_cli_command_name;
 
 int sn_cmd_version(int argc, char **argv);
+int sn_cmd_canvas(int argc, char **argv);
 int sn_cmd_dataset(int argc, char **argv);
 
 #endif

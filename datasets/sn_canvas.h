@@ -1,0 +1,79 @@
+/* supernav datasets: the cluttered-canvas generator (CF-64 on Fashion-MNIST, CM-64 on
+ * MNIST), deterministic from a seed and identical on every machine.
+ *
+ * A canvas is 64x64 uint8, black, holding one item of a split scaled to a random side
+ * and placed at a random position, plus 4..8 clutter fragments (8x8 crops of the central
+ * region of other items of the same split) that never overlap the object's bounding box.
+ * Canvas i is a pure function of (task, split, seed, i) and the split's items; only
+ * integer arithmetic is used (common/sn_rng.h). datasets/README.md gives the exact
+ * recipe; the constants below are part of it. Not thread-safe per generator (it caches
+ * one permutation); use one generator per thread. */
+#ifndef SN_CANVAS_H
+#define SN_CANVAS_H
+
+#include <stdint.h>
+
+#include "sn_dataset.h"
+
+#define SN_CANVAS_SIDE 64
+#define SN_CANVAS_BYTES (SN_CANVAS_SIDE * SN_CANVAS_SIDE)
+#define SN_CANVAS_OBJECT_MIN_SIDE 24 /* object side: uniform in [24, 40] */
+#define SN_CANVAS_OBJECT_MAX_SIDE 40
+#define SN_CANVAS_CLUTTER_MIN 4      /* fragments: uniform in [4, 8] */
+#define SN_CANVAS_CLUTTER_MAX 8
+#define SN_CANVAS_FRAGMENT_SIDE 8
+#define SN_CANVAS_CROP_MIN 6         /* crop corner: uniform in [6, 14], so the crop */
+#define SN_CANVAS_CROP_MAX 14        /* lies in the item's central 16x16 (rows 6..21) */
+#define SN_CANVAS_FRAGMENT_MIN_INK 1024 /* a crop with less total ink is redrawn... */
+#define SN_CANVAS_FRAGMENT_TRIES 8      /* ...at most this many draws in all */
+
+typedef enum sn_canvas_task {
+    SN_CANVAS_TASK_CF64 = 1, /* "cf64": Fashion-MNIST items */
+    SN_CANVAS_TASK_CM64 = 2  /* "cm64": MNIST items */
+} sn_canvas_task;
+
+/* The object's bounding box in canvas pixels: the tightest box around the non-zero
+ * pixels of the scaled object (its whole placement square if it has none). */
+typedef struct sn_canvas_box {
+    uint8_t x, y, width, height;
+} sn_canvas_box;
+
+/* How canvas i was made (for tests and tools). */
+typedef struct sn_canvas_info {
+    uint32_t item;           /* index of the object among the split's items */
+    uint8_t label;           /* its label, 0..9 */
+    uint8_t side, x, y;      /* the object's placement square */
+    sn_canvas_box box;
+    uint8_t clutter_count;
+} sn_canvas_info;
+
+typedef struct sn_canvas_generator {
+    const sn_dataset_items *items; /* borrowed; must outlive the generator */
+    uint64_t seed;
+    uint64_t stream;      /* 16 * task + split */
+    uint32_t *permutation; /* of the items, for epoch perm_epoch */
+    uint64_t perm_epoch;
+    int perm_valid;
+} sn_canvas_generator;
+
+sn_canvas_task sn_canvas_task_parse(const char *name); /* "cf64" / "cm64"; 0 if unknown */
+const char *sn_canvas_task_name(sn_canvas_task task);
+/* The dataset folder a task reads under the data dir: "fashion-mnist" or "mnist". */
+const char *sn_canvas_task_dataset(sn_canvas_task task);
+
+/* Prepares a generator over ITEMS (the items of SPLIT; at least 2). Returns 0, or -1
+ * with errno EINVAL (bad task/split, fewer than 2 items) or ENOMEM. */
+int sn_canvas_generator_init(sn_canvas_generator *gen, const sn_dataset_items *items,
+                             sn_canvas_task task, sn_dataset_split split, uint64_t seed);
+void sn_canvas_generator_free(sn_canvas_generator *gen);
+
+/* Draws canvas INDEX into CANVAS (64*64 bytes, row-major) and describes it in INFO.
+ * The same (task, split, seed, index, items) always give the same bytes. */
+void sn_canvas_generate(sn_canvas_generator *gen, uint64_t index, uint8_t *canvas,
+                        sn_canvas_info *info);
+
+/* Resamples a 28x28 item to SIDE x SIDE (1..255) with integer bilinear interpolation,
+ * pixel centres aligned; the exact formula is in datasets/README.md. */
+void sn_canvas_resample(const uint8_t *item, int side, uint8_t *out);
+
+#endif
