@@ -27,7 +27,9 @@ const char *sn_canvas_task_name(sn_canvas_task task)
 
 const char *sn_canvas_task_dataset(sn_canvas_task task)
 {
-    return task == SN_CANVAS_TASK_CF64 ? "fashion-mnist" : task == SN_CANVAS_TASK_CM64 ? "mnist" : "?";
+    return task == SN_CANVAS_TASK_CF64   ? "fashion-mnist"
+           : task == SN_CANVAS_TASK_CM64 ? "mnist"
+                                         : "?";
 }
 
 int sn_canvas_generator_init(sn_canvas_generator *gen, const sn_dataset_items *items,
@@ -149,7 +151,8 @@ void sn_canvas_generate(sn_canvas_generator *gen, uint64_t index, uint8_t *canva
     sn_rng rng = sn_rng_derive(gen->seed, gen->stream, index);
     uint8_t object[SN_CANVAS_OBJECT_MAX_SIDE * SN_CANVAS_OBJECT_MAX_SIDE];
     int side, x, y, r, c, k, clutter;
-    int min_r = SN_CANVAS_OBJECT_MAX_SIDE, max_r = -1, min_c = SN_CANVAS_OBJECT_MAX_SIDE, max_c = -1;
+    int min_r = SN_CANVAS_OBJECT_MAX_SIDE, max_r = -1;
+    int min_c = SN_CANVAS_OBJECT_MAX_SIDE, max_c = -1;
     uint32_t item;
 
     if (!gen->perm_valid || gen->perm_epoch != epoch)

@@ -45,7 +45,9 @@ sn_dataset_split sn_dataset_split_parse(const char *name)
 
 const char *sn_dataset_split_name(sn_dataset_split split)
 {
-    return split == SN_DATASET_SPLIT_TRAIN ? "train" : split == SN_DATASET_SPLIT_TEST ? "test" : "?";
+    return split == SN_DATASET_SPLIT_TRAIN  ? "train"
+           : split == SN_DATASET_SPLIT_TEST ? "test"
+                                            : "?";
 }
 
 uint32_t sn_dataset_train_count(uint32_t class_items)

@@ -73,9 +73,12 @@ static void test_same_seed_same_bytes(void **state)
     int differ = 0;
     uint64_t i;
     (void)state;
-    assert_int_equal(sn_canvas_generator_init(&a, &items, SN_CANVAS_TASK_CF64, SN_DATASET_SPLIT_TRAIN, 42), 0);
-    assert_int_equal(sn_canvas_generator_init(&b, &items, SN_CANVAS_TASK_CF64, SN_DATASET_SPLIT_TRAIN, 42), 0);
-    assert_int_equal(sn_canvas_generator_init(&c, &items, SN_CANVAS_TASK_CF64, SN_DATASET_SPLIT_TRAIN, 43), 0);
+    assert_int_equal(
+        sn_canvas_generator_init(&a, &items, SN_CANVAS_TASK_CF64, SN_DATASET_SPLIT_TRAIN, 42), 0);
+    assert_int_equal(
+        sn_canvas_generator_init(&b, &items, SN_CANVAS_TASK_CF64, SN_DATASET_SPLIT_TRAIN, 42), 0);
+    assert_int_equal(
+        sn_canvas_generator_init(&c, &items, SN_CANVAS_TASK_CF64, SN_DATASET_SPLIT_TRAIN, 43), 0);
     for (i = 0; i < 50; ++i) {
         sn_canvas_generate(&a, i, ca, &ia);
         sn_canvas_generate(&b, i, cb, &ib);
@@ -96,9 +99,12 @@ static void test_task_and_split_change_the_stream(void **state)
     uint8_t ca[SN_CANVAS_BYTES], cb[SN_CANVAS_BYTES], cc[SN_CANVAS_BYTES];
     sn_canvas_info info;
     (void)state;
-    assert_int_equal(sn_canvas_generator_init(&a, &items, SN_CANVAS_TASK_CF64, SN_DATASET_SPLIT_TRAIN, 5), 0);
-    assert_int_equal(sn_canvas_generator_init(&b, &items, SN_CANVAS_TASK_CF64, SN_DATASET_SPLIT_TEST, 5), 0);
-    assert_int_equal(sn_canvas_generator_init(&c, &items, SN_CANVAS_TASK_CM64, SN_DATASET_SPLIT_TRAIN, 5), 0);
+    assert_int_equal(
+        sn_canvas_generator_init(&a, &items, SN_CANVAS_TASK_CF64, SN_DATASET_SPLIT_TRAIN, 5), 0);
+    assert_int_equal(
+        sn_canvas_generator_init(&b, &items, SN_CANVAS_TASK_CF64, SN_DATASET_SPLIT_TEST, 5), 0);
+    assert_int_equal(
+        sn_canvas_generator_init(&c, &items, SN_CANVAS_TASK_CM64, SN_DATASET_SPLIT_TRAIN, 5), 0);
     sn_canvas_generate(&a, 0, ca, &info);
     sn_canvas_generate(&b, 0, cb, &info);
     sn_canvas_generate(&c, 0, cc, &info);
@@ -118,19 +124,23 @@ static void test_canvas_alone_equals_canvas_in_batch(void **state)
     uint8_t canvas[SN_CANVAS_BYTES];
     int i;
     (void)state;
-    assert_int_equal(sn_canvas_generator_init(&gen, &items, SN_CANVAS_TASK_CM64, SN_DATASET_SPLIT_TEST, 9), 0);
+    assert_int_equal(
+        sn_canvas_generator_init(&gen, &items, SN_CANVAS_TASK_CM64, SN_DATASET_SPLIT_TEST, 9), 0);
     for (i = 0; i < COUNT; ++i)
         sn_canvas_generate(&gen, (uint64_t)i, batch[i], &batch_info[i]);
     sn_canvas_generator_free(&gen);
     /* each canvas alone, from a fresh generator, in reverse and scattered orders */
     for (i = COUNT - 1; i >= 0; i -= 3) {
-        assert_int_equal(sn_canvas_generator_init(&gen, &items, SN_CANVAS_TASK_CM64, SN_DATASET_SPLIT_TEST, 9), 0);
+        assert_int_equal(
+            sn_canvas_generator_init(&gen, &items, SN_CANVAS_TASK_CM64, SN_DATASET_SPLIT_TEST, 9),
+            0);
         sn_canvas_generate(&gen, (uint64_t)i, canvas, &info);
         assert_memory_equal(canvas, batch[i], SN_CANVAS_BYTES);
         assert_info_equal(&info, &batch_info[i]);
         sn_canvas_generator_free(&gen);
     }
-    assert_int_equal(sn_canvas_generator_init(&gen, &items, SN_CANVAS_TASK_CM64, SN_DATASET_SPLIT_TEST, 9), 0);
+    assert_int_equal(
+        sn_canvas_generator_init(&gen, &items, SN_CANVAS_TASK_CM64, SN_DATASET_SPLIT_TEST, 9), 0);
     for (i = 0; i < COUNT; i += 5) {
         int j = COUNT - 1 - i;
         sn_canvas_generate(&gen, (uint64_t)j, canvas, &info);
@@ -149,7 +159,8 @@ static void test_each_epoch_uses_every_item_once(void **state)
     int used[2][N_ITEMS] = {{0}}, same_order = 1, i;
     uint32_t first_epoch[N_ITEMS];
     (void)state;
-    assert_int_equal(sn_canvas_generator_init(&gen, &items, SN_CANVAS_TASK_CF64, SN_DATASET_SPLIT_TRAIN, 1), 0);
+    assert_int_equal(
+        sn_canvas_generator_init(&gen, &items, SN_CANVAS_TASK_CF64, SN_DATASET_SPLIT_TRAIN, 1), 0);
     for (i = 0; i < 2 * N_ITEMS; ++i) {
         sn_canvas_generate(&gen, (uint64_t)i, canvas, &info);
         assert_true(info.item < N_ITEMS);
@@ -214,14 +225,15 @@ static void test_boxes_cover_the_object_and_clutter_stays_out(void **state)
     uint64_t i;
     int clutter_pixels = 0, p;
     (void)state;
-    assert_int_equal(sn_canvas_generator_init(&gen, &items, SN_CANVAS_TASK_CF64, SN_DATASET_SPLIT_TRAIN, 77), 0);
+    assert_int_equal(
+        sn_canvas_generator_init(&gen, &items, SN_CANVAS_TASK_CF64, SN_DATASET_SPLIT_TRAIN, 77), 0);
     for (i = 0; i < 400; ++i) {
         sn_canvas_generate(&gen, i, canvas, &info);
         check_canvas(canvas, &info);
         for (p = 0; p < SN_CANVAS_BYTES; ++p) {
             int x = p % SN_CANVAS_SIDE, y = p / SN_CANVAS_SIDE;
-            if (canvas[p] && (x < info.x || x >= info.x + info.side || y < info.y ||
-                              y >= info.y + info.side))
+            if (canvas[p] &&
+                (x < info.x || x >= info.x + info.side || y < info.y || y >= info.y + info.side))
                 ++clutter_pixels;
         }
     }
@@ -237,7 +249,8 @@ static void test_empty_items_get_the_placement_square(void **state)
     sn_canvas_info info;
     (void)state;
     memset(blank.images, 0, 4 * SN_DATASET_ITEM_BYTES);
-    assert_int_equal(sn_canvas_generator_init(&gen, &blank, SN_CANVAS_TASK_CF64, SN_DATASET_SPLIT_TRAIN, 3), 0);
+    assert_int_equal(
+        sn_canvas_generator_init(&gen, &blank, SN_CANVAS_TASK_CF64, SN_DATASET_SPLIT_TRAIN, 3), 0);
     sn_canvas_generate(&gen, 2, canvas, &info);
     assert_int_equal(info.box.x, info.x);
     assert_int_equal(info.box.y, info.y);
@@ -252,9 +265,12 @@ static void test_rejects_bad_arguments(void **state)
     sn_dataset_items one = sn_test_items(1, 1, 9);
     sn_canvas_generator gen;
     (void)state;
-    assert_int_equal(sn_canvas_generator_init(&gen, &one, SN_CANVAS_TASK_CF64, SN_DATASET_SPLIT_TRAIN, 1), -1);
-    assert_int_equal(sn_canvas_generator_init(&gen, &items, (sn_canvas_task)7, SN_DATASET_SPLIT_TRAIN, 1), -1);
-    assert_int_equal(sn_canvas_generator_init(&gen, &items, SN_CANVAS_TASK_CF64, (sn_dataset_split)0, 1), -1);
+    assert_int_equal(
+        sn_canvas_generator_init(&gen, &one, SN_CANVAS_TASK_CF64, SN_DATASET_SPLIT_TRAIN, 1), -1);
+    assert_int_equal(
+        sn_canvas_generator_init(&gen, &items, (sn_canvas_task)7, SN_DATASET_SPLIT_TRAIN, 1), -1);
+    assert_int_equal(
+        sn_canvas_generator_init(&gen, &items, SN_CANVAS_TASK_CF64, (sn_dataset_split)0, 1), -1);
     sn_dataset_items_free(&one);
     assert_int_equal(sn_canvas_task_parse("cf64"), SN_CANVAS_TASK_CF64);
     assert_int_equal(sn_canvas_task_parse("cm64"), SN_CANVAS_TASK_CM64);
@@ -284,8 +300,10 @@ static void test_pinned_hash(void **state)
             for (i = 0; i < 16; ++i) {
                 uint8_t box[4];
                 sn_canvas_generate(&gen, i, canvas, &info);
-                box[0] = info.box.x; box[1] = info.box.y;
-                box[2] = info.box.width; box[3] = info.box.height;
+                box[0] = info.box.x;
+                box[1] = info.box.y;
+                box[2] = info.box.width;
+                box[3] = info.box.height;
                 h = fnv1a(h, canvas, sizeof canvas);
                 h = fnv1a(h, &info.label, 1);
                 h = fnv1a(h, box, 4);

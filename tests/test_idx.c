@@ -68,8 +68,8 @@ static void test_round_trip(void **state)
 
 static void test_rejects_truncated(void **state)
 {
-    static const uint8_t full[16 + 6] = {0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3,
-                                         1, 2, 3, 4, 5, 6};
+    static const uint8_t full[16 + 6] = {0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0,
+                                         2, 0, 0, 0, 3, 1, 2, 3, 4, 5, 6};
     sn_idx idx;
     char msg[512];
     (void)state;
@@ -158,8 +158,7 @@ static void test_rejects_missing_and_directory(void **state)
     (void)state;
     assert_int_equal(sn_idx_read("/nonexistent/x-idx3-ubyte", &idx), SN_IDX_ERR_IO);
     assert_int_equal(idx.sys_errno, ENOENT);
-    sn_idx_format_error(msg, sizeof msg, "/nonexistent/x-idx3-ubyte", SN_IDX_ERR_IO, &idx, 0,
-                        NULL);
+    sn_idx_format_error(msg, sizeof msg, "/nonexistent/x-idx3-ubyte", SN_IDX_ERR_IO, &idx, 0, NULL);
     assert_string_equal(msg, "/nonexistent/x-idx3-ubyte: No such file or directory");
     assert_int_equal(sn_idx_read(dir, &idx), SN_IDX_ERR_IO);
     assert_int_equal(idx.sys_errno, EISDIR);
