@@ -11,6 +11,9 @@ const char *sn_cli_command_name = "supernav";
 static const sn_cli_command commands[] = {
     {"version", "print the version and how this binary was built", sn_cmd_version},
     {"dataset", "import the npm datasets into IDX files; describe IDX files", sn_cmd_dataset},
+    {"pack", "turn the interchange file (safetensors) into a deployment image (.snm)",
+     sn_cmd_pack},
+    {"info", "validate a deployment image and describe what it holds", sn_cmd_info},
     {"canvas", "generate cluttered 64x64 canvases (CF-64, CM-64) as IDX files", sn_cmd_canvas},
 };
 

@@ -24,6 +24,8 @@ extern const char *sn_cli_command_name;
 
 int sn_cmd_version(int argc, char **argv);
 int sn_cmd_canvas(int argc, char **argv);
+int sn_cmd_pack(int argc, char **argv);
+int sn_cmd_info(int argc, char **argv);
 int sn_cmd_dataset(int argc, char **argv);
 
 #endif

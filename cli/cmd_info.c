@@ -1,0 +1,75 @@
+/* supernav info [MODEL]: what a deployment image holds, after full validation. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sn_cli.h"
+#include "sn_file.h"
+#include "sn_model.h"
+
+static void print_list(const char *label, const uint32_t *v, uint32_t n)
+{
+    uint32_t i;
+    printf("%-14s", label);
+    for (i = 0; i < n; ++i)
+        printf("%s%u", i ? ", " : "", v[i]);
+    printf("\n");
+}
+
+int sn_cmd_info(int argc, char **argv)
+{
+    const char *path = argc > 1 ? argv[1] : "build/supernet.snm";
+    void *image;
+    size_t size;
+    sn_model m;
+    sn_model_error e;
+    sn_status st;
+    uint32_t i, subnets = 0, aracs = 0;
+    if (argc > 2 || (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")))) {
+        printf("usage: supernav info [MODEL]   (default build/supernet.snm)\n");
+        return argc > 2 ? 2 : 0;
+    }
+    if (sn_read_file(path, &image, &size) != 0) {
+        sn_cli_error("%s: %s", path, strerror(errno));
+        return 1;
+    }
+    st = sn_model_load(&m, image, size, &e);
+    if (st != SN_OK) {
+        sn_cli_error("%s: %s: %s (at byte %llu)", path, sn_status_str(st), e.what,
+                     (unsigned long long)e.offset);
+        free(image);
+        return 1;
+    }
+    for (i = 0; i < m.config_count; ++i) {
+        uint32_t kind;
+        const char *text;
+        sn_model_config(&m, i, &kind, &text);
+        if (kind)
+            ++aracs;
+        else
+            ++subnets;
+    }
+    printf("model         %s (%zu bytes, format version %u, checksums ok)\n", path, size,
+           SN_IMAGE_VERSION);
+    printf("canvas        %ux%u, %u classes\n", m.arch.canvas, m.arch.canvas, m.arch.num_classes);
+    printf("stem          %u channels; head %u channels; depthwise kernels stored %ux%u\n",
+           m.arch.stem_c, m.arch.head_c, m.arch.k_max, m.arch.k_max);
+    for (i = 0; i < m.arch.num_stages; ++i)
+        printf("stage %u       out %u, depth %u-%u, stride %u\n", i, m.arch.stage_out_c[i],
+               m.arch.stage_min_depth[i], m.arch.stage_max_depth[i], m.arch.stage_stride[i]);
+    print_list("resolutions", m.arch.resolutions, m.arch.num_resolutions);
+    print_list("expands", m.arch.expands, m.arch.num_expands);
+    print_list("kernels", m.arch.kernels, m.arch.num_kernels);
+    print_list("arac grids", m.arch.grids, m.arch.num_grids);
+    print_list("arac levels %", m.arch.levels_pct, m.arch.num_levels);
+    printf("arac prefix   %u stage(s) after the stem; gate %u channels, pool %u\n",
+           m.arch.arac_prefix_stages, m.arch.gate_c, m.arch.gate_pool);
+    printf("tensors       %u (fp32 %llu bytes, int8 %llu bytes, int32 %llu bytes)\n",
+           m.tensor_count, (unsigned long long)sn_model_dtype_bytes(&m, SN_DTYPE_F32),
+           (unsigned long long)sn_model_dtype_bytes(&m, SN_DTYPE_S8),
+           (unsigned long long)sn_model_dtype_bytes(&m, SN_DTYPE_S32));
+    printf("calibrated    %u SubNets, %u ARAC configs\n", subnets, aracs);
+    free(image);
+    return 0;
+}

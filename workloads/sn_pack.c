@@ -1,0 +1,412 @@
+#include "sn_pack.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sn_file.h"
+#include "sn_image.h"
+#include "sn_model.h"
+
+typedef struct pack_tensor {
+    char name[SN_IMAGE_NAME_BYTES];
+    uint32_t dtype, ndim, dims[4];
+    uint64_t bytes;
+    unsigned char *data;   /* owned */
+} pack_tensor;
+
+typedef struct pack_state {
+    pack_tensor *tensors;
+    size_t count;
+    char (*configs)[SN_IMAGE_CONFIG_TEXT_BYTES];
+    uint32_t *config_kinds;
+    size_t config_count;
+    sn_image_arch arch;
+    char *err;
+    size_t err_bytes;
+} pack_state;
+
+static int errorf(pack_state *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int errorf(pack_state *s, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(s->err, s->err_bytes, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static void free_state(pack_state *s)
+{
+    size_t i;
+    for (i = 0; i < s->count; ++i)
+        free(s->tensors[i].data);
+    free(s->tensors);
+    free(s->configs);
+    free(s->config_kinds);
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && !strcmp(s + n - m, suffix);
+}
+
+/* ---- the spec -> ARCH ------------------------------------------------------------- */
+static int get_u32(pack_state *s, const cJSON *obj, const char *key, uint32_t max, uint32_t *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!cJSON_IsNumber(v) || v->valuedouble < 0 || v->valuedouble > max ||
+        v->valuedouble != (double)(uint32_t)v->valuedouble)
+        return errorf(s, "spec field '%s' missing or not an integer in [0, %u]", key, max);
+    *out = (uint32_t)v->valuedouble;
+    return 0;
+}
+
+static int get_list(pack_state *s, const cJSON *obj, const char *key, uint32_t *count,
+                    uint32_t *values)
+{
+    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(obj, key), *v;
+    uint32_t n = 0;
+    if (!cJSON_IsArray(arr))
+        return errorf(s, "spec field '%s' missing or not a list", key);
+    cJSON_ArrayForEach(v, arr) {
+        if (n >= SN_IMAGE_MAX_CHOICES || !cJSON_IsNumber(v) || v->valuedouble < 0 ||
+            v->valuedouble > 65535 || v->valuedouble != (double)(uint32_t)v->valuedouble)
+            return errorf(s, "spec list '%s' too long or not small integers", key);
+        values[n++] = (uint32_t)v->valuedouble;
+    }
+    *count = n;
+    return 0;
+}
+
+static int read_spec(pack_state *s, const cJSON *spec)
+{
+    sn_image_arch *a = &s->arch;
+    const cJSON *stages, *st, *arac, *calibs, *c, *fmt, *eps;
+    float eps_f;
+    uint32_t i = 0;
+    fmt = cJSON_GetObjectItemCaseSensitive(spec, "format");
+    if (!cJSON_IsString(fmt) || strcmp(fmt->valuestring, "supernav-supernet") != 0)
+        return errorf(s, "metadata spec is not a supernav-supernet spec");
+    if (get_u32(s, spec, "version", 1000, &i) || i != 1)
+        return errorf(s, "spec version %u is not supported (expected 1)", i);
+    if (get_u32(s, spec, "canvas", 1024, &a->canvas) || get_u32(s, spec, "num_classes", 1000, &a->num_classes) ||
+        get_u32(s, spec, "stem_c", 4096, &a->stem_c) || get_u32(s, spec, "head_c", 4096, &a->head_c) ||
+        get_u32(s, spec, "k_max", 15, &a->k_max) ||
+        get_list(s, spec, "resolutions", &a->num_resolutions, a->resolutions) ||
+        get_list(s, spec, "expands", &a->num_expands, a->expands) ||
+        get_list(s, spec, "kernels", &a->num_kernels, a->kernels))
+        return -1;
+    stages = cJSON_GetObjectItemCaseSensitive(spec, "stages");
+    if (!cJSON_IsArray(stages))
+        return errorf(s, "spec field 'stages' missing");
+    i = 0;
+    cJSON_ArrayForEach(st, stages) {
+        if (i >= SN_IMAGE_MAX_STAGES)
+            return errorf(s, "more than %d stages", SN_IMAGE_MAX_STAGES);
+        if (get_u32(s, st, "out_c", 4096, &a->stage_out_c[i]) ||
+            get_u32(s, st, "max_depth", 16, &a->stage_max_depth[i]) ||
+            get_u32(s, st, "min_depth", 16, &a->stage_min_depth[i]) ||
+            get_u32(s, st, "stride", 2, &a->stage_stride[i]))
+            return -1;
+        ++i;
+    }
+    a->num_stages = i;
+    arac = cJSON_GetObjectItemCaseSensitive(spec, "arac");
+    if (!cJSON_IsObject(arac) || get_u32(s, arac, "prefix_stages", SN_IMAGE_MAX_STAGES, &a->arac_prefix_stages) ||
+        get_list(s, arac, "grids", &a->num_grids, a->grids) ||
+        get_list(s, arac, "levels_pct", &a->num_levels, a->levels_pct) ||
+        get_u32(s, arac, "gate_c", 256, &a->gate_c) || get_u32(s, arac, "gate_pool", 64, &a->gate_pool))
+        return s->err[0] ? -1 : errorf(s, "spec field 'arac' missing");
+    eps = cJSON_GetObjectItemCaseSensitive(spec, "bn_eps");
+    if (!cJSON_IsNumber(eps) || !(eps->valuedouble > 0 && eps->valuedouble < 1))
+        return errorf(s, "spec field 'bn_eps' missing or absurd");
+    eps_f = (float)eps->valuedouble;
+    memcpy(&a->bn_eps_bits, &eps_f, 4);
+
+    calibs = cJSON_GetObjectItemCaseSensitive(spec, "calibrations");
+    if (!cJSON_IsArray(calibs))
+        return errorf(s, "spec field 'calibrations' missing");
+    s->config_count = (size_t)cJSON_GetArraySize(calibs);
+    s->configs = calloc(s->config_count ? s->config_count : 1, sizeof *s->configs);
+    s->config_kinds = calloc(s->config_count ? s->config_count : 1, sizeof *s->config_kinds);
+    if (!s->configs || !s->config_kinds)
+        return errorf(s, "out of memory");
+    i = 0;
+    cJSON_ArrayForEach(c, calibs) {
+        const cJSON *kind = cJSON_GetObjectItemCaseSensitive(c, "kind");
+        const cJSON *text = cJSON_GetObjectItemCaseSensitive(c, "config");
+        uint32_t id;
+        if (get_u32(s, c, "id", 1u << 20, &id) || id != i)
+            return errorf(s, "calibration %u: ids must count from 0", i);
+        if (!cJSON_IsString(kind) || (strcmp(kind->valuestring, "subnet") && strcmp(kind->valuestring, "arac")))
+            return errorf(s, "calibration %u: kind must be subnet or arac", i);
+        if (!cJSON_IsString(text) || strlen(text->valuestring) == 0 ||
+            strlen(text->valuestring) >= SN_IMAGE_CONFIG_TEXT_BYTES)
+            return errorf(s, "calibration %u: config text missing or too long", i);
+        s->config_kinds[i] = strcmp(kind->valuestring, "subnet") ? 1u : 0u;
+        strcpy(s->configs[i], text->valuestring);
+        ++i;
+    }
+    return 0;
+}
+
+/* ---- tensors ---------------------------------------------------------------------- */
+static int add_tensor(pack_state *s, const char *name, const cJSON *desc, const unsigned char *blob,
+                      size_t blob_bytes)
+{
+    const cJSON *dtype = cJSON_GetObjectItemCaseSensitive(desc, "dtype");
+    const cJSON *shape = cJSON_GetObjectItemCaseSensitive(desc, "shape");
+    const cJSON *offs = cJSON_GetObjectItemCaseSensitive(desc, "data_offsets"), *v;
+    pack_tensor *t;
+    uint64_t dims[4] = {1, 1, 1, 1}, elems = 1, begin, end;
+    uint32_t ndim = 0, i;
+    const float *src;
+    float *dst;
+
+    if (strlen(name) >= SN_IMAGE_NAME_BYTES)
+        return errorf(s, "tensor name '%s' longer than %u bytes", name, SN_IMAGE_NAME_BYTES - 1);
+    if (!cJSON_IsString(dtype) || strcmp(dtype->valuestring, "F32") != 0)
+        return errorf(s, "tensor '%s': dtype must be F32", name);
+    if (!cJSON_IsArray(shape) || !cJSON_IsArray(offs) || cJSON_GetArraySize(offs) != 2)
+        return errorf(s, "tensor '%s': shape or data_offsets missing", name);
+    cJSON_ArrayForEach(v, shape) {
+        if (ndim >= 4 || !cJSON_IsNumber(v) || v->valuedouble < 1 || v->valuedouble > (1 << 24))
+            return errorf(s, "tensor '%s': absurd shape", name);
+        dims[ndim++] = (uint64_t)v->valuedouble;
+        elems *= (uint64_t)v->valuedouble;
+        if (elems > (UINT64_C(1) << 30))
+            return errorf(s, "tensor '%s': absurd shape", name);
+    }
+    if (ndim == 0)
+        return errorf(s, "tensor '%s': scalars are not supported", name);
+    begin = (uint64_t)cJSON_GetArrayItem(offs, 0)->valuedouble;
+    end = (uint64_t)cJSON_GetArrayItem(offs, 1)->valuedouble;
+    if (!cJSON_IsNumber(cJSON_GetArrayItem(offs, 0)) || !cJSON_IsNumber(cJSON_GetArrayItem(offs, 1)) ||
+        begin > end || end > blob_bytes || end - begin != elems * 4)
+        return errorf(s, "tensor '%s': data offsets outside the file or not matching the shape", name);
+    if (s->count % 64 == 0) {
+        pack_tensor *n = realloc(s->tensors, (s->count + 64) * sizeof *n);
+        if (!n)
+            return errorf(s, "out of memory");
+        s->tensors = n;
+    }
+    t = &s->tensors[s->count];
+    memset(t, 0, sizeof *t);
+    strcpy(t->name, name);
+    t->dtype = SN_DTYPE_F32;
+    t->bytes = elems * 4;
+    t->data = malloc((size_t)t->bytes);
+    if (!t->data)
+        return errorf(s, "out of memory");
+    ++s->count;
+    src = (const float *)(const void *)(blob + begin);
+    dst = (float *)(void *)t->data;
+    if (ndim == 4 && dims[1] == 1 && ends_with(name, ".dw")) {
+        /* depthwise [C,1,K,K] -> [K][K][C] */
+        uint64_t c, y, x, C = dims[0], K = dims[2];
+        if (dims[2] != dims[3])
+            return errorf(s, "tensor '%s': depthwise kernel is not square", name);
+        for (c = 0; c < C; ++c)
+            for (y = 0; y < K; ++y)
+                for (x = 0; x < K; ++x)
+                    memcpy(&dst[(y * K + x) * C + c], &src[(c * K + y) * K + x], 4);
+        t->ndim = 3;
+        t->dims[0] = (uint32_t)K; t->dims[1] = (uint32_t)K; t->dims[2] = (uint32_t)C; t->dims[3] = 1;
+    } else if (ndim == 4) {
+        /* dense [O,I,H,W] -> [O][H][W][I] */
+        uint64_t o, i2, y, x, O = dims[0], I = dims[1], H = dims[2], W = dims[3];
+        for (o = 0; o < O; ++o)
+            for (i2 = 0; i2 < I; ++i2)
+                for (y = 0; y < H; ++y)
+                    for (x = 0; x < W; ++x)
+                        memcpy(&dst[((o * H + y) * W + x) * I + i2], &src[((o * I + i2) * H + y) * W + x], 4);
+        t->ndim = 4;
+        t->dims[0] = (uint32_t)O; t->dims[1] = (uint32_t)H; t->dims[2] = (uint32_t)W; t->dims[3] = (uint32_t)I;
+    } else {
+        memcpy(dst, src, (size_t)t->bytes);
+        t->ndim = ndim;
+        for (i = 0; i < 4; ++i)
+            t->dims[i] = (uint32_t)dims[i];
+    }
+    return 0;
+}
+
+/* ---- image writer ----------------------------------------------------------------- */
+static void wr32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)v; p[1] = (unsigned char)(v >> 8);
+    p[2] = (unsigned char)(v >> 16); p[3] = (unsigned char)(v >> 24);
+}
+
+static void wr64(unsigned char *p, uint64_t v)
+{
+    wr32(p, (uint32_t)v);
+    wr32(p + 4, (uint32_t)(v >> 32));
+}
+
+static uint64_t align64(uint64_t v) { return (v + SN_IMAGE_ALIGN - 1) / SN_IMAGE_ALIGN * SN_IMAGE_ALIGN; }
+
+static int write_image(pack_state *s, unsigned char **out, size_t *out_bytes)
+{
+    enum { NSEC = 4 };
+    uint64_t off[NSEC + 1], bytes[NSEC + 1], data_bytes = 0, total, *toff;
+    unsigned char *img, *p;
+    const uint32_t kinds[NSEC] = {SN_SECTION_ARCH, SN_SECTION_TENSORS, SN_SECTION_CONFIGS, SN_SECTION_DATA};
+    size_t i;
+    uint32_t w[SN_IMAGE_ARCH_WORDS];
+
+    toff = malloc((s->count ? s->count : 1) * sizeof *toff);
+    if (!toff)
+        return errorf(s, "out of memory");
+    for (i = 0; i < s->count; ++i) {
+        toff[i] = data_bytes;
+        data_bytes = align64(data_bytes + s->tensors[i].bytes);
+    }
+    bytes[0] = SN_IMAGE_ARCH_WORDS * 4u;
+    bytes[1] = (uint64_t)s->count * SN_IMAGE_TENSOR_BYTES;
+    bytes[2] = (uint64_t)s->config_count * SN_IMAGE_CONFIG_BYTES;
+    bytes[3] = data_bytes;
+    off[0] = align64(SN_IMAGE_HEADER_BYTES + NSEC * SN_IMAGE_SECTION_BYTES);
+    for (i = 1; i < NSEC; ++i)
+        off[i] = align64(off[i - 1] + bytes[i - 1]);
+    total = off[NSEC - 1] + bytes[NSEC - 1];
+    img = calloc(1, (size_t)total);
+    if (!img) {
+        free(toff);
+        return errorf(s, "out of memory");
+    }
+    memcpy(w, &s->arch, sizeof w);
+    for (i = 0; i < SN_IMAGE_ARCH_WORDS; ++i)
+        wr32(img + off[0] + 4 * i, w[i]);
+    for (i = 0; i < s->count; ++i) {
+        const pack_tensor *t = &s->tensors[i];
+        unsigned char *d = img + off[1] + i * SN_IMAGE_TENSOR_BYTES;
+        int j;
+        memcpy(d, t->name, strlen(t->name));
+        wr32(d + 56, t->dtype);
+        wr32(d + 60, t->ndim);
+        for (j = 0; j < 4; ++j)
+            wr32(d + 64 + 4 * j, t->dims[j]);
+        wr64(d + 80, toff[i]);
+        wr64(d + 88, t->bytes);
+        memcpy(img + off[3] + toff[i], t->data, (size_t)t->bytes);
+    }
+    for (i = 0; i < s->config_count; ++i) {
+        unsigned char *d = img + off[2] + i * SN_IMAGE_CONFIG_BYTES;
+        wr32(d, s->config_kinds[i]);
+        wr32(d + 4, (uint32_t)i);
+        memcpy(d + 8, s->configs[i], strlen(s->configs[i]));
+    }
+    p = img + SN_IMAGE_HEADER_BYTES;
+    for (i = 0; i < NSEC; ++i) {
+        wr32(p + 32 * i, kinds[i]);
+        wr32(p + 32 * i + 4, sn_crc32(img + off[i], (size_t)bytes[i]));
+        wr64(p + 32 * i + 8, off[i]);
+        wr64(p + 32 * i + 16, bytes[i]);
+    }
+    memcpy(img, SN_IMAGE_MAGIC, 8);
+    wr32(img + 8, SN_IMAGE_VERSION);
+    wr32(img + 12, SN_IMAGE_HEADER_BYTES);
+    wr64(img + 16, total);
+    wr32(img + 24, NSEC);
+    wr32(img + 28, SN_IMAGE_HEADER_BYTES);
+    wr32(img + 32, sn_crc32(p, NSEC * SN_IMAGE_SECTION_BYTES));
+    wr32(img + 60, sn_crc32(img, 60));
+    free(toff);
+    *out = img;
+    *out_bytes = (size_t)total;
+    return 0;
+}
+
+int sn_pack_buffer(const unsigned char *in, size_t in_bytes, unsigned char **out,
+                   size_t *out_bytes, char *err, size_t err_bytes)
+{
+    pack_state s;
+    uint64_t hlen = 0;
+    cJSON *header = NULL, *meta, *spec_text, *spec = NULL, *item;
+    int rc = -1, i;
+    memset(&s, 0, sizeof s);
+    s.err = err;
+    s.err_bytes = err_bytes;
+    err[0] = '\0';
+    if (in_bytes < 8) {
+        errorf(&s, "not a safetensors file (shorter than 8 bytes)");
+        goto done;
+    }
+    for (i = 7; i >= 0; --i)
+        hlen = hlen << 8 | in[i];
+    if (hlen < 2 || hlen > in_bytes - 8 || hlen > (UINT64_C(1) << 26)) {
+        errorf(&s, "not a safetensors file (header length %llu, file %zu bytes)",
+               (unsigned long long)hlen, in_bytes);
+        goto done;
+    }
+    header = cJSON_ParseWithLength((const char *)in + 8, (size_t)hlen);
+    if (!cJSON_IsObject(header)) {
+        errorf(&s, "safetensors header is not a JSON object");
+        goto done;
+    }
+    meta = cJSON_GetObjectItemCaseSensitive(header, "__metadata__");
+    spec_text = cJSON_GetObjectItemCaseSensitive(meta, "supernav_spec");
+    if (!cJSON_IsString(spec_text)) {
+        errorf(&s, "no supernav_spec in the safetensors metadata");
+        goto done;
+    }
+    spec = cJSON_Parse(spec_text->valuestring);
+    if (!cJSON_IsObject(spec)) {
+        errorf(&s, "supernav_spec is not a JSON object");
+        goto done;
+    }
+    if (read_spec(&s, spec) != 0)
+        goto done;
+    cJSON_ArrayForEach(item, header) {
+        if (!strcmp(item->string, "__metadata__"))
+            continue;
+        if (add_tensor(&s, item->string, item, in + 8 + hlen, in_bytes - 8 - (size_t)hlen) != 0)
+            goto done;
+    }
+    if (s.count == 0) {
+        errorf(&s, "the file holds no tensors");
+        goto done;
+    }
+    rc = write_image(&s, out, out_bytes);
+done:
+    cJSON_Delete(header);
+    cJSON_Delete(spec);
+    free_state(&s);
+    return rc;
+}
+
+int sn_pack_file(const char *in_path, const char *out_path, char *err, size_t err_bytes)
+{
+    void *in;
+    size_t in_bytes, out_bytes;
+    unsigned char *out;
+    sn_model model;
+    sn_model_error merr;
+    int rc;
+    if (sn_read_file(in_path, &in, &in_bytes) != 0) {
+        snprintf(err, err_bytes, "%s: %s", in_path, strerror(errno));
+        return -1;
+    }
+    rc = sn_pack_buffer(in, in_bytes, &out, &out_bytes, err, err_bytes);
+    free(in);
+    if (rc != 0)
+        return -1;
+    /* The engine's own loader is the final check of what was written. */
+    if (sn_model_load(&model, out, out_bytes, &merr) != SN_OK) {
+        snprintf(err, err_bytes, "internal error: the packed image does not load (%s)", merr.what);
+        free(out);
+        return -1;
+    }
+    rc = sn_write_file_atomic(out_path, out, out_bytes);
+    if (rc != 0)
+        snprintf(err, err_bytes, "%s: %s", out_path, strerror(errno));
+    free(out);
+    return rc;
+}

@@ -1,0 +1,21 @@
+/* supernav pack: the training interchange file (safetensors, architecture spec in its
+ * metadata) -> the engine's deployment image (sn_image.h).
+ *
+ * Every tensor of the interchange file is carried over with the engine's layout: dense
+ * 4-D convolution weights OIHW -> OHWI, depthwise weights (named *.dw, [C,1,K,K]) -> HWC,
+ * everything else as it is. The interchange file is validated first (header length,
+ * JSON, dtypes, shapes, offsets inside the file, the spec's fields); the image is written
+ * atomically. Host-only. */
+#ifndef SN_PACK_H
+#define SN_PACK_H
+
+#include <stddef.h>
+
+/* Packs IN_PATH into OUT_PATH. Returns 0, or -1 with a one-line reason in ERR. */
+int sn_pack_file(const char *in_path, const char *out_path, char *err, size_t err_bytes);
+
+/* The same from memory to a malloc'ed image (*out, *out_bytes), for tests. */
+int sn_pack_buffer(const unsigned char *in, size_t in_bytes, unsigned char **out,
+                   size_t *out_bytes, char *err, size_t err_bytes);
+
+#endif
