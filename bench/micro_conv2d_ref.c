@@ -77,9 +77,9 @@ static double run(void *ctx)
 {
     conv_case *c = ctx;
     if (c->depthwise)
-        sn_depthwise_conv2d_ref_f32(&c->params, c->input, c->weights, c->bias, c->output);
+        sn_depthwise_conv2d_ref_f32(&c->params, c->input, c->weights, NULL, c->bias, c->output);
     else
-        sn_conv2d_ref_f32(&c->params, c->input, c->weights, c->bias, c->output);
+        sn_conv2d_ref_f32(&c->params, c->input, c->weights, NULL, c->bias, c->output);
     return 0.0;
 }
 

@@ -42,7 +42,7 @@ static void test_dense_box_filter(void **state)
     int i;
     sn_conv2d_params p = conv(3, 3, 1, 1, 3, 1, 1, 0);
     (void)state;
-    assert_int_equal(sn_conv2d_ref_f32(&p, in, w, &bias, out), SN_OK);
+    assert_int_equal(sn_conv2d_ref_f32(&p, in, w, NULL, &bias, out), SN_OK);
     for (i = 0; i < 9; ++i)
         assert_float_equal(out[i], expect[i] + 0.5f, 1e-6);
 }
@@ -55,7 +55,7 @@ static void test_pointwise_channels(void **state)
     float out[2 * 2];
     sn_conv2d_params p = conv(1, 2, 3, 2, 1, 1, 0, 0);
     (void)state;
-    assert_int_equal(sn_conv2d_ref_f32(&p, in, w, NULL, out), SN_OK);
+    assert_int_equal(sn_conv2d_ref_f32(&p, in, w, NULL, NULL, out), SN_OK);
     assert_float_equal(out[0], -2.0f, 1e-6);
     assert_float_equal(out[1], 3.0f, 1e-6);
     assert_float_equal(out[2], -2.0f, 1e-6);
@@ -71,9 +71,26 @@ static void test_clamp(void **state)
     sn_conv2d_params p = conv(1, 2, 1, 1, 1, 1, 0, 0);
     (void)state;
     p.act_min = 0.0f; p.act_max = 6.0f;
-    assert_int_equal(sn_conv2d_ref_f32(&p, in, w, NULL, out), SN_OK);
+    assert_int_equal(sn_conv2d_ref_f32(&p, in, w, NULL, NULL, out), SN_OK);
     assert_float_equal(out[0], 6.0f, 0);
     assert_float_equal(out[1], 0.0f, 0);
+}
+
+/* A per-channel scale and bias (a folded batch norm) apply after the sum, before the clamp. */
+static void test_scale_bias(void **state)
+{
+    const float in[2] = {1, 2}; /* 1x1 pixel, 2 channels */
+    const float w[2 * 2] = {1, 1, 1, -1};
+    const float scale[2] = {2.0f, -0.5f}, bias[2] = {1.0f, 0.25f};
+    float out[2];
+    sn_conv2d_params p = conv(1, 1, 2, 2, 1, 1, 0, 0);
+    (void)state;
+    assert_int_equal(sn_conv2d_ref_f32(&p, in, w, scale, bias, out), SN_OK);
+    assert_float_equal(out[0], 3.0f * 2.0f + 1.0f, 1e-6);
+    assert_float_equal(out[1], -1.0f * -0.5f + 0.25f, 1e-6);
+    p.act_min = 0.0f; p.act_max = 6.0f;
+    assert_int_equal(sn_conv2d_ref_f32(&p, in, w, scale, bias, out), SN_OK);
+    assert_float_equal(out[0], 6.0f, 0);
 }
 
 /* Depthwise stride 2: channels stay separate; channel 1's filter is the negation. */
@@ -86,7 +103,7 @@ static void test_depthwise_stride2(void **state)
     for (i = 0; i < 16; ++i) { in[2 * i] = (float)i; in[2 * i + 1] = 1.0f; }
     for (i = 0; i < 9; ++i) { w[2 * i] = 1.0f; w[2 * i + 1] = -1.0f; }
     assert_int_equal(p.out_h, 2);
-    assert_int_equal(sn_depthwise_conv2d_ref_f32(&p, in, w, NULL, out), SN_OK);
+    assert_int_equal(sn_depthwise_conv2d_ref_f32(&p, in, w, NULL, NULL, out), SN_OK);
     /* out(0,0) channel 0: rows -1..1, cols -1..1 -> in 0,1,4,5 = 10; channel 1: -4 */
     assert_float_equal(out[0], 10.0f, 1e-6);
     assert_float_equal(out[1], -4.0f, 1e-6);
@@ -118,8 +135,8 @@ static void test_sliced_view_equals_copy(void **state)
     v.w_stride_kw = CI_MAX;
     v.w_stride_kh = KMAX * CI_MAX;
     v.w_stride_out = KMAX * KMAX * CI_MAX;
-    assert_int_equal(sn_conv2d_ref_f32(&p, in, packed, NULL, out_copy), SN_OK);
-    assert_int_equal(sn_conv2d_ref_f32(&v, in, full + (KMAX + 1) * CI_MAX, NULL, out_view), SN_OK);
+    assert_int_equal(sn_conv2d_ref_f32(&p, in, packed, NULL, NULL, out_copy), SN_OK);
+    assert_int_equal(sn_conv2d_ref_f32(&v, in, full + (KMAX + 1) * CI_MAX, NULL, NULL, out_view), SN_OK);
     assert_memory_equal(out_view, out_copy, sizeof out_copy);
 }
 
@@ -130,15 +147,15 @@ static void test_rejects_bad_params(void **state)
     sn_conv2d_params bad;
     (void)state;
     bad = p; bad.in_c = 0;
-    assert_int_equal(sn_conv2d_ref_f32(&bad, buf, buf, NULL, buf), SN_ERR_INVALID_ARGUMENT);
+    assert_int_equal(sn_conv2d_ref_f32(&bad, buf, buf, NULL, NULL, buf), SN_ERR_INVALID_ARGUMENT);
     bad = p; bad.out_h = 9; /* more rows than the padded input can produce */
-    assert_int_equal(sn_conv2d_ref_f32(&bad, buf, buf, NULL, buf), SN_ERR_SHAPE);
+    assert_int_equal(sn_conv2d_ref_f32(&bad, buf, buf, NULL, NULL, buf), SN_ERR_SHAPE);
     bad = p; bad.w_stride_kw = 1; /* overlapping channel rows */
-    assert_int_equal(sn_conv2d_ref_f32(&bad, buf, buf, NULL, buf), SN_ERR_SHAPE);
+    assert_int_equal(sn_conv2d_ref_f32(&bad, buf, buf, NULL, NULL, buf), SN_ERR_SHAPE);
     bad = p; bad.act_min = NAN;
-    assert_int_equal(sn_conv2d_ref_f32(&bad, buf, buf, NULL, buf), SN_ERR_INVALID_ARGUMENT);
+    assert_int_equal(sn_conv2d_ref_f32(&bad, buf, buf, NULL, NULL, buf), SN_ERR_INVALID_ARGUMENT);
     bad = conv(4, 4, 2, 3, 3, 1, 1, 1); /* depthwise must keep the channel count */
-    assert_int_equal(sn_depthwise_conv2d_ref_f32(&bad, buf, buf, NULL, buf), SN_ERR_SHAPE);
+    assert_int_equal(sn_depthwise_conv2d_ref_f32(&bad, buf, buf, NULL, NULL, buf), SN_ERR_SHAPE);
     assert_string_equal(sn_status_str(SN_ERR_SHAPE), "incompatible tensor shapes");
     assert_string_equal(sn_status_str((sn_status)999), "unknown status");
 }
@@ -150,6 +167,7 @@ int main(void)
         cmocka_unit_test(test_dense_box_filter),
         cmocka_unit_test(test_pointwise_channels),
         cmocka_unit_test(test_clamp),
+        cmocka_unit_test(test_scale_bias),
         cmocka_unit_test(test_depthwise_stride2),
         cmocka_unit_test(test_sliced_view_equals_copy),
         cmocka_unit_test(test_rejects_bad_params),

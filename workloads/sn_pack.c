@@ -11,6 +11,7 @@
 #include "sn_file.h"
 #include "sn_image.h"
 #include "sn_model.h"
+#include "sn_safetensors.h"
 
 typedef struct pack_tensor {
     char name[SN_IMAGE_NAME_BYTES];
@@ -157,39 +158,25 @@ static int read_spec(pack_state *s, const cJSON *spec)
 }
 
 /* ---- tensors ---------------------------------------------------------------------- */
-static int add_tensor(pack_state *s, const char *name, const cJSON *desc, const unsigned char *blob,
-                      size_t blob_bytes)
+static int add_tensor(pack_state *s, const sn_st_tensor *in)
 {
-    const cJSON *dtype = cJSON_GetObjectItemCaseSensitive(desc, "dtype");
-    const cJSON *shape = cJSON_GetObjectItemCaseSensitive(desc, "shape");
-    const cJSON *offs = cJSON_GetObjectItemCaseSensitive(desc, "data_offsets"), *v;
     pack_tensor *t;
-    uint64_t dims[4] = {1, 1, 1, 1}, elems = 1, begin, end;
-    uint32_t ndim = 0, i;
-    const float *src;
+    const unsigned char *src = in->data;
     float *dst;
+    uint64_t d[4] = {1, 1, 1, 1};
+    uint32_t i;
 
-    if (strlen(name) >= SN_IMAGE_NAME_BYTES)
-        return errorf(s, "tensor name '%s' longer than %u bytes", name, SN_IMAGE_NAME_BYTES - 1);
-    if (!cJSON_IsString(dtype) || strcmp(dtype->valuestring, "F32") != 0)
-        return errorf(s, "tensor '%s': dtype must be F32", name);
-    if (!cJSON_IsArray(shape) || !cJSON_IsArray(offs) || cJSON_GetArraySize(offs) != 2)
-        return errorf(s, "tensor '%s': shape or data_offsets missing", name);
-    cJSON_ArrayForEach(v, shape) {
-        if (ndim >= 4 || !cJSON_IsNumber(v) || v->valuedouble < 1 || v->valuedouble > (1 << 24))
-            return errorf(s, "tensor '%s': absurd shape", name);
-        dims[ndim++] = (uint64_t)v->valuedouble;
-        elems *= (uint64_t)v->valuedouble;
-        if (elems > (UINT64_C(1) << 30))
-            return errorf(s, "tensor '%s': absurd shape", name);
+    if (strlen(in->name) >= SN_IMAGE_NAME_BYTES)
+        return errorf(s, "tensor name '%s' longer than %u bytes", in->name, SN_IMAGE_NAME_BYTES - 1);
+    if (strcmp(in->dtype, "F32") != 0)
+        return errorf(s, "tensor '%s': dtype must be F32", in->name);
+    if (in->ndim == 0 || in->ndim > 4)
+        return errorf(s, "tensor '%s': rank %u is not supported", in->name, in->ndim);
+    for (i = 0; i < in->ndim; ++i) {
+        if (in->dims[i] == 0 || in->dims[i] > (1u << 24))
+            return errorf(s, "tensor '%s': absurd shape", in->name);
+        d[i] = in->dims[i];
     }
-    if (ndim == 0)
-        return errorf(s, "tensor '%s': scalars are not supported", name);
-    begin = (uint64_t)cJSON_GetArrayItem(offs, 0)->valuedouble;
-    end = (uint64_t)cJSON_GetArrayItem(offs, 1)->valuedouble;
-    if (!cJSON_IsNumber(cJSON_GetArrayItem(offs, 0)) || !cJSON_IsNumber(cJSON_GetArrayItem(offs, 1)) ||
-        begin > end || end > blob_bytes || end - begin != elems * 4)
-        return errorf(s, "tensor '%s': data offsets outside the file or not matching the shape", name);
     if (s->count % 64 == 0) {
         pack_tensor *n = realloc(s->tensors, (s->count + 64) * sizeof *n);
         if (!n)
@@ -198,41 +185,40 @@ static int add_tensor(pack_state *s, const char *name, const cJSON *desc, const 
     }
     t = &s->tensors[s->count];
     memset(t, 0, sizeof *t);
-    strcpy(t->name, name);
+    strcpy(t->name, in->name);
     t->dtype = SN_DTYPE_F32;
-    t->bytes = elems * 4;
+    t->bytes = in->bytes;
     t->data = malloc((size_t)t->bytes);
     if (!t->data)
         return errorf(s, "out of memory");
     ++s->count;
-    src = (const float *)(const void *)(blob + begin);
     dst = (float *)(void *)t->data;
-    if (ndim == 4 && dims[1] == 1 && ends_with(name, ".dw")) {
+    if (in->ndim == 4 && d[1] == 1 && ends_with(in->name, ".dw")) {
         /* depthwise [C,1,K,K] -> [K][K][C] */
-        uint64_t c, y, x, C = dims[0], K = dims[2];
-        if (dims[2] != dims[3])
-            return errorf(s, "tensor '%s': depthwise kernel is not square", name);
+        uint64_t c, y, x, C = d[0], K = d[2];
+        if (d[2] != d[3])
+            return errorf(s, "tensor '%s': depthwise kernel is not square", in->name);
         for (c = 0; c < C; ++c)
             for (y = 0; y < K; ++y)
                 for (x = 0; x < K; ++x)
-                    memcpy(&dst[(y * K + x) * C + c], &src[(c * K + y) * K + x], 4);
+                    memcpy(&dst[(y * K + x) * C + c], src + 4 * ((c * K + y) * K + x), 4);
         t->ndim = 3;
         t->dims[0] = (uint32_t)K; t->dims[1] = (uint32_t)K; t->dims[2] = (uint32_t)C; t->dims[3] = 1;
-    } else if (ndim == 4) {
+    } else if (in->ndim == 4) {
         /* dense [O,I,H,W] -> [O][H][W][I] */
-        uint64_t o, i2, y, x, O = dims[0], I = dims[1], H = dims[2], W = dims[3];
+        uint64_t o, i2, y, x, O = d[0], I = d[1], H = d[2], W = d[3];
         for (o = 0; o < O; ++o)
             for (i2 = 0; i2 < I; ++i2)
                 for (y = 0; y < H; ++y)
                     for (x = 0; x < W; ++x)
-                        memcpy(&dst[((o * H + y) * W + x) * I + i2], &src[((o * I + i2) * H + y) * W + x], 4);
+                        memcpy(&dst[((o * H + y) * W + x) * I + i2], src + 4 * (((o * I + i2) * H + y) * W + x), 4);
         t->ndim = 4;
         t->dims[0] = (uint32_t)O; t->dims[1] = (uint32_t)H; t->dims[2] = (uint32_t)W; t->dims[3] = (uint32_t)I;
     } else {
         memcpy(dst, src, (size_t)t->bytes);
-        t->ndim = ndim;
+        t->ndim = in->ndim;
         for (i = 0; i < 4; ++i)
-            t->dims[i] = (uint32_t)dims[i];
+            t->dims[i] = (uint32_t)d[i];
     }
     return 0;
 }
@@ -328,56 +314,40 @@ int sn_pack_buffer(const unsigned char *in, size_t in_bytes, unsigned char **out
                    size_t *out_bytes, char *err, size_t err_bytes)
 {
     pack_state s;
-    uint64_t hlen = 0;
-    cJSON *header = NULL, *meta, *spec_text, *spec = NULL, *item;
-    int rc = -1, i;
+    sn_safetensors st;
+    const char *spec_text;
+    cJSON *spec = NULL;
+    size_t i;
+    int rc = -1;
     memset(&s, 0, sizeof s);
     s.err = err;
     s.err_bytes = err_bytes;
     err[0] = '\0';
-    if (in_bytes < 8) {
-        errorf(&s, "not a safetensors file (shorter than 8 bytes)");
-        goto done;
-    }
-    for (i = 7; i >= 0; --i)
-        hlen = hlen << 8 | in[i];
-    if (hlen < 2 || hlen > in_bytes - 8 || hlen > (UINT64_C(1) << 26)) {
-        errorf(&s, "not a safetensors file (header length %llu, file %zu bytes)",
-               (unsigned long long)hlen, in_bytes);
-        goto done;
-    }
-    header = cJSON_ParseWithLength((const char *)in + 8, (size_t)hlen);
-    if (!cJSON_IsObject(header)) {
-        errorf(&s, "safetensors header is not a JSON object");
-        goto done;
-    }
-    meta = cJSON_GetObjectItemCaseSensitive(header, "__metadata__");
-    spec_text = cJSON_GetObjectItemCaseSensitive(meta, "supernav_spec");
-    if (!cJSON_IsString(spec_text)) {
+    if (sn_safetensors_parse(in, in_bytes, &st, err, err_bytes) != 0)
+        return -1;
+    spec_text = sn_safetensors_metadata(&st, "supernav_spec");
+    if (!spec_text) {
         errorf(&s, "no supernav_spec in the safetensors metadata");
         goto done;
     }
-    spec = cJSON_Parse(spec_text->valuestring);
+    spec = cJSON_Parse(spec_text);
     if (!cJSON_IsObject(spec)) {
         errorf(&s, "supernav_spec is not a JSON object");
         goto done;
     }
     if (read_spec(&s, spec) != 0)
         goto done;
-    cJSON_ArrayForEach(item, header) {
-        if (!strcmp(item->string, "__metadata__"))
-            continue;
-        if (add_tensor(&s, item->string, item, in + 8 + hlen, in_bytes - 8 - (size_t)hlen) != 0)
+    for (i = 0; i < st.count; ++i)
+        if (add_tensor(&s, &st.tensors[i]) != 0)
             goto done;
-    }
     if (s.count == 0) {
         errorf(&s, "the file holds no tensors");
         goto done;
     }
     rc = write_image(&s, out, out_bytes);
 done:
-    cJSON_Delete(header);
     cJSON_Delete(spec);
+    sn_safetensors_free(&st);
     free_state(&s);
     return rc;
 }

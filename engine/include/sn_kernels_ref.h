@@ -37,15 +37,18 @@ int32_t sn_conv2d_out_size(int32_t in, int32_t kernel, int32_t stride, int32_t p
  * inside what the padded input can produce, strides that do not overlap channels). */
 sn_status sn_conv2d_check(const sn_conv2d_params *params, int depthwise);
 
-/* out[y][x][o] = clamp(bias[o] + sum_{kh,kw,i} in[y*s+kh-pt][x*s+kw-pl][i] * w[o][kh][kw][i]).
- * bias may be NULL (zero). Returns the check's status; writes nothing on error. */
+/* out[y][x][o] = clamp(scale[o] * sum_{kh,kw,i} in[y*s+kh-pt][x*s+kw-pl][i] * w[o][kh][kw][i]
+ *                     + bias[o]).
+ * scale and bias may be NULL (1 and 0): a folded batch norm is a scale and a bias.
+ * Returns the check's status; writes nothing on error. */
 sn_status sn_conv2d_ref_f32(const sn_conv2d_params *params, const float *input,
-                            const float *weights, const float *bias, float *output);
+                            const float *weights, const float *scale, const float *bias,
+                            float *output);
 
 /* Depthwise: out_c == in_c, one kh x kw filter per channel. */
 sn_status sn_depthwise_conv2d_ref_f32(const sn_conv2d_params *params, const float *input,
-                                      const float *weights, const float *bias,
-                                      float *output);
+                                      const float *weights, const float *scale,
+                                      const float *bias, float *output);
 
 /* Multiply–accumulate count of one call, for reports and micro-benchmarks. */
 int64_t sn_conv2d_macs(const sn_conv2d_params *params, int depthwise);

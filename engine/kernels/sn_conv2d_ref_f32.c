@@ -55,7 +55,8 @@ static float clampf(float v, float lo, float hi)
 }
 
 sn_status sn_conv2d_ref_f32(const sn_conv2d_params *p, const float *input,
-                            const float *weights, const float *bias, float *output)
+                            const float *weights, const float *scale, const float *bias,
+                            float *output)
 {
     int32_t oy, ox, o, ky, kx, i;
     sn_status st = sn_conv2d_check(p, 0);
@@ -66,7 +67,7 @@ sn_status sn_conv2d_ref_f32(const sn_conv2d_params *p, const float *input,
             float *out = output + ((int64_t)oy * p->out_w + ox) * p->out_c;
             for (o = 0; o < p->out_c; ++o) {
                 const float *w_o = weights + (int64_t)o * p->w_stride_out;
-                float acc = bias ? bias[o] : 0.0f;
+                float acc = 0.0f;
                 for (ky = 0; ky < p->kernel_h; ++ky) {
                     int32_t iy = oy * p->stride_h + ky - p->pad_top;
                     if (iy < 0 || iy >= p->in_h)
@@ -82,6 +83,10 @@ sn_status sn_conv2d_ref_f32(const sn_conv2d_params *p, const float *input,
                             acc += in_px[i] * w_px[i];
                     }
                 }
+                if (scale)
+                    acc *= scale[o];
+                if (bias)
+                    acc += bias[o];
                 out[o] = clampf(acc, p->act_min, p->act_max);
             }
         }
@@ -90,8 +95,8 @@ sn_status sn_conv2d_ref_f32(const sn_conv2d_params *p, const float *input,
 }
 
 sn_status sn_depthwise_conv2d_ref_f32(const sn_conv2d_params *p, const float *input,
-                                      const float *weights, const float *bias,
-                                      float *output)
+                                      const float *weights, const float *scale,
+                                      const float *bias, float *output)
 {
     int32_t oy, ox, c, ky, kx;
     sn_status st = sn_conv2d_check(p, 1);
@@ -101,7 +106,7 @@ sn_status sn_depthwise_conv2d_ref_f32(const sn_conv2d_params *p, const float *in
         for (ox = 0; ox < p->out_w; ++ox) {
             float *out = output + ((int64_t)oy * p->out_w + ox) * p->out_c;
             for (c = 0; c < p->out_c; ++c) {
-                float acc = bias ? bias[c] : 0.0f;
+                float acc = 0.0f;
                 for (ky = 0; ky < p->kernel_h; ++ky) {
                     int32_t iy = oy * p->stride_h + ky - p->pad_top;
                     if (iy < 0 || iy >= p->in_h)
@@ -114,6 +119,10 @@ sn_status sn_depthwise_conv2d_ref_f32(const sn_conv2d_params *p, const float *in
                                weights[ky * p->w_stride_kh + kx * p->w_stride_kw + c];
                     }
                 }
+                if (scale)
+                    acc *= scale[c];
+                if (bias)
+                    acc += bias[c];
                 out[c] = clampf(acc, p->act_min, p->act_max);
             }
         }

@@ -1,0 +1,78 @@
+/* supernav engine: plan and run one SubNet of the SuperNet (fp32).
+ *
+ *   size_t need;
+ *   sn_plan_arena_bytes(&model, &config, &need);           -- peak arena, before anything
+ *   sn_plan_prepare(&plan, &model, &config, arena, need);  -- validates, resolves weights,
+ *                                                             folds the SubNet's BN into
+ *                                                             per-channel vectors in the arena
+ *   sn_plan_invoke(&plan, &platform, canvas, logits);      -- allocates nothing
+ *
+ * The caller owns the arena and the plan (a fixed-size struct; no allocation anywhere).
+ * Weights are read in place from the model image through strided views: a SubNet uses
+ * leading channel slices and centred kernel crops of the shared tensors, never copies.
+ * ARAC configs are parsed and checked, but planning them is not implemented yet
+ * (SN_ERR_UNSUPPORTED). Portable C99, no stdio. */
+#ifndef SN_ENGINE_H
+#define SN_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sn_config.h"
+#include "sn_model.h"
+#include "sn_platform.h"
+
+#define SN_PLAN_MAX_LAYERS (2 + 3 * SN_MAX_BLOCKS + 1)
+
+enum sn_layer_kind { SN_LAYER_CONV = 1, SN_LAYER_DWCONV = 2 };
+
+typedef struct sn_layer {
+    uint8_t kind;
+    uint8_t input_buffer, output_buffer;   /* indices into the plan's activation buffers */
+    int8_t residual_buffer;                 /* add this buffer after the layer, or -1 */
+    int16_t tap;                            /* block index for taps: -1 none */
+    sn_conv2d_params params;
+    const float *weights;                   /* strided view into the model image */
+    const float *scale, *bias;              /* folded BN, in the arena */
+} sn_layer;
+
+typedef struct sn_plan {
+    const sn_model *model;
+    sn_config config;
+    uint32_t calibration_id;
+    uint32_t num_layers;
+    sn_layer layers[SN_PLAN_MAX_LAYERS];
+    float *buffers[3];                      /* activation buffers in the arena */
+    uint32_t buffer_floats;                 /* each buffer's capacity */
+    const float *fc_weights, *fc_bias;      /* [classes][head_c], [classes] */
+    uint32_t head_buffer;                   /* where the head's output lands */
+    uint32_t head_h, head_w;
+    int64_t macs;                           /* per inference */
+    size_t arena_bytes;                     /* used by this plan */
+} sn_plan;
+
+/* Optional observer of intermediate tensors (NHWC), for golden tests and debugging. NAME is
+ * "stem", "stage{s}.block{b}" or "head". */
+typedef void (*sn_tap_fn)(void *user, const char *name, const float *data, uint32_t h,
+                          uint32_t w, uint32_t c);
+
+/* Peak arena bytes for CONFIG, without touching any arena. */
+sn_status sn_plan_arena_bytes(const sn_model *model, const sn_config *config, size_t *bytes);
+
+/* Plans CONFIG into PLAN using ARENA (at least sn_plan_arena_bytes bytes, 16-byte
+ * aligned). SN_ERR_UNSUPPORTED when the config is outside the model's space or the model
+ * holds no calibrated BN statistics for it; WHY (may be NULL) says which. */
+sn_status sn_plan_prepare(sn_plan *plan, const sn_model *model, const sn_config *config,
+                          void *arena, size_t arena_bytes, const char **why);
+
+/* Runs the plan on a canvas (canvas x canvas uint8 pixels, row-major) and writes
+ * num_classes logits. TAP may be NULL. PLATFORM may be NULL (reference). */
+sn_status sn_plan_invoke(sn_plan *plan, const sn_platform *platform, const uint8_t *canvas,
+                         float *logits, sn_tap_fn tap, void *tap_user);
+
+/* The input pipeline alone: pixel/255, then bilinear resize with half-pixel centres
+ * (PyTorch align_corners=False, no antialias) from SRC_SIDE to DST_SIDE. */
+void sn_resize_canvas_f32(const uint8_t *canvas, uint32_t src_side, float *out,
+                          uint32_t dst_side);
+
+#endif

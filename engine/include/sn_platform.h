@@ -1,0 +1,34 @@
+/* supernav engine: the platform interface (in the spirit of ggml's backend interface).
+ *
+ * A platform is a table of kernel slots plus a context. Every slot may be NULL: the engine
+ * then runs the reference kernel (the oracle), so a new platform starts with the slots it
+ * accelerates and grows. Kernels see the same parameters and the same strided weight views
+ * as the reference (sn_kernels_ref.h) and must produce the same results (fp32 within
+ * rounding; int8 bit-exact). */
+#ifndef SN_PLATFORM_H
+#define SN_PLATFORM_H
+
+#include "sn_kernels_ref.h"
+#include "sn_status.h"
+
+typedef struct sn_platform_ops {
+    /* dense convolution with a per-channel scale and bias and a clamp */
+    sn_status (*conv2d_f32)(void *context, const sn_conv2d_params *params, const float *input,
+                            const float *weights, const float *scale, const float *bias,
+                            float *output);
+    /* depthwise convolution, same contract */
+    sn_status (*depthwise_conv2d_f32)(void *context, const sn_conv2d_params *params,
+                                      const float *input, const float *weights,
+                                      const float *scale, const float *bias, float *output);
+} sn_platform_ops;
+
+typedef struct sn_platform {
+    const char *name;
+    const sn_platform_ops *ops;   /* may be NULL: everything runs on the reference */
+    void *context;
+} sn_platform;
+
+/* The reference platform: every slot NULL. */
+extern const sn_platform sn_platform_reference;
+
+#endif
