@@ -50,10 +50,16 @@ typedef struct builder {
     float *vectors;         /* where folded BN vectors go (prepare only) */
     size_t vector_floats;   /* used so far */
     uint32_t max_activation;
+    uint32_t max_tile;      /* ARAC: largest tile-region activation */
     uint32_t calibration_id;
     uint32_t num_layers;
     int64_t macs;
     const char *why;
+    const char *calib_level; /* NULL, or the "level{pct}" tag of ARAC prefix statistics */
+    sn_layer *layers;        /* where add_conv writes (plan->layers or an ARAC prefix) */
+    uint32_t *layer_count;
+    uint32_t layer_max;
+    sn_layer scratch;
 } builder;
 
 static sn_status refuse(builder *b, sn_status st, const char *why)
@@ -73,8 +79,22 @@ static sn_status find_f32(builder *b, const char *name, uint32_t min_elems, sn_t
     return SN_OK;
 }
 
+static void calib_name(const builder *b, name_buf *n, const char *layer, const char *leaf)
+{
+    n->len = 0;
+    nb_str(n, "calib.");
+    nb_u32(n, b->calibration_id);
+    nb_str(n, ".");
+    if (b->calib_level) {
+        nb_str(n, b->calib_level);
+        nb_str(n, ".");
+    }
+    nb_str(n, layer);
+    nb_str(n, leaf);
+}
+
 /* Folds layer NAME's batch norm for CHANNELS channels: scale = gamma / sqrt(var + eps),
- * bias = beta - mean * scale, with the SubNet's calibrated mean and var. */
+ * bias = beta - mean * scale, with the config's calibrated mean and var. */
 static sn_status fold_bn(builder *b, const char *name, uint32_t channels, const float **scale,
                          const float **bias)
 {
@@ -92,22 +112,14 @@ static sn_status fold_bn(builder *b, const char *name, uint32_t channels, const 
     nb_str(&n, ".bias");
     if ((st = find_f32(b, n.text, channels, &beta)) != SN_OK)
         return st;
-    n.len = 0;
-    nb_str(&n, "calib.");
-    nb_u32(&n, b->calibration_id);
-    nb_str(&n, ".");
-    nb_str(&n, name);
-    nb_str(&n, ".mean");
+    calib_name(b, &n, name, ".mean");
     if ((st = find_f32(b, n.text, channels, &mean)) != SN_OK)
         return st;
-    n.text[n.len - 4] = 'v'; /* ".mean" -> ".var" */
-    n.text[n.len - 3] = 'a';
-    n.text[n.len - 2] = 'r';
-    n.text[--n.len] = '\0';
+    calib_name(b, &n, name, ".var");
     if ((st = find_f32(b, n.text, channels, &var)) != SN_OK)
         return st;
     if (mean.bytes != (uint64_t)channels * 4 || var.bytes != (uint64_t)channels * 4)
-        return refuse(b, SN_ERR_FORMAT, "calibrated statistics do not match the SubNet's width");
+        return refuse(b, SN_ERR_FORMAT, "calibrated statistics do not match the config's width");
     if (b->plan) {
         float *s = b->vectors + b->vector_floats, *o = s + channels;
         const float *g = gamma.data, *be = beta.data, *mu = mean.data, *v = var.data;
@@ -131,16 +143,18 @@ static void track(builder *b, uint32_t h, uint32_t w, uint32_t c)
         b->max_activation = n;
 }
 
-/* Adds one convolution; fills geometry, checks it, counts MACs. */
+/* Adds one convolution to b->layers; fills geometry, checks it, counts MACs. */
 static sn_status add_conv(builder *b, int depthwise, uint32_t in_h, uint32_t in_w, uint32_t in_c,
                           uint32_t out_c, uint32_t k, uint32_t stride, float act_max,
                           sn_layer **out)
 {
-    sn_layer tmp, *l = b->plan ? &b->plan->layers[b->num_layers] : &tmp;
-    sn_conv2d_params *p = &l->params;
+    sn_layer *l;
+    sn_conv2d_params *p;
     int32_t pad = (int32_t)k / 2;
-    if (b->num_layers >= SN_PLAN_MAX_LAYERS)
+    if (*b->layer_count >= b->layer_max)
         return refuse(b, SN_ERR_UNSUPPORTED, "too many layers for one plan");
+    l = b->plan ? &b->layers[*b->layer_count] : &b->scratch;
+    p = &l->params;
     memset(l, 0, sizeof *l);
     l->kind = depthwise ? SN_LAYER_DWCONV : SN_LAYER_CONV;
     l->residual_buffer = -1;
@@ -157,83 +171,87 @@ static sn_status add_conv(builder *b, int depthwise, uint32_t in_h, uint32_t in_
     track(b, in_h, in_w, in_c);
     track(b, (uint32_t)p->out_h, (uint32_t)p->out_w, out_c);
     b->macs += sn_conv2d_macs(p, depthwise);
-    ++b->num_layers;
+    ++*b->layer_count;
     *out = l;
     return SN_OK;
 }
 
-static sn_status build(builder *b)
+static void use_layers(builder *b, sn_layer *layers, uint32_t *count, uint32_t max)
 {
-    const sn_model *m = b->model;
-    const sn_image_arch *a = &m->arch;
+    b->layers = layers;
+    b->layer_count = count;
+    b->layer_max = max;
+}
+
+/* Leading slice of C channels at a level, as supernet.py's level_channels(). */
+static uint32_t level_channels(uint32_t c, uint32_t pct)
+{
+    uint32_t n = (c * pct + 99u) / 100u;
+    return n ? n : 1u;
+}
+
+typedef struct walk {
+    uint32_t h, w, c;       /* current activation */
+    uint32_t cur, other;    /* plan buffers: block input/output ping-pong */
+    uint32_t block;         /* global block index */
+} walk;
+
+/* Stem and the blocks of stages [first, last) at a level (100 = full width). */
+static sn_status build_stages(builder *b, walk *wk, uint32_t first, uint32_t last, uint32_t pct)
+{
+    const sn_image_arch *a = &b->model->arch;
     const sn_subnet_config *sc = &b->config->subnet;
-    char canonical[SN_CONFIG_TEXT_MAX];
-    uint32_t i, s, blk, gi = 0, h, w, c, cur = 0, other = 1;
+    uint32_t s, blk, j, e_max = 0;
     sn_tensor t;
     sn_layer *l;
     sn_status st;
     name_buf n;
 
-    if ((st = sn_config_check(m, b->config, &b->why)) != SN_OK)
-        return st;
-    if (b->config->is_arac)
-        return refuse(b, SN_ERR_UNSUPPORTED, "ARAC plans are not implemented yet");
-    if (sn_config_format(b->config, canonical, sizeof canonical) != SN_OK)
-        return refuse(b, SN_ERR_FORMAT, "config text too long");
-    b->calibration_id = UINT32_MAX;
-    for (i = 0; i < m->config_count; ++i) {
-        uint32_t kind;
-        const char *text;
-        sn_model_config(m, i, &kind, &text);
-        if (kind == 0 && !strcmp(text, canonical))
-            b->calibration_id = i;
+    for (j = 0; j < a->num_expands; ++j)
+        if (a->expands[j] > e_max)
+            e_max = a->expands[j];
+    if (first == 0) {
+        /* stem: conv 3x3 stride 2, 1 -> stem_c, BN, ReLU6; input in buffer 2 */
+        uint32_t c = level_channels(a->stem_c, pct);
+        track(b, wk->h, wk->w, 1);
+        if ((st = find_f32(b, "stem", a->stem_c * 9u, &t)) != SN_OK)
+            return st;
+        if (t.ndim != 4 || t.dims[0] != a->stem_c || t.dims[1] != 3 || t.dims[2] != 3 || t.dims[3] != 1)
+            return refuse(b, SN_ERR_FORMAT, "stem weights have an unexpected shape");
+        if ((st = add_conv(b, 0, wk->h, wk->w, 1, c, 3, 2, 6.0f, &l)) != SN_OK)
+            return st;
+        l->weights = t.data;
+        l->input_buffer = 2;
+        l->output_buffer = (uint8_t)wk->cur;
+        l->tap = 0;
+        sn_conv2d_params_packed_strides(&l->params, 0);
+        if ((st = fold_bn(b, "stem_bn", c, &l->scale, &l->bias)) != SN_OK)
+            return st;
+        wk->h = (uint32_t)l->params.out_h;
+        wk->w = (uint32_t)l->params.out_w;
+        wk->c = c;
     }
-    if (b->calibration_id == UINT32_MAX)
-        return refuse(b, SN_ERR_UNSUPPORTED, "the model holds no calibrated BN statistics for this SubNet");
-
-    /* stem: conv 3x3 stride 2, 1 -> stem_c, BN, ReLU6; input in buffer 2 */
-    h = w = sc->res;
-    track(b, h, w, 1);
-    if ((st = find_f32(b, "stem", a->stem_c * 9u, &t)) != SN_OK)
-        return st;
-    if ((st = add_conv(b, 0, h, w, 1, a->stem_c, 3, 2, 6.0f, &l)) != SN_OK)
-        return st;
-    if (t.ndim != 4 || t.dims[0] != a->stem_c || t.dims[1] != 3 || t.dims[2] != 3 || t.dims[3] != 1)
-        return refuse(b, SN_ERR_FORMAT, "stem weights have an unexpected shape");
-    l->weights = t.data;
-    l->input_buffer = 2;
-    l->output_buffer = (uint8_t)cur;
-    l->tap = 0;
-    sn_conv2d_params_packed_strides(&l->params, 0);
-    if ((st = fold_bn(b, "stem_bn", a->stem_c, &l->scale, &l->bias)) != SN_OK)
-        return st;
-    h = (uint32_t)l->params.out_h;
-    w = (uint32_t)l->params.out_w;
-    c = a->stem_c;
-
-    for (s = 0; s < sc->num_stages; ++s) {
-        for (blk = 0; blk < sc->depths[s]; ++blk, ++gi) {
-            uint32_t in_c = c, out_c = a->stage_out_c[s];
+    for (s = first; s < last; ++s) {
+        for (blk = 0; blk < sc->depths[s]; ++blk, ++wk->block) {
+            uint32_t gi = wk->block;
+            uint32_t in_full = blk == 0 ? (s == 0 ? a->stem_c : a->stage_out_c[s - 1]) : a->stage_out_c[s];
+            uint32_t in_c = wk->c, out_full = a->stage_out_c[s], out_c = level_channels(out_full, pct);
             uint32_t stride = blk == 0 ? a->stage_stride[s] : 1;
-            uint32_t e_max = 0, hid_max, hid = in_c * sc->expands[gi], k = sc->kernels[gi], j;
-            uint32_t off;
-            for (j = 0; j < a->num_expands; ++j)
-                if (a->expands[j] > e_max)
-                    e_max = a->expands[j];
-            hid_max = in_c * e_max;
+            uint32_t hid_max = in_full * e_max, hid = level_channels(in_full * sc->expands[gi], pct);
+            uint32_t k = sc->kernels[gi], off;
 
-            /* expand 1x1: leading hid rows of [hid_max][1][1][in_c] */
+            /* expand 1x1: leading hid rows, leading in_c inputs of [hid_max][1][1][in_full] */
             block_name(&n, s, blk, "expand");
-            if ((st = find_f32(b, n.text, hid_max * in_c, &t)) != SN_OK)
+            if ((st = find_f32(b, n.text, hid_max * in_full, &t)) != SN_OK)
                 return st;
-            if (t.dims[0] != hid_max || t.dims[3] != in_c)
+            if (t.dims[0] != hid_max || t.dims[3] != in_full)
                 return refuse(b, SN_ERR_FORMAT, "expand weights have an unexpected shape");
-            if ((st = add_conv(b, 0, h, w, in_c, hid, 1, 1, 6.0f, &l)) != SN_OK)
+            if ((st = add_conv(b, 0, wk->h, wk->w, in_c, hid, 1, 1, 6.0f, &l)) != SN_OK)
                 return st;
             l->weights = t.data;
-            l->input_buffer = (uint8_t)cur;
-            l->output_buffer = (uint8_t)other;
-            sn_conv2d_params_packed_strides(&l->params, 0);
+            l->params.w_stride_out = l->params.w_stride_kh = l->params.w_stride_kw = (int32_t)in_full;
+            l->input_buffer = (uint8_t)wk->cur;
+            l->output_buffer = (uint8_t)wk->other;
             block_name(&n, s, blk, "bn1");
             if ((st = fold_bn(b, n.text, hid, &l->scale, &l->bias)) != SN_OK)
                 return st;
@@ -244,69 +262,76 @@ static sn_status build(builder *b)
                 return st;
             if (t.ndim != 3 || t.dims[0] != a->k_max || t.dims[1] != a->k_max || t.dims[2] != hid_max)
                 return refuse(b, SN_ERR_FORMAT, "depthwise weights have an unexpected shape");
-            if ((st = add_conv(b, 1, h, w, hid, hid, k, stride, 6.0f, &l)) != SN_OK)
+            if ((st = add_conv(b, 1, wk->h, wk->w, hid, hid, k, stride, 6.0f, &l)) != SN_OK)
                 return st;
             off = (a->k_max - k) / 2;
             l->weights = (const float *)t.data + (off * a->k_max + off) * hid_max;
             l->params.w_stride_kw = (int32_t)hid_max;
             l->params.w_stride_kh = (int32_t)(a->k_max * hid_max);
             l->params.w_stride_out = 0;
-            l->input_buffer = (uint8_t)other;
+            l->input_buffer = (uint8_t)wk->other;
             l->output_buffer = 2;
             block_name(&n, s, blk, "bn2");
             if ((st = fold_bn(b, n.text, hid, &l->scale, &l->bias)) != SN_OK)
                 return st;
-            h = (uint32_t)l->params.out_h;
-            w = (uint32_t)l->params.out_w;
+            wk->h = (uint32_t)l->params.out_h;
+            wk->w = (uint32_t)l->params.out_w;
 
-            /* project 1x1: [out_c][1][1][hid_max], leading hid inputs */
+            /* project 1x1: leading out_c rows, leading hid inputs of [out_full][1][1][hid_max] */
             block_name(&n, s, blk, "project");
-            if ((st = find_f32(b, n.text, out_c * hid_max, &t)) != SN_OK)
+            if ((st = find_f32(b, n.text, out_full * hid_max, &t)) != SN_OK)
                 return st;
-            if (t.dims[0] != out_c || t.dims[3] != hid_max)
+            if (t.dims[0] != out_full || t.dims[3] != hid_max)
                 return refuse(b, SN_ERR_FORMAT, "project weights have an unexpected shape");
-            if ((st = add_conv(b, 0, h, w, hid, out_c, 1, 1, 0.0f, &l)) != SN_OK)
+            if ((st = add_conv(b, 0, wk->h, wk->w, hid, out_c, 1, 1, 0.0f, &l)) != SN_OK)
                 return st;
             l->weights = t.data;
-            l->params.w_stride_out = (int32_t)hid_max;
-            l->params.w_stride_kh = l->params.w_stride_kw = (int32_t)hid_max;
+            l->params.w_stride_out = l->params.w_stride_kh = l->params.w_stride_kw = (int32_t)hid_max;
             l->input_buffer = 2;
-            l->output_buffer = (uint8_t)other;
-            l->residual_buffer = (int8_t)(stride == 1 && in_c == out_c ? (int)cur : -1);
+            l->output_buffer = (uint8_t)wk->other;
+            l->residual_buffer =
+                (int8_t)(stride == 1 && in_c == out_c && in_full == out_full ? (int)wk->cur : -1);
             l->tap = (int16_t)(1 + gi);
             block_name(&n, s, blk, "bn3");
             if ((st = fold_bn(b, n.text, out_c, &l->scale, &l->bias)) != SN_OK)
                 return st;
-            c = out_c;
-            j = cur;
-            cur = other;
-            other = j;
+            wk->c = out_c;
+            j = wk->cur;
+            wk->cur = wk->other;
+            wk->other = j;
         }
     }
+    return SN_OK;
+}
 
+static sn_status build_head(builder *b, walk *wk)
+{
+    const sn_image_arch *a = &b->model->arch;
+    sn_tensor t;
+    sn_layer *l;
+    sn_status st;
     /* head 1x1 -> head_c, BN, ReLU6 */
-    if ((st = find_f32(b, "head", a->head_c * c, &t)) != SN_OK)
+    if ((st = find_f32(b, "head", a->head_c * wk->c, &t)) != SN_OK)
         return st;
-    if (t.dims[0] != a->head_c || t.dims[3] != c)
+    if (t.dims[0] != a->head_c || t.dims[3] != wk->c)
         return refuse(b, SN_ERR_FORMAT, "head weights have an unexpected shape");
-    if ((st = add_conv(b, 0, h, w, c, a->head_c, 1, 1, 6.0f, &l)) != SN_OK)
+    if ((st = add_conv(b, 0, wk->h, wk->w, wk->c, a->head_c, 1, 1, 6.0f, &l)) != SN_OK)
         return st;
     l->weights = t.data;
-    l->input_buffer = (uint8_t)cur;
-    l->output_buffer = (uint8_t)other;
-    l->tap = (int16_t)(1 + gi);
+    l->input_buffer = (uint8_t)wk->cur;
+    l->output_buffer = (uint8_t)wk->other;
+    l->tap = (int16_t)(1 + wk->block);
     sn_conv2d_params_packed_strides(&l->params, 0);
     if ((st = fold_bn(b, "head_bn", a->head_c, &l->scale, &l->bias)) != SN_OK)
         return st;
-
     /* classifier */
     if ((st = find_f32(b, "fc.weight", a->num_classes * a->head_c, &t)) != SN_OK)
         return st;
     if (b->plan) {
         b->plan->fc_weights = t.data;
-        b->plan->head_buffer = other;
-        b->plan->head_h = h;
-        b->plan->head_w = w;
+        b->plan->head_buffer = wk->other;
+        b->plan->head_h = wk->h;
+        b->plan->head_w = wk->w;
     }
     if ((st = find_f32(b, "fc.bias", a->num_classes, &t)) != SN_OK)
         return st;
@@ -318,12 +343,207 @@ static sn_status build(builder *b)
     return SN_OK;
 }
 
+/* ---- ARAC tile geometry ------------------------------------------------------------ */
+typedef struct region {
+    int32_t r0, r1, c0, c1;  /* rows [r0, r1), columns [c0, c1) */
+} region;
+
+/* Output regions of each prefix layer for tile (ty, tx): out[l] is what layer l must
+ * compute; the input region of layer l is out[l - 1] (the canvas region for l = 0). */
+static void tile_regions(const sn_layer *layers, uint32_t count, uint32_t grid, uint32_t ty,
+                         uint32_t tx, region *out, region *canvas)
+{
+    const sn_conv2d_params *last = &layers[count - 1].params;
+    int32_t t = last->out_h / (int32_t)grid;
+    region r;
+    uint32_t i;
+    r.r0 = (int32_t)ty * t;
+    r.r1 = r.r0 + t;
+    r.c0 = (int32_t)tx * t;
+    r.c1 = r.c0 + t;
+    for (i = count; i-- > 0;) {
+        const sn_conv2d_params *p = &layers[i].params;
+        region in;
+        out[i] = r;
+        in.r0 = r.r0 * p->stride_h - p->pad_top;
+        in.r1 = (r.r1 - 1) * p->stride_h - p->pad_top + p->kernel_h;
+        in.c0 = r.c0 * p->stride_w - p->pad_left;
+        in.c1 = (r.c1 - 1) * p->stride_w - p->pad_left + p->kernel_w;
+        if (in.r0 < 0) in.r0 = 0;
+        if (in.c0 < 0) in.c0 = 0;
+        if (in.r1 > p->in_h) in.r1 = p->in_h;
+        if (in.c1 > p->in_w) in.c1 = p->in_w;
+        r = in;
+    }
+    *canvas = r;
+}
+
+static sn_status build_gate(builder *b)
+{
+    const sn_image_arch *a = &b->model->arch;
+    static const char *const names[3] = {"gate.c1", "gate.c2", "gate.out"};
+    uint32_t side = a->canvas / a->gate_pool, i, count = 0;
+    sn_layer *l, scratch[3];
+    sn_tensor t;
+    sn_status st;
+    name_buf n;
+    use_layers(b, b->plan ? b->plan->arac.gate : scratch, &count, 3);
+    for (i = 0; i < 3; ++i) {
+        uint32_t k = i < 2 ? 3u : 1u, in_c = i == 0 ? 1u : a->gate_c, out_c = i < 2 ? a->gate_c : 1u;
+        uint32_t h = i < 2 ? side : b->config->grid;
+        n.len = 0;
+        nb_str(&n, names[i]);
+        nb_str(&n, ".weight");
+        if ((st = find_f32(b, n.text, out_c * k * k * in_c, &t)) != SN_OK)
+            return st;
+        if (t.dims[0] != out_c || t.dims[1] != k || t.dims[2] != k || t.dims[3] != in_c)
+            return refuse(b, SN_ERR_FORMAT, "gate weights have an unexpected shape");
+        /* ReLU after the 3x3 convolutions, none after the output: act_max 0 = no clamp */
+        if ((st = add_conv(b, 0, h, h, in_c, out_c, k, 1, 0.0f, &l)) != SN_OK)
+            return st;
+        if (i < 2)
+            l->params.act_min = 0.0f;
+        l->weights = t.data;
+        sn_conv2d_params_packed_strides(&l->params, 0);
+        n.len = 0;
+        nb_str(&n, names[i]);
+        nb_str(&n, ".bias");
+        if ((st = find_f32(b, n.text, out_c, &t)) != SN_OK)
+            return st;
+        l->bias = t.data;
+    }
+    if (side * side * a->gate_c > b->max_tile)
+        b->max_tile = side * side * a->gate_c;
+    if (b->plan)
+        b->plan->arac.gate_side = side;
+    return SN_OK;
+}
+
+static sn_status build(builder *b)
+{
+    const sn_model *m = b->model;
+    const sn_image_arch *a = &m->arch;
+    const sn_config *cfg = b->config;
+    char canonical[SN_CONFIG_TEXT_MAX];
+    uint32_t i, lv;
+    walk wk;
+    sn_status st;
+
+    if ((st = sn_config_check(m, cfg, &b->why)) != SN_OK)
+        return st;
+    if (sn_config_format(cfg, canonical, sizeof canonical) != SN_OK)
+        return refuse(b, SN_ERR_FORMAT, "config text too long");
+    b->calibration_id = UINT32_MAX;
+    for (i = 0; i < m->config_count; ++i) {
+        uint32_t kind;
+        const char *text;
+        sn_model_config(m, i, &kind, &text);
+        if (kind == (cfg->is_arac ? 1u : 0u) && !strcmp(text, canonical))
+            b->calibration_id = i;
+    }
+    if (b->calibration_id == UINT32_MAX)
+        return refuse(b, SN_ERR_UNSUPPORTED, "the model holds no calibrated BN statistics for this config");
+
+    memset(&wk, 0, sizeof wk);
+    wk.h = wk.w = cfg->subnet.res;
+    wk.cur = 0;
+    wk.other = 1;
+    if (!cfg->is_arac) {
+        use_layers(b, b->plan ? b->plan->layers : NULL, &b->num_layers, SN_PLAN_MAX_LAYERS);
+        if ((st = build_stages(b, &wk, 0, a->num_stages, 100)) != SN_OK)
+            return st;
+        return build_head(b, &wk);
+    }
+
+    /* ARAC: gate, the prefix at both levels, then the tail on the stitched map */
+    if (cfg->grid > 16 || cfg->grid * cfg->grid > SN_PLAN_MAX_TILES)
+        return refuse(b, SN_ERR_UNSUPPORTED, "ARAC grid too fine for one plan");
+    if ((st = build_gate(b)) != SN_OK)
+        return st;
+    {
+        uint32_t pct[2];
+        uint32_t counts[2] = {0, 0}, tile_max = b->max_tile;
+        walk pw[2];
+        name_buf tag[2];
+        pct[0] = cfg->high_pct;
+        pct[1] = cfg->low_pct;
+        for (lv = 0; lv < 2; ++lv) {
+            uint32_t saved_max = b->max_activation;
+            int64_t saved_macs = b->macs;
+            tag[lv].len = 0;
+            nb_str(&tag[lv], "level");
+            nb_u32(&tag[lv], pct[lv]);
+            b->calib_level = tag[lv].text;
+            pw[lv] = wk;
+            use_layers(b, b->plan ? b->plan->arac.prefix[lv] : NULL, &counts[lv], SN_PLAN_MAX_PREFIX);
+            /* the prefix never runs on the whole canvas: its sizes bound the tile buffers
+             * (a tile's region of a layer is never larger than the layer) */
+            b->max_activation = 0;
+            if ((st = build_stages(b, &pw[lv], 0, a->arac_prefix_stages, pct[lv])) != SN_OK)
+                return st;
+            if (b->max_activation > tile_max)
+                tile_max = b->max_activation;
+            b->max_activation = saved_max;
+            b->macs = saved_macs;
+            b->calib_level = NULL;
+        }
+        if (counts[0] != counts[1] || pw[0].h % cfg->grid != 0)
+            return refuse(b, SN_ERR_UNSUPPORTED, "ARAC prefix does not split evenly into tiles");
+        /* MACs of each tile's micro-flow at each level, halo included */
+        if (b->plan) {
+            sn_arac_plan *ar = &b->plan->arac;
+            uint32_t ty, tx, l;
+            region reg[SN_PLAN_MAX_PREFIX], canvas;
+            for (lv = 0; lv < 2; ++lv)
+                for (ty = 0; ty < cfg->grid; ++ty)
+                    for (tx = 0; tx < cfg->grid; ++tx) {
+                        int64_t macs = 0;
+                        const sn_layer *L = ar->prefix[lv];
+                        tile_regions(L, counts[lv], cfg->grid, ty, tx, reg, &canvas);
+                        for (l = 0; l < counts[lv]; ++l) {
+                            const sn_conv2d_params *p = &L[l].params;
+                            int64_t area = (int64_t)(reg[l].r1 - reg[l].r0) * (reg[l].c1 - reg[l].c0);
+                            macs += area * p->out_c * p->kernel_h * p->kernel_w *
+                                    (L[l].kind == SN_LAYER_DWCONV ? 1 : p->in_c);
+                        }
+                        ar->tile_macs[lv][ty * cfg->grid + tx] = macs;
+                    }
+        }
+        b->max_tile = tile_max;
+        /* the stitched map is the tail's input: full prefix width at the prefix's size */
+        {
+            uint32_t full_c = a->arac_prefix_stages == 0 ? a->stem_c
+                                                         : a->stage_out_c[a->arac_prefix_stages - 1];
+            track(b, pw[0].h, pw[0].w, full_c);
+            if (b->plan) {
+                b->plan->arac.prefix_count = counts[0];
+                b->plan->arac.feature_side = pw[0].h;
+                b->plan->arac.feature_c = full_c;
+                b->plan->arac.stitched_buffer = wk.cur;
+                b->plan->arac.grid = cfg->grid;
+                b->plan->arac.threshold_pct = cfg->threshold_pct;
+                b->plan->arac.level_pct[0] = pct[0];
+                b->plan->arac.level_pct[1] = pct[1];
+            }
+            wk.h = pw[0].h;
+            wk.w = pw[0].w;
+            wk.c = full_c;
+            wk.block = pw[0].block;
+        }
+    }
+    use_layers(b, b->plan ? b->plan->layers : NULL, &b->num_layers, SN_PLAN_MAX_LAYERS);
+    if ((st = build_stages(b, &wk, a->arac_prefix_stages, a->num_stages, 100)) != SN_OK)
+        return st;
+    return build_head(b, &wk);
+}
+
 static size_t round16(size_t v) { return (v + 15u) & ~(size_t)15u; }
 
 static size_t arena_need(const builder *b)
 {
     return round16(b->vector_floats * sizeof(float)) +
-           3u * round16((size_t)b->max_activation * sizeof(float));
+           3u * round16((size_t)b->max_activation * sizeof(float)) +
+           3u * round16((size_t)b->max_tile * sizeof(float));
 }
 
 sn_status sn_plan_arena_bytes(const sn_model *model, const sn_config *config, size_t *bytes)
@@ -344,7 +564,7 @@ sn_status sn_plan_prepare(sn_plan *plan, const sn_model *model, const sn_config 
 {
     builder b;
     sn_status st;
-    size_t need, vec_bytes, buf_bytes;
+    size_t need, vec_bytes, buf_bytes, tile_bytes;
     uint32_t i;
     memset(&b, 0, sizeof b);
     b.model = model;
@@ -364,6 +584,7 @@ sn_status sn_plan_prepare(sn_plan *plan, const sn_model *model, const sn_config 
     memset(plan, 0, sizeof *plan);
     vec_bytes = round16(b.vector_floats * sizeof(float));
     buf_bytes = round16((size_t)b.max_activation * sizeof(float));
+    tile_bytes = round16((size_t)b.max_tile * sizeof(float));
     memset(&b, 0, sizeof b);
     b.model = model;
     b.config = config;
@@ -377,12 +598,19 @@ sn_status sn_plan_prepare(sn_plan *plan, const sn_model *model, const sn_config 
     }
     plan->model = model;
     plan->config = *config;
+    plan->is_arac = config->is_arac;
     plan->calibration_id = b.calibration_id;
     plan->num_layers = b.num_layers;
     plan->macs = b.macs;
     plan->buffer_floats = b.max_activation;
     for (i = 0; i < 3; ++i)
         plan->buffers[i] = (float *)(void *)((char *)arena + vec_bytes + i * buf_bytes);
+    for (i = 0; i < 3; ++i)
+        plan->arac.tile_buffers[i] =
+            b.max_tile ? (float *)(void *)((char *)arena + vec_bytes + 3 * buf_bytes + i * tile_bytes)
+                       : NULL;
+    plan->arac.tile_buffer_floats = b.max_tile;
+    plan->arac.force_level = -1;
     plan->arena_bytes = need;
     return SN_OK;
 }
@@ -445,36 +673,33 @@ static void tap_name(name_buf *n, const sn_plan *plan, int16_t tap)
     nb_str(n, "head");
 }
 
-sn_status sn_plan_invoke(sn_plan *plan, const sn_platform *platform, const uint8_t *canvas,
-                         float *logits, sn_tap_fn tap, void *tap_user)
+static sn_status run_conv(const sn_platform *platform, const sn_layer *l,
+                          const sn_conv2d_params *p, const float *in, float *out)
 {
     const sn_platform_ops *ops = platform && platform->ops ? platform->ops : NULL;
     void *ctx = platform ? platform->context : NULL;
-    const sn_image_arch *a;
-    uint32_t i, j, k, n;
-    float *pooled, *head;
-    if (!plan || !plan->model || !canvas || !logits)
-        return SN_ERR_INVALID_ARGUMENT;
-    a = &plan->model->arch;
-    sn_resize_canvas_f32(canvas, a->canvas, plan->buffers[2], plan->config.subnet.res);
-    for (i = 0; i < plan->num_layers; ++i) {
-        const sn_layer *l = &plan->layers[i];
-        const float *in = plan->buffers[l->input_buffer];
-        float *out = plan->buffers[l->output_buffer];
-        sn_status st;
-        if (l->kind == SN_LAYER_DWCONV)
-            st = ops && ops->depthwise_conv2d_f32
-                     ? ops->depthwise_conv2d_f32(ctx, &l->params, in, l->weights, l->scale, l->bias, out)
-                     : sn_depthwise_conv2d_ref_f32(&l->params, in, l->weights, l->scale, l->bias, out);
-        else
-            st = ops && ops->conv2d_f32
-                     ? ops->conv2d_f32(ctx, &l->params, in, l->weights, l->scale, l->bias, out)
-                     : sn_conv2d_ref_f32(&l->params, in, l->weights, l->scale, l->bias, out);
+    if (l->kind == SN_LAYER_DWCONV)
+        return ops && ops->depthwise_conv2d_f32
+                   ? ops->depthwise_conv2d_f32(ctx, p, in, l->weights, l->scale, l->bias, out)
+                   : sn_depthwise_conv2d_ref_f32(p, in, l->weights, l->scale, l->bias, out);
+    return ops && ops->conv2d_f32 ? ops->conv2d_f32(ctx, p, in, l->weights, l->scale, l->bias, out)
+                                  : sn_conv2d_ref_f32(p, in, l->weights, l->scale, l->bias, out);
+}
+
+/* Runs LAYERS[0..count) over the plan-style buffer triple BUFS. */
+static sn_status run_layers(const sn_plan *plan, const sn_platform *platform, const sn_layer *layers,
+                            uint32_t count, float *const *bufs, sn_tap_fn tap, void *tap_user)
+{
+    uint32_t i, j, n;
+    for (i = 0; i < count; ++i) {
+        const sn_layer *l = &layers[i];
+        float *out = bufs[l->output_buffer];
+        sn_status st = run_conv(platform, l, &l->params, bufs[l->input_buffer], out);
         if (st != SN_OK)
             return st;
         n = (uint32_t)(l->params.out_h * l->params.out_w * l->params.out_c);
         if (l->residual_buffer >= 0) {
-            const float *r = plan->buffers[l->residual_buffer];
+            const float *r = bufs[l->residual_buffer];
             for (j = 0; j < n; ++j)
                 out[j] += r[j];
         }
@@ -485,6 +710,146 @@ sn_status sn_plan_invoke(sn_plan *plan, const sn_platform *platform, const uint8
                 (uint32_t)l->params.out_c);
         }
     }
+    return SN_OK;
+}
+
+/* The gate: pooled canvas -> conv3x3+ReLU -> conv3x3+ReLU -> average pool to G x G ->
+ * conv1x1 -> one logit per tile; a tile is critical when sigmoid(logit) >= threshold. */
+static sn_status run_gate(sn_plan *plan, const sn_platform *platform, const uint8_t *canvas)
+{
+    sn_arac_plan *ar = &plan->arac;
+    const sn_image_arch *a = &plan->model->arch;
+    uint32_t side = ar->gate_side, pool = a->gate_pool, g = ar->grid, cell = side / g;
+    uint32_t y, x, c, dy, dx, C = a->gate_c;
+    float *t0 = ar->tile_buffers[0], *t1 = ar->tile_buffers[1], *t2 = ar->tile_buffers[2];
+    sn_status st;
+    for (y = 0; y < side; ++y)
+        for (x = 0; x < side; ++x) {
+            float acc = 0.0f;
+            for (dy = 0; dy < pool; ++dy)
+                for (dx = 0; dx < pool; ++dx)
+                    acc += (float)canvas[(y * pool + dy) * a->canvas + x * pool + dx] / 255.0f;
+            t0[y * side + x] = acc / (float)(pool * pool);
+        }
+    if ((st = run_conv(platform, &ar->gate[0], &ar->gate[0].params, t0, t1)) != SN_OK ||
+        (st = run_conv(platform, &ar->gate[1], &ar->gate[1].params, t1, t2)) != SN_OK)
+        return st;
+    for (y = 0; y < g; ++y)
+        for (x = 0; x < g; ++x)
+            for (c = 0; c < C; ++c) {
+                float acc = 0.0f;
+                for (dy = 0; dy < cell; ++dy)
+                    for (dx = 0; dx < cell; ++dx)
+                        acc += t2[((y * cell + dy) * side + x * cell + dx) * C + c];
+                t0[(y * g + x) * C + c] = acc / (float)(cell * cell);
+            }
+    if ((st = run_conv(platform, &ar->gate[2], &ar->gate[2].params, t0, t1)) != SN_OK)
+        return st;
+    for (y = 0; y < g * g; ++y) {
+        float p = 1.0f / (1.0f + expf(-t1[y]));
+        ar->tile_level[y] = p >= (float)ar->threshold_pct / 100.0f ? 0 : 1;
+    }
+    return SN_OK;
+}
+
+/* One tile's micro-flow at its level; its output goes into the stitched map. */
+static sn_status run_tile(sn_plan *plan, const sn_platform *platform, const uint8_t *canvas,
+                          uint32_t ty, uint32_t tx, uint32_t lv)
+{
+    sn_arac_plan *ar = &plan->arac;
+    const sn_image_arch *a = &plan->model->arch;
+    const sn_layer *L = ar->prefix[lv];
+    region reg[SN_PLAN_MAX_PREFIX], in_reg[3], cv;
+    float *const *tb = ar->tile_buffers;
+    float *stitched = plan->buffers[ar->stitched_buffer];
+    uint32_t l, y, x, c, n = ar->prefix_count, side = ar->feature_side;
+    sn_status st;
+    tile_regions(L, n, ar->grid, ty, tx, reg, &cv);
+    /* the canvas region (pixel/255) into buffer 2, where the stem reads */
+    for (y = (uint32_t)cv.r0; y < (uint32_t)cv.r1; ++y)
+        for (x = (uint32_t)cv.c0; x < (uint32_t)cv.c1; ++x)
+            tb[2][(y - (uint32_t)cv.r0) * (uint32_t)(cv.c1 - cv.c0) + (x - (uint32_t)cv.c0)] =
+                (float)canvas[y * a->canvas + x] * (1.0f / 255.0f);
+    in_reg[2] = cv;
+    for (l = 0; l < n; ++l) {
+        const sn_layer *ly = &L[l];
+        const sn_conv2d_params *g = &ly->params;
+        region in = in_reg[ly->input_buffer], out = reg[l];
+        sn_conv2d_params p = *g;
+        uint32_t ow = (uint32_t)(out.c1 - out.c0);
+        p.in_h = in.r1 - in.r0;
+        p.in_w = in.c1 - in.c0;
+        p.out_h = out.r1 - out.r0;
+        p.out_w = out.c1 - out.c0;
+        p.pad_top = g->pad_top + in.r0 - out.r0 * g->stride_h;
+        p.pad_left = g->pad_left + in.c0 - out.c0 * g->stride_w;
+        if ((st = run_conv(platform, ly, &p, tb[ly->input_buffer], tb[ly->output_buffer])) != SN_OK)
+            return st;
+        if (ly->residual_buffer >= 0) {
+            const region r = in_reg[ly->residual_buffer];
+            const float *res = tb[ly->residual_buffer];
+            float *o = tb[ly->output_buffer];
+            uint32_t C = (uint32_t)p.out_c, rw = (uint32_t)(r.c1 - r.c0);
+            for (y = 0; y < (uint32_t)p.out_h; ++y)
+                for (x = 0; x < ow; ++x)
+                    for (c = 0; c < C; ++c)
+                        o[(y * ow + x) * C + c] +=
+                            res[((y + (uint32_t)(out.r0 - r.r0)) * rw + x + (uint32_t)(out.c0 - r.c0)) * C + c];
+        }
+        in_reg[ly->output_buffer] = out;
+    }
+    /* stitch: the tile's channels; the rest of the stitched map stays zero */
+    {
+        const sn_layer *last = &L[n - 1];
+        const region out = reg[n - 1];
+        const float *src = tb[last->output_buffer];
+        uint32_t C = (uint32_t)last->params.out_c, FC = ar->feature_c, ow = (uint32_t)(out.c1 - out.c0);
+        for (y = (uint32_t)out.r0; y < (uint32_t)out.r1; ++y)
+            for (x = (uint32_t)out.c0; x < (uint32_t)out.c1; ++x)
+                for (c = 0; c < C; ++c)
+                    stitched[(y * side + x) * FC + c] =
+                        src[((y - (uint32_t)out.r0) * ow + (x - (uint32_t)out.c0)) * C + c];
+    }
+    return SN_OK;
+}
+
+sn_status sn_plan_invoke(sn_plan *plan, const sn_platform *platform, const uint8_t *canvas,
+                         float *logits, sn_tap_fn tap, void *tap_user)
+{
+    const sn_image_arch *a;
+    uint32_t i, j, k, n;
+    float *pooled, *head;
+    sn_status st;
+    if (!plan || !plan->model || !canvas || !logits)
+        return SN_ERR_INVALID_ARGUMENT;
+    a = &plan->model->arch;
+    if (plan->is_arac) {
+        sn_arac_plan *ar = &plan->arac;
+        uint32_t g = ar->grid, side = ar->feature_side;
+        float *stitched = plan->buffers[ar->stitched_buffer];
+        if ((st = run_gate(plan, platform, canvas)) != SN_OK)
+            return st;
+        for (i = 0; i < side * side * ar->feature_c; ++i)
+            stitched[i] = 0.0f;
+        ar->last_macs = plan->macs;
+        for (i = 0; i < g; ++i)
+            for (j = 0; j < g; ++j) {
+                uint32_t lv;
+                if (ar->force_level >= 0)
+                    ar->tile_level[i * g + j] = (uint8_t)ar->force_level;
+                lv = ar->tile_level[i * g + j];
+                if ((st = run_tile(plan, platform, canvas, i, j, lv)) != SN_OK)
+                    return st;
+                ar->last_macs += ar->tile_macs[lv][i * g + j];
+            }
+        if (tap)
+            tap(tap_user, "stitched", stitched, side, side, ar->feature_c);
+    } else {
+        sn_resize_canvas_f32(canvas, a->canvas, plan->buffers[2], plan->config.subnet.res);
+    }
+    if ((st = run_layers(plan, platform, plan->layers, plan->num_layers, plan->buffers, tap,
+                         tap_user)) != SN_OK)
+        return st;
     /* global average pool into a free buffer, then the classifier */
     head = plan->buffers[plan->head_buffer];
     pooled = plan->buffers[plan->head_buffer == 0 ? 1 : 0];

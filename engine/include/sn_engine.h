@@ -10,8 +10,13 @@
  * The caller owns the arena and the plan (a fixed-size struct; no allocation anywhere).
  * Weights are read in place from the model image through strided views: a SubNet uses
  * leading channel slices and centred kernel crops of the shared tensors, never copies.
- * ARAC configs are parsed and checked, but planning them is not implemented yet
- * (SN_ERR_UNSUPPORTED). Portable C99, no stdio. */
+ *
+ * ARAC (NeuLens): the gate scores each tile of a G x G grid; the prefix (stem + the first
+ * arac_prefix_stages stages) then runs once per tile as an independent micro-flow at the
+ * tile's level (a leading channel slice of every prefix layer), computing only the region
+ * its output tile needs (the receptive-field halo, clipped at the canvas border, zero
+ * padding only there). Tile outputs are stitched into one feature map (channels beyond a
+ * tile's slice are zero) and the tail runs once on it. Portable C99, no stdio. */
 #ifndef SN_ENGINE_H
 #define SN_ENGINE_H
 
@@ -23,6 +28,8 @@
 #include "sn_platform.h"
 
 #define SN_PLAN_MAX_LAYERS (2 + 3 * SN_MAX_BLOCKS + 1)
+#define SN_PLAN_MAX_PREFIX (1 + 3 * 16)
+#define SN_PLAN_MAX_TILES 256
 
 enum sn_layer_kind { SN_LAYER_CONV = 1, SN_LAYER_DWCONV = 2 };
 
@@ -36,6 +43,24 @@ typedef struct sn_layer {
     const float *scale, *bias;              /* folded BN, in the arena */
 } sn_layer;
 
+typedef struct sn_arac_plan {
+    uint32_t grid, threshold_pct;
+    uint32_t level_pct[2];                  /* [0] critical tiles, [1] the others */
+    sn_layer gate[3];                       /* conv 3x3, conv 3x3, conv 1x1 (on pooled) */
+    uint32_t gate_side;                     /* pooled canvas side (canvas / gate_pool) */
+    uint32_t prefix_count;                  /* layers per level */
+    sn_layer prefix[2][SN_PLAN_MAX_PREFIX]; /* full-canvas geometry; tiles cut regions */
+    uint32_t feature_side, feature_c;       /* the stitched map: side x side x channels */
+    uint32_t stitched_buffer;               /* plan buffer holding the stitched map */
+    float *tile_buffers[3];
+    uint32_t tile_buffer_floats;
+    uint8_t tile_level[SN_PLAN_MAX_TILES];  /* last invoke: 0 critical, 1 other, row-major */
+    int8_t force_level;                     /* -1: the gate decides (default); 0 or 1: every
+                                               tile runs at that level (experiments, tests) */
+    int64_t last_macs;                      /* last invoke: gate + tiles + tail */
+    int64_t tile_macs[2][SN_PLAN_MAX_TILES];/* per level and tile, with halo */
+} sn_arac_plan;
+
 typedef struct sn_plan {
     const sn_model *model;
     sn_config config;
@@ -47,12 +72,15 @@ typedef struct sn_plan {
     const float *fc_weights, *fc_bias;      /* [classes][head_c], [classes] */
     uint32_t head_buffer;                   /* where the head's output lands */
     uint32_t head_h, head_w;
-    int64_t macs;                           /* per inference */
+    int64_t macs;                           /* per inference (ARAC: tail + gate only;
+                                               see arac.last_macs) */
+    int is_arac;
+    sn_arac_plan arac;
     size_t arena_bytes;                     /* used by this plan */
 } sn_plan;
 
 /* Optional observer of intermediate tensors (NHWC), for golden tests and debugging. NAME is
- * "stem", "stage{s}.block{b}" or "head". */
+ * "stem", "stage{s}.block{b}" or "head"; ARAC plans tap "stitched" and the tail's blocks. */
 typedef void (*sn_tap_fn)(void *user, const char *name, const float *data, uint32_t h,
                           uint32_t w, uint32_t c);
 
