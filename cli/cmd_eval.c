@@ -1,0 +1,224 @@
+/* supernav eval: top-1 accuracy, MACs and measured latency of one SubNet or ARAC config on
+ * a canvas set (default: the CF-64 test split). */
+#include <errno.h>
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sn_cli.h"
+#include "sn_engine.h"
+#include "sn_file.h"
+#include "sn_idx.h"
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Nearest-rank percentile of sorted values. */
+static double percentile_us(const uint64_t *sorted_ns, size_t n, double q)
+{
+    size_t rank = (size_t)(q * (double)n + 0.999999);
+    if (rank < 1)
+        rank = 1;
+    if (rank > n)
+        rank = n;
+    return (double)sorted_ns[rank - 1] / 1000.0;
+}
+
+static int load_idx(const char *path, int ndims, const uint32_t *dims, sn_idx *idx)
+{
+    char msg[512];
+    sn_idx_status st = sn_idx_read(path, idx);
+    if (st == SN_IDX_OK)
+        st = sn_idx_expect(idx, ndims, dims);
+    if (st != SN_IDX_OK) {
+        sn_cli_error("%s", sn_idx_format_error(msg, sizeof msg, path, st, idx, ndims, dims));
+        sn_idx_free(idx);
+        return -1;
+    }
+    return 0;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: supernav eval (--subnet CFG | --arac CFG) [--model M] [--data PREFIX]\n"
+            "                     [--platform reference] [--limit N] [--warmup N] [--json]\n"
+            "  --model    deployment image (default build/supernet.snm)\n"
+            "  --data     canvas set prefix from `supernav canvas` (default data/canvas/cf64-test)\n"
+            "  --limit    evaluate the first N canvases only\n"
+            "  --warmup   untimed inferences before timing (default 10)\n"
+            "  --json     one JSON object: config, platform, n, top1, macs, p50_us, p99_us, ...\n");
+}
+
+int sn_cmd_eval(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"subnet", required_argument, 0, 's'}, {"arac", required_argument, 0, 'a'},
+        {"model", required_argument, 0, 'm'},  {"data", required_argument, 0, 'd'},
+        {"platform", required_argument, 0, 'p'}, {"limit", required_argument, 0, 'n'},
+        {"warmup", required_argument, 0, 'w'}, {"json", no_argument, 0, 'j'},
+        {"int8", no_argument, 0, 'i'},          {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
+    const char *model_path = "build/supernet.snm", *data = "data/canvas/cf64-test";
+    const char *platform_name = "reference", *config_text = NULL, *why = "";
+    long limit = -1, warmup = 10;
+    int json = 0, int8 = 0, c, is_arac = 0, rc = 1;
+    char path[1024], canonical[SN_CONFIG_TEXT_MAX];
+    sn_idx images = {0}, labels = {0};
+    uint32_t img_dims[3] = {0, 0, 0}, lbl_dims[1] = {0};
+    void *image_bytes = NULL, *arena = NULL;
+    size_t image_size, need, i, n, correct = 0;
+    uint64_t *lat = NULL;
+    double macs_sum = 0.0;
+    sn_model model;
+    sn_model_error merr;
+    sn_config config;
+    sn_plan *plan = NULL;
+    sn_status st;
+
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        char *end;
+        switch (c) {
+        case 's': config_text = optarg; is_arac = 0; break;
+        case 'a': config_text = optarg; is_arac = 1; break;
+        case 'm': model_path = optarg; break;
+        case 'd': data = optarg; break;
+        case 'p': platform_name = optarg; break;
+        case 'j': json = 1; break;
+        case 'i': int8 = 1; break;
+        case 'n':
+        case 'w':
+            errno = 0;
+            if (c == 'n')
+                limit = strtol(optarg, &end, 10);
+            else
+                warmup = strtol(optarg, &end, 10);
+            if (errno || *end || (c == 'n' ? limit < 1 : warmup < 0)) {
+                sn_cli_error("--%s must be a %s integer", c == 'n' ? "limit" : "warmup",
+                             c == 'n' ? "positive" : "non-negative");
+                return 2;
+            }
+            break;
+        case 'h': usage(stdout); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind < argc || !config_text) {
+        sn_cli_error(optind < argc ? "unexpected argument" : "--subnet CFG or --arac CFG is required");
+        return 2;
+    }
+    if (strcmp(platform_name, "reference") != 0) {
+        sn_cli_error("platform '%s' is not available (built: reference)", platform_name);
+        return 1;
+    }
+    if (int8) {
+        sn_cli_error("the int8 path is not implemented yet (fp32 only)");
+        return 1;
+    }
+    if (sn_config_parse(config_text, &config) != SN_OK || config.is_arac != is_arac) {
+        sn_cli_error("'%s' is not a valid %s config (see workloads/supernet/README.md)",
+                     config_text, is_arac ? "ARAC" : "SubNet");
+        return 2;
+    }
+    if (sn_read_file(model_path, &image_bytes, &image_size) != 0) {
+        sn_cli_error("%s: %s", model_path, strerror(errno));
+        return 1;
+    }
+    st = sn_model_load(&model, image_bytes, image_size, &merr);
+    if (st != SN_OK) {
+        sn_cli_error("%s: %s: %s", model_path, sn_status_str(st), merr.what);
+        goto done;
+    }
+    st = sn_plan_arena_bytes(&model, &config, &need);
+    plan = malloc(sizeof *plan);
+    if (st == SN_OK && (!plan || posix_memalign(&arena, 64, need) != 0)) {
+        sn_cli_error("out of memory");
+        goto done;
+    }
+    if (st == SN_OK)
+        st = sn_plan_prepare(plan, &model, &config, arena, need, &why);
+    else
+        sn_plan_prepare(plan, &model, &config, NULL, 0, &why);
+    if (st != SN_OK) {
+        sn_cli_error("%s: %s", config_text, why);
+        goto done;
+    }
+    snprintf(path, sizeof path, "%s-images-idx3-ubyte", data);
+    img_dims[1] = img_dims[2] = model.arch.canvas;
+    if (load_idx(path, 3, img_dims, &images) != 0)
+        goto done;
+    snprintf(path, sizeof path, "%s-labels-idx1-ubyte", data);
+    lbl_dims[0] = images.dims[0];
+    if (load_idx(path, 1, lbl_dims, &labels) != 0)
+        goto done;
+    n = images.dims[0];
+    if (limit > 0 && (size_t)limit < n)
+        n = (size_t)limit;
+    lat = malloc(n * sizeof *lat);
+    if (!lat) {
+        sn_cli_error("out of memory");
+        goto done;
+    }
+    for (i = 0; i < (size_t)warmup && i < n; ++i) {
+        float logits[64];
+        sn_plan_invoke(plan, NULL, images.data, logits, NULL, NULL);
+    }
+    for (i = 0; i < n; ++i) {
+        float logits[64];
+        const uint8_t *canvas = images.data + i * model.arch.canvas * model.arch.canvas;
+        uint64_t t0 = now_ns();
+        uint32_t k, best = 0;
+        st = sn_plan_invoke(plan, NULL, canvas, logits, NULL, NULL);
+        lat[i] = now_ns() - t0;
+        if (st != SN_OK) {
+            sn_cli_error("inference failed: %s", sn_status_str(st));
+            goto done;
+        }
+        for (k = 1; k < model.arch.num_classes; ++k)
+            if (logits[k] > logits[best])
+                best = k;
+        correct += best == labels.data[i];
+        macs_sum += (double)(plan->is_arac ? plan->arac.last_macs : plan->macs);
+    }
+    qsort(lat, n, sizeof *lat, cmp_u64);
+    sn_config_format(&config, canonical, sizeof canonical);
+    if (json) {
+        printf("{\"config\":\"%s\",\"kind\":\"%s\",\"platform\":\"%s\",\"precision\":\"fp32\","
+               "\"data\":\"%s\",\"n\":%zu,\"correct\":%zu,\"top1\":%.2f,\"macs\":%.0f,"
+               "\"p50_us\":%.1f,\"p99_us\":%.1f,\"latency_source\":\"measured:clock_gettime(CLOCK_MONOTONIC),"
+               "single thread\",\"arena_bytes\":%zu}\n",
+               canonical, is_arac ? "arac" : "subnet", platform_name, data, n, correct,
+               100.0 * (double)correct / (double)n, macs_sum / (double)n, percentile_us(lat, n, 0.50),
+               percentile_us(lat, n, 0.99), plan->arena_bytes);
+    } else {
+        printf("config    %s\nplatform  %s (fp32)\ndata      %s (%zu canvases)\n", canonical,
+               platform_name, data, n);
+        printf("top-1     %.2f %% (%zu / %zu)\nMACs      %.0f%s\n", 100.0 * (double)correct / (double)n,
+               correct, n, macs_sum / (double)n, is_arac ? " (mean over the canvases)" : "");
+        printf("latency   p50 %.1f us, p99 %.1f us (measured: wall clock, single thread)\n",
+               percentile_us(lat, n, 0.50), percentile_us(lat, n, 0.99));
+        printf("arena     %zu bytes\n", plan->arena_bytes);
+    }
+    rc = 0;
+done:
+    free(lat);
+    sn_idx_free(&images);
+    sn_idx_free(&labels);
+    free(arena);
+    free(plan);
+    free(image_bytes);
+    return rc;
+}
