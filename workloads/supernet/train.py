@@ -164,6 +164,7 @@ def main():
             if step % args.ckpt_steps == 0 or step % steps_per_epoch == 0 or step == total_steps:
                 save_atomic({"model": model.state_dict(), "opt": opt.state_dict(), "step": step}, ckpt_path)
             if args.max_steps and step - seen0 >= args.max_steps:
+                save_atomic({"model": model.state_dict(), "opt": opt.state_dict(), "step": step}, ckpt_path)
                 log(args.log, f"stopping after {args.max_steps} steps (--max-steps); rerun to resume")
                 return
         if step % steps_per_epoch == 0:
