@@ -8,16 +8,19 @@
 int sn_cmd_pack(int argc, char **argv)
 {
     const char *in = "workloads/supernet/supernet.safetensors", *out = "build/supernet.snm";
+    const char *table = NULL;
     static const struct option opts[] = {{"output", required_argument, 0, 'o'},
+                                         {"table", required_argument, 0, 't'},
                                          {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     char err[512];
     int c;
-    while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "o:t:h", opts, NULL)) != -1) {
         switch (c) {
         case 'o': out = optarg; break;
+        case 't': table = optarg; break;
         case 'h':
-            printf("usage: supernav pack [IN.safetensors] [-o OUT.snm]\n"
-                   "  defaults: %s -> %s\n", in, out);
+            printf("usage: supernav pack [IN.safetensors] [--table accuracy.csv] [-o OUT.snm]\n"
+                   "  defaults: %s -> %s; --table embeds the accuracy table\n", in, out);
             return 0;
         default: return 2;
         }
@@ -28,7 +31,7 @@ int sn_cmd_pack(int argc, char **argv)
         sn_cli_error("unexpected argument '%s'", argv[optind]);
         return 2;
     }
-    if (sn_pack_file(in, out, err, sizeof err) != 0) {
+    if (sn_pack_file(in, table, out, err, sizeof err) != 0) {
         sn_cli_error("%s", err);
         return 1;
     }

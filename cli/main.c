@@ -14,6 +14,7 @@ static const sn_cli_command commands[] = {
     {"pack", "turn the interchange file (safetensors) into a deployment image (.snm)",
      sn_cmd_pack},
     {"info", "validate a deployment image and describe what it holds", sn_cmd_info},
+    {"subnets", "the model's Pareto table: MACs, top-1 and arena size per config", sn_cmd_subnets},
     {"eval", "top-1, MACs and latency of a SubNet or ARAC config on a canvas set", sn_cmd_eval},
     {"canvas", "generate cluttered 64x64 canvases (CF-64, CM-64) as IDX files", sn_cmd_canvas},
 };

@@ -27,6 +27,7 @@ int sn_cmd_canvas(int argc, char **argv);
 int sn_cmd_pack(int argc, char **argv);
 int sn_cmd_info(int argc, char **argv);
 int sn_cmd_eval(int argc, char **argv);
+int sn_cmd_subnets(int argc, char **argv);
 int sn_cmd_dataset(int argc, char **argv);
 
 #endif

@@ -111,8 +111,8 @@ sn_status sn_model_load(sn_model *m, const void *image, size_t size, sn_model_er
 {
     const uint8_t *p = image;
     uint32_t count, table_off, i, j;
-    const uint8_t *sec[5] = {0};
-    uint64_t sec_bytes[5] = {0}, sec_off[5] = {0};
+    const uint8_t *sec[SN_SECTION_TABLE + 1] = {0};
+    uint64_t sec_bytes[SN_SECTION_TABLE + 1] = {0}, sec_off[SN_SECTION_TABLE + 1] = {0};
     sn_status st;
 
     memset(m, 0, sizeof *m);
@@ -148,7 +148,7 @@ sn_status sn_model_load(sn_model *m, const void *image, size_t size, sn_model_er
             return fail(e, SN_ERR_FORMAT, "section outside the file", table_off + 32u * i);
         if (rd32(s + 4) != sn_crc32(p + off, (size_t)bytes))
             return fail(e, SN_ERR_CHECKSUM, "section CRC-32 mismatch", off);
-        if (kind < SN_SECTION_ARCH || kind > SN_SECTION_CONFIGS)
+        if (kind < SN_SECTION_ARCH || kind > SN_SECTION_TABLE)
             continue; /* unknown kinds are skipped: later minor additions stay readable */
         if (sec[kind])
             return fail(e, SN_ERR_FORMAT, "duplicate section", table_off + 32u * i);
@@ -221,6 +221,19 @@ sn_status sn_model_load(sn_model *m, const void *image, size_t size, sn_model_er
         if (rd32(c) > 1 || rd32(c + 4) != i || !valid_text(c + 8, SN_IMAGE_CONFIG_TEXT_BYTES))
             return fail(e, SN_ERR_FORMAT, "malformed config entry",
                         sec_off[SN_SECTION_CONFIGS] + (uint64_t)i * SN_IMAGE_CONFIG_BYTES);
+    }
+    if (sec[SN_SECTION_TABLE]) {
+        uint64_t k;
+        if (sec_bytes[SN_SECTION_TABLE] > SN_IMAGE_TABLE_MAX_BYTES)
+            return fail(e, SN_ERR_FORMAT, "accuracy table larger than 1 MiB", sec_off[SN_SECTION_TABLE]);
+        for (k = 0; k < sec_bytes[SN_SECTION_TABLE]; ++k) {
+            uint8_t ch = sec[SN_SECTION_TABLE][k];
+            if (ch != '\n' && (ch < 0x20 || ch > 0x7e))
+                return fail(e, SN_ERR_FORMAT, "accuracy table is not printable text",
+                            sec_off[SN_SECTION_TABLE] + k);
+        }
+        m->table = (const char *)sec[SN_SECTION_TABLE];
+        m->table_bytes = (uint32_t)sec_bytes[SN_SECTION_TABLE];
     }
     if (!host_is_little_endian())
         return fail(e, SN_ERR_UNSUPPORTED, "tensors are little-endian; this host is not", 0);

@@ -53,7 +53,7 @@ static int setup(void **state)
     unsigned char *st = make_safetensors(&st_size);
     char err[256];
     (void)state;
-    if (sn_pack_buffer(st, st_size, &image, &image_size, err, sizeof err) != 0) {
+    if (sn_pack_buffer(st, st_size, "kind,config\nsubnet,r64-d1-e2-k3\n", 32, &image, &image_size, err, sizeof err) != 0) {
         fprintf(stderr, "# pack failed: %s\n", err);
         free(st);
         return -1;
@@ -111,6 +111,8 @@ static void test_pack_and_load(void **state)
     assert_int_equal(kind, 0);
     assert_string_equal(text, "r64-d1-e2-k3");
     assert_int_equal(sn_model_config(&m, 1, &kind, &text), SN_ERR_INVALID_ARGUMENT);
+    assert_int_equal(m.table_bytes, 32);
+    assert_memory_equal(m.table, "kind,config\nsubnet,r64-d1-e2-k3\n", 32);
 }
 
 static void test_every_truncation_refused(void **state)
@@ -139,8 +141,8 @@ static void test_every_flipped_byte_refused(void **state)
         if (sn_model_load(&m, copy, image_size, NULL) == SN_OK) {
             /* Only padding bytes between sections may change without notice. */
             uint32_t s;
-            int inside = i < 64 + 4 * 32;
-            for (s = 0; s < 4 && !inside; ++s) {
+            int inside = i < 64 + 5 * 32;
+            for (s = 0; s < 5 && !inside; ++s) {
                 const unsigned char *t = image + 64 + 32 * s;
                 uint64_t off = 0, bytes = 0;
                 int k;
@@ -241,13 +243,13 @@ static void test_pack_rejects_bad_interchange(void **state)
         unsigned char *copy = malloc(cut ? cut : 1);
         assert_non_null(copy);
         memcpy(copy, st, cut);
-        if (sn_pack_buffer(copy, cut, &out, &out_size, err, sizeof err) == 0)
+        if (sn_pack_buffer(copy, cut, NULL, 0, &out, &out_size, err, sizeof err) == 0)
             fail_msg("a %zu-byte prefix of the interchange file was packed", cut);
         assert_true(strlen(err) > 0);
         free(copy);
     }
     memcpy(st + 8 + 30, "XXXXXXXXXXXXXXXXXX", 18); /* break the spec string */
-    assert_int_equal(sn_pack_buffer(st, size, &out, &out_size, err, sizeof err), -1);
+    assert_int_equal(sn_pack_buffer(st, size, NULL, 0, &out, &out_size, err, sizeof err), -1);
     free(st);
 }
 

@@ -27,6 +27,8 @@ typedef struct pack_state {
     uint32_t *config_kinds;
     size_t config_count;
     sn_image_arch arch;
+    const char *table;      /* optional accuracy table text */
+    size_t table_bytes;
     char *err;
     size_t err_bytes;
 } pack_state;
@@ -240,10 +242,12 @@ static uint64_t align64(uint64_t v) { return (v + SN_IMAGE_ALIGN - 1) / SN_IMAGE
 
 static int write_image(pack_state *s, unsigned char **out, size_t *out_bytes)
 {
-    enum { NSEC = 4 };
-    uint64_t off[NSEC + 1], bytes[NSEC + 1], data_bytes = 0, total, *toff;
+    enum { MAXSEC = 5 };
+    uint64_t off[MAXSEC], bytes[MAXSEC], data_bytes = 0, total, *toff;
     unsigned char *img, *p;
-    const uint32_t kinds[NSEC] = {SN_SECTION_ARCH, SN_SECTION_TENSORS, SN_SECTION_CONFIGS, SN_SECTION_DATA};
+    const uint32_t kinds[MAXSEC] = {SN_SECTION_ARCH, SN_SECTION_TENSORS, SN_SECTION_CONFIGS,
+                                    SN_SECTION_DATA, SN_SECTION_TABLE};
+    const uint32_t nsec = s->table ? 5u : 4u;
     size_t i;
     uint32_t w[SN_IMAGE_ARCH_WORDS];
 
@@ -258,10 +262,11 @@ static int write_image(pack_state *s, unsigned char **out, size_t *out_bytes)
     bytes[1] = (uint64_t)s->count * SN_IMAGE_TENSOR_BYTES;
     bytes[2] = (uint64_t)s->config_count * SN_IMAGE_CONFIG_BYTES;
     bytes[3] = data_bytes;
-    off[0] = align64(SN_IMAGE_HEADER_BYTES + NSEC * SN_IMAGE_SECTION_BYTES);
-    for (i = 1; i < NSEC; ++i)
+    bytes[4] = s->table_bytes;
+    off[0] = align64(SN_IMAGE_HEADER_BYTES + nsec * SN_IMAGE_SECTION_BYTES);
+    for (i = 1; i < nsec; ++i)
         off[i] = align64(off[i - 1] + bytes[i - 1]);
-    total = off[NSEC - 1] + bytes[NSEC - 1];
+    total = off[nsec - 1] + bytes[nsec - 1];
     img = calloc(1, (size_t)total);
     if (!img) {
         free(toff);
@@ -289,8 +294,10 @@ static int write_image(pack_state *s, unsigned char **out, size_t *out_bytes)
         wr32(d + 4, (uint32_t)i);
         memcpy(d + 8, s->configs[i], strlen(s->configs[i]));
     }
+    if (s->table)
+        memcpy(img + off[4], s->table, s->table_bytes);
     p = img + SN_IMAGE_HEADER_BYTES;
-    for (i = 0; i < NSEC; ++i) {
+    for (i = 0; i < nsec; ++i) {
         wr32(p + 32 * i, kinds[i]);
         wr32(p + 32 * i + 4, sn_crc32(img + off[i], (size_t)bytes[i]));
         wr64(p + 32 * i + 8, off[i]);
@@ -300,9 +307,9 @@ static int write_image(pack_state *s, unsigned char **out, size_t *out_bytes)
     wr32(img + 8, SN_IMAGE_VERSION);
     wr32(img + 12, SN_IMAGE_HEADER_BYTES);
     wr64(img + 16, total);
-    wr32(img + 24, NSEC);
+    wr32(img + 24, nsec);
     wr32(img + 28, SN_IMAGE_HEADER_BYTES);
-    wr32(img + 32, sn_crc32(p, NSEC * SN_IMAGE_SECTION_BYTES));
+    wr32(img + 32, sn_crc32(p, nsec * SN_IMAGE_SECTION_BYTES));
     wr32(img + 60, sn_crc32(img, 60));
     free(toff);
     *out = img;
@@ -310,8 +317,9 @@ static int write_image(pack_state *s, unsigned char **out, size_t *out_bytes)
     return 0;
 }
 
-int sn_pack_buffer(const unsigned char *in, size_t in_bytes, unsigned char **out,
-                   size_t *out_bytes, char *err, size_t err_bytes)
+int sn_pack_buffer(const unsigned char *in, size_t in_bytes, const char *table,
+                   size_t table_bytes, unsigned char **out, size_t *out_bytes, char *err,
+                   size_t err_bytes)
 {
     pack_state s;
     sn_safetensors st;
@@ -322,7 +330,17 @@ int sn_pack_buffer(const unsigned char *in, size_t in_bytes, unsigned char **out
     memset(&s, 0, sizeof s);
     s.err = err;
     s.err_bytes = err_bytes;
+    s.table = table;
+    s.table_bytes = table_bytes;
     err[0] = '\0';
+    if (table) {
+        size_t k;
+        if (table_bytes > SN_IMAGE_TABLE_MAX_BYTES)
+            return errorf(&s, "accuracy table larger than 1 MiB");
+        for (k = 0; k < table_bytes; ++k)
+            if (table[k] != '\n' && (table[k] < 0x20 || table[k] > 0x7e))
+                return errorf(&s, "accuracy table: byte %zu is not printable ASCII", k);
+    }
     if (sn_safetensors_parse(in, in_bytes, &st, err, err_bytes) != 0)
         return -1;
     spec_text = sn_safetensors_metadata(&st, "supernav_spec");
@@ -352,10 +370,11 @@ done:
     return rc;
 }
 
-int sn_pack_file(const char *in_path, const char *out_path, char *err, size_t err_bytes)
+int sn_pack_file(const char *in_path, const char *table_path, const char *out_path, char *err,
+                 size_t err_bytes)
 {
-    void *in;
-    size_t in_bytes, out_bytes;
+    void *in, *table = NULL;
+    size_t in_bytes, table_bytes = 0, out_bytes;
     unsigned char *out;
     sn_model model;
     sn_model_error merr;
@@ -364,8 +383,14 @@ int sn_pack_file(const char *in_path, const char *out_path, char *err, size_t er
         snprintf(err, err_bytes, "%s: %s", in_path, strerror(errno));
         return -1;
     }
-    rc = sn_pack_buffer(in, in_bytes, &out, &out_bytes, err, err_bytes);
+    if (table_path && sn_read_file(table_path, &table, &table_bytes) != 0) {
+        snprintf(err, err_bytes, "%s: %s", table_path, strerror(errno));
+        free(in);
+        return -1;
+    }
+    rc = sn_pack_buffer(in, in_bytes, table, table_bytes, &out, &out_bytes, err, err_bytes);
     free(in);
+    free(table);
     if (rc != 0)
         return -1;
     /* The engine's own loader is the final check of what was written. */

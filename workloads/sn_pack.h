@@ -11,11 +11,15 @@
 
 #include <stddef.h>
 
-/* Packs IN_PATH into OUT_PATH. Returns 0, or -1 with a one-line reason in ERR. */
-int sn_pack_file(const char *in_path, const char *out_path, char *err, size_t err_bytes);
+/* Packs IN_PATH (and, when TABLE_PATH is not NULL, the accuracy table accuracy.csv as the
+ * image's TABLE section) into OUT_PATH. Returns 0, or -1 with a one-line reason in ERR. */
+int sn_pack_file(const char *in_path, const char *table_path, const char *out_path, char *err,
+                 size_t err_bytes);
 
-/* The same from memory to a malloc'ed image (*out, *out_bytes), for tests. */
-int sn_pack_buffer(const unsigned char *in, size_t in_bytes, unsigned char **out,
-                   size_t *out_bytes, char *err, size_t err_bytes);
+/* The same from memory to a malloc'ed image (*out, *out_bytes), for tests. TABLE may be
+ * NULL. */
+int sn_pack_buffer(const unsigned char *in, size_t in_bytes, const char *table,
+                   size_t table_bytes, unsigned char **out, size_t *out_bytes, char *err,
+                   size_t err_bytes);
 
 #endif

@@ -12,6 +12,7 @@
  *   TENSORS  a directory of sn_image_tensor entries (96 bytes each)
  *   DATA     tensor bytes; each tensor at a 64-byte aligned offset inside DATA
  *   CONFIGS  sn_image_config entries (256 bytes each): the calibrated configs
+ *   TABLE    optional: the accuracy table (accuracy.csv) as printable ASCII text
  *
  * Tensors are named as in the interchange file, with weights re-laid out for the engine:
  * dense convolution weights OHWI, depthwise HWC, linear [out][in]. Per-config BN
@@ -42,8 +43,11 @@ enum sn_image_section_kind {
     SN_SECTION_ARCH = 1,
     SN_SECTION_TENSORS = 2,
     SN_SECTION_DATA = 3,
-    SN_SECTION_CONFIGS = 4
+    SN_SECTION_CONFIGS = 4,
+    SN_SECTION_TABLE = 5
 };
+
+#define SN_IMAGE_TABLE_MAX_BYTES (1u << 20)
 
 enum sn_image_dtype { SN_DTYPE_F32 = 1, SN_DTYPE_S8 = 2, SN_DTYPE_S32 = 3, SN_DTYPE_U8 = 4 };
 

@@ -34,6 +34,8 @@ typedef struct sn_model {
     uint64_t data_bytes;
     const uint8_t *config_dir;   /* CONFIGS section */
     uint32_t config_count;
+    const char *table;           /* TABLE section (not NUL-terminated), or NULL */
+    uint32_t table_bytes;
 } sn_model;
 
 /* Where validation failed, for a precise message (offset in bytes into the image). */
