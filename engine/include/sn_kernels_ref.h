@@ -50,6 +50,28 @@ sn_status sn_depthwise_conv2d_ref_f32(const sn_conv2d_params *params, const floa
                                       const float *weights, const float *scale,
                                       const float *bias, float *output);
 
+/* int8 (TFLite / CMSIS-NN semantics, see sn_quant.h): per-channel symmetric weights,
+ * asymmetric activations, int32 bias in accumulator units, per-channel requantization.
+ *   acc = bias[o] + sum (in + input_offset) * w      (padding contributes nothing)
+ *   out = clamp(requantize(acc, multiplier[o], shift[o]) + output_offset, act_min, act_max)
+ * The float act_min/act_max of sn_conv2d_params are ignored here. */
+typedef struct sn_quant_params {
+    int32_t input_offset;        /* minus the input zero point */
+    int32_t output_offset;       /* the output zero point */
+    const int32_t *multiplier;   /* per output channel (Q31, sign = negate first) */
+    const int32_t *shift;        /* per output channel */
+    int32_t act_min, act_max;    /* clamp in the output's int8 domain */
+} sn_quant_params;
+
+sn_status sn_conv2d_ref_s8(const sn_conv2d_params *params, const sn_quant_params *quant,
+                           const int8_t *input, const int8_t *weights, const int32_t *bias,
+                           int8_t *output);
+
+sn_status sn_depthwise_conv2d_ref_s8(const sn_conv2d_params *params,
+                                     const sn_quant_params *quant, const int8_t *input,
+                                     const int8_t *weights, const int32_t *bias,
+                                     int8_t *output);
+
 /* Multiply–accumulate count of one call, for reports and micro-benchmarks. */
 int64_t sn_conv2d_macs(const sn_conv2d_params *params, int depthwise);
 
