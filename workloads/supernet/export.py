@@ -309,9 +309,18 @@ def main():
         log(args.log, f"subnet {c}: {macs/1e6:.2f} M MACs, val {vacc:.2f} %, test {acc:.2f} %")
 
     # 3. ARAC configs on the full-resolution Pareto SubNets.
-    full = [p[2] for p in front if p[2].res == sn.CANVAS]
-    bases = sorted({str(c): c for c in ([full[-1]] + full[len(full) // 2:len(full) // 2 + 1] + full[:1])}.values(),
-                   key=sn.subnet_macs)
+    # Bases: the largest SubNet and, for budgets of 30/45/60 % of its MACs, the full-resolution
+    # candidate with the best screening accuracy within the budget (ARAC needs r64; the
+    # Pareto front may hold few r64 SubNets because lower resolutions are cheaper).
+    largest = sn.SubNetConfig.largest()
+    bases = {str(largest): largest}
+    for frac in (0.30, 0.45, 0.60):
+        within = [p for p in screened if p[2].res == sn.CANVAS and p[0] <= frac * hi]
+        if within:
+            best = max(within, key=lambda p: (p[1], -p[0]))[2]
+            bases[str(best)] = best
+    bases = sorted(bases.values(), key=sn.subnet_macs)
+    log(args.log, "arac bases: " + ", ".join(f"{c} ({sn.subnet_macs(c)/1e6:.2f} M)" for c in bases))
     aracs = []
     for base in bases:
         for g in (2, 4):
