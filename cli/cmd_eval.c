@@ -51,6 +51,20 @@ static int load_idx(const char *path, int ndims, const uint32_t *dims, sn_idx *i
     return 0;
 }
 
+/* DATA as a JSON string body (quotes, backslashes and control bytes escaped). */
+static void print_json_string(const char *text)
+{
+    const unsigned char *p = (const unsigned char *)text;
+    for (; *p; ++p) {
+        if (*p == '"' || *p == '\\')
+            printf("\\%c", *p);
+        else if (*p < 0x20)
+            printf("\\u%04x", *p);
+        else
+            putchar(*p);
+    }
+}
+
 static void usage(FILE *out)
 {
     fprintf(out,
@@ -82,6 +96,7 @@ int sn_cmd_eval(int argc, char **argv)
     void *image_bytes = NULL, *arena = NULL;
     size_t image_size, need, i, n, correct = 0;
     uint64_t *lat = NULL;
+    float *logits = NULL;
     double macs_sum = 0.0;
     sn_model model;
     sn_model_error merr;
@@ -172,12 +187,14 @@ int sn_cmd_eval(int argc, char **argv)
         sn_cli_error("out of memory");
         goto done;
     }
-    for (i = 0; i < (size_t)warmup && i < n; ++i) {
-        float logits[64];
-        sn_plan_invoke(plan, NULL, images.data, logits, NULL, NULL);
+    logits = malloc(model.arch.num_classes * sizeof *logits);
+    if (!logits) {
+        sn_cli_error("out of memory");
+        goto done;
     }
+    for (i = 0; i < (size_t)warmup && i < n; ++i)
+        sn_plan_invoke(plan, NULL, images.data, logits, NULL, NULL);
     for (i = 0; i < n; ++i) {
-        float logits[64];
         const uint8_t *canvas = images.data + i * model.arch.canvas * model.arch.canvas;
         uint64_t t0 = now_ns();
         uint32_t k, best = 0;
@@ -197,10 +214,12 @@ int sn_cmd_eval(int argc, char **argv)
     sn_config_format(&config, canonical, sizeof canonical);
     if (json) {
         printf("{\"config\":\"%s\",\"kind\":\"%s\",\"platform\":\"%s\",\"precision\":\"fp32\","
-               "\"data\":\"%s\",\"n\":%zu,\"correct\":%zu,\"top1\":%.2f,\"macs\":%.0f,"
+               "\"data\":\"", canonical, is_arac ? "arac" : "subnet", platform_name);
+        print_json_string(data);
+        printf("\",\"n\":%zu,\"correct\":%zu,\"top1\":%.2f,\"macs\":%.0f,"
                "\"p50_us\":%.1f,\"p99_us\":%.1f,\"latency_source\":\"measured:clock_gettime(CLOCK_MONOTONIC),"
                "single thread\",\"arena_bytes\":%zu}\n",
-               canonical, is_arac ? "arac" : "subnet", platform_name, data, n, correct,
+               n, correct,
                100.0 * (double)correct / (double)n, macs_sum / (double)n, percentile_us(lat, n, 0.50),
                percentile_us(lat, n, 0.99), plan->arena_bytes);
     } else {
@@ -214,6 +233,7 @@ int sn_cmd_eval(int argc, char **argv)
     }
     rc = 0;
 done:
+    free(logits);
     free(lat);
     sn_idx_free(&images);
     sn_idx_free(&labels);

@@ -81,6 +81,10 @@ int sn_safetensors_parse(const unsigned char *buf, size_t size, sn_safetensors *
                 goto fail;
             }
             t->dims[t->ndim++] = (uint64_t)v->valuedouble;
+            if (v->valuedouble > 0 && t->elems > (UINT64_C(1) << 34) / (uint64_t)v->valuedouble) {
+                snprintf(err, err_bytes, "tensor '%s': absurd shape", item->string);
+                goto fail;
+            }
             t->elems *= (uint64_t)v->valuedouble;
             if (t->elems > (UINT64_C(1) << 34)) {
                 snprintf(err, err_bytes, "tensor '%s': absurd shape", item->string);

@@ -55,6 +55,7 @@ typedef struct builder {
     uint32_t num_layers;
     int64_t macs;
     const char *why;
+    int too_big;             /* an activation beyond SN_MAX_ACTIVATION_FLOATS */
     const char *calib_level; /* NULL, or the "level{pct}" tag of ARAC prefix statistics */
     sn_layer *layers;        /* where add_conv writes (plan->layers or an ARAC prefix) */
     uint32_t *layer_count;
@@ -136,11 +137,19 @@ static sn_status fold_bn(builder *b, const char *name, uint32_t channels, const 
     return SN_OK;
 }
 
+/* Activation sizes are bounded (2^28 floats, 1 GiB) so that no size arithmetic overflows,
+ * on a 32-bit MCU either; a larger plan is refused. */
+#define SN_MAX_ACTIVATION_FLOATS (UINT32_C(1) << 28)
+
 static void track(builder *b, uint32_t h, uint32_t w, uint32_t c)
 {
-    uint32_t n = h * w * c;
+    uint64_t n = (uint64_t)h * w * c;
+    if (n > SN_MAX_ACTIVATION_FLOATS) {
+        b->too_big = 1;
+        return;
+    }
     if (n > b->max_activation)
-        b->max_activation = n;
+        b->max_activation = (uint32_t)n;
 }
 
 /* Adds one convolution to b->layers; fills geometry, checks it, counts MACs. */
@@ -168,6 +177,9 @@ static sn_status add_conv(builder *b, int depthwise, uint32_t in_h, uint32_t in_
     p->out_w = sn_conv2d_out_size(p->in_w, p->kernel_w, p->stride_w, pad, pad);
     p->act_min = act_max > 0.0f ? 0.0f : -INFINITY;
     p->act_max = act_max > 0.0f ? act_max : INFINITY;
+    sn_conv2d_params_packed_strides(p, depthwise);
+    if (sn_conv2d_check(p, depthwise) != SN_OK)
+        return refuse(b, SN_ERR_UNSUPPORTED, "a layer's geometry is outside the kernels' limits");
     track(b, in_h, in_w, in_c);
     track(b, (uint32_t)p->out_h, (uint32_t)p->out_w, out_c);
     b->macs += sn_conv2d_macs(p, depthwise);
@@ -244,7 +256,8 @@ static sn_status build_stages(builder *b, walk *wk, uint32_t first, uint32_t las
             block_name(&n, s, blk, "expand");
             if ((st = find_f32(b, n.text, hid_max * in_full, &t)) != SN_OK)
                 return st;
-            if (t.dims[0] != hid_max || t.dims[3] != in_full)
+            if (t.ndim != 4 || t.dims[0] != hid_max || t.dims[1] != 1 || t.dims[2] != 1 ||
+                t.dims[3] != in_full)
                 return refuse(b, SN_ERR_FORMAT, "expand weights have an unexpected shape");
             if ((st = add_conv(b, 0, wk->h, wk->w, in_c, hid, 1, 1, 6.0f, &l)) != SN_OK)
                 return st;
@@ -281,7 +294,8 @@ static sn_status build_stages(builder *b, walk *wk, uint32_t first, uint32_t las
             block_name(&n, s, blk, "project");
             if ((st = find_f32(b, n.text, out_full * hid_max, &t)) != SN_OK)
                 return st;
-            if (t.dims[0] != out_full || t.dims[3] != hid_max)
+            if (t.ndim != 4 || t.dims[0] != out_full || t.dims[1] != 1 || t.dims[2] != 1 ||
+                t.dims[3] != hid_max)
                 return refuse(b, SN_ERR_FORMAT, "project weights have an unexpected shape");
             if ((st = add_conv(b, 0, wk->h, wk->w, hid, out_c, 1, 1, 0.0f, &l)) != SN_OK)
                 return st;
@@ -313,7 +327,8 @@ static sn_status build_head(builder *b, walk *wk)
     /* head 1x1 -> head_c, BN, ReLU6 */
     if ((st = find_f32(b, "head", a->head_c * wk->c, &t)) != SN_OK)
         return st;
-    if (t.dims[0] != a->head_c || t.dims[3] != wk->c)
+    if (t.ndim != 4 || t.dims[0] != a->head_c || t.dims[1] != 1 || t.dims[2] != 1 ||
+        t.dims[3] != wk->c)
         return refuse(b, SN_ERR_FORMAT, "head weights have an unexpected shape");
     if ((st = add_conv(b, 0, wk->h, wk->w, wk->c, a->head_c, 1, 1, 6.0f, &l)) != SN_OK)
         return st;
@@ -327,6 +342,8 @@ static sn_status build_head(builder *b, walk *wk)
     /* classifier */
     if ((st = find_f32(b, "fc.weight", a->num_classes * a->head_c, &t)) != SN_OK)
         return st;
+    if (t.ndim != 2 || t.dims[0] != a->num_classes || t.dims[1] != a->head_c)
+        return refuse(b, SN_ERR_FORMAT, "classifier weights have an unexpected shape");
     if (b->plan) {
         b->plan->fc_weights = t.data;
         b->plan->head_buffer = wk->other;
@@ -387,6 +404,8 @@ static sn_status build_gate(builder *b)
     sn_tensor t;
     sn_status st;
     name_buf n;
+    if (side < b->config->grid || side % b->config->grid != 0)
+        return refuse(b, SN_ERR_UNSUPPORTED, "the gate's pooled map does not split into the grid");
     use_layers(b, b->plan ? b->plan->arac.gate : scratch, &count, 3);
     for (i = 0; i < 3; ++i) {
         uint32_t k = i < 2 ? 3u : 1u, in_c = i == 0 ? 1u : a->gate_c, out_c = i < 2 ? a->gate_c : 1u;
@@ -414,6 +433,8 @@ static sn_status build_gate(builder *b)
     }
     if (side * side * a->gate_c > b->max_tile)
         b->max_tile = side * side * a->gate_c;
+    if (b->config->grid * b->config->grid * a->gate_c > b->max_tile)
+        b->max_tile = b->config->grid * b->config->grid * a->gate_c;
     if (b->plan)
         b->plan->arac.gate_side = side;
     return SN_OK;
@@ -537,6 +558,14 @@ static sn_status build(builder *b)
     return build_head(b, &wk);
 }
 
+static sn_status build_checked(builder *b)
+{
+    sn_status st = build(b);
+    if (st == SN_OK && b->too_big)
+        return refuse(b, SN_ERR_UNSUPPORTED, "an activation larger than 2^28 values");
+    return st;
+}
+
 static size_t round16(size_t v) { return (v + 15u) & ~(size_t)15u; }
 
 static size_t arena_need(const builder *b)
@@ -553,7 +582,7 @@ sn_status sn_plan_arena_bytes(const sn_model *model, const sn_config *config, si
     memset(&b, 0, sizeof b);
     b.model = model;
     b.config = config;
-    st = build(&b);
+    st = build_checked(&b);
     if (st == SN_OK)
         *bytes = arena_need(&b);
     return st;
@@ -569,7 +598,7 @@ sn_status sn_plan_prepare(sn_plan *plan, const sn_model *model, const sn_config 
     memset(&b, 0, sizeof b);
     b.model = model;
     b.config = config;
-    st = build(&b); /* dry run first: nothing is written unless everything fits */
+    st = build_checked(&b); /* dry run first: nothing is written unless everything fits */
     if (st != SN_OK) {
         if (why)
             *why = b.why;
@@ -590,7 +619,7 @@ sn_status sn_plan_prepare(sn_plan *plan, const sn_model *model, const sn_config 
     b.config = config;
     b.plan = plan;
     b.vectors = arena;
-    st = build(&b);
+    st = build_checked(&b);
     if (st != SN_OK) {
         if (why)
             *why = b.why;

@@ -102,12 +102,12 @@ static sn_status check_arch(const sn_image_arch *a, sn_model_error *e, uint64_t 
         if (a->levels_pct[i] == 0 || a->levels_pct[i] > 100)
             return fail(e, SN_ERR_FORMAT, "absurd ARAC level", off);
     if (a->num_grids && (a->gate_c == 0 || a->gate_c > 256 || a->gate_pool == 0 ||
-                         a->canvas % a->gate_pool != 0))
-        return fail(e, SN_ERR_FORMAT, "absurd ARAC gate", off);
+                         a->canvas % a->gate_pool != 0 || a->arac_prefix_stages == 0))
+        return fail(e, SN_ERR_FORMAT, "absurd ARAC gate or prefix", off);
     return SN_OK;
 }
 
-sn_status sn_model_load(sn_model *m, const void *image, size_t size, sn_model_error *e)
+static sn_status load_impl(sn_model *m, const void *image, size_t size, sn_model_error *e)
 {
     const uint8_t *p = image;
     uint32_t count, table_off, i, j;
@@ -118,6 +118,8 @@ sn_status sn_model_load(sn_model *m, const void *image, size_t size, sn_model_er
     memset(m, 0, sizeof *m);
     if (!image)
         return fail(e, SN_ERR_INVALID_ARGUMENT, "no image", 0);
+    if (((uintptr_t)image & (SN_IMAGE_MEMORY_ALIGN - 1u)) != 0)
+        return fail(e, SN_ERR_INVALID_ARGUMENT, "image not 16-byte aligned in memory", 0);
     if (size < SN_IMAGE_HEADER_BYTES)
         return fail(e, SN_ERR_TRUNCATED, "shorter than the header", size);
     if (memcmp(p, SN_IMAGE_MAGIC, 8) != 0)
@@ -240,6 +242,14 @@ sn_status sn_model_load(sn_model *m, const void *image, size_t size, sn_model_er
     m->image = p;
     m->image_bytes = size;
     return SN_OK;
+}
+
+sn_status sn_model_load(sn_model *m, const void *image, size_t size, sn_model_error *e)
+{
+    sn_status st = load_impl(m, image, size, e);
+    if (st != SN_OK)
+        memset(m, 0, sizeof *m); /* a failed load leaves nothing usable behind */
+    return st;
 }
 
 sn_status sn_model_tensor(const sn_model *m, uint32_t i, sn_tensor *t)

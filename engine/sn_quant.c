@@ -48,8 +48,14 @@ int sn_quantize_multiplier(double real, int32_t *multiplier, int32_t *shift)
         *shift = 0;
         return 0;
     }
-    if (!(m >= 4.656612873077393e-10 && m < 1073741824.0))
-        return -1;
+    if (!(m < 1073741824.0))
+        return -1; /* too large, infinite or NaN */
+    if (m < 2.3283064365386963e-10) {
+        /* below 2^-32: flushed to zero, as TFLite's QuantizeMultiplier does */
+        *multiplier = 0;
+        *shift = 0;
+        return 0;
+    }
     /* m = f * 2^e with f in [0.5, 1) */
     while (m >= 1.0) {
         m *= 0.5;
@@ -64,7 +70,12 @@ int sn_quantize_multiplier(double real, int32_t *multiplier, int32_t *shift)
         q /= 2;
         ++e;
     }
-    if (e < -31 || e > 30)
+    if (e < -31) {
+        /* [2^-32, 2^-31): TFLite keeps shift -31 and halves the multiplier's precision */
+        q >>= -31 - e;
+        e = -31;
+    }
+    if (e > 30)
         return -1;
     *multiplier = real < 0 ? -(int32_t)q : (int32_t)q;
     *shift = e;

@@ -44,7 +44,11 @@ typedef struct sn_model_error {
     uint64_t offset;
 } sn_model_error;
 
-/* Validates IMAGE and fills MODEL. ERROR (may be NULL) says what failed. */
+/* Tensors are used in place, so the image must start at a 16-byte aligned address (malloc
+ * on 64-bit hosts; a linker-placed array with __attribute__((aligned(64))) on an MCU). */
+#define SN_IMAGE_MEMORY_ALIGN 16u
+
+/* Validates IMAGE and fills MODEL (zeroed on failure). ERROR (may be NULL) says what failed. */
 sn_status sn_model_load(sn_model *model, const void *image, size_t size, sn_model_error *error);
 
 /* The I-th tensor (0 <= i < tensor_count); SN_ERR_INVALID_ARGUMENT when out of range. */

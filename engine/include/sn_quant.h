@@ -24,7 +24,8 @@ int32_t sn_rounding_shift_right(int32_t x, int exponent);
 int32_t sn_requantize(int32_t acc, int32_t multiplier, int32_t shift);
 
 /* Host-side helper (uses double, not for the inference path): M -> (multiplier, shift).
- * M == 0 gives (0, 0). Returns 0, or -1 when |M| is outside [2^-31, 2^30). */
+ * |M| below 2^-32 (and M == 0) gives (0, 0), as TFLite. Returns 0, or -1 when |M| >= 2^30
+ * or M is not a number. */
 int sn_quantize_multiplier(double real, int32_t *multiplier, int32_t *shift);
 
 #endif
