@@ -100,6 +100,14 @@ int sn_safetensors_parse(const unsigned char *buf, size_t size, sn_safetensors *
             goto fail;
         }
         t->data = buf + 8 + hlen + begin;
+        {
+            size_t j;
+            for (j = 0; j < n; ++j)
+                if (!strcmp(st->tensors[j].name, t->name)) {
+                    snprintf(err, err_bytes, "tensor '%s' appears twice", t->name);
+                    goto fail;
+                }
+        }
         ++n;
     }
     st->count = n;

@@ -179,8 +179,8 @@ static sn_status load_impl(sn_model *m, const void *image, size_t size, sn_model
         return fail(e, SN_ERR_FORMAT, "absurd batch-norm epsilon", sec_off[SN_SECTION_ARCH]);
 
     if (sec_bytes[SN_SECTION_TENSORS] % SN_IMAGE_TENSOR_BYTES != 0 ||
-        sec_bytes[SN_SECTION_TENSORS] / SN_IMAGE_TENSOR_BYTES > 100000u)
-        return fail(e, SN_ERR_FORMAT, "tensor directory has a partial entry",
+        sec_bytes[SN_SECTION_TENSORS] / SN_IMAGE_TENSOR_BYTES > 16384u)
+        return fail(e, SN_ERR_FORMAT, "tensor directory has a partial entry or over 16384 tensors",
                     sec_off[SN_SECTION_TENSORS]);
     m->tensor_dir = sec[SN_SECTION_TENSORS];
     m->tensor_count = (uint32_t)(sec_bytes[SN_SECTION_TENSORS] / SN_IMAGE_TENSOR_BYTES);

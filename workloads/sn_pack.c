@@ -152,6 +152,12 @@ static int read_spec(pack_state *s, const cJSON *spec)
         if (!cJSON_IsString(text) || strlen(text->valuestring) == 0 ||
             strlen(text->valuestring) >= SN_IMAGE_CONFIG_TEXT_BYTES)
             return errorf(s, "calibration %u: config text missing or too long", i);
+        {
+            const char *ch;
+            for (ch = text->valuestring; *ch; ++ch)
+                if (*ch < 0x20 || *ch > 0x7e)
+                    return errorf(s, "calibration %u: config text is not printable ASCII", i);
+        }
         s->config_kinds[i] = strcmp(kind->valuestring, "subnet") ? 1u : 0u;
         strcpy(s->configs[i], text->valuestring);
         ++i;
@@ -168,8 +174,13 @@ static int add_tensor(pack_state *s, const sn_st_tensor *in)
     uint64_t d[4] = {1, 1, 1, 1};
     uint32_t i;
 
-    if (strlen(in->name) >= SN_IMAGE_NAME_BYTES)
-        return errorf(s, "tensor name '%s' longer than %u bytes", in->name, SN_IMAGE_NAME_BYTES - 1);
+    const char *ch;
+    if (strlen(in->name) == 0 || strlen(in->name) >= SN_IMAGE_NAME_BYTES)
+        return errorf(s, "tensor name '%s' empty or longer than %u bytes", in->name,
+                      SN_IMAGE_NAME_BYTES - 1);
+    for (ch = in->name; *ch; ++ch)
+        if (*ch < 0x20 || *ch > 0x7e)
+            return errorf(s, "a tensor name is not printable ASCII");
     if (strcmp(in->dtype, "F32") != 0)
         return errorf(s, "tensor '%s': dtype must be F32", in->name);
     if (in->ndim == 0 || in->ndim > 4)
