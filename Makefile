@@ -50,22 +50,25 @@ ENGINE_OBJ := $(call obj,$(ENGINE_SRC))
 HOST_OBJ := $(call obj,$(HOST_SRC))
 CLI_OBJ := $(call obj,$(CLI_SRC))
 TEST_BIN := $(patsubst tests/%.c,$(BUILD)/tests/%,$(TEST_SRC))
+TEST_SCRIPTS := $(sort $(wildcard tests/test_*.sh))
 MICRO_OBJ := $(call obj,$(MICRO_C_SRC)) $(BUILD)/obj/bench/sn_bench.o
 
 ENGINE_LIB := $(BUILD)/libsupernav_engine.a
 HOST_LIB := $(BUILD)/libsupernav_host.a
 SUPERNAV := $(BUILD)/supernav
 MICRO := $(BUILD)/bench/supernav-micro
+MODEL_IMAGE := $(BUILD)/supernet.snm
+MODEL_SRC := workloads/supernet/supernet.safetensors
 LIBS := -lm
 
 RESULTS := results
 STAMP := $(shell date -u +%Y%m%dT%H%M%SZ)
 
-.PHONY: all test bench micro deps clean check-platform
+.PHONY: all test bench micro deps clean check-platform engine-freestanding
 .SECONDARY:
 .DEFAULT_GOAL := all
 
-all: $(SUPERNAV) $(TEST_BIN)
+all: $(SUPERNAV) $(TEST_BIN) $(MODEL_IMAGE)
 
 # ---- compile -----------------------------------------------------------------------
 $(BUILD)/obj/engine/%.o: engine/%.c
@@ -108,6 +111,25 @@ $(MICRO): $(MICRO_OBJ) $(HOST_LIB) $(ENGINE_LIB)
 include datasets/datasets.mk
 include workloads/supernet/model.mk
 
+# The deployment image of the committed SuperNet (supernav pack).
+MODEL_TABLE := workloads/supernet/accuracy.csv
+$(MODEL_IMAGE): $(MODEL_SRC) $(MODEL_TABLE) $(SUPERNAV)
+	$(SUPERNAV) pack $(MODEL_SRC) --table $(MODEL_TABLE) -o $@
+
+# The engine alone, cross-compiled for a Cortex-M4F: proves it stays freestanding C99.
+ARM_CC := arm-none-eabi-gcc
+ARM_FLAGS := -std=c99 -pedantic $(WARNINGS) -O2 -mcpu=cortex-m4 -mthumb -mfloat-abi=hard \
+             -mfpu=fpv4-sp-d16 -ffunction-sections -fdata-sections
+FREESTANDING_OBJ := $(patsubst %.c,build/freestanding/%.o,$(ENGINE_SRC))
+build/freestanding/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(ARM_CC) -Iengine/include $(ARM_FLAGS) -c $< -o $@
+build/freestanding/libsupernav_engine.a: $(FREESTANDING_OBJ)
+	@rm -f $@
+	arm-none-eabi-ar rcs $@ $^
+engine-freestanding: build/freestanding/libsupernav_engine.a
+	@arm-none-eabi-size -t $< | tail -n 1 | awk '{print "engine-freestanding: Cortex-M4F text " $$1 " bytes, data " $$2 ", bss " $$3 " ($<)"}'
+
 # ---- targets -----------------------------------------------------------------------
 deps:
 	@sh ci/deps.sh
@@ -115,9 +137,10 @@ deps:
 # Tests run from the repository root; prove prints the summary ("Result: PASS").
 test: deps
 	@$(MAKE) --no-print-directory -q all || $(MAKE) --no-print-directory all
-	@echo "prove: $(words $(TEST_BIN)) test binaries$(if $(SAN), under -fsanitize=$(SAN))"
-	@SUPERNAV=$(SUPERNAV) ASAN_OPTIONS=abort_on_error=0:detect_leaks=1 \
-	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 prove --exec '' $(TEST_BIN)
+	@echo "prove: $(words $(TEST_BIN) $(TEST_SCRIPTS)) tests$(if $(SAN), under -fsanitize=$(SAN))"
+	@SUPERNAV=$(SUPERNAV) BUILD=$(BUILD) SN_MODEL=$(MODEL_IMAGE) \
+	  ASAN_OPTIONS=abort_on_error=0:detect_leaks=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 prove --exec '' $(TEST_BIN) $(TEST_SCRIPTS)
 
 # Kernel micro-benchmarks; Google Benchmark's JSON is written beside the console table,
 # via a temporary file renamed into place. MICRO_ARGS passes extra flags.

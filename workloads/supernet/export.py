@@ -233,6 +233,7 @@ def main():
     ap.add_argument("--test", default="data/canvas/cf64-test")
     ap.add_argument("--candidates", type=int, default=10, help="random candidates per MAC bucket")
     ap.add_argument("--buckets", type=int, default=30)
+    ap.add_argument("--finalists", type=int, default=2, help="best screened SubNets per bucket measured on all validation canvases")
     ap.add_argument("--val-count", type=int, default=2000)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=7)
@@ -281,7 +282,7 @@ def main():
     finalists = []
     for bi in range(args.buckets):
         inb = [p for p in screened if edges[bi] <= p[0] < edges[bi + 1]]
-        finalists += sorted(inb, key=lambda p: -p[1])[:2]
+        finalists += sorted(inb, key=lambda p: -p[1])[:args.finalists]
     for c in (sn.SubNetConfig.smallest(), sn.SubNetConfig.largest()):
         if str(c) not in {str(p[2]) for p in finalists}:
             finalists.append((sn.subnet_macs(c), 0.0, c))
