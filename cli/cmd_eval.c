@@ -94,12 +94,11 @@ int sn_cmd_eval(int argc, char **argv)
     sn_idx images = {0}, labels = {0};
     uint32_t img_dims[3] = {0, 0, 0}, lbl_dims[1] = {0};
     void *image_bytes = NULL, *arena = NULL;
-    size_t image_size, need, i, n, correct = 0;
+    size_t need, i, n, correct = 0;
     uint64_t *lat = NULL;
     float *logits = NULL;
     double macs_sum = 0.0;
     sn_model model;
-    sn_model_error merr;
     sn_config config;
     sn_plan *plan = NULL;
     sn_status st;
@@ -148,15 +147,8 @@ int sn_cmd_eval(int argc, char **argv)
                      config_text, is_arac ? "ARAC" : "SubNet");
         return 2;
     }
-    if (sn_read_file(model_path, &image_bytes, &image_size) != 0) {
-        sn_cli_error("%s: %s", model_path, strerror(errno));
+    if (sn_cli_load_model(model_path, &image_bytes, &model) != 0)
         return 1;
-    }
-    st = sn_model_load(&model, image_bytes, image_size, &merr);
-    if (st != SN_OK) {
-        sn_cli_error("%s: %s: %s", model_path, sn_status_str(st), merr.what);
-        goto done;
-    }
     st = sn_plan_arena_bytes(&model, &config, &need);
     plan = malloc(sizeof *plan);
     if (st == SN_OK && (!plan || posix_memalign(&arena, 64, need) != 0)) {

@@ -23,24 +23,14 @@ int sn_cmd_info(int argc, char **argv)
     void *image;
     size_t size;
     sn_model m;
-    sn_model_error e;
-    sn_status st;
     uint32_t i, subnets = 0, aracs = 0;
     if (argc > 2 || (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")))) {
         printf("usage: supernav info [MODEL]   (default build/supernet.snm)\n");
         return argc > 2 ? 2 : 0;
     }
-    if (sn_read_file(path, &image, &size) != 0) {
-        sn_cli_error("%s: %s", path, strerror(errno));
+    if (sn_cli_load_model(path, &image, &m) != 0)
         return 1;
-    }
-    st = sn_model_load(&m, image, size, &e);
-    if (st != SN_OK) {
-        sn_cli_error("%s: %s: %s (at byte %llu)", path, sn_status_str(st), e.what,
-                     (unsigned long long)e.offset);
-        free(image);
-        return 1;
-    }
+    size = m.image_bytes;
     for (i = 0; i < m.config_count; ++i) {
         uint32_t kind;
         const char *text;

@@ -28,23 +28,17 @@ int sn_cmd_subnets(int argc, char **argv)
 {
     const char *path = argc > 1 ? argv[1] : "build/supernet.snm";
     void *image;
-    size_t size;
     sn_model m;
-    sn_model_error e;
-    sn_status st;
     char *text, *line, *save = NULL;
     int row = 0, rc = 0, col_kind = -1, col_cfg = -1, col_macs = -1, col_top1 = -1;
     if (argc > 2 || (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")))) {
         printf("usage: supernav subnets [MODEL]   (default build/supernet.snm)\n");
         return argc > 2 ? 2 : 0;
     }
-    if (sn_read_file(path, &image, &size) != 0) {
-        sn_cli_error("%s: %s", path, strerror(errno));
+    if (sn_cli_load_model(path, &image, &m) != 0)
         return 1;
-    }
-    st = sn_model_load(&m, image, size, &e);
-    if (st != SN_OK || !m.table) {
-        sn_cli_error("%s: %s", path, st != SN_OK ? e.what : "the image holds no accuracy table (pack --table)");
+    if (!m.table) {
+        sn_cli_error("%s: the image holds no accuracy table (pack --table)", path);
         free(image);
         return 1;
     }

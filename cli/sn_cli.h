@@ -8,6 +8,8 @@
 
 #include <stdio.h>
 
+#include "sn_model.h"
+
 typedef int (*sn_cli_fn)(int argc, char **argv);
 
 typedef struct sn_cli_command {
@@ -18,6 +20,10 @@ typedef struct sn_cli_command {
 
 /* "supernav <cmd>: error: <message>\n" on stderr. */
 void sn_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Reads and validates the deployment image at PATH into *IMAGE (malloc'ed; the caller
+ * frees it) and MODEL. On failure prints one error line and returns -1. */
+int sn_cli_load_model(const char *path, void **image, sn_model *model);
 
 /* The subcommand being run, for messages ("supernav" before dispatch). */
 extern const char *sn_cli_command_name;
