@@ -31,7 +31,12 @@ def load_canvases(prefix):
 def generate(supernav, task, split, seed, count, prefix):
     """Runs the C generator (the same canvases the engine is evaluated on)."""
     os.makedirs(os.path.dirname(prefix) or ".", exist_ok=True)
-    if not all(os.path.exists(prefix + s) for s in ("-images-idx3-ubyte", "-labels-idx1-ubyte", "-boxes-idx2-ubyte")):
-        subprocess.run([supernav, "canvas", "--task", task, "--split", split, "--seed", str(seed),
-                        "--count", str(count), "-o", prefix], check=True)
+    files = [prefix + s for s in ("-images-idx3-ubyte", "-labels-idx1-ubyte", "-boxes-idx2-ubyte")]
+    if all(os.path.exists(f) for f in files):
+        cached = load_canvases(prefix)
+        if len(cached[0]) == count:
+            return cached
+    # (re)generate: missing, or cached with another count
+    subprocess.run([supernav, "canvas", "--task", task, "--split", split, "--seed", str(seed),
+                    "--count", str(count), "-o", prefix], check=True)
     return load_canvases(prefix)
