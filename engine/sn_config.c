@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "sn_text.h"
+
 /* Reads a decimal number of at most 6 digits. */
 static const char *parse_u32(const char *s, uint32_t *out)
 {
@@ -90,16 +92,25 @@ static void put_char(text_out *o, char ch)
     }
 }
 
+int sn_u32_digits(uint32_t v, char out[10])
+{
+    char rev[10];
+    int n = 0, i;
+    do {
+        rev[n++] = (char)('0' + v % 10u);
+        v /= 10u;
+    } while (v);
+    for (i = 0; i < n; ++i)
+        out[i] = rev[n - 1 - i];
+    return n;
+}
+
 static void put_u32(text_out *o, uint32_t v)
 {
     char digits[10];
-    int n = 0;
-    do {
-        digits[n++] = (char)('0' + v % 10u);
-        v /= 10u;
-    } while (v);
-    while (n)
-        put_char(o, digits[--n]);
+    int n = sn_u32_digits(v, digits), i;
+    for (i = 0; i < n; ++i)
+        put_char(o, digits[i]);
 }
 
 static void put_list(text_out *o, char tag, const uint32_t *v, uint32_t n)

@@ -3,6 +3,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "sn_text.h"
+
 const sn_platform sn_platform_reference = {"reference", NULL, NULL};
 
 /* ---- small freestanding string building (no stdio on this path) ----------------------- */
@@ -20,15 +22,9 @@ static void nb_str(name_buf *b, const char *s)
 
 static void nb_u32(name_buf *b, uint32_t v)
 {
-    char d[10];
-    int n = 0;
-    do {
-        d[n++] = (char)('0' + v % 10u);
-        v /= 10u;
-    } while (v);
-    while (n && b->len + 1 < sizeof b->text)
-        b->text[b->len++] = d[--n];
-    b->text[b->len] = '\0';
+    char d[11];
+    d[sn_u32_digits(v, d)] = '\0';
+    nb_str(b, d);
 }
 
 static void block_name(name_buf *b, uint32_t stage, uint32_t block, const char *leaf)
