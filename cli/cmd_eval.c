@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "sn_cli.h"
+#include "sn_cpu.h"
 #include "sn_engine.h"
 #include "sn_file.h"
 #include "sn_idx.h"
@@ -69,9 +70,12 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: supernav eval (--subnet CFG | --arac CFG) [--model M] [--data PREFIX]\n"
-            "                     [--platform reference] [--limit N] [--warmup N] [--json]\n"
+            "                     [--platform reference|cpu] [--isa ISA] [--limit N] [--warmup N]\n"
+            "                     [--json]\n"
             "  --model    deployment image (default build/supernet.snm)\n"
             "  --data     canvas set prefix from `supernav canvas` (default data/canvas/cf64-test)\n"
+            "  --platform reference (the plain-C oracle) or cpu (SIMD kernels, default)\n"
+            "  --isa      cpu only: auto (default), avx512, avx2 or portable\n"
             "  --limit    evaluate the first N canvases only\n"
             "  --warmup   untimed inferences before timing (default 10)\n"
             "  --json     one JSON object: config, platform, n, top1, macs, p50_us, p99_us, ...\n");
@@ -85,9 +89,10 @@ int sn_cmd_eval(int argc, char **argv)
         {"platform", required_argument, 0, 'p'}, {"limit", required_argument, 0, 'n'},
         {"warmup", required_argument, 0, 'w'}, {"json", no_argument, 0, 'j'},
         {"int8", no_argument, 0, 'i'},          {"help", no_argument, 0, 'h'},
+        {"isa", required_argument, 0, 'I'},
         {0, 0, 0, 0}};
     const char *model_path = "build/supernet.snm", *data = "data/canvas/cf64-test";
-    const char *platform_name = "reference", *config_text = NULL, *why = "";
+    const char *platform_name = "cpu", *isa = NULL, *config_text = NULL, *why = "";
     long limit = -1, warmup = 10;
     int json = 0, int8 = 0, c, is_arac = 0, rc = 1;
     char path[1024], canonical[SN_CONFIG_TEXT_MAX];
@@ -101,6 +106,9 @@ int sn_cmd_eval(int argc, char **argv)
     sn_model model;
     sn_config config;
     sn_plan *plan = NULL;
+    sn_cpu *cpu = NULL;
+    sn_cpu_stats cpu_stats;
+    sn_platform platform = sn_platform_reference;
     sn_status st;
 
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -111,6 +119,7 @@ int sn_cmd_eval(int argc, char **argv)
         case 'm': model_path = optarg; break;
         case 'd': data = optarg; break;
         case 'p': platform_name = optarg; break;
+        case 'I': isa = optarg; break;
         case 'j': json = 1; break;
         case 'i': int8 = 1; break;
         case 'n':
@@ -134,9 +143,13 @@ int sn_cmd_eval(int argc, char **argv)
         sn_cli_error(optind < argc ? "unexpected argument" : "--subnet CFG or --arac CFG is required");
         return 2;
     }
-    if (strcmp(platform_name, "reference") != 0) {
-        sn_cli_error("platform '%s' is not available (built: reference)", platform_name);
+    if (strcmp(platform_name, "reference") != 0 && strcmp(platform_name, "cpu") != 0) {
+        sn_cli_error("platform '%s' is not available to eval (built: reference, cpu)", platform_name);
         return 1;
+    }
+    if (isa && strcmp(platform_name, "cpu") != 0) {
+        sn_cli_error("--isa applies to --platform cpu only");
+        return 2;
     }
     if (int8) {
         sn_cli_error("the int8 path is not implemented yet (fp32 only)");
@@ -163,6 +176,16 @@ int sn_cmd_eval(int argc, char **argv)
         sn_cli_error("%s: %s", config_text, why);
         goto done;
     }
+    if (!strcmp(platform_name, "cpu")) {
+        sn_cpu_options opt;
+        sn_cpu_options_default(&opt);
+        opt.isa = isa;
+        if (sn_cpu_create(&model, &opt, &cpu, &why) != SN_OK) {
+            sn_cli_error("platform cpu%s%s: %s", isa ? " --isa " : "", isa ? isa : "", why);
+            goto done;
+        }
+        sn_cpu_platform(cpu, &platform);
+    }
     snprintf(path, sizeof path, "%s-images-idx3-ubyte", data);
     img_dims[1] = img_dims[2] = model.arch.canvas;
     if (load_idx(path, 3, img_dims, &images) != 0)
@@ -185,12 +208,14 @@ int sn_cmd_eval(int argc, char **argv)
         goto done;
     }
     for (i = 0; i < (size_t)warmup && i < n; ++i)
-        sn_plan_invoke(plan, NULL, images.data, logits, NULL, NULL);
+        sn_plan_invoke(plan, &platform, images.data, logits, NULL, NULL);
+    if (cpu)
+        sn_cpu_stats_reset(cpu);
     for (i = 0; i < n; ++i) {
         const uint8_t *canvas = images.data + i * model.arch.canvas * model.arch.canvas;
         uint64_t t0 = now_ns();
         uint32_t k, best = 0;
-        st = sn_plan_invoke(plan, NULL, canvas, logits, NULL, NULL);
+        st = sn_plan_invoke(plan, &platform, canvas, logits, NULL, NULL);
         lat[i] = now_ns() - t0;
         if (st != SN_OK) {
             sn_cli_error("inference failed: %s", sn_status_str(st));
@@ -203,25 +228,35 @@ int sn_cmd_eval(int argc, char **argv)
         macs_sum += (double)(plan->is_arac ? plan->arac.last_macs : plan->macs);
     }
     qsort(lat, n, sizeof *lat, cmp_u64);
+    memset(&cpu_stats, 0, sizeof cpu_stats);
+    if (cpu)
+        sn_cpu_stats_get(cpu, &cpu_stats);
     sn_config_format(&config, canonical, sizeof canonical);
     if (json) {
-        printf("{\"config\":\"%s\",\"kind\":\"%s\",\"platform\":\"%s\",\"precision\":\"fp32\","
-               "\"data\":\"", canonical, is_arac ? "arac" : "subnet", platform_name);
+        printf("{\"config\":\"%s\",\"kind\":\"%s\",\"platform\":\"%s\",\"isa\":\"%s\","
+               "\"precision\":\"fp32\",\"data\":\"", canonical, is_arac ? "arac" : "subnet",
+               platform_name, cpu ? sn_cpu_isa(cpu) : "none");
         print_json_string(data);
         printf("\",\"n\":%zu,\"correct\":%zu,\"top1\":%.2f,\"macs\":%.0f,"
                "\"p50_us\":%.1f,\"p99_us\":%.1f,\"latency_source\":\"measured:clock_gettime(CLOCK_MONOTONIC),"
-               "single thread\",\"arena_bytes\":%zu}\n",
+               "single thread\",\"arena_bytes\":%zu,\"near_weight_bytes\":%.0f,"
+               "\"far_weight_bytes\":%.0f}\n",
                n, correct,
                100.0 * (double)correct / (double)n, macs_sum / (double)n, percentile_us(lat, n, 0.50),
-               percentile_us(lat, n, 0.99), plan->arena_bytes);
+               percentile_us(lat, n, 0.99), plan->arena_bytes,
+               (double)cpu_stats.near_bytes / (double)n, (double)cpu_stats.far_bytes / (double)n);
     } else {
-        printf("config    %s\nplatform  %s (fp32)\ndata      %s (%zu canvases)\n", canonical,
-               platform_name, data, n);
+        printf("config    %s\nplatform  %s%s%s (fp32)\ndata      %s (%zu canvases)\n", canonical,
+               platform_name, cpu ? ", isa " : "", cpu ? sn_cpu_isa(cpu) : "", data, n);
         printf("top-1     %.2f %% (%zu / %zu)\nMACs      %.0f%s\n", 100.0 * (double)correct / (double)n,
                correct, n, macs_sum / (double)n, is_arac ? " (mean over the canvases)" : "");
         printf("latency   p50 %.1f us, p99 %.1f us (measured: wall clock, single thread)\n",
                percentile_us(lat, n, 0.50), percentile_us(lat, n, 0.99));
         printf("arena     %zu bytes\n", plan->arena_bytes);
+        if (cpu)
+            printf("weights   %.0f bytes near, %.0f far per inference (packed, resident after "
+                   "first use)\n",
+                   (double)cpu_stats.near_bytes / (double)n, (double)cpu_stats.far_bytes / (double)n);
     }
     rc = 0;
 done:
@@ -231,6 +266,7 @@ done:
     sn_idx_free(&labels);
     free(arena);
     free(plan);
+    sn_cpu_destroy(cpu);
     free(image_bytes);
     return rc;
 }

@@ -2,13 +2,15 @@
  * input, and its intermediate tensors (stem, each block, stitched map, head) on the first
  * inputs, within 1e-4 relative to the tensor's largest magnitude; the ARAC gate's tile
  * decisions; and ARAC's tiling itself: with every tile at the high level, the stitched map
- * of a G x G grid equals the same micro-flow run untiled, bit for bit. Files: $SN_MODEL (default build/supernet.snm) and
+ * of a G x G grid equals the same micro-flow run untiled, bit for bit. The same checks run
+ * on the reference kernels and on the CPU platform with every ISA this processor has. Files: $SN_MODEL (default build/supernet.snm) and
  * $SN_GOLDEN (default workloads/supernet/golden.safetensors). */
 #include "sn_test.h"
 #include <cjson/cJSON.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "sn_cpu.h"
 #include "sn_engine.h"
 #include "sn_file.h"
 #include "sn_safetensors.h"
@@ -113,7 +115,7 @@ static int level_index(uint32_t pct)
     return -1;
 }
 
-static int check_configs(const char *want_kind)
+static int check_configs(const char *want_kind, const sn_platform *platform)
 {
     const cJSON *configs = cJSON_GetObjectItemCaseSensitive(meta, "configs"), *c;
     const sn_st_tensor *input = sn_safetensors_find(&golden, "input");
@@ -147,7 +149,7 @@ static int check_configs(const char *want_kind)
             float out[16];
             double rel;
             tc.input = i;
-            assert_int_equal(sn_plan_invoke(plan, NULL, input->data + (size_t)i * 64 * 64, out,
+            assert_int_equal(sn_plan_invoke(plan, platform, input->data + (size_t)i * 64 * 64, out,
                                             on_tap, &tc), SN_OK);
             if (plan->is_arac) {
                 const sn_st_tensor *lv;
@@ -168,8 +170,8 @@ static int check_configs(const char *want_kind)
             if (rel > 1e-4)
                 fail_msg("%s input %d: logits relative error %.3g > 1e-4", text, i, rel);
         }
-        printf("# %s: %d inputs, %d intermediate tensors, worst relative error %.2g, %lld MACs\n",
-               text, inputs, tc.checked, tc.worst,
+        printf("# %s %s: %d inputs, %d intermediate tensors, worst relative error %.2g, %lld MACs\n",
+               platform->name, text, inputs, tc.checked, tc.worst,
                (long long)(plan->is_arac ? plan->arac.last_macs : plan->macs));
         assert_true(tc.checked > 0);
         free(arena);
@@ -181,13 +183,52 @@ static int check_configs(const char *want_kind)
 static void test_subnets_match_pytorch(void **state)
 {
     (void)state;
-    assert_true(check_configs("subnet") >= 6);
+    assert_true(check_configs("subnet", &sn_platform_reference) >= 6);
 }
 
 static void test_arac_matches_pytorch(void **state)
 {
     (void)state;
-    assert_true(check_configs("arac") >= 3);
+    assert_true(check_configs("arac", &sn_platform_reference) >= 3);
+}
+
+static const char *const isas[] = {"avx512", "avx2", "portable"};
+
+/* Every ISA of the CPU platform this processor runs, fresh context (on-use residency). */
+static void on_cpu(const char *kind, int at_least)
+{
+    size_t i;
+    int ran = 0;
+    for (i = 0; i < sizeof isas / sizeof *isas; ++i) {
+        sn_cpu_options opt;
+        sn_cpu *cpu;
+        sn_platform p;
+        char name[32];
+        if (!sn_cpu_isa_available(isas[i]))
+            continue;
+        sn_cpu_options_default(&opt);
+        opt.isa = isas[i];
+        assert_int_equal(sn_cpu_create(&model, &opt, &cpu, NULL), SN_OK);
+        sn_cpu_platform(cpu, &p);
+        snprintf(name, sizeof name, "cpu-%s", isas[i]);
+        p.name = name;
+        assert_true(check_configs(kind, &p) >= at_least);
+        sn_cpu_destroy(cpu);
+        ++ran;
+    }
+    assert_true(ran >= 1);
+}
+
+static void test_cpu_subnets_match_pytorch(void **state)
+{
+    (void)state;
+    on_cpu("subnet", 6);
+}
+
+static void test_cpu_arac_matches_pytorch(void **state)
+{
+    (void)state;
+    on_cpu("arac", 3);
 }
 
 typedef struct stitched_copy {
@@ -206,11 +247,10 @@ static void keep_stitched(void *user, const char *name, const float *data, uint3
     memcpy(sc->data, data, sc->n * sizeof(float));
 }
 
-static void test_arac_tiles_equal_untiled(void **state)
+static void tiles_equal_untiled(const sn_platform *platform)
 {
     uint32_t i, tested = 0;
     const sn_st_tensor *input = sn_safetensors_find(&golden, "input");
-    (void)state;
     for (i = 0; i < model.config_count; ++i) {
         uint32_t kind;
         const char *text;
@@ -229,9 +269,9 @@ static void test_arac_tiles_equal_untiled(void **state)
         assert_int_equal(posix_memalign(&arena, 64, need), 0);
         assert_int_equal(sn_plan_prepare(plan, &model, &cfg, arena, need, NULL), SN_OK);
         plan->arac.force_level = 0;
-        assert_int_equal(sn_plan_invoke(plan, NULL, input->data, out, keep_stitched, &tiled), SN_OK);
+        assert_int_equal(sn_plan_invoke(plan, platform, input->data, out, keep_stitched, &tiled), SN_OK);
         plan->arac.grid = 1; /* one tile: the whole canvas, no halo, no stitching */
-        assert_int_equal(sn_plan_invoke(plan, NULL, input->data, out, keep_stitched, &whole), SN_OK);
+        assert_int_equal(sn_plan_invoke(plan, platform, input->data, out, keep_stitched, &whole), SN_OK);
         assert_int_equal(tiled.n, whole.n);
         assert_memory_equal(tiled.data, whole.data, tiled.n * sizeof(float));
         free(tiled.data);
@@ -240,8 +280,35 @@ static void test_arac_tiles_equal_untiled(void **state)
         free(plan);
         ++tested;
     }
-    printf("# %u ARAC grids: stitched high-level tiles equal the untiled micro-flow bit for bit\n", tested);
+    printf("# %s: %u ARAC grids: stitched high-level tiles equal the untiled micro-flow bit for bit\n",
+           platform->name, tested);
     assert_true(tested > 0);
+}
+
+static void test_arac_tiles_equal_untiled(void **state)
+{
+    (void)state;
+    tiles_equal_untiled(&sn_platform_reference);
+}
+
+static void test_cpu_arac_tiles_equal_untiled(void **state)
+{
+    size_t i;
+    (void)state;
+    for (i = 0; i < sizeof isas / sizeof *isas; ++i) {
+        sn_cpu_options opt;
+        sn_cpu *cpu;
+        sn_platform p;
+        if (!sn_cpu_isa_available(isas[i]))
+            continue;
+        sn_cpu_options_default(&opt);
+        opt.isa = isas[i];
+        assert_int_equal(sn_cpu_create(&model, &opt, &cpu, NULL), SN_OK);
+        sn_cpu_platform(cpu, &p);
+        p.name = isas[i];
+        tiles_equal_untiled(&p);
+        sn_cpu_destroy(cpu);
+    }
 }
 
 int main(void)
@@ -250,6 +317,9 @@ int main(void)
         cmocka_unit_test(test_subnets_match_pytorch),
         cmocka_unit_test(test_arac_matches_pytorch),
         cmocka_unit_test(test_arac_tiles_equal_untiled),
+        cmocka_unit_test(test_cpu_subnets_match_pytorch),
+        cmocka_unit_test(test_cpu_arac_matches_pytorch),
+        cmocka_unit_test(test_cpu_arac_tiles_equal_untiled),
     };
     cmocka_set_message_output(CM_OUTPUT_TAP);
     return cmocka_run_group_tests_name("engine_golden", tests, setup, teardown);

@@ -1,0 +1,450 @@
+/* supernav CPU platform: ISA dispatch, weight packing and SubGraph residency. */
+#include "sn_cpu.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "sn_cpu_kernels.h"
+
+#define CACHE_SLOTS 4096u          /* open addressing; far more than one model's views */
+#define MAX_CHANNELS 16384         /* sn_conv2d_check's bound */
+
+typedef struct entry {
+    const float *key;              /* the weight view's base pointer; NULL: empty slot */
+    uint8_t depthwise;
+    int32_t kh, kw, s_out, s_kh, s_kw;
+    int32_t o_res, i_res;          /* resident slice (depthwise: channels in o_res) */
+    int32_t rows, ld;              /* packed geometry */
+    float *packed;
+} entry;
+
+typedef struct tensor_range {
+    const char *lo, *hi;
+    uint32_t ndim, dims[4];
+} tensor_range;
+
+struct sn_cpu {
+    const sn_model *model;
+    const sn_cpu_kernels *k;
+    int residency;
+    size_t budget, used;
+    char *near;                    /* the budget, a bump allocator */
+    float *scratch;                /* far path: one layer's packed weights */
+    size_t scratch_floats;
+    float *zeros, *scale_pad, *bias_pad;
+    entry *slots;
+    tensor_range *tensors;
+    uint32_t tensor_count;
+    sn_cpu_stats stats;
+};
+
+static size_t round16z(size_t v) { return (v + 15u) & ~(size_t)15u; }
+
+void sn_cpu_options_default(sn_cpu_options *o)
+{
+    o->isa = NULL;
+    o->near_budget_bytes = SIZE_MAX;
+    o->residency = SN_CPU_RESIDENT_ON_USE;
+}
+
+int sn_cpu_isa_available(const char *isa)
+{
+    if (!strcmp(isa, "portable"))
+        return 1;
+#ifdef SN_CPU_HAVE_X86
+    __builtin_cpu_init();
+    if (!strcmp(isa, "avx2"))
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    if (!strcmp(isa, "avx512"))
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
+#endif
+    return 0;
+}
+
+static const sn_cpu_kernels *kernels_for(const char *isa)
+{
+    if (!sn_cpu_isa_available(isa))
+        return NULL;
+#ifdef SN_CPU_HAVE_X86
+    if (!strcmp(isa, "avx512"))
+        return &sn_cpu_kernels_avx512;
+    if (!strcmp(isa, "avx2"))
+        return &sn_cpu_kernels_avx2;
+#endif
+    return &sn_cpu_kernels_portable;
+}
+
+/* Packed size in floats of a whole weight tensor (dense OHWI: every tap, all inputs, outputs
+ * padded; depthwise [k][k][C]: every odd centred crop). */
+static size_t packed_tensor_floats(const tensor_range *t)
+{
+    if (t->ndim == 4)
+        return (size_t)t->dims[1] * t->dims[2] * t->dims[3] * round16z(t->dims[0]);
+    if (t->ndim == 3 && t->dims[0] == t->dims[1]) {
+        size_t sum = 0, k;
+        for (k = 1; k <= t->dims[0]; k += 2)
+            sum += k * k * round16z(t->dims[2]);
+        return sum;
+    }
+    return 0;
+}
+
+static int cmp_range(const void *a, const void *b)
+{
+    const tensor_range *x = a, *y = b;
+    return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+sn_status sn_cpu_create(const sn_model *model, const sn_cpu_options *options, sn_cpu **out,
+                        const char **why)
+{
+    sn_cpu_options def;
+    sn_cpu *c;
+    size_t whole = 0, biggest = 0;
+    uint32_t i;
+    const char *isa;
+    *out = NULL;
+    if (!options) {
+        sn_cpu_options_default(&def);
+        options = &def;
+    }
+    isa = options->isa;
+    if (!isa || !strcmp(isa, "auto"))
+        isa = sn_cpu_isa_available("avx512") ? "avx512"
+              : sn_cpu_isa_available("avx2") ? "avx2" : "portable";
+    if (strcmp(isa, "avx512") && strcmp(isa, "avx2") && strcmp(isa, "portable")) {
+        if (why)
+            *why = "unknown ISA (auto, avx512, avx2, portable)";
+        return SN_ERR_INVALID_ARGUMENT;
+    }
+    if (!kernels_for(isa)) {
+        if (why)
+            *why = "this processor (or build) lacks the requested ISA";
+        return SN_ERR_UNSUPPORTED;
+    }
+    c = calloc(1, sizeof *c);
+    if (!c)
+        goto oom;
+    c->model = model;
+    c->k = kernels_for(isa);
+    c->residency = options->residency;
+    c->tensor_count = model->tensor_count;
+    c->tensors = calloc(model->tensor_count ? model->tensor_count : 1, sizeof *c->tensors);
+    c->slots = calloc(CACHE_SLOTS, sizeof *c->slots);
+    if (!c->tensors || !c->slots)
+        goto oom;
+    for (i = 0; i < model->tensor_count; ++i) {
+        sn_tensor t;
+        size_t f;
+        sn_model_tensor(model, i, &t);
+        c->tensors[i].lo = t.data;
+        c->tensors[i].hi = (const char *)t.data + t.bytes;
+        c->tensors[i].ndim = t.ndim;
+        memcpy(c->tensors[i].dims, t.dims, sizeof t.dims);
+        if (t.dtype != SN_DTYPE_F32)
+            continue;
+        f = packed_tensor_floats(&c->tensors[i]);
+        whole += f;
+        if (f > biggest)
+            biggest = f;
+    }
+    qsort(c->tensors, c->tensor_count, sizeof *c->tensors, cmp_range);
+    c->budget = options->near_budget_bytes < whole * sizeof(float) ? options->near_budget_bytes
+                                                                  : whole * sizeof(float);
+    c->budget &= ~(size_t)63u;
+    c->scratch_floats = biggest;
+    if ((c->budget && posix_memalign((void **)&c->near, 64, c->budget) != 0) ||
+        posix_memalign((void **)&c->scratch, 64, (biggest ? biggest : 16) * sizeof(float)) != 0 ||
+        posix_memalign((void **)&c->zeros, 64, MAX_CHANNELS * sizeof(float)) != 0 ||
+        posix_memalign((void **)&c->scale_pad, 64, MAX_CHANNELS * sizeof(float)) != 0 ||
+        posix_memalign((void **)&c->bias_pad, 64, MAX_CHANNELS * sizeof(float)) != 0)
+        goto oom;
+    memset(c->zeros, 0, MAX_CHANNELS * sizeof(float));
+    *out = c;
+    return SN_OK;
+oom:
+    sn_cpu_destroy(c);
+    if (why)
+        *why = "out of memory";
+    return SN_ERR_NO_MEMORY;
+}
+
+void sn_cpu_destroy(sn_cpu *c)
+{
+    if (!c)
+        return;
+    free(c->near);
+    free(c->scratch);
+    free(c->zeros);
+    free(c->scale_pad);
+    free(c->bias_pad);
+    free(c->slots);
+    free(c->tensors);
+    free(c);
+}
+
+const char *sn_cpu_isa(const sn_cpu *c) { return c->k->isa; }
+size_t sn_cpu_near_used(const sn_cpu *c) { return c->used; }
+size_t sn_cpu_near_budget(const sn_cpu *c) { return c->budget; }
+void sn_cpu_stats_get(const sn_cpu *c, sn_cpu_stats *s) { *s = c->stats; }
+void sn_cpu_stats_reset(sn_cpu *c) { memset(&c->stats, 0, sizeof c->stats); }
+
+void sn_cpu_evict_all(sn_cpu *c)
+{
+    memset(c->slots, 0, CACHE_SLOTS * sizeof *c->slots);
+    c->used = 0;
+}
+
+static const tensor_range *tensor_of(const sn_cpu *c, const float *p)
+{
+    size_t lo = 0, hi = c->tensor_count;
+    const char *q = (const char *)p;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (q < c->tensors[mid].lo)
+            hi = mid;
+        else if (q >= c->tensors[mid].hi)
+            lo = mid + 1;
+        else
+            return &c->tensors[mid];
+    }
+    return NULL;
+}
+
+static entry *slot_for(sn_cpu *c, const float *key, int dw, const sn_conv2d_params *p)
+{
+    uintptr_t h = ((uintptr_t)key >> 6) * 2654435761u;
+    uint32_t i, s;
+    for (i = 0; i < CACHE_SLOTS; ++i) {
+        entry *e;
+        s = (uint32_t)(h + i) & (CACHE_SLOTS - 1u);
+        e = &c->slots[s];
+        if (!e->key)
+            return e;
+        if (e->key == key && e->depthwise == dw && e->kh == p->kernel_h && e->kw == p->kernel_w &&
+            e->s_out == p->w_stride_out && e->s_kh == p->w_stride_kh && e->s_kw == p->w_stride_kw)
+            return e;
+    }
+    return NULL;
+}
+
+/* Packs the (o_n, i_n) leading slice of a dense view into DST with row stride LD. */
+static void pack_dense(const sn_conv2d_params *p, const float *w, int32_t o_n, int32_t i_n,
+                       int32_t ld, float *dst)
+{
+    int32_t t, i, o, taps = p->kernel_h * p->kernel_w;
+    for (t = 0; t < taps; ++t) {
+        int32_t ky = t / p->kernel_w, kx = t % p->kernel_w;
+        for (i = 0; i < i_n; ++i) {
+            float *row = dst + ((size_t)t * (size_t)i_n + (size_t)i) * (size_t)ld;
+            for (o = 0; o < o_n; ++o)
+                row[o] = w[(size_t)o * (size_t)p->w_stride_out + (size_t)(ky * p->w_stride_kh) +
+                           (size_t)(kx * p->w_stride_kw) + (size_t)i];
+            for (; o < ld; ++o)
+                row[o] = 0.0f;
+        }
+    }
+}
+
+static void pack_dw(const sn_conv2d_params *p, const float *w, int32_t c_n, int32_t ld, float *dst)
+{
+    int32_t t, ch, taps = p->kernel_h * p->kernel_w;
+    for (t = 0; t < taps; ++t) {
+        int32_t ky = t / p->kernel_w, kx = t % p->kernel_w;
+        float *row = dst + (size_t)t * (size_t)ld;
+        for (ch = 0; ch < c_n; ++ch)
+            row[ch] = w[(size_t)(ky * p->w_stride_kh + kx * p->w_stride_kw) + (size_t)ch];
+        for (; ch < ld; ++ch)
+            row[ch] = 0.0f;
+    }
+}
+
+/* The full extent a view of tensor T can take: (outputs, inputs) for dense, (channels, 0)
+ * for depthwise; 0 when the pointer is not inside a tensor of the model. */
+static void full_extent(const sn_cpu *c, const float *w, int dw, int32_t *o_full, int32_t *i_full)
+{
+    const tensor_range *t = tensor_of(c, w);
+    *o_full = *i_full = 0;
+    if (!t)
+        return;
+    if (dw && t->ndim == 3) {
+        *o_full = (int32_t)t->dims[2];
+    } else if (!dw && t->ndim == 4) {
+        *o_full = (int32_t)t->dims[0];
+        *i_full = (int32_t)t->dims[3];
+    } else if (!dw && t->ndim == 2) {
+        *o_full = (int32_t)t->dims[0];
+        *i_full = (int32_t)t->dims[1];
+    }
+}
+
+/* Makes the (o_n, i_n) slice of a view resident (or widens it); returns the entry or NULL
+ * when the budget is exhausted. */
+static entry *make_entry(sn_cpu *c, const float *w, int dw, const sn_conv2d_params *p,
+                         int32_t o_n, int32_t i_n)
+{
+    entry *e = slot_for(c, w, dw, p);
+    int32_t taps = p->kernel_h * p->kernel_w, ld = (int32_t)round16z((size_t)o_n);
+    size_t floats = dw ? (size_t)taps * (size_t)ld : (size_t)taps * (size_t)i_n * (size_t)ld;
+    size_t bytes = round16z(floats) * sizeof(float);
+    if (!e)
+        return NULL;
+    if (e->key && e->o_res >= o_n && e->i_res >= i_n)
+        return e;
+    if (c->used + bytes > c->budget)
+        return NULL;
+    e->key = w;
+    e->depthwise = (uint8_t)dw;
+    e->kh = p->kernel_h;
+    e->kw = p->kernel_w;
+    e->s_out = p->w_stride_out;
+    e->s_kh = p->w_stride_kh;
+    e->s_kw = p->w_stride_kw;
+    e->o_res = o_n;
+    e->i_res = i_n;
+    e->rows = dw ? 1 : i_n;
+    e->ld = ld;
+    e->packed = (float *)(void *)(c->near + c->used);
+    c->used += bytes;
+    if (dw)
+        pack_dw(p, w, o_n, ld, e->packed);
+    else
+        pack_dense(p, w, o_n, i_n, ld, e->packed);
+    c->stats.packed_bytes += floats * sizeof(float);
+    return e;
+}
+
+static void pad_vectors(sn_cpu *c, int32_t n, const float *scale, const float *bias)
+{
+    int32_t i, m = (int32_t)round16z((size_t)n);
+    for (i = 0; i < n; ++i) {
+        c->scale_pad[i] = scale ? scale[i] : 1.0f;
+        c->bias_pad[i] = bias ? bias[i] : 0.0f;
+    }
+    for (; i < m; ++i) {
+        c->scale_pad[i] = 0.0f;
+        c->bias_pad[i] = 0.0f;
+    }
+}
+
+/* Resolves packed weights for one call: resident (near) or packed now into scratch (far). */
+static int resolve(sn_cpu *c, const sn_conv2d_params *p, const float *w, int dw,
+                   const float **wp, int32_t *rows, int32_t *ld)
+{
+    int32_t taps = p->kernel_h * p->kernel_w;
+    int32_t o_n = p->out_c, i_n = dw ? 0 : p->in_c;
+    uint64_t bytes = (uint64_t)taps * (uint64_t)o_n * (uint64_t)(dw ? 1 : i_n) * sizeof(float);
+    entry *e = slot_for(c, w, dw, p);
+    size_t floats;
+    if (e && e->key && e->o_res >= o_n && e->i_res >= i_n) {
+        c->stats.near_bytes += bytes;
+        c->stats.layers_near++;
+        *wp = e->packed;
+        *rows = e->rows;
+        *ld = e->ld;
+        return 0;
+    }
+    c->stats.far_bytes += bytes;
+    c->stats.layers_far++;
+    if (c->residency == SN_CPU_RESIDENT_ON_USE) {
+        int32_t of, inf;
+        full_extent(c, w, dw, &of, &inf);
+        /* the whole tensor when the view is a leading slice of it, so that every SubNet hits */
+        if (of >= o_n && (dw || inf >= i_n) &&
+            (dw ? p->w_stride_kw == of : p->w_stride_kw == inf))
+            e = make_entry(c, w, dw, p, of, dw ? 0 : inf);
+        else
+            e = make_entry(c, w, dw, p, o_n, i_n);
+        if (e) {
+            *wp = e->packed;
+            *rows = e->rows;
+            *ld = e->ld;
+            return 0;
+        }
+    }
+    *ld = (int32_t)round16z((size_t)o_n);
+    *rows = dw ? 1 : i_n;
+    floats = dw ? (size_t)taps * (size_t)*ld : (size_t)taps * (size_t)i_n * (size_t)*ld;
+    if (floats > c->scratch_floats)
+        return -1;
+    if (dw)
+        pack_dw(p, w, o_n, *ld, c->scratch);
+    else
+        pack_dense(p, w, o_n, i_n, *ld, c->scratch);
+    c->stats.packed_bytes += floats * sizeof(float);
+    *wp = c->scratch;
+    return 0;
+}
+
+static sn_status cpu_conv(void *ctx, const sn_conv2d_params *p, const float *in,
+                          const float *w, const float *scale, const float *bias, float *out)
+{
+    sn_cpu *c = ctx;
+    const float *wp;
+    int32_t rows, ld;
+    sn_status st = sn_conv2d_check(p, 0);
+    if (st != SN_OK)
+        return st;
+    if (p->kernel_h * p->kernel_w > SN_CPU_MAX_TAPS || resolve(c, p, w, 0, &wp, &rows, &ld) != 0)
+        return sn_conv2d_ref_f32(p, in, w, scale, bias, out);
+    pad_vectors(c, p->out_c, scale, bias);
+    c->k->conv_f32(p, in, wp, rows, ld, c->scale_pad, c->bias_pad, out, c->zeros);
+    return SN_OK;
+}
+
+static sn_status cpu_dwconv(void *ctx, const sn_conv2d_params *p, const float *in,
+                            const float *w, const float *scale, const float *bias, float *out)
+{
+    sn_cpu *c = ctx;
+    const float *wp;
+    int32_t rows, ld;
+    sn_status st = sn_conv2d_check(p, 1);
+    if (st != SN_OK)
+        return st;
+    if (p->kernel_h * p->kernel_w > SN_CPU_MAX_TAPS || resolve(c, p, w, 1, &wp, &rows, &ld) != 0)
+        return sn_depthwise_conv2d_ref_f32(p, in, w, scale, bias, out);
+    pad_vectors(c, p->out_c, scale, bias);
+    c->k->dwconv_f32(p, in, wp, ld, c->scale_pad, c->bias_pad, out);
+    return SN_OK;
+}
+
+static const sn_platform_ops cpu_ops = {cpu_conv, cpu_dwconv};
+
+void sn_cpu_platform(sn_cpu *c, sn_platform *platform)
+{
+    platform->name = "cpu";
+    platform->ops = &cpu_ops;
+    platform->context = c;
+}
+
+static size_t make_layers_resident(sn_cpu *c, const sn_layer *layers, uint32_t n)
+{
+    size_t bytes = 0;
+    uint32_t i;
+    for (i = 0; i < n; ++i) {
+        const sn_conv2d_params *p = &layers[i].params;
+        int dw = layers[i].kind == SN_LAYER_DWCONV;
+        if (p->kernel_h * p->kernel_w > SN_CPU_MAX_TAPS || !layers[i].weights)
+            continue;
+        if (make_entry(c, layers[i].weights, dw, p, p->out_c, dw ? 0 : p->in_c))
+            bytes += (size_t)p->kernel_h * (size_t)p->kernel_w * (size_t)p->out_c *
+                     (size_t)(dw ? 1 : p->in_c) * sizeof(float);
+    }
+    return bytes;
+}
+
+sn_status sn_cpu_make_resident(sn_cpu *c, const sn_plan *plan, size_t *resident_bytes)
+{
+    size_t bytes;
+    if (!c || !plan)
+        return SN_ERR_INVALID_ARGUMENT;
+    bytes = make_layers_resident(c, plan->layers, plan->num_layers);
+    if (plan->is_arac) {
+        bytes += make_layers_resident(c, plan->arac.gate, 3);
+        bytes += make_layers_resident(c, plan->arac.prefix[0], plan->arac.prefix_count);
+        bytes += make_layers_resident(c, plan->arac.prefix[1], plan->arac.prefix_count);
+    }
+    if (resident_bytes)
+        *resident_bytes = bytes;
+    return SN_OK;
+}

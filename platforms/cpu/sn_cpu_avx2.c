@@ -1,0 +1,11 @@
+/* supernav CPU platform: the AVX2+FMA build of the kernels (8 lanes; compiled with
+ * -mavx2 -mfma, run only when the processor has them). */
+#if defined(__x86_64__) && defined(__GNUC__)
+#define SN_VW 8
+#define SN_PX 4
+#define SN_KERNELS sn_cpu_kernels_avx2
+#define SN_ISA_NAME "avx2"
+#include "sn_cpu_kernels.inc"
+#else
+typedef int sn_cpu_avx2_unused;
+#endif

@@ -1,0 +1,33 @@
+/* supernav CPU platform: the kernel table each ISA build provides (internal). */
+#ifndef SN_CPU_KERNELS_H
+#define SN_CPU_KERNELS_H
+
+#include <stdint.h>
+
+#include "sn_kernels_ref.h"
+
+/* Packed dense weights: element (tap t = kh * kernel_w + kw, input i, output o) at
+ * wp[((size_t)t * rows + i) * ld + o], ld a multiple of 16, wp 64-byte aligned.
+ * Packed depthwise weights: (t, c) at wp[(size_t)t * ld + c].
+ * scale and bias are padded to a multiple of 16 (no NULLs). zeros holds in_c zeros.
+ * Geometry is already checked by the caller. */
+typedef struct sn_cpu_kernels {
+    const char *isa;
+    void (*conv_f32)(const sn_conv2d_params *p, const float *in, const float *wp, int32_t rows,
+                     int32_t ld, const float *scale, const float *bias, float *out,
+                     const float *zeros);
+    void (*dwconv_f32)(const sn_conv2d_params *p, const float *in, const float *wp, int32_t ld,
+                       const float *scale, const float *bias, float *out);
+} sn_cpu_kernels;
+
+/* The largest kernel window the packed kernels take (bigger ones run on the reference). */
+#define SN_CPU_MAX_TAPS 49
+
+extern const sn_cpu_kernels sn_cpu_kernels_portable;
+#if defined(__x86_64__) && defined(__GNUC__)
+extern const sn_cpu_kernels sn_cpu_kernels_avx2;
+extern const sn_cpu_kernels sn_cpu_kernels_avx512;
+#define SN_CPU_HAVE_X86 1
+#endif
+
+#endif

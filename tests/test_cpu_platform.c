@@ -1,0 +1,270 @@
+/* The CPU platform: its SIMD kernels against the reference on odd shapes (every ISA this
+ * processor has: channel tails, strides, padding, sliced and cropped weight views), and
+ * SubGraph residency: near/far byte accounting, explicit residency of one plan's SubGraph,
+ * a budget that holds only part of it, and results that do not depend on where weights
+ * came from. Model: $SN_MODEL (default build/supernet.snm). */
+#include "sn_test.h"
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "sn_cpu.h"
+#include "sn_engine.h"
+#include "sn_file.h"
+#include "sn_rng.h"
+
+static void *image;
+static size_t image_size;
+static sn_model model;
+
+static int setup(void **state)
+{
+    const char *mp = getenv("SN_MODEL");
+    (void)state;
+    if (!mp || !*mp)
+        mp = "build/supernet.snm";
+    if (sn_read_file(mp, &image, &image_size) != 0 || sn_model_load(&model, image, image_size, NULL) != SN_OK) {
+        fprintf(stderr, "# cannot load %s\n", mp);
+        return -1;
+    }
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    free(image);
+    return 0;
+}
+
+static const char *const isas[] = {"avx512", "avx2", "portable"};
+
+static sn_cpu *make_cpu(const char *isa, size_t budget, int residency)
+{
+    sn_cpu_options opt;
+    sn_cpu *cpu = NULL;
+    sn_cpu_options_default(&opt);
+    opt.isa = isa;
+    opt.near_budget_bytes = budget;
+    opt.residency = residency;
+    assert_int_equal(sn_cpu_create(&model, &opt, &cpu, NULL), SN_OK);
+    return cpu;
+}
+
+static float frand(sn_rng *s) { return (float)((double)(sn_rng_next(s) >> 11) / 9007199254740992.0) * 2.0f - 1.0f; }
+
+static void test_kernels_match_reference(void **state)
+{
+    /* in_h, in_w, in_c, out_c, k, stride, depthwise, w_in_full (slice), w_out_full */
+    static const int32_t shapes[][9] = {
+        {9, 7, 5, 13, 3, 2, 0, 8, 16},   {8, 8, 24, 40, 1, 1, 0, 24, 48}, {6, 11, 17, 33, 1, 1, 0, 20, 35},
+        {12, 12, 1, 16, 3, 2, 0, 1, 16}, {5, 5, 7, 3, 5, 1, 0, 7, 3},    {10, 9, 37, 37, 3, 1, 1, 40, 0},
+        {11, 11, 72, 72, 5, 2, 1, 96, 0}, {4, 4, 12, 12, 5, 1, 1, 16, 0}, {7, 3, 130, 130, 3, 2, 1, 130, 0},
+    };
+    sn_rng seed = sn_rng_derive(42, 0, 0);
+    size_t s, i;
+    int checked = 0;
+    (void)state;
+    for (i = 0; i < sizeof isas / sizeof *isas; ++i) {
+        sn_cpu *cpu;
+        sn_platform plat;
+        if (!sn_cpu_isa_available(isas[i]))
+            continue;
+        cpu = make_cpu(isas[i], 0, SN_CPU_RESIDENT_EXPLICIT); /* every call packs (far path) */
+        sn_cpu_platform(cpu, &plat);
+        for (s = 0; s < sizeof shapes / sizeof *shapes; ++s) {
+            const int32_t *d = shapes[s];
+            int dw = d[6];
+            sn_conv2d_params p;
+            size_t n_in, n_w, n_out, j;
+            float *in, *w, *scale, *bias, *want, *got;
+            double max_ref = 0.0, max_diff = 0.0;
+            memset(&p, 0, sizeof p);
+            p.in_h = d[0]; p.in_w = d[1]; p.in_c = d[2]; p.out_c = d[3];
+            p.kernel_h = p.kernel_w = d[4];
+            p.stride_h = p.stride_w = d[5];
+            p.pad_top = p.pad_left = d[4] / 2;
+            p.out_h = sn_conv2d_out_size(p.in_h, d[4], d[5], d[4] / 2, d[4] / 2);
+            p.out_w = sn_conv2d_out_size(p.in_w, d[4], d[5], d[4] / 2, d[4] / 2);
+            p.act_min = s % 2 ? 0.0f : -INFINITY;
+            p.act_max = s % 3 ? 6.0f : INFINITY;
+            p.w_stride_kw = d[7];                       /* a leading slice of wider tensors */
+            p.w_stride_kh = d[4] * d[7];
+            p.w_stride_out = dw ? 0 : d[4] * d[4] * d[7];
+            assert_int_equal(sn_conv2d_check(&p, dw), SN_OK);
+            n_in = (size_t)p.in_h * p.in_w * p.in_c;
+            n_w = dw ? (size_t)d[4] * d[4] * d[7] : (size_t)d[8] * d[4] * d[4] * d[7];
+            n_out = (size_t)p.out_h * p.out_w * p.out_c;
+            in = malloc(n_in * 4); w = malloc(n_w * 4); scale = malloc((size_t)p.out_c * 4);
+            bias = malloc((size_t)p.out_c * 4); want = malloc(n_out * 4); got = malloc(n_out * 4);
+            for (j = 0; j < n_in; ++j) in[j] = frand(&seed) * 3.0f;
+            for (j = 0; j < n_w; ++j) w[j] = frand(&seed);
+            for (j = 0; j < (size_t)p.out_c; ++j) { scale[j] = 1.0f + frand(&seed) * 0.5f; bias[j] = frand(&seed); }
+            if (dw) {
+                assert_int_equal(sn_depthwise_conv2d_ref_f32(&p, in, w, scale, bias, want), SN_OK);
+                assert_int_equal(plat.ops->depthwise_conv2d_f32(plat.context, &p, in, w, scale, bias, got), SN_OK);
+            } else {
+                assert_int_equal(sn_conv2d_ref_f32(&p, in, w, scale, bias, want), SN_OK);
+                assert_int_equal(plat.ops->conv2d_f32(plat.context, &p, in, w, scale, bias, got), SN_OK);
+            }
+            for (j = 0; j < n_out; ++j) {
+                if (fabs((double)want[j]) > max_ref) max_ref = fabs((double)want[j]);
+                if (fabs((double)want[j] - (double)got[j]) > max_diff) max_diff = fabs((double)want[j] - (double)got[j]);
+            }
+            if (max_diff > 1e-5 * (max_ref > 1.0 ? max_ref : 1.0))
+                fail_msg("%s shape %zu: max diff %.3g (max %.3g)", isas[i], s, max_diff, max_ref);
+            free(in); free(w); free(scale); free(bias); free(want); free(got);
+            ++checked;
+        }
+        sn_cpu_destroy(cpu);
+    }
+    printf("# %d kernel calls matched the reference within 1e-5 relative\n", checked);
+    assert_true(checked >= 9);
+}
+
+typedef struct planned {
+    sn_plan *plan;
+    void *arena;
+} planned;
+
+static planned plan_for(const char *text)
+{
+    planned pl;
+    sn_config cfg;
+    size_t need;
+    assert_int_equal(sn_config_parse(text, &cfg), SN_OK);
+    assert_int_equal(sn_plan_arena_bytes(&model, &cfg, &need), SN_OK);
+    pl.plan = malloc(sizeof *pl.plan);
+    assert_int_equal(posix_memalign(&pl.arena, 64, need), 0);
+    assert_int_equal(sn_plan_prepare(pl.plan, &model, &cfg, pl.arena, need, NULL), SN_OK);
+    return pl;
+}
+
+static void plan_free(planned *pl)
+{
+    free(pl->plan);
+    free(pl->arena);
+}
+
+static uint64_t weight_bytes(const sn_plan *plan)
+{
+    uint64_t sum = 0;
+    uint32_t i;
+    for (i = 0; i < plan->num_layers; ++i) {
+        const sn_conv2d_params *p = &plan->layers[i].params;
+        sum += (uint64_t)p->kernel_h * p->kernel_w * p->out_c *
+               (plan->layers[i].kind == SN_LAYER_DWCONV ? 1u : (uint64_t)p->in_c) * 4u;
+    }
+    return sum;
+}
+
+static void run(sn_cpu *cpu, sn_plan *plan, const uint8_t *canvas, float *logits, sn_cpu_stats *st)
+{
+    sn_platform plat;
+    sn_cpu_platform(cpu, &plat);
+    sn_cpu_stats_reset(cpu);
+    assert_int_equal(sn_plan_invoke(plan, &plat, canvas, logits, NULL, NULL), SN_OK);
+    sn_cpu_stats_get(cpu, st);
+}
+
+static void test_residency(void **state)
+{
+    const char *big = NULL, *small = NULL;
+    uint8_t canvas[64 * 64];
+    float ref[16], got[16];
+    uint32_t i;
+    sn_rng seed = sn_rng_derive(7, 0, 0);
+    uint64_t wb;
+    size_t resident;
+    sn_cpu *cpu;
+    sn_cpu_stats st;
+    planned A, B;
+    (void)state;
+    /* the largest and the smallest SubNet of the table */
+    for (i = 0; i < model.config_count; ++i) {
+        uint32_t kind;
+        const char *text;
+        sn_model_config(&model, i, &kind, &text);
+        if (kind != 0)
+            continue;
+        if (!small)
+            small = text;
+        big = text;
+    }
+    assert_non_null(big);
+    for (i = 0; i < sizeof canvas; ++i)
+        canvas[i] = (uint8_t)(sn_rng_next(&seed) >> 56);
+    A = plan_for(big);
+    B = plan_for(small);
+    wb = weight_bytes(A.plan);
+
+    /* nothing resident: every weight byte comes from far memory */
+    cpu = make_cpu(NULL, 0, SN_CPU_RESIDENT_EXPLICIT);
+    run(cpu, A.plan, canvas, ref, &st);
+    assert_int_equal(st.near_bytes, 0);
+    assert_int_equal(st.far_bytes, wb);
+    assert_int_equal(st.layers_far, A.plan->num_layers);
+    sn_cpu_destroy(cpu);
+
+    /* the largest SubNet's SubGraph made resident: all near, same logits bit for bit */
+    cpu = make_cpu(NULL, SIZE_MAX, SN_CPU_RESIDENT_EXPLICIT);
+    assert_int_equal(sn_cpu_make_resident(cpu, A.plan, &resident), SN_OK);
+    assert_int_equal(resident, wb);
+    run(cpu, A.plan, canvas, got, &st);
+    assert_int_equal(st.far_bytes, 0);
+    assert_int_equal(st.near_bytes, wb);
+    assert_memory_equal(ref, got, sizeof ref);
+    /* a smaller SubNet shares leading slices of the same tensors: part of it hits */
+    run(cpu, B.plan, canvas, got, &st);
+    printf("# %s resident (%zu bytes); %s then reads %llu bytes near, %llu far\n", big, resident,
+           small, (unsigned long long)st.near_bytes, (unsigned long long)st.far_bytes);
+    assert_true(st.near_bytes > 0);
+    assert_int_equal(st.near_bytes + st.far_bytes, weight_bytes(B.plan));
+    sn_cpu_destroy(cpu);
+
+    /* a budget smaller than the SubGraph: some layers resident, the rest far */
+    cpu = make_cpu(NULL, (size_t)(wb / 2), SN_CPU_RESIDENT_EXPLICIT);
+    assert_int_equal(sn_cpu_make_resident(cpu, A.plan, &resident), SN_OK);
+    assert_true(resident > 0 && resident < wb);
+    assert_true(sn_cpu_near_used(cpu) <= sn_cpu_near_budget(cpu));
+    run(cpu, A.plan, canvas, got, &st);
+    assert_int_equal(st.near_bytes, resident);
+    assert_int_equal(st.far_bytes, wb - resident);
+    assert_memory_equal(ref, got, sizeof ref);
+    sn_cpu_evict_all(cpu);
+    assert_int_equal(sn_cpu_near_used(cpu), 0);
+    run(cpu, A.plan, canvas, got, &st);
+    assert_int_equal(st.near_bytes, 0);
+    sn_cpu_destroy(cpu);
+
+    /* on-use (the default): the first inference packs whole tensors, later ones are near;
+     * a second SubNet then finds every dense tensor it slices already resident */
+    cpu = make_cpu(NULL, SIZE_MAX, SN_CPU_RESIDENT_ON_USE);
+    run(cpu, A.plan, canvas, got, &st);
+    assert_int_equal(st.far_bytes, wb);
+    assert_memory_equal(ref, got, sizeof ref);
+    run(cpu, A.plan, canvas, got, &st);
+    assert_int_equal(st.far_bytes, 0);
+    sn_cpu_destroy(cpu);
+
+    /* an ISA this build cannot name is refused with a reason */
+    {
+        sn_cpu_options opt;
+        const char *why = NULL;
+        sn_cpu_options_default(&opt);
+        opt.isa = "neon-sve";
+        assert_int_not_equal(sn_cpu_create(&model, &opt, &cpu, &why), SN_OK);
+        assert_non_null(why);
+    }
+    plan_free(&A);
+    plan_free(&B);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_kernels_match_reference),
+        cmocka_unit_test(test_residency),
+    };
+    cmocka_set_message_output(CM_OUTPUT_TAP);
+    return cmocka_run_group_tests_name("cpu_platform", tests, setup, teardown);
+}
