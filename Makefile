@@ -79,10 +79,10 @@ $(BUILD)/obj/cli/cmd_version.o: CPPFLAGS_EXTRA = -DSN_VERSION='"$(SN_VERSION)"' 
     -DSN_GIT_REV='"$(GIT_REV)"' -DSN_BUILD_FLAGS='"$(strip $(HOST_CFLAGS))"'
 
 # The CPU platform's kernels: one source, one object per ISA (run-time dispatch picks one).
-CPU_FP := -ffp-contract=fast
+CPU_FP := -ffp-contract=fast -Wno-psabi
 ifeq ($(shell uname -m),x86_64)
 $(BUILD)/obj/platforms/cpu/sn_cpu_avx2.o: CPPFLAGS_EXTRA = -mavx2 -mfma $(CPU_FP)
-$(BUILD)/obj/platforms/cpu/sn_cpu_avx512.o: CPPFLAGS_EXTRA = -mavx512f -mfma $(CPU_FP)
+$(BUILD)/obj/platforms/cpu/sn_cpu_avx512.o: CPPFLAGS_EXTRA = -mavx512f -mavx512bw -mfma $(CPU_FP)
 endif
 $(BUILD)/obj/platforms/cpu/sn_cpu_portable.o: CPPFLAGS_EXTRA = $(CPU_FP)
 
@@ -120,9 +120,16 @@ include datasets/datasets.mk
 include workloads/supernet/model.mk
 
 # The deployment image of the committed SuperNet (supernav pack).
+# int8: post-training calibration on the first CALIB_COUNT training canvases (CF-64 train,
+# never the test split).
 MODEL_TABLE := workloads/supernet/accuracy.csv
-$(MODEL_IMAGE): $(MODEL_SRC) $(MODEL_TABLE) $(SUPERNAV)
-	$(SUPERNAV) pack $(MODEL_SRC) --table $(MODEL_TABLE) -o $@
+CALIB_SET := data/canvas/cf64-train
+CALIB_COUNT ?= 512
+$(MODEL_IMAGE): $(MODEL_SRC) $(MODEL_TABLE) $(SUPERNAV) $(CALIB_SET)-images-idx3-ubyte
+	$(SUPERNAV) pack $(MODEL_SRC) --table $(MODEL_TABLE) --calib $(CALIB_SET) \
+	  --calib-count $(CALIB_COUNT) -o $@
+$(CALIB_SET)-images-idx3-ubyte:
+	@$(MAKE) --no-print-directory datasets
 
 # The engine alone, cross-compiled for a Cortex-M4F: proves it stays freestanding C99.
 ARM_CC := arm-none-eabi-gcc

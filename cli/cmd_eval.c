@@ -151,10 +151,6 @@ int sn_cmd_eval(int argc, char **argv)
         sn_cli_error("--isa applies to --platform cpu only");
         return 2;
     }
-    if (int8) {
-        sn_cli_error("the int8 path is not implemented yet (fp32 only)");
-        return 1;
-    }
     if (sn_config_parse(config_text, &config) != SN_OK || config.is_arac != is_arac) {
         sn_cli_error("'%s' is not a valid %s config (see workloads/supernet/README.md)",
                      config_text, is_arac ? "ARAC" : "SubNet");
@@ -162,16 +158,16 @@ int sn_cmd_eval(int argc, char **argv)
     }
     if (sn_cli_load_model(model_path, &image_bytes, &model) != 0)
         return 1;
-    st = sn_plan_arena_bytes(&model, &config, &need);
+    st = sn_plan_arena_bytes_p(&model, &config, int8 ? SN_INT8 : SN_FP32, &need);
     plan = malloc(sizeof *plan);
     if (st == SN_OK && (!plan || posix_memalign(&arena, 64, need) != 0)) {
         sn_cli_error("out of memory");
         goto done;
     }
     if (st == SN_OK)
-        st = sn_plan_prepare(plan, &model, &config, arena, need, &why);
+        st = sn_plan_prepare_p(plan, &model, &config, int8 ? SN_INT8 : SN_FP32, arena, need, &why);
     else
-        sn_plan_prepare(plan, &model, &config, NULL, 0, &why);
+        sn_plan_prepare_p(plan, &model, &config, int8 ? SN_INT8 : SN_FP32, NULL, 0, &why);
     if (st != SN_OK) {
         sn_cli_error("%s: %s", config_text, why);
         goto done;
@@ -234,8 +230,8 @@ int sn_cmd_eval(int argc, char **argv)
     sn_config_format(&config, canonical, sizeof canonical);
     if (json) {
         printf("{\"config\":\"%s\",\"kind\":\"%s\",\"platform\":\"%s\",\"isa\":\"%s\","
-               "\"precision\":\"fp32\",\"data\":\"", canonical, is_arac ? "arac" : "subnet",
-               platform_name, cpu ? sn_cpu_isa(cpu) : "none");
+               "\"precision\":\"%s\",\"data\":\"", canonical, is_arac ? "arac" : "subnet",
+               platform_name, cpu ? sn_cpu_isa(cpu) : "none", int8 ? "int8" : "fp32");
         print_json_string(data);
         printf("\",\"n\":%zu,\"correct\":%zu,\"top1\":%.2f,\"macs\":%.0f,"
                "\"p50_us\":%.1f,\"p99_us\":%.1f,\"latency_source\":\"measured:clock_gettime(CLOCK_MONOTONIC),"
@@ -246,8 +242,9 @@ int sn_cmd_eval(int argc, char **argv)
                percentile_us(lat, n, 0.99), plan->arena_bytes,
                (double)cpu_stats.near_bytes / (double)n, (double)cpu_stats.far_bytes / (double)n);
     } else {
-        printf("config    %s\nplatform  %s%s%s (fp32)\ndata      %s (%zu canvases)\n", canonical,
-               platform_name, cpu ? ", isa " : "", cpu ? sn_cpu_isa(cpu) : "", data, n);
+        printf("config    %s\nplatform  %s%s%s (%s)\ndata      %s (%zu canvases)\n", canonical,
+               platform_name, cpu ? ", isa " : "", cpu ? sn_cpu_isa(cpu) : "", int8 ? "int8" : "fp32",
+               data, n);
         printf("top-1     %.2f %% (%zu / %zu)\nMACs      %.0f%s\n", 100.0 * (double)correct / (double)n,
                correct, n, macs_sum / (double)n, is_arac ? " (mean over the canvases)" : "");
         printf("latency   p50 %.1f us, p99 %.1f us (measured: wall clock, single thread)\n",

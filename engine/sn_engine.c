@@ -3,6 +3,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "sn_quant.h"
 #include "sn_text.h"
 
 const sn_platform sn_platform_reference = {"reference", NULL, NULL};
@@ -57,6 +58,10 @@ typedef struct builder {
     uint32_t *layer_count;
     uint32_t layer_max;
     sn_layer scratch;
+    int precision;           /* enum sn_precision */
+    size_t q8_words;         /* int32/float words of int8 vectors (sizing and allocation) */
+    int32_t *q8_vectors;     /* where they go (prepare only) */
+    size_t q8_used;
 } builder;
 
 static sn_status refuse(builder *b, sn_status st, const char *why)
@@ -130,6 +135,34 @@ static sn_status fold_bn(builder *b, const char *name, uint32_t channels, const 
         *bias = o;
     }
     b->vector_floats += 2u * channels;
+    return SN_OK;
+}
+
+/* int8: the q8 view of layer L's fp32 weights (tensor T, named NAME) and the weight scales of
+ * its CHANNELS output channels; reserves the layer's int32 vectors. */
+static sn_status bind_q8(builder *b, sn_layer *l, const char *name, const sn_tensor *t,
+                         uint32_t channels)
+{
+    sn_tensor q, qs;
+    name_buf n;
+    if (b->precision != SN_INT8)
+        return SN_OK;
+    n.len = 0;
+    nb_str(&n, "q8.");
+    nb_str(&n, name);
+    if (sn_model_find(b->model, n.text, &q) != SN_OK || q.dtype != SN_DTYPE_S8 ||
+        q.bytes * 4 != t->bytes || q.ndim != t->ndim)
+        return refuse(b, SN_ERR_UNSUPPORTED, "the model holds no int8 weights (pack it again)");
+    nb_str(&n, ".scale");
+    if (sn_model_find(b->model, n.text, &qs) != SN_OK || qs.dtype != SN_DTYPE_F32 ||
+        qs.bytes / 4 < channels)
+        return refuse(b, SN_ERR_FORMAT, "int8 weight scales are missing or too short");
+    if (b->plan) {
+        size_t off = (size_t)((const float *)l->weights - (const float *)t->data);
+        l->q8.weights = (const int8_t *)q.data + off;
+        l->q8.w_scale = (const float *)qs.data + (l->kind == SN_LAYER_DWCONV ? off % t->dims[2] : 0);
+    }
+    b->q8_words += 3u * channels;
     return SN_OK;
 }
 
@@ -233,7 +266,8 @@ static sn_status build_stages(builder *b, walk *wk, uint32_t first, uint32_t las
         l->output_buffer = (uint8_t)wk->cur;
         l->tap = 0;
         sn_conv2d_params_packed_strides(&l->params, 0);
-        if ((st = fold_bn(b, "stem_bn", c, &l->scale, &l->bias)) != SN_OK)
+        if ((st = fold_bn(b, "stem_bn", c, &l->scale, &l->bias)) != SN_OK ||
+            (st = bind_q8(b, l, "stem", &t, c)) != SN_OK)
             return st;
         wk->h = (uint32_t)l->params.out_h;
         wk->w = (uint32_t)l->params.out_w;
@@ -261,6 +295,9 @@ static sn_status build_stages(builder *b, walk *wk, uint32_t first, uint32_t las
             l->params.w_stride_out = l->params.w_stride_kh = l->params.w_stride_kw = (int32_t)in_full;
             l->input_buffer = (uint8_t)wk->cur;
             l->output_buffer = (uint8_t)wk->other;
+            block_name(&n, s, blk, "expand");
+            if ((st = bind_q8(b, l, n.text, &t, hid)) != SN_OK)
+                return st;
             block_name(&n, s, blk, "bn1");
             if ((st = fold_bn(b, n.text, hid, &l->scale, &l->bias)) != SN_OK)
                 return st;
@@ -280,6 +317,9 @@ static sn_status build_stages(builder *b, walk *wk, uint32_t first, uint32_t las
             l->params.w_stride_out = 0;
             l->input_buffer = (uint8_t)wk->other;
             l->output_buffer = 2;
+            block_name(&n, s, blk, "dw");
+            if ((st = bind_q8(b, l, n.text, &t, hid)) != SN_OK)
+                return st;
             block_name(&n, s, blk, "bn2");
             if ((st = fold_bn(b, n.text, hid, &l->scale, &l->bias)) != SN_OK)
                 return st;
@@ -302,6 +342,9 @@ static sn_status build_stages(builder *b, walk *wk, uint32_t first, uint32_t las
             l->residual_buffer =
                 (int8_t)(stride == 1 && in_c == out_c && in_full == out_full ? (int)wk->cur : -1);
             l->tap = (int16_t)(1 + gi);
+            block_name(&n, s, blk, "project");
+            if ((st = bind_q8(b, l, n.text, &t, out_c)) != SN_OK)
+                return st;
             block_name(&n, s, blk, "bn3");
             if ((st = fold_bn(b, n.text, out_c, &l->scale, &l->bias)) != SN_OK)
                 return st;
@@ -333,7 +376,8 @@ static sn_status build_head(builder *b, walk *wk)
     l->output_buffer = (uint8_t)wk->other;
     l->tap = (int16_t)(1 + wk->block);
     sn_conv2d_params_packed_strides(&l->params, 0);
-    if ((st = fold_bn(b, "head_bn", a->head_c, &l->scale, &l->bias)) != SN_OK)
+    if ((st = fold_bn(b, "head_bn", a->head_c, &l->scale, &l->bias)) != SN_OK ||
+        (st = bind_q8(b, l, "head", &t, a->head_c)) != SN_OK)
         return st;
     /* classifier */
     if ((st = find_f32(b, "fc.weight", a->num_classes * a->head_c, &t)) != SN_OK)
@@ -350,6 +394,18 @@ static sn_status build_head(builder *b, walk *wk)
         return st;
     if (b->plan)
         b->plan->fc_bias = t.data;
+    if (b->precision == SN_INT8) {
+        sn_tensor q;
+        if (sn_model_find(b->model, "q8.fc.weight", &q) != SN_OK || q.dtype != SN_DTYPE_S8 ||
+            q.bytes != (uint64_t)a->num_classes * a->head_c)
+            return refuse(b, SN_ERR_UNSUPPORTED, "the model holds no int8 classifier (pack it again)");
+        if (b->plan)
+            b->plan->fc_q8 = q.data;
+        if (sn_model_find(b->model, "q8.fc.weight.scale", &q) != SN_OK || q.dtype != SN_DTYPE_F32 ||
+            q.bytes != (uint64_t)a->num_classes * 4)
+            return refuse(b, SN_ERR_FORMAT, "int8 classifier scales are missing");
+        b->q8_words += 2u * a->num_classes;
+    }
     b->macs += (int64_t)a->head_c * a->num_classes;
     if (a->head_c > b->max_activation)
         b->max_activation = a->head_c; /* the pooled vector */
@@ -566,34 +622,206 @@ static size_t round16(size_t v) { return (v + 15u) & ~(size_t)15u; }
 
 static size_t arena_need(const builder *b)
 {
-    return round16(b->vector_floats * sizeof(float)) +
+    return round16(b->vector_floats * sizeof(float)) + round16(b->q8_words * sizeof(int32_t)) +
            3u * round16((size_t)b->max_activation * sizeof(float)) +
            3u * round16((size_t)b->max_tile * sizeof(float));
 }
 
-sn_status sn_plan_arena_bytes(const sn_model *model, const sn_config *config, size_t *bytes)
+/* ---- int8: activation quantization from the calibrated ranges --------------------- */
+static int32_t round_clamp(double v, double lo, double hi)
+{
+    if (!(v >= lo))
+        v = lo;
+    if (v > hi)
+        v = hi;
+    return (int32_t)(v < 0.0 ? v - 0.5 : v + 0.5);
+}
+
+/* TFLite's asymmetric int8 quantization of [lo, hi] (widened to include 0). */
+static sn_qtensor qtensor_of(float lo, float hi)
+{
+    sn_qtensor q;
+    double l = lo < 0.0f ? (double)lo : 0.0, h = hi > 0.0f ? (double)hi : 0.0, scale;
+    if (h - l < 1e-6)
+        h = l + 1e-6;
+    scale = (h - l) / 255.0;
+    q.scale = (float)scale;
+    q.zero_point = round_clamp(-128.0 - l / scale, -128.0, 127.0);
+    return q;
+}
+
+uint32_t sn_plan_act_rows(const sn_plan *plan)
+{
+    return 1u + plan->num_layers + (plan->is_arac ? 2u * plan->arac.prefix_count : 0u);
+}
+
+static int32_t *q8_take(builder *b, uint32_t words)
+{
+    int32_t *p = b->q8_vectors + b->q8_used;
+    b->q8_used += words;
+    return p;
+}
+
+/* The convolution's int8 vectors and clamp from its input/output quantization. */
+static sn_status quantize_conv(builder *b, sn_layer *l)
+{
+    sn_layer_q8 *q = &l->q8;
+    uint32_t o, n = (uint32_t)l->params.out_c;
+    double s_in = (double)q->in.scale, s_out = (double)q->out.scale;
+    q->bias = q8_take(b, n);
+    q->multiplier = q8_take(b, n);
+    q->shift = q8_take(b, n);
+    for (o = 0; o < n; ++o) {
+        double denom = s_in * (double)q->w_scale[o] * (double)l->scale[o];
+        if (sn_quantize_multiplier(denom / s_out, &q->multiplier[o], &q->shift[o]) != 0)
+            return refuse(b, SN_ERR_UNSUPPORTED, "an int8 requantization multiplier is out of range");
+        q->bias[o] = denom != 0.0 ? round_clamp((double)l->bias[o] / denom, -1073741824.0, 1073741824.0) : 0;
+    }
+    q->quant.input_offset = -q->in.zero_point;
+    q->quant.output_offset = q->out.zero_point;
+    q->quant.multiplier = q->multiplier;
+    q->quant.shift = q->shift;
+    q->quant.act_min = l->params.act_min > -INFINITY
+                           ? round_clamp((double)q->out.zero_point + (double)l->params.act_min / s_out, -128.0, 127.0)
+                           : -128;
+    q->quant.act_max = l->params.act_max < INFINITY
+                           ? round_clamp((double)q->out.zero_point + (double)l->params.act_max / s_out, -128.0, 127.0)
+                           : 127;
+    return SN_OK;
+}
+
+static sn_status quantize_add(builder *b, sn_layer *l, sn_qtensor residual)
+{
+    sn_layer_q8 *q = &l->q8;
+    double s1 = (double)q->out.scale, s2 = (double)residual.scale, so = (double)q->post.scale;
+    double twice = 2.0 * (s1 > s2 ? s1 : s2);
+    if (sn_quantize_multiplier(s1 / twice, &q->add_mult[0], &q->add_shift[0]) != 0 ||
+        sn_quantize_multiplier(s2 / twice, &q->add_mult[1], &q->add_shift[1]) != 0 ||
+        sn_quantize_multiplier(twice / (1048576.0 * so), &q->add_mult[2], &q->add_shift[2]) != 0)
+        return refuse(b, SN_ERR_UNSUPPORTED, "an int8 residual multiplier is out of range");
+    q->add_offset[0] = -q->out.zero_point;
+    q->add_offset[1] = -residual.zero_point;
+    q->add_offset[2] = q->post.zero_point;
+    return SN_OK;
+}
+
+/* Quantizes LAYERS[0..n) whose calibration rows start at ROW; FIRST_IN is the first layer's
+ * input. LAST_POST (may be NULL) forces the last layer's final output quantization. */
+static sn_status quantize_layers(builder *b, sn_layer *layers, uint32_t n, const float *rows,
+                                 sn_qtensor first_in, const sn_qtensor *last_post)
+{
+    uint32_t i;
+    sn_status st;
+    for (i = 0; i < n; ++i) {
+        sn_layer *l = &layers[i];
+        const float *r = rows + (size_t)i * SN_Q8_ACT_COLUMNS;
+        l->q8.in = i == 0 ? first_in : layers[i - 1].q8.post;
+        l->q8.out = qtensor_of(r[0], r[1]);
+        l->q8.post = l->residual_buffer >= 0 ? qtensor_of(r[2], r[3]) : l->q8.out;
+        if (i + 1 == n && last_post) {
+            l->q8.post = *last_post;
+            if (l->residual_buffer < 0)
+                l->q8.out = *last_post;
+        }
+        if ((st = quantize_conv(b, l)) != SN_OK)
+            return st;
+        if (l->residual_buffer >= 0 &&
+            (st = quantize_add(b, l, i >= 3 ? layers[i - 3].q8.post : first_in)) != SN_OK)
+            return st;
+    }
+    return SN_OK;
+}
+
+static sn_status quantize_plan(builder *b)
+{
+    sn_plan *plan = b->plan;
+    const sn_image_arch *a = &plan->model->arch;
+    uint32_t rows = sn_plan_act_rows(plan), k;
+    sn_tensor act, fcs;
+    name_buf n;
+    const float *r;
+    sn_qtensor first;
+    sn_status st;
+    n.len = 0;
+    nb_str(&n, "q8.act.");
+    nb_u32(&n, plan->calibration_id);
+    if (sn_model_find(plan->model, n.text, &act) != SN_OK)
+        return refuse(b, SN_ERR_UNSUPPORTED, "the model holds no int8 calibration for this config");
+    if (act.dtype != SN_DTYPE_F32 || act.bytes != (uint64_t)rows * SN_Q8_ACT_COLUMNS * 4)
+        return refuse(b, SN_ERR_FORMAT, "the config's int8 calibration does not match its plan");
+    r = act.data;
+    for (k = 0; k < rows * SN_Q8_ACT_COLUMNS; ++k)
+        if (!(r[k] > -1e30f && r[k] < 1e30f))
+            return refuse(b, SN_ERR_FORMAT, "an int8 calibration range is not finite");
+    plan->input_q.scale = 1.0f / 255.0f;
+    plan->input_q.zero_point = -128;
+    first = plan->input_q;
+    if (plan->is_arac) {
+        sn_arac_plan *ar = &plan->arac;
+        uint32_t pc = ar->prefix_count;
+        const float *r0 = r + (size_t)(1 + plan->num_layers) * SN_Q8_ACT_COLUMNS;
+        const float *r1 = r0 + (size_t)pc * SN_Q8_ACT_COLUMNS;
+        const float *l0 = r0 + (size_t)(pc - 1) * SN_Q8_ACT_COLUMNS, *l1 = r1 + (size_t)(pc - 1) * SN_Q8_ACT_COLUMNS;
+        /* one quantization for the stitched map: the union of both levels' outputs */
+        ar->stitched_q = qtensor_of(l0[2] < l1[2] ? l0[2] : l1[2], l0[3] > l1[3] ? l0[3] : l1[3]);
+        if ((st = quantize_layers(b, ar->prefix[0], pc, r0, plan->input_q, &ar->stitched_q)) != SN_OK ||
+            (st = quantize_layers(b, ar->prefix[1], pc, r1, plan->input_q, &ar->stitched_q)) != SN_OK)
+            return st;
+        first = ar->stitched_q;
+    }
+    if ((st = quantize_layers(b, plan->layers, plan->num_layers, r + SN_Q8_ACT_COLUMNS, first, NULL)) != SN_OK)
+        return st;
+    plan->head_q = plan->layers[plan->num_layers - 1].q8.post;
+    sn_model_find(plan->model, "q8.fc.weight.scale", &fcs);
+    plan->fc_bias_q = q8_take(b, a->num_classes);
+    plan->fc_dequant = (float *)(void *)q8_take(b, a->num_classes);
+    for (k = 0; k < a->num_classes; ++k) {
+        double d = (double)plan->head_q.scale * (double)((const float *)fcs.data)[k];
+        plan->fc_dequant[k] = (float)d;
+        plan->fc_bias_q[k] = d != 0.0 ? round_clamp((double)plan->fc_bias[k] / d, -1073741824.0, 1073741824.0) : 0;
+    }
+    return SN_OK;
+}
+
+sn_status sn_plan_arena_bytes_p(const sn_model *model, const sn_config *config, int precision,
+                                size_t *bytes)
 {
     builder b;
     sn_status st;
     memset(&b, 0, sizeof b);
     b.model = model;
     b.config = config;
+    b.precision = precision;
+    if (precision != SN_FP32 && precision != SN_INT8)
+        return SN_ERR_INVALID_ARGUMENT;
     st = build_checked(&b);
     if (st == SN_OK)
         *bytes = arena_need(&b);
     return st;
 }
 
-sn_status sn_plan_prepare(sn_plan *plan, const sn_model *model, const sn_config *config,
-                          void *arena, size_t arena_bytes, const char **why)
+sn_status sn_plan_arena_bytes(const sn_model *model, const sn_config *config, size_t *bytes)
+{
+    return sn_plan_arena_bytes_p(model, config, SN_FP32, bytes);
+}
+
+sn_status sn_plan_prepare_p(sn_plan *plan, const sn_model *model, const sn_config *config,
+                            int precision, void *arena, size_t arena_bytes, const char **why)
 {
     builder b;
     sn_status st;
-    size_t need, vec_bytes, buf_bytes, tile_bytes;
+    size_t need, vec_bytes, q8_bytes, buf_bytes, tile_bytes;
     uint32_t i;
+    char *base;
+    if (precision != SN_FP32 && precision != SN_INT8) {
+        if (why)
+            *why = "unknown precision";
+        return SN_ERR_INVALID_ARGUMENT;
+    }
     memset(&b, 0, sizeof b);
     b.model = model;
     b.config = config;
+    b.precision = precision;
     st = build_checked(&b); /* dry run first: nothing is written unless everything fits */
     if (st != SN_OK) {
         if (why)
@@ -608,13 +836,17 @@ sn_status sn_plan_prepare(sn_plan *plan, const sn_model *model, const sn_config 
     }
     memset(plan, 0, sizeof *plan);
     vec_bytes = round16(b.vector_floats * sizeof(float));
+    q8_bytes = round16(b.q8_words * sizeof(int32_t));
     buf_bytes = round16((size_t)b.max_activation * sizeof(float));
     tile_bytes = round16((size_t)b.max_tile * sizeof(float));
+    base = (char *)arena;
     memset(&b, 0, sizeof b);
     b.model = model;
     b.config = config;
+    b.precision = precision;
     b.plan = plan;
     b.vectors = arena;
+    b.q8_vectors = (int32_t *)(void *)(base + vec_bytes);
     st = build_checked(&b);
     if (st != SN_OK) {
         if (why)
@@ -624,20 +856,32 @@ sn_status sn_plan_prepare(sn_plan *plan, const sn_model *model, const sn_config 
     plan->model = model;
     plan->config = *config;
     plan->is_arac = config->is_arac;
+    plan->precision = precision;
     plan->calibration_id = b.calibration_id;
     plan->num_layers = b.num_layers;
     plan->macs = b.macs;
     plan->buffer_floats = b.max_activation;
     for (i = 0; i < 3; ++i)
-        plan->buffers[i] = (float *)(void *)((char *)arena + vec_bytes + i * buf_bytes);
+        plan->buffers[i] = (float *)(void *)(base + vec_bytes + q8_bytes + i * buf_bytes);
     for (i = 0; i < 3; ++i)
         plan->arac.tile_buffers[i] =
-            b.max_tile ? (float *)(void *)((char *)arena + vec_bytes + 3 * buf_bytes + i * tile_bytes)
+            b.max_tile ? (float *)(void *)(base + vec_bytes + q8_bytes + 3 * buf_bytes + i * tile_bytes)
                        : NULL;
     plan->arac.tile_buffer_floats = b.max_tile;
     plan->arac.force_level = -1;
     plan->arena_bytes = need;
+    if (precision == SN_INT8 && (st = quantize_plan(&b)) != SN_OK) {
+        if (why)
+            *why = b.why;
+        return st;
+    }
     return SN_OK;
+}
+
+sn_status sn_plan_prepare(sn_plan *plan, const sn_model *model, const sn_config *config,
+                          void *arena, size_t arena_bytes, const char **why)
+{
+    return sn_plan_prepare_p(plan, model, config, SN_FP32, arena, arena_bytes, why);
 }
 
 void sn_resize_canvas_f32(const uint8_t *canvas, uint32_t src, float *out, uint32_t dst)
@@ -723,11 +967,15 @@ static sn_status run_layers(const sn_plan *plan, const sn_platform *platform, co
         if (st != SN_OK)
             return st;
         n = (uint32_t)(l->params.out_h * l->params.out_w * l->params.out_c);
+        if (plan->observe)
+            plan->observe(plan->observe_user, 0, i, 0, out, n);
         if (l->residual_buffer >= 0) {
             const float *r = bufs[l->residual_buffer];
             for (j = 0; j < n; ++j)
                 out[j] += r[j];
         }
+        if (plan->observe)
+            plan->observe(plan->observe_user, 0, i, 1, out, n);
         if (tap && l->tap >= 0) {
             name_buf nm;
             tap_name(&nm, plan, l->tap);
@@ -810,6 +1058,9 @@ static sn_status run_tile(sn_plan *plan, const sn_platform *platform, const uint
         p.pad_left = g->pad_left + in.c0 - out.c0 * g->stride_w;
         if ((st = run_conv(platform, ly, &p, tb[ly->input_buffer], tb[ly->output_buffer])) != SN_OK)
             return st;
+        if (plan->observe)
+            plan->observe(plan->observe_user, 1 + lv, l, 0, tb[ly->output_buffer],
+                          (size_t)p.out_h * (size_t)p.out_w * (size_t)p.out_c);
         if (ly->residual_buffer >= 0) {
             const region r = in_reg[ly->residual_buffer];
             const float *res = tb[ly->residual_buffer];
@@ -821,6 +1072,9 @@ static sn_status run_tile(sn_plan *plan, const sn_platform *platform, const uint
                         o[(y * ow + x) * C + c] +=
                             res[((y + (uint32_t)(out.r0 - r.r0)) * rw + x + (uint32_t)(out.c0 - r.c0)) * C + c];
         }
+        if (plan->observe)
+            plan->observe(plan->observe_user, 1 + lv, l, 1, tb[ly->output_buffer],
+                          (size_t)p.out_h * (size_t)p.out_w * (size_t)p.out_c);
         in_reg[ly->output_buffer] = out;
     }
     /* stitch: the tile's channels; the rest of the stitched map stays zero */
@@ -838,6 +1092,170 @@ static sn_status run_tile(sn_plan *plan, const sn_platform *platform, const uint
     return SN_OK;
 }
 
+/* ---- int8 inference ---------------------------------------------------------------- */
+static sn_status run_conv_q8(const sn_platform *platform, const sn_layer *l,
+                             const sn_conv2d_params *p, const int8_t *in, int8_t *out)
+{
+    const sn_platform_ops *ops = platform && platform->ops ? platform->ops : NULL;
+    void *ctx = platform ? platform->context : NULL;
+    const sn_layer_q8 *q = &l->q8;
+    if (l->kind == SN_LAYER_DWCONV)
+        return ops && ops->depthwise_conv2d_s8
+                   ? ops->depthwise_conv2d_s8(ctx, p, &q->quant, in, q->weights, q->bias, out)
+                   : sn_depthwise_conv2d_ref_s8(p, &q->quant, in, q->weights, q->bias, out);
+    return ops && ops->conv2d_s8 ? ops->conv2d_s8(ctx, p, &q->quant, in, q->weights, q->bias, out)
+                                 : sn_conv2d_ref_s8(p, &q->quant, in, q->weights, q->bias, out);
+}
+
+/* TFLite's int8 ADD of one element: both inputs 20 bits up, scaled to twice the larger
+ * input scale, summed, requantized to the output. */
+static int8_t add_q8(const sn_layer_q8 *q, int8_t a, int8_t r)
+{
+    int32_t x = sn_requantize(((int32_t)a + q->add_offset[0]) * (1 << 20), q->add_mult[0], q->add_shift[0]);
+    int32_t y = sn_requantize(((int32_t)r + q->add_offset[1]) * (1 << 20), q->add_mult[1], q->add_shift[1]);
+    int32_t v = sn_requantize(x + y, q->add_mult[2], q->add_shift[2]) + q->add_offset[2];
+    return (int8_t)(v < -128 ? -128 : (v > 127 ? 127 : v));
+}
+
+static sn_status run_layers_q8(const sn_platform *platform, const sn_layer *layers, uint32_t count,
+                               int8_t *const *bufs)
+{
+    uint32_t i, j, n;
+    for (i = 0; i < count; ++i) {
+        const sn_layer *l = &layers[i];
+        int8_t *out = bufs[l->output_buffer];
+        sn_status st = run_conv_q8(platform, l, &l->params, bufs[l->input_buffer], out);
+        if (st != SN_OK)
+            return st;
+        n = (uint32_t)(l->params.out_h * l->params.out_w * l->params.out_c);
+        if (l->residual_buffer >= 0) {
+            const int8_t *r = bufs[l->residual_buffer];
+            for (j = 0; j < n; ++j)
+                out[j] = add_q8(&l->q8, out[j], r[j]);
+        }
+    }
+    return SN_OK;
+}
+
+static sn_status run_tile_q8(sn_plan *plan, const sn_platform *platform, const uint8_t *canvas,
+                             uint32_t ty, uint32_t tx, uint32_t lv)
+{
+    sn_arac_plan *ar = &plan->arac;
+    const sn_image_arch *a = &plan->model->arch;
+    const sn_layer *L = ar->prefix[lv];
+    region reg[SN_PLAN_MAX_PREFIX], in_reg[3], cv;
+    int8_t *tb[3];
+    int8_t *stitched = (int8_t *)plan->buffers[ar->stitched_buffer];
+    uint32_t l, y, x, c, n = ar->prefix_count, side = ar->feature_side;
+    sn_status st;
+    for (l = 0; l < 3; ++l)
+        tb[l] = (int8_t *)ar->tile_buffers[l];
+    tile_regions(L, n, ar->grid, ty, tx, reg, &cv);
+    for (y = (uint32_t)cv.r0; y < (uint32_t)cv.r1; ++y)
+        for (x = (uint32_t)cv.c0; x < (uint32_t)cv.c1; ++x)
+            tb[2][(y - (uint32_t)cv.r0) * (uint32_t)(cv.c1 - cv.c0) + (x - (uint32_t)cv.c0)] =
+                (int8_t)((int32_t)canvas[y * a->canvas + x] - 128);
+    in_reg[2] = cv;
+    for (l = 0; l < n; ++l) {
+        const sn_layer *ly = &L[l];
+        const sn_conv2d_params *g = &ly->params;
+        region in = in_reg[ly->input_buffer], out = reg[l];
+        sn_conv2d_params p = *g;
+        uint32_t ow = (uint32_t)(out.c1 - out.c0);
+        p.in_h = in.r1 - in.r0;
+        p.in_w = in.c1 - in.c0;
+        p.out_h = out.r1 - out.r0;
+        p.out_w = out.c1 - out.c0;
+        p.pad_top = g->pad_top + in.r0 - out.r0 * g->stride_h;
+        p.pad_left = g->pad_left + in.c0 - out.c0 * g->stride_w;
+        if ((st = run_conv_q8(platform, ly, &p, tb[ly->input_buffer], tb[ly->output_buffer])) != SN_OK)
+            return st;
+        if (ly->residual_buffer >= 0) {
+            const region r = in_reg[ly->residual_buffer];
+            const int8_t *res = tb[ly->residual_buffer];
+            int8_t *o = tb[ly->output_buffer];
+            uint32_t C = (uint32_t)p.out_c, rw = (uint32_t)(r.c1 - r.c0);
+            for (y = 0; y < (uint32_t)p.out_h; ++y)
+                for (x = 0; x < ow; ++x)
+                    for (c = 0; c < C; ++c) {
+                        int8_t *d = &o[(y * ow + x) * C + c];
+                        *d = add_q8(&ly->q8, *d,
+                                    res[((y + (uint32_t)(out.r0 - r.r0)) * rw + x + (uint32_t)(out.c0 - r.c0)) * C + c]);
+                    }
+        }
+        in_reg[ly->output_buffer] = out;
+    }
+    {
+        const sn_layer *last = &L[n - 1];
+        const region out = reg[n - 1];
+        const int8_t *src = tb[last->output_buffer];
+        uint32_t C = (uint32_t)last->params.out_c, FC = ar->feature_c, ow = (uint32_t)(out.c1 - out.c0);
+        for (y = (uint32_t)out.r0; y < (uint32_t)out.r1; ++y)
+            for (x = (uint32_t)out.c0; x < (uint32_t)out.c1; ++x)
+                for (c = 0; c < C; ++c)
+                    stitched[(y * side + x) * FC + c] =
+                        src[((y - (uint32_t)out.r0) * ow + (x - (uint32_t)out.c0)) * C + c];
+    }
+    return SN_OK;
+}
+
+static sn_status invoke_q8(sn_plan *plan, const sn_platform *platform, const uint8_t *canvas,
+                           float *logits)
+{
+    const sn_image_arch *a = &plan->model->arch;
+    int8_t *bufs[3], *head, *pooled;
+    uint32_t i, j, k, n;
+    sn_status st;
+    for (i = 0; i < 3; ++i)
+        bufs[i] = (int8_t *)plan->buffers[i];
+    if (plan->is_arac) {
+        sn_arac_plan *ar = &plan->arac;
+        uint32_t g = ar->grid, side = ar->feature_side;
+        if ((st = run_gate(plan, platform, canvas)) != SN_OK)
+            return st;
+        memset(bufs[ar->stitched_buffer], ar->stitched_q.zero_point, (size_t)side * side * ar->feature_c);
+        ar->last_macs = plan->macs;
+        for (i = 0; i < g; ++i)
+            for (j = 0; j < g; ++j) {
+                uint32_t lv;
+                if (ar->force_level >= 0)
+                    ar->tile_level[i * g + j] = (uint8_t)ar->force_level;
+                lv = ar->tile_level[i * g + j];
+                if ((st = run_tile_q8(plan, platform, canvas, i, j, lv)) != SN_OK)
+                    return st;
+                ar->last_macs += ar->tile_macs[lv][i * g + j];
+            }
+    } else {
+        uint32_t r = plan->config.subnet.res;
+        float *tmp = plan->buffers[0];
+        sn_resize_canvas_f32(canvas, a->canvas, tmp, r);
+        for (i = 0; i < r * r; ++i) /* scale 1/255, zero point -128; tmp is in [0, 1] */
+            bufs[2][i] = (int8_t)((int32_t)(tmp[i] * 255.0f + 0.5f) - 128);
+    }
+    if ((st = run_layers_q8(platform, plan->layers, plan->num_layers, bufs)) != SN_OK)
+        return st;
+    /* average pool (rounded, TFLite's int8 mean with equal scales), then the classifier */
+    head = bufs[plan->head_buffer];
+    pooled = bufs[plan->head_buffer == 0 ? 1 : 0];
+    n = plan->head_h * plan->head_w;
+    for (k = 0; k < a->head_c; ++k) {
+        int32_t sum = 0, avg, zp = plan->head_q.zero_point;
+        for (j = 0; j < n; ++j)
+            sum += (int32_t)head[j * a->head_c + k] - zp;
+        avg = sum >= 0 ? (sum + (int32_t)n / 2) / (int32_t)n : -((-sum + (int32_t)n / 2) / (int32_t)n);
+        avg += zp;
+        pooled[k] = (int8_t)(avg < -128 ? -128 : (avg > 127 ? 127 : avg));
+    }
+    for (i = 0; i < a->num_classes; ++i) {
+        const int8_t *w = plan->fc_q8 + (size_t)i * a->head_c;
+        int32_t acc = plan->fc_bias_q[i];
+        for (k = 0; k < a->head_c; ++k)
+            acc += ((int32_t)pooled[k] - plan->head_q.zero_point) * (int32_t)w[k];
+        logits[i] = (float)acc * plan->fc_dequant[i];
+    }
+    return SN_OK;
+}
+
 sn_status sn_plan_invoke(sn_plan *plan, const sn_platform *platform, const uint8_t *canvas,
                          float *logits, sn_tap_fn tap, void *tap_user)
 {
@@ -848,6 +1266,8 @@ sn_status sn_plan_invoke(sn_plan *plan, const sn_platform *platform, const uint8
     if (!plan || !plan->model || !canvas || !logits)
         return SN_ERR_INVALID_ARGUMENT;
     a = &plan->model->arch;
+    if (plan->precision == SN_INT8)
+        return invoke_q8(plan, platform, canvas, logits);
     if (plan->is_arac) {
         sn_arac_plan *ar = &plan->arac;
         uint32_t g = ar->grid, side = ar->feature_side;

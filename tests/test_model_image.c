@@ -53,7 +53,7 @@ static int setup(void **state)
     unsigned char *st = make_safetensors(&st_size);
     char err[256];
     (void)state;
-    if (sn_pack_buffer(st, st_size, "kind,config\nsubnet,r64-d1-e2-k3\n", 32, &image, &image_size, err, sizeof err) != 0) {
+    if (sn_pack_buffer(st, st_size, "kind,config\nsubnet,r64-d1-e2-k3\n", 32, NULL, &image, &image_size, err, sizeof err) != 0) {
         fprintf(stderr, "# pack failed: %s\n", err);
         free(st);
         return -1;
@@ -243,13 +243,13 @@ static void test_pack_rejects_bad_interchange(void **state)
         unsigned char *copy = malloc(cut ? cut : 1);
         assert_non_null(copy);
         memcpy(copy, st, cut);
-        if (sn_pack_buffer(copy, cut, NULL, 0, &out, &out_size, err, sizeof err) == 0)
+        if (sn_pack_buffer(copy, cut, NULL, 0, NULL, &out, &out_size, err, sizeof err) == 0)
             fail_msg("a %zu-byte prefix of the interchange file was packed", cut);
         assert_true(strlen(err) > 0);
         free(copy);
     }
     memcpy(st + 8 + 30, "XXXXXXXXXXXXXXXXXX", 18); /* break the spec string */
-    assert_int_equal(sn_pack_buffer(st, size, NULL, 0, &out, &out_size, err, sizeof err), -1);
+    assert_int_equal(sn_pack_buffer(st, size, NULL, 0, NULL, &out, &out_size, err, sizeof err), -1);
     free(st);
 }
 

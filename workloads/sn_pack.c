@@ -8,7 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sn_cpu.h"
+#include "sn_engine.h"
 #include "sn_file.h"
+#include "sn_idx.h"
 #include "sn_image.h"
 #include "sn_model.h"
 #include "sn_safetensors.h"
@@ -236,6 +239,188 @@ static int add_tensor(pack_state *s, const sn_st_tensor *in)
     return 0;
 }
 
+/* ---- int8 weights ----------------------------------------------------------------- */
+static pack_tensor *new_tensor(pack_state *s, const char *name, uint32_t dtype, uint32_t ndim,
+                               const uint32_t *dims, uint64_t bytes)
+{
+    pack_tensor *t;
+    if (strlen(name) >= SN_IMAGE_NAME_BYTES) {
+        errorf(s, "tensor name '%s' longer than %u bytes", name, SN_IMAGE_NAME_BYTES - 1);
+        return NULL;
+    }
+    if (s->count % 64 == 0) {
+        pack_tensor *n = realloc(s->tensors, (s->count + 64) * sizeof *n);
+        if (!n) {
+            errorf(s, "out of memory");
+            return NULL;
+        }
+        s->tensors = n;
+    }
+    t = &s->tensors[s->count];
+    memset(t, 0, sizeof *t);
+    strcpy(t->name, name);
+    t->dtype = dtype;
+    t->ndim = ndim;
+    memcpy(t->dims, dims, sizeof t->dims);
+    t->bytes = bytes;
+    t->data = calloc(1, bytes ? (size_t)bytes : 1);
+    if (!t->data) {
+        errorf(s, "out of memory");
+        return NULL;
+    }
+    ++s->count;
+    return t;
+}
+
+/* Per-output-channel symmetric int8 copies of every convolution and classifier weight
+ * tensor (the gate stays fp32): q8.NAME (S8, same shape) and q8.NAME.scale (F32, one per
+ * channel: max |w| / 127 over the channel's whole extent, so that any leading slice or
+ * centred crop of it is quantized exactly as the whole). */
+static int add_q8_weights(pack_state *s)
+{
+    size_t n = s->count, i;
+    for (i = 0; i < n; ++i) {
+        char name[SN_IMAGE_NAME_BYTES + 16];
+        uint32_t channels, per, step, sdims[4] = {0, 1, 1, 1};
+        uint64_t c, j;
+        const float *w;
+        int8_t *q;
+        float *scale;
+        pack_tensor *tq, *ts;
+        const pack_tensor *t = &s->tensors[i];
+        int dw = t->ndim == 3;
+        if (t->dtype != SN_DTYPE_F32 || !strncmp(t->name, "gate.", 5) || !strncmp(t->name, "q8.", 3))
+            continue;
+        if (!(t->ndim == 4 || t->ndim == 3 || !strcmp(t->name, "fc.weight")))
+            continue;
+        channels = dw ? t->dims[2] : t->dims[0];
+        per = (uint32_t)(t->bytes / 4 / channels);
+        step = dw ? channels : 1;
+        snprintf(name, sizeof name, "q8.%s", t->name);
+        if (!(tq = new_tensor(s, name, SN_DTYPE_S8, t->ndim, t->dims, t->bytes / 4)))
+            return -1;
+        sdims[0] = channels;
+        snprintf(name, sizeof name, "q8.%s.scale", t->name);
+        if (!(ts = new_tensor(s, name, SN_DTYPE_F32, 1, sdims, (uint64_t)channels * 4)))
+            return -1;
+        t = &s->tensors[i]; /* new_tensor may have moved the array */
+        tq = &s->tensors[s->count - 2];
+        w = (const float *)(const void *)t->data;
+        q = (int8_t *)tq->data;
+        scale = (float *)(void *)ts->data;
+        for (c = 0; c < channels; ++c) {
+            float m = 0.0f, sc;
+            for (j = 0; j < per; ++j) {
+                uint64_t k = dw ? j * step + c : c * per + j;
+                float a = w[k] < 0 ? -w[k] : w[k];
+                if (a > m)
+                    m = a;
+            }
+            sc = m > 0.0f ? m / 127.0f : 1.0f;
+            scale[c] = sc;
+            for (j = 0; j < per; ++j) {
+                uint64_t k = dw ? j * step + c : c * per + j;
+                float v = w[k] / sc;
+                long r = (long)(v < 0 ? v - 0.5f : v + 0.5f);
+                q[k] = (int8_t)(r < -127 ? -127 : (r > 127 ? 127 : r));
+            }
+        }
+    }
+    return 0;
+}
+
+/* ---- int8 activation calibration ------------------------------------------------- */
+typedef struct calib_obs {
+    float *rows;
+    uint32_t num_layers, prefix_count;
+} calib_obs;
+
+static void observe_range(void *user, uint32_t section, uint32_t layer, uint32_t stage,
+                          const float *data, size_t n)
+{
+    calib_obs *o = user;
+    uint32_t row = section == 0 ? 1 + layer : 1 + o->num_layers + (section - 1) * o->prefix_count + layer;
+    float *r = o->rows + (size_t)row * SN_Q8_ACT_COLUMNS + 2 * stage;
+    size_t i;
+    for (i = 0; i < n; ++i) {
+        if (data[i] < r[0])
+            r[0] = data[i];
+        if (data[i] > r[1])
+            r[1] = data[i];
+    }
+}
+
+/* Runs every config of the image in fp32 over the calibration canvases and adds
+ * q8.act.{config}: per layer, min and max of the convolution output and of the output
+ * after the residual add. */
+static int add_calibration(pack_state *s, const unsigned char *img, size_t img_bytes,
+                           const sn_pack_calib *calib)
+{
+    sn_model model;
+    sn_model_error merr;
+    sn_cpu *cpu = NULL;
+    sn_platform plat;
+    const char *why = "";
+    uint32_t i;
+    size_t k;
+    int rc = -1;
+    if (sn_model_load(&model, img, img_bytes, &merr) != SN_OK)
+        return errorf(s, "internal error: the packed image does not load (%s)", merr.what);
+    if (sn_cpu_create(&model, NULL, &cpu, &why) != SN_OK)
+        return errorf(s, "calibration: %s", why);
+    sn_cpu_platform(cpu, &plat);
+    for (i = 0; i < model.config_count; ++i) {
+        uint32_t kind, rows, dims[4] = {0, SN_Q8_ACT_COLUMNS, 1, 1};
+        const char *text;
+        sn_config cfg;
+        sn_plan plan;
+        size_t need;
+        void *arena = NULL;
+        calib_obs obs;
+        float logits[64];
+        char name[64];
+        pack_tensor *t;
+        sn_model_config(&model, i, &kind, &text);
+        if (sn_config_parse(text, &cfg) != SN_OK || sn_plan_arena_bytes(&model, &cfg, &need) != SN_OK ||
+            posix_memalign(&arena, 64, need) != 0 ||
+            sn_plan_prepare(&plan, &model, &cfg, arena, need, &why) != SN_OK) {
+            free(arena);
+            errorf(s, "calibration: config %s cannot be planned", text);
+            goto done;
+        }
+        rows = sn_plan_act_rows(&plan);
+        dims[0] = rows;
+        snprintf(name, sizeof name, "q8.act.%u", i);
+        if (!(t = new_tensor(s, name, SN_DTYPE_F32, 2, dims, (uint64_t)rows * SN_Q8_ACT_COLUMNS * 4))) {
+            free(arena);
+            goto done;
+        }
+        obs.rows = (float *)(void *)t->data;
+        obs.num_layers = plan.num_layers;
+        obs.prefix_count = plan.is_arac ? plan.arac.prefix_count : 0;
+        for (k = 0; k < (size_t)rows; ++k) {
+            obs.rows[k * 4 + 0] = obs.rows[k * 4 + 2] = 1e30f;
+            obs.rows[k * 4 + 1] = obs.rows[k * 4 + 3] = -1e30f;
+        }
+        obs.rows[0] = obs.rows[2] = 0.0f; /* the input: pixel / 255 */
+        obs.rows[1] = obs.rows[3] = 1.0f;
+        plan.observe = observe_range;
+        plan.observe_user = &obs;
+        for (k = 0; k < calib->count; ++k)
+            sn_plan_invoke(&plan, &plat, calib->canvases + k * calib->side * calib->side, logits, NULL, NULL);
+        free(arena);
+        for (k = 0; k < (size_t)rows * SN_Q8_ACT_COLUMNS; ++k)
+            if (!(obs.rows[k] > -1e30f && obs.rows[k] < 1e30f)) {
+                errorf(s, "calibration: config %s left a layer unobserved", text);
+                goto done;
+            }
+    }
+    rc = 0;
+done:
+    sn_cpu_destroy(cpu);
+    return rc;
+}
+
 /* ---- image writer ----------------------------------------------------------------- */
 static void wr32(unsigned char *p, uint32_t v)
 {
@@ -329,8 +514,8 @@ static int write_image(pack_state *s, unsigned char **out, size_t *out_bytes)
 }
 
 int sn_pack_buffer(const unsigned char *in, size_t in_bytes, const char *table,
-                   size_t table_bytes, unsigned char **out, size_t *out_bytes, char *err,
-                   size_t err_bytes)
+                   size_t table_bytes, const sn_pack_calib *calib, unsigned char **out,
+                   size_t *out_bytes, char *err, size_t err_bytes)
 {
     pack_state s;
     sn_safetensors st;
@@ -373,7 +558,17 @@ int sn_pack_buffer(const unsigned char *in, size_t in_bytes, const char *table,
         errorf(&s, "the file holds no tensors");
         goto done;
     }
+    if (add_q8_weights(&s) != 0)
+        goto done;
     rc = write_image(&s, out, out_bytes);
+    if (rc == 0 && calib && calib->count > 0) {
+        /* calibrate on the image with int8 weights, then write it again with the ranges */
+        rc = add_calibration(&s, *out, *out_bytes, calib);
+        free(*out);
+        *out = NULL;
+        if (rc == 0)
+            rc = write_image(&s, out, out_bytes);
+    }
 done:
     cJSON_Delete(spec);
     sn_safetensors_free(&st);
@@ -381,9 +576,11 @@ done:
     return rc;
 }
 
-int sn_pack_file(const char *in_path, const char *table_path, const char *out_path, char *err,
-                 size_t err_bytes)
+int sn_pack_file(const char *in_path, const char *table_path, const char *calib_prefix,
+                 uint32_t calib_count, const char *out_path, char *err, size_t err_bytes)
 {
+    sn_pack_calib calib, *cp = NULL;
+    sn_idx images;
     void *in, *table = NULL;
     size_t in_bytes, table_bytes = 0, out_bytes;
     unsigned char *out;
@@ -399,7 +596,30 @@ int sn_pack_file(const char *in_path, const char *table_path, const char *out_pa
         free(in);
         return -1;
     }
-    rc = sn_pack_buffer(in, in_bytes, table, table_bytes, &out, &out_bytes, err, err_bytes);
+    memset(&images, 0, sizeof images);
+    if (calib_prefix && calib_count > 0) {
+        char path[1024];
+        uint32_t dims[3] = {0, 0, 0};
+        sn_idx_status ist;
+        snprintf(path, sizeof path, "%s-images-idx3-ubyte", calib_prefix);
+        ist = sn_idx_read(path, &images);
+        if (ist == SN_IDX_OK)
+            ist = sn_idx_expect(&images, 3, dims);
+        if (ist != SN_IDX_OK || images.dims[1] != images.dims[2]) {
+            snprintf(err, err_bytes, "%s: %s (calibration canvases; run make datasets)", path,
+                     ist == SN_IDX_OK ? "canvases are not square" : sn_idx_status_str(ist));
+            sn_idx_free(&images);
+            free(in);
+            free(table);
+            return -1;
+        }
+        calib.canvases = images.data;
+        calib.side = images.dims[1];
+        calib.count = images.dims[0] < calib_count ? images.dims[0] : calib_count;
+        cp = &calib;
+    }
+    rc = sn_pack_buffer(in, in_bytes, table, table_bytes, cp, &out, &out_bytes, err, err_bytes);
+    sn_idx_free(&images);
     free(in);
     free(table);
     if (rc != 0)

@@ -10,16 +10,26 @@
 #define SN_PACK_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+/* int8 post-training calibration: canvases (count x side x side pixels) the packer runs
+ * every config on, in fp32, to record each layer's activation range (q8.act.{config}). */
+typedef struct sn_pack_calib {
+    const uint8_t *canvases;
+    uint32_t side, count;
+} sn_pack_calib;
 
 /* Packs IN_PATH (and, when TABLE_PATH is not NULL, the accuracy table accuracy.csv as the
- * image's TABLE section) into OUT_PATH. Returns 0, or -1 with a one-line reason in ERR. */
-int sn_pack_file(const char *in_path, const char *table_path, const char *out_path, char *err,
-                 size_t err_bytes);
+ * image's TABLE section) into OUT_PATH, with int8 weights (q8.*) always and int8 activation
+ * calibration when CALIB_PREFIX names a canvas set (its first CALIB_COUNT canvases).
+ * Returns 0, or -1 with a one-line reason in ERR. */
+int sn_pack_file(const char *in_path, const char *table_path, const char *calib_prefix,
+                 uint32_t calib_count, const char *out_path, char *err, size_t err_bytes);
 
-/* The same from memory to a malloc'ed image (*out, *out_bytes), for tests. TABLE may be
- * NULL. */
+/* The same from memory to a malloc'ed image (*out, *out_bytes), for tests. TABLE and CALIB
+ * may be NULL. */
 int sn_pack_buffer(const unsigned char *in, size_t in_bytes, const char *table,
-                   size_t table_bytes, unsigned char **out, size_t *out_bytes, char *err,
-                   size_t err_bytes);
+                   size_t table_bytes, const sn_pack_calib *calib, unsigned char **out,
+                   size_t *out_bytes, char *err, size_t err_bytes);
 
 #endif

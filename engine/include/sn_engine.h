@@ -33,6 +33,31 @@
 
 enum sn_layer_kind { SN_LAYER_CONV = 1, SN_LAYER_DWCONV = 2 };
 
+/* Numeric precision of a plan. int8 follows TFLite / CMSIS-NN (sn_quant.h): per-channel
+ * symmetric int8 weights (the image's q8.* tensors, shared by every SubNet like the fp32
+ * ones), per-tensor asymmetric int8 activations whose ranges were calibrated per config
+ * on training canvases (q8.act.{config}), int32 bias, fixed-point requantization, TFLite's
+ * int8 ADD for residuals. The input is pixel - 128 (scale 1/255, zero point -128) after
+ * the fp32 resize; the ARAC gate stays fp32; logits are dequantized. */
+enum sn_precision { SN_FP32 = 0, SN_INT8 = 1 };
+
+/* One int8 tensor's quantization: real = scale * (q - zero_point). */
+typedef struct sn_qtensor {
+    float scale;
+    int32_t zero_point;
+} sn_qtensor;
+
+typedef struct sn_layer_q8 {
+    const int8_t *weights;                  /* same view as the fp32 weights, in q8.* */
+    const float *w_scale;                   /* per output channel of the view */
+    int32_t *bias, *multiplier, *shift;     /* per output channel, in the arena */
+    sn_quant_params quant;                  /* offsets and clamp for the convolution */
+    sn_qtensor in, out, post;               /* input, convolution output, after the add */
+    /* residual add (TFLite int8 ADD): out = requant(scaled(conv) + scaled(residual)) */
+    int32_t add_mult[3], add_shift[3];      /* conv input, residual input, output */
+    int32_t add_offset[3];                  /* -zp conv, -zp residual, +zp output */
+} sn_layer_q8;
+
 typedef struct sn_layer {
     uint8_t kind;
     uint8_t input_buffer, output_buffer;   /* indices into the plan's activation buffers */
@@ -41,6 +66,7 @@ typedef struct sn_layer {
     sn_conv2d_params params;
     const float *weights;                   /* strided view into the model image */
     const float *scale, *bias;              /* folded BN, in the arena */
+    sn_layer_q8 q8;                         /* int8 plans only */
 } sn_layer;
 
 typedef struct sn_arac_plan {
@@ -59,7 +85,14 @@ typedef struct sn_arac_plan {
                                                tile runs at that level (experiments, tests) */
     int64_t last_macs;                      /* last invoke: gate + tiles + tail */
     int64_t tile_macs[2][SN_PLAN_MAX_TILES];/* per level and tile, with halo */
+    sn_qtensor stitched_q;                  /* int8: the stitched map's quantization */
 } sn_arac_plan;
+
+/* Observer of every layer's output, for calibration. SECTION: 0 the main layers, 1 and 2
+ * the ARAC prefix at the high and the low level; STAGE: 0 the convolution's output, 1 after
+ * the residual add (the same data when the layer has none). fp32 plans only. */
+typedef void (*sn_observe_fn)(void *user, uint32_t section, uint32_t layer, uint32_t stage,
+                              const float *data, size_t n);
 
 typedef struct sn_plan {
     const sn_model *model;
@@ -75,9 +108,21 @@ typedef struct sn_plan {
     int64_t macs;                           /* per inference (ARAC: tail + gate only;
                                                see arac.last_macs) */
     int is_arac;
+    int precision;                          /* enum sn_precision */
     sn_arac_plan arac;
     size_t arena_bytes;                     /* used by this plan */
+    sn_qtensor input_q, head_q;             /* int8: the input and the head's output */
+    const int8_t *fc_q8;                    /* int8 classifier weights */
+    int32_t *fc_bias_q;                     /* int8: classifier bias in accumulator units */
+    float *fc_dequant;                      /* int8: head scale x weight scale, per class */
+    sn_observe_fn observe;                  /* optional (fp32), set after prepare */
+    void *observe_user;
 } sn_plan;
+
+/* Rows of a config's q8.act tensor: 1 (the input) + the main layers + the prefix layers at
+ * each of the two levels; each row holds min and max of the convolution output and of the
+ * output after the residual add. */
+#define SN_Q8_ACT_COLUMNS 4
 
 /* Optional observer of intermediate tensors (NHWC), for golden tests and debugging. NAME is
  * "stem", "stage{s}.block{b}" or "head"; ARAC plans tap "stitched" and the tail's blocks. */
@@ -92,6 +137,16 @@ sn_status sn_plan_arena_bytes(const sn_model *model, const sn_config *config, si
  * holds no calibrated BN statistics for it; WHY (may be NULL) says which. */
 sn_status sn_plan_prepare(sn_plan *plan, const sn_model *model, const sn_config *config,
                           void *arena, size_t arena_bytes, const char **why);
+
+/* The same for a precision (enum sn_precision); the plain calls above are fp32. int8 needs
+ * the image's q8 tensors and the config's calibrated ranges (else SN_ERR_UNSUPPORTED). */
+sn_status sn_plan_arena_bytes_p(const sn_model *model, const sn_config *config, int precision,
+                                size_t *bytes);
+sn_status sn_plan_prepare_p(sn_plan *plan, const sn_model *model, const sn_config *config,
+                            int precision, void *arena, size_t arena_bytes, const char **why);
+
+/* Rows of the calibration table a prepared plan uses (see SN_Q8_ACT_COLUMNS). */
+uint32_t sn_plan_act_rows(const sn_plan *plan);
 
 /* Runs the plan on a canvas (canvas x canvas uint8 pixels, row-major) and writes
  * num_classes logits. TAP may be NULL. PLATFORM may be NULL (reference). */

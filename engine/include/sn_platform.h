@@ -20,6 +20,13 @@ typedef struct sn_platform_ops {
     sn_status (*depthwise_conv2d_f32)(void *context, const sn_conv2d_params *params,
                                       const float *input, const float *weights,
                                       const float *scale, const float *bias, float *output);
+    /* int8 dense and depthwise convolutions (sn_conv2d_ref_s8's contract: bit-exact) */
+    sn_status (*conv2d_s8)(void *context, const sn_conv2d_params *params,
+                           const sn_quant_params *quant, const int8_t *input,
+                           const int8_t *weights, const int32_t *bias, int8_t *output);
+    sn_status (*depthwise_conv2d_s8)(void *context, const sn_conv2d_params *params,
+                                     const sn_quant_params *quant, const int8_t *input,
+                                     const int8_t *weights, const int32_t *bias, int8_t *output);
 } sn_platform_ops;
 
 typedef struct sn_platform {

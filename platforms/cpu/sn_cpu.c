@@ -8,14 +8,15 @@
 
 #define CACHE_SLOTS 4096u          /* open addressing; far more than one model's views */
 #define MAX_CHANNELS 16384         /* sn_conv2d_check's bound */
+#define PAIR_WORDS (1u << 20)      /* int8 dense inputs up to 2^21 values take the fast path */
 
 typedef struct entry {
-    const float *key;              /* the weight view's base pointer; NULL: empty slot */
-    uint8_t depthwise;
+    const void *key;               /* the weight view's base pointer; NULL: empty slot */
+    uint8_t depthwise, s8;         /* s8: int8 weights packed as int32 */
     int32_t kh, kw, s_out, s_kh, s_kw;
     int32_t o_res, i_res;          /* resident slice (depthwise: channels in o_res) */
     int32_t rows, ld;              /* packed geometry */
-    float *packed;
+    void *packed;
 } entry;
 
 typedef struct tensor_range {
@@ -32,6 +33,8 @@ struct sn_cpu {
     float *scratch;                /* far path: one layer's packed weights */
     size_t scratch_floats;
     float *zeros, *scale_pad, *bias_pad;
+    int32_t *ibias_pad, *mult_pad, *shift_pad;
+    int32_t *pairs, *zero_pairs;   /* int8 dense: the input as offset int16 pairs */
     entry *slots;
     tensor_range *tensors;
     uint32_t tensor_count;
@@ -56,7 +59,8 @@ int sn_cpu_isa_available(const char *isa)
     if (!strcmp(isa, "avx2"))
         return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
     if (!strcmp(isa, "avx512"))
-        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("fma");
+        return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+               __builtin_cpu_supports("fma");
 #endif
     return 0;
 }
@@ -141,7 +145,7 @@ sn_status sn_cpu_create(const sn_model *model, const sn_cpu_options *options, sn
         c->tensors[i].hi = (const char *)t.data + t.bytes;
         c->tensors[i].ndim = t.ndim;
         memcpy(c->tensors[i].dims, t.dims, sizeof t.dims);
-        if (t.dtype != SN_DTYPE_F32)
+        if (t.dtype != SN_DTYPE_F32 && t.dtype != SN_DTYPE_S8)
             continue;
         f = packed_tensor_floats(&c->tensors[i]);
         whole += f;
@@ -157,8 +161,14 @@ sn_status sn_cpu_create(const sn_model *model, const sn_cpu_options *options, sn
         posix_memalign((void **)&c->scratch, 64, (biggest ? biggest : 16) * sizeof(float)) != 0 ||
         posix_memalign((void **)&c->zeros, 64, MAX_CHANNELS * sizeof(float)) != 0 ||
         posix_memalign((void **)&c->scale_pad, 64, MAX_CHANNELS * sizeof(float)) != 0 ||
-        posix_memalign((void **)&c->bias_pad, 64, MAX_CHANNELS * sizeof(float)) != 0)
+        posix_memalign((void **)&c->bias_pad, 64, MAX_CHANNELS * sizeof(float)) != 0 ||
+        posix_memalign((void **)&c->ibias_pad, 64, MAX_CHANNELS * sizeof(int32_t)) != 0 ||
+        posix_memalign((void **)&c->mult_pad, 64, MAX_CHANNELS * sizeof(int32_t)) != 0 ||
+        posix_memalign((void **)&c->shift_pad, 64, MAX_CHANNELS * sizeof(int32_t)) != 0 ||
+        posix_memalign((void **)&c->pairs, 64, PAIR_WORDS * sizeof(int32_t)) != 0 ||
+        posix_memalign((void **)&c->zero_pairs, 64, MAX_CHANNELS * sizeof(int32_t)) != 0)
         goto oom;
+    memset(c->zero_pairs, 0, MAX_CHANNELS * sizeof(int32_t));
     memset(c->zeros, 0, MAX_CHANNELS * sizeof(float));
     *out = c;
     return SN_OK;
@@ -178,6 +188,11 @@ void sn_cpu_destroy(sn_cpu *c)
     free(c->zeros);
     free(c->scale_pad);
     free(c->bias_pad);
+    free(c->ibias_pad);
+    free(c->mult_pad);
+    free(c->shift_pad);
+    free(c->pairs);
+    free(c->zero_pairs);
     free(c->slots);
     free(c->tensors);
     free(c);
@@ -195,7 +210,7 @@ void sn_cpu_evict_all(sn_cpu *c)
     c->used = 0;
 }
 
-static const tensor_range *tensor_of(const sn_cpu *c, const float *p)
+static const tensor_range *tensor_of(const sn_cpu *c, const void *p)
 {
     size_t lo = 0, hi = c->tensor_count;
     const char *q = (const char *)p;
@@ -211,7 +226,7 @@ static const tensor_range *tensor_of(const sn_cpu *c, const float *p)
     return NULL;
 }
 
-static entry *slot_for(sn_cpu *c, const float *key, int dw, const sn_conv2d_params *p)
+static entry *slot_for(sn_cpu *c, const void *key, int dw, const sn_conv2d_params *p)
 {
     uintptr_t h = ((uintptr_t)key >> 6) * 2654435761u;
     uint32_t i, s;
@@ -228,40 +243,74 @@ static entry *slot_for(sn_cpu *c, const float *key, int dw, const sn_conv2d_para
     return NULL;
 }
 
-/* Packs the (o_n, i_n) leading slice of a dense view into DST with row stride LD. */
-static void pack_dense(const sn_conv2d_params *p, const float *w, int32_t o_n, int32_t i_n,
-                       int32_t ld, float *dst)
+/* Weight element K of a view, widened: fp32 stays fp32, int8 becomes int32. */
+static void put(void *dst, size_t at, const void *w, size_t k, int s8)
 {
-    int32_t t, i, o, taps = p->kernel_h * p->kernel_w;
+    if (s8)
+        ((int32_t *)dst)[at] = ((const int8_t *)w)[k];
+    else
+        ((float *)dst)[at] = ((const float *)w)[k];
+}
+
+/* int8 dense: input channels in pairs, one int32 word per (pair, output) (see
+ * sn_cpu_kernels.inc); rows = ceil(i_n / 2). */
+static void pack_dense_s8(const sn_conv2d_params *p, const int8_t *w, int32_t o_n, int32_t i_n,
+                          int32_t ld, int32_t *dst)
+{
+    int32_t t, i, o, taps = p->kernel_h * p->kernel_w, rows = (i_n + 1) / 2;
     for (t = 0; t < taps; ++t) {
         int32_t ky = t / p->kernel_w, kx = t % p->kernel_w;
-        for (i = 0; i < i_n; ++i) {
-            float *row = dst + ((size_t)t * (size_t)i_n + (size_t)i) * (size_t)ld;
-            for (o = 0; o < o_n; ++o)
-                row[o] = w[(size_t)o * (size_t)p->w_stride_out + (size_t)(ky * p->w_stride_kh) +
-                           (size_t)(kx * p->w_stride_kw) + (size_t)i];
+        for (i = 0; i < rows; ++i) {
+            int32_t *row = dst + ((size_t)t * (size_t)rows + (size_t)i) * (size_t)ld;
+            for (o = 0; o < o_n; ++o) {
+                const int8_t *wo = w + (size_t)o * (size_t)p->w_stride_out +
+                                   (size_t)(ky * p->w_stride_kh) + (size_t)(kx * p->w_stride_kw);
+                int32_t lo = wo[2 * i], hi = 2 * i + 1 < i_n ? wo[2 * i + 1] : 0;
+                row[o] = (int32_t)(((uint32_t)lo & 0xffffu) | ((uint32_t)hi << 16));
+            }
             for (; o < ld; ++o)
-                row[o] = 0.0f;
+                row[o] = 0;
         }
     }
 }
 
-static void pack_dw(const sn_conv2d_params *p, const float *w, int32_t c_n, int32_t ld, float *dst)
+/* Packs the (o_n, i_n) leading slice of a dense view into DST with row stride LD. */
+static void pack_dense(const sn_conv2d_params *p, const void *w, int s8, int32_t o_n, int32_t i_n,
+                       int32_t ld, void *dst)
+{
+    int32_t t, i, o, taps = p->kernel_h * p->kernel_w;
+    if (s8) {
+        pack_dense_s8(p, w, o_n, i_n, ld, dst);
+        return;
+    }
+    for (t = 0; t < taps; ++t) {
+        int32_t ky = t / p->kernel_w, kx = t % p->kernel_w;
+        for (i = 0; i < i_n; ++i) {
+            size_t row = ((size_t)t * (size_t)i_n + (size_t)i) * (size_t)ld;
+            for (o = 0; o < o_n; ++o)
+                put(dst, row + (size_t)o, w,
+                    (size_t)o * (size_t)p->w_stride_out + (size_t)(ky * p->w_stride_kh) +
+                        (size_t)(kx * p->w_stride_kw) + (size_t)i, s8);
+            memset((char *)dst + (row + (size_t)o_n) * 4u, 0, (size_t)(ld - o_n) * 4u);
+        }
+    }
+}
+
+static void pack_dw(const sn_conv2d_params *p, const void *w, int s8, int32_t c_n, int32_t ld, void *dst)
 {
     int32_t t, ch, taps = p->kernel_h * p->kernel_w;
     for (t = 0; t < taps; ++t) {
         int32_t ky = t / p->kernel_w, kx = t % p->kernel_w;
-        float *row = dst + (size_t)t * (size_t)ld;
+        size_t row = (size_t)t * (size_t)ld;
         for (ch = 0; ch < c_n; ++ch)
-            row[ch] = w[(size_t)(ky * p->w_stride_kh + kx * p->w_stride_kw) + (size_t)ch];
-        for (; ch < ld; ++ch)
-            row[ch] = 0.0f;
+            put(dst, row + (size_t)ch, w, (size_t)(ky * p->w_stride_kh + kx * p->w_stride_kw) + (size_t)ch, s8);
+        memset((char *)dst + (row + (size_t)c_n) * 4u, 0, (size_t)(ld - c_n) * 4u);
     }
 }
 
 /* The full extent a view of tensor T can take: (outputs, inputs) for dense, (channels, 0)
  * for depthwise; 0 when the pointer is not inside a tensor of the model. */
-static void full_extent(const sn_cpu *c, const float *w, int dw, int32_t *o_full, int32_t *i_full)
+static void full_extent(const sn_cpu *c, const void *w, int dw, int32_t *o_full, int32_t *i_full)
 {
     const tensor_range *t = tensor_of(c, w);
     *o_full = *i_full = 0;
@@ -280,12 +329,13 @@ static void full_extent(const sn_cpu *c, const float *w, int dw, int32_t *o_full
 
 /* Makes the (o_n, i_n) slice of a view resident (or widens it); returns the entry or NULL
  * when the budget is exhausted. */
-static entry *make_entry(sn_cpu *c, const float *w, int dw, const sn_conv2d_params *p,
+static entry *make_entry(sn_cpu *c, const void *w, int dw, int s8, const sn_conv2d_params *p,
                          int32_t o_n, int32_t i_n)
 {
     entry *e = slot_for(c, w, dw, p);
     int32_t taps = p->kernel_h * p->kernel_w, ld = (int32_t)round16z((size_t)o_n);
-    size_t floats = dw ? (size_t)taps * (size_t)ld : (size_t)taps * (size_t)i_n * (size_t)ld;
+    int32_t rows = dw ? 1 : (s8 ? (i_n + 1) / 2 : i_n);
+    size_t floats = (size_t)taps * (size_t)rows * (size_t)ld;
     size_t bytes = round16z(floats) * sizeof(float);
     if (!e)
         return NULL;
@@ -295,6 +345,7 @@ static entry *make_entry(sn_cpu *c, const float *w, int dw, const sn_conv2d_para
         return NULL;
     e->key = w;
     e->depthwise = (uint8_t)dw;
+    e->s8 = (uint8_t)s8;
     e->kh = p->kernel_h;
     e->kw = p->kernel_w;
     e->s_out = p->w_stride_out;
@@ -302,14 +353,14 @@ static entry *make_entry(sn_cpu *c, const float *w, int dw, const sn_conv2d_para
     e->s_kw = p->w_stride_kw;
     e->o_res = o_n;
     e->i_res = i_n;
-    e->rows = dw ? 1 : i_n;
+    e->rows = rows;
     e->ld = ld;
-    e->packed = (float *)(void *)(c->near + c->used);
+    e->packed = c->near + c->used;
     c->used += bytes;
     if (dw)
-        pack_dw(p, w, o_n, ld, e->packed);
+        pack_dw(p, w, s8, o_n, ld, e->packed);
     else
-        pack_dense(p, w, o_n, i_n, ld, e->packed);
+        pack_dense(p, w, s8, o_n, i_n, ld, e->packed);
     c->stats.packed_bytes += floats * sizeof(float);
     return e;
 }
@@ -328,12 +379,13 @@ static void pad_vectors(sn_cpu *c, int32_t n, const float *scale, const float *b
 }
 
 /* Resolves packed weights for one call: resident (near) or packed now into scratch (far). */
-static int resolve(sn_cpu *c, const sn_conv2d_params *p, const float *w, int dw,
-                   const float **wp, int32_t *rows, int32_t *ld)
+static int resolve(sn_cpu *c, const sn_conv2d_params *p, const void *w, int dw, int s8,
+                   const void **wp, int32_t *rows, int32_t *ld)
 {
     int32_t taps = p->kernel_h * p->kernel_w;
     int32_t o_n = p->out_c, i_n = dw ? 0 : p->in_c;
-    uint64_t bytes = (uint64_t)taps * (uint64_t)o_n * (uint64_t)(dw ? 1 : i_n) * sizeof(float);
+    /* bytes of the weights as the model stores them (fp32: 4, int8: 1 per weight) */
+    uint64_t bytes = (uint64_t)taps * (uint64_t)o_n * (uint64_t)(dw ? 1 : i_n) * (s8 ? 1u : 4u);
     entry *e = slot_for(c, w, dw, p);
     size_t floats;
     if (e && e->key && e->o_res >= o_n && e->i_res >= i_n) {
@@ -352,9 +404,9 @@ static int resolve(sn_cpu *c, const sn_conv2d_params *p, const float *w, int dw,
         /* the whole tensor when the view is a leading slice of it, so that every SubNet hits */
         if (of >= o_n && (dw || inf >= i_n) &&
             (dw ? p->w_stride_kw == of : p->w_stride_kw == inf))
-            e = make_entry(c, w, dw, p, of, dw ? 0 : inf);
+            e = make_entry(c, w, dw, s8, p, of, dw ? 0 : inf);
         else
-            e = make_entry(c, w, dw, p, o_n, i_n);
+            e = make_entry(c, w, dw, s8, p, o_n, i_n);
         if (e) {
             *wp = e->packed;
             *rows = e->rows;
@@ -363,14 +415,14 @@ static int resolve(sn_cpu *c, const sn_conv2d_params *p, const float *w, int dw,
         }
     }
     *ld = (int32_t)round16z((size_t)o_n);
-    *rows = dw ? 1 : i_n;
-    floats = dw ? (size_t)taps * (size_t)*ld : (size_t)taps * (size_t)i_n * (size_t)*ld;
+    *rows = dw ? 1 : (s8 ? (i_n + 1) / 2 : i_n);
+    floats = (size_t)taps * (size_t)*rows * (size_t)*ld;
     if (floats > c->scratch_floats)
         return -1;
     if (dw)
-        pack_dw(p, w, o_n, *ld, c->scratch);
+        pack_dw(p, w, s8, o_n, *ld, c->scratch);
     else
-        pack_dense(p, w, o_n, i_n, *ld, c->scratch);
+        pack_dense(p, w, s8, o_n, i_n, *ld, c->scratch);
     c->stats.packed_bytes += floats * sizeof(float);
     *wp = c->scratch;
     return 0;
@@ -380,15 +432,15 @@ static sn_status cpu_conv(void *ctx, const sn_conv2d_params *p, const float *in,
                           const float *w, const float *scale, const float *bias, float *out)
 {
     sn_cpu *c = ctx;
-    const float *wp;
+    const void *wp;
     int32_t rows, ld;
     sn_status st = sn_conv2d_check(p, 0);
     if (st != SN_OK)
         return st;
-    if (p->kernel_h * p->kernel_w > SN_CPU_MAX_TAPS || resolve(c, p, w, 0, &wp, &rows, &ld) != 0)
+    if (p->kernel_h * p->kernel_w > SN_CPU_MAX_TAPS || resolve(c, p, w, 0, 0, &wp, &rows, &ld) != 0)
         return sn_conv2d_ref_f32(p, in, w, scale, bias, out);
     pad_vectors(c, p->out_c, scale, bias);
-    c->k->conv_f32(p, in, wp, rows, ld, c->scale_pad, c->bias_pad, out, c->zeros);
+    c->k->conv_f32(p, in, (const float *)wp, rows, ld, c->scale_pad, c->bias_pad, out, c->zeros);
     return SN_OK;
 }
 
@@ -396,19 +448,79 @@ static sn_status cpu_dwconv(void *ctx, const sn_conv2d_params *p, const float *i
                             const float *w, const float *scale, const float *bias, float *out)
 {
     sn_cpu *c = ctx;
-    const float *wp;
+    const void *wp;
     int32_t rows, ld;
     sn_status st = sn_conv2d_check(p, 1);
     if (st != SN_OK)
         return st;
-    if (p->kernel_h * p->kernel_w > SN_CPU_MAX_TAPS || resolve(c, p, w, 1, &wp, &rows, &ld) != 0)
+    if (p->kernel_h * p->kernel_w > SN_CPU_MAX_TAPS || resolve(c, p, w, 1, 0, &wp, &rows, &ld) != 0)
         return sn_depthwise_conv2d_ref_f32(p, in, w, scale, bias, out);
     pad_vectors(c, p->out_c, scale, bias);
-    c->k->dwconv_f32(p, in, wp, ld, c->scale_pad, c->bias_pad, out);
+    c->k->dwconv_f32(p, in, (const float *)wp, ld, c->scale_pad, c->bias_pad, out);
     return SN_OK;
 }
 
-static const sn_platform_ops cpu_ops = {cpu_conv, cpu_dwconv};
+static sn_status check_q(const sn_quant_params *q)
+{
+    if (!q || !q->multiplier || !q->shift || q->act_min < -128 || q->act_max > 127 ||
+        q->act_min > q->act_max || q->input_offset < -127 || q->input_offset > 128 ||
+        q->output_offset < -128 || q->output_offset > 127)
+        return SN_ERR_INVALID_ARGUMENT;
+    return SN_OK;
+}
+
+static void pad_ivectors(sn_cpu *c, int32_t n, const int32_t *bias, const sn_quant_params *q)
+{
+    int32_t i, m = (int32_t)round16z((size_t)n);
+    for (i = 0; i < n; ++i) {
+        c->ibias_pad[i] = bias ? bias[i] : 0;
+        c->mult_pad[i] = q->multiplier[i];
+        c->shift_pad[i] = q->shift[i];
+    }
+    for (; i < m; ++i)
+        c->ibias_pad[i] = c->mult_pad[i] = c->shift_pad[i] = 0;
+}
+
+static sn_status cpu_conv_s8(void *ctx, const sn_conv2d_params *p, const sn_quant_params *q,
+                             const int8_t *in, const int8_t *w, const int32_t *bias, int8_t *out)
+{
+    sn_cpu *c = ctx;
+    const void *wp;
+    int32_t rows, ld;
+    sn_status st = sn_conv2d_check(p, 0);
+    if (st == SN_OK)
+        st = check_q(q);
+    if (st != SN_OK)
+        return st;
+    if (p->kernel_h * p->kernel_w > SN_CPU_MAX_TAPS ||
+        (uint64_t)p->in_h * (uint64_t)p->in_w * (uint64_t)((p->in_c + 1) / 2) > PAIR_WORDS ||
+        resolve(c, p, w, 0, 1, &wp, &rows, &ld) != 0)
+        return sn_conv2d_ref_s8(p, q, in, w, bias, out);
+    pad_ivectors(c, p->out_c, bias, q);
+    c->k->conv_s8(p, q, in, (const int32_t *)wp, rows, ld, c->ibias_pad, c->mult_pad, c->shift_pad,
+                  out, c->pairs, c->zero_pairs);
+    return SN_OK;
+}
+
+static sn_status cpu_dwconv_s8(void *ctx, const sn_conv2d_params *p, const sn_quant_params *q,
+                               const int8_t *in, const int8_t *w, const int32_t *bias, int8_t *out)
+{
+    sn_cpu *c = ctx;
+    const void *wp;
+    int32_t rows, ld;
+    sn_status st = sn_conv2d_check(p, 1);
+    if (st == SN_OK)
+        st = check_q(q);
+    if (st != SN_OK)
+        return st;
+    if (p->kernel_h * p->kernel_w > SN_CPU_MAX_TAPS || resolve(c, p, w, 1, 1, &wp, &rows, &ld) != 0)
+        return sn_depthwise_conv2d_ref_s8(p, q, in, w, bias, out);
+    pad_ivectors(c, p->out_c, bias, q);
+    c->k->dwconv_s8(p, q, in, (const int32_t *)wp, ld, c->ibias_pad, c->mult_pad, c->shift_pad, out);
+    return SN_OK;
+}
+
+static const sn_platform_ops cpu_ops = {cpu_conv, cpu_dwconv, cpu_conv_s8, cpu_dwconv_s8};
 
 void sn_cpu_platform(sn_cpu *c, sn_platform *platform)
 {
@@ -417,18 +529,19 @@ void sn_cpu_platform(sn_cpu *c, sn_platform *platform)
     platform->context = c;
 }
 
-static size_t make_layers_resident(sn_cpu *c, const sn_layer *layers, uint32_t n)
+static size_t make_layers_resident(sn_cpu *c, const sn_layer *layers, uint32_t n, int s8)
 {
     size_t bytes = 0;
     uint32_t i;
     for (i = 0; i < n; ++i) {
         const sn_conv2d_params *p = &layers[i].params;
         int dw = layers[i].kind == SN_LAYER_DWCONV;
-        if (p->kernel_h * p->kernel_w > SN_CPU_MAX_TAPS || !layers[i].weights)
+        const void *w = s8 ? (const void *)layers[i].q8.weights : (const void *)layers[i].weights;
+        if (p->kernel_h * p->kernel_w > SN_CPU_MAX_TAPS || !w)
             continue;
-        if (make_entry(c, layers[i].weights, dw, p, p->out_c, dw ? 0 : p->in_c))
+        if (make_entry(c, w, dw, s8, p, p->out_c, dw ? 0 : p->in_c))
             bytes += (size_t)p->kernel_h * (size_t)p->kernel_w * (size_t)p->out_c *
-                     (size_t)(dw ? 1 : p->in_c) * sizeof(float);
+                     (size_t)(dw ? 1 : p->in_c) * (s8 ? 1u : 4u);
     }
     return bytes;
 }
@@ -436,13 +549,15 @@ static size_t make_layers_resident(sn_cpu *c, const sn_layer *layers, uint32_t n
 sn_status sn_cpu_make_resident(sn_cpu *c, const sn_plan *plan, size_t *resident_bytes)
 {
     size_t bytes;
+    int s8;
     if (!c || !plan)
         return SN_ERR_INVALID_ARGUMENT;
-    bytes = make_layers_resident(c, plan->layers, plan->num_layers);
+    s8 = plan->precision == SN_INT8;
+    bytes = make_layers_resident(c, plan->layers, plan->num_layers, s8);
     if (plan->is_arac) {
-        bytes += make_layers_resident(c, plan->arac.gate, 3);
-        bytes += make_layers_resident(c, plan->arac.prefix[0], plan->arac.prefix_count);
-        bytes += make_layers_resident(c, plan->arac.prefix[1], plan->arac.prefix_count);
+        bytes += make_layers_resident(c, plan->arac.gate, 3, 0); /* the gate is fp32 */
+        bytes += make_layers_resident(c, plan->arac.prefix[0], plan->arac.prefix_count, s8);
+        bytes += make_layers_resident(c, plan->arac.prefix[1], plan->arac.prefix_count, s8);
     }
     if (resident_bytes)
         *resident_bytes = bytes;

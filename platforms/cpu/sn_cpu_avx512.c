@@ -1,5 +1,5 @@
 /* supernav CPU platform: the AVX-512F build of the kernels (16 lanes; compiled with
- * -mavx512f -mfma, run only when the processor has them). */
+ * -mavx512f -mavx512bw -mfma, run only when the processor has them). */
 #if defined(__x86_64__) && defined(__GNUC__)
 #define SN_VW 16
 #define SN_PX 6

@@ -18,6 +18,19 @@ typedef struct sn_cpu_kernels {
                      const float *zeros);
     void (*dwconv_f32)(const sn_conv2d_params *p, const float *in, const float *wp, int32_t ld,
                        const float *scale, const float *bias, float *out);
+    /* int8: the same packed layouts with int32 weights (widened at packing); integer
+     * accumulation in int32 lanes, then the reference's requantization, vectorized lane by lane, so
+     * results are bit-exact with sn_conv2d_ref_s8. bias, mult and shift are padded (no NULL). The
+     * dense kernel first rewrites the input as offset int16 pairs into PAIRS
+     * (in_h * in_w * ceil(in_c / 2) words) for pairwise multiply-adds; ZERO_PAIRS holds
+     * ceil(in_c / 2) zero words for padding. */
+    void (*conv_s8)(const sn_conv2d_params *p, const sn_quant_params *q, const int8_t *in,
+                    const int32_t *wp, int32_t rows, int32_t ld, const int32_t *bias,
+                    const int32_t *mult, const int32_t *shift, int8_t *out, int32_t *pairs,
+                    const int32_t *zero_pairs);
+    void (*dwconv_s8)(const sn_conv2d_params *p, const sn_quant_params *q, const int8_t *in,
+                      const int32_t *wp, int32_t ld, const int32_t *bias, const int32_t *mult,
+                      const int32_t *shift, int8_t *out);
 } sn_cpu_kernels;
 
 /* The largest kernel window the packed kernels take (bigger ones run on the reference). */
