@@ -36,7 +36,8 @@ struct sn_counters {
 
 /* ---- messages ------------------------------------------------------------------------ */
 
-static void append(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void append(char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static void append(char *buf, size_t size, const char *fmt, ...)
 {
     size_t used = strlen(buf);
@@ -178,7 +179,7 @@ static void append_paranoid(char *reason, size_t size)
 {
     int paranoid;
     if (sn_counters_perf_event_paranoid(&paranoid) == 0)
-        append(reason, size, "perf_event_paranoid=%d forbids it (run as root, grant "
+        append(reason, size, "not permitted at perf_event_paranoid=%d (run as root, grant "
                              "CAP_PERFMON, or lower /proc/sys/kernel/perf_event_paranoid)",
                paranoid);
     else
@@ -675,7 +676,8 @@ static sn_counters_status collect(sn_counters *s, bool stopping)
             if (s->events[i].fd >= 0 && ioctl(s->events[i].fd, PERF_EVENT_IOC_DISABLE, 0) != 0)
                 st = SN_COUNTERS_SYSTEM_ERROR;
     if (s->papi_count > 0) {
-        int rc = stopping ? PAPI_stop(s->papi_set, papi_values) : PAPI_read(s->papi_set, papi_values);
+        int rc = stopping ? PAPI_stop(s->papi_set, papi_values)
+                          : PAPI_read(s->papi_set, papi_values);
         if (rc != PAPI_OK)
             st = SN_COUNTERS_SYSTEM_ERROR;
         for (i = 0; i < s->count; ++i) {

@@ -36,7 +36,8 @@ struct sn_energy_meter {
     zone zones[SN_ENERGY_MAX_DOMAINS];
 };
 
-static void append(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void append(char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static void append(char *buf, size_t size, const char *fmt, ...)
 {
     size_t used = strlen(buf);
@@ -49,7 +50,8 @@ static void append(char *buf, size_t size, const char *fmt, ...)
 }
 
 /* snprintf for paths: a path that does not fit becomes "" (which then fails to open). */
-static void make_path(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void make_path(char *buf, size_t size, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static void make_path(char *buf, size_t size, const char *fmt, ...)
 {
     va_list ap;
