@@ -1,6 +1,8 @@
 #include "sn_file.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -164,4 +166,41 @@ int sn_mkdir_p(const char *path)
     }
     free(p);
     return 0;
+}
+
+int sn_remove_tree(const char *path)
+{
+    struct stat st;
+    struct dirent *e;
+    DIR *d;
+    int rc = 0, saved = 0;
+    if (lstat(path, &st) != 0)
+        return errno == ENOENT ? 0 : -1;
+    if (!S_ISDIR(st.st_mode))
+        return unlink(path);
+    d = opendir(path);
+    if (!d)
+        return -1;
+    while ((e = readdir(d)) != NULL) {
+        size_t n;
+        char *child;
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        n = strlen(path) + strlen(e->d_name) + 2;
+        child = malloc(n);
+        if (!child) {
+            rc = -1, saved = ENOMEM;
+            break;
+        }
+        snprintf(child, n, "%s/%s", path, e->d_name);
+        if (sn_remove_tree(child) != 0 && rc == 0)
+            rc = -1, saved = errno;
+        free(child);
+    }
+    closedir(d);
+    if (rmdir(path) != 0 && rc == 0)
+        rc = -1, saved = errno;
+    if (rc != 0)
+        errno = saved;
+    return rc;
 }

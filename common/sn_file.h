@@ -35,4 +35,9 @@ int sn_read_file(const char *path, void **data, size_t *size);
 /* Creates a directory and its parents (mkdir -p). Returns 0, or -1 with errno set. */
 int sn_mkdir_p(const char *path);
 
+/* Removes PATH and, if it is a directory, everything under it (rm -rf; symbolic links are
+ * removed, never followed). A missing PATH is not an error. Returns 0, or -1 with errno
+ * set (what could be removed is gone). */
+int sn_remove_tree(const char *path);
+
 #endif

@@ -90,6 +90,22 @@ static void test_mkdir_p(void **state)
     rmdir(path);
 }
 
+static void test_remove_tree(void **state)
+{
+    char path[256], file[300];
+    (void)state;
+    path_in_dir(path, sizeof path, "tree/a/b");
+    assert_int_equal(sn_mkdir_p(path), 0);
+    snprintf(file, sizeof file, "%s/f.txt", path);
+    assert_int_equal(sn_write_file_atomic(file, "x", 1), 0);
+    path_in_dir(file, sizeof file, "tree/top.txt");
+    assert_int_equal(sn_write_file_atomic(file, "y", 1), 0);
+    path_in_dir(path, sizeof path, "tree");
+    assert_int_equal(sn_remove_tree(path), 0);
+    assert_int_equal(access(path, F_OK), -1);
+    assert_int_equal(sn_remove_tree(path), 0); /* already gone: fine */
+}
+
 static int cleanup(void)
 {
     char path[256];
@@ -107,6 +123,7 @@ int main(void)
         cmocka_unit_test(test_abort_keeps_earlier_file),
         cmocka_unit_test(test_open_fails_cleanly),
         cmocka_unit_test(test_mkdir_p),
+        cmocka_unit_test(test_remove_tree),
     };
     int failed;
     if (!mkdtemp(dir))
