@@ -17,6 +17,7 @@ static const sn_cli_command commands[] = {
     {"subnets", "the model's Pareto table: MACs, top-1 and arena size per config", sn_cmd_subnets},
     {"eval", "top-1, MACs and latency of a SubNet or ARAC config on a canvas set", sn_cmd_eval},
     {"canvas", "generate cluttered 64x64 canvases (CF-64, CM-64) as IDX files", sn_cmd_canvas},
+    {"trace", "generate, import (Azure traces) and describe query traces", sn_cmd_trace},
 };
 
 void sn_cli_error(const char *fmt, ...)

@@ -35,5 +35,6 @@ int sn_cmd_info(int argc, char **argv);
 int sn_cmd_eval(int argc, char **argv);
 int sn_cmd_subnets(int argc, char **argv);
 int sn_cmd_dataset(int argc, char **argv);
+int sn_cmd_trace(int argc, char **argv);
 
 #endif
