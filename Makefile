@@ -32,11 +32,7 @@ WARNINGS := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wcast-align -Wwrite-
             -Wstrict-prototypes -Wmissing-prototypes -Wundef -Wvla -Wformat=2 \
             -Wdouble-promotion -Wno-unused-parameter
 CXXWARNINGS := -Wall -Wextra -Werror
-<<<<<<< HEAD
-INCLUDES := -Iengine/include -Icommon -Icli -Ibench -Itests -Iworkloads -Iplatforms/cpu
-=======
-INCLUDES := -Iengine/include -Icommon -Icli -Ibench -Itests -Iworkloads -Iharness
->>>>>>> counters
+INCLUDES := -Iengine/include -Icommon -Icli -Ibench -Itests -Iworkloads -Iplatforms/cpu -Iharness
 CPPFLAGS_ALL := $(INCLUDES) -MMD -MP
 ENGINE_CFLAGS := -std=c99 -pedantic $(WARNINGS) $(OPT) -g $(SAN_FLAGS)
 HOST_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L $(WARNINGS) $(OPT) -g $(SAN_FLAGS)

@@ -18,6 +18,7 @@ static const sn_cli_command commands[] = {
     {"eval", "top-1, MACs and latency of a SubNet or ARAC config on a canvas set", sn_cmd_eval},
     {"canvas", "generate cluttered 64x64 canvases (CF-64, CM-64) as IDX files", sn_cmd_canvas},
     {"counters", "probe PAPI, libpfm4 and perf counters and the energy source", sn_cmd_counters},
+    {"trace", "generate, import (Azure traces) and describe query traces", sn_cmd_trace},
 };
 
 void sn_cli_error(const char *fmt, ...)

@@ -36,5 +36,6 @@ int sn_cmd_eval(int argc, char **argv);
 int sn_cmd_subnets(int argc, char **argv);
 int sn_cmd_dataset(int argc, char **argv);
 int sn_cmd_counters(int argc, char **argv);
+int sn_cmd_trace(int argc, char **argv);
 
 #endif
