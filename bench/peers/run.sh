@@ -28,6 +28,10 @@ STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 
 case $PEERS_K in '' | *[!0-9]* | 0) die "PEERS_K must be a positive integer (got '$PEERS_K')" ;; esac
 case $PEERS_WARMUP in '' | *[!0-9]*) die "PEERS_WARMUP must be a non-negative integer (got '$PEERS_WARMUP')" ;; esac
+case $PEERS_PLATFORM in
+    reference | cpu | opencl | mcu | fpga) ;;
+    *) die "unknown PEERS_PLATFORM '$PEERS_PLATFORM' (reference, cpu, opencl, mcu, fpga)" ;;
+esac
 case $PEERS_ORT_TIMING in binding | profiler) ;; *) die "PEERS_ORT_TIMING must be 'binding' or 'profiler' (got '$PEERS_ORT_TIMING')" ;; esac
 [ -x "$SUPERNAV" ] || die "$SUPERNAV is missing; run 'make'"
 [ -f "$MODEL_IMAGE" ] || die "$MODEL_IMAGE is missing; run 'make'"
@@ -39,7 +43,7 @@ sh ci/deps.sh ci/packages-peers.txt || die "missing Debian packages (ci/packages
 command -v node >/dev/null 2>&1 || die "node is not on PATH (npm's dependency)"
 mkdir -p "$PEERS_BUILD"
 if ! cmp -s bench/peers/package-lock.json "$PEERS_BUILD/package-lock.json" ||
-    [ ! -f "$PEERS_BUILD/node_modules/onnxruntime-node/bin/napi-v6/linux/x64/libonnxruntime.so.1" ]; then
+    [ ! -f "$PEERS_BUILD/node_modules/onnxruntime-node/package.json" ]; then
     say "installing onnxruntime-node (bench/peers/package-lock.json) into $PEERS_BUILD/node_modules"
     cp bench/peers/package.json bench/peers/package-lock.json "$PEERS_BUILD/"
     # --ignore-scripts: the package's install script downloads GPU binaries; the CPU
@@ -56,10 +60,6 @@ configs=$(awk -F, 'NR > 1 && $1 == "subnet" { print $2 }' "$TABLE")
 first=$(echo "$configs" | head -n 1)
 platform=$PEERS_PLATFORM
 note=""
-case $platform in
-    reference | cpu | opencl | mcu | fpga) ;;
-    *) die "unknown PEERS_PLATFORM '$platform' (reference, cpu, opencl, mcu, fpga)" ;;
-esac
 if ! probe=$("$SUPERNAV" eval --model "$MODEL_IMAGE" --platform "$platform" --subnet "$first" \
     --limit 1 --warmup 0 --json 2>&1 >/dev/null); then
     # Only a platform this build lacks falls back; any other failure is an error.
