@@ -4,6 +4,7 @@
 #   make test          cmocka tests in TAP mode under prove      (SAN=address,undefined)
 #   make bench         the main job for PLATFORM (default cpu)
 #   make micro         kernel micro-benchmarks (Google Benchmark), JSON under results/
+#   make bench-peers   supernav vs ONNX Runtime vs PyTorch, per Pareto SubNet (bench/peers/)
 #   make deps          install missing Debian packages (apt-get; needs root)
 #   make clean
 #
@@ -64,7 +65,7 @@ LIBS := -lm -lpapi -lpfm
 RESULTS := results
 STAMP := $(shell date -u +%Y%m%dT%H%M%SZ)
 
-.PHONY: all test bench micro deps clean check-platform engine-freestanding
+.PHONY: all test bench bench-peers micro deps clean check-platform engine-freestanding
 .SECONDARY:
 .DEFAULT_GOAL := all
 
@@ -118,6 +119,7 @@ $(MICRO): $(MICRO_OBJ) $(HOST_LIB) $(ENGINE_LIB)
 
 include datasets/datasets.mk
 include workloads/supernet/model.mk
+include bench/peers/peers.mk
 
 # The deployment image of the committed SuperNet (supernav pack).
 # int8: post-training calibration on the first CALIB_COUNT training canvases (CF-64 train,

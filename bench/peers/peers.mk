@@ -1,0 +1,36 @@
+# bench/peers/ — included by the top-level Makefile.
+#
+#   make bench-peers   batch-1, single-thread latency of every Pareto SubNet on supernav vs
+#                      ONNX Runtime 1.30 (onnxruntime-node) vs PyTorch 1.13 (Debian), same fp32
+#                      model, in one run; writes results/peers/peers-<UTC>/ (see
+#                      bench/peers/README.md). Installs what is missing (ci/packages-peers.txt,
+#                      npm ci of bench/peers/package-lock.json into build/peers/).
+#     PEERS_PLATFORM   supernav platform (default cpu; reference is measured instead, and the
+#                      report says so, while the build has no such platform)
+#     PEERS_K          timed runs per SubNet and runtime (default 300)
+#     PEERS_WARMUP     warm-up runs before them (default 30)
+#     PEERS_ORT_TIMING binding (default): ONNX Runtime's wall time minus the binding overhead;
+#                      profiler: ORT's model_run profiler events
+#   make peak-fma      the measured single-core fp32 FMA peak alone
+
+PEERS_PLATFORM ?= cpu
+PEERS_K ?= 300
+PEERS_WARMUP ?= 30
+PEERS_ORT_TIMING ?= binding
+PEAK_FMA := $(BUILD)/bench/peak_fma
+
+$(PEAK_FMA): $(BUILD)/obj/bench/peak_fma.o
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) $^ -o $@
+
+.PHONY: bench-peers peak-fma
+peak-fma: $(PEAK_FMA)
+	@$(PEAK_FMA)
+
+bench-peers: deps
+	@$(MAKE) --no-print-directory -q $(SUPERNAV) $(MODEL_IMAGE) $(PEAK_FMA) || \
+	  $(MAKE) --no-print-directory $(SUPERNAV) $(MODEL_IMAGE) $(PEAK_FMA)
+	@SUPERNAV=$(SUPERNAV) MODEL_IMAGE=$(MODEL_IMAGE) PEAK_FMA=$(PEAK_FMA) \
+	  PEERS_PLATFORM=$(PEERS_PLATFORM) PEERS_K=$(PEERS_K) PEERS_WARMUP=$(PEERS_WARMUP) \
+	  PEERS_ORT_TIMING=$(PEERS_ORT_TIMING) PEERS_BUILD=$(BUILD)/peers RESULTS=$(RESULTS) \
+	  sh bench/peers/run.sh

@@ -1,0 +1,109 @@
+#!/bin/sh
+# make bench-peers: batch-1, single-thread latency of every Pareto SubNet on supernav vs ONNX
+# Runtime 1.30 (onnxruntime-node) vs PyTorch 1.13 (Debian), same fp32 model, in one run.
+# Method: bench/peers/README.md. Progress on stderr; the table on stdout; the files under
+# $RESULTS/peers/peers-<UTC>/.
+#
+# Environment (make passes these): SUPERNAV, MODEL_IMAGE, PEAK_FMA, PEERS_PLATFORM (cpu),
+# PEERS_K (timed runs per SubNet and runtime), PEERS_WARMUP, PEERS_ORT_TIMING
+# (binding|profiler: which ONNX Runtime figure the ratio uses), PEERS_BUILD, RESULTS.
+set -eu
+
+say() { echo "bench-peers: $*" >&2; }
+die() { echo "bench-peers: error: $*" >&2; exit 1; }
+
+SUPERNAV=${SUPERNAV:-build/supernav}
+MODEL_IMAGE=${MODEL_IMAGE:-build/supernet.snm}
+PEAK_FMA=${PEAK_FMA:-build/bench/peak_fma}
+PEERS_PLATFORM=${PEERS_PLATFORM:-cpu}
+PEERS_K=${PEERS_K:-300}
+PEERS_WARMUP=${PEERS_WARMUP:-30}
+PEERS_ORT_TIMING=${PEERS_ORT_TIMING:-binding}
+PEERS_BUILD=${PEERS_BUILD:-build/peers}
+RESULTS=${RESULTS:-results}
+PY=/usr/bin/python3
+TEST=data/canvas/cf64-test
+TABLE=workloads/supernet/accuracy.csv
+STAMP=$(date -u +%Y%m%dT%H%M%SZ)
+
+case $PEERS_K in '' | *[!0-9]* | 0) die "PEERS_K must be a positive integer (got '$PEERS_K')" ;; esac
+case $PEERS_WARMUP in '' | *[!0-9]*) die "PEERS_WARMUP must be a non-negative integer (got '$PEERS_WARMUP')" ;; esac
+case $PEERS_PLATFORM in
+    reference | cpu | opencl | mcu | fpga) ;;
+    *) die "unknown PEERS_PLATFORM '$PEERS_PLATFORM' (reference, cpu, opencl, mcu, fpga)" ;;
+esac
+case $PEERS_ORT_TIMING in binding | profiler) ;; *) die "PEERS_ORT_TIMING must be 'binding' or 'profiler' (got '$PEERS_ORT_TIMING')" ;; esac
+[ -x "$SUPERNAV" ] || die "$SUPERNAV is missing; run 'make'"
+[ -f "$MODEL_IMAGE" ] || die "$MODEL_IMAGE is missing; run 'make'"
+[ -x "$PEAK_FMA" ] || die "$PEAK_FMA is missing; run 'make $PEAK_FMA'"
+[ -f "$TEST-images-idx3-ubyte" ] || die "$TEST-images-idx3-ubyte is missing; run 'make datasets'"
+
+# ---- what is missing: Debian packages, ONNX Runtime, the ONNX models -------------------
+sh ci/deps.sh ci/packages-peers.txt || die "missing Debian packages (ci/packages-peers.txt)"
+command -v node >/dev/null 2>&1 || die "node is not on PATH (npm's dependency)"
+mkdir -p "$PEERS_BUILD"
+if ! cmp -s bench/peers/package-lock.json "$PEERS_BUILD/package-lock.json" ||
+    [ ! -f "$PEERS_BUILD/node_modules/onnxruntime-node/package.json" ]; then
+    say "installing onnxruntime-node (bench/peers/package-lock.json) into $PEERS_BUILD/node_modules"
+    cp bench/peers/package.json bench/peers/package-lock.json "$PEERS_BUILD/"
+    # --ignore-scripts: the package's install script downloads GPU binaries; the CPU
+    # library is inside the package.
+    (cd "$PEERS_BUILD" && ONNXRUNTIME_NODE_INSTALL=skip npm ci --ignore-scripts --no-audit \
+        --no-fund --loglevel=error >&2) || die "npm ci failed in $PEERS_BUILD"
+fi
+"$PY" workloads/supernet/export_onnx.py --supernav "$SUPERNAV" --model-image "$MODEL_IMAGE" \
+    --test "$TEST" --out "$PEERS_BUILD/onnx" || die "ONNX export or its checks failed (see above)"
+
+# ---- supernav's platform: PEERS_PLATFORM, or reference while it is not built -----------
+configs=$(awk -F, 'NR > 1 && $1 == "subnet" { print $2 }' "$TABLE")
+[ -n "$configs" ] || die "$TABLE: no kind=subnet rows"
+first=$(echo "$configs" | head -n 1)
+platform=$PEERS_PLATFORM
+note=""
+if ! probe=$("$SUPERNAV" eval --model "$MODEL_IMAGE" --platform "$platform" --subnet "$first" \
+    --limit 1 --warmup 0 --json 2>&1 >/dev/null); then
+    # Only a platform this build lacks falls back; any other failure is an error.
+    case $platform:$probe in
+        reference:* | *:"") die "supernav eval --platform $platform failed: ${probe:-no message}" ;;
+        *"not available"*) ;;
+        *) die "supernav eval --platform $platform failed: $probe" ;;
+    esac
+    note="supernav eval --platform $platform failed ($probe); measured 'reference' instead"
+    say "warning: $note"
+    platform=reference
+fi
+
+# ---- the measurements (one runtime after the other, each over every SubNet) ----------
+work=$PEERS_BUILD/run
+rm -rf "$work"
+mkdir -p "$work"
+# the machine may be shared: the report gives the load average before and after
+cat /proc/loadavg >"$work/loadavg-start" 2>/dev/null || :
+say "FMA peak: $PEAK_FMA (0.5 s per instruction set)"
+"$PEAK_FMA" --json --seconds 0.5 >"$work/peak.json" || die "$PEAK_FMA failed"
+
+n=$(echo "$configs" | wc -l)
+i=0
+say "supernav ($platform): $n SubNets, $PEERS_K timed runs each after $PEERS_WARMUP warm-up runs"
+for cfg in $configs; do
+    i=$((i + 1))
+    line=$("$SUPERNAV" eval --model "$MODEL_IMAGE" --platform "$platform" --subnet "$cfg" \
+        --limit "$PEERS_K" --warmup "$PEERS_WARMUP" --json) || die "supernav eval --subnet $cfg failed"
+    echo "$line" >>"$work/supernav.jsonl"
+    say "supernav [$i/$n] $cfg: p50 $(echo "$line" | sed -n 's/.*"p50_us":\([0-9.]*\).*/\1/p') us"
+done
+
+say "ONNX Runtime: $n SubNets, $PEERS_K timed runs each after $PEERS_WARMUP warm-up runs"
+node bench/peers/ort_bench.js --manifest "$PEERS_BUILD/onnx/manifest.json" --k "$PEERS_K" \
+    --warmup "$PEERS_WARMUP" --test "$TEST" --ort-modules "$PEERS_BUILD/node_modules" \
+    --profile-dir "$work/ort-profiles" --out "$work/ort.json" || die "ONNX Runtime benchmark failed"
+
+say "PyTorch: $n SubNets, $PEERS_K timed runs each after $PEERS_WARMUP warm-up runs"
+"$PY" bench/peers/torch_bench.py --manifest "$PEERS_BUILD/onnx/manifest.json" --k "$PEERS_K" \
+    --warmup "$PEERS_WARMUP" --test "$TEST" --out "$work/torch.json" || die "PyTorch benchmark failed"
+
+# ---- the report ----------------------------------------------------------------------
+"$PY" bench/peers/report.py --work "$work" --manifest "$PEERS_BUILD/onnx/manifest.json" \
+    --out "$RESULTS/peers/peers-$STAMP" --platform "$platform" --requested-platform "$PEERS_PLATFORM" \
+    --platform-note "$note" --k "$PEERS_K" --warmup "$PEERS_WARMUP" --ort-timing "$PEERS_ORT_TIMING" \
+    --supernav "$SUPERNAV" || die "report failed"
