@@ -90,7 +90,27 @@ static void test_pack_and_load(void **state)
     const float *f;
     (void)state;
     assert_int_equal(sn_model_load(&m, image, image_size, NULL), SN_OK);
-    assert_int_equal(m.tensor_count, 3);
+    /* 3 tensors + int8 copies (and scales) of the two convolution weights */
+    assert_int_equal(m.tensor_count, 7);
+    {
+        sn_tensor q, qs;
+        uint32_t o, j, per;
+        assert_int_equal(sn_model_find(&m, "q8.conv", &q), SN_OK);
+        assert_int_equal(sn_model_find(&m, "q8.conv.scale", &qs), SN_OK);
+        assert_int_equal(q.dtype, SN_DTYPE_S8);
+        assert_int_equal(qs.dtype, SN_DTYPE_F32);
+        assert_int_equal(qs.dims[0], 2);
+        per = (uint32_t)(q.bytes / 2);
+        for (o = 0; o < 2; ++o) { /* symmetric per channel: the largest magnitude maps to 127 */
+            int m8 = 0;
+            for (j = 0; j < per; ++j) {
+                int v = ((const int8_t *)q.data)[o * per + j];
+                if (v < 0) v = -v;
+                if (v > m8) m8 = v;
+            }
+            assert_int_equal(m8, 127);
+        }
+    }
     assert_int_equal(m.arch.stem_c, 4);
     assert_int_equal(m.arch.num_stages, 1);
     assert_true(m.bn_eps > 0.9e-5f && m.bn_eps < 1.1e-5f);
