@@ -27,6 +27,8 @@ else
 BUILD := build/san-$(subst $(comma),-,$(SAN))
 SAN_FLAGS := -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all
 OPT := -O1
+# a sanitizer build's image calibrates on fewer canvases (its tests check code, not accuracy)
+CALIB_COUNT := 64
 endif
 
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wcast-align -Wwrite-strings \

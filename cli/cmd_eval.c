@@ -70,12 +70,15 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: supernav eval (--subnet CFG | --arac CFG) [--model M] [--data PREFIX]\n"
-            "                     [--platform reference|cpu] [--isa ISA] [--limit N] [--warmup N]\n"
-            "                     [--json]\n"
+            "                     [--platform reference|cpu] [--isa ISA] [--int8] [--input-res R]\n"
+            "                     [--limit N] [--warmup N] [--json]\n"
             "  --model    deployment image (default build/supernet.snm)\n"
             "  --data     canvas set prefix from `supernav canvas` (default data/canvas/cf64-test)\n"
             "  --platform reference (the plain-C oracle) or cpu (SIMD kernels, default)\n"
             "  --isa      cpu only: auto (default), avx512, avx2 or portable\n"
+            "  --input-res R  run the SubNet (its weights and BN statistics) on inputs\n"
+            "             downsampled to R instead of its own resolution (NeuLens's baseline)\n"
+            "  --int8     the int8 path (TFLite semantics; needs a calibrated image)\n"
             "  --limit    evaluate the first N canvases only\n"
             "  --warmup   untimed inferences before timing (default 10)\n"
             "  --json     one JSON object: config, platform, n, top1, macs, p50_us, p99_us, ...\n");
@@ -89,11 +92,11 @@ int sn_cmd_eval(int argc, char **argv)
         {"platform", required_argument, 0, 'p'}, {"limit", required_argument, 0, 'n'},
         {"warmup", required_argument, 0, 'w'}, {"json", no_argument, 0, 'j'},
         {"int8", no_argument, 0, 'i'},          {"help", no_argument, 0, 'h'},
-        {"isa", required_argument, 0, 'I'},
+        {"isa", required_argument, 0, 'I'},    {"input-res", required_argument, 0, 'r'},
         {0, 0, 0, 0}};
     const char *model_path = "build/supernet.snm", *data = "data/canvas/cf64-test";
     const char *platform_name = "cpu", *isa = NULL, *config_text = NULL, *why = "";
-    long limit = -1, warmup = 10;
+    long limit = -1, warmup = 10, input_res = 0;
     int json = 0, int8 = 0, c, is_arac = 0, rc = 1;
     char path[1024], canonical[SN_CONFIG_TEXT_MAX];
     sn_idx images = {0}, labels = {0};
@@ -120,6 +123,14 @@ int sn_cmd_eval(int argc, char **argv)
         case 'd': data = optarg; break;
         case 'p': platform_name = optarg; break;
         case 'I': isa = optarg; break;
+        case 'r':
+            errno = 0;
+            input_res = strtol(optarg, &end, 10);
+            if (errno || *end || input_res < 1 || input_res > 4096) {
+                sn_cli_error("--input-res must be a resolution in pixels");
+                return 2;
+            }
+            break;
         case 'j': json = 1; break;
         case 'i': int8 = 1; break;
         case 'n':
@@ -156,6 +167,7 @@ int sn_cmd_eval(int argc, char **argv)
                      config_text, is_arac ? "ARAC" : "SubNet");
         return 2;
     }
+    config.input_res = (uint32_t)input_res;
     if (sn_cli_load_model(model_path, &image_bytes, &model) != 0)
         return 1;
     st = sn_plan_arena_bytes_p(&model, &config, int8 ? SN_INT8 : SN_FP32, &need);
@@ -230,8 +242,9 @@ int sn_cmd_eval(int argc, char **argv)
     sn_config_format(&config, canonical, sizeof canonical);
     if (json) {
         printf("{\"config\":\"%s\",\"kind\":\"%s\",\"platform\":\"%s\",\"isa\":\"%s\","
-               "\"precision\":\"%s\",\"data\":\"", canonical, is_arac ? "arac" : "subnet",
-               platform_name, cpu ? sn_cpu_isa(cpu) : "none", int8 ? "int8" : "fp32");
+               "\"precision\":\"%s\",\"input_res\":%u,\"data\":\"", canonical, is_arac ? "arac" : "subnet",
+               platform_name, cpu ? sn_cpu_isa(cpu) : "none", int8 ? "int8" : "fp32",
+               is_arac ? model.arch.canvas : (input_res ? (unsigned)input_res : config.subnet.res));
         print_json_string(data);
         printf("\",\"n\":%zu,\"correct\":%zu,\"top1\":%.2f,\"macs\":%.0f,"
                "\"p50_us\":%.1f,\"p99_us\":%.1f,\"latency_source\":\"measured:clock_gettime(CLOCK_MONOTONIC),"

@@ -518,7 +518,15 @@ static sn_status build(builder *b)
         return refuse(b, SN_ERR_UNSUPPORTED, "the model holds no calibrated BN statistics for this config");
 
     memset(&wk, 0, sizeof wk);
-    wk.h = wk.w = cfg->subnet.res;
+    if (cfg->input_res) {
+        if (cfg->is_arac)
+            return refuse(b, SN_ERR_UNSUPPORTED, "an input resolution override applies to SubNets only");
+        for (i = 0; i < a->num_resolutions && a->resolutions[i] != cfg->input_res; ++i)
+            ;
+        if (i == a->num_resolutions)
+            return refuse(b, SN_ERR_UNSUPPORTED, "the input resolution is not one the model was built for");
+    }
+    wk.h = wk.w = cfg->input_res ? cfg->input_res : cfg->subnet.res;
     wk.cur = 0;
     wk.other = 1;
     if (!cfg->is_arac) {
@@ -1226,7 +1234,7 @@ static sn_status invoke_q8(sn_plan *plan, const sn_platform *platform, const uin
                 ar->last_macs += ar->tile_macs[lv][i * g + j];
             }
     } else {
-        uint32_t r = plan->config.subnet.res;
+        uint32_t r = plan->config.input_res ? plan->config.input_res : plan->config.subnet.res;
         float *tmp = plan->buffers[0];
         sn_resize_canvas_f32(canvas, a->canvas, tmp, r);
         for (i = 0; i < r * r; ++i) /* scale 1/255, zero point -128; tmp is in [0, 1] */
@@ -1290,7 +1298,8 @@ sn_status sn_plan_invoke(sn_plan *plan, const sn_platform *platform, const uint8
         if (tap)
             tap(tap_user, "stitched", stitched, side, side, ar->feature_c);
     } else {
-        sn_resize_canvas_f32(canvas, a->canvas, plan->buffers[2], plan->config.subnet.res);
+        sn_resize_canvas_f32(canvas, a->canvas, plan->buffers[2],
+                             plan->config.input_res ? plan->config.input_res : plan->config.subnet.res);
     }
     if ((st = run_layers(plan, platform, plan->layers, plan->num_layers, plan->buffers, tap,
                          tap_user)) != SN_OK)

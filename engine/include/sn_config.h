@@ -35,6 +35,12 @@ typedef struct sn_config {
     sn_subnet_config subnet;
     uint32_t grid;                       /* ARAC only */
     uint32_t threshold_pct, high_pct, low_pct;
+    uint32_t input_res;                  /* 0: the SubNet's own resolution. Otherwise the
+                                            SubNet (its weights and its calibrated BN
+                                            statistics) runs on inputs resized to this
+                                            resolution instead: "the same SubNet on a
+                                            uniformly downsampled input" (NeuLens's
+                                            baseline). Not part of the text; SubNets only. */
 } sn_config;
 
 /* SN_ERR_FORMAT on bad syntax or inconsistent list lengths. */
