@@ -78,6 +78,8 @@ $(BUILD)/obj/engine/%.o: engine/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_ALL) $(ENGINE_CFLAGS) -c $< -o $@
 
+$(BUILD)/obj/harness/sn_serve.o: CPPFLAGS_EXTRA = -DSN_SERVE_VERSION='"$(SN_VERSION)"' \
+    -DSN_GIT_REV='"$(GIT_REV)"' -DSN_BUILD_FLAGS='"$(strip $(HOST_CFLAGS))"'
 $(BUILD)/obj/cli/cmd_version.o: CPPFLAGS_EXTRA = -DSN_VERSION='"$(SN_VERSION)"' \
     -DSN_GIT_REV='"$(GIT_REV)"' -DSN_BUILD_FLAGS='"$(strip $(HOST_CFLAGS))"'
 
@@ -169,10 +171,10 @@ micro: deps $(MICRO)
 	$(MICRO) --benchmark_out=$(MICRO_JSON).tmp --benchmark_out_format=json $(MICRO_ARGS)
 	@mv $(MICRO_JSON).tmp $(MICRO_JSON) && echo "micro: wrote $(MICRO_JSON)"
 
-# The main job. Until the trace-replay harness lands, the cpu platform's benchmark is the
-# kernel micro-benchmark set; other platforms are not built yet and say so.
-bench: check-platform
-	@$(MAKE) --no-print-directory micro
+# The main job: the standard serving set (bench/serve/run.sh) on PLATFORM -- three traces x
+# every policy, real-time replay, run directories and a summary table under results/bench/.
+bench: check-platform deps $(SUPERNAV) $(MODEL_IMAGE)
+	@PLATFORM=$(PLATFORM) SUPERNAV=$(SUPERNAV) sh bench/serve/run.sh
 
 check-platform:
 	@case "$(PLATFORM)" in \

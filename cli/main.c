@@ -19,6 +19,9 @@ static const sn_cli_command commands[] = {
     {"canvas", "generate cluttered 64x64 canvases (CF-64, CM-64) as IDX files", sn_cmd_canvas},
     {"counters", "probe PAPI, libpfm4 and perf counters and the energy source", sn_cmd_counters},
     {"trace", "generate, import (Azure traces) and describe query traces", sn_cmd_trace},
+    {"profile", "latency of every Pareto SubNet with every SubGraph resident (cached)", sn_cmd_profile},
+    {"replay", "serve a query trace under a scheduling policy; writes a run directory", sn_cmd_replay},
+    {"summary", "one table row per run directory", sn_cmd_summary},
 };
 
 void sn_cli_error(const char *fmt, ...)

@@ -37,5 +37,8 @@ int sn_cmd_subnets(int argc, char **argv);
 int sn_cmd_dataset(int argc, char **argv);
 int sn_cmd_counters(int argc, char **argv);
 int sn_cmd_trace(int argc, char **argv);
+int sn_cmd_profile(int argc, char **argv);
+int sn_cmd_replay(int argc, char **argv);
+int sn_cmd_summary(int argc, char **argv);
 
 #endif

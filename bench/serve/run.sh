@@ -1,0 +1,87 @@
+#!/bin/sh
+# make bench (PLATFORM=cpu): the standard serving set. Three traces -- the Azure LLM
+# inference trace (real arrivals, rate-scaled), a SUSHI-style constraint stream and an
+# MLPerf-style Server (Poisson) stream -- each replayed in real time under every policy,
+# plus one null-platform run that measures the harness's own overhead. Rates and latency
+# ceilings are set from this machine's profile, so the load is comparable across
+# machines: RATE = LOAD x 1e6 / (median SubNet latency without a resident SubGraph),
+# ceiling base = 2 x the largest SubNet's latency without a resident SubGraph.
+# Writes results/bench/<UTC>/<trace>-<policy>/ run directories and table.txt.
+set -eu
+SUPERNAV=${SUPERNAV:-build/supernav}
+PLATFORM=${PLATFORM:-cpu}
+N=${BENCH_QUERIES:-3000}
+LOAD=${BENCH_LOAD:-0.35}
+NEAR_KIB=${BENCH_NEAR_KIB:-768}
+STAMP=$(date -u +%Y%m%dT%H%M%SZ)
+OUT=${BENCH_OUT:-results/bench/$STAMP}
+die() { echo "make bench: error: $*" >&2; exit 1; }
+[ -x "$SUPERNAV" ] || die "$SUPERNAV is not built"
+[ ! -e "$OUT" ] || die "$OUT already exists"
+tmp="$OUT.tmp-$$"
+mkdir -p "$tmp/traces"
+trap 'rm -rf "$tmp"' EXIT
+
+echo "bench: profiling $PLATFORM (cached per model and near budget)" >&2
+prof=$("$SUPERNAV" profile --platform "$PLATFORM" --near-kib "$NEAR_KIB" --json) || die "profile failed"
+median=$(echo "$prof" | sed -n 's/.*"median_nocache_us":\([0-9.]*\).*/\1/p')
+largest=$(echo "$prof" | sed -n 's/.*"largest_nocache_us":\([0-9.]*\).*/\1/p')
+[ -n "$median" ] && [ -n "$largest" ] || die "profile printed no latencies"
+rate=$(awk -v l="$LOAD" -v m="$median" 'BEGIN { printf "%.1f", l * 1e6 / m }')
+ceil=$(awk -v x="$largest" 'BEGIN { printf "%d", 2 * x }')
+echo "bench: median SubNet ${median} us, largest ${largest} us (no SubGraph resident, measured)" >&2
+echo "bench: arrival rate ${rate} q/s (load ${LOAD} of the median SubNet), ceiling base ${ceil} us, ${N} queries per run" >&2
+
+T="$tmp/traces"
+"$SUPERNAV" trace import --format azure-llm workloads/traces/real/AzureLLMInferenceTrace_conv.csv \
+    --rate "$rate" --ceiling-us "$ceil" -o "$T/azure-llm.csv" >/dev/null
+"$SUPERNAV" trace gen sushi --count "$N" --seed 1 --rate "$rate" --ceiling-us "$ceil" -o "$T/sushi.csv" >/dev/null
+"$SUPERNAV" trace gen server --count "$N" --seed 2 --rate "$rate" --ceiling-us "$ceil" -o "$T/server.csv" >/dev/null
+
+mid=$("$SUPERNAV" profile --platform "$PLATFORM" --near-kib "$NEAR_KIB" | awk 'NR > 1 { c[NR] = $NF } END { print c[int((NR + 2) / 2)] }')
+POLICIES="sushi nocache static-subgraph static-subnet:$mid largest smallest oracle"
+total=$(( 3 * $(echo $POLICIES | wc -w) ))
+i=0
+start=$(date +%s)
+for trace in azure-llm sushi server; do
+    for policy in $POLICIES; do
+        i=$((i + 1))
+        name=$(echo "$policy" | sed 's/:.*//')
+        now=$(date +%s)
+        if [ "$i" -gt 1 ]; then
+            eta=$(( (now - start) * (total - i + 1) / (i - 1) ))
+            echo "bench: [$i/$total] $trace / $name (about ${eta} s left)" >&2
+        else
+            echo "bench: [$i/$total] $trace / $name" >&2
+        fi
+        "$SUPERNAV" replay --platform "$PLATFORM" --near-kib "$NEAR_KIB" --trace "$T/$trace.csv" \
+            --policy "$policy" --limit "$N" --out "$tmp/$trace-$name" --quiet >/dev/null ||
+            die "replay $trace $policy failed"
+    done
+done
+echo "bench: harness overhead (null platform, virtual time, sushi, server trace)" >&2
+"$SUPERNAV" replay --platform null --trace "$T/server.csv" --policy sushi --virtual \
+    --out "$tmp/server-null-overhead" --quiet >/dev/null || die "null-platform replay failed"
+
+runs=""
+for trace in azure-llm sushi server; do
+    for policy in $POLICIES; do runs="$runs $tmp/$trace-$(echo "$policy" | sed 's/:.*//')"; done
+done
+# shellcheck disable=SC2086
+"$SUPERNAV" summary $runs | sed "s|$tmp/||g" > "$tmp/table.txt.tmp"
+{
+    echo "# make bench PLATFORM=$PLATFORM ($STAMP): $N queries per run, rate $rate q/s, ceiling base $ceil us,"
+    echo "# near budget $NEAR_KIB KiB; latencies measured (wall clock, real-time replay); served accuracy"
+    echo "# from the accuracy table, measured accuracy from the predictions; far MB = weight bytes moved"
+    echo "# from far memory; hit = near / (near + far) weight bytes."
+    cat "$tmp/table.txt.tmp"
+    printf '# harness overhead per query (null platform): mean %s us, p99 %s us (measured)\n' \
+        "$(sed -n 's/.*"harness_overhead_mean_us":[^0-9]*\([0-9.]*\).*/\1/p' "$tmp/server-null-overhead/policy.json")" \
+        "$(sed -n 's/.*"harness_overhead_p99_us":[^0-9]*\([0-9.]*\).*/\1/p' "$tmp/server-null-overhead/policy.json")"
+} > "$tmp/table.txt"
+rm -f "$tmp/table.txt.tmp"
+mkdir -p "$(dirname "$OUT")"
+mv "$tmp" "$OUT"
+trap - EXIT
+cat "$OUT/table.txt"
+echo "bench: wrote $OUT ($(( $(date +%s) - start )) s)" >&2

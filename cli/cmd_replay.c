@@ -1,0 +1,324 @@
+/* supernav profile | replay | summary: SUSHI-style serving of query traces (harness/sn_serve.h).
+ *
+ *   supernav profile [--platform cpu|null] [--near-kib K] [--reps N] [--force]
+ *   supernav replay --trace FILE --policy POLICY [--platform cpu|null] [--limit N]
+ *                   [--speed X] [--virtual] [--out DIR] [--near-kib K] [--window W]
+ *                   [--period Q]
+ *   supernav summary RUN...      one table row per run directory */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sn_cli.h"
+#include "sn_file.h"
+#include "sn_serve.h"
+
+#define DEFAULT_NEAR_KIB 768
+
+typedef struct common_opts {
+    sn_serve_options serve;
+    long near_kib;
+    int reps, force;
+} common_opts;
+
+static int parse_long(const char *name, const char *text, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    *out = strtol(text, &end, 10);
+    if (errno || *end || *out < lo || *out > hi) {
+        sn_cli_error("--%s must be an integer in [%ld, %ld]", name, lo, hi);
+        return -1;
+    }
+    return 0;
+}
+
+static int parse_platform(const char *text, int *platform)
+{
+    if (!strcmp(text, "cpu"))
+        *platform = SN_SERVE_CPU;
+    else if (!strcmp(text, "null"))
+        *platform = SN_SERVE_NULL;
+    else {
+        sn_cli_error("platform '%s' cannot serve traces yet (cpu, null)", text);
+        return -1;
+    }
+    return 0;
+}
+
+static int open_and_profile(sn_serve *sv, common_opts *c, int verbose)
+{
+    char err[1024], path[1024];
+    int64_t t0 = (int64_t)time(NULL);
+    c->serve.near_budget_bytes = (size_t)c->near_kib * 1024u;
+    if (sn_serve_open(sv, &c->serve, err, sizeof err) != 0) {
+        sn_cli_error("%s", err);
+        return -1;
+    }
+    sn_serve_profile_path(sv, path, sizeof path);
+    if (verbose)
+        fprintf(stderr, "profile: %u SubNets x %u SubGraph states, near budget %ld KiB (%s)\n",
+                sv->n, sv->n + 1, c->near_kib, c->force ? "measuring" : path);
+    if (sn_serve_profile(sv, path, c->force, c->reps, err, sizeof err) != 0) {
+        sn_cli_error("%s", err);
+        return -1;
+    }
+    if (verbose)
+        fprintf(stderr, "profile: ready in %lld s (%s)\n", (long long)((int64_t)time(NULL) - t0), path);
+    return 0;
+}
+
+int sn_cmd_profile(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"platform", required_argument, 0, 'p'}, {"near-kib", required_argument, 0, 'k'},
+        {"reps", required_argument, 0, 'r'},     {"force", no_argument, 0, 'f'},
+        {"model", required_argument, 0, 'm'},    {"data", required_argument, 0, 'd'},
+        {"isa", required_argument, 0, 'I'},      {"json", no_argument, 0, 'j'},
+        {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
+    common_opts c;
+    sn_serve *sv;
+    int ch, json = 0;
+    uint32_t i, g;
+    long v;
+    memset(&c, 0, sizeof c);
+    c.near_kib = DEFAULT_NEAR_KIB;
+    c.reps = 15;
+    while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'p': if (parse_platform(optarg, &c.serve.platform) != 0) return 2; break;
+        case 'k': if (parse_long("near-kib", optarg, 0, 1L << 22, &c.near_kib) != 0) return 2; break;
+        case 'r': if (parse_long("reps", optarg, 1, 10000, &v) != 0) return 2; c.reps = (int)v; break;
+        case 'f': c.force = 1; break;
+        case 'm': c.serve.model_path = optarg; break;
+        case 'd': c.serve.data_prefix = optarg; break;
+        case 'I': c.serve.isa = optarg; break;
+        case 'j': json = 1; break;
+        case 'h':
+            printf("usage: supernav profile [--platform cpu|null] [--near-kib K] [--reps N] [--force]\n"
+                   "                        [--model M] [--data PREFIX] [--isa ISA] [--json]\n"
+                   "  p50 latency of every Pareto SubNet with every SubGraph (and none) resident,\n"
+                   "  near/far weight bytes and switching costs; cached under build/profile/\n"
+                   "  (--force measures again). Default near budget %d KiB.\n", DEFAULT_NEAR_KIB);
+            return 0;
+        default: return 2;
+        }
+    }
+    if (optind < argc) {
+        sn_cli_error("unexpected argument '%s'", argv[optind]);
+        return 2;
+    }
+    sv = malloc(sizeof *sv);
+    if (!sv) {
+        sn_cli_error("out of memory");
+        return 1;
+    }
+    if (open_and_profile(sv, &c, 1) != 0) {
+        sn_serve_close(sv);
+        free(sv);
+        return 1;
+    }
+    if (json) {
+        char path[1024];
+        sn_serve_profile_path(sv, path, sizeof path);
+        printf("{\"profile\":\"%s\",\"subnets\":%u,\"largest_nocache_us\":%.1f,\"smallest_nocache_us\":%.1f,"
+               "\"median_nocache_us\":%.1f}\n",
+               path, sv->n, sv->lat_us[sv->n - 1][sv->n], sv->lat_us[0][sv->n], sv->lat_us[sv->n / 2][sv->n]);
+    } else {
+        printf("%-3s %7s %10s %10s %10s %12s  %s\n", "#", "top-1", "no-cache", "own-SG", "best-SG",
+               "switch-us", "SubNet (latencies: p50 us, measured)");
+        for (i = 0; i < sv->n; ++i) {
+            double best = INFINITY;
+            for (g = 0; g < sv->n; ++g)
+                if (sv->lat_us[i][g] < best)
+                    best = sv->lat_us[i][g];
+            printf("%-3u %6.2f%% %10.1f %10.1f %10.1f %12.1f  %s\n", i, 100.0 * sv->s[i].top1,
+                   sv->lat_us[i][sv->n], sv->lat_us[i][i], best, sv->switch_us[i], sv->s[i].config);
+        }
+    }
+    sn_serve_close(sv);
+    free(sv);
+    return 0;
+}
+
+int sn_cmd_replay(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"platform", required_argument, 0, 'p'}, {"near-kib", required_argument, 0, 'k'},
+        {"trace", required_argument, 0, 't'},    {"policy", required_argument, 0, 'P'},
+        {"limit", required_argument, 0, 'n'},    {"speed", required_argument, 0, 's'},
+        {"virtual", no_argument, 0, 'v'},        {"out", required_argument, 0, 'o'},
+        {"window", required_argument, 0, 'W'},   {"period", required_argument, 0, 'Q'},
+        {"model", required_argument, 0, 'm'},    {"data", required_argument, 0, 'd'},
+        {"isa", required_argument, 0, 'I'},      {"counters", required_argument, 0, 'c'},
+        {"reps", required_argument, 0, 'r'},     {"quiet", no_argument, 0, 'q'},
+        {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
+    common_opts c;
+    sn_replay_options ro;
+    sn_serve *sv;
+    const char *policy = NULL;
+    char out[1024], err[1024];
+    int ch, rc = 1, quiet = 0;
+    long v;
+    memset(&c, 0, sizeof c);
+    memset(&ro, 0, sizeof ro);
+    c.near_kib = DEFAULT_NEAR_KIB;
+    c.reps = 15;
+    ro.speed = 1.0;
+    ro.window = 200;
+    ro.period = 50;
+    out[0] = '\0';
+    while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'p': if (parse_platform(optarg, &c.serve.platform) != 0) return 2; break;
+        case 'k': if (parse_long("near-kib", optarg, 0, 1L << 22, &c.near_kib) != 0) return 2; break;
+        case 't': ro.trace_path = optarg; break;
+        case 'P': policy = optarg; break;
+        case 'n': if (parse_long("limit", optarg, 1, 1L << 30, &v) != 0) return 2; ro.limit = (size_t)v; break;
+        case 's': {
+            char *end;
+            errno = 0;
+            ro.speed = strtod(optarg, &end);
+            if (errno || *end || !(ro.speed > 0.0) || ro.speed > 1e9) {
+                sn_cli_error("--speed must be a positive number");
+                return 2;
+            }
+            break;
+        }
+        case 'v': ro.virtual_time = 1; break;
+        case 'o': snprintf(out, sizeof out, "%s", optarg); break;
+        case 'W': if (parse_long("window", optarg, 1, 1000000, &v) != 0) return 2; ro.window = (uint32_t)v; break;
+        case 'Q': if (parse_long("period", optarg, 1, 1000000, &v) != 0) return 2; ro.period = (uint32_t)v; break;
+        case 'm': c.serve.model_path = optarg; break;
+        case 'd': c.serve.data_prefix = optarg; break;
+        case 'I': c.serve.isa = optarg; break;
+        case 'c': ro.counters = optarg; break;
+        case 'r': if (parse_long("reps", optarg, 1, 10000, &v) != 0) return 2; c.reps = (int)v; break;
+        case 'q': quiet = 1; break;
+        case 'h':
+            printf("usage: supernav replay --trace FILE --policy POLICY [--platform cpu|null]\n"
+                   "                       [--limit N] [--speed X] [--virtual] [--out DIR]\n"
+                   "                       [--near-kib K] [--window W] [--period Q] [--counters LIST]\n"
+                   "                       [--model M] [--data PREFIX] [--isa ISA] [--quiet]\n"
+                   "  POLICY   sushi, nocache, static-subgraph, static-subnet:CFG, largest, smallest, oracle\n"
+                   "  --speed  arrivals X times faster; --virtual: virtual-time replay (no waiting)\n"
+                   "  --out    the run directory (default results/runs/<UTC>-<policy>-<trace>)\n"
+                   "  --window, --period  sushi: SubGraph re-chosen every Q queries from the last W\n"
+                   "  (rules: harness/sn_serve.h and the README)\n");
+            return 0;
+        default: return 2;
+        }
+    }
+    if (optind < argc) {
+        sn_cli_error("unexpected argument '%s'", argv[optind]);
+        return 2;
+    }
+    if (!ro.trace_path || !policy) {
+        sn_cli_error("--trace FILE and --policy POLICY are required");
+        return 2;
+    }
+    if (access(ro.trace_path, R_OK) != 0) {
+        sn_cli_error("%s: %s", ro.trace_path, strerror(errno));
+        return 1;
+    }
+    sv = malloc(sizeof *sv);
+    if (!sv) {
+        sn_cli_error("out of memory");
+        return 1;
+    }
+    if (open_and_profile(sv, &c, !quiet) != 0)
+        goto done;
+    if (sn_serve_parse_policy(sv, policy, &ro, err, sizeof err) != 0) {
+        sn_cli_error("%s", err);
+        goto done;
+    }
+    if (!out[0]) {
+        char stamp[32], base[256], *dot, *p;
+        time_t t = time(NULL);
+        struct tm tmv;
+        const char *slash = strrchr(ro.trace_path, '/');
+        gmtime_r(&t, &tmv);
+        strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tmv);
+        snprintf(base, sizeof base, "%s", slash ? slash + 1 : ro.trace_path);
+        if ((dot = strrchr(base, '.')))
+            *dot = '\0';
+        snprintf(out, sizeof out, "results/runs/%s-%s-%s", stamp, policy, base);
+        for (p = out + strlen("results/runs/"); *p; ++p)
+            if (*p == ':' || *p == '/')
+                *p = '_';
+    }
+    ro.out_dir = out;
+    ro.progress = !quiet && isatty(2);
+    if (sn_serve_replay(sv, &ro, err, sizeof err) != 0) {
+        sn_cli_error("%s", err);
+        goto done;
+    }
+    if (!quiet)
+        fprintf(stderr, "replay: wrote %s\n", out);
+    printf("%s\n", out);
+    rc = 0;
+done:
+    sn_serve_close(sv);
+    free(sv);
+    return rc;
+}
+
+/* ---- supernav summary RUN... ---------------------------------------------------------- */
+static double num(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+    return cJSON_IsNumber(v) ? v->valuedouble : (double)NAN;
+}
+
+static cJSON *read_json(const char *dir, const char *name)
+{
+    char path[1200];
+    void *text;
+    size_t size;
+    cJSON *j;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (sn_read_file(path, &text, &size) != 0)
+        return NULL;
+    j = cJSON_ParseWithLength(text, size);
+    free(text);
+    return j;
+}
+
+int sn_cmd_summary(int argc, char **argv)
+{
+    int i, rc = 0;
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+        printf("usage: supernav summary RUN...\n  one row per run directory: policy, trace, SLO attainment,"
+               " served accuracy, p99, far bytes\n");
+        return argc < 2 ? 2 : 0;
+    }
+    printf("%-28s %-22s %8s %9s %9s %9s %12s %9s %8s\n", "trace", "policy", "queries", "SLO-att",
+           "served", "measured", "p99 us", "far MB", "hit");
+    for (i = 1; i < argc; ++i) {
+        cJSON *s = read_json(argv[i], "summary.json"), *c = read_json(argv[i], "context.json");
+        const cJSON *run = c ? cJSON_GetObjectItemCaseSensitive(c, "run") : NULL;
+        const cJSON *pol = run ? cJSON_GetObjectItemCaseSensitive(run, "policy") : NULL;
+        const cJSON *trc = run ? cJSON_GetObjectItemCaseSensitive(run, "trace") : NULL;
+        const cJSON *lat = s ? cJSON_GetObjectItemCaseSensitive(s, "latency_us") : NULL;
+        const char *tname = cJSON_IsString(trc) ? trc->valuestring : "?", *sl = strrchr(tname, '/');
+        if (!s || !c) {
+            sn_cli_error("%s: not a run directory (summary.json and context.json)", argv[i]);
+            rc = 1;
+        } else {
+            printf("%-28s %-22.22s %8.0f %8.1f%% %8.2f%% %8.2f%% %12.1f %9.2f %8.3f\n", sl ? sl + 1 : tname,
+                   cJSON_IsString(pol) ? pol->valuestring : "?", num(s, "queries"),
+                   100.0 * num(s, "slo_attainment"), 100.0 * num(s, "served_accuracy"),
+                   100.0 * num(s, "measured_accuracy"), num(lat, "p99"), num(s, "far_bytes") / 1e6,
+                   num(s, "subgraph_hit_ratio"));
+        }
+        cJSON_Delete(s);
+        cJSON_Delete(c);
+    }
+    return rc;
+}

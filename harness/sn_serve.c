@@ -1,0 +1,839 @@
+/* supernav harness: SubNet/SubGraph serving, profiling and trace replay (see sn_serve.h). */
+#include "sn_serve.h"
+
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "sn_counters.h"
+#include "sn_energy.h"
+#include "sn_file.h"
+#include "sn_run.h"
+#include "sn_sha256.h"
+
+#ifndef SN_SERVE_VERSION
+#define SN_SERVE_VERSION "0.1.0"
+#endif
+
+static int fail(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int fail(char *err, size_t n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, n, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* ---- the serving set ----------------------------------------------------------------- */
+static int split_csv(char *line, char **f, int max)
+{
+    int n = 0;
+    char *p = line;
+    while (n < max) {
+        f[n++] = p;
+        p = strchr(p, ',');
+        if (!p)
+            break;
+        *p++ = '\0';
+    }
+    return n;
+}
+
+static int cmp_subnet(const void *a, const void *b)
+{
+    const sn_serve_subnet *x = a, *y = b;
+    return x->macs < y->macs ? -1 : x->macs > y->macs;
+}
+
+static int load_table(sn_serve *sv, char *err, size_t n)
+{
+    char *text, *line, *save = NULL;
+    int row = 0, ck = -1, cc = -1, ct = -1;
+    if (!sv->model.table)
+        return fail(err, n, "%s: the image holds no accuracy table (pack --table)", sv->opt.model_path);
+    text = malloc(sv->model.table_bytes + 1);
+    if (!text)
+        return fail(err, n, "out of memory");
+    memcpy(text, sv->model.table, sv->model.table_bytes);
+    text[sv->model.table_bytes] = '\0';
+    for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save), ++row) {
+        char *f[16];
+        int k = split_csv(line, f, 16), i;
+        if (row == 0) {
+            for (i = 0; i < k; ++i) {
+                if (!strcmp(f[i], "kind")) ck = i;
+                if (!strcmp(f[i], "config")) cc = i;
+                if (!strcmp(f[i], "top1")) ct = i;
+            }
+            if (ck < 0 || cc < 0 || ct < 0) {
+                free(text);
+                return fail(err, n, "the accuracy table lacks a kind, config or top1 column");
+            }
+            continue;
+        }
+        if (k <= ck || k <= cc || k <= ct || strcmp(f[ck], "subnet") != 0)
+            continue;
+        if (sv->n == SN_SERVE_MAX_SUBNETS) {
+            free(text);
+            return fail(err, n, "more than %d SubNets in the accuracy table", SN_SERVE_MAX_SUBNETS);
+        }
+        if (strlen(f[cc]) >= SN_CONFIG_TEXT_MAX) {
+            free(text);
+            return fail(err, n, "accuracy table line %d: config too long", row + 1);
+        }
+        strcpy(sv->s[sv->n].config, f[cc]);
+        sv->s[sv->n].top1 = strtod(f[ct], NULL) / 100.0;
+        ++sv->n;
+    }
+    free(text);
+    if (sv->n == 0)
+        return fail(err, n, "the accuracy table lists no SubNet");
+    return 0;
+}
+
+static int plan_all(sn_serve *sv, char *err, size_t n)
+{
+    uint32_t i;
+    for (i = 0; i < sv->n; ++i) {
+        sn_serve_subnet *s = &sv->s[i];
+        sn_config cfg;
+        size_t need;
+        const char *why = "";
+        if (sn_config_parse(s->config, &cfg) != SN_OK || cfg.is_arac)
+            return fail(err, n, "accuracy table: '%s' is not a SubNet config", s->config);
+        if (sn_plan_arena_bytes(&sv->model, &cfg, &need) != SN_OK)
+            return fail(err, n, "%s: not servable by this model", s->config);
+        s->plan = malloc(sizeof *s->plan);
+        if (!s->plan || posix_memalign(&s->arena, 64, need) != 0)
+            return fail(err, n, "out of memory");
+        if (sn_plan_prepare(s->plan, &sv->model, &cfg, s->arena, need, &why) != SN_OK)
+            return fail(err, n, "%s: %s", s->config, why);
+        s->macs = s->plan->macs;
+    }
+    qsort(sv->s, sv->n, sizeof sv->s[0], cmp_subnet);
+    return 0;
+}
+
+static int load_idx(const char *path, int nd, const uint32_t *dims, sn_idx *idx, char *err, size_t n)
+{
+    sn_idx_status st = sn_idx_read(path, idx);
+    if (st == SN_IDX_OK)
+        st = sn_idx_expect(idx, nd, dims);
+    if (st != SN_IDX_OK)
+        return fail(err, n, "%s: %s (make datasets)", path, sn_idx_status_str(st));
+    return 0;
+}
+
+int sn_serve_open(sn_serve *sv, const sn_serve_options *opt, char *err, size_t n)
+{
+    sn_model_error me;
+    char path[1024];
+    uint32_t d3[3] = {0, 0, 0}, d1[1] = {0};
+    memset(sv, 0, sizeof *sv);
+    sv->opt = *opt;
+    if (!sv->opt.model_path)
+        sv->opt.model_path = "build/supernet.snm";
+    if (!sv->opt.data_prefix)
+        sv->opt.data_prefix = "data/canvas/cf64-test";
+    if (sn_read_file(sv->opt.model_path, &sv->image, &sv->image_bytes) != 0)
+        return fail(err, n, "%s: %s", sv->opt.model_path, strerror(errno));
+    if (sn_model_load(&sv->model, sv->image, sv->image_bytes, &me) != SN_OK)
+        return fail(err, n, "%s: %s at byte %llu", sv->opt.model_path, me.what,
+                    (unsigned long long)me.offset);
+    {
+        char hex[SN_SHA256_HEX_BYTES];
+        sn_sha256_hex_of(sv->image, sv->image_bytes, hex);
+        memcpy(sv->model_sha, hex, 64);
+        sv->model_sha[64] = '\0';
+    }
+    if (load_table(sv, err, n) != 0 || plan_all(sv, err, n) != 0)
+        return -1;
+    snprintf(path, sizeof path, "%s-images-idx3-ubyte", sv->opt.data_prefix);
+    d3[1] = d3[2] = sv->model.arch.canvas;
+    if (load_idx(path, 3, d3, &sv->images, err, n) != 0)
+        return -1;
+    snprintf(path, sizeof path, "%s-labels-idx1-ubyte", sv->opt.data_prefix);
+    d1[0] = sv->images.dims[0];
+    if (load_idx(path, 1, d1, &sv->labels, err, n) != 0)
+        return -1;
+    if (sv->opt.platform == SN_SERVE_CPU) {
+        sn_cpu_options co;
+        const char *why = "";
+        sn_cpu_options_default(&co);
+        co.isa = sv->opt.isa;
+        co.near_budget_bytes = sv->opt.near_budget_bytes;
+        co.residency = SN_CPU_RESIDENT_EXPLICIT;
+        if (sn_cpu_create(&sv->model, &co, &sv->cpu, &why) != SN_OK)
+            return fail(err, n, "platform cpu: %s", why);
+        sn_cpu_platform(sv->cpu, &sv->platform);
+    } else {
+        sv->platform = sn_platform_reference;
+        sv->platform.name = "null";
+    }
+    return 0;
+}
+
+void sn_serve_close(sn_serve *sv)
+{
+    uint32_t i;
+    for (i = 0; i < sv->n; ++i) {
+        free(sv->s[i].plan);
+        free(sv->s[i].arena);
+    }
+    sn_cpu_destroy(sv->cpu);
+    sn_idx_free(&sv->images);
+    sn_idx_free(&sv->labels);
+    free(sv->image);
+    memset(sv, 0, sizeof *sv);
+}
+
+/* ---- residency and one inference ----------------------------------------------------- */
+static const char *platform_name(const sn_serve *sv)
+{
+    return sv->opt.platform == SN_SERVE_CPU ? "cpu" : "null";
+}
+
+/* Makes SubGraph G resident (G == n: none); returns the packed weight bytes. */
+static uint64_t set_subgraph(sn_serve *sv, uint32_t g)
+{
+    size_t bytes = 0;
+    if (!sv->cpu)
+        return 0;
+    sn_cpu_evict_all(sv->cpu);
+    if (g < sv->n)
+        sn_cpu_make_resident(sv->cpu, sv->s[g].plan, &bytes);
+    return bytes;
+}
+
+typedef struct infer_result {
+    int32_t prediction;
+    uint64_t near_bytes, far_bytes;
+} infer_result;
+
+static int infer(sn_serve *sv, uint32_t s, uint32_t sample, infer_result *r)
+{
+    float logits[64];
+    uint32_t k, best = 0, side = sv->model.arch.canvas;
+    sn_cpu_stats st;
+    if (!sv->cpu) {
+        r->prediction = -1;
+        r->near_bytes = r->far_bytes = 0;
+        return 0;
+    }
+    sn_cpu_stats_reset(sv->cpu);
+    if (sn_plan_invoke(sv->s[s].plan, &sv->platform, sv->images.data + (size_t)sample * side * side,
+                       logits, NULL, NULL) != SN_OK)
+        return -1;
+    sn_cpu_stats_get(sv->cpu, &st);
+    for (k = 1; k < sv->model.arch.num_classes && k < 64; ++k)
+        if (logits[k] > logits[best])
+            best = k;
+    r->prediction = (int32_t)best;
+    r->near_bytes = st.near_bytes;
+    r->far_bytes = st.far_bytes;
+    return 0;
+}
+
+/* ---- profile ---------------------------------------------------------------------------- */
+void sn_serve_profile_path(const sn_serve *sv, char *buf, size_t n)
+{
+    snprintf(buf, n, "build/profile/%s-%s-%zu-%.16s.json", platform_name(sv),
+             sv->cpu ? sn_cpu_isa(sv->cpu) : "none", sv->opt.near_budget_bytes, sv->model_sha);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static int profile_load(sn_serve *sv, const char *path)
+{
+    void *text;
+    size_t size;
+    cJSON *root, *subnets, *rows, *item;
+    uint32_t i, g;
+    int ok = 0;
+    if (sn_read_file(path, &text, &size) != 0)
+        return -1;
+    root = cJSON_ParseWithLength(text, size);
+    free(text);
+    if (!root)
+        return -1;
+    subnets = cJSON_GetObjectItemCaseSensitive(root, "subnets");
+    rows = cJSON_GetObjectItemCaseSensitive(root, "rows");
+    item = cJSON_GetObjectItemCaseSensitive(root, "model_sha256");
+    if (cJSON_IsArray(subnets) && cJSON_IsArray(rows) && cJSON_IsString(item) &&
+        !strcmp(item->valuestring, sv->model_sha) && (uint32_t)cJSON_GetArraySize(subnets) == sv->n &&
+        (uint32_t)cJSON_GetArraySize(rows) == sv->n * (sv->n + 1)) {
+        ok = 1;
+        for (i = 0; i < sv->n && ok; ++i) {
+            cJSON *c = cJSON_GetArrayItem(subnets, (int)i);
+            ok = cJSON_IsString(c) && !strcmp(c->valuestring, sv->s[i].config);
+        }
+        for (i = 0; i < sv->n && ok; ++i)
+            for (g = 0; g <= sv->n && ok; ++g) {
+                cJSON *r = cJSON_GetArrayItem(rows, (int)(i * (sv->n + 1) + g));
+                cJSON *l = cJSON_GetObjectItemCaseSensitive(r, "p50_us");
+                cJSON *nb = cJSON_GetObjectItemCaseSensitive(r, "near_bytes");
+                cJSON *fb = cJSON_GetObjectItemCaseSensitive(r, "far_bytes");
+                ok = cJSON_IsNumber(l) && cJSON_IsNumber(nb) && cJSON_IsNumber(fb);
+                if (ok) {
+                    sv->lat_us[i][g] = l->valuedouble;
+                    sv->near_bytes[i][g] = (uint64_t)nb->valuedouble;
+                    sv->far_bytes[i][g] = (uint64_t)fb->valuedouble;
+                }
+            }
+        item = cJSON_GetObjectItemCaseSensitive(root, "switch");
+        for (g = 0; g < sv->n && ok; ++g) {
+            cJSON *r = cJSON_GetArrayItem(item, (int)g);
+            cJSON *t = cJSON_GetObjectItemCaseSensitive(r, "us");
+            cJSON *b = cJSON_GetObjectItemCaseSensitive(r, "bytes");
+            ok = cJSON_IsNumber(t) && cJSON_IsNumber(b);
+            if (ok) {
+                sv->switch_us[g] = t->valuedouble;
+                sv->switch_bytes[g] = (uint64_t)b->valuedouble;
+            }
+        }
+    }
+    cJSON_Delete(root);
+    return ok ? 0 : -1;
+}
+
+static int profile_save(const sn_serve *sv, const char *path, int reps, char *err, size_t n)
+{
+    cJSON *root = cJSON_CreateObject(), *subnets, *rows, *sw;
+    char *text, dir[1024], *slash;
+    uint32_t i, g;
+    int rc;
+    cJSON_AddNumberToObject(root, "schema_version", 1);
+    cJSON_AddStringToObject(root, "platform", platform_name(sv));
+    cJSON_AddStringToObject(root, "isa", sv->cpu ? sn_cpu_isa(sv->cpu) : "none");
+    cJSON_AddNumberToObject(root, "near_budget_bytes", (double)sv->opt.near_budget_bytes);
+    cJSON_AddStringToObject(root, "model_sha256", sv->model_sha);
+    cJSON_AddStringToObject(root, "latency_source", "measured:clock_gettime(CLOCK_MONOTONIC), p50, single thread");
+    cJSON_AddNumberToObject(root, "reps", reps);
+    subnets = cJSON_AddArrayToObject(root, "subnets");
+    for (i = 0; i < sv->n; ++i)
+        cJSON_AddItemToArray(subnets, cJSON_CreateString(sv->s[i].config));
+    rows = cJSON_AddArrayToObject(root, "rows");
+    for (i = 0; i < sv->n; ++i)
+        for (g = 0; g <= sv->n; ++g) {
+            cJSON *r = cJSON_CreateObject();
+            cJSON_AddNumberToObject(r, "subnet", i);
+            cJSON_AddNumberToObject(r, "subgraph", g == sv->n ? -1 : (double)g);
+            cJSON_AddNumberToObject(r, "p50_us", sv->lat_us[i][g]);
+            cJSON_AddNumberToObject(r, "near_bytes", (double)sv->near_bytes[i][g]);
+            cJSON_AddNumberToObject(r, "far_bytes", (double)sv->far_bytes[i][g]);
+            cJSON_AddItemToArray(rows, r);
+        }
+    sw = cJSON_AddArrayToObject(root, "switch");
+    for (g = 0; g < sv->n; ++g) {
+        cJSON *r = cJSON_CreateObject();
+        cJSON_AddNumberToObject(r, "us", sv->switch_us[g]);
+        cJSON_AddNumberToObject(r, "bytes", (double)sv->switch_bytes[g]);
+        cJSON_AddItemToArray(sw, r);
+    }
+    text = cJSON_Print(root);
+    cJSON_Delete(root);
+    if (!text)
+        return fail(err, n, "out of memory");
+    snprintf(dir, sizeof dir, "%s", path);
+    slash = strrchr(dir, '/');
+    if (slash) {
+        *slash = '\0';
+        sn_mkdir_p(dir);
+    }
+    rc = sn_write_file_atomic(path, text, strlen(text));
+    free(text);
+    return rc == 0 ? 0 : fail(err, n, "%s: %s", path, strerror(errno));
+}
+
+int sn_serve_profile(sn_serve *sv, const char *cache_path, int force, int reps, char *err, size_t n)
+{
+    uint32_t i, g, k, count = sv->images.dims[0];
+    double *t;
+    if (!force && cache_path && profile_load(sv, cache_path) == 0) {
+        sv->profiled = 1;
+        return 0;
+    }
+    if (reps < 1)
+        reps = 1;
+    t = malloc((size_t)reps * sizeof *t);
+    if (!t)
+        return fail(err, n, "out of memory");
+    for (g = 0; g <= sv->n; ++g) {
+        int64_t t0 = now_ns();
+        uint64_t bytes = set_subgraph(sv, g);
+        if (g < sv->n) {
+            sv->switch_us[g] = (double)(now_ns() - t0) / 1e3;
+            sv->switch_bytes[g] = bytes;
+        }
+        for (i = 0; i < sv->n; ++i) {
+            infer_result r = {0, 0, 0};
+            for (k = 0; k < 3; ++k) /* warm-up */
+                if (infer(sv, i, k % count, &r) != 0) {
+                    free(t);
+                    return fail(err, n, "%s: inference failed", sv->s[i].config);
+                }
+            for (k = 0; k < (uint32_t)reps; ++k) {
+                int64_t a = now_ns();
+                infer(sv, i, (k * 7919u) % count, &r);
+                t[k] = (double)(now_ns() - a) / 1e3;
+            }
+            qsort(t, (size_t)reps, sizeof *t, cmp_double);
+            sv->lat_us[i][g] = sv->cpu ? t[(reps - 1) / 2] : 0.0;
+            sv->near_bytes[i][g] = r.near_bytes;
+            sv->far_bytes[i][g] = r.far_bytes;
+        }
+    }
+    free(t);
+    set_subgraph(sv, sv->n);
+    sv->profiled = 1;
+    if (cache_path)
+        return profile_save(sv, cache_path, reps, err, n);
+    return 0;
+}
+
+/* ---- policies ------------------------------------------------------------------------- */
+int sn_serve_parse_policy(const sn_serve *sv, const char *text, sn_replay_options *o, char *err,
+                          size_t n)
+{
+    static const struct { const char *name; int policy; } names[] = {
+        {"sushi", SN_POLICY_SUSHI},       {"nocache", SN_POLICY_NOCACHE},
+        {"static-subgraph", SN_POLICY_STATIC_SUBGRAPH}, {"largest", SN_POLICY_LARGEST},
+        {"smallest", SN_POLICY_SMALLEST}, {"oracle", SN_POLICY_ORACLE},
+    };
+    size_t i;
+    o->policy_text = text;
+    for (i = 0; i < sizeof names / sizeof *names; ++i)
+        if (!strcmp(text, names[i].name)) {
+            o->policy = names[i].policy;
+            return 0;
+        }
+    if (!strncmp(text, "static-subnet:", 14)) {
+        sn_config cfg;
+        char canonical[SN_CONFIG_TEXT_MAX];
+        uint32_t k;
+        if (sn_config_parse(text + 14, &cfg) != SN_OK || cfg.is_arac ||
+            sn_config_format(&cfg, canonical, sizeof canonical) != SN_OK)
+            return fail(err, n, "static-subnet: '%s' is not a SubNet config", text + 14);
+        for (k = 0; k < sv->n; ++k)
+            if (!strcmp(sv->s[k].config, canonical)) {
+                o->policy = SN_POLICY_STATIC_SUBNET;
+                o->static_subnet = k;
+                return 0;
+            }
+        return fail(err, n, "static-subnet: '%s' is not one of the model's Pareto SubNets", text + 14);
+    }
+    return fail(err, n, "unknown policy '%s' (sushi, nocache, static-subgraph, static-subnet:CFG, "
+                        "largest, smallest, oracle)", text);
+}
+
+static uint32_t most_accurate(const sn_serve *sv)
+{
+    uint32_t i, best = 0;
+    for (i = 1; i < sv->n; ++i)
+        if (sv->s[i].top1 > sv->s[best].top1)
+            best = i;
+    return best;
+}
+
+static uint32_t least_accurate(const sn_serve *sv)
+{
+    uint32_t i, best = 0;
+    for (i = 1; i < sv->n; ++i)
+        if (sv->s[i].top1 < sv->s[best].top1)
+            best = i;
+    return best;
+}
+
+/* The SubNet choice of sn_serve.h. PRED(i) = lat_us[i][G] (G per SubNet for the oracle). */
+static uint32_t choose(const sn_serve *sv, const uint32_t *g_of, float floor, int64_t ceiling_us,
+                       double waited_us)
+{
+    uint32_t i, best = UINT32_MAX;
+    if (!isnan(floor)) {
+        for (i = 0; i < sv->n; ++i)
+            if (sv->s[i].top1 + 1e-9 >= (double)floor &&
+                (best == UINT32_MAX || sv->lat_us[i][g_of[i]] < sv->lat_us[best][g_of[best]]))
+                best = i;
+        return best == UINT32_MAX ? most_accurate(sv) : best;
+    }
+    if (ceiling_us > 0) {
+        double left = (double)ceiling_us - waited_us;
+        for (i = 0; i < sv->n; ++i)
+            if (sv->lat_us[i][g_of[i]] <= left && (best == UINT32_MAX || sv->s[i].top1 > sv->s[best].top1))
+                best = i;
+        if (best != UINT32_MAX)
+            return best;
+        for (i = 0; i < sv->n; ++i)
+            if (best == UINT32_MAX || sv->lat_us[i][g_of[i]] < sv->lat_us[best][g_of[best]])
+                best = i;
+        return best;
+    }
+    return most_accurate(sv);
+}
+
+/* The SubGraph with the lowest mean predicted latency over every SubNet. */
+static uint32_t best_static_subgraph(const sn_serve *sv)
+{
+    uint32_t g, i, best = sv->n;
+    double best_sum = INFINITY;
+    for (g = 0; g <= sv->n; ++g) {
+        double sum = 0.0;
+        for (i = 0; i < sv->n; ++i)
+            sum += sv->lat_us[i][g];
+        if (sum < best_sum) {
+            best_sum = sum;
+            best = g;
+        }
+    }
+    return best;
+}
+
+/* ---- replay --------------------------------------------------------------------------- */
+static void wait_until(int64_t t)
+{
+    int64_t left = t - now_ns();
+    if (left > 2000000) {
+        struct timespec ts;
+        left -= 1000000;
+        ts.tv_sec = left / 1000000000;
+        ts.tv_nsec = left % 1000000000;
+        nanosleep(&ts, NULL);
+    }
+    while (now_ns() < t)
+        ;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static const char *policy_name(int p)
+{
+    switch (p) {
+    case SN_POLICY_SUSHI: return "sushi";
+    case SN_POLICY_NOCACHE: return "nocache";
+    case SN_POLICY_STATIC_SUBGRAPH: return "static-subgraph";
+    case SN_POLICY_STATIC_SUBNET: return "static-subnet";
+    case SN_POLICY_LARGEST: return "largest";
+    case SN_POLICY_SMALLEST: return "smallest";
+    default: return "oracle";
+    }
+}
+
+int sn_serve_replay(sn_serve *sv, const sn_replay_options *o, char *err, size_t n)
+{
+    sn_trace tr;
+    sn_run_writer *w = NULL;
+    sn_counters *cs = NULL;
+    sn_counter_value *cv = NULL;
+    sn_energy_meter *em = NULL;
+    sn_energy_reading energy;
+    sn_energy_work work = {0, 0, 0};
+    sn_energy_options eo;
+    sn_run_summary sum;
+    char terr[512], model_path[1024], img_path[1024], budget_text[64];
+    uint32_t g_of[SN_SERVE_MAX_SUBNETS], *window = NULL, g_cur, i, wfill = 0, wpos = 0;
+    uint64_t switches = 0, switch_bytes_total = 0;
+    int64_t origin, vclock = 0, prev_end = 0, *overhead = NULL, switch_ns_total = 0;
+    sn_run_query *records = NULL;
+    size_t q, count;
+    int rc = -1;
+    double speed = o->speed > 0 ? o->speed : 1.0;
+
+    memset(&tr, 0, sizeof tr);
+    if (!sv->profiled)
+        return fail(err, n, "internal error: replay before profile");
+    if (sn_trace_load(o->trace_path, sv->images.dims[0], &tr, terr, sizeof terr) != SN_TRACE_OK)
+        return fail(err, n, "%s", terr);
+    count = o->limit && o->limit < tr.count ? o->limit : tr.count;
+    if (count == 0) {
+        sn_trace_free(&tr);
+        return fail(err, n, "%s: the trace holds no query", o->trace_path);
+    }
+    window = calloc(o->window ? o->window : 1, sizeof *window);
+    overhead = malloc(count * sizeof *overhead);
+    records = malloc(count * sizeof *records); /* logged after the timed loop, as LoadGen */
+    if (!window || !overhead || !records) {
+        fail(err, n, "out of memory");
+        goto done;
+    }
+
+    /* the resident SubGraph each policy starts with, and which latencies it predicts with */
+    switch (o->policy) {
+    case SN_POLICY_NOCACHE: g_cur = sv->n; break;
+    case SN_POLICY_STATIC_SUBGRAPH: g_cur = best_static_subgraph(sv); break;
+    case SN_POLICY_STATIC_SUBNET: g_cur = o->static_subnet; break;
+    case SN_POLICY_LARGEST: g_cur = most_accurate(sv); break;
+    case SN_POLICY_SMALLEST: g_cur = least_accurate(sv); break;
+    case SN_POLICY_SUSHI: g_cur = best_static_subgraph(sv); break;
+    default: g_cur = sv->n; break;
+    }
+    set_subgraph(sv, g_cur);
+
+    if (sn_run_begin(o->out_dir, &w, err, n) != SN_RUN_OK)
+        goto done;
+    {
+        sn_run_property pp[4], rp[10];
+        sn_run_file files[3];
+        sn_run_context ctx;
+        char data_lbl[1024];
+        memset(&ctx, 0, sizeof ctx);
+        snprintf(budget_text, sizeof budget_text, "%zu", sv->opt.near_budget_bytes);
+        pp[0] = (sn_run_property){"isa", sv->cpu ? sn_cpu_isa(sv->cpu) : "none", 0};
+        pp[1] = (sn_run_property){"near_memory", sv->cpu ? "packed weights kept resident (near_budget_bytes)" : "none", 0};
+        pp[2] = (sn_run_property){"far_memory", sv->cpu ? "the model image in DRAM, packed per call" : "none", 0};
+        pp[3] = (sn_run_property){"near_budget_bytes", NULL, (double)sv->opt.near_budget_bytes};
+        rp[0] = (sn_run_property){"policy", o->policy_text ? o->policy_text : policy_name(o->policy), 0};
+        rp[1] = (sn_run_property){"trace", o->trace_path, 0};
+        rp[2] = (sn_run_property){"trace_mode", tr.mode == SN_TRACE_MODE_CLOSED ? "closed" : "open", 0};
+        rp[3] = (sn_run_property){"queries", NULL, (double)count};
+        rp[4] = (sn_run_property){"speed", NULL, speed};
+        rp[5] = (sn_run_property){"replay", o->virtual_time ? "virtual-time" : "real-time", 0};
+        rp[6] = (sn_run_property){"sushi_window", NULL, (double)o->window};
+        rp[7] = (sn_run_property){"sushi_period", NULL, (double)o->period};
+        rp[8] = (sn_run_property){"subnets", NULL, (double)sv->n};
+        rp[9] = (sn_run_property){"precision", "fp32", 0};
+        snprintf(model_path, sizeof model_path, "%s", sv->opt.model_path);
+        snprintf(img_path, sizeof img_path, "%s-images-idx3-ubyte", sv->opt.data_prefix);
+        snprintf(data_lbl, sizeof data_lbl, "%s", img_path);
+        files[0] = (sn_run_file){"model", model_path};
+        files[1] = (sn_run_file){"data", data_lbl};
+        files[2] = (sn_run_file){"trace", o->trace_path};
+        ctx.supernav_version = SN_SERVE_VERSION;
+#ifdef SN_GIT_REV
+        ctx.git_revision = SN_GIT_REV;
+#else
+        ctx.git_revision = "unknown";
+#endif
+#ifdef SN_BUILD_FLAGS
+        ctx.compiler_flags = SN_BUILD_FLAGS;
+#else
+        ctx.compiler_flags = "unknown";
+#endif
+        ctx.platform = platform_name(sv);
+        ctx.platform_properties = pp;
+        ctx.platform_property_count = 4;
+        ctx.clock = o->virtual_time ? "virtual:measured-service-times(CLOCK_MONOTONIC)" : "wall:CLOCK_MONOTONIC";
+        ctx.run_properties = rp;
+        ctx.run_property_count = 10;
+        ctx.files = files;
+        ctx.file_count = 3;
+        if (sn_run_write_context(w, &ctx) != SN_RUN_OK) {
+            fail(err, n, "%s", sn_run_error(w));
+            goto done;
+        }
+    }
+    if (sn_counters_open(o->counters, &cs, terr, sizeof terr) != SN_COUNTERS_OK) {
+        fail(err, n, "counters: %s", terr);
+        goto done;
+    }
+    cv = calloc(sn_counters_count(cs) + 1, sizeof *cv);
+    memset(&eo, 0, sizeof eo);
+    eo.model = &sn_energy_model_cpu_fp32;
+    if (!cv || sn_energy_open(&eo, &em) != SN_ENERGY_OK) {
+        fail(err, n, "out of memory");
+        goto done;
+    }
+    for (i = 0; i < sv->n; ++i)
+        g_of[i] = g_cur;
+
+    sn_counters_start(cs);
+    sn_energy_start(em);
+    origin = now_ns() + 5000000; /* 5 ms lead */
+    for (q = 0; q < count; ++q) {
+        int64_t arrival = (int64_t)((double)tr.arrival_us[q] * 1000.0 / speed), start, end, t_h0, t_inf = 0;
+        float floor = tr.acc_floor[q];
+        int64_t ceiling = tr.lat_ceiling_us[q];
+        uint32_t s, sample = tr.sample[q];
+        infer_result r;
+        sn_run_query rq;
+        uint64_t extra_far = 0;
+        double waited_us;
+        if (tr.mode == SN_TRACE_MODE_CLOSED && prev_end > arrival)
+            arrival = prev_end;
+        if (o->virtual_time) {
+            start = arrival > vclock ? arrival : vclock;
+        } else {
+            if (now_ns() - origin < arrival)
+                wait_until(origin + arrival);
+            start = now_ns() - origin;
+        }
+        t_h0 = now_ns();
+        waited_us = (double)(start - arrival) / 1e3;
+        /* SubNet choice */
+        switch (o->policy) {
+        case SN_POLICY_STATIC_SUBNET: s = o->static_subnet; break;
+        case SN_POLICY_LARGEST: s = most_accurate(sv); break;
+        case SN_POLICY_SMALLEST: s = least_accurate(sv); break;
+        case SN_POLICY_ORACLE:
+            for (i = 0; i < sv->n; ++i)
+                g_of[i] = i;
+            s = choose(sv, g_of, floor, ceiling, waited_us);
+            break;
+        default: s = choose(sv, g_of, floor, ceiling, waited_us); break;
+        }
+        if (o->policy == SN_POLICY_ORACLE && sv->cpu) {
+            /* perfect cache: S's SubGraph resident, outside the timed region */
+            int64_t a = now_ns();
+            set_subgraph(sv, s);
+            g_cur = s;
+            if (!o->virtual_time)
+                origin += now_ns() - a; /* the oracle pays no switching time */
+        }
+        /* SUSHI: re-choose the SubGraph every Q queries from the last W */
+        if (o->policy == SN_POLICY_SUSHI && o->window) {
+            window[wpos] = s;
+            wpos = (wpos + 1) % o->window;
+            if (wfill < o->window)
+                ++wfill;
+            if (o->period && (q + 1) % o->period == 0) {
+                uint32_t cnt[SN_SERVE_MAX_SUBNETS] = {0}, g, best = g_cur;
+                double best_cost = INFINITY, cur_cost = 0.0;
+                for (i = 0; i < wfill; ++i)
+                    ++cnt[window[i]];
+                for (g = 0; g <= sv->n; ++g) {
+                    double cost = 0.0;
+                    for (i = 0; i < sv->n; ++i)
+                        cost += (double)cnt[i] * sv->lat_us[i][g];
+                    if (g == g_cur)
+                        cur_cost = cost;
+                    if (cost < best_cost) {
+                        best_cost = cost;
+                        best = g;
+                    }
+                }
+                if (best != g_cur && best < sv->n &&
+                    (cur_cost - best_cost) * (double)o->period / (double)wfill > sv->switch_us[best]) {
+                    int64_t a = now_ns();
+                    extra_far = set_subgraph(sv, best);
+                    a = now_ns() - a;
+                    switch_ns_total += a;
+                    if (o->virtual_time)
+                        start += a;
+                    g_cur = best;
+                    for (i = 0; i < sv->n; ++i)
+                        g_of[i] = g_cur;
+                    ++switches;
+                    switch_bytes_total += extra_far;
+                }
+            }
+        }
+        /* the inference */
+        {
+            int64_t a = now_ns();
+            if (infer(sv, s, sample, &r) != 0) {
+                fail(err, n, "%s: inference failed", sv->s[s].config);
+                goto done;
+            }
+            t_inf = now_ns() - a;
+        }
+        if (o->virtual_time) {
+            end = start + t_inf;
+            vclock = end;
+        } else {
+            end = now_ns() - origin;
+        }
+        prev_end = end;
+        memset(&rq, 0, sizeof rq);
+        rq.sample = sample;
+        rq.arrival_ns = arrival;
+        rq.start_ns = start;
+        rq.end_ns = end;
+        rq.subnet = sv->s[s].config;
+        rq.subgraph = g_cur < sv->n ? sv->s[g_cur].config : "";
+        rq.near_bytes = r.near_bytes;
+        rq.far_bytes = r.far_bytes + extra_far;
+        rq.prediction = r.prediction;
+        rq.correct = r.prediction < 0 ? -1 : (int8_t)(r.prediction == (int32_t)sv->labels.data[sample]);
+        rq.slo_met = (isnan(floor) || sv->s[s].top1 + 1e-9 >= (double)floor) &&
+                     (ceiling <= 0 || end - arrival <= ceiling * 1000);
+        rq.table_accuracy = sv->s[s].top1;
+        work.macs += (uint64_t)sv->s[s].macs;
+        work.near_bytes += rq.near_bytes;
+        work.far_bytes += rq.far_bytes;
+        records[q] = rq;
+        overhead[q] = now_ns() - t_h0 - t_inf;
+        if (o->progress && (q + 1) % 1000 == 0)
+            fprintf(stderr, "\r  %zu / %zu queries", q + 1, count);
+    }
+    if (o->progress)
+        fprintf(stderr, "\r%*s\r", 40, "");
+    for (q = 0; q < count; ++q)
+        if (sn_run_add_query(w, &records[q]) != SN_RUN_OK) {
+            fail(err, n, "%s", sn_run_error(w));
+            goto done;
+        }
+    if (!sv->cpu)
+        work.macs = 0; /* the null platform computes nothing */
+    sn_energy_stop(em, &work, &energy);
+    sn_counters_stop(cs, cv);
+    set_subgraph(sv, sv->n);
+    if (sn_run_write_counters(w, cs, cv) != SN_RUN_OK) {
+        fail(err, n, "%s", sn_run_error(w));
+        goto done;
+    }
+    /* policy.json: what the scheduler did and what the harness cost, beside summary.json */
+    {
+        char path[1200], *text;
+        cJSON *root = cJSON_CreateObject();
+        double mean = 0.0;
+        qsort(overhead, count, sizeof *overhead, cmp_i64);
+        for (q = 0; q < count; ++q)
+            mean += (double)overhead[q];
+        mean /= (double)count;
+        cJSON_AddStringToObject(root, "policy", o->policy_text ? o->policy_text : policy_name(o->policy));
+        cJSON_AddNumberToObject(root, "subgraph_switches", (double)switches);
+        cJSON_AddNumberToObject(root, "switch_time_us", (double)switch_ns_total / 1e3);
+        cJSON_AddNumberToObject(root, "switch_far_bytes", (double)switch_bytes_total);
+        cJSON_AddStringToObject(root, "final_subgraph", g_cur < sv->n ? sv->s[g_cur].config : "");
+        cJSON_AddNumberToObject(root, "harness_overhead_mean_us", mean / 1e3);
+        cJSON_AddNumberToObject(root, "harness_overhead_p99_us",
+                                (double)sn_run_percentile_nearest_rank(overhead, count, 990) / 1e3);
+        cJSON_AddStringToObject(root, "harness_overhead_source",
+                                "measured: per query, wall time of choice and bookkeeping, inference excluded");
+        text = cJSON_Print(root);
+        cJSON_Delete(root);
+        snprintf(path, sizeof path, "%s/policy.json", sn_run_temp_dir(w));
+        if (!text || sn_write_file_atomic(path, text, strlen(text)) != 0) {
+            free(text);
+            fail(err, n, "%s: cannot write", path);
+            goto done;
+        }
+        free(text);
+    }
+    if (sn_run_finish(w, &energy, &sum, err, n) != SN_RUN_OK) {
+        w = NULL;
+        goto done;
+    }
+    w = NULL;
+    rc = 0;
+done:
+    sn_run_abort(w);
+    sn_counters_close(cs);
+    sn_energy_close(em);
+    free(cv);
+    free(window);
+    free(overhead);
+    free(records);
+    sn_trace_free(&tr);
+    return rc;
+}

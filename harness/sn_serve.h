@@ -1,0 +1,149 @@
+/* supernav harness: serving a query trace with SubNets and a resident SubGraph (SUSHI).
+ *
+ * The serving set is the model's Pareto SubNets (the kind=subnet rows of the accuracy
+ * table embedded in the image), each planned once. A SubGraph is the weight set of one
+ * SubNet (its leading channel slices and kernel crops of the shared tensors); making it
+ * resident packs those weights into the platform's near memory (on the CPU platform: a
+ * fixed budget of packed weights, see platforms/cpu/sn_cpu.h), as far as the budget
+ * holds. A query served by SubNet S while SubGraph G is resident reads the weights G
+ * covers from near memory and moves the rest from far memory (packs them from the model
+ * image for that call): S's latency depends on G, which is what the scheduler exploits.
+ *
+ * Profile (sn_serve_profile): for every SubGraph G (and none) the p50 latency of every
+ * SubNet S with G resident, the near/far weight bytes of one inference, and the time and
+ * bytes of making G resident (the switching cost). Cached per platform, ISA, near budget
+ * and model (SHA-256) under build/profile/.
+ *
+ * The SubNet choice (every policy that chooses; written down here and in the README):
+ *   - a query with an accuracy floor gets the SubNet with the lowest predicted latency
+ *     (profile, current SubGraph) among those whose table top-1 meets the floor; none
+ *     meets it: the most accurate SubNet (the query misses its SLO);
+ *   - a query with only a latency ceiling gets the most accurate SubNet whose predicted
+ *     latency fits what is left of the ceiling after its queueing delay; none fits: the
+ *     fastest;
+ *   - a query with neither gets the most accurate SubNet.
+ * A query meets its SLO when the served SubNet's table top-1 meets its floor and its
+ * latency (end - scheduled arrival, queueing included) is within its ceiling.
+ *
+ * Policies:
+ *   sushi            the choice above with the resident SubGraph's latencies; every Q
+ *                    queries the SubGraph is re-chosen from the SubNets served in the last
+ *                    W queries (the G minimizing their summed predicted latency) and
+ *                    switched when the predicted saving over the next Q queries exceeds
+ *                    G's switching cost; a switch is paid in time and far bytes by the
+ *                    query that triggers it
+ *   nocache          the choice above, nothing ever resident (every weight moved from far)
+ *   static-subgraph  the choice above, one SubGraph resident for the whole run: the one
+ *                    with the lowest mean predicted latency over all Pareto SubNets
+ *   static-subnet:C  every query served by SubNet C, its own SubGraph resident
+ *   largest/smallest every query served by the most/least accurate SubNet, own SubGraph
+ *   oracle           an offline upper bound: the choice above with every SubNet's own
+ *                    SubGraph latencies, and before each query the chosen SubNet's
+ *                    SubGraph is made resident outside the timed region (no switching
+ *                    cost, perfect cache)
+ *
+ * Replay (like MLPerf LoadGen): samples are loaded before the timed region; one server
+ * serves queries in arrival order; latency counts from the scheduled arrival, so queueing
+ * counts. Real time: the server waits (sleeps, then spins) for each arrival when idle;
+ * --speed X compresses arrivals X times. Virtual time: no waiting; a virtual clock
+ * advances by each query's measured service time (for long traces and simulated
+ * platforms). Closed traces (single-stream) issue a query when the previous one ends.
+ * The null platform runs no inference: its runs measure the harness's own overhead.
+ * Host-only. */
+#ifndef SN_SERVE_H
+#define SN_SERVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sn_config.h"
+#include "sn_cpu.h"
+#include "sn_engine.h"
+#include "sn_idx.h"
+#include "sn_trace.h"
+
+#define SN_SERVE_MAX_SUBNETS 48
+
+enum sn_serve_platform { SN_SERVE_CPU = 0, SN_SERVE_NULL = 1 };
+
+enum sn_serve_policy {
+    SN_POLICY_SUSHI,
+    SN_POLICY_NOCACHE,
+    SN_POLICY_STATIC_SUBGRAPH,
+    SN_POLICY_STATIC_SUBNET,
+    SN_POLICY_LARGEST,
+    SN_POLICY_SMALLEST,
+    SN_POLICY_ORACLE
+};
+
+typedef struct sn_serve_subnet {
+    char config[SN_CONFIG_TEXT_MAX];
+    double top1;                 /* table top-1, a fraction */
+    int64_t macs;
+    sn_plan *plan;
+    void *arena;
+} sn_serve_subnet;
+
+typedef struct sn_serve_options {
+    const char *model_path;      /* default build/supernet.snm */
+    const char *data_prefix;     /* default data/canvas/cf64-test */
+    int platform;                /* enum sn_serve_platform */
+    const char *isa;             /* cpu: NULL = auto */
+    size_t near_budget_bytes;    /* cpu: the near memory holding a SubGraph */
+} sn_serve_options;
+
+typedef struct sn_serve {
+    sn_serve_options opt;
+    void *image;
+    size_t image_bytes;
+    sn_model model;
+    uint32_t n;                  /* SubNets, ascending MACs */
+    sn_serve_subnet s[SN_SERVE_MAX_SUBNETS];
+    sn_cpu *cpu;
+    sn_platform platform;
+    sn_idx images, labels;
+    char model_sha[65];
+    /* the profile: index G == n is "no SubGraph" */
+    int profiled;
+    double lat_us[SN_SERVE_MAX_SUBNETS][SN_SERVE_MAX_SUBNETS + 1];
+    uint64_t near_bytes[SN_SERVE_MAX_SUBNETS][SN_SERVE_MAX_SUBNETS + 1];
+    uint64_t far_bytes[SN_SERVE_MAX_SUBNETS][SN_SERVE_MAX_SUBNETS + 1];
+    double switch_us[SN_SERVE_MAX_SUBNETS];
+    uint64_t switch_bytes[SN_SERVE_MAX_SUBNETS];
+} sn_serve;
+
+typedef struct sn_replay_options {
+    int policy;                  /* enum sn_serve_policy */
+    uint32_t static_subnet;      /* static-subnet: index into s[] */
+    const char *trace_path;
+    size_t limit;                /* 0: every query */
+    double speed;                /* arrival compression, > 0 */
+    int virtual_time;
+    uint32_t window, period;     /* sushi: W and Q */
+    const char *out_dir;
+    const char *policy_text;     /* as given, for the record */
+    const char *counters;        /* event list; NULL: the default */
+    int progress;                /* progress lines on stderr */
+} sn_replay_options;
+
+/* Loads the model, plans its Pareto SubNets, loads the canvases and creates the platform.
+ * Returns 0, or -1 with one line in ERR. */
+int sn_serve_open(sn_serve *sv, const sn_serve_options *opt, char *err, size_t err_bytes);
+void sn_serve_close(sn_serve *sv);
+
+/* Measures the profile (REPS timed inferences per pair), or loads it from CACHE_PATH when
+ * that file matches (FORCE: always measure). Writes the cache atomically. Returns 0 or -1. */
+int sn_serve_profile(sn_serve *sv, const char *cache_path, int force, int reps, char *err,
+                     size_t err_bytes);
+
+/* The default cache path for this serving set: build/profile/<platform>-<isa>-<budget>-<sha>.json */
+void sn_serve_profile_path(const sn_serve *sv, char *buf, size_t buf_bytes);
+
+/* Parses "sushi", "static-subnet:CFG", ... into OPT (policy, static_subnet). */
+int sn_serve_parse_policy(const sn_serve *sv, const char *text, sn_replay_options *opt, char *err,
+                          size_t err_bytes);
+
+/* Replays a trace under a policy and writes the run directory. Returns 0 or -1. */
+int sn_serve_replay(sn_serve *sv, const sn_replay_options *opt, char *err, size_t err_bytes);
+
+#endif

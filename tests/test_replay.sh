@@ -1,0 +1,67 @@
+#!/bin/sh
+# supernav profile / replay / summary: a run directory with every file, on the null platform
+# (virtual time) and on the CPU platform; SUSHI moves fewer far bytes than nocache on the
+# same stream; bad input (a malformed trace, an unknown policy, a SubNet the model does not
+# serve, an existing run directory) gets one error line, a non-zero exit, and leaves no
+# run directory behind. TAP.
+set -u
+SUPERNAV=${SUPERNAV:-build/supernav}
+MODEL=${SN_MODEL:-build/supernet.snm}
+if [ ! -f data/canvas/cf64-test-images-idx3-ubyte ]; then
+    echo "1..0 # SKIP no CF-64 test split (make datasets)"; exit 0
+fi
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+echo "1..12"
+n=0
+ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
+field() { sed -n "s/.*\"$2\":[^0-9-]*\([0-9.e+-]*\).*/\1/p" "$1" | head -n 1; }
+
+"$SUPERNAV" trace gen sushi --count 400 --seed 5 --rate 800 --ceiling-us 1500 -o "$tmp/t.csv" >/dev/null 2>&1
+ok $? "a SUSHI-style stream is generated"
+
+"$SUPERNAV" replay --platform null --model "$MODEL" --trace "$tmp/t.csv" --policy sushi --virtual \
+    --out "$tmp/null" --quiet > /dev/null 2> "$tmp/err"
+rc=$?
+files=0
+for f in context.json queries.csv summary.json counters.csv policy.json; do [ -s "$tmp/null/$f" ] && files=$((files + 1)); done
+ok $(( rc != 0 || files != 5 )) "null platform, virtual time: a run directory with 5 files (rc $rc, $files files)"
+rows=$(($(wc -l < "$tmp/null/queries.csv") - 1))
+ok $(( rows != 400 )) "queries.csv holds one row per query ($rows)"
+q=$(field "$tmp/null/summary.json" queries)
+ok $(( q != 400 )) "summary.json counts the queries ($q)"
+
+"$SUPERNAV" replay --platform null --model "$MODEL" --trace "$tmp/t.csv" --policy sushi --virtual \
+    --out "$tmp/null" --quiet > /dev/null 2> "$tmp/err"
+rc=$?
+lines=$(wc -l < "$tmp/err")
+ok $(( rc == 0 || lines != 1 )) "an existing run directory is refused with one line: $(cat "$tmp/err")"
+
+for p in sushi nocache; do
+    "$SUPERNAV" replay --model "$MODEL" --trace "$tmp/t.csv" --policy $p --virtual --out "$tmp/$p" \
+        --reps 5 --quiet > /dev/null 2>&1 || echo "replay $p failed" >&2
+done
+fs=$(field "$tmp/sushi/summary.json" far_bytes)
+fn=$(field "$tmp/nocache/summary.json" far_bytes)
+ok "$(awk -v a="$fs" -v b="$fn" 'BEGIN { print (a != "" && b != "" && a + 0 < b + 0) ? 0 : 1 }')" \
+    "cpu: sushi moves fewer far bytes than nocache ($fs < $fn)"
+acc=$(field "$tmp/sushi/summary.json" measured_accuracy)
+ok "$(awk -v a="$acc" 'BEGIN { print (a > 0.8 && a <= 1) ? 0 : 1 }')" "cpu: measured accuracy of served queries is real ($acc)"
+
+printf '# supernav-trace 1\n# mode: open\narrival_us,sample,acc_floor,lat_ceiling_us\n5,1,0.9,100\n3,2,0.9,100\n' > "$tmp/bad.csv"
+"$SUPERNAV" replay --platform null --model "$MODEL" --trace "$tmp/bad.csv" --policy sushi --out "$tmp/bad" \
+    --quiet > /dev/null 2> "$tmp/err"
+rc=$?
+ok $(( rc == 0 || $(wc -l < "$tmp/err") != 1 )) "a malformed trace: one line, exit $rc: $(cat "$tmp/err")"
+ok "$([ ! -e "$tmp/bad" ] && ! ls -d "$tmp"/bad.tmp-* >/dev/null 2>&1; echo $?)" "... and no run directory left behind"
+
+"$SUPERNAV" replay --platform null --model "$MODEL" --trace "$tmp/t.csv" --policy fastest --out "$tmp/p" \
+    --quiet > /dev/null 2> "$tmp/err"
+rc=$?
+ok $(( rc == 0 )) "an unknown policy is refused: $(cat "$tmp/err")"
+"$SUPERNAV" replay --platform null --model "$MODEL" --trace "$tmp/t.csv" \
+    --policy static-subnet:r64-d1.2.2.2-e2.2.2.2.2.2.2-k3.3.3.3.3.3.3 --out "$tmp/p" --quiet > /dev/null 2> "$tmp/err"
+rc=$?
+ok $(( rc == 0 )) "a SubNet outside the Pareto set is refused: $(cat "$tmp/err")"
+"$SUPERNAV" summary "$tmp/sushi" "$tmp/nocache" > "$tmp/table" 2>&1
+ok $(( $? != 0 || $(wc -l < "$tmp/table") != 3 )) "supernav summary prints one row per run"
