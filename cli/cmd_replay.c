@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -290,16 +291,47 @@ static cJSON *read_json(const char *dir, const char *name)
     return j;
 }
 
+typedef struct summary_row {
+    char trace[128], policy[64];
+    double queries, slo, served, measured, p99, far_mb, hit;
+} summary_row;
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    if (isnan(x) || isnan(y)) /* NaN (no value) sorts last */
+        return isnan(x) - isnan(y);
+    return x < y ? -1 : x > y;
+}
+
+/* The median of the rows' field at OFFSET whose trace and policy equal R's. */
+static double median_of(const summary_row *rows, int n, const summary_row *r, size_t offset, int *count)
+{
+    double v[256];
+    int i, k = 0;
+    for (i = 0; i < n && k < 256; ++i)
+        if (!strcmp(rows[i].trace, r->trace) && !strcmp(rows[i].policy, r->policy))
+            v[k++] = *(const double *)(const void *)((const char *)&rows[i] + offset);
+    qsort(v, (size_t)k, sizeof *v, cmp_d);
+    *count = k;
+    return k ? (k % 2 ? v[k / 2] : 0.5 * (v[k / 2 - 1] + v[k / 2])) : (double)NAN;
+}
+
 int sn_cmd_summary(int argc, char **argv)
 {
-    int i, rc = 0;
+    int i, j, rc = 0, n = 0, first = 1;
+    summary_row *rows;
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        printf("usage: supernav summary RUN...\n  one row per run directory: policy, trace, SLO attainment,"
-               " served accuracy, p99, far bytes\n");
+        printf("usage: supernav summary RUN...\n  one row per trace and policy: SLO attainment, served and measured\n"
+               "  accuracy, p99 latency, far bytes, SubGraph hit ratio; repeated runs of the same trace and\n"
+               "  policy are folded into their medians (column runs)\n");
         return argc < 2 ? 2 : 0;
     }
-    printf("%-28s %-22s %8s %9s %9s %9s %12s %9s %8s\n", "trace", "policy", "queries", "SLO-att",
-           "served", "measured", "p99 us", "far MB", "hit");
+    rows = calloc((size_t)argc, sizeof *rows);
+    if (!rows) {
+        sn_cli_error("out of memory");
+        return 1;
+    }
     for (i = 1; i < argc; ++i) {
         cJSON *s = read_json(argv[i], "summary.json"), *c = read_json(argv[i], "context.json");
         const cJSON *run = c ? cJSON_GetObjectItemCaseSensitive(c, "run") : NULL;
@@ -311,14 +343,43 @@ int sn_cmd_summary(int argc, char **argv)
             sn_cli_error("%s: not a run directory (summary.json and context.json)", argv[i]);
             rc = 1;
         } else {
-            printf("%-28s %-22.22s %8.0f %8.1f%% %8.2f%% %8.2f%% %12.1f %9.2f %8.3f\n", sl ? sl + 1 : tname,
-                   cJSON_IsString(pol) ? pol->valuestring : "?", num(s, "queries"),
-                   100.0 * num(s, "slo_attainment"), 100.0 * num(s, "served_accuracy"),
-                   100.0 * num(s, "measured_accuracy"), num(lat, "p99"), num(s, "far_bytes") / 1e6,
-                   num(s, "subgraph_hit_ratio"));
+            summary_row *r = &rows[n++];
+            snprintf(r->trace, sizeof r->trace, "%s", sl ? sl + 1 : tname);
+            snprintf(r->policy, sizeof r->policy, "%s", cJSON_IsString(pol) ? pol->valuestring : "?");
+            r->queries = num(s, "queries");
+            r->slo = 100.0 * num(s, "slo_attainment");
+            r->served = 100.0 * num(s, "served_accuracy");
+            r->measured = 100.0 * num(s, "measured_accuracy");
+            r->p99 = num(lat, "p99");
+            r->far_mb = num(s, "far_bytes") / 1e6;
+            r->hit = num(s, "subgraph_hit_ratio");
         }
         cJSON_Delete(s);
         cJSON_Delete(c);
     }
+    for (i = 0; i < n; ++i) {
+        int seen = 0, k;
+        for (j = 0; j < i; ++j)
+            if (!strcmp(rows[j].trace, rows[i].trace) && !strcmp(rows[j].policy, rows[i].policy))
+                seen = 1;
+        if (seen)
+            continue;
+        if (first) {
+            printf("%-24s %-22s %5s %8s %9s %9s %9s %12s %9s %7s\n", "trace", "policy", "runs", "queries",
+                   "SLO-att", "served", "measured", "p99 us", "far MB", "hit");
+            first = 0;
+        }
+        {
+            double q = median_of(rows, n, &rows[i], offsetof(summary_row, queries), &k);
+            printf("%-24s %-22.22s %5d %8.0f %8.1f%% %8.2f%% %8.2f%% %12.1f %9.2f %7.3f\n", rows[i].trace,
+                   rows[i].policy, k, q, median_of(rows, n, &rows[i], offsetof(summary_row, slo), &k),
+                   median_of(rows, n, &rows[i], offsetof(summary_row, served), &k),
+                   median_of(rows, n, &rows[i], offsetof(summary_row, measured), &k),
+                   median_of(rows, n, &rows[i], offsetof(summary_row, p99), &k),
+                   median_of(rows, n, &rows[i], offsetof(summary_row, far_mb), &k),
+                   median_of(rows, n, &rows[i], offsetof(summary_row, hit), &k));
+        }
+    }
+    free(rows);
     return rc;
 }

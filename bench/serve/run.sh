@@ -11,6 +11,7 @@ set -eu
 SUPERNAV=${SUPERNAV:-build/supernav}
 PLATFORM=${PLATFORM:-cpu}
 N=${BENCH_QUERIES:-3000}
+REPS=${BENCH_REPS:-3}
 LOAD=${BENCH_LOAD:-0.35}
 NEAR_KIB=${BENCH_NEAR_KIB:-768}
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
@@ -40,37 +41,40 @@ T="$tmp/traces"
 
 mid=$("$SUPERNAV" profile --platform "$PLATFORM" --near-kib "$NEAR_KIB" | awk 'NR > 1 { c[NR] = $NF } END { print c[int((NR + 2) / 2)] }')
 POLICIES="sushi nocache static-subgraph static-subnet:$mid largest smallest oracle"
-total=$(( 3 * $(echo $POLICIES | wc -w) ))
+total=$(( 3 * REPS * $(echo $POLICIES | wc -w) ))
 i=0
 start=$(date +%s)
-for trace in azure-llm sushi server; do
-    for policy in $POLICIES; do
-        i=$((i + 1))
-        name=$(echo "$policy" | sed 's/:.*//')
-        now=$(date +%s)
-        if [ "$i" -gt 1 ]; then
-            eta=$(( (now - start) * (total - i + 1) / (i - 1) ))
-            echo "bench: [$i/$total] $trace / $name (about ${eta} s left)" >&2
-        else
-            echo "bench: [$i/$total] $trace / $name" >&2
-        fi
-        "$SUPERNAV" replay --platform "$PLATFORM" --near-kib "$NEAR_KIB" --trace "$T/$trace.csv" \
-            --policy "$policy" --limit "$N" --out "$tmp/$trace-$name" --quiet >/dev/null ||
-            die "replay $trace $policy failed"
+# repetitions interleave the policies (rep 1 of every policy, then rep 2, ...), so that a
+# burst of load from other jobs on a shared machine does not land on one policy only
+runs=""
+for rep in $(seq 1 "$REPS"); do
+    for trace in azure-llm sushi server; do
+        for policy in $POLICIES; do
+            i=$((i + 1))
+            name=$(echo "$policy" | sed 's/:.*//')
+            now=$(date +%s)
+            if [ "$i" -gt 1 ]; then
+                eta=$(( (now - start) * (total - i + 1) / (i - 1) ))
+                echo "bench: [$i/$total] rep $rep: $trace / $name (about ${eta} s left)" >&2
+            else
+                echo "bench: [$i/$total] rep $rep: $trace / $name" >&2
+            fi
+            "$SUPERNAV" replay --platform "$PLATFORM" --near-kib "$NEAR_KIB" --trace "$T/$trace.csv" \
+                --policy "$policy" --limit "$N" --out "$tmp/$trace-$name-r$rep" --quiet >/dev/null ||
+                die "replay $trace $policy failed"
+            runs="$runs $tmp/$trace-$name-r$rep"
+        done
     done
 done
 echo "bench: harness overhead (null platform, virtual time, sushi, server trace)" >&2
 "$SUPERNAV" replay --platform null --trace "$T/server.csv" --policy sushi --virtual \
     --out "$tmp/server-null-overhead" --quiet >/dev/null || die "null-platform replay failed"
 
-runs=""
-for trace in azure-llm sushi server; do
-    for policy in $POLICIES; do runs="$runs $tmp/$trace-$(echo "$policy" | sed 's/:.*//')"; done
-done
 # shellcheck disable=SC2086
 "$SUPERNAV" summary $runs | sed "s|$tmp/||g" > "$tmp/table.txt.tmp"
 {
-    echo "# make bench PLATFORM=$PLATFORM ($STAMP): $N queries per run, rate $rate q/s, ceiling base $ceil us,"
+    echo "# make bench PLATFORM=$PLATFORM ($STAMP): $N queries per run, $REPS runs per row (medians),"
+    echo "# rate $rate q/s, ceiling base $ceil us,"
     echo "# near budget $NEAR_KIB KiB; latencies measured (wall clock, real-time replay); served accuracy"
     echo "# from the accuracy table, measured accuracy from the predictions; far MB = weight bytes moved"
     echo "# from far memory; hit = near / (near + far) weight bytes."
