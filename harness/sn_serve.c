@@ -539,6 +539,14 @@ static const char *policy_name(int p)
     }
 }
 
+/* One query of SUSHI's window: its constraints, its queueing delay, the SubNet it got. */
+typedef struct sushi_slot {
+    float floor;
+    int64_t ceiling_us;
+    double waited_us;
+    uint32_t subnet;
+} sushi_slot;
+
 int sn_serve_replay(sn_serve *sv, const sn_replay_options *o, char *err, size_t n)
 {
     sn_trace tr;
@@ -551,7 +559,8 @@ int sn_serve_replay(sn_serve *sv, const sn_replay_options *o, char *err, size_t 
     sn_energy_options eo;
     sn_run_summary sum;
     char terr[512], model_path[1024], img_path[1024], budget_text[64];
-    uint32_t g_of[SN_SERVE_MAX_SUBNETS], *window = NULL, g_cur, i, wfill = 0, wpos = 0;
+    uint32_t g_of[SN_SERVE_MAX_SUBNETS], g_cur, i, wfill = 0, wpos = 0;
+    sushi_slot *window = NULL;
     uint64_t switches = 0, switch_bytes_total = 0;
     int64_t origin, vclock = 0, prev_end = 0, *overhead = NULL, switch_ns_total = 0;
     sn_run_query *records = NULL;
@@ -699,30 +708,56 @@ int sn_serve_replay(sn_serve *sv, const sn_replay_options *o, char *err, size_t 
             if (!o->virtual_time)
                 origin += now_ns() - a; /* the oracle pays no switching time */
         }
-        /* SUSHI: re-choose the SubGraph every Q queries from the last W */
+        /* SUSHI: re-choose the SubGraph every Q queries from the last W queries' constraints */
         if (o->policy == SN_POLICY_SUSHI && o->window) {
-            window[wpos] = s;
+            window[wpos].floor = floor;
+            window[wpos].ceiling_us = ceiling;
+            window[wpos].waited_us = waited_us;
+            window[wpos].subnet = s;
             wpos = (wpos + 1) % o->window;
             if (wfill < o->window)
                 ++wfill;
             if (o->period && (q + 1) % o->period == 0) {
-                uint32_t cnt[SN_SERVE_MAX_SUBNETS] = {0}, g, best = g_cur;
-                double best_cost = INFINITY, cur_cost = 0.0;
+                uint32_t best = g_cur, g, k;
+                uint8_t cand[SN_SERVE_MAX_SUBNETS + 1] = {0};
+                long best_met = -1, cur_met = 0;
+                double best_lat = INFINITY, cur_lat = 0.0;
+                /* candidates: the current SubGraph and those of the SubNets served lately */
+                cand[g_cur] = 1;
                 for (i = 0; i < wfill; ++i)
-                    ++cnt[window[i]];
+                    cand[window[i].subnet] = 1;
                 for (g = 0; g <= sv->n; ++g) {
-                    double cost = 0.0;
-                    for (i = 0; i < sv->n; ++i)
-                        cost += (double)cnt[i] * sv->lat_us[i][g];
-                    if (g == g_cur)
-                        cur_cost = cost;
-                    if (cost < best_cost) {
-                        best_cost = cost;
+                    uint32_t gg[SN_SERVE_MAX_SUBNETS];
+                    long met = 0;
+                    double lat = 0.0;
+                    if (!cand[g])
+                        continue;
+                    for (k = 0; k < sv->n; ++k)
+                        gg[k] = g;
+                    /* how the window's queries would have been served with G resident */
+                    for (i = 0; i < wfill; ++i) {
+                        const sushi_slot *w8 = &window[i];
+                        uint32_t c = choose(sv, gg, w8->floor, w8->ceiling_us, w8->waited_us);
+                        double l = sv->lat_us[c][g];
+                        lat += l;
+                        met += (isnan(w8->floor) || sv->s[c].top1 + 1e-9 >= (double)w8->floor) &&
+                               (w8->ceiling_us <= 0 || w8->waited_us + l <= (double)w8->ceiling_us);
+                    }
+                    if (g == g_cur) {
+                        cur_met = met;
+                        cur_lat = lat;
+                    }
+                    if (met > best_met || (met == best_met && lat < best_lat)) {
+                        best_met = met;
+                        best_lat = lat;
                         best = g;
                     }
                 }
+                /* switch when more SLOs would be met, or the same number faster by more than
+                 * the switch costs, over the next Q queries */
                 if (best != g_cur && best < sv->n &&
-                    (cur_cost - best_cost) * (double)o->period / (double)wfill > sv->switch_us[best]) {
+                    (best_met > cur_met ||
+                     (cur_lat - best_lat) * (double)o->period / (double)wfill > sv->switch_us[best])) {
                     int64_t a = now_ns();
                     extra_far = set_subgraph(sv, best);
                     a = now_ns() - a;

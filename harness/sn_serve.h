@@ -27,11 +27,14 @@
  *
  * Policies:
  *   sushi            the choice above with the resident SubGraph's latencies; every Q
- *                    queries the SubGraph is re-chosen from the SubNets served in the last
- *                    W queries (the G minimizing their summed predicted latency) and
- *                    switched when the predicted saving over the next Q queries exceeds
- *                    G's switching cost; a switch is paid in time and far bytes by the
- *                    query that triggers it
+ *                    queries the SubGraph is re-chosen from the last W queries: for the
+ *                    current SubGraph and the SubGraph of every SubNet served in the window,
+ *                    the window's queries (their constraints and queueing delays) are served
+ *                    again on paper with that SubGraph resident; the SubGraph meeting the
+ *                    most SLOs wins (ties: lowest summed latency). It is switched to when it
+ *                    meets more SLOs than the current one, or as many with a predicted
+ *                    saving over the next Q queries above its measured switching cost; a
+ *                    switch is paid in time and far bytes by the query that triggers it
  *   nocache          the choice above, nothing ever resident (every weight moved from far)
  *   static-subgraph  the choice above, one SubGraph resident for the whole run: the one
  *                    with the lowest mean predicted latency over all Pareto SubNets
