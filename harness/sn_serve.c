@@ -250,7 +250,8 @@ static int infer(sn_serve *sv, uint32_t s, uint32_t sample, infer_result *r)
 /* ---- profile ---------------------------------------------------------------------------- */
 void sn_serve_profile_path(const sn_serve *sv, char *buf, size_t n)
 {
-    snprintf(buf, n, "build/profile/%s-%s-%zu-%.16s.json", platform_name(sv),
+    /* v2: depthwise crops served from a resident larger kernel (platforms/cpu) */
+    snprintf(buf, n, "build/profile/v2-%s-%s-%zu-%.16s.json", platform_name(sv),
              sv->cpu ? sn_cpu_isa(sv->cpu) : "none", sv->opt.near_budget_bytes, sv->model_sha);
 }
 

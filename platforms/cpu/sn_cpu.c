@@ -378,6 +378,44 @@ static void pad_vectors(sn_cpu *c, int32_t n, const float *scale, const float *b
     }
 }
 
+/* A resident depthwise entry of a larger centred kernel of the same [K][K][C] tensor that
+ * covers view W (a KH x KW crop at offset (oy, ox)) and O_N channels: sets *WP to the
+ * crop's first tap and *TAP_ROW to the entry's kernel width. */
+static entry *crop_entry(sn_cpu *c, const sn_conv2d_params *p, const void *w, int s8, int32_t o_n,
+                         const void **wp, int32_t *tap_row)
+{
+    const tensor_range *t = tensor_of(c, w);
+    size_t esz = s8 ? 1u : 4u, off;
+    int32_t K, C, oy, ox, k;
+    if (!t || t->ndim != 3 || t->dims[0] != t->dims[1])
+        return NULL;
+    K = (int32_t)t->dims[0];
+    C = (int32_t)t->dims[2];
+    off = (size_t)((const char *)w - t->lo) / esz;
+    if (off % (size_t)C)
+        return NULL;
+    oy = (int32_t)(off / (size_t)C) / K;
+    ox = (int32_t)(off / (size_t)C) % K;
+    /* the entries of larger odd crops centred the same way: kernel k at offset (K - k) / 2 */
+    for (k = K; k > p->kernel_h; k -= 2) {
+        sn_conv2d_params q = *p;
+        int32_t o2 = (K - k) / 2, dy = oy - o2, dx = ox - o2;
+        const void *key;
+        entry *e;
+        if (dy < 0 || dx < 0 || dy + p->kernel_h > k || dx + p->kernel_w > k)
+            continue;
+        key = t->lo + ((size_t)(o2 * K + o2) * (size_t)C) * esz;
+        q.kernel_h = q.kernel_w = k;
+        e = slot_for(c, key, 1, &q);
+        if (e && e->key && e->s8 == s8 && e->o_res >= o_n) {
+            *wp = (const char *)e->packed + (size_t)((dy * k + dx) * e->ld) * 4u;
+            *tap_row = k;
+            return e;
+        }
+    }
+    return NULL;
+}
+
 /* Resolves packed weights for one call: resident (near) or packed now into scratch (far). */
 static int resolve(sn_cpu *c, const sn_conv2d_params *p, const void *w, int dw, int s8,
                    const void **wp, int32_t *rows, int32_t *ld)
@@ -392,7 +430,14 @@ static int resolve(sn_cpu *c, const sn_conv2d_params *p, const void *w, int dw, 
         c->stats.near_bytes += bytes;
         c->stats.layers_near++;
         *wp = e->packed;
-        *rows = e->rows;
+        *rows = dw ? p->kernel_w : e->rows;
+        *ld = e->ld;
+        return 0;
+    }
+    if (dw && (e = crop_entry(c, p, w, s8, o_n, wp, rows)) != NULL) {
+        /* a resident larger kernel of the same tensor: this view is its centred crop */
+        c->stats.near_bytes += bytes;
+        c->stats.layers_near++;
         *ld = e->ld;
         return 0;
     }
@@ -409,14 +454,14 @@ static int resolve(sn_cpu *c, const sn_conv2d_params *p, const void *w, int dw, 
             e = make_entry(c, w, dw, s8, p, o_n, i_n);
         if (e) {
             *wp = e->packed;
-            *rows = e->rows;
+            *rows = dw ? p->kernel_w : e->rows;
             *ld = e->ld;
             return 0;
         }
     }
     *ld = (int32_t)round16z((size_t)o_n);
-    *rows = dw ? 1 : (s8 ? (i_n + 1) / 2 : i_n);
-    floats = (size_t)taps * (size_t)*rows * (size_t)*ld;
+    *rows = dw ? p->kernel_w : (s8 ? (i_n + 1) / 2 : i_n);
+    floats = (size_t)taps * (size_t)(dw ? 1 : *rows) * (size_t)*ld;
     if (floats > c->scratch_floats)
         return -1;
     if (dw)
@@ -456,7 +501,7 @@ static sn_status cpu_dwconv(void *ctx, const sn_conv2d_params *p, const float *i
     if (p->kernel_h * p->kernel_w > SN_CPU_MAX_TAPS || resolve(c, p, w, 1, 0, &wp, &rows, &ld) != 0)
         return sn_depthwise_conv2d_ref_f32(p, in, w, scale, bias, out);
     pad_vectors(c, p->out_c, scale, bias);
-    c->k->dwconv_f32(p, in, (const float *)wp, ld, c->scale_pad, c->bias_pad, out);
+    c->k->dwconv_f32(p, in, (const float *)wp, ld, rows, c->scale_pad, c->bias_pad, out);
     return SN_OK;
 }
 
@@ -516,7 +561,8 @@ static sn_status cpu_dwconv_s8(void *ctx, const sn_conv2d_params *p, const sn_qu
     if (p->kernel_h * p->kernel_w > SN_CPU_MAX_TAPS || resolve(c, p, w, 1, 1, &wp, &rows, &ld) != 0)
         return sn_depthwise_conv2d_ref_s8(p, q, in, w, bias, out);
     pad_ivectors(c, p->out_c, bias, q);
-    c->k->dwconv_s8(p, q, in, (const int32_t *)wp, ld, c->ibias_pad, c->mult_pad, c->shift_pad, out);
+    c->k->dwconv_s8(p, q, in, (const int32_t *)wp, ld, rows, c->ibias_pad, c->mult_pad, c->shift_pad,
+                    out);
     return SN_OK;
 }
 

@@ -16,8 +16,10 @@ typedef struct sn_cpu_kernels {
     void (*conv_f32)(const sn_conv2d_params *p, const float *in, const float *wp, int32_t rows,
                      int32_t ld, const float *scale, const float *bias, float *out,
                      const float *zeros);
+    /* TAP_ROW: taps per row of the packed kernel (kernel_w, or the width of a larger
+     * packed kernel whose centred crop this is, wp pointing at the crop's first tap) */
     void (*dwconv_f32)(const sn_conv2d_params *p, const float *in, const float *wp, int32_t ld,
-                       const float *scale, const float *bias, float *out);
+                       int32_t tap_row, const float *scale, const float *bias, float *out);
     /* int8: the same packed layouts with int32 weights (widened at packing); integer
      * accumulation in int32 lanes, then the reference's requantization, vectorized lane by lane, so
      * results are bit-exact with sn_conv2d_ref_s8. bias, mult and shift are padded (no NULL). The
@@ -29,8 +31,8 @@ typedef struct sn_cpu_kernels {
                     const int32_t *mult, const int32_t *shift, int8_t *out, int32_t *pairs,
                     const int32_t *zero_pairs);
     void (*dwconv_s8)(const sn_conv2d_params *p, const sn_quant_params *q, const int8_t *in,
-                      const int32_t *wp, int32_t ld, const int32_t *bias, const int32_t *mult,
-                      const int32_t *shift, int8_t *out);
+                      const int32_t *wp, int32_t ld, int32_t tap_row, const int32_t *bias,
+                      const int32_t *mult, const int32_t *shift, int8_t *out);
 } sn_cpu_kernels;
 
 /* The largest kernel window the packed kernels take (bigger ones run on the reference). */
