@@ -5,6 +5,7 @@
 #   make bench         the main job for PLATFORM (default cpu)
 #   make micro         kernel micro-benchmarks (Google Benchmark), JSON under results/
 #   make bench-peers   supernav vs ONNX Runtime vs PyTorch, per Pareto SubNet (bench/peers/)
+#   make bench-arac    the NeuLens experiment: ARAC vs untiled vs downsampled inputs (bench/arac/)
 #   make deps          install missing Debian packages (apt-get; needs root)
 #   make clean
 #
@@ -124,6 +125,7 @@ $(MICRO): $(MICRO_OBJ) $(HOST_LIB) $(ENGINE_LIB)
 include datasets/datasets.mk
 include workloads/supernet/model.mk
 include bench/peers/peers.mk
+include bench/arac/arac.mk
 
 # The deployment image of the committed SuperNet (supernav pack).
 # int8: post-training calibration on the first CALIB_COUNT training canvases (CF-64 train,
