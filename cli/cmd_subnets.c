@@ -7,22 +7,8 @@
 
 #include "sn_cli.h"
 #include "sn_engine.h"
+#include "sn_csv.h"
 #include "sn_file.h"
-
-/* Splits one CSV line (no quoting in accuracy.csv) into at most MAX fields in place. */
-static int split_csv(char *line, char **fields, int max)
-{
-    int n = 0;
-    char *p = line;
-    while (n < max) {
-        fields[n++] = p;
-        p = strchr(p, ',');
-        if (!p)
-            break;
-        *p++ = '\0';
-    }
-    return n;
-}
 
 int sn_cmd_subnets(int argc, char **argv)
 {
@@ -53,7 +39,7 @@ int sn_cmd_subnets(int argc, char **argv)
     printf("%-7s %12s %12s %7s %12s  %s\n", "kind", "MACs", "engine MACs", "top-1", "arena B", "config");
     for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save), ++row) {
         char *f[16];
-        int n = split_csv(line, f, 16), i;
+        int n = sn_csv_split(line, f, 16), i;
         if (row == 0) {
             for (i = 0; i < n; ++i) {
                 if (!strcmp(f[i], "kind")) col_kind = i;

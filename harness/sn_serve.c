@@ -12,6 +12,7 @@
 
 #include "sn_counters.h"
 #include "sn_energy.h"
+#include "sn_csv.h"
 #include "sn_file.h"
 #include "sn_run.h"
 #include "sn_sha256.h"
@@ -38,20 +39,6 @@ static int64_t now_ns(void)
 }
 
 /* ---- the serving set ----------------------------------------------------------------- */
-static int split_csv(char *line, char **f, int max)
-{
-    int n = 0;
-    char *p = line;
-    while (n < max) {
-        f[n++] = p;
-        p = strchr(p, ',');
-        if (!p)
-            break;
-        *p++ = '\0';
-    }
-    return n;
-}
-
 static int cmp_subnet(const void *a, const void *b)
 {
     const sn_serve_subnet *x = a, *y = b;
@@ -71,7 +58,7 @@ static int load_table(sn_serve *sv, char *err, size_t n)
     text[sv->model.table_bytes] = '\0';
     for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save), ++row) {
         char *f[16];
-        int k = split_csv(line, f, 16), i;
+        int k = sn_csv_split(line, f, 16), i;
         if (row == 0) {
             for (i = 0; i < k; ++i) {
                 if (!strcmp(f[i], "kind")) ck = i;
