@@ -6,6 +6,7 @@
 #   make micro         kernel micro-benchmarks (Google Benchmark), JSON under results/
 #   make bench-peers   supernav vs ONNX Runtime vs PyTorch, per Pareto SubNet (bench/peers/)
 #   make bench-arac    the NeuLens experiment: ARAC vs untiled vs downsampled inputs (bench/arac/)
+#   make mcu-qemu-test the freestanding engine on an emulated Cortex-M4F (platforms/mcu/)
 #   make deps          install missing Debian packages (apt-get; needs root)
 #   make clean
 #
@@ -152,6 +153,8 @@ build/freestanding/libsupernav_engine.a: $(FREESTANDING_OBJ)
 	arm-none-eabi-ar rcs $@ $^
 engine-freestanding: build/freestanding/libsupernav_engine.a
 	@arm-none-eabi-size -t $< | tail -n 1 | awk '{print "engine-freestanding: Cortex-M4F text " $$1 " bytes, data " $$2 ", bss " $$3 " ($<)"}'
+
+include platforms/mcu/mcu.mk
 
 # ---- targets -----------------------------------------------------------------------
 deps:
