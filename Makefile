@@ -121,7 +121,7 @@ $(MICRO): $(MICRO_OBJ) $(HOST_LIB) $(ENGINE_LIB)
 	@mkdir -p $(dir $@)
 	$(CXX) $^ -lbenchmark -lpthread $(LIBS) -o $@
 
--include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD)/obj build/freestanding build/mcu -name '*.d' 2>/dev/null)
 
 include datasets/datasets.mk
 include workloads/supernet/model.mk
@@ -147,7 +147,7 @@ ARM_FLAGS := -std=c99 -pedantic $(WARNINGS) -O2 -mcpu=cortex-m4 -mthumb -mfloat-
 FREESTANDING_OBJ := $(patsubst %.c,build/freestanding/%.o,$(ENGINE_SRC))
 build/freestanding/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(ARM_CC) -Iengine/include $(ARM_FLAGS) -c $< -o $@
+	$(ARM_CC) -Iengine/include $(ARM_FLAGS) -MMD -MP -c $< -o $@
 build/freestanding/libsupernav_engine.a: $(FREESTANDING_OBJ)
 	@rm -f $@
 	arm-none-eabi-ar rcs $@ $^
