@@ -155,6 +155,7 @@ int sn_cmd_replay(int argc, char **argv)
         {"trace", required_argument, 0, 't'},    {"policy", required_argument, 0, 'P'},
         {"limit", required_argument, 0, 'n'},    {"speed", required_argument, 0, 's'},
         {"virtual", no_argument, 0, 'v'},        {"out", required_argument, 0, 'o'},
+        {"modelled", no_argument, 0, 'M'},
         {"window", required_argument, 0, 'W'},   {"period", required_argument, 0, 'Q'},
         {"model", required_argument, 0, 'm'},    {"data", required_argument, 0, 'd'},
         {"isa", required_argument, 0, 'I'},      {"counters", required_argument, 0, 'c'},
@@ -193,6 +194,7 @@ int sn_cmd_replay(int argc, char **argv)
             break;
         }
         case 'v': ro.virtual_time = 1; break;
+        case 'M': ro.modelled = ro.virtual_time = 1; break;
         case 'o': snprintf(out, sizeof out, "%s", optarg); break;
         case 'W': if (parse_long("window", optarg, 1, 1000000, &v) != 0) return 2; ro.window = (uint32_t)v; break;
         case 'Q': if (parse_long("period", optarg, 1, 1000000, &v) != 0) return 2; ro.period = (uint32_t)v; break;
@@ -209,6 +211,7 @@ int sn_cmd_replay(int argc, char **argv)
                    "                       [--model M] [--data PREFIX] [--isa ISA] [--quiet]\n"
                    "  POLICY   sushi, nocache, static-subgraph, static-subnet:CFG, largest, smallest, oracle\n"
                    "  --speed  arrivals X times faster; --virtual: virtual-time replay (no waiting)\n"
+                   "  --modelled  virtual time with the profile's service and switching times\n"
                    "  --out    the run directory (default results/runs/<UTC>-<policy>-<trace>)\n"
                    "  --window, --period  sushi: SubGraph re-chosen every Q queries from the last W\n"
                    "  (rules: harness/sn_serve.h and the README)\n");

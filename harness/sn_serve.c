@@ -547,7 +547,7 @@ int sn_serve_replay(sn_serve *sv, const sn_replay_options *o, char *err, size_t 
     sn_energy_options eo;
     sn_run_summary sum;
     char terr[512], model_path[1024], img_path[1024], budget_text[64];
-    uint32_t g_of[SN_SERVE_MAX_SUBNETS], g_cur, i, wfill = 0, wpos = 0;
+    uint32_t g_of[SN_SERVE_MAX_SUBNETS], g_cur, g_static, i, wfill = 0, wpos = 0;
     sushi_slot *window = NULL;
     uint64_t switches = 0, switch_bytes_total = 0;
     int64_t origin, vclock = 0, prev_end = 0, *overhead = NULL, switch_ns_total = 0;
@@ -575,13 +575,14 @@ int sn_serve_replay(sn_serve *sv, const sn_replay_options *o, char *err, size_t 
     }
 
     /* the resident SubGraph each policy starts with, and which latencies it predicts with */
+    g_static = best_static_subgraph(sv);
     switch (o->policy) {
     case SN_POLICY_NOCACHE: g_cur = sv->n; break;
     case SN_POLICY_STATIC_SUBGRAPH: g_cur = best_static_subgraph(sv); break;
     case SN_POLICY_STATIC_SUBNET: g_cur = o->static_subnet; break;
     case SN_POLICY_LARGEST: g_cur = most_accurate(sv); break;
     case SN_POLICY_SMALLEST: g_cur = least_accurate(sv); break;
-    case SN_POLICY_SUSHI: g_cur = best_static_subgraph(sv); break;
+    case SN_POLICY_SUSHI: g_cur = g_static; break;
     default: g_cur = sv->n; break;
     }
     set_subgraph(sv, g_cur);
@@ -604,7 +605,8 @@ int sn_serve_replay(sn_serve *sv, const sn_replay_options *o, char *err, size_t 
         rp[2] = (sn_run_property){"trace_mode", tr.mode == SN_TRACE_MODE_CLOSED ? "closed" : "open", 0};
         rp[3] = (sn_run_property){"queries", NULL, (double)count};
         rp[4] = (sn_run_property){"speed", NULL, speed};
-        rp[5] = (sn_run_property){"replay", o->virtual_time ? "virtual-time" : "real-time", 0};
+        rp[5] = (sn_run_property){"replay", o->modelled ? "virtual-time, modelled service times" :
+                                            o->virtual_time ? "virtual-time" : "real-time", 0};
         rp[6] = (sn_run_property){"sushi_window", NULL, (double)o->window};
         rp[7] = (sn_run_property){"sushi_period", NULL, (double)o->period};
         rp[8] = (sn_run_property){"subnets", NULL, (double)sv->n};
@@ -629,7 +631,8 @@ int sn_serve_replay(sn_serve *sv, const sn_replay_options *o, char *err, size_t 
         ctx.platform = platform_name(sv);
         ctx.platform_properties = pp;
         ctx.platform_property_count = 4;
-        ctx.clock = o->virtual_time ? "virtual:measured-service-times(CLOCK_MONOTONIC)" : "wall:CLOCK_MONOTONIC";
+        ctx.clock = o->modelled ? "virtual:modelled-service-times(profile p50 per SubNet and SubGraph)"
+                    : o->virtual_time ? "virtual:measured-service-times(CLOCK_MONOTONIC)" : "wall:CLOCK_MONOTONIC";
         ctx.run_properties = rp;
         ctx.run_property_count = 10;
         ctx.files = files;
@@ -710,8 +713,10 @@ int sn_serve_replay(sn_serve *sv, const sn_replay_options *o, char *err, size_t 
                 uint8_t cand[SN_SERVE_MAX_SUBNETS + 1] = {0};
                 long best_met = -1, cur_met = 0;
                 double best_lat = INFINITY, cur_lat = 0.0;
-                /* candidates: the current SubGraph and those of the SubNets served lately */
+                /* candidates: the current SubGraph, the best static one, and those of the
+                 * SubNets served lately */
                 cand[g_cur] = 1;
+                cand[g_static] = 1;
                 for (i = 0; i < wfill; ++i)
                     cand[window[i].subnet] = 1;
                 for (g = 0; g <= sv->n; ++g) {
@@ -743,12 +748,15 @@ int sn_serve_replay(sn_serve *sv, const sn_replay_options *o, char *err, size_t 
                 }
                 /* switch when more SLOs would be met, or the same number faster by more than
                  * the switch costs, over the next Q queries */
+                /* hysteresis: a gain of at least 2 % of the window's queries (and one) */
                 if (best != g_cur && best < sv->n &&
-                    (best_met > cur_met ||
+                    (best_met >= cur_met + 1 + (long)wfill / 50 ||
                      (cur_lat - best_lat) * (double)o->period / (double)wfill > sv->switch_us[best])) {
                     int64_t a = now_ns();
                     extra_far = set_subgraph(sv, best);
                     a = now_ns() - a;
+                    if (o->modelled)
+                        a = (int64_t)(sv->switch_us[best] * 1e3);
                     switch_ns_total += a;
                     if (o->virtual_time)
                         start += a;
@@ -768,6 +776,8 @@ int sn_serve_replay(sn_serve *sv, const sn_replay_options *o, char *err, size_t 
                 goto done;
             }
             t_inf = now_ns() - a;
+            if (o->modelled) /* the profile's p50 with the resident SubGraph, not this run's time */
+                t_inf = (int64_t)(sv->lat_us[s][g_cur] * 1e3);
         }
         if (o->virtual_time) {
             end = start + t_inf;

@@ -28,11 +28,13 @@
  * Policies:
  *   sushi            the choice above with the resident SubGraph's latencies; every Q
  *                    queries the SubGraph is re-chosen from the last W queries: for the
- *                    current SubGraph and the SubGraph of every SubNet served in the window,
+ *                    current SubGraph, the static-subgraph policy's one and the SubGraph of
+ *                    every SubNet served in the window,
  *                    the window's queries (their constraints and queueing delays) are served
  *                    again on paper with that SubGraph resident; the SubGraph meeting the
  *                    most SLOs wins (ties: lowest summed latency). It is switched to when it
- *                    meets more SLOs than the current one, or as many with a predicted
+ *                    meets more SLOs than the current one by at least 1 + W/50 queries
+ *                    (hysteresis against measurement noise), or as many with a predicted
  *                    saving over the next Q queries above its measured switching cost; a
  *                    switch is paid in time and far bytes by the query that triggers it
  *   nocache          the choice above, nothing ever resident (every weight moved from far)
@@ -50,7 +52,9 @@
  * counts. Real time: the server waits (sleeps, then spins) for each arrival when idle;
  * --speed X compresses arrivals X times. Virtual time: no waiting; a virtual clock
  * advances by each query's measured service time (for long traces and simulated
- * platforms). Closed traces (single-stream) issue a query when the previous one ends.
+ * platforms). Modelled (--modelled): virtual time whose service and switching times are the
+ * profile's, so a run depends only on the trace, the profile and the policy (for policy
+ * comparisons free of a shared machine's noise; labelled model). Closed traces (single-stream) issue a query when the previous one ends.
  * The null platform runs no inference: its runs measure the harness's own overhead.
  * Host-only. */
 #ifndef SN_SERVE_H
@@ -122,6 +126,11 @@ typedef struct sn_replay_options {
     size_t limit;                /* 0: every query */
     double speed;                /* arrival compression, > 0 */
     int virtual_time;
+    int modelled;                /* virtual time with service times from the profile (the
+                                    p50 of the SubNet with the resident SubGraph) and
+                                    switching times from the profile: a deterministic model
+                                    of the queue, labelled so; inference still runs for the
+                                    predictions and the bytes */
     uint32_t window, period;     /* sushi: W and Q */
     const char *out_dir;
     const char *policy_text;     /* as given, for the record */

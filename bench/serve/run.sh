@@ -66,6 +66,17 @@ for rep in $(seq 1 "$REPS"); do
         done
     done
 done
+echo "bench: the same runs in modelled virtual time (profile service times: deterministic)" >&2
+mruns=""
+for trace in azure-llm sushi server; do
+    for policy in $POLICIES; do
+        name=$(echo "$policy" | sed 's/:.*//')
+        "$SUPERNAV" replay --platform "$PLATFORM" --near-kib "$NEAR_KIB" --trace "$T/$trace.csv" \
+            --policy "$policy" --limit "$N" --modelled --out "$tmp/modelled/$trace-$name" --quiet >/dev/null ||
+            die "modelled replay $trace $policy failed"
+        mruns="$mruns $tmp/modelled/$trace-$name"
+    done
+done
 echo "bench: harness overhead (null platform, virtual time, sushi, server trace)" >&2
 "$SUPERNAV" replay --platform null --trace "$T/server.csv" --policy sushi --virtual \
     --out "$tmp/server-null-overhead" --quiet >/dev/null || die "null-platform replay failed"
@@ -79,6 +90,12 @@ echo "bench: harness overhead (null platform, virtual time, sushi, server trace)
     echo "# from the accuracy table, measured accuracy from the predictions; far MB = weight bytes moved"
     echo "# from far memory; hit = near / (near + far) weight bytes."
     cat "$tmp/table.txt.tmp"
+    echo "#"
+    echo "# The same traces and policies in modelled virtual time: each query's service time is the"
+    echo "# profile's p50 for its SubNet with the resident SubGraph (switches: the profile's switching"
+    echo "# time), so the queue is a deterministic model, free of this machine's noise (model)."
+    # shellcheck disable=SC2086
+    "$SUPERNAV" summary $mruns | sed "s|$tmp/||g"
     printf '# harness overhead per query (null platform): mean %s us, p99 %s us (measured)\n' \
         "$(sed -n 's/.*"harness_overhead_mean_us":[^0-9]*\([0-9.]*\).*/\1/p' "$tmp/server-null-overhead/policy.json")" \
         "$(sed -n 's/.*"harness_overhead_p99_us":[^0-9]*\([0-9.]*\).*/\1/p' "$tmp/server-null-overhead/policy.json")"
