@@ -22,6 +22,7 @@ static const sn_cli_command commands[] = {
     {"profile", "latency of every Pareto SubNet with every SubGraph resident (cached)", sn_cmd_profile},
     {"replay", "serve a query trace under a scheduling policy; writes a run directory", sn_cmd_replay},
     {"summary", "one table row per run directory", sn_cmd_summary},
+    {"compare", "per-figure deltas of two runs, with Mann-Whitney U significance", sn_cmd_compare},
 };
 
 void sn_cli_error(const char *fmt, ...)
