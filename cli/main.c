@@ -23,6 +23,7 @@ static const sn_cli_command commands[] = {
     {"replay", "serve a query trace under a scheduling policy; writes a run directory", sn_cmd_replay},
     {"summary", "one table row per run directory", sn_cmd_summary},
     {"compare", "per-figure deltas of two runs, with Mann-Whitney U significance", sn_cmd_compare},
+    {"gate", "check runs against a committed baseline; exit 1 on a regression", sn_cmd_gate},
 };
 
 void sn_cli_error(const char *fmt, ...)
