@@ -80,7 +80,7 @@ static int compare_pair(const char *pa, const char *pb, double alpha)
         if (isnan(r->p))
             snprintf(p, sizeof p, "-");
         else
-            snprintf(p, sizeof p, "%.3g", r->p);
+            snprintf(p, sizeof p, "%.4g", r->p);
         printf("%-26s %-6s %16s %16s %14s %9s %10s  %s\n", r->a->name, sn_figure_kind_str(r->a->kind),
                va, vb, vd, rel, p, r->verdict);
     }

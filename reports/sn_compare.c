@@ -41,7 +41,7 @@ size_t sn_compare_figures(const sn_figure_set *a, const sn_figure_set *b, double
             sn_mwu u;
             if (sn_stats_mann_whitney(fa->sample, fa->n, fb->sample, fb->n, &u) == 0) {
                 r->p = u.p;
-                r->verdict = u.p >= alpha ? "no significant change"
+                r->verdict = u.p >= alpha ? (r->delta == 0.0 ? "same" : "no significant change")
                                           : by_direction(fa->better, u.u_b > u.u_a);
                 continue;
             }
