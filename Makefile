@@ -5,6 +5,8 @@
 #   make bench         the main job for PLATFORM (default cpu)
 #   make micro         kernel micro-benchmarks (Google Benchmark), JSON under results/
 #   make bench-peers   supernav vs ONNX Runtime vs PyTorch, per Pareto SubNet (bench/peers/)
+#   make gate          the CI regression gate: a short deterministic run set against
+#                      ci/baselines/cpu.json (make baseline refreshes it, on purpose)
 #   make deps          install missing Debian packages (apt-get; needs root)
 #   make clean
 #
@@ -68,7 +70,8 @@ LIBS := -lm -lpapi -lpfm
 RESULTS := results
 STAMP := $(shell date -u +%Y%m%dT%H%M%SZ)
 
-.PHONY: all test bench bench-peers micro deps clean check-platform engine-freestanding
+.PHONY: all test bench bench-peers micro deps clean check-platform engine-freestanding gate \
+        baseline
 .SECONDARY:
 .DEFAULT_GOAL := all
 
@@ -176,6 +179,15 @@ micro: deps $(MICRO)
 # every policy, real-time replay, run directories and a summary table under results/bench/.
 bench: check-platform deps $(SUPERNAV) $(MODEL_IMAGE)
 	@PLATFORM=$(PLATFORM) SUPERNAV=$(SUPERNAV) sh bench/serve/run.sh
+
+# The regression gate (ci/gate.sh): a short virtual-time run set with a pinned profile,
+# checked against the committed baseline; exit 1 on a regression. make baseline records a
+# new profile and baseline (commit ci/baselines/ afterwards).
+gate: deps $(SUPERNAV) $(MODEL_IMAGE)
+	@SUPERNAV=$(SUPERNAV) sh ci/gate.sh gate
+
+baseline: deps $(SUPERNAV) $(MODEL_IMAGE)
+	@SUPERNAV=$(SUPERNAV) sh ci/gate.sh baseline
 
 check-platform:
 	@case "$(PLATFORM)" in \
