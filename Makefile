@@ -70,8 +70,8 @@ LIBS := -lm -lpapi -lpfm
 RESULTS := results
 STAMP := $(shell date -u +%Y%m%dT%H%M%SZ)
 
-.PHONY: all test bench bench-peers micro deps clean check-platform engine-freestanding gate \
-        baseline
+.PHONY: all test bench bench-peers micro deps deps-test clean check-platform \
+        engine-freestanding gate baseline
 .SECONDARY:
 .DEFAULT_GOAL := all
 
@@ -159,8 +159,12 @@ engine-freestanding: build/freestanding/libsupernav_engine.a
 deps:
 	@sh ci/deps.sh
 
+# make test also needs a browser for the HTML report's test (ci/packages-test.txt).
+deps-test:
+	@sh ci/deps.sh ci/packages.txt ci/packages-test.txt
+
 # Tests run from the repository root; prove prints the summary ("Result: PASS").
-test: deps
+test: deps-test
 	@$(MAKE) --no-print-directory -q all || $(MAKE) --no-print-directory all
 	@echo "prove: $(words $(TEST_BIN) $(TEST_SCRIPTS)) tests$(if $(SAN), under -fsanitize=$(SAN))"
 	@SUPERNAV=$(SUPERNAV) BUILD=$(BUILD) SN_MODEL=$(MODEL_IMAGE) \
