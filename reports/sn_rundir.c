@@ -297,7 +297,7 @@ int sn_rundir_load(const char *path, sn_rundir *run, char *err, size_t n)
     while (len > 1 && run->path[len - 1] == '/')
         run->path[--len] = '\0';
     slash = strrchr(run->path, '/');
-    snprintf(run->name, sizeof run->name, "%s", slash ? slash + 1 : run->path);
+    snprintf(run->name, sizeof run->name, "%.255s", slash ? slash + 1 : run->path);
     if (!(run->context = read_json(run->path, "context.json", 1, err, n)) ||
         !(run->summary = read_json(run->path, "summary.json", 1, err, n))) {
         sn_rundir_free(run);
