@@ -41,8 +41,11 @@ size_t sn_compare_figures(const sn_figure_set *a, const sn_figure_set *b, double
             sn_mwu u;
             if (sn_stats_mann_whitney(fa->sample, fa->n, fb->sample, fb->n, &u) == 0) {
                 r->p = u.p;
+                /* significance from the test, direction from the figure shown (a mean can
+                 * move one way while the rank test's shift goes the other) */
                 r->verdict = u.p >= alpha ? (r->delta == 0.0 ? "same" : "no significant change")
-                                          : by_direction(fa->better, u.u_b > u.u_a);
+                                          : by_direction(fa->better, r->delta != 0.0 ? r->delta > 0
+                                                                                     : u.u_b > u.u_a);
                 continue;
             }
         }

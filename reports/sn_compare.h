@@ -3,7 +3,8 @@
  * Every figure of sn_figures.h is paired by name. Where both runs have per-query samples
  * behind a figure (service time, latency; 0/1 correctness and SLO outcomes) the rows carry
  * the two-sided Mann-Whitney U p-value over those samples, and the verdict is "better" or
- * "worse" only when p < ALPHA, "no significant change" otherwise -- as Google Benchmark's
+ * "worse" (by the sign of the figure's own delta) only when p < ALPHA, "no significant
+ * change" otherwise -- as Google Benchmark's
  * compare.py does over repetitions. Figures without samples are compared as numbers:
  * "same", "better"/"worse" by the figure's direction, or "changed". */
 #ifndef SN_COMPARE_H
