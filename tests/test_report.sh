@@ -43,7 +43,7 @@ ok "$(grep -Eiq '<script|<link|<img|src=|href="(https?:|file:|plots/)' "$tmp/rep
 ok "$(grep -q 'SLO: latency ceilings' "$tmp/rep/plots/cdf-t.svg"; echo $?)" "the CDF marks the trace's SLOs"
 
 # render the page in a real browser and read back the DOM it built
-"$CHROMIUM" --headless --no-sandbox --disable-gpu --dump-dom "file://$(cd "$tmp/rep" && pwd)/report.html" \
+timeout 120 "$CHROMIUM" --headless --no-sandbox --disable-gpu --user-data-dir="$tmp/profile" --dump-dom "file://$(cd "$tmp/rep" && pwd)/report.html" \
     > "$tmp/dom.html" 2> "$tmp/chromium.err"
 ok "$([ -s "$tmp/dom.html" ]; echo $?)" "chromium renders report.html ($(wc -c < "$tmp/dom.html") bytes of DOM)"
 bad=""
@@ -59,7 +59,8 @@ done
 ok "$([ -z "$bad" ]; echo $?)" "every expected plot is in the rendered DOM and non-empty (bad:${bad:- none})"
 count=$(grep -o '<svg class="plot"' "$tmp/dom.html" | wc -l)
 ok "$([ "$count" -eq 5 ]; echo $?)" "5 plots on the page ($count)"
-"$CHROMIUM" --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1280,4000 \
+timeout 120 "$CHROMIUM" --headless --no-sandbox --disable-gpu --user-data-dir="$tmp/profile" \
+    --hide-scrollbars --window-size=1280,4000 \
     --screenshot="$tmp/shot.png" "file://$(cd "$tmp/rep" && pwd)/report.html" > /dev/null 2>&1
 size=$(wc -c < "$tmp/shot.png" 2>/dev/null || echo 0)
 ok "$([ "$size" -gt 50000 ]; echo $?)" "a screenshot of the page ($size bytes of PNG)"
