@@ -740,7 +740,7 @@ static int plot_timeline(report *rp, const char *trace)
     snprintf(caption, sizeof caption,
              "Run %s (%s policy), the first %zu of its %zu queries. Top: the top-1 (accuracy table) of the "
              "SubNet served for each query (dots) and of the SubGraph resident in near memory (line); red "
-             "impulses mark the %zu SubGraph switches in this window. Bottom: the queue length each query "
+             "impulses mark SubGraph switches (%zu in this window). Bottom: the queue length each query "
              "found on arrival (queries arrived and not yet finished, the one in service included), derived "
              "from queries.csv (arrival and end times; %s clock: %s).",
              ri->run.name, ri->policy_key, m, ri->run.count, switches, clock_kind(sn_rundir_clock(&ri->run)),
