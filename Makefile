@@ -7,6 +7,8 @@
 #   make bench-peers   supernav vs ONNX Runtime vs PyTorch, per Pareto SubNet (bench/peers/)
 #   make bench-arac    the NeuLens experiment: ARAC vs untiled vs downsampled inputs (bench/arac/)
 #   make mcu-qemu-test the freestanding engine on an emulated Cortex-M4F (platforms/mcu/)
+#   make gate          the CI regression gate: a short deterministic run set against
+#                      ci/baselines/cpu.json (make baseline refreshes it, on purpose)
 #   make deps          install missing Debian packages (apt-get; needs root)
 #   make clean
 #
@@ -37,14 +39,15 @@ WARNINGS := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wcast-align -Wwrite-
             -Wstrict-prototypes -Wmissing-prototypes -Wundef -Wvla -Wformat=2 \
             -Wdouble-promotion -Wno-unused-parameter
 CXXWARNINGS := -Wall -Wextra -Werror
-INCLUDES := -Iengine/include -Icommon -Icli -Ibench -Itests -Iworkloads -Iplatforms/cpu -Iharness
+INCLUDES := -Iengine/include -Icommon -Icli -Ibench -Itests -Iworkloads -Iplatforms/cpu -Iharness -Ireports
 CPPFLAGS_ALL := $(INCLUDES) -MMD -MP
 ENGINE_CFLAGS := -std=c99 -pedantic $(WARNINGS) $(OPT) -g $(SAN_FLAGS)
 HOST_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L $(WARNINGS) $(OPT) -g $(SAN_FLAGS)
 LDFLAGS_ALL := $(SAN_FLAGS)
 
 ENGINE_SRC := $(sort $(wildcard engine/*.c engine/kernels/*.c))
-HOST_SRC := $(sort $(wildcard common/*.c datasets/*.c workloads/*.c platforms/cpu/*.c harness/*.c))
+HOST_SRC := $(sort $(wildcard common/*.c datasets/*.c workloads/*.c platforms/cpu/*.c harness/*.c \
+                              reports/*.c))
 CLI_SRC := $(sort $(wildcard cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 MICRO_C_SRC := $(sort $(wildcard bench/micro*.c))
@@ -69,7 +72,8 @@ LIBS := -lm -lpapi -lpfm
 RESULTS := results
 STAMP := $(shell date -u +%Y%m%dT%H%M%SZ)
 
-.PHONY: all test bench bench-peers micro deps clean check-platform engine-freestanding
+.PHONY: all test bench bench-peers micro deps deps-test clean check-platform \
+        engine-freestanding gate baseline
 .SECONDARY:
 .DEFAULT_GOAL := all
 
@@ -160,8 +164,12 @@ include platforms/mcu/mcu.mk
 deps:
 	@sh ci/deps.sh
 
+# make test also needs a browser for the HTML report's test (ci/packages-test.txt).
+deps-test:
+	@sh ci/deps.sh ci/packages.txt ci/packages-test.txt
+
 # Tests run from the repository root; prove prints the summary ("Result: PASS").
-test: deps
+test: deps-test
 	@$(MAKE) --no-print-directory -q all || $(MAKE) --no-print-directory all
 	@echo "prove: $(words $(TEST_BIN) $(TEST_SCRIPTS)) tests$(if $(SAN), under -fsanitize=$(SAN))"
 	@SUPERNAV=$(SUPERNAV) BUILD=$(BUILD) SN_MODEL=$(MODEL_IMAGE) \
@@ -180,6 +188,15 @@ micro: deps $(MICRO)
 # every policy, real-time replay, run directories and a summary table under results/bench/.
 bench: check-platform deps $(SUPERNAV) $(MODEL_IMAGE)
 	@PLATFORM=$(PLATFORM) SUPERNAV=$(SUPERNAV) sh bench/serve/run.sh
+
+# The regression gate (ci/gate.sh): a short virtual-time run set with a pinned profile,
+# checked against the committed baseline; exit 1 on a regression. make baseline records a
+# new profile and baseline (commit ci/baselines/ afterwards).
+gate: deps $(SUPERNAV) $(MODEL_IMAGE)
+	@SUPERNAV=$(SUPERNAV) sh ci/gate.sh gate
+
+baseline: deps $(SUPERNAV) $(MODEL_IMAGE)
+	@SUPERNAV=$(SUPERNAV) sh ci/gate.sh baseline
 
 check-platform:
 	@case "$(PLATFORM)" in \

@@ -3,7 +3,7 @@
  *   supernav profile [--platform cpu|null] [--near-kib K] [--reps N] [--force]
  *   supernav replay --trace FILE --policy POLICY [--platform cpu|null] [--limit N]
  *                   [--speed X] [--virtual] [--out DIR] [--near-kib K] [--window W]
- *                   [--period Q]
+ *                   [--period Q] [--profile FILE]
  *   supernav summary RUN...      one table row per run directory */
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -26,6 +26,7 @@ typedef struct common_opts {
     sn_serve_options serve;
     long near_kib;
     int reps, force;
+    const char *pinned_profile;  /* replay --profile FILE: load it, never measure */
 } common_opts;
 
 static int parse_long(const char *name, const char *text, long lo, long hi, long *out)
@@ -61,6 +62,15 @@ static int open_and_profile(sn_serve *sv, common_opts *c, int verbose)
     if (sn_serve_open(sv, &c->serve, err, sizeof err) != 0) {
         sn_cli_error("%s", err);
         return -1;
+    }
+    if (c->pinned_profile) {
+        if (sn_serve_profile_load(sv, c->pinned_profile, err, sizeof err) != 0) {
+            sn_cli_error("%s", err);
+            return -1;
+        }
+        if (verbose)
+            fprintf(stderr, "profile: pinned (%s)\n", c->pinned_profile);
+        return 0;
     }
     sn_serve_profile_path(sv, path, sizeof path);
     if (verbose)
@@ -160,7 +170,8 @@ int sn_cmd_replay(int argc, char **argv)
         {"model", required_argument, 0, 'm'},    {"data", required_argument, 0, 'd'},
         {"isa", required_argument, 0, 'I'},      {"counters", required_argument, 0, 'c'},
         {"reps", required_argument, 0, 'r'},     {"quiet", no_argument, 0, 'q'},
-        {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
+        {"profile", required_argument, 0, 'F'},  {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
     common_opts c;
     sn_replay_options ro;
     sn_serve *sv;
@@ -204,16 +215,20 @@ int sn_cmd_replay(int argc, char **argv)
         case 'c': ro.counters = optarg; break;
         case 'r': if (parse_long("reps", optarg, 1, 10000, &v) != 0) return 2; c.reps = (int)v; break;
         case 'q': quiet = 1; break;
+        case 'F': c.pinned_profile = optarg; break;
         case 'h':
             printf("usage: supernav replay --trace FILE --policy POLICY [--platform cpu|null]\n"
                    "                       [--limit N] [--speed X] [--virtual] [--out DIR]\n"
                    "                       [--near-kib K] [--window W] [--period Q] [--counters LIST]\n"
-                   "                       [--model M] [--data PREFIX] [--isa ISA] [--quiet]\n"
+                   "                       [--model M] [--data PREFIX] [--isa ISA] [--profile FILE]\n"
+                   "                       [--quiet]\n"
                    "  POLICY   sushi, nocache, static-subgraph, static-subnet:CFG, largest, smallest, oracle\n"
                    "  --speed  arrivals X times faster; --virtual: virtual-time replay (no waiting)\n"
                    "  --modelled  virtual time with the profile's service and switching times\n"
                    "  --out    the run directory (default results/runs/<UTC>-<policy>-<trace>)\n"
                    "  --window, --period  sushi: SubGraph re-chosen every Q queries from the last W\n"
+                   "  --profile  a pinned profile (never measured): the same predicted latencies,\n"
+                   "             so the same SubNet choices, on every machine (the CI gate)\n"
                    "  (rules: harness/sn_serve.h and the README)\n");
             return 0;
         default: return 2;

@@ -22,6 +22,10 @@ static const sn_cli_command commands[] = {
     {"profile", "latency of every Pareto SubNet with every SubGraph resident (cached)", sn_cmd_profile},
     {"replay", "serve a query trace under a scheduling policy; writes a run directory", sn_cmd_replay},
     {"summary", "one table row per run directory", sn_cmd_summary},
+    {"report", "report.md and a self-contained report.html with plots, from run directories",
+     sn_cmd_report},
+    {"compare", "per-figure deltas of two runs, with Mann-Whitney U significance", sn_cmd_compare},
+    {"gate", "check runs against a committed baseline; exit 1 on a regression", sn_cmd_gate},
 };
 
 void sn_cli_error(const char *fmt, ...)

@@ -40,5 +40,8 @@ int sn_cmd_trace(int argc, char **argv);
 int sn_cmd_profile(int argc, char **argv);
 int sn_cmd_replay(int argc, char **argv);
 int sn_cmd_summary(int argc, char **argv);
+int sn_cmd_report(int argc, char **argv);
+int sn_cmd_compare(int argc, char **argv);
+int sn_cmd_gate(int argc, char **argv);
 
 #endif

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "sn_counters.h"
 #include "sn_energy.h"
@@ -252,7 +253,7 @@ static int profile_load(sn_serve *sv, const char *path)
 {
     void *text;
     size_t size;
-    cJSON *root, *subnets, *rows, *item;
+    cJSON *root, *subnets, *rows, *item, *plat;
     uint32_t i, g;
     int ok = 0;
     if (sn_read_file(path, &text, &size) != 0)
@@ -264,8 +265,10 @@ static int profile_load(sn_serve *sv, const char *path)
     subnets = cJSON_GetObjectItemCaseSensitive(root, "subnets");
     rows = cJSON_GetObjectItemCaseSensitive(root, "rows");
     item = cJSON_GetObjectItemCaseSensitive(root, "model_sha256");
+    plat = cJSON_GetObjectItemCaseSensitive(root, "platform");
     if (cJSON_IsArray(subnets) && cJSON_IsArray(rows) && cJSON_IsString(item) &&
-        !strcmp(item->valuestring, sv->model_sha) && (uint32_t)cJSON_GetArraySize(subnets) == sv->n &&
+        !strcmp(item->valuestring, sv->model_sha) &&
+        (!plat || (cJSON_IsString(plat) && !strcmp(plat->valuestring, platform_name(sv)))) && (uint32_t)cJSON_GetArraySize(subnets) == sv->n &&
         (uint32_t)cJSON_GetArraySize(rows) == sv->n * (sv->n + 1)) {
         ok = 1;
         for (i = 0; i < sv->n && ok; ++i) {
@@ -354,6 +357,8 @@ int sn_serve_profile(sn_serve *sv, const char *cache_path, int force, int reps, 
 {
     uint32_t i, g, k, count = sv->images.dims[0];
     double *t;
+    if (cache_path)
+        snprintf(sv->profile_path, sizeof sv->profile_path, "%s", cache_path);
     if (!force && cache_path && profile_load(sv, cache_path) == 0) {
         sv->profiled = 1;
         return 0;
@@ -393,6 +398,19 @@ int sn_serve_profile(sn_serve *sv, const char *cache_path, int force, int reps, 
     sv->profiled = 1;
     if (cache_path)
         return profile_save(sv, cache_path, reps, err, n);
+    return 0;
+}
+
+int sn_serve_profile_load(sn_serve *sv, const char *path, char *err, size_t n)
+{
+    if (access(path, R_OK) != 0)
+        return fail(err, n, "%s: %s", path, strerror(errno));
+    if (profile_load(sv, path) != 0)
+        return fail(err, n, "%s: not a profile of this platform (%s), model (sha256 %.16s...) and "
+                            "serving set; measure one with 'supernav profile'", path,
+                    platform_name(sv), sv->model_sha);
+    snprintf(sv->profile_path, sizeof sv->profile_path, "%s", path);
+    sv->profiled = 1;
     return 0;
 }
 
@@ -590,7 +608,7 @@ int sn_serve_replay(sn_serve *sv, const sn_replay_options *o, char *err, size_t 
     if (sn_run_begin(o->out_dir, &w, err, n) != SN_RUN_OK)
         goto done;
     {
-        sn_run_property pp[4], rp[10];
+        sn_run_property pp[4], rp[11];
         sn_run_file files[3];
         sn_run_context ctx;
         char data_lbl[1024];
@@ -611,6 +629,7 @@ int sn_serve_replay(sn_serve *sv, const sn_replay_options *o, char *err, size_t 
         rp[7] = (sn_run_property){"sushi_period", NULL, (double)o->period};
         rp[8] = (sn_run_property){"subnets", NULL, (double)sv->n};
         rp[9] = (sn_run_property){"precision", "fp32", 0};
+        rp[10] = (sn_run_property){"profile", sv->profile_path, 0};
         snprintf(model_path, sizeof model_path, "%s", sv->opt.model_path);
         snprintf(img_path, sizeof img_path, "%s-images-idx3-ubyte", sv->opt.data_prefix);
         snprintf(data_lbl, sizeof data_lbl, "%s", img_path);
@@ -634,7 +653,7 @@ int sn_serve_replay(sn_serve *sv, const sn_replay_options *o, char *err, size_t 
         ctx.clock = o->modelled ? "virtual:modelled-service-times(profile p50 per SubNet and SubGraph)"
                     : o->virtual_time ? "virtual:measured-service-times(CLOCK_MONOTONIC)" : "wall:CLOCK_MONOTONIC";
         ctx.run_properties = rp;
-        ctx.run_property_count = 10;
+        ctx.run_property_count = 11;
         ctx.files = files;
         ctx.file_count = 3;
         if (sn_run_write_context(w, &ctx) != SN_RUN_OK) {

@@ -117,6 +117,7 @@ typedef struct sn_serve {
     uint64_t far_bytes[SN_SERVE_MAX_SUBNETS][SN_SERVE_MAX_SUBNETS + 1];
     double switch_us[SN_SERVE_MAX_SUBNETS];
     uint64_t switch_bytes[SN_SERVE_MAX_SUBNETS];
+    char profile_path[1024];     /* the file the profile came from or went to ("" if none) */
 } sn_serve;
 
 typedef struct sn_replay_options {
@@ -147,6 +148,12 @@ void sn_serve_close(sn_serve *sv);
  * that file matches (FORCE: always measure). Writes the cache atomically. Returns 0 or -1. */
 int sn_serve_profile(sn_serve *sv, const char *cache_path, int force, int reps, char *err,
                      size_t err_bytes);
+
+/* Loads the profile from PATH and never measures: a pinned profile, so that every machine
+ * predicts the same latencies and the policies choose the same SubNets (the CI gate). The
+ * file must be a profile of this platform, model (SHA-256) and serving set; otherwise -1
+ * with one line in ERR. */
+int sn_serve_profile_load(sn_serve *sv, const char *path, char *err, size_t err_bytes);
 
 /* The default cache path for this serving set: build/profile/<platform>-<isa>-<budget>-<sha>.json */
 void sn_serve_profile_path(const sn_serve *sv, char *buf, size_t buf_bytes);

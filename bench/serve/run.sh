@@ -6,7 +6,8 @@
 # ceilings are set from this machine's profile, so the load is comparable across
 # machines: RATE = LOAD x 1e6 / (median SubNet latency without a resident SubGraph),
 # ceiling base = 2 x the largest SubNet's latency without a resident SubGraph.
-# Writes results/bench/<UTC>/<trace>-<policy>/ run directories and table.txt.
+# Writes results/bench/<UTC>/<trace>-<policy>/ run directories, table.txt and report/
+# (supernav report: report.html, report.md, plots/).
 set -eu
 SUPERNAV=${SUPERNAV:-build/supernav}
 PLATFORM=${PLATFORM:-cpu}
@@ -105,4 +106,13 @@ mkdir -p "$(dirname "$OUT")"
 mv "$tmp" "$OUT"
 trap - EXIT
 cat "$OUT/table.txt"
+# the report (plots, reproduction table); the newest ARAC benchmark result, if any, for the
+# NeuLens rows
+arac=$(ls -d results/arac/arac-* 2>/dev/null | tail -n 1)
+if "$SUPERNAV" report "$OUT" -o "$OUT/report" ${arac:+--arac "$arac"} >/dev/null 2>"$OUT/report.err"; then
+    rm -f "$OUT/report.err"
+    echo "bench: report $OUT/report/report.html" >&2
+else
+    echo "bench: the report failed: $(cat "$OUT/report.err")" >&2
+fi
 echo "bench: wrote $OUT ($(( $(date +%s) - start )) s)" >&2

@@ -1,0 +1,98 @@
+#!/bin/sh
+# supernav gate: a baseline recorded from repetitions passes a fresh, unchanged run set of
+# the same configuration, and fails -- exit 1, a table naming what moved -- on planted
+# regressions: a less accurate SubNet, a slower config (no near memory: every weight moved
+# from far memory), and latencies inflated by 50 %. Virtual-time replay with a pinned
+# profile, so the SubNet choices are deterministic. TAP.
+set -u
+SUPERNAV=${SUPERNAV:-build/supernav}
+MODEL=${SN_MODEL:-build/supernet.snm}
+if [ ! -f data/canvas/cf64-test-images-idx3-ubyte ]; then
+    echo "1..0 # SKIP no CF-64 test split (make datasets)"; exit 0
+fi
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+echo "1..12"
+n=0
+ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
+
+"$SUPERNAV" trace gen sushi --count 150 --seed 3 --rate 700 --constraint floor -o "$tmp/t.csv" >/dev/null 2>&1
+json=$("$SUPERNAV" profile --model "$MODEL" --reps 3 --json 2>/dev/null)
+profile=$(echo "$json" | sed -n 's/.*"profile":"\([^"]*\)".*/\1/p')
+cp "$profile" "$tmp/profile.json" 2>/dev/null
+ok $? "a profile to pin ($profile)"
+mid=$("$SUPERNAV" subnets "$MODEL" | awk '$1 == "subnet" { print $2, $NF }' | sort -n |
+      awk '{ c[NR] = $2 } END { print c[int((NR + 1) / 2)] }')
+small=$("$SUPERNAV" subnets "$MODEL" | awk '$1 == "subnet" { print $2, $NF }' | sort -n | head -n 1 | cut -d' ' -f2)
+
+# replay SET NAME POLICY [extra options]
+replay() {
+    set_=$1 name=$2 policy=$3
+    shift 3
+    "$SUPERNAV" replay --model "$MODEL" --trace "$tmp/t.csv" --policy "$policy" --virtual \
+        --profile "$tmp/profile.json" --out "$tmp/$set_/$name" --quiet "$@" > /dev/null 2>> "$tmp/replay.err"
+}
+# baseline and the unchanged set, 5 repetitions each, interleaved so that load drift hits both
+# alike (a false alarm needs all 5 of one side beyond all 5 of the other, and by 25 %)
+rep=1
+while [ $rep -le 5 ]; do
+    for set_ in base same; do
+        replay $set_ "sushi@$rep" sushi
+        replay $set_ "static-subnet@$rep" "static-subnet:$mid"
+    done
+    rep=$((rep + 1))
+done
+ok "$([ "$(ls "$tmp/base" "$tmp/same" | grep -c @)" = 20 ]; echo $?)" "20 runs replayed ($(cat "$tmp/replay.err"))"
+
+"$SUPERNAV" gate --write-baseline "$tmp/baseline.json" "$tmp/base" > "$tmp/out" 2>&1
+ok $? "the baseline is recorded: $(cat "$tmp/out")"
+
+"$SUPERNAV" gate --baseline "$tmp/baseline.json" "$tmp/same" > "$tmp/out" 2>&1
+rc=$?
+sed 's/^/# /' "$tmp/out"
+ok $rc "an unchanged run set passes (exit $rc)"
+ok "$(grep -q '^gate: PASS' "$tmp/out"; echo $?)" "... and says PASS"
+
+# a less accurate config: the static-subnet experiment serves the smallest SubNet
+mkdir -p "$tmp/lessacc"
+cp -r "$tmp/same/sushi@1" "$tmp/same/sushi@2" "$tmp/same/sushi@3" "$tmp/same/sushi@4" "$tmp/lessacc/"
+replay lessacc "static-subnet@1" "static-subnet:$small"
+"$SUPERNAV" gate --baseline "$tmp/baseline.json" "$tmp/lessacc" > "$tmp/out" 2>&1
+rc=$?
+sed 's/^/# /' "$tmp/out"
+ok $(( rc != 1 )) "a less accurate SubNet fails the gate (exit $rc)"
+ok "$(grep -q '^static-subnet .*served_accuracy .*REGRESSED' "$tmp/out"; echo $?)" \
+    "... and the table names served_accuracy as REGRESSED"
+
+# a slower config: no near memory, every weight moved from far memory
+mkdir -p "$tmp/nonear"
+cp -r "$tmp/same/static-subnet@1" "$tmp/nonear/"
+replay nonear "sushi@1" sushi --near-kib 0
+"$SUPERNAV" gate --baseline "$tmp/baseline.json" "$tmp/nonear" > "$tmp/out" 2>&1
+rc=$?
+ok $(( rc != 1 )) "a slower config (no near memory) fails the gate (exit $rc)"
+ok "$(grep -q '^sushi .*far_bytes .*REGRESSED' "$tmp/out"; echo $?)" "... and the table names far_bytes"
+
+# latencies inflated by 50 %: four copies of one repetition make a baseline of their own
+# (so that the planted slow-down is exactly 50 % whatever the load, even under a sanitizer,
+# where repetitions differ more than that), then the same copies with every time column of
+# queries.csv times 1.5
+mkdir -p "$tmp/const"
+for k in 1 2 3 4; do
+    cp -r "$tmp/base/sushi@1" "$tmp/const/sushi@$k"
+    cp -r "$tmp/base/static-subnet@1" "$tmp/const/static-subnet@$k"
+done
+"$SUPERNAV" gate --write-baseline "$tmp/baseline-const.json" "$tmp/const" > /dev/null 2>&1
+cp -r "$tmp/const" "$tmp/slow"
+for d in "$tmp"/slow/sushi@*; do
+    awk -F, 'BEGIN { OFS = "," } NR > 1 { for (i = 3; i <= 6; ++i) $i = int($i * 1.5) } { print }' \
+        "$d/queries.csv" > "$d/q.tmp" && mv "$d/q.tmp" "$d/queries.csv"
+done
+"$SUPERNAV" gate --baseline "$tmp/baseline-const.json" "$tmp/slow" > "$tmp/out" 2>&1
+rc=$?
+sed 's/^/# /' "$tmp/out"
+ok $(( rc != 1 )) "latencies inflated by 50 % fail the gate (exit $rc)"
+ok "$(grep -q '^sushi .*service_us .*REGRESSED' "$tmp/out" && grep -q '^sushi .*latency_us .*REGRESSED' "$tmp/out"; echo $?)" \
+    "... service time and latency REGRESSED, over 4 vs 4 repetitions"
+ok "$(grep '^sushi ' "$tmp/out" | grep -v '_us ' | grep -q 'REGRESSED\|CHANGED'; [ $? = 1 ]; echo $?)" \
+    "... and no deterministic figure moved"

@@ -1,0 +1,70 @@
+#!/bin/sh
+# supernav report: a small run set (three policies on a SUSHI-style stream with latency
+# ceilings, CPU platform, virtual time) gives report.md, a self-contained report.html and
+# every plot; the page is rendered by headless Chromium and every expected plot's <svg> is
+# in the rendered DOM with data drawn in it (a gnuplot plot group holding paths or points);
+# a screenshot is taken. Bad input gets one error line. TAP.
+set -u
+SUPERNAV=${SUPERNAV:-build/supernav}
+MODEL=${SN_MODEL:-build/supernet.snm}
+if [ ! -f data/canvas/cf64-test-images-idx3-ubyte ]; then
+    echo "1..0 # SKIP no CF-64 test split (make datasets)"; exit 0
+fi
+if ! command -v gnuplot >/dev/null 2>&1; then
+    echo "1..0 # SKIP gnuplot is not installed (make deps)"; exit 0
+fi
+CHROMIUM=${CHROMIUM:-$(command -v chromium || command -v chromium-browser || true)}
+if [ -z "$CHROMIUM" ]; then
+    echo "1..0 # SKIP chromium is not installed (make test installs ci/packages-test.txt)"; exit 0
+fi
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+echo "1..11"
+n=0
+ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
+
+"$SUPERNAV" trace gen sushi --count 300 --seed 4 --rate 900 --ceiling-us 1500 -o "$tmp/t.csv" >/dev/null 2>&1
+for p in sushi nocache largest; do
+    "$SUPERNAV" replay --model "$MODEL" --trace "$tmp/t.csv" --policy $p --virtual --reps 3 \
+        --out "$tmp/set/$p" --quiet > /dev/null 2>> "$tmp/err"
+done
+ok "$([ -f "$tmp/set/largest/queries.csv" ]; echo $?)" "three runs replayed $(cat "$tmp/err")"
+
+"$SUPERNAV" report "$tmp/set" -o "$tmp/rep" --title "test report" > "$tmp/out" 2>&1
+rc=$?
+ok $rc "supernav report exits 0: $(tail -n 1 "$tmp/out")"
+ok "$([ -s "$tmp/rep/report.md" ] && [ -s "$tmp/rep/report.html" ]; echo $?)" "report.md and report.html written"
+expected="pareto-cpu cdf-t accuracy-slo timeline-t energy-t"
+missing=""
+for p in $expected; do [ -s "$tmp/rep/plots/$p.svg" ] || missing="$missing $p"; done
+ok "$([ -z "$missing" ]; echo $?)" "every plot drawn by gnuplot (missing:${missing:- none})"
+ok "$(grep -Eiq '<script|<link|<img|src=|href="(https?:|file:|plots/)' "$tmp/rep/report.html"; [ $? = 1 ]; echo $?)" \
+    "report.html is self-contained: no script, link, image or external reference"
+ok "$(grep -q 'SLO: latency ceilings' "$tmp/rep/plots/cdf-t.svg"; echo $?)" "the CDF marks the trace's SLOs"
+
+# render the page in a real browser and read back the DOM it built
+timeout 120 "$CHROMIUM" --headless --no-sandbox --disable-gpu --user-data-dir="$tmp/profile" --dump-dom "file://$(cd "$tmp/rep" && pwd)/report.html" \
+    > "$tmp/dom.html" 2> "$tmp/chromium.err"
+ok "$([ -s "$tmp/dom.html" ]; echo $?)" "chromium renders report.html ($(wc -c < "$tmp/dom.html") bytes of DOM)"
+bad=""
+for p in $expected; do
+    # the plot's <svg> element; one of its gnuplot plot groups must hold data: marks (points,
+    # path segments) in a group without a legend entry, or more marks than a legend sample
+    # draws (a box is 4 segments)
+    perl -0777 -ne 'BEGIN { $p = shift } exit 1 unless /<svg class="plot" data-plot="\Q$p\E".*?<\/svg>/s;
+        @g = split /id="p\d+-gnuplot_plot_\d+[a-z]*"/, $&; shift @g; exit 2 unless @g;
+        for (@g) { $m = () = /<use\b|[ ,]L\s*[-\d.]/g; exit 0 if ($m >= 1 && !/<text/) || $m >= 6 }
+        exit 3' "$p" "$tmp/dom.html" || bad="$bad $p"
+done
+ok "$([ -z "$bad" ]; echo $?)" "every expected plot is in the rendered DOM and non-empty (bad:${bad:- none})"
+count=$(grep -o '<svg class="plot"' "$tmp/dom.html" | wc -l)
+ok "$([ "$count" -eq 5 ]; echo $?)" "5 plots on the page ($count)"
+timeout 120 "$CHROMIUM" --headless --no-sandbox --disable-gpu --user-data-dir="$tmp/profile" \
+    --hide-scrollbars --window-size=1280,4000 \
+    --screenshot="$tmp/shot.png" "file://$(cd "$tmp/rep" && pwd)/report.html" > /dev/null 2>&1
+size=$(wc -c < "$tmp/shot.png" 2>/dev/null || echo 0)
+ok "$([ "$size" -gt 50000 ]; echo $?)" "a screenshot of the page ($size bytes of PNG)"
+
+"$SUPERNAV" report "$tmp/nothing" -o "$tmp/rep2" > /dev/null 2> "$tmp/err2"
+rc=$?
+ok $(( rc == 0 || $(wc -l < "$tmp/err2") != 1 )) "a missing run: one error line, exit $rc: $(cat "$tmp/err2")"
