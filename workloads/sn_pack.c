@@ -366,8 +366,16 @@ static int add_calibration(pack_state *s, const unsigned char *img, size_t img_b
     int rc = -1;
     if (sn_model_load(&model, img, img_bytes, &merr) != SN_OK)
         return errorf(s, "internal error: the packed image does not load (%s)", merr.what);
-    if (sn_cpu_create(&model, NULL, &cpu, &why) != SN_OK)
-        return errorf(s, "calibration: %s", why);
+    /* AVX2+FMA where the processor has it: the same accumulation order and fused
+     * multiply-adds as the AVX-512 build, so the ranges (and the image's bytes) are the same
+     * on every x86-64 machine with AVX2; the portable build otherwise */
+    {
+        sn_cpu_options co;
+        sn_cpu_options_default(&co);
+        co.isa = sn_cpu_isa_available("avx2") ? "avx2" : "portable";
+        if (sn_cpu_create(&model, &co, &cpu, &why) != SN_OK)
+            return errorf(s, "calibration: %s", why);
+    }
     sn_cpu_platform(cpu, &plat);
     for (i = 0; i < model.config_count; ++i) {
         uint32_t kind, rows, dims[4] = {0, SN_Q8_ACT_COLUMNS, 1, 1};
