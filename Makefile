@@ -35,14 +35,16 @@ WARNINGS := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wcast-align -Wwrite-
             -Wstrict-prototypes -Wmissing-prototypes -Wundef -Wvla -Wformat=2 \
             -Wdouble-promotion -Wno-unused-parameter
 CXXWARNINGS := -Wall -Wextra -Werror
-INCLUDES := -Iengine/include -Icommon -Icli -Ibench -Itests -Iworkloads -Iplatforms/cpu -Iharness
+INCLUDES := -Iengine/include -Icommon -Icli -Ibench -Itests -Iworkloads -Iplatforms/cpu \
+            -Iplatforms/opencl -Iharness
 CPPFLAGS_ALL := $(INCLUDES) -MMD -MP
 ENGINE_CFLAGS := -std=c99 -pedantic $(WARNINGS) $(OPT) -g $(SAN_FLAGS)
 HOST_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L $(WARNINGS) $(OPT) -g $(SAN_FLAGS)
 LDFLAGS_ALL := $(SAN_FLAGS)
 
 ENGINE_SRC := $(sort $(wildcard engine/*.c engine/kernels/*.c))
-HOST_SRC := $(sort $(wildcard common/*.c datasets/*.c workloads/*.c platforms/cpu/*.c harness/*.c))
+HOST_SRC := $(sort $(wildcard common/*.c datasets/*.c workloads/*.c platforms/cpu/*.c \
+              platforms/opencl/*.c harness/*.c))
 CLI_SRC := $(sort $(wildcard cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 MICRO_C_SRC := $(sort $(wildcard bench/micro*.c))
@@ -62,7 +64,7 @@ SUPERNAV := $(BUILD)/supernav
 MICRO := $(BUILD)/bench/supernav-micro
 MODEL_IMAGE := $(BUILD)/supernet.snm
 MODEL_SRC := workloads/supernet/supernet.safetensors
-LIBS := -lm -lpapi -lpfm
+LIBS := -lm -lpapi -lpfm -lOpenCL
 
 RESULTS := results
 STAMP := $(shell date -u +%Y%m%dT%H%M%SZ)
@@ -90,6 +92,15 @@ $(BUILD)/obj/platforms/cpu/sn_cpu_avx2.o: CPPFLAGS_EXTRA = -mavx2 -mfma $(CPU_FP
 $(BUILD)/obj/platforms/cpu/sn_cpu_avx512.o: CPPFLAGS_EXTRA = -mavx512f -mavx512bw -mfma $(CPU_FP)
 endif
 $(BUILD)/obj/platforms/cpu/sn_cpu_portable.o: CPPFLAGS_EXTRA = $(CPU_FP)
+
+# The OpenCL platform: OpenCL 1.2 API through the ICD loader; its kernels' source is embedded
+# as a C string generated from platforms/opencl/sn_opencl_kernels.cl.
+OPENCL_GEN := $(BUILD)/gen/sn_opencl_kernels.inc
+$(OPENCL_GEN): platforms/opencl/sn_opencl_kernels.cl
+	@mkdir -p $(dir $@)
+	sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $< > $@.tmp && mv $@.tmp $@
+$(BUILD)/obj/platforms/opencl/sn_opencl.o: $(OPENCL_GEN)
+$(BUILD)/obj/platforms/opencl/sn_opencl.o: CPPFLAGS_EXTRA = -I$(BUILD)/gen -DCL_TARGET_OPENCL_VERSION=120
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
