@@ -15,6 +15,8 @@
 #define MAX_FLOW_QUEUES 8
 #define DEFAULT_FLOW_QUEUES 4
 #define ALIGN 64u                  /* bytes: every resident entry and device sub-range */
+#define LANES 8                    /* output channels per work-item (the kernels' vectors) */
+#define SLACK 64u                  /* bytes past an activation a vector load may touch */
 
 /* the kernels' source, embedded at build time from sn_opencl_kernels.cl */
 static const char kernel_source[] =
@@ -104,6 +106,7 @@ static uint64_t now_ns(void)
 }
 
 static size_t round_up(size_t v, size_t m) { return (v + m - 1) / m * m; }
+static int32_t lanes_up(int32_t v) { return (v + LANES - 1) / LANES * LANES; }
 
 static const char *cl_error_name(cl_int e)
 {
@@ -248,15 +251,16 @@ void sn_opencl_options_default(sn_opencl_options *o)
 }
 
 /* Packed bytes of every entry a tensor can give (dense: all of it; depthwise [k][k][C]:
- * every odd centred crop), each rounded to ALIGN. */
+ * every odd centred crop), outputs padded to LANES, each rounded to ALIGN. */
 static size_t packed_tensor_bytes(const tensor_range *t, size_t elem)
 {
     if (t->ndim == 4)
-        return round_up((size_t)t->dims[0] * t->dims[1] * t->dims[2] * t->dims[3] * elem, ALIGN);
+        return round_up((size_t)lanes_up((int32_t)t->dims[0]) * t->dims[1] * t->dims[2] * t->dims[3] * elem,
+                        ALIGN);
     if (t->ndim == 3 && t->dims[0] == t->dims[1]) {
         size_t sum = 0, k;
         for (k = 1; k <= t->dims[0]; k += 2)
-            sum += round_up(k * k * t->dims[2] * elem, ALIGN);
+            sum += round_up(k * k * (size_t)lanes_up((int32_t)t->dims[2]) * elem, ALIGN);
         return sum;
     }
     return 0;
@@ -690,39 +694,43 @@ static entry *slot_for(sn_opencl *c, const void *key, int dw, const sn_conv2d_pa
     return NULL;
 }
 
-/* The (o_n, i_n) leading slice of a dense view as [tap][i][o] (o contiguous), or the c_n
- * channels of a depthwise view as [tap][c]; int8 stays int8. Returns the bytes written. */
-static size_t pack(const sn_conv2d_params *p, const void *w, int dw, int s8, int32_t o_n, int32_t i_n,
-                   void *dst)
-{
-    int32_t t, i, o, taps = p->kernel_h * p->kernel_w;
-    size_t at = 0;
-    for (t = 0; t < taps; ++t) {
-        int32_t ky = t / p->kernel_w, kx = t % p->kernel_w;
-        size_t base = (size_t)(ky * p->w_stride_kh) + (size_t)(kx * p->w_stride_kw);
-        if (dw) {
-            if (s8)
-                memcpy((int8_t *)dst + at, (const int8_t *)w + base, (size_t)o_n);
-            else
-                memcpy((float *)dst + at, (const float *)w + base, (size_t)o_n * sizeof(float));
-            at += (size_t)o_n;
-            continue;
-        }
-        for (i = 0; i < i_n; ++i)
-            for (o = 0; o < o_n; ++o, ++at) {
-                size_t k = (size_t)o * (size_t)p->w_stride_out + base + (size_t)i;
-                if (s8)
-                    ((int8_t *)dst)[at] = ((const int8_t *)w)[k];
-                else
-                    ((float *)dst)[at] = ((const float *)w)[k];
-            }
-    }
-    return at * (s8 ? 1u : 4u);
-}
-
+/* Weight bytes of a view as the model stores them (the near/far accounting, as on the CPU). */
 static size_t view_bytes(const sn_conv2d_params *p, int dw, int s8, int32_t o_n, int32_t i_n)
 {
     return (size_t)p->kernel_h * (size_t)p->kernel_w * (size_t)o_n * (size_t)(dw ? 1 : i_n) * (s8 ? 1u : 4u);
+}
+
+/* Bytes of the packed device layout (outputs padded to LANES). */
+static size_t packed_bytes(const sn_conv2d_params *p, int dw, int s8, int32_t o_n, int32_t i_n)
+{
+    return view_bytes(p, dw, s8, lanes_up(o_n), i_n);
+}
+
+/* The (o_n, i_n) leading slice of a dense view as [tap][i][o] (o contiguous), or the o_n
+ * channels of a depthwise view as [tap][c]; outputs zero-padded to a multiple of LANES; int8
+ * stays int8. Returns the bytes written. */
+static size_t pack(const sn_conv2d_params *p, const void *w, int dw, int s8, int32_t o_n, int32_t i_n,
+                   void *dst)
+{
+    int32_t t, i, o, taps = p->kernel_h * p->kernel_w, ld = lanes_up(o_n), rows = dw ? 1 : i_n;
+    size_t elem = s8 ? 1u : 4u, at = 0;
+    for (t = 0; t < taps; ++t) {
+        int32_t ky = t / p->kernel_w, kx = t % p->kernel_w;
+        size_t base = (size_t)(ky * p->w_stride_kh) + (size_t)(kx * p->w_stride_kw);
+        for (i = 0; i < rows; ++i, at += (size_t)ld) {
+            if (dw) {
+                memcpy((char *)dst + at * elem, (const char *)w + base * elem, (size_t)o_n * elem);
+            } else if (s8) {
+                for (o = 0; o < o_n; ++o)
+                    ((int8_t *)dst)[at + (size_t)o] = ((const int8_t *)w)[(size_t)o * (size_t)p->w_stride_out + base + (size_t)i];
+            } else {
+                for (o = 0; o < o_n; ++o)
+                    ((float *)dst)[at + (size_t)o] = ((const float *)w)[(size_t)o * (size_t)p->w_stride_out + base + (size_t)i];
+            }
+            memset((char *)dst + (at + (size_t)o_n) * elem, 0, (size_t)(ld - o_n) * elem);
+        }
+    }
+    return at * elem;
 }
 
 /* Makes the (o_n, i_n) slice of a view resident (or widens it): packs it and writes it into
@@ -731,7 +739,7 @@ static entry *make_entry(sn_opencl *c, const void *w, int dw, int s8, const sn_c
                          int32_t o_n, int32_t i_n)
 {
     entry *e = slot_for(c, w, dw, p);
-    size_t bytes = view_bytes(p, dw, s8, o_n, i_n), packed;
+    size_t bytes = packed_bytes(p, dw, s8, o_n, i_n), packed;
     int ix;
     if (!e)
         return NULL;
@@ -765,8 +773,8 @@ static void view_of(const entry *e, int dw, int s8, cl_mem near, wview *v)
     int32_t elem = s8 ? 1 : 4;
     v->buf = near;
     v->off = (int32_t)(e->offset / (size_t)elem);
-    v->ld = e->o_res;
-    v->tap = dw ? e->o_res : e->o_res * e->i_res;
+    v->ld = lanes_up(e->o_res);
+    v->tap = dw ? v->ld : v->ld * e->i_res;
     v->dep = -1;
 }
 
@@ -816,14 +824,15 @@ static sn_status resolve(sn_opencl *c, const sn_conv2d_params *p, const void *w,
             return SN_OK;
         }
     }
-    pack(p, w, dw, s8, o_n, i_n, stage);
+    bytes = pack(p, w, dw, s8, o_n, i_n, stage);
     ix = write_buf(c, q, far_buf, far_off, bytes, stage, EV_WEIGHT, 0, NULL);
     if (ix < 0)
         return SN_ERR_IO;
+    c->stats.weight_write_bytes += bytes;
     v->buf = far_buf;
     v->off = (int32_t)(far_off / (s8 ? 1u : 4u));
-    v->ld = o_n;
-    v->tap = dw ? o_n : o_n * i_n;
+    v->ld = lanes_up(o_n);
+    v->tap = dw ? v->ld : v->ld * i_n;
     v->dep = ix;
     return SN_OK;
 }
@@ -891,22 +900,16 @@ static cl_int conv_args(sn_opencl *c, int k, int s8, cl_mem in, cl_mem out, cons
     return e;
 }
 
-/* Work sizes of a convolution: channels x pixels, padded to the work-group. */
+/* Work sizes of a convolution: channel groups of LANES x pixels; work-groups of 64 pixels
+ * of one channel group. One fixed work-group shape per kernel: PoCL compiles a work-group
+ * function per shape, and PoCL 3.1 aborts (pocl_release_dlhandle_cache) when many shapes
+ * of commands in flight overflow its cache of them. */
 static void conv_sizes(const sn_opencl *c, int k, const sn_conv2d_params *p, size_t *global, size_t *local)
 {
-    size_t l0 = round_up((size_t)p->out_c, 8), l1, wg = c->k_wg[k];
-    if (l0 > 64)
-        l0 = 64;
-    if (l0 > wg)
-        l0 = wg;
-    l1 = 128 / l0;
-    if (l1 < 1)
-        l1 = 1;
-    while (l1 > 1 && l0 * l1 > wg)
-        l1 /= 2;
-    local[0] = l0;
+    size_t l1 = c->k_wg[k] < 64 ? c->k_wg[k] : 64;
+    local[0] = 1;
     local[1] = l1;
-    global[0] = round_up((size_t)p->out_c, l0);
+    global[0] = (size_t)lanes_up(p->out_c) / LANES;
     global[1] = round_up((size_t)p->out_h * (size_t)p->out_w, l1);
 }
 
@@ -950,7 +953,7 @@ static sn_status slot_conv(sn_opencl *c, int dw, int s8, const sn_conv2d_params 
         return st;
     if (ev_reserve(c, 8) != 0)
         return SN_ERR_NO_MEMORY;
-    if ((st = ensure(c, &c->in, &c->in_cap, in_bytes, CL_MEM_READ_ONLY)) != SN_OK ||
+    if ((st = ensure(c, &c->in, &c->in_cap, in_bytes + SLACK, CL_MEM_READ_ONLY)) != SN_OK ||
         (st = ensure(c, &c->out, &c->out_cap, out_bytes, CL_MEM_READ_WRITE)) != SN_OK)
         return st;
     if ((st = resolve(c, p, w, dw, s8, c->q, c->far, 0, c->stage, &v)) != SN_OK)
@@ -1037,7 +1040,7 @@ static sn_status cl_micro_flows(void *ctx, const sn_plan *plan, const uint8_t *c
     uint32_t g = ar->grid, tiles = g * g, n = ar->prefix_count, lv, l, t, side = ar->feature_side;
     size_t canvas_bytes = (size_t)a->canvas * a->canvas;
     size_t stitched_bytes = (size_t)side * side * ar->feature_c * elem;
-    size_t tile_bytes = (size_t)ar->tile_buffer_floats * sizeof(float);
+    size_t tile_bytes = (size_t)ar->tile_buffer_floats * sizeof(float) + SLACK;
     int used[2] = {0, 0}, canvas_ev, fill_ev, vec_ev = -1, ri;
     flow_layer fl[2][SN_PLAN_MAX_PREFIX];
     cl_event last[SN_PLAN_MAX_TILES];
@@ -1053,7 +1056,7 @@ static sn_status cl_micro_flows(void *ctx, const sn_plan *plan, const uint8_t *c
             const sn_layer *L = &ar->prefix[lv][l];
             const sn_conv2d_params *p = &L->params;
             int dw = L->kind == SN_LAYER_DWCONV;
-            wneed += round_up(view_bytes(p, dw, s8, p->out_c, p->in_c), ALIGN);
+            wneed += round_up(packed_bytes(p, dw, s8, p->out_c, p->in_c), ALIGN);
             vneed += round_up(layer_vec_bytes(p, s8), ALIGN);
         }
     if (ev_reserve(c, 4 + 2 * 2 * n + tiles * (3 + 2 * n)) != 0 ||
@@ -1087,7 +1090,7 @@ static sn_status cl_micro_flows(void *ctx, const sn_plan *plan, const uint8_t *c
                               (char *)c->flow_wstage + woff, &fl[lv][l].w)) != SN_OK)
                 goto fail;
             if (fl[lv][l].w.dep >= 0)
-                woff += round_up(view_bytes(&L->params, dw, s8, L->params.out_c, L->params.in_c), ALIGN);
+                woff += round_up(packed_bytes(&L->params, dw, s8, L->params.out_c, L->params.in_c), ALIGN);
             put_vectors((char *)c->flow_vstage + voff, L->params.out_c, s8, L->scale, L->bias, L->q8.bias,
                         &L->q8.quant);
             fl[lv][l].v_off = (int32_t)(voff / 4u);

@@ -21,7 +21,8 @@
  * the kernel waits on its own writes only.
  *
  * Residency (SUSHI's SubGraph Stationary): weights are packed into the device layout
- * (dense [tap][input][output], depthwise [tap][channel]). "Near" memory is one device buffer
+ * (dense [tap][input][output], depthwise [tap][channel], outputs zero-padded to a multiple
+ * of 8: a work-item computes 8 output channels as one vector). "Near" memory is one device buffer
  * of near_budget_bytes; a layer whose weights are resident there (a leading slice at least
  * as wide as the request, keyed by the weight view's host pointer and geometry, as on the
  * CPU platform) reads them in place and counts as near. Any other layer's weights are
@@ -69,6 +70,8 @@ typedef struct sn_opencl_stats {
     uint64_t near_bytes;         /* weight bytes the kernels read from resident buffers */
     uint64_t far_bytes;          /* weight bytes written to the device for the call */
     uint64_t layers_near, layers_far;
+    uint64_t weight_write_bytes; /* bytes those writes moved (the packed device layout: output
+                                    channels padded to a multiple of 8) */
     uint64_t weight_write_ns;    /* START..END of those weight writes */
     uint64_t act_write_bytes;    /* inputs, canvases and per-channel vectors written */
     uint64_t act_read_bytes;     /* outputs read back */

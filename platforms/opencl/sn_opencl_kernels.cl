@@ -8,13 +8,13 @@
  * IEEE device that honours the pragma). int8 uses the reference's integer arithmetic
  * (sn_quant.c: 64-bit Q31 products, rounding shifts) and is bit-exact.
  *
- * One work-item per output element: dimension 0 the output channel (contiguous in memory
- * and in the packed weights, so neighbouring work-items read neighbouring weights),
- * dimension 1 the output pixel. Sizes are padded to the work-group; the excess returns.
+ * Convolutions: one work-item per 8 output channels of one output pixel (dimension 0 the
+ * channel group, dimension 1 the pixel). Sizes are padded to the work-group; the excess
+ * returns.
  *
  * Weights are packed by the host: dense [tap][input][output] with W_LD elements between
  * inputs and W_TAP between taps (tap = ky * kernel_w + kx); depthwise [tap][channel] with
- * W_LD between taps. W_OFF is the view's first element in the buffer (a resident SubGraph
+ * W_LD between taps; W_LD is the output (channel) count rounded up to 8, zero-padded. W_OFF is the view's first element in the buffer (a resident SubGraph
  * shares one buffer). VEC holds the per-channel vectors from element V_OFF: fp32 scale then
  * bias (out_c each); int8 bias, multiplier, shift (out_c each). */
 #pragma OPENCL FP_CONTRACT OFF
@@ -79,19 +79,23 @@ static char finish_s8(int acc, int multiplier, int shift, int output_offset, int
 }
 
 /* geometry: g0 = in_h, in_w, in_c, out_h; g1 = out_w, out_c, kernel_h, kernel_w;
- * g2 = stride_h, stride_w, pad_top, pad_left; w = w_off, w_ld, w_tap, v_off */
+ * g2 = stride_h, stride_w, pad_top, pad_left; wv = w_off, w_ld, w_tap, v_off.
+ * Each work-item computes 8 neighbouring output channels of one pixel as a vector (W_LD is a
+ * multiple of 8 and the packed weights are zero beyond out_c); lanes past out_c are not
+ * stored. Every lane accumulates in the reference's order, so vectors change no result. */
 
 __kernel void conv2d_f32(__global const float *restrict in, __global const float *restrict w,
                          __global const float *restrict vec, __global float *restrict out,
                          int4 g0, int4 g1, int4 g2, int4 wv, int has_scale, int has_bias,
                          float act_min, float act_max)
 {
-    const int o = (int)get_global_id(0), px = (int)get_global_id(1);
+    const int o8 = (int)get_global_id(0) * 8, px = (int)get_global_id(1);
     const int in_h = g0.s0, in_w = g0.s1, in_c = g0.s2, out_h = g0.s3;
     const int out_w = g1.s0, out_c = g1.s1, kh = g1.s2, kw = g1.s3;
-    int oy, ox, ky, kx, i;
-    float acc = 0.0f;
-    if (o >= out_c || px >= out_h * out_w)
+    int oy, ox, ky, kx, i, j;
+    float8 acc = (float8)(0.0f);
+    float r[8];
+    if (o8 >= out_c || px >= out_h * out_w)
         return;
     oy = px / out_w;
     ox = px - oy * out_w;
@@ -105,30 +109,37 @@ __kernel void conv2d_f32(__global const float *restrict in, __global const float
             if (ix < 0 || ix >= in_w)
                 continue;
             ip = in + (iy * in_w + ix) * in_c;
-            wp = w + wv.s0 + (ky * kw + kx) * wv.s2 + o;
+            wp = w + wv.s0 + (ky * kw + kx) * wv.s2 + o8;
             for (i = 0; i < in_c; ++i)
-                acc += ip[i] * wp[i * wv.s1];
+                acc += (float8)(ip[i]) * vload8(0, wp + i * wv.s1);
         }
     }
-    if (has_scale)
-        acc *= vec[wv.s3 + o];
-    if (has_bias)
-        acc += vec[wv.s3 + out_c + o];
-    out[px * out_c + o] = clamp_ref(acc, act_min, act_max);
+    vstore8(acc, 0, r);
+    for (j = 0; j < 8 && o8 + j < out_c; ++j) {
+        float v = r[j];
+        if (has_scale)
+            v *= vec[wv.s3 + o8 + j];
+        if (has_bias)
+            v += vec[wv.s3 + out_c + o8 + j];
+        out[px * out_c + o8 + j] = clamp_ref(v, act_min, act_max);
+    }
 }
 
+/* Depthwise: the input's channels are read 8 at a time too; the activation buffers carry
+ * 64 bytes of slack past the tensor for the last pixel's vector. */
 __kernel void depthwise_conv2d_f32(__global const float *restrict in,
                                    __global const float *restrict w,
                                    __global const float *restrict vec, __global float *restrict out,
                                    int4 g0, int4 g1, int4 g2, int4 wv, int has_scale, int has_bias,
                                    float act_min, float act_max)
 {
-    const int c = (int)get_global_id(0), px = (int)get_global_id(1);
+    const int c8 = (int)get_global_id(0) * 8, px = (int)get_global_id(1);
     const int in_h = g0.s0, in_w = g0.s1, in_c = g0.s2, out_h = g0.s3;
     const int out_w = g1.s0, out_c = g1.s1, kh = g1.s2, kw = g1.s3;
-    int oy, ox, ky, kx;
-    float acc = 0.0f;
-    if (c >= out_c || px >= out_h * out_w)
+    int oy, ox, ky, kx, j;
+    float8 acc = (float8)(0.0f);
+    float r[8];
+    if (c8 >= out_c || px >= out_h * out_w)
         return;
     oy = px / out_w;
     ox = px - oy * out_w;
@@ -140,14 +151,19 @@ __kernel void depthwise_conv2d_f32(__global const float *restrict in,
             const int ix = ox * g2.s1 + kx - g2.s3;
             if (ix < 0 || ix >= in_w)
                 continue;
-            acc += in[(iy * in_w + ix) * in_c + c] * w[wv.s0 + (ky * kw + kx) * wv.s1 + c];
+            acc += vload8(0, in + (iy * in_w + ix) * in_c + c8) *
+                   vload8(0, w + wv.s0 + (ky * kw + kx) * wv.s1 + c8);
         }
     }
-    if (has_scale)
-        acc *= vec[wv.s3 + c];
-    if (has_bias)
-        acc += vec[wv.s3 + out_c + c];
-    out[px * out_c + c] = clamp_ref(acc, act_min, act_max);
+    vstore8(acc, 0, r);
+    for (j = 0; j < 8 && c8 + j < out_c; ++j) {
+        float v = r[j];
+        if (has_scale)
+            v *= vec[wv.s3 + c8 + j];
+        if (has_bias)
+            v += vec[wv.s3 + out_c + c8 + j];
+        out[px * out_c + c8 + j] = clamp_ref(v, act_min, act_max);
+    }
 }
 
 /* q = input_offset, output_offset, act_min, act_max */
@@ -155,15 +171,16 @@ __kernel void conv2d_s8(__global const char *restrict in, __global const char *r
                         __global const int *restrict vec, __global char *restrict out, int4 g0,
                         int4 g1, int4 g2, int4 wv, int has_bias, int4 q)
 {
-    const int o = (int)get_global_id(0), px = (int)get_global_id(1);
+    const int o8 = (int)get_global_id(0) * 8, px = (int)get_global_id(1);
     const int in_h = g0.s0, in_w = g0.s1, in_c = g0.s2, out_h = g0.s3;
     const int out_w = g1.s0, out_c = g1.s1, kh = g1.s2, kw = g1.s3;
-    int oy, ox, ky, kx, i, acc;
-    if (o >= out_c || px >= out_h * out_w)
+    int oy, ox, ky, kx, i, j;
+    int8 acc = (int8)(0);
+    int r[8];
+    if (o8 >= out_c || px >= out_h * out_w)
         return;
     oy = px / out_w;
     ox = px - oy * out_w;
-    acc = has_bias ? vec[wv.s3 + o] : 0;
     for (ky = 0; ky < kh; ++ky) {
         const int iy = oy * g2.s0 + ky - g2.s2;
         if (iy < 0 || iy >= in_h)
@@ -174,13 +191,17 @@ __kernel void conv2d_s8(__global const char *restrict in, __global const char *r
             if (ix < 0 || ix >= in_w)
                 continue;
             ip = in + (iy * in_w + ix) * in_c;
-            wp = w + wv.s0 + (ky * kw + kx) * wv.s2 + o;
+            wp = w + wv.s0 + (ky * kw + kx) * wv.s2 + o8;
             for (i = 0; i < in_c; ++i)
-                acc += ((int)ip[i] + q.s0) * (int)wp[i * wv.s1];
+                acc += (int8)((int)ip[i] + q.s0) * convert_int8(vload8(0, wp + i * wv.s1));
         }
     }
-    out[px * out_c + o] = finish_s8(acc, vec[wv.s3 + out_c + o], vec[wv.s3 + 2 * out_c + o], q.s1,
-                                    q.s2, q.s3);
+    vstore8(acc, 0, r);
+    for (j = 0; j < 8 && o8 + j < out_c; ++j) {
+        const int o = o8 + j;
+        out[px * out_c + o] = finish_s8((has_bias ? vec[wv.s3 + o] : 0) + r[j], vec[wv.s3 + out_c + o],
+                                        vec[wv.s3 + 2 * out_c + o], q.s1, q.s2, q.s3);
+    }
 }
 
 __kernel void depthwise_conv2d_s8(__global const char *restrict in,
@@ -188,15 +209,16 @@ __kernel void depthwise_conv2d_s8(__global const char *restrict in,
                                   __global const int *restrict vec, __global char *restrict out,
                                   int4 g0, int4 g1, int4 g2, int4 wv, int has_bias, int4 q)
 {
-    const int c = (int)get_global_id(0), px = (int)get_global_id(1);
+    const int c8 = (int)get_global_id(0) * 8, px = (int)get_global_id(1);
     const int in_h = g0.s0, in_w = g0.s1, in_c = g0.s2, out_h = g0.s3;
     const int out_w = g1.s0, out_c = g1.s1, kh = g1.s2, kw = g1.s3;
-    int oy, ox, ky, kx, acc;
-    if (c >= out_c || px >= out_h * out_w)
+    int oy, ox, ky, kx, j;
+    int8 acc = (int8)(0);
+    int r[8];
+    if (c8 >= out_c || px >= out_h * out_w)
         return;
     oy = px / out_w;
     ox = px - oy * out_w;
-    acc = has_bias ? vec[wv.s3 + c] : 0;
     for (ky = 0; ky < kh; ++ky) {
         const int iy = oy * g2.s0 + ky - g2.s2;
         if (iy < 0 || iy >= in_h)
@@ -205,12 +227,16 @@ __kernel void depthwise_conv2d_s8(__global const char *restrict in,
             const int ix = ox * g2.s1 + kx - g2.s3;
             if (ix < 0 || ix >= in_w)
                 continue;
-            acc += ((int)in[(iy * in_w + ix) * in_c + c] + q.s0) *
-                   (int)w[wv.s0 + (ky * kw + kx) * wv.s1 + c];
+            acc += (convert_int8(vload8(0, in + (iy * in_w + ix) * in_c + c8)) + (int8)(q.s0)) *
+                   convert_int8(vload8(0, w + wv.s0 + (ky * kw + kx) * wv.s1 + c8));
         }
     }
-    out[px * out_c + c] = finish_s8(acc, vec[wv.s3 + out_c + c], vec[wv.s3 + 2 * out_c + c], q.s1,
-                                    q.s2, q.s3);
+    vstore8(acc, 0, r);
+    for (j = 0; j < 8 && c8 + j < out_c; ++j) {
+        const int c = c8 + j;
+        out[px * out_c + c] = finish_s8((has_bias ? vec[wv.s3 + c] : 0) + r[j], vec[wv.s3 + out_c + c],
+                                        vec[wv.s3 + 2 * out_c + c], q.s1, q.s2, q.s3);
+    }
 }
 
 /* ---- ARAC micro-flows (the engine's run_tile, on the device) ---------------------------- */
