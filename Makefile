@@ -5,6 +5,7 @@
 #   make bench         the main job for PLATFORM (default cpu)
 #   make micro         kernel micro-benchmarks (Google Benchmark), JSON under results/
 #   make bench-peers   supernav vs ONNX Runtime vs PyTorch, per Pareto SubNet (bench/peers/)
+#   make bench-opencl  the OpenCL platform vs the CPU platform, per Pareto SubNet (bench/opencl/)
 #   make deps          install missing Debian packages (apt-get; needs root)
 #   make clean
 #
@@ -69,7 +70,7 @@ LIBS := -lm -lpapi -lpfm -lOpenCL
 RESULTS := results
 STAMP := $(shell date -u +%Y%m%dT%H%M%SZ)
 
-.PHONY: all test bench bench-peers micro deps clean check-platform engine-freestanding
+.PHONY: all test bench bench-peers bench-opencl micro deps clean check-platform engine-freestanding
 .SECONDARY:
 .DEFAULT_GOAL := all
 
@@ -186,6 +187,11 @@ micro: deps $(MICRO)
 # every policy, real-time replay, run directories and a summary table under results/bench/.
 bench: check-platform deps $(SUPERNAV) $(MODEL_IMAGE)
 	@PLATFORM=$(PLATFORM) SUPERNAV=$(SUPERNAV) sh bench/serve/run.sh
+
+# The OpenCL platform against the CPU platform, per Pareto SubNet: latency and the
+# kernel/transfer split from profiling events; results/opencl/<UTC>/ (bench/opencl/run.sh).
+bench-opencl: deps $(SUPERNAV) $(MODEL_IMAGE)
+	@SUPERNAV=$(SUPERNAV) sh bench/opencl/run.sh
 
 check-platform:
 	@case "$(PLATFORM)" in \

@@ -76,9 +76,10 @@ struct sn_opencl {
     size_t far_cap;
     void *stage;                   /* host: one tensor's packed weights */
     size_t stage_cap;
-    cl_mem in, out, vec;           /* slot calls */
-    size_t in_cap, out_cap, vec_cap;
-    void *vstage;                  /* host: per-channel vectors (3 x 16384 words) */
+    cl_mem in, out;                /* slot calls: input and vectors in one buffer, output */
+    size_t in_cap, out_cap;
+    void *io_stage;                /* host: a slot call's input and vectors, written at once */
+    size_t io_stage_cap;
     entry *slots;
     tensor_range *tensors;
     uint32_t tensor_count;
@@ -95,8 +96,6 @@ struct sn_opencl {
     uint32_t nev, ev_cap;
     sn_opencl_stats stats;
 };
-
-#define MAX_CHANNELS 16384         /* sn_conv2d_check's bound */
 
 static uint64_t now_ns(void)
 {
@@ -442,8 +441,7 @@ sn_status sn_opencl_create(const sn_model *model, const sn_opencl_options *optio
     c->tensor_count = model->tensor_count;
     c->tensors = calloc(model->tensor_count ? model->tensor_count : 1, sizeof *c->tensors);
     c->slots = calloc(CACHE_SLOTS, sizeof *c->slots);
-    c->vstage = malloc(3u * MAX_CHANNELS * sizeof(int32_t));
-    if (!c->tensors || !c->slots || !c->vstage)
+    if (!c->tensors || !c->slots)
         return refuse(c, why, SN_ERR_NO_MEMORY, "out of memory");
     for (t = 0; t < model->tensor_count; ++t) {
         sn_tensor ts;
@@ -473,8 +471,7 @@ sn_status sn_opencl_create(const sn_model *model, const sn_opencl_options *optio
                           cl_error_name(e));
     }
     if (ensure(c, &c->far, &c->far_cap, biggest, CL_MEM_READ_ONLY) != SN_OK ||
-        ensure_host(&c->stage, &c->stage_cap, biggest ? biggest : ALIGN) != 0 ||
-        ensure(c, &c->vec, &c->vec_cap, 3u * MAX_CHANNELS * sizeof(int32_t), CL_MEM_READ_ONLY) != SN_OK)
+        ensure_host(&c->stage, &c->stage_cap, biggest ? biggest : ALIGN) != 0)
         return refuse(c, why, SN_ERR_NO_MEMORY, "%s: out of memory (%s)", c->name, c->err);
     *out = c;
     return SN_OK;
@@ -500,7 +497,7 @@ void sn_opencl_destroy(sn_opencl *c)
             if (c->tile[t][i])
                 clReleaseMemObject(c->tile[t][i]);
     {
-        cl_mem *bufs[] = {&c->near, &c->far, &c->in, &c->out, &c->vec, &c->canvas, &c->stitched, &c->flow_w, &c->flow_v};
+        cl_mem *bufs[] = {&c->near, &c->far, &c->in, &c->out, &c->canvas, &c->stitched, &c->flow_w, &c->flow_v};
         size_t b;
         for (b = 0; b < sizeof bufs / sizeof *bufs; ++b)
             if (*bufs[b])
@@ -518,7 +515,7 @@ void sn_opencl_destroy(sn_opencl *c)
     free(c->ev);
     free(c->ev_kind);
     free(c->stage);
-    free(c->vstage);
+    free(c->io_stage);
     free(c->flow_wstage);
     free(c->flow_vstage);
     free(c->slots);
@@ -930,8 +927,9 @@ static sn_status check_q(const sn_quant_params *q)
     return SN_OK;
 }
 
-/* One convolution through the device: input and vectors written, weights near or written,
- * the kernel, the output read back. */
+/* One convolution through the device: the input and the vectors copied side by side and
+ * written at once (one command fewer per call), weights near or written, the kernel, the
+ * output read back. */
 static sn_status slot_conv(sn_opencl *c, int dw, int s8, const sn_conv2d_params *p,
                            const sn_quant_params *q, const void *in, const void *w, const float *scale,
                            const float *bias, const int32_t *ibias, void *out)
@@ -941,8 +939,9 @@ static sn_status slot_conv(sn_opencl *c, int dw, int s8, const sn_conv2d_params 
     size_t in_bytes = (size_t)p->in_h * (size_t)p->in_w * (size_t)p->in_c * elem;
     size_t out_bytes = (size_t)p->out_h * (size_t)p->out_w * (size_t)p->out_c * elem;
     size_t vbytes = layer_vec_bytes(p, s8), global[2], local[2];
+    size_t v_at = round_up(in_bytes + SLACK, ALIGN), io_bytes = v_at + vbytes;
     int k = s8 ? (dw ? K_DW_S8 : K_CONV_S8) : (dw ? K_DW_F32 : K_CONV_F32), ix, ki, ri;
-    cl_event wait[3];
+    cl_event wait[2];
     cl_uint nw = 0;
     wview v;
     cl_int e;
@@ -953,21 +952,23 @@ static sn_status slot_conv(sn_opencl *c, int dw, int s8, const sn_conv2d_params 
         return st;
     if (ev_reserve(c, 8) != 0)
         return SN_ERR_NO_MEMORY;
-    if ((st = ensure(c, &c->in, &c->in_cap, in_bytes + SLACK, CL_MEM_READ_ONLY)) != SN_OK ||
+    if (ensure_host(&c->io_stage, &c->io_stage_cap, io_bytes) != 0)
+        return SN_ERR_NO_MEMORY;
+    if ((st = ensure(c, &c->in, &c->in_cap, io_bytes, CL_MEM_READ_ONLY)) != SN_OK ||
         (st = ensure(c, &c->out, &c->out_cap, out_bytes, CL_MEM_READ_WRITE)) != SN_OK)
         return st;
     if ((st = resolve(c, p, w, dw, s8, c->q, c->far, 0, c->stage, &v)) != SN_OK)
         goto fail;
     if (v.dep >= 0)
         wait[nw++] = c->ev[v.dep];
-    put_vectors(c->vstage, p->out_c, s8, scale, bias, ibias, q);
-    if ((ix = write_buf(c, c->q, c->in, 0, in_bytes, in, EV_ACT, 0, NULL)) < 0)
+    memcpy(c->io_stage, in, in_bytes);
+    memset((char *)c->io_stage + in_bytes, 0, v_at - in_bytes);
+    put_vectors((char *)c->io_stage + v_at, p->out_c, s8, scale, bias, ibias, q);
+    if ((ix = write_buf(c, c->q, c->in, 0, io_bytes, c->io_stage, EV_ACT, 0, NULL)) < 0)
         goto fail_io;
     wait[nw++] = c->ev[ix];
-    if ((ix = write_buf(c, c->q, c->vec, 0, vbytes, c->vstage, EV_ACT, 0, NULL)) < 0)
-        goto fail_io;
-    wait[nw++] = c->ev[ix];
-    e = conv_args(c, k, s8, c->in, c->out, &v, c->vec, 0, p, scale != NULL, s8 ? ibias != NULL : bias != NULL, q);
+    e = conv_args(c, k, s8, c->in, c->out, &v, c->in, (int32_t)(v_at / 4u), p, scale != NULL,
+                  s8 ? ibias != NULL : bias != NULL, q);
     if (e != CL_SUCCESS) {
         st = fail_cl(c, "clSetKernelArg", e);
         goto fail;
@@ -986,7 +987,7 @@ static sn_status slot_conv(sn_opencl *c, int dw, int s8, const sn_conv2d_params 
         st = fail_cl(c, "clWaitForEvents", e);
         goto fail;
     }
-    c->stats.act_write_bytes += in_bytes + vbytes;
+    c->stats.act_write_bytes += io_bytes;
     c->stats.act_read_bytes += out_bytes;
     c->stats.calls++;
     harvest(c, 1);
