@@ -11,7 +11,8 @@
 # every layer's input, per-channel vectors and output; weight transfers: the far weights).
 # Writes results/opencl/<UTC>/ (evals.jsonl, results.csv, table.md), via a temporary
 # directory renamed into place. Environment: SUPERNAV, OPENCL_LIMIT (canvases per eval,
-# default 300), OPENCL_WARMUP (default 20), SUPERNAV_OPENCL_DEVICE (the device).
+# default 300), OPENCL_WARMUP (default 20), SUPERNAV_OPENCL_DEVICE (the device),
+# OPENCL_MODEL and OPENCL_DATA (eval's --model and --data; defaults: eval's), OPENCL_OUT.
 set -eu
 SUPERNAV=${SUPERNAV:-build/supernav}
 LIMIT=${OPENCL_LIMIT:-300}
@@ -19,6 +20,9 @@ WARMUP=${OPENCL_WARMUP:-20}
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 OUT=${OPENCL_OUT:-results/opencl/$STAMP}
 TABLE=workloads/supernet/accuracy.csv
+common=""
+[ -z "${OPENCL_MODEL:-}" ] || common="$common --model $OPENCL_MODEL"
+[ -z "${OPENCL_DATA:-}" ] || common="$common --data $OPENCL_DATA"
 die() { echo "bench-opencl: error: $*" >&2; exit 1; }
 [ -x "$SUPERNAV" ] || die "$SUPERNAV is not built"
 [ ! -e "$OUT" ] || die "$OUT already exists"
@@ -47,7 +51,7 @@ for cfg in $subnets; do
             ocl0) args="--platform opencl --near-kib 0" ;;
         esac
         # shellcheck disable=SC2086
-        j=$("$SUPERNAV" eval --subnet "$cfg" $args --limit "$LIMIT" --warmup "$WARMUP" --json) ||
+        j=$("$SUPERNAV" eval --subnet "$cfg" $args $common --limit "$LIMIT" --warmup "$WARMUP" --json) ||
             die "eval $run $cfg failed"
         echo "$j" | sed "s/^{/{\"run\":\"$run\",/" >> "$tmp/evals.jsonl"
         eval "j_$run=\$j"
