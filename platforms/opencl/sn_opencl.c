@@ -309,6 +309,81 @@ static int ensure_host(void **p, size_t *cap, size_t need)
     return 0;
 }
 
+/* The widest grid a launch may have (every grid here is far smaller). */
+#define WARM_GRID ((size_t)1 << 20)
+
+/* Launches every kernel once over WARM_GRID work-items that return at once, and waits. For
+ * PoCL's CPU devices: PoCL caches one compiled work-group function per kernel, work-group
+ * shape and largest grid seen so far, looks a command's function up with "grid no wider
+ * than the cached one" but releases it by kernel and shape alone; when a wider grid arrives
+ * while commands are in flight (micro-flows), a release can hit the wrong entry and PoCL
+ * aborts (pocl_release_dlhandle_cache: `found->ref_count > 0`, seen with PoCL 3.1 and 5.0).
+ * After one launch at the widest grid, every later launch shares that one entry. Cheap on
+ * any device. */
+static sn_status warm_kernels(sn_opencl *c)
+{
+    cl_int4 zero4 = {{0, 0, 0, 0}}, flat4 = {{0, 1, 1, 1}};
+    cl_int2 zero2 = {{0, 0}};
+    cl_int izero = 0;
+    cl_float fzero = 0.0f;
+    int k;
+    cl_int e = CL_SUCCESS;
+    for (k = 0; k < K_COUNT && e == CL_SUCCESS; ++k) {
+        cl_kernel kk = c->k[k];
+        size_t global[2], local[2];
+        cl_uint dims = 1, a;
+        cl_event ev = NULL;
+        if (k <= K_DW_S8) {
+            for (a = 0; a < 4; ++a)
+                e |= clSetKernelArg(kk, a, sizeof c->far, &c->far);
+            for (a = 4; a < 8; ++a) /* out_c 0: every work-item returns */
+                e |= clSetKernelArg(kk, a, sizeof zero4, &zero4);
+            e |= clSetKernelArg(kk, 8, sizeof izero, &izero);
+            if (k == K_CONV_S8 || k == K_DW_S8) {
+                e |= clSetKernelArg(kk, 9, sizeof zero4, &zero4);
+            } else {
+                e |= clSetKernelArg(kk, 9, sizeof izero, &izero);
+                e |= clSetKernelArg(kk, 10, sizeof fzero, &fzero);
+                e |= clSetKernelArg(kk, 11, sizeof fzero, &fzero);
+            }
+            local[0] = 1;
+            local[1] = c->k_wg[k] < 64 ? c->k_wg[k] : 64;
+            global[0] = 1;
+            global[1] = WARM_GRID;
+            dims = 2;
+        } else {
+            local[0] = c->k_wg[k] < 64 ? c->k_wg[k] : 64;
+            global[0] = WARM_GRID;
+            if (k == K_INPUT_F32 || k == K_INPUT_S8) { /* rows 0 */
+                e |= clSetKernelArg(kk, 0, sizeof c->far, &c->far);
+                e |= clSetKernelArg(kk, 1, sizeof izero, &izero);
+                e |= clSetKernelArg(kk, 2, sizeof flat4, &flat4);
+                e |= clSetKernelArg(kk, 3, sizeof c->far, &c->far);
+            } else { /* OH 0 */
+                e |= clSetKernelArg(kk, 0, sizeof c->far, &c->far);
+                e |= clSetKernelArg(kk, 1, sizeof c->far, &c->far);
+                e |= clSetKernelArg(kk, 2, sizeof flat4, &flat4);
+                if (k == K_ADD_F32 || k == K_ADD_S8)
+                    e |= clSetKernelArg(kk, 3, sizeof zero2, &zero2);
+                else
+                    e |= clSetKernelArg(kk, 3, sizeof zero4, &zero4);
+                if (k == K_ADD_S8)
+                    for (a = 4; a < 7; ++a)
+                        e |= clSetKernelArg(kk, a, sizeof zero4, &zero4);
+            }
+        }
+        if (e == CL_SUCCESS)
+            e = clEnqueueNDRangeKernel(c->q, kk, dims, NULL, global, local, 0, NULL, &ev);
+        if (e == CL_SUCCESS) {
+            e = clWaitForEvents(1, &ev);
+            clReleaseEvent(ev);
+        }
+        if (e != CL_SUCCESS)
+            return fail_cl(c, kernel_names[k], e);
+    }
+    return SN_OK;
+}
+
 static char create_why[512];
 
 static sn_status refuse(sn_opencl *c, const char **why, sn_status st, const char *fmt, ...)
@@ -473,6 +548,8 @@ sn_status sn_opencl_create(const sn_model *model, const sn_opencl_options *optio
     if (ensure(c, &c->far, &c->far_cap, biggest, CL_MEM_READ_ONLY) != SN_OK ||
         ensure_host(&c->stage, &c->stage_cap, biggest ? biggest : ALIGN) != 0)
         return refuse(c, why, SN_ERR_NO_MEMORY, "%s: out of memory (%s)", c->name, c->err);
+    if (warm_kernels(c) != SN_OK)
+        return refuse(c, why, SN_ERR_IO, "%s: %s", c->name, c->err);
     *out = c;
     return SN_OK;
 }
