@@ -12,14 +12,15 @@
 # Writes results/opencl/<UTC>/ (evals.jsonl, results.csv, table.md), via a temporary
 # directory renamed into place. Environment: SUPERNAV, OPENCL_LIMIT (canvases per eval,
 # default 300), OPENCL_WARMUP (default 20), SUPERNAV_OPENCL_DEVICE (the device),
-# OPENCL_MODEL and OPENCL_DATA (eval's --model and --data; defaults: eval's), OPENCL_OUT.
+# OPENCL_MODEL and OPENCL_DATA (eval's --model and --data; defaults: eval's), OPENCL_TABLE
+# (the accuracy table listing the SubNets), OPENCL_OUT.
 set -eu
 SUPERNAV=${SUPERNAV:-build/supernav}
 LIMIT=${OPENCL_LIMIT:-300}
 WARMUP=${OPENCL_WARMUP:-20}
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 OUT=${OPENCL_OUT:-results/opencl/$STAMP}
-TABLE=workloads/supernet/accuracy.csv
+TABLE=${OPENCL_TABLE:-workloads/supernet/accuracy.csv}
 common=""
 [ -z "${OPENCL_MODEL:-}" ] || common="$common --model $OPENCL_MODEL"
 [ -z "${OPENCL_DATA:-}" ] || common="$common --data $OPENCL_DATA"
