@@ -27,7 +27,7 @@ common=""
 die() { echo "bench-opencl: error: $*" >&2; exit 1; }
 [ -x "$SUPERNAV" ] || die "$SUPERNAV is not built"
 [ ! -e "$OUT" ] || die "$OUT already exists"
-"$SUPERNAV" eval --device list >/dev/null || die "no OpenCL device (install an ICD, e.g. pocl-opencl-icd)"
+"$SUPERNAV" eval --device list >/dev/null 2>&1 || die "no OpenCL device (install an ICD, e.g. pocl-opencl-icd)"
 tmp="$OUT.tmp-$$"
 mkdir -p "$tmp"
 trap 'rm -rf "$tmp"' EXIT

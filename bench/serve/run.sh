@@ -20,7 +20,7 @@ die() { echo "make bench: error: $*" >&2; exit 1; }
 [ -x "$SUPERNAV" ] || die "$SUPERNAV is not built"
 if [ "$PLATFORM" = opencl ]; then
     # one clear line when there is no OpenCL device (SUPERNAV_OPENCL_DEVICE picks one)
-    "$SUPERNAV" eval --device list >/dev/null || die "PLATFORM=opencl needs an OpenCL device (none found)"
+    "$SUPERNAV" eval --device list >/dev/null 2>&1 || die "PLATFORM=opencl needs an OpenCL device (none found)"
 fi
 [ ! -e "$OUT" ] || die "$OUT already exists"
 tmp="$OUT.tmp-$$"

@@ -1191,6 +1191,8 @@ static sn_status cl_micro_flows(void *ctx, const sn_plan *plan, const uint8_t *c
         fill_ev = (int)fi;
     }
     c->stats.act_write_bytes += voff + canvas_bytes;
+    if (c->nfq)
+        clFlush(c->q); /* the flow queues wait on these writes */
 
     /* the tiles: independent chains */
     for (t = 0; t < tiles; ++t) {
