@@ -9,6 +9,7 @@
 #   make mcu-qemu-test the freestanding engine on an emulated Cortex-M4F (platforms/mcu/)
 #   make gate          the CI regression gate: a short deterministic run set against
 #                      ci/baselines/cpu.json (make baseline refreshes it, on purpose)
+#   make bench-opencl  the OpenCL platform vs the CPU platform, per Pareto SubNet (bench/opencl/)
 #   make deps          install missing Debian packages (apt-get; needs root)
 #   make clean
 #
@@ -39,15 +40,16 @@ WARNINGS := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wcast-align -Wwrite-
             -Wstrict-prototypes -Wmissing-prototypes -Wundef -Wvla -Wformat=2 \
             -Wdouble-promotion -Wno-unused-parameter
 CXXWARNINGS := -Wall -Wextra -Werror
-INCLUDES := -Iengine/include -Icommon -Icli -Ibench -Itests -Iworkloads -Iplatforms/cpu -Iharness -Ireports
+INCLUDES := -Iengine/include -Icommon -Icli -Ibench -Itests -Iworkloads -Iplatforms/cpu \
+            -Iplatforms/opencl -Iharness -Ireports
 CPPFLAGS_ALL := $(INCLUDES) -MMD -MP
 ENGINE_CFLAGS := -std=c99 -pedantic $(WARNINGS) $(OPT) -g $(SAN_FLAGS)
 HOST_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L $(WARNINGS) $(OPT) -g $(SAN_FLAGS)
 LDFLAGS_ALL := $(SAN_FLAGS)
 
 ENGINE_SRC := $(sort $(wildcard engine/*.c engine/kernels/*.c))
-HOST_SRC := $(sort $(wildcard common/*.c datasets/*.c workloads/*.c platforms/cpu/*.c harness/*.c \
-                              reports/*.c))
+HOST_SRC := $(sort $(wildcard common/*.c datasets/*.c workloads/*.c platforms/cpu/*.c \
+              platforms/opencl/*.c harness/*.c reports/*.c))
 CLI_SRC := $(sort $(wildcard cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 MICRO_C_SRC := $(sort $(wildcard bench/micro*.c))
@@ -67,12 +69,12 @@ SUPERNAV := $(BUILD)/supernav
 MICRO := $(BUILD)/bench/supernav-micro
 MODEL_IMAGE := $(BUILD)/supernet.snm
 MODEL_SRC := workloads/supernet/supernet.safetensors
-LIBS := -lm -lpapi -lpfm
+LIBS := -lm -lpapi -lpfm -lOpenCL
 
 RESULTS := results
 STAMP := $(shell date -u +%Y%m%dT%H%M%SZ)
 
-.PHONY: all test bench bench-peers micro deps deps-test clean check-platform \
+.PHONY: all test bench bench-peers bench-opencl micro deps deps-test clean check-platform \
         engine-freestanding gate baseline
 .SECONDARY:
 .DEFAULT_GOAL := all
@@ -96,6 +98,15 @@ $(BUILD)/obj/platforms/cpu/sn_cpu_avx2.o: CPPFLAGS_EXTRA = -mavx2 -mfma $(CPU_FP
 $(BUILD)/obj/platforms/cpu/sn_cpu_avx512.o: CPPFLAGS_EXTRA = -mavx512f -mavx512bw -mfma $(CPU_FP)
 endif
 $(BUILD)/obj/platforms/cpu/sn_cpu_portable.o: CPPFLAGS_EXTRA = $(CPU_FP)
+
+# The OpenCL platform: OpenCL 1.2 API through the ICD loader; its kernels' source is embedded
+# as a C string generated from platforms/opencl/sn_opencl_kernels.cl.
+OPENCL_GEN := $(BUILD)/gen/sn_opencl_kernels.inc
+$(OPENCL_GEN): platforms/opencl/sn_opencl_kernels.cl
+	@mkdir -p $(dir $@)
+	sed -e 's/\\/\\\\/g' -e 's/"/\\"/g' -e 's/^/"/' -e 's/$$/\\n"/' $< > $@.tmp && mv $@.tmp $@
+$(BUILD)/obj/platforms/opencl/sn_opencl.o: $(OPENCL_GEN)
+$(BUILD)/obj/platforms/opencl/sn_opencl.o: CPPFLAGS_EXTRA = -I$(BUILD)/gen -DCL_TARGET_OPENCL_VERSION=120
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -198,10 +209,15 @@ gate: deps $(SUPERNAV) $(MODEL_IMAGE)
 baseline: deps $(SUPERNAV) $(MODEL_IMAGE)
 	@SUPERNAV=$(SUPERNAV) sh ci/gate.sh baseline
 
+# The OpenCL platform against the CPU platform, per Pareto SubNet: latency and the
+# kernel/transfer split from profiling events; results/opencl/<UTC>/ (bench/opencl/run.sh).
+bench-opencl: deps $(SUPERNAV) $(MODEL_IMAGE)
+	@SUPERNAV=$(SUPERNAV) sh bench/opencl/run.sh
+
 check-platform:
 	@case "$(PLATFORM)" in \
-	  cpu) ;; \
-	  opencl|mcu|fpga) echo "make bench: error: platform '$(PLATFORM)' is not implemented yet (see the open issues)" >&2; exit 1 ;; \
+	  cpu|opencl) ;; \
+	  mcu|fpga) echo "make bench: error: platform '$(PLATFORM)' is not implemented yet (see the open issues)" >&2; exit 1 ;; \
 	  *) echo "make bench: error: unknown PLATFORM '$(PLATFORM)' (cpu, opencl, mcu, fpga)" >&2; exit 1 ;; \
 	esac
 

@@ -13,6 +13,7 @@
 #include "sn_engine.h"
 #include "sn_file.h"
 #include "sn_idx.h"
+#include "sn_opencl.h"
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -70,12 +71,18 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: supernav eval (--subnet CFG | --arac CFG) [--model M] [--data PREFIX]\n"
-            "                     [--platform reference|cpu] [--isa ISA] [--int8] [--input-res R]\n"
-            "                     [--limit N] [--warmup N] [--json]\n"
+            "                     [--platform reference|cpu|opencl] [--isa ISA] [--device D]\n"
+            "                     [--near-kib K] [--int8] [--input-res R] [--limit N] [--warmup N]\n"
+            "                     [--json]\n"
             "  --model    deployment image (default build/supernet.snm)\n"
             "  --data     canvas set prefix from `supernav canvas` (default data/canvas/cf64-test)\n"
-            "  --platform reference (the plain-C oracle) or cpu (SIMD kernels, default)\n"
+            "  --platform reference (the plain-C oracle), cpu (SIMD kernels, default) or opencl\n"
             "  --isa      cpu only: auto (default), avx512, avx2 or portable\n"
+            "  --device   opencl only: a device index or a name substring (default\n"
+            "             $SUPERNAV_OPENCL_DEVICE, else the first GPU, else the first device);\n"
+            "             --device list prints the devices\n"
+            "  --near-kib cpu and opencl: near memory for resident weights (default unlimited;\n"
+            "             0: every weight moves from far memory on every call)\n"
             "  --input-res R  run the SubNet (its weights and BN statistics) on inputs\n"
             "             downsampled to R instead of its own resolution (NeuLens's baseline)\n"
             "  --int8     the int8 path (TFLite semantics; needs a calibrated image)\n"
@@ -93,17 +100,18 @@ int sn_cmd_eval(int argc, char **argv)
         {"warmup", required_argument, 0, 'w'}, {"json", no_argument, 0, 'j'},
         {"int8", no_argument, 0, 'i'},          {"help", no_argument, 0, 'h'},
         {"isa", required_argument, 0, 'I'},    {"input-res", required_argument, 0, 'r'},
+        {"device", required_argument, 0, 'D'}, {"near-kib", required_argument, 0, 'k'},
         {0, 0, 0, 0}};
     const char *model_path = "build/supernet.snm", *data = "data/canvas/cf64-test";
-    const char *platform_name = "cpu", *isa = NULL, *config_text = NULL, *why = "";
-    long limit = -1, warmup = 10, input_res = 0;
+    const char *platform_name = "cpu", *isa = NULL, *config_text = NULL, *why = "", *device = NULL;
+    long limit = -1, warmup = 10, input_res = 0, near_kib = -1;
     int json = 0, int8 = 0, c, is_arac = 0, rc = 1;
     char path[1024], canonical[SN_CONFIG_TEXT_MAX];
     sn_idx images = {0}, labels = {0};
     uint32_t img_dims[3] = {0, 0, 0}, lbl_dims[1] = {0};
     void *image_bytes = NULL, *arena = NULL;
     size_t need, i, n, correct = 0;
-    uint64_t *lat = NULL;
+    uint64_t *lat = NULL, *dev_lat = NULL;
     float *logits = NULL;
     double macs_sum = 0.0;
     sn_model model;
@@ -111,6 +119,8 @@ int sn_cmd_eval(int argc, char **argv)
     sn_plan *plan = NULL;
     sn_cpu *cpu = NULL;
     sn_cpu_stats cpu_stats;
+    sn_opencl *ocl = NULL;
+    sn_opencl_stats ocl_total, ocl_one;
     sn_platform platform = sn_platform_reference;
     sn_status st;
 
@@ -123,6 +133,15 @@ int sn_cmd_eval(int argc, char **argv)
         case 'd': data = optarg; break;
         case 'p': platform_name = optarg; break;
         case 'I': isa = optarg; break;
+        case 'D': device = optarg; break;
+        case 'k':
+            errno = 0;
+            near_kib = strtol(optarg, &end, 10);
+            if (errno || *end || near_kib < 0 || near_kib > (1L << 30)) {
+                sn_cli_error("--near-kib must be a size in KiB");
+                return 2;
+            }
+            break;
         case 'r':
             errno = 0;
             input_res = strtol(optarg, &end, 10);
@@ -150,16 +169,35 @@ int sn_cmd_eval(int argc, char **argv)
         default: usage(stderr); return 2;
         }
     }
+    if (device && !strcmp(device, "list")) {
+        char list[4096];
+        int count = sn_opencl_list(list, sizeof list);
+        if (count == 0) {
+            sn_cli_error("no OpenCL platform or device found (install an ICD, e.g. pocl-opencl-icd)");
+            return 1;
+        }
+        fputs(list, stdout);
+        return 0;
+    }
     if (optind < argc || !config_text) {
         sn_cli_error(optind < argc ? "unexpected argument" : "--subnet CFG or --arac CFG is required");
         return 2;
     }
-    if (strcmp(platform_name, "reference") != 0 && strcmp(platform_name, "cpu") != 0) {
-        sn_cli_error("platform '%s' is not available to eval (built: reference, cpu)", platform_name);
+    if (strcmp(platform_name, "reference") != 0 && strcmp(platform_name, "cpu") != 0 &&
+        strcmp(platform_name, "opencl") != 0) {
+        sn_cli_error("platform '%s' is not available to eval (built: reference, cpu, opencl)", platform_name);
         return 1;
     }
     if (isa && strcmp(platform_name, "cpu") != 0) {
         sn_cli_error("--isa applies to --platform cpu only");
+        return 2;
+    }
+    if (device && strcmp(platform_name, "opencl") != 0) {
+        sn_cli_error("--device applies to --platform opencl only");
+        return 2;
+    }
+    if (near_kib >= 0 && !strcmp(platform_name, "reference")) {
+        sn_cli_error("--near-kib applies to --platform cpu and opencl only");
         return 2;
     }
     if (sn_config_parse(config_text, &config) != SN_OK || config.is_arac != is_arac) {
@@ -188,11 +226,36 @@ int sn_cmd_eval(int argc, char **argv)
         sn_cpu_options opt;
         sn_cpu_options_default(&opt);
         opt.isa = isa;
+        if (near_kib >= 0) {
+            opt.near_budget_bytes = (size_t)near_kib * 1024u;
+            opt.residency = SN_CPU_RESIDENT_EXPLICIT;
+        }
         if (sn_cpu_create(&model, &opt, &cpu, &why) != SN_OK) {
             sn_cli_error("platform cpu%s%s: %s", isa ? " --isa " : "", isa ? isa : "", why);
             goto done;
         }
         sn_cpu_platform(cpu, &platform);
+        if (near_kib >= 0 && sn_cpu_make_resident(cpu, plan, NULL) != SN_OK) {
+            sn_cli_error("platform cpu: cannot make the SubGraph resident");
+            goto done;
+        }
+    } else if (!strcmp(platform_name, "opencl")) {
+        sn_opencl_options opt;
+        sn_opencl_options_default(&opt);
+        opt.device = device;
+        if (near_kib >= 0) {
+            opt.near_budget_bytes = (size_t)near_kib * 1024u;
+            opt.residency = SN_OPENCL_RESIDENT_EXPLICIT;
+        }
+        if (sn_opencl_create(&model, &opt, &ocl, &why) != SN_OK) {
+            sn_cli_error("platform opencl: %s", why);
+            goto done;
+        }
+        sn_opencl_platform(ocl, &platform);
+        if (near_kib >= 0 && sn_opencl_make_resident(ocl, plan, NULL) != SN_OK) {
+            sn_cli_error("platform opencl: cannot make the SubGraph resident: %s", sn_opencl_last_error(ocl));
+            goto done;
+        }
     }
     snprintf(path, sizeof path, "%s-images-idx3-ubyte", data);
     img_dims[1] = img_dims[2] = model.arch.canvas;
@@ -206,7 +269,8 @@ int sn_cmd_eval(int argc, char **argv)
     if (limit > 0 && (size_t)limit < n)
         n = (size_t)limit;
     lat = malloc(n * sizeof *lat);
-    if (!lat) {
+    dev_lat = malloc(n * sizeof *dev_lat);
+    if (!lat || !dev_lat) {
         sn_cli_error("out of memory");
         goto done;
     }
@@ -219,15 +283,37 @@ int sn_cmd_eval(int argc, char **argv)
         sn_plan_invoke(plan, &platform, images.data, logits, NULL, NULL);
     if (cpu)
         sn_cpu_stats_reset(cpu);
+    memset(&ocl_total, 0, sizeof ocl_total);
     for (i = 0; i < n; ++i) {
         const uint8_t *canvas = images.data + i * model.arch.canvas * model.arch.canvas;
-        uint64_t t0 = now_ns();
+        uint64_t t0;
         uint32_t k, best = 0;
+        if (ocl)
+            sn_opencl_stats_reset(ocl);
+        t0 = now_ns();
         st = sn_plan_invoke(plan, &platform, canvas, logits, NULL, NULL);
         lat[i] = now_ns() - t0;
         if (st != SN_OK) {
-            sn_cli_error("inference failed: %s", sn_status_str(st));
+            sn_cli_error("inference failed: %s%s%s", sn_status_str(st), ocl ? ": " : "",
+                         ocl ? sn_opencl_last_error(ocl) : "");
             goto done;
+        }
+        if (ocl) {
+            sn_opencl_stats_get(ocl, &ocl_one);
+            dev_lat[i] = ocl_one.device_ns;
+            ocl_total.near_bytes += ocl_one.near_bytes;
+            ocl_total.far_bytes += ocl_one.far_bytes;
+            ocl_total.weight_write_ns += ocl_one.weight_write_ns;
+            ocl_total.act_write_bytes += ocl_one.act_write_bytes;
+            ocl_total.act_read_bytes += ocl_one.act_read_bytes;
+            ocl_total.act_transfer_ns += ocl_one.act_transfer_ns;
+            ocl_total.kernel_ns += ocl_one.kernel_ns;
+            ocl_total.kernels += ocl_one.kernels;
+            ocl_total.queued_ns += ocl_one.queued_ns;
+            ocl_total.submit_ns += ocl_one.submit_ns;
+            ocl_total.wall_ns += ocl_one.wall_ns;
+            ocl_total.flow_commands_ns += ocl_one.flow_commands_ns;
+            ocl_total.flow_span_ns += ocl_one.flow_span_ns;
         }
         for (k = 1; k < model.arch.num_classes; ++k)
             if (logits[k] > logits[best])
@@ -236,9 +322,15 @@ int sn_cmd_eval(int argc, char **argv)
         macs_sum += (double)(plan->is_arac ? plan->arac.last_macs : plan->macs);
     }
     qsort(lat, n, sizeof *lat, cmp_u64);
+    if (ocl)
+        qsort(dev_lat, n, sizeof *dev_lat, cmp_u64);
     memset(&cpu_stats, 0, sizeof cpu_stats);
     if (cpu)
         sn_cpu_stats_get(cpu, &cpu_stats);
+    if (ocl) {
+        cpu_stats.near_bytes = ocl_total.near_bytes;
+        cpu_stats.far_bytes = ocl_total.far_bytes;
+    }
     sn_config_format(&config, canonical, sizeof canonical);
     if (json) {
         printf("{\"config\":\"%s\",\"kind\":\"%s\",\"platform\":\"%s\",\"isa\":\"%s\","
@@ -248,35 +340,79 @@ int sn_cmd_eval(int argc, char **argv)
         print_json_string(data);
         printf("\",\"n\":%zu,\"correct\":%zu,\"top1\":%.2f,\"macs\":%.0f,"
                "\"p50_us\":%.1f,\"p99_us\":%.1f,\"latency_source\":\"measured:clock_gettime(CLOCK_MONOTONIC),"
-               "single thread\",\"arena_bytes\":%zu,\"near_weight_bytes\":%.0f,"
-               "\"far_weight_bytes\":%.0f}\n",
+               "%s\",\"arena_bytes\":%zu,\"near_weight_bytes\":%.0f,"
+               "\"far_weight_bytes\":%.0f",
                n, correct,
                100.0 * (double)correct / (double)n, macs_sum / (double)n, percentile_us(lat, n, 0.50),
-               percentile_us(lat, n, 0.99), plan->arena_bytes,
+               percentile_us(lat, n, 0.99), ocl ? "host wall clock around each inference" : "single thread",
+               plan->arena_bytes,
                (double)cpu_stats.near_bytes / (double)n, (double)cpu_stats.far_bytes / (double)n);
+        if (ocl) {
+            double dn = (double)n;
+            printf(",\"device\":\"");
+            print_json_string(sn_opencl_device_name(ocl));
+            printf("\",\"event_p50_us\":%.1f,\"event_p99_us\":%.1f,\"event_source\":"
+                   "\"measured:OpenCL profiling events, per platform call first QUEUED to last END, summed\","
+                   "\"kernel_us\":%.1f,\"weight_transfer_us\":%.1f,\"act_transfer_us\":%.1f,"
+                   "\"queued_us\":%.1f,\"submit_us\":%.1f,\"platform_wall_us\":%.1f,"
+                   "\"weight_transfer_bytes\":%.0f,\"act_write_bytes\":%.0f,\"act_read_bytes\":%.0f,"
+                   "\"kernels\":%.1f,\"flow_commands_us\":%.1f,\"flow_span_us\":%.1f,\"out_of_order\":%d",
+                   percentile_us(dev_lat, n, 0.50), percentile_us(dev_lat, n, 0.99),
+                   (double)ocl_total.kernel_ns / 1e3 / dn, (double)ocl_total.weight_write_ns / 1e3 / dn,
+                   (double)ocl_total.act_transfer_ns / 1e3 / dn, (double)ocl_total.queued_ns / 1e3 / dn,
+                   (double)ocl_total.submit_ns / 1e3 / dn, (double)ocl_total.wall_ns / 1e3 / dn,
+                   (double)ocl_total.far_bytes / dn, (double)ocl_total.act_write_bytes / dn,
+                   (double)ocl_total.act_read_bytes / dn, (double)ocl_total.kernels / dn,
+                   (double)ocl_total.flow_commands_ns / 1e3 / dn, (double)ocl_total.flow_span_ns / 1e3 / dn,
+                   sn_opencl_out_of_order(ocl));
+        }
+        printf("}\n");
     } else {
         printf("config    %s\nplatform  %s%s%s (%s)\ndata      %s (%zu canvases)\n", canonical,
-               platform_name, cpu ? ", isa " : "", cpu ? sn_cpu_isa(cpu) : "", int8 ? "int8" : "fp32",
-               data, n);
+               platform_name, cpu ? ", isa " : ocl ? ", device " : "",
+               cpu ? sn_cpu_isa(cpu) : ocl ? sn_opencl_device_name(ocl) : "", int8 ? "int8" : "fp32", data, n);
         printf("top-1     %.2f %% (%zu / %zu)\nMACs      %.0f%s\n", 100.0 * (double)correct / (double)n,
                correct, n, macs_sum / (double)n, is_arac ? " (mean over the canvases)" : "");
-        printf("latency   p50 %.1f us, p99 %.1f us (measured: wall clock, single thread)\n",
-               percentile_us(lat, n, 0.50), percentile_us(lat, n, 0.99));
+        printf("latency   p50 %.1f us, p99 %.1f us (measured: wall clock, %s)\n",
+               percentile_us(lat, n, 0.50), percentile_us(lat, n, 0.99),
+               ocl ? "host, around each inference" : "single thread");
         printf("arena     %zu bytes\n", plan->arena_bytes);
-        if (cpu)
-            printf("weights   %.0f bytes near, %.0f far per inference (packed, resident after "
-                   "first use)\n",
-                   (double)cpu_stats.near_bytes / (double)n, (double)cpu_stats.far_bytes / (double)n);
+        if (cpu || ocl)
+            printf("weights   %.0f bytes near, %.0f far per inference (%s)\n",
+                   (double)cpu_stats.near_bytes / (double)n, (double)cpu_stats.far_bytes / (double)n,
+                   near_kib >= 0 ? "the SubGraph resident as far as --near-kib holds it"
+                                 : "packed, resident after first use");
+        if (ocl) {
+            double dn = (double)n;
+            printf("events    p50 %.1f us, p99 %.1f us (measured: OpenCL profiling events, first QUEUED to "
+                   "last END of each platform call, summed)\n",
+                   percentile_us(dev_lat, n, 0.50), percentile_us(dev_lat, n, 0.99));
+            printf("split     per inference: kernels %.1f us (%.1f launches), weight transfers %.1f us "
+                   "(%.0f B), activation transfers %.1f us (%.0f B written, %.0f B read); queued %.1f us, "
+                   "submitted-to-start %.1f us\n",
+                   (double)ocl_total.kernel_ns / 1e3 / dn, (double)ocl_total.kernels / dn,
+                   (double)ocl_total.weight_write_ns / 1e3 / dn, (double)ocl_total.far_bytes / dn,
+                   (double)ocl_total.act_transfer_ns / 1e3 / dn, (double)ocl_total.act_write_bytes / dn,
+                   (double)ocl_total.act_read_bytes / dn, (double)ocl_total.queued_ns / 1e3 / dn,
+                   (double)ocl_total.submit_ns / 1e3 / dn);
+            if (ocl_total.flow_span_ns)
+                printf("flows     ARAC micro-flows: %.1f us of commands in a %.1f us device span per "
+                       "inference (%s)\n", (double)ocl_total.flow_commands_ns / 1e3 / dn,
+                       (double)ocl_total.flow_span_ns / 1e3 / dn,
+                       sn_opencl_out_of_order(ocl) ? "one out-of-order queue" : "in-order queues");
+        }
     }
     rc = 0;
 done:
     free(logits);
     free(lat);
+    free(dev_lat);
     sn_idx_free(&images);
     sn_idx_free(&labels);
     free(arena);
     free(plan);
     sn_cpu_destroy(cpu);
+    sn_opencl_destroy(ocl);
     free(image_bytes);
     return rc;
 }

@@ -1,7 +1,7 @@
 /* supernav profile | replay | summary: SUSHI-style serving of query traces (harness/sn_serve.h).
  *
- *   supernav profile [--platform cpu|null] [--near-kib K] [--reps N] [--force]
- *   supernav replay --trace FILE --policy POLICY [--platform cpu|null] [--limit N]
+ *   supernav profile [--platform cpu|opencl|null] [--near-kib K] [--reps N] [--force]
+ *   supernav replay --trace FILE --policy POLICY [--platform cpu|opencl|null] [--limit N]
  *                   [--speed X] [--virtual] [--out DIR] [--near-kib K] [--window W]
  *                   [--period Q] [--profile FILE]
  *   supernav summary RUN...      one table row per run directory */
@@ -45,10 +45,12 @@ static int parse_platform(const char *text, int *platform)
 {
     if (!strcmp(text, "cpu"))
         *platform = SN_SERVE_CPU;
+    else if (!strcmp(text, "opencl"))
+        *platform = SN_SERVE_OPENCL;
     else if (!strcmp(text, "null"))
         *platform = SN_SERVE_NULL;
     else {
-        sn_cli_error("platform '%s' cannot serve traces yet (cpu, null)", text);
+        sn_cli_error("platform '%s' cannot serve traces yet (cpu, opencl, null)", text);
         return -1;
     }
     return 0;
@@ -92,7 +94,8 @@ int sn_cmd_profile(int argc, char **argv)
         {"reps", required_argument, 0, 'r'},     {"force", no_argument, 0, 'f'},
         {"model", required_argument, 0, 'm'},    {"data", required_argument, 0, 'd'},
         {"isa", required_argument, 0, 'I'},      {"json", no_argument, 0, 'j'},
-        {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
+        {"device", required_argument, 0, 'D'},   {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
     common_opts c;
     sn_serve *sv;
     int ch, json = 0;
@@ -110,10 +113,11 @@ int sn_cmd_profile(int argc, char **argv)
         case 'm': c.serve.model_path = optarg; break;
         case 'd': c.serve.data_prefix = optarg; break;
         case 'I': c.serve.isa = optarg; break;
+        case 'D': c.serve.device = optarg; break;
         case 'j': json = 1; break;
         case 'h':
-            printf("usage: supernav profile [--platform cpu|null] [--near-kib K] [--reps N] [--force]\n"
-                   "                        [--model M] [--data PREFIX] [--isa ISA] [--json]\n"
+            printf("usage: supernav profile [--platform cpu|opencl|null] [--near-kib K] [--reps N] [--force]\n"
+                   "                        [--model M] [--data PREFIX] [--isa ISA] [--device D] [--json]\n"
                    "  p50 latency of every Pareto SubNet with every SubGraph (and none) resident,\n"
                    "  near/far weight bytes and switching costs; cached under build/profile/\n"
                    "  (--force measures again). Default near budget %d KiB.\n", DEFAULT_NEAR_KIB);
@@ -139,8 +143,11 @@ int sn_cmd_profile(int argc, char **argv)
         char path[1024];
         sn_serve_profile_path(sv, path, sizeof path);
         printf("{\"profile\":\"%s\",\"subnets\":%u,\"largest_nocache_us\":%.1f,\"smallest_nocache_us\":%.1f,"
-               "\"median_nocache_us\":%.1f}\n",
+               "\"median_nocache_us\":%.1f",
                path, sv->n, sv->lat_us[sv->n - 1][sv->n], sv->lat_us[0][sv->n], sv->lat_us[sv->n / 2][sv->n]);
+        if (sv->ocl)
+            printf(",\"device\":\"%s\"", sn_opencl_device_name(sv->ocl)); /* no quotes in CL names */
+        printf("}\n");
     } else {
         printf("%-3s %7s %10s %10s %10s %12s  %s\n", "#", "top-1", "no-cache", "own-SG", "best-SG",
                "switch-us", "SubNet (latencies: p50 us, measured)");
@@ -170,7 +177,8 @@ int sn_cmd_replay(int argc, char **argv)
         {"model", required_argument, 0, 'm'},    {"data", required_argument, 0, 'd'},
         {"isa", required_argument, 0, 'I'},      {"counters", required_argument, 0, 'c'},
         {"reps", required_argument, 0, 'r'},     {"quiet", no_argument, 0, 'q'},
-        {"profile", required_argument, 0, 'F'},  {"help", no_argument, 0, 'h'},
+        {"profile", required_argument, 0, 'F'},  {"device", required_argument, 0, 'D'},
+        {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     common_opts c;
     sn_replay_options ro;
@@ -212,16 +220,17 @@ int sn_cmd_replay(int argc, char **argv)
         case 'm': c.serve.model_path = optarg; break;
         case 'd': c.serve.data_prefix = optarg; break;
         case 'I': c.serve.isa = optarg; break;
+        case 'D': c.serve.device = optarg; break;
         case 'c': ro.counters = optarg; break;
         case 'r': if (parse_long("reps", optarg, 1, 10000, &v) != 0) return 2; c.reps = (int)v; break;
         case 'q': quiet = 1; break;
         case 'F': c.pinned_profile = optarg; break;
         case 'h':
-            printf("usage: supernav replay --trace FILE --policy POLICY [--platform cpu|null]\n"
+            printf("usage: supernav replay --trace FILE --policy POLICY [--platform cpu|opencl|null]\n"
                    "                       [--limit N] [--speed X] [--virtual] [--out DIR]\n"
                    "                       [--near-kib K] [--window W] [--period Q] [--counters LIST]\n"
-                   "                       [--model M] [--data PREFIX] [--isa ISA] [--profile FILE]\n"
-                   "                       [--quiet]\n"
+                   "                       [--model M] [--data PREFIX] [--isa ISA] [--device D]\n"
+                   "                       [--profile FILE] [--quiet]\n"
                    "  POLICY   sushi, nocache, static-subgraph, static-subnet:CFG, largest, smallest, oracle\n"
                    "  --speed  arrivals X times faster; --virtual: virtual-time replay (no waiting)\n"
                    "  --modelled  virtual time with the profile's service and switching times\n"

@@ -413,9 +413,7 @@ static sn_status build_head(builder *b, walk *wk)
 }
 
 /* ---- ARAC tile geometry ------------------------------------------------------------ */
-typedef struct region {
-    int32_t r0, r1, c0, c1;  /* rows [r0, r1), columns [c0, c1) */
-} region;
+typedef sn_region region;
 
 /* Output regions of each prefix layer for tile (ty, tx): out[l] is what layer l must
  * compute; the input region of layer l is out[l - 1] (the canvas region for l = 0). */
@@ -445,6 +443,31 @@ static void tile_regions(const sn_layer *layers, uint32_t count, uint32_t grid, 
         r = in;
     }
     *canvas = r;
+}
+
+sn_status sn_plan_tile_regions(const sn_plan *plan, uint32_t level, uint32_t ty, uint32_t tx,
+                               sn_region out[SN_PLAN_MAX_PREFIX], sn_region *canvas)
+{
+    const sn_arac_plan *ar;
+    if (!plan || !plan->is_arac || !out || !canvas)
+        return SN_ERR_INVALID_ARGUMENT;
+    ar = &plan->arac;
+    if (level > 1 || ty >= ar->grid || tx >= ar->grid || ar->prefix_count == 0)
+        return SN_ERR_INVALID_ARGUMENT;
+    tile_regions(ar->prefix[level], ar->prefix_count, ar->grid, ty, tx, out, canvas);
+    return SN_OK;
+}
+
+void sn_tile_conv_params(const sn_conv2d_params *g, const sn_region *in, const sn_region *out,
+                         sn_conv2d_params *p)
+{
+    *p = *g;
+    p->in_h = in->r1 - in->r0;
+    p->in_w = in->c1 - in->c0;
+    p->out_h = out->r1 - out->r0;
+    p->out_w = out->c1 - out->c0;
+    p->pad_top = g->pad_top + in->r0 - out->r0 * g->stride_h;
+    p->pad_left = g->pad_left + in->c0 - out->c0 * g->stride_w;
 }
 
 static sn_status build_gate(builder *b)
@@ -1045,7 +1068,7 @@ static sn_status run_tile(sn_plan *plan, const sn_platform *platform, const uint
     float *stitched = plan->buffers[ar->stitched_buffer];
     uint32_t l, y, x, c, n = ar->prefix_count, side = ar->feature_side;
     sn_status st;
-    tile_regions(L, n, ar->grid, ty, tx, reg, &cv);
+    sn_plan_tile_regions(plan, lv, ty, tx, reg, &cv);
     /* the canvas region (pixel/255) into buffer 2, where the stem reads */
     for (y = (uint32_t)cv.r0; y < (uint32_t)cv.r1; ++y)
         for (x = (uint32_t)cv.c0; x < (uint32_t)cv.c1; ++x)
@@ -1054,16 +1077,10 @@ static sn_status run_tile(sn_plan *plan, const sn_platform *platform, const uint
     in_reg[2] = cv;
     for (l = 0; l < n; ++l) {
         const sn_layer *ly = &L[l];
-        const sn_conv2d_params *g = &ly->params;
-        region in = in_reg[ly->input_buffer], out = reg[l];
-        sn_conv2d_params p = *g;
+        region out = reg[l];
+        sn_conv2d_params p;
         uint32_t ow = (uint32_t)(out.c1 - out.c0);
-        p.in_h = in.r1 - in.r0;
-        p.in_w = in.c1 - in.c0;
-        p.out_h = out.r1 - out.r0;
-        p.out_w = out.c1 - out.c0;
-        p.pad_top = g->pad_top + in.r0 - out.r0 * g->stride_h;
-        p.pad_left = g->pad_left + in.c0 - out.c0 * g->stride_w;
+        sn_tile_conv_params(&ly->params, &in_reg[ly->input_buffer], &out, &p);
         if ((st = run_conv(platform, ly, &p, tb[ly->input_buffer], tb[ly->output_buffer])) != SN_OK)
             return st;
         if (plan->observe)
@@ -1158,7 +1175,7 @@ static sn_status run_tile_q8(sn_plan *plan, const sn_platform *platform, const u
     sn_status st;
     for (l = 0; l < 3; ++l)
         tb[l] = (int8_t *)ar->tile_buffers[l];
-    tile_regions(L, n, ar->grid, ty, tx, reg, &cv);
+    sn_plan_tile_regions(plan, lv, ty, tx, reg, &cv);
     for (y = (uint32_t)cv.r0; y < (uint32_t)cv.r1; ++y)
         for (x = (uint32_t)cv.c0; x < (uint32_t)cv.c1; ++x)
             tb[2][(y - (uint32_t)cv.r0) * (uint32_t)(cv.c1 - cv.c0) + (x - (uint32_t)cv.c0)] =
@@ -1166,16 +1183,10 @@ static sn_status run_tile_q8(sn_plan *plan, const sn_platform *platform, const u
     in_reg[2] = cv;
     for (l = 0; l < n; ++l) {
         const sn_layer *ly = &L[l];
-        const sn_conv2d_params *g = &ly->params;
-        region in = in_reg[ly->input_buffer], out = reg[l];
-        sn_conv2d_params p = *g;
+        region out = reg[l];
+        sn_conv2d_params p;
         uint32_t ow = (uint32_t)(out.c1 - out.c0);
-        p.in_h = in.r1 - in.r0;
-        p.in_w = in.c1 - in.c0;
-        p.out_h = out.r1 - out.r0;
-        p.out_w = out.c1 - out.c0;
-        p.pad_top = g->pad_top + in.r0 - out.r0 * g->stride_h;
-        p.pad_left = g->pad_left + in.c0 - out.c0 * g->stride_w;
+        sn_tile_conv_params(&ly->params, &in_reg[ly->input_buffer], &out, &p);
         if ((st = run_conv_q8(platform, ly, &p, tb[ly->input_buffer], tb[ly->output_buffer])) != SN_OK)
             return st;
         if (ly->residual_buffer >= 0) {
@@ -1207,6 +1218,31 @@ static sn_status run_tile_q8(sn_plan *plan, const sn_platform *platform, const u
     return SN_OK;
 }
 
+/* Every tile's micro-flow at its level (levels forced first when asked): through the
+ * platform's micro-flow slot when it has one, else one tile after another. */
+static sn_status run_tiles(sn_plan *plan, const sn_platform *platform, const uint8_t *canvas)
+{
+    sn_arac_plan *ar = &plan->arac;
+    const sn_platform_ops *ops = platform && platform->ops ? platform->ops : NULL;
+    uint32_t t, g = ar->grid;
+    sn_status st;
+    ar->last_macs = plan->macs;
+    for (t = 0; t < g * g; ++t) {
+        if (ar->force_level >= 0)
+            ar->tile_level[t] = (uint8_t)ar->force_level;
+        ar->last_macs += ar->tile_macs[ar->tile_level[t]][t];
+    }
+    if (ops && ops->arac_micro_flows && !plan->observe)
+        return ops->arac_micro_flows(platform->context, plan, canvas);
+    for (t = 0; t < g * g; ++t) {
+        st = plan->precision == SN_INT8 ? run_tile_q8(plan, platform, canvas, t / g, t % g, ar->tile_level[t])
+                                        : run_tile(plan, platform, canvas, t / g, t % g, ar->tile_level[t]);
+        if (st != SN_OK)
+            return st;
+    }
+    return SN_OK;
+}
+
 static sn_status invoke_q8(sn_plan *plan, const sn_platform *platform, const uint8_t *canvas,
                            float *logits)
 {
@@ -1218,21 +1254,12 @@ static sn_status invoke_q8(sn_plan *plan, const sn_platform *platform, const uin
         bufs[i] = (int8_t *)plan->buffers[i];
     if (plan->is_arac) {
         sn_arac_plan *ar = &plan->arac;
-        uint32_t g = ar->grid, side = ar->feature_side;
+        uint32_t side = ar->feature_side;
         if ((st = run_gate(plan, platform, canvas)) != SN_OK)
             return st;
         memset(bufs[ar->stitched_buffer], ar->stitched_q.zero_point, (size_t)side * side * ar->feature_c);
-        ar->last_macs = plan->macs;
-        for (i = 0; i < g; ++i)
-            for (j = 0; j < g; ++j) {
-                uint32_t lv;
-                if (ar->force_level >= 0)
-                    ar->tile_level[i * g + j] = (uint8_t)ar->force_level;
-                lv = ar->tile_level[i * g + j];
-                if ((st = run_tile_q8(plan, platform, canvas, i, j, lv)) != SN_OK)
-                    return st;
-                ar->last_macs += ar->tile_macs[lv][i * g + j];
-            }
+        if ((st = run_tiles(plan, platform, canvas)) != SN_OK)
+            return st;
     } else {
         uint32_t r = plan->config.input_res ? plan->config.input_res : plan->config.subnet.res;
         float *tmp = plan->buffers[0];
@@ -1278,23 +1305,14 @@ sn_status sn_plan_invoke(sn_plan *plan, const sn_platform *platform, const uint8
         return invoke_q8(plan, platform, canvas, logits);
     if (plan->is_arac) {
         sn_arac_plan *ar = &plan->arac;
-        uint32_t g = ar->grid, side = ar->feature_side;
+        uint32_t side = ar->feature_side;
         float *stitched = plan->buffers[ar->stitched_buffer];
         if ((st = run_gate(plan, platform, canvas)) != SN_OK)
             return st;
         for (i = 0; i < side * side * ar->feature_c; ++i)
             stitched[i] = 0.0f;
-        ar->last_macs = plan->macs;
-        for (i = 0; i < g; ++i)
-            for (j = 0; j < g; ++j) {
-                uint32_t lv;
-                if (ar->force_level >= 0)
-                    ar->tile_level[i * g + j] = (uint8_t)ar->force_level;
-                lv = ar->tile_level[i * g + j];
-                if ((st = run_tile(plan, platform, canvas, i, j, lv)) != SN_OK)
-                    return st;
-                ar->last_macs += ar->tile_macs[lv][i * g + j];
-            }
+        if ((st = run_tiles(plan, platform, canvas)) != SN_OK)
+            return st;
         if (tap)
             tap(tap_user, "stitched", stitched, side, side, ar->feature_c);
     } else {

@@ -167,6 +167,30 @@ int sn_serve_open(sn_serve *sv, const sn_serve_options *opt, char *err, size_t n
         if (sn_cpu_create(&sv->model, &co, &sv->cpu, &why) != SN_OK)
             return fail(err, n, "platform cpu: %s", why);
         sn_cpu_platform(sv->cpu, &sv->platform);
+    } else if (sv->opt.platform == SN_SERVE_OPENCL) {
+        sn_opencl_options oo;
+        const char *why = "", *d;
+        size_t k = 0;
+        sn_opencl_options_default(&oo);
+        oo.device = sv->opt.device;
+        oo.near_budget_bytes = sv->opt.near_budget_bytes;
+        oo.residency = SN_OPENCL_RESIDENT_EXPLICIT;
+        if (sn_opencl_create(&sv->model, &oo, &sv->ocl, &why) != SN_OK)
+            return fail(err, n, "platform opencl: %s", why);
+        sn_opencl_platform(sv->ocl, &sv->platform);
+        /* the device name as a file-name word: letters and digits, '-' for the rest */
+        for (d = strchr(sn_opencl_device_name(sv->ocl), '/'), d = d ? d + 1 : sn_opencl_device_name(sv->ocl);
+             *d && k + 1 < sizeof sv->device_slug; ++d) {
+            char ch = *d;
+            int word = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+            if (word)
+                sv->device_slug[k++] = ch;
+            else if (k && sv->device_slug[k - 1] != '-')
+                sv->device_slug[k++] = '-';
+        }
+        while (k && sv->device_slug[k - 1] == '-')
+            --k;
+        sv->device_slug[k] = '\0';
     } else {
         sv->platform = sn_platform_reference;
         sv->platform.name = "null";
@@ -182,6 +206,7 @@ void sn_serve_close(sn_serve *sv)
         free(sv->s[i].arena);
     }
     sn_cpu_destroy(sv->cpu);
+    sn_opencl_destroy(sv->ocl);
     sn_idx_free(&sv->images);
     sn_idx_free(&sv->labels);
     free(sv->image);
@@ -191,19 +216,50 @@ void sn_serve_close(sn_serve *sv)
 /* ---- residency and one inference ----------------------------------------------------- */
 static const char *platform_name(const sn_serve *sv)
 {
-    return sv->opt.platform == SN_SERVE_CPU ? "cpu" : "null";
+    return sv->opt.platform == SN_SERVE_CPU ? "cpu" : sv->opt.platform == SN_SERVE_OPENCL ? "opencl" : "null";
+}
+
+/* The platform variant: the CPU's ISA, the OpenCL device (as a file-name word), or "none". */
+static const char *platform_variant(const sn_serve *sv)
+{
+    return sv->cpu ? sn_cpu_isa(sv->cpu) : sv->ocl ? sv->device_slug : "none";
+}
+
+/* 1 when a platform runs inferences (not the null platform). */
+static int computes(const sn_serve *sv)
+{
+    return sv->cpu != NULL || sv->ocl != NULL;
 }
 
 /* Makes SubGraph G resident (G == n: none); returns the packed weight bytes. */
 static uint64_t set_subgraph(sn_serve *sv, uint32_t g)
 {
     size_t bytes = 0;
-    if (!sv->cpu)
-        return 0;
-    sn_cpu_evict_all(sv->cpu);
-    if (g < sv->n)
-        sn_cpu_make_resident(sv->cpu, sv->s[g].plan, &bytes);
+    if (sv->cpu) {
+        sn_cpu_evict_all(sv->cpu);
+        if (g < sv->n)
+            sn_cpu_make_resident(sv->cpu, sv->s[g].plan, &bytes);
+    } else if (sv->ocl) {
+        sn_opencl_evict_all(sv->ocl);
+        if (g < sv->n)
+            sn_opencl_make_resident(sv->ocl, sv->s[g].plan, &bytes);
+    }
     return bytes;
+}
+
+/* Adds one inference's OpenCL figures to the running totals. */
+static void add_ocl(sn_opencl_stats *t, const sn_opencl_stats *s)
+{
+    t->kernel_ns += s->kernel_ns;
+    t->kernels += s->kernels;
+    t->weight_write_ns += s->weight_write_ns;
+    t->weight_write_bytes += s->weight_write_bytes;
+    t->act_transfer_ns += s->act_transfer_ns;
+    t->act_write_bytes += s->act_write_bytes;
+    t->act_read_bytes += s->act_read_bytes;
+    t->device_ns += s->device_ns;
+    t->wall_ns += s->wall_ns;
+    t->calls += s->calls;
 }
 
 typedef struct infer_result {
@@ -215,23 +271,34 @@ static int infer(sn_serve *sv, uint32_t s, uint32_t sample, infer_result *r)
 {
     float logits[64];
     uint32_t k, best = 0, side = sv->model.arch.canvas;
-    sn_cpu_stats st;
-    if (!sv->cpu) {
+    if (!computes(sv)) {
         r->prediction = -1;
         r->near_bytes = r->far_bytes = 0;
         return 0;
     }
-    sn_cpu_stats_reset(sv->cpu);
+    if (sv->cpu)
+        sn_cpu_stats_reset(sv->cpu);
+    else
+        sn_opencl_stats_reset(sv->ocl);
     if (sn_plan_invoke(sv->s[s].plan, &sv->platform, sv->images.data + (size_t)sample * side * side,
                        logits, NULL, NULL) != SN_OK)
         return -1;
-    sn_cpu_stats_get(sv->cpu, &st);
+    if (sv->cpu) {
+        sn_cpu_stats st;
+        sn_cpu_stats_get(sv->cpu, &st);
+        r->near_bytes = st.near_bytes;
+        r->far_bytes = st.far_bytes;
+    } else {
+        sn_opencl_stats st;
+        sn_opencl_stats_get(sv->ocl, &st);
+        r->near_bytes = st.near_bytes;
+        r->far_bytes = st.far_bytes;
+        add_ocl(&sv->ocl_total, &st);
+    }
     for (k = 1; k < sv->model.arch.num_classes && k < 64; ++k)
         if (logits[k] > logits[best])
             best = k;
     r->prediction = (int32_t)best;
-    r->near_bytes = st.near_bytes;
-    r->far_bytes = st.far_bytes;
     return 0;
 }
 
@@ -239,8 +306,8 @@ static int infer(sn_serve *sv, uint32_t s, uint32_t sample, infer_result *r)
 void sn_serve_profile_path(const sn_serve *sv, char *buf, size_t n)
 {
     /* v2: depthwise crops served from a resident larger kernel (platforms/cpu) */
-    snprintf(buf, n, "build/profile/v2-%s-%s-%zu-%.16s.json", platform_name(sv),
-             sv->cpu ? sn_cpu_isa(sv->cpu) : "none", sv->opt.near_budget_bytes, sv->model_sha);
+    snprintf(buf, n, "build/profile/v2-%s-%s-%zu-%.16s.json", platform_name(sv), platform_variant(sv),
+             sv->opt.near_budget_bytes, sv->model_sha);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -312,10 +379,14 @@ static int profile_save(const sn_serve *sv, const char *path, int reps, char *er
     int rc;
     cJSON_AddNumberToObject(root, "schema_version", 1);
     cJSON_AddStringToObject(root, "platform", platform_name(sv));
-    cJSON_AddStringToObject(root, "isa", sv->cpu ? sn_cpu_isa(sv->cpu) : "none");
+    cJSON_AddStringToObject(root, "isa", platform_variant(sv));
+    if (sv->ocl)
+        cJSON_AddStringToObject(root, "device", sn_opencl_device_name(sv->ocl));
     cJSON_AddNumberToObject(root, "near_budget_bytes", (double)sv->opt.near_budget_bytes);
     cJSON_AddStringToObject(root, "model_sha256", sv->model_sha);
-    cJSON_AddStringToObject(root, "latency_source", "measured:clock_gettime(CLOCK_MONOTONIC), p50, single thread");
+    cJSON_AddStringToObject(root, "latency_source",
+                            sv->ocl ? "measured:clock_gettime(CLOCK_MONOTONIC), p50, host wall clock around each inference"
+                                    : "measured:clock_gettime(CLOCK_MONOTONIC), p50, single thread");
     cJSON_AddNumberToObject(root, "reps", reps);
     subnets = cJSON_AddArrayToObject(root, "subnets");
     for (i = 0; i < sv->n; ++i)
@@ -388,7 +459,7 @@ int sn_serve_profile(sn_serve *sv, const char *cache_path, int force, int reps, 
                 t[k] = (double)(now_ns() - a) / 1e3;
             }
             qsort(t, (size_t)reps, sizeof *t, cmp_double);
-            sv->lat_us[i][g] = sv->cpu ? t[(reps - 1) / 2] : 0.0;
+            sv->lat_us[i][g] = computes(sv) ? t[(reps - 1) / 2] : 0.0;
             sv->near_bytes[i][g] = r.near_bytes;
             sv->far_bytes[i][g] = r.far_bytes;
         }
@@ -614,9 +685,14 @@ int sn_serve_replay(sn_serve *sv, const sn_replay_options *o, char *err, size_t 
         char data_lbl[1024];
         memset(&ctx, 0, sizeof ctx);
         snprintf(budget_text, sizeof budget_text, "%zu", sv->opt.near_budget_bytes);
-        pp[0] = (sn_run_property){"isa", sv->cpu ? sn_cpu_isa(sv->cpu) : "none", 0};
-        pp[1] = (sn_run_property){"near_memory", sv->cpu ? "packed weights kept resident (near_budget_bytes)" : "none", 0};
-        pp[2] = (sn_run_property){"far_memory", sv->cpu ? "the model image in DRAM, packed per call" : "none", 0};
+        pp[0] = sv->ocl ? (sn_run_property){"device", sn_opencl_device_name(sv->ocl), 0}
+                        : (sn_run_property){"isa", platform_variant(sv), 0};
+        pp[1] = (sn_run_property){"near_memory", sv->cpu ? "packed weights kept resident (near_budget_bytes)"
+                                                 : sv->ocl ? "packed weights in a device buffer (near_budget_bytes)"
+                                                           : "none", 0};
+        pp[2] = (sn_run_property){"far_memory", sv->cpu ? "the model image in DRAM, packed per call"
+                                                : sv->ocl ? "the model image in host memory, packed and written to the device per call"
+                                                          : "none", 0};
         pp[3] = (sn_run_property){"near_budget_bytes", NULL, (double)sv->opt.near_budget_bytes};
         rp[0] = (sn_run_property){"policy", o->policy_text ? o->policy_text : policy_name(o->policy), 0};
         rp[1] = (sn_run_property){"trace", o->trace_path, 0};
@@ -675,6 +751,7 @@ int sn_serve_replay(sn_serve *sv, const sn_replay_options *o, char *err, size_t 
     for (i = 0; i < sv->n; ++i)
         g_of[i] = g_cur;
 
+    memset(&sv->ocl_total, 0, sizeof sv->ocl_total);
     sn_counters_start(cs);
     sn_energy_start(em);
     origin = now_ns() + 5000000; /* 5 ms lead */
@@ -710,7 +787,7 @@ int sn_serve_replay(sn_serve *sv, const sn_replay_options *o, char *err, size_t 
             break;
         default: s = choose(sv, g_of, floor, ceiling, waited_us); break;
         }
-        if (o->policy == SN_POLICY_ORACLE && sv->cpu) {
+        if (o->policy == SN_POLICY_ORACLE && computes(sv)) {
             /* perfect cache: S's SubGraph resident, outside the timed region */
             int64_t a = now_ns();
             set_subgraph(sv, s);
@@ -834,7 +911,7 @@ int sn_serve_replay(sn_serve *sv, const sn_replay_options *o, char *err, size_t 
             fail(err, n, "%s", sn_run_error(w));
             goto done;
         }
-    if (!sv->cpu)
+    if (!computes(sv))
         work.macs = 0; /* the null platform computes nothing */
     sn_energy_stop(em, &work, &energy);
     sn_counters_stop(cs, cv);
@@ -862,6 +939,22 @@ int sn_serve_replay(sn_serve *sv, const sn_replay_options *o, char *err, size_t 
                                 (double)sn_run_percentile_nearest_rank(overhead, count, 990) / 1e3);
         cJSON_AddStringToObject(root, "harness_overhead_source",
                                 "measured: per query, wall time of choice and bookkeeping, inference excluded");
+        if (sv->ocl) {
+            /* the OpenCL platform's own account of the run's inferences (profiling events) */
+            const sn_opencl_stats *t = &sv->ocl_total;
+            cJSON *oc = cJSON_AddObjectToObject(root, "opencl");
+            cJSON_AddStringToObject(oc, "device", sn_opencl_device_name(sv->ocl));
+            cJSON_AddStringToObject(oc, "source", "measured: OpenCL profiling events (START..END per command; "
+                                                  "device = first QUEUED to last END per platform call)");
+            cJSON_AddNumberToObject(oc, "kernel_us", (double)t->kernel_ns / 1e3);
+            cJSON_AddNumberToObject(oc, "kernels", (double)t->kernels);
+            cJSON_AddNumberToObject(oc, "weight_transfer_us", (double)t->weight_write_ns / 1e3);
+            cJSON_AddNumberToObject(oc, "weight_transfer_bytes", (double)t->weight_write_bytes);
+            cJSON_AddNumberToObject(oc, "act_transfer_us", (double)t->act_transfer_ns / 1e3);
+            cJSON_AddNumberToObject(oc, "act_transfer_bytes", (double)(t->act_write_bytes + t->act_read_bytes));
+            cJSON_AddNumberToObject(oc, "device_us", (double)t->device_ns / 1e3);
+            cJSON_AddNumberToObject(oc, "platform_wall_us", (double)t->wall_ns / 1e3);
+        }
         text = cJSON_Print(root);
         cJSON_Delete(root);
         snprintf(path, sizeof path, "%s/policy.json", sn_run_temp_dir(w));

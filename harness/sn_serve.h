@@ -4,15 +4,17 @@
  * table embedded in the image), each planned once. A SubGraph is the weight set of one
  * SubNet (its leading channel slices and kernel crops of the shared tensors); making it
  * resident packs those weights into the platform's near memory (on the CPU platform: a
- * fixed budget of packed weights, see platforms/cpu/sn_cpu.h), as far as the budget
+ * fixed budget of packed weights, see platforms/cpu/sn_cpu.h; on the OpenCL platform: a
+ * device buffer of that budget, see platforms/opencl/sn_opencl.h), as far as the budget
  * holds. A query served by SubNet S while SubGraph G is resident reads the weights G
  * covers from near memory and moves the rest from far memory (packs them from the model
- * image for that call): S's latency depends on G, which is what the scheduler exploits.
+ * image for that call; OpenCL: and writes them to the device): S's latency depends on G,
+ * which is what the scheduler exploits.
  *
  * Profile (sn_serve_profile): for every SubGraph G (and none) the p50 latency of every
  * SubNet S with G resident, the near/far weight bytes of one inference, and the time and
- * bytes of making G resident (the switching cost). Cached per platform, ISA, near budget
- * and model (SHA-256) under build/profile/.
+ * bytes of making G resident (the switching cost). Cached per platform, ISA (OpenCL: the
+ * device), near budget and model (SHA-256) under build/profile/.
  *
  * The SubNet choice (every policy that chooses; written down here and in the README):
  *   - a query with an accuracy floor gets the SubNet with the lowest predicted latency
@@ -67,11 +69,12 @@
 #include "sn_cpu.h"
 #include "sn_engine.h"
 #include "sn_idx.h"
+#include "sn_opencl.h"
 #include "sn_trace.h"
 
 #define SN_SERVE_MAX_SUBNETS 48
 
-enum sn_serve_platform { SN_SERVE_CPU = 0, SN_SERVE_NULL = 1 };
+enum sn_serve_platform { SN_SERVE_CPU = 0, SN_SERVE_NULL = 1, SN_SERVE_OPENCL = 2 };
 
 enum sn_serve_policy {
     SN_POLICY_SUSHI,
@@ -96,7 +99,8 @@ typedef struct sn_serve_options {
     const char *data_prefix;     /* default data/canvas/cf64-test */
     int platform;                /* enum sn_serve_platform */
     const char *isa;             /* cpu: NULL = auto */
-    size_t near_budget_bytes;    /* cpu: the near memory holding a SubGraph */
+    const char *device;          /* opencl: NULL = $SUPERNAV_OPENCL_DEVICE or the default */
+    size_t near_budget_bytes;    /* cpu, opencl: the near memory holding a SubGraph */
 } sn_serve_options;
 
 typedef struct sn_serve {
@@ -107,6 +111,9 @@ typedef struct sn_serve {
     uint32_t n;                  /* SubNets, ascending MACs */
     sn_serve_subnet s[SN_SERVE_MAX_SUBNETS];
     sn_cpu *cpu;
+    sn_opencl *ocl;
+    char device_slug[64];        /* opencl: the device name, for file names */
+    sn_opencl_stats ocl_total;   /* opencl: summed over the inferences since the last reset */
     sn_platform platform;
     sn_idx images, labels;
     char model_sha[65];

@@ -1,5 +1,5 @@
 #!/bin/sh
-# make bench (PLATFORM=cpu): the standard serving set. Three traces -- the Azure LLM
+# make bench (PLATFORM=cpu|opencl): the standard serving set. Three traces -- the Azure LLM
 # inference trace (real arrivals, rate-scaled), a SUSHI-style constraint stream and an
 # MLPerf-style Server (Poisson) stream -- each replayed in real time under every policy,
 # plus one null-platform run that measures the harness's own overhead. Rates and latency
@@ -19,6 +19,10 @@ STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 OUT=${BENCH_OUT:-results/bench/$STAMP}
 die() { echo "make bench: error: $*" >&2; exit 1; }
 [ -x "$SUPERNAV" ] || die "$SUPERNAV is not built"
+if [ "$PLATFORM" = opencl ]; then
+    # one clear line when there is no OpenCL device (SUPERNAV_OPENCL_DEVICE picks one)
+    "$SUPERNAV" eval --device list >/dev/null 2>&1 || die "PLATFORM=opencl needs an OpenCL device (none found)"
+fi
 [ ! -e "$OUT" ] || die "$OUT already exists"
 tmp="$OUT.tmp-$$"
 mkdir -p "$tmp/traces"
@@ -29,6 +33,7 @@ prof=$("$SUPERNAV" profile --platform "$PLATFORM" --near-kib "$NEAR_KIB" --json)
 median=$(echo "$prof" | sed -n 's/.*"median_nocache_us":\([0-9.]*\).*/\1/p')
 largest=$(echo "$prof" | sed -n 's/.*"largest_nocache_us":\([0-9.]*\).*/\1/p')
 [ -n "$median" ] && [ -n "$largest" ] || die "profile printed no latencies"
+device=$(echo "$prof" | sed -n 's/.*"device":"\([^"]*\)".*/\1/p')
 rate=$(awk -v l="$LOAD" -v m="$median" 'BEGIN { printf "%.1f", l * 1e6 / m }')
 ceil=$(awk -v x="$largest" 'BEGIN { printf "%d", 2 * x }')
 echo "bench: median SubNet ${median} us, largest ${largest} us (no SubGraph resident, measured)" >&2
@@ -86,6 +91,7 @@ echo "bench: harness overhead (null platform, virtual time, sushi, server trace)
 "$SUPERNAV" summary $runs | sed "s|$tmp/||g" > "$tmp/table.txt.tmp"
 {
     echo "# make bench PLATFORM=$PLATFORM ($STAMP): $N queries per run, $REPS runs per row (medians),"
+    [ -z "$device" ] || echo "# OpenCL device: $device"
     echo "# rate $rate q/s, ceiling base $ceil us,"
     echo "# near budget $NEAR_KIB KiB; latencies measured (wall clock, real-time replay); served accuracy"
     echo "# from the accuracy table, measured accuracy from the predictions; far MB = weight bytes moved"

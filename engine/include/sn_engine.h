@@ -148,6 +148,28 @@ sn_status sn_plan_prepare_p(sn_plan *plan, const sn_model *model, const sn_confi
 /* Rows of the calibration table a prepared plan uses (see SN_Q8_ACT_COLUMNS). */
 uint32_t sn_plan_act_rows(const sn_plan *plan);
 
+/* One ARAC micro-flow's geometry, as the engine's tile loop uses it, for platforms that run
+ * micro-flows themselves (sn_platform_ops.arac_micro_flows). Regions are rows [r0, r1)
+ * and columns [c0, c1) of a layer's full-canvas output (the canvas for *CANVAS).
+ * sn_plan_tile_regions: for tile (TY, TX) at LEVEL (0 critical, 1 the others), OUT[l] is
+ * the region prefix layer l computes and *CANVAS the canvas pixels the tile needs (held in
+ * buffer 2 before the first layer). The region a layer reads (and a residual it adds) is
+ * the one its input (residual) buffer holds: the OUT[] of the layer that last wrote that
+ * buffer, or *CANVAS. The last layer's region lands at the same rows and columns of the
+ * stitched map, channels [0, its out_c). SN_ERR_INVALID_ARGUMENT for a plan that is not
+ * ARAC or a tile outside its grid.
+ * sn_tile_conv_params: the convolution the tile runs for a layer of full-canvas geometry
+ * LAYER reading region IN and writing region OUT (sizes of the regions, the padding that
+ * is left at the canvas border). */
+typedef struct sn_region {
+    int32_t r0, r1, c0, c1;
+} sn_region;
+
+sn_status sn_plan_tile_regions(const sn_plan *plan, uint32_t level, uint32_t ty, uint32_t tx,
+                               sn_region out[SN_PLAN_MAX_PREFIX], sn_region *canvas);
+void sn_tile_conv_params(const sn_conv2d_params *layer, const sn_region *in, const sn_region *out,
+                         sn_conv2d_params *tile);
+
 /* Runs the plan on a canvas (canvas x canvas uint8 pixels, row-major) and writes
  * num_classes logits. TAP may be NULL. PLATFORM may be NULL (reference). */
 sn_status sn_plan_invoke(sn_plan *plan, const sn_platform *platform, const uint8_t *canvas,

@@ -566,7 +566,13 @@ static sn_status cpu_dwconv_s8(void *ctx, const sn_conv2d_params *p, const sn_qu
     return SN_OK;
 }
 
-static const sn_platform_ops cpu_ops = {cpu_conv, cpu_dwconv, cpu_conv_s8, cpu_dwconv_s8};
+static const sn_platform_ops cpu_ops = {
+    /* .conv2d_f32 = */ cpu_conv,
+    /* .depthwise_conv2d_f32 = */ cpu_dwconv,
+    /* .conv2d_s8 = */ cpu_conv_s8,
+    /* .depthwise_conv2d_s8 = */ cpu_dwconv_s8,
+    /* .arac_micro_flows = */ NULL, /* tiles run one after another through the slots */
+};
 
 void sn_cpu_platform(sn_cpu *c, sn_platform *platform)
 {

@@ -1,0 +1,600 @@
+/* The OpenCL platform (on whatever device the ICD loader offers: PoCL's CPU device here and in
+ * CI; $SUPERNAV_OPENCL_DEVICE picks another): its kernels against the reference on odd shapes
+ * (fp32 within 1e-5 relative, int8 bit for bit, far and near weights); every golden SubNet
+ * and ARAC config in fp32 within 1e-5 relative of the reference engine and within 1e-4 of
+ * PyTorch, with the gate's tile decisions; ARAC micro-flows issued as independent work equal
+ * the engine's own tile loop bit for bit (out-of-order queue and several in-order queues);
+ * int8 logits bit for bit equal to the reference int8 for every config of the model;
+ * residency byte accounting and the profiling-event times; device choice and its errors.
+ * With no OpenCL device at all the binary prints a TAP skip plan.
+ * Files: $SN_MODEL (default build/supernet.snm), $SN_GOLDEN. */
+#include "sn_test.h"
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "sn_engine.h"
+#include "sn_file.h"
+#include "sn_opencl.h"
+#include "sn_quant.h"
+#include "sn_rng.h"
+#include "sn_safetensors.h"
+
+static void *model_bytes, *golden_bytes;
+static size_t model_size, golden_size;
+static sn_model model;
+static sn_safetensors golden;
+static cJSON *meta;
+static sn_opencl *shared;          /* on-use residency, default queues */
+
+static const char *env_or(const char *name, const char *fallback)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : fallback;
+}
+
+static sn_opencl *make_cl(size_t budget, int residency, int flow_queues)
+{
+    sn_opencl_options opt;
+    sn_opencl *cl = NULL;
+    const char *why = "";
+    sn_opencl_options_default(&opt);
+    opt.near_budget_bytes = budget;
+    opt.residency = residency;
+    opt.flow_queues = flow_queues;
+    if (sn_opencl_create(&model, &opt, &cl, &why) != SN_OK)
+        fail_msg("sn_opencl_create: %s", why);
+    return cl;
+}
+
+/* |got - want| <= rel * max|want| over the tensor (the golden tests' measure) */
+static double rel_error(const float *got, const float *want, size_t n)
+{
+    double max_ref = 0.0, max_diff = 0.0;
+    size_t i;
+    for (i = 0; i < n; ++i) {
+        if (fabs((double)want[i]) > max_ref)
+            max_ref = fabs((double)want[i]);
+        if (fabs((double)got[i] - (double)want[i]) > max_diff)
+            max_diff = fabs((double)got[i] - (double)want[i]);
+    }
+    return max_diff / (max_ref > 1e-6 ? max_ref : 1e-6);
+}
+
+static float frand(sn_rng *s) { return (float)((double)(sn_rng_next(s) >> 11) / 9007199254740992.0) * 2.0f - 1.0f; }
+
+/* ---- kernels on odd shapes --------------------------------------------------------------- */
+static void test_kernels_match_reference(void **state)
+{
+    /* in_h, in_w, in_c, out_c, k, stride, depthwise, w_in_full (slice), w_out_full */
+    static const int32_t shapes[][9] = {
+        {9, 7, 5, 13, 3, 2, 0, 8, 16},   {8, 8, 24, 40, 1, 1, 0, 24, 48}, {6, 11, 17, 33, 1, 1, 0, 20, 35},
+        {12, 12, 1, 16, 3, 2, 0, 1, 16}, {5, 5, 7, 3, 5, 1, 0, 7, 3},    {10, 9, 37, 37, 3, 1, 1, 40, 0},
+        {11, 11, 72, 72, 5, 2, 1, 96, 0}, {4, 4, 12, 12, 5, 1, 1, 16, 0}, {7, 3, 130, 130, 3, 2, 1, 130, 0},
+    };
+    sn_rng rng = sn_rng_derive(42, 0, 0);
+    size_t s;
+    int pass, checked = 0;
+    double worst = 0.0;
+    (void)state;
+    /* pass 0: every call writes its weights (far); pass 1: weights resident on first use */
+    for (pass = 0; pass < 2; ++pass) {
+        sn_opencl *cl = pass ? make_cl(SIZE_MAX, SN_OPENCL_RESIDENT_ON_USE, 0)
+                             : make_cl(0, SN_OPENCL_RESIDENT_EXPLICIT, 0);
+        sn_platform plat;
+        sn_opencl_platform(cl, &plat);
+        for (s = 0; s < sizeof shapes / sizeof *shapes; ++s) {
+            const int32_t *d = shapes[s];
+            int dw = d[6], rep;
+            sn_conv2d_params p;
+            sn_quant_params q;
+            size_t n_in, n_w, n_out, j;
+            float *in, *w, *scale, *bias, *want, *got;
+            int8_t *in8, *w8, *want8, *got8;
+            int32_t *ibias, *mult, *shift;
+            memset(&p, 0, sizeof p);
+            p.in_h = d[0]; p.in_w = d[1]; p.in_c = d[2]; p.out_c = d[3];
+            p.kernel_h = p.kernel_w = d[4];
+            p.stride_h = p.stride_w = d[5];
+            p.pad_top = p.pad_left = d[4] / 2;
+            p.out_h = sn_conv2d_out_size(p.in_h, d[4], d[5], d[4] / 2, d[4] / 2);
+            p.out_w = sn_conv2d_out_size(p.in_w, d[4], d[5], d[4] / 2, d[4] / 2);
+            p.act_min = s % 2 ? 0.0f : -INFINITY;
+            p.act_max = s % 3 ? 6.0f : INFINITY;
+            p.w_stride_kw = d[7];
+            p.w_stride_kh = d[4] * d[7];
+            p.w_stride_out = dw ? 0 : d[4] * d[4] * d[7];
+            assert_int_equal(sn_conv2d_check(&p, dw), SN_OK);
+            n_in = (size_t)p.in_h * p.in_w * p.in_c;
+            n_w = dw ? (size_t)d[4] * d[4] * d[7] : (size_t)d[8] * d[4] * d[4] * d[7];
+            n_out = (size_t)p.out_h * p.out_w * p.out_c;
+            in = malloc(n_in * 4); w = malloc(n_w * 4); scale = malloc((size_t)p.out_c * 4);
+            bias = malloc((size_t)p.out_c * 4); want = malloc(n_out * 4); got = malloc(n_out * 4);
+            in8 = malloc(n_in); w8 = malloc(n_w); want8 = malloc(n_out); got8 = malloc(n_out);
+            ibias = malloc((size_t)p.out_c * 4); mult = malloc((size_t)p.out_c * 4); shift = malloc((size_t)p.out_c * 4);
+            for (j = 0; j < n_in; ++j) in[j] = frand(&rng) * 3.0f;
+            for (j = 0; j < n_w; ++j) w[j] = frand(&rng);
+            for (j = 0; j < (size_t)p.out_c; ++j) { scale[j] = 1.0f + frand(&rng) * 0.5f; bias[j] = frand(&rng); }
+            for (j = 0; j < n_in; ++j) in8[j] = (int8_t)(sn_rng_next(&rng) >> 56);
+            for (j = 0; j < n_w; ++j) w8[j] = (int8_t)((int)sn_rng_below(&rng, 255) - 127);
+            for (j = 0; j < (size_t)p.out_c; ++j) {
+                double real = (double)(sn_rng_below(&rng, 1000) + 1) * 1e-6 * (j % 5 == 0 ? -1.0 : 1.0) * (j % 7 == 0 ? 300.0 : 1.0);
+                assert_int_equal(sn_quantize_multiplier(real, &mult[j], &shift[j]), 0);
+                ibias[j] = (int32_t)sn_rng_below(&rng, 200001) - 100000;
+            }
+            q.input_offset = (int32_t)sn_rng_below(&rng, 256) - 127;
+            q.output_offset = (int32_t)sn_rng_below(&rng, 256) - 128;
+            q.multiplier = mult;
+            q.shift = shift;
+            q.act_min = s % 2 ? -128 : -20;
+            q.act_max = s % 3 ? 127 : 90;
+            for (rep = 0; rep < 2; ++rep) { /* the second call finds on-use weights resident */
+                double rel;
+                if (dw) {
+                    assert_int_equal(sn_depthwise_conv2d_ref_f32(&p, in, w, scale, bias, want), SN_OK);
+                    assert_int_equal(plat.ops->depthwise_conv2d_f32(plat.context, &p, in, w, scale, bias, got), SN_OK);
+                    assert_int_equal(sn_depthwise_conv2d_ref_s8(&p, &q, in8, w8, ibias, want8), SN_OK);
+                    assert_int_equal(plat.ops->depthwise_conv2d_s8(plat.context, &p, &q, in8, w8, ibias, got8), SN_OK);
+                } else {
+                    assert_int_equal(sn_conv2d_ref_f32(&p, in, w, scale, bias, want), SN_OK);
+                    assert_int_equal(plat.ops->conv2d_f32(plat.context, &p, in, w, scale, bias, got), SN_OK);
+                    assert_int_equal(sn_conv2d_ref_s8(&p, &q, in8, w8, ibias, want8), SN_OK);
+                    assert_int_equal(plat.ops->conv2d_s8(plat.context, &p, &q, in8, w8, ibias, got8), SN_OK);
+                }
+                rel = rel_error(got, want, n_out);
+                if (rel > worst)
+                    worst = rel;
+                if (rel > 1e-5)
+                    fail_msg("pass %d shape %zu: fp32 relative error %.3g > 1e-5", pass, s, rel);
+                if (memcmp(want8, got8, n_out) != 0)
+                    fail_msg("pass %d shape %zu: int8 differs from the reference", pass, s);
+                checked += 2;
+            }
+            /* an invalid geometry is refused with the reference's status, nothing run */
+            p.pad_top = p.kernel_h;
+            assert_int_equal(plat.ops->conv2d_f32(plat.context, &p, in, w, scale, bias, got), SN_ERR_INVALID_ARGUMENT);
+            free(in); free(w); free(scale); free(bias); free(want); free(got);
+            free(in8); free(w8); free(want8); free(got8); free(ibias); free(mult); free(shift);
+        }
+        sn_opencl_destroy(cl);
+    }
+    printf("# %d kernel calls on %s: fp32 worst relative error %.2g, int8 bit for bit\n", checked,
+           sn_opencl_device_name(shared), worst);
+}
+
+/* ---- golden vectors -------------------------------------------------------------------- */
+typedef struct planned {
+    sn_plan *plan;
+    void *arena;
+} planned;
+
+static planned plan_for(const char *text, int precision)
+{
+    planned pl;
+    sn_config cfg;
+    size_t need;
+    const char *why = "";
+    assert_int_equal(sn_config_parse(text, &cfg), SN_OK);
+    assert_int_equal(sn_plan_arena_bytes_p(&model, &cfg, precision, &need), SN_OK);
+    pl.plan = malloc(sizeof *pl.plan);
+    assert_non_null(pl.plan);
+    assert_int_equal(posix_memalign(&pl.arena, 64, need), 0);
+    if (sn_plan_prepare_p(pl.plan, &model, &cfg, precision, pl.arena, need, &why) != SN_OK)
+        fail_msg("%s: %s", text, why);
+    return pl;
+}
+
+static void plan_free(planned *pl)
+{
+    free(pl->plan);
+    free(pl->arena);
+}
+
+static void check_golden(const char *want_kind, int at_least)
+{
+    const cJSON *configs = cJSON_GetObjectItemCaseSensitive(meta, "configs"), *c;
+    const sn_st_tensor *input = sn_safetensors_find(&golden, "input");
+    int inputs = (int)cJSON_GetObjectItemCaseSensitive(meta, "inputs")->valuedouble, count = 0;
+    uint32_t nc = model.arch.num_classes;
+    sn_platform plat;
+    double worst_ref = 0.0, worst_torch = 0.0;
+    assert_non_null(input);
+    sn_opencl_platform(shared, &plat);
+    cJSON_ArrayForEach(c, configs) {
+        const char *kind = cJSON_GetObjectItemCaseSensitive(c, "kind")->valuestring;
+        const char *text = cJSON_GetObjectItemCaseSensitive(c, "config")->valuestring;
+        int gid = (int)cJSON_GetObjectItemCaseSensitive(c, "id")->valuedouble, i;
+        planned pl;
+        char key[64];
+        const sn_st_tensor *logits;
+        if (strcmp(kind, want_kind) != 0)
+            continue;
+        ++count;
+        pl = plan_for(text, SN_FP32);
+        snprintf(key, sizeof key, "g%d.logits", gid);
+        logits = sn_safetensors_find(&golden, key);
+        assert_non_null(logits);
+        for (i = 0; i < inputs; ++i) {
+            const uint8_t *canvas = input->data + (size_t)i * 64 * 64;
+            float ref[16], got[16], torch[16];
+            uint8_t levels[SN_PLAN_MAX_TILES];
+            double r;
+            assert_int_equal(sn_plan_invoke(pl.plan, NULL, canvas, ref, NULL, NULL), SN_OK);
+            memcpy(levels, pl.plan->arac.tile_level, sizeof levels);
+            assert_int_equal(sn_plan_invoke(pl.plan, &plat, canvas, got, NULL, NULL), SN_OK);
+            if (pl.plan->is_arac)
+                assert_memory_equal(levels, pl.plan->arac.tile_level, pl.plan->arac.grid * pl.plan->arac.grid);
+            memcpy(torch, logits->data + (size_t)i * nc * 4, nc * 4);
+            r = rel_error(got, ref, nc);
+            if (r > worst_ref)
+                worst_ref = r;
+            if (r > 1e-5)
+                fail_msg("%s input %d: relative error %.3g > 1e-5 against the reference engine", text, i, r);
+            r = rel_error(got, torch, nc);
+            if (r > worst_torch)
+                worst_torch = r;
+            if (r > 1e-4)
+                fail_msg("%s input %d: relative error %.3g > 1e-4 against PyTorch", text, i, r);
+        }
+        plan_free(&pl);
+    }
+    printf("# %d golden %s configs x %d inputs on %s: worst relative error %.2g against the "
+           "reference engine, %.2g against PyTorch\n", count, want_kind, inputs,
+           sn_opencl_device_name(shared), worst_ref, worst_torch);
+    assert_true(count >= at_least);
+}
+
+static void test_golden_subnets(void **state)
+{
+    (void)state;
+    check_golden("subnet", 6);
+}
+
+static void test_golden_arac(void **state)
+{
+    (void)state;
+    check_golden("arac", 3);
+}
+
+/* ---- micro-flows as independent work equal the engine's tile loop ----------------------- */
+typedef struct stitched_copy {
+    float *data;
+    size_t n;
+} stitched_copy;
+
+static void keep_stitched(void *user, const char *name, const float *data, uint32_t h, uint32_t w,
+                          uint32_t c)
+{
+    stitched_copy *sc = user;
+    if (strcmp(name, "stitched") != 0)
+        return;
+    sc->n = (size_t)h * w * c;
+    sc->data = realloc(sc->data, sc->n * sizeof(float));
+    memcpy(sc->data, data, sc->n * sizeof(float));
+}
+
+static void test_micro_flows_equal_tile_loop(void **state)
+{
+    const sn_st_tensor *input = sn_safetensors_find(&golden, "input");
+    sn_opencl *inorder = make_cl(SIZE_MAX, SN_OPENCL_RESIDENT_ON_USE, 3);
+    sn_platform flows, queues, loop;
+    sn_platform_ops loop_ops;
+    sn_opencl_stats st;
+    uint32_t i, tested = 0, k;
+    (void)state;
+    sn_opencl_platform(shared, &flows);
+    sn_opencl_platform(inorder, &queues);
+    loop = flows; /* the same kernels, tiles one by one through the slots */
+    loop_ops = *flows.ops;
+    loop_ops.arac_micro_flows = NULL;
+    loop.ops = &loop_ops;
+    sn_opencl_stats_reset(shared);
+    for (i = 0; i < model.config_count; ++i) {
+        uint32_t kind;
+        const char *text;
+        int prec;
+        sn_model_config(&model, i, &kind, &text);
+        if (kind != 1)
+            continue;
+        for (prec = 0; prec < 2; ++prec) {
+            planned pl = plan_for(text, prec);
+            sn_plan *plan = pl.plan;
+            size_t bytes = (size_t)plan->arac.feature_side * plan->arac.feature_side * plan->arac.feature_c *
+                           (prec == SN_INT8 ? 1u : 4u);
+            void *a = malloc(bytes), *b = malloc(bytes);
+            for (k = 0; k < 2; ++k) {
+                const uint8_t *canvas = input->data + (size_t)k * 64 * 64;
+                float la[16], lb[16], lc[16];
+                /* levels of both kinds: the gate's choice, then every tile critical */
+                plan->arac.force_level = k == 0 ? -1 : 0;
+                assert_int_equal(sn_plan_invoke(plan, &loop, canvas, la, NULL, NULL), SN_OK);
+                memcpy(a, plan->buffers[plan->arac.stitched_buffer], bytes);
+                assert_int_equal(sn_plan_invoke(plan, &flows, canvas, lb, NULL, NULL), SN_OK);
+                memcpy(b, plan->buffers[plan->arac.stitched_buffer], bytes);
+                if (memcmp(a, b, bytes) != 0 || memcmp(la, lb, sizeof(float) * model.arch.num_classes) != 0)
+                    fail_msg("%s (%s): micro-flows on the out-of-order queue differ from the tile loop", text,
+                             prec ? "int8" : "fp32");
+                assert_int_equal(sn_plan_invoke(plan, &queues, canvas, lc, NULL, NULL), SN_OK);
+                if (memcmp(a, plan->buffers[plan->arac.stitched_buffer], bytes) != 0 ||
+                    memcmp(la, lc, sizeof(float) * model.arch.num_classes) != 0)
+                    fail_msg("%s (%s): micro-flows on in-order queues differ from the tile loop", text,
+                             prec ? "int8" : "fp32");
+            }
+            free(a);
+            free(b);
+            plan_free(&pl);
+            ++tested;
+        }
+    }
+    sn_opencl_stats_get(shared, &st);
+    printf("# %u ARAC plans (fp32 and int8): micro-flows equal the tile loop bit for bit (%s); "
+           "micro-flow commands %.0f us in a device span of %.0f us\n", tested,
+           sn_opencl_out_of_order(shared) ? "one out-of-order queue, and 3 in-order queues"
+                                         : "in-order queues", (double)st.flow_commands_ns / 1e3,
+           (double)st.flow_span_ns / 1e3);
+    assert_true(tested >= 6);
+    assert_true(st.flow_batches > 0);
+    assert_true(st.flow_span_ns > 0 && st.flow_commands_ns > 0);
+    /* the stitched tap sees the micro-flows' map too */
+    {
+        const char *text = NULL;
+        for (i = 0; i < model.config_count && !text; ++i) {
+            uint32_t kind;
+            const char *t;
+            sn_model_config(&model, i, &kind, &t);
+            if (kind == 1)
+                text = t;
+        }
+        {
+            planned pl = plan_for(text, SN_FP32);
+            stitched_copy x = {NULL, 0}, y = {NULL, 0};
+            float l0[16], l1[16];
+            assert_int_equal(sn_plan_invoke(pl.plan, &loop, input->data, l0, keep_stitched, &x), SN_OK);
+            assert_int_equal(sn_plan_invoke(pl.plan, &flows, input->data, l1, keep_stitched, &y), SN_OK);
+            assert_int_equal(x.n, y.n);
+            assert_memory_equal(x.data, y.data, x.n * sizeof(float));
+            free(x.data);
+            free(y.data);
+            plan_free(&pl);
+        }
+    }
+    sn_opencl_destroy(inorder);
+}
+
+/* ---- int8: every config bit for bit ------------------------------------------------------ */
+static void test_int8_equals_reference(void **state)
+{
+    const sn_st_tensor *input = sn_safetensors_find(&golden, "input");
+    uint32_t c, i, configs = 0, inputs;
+    sn_platform plat;
+    (void)state;
+    assert_non_null(input);
+    inputs = (uint32_t)input->dims[0];
+    sn_opencl_platform(shared, &plat);
+    for (c = 0; c < model.config_count; ++c) {
+        uint32_t kind;
+        const char *text;
+        planned q;
+        sn_model_config(&model, c, &kind, &text);
+        q = plan_for(text, SN_INT8);
+        for (i = 0; i < inputs; ++i) {
+            const uint8_t *canvas = input->data + (size_t)i * 64 * 64;
+            float want[16], got[16];
+            assert_int_equal(sn_plan_invoke(q.plan, NULL, canvas, want, NULL, NULL), SN_OK);
+            assert_int_equal(sn_plan_invoke(q.plan, &plat, canvas, got, NULL, NULL), SN_OK);
+            if (memcmp(want, got, sizeof(float) * model.arch.num_classes) != 0)
+                fail_msg("%s input %u: OpenCL int8 logits differ from the reference int8", text, i);
+        }
+        plan_free(&q);
+        ++configs;
+    }
+    printf("# %u configs x %u inputs: OpenCL int8 == reference int8 bit for bit\n", configs, inputs);
+    assert_true(configs >= 30);
+}
+
+/* ---- residency and the profiling figures ------------------------------------------------ */
+static uint64_t weight_bytes(const sn_plan *plan)
+{
+    uint64_t sum = 0;
+    uint32_t i;
+    for (i = 0; i < plan->num_layers; ++i) {
+        const sn_conv2d_params *p = &plan->layers[i].params;
+        sum += (uint64_t)p->kernel_h * p->kernel_w * p->out_c *
+               (plan->layers[i].kind == SN_LAYER_DWCONV ? 1u : (uint64_t)p->in_c) * 4u;
+    }
+    return sum;
+}
+
+static void run(sn_opencl *cl, sn_plan *plan, const uint8_t *canvas, float *logits, sn_opencl_stats *st)
+{
+    sn_platform plat;
+    sn_opencl_platform(cl, &plat);
+    sn_opencl_stats_reset(cl);
+    assert_int_equal(sn_plan_invoke(plan, &plat, canvas, logits, NULL, NULL), SN_OK);
+    sn_opencl_stats_get(cl, st);
+}
+
+static void test_residency(void **state)
+{
+    const char *big = NULL, *small = NULL;
+    uint8_t canvas[64 * 64];
+    float ref[16] = {0}, got[16] = {0};
+    uint32_t i;
+    sn_rng seed = sn_rng_derive(7, 0, 0);
+    uint64_t wb;
+    size_t resident;
+    sn_opencl *cl;
+    sn_opencl_stats st;
+    planned A, B;
+    (void)state;
+    for (i = 0; i < model.config_count; ++i) {
+        uint32_t kind;
+        const char *text;
+        sn_model_config(&model, i, &kind, &text);
+        if (kind != 0)
+            continue;
+        if (!small)
+            small = text;
+        big = text;
+    }
+    assert_non_null(big);
+    for (i = 0; i < sizeof canvas; ++i)
+        canvas[i] = (uint8_t)(sn_rng_next(&seed) >> 56);
+    A = plan_for(big, SN_FP32);
+    B = plan_for(small, SN_FP32);
+    wb = weight_bytes(A.plan);
+
+    /* nothing resident: every weight byte is written per call (far) */
+    cl = make_cl(0, SN_OPENCL_RESIDENT_EXPLICIT, 0);
+    run(cl, A.plan, canvas, ref, &st);
+    assert_int_equal(st.near_bytes, 0);
+    assert_int_equal(st.far_bytes, wb);
+    assert_int_equal(st.layers_far, A.plan->num_layers);
+    assert_int_equal(st.calls, A.plan->num_layers);
+    assert_int_equal(st.kernels, A.plan->num_layers);
+    assert_true(st.kernel_ns > 0 && st.weight_write_ns > 0 && st.act_transfer_ns > 0);
+    assert_true(st.act_write_bytes > 0 && st.act_read_bytes > 0);
+    assert_true(st.device_ns > 0 && st.wall_ns > 0);
+    printf("# %s, nothing resident: wall %.0f us in the platform, events: device %.0f us = kernels %.0f + "
+           "weight writes %.0f (%llu B) + activation transfers %.0f (%llu B written, %llu read) + gaps\n",
+           big, (double)st.wall_ns / 1e3, (double)st.device_ns / 1e3, (double)st.kernel_ns / 1e3,
+           (double)st.weight_write_ns / 1e3, (unsigned long long)st.far_bytes, (double)st.act_transfer_ns / 1e3,
+           (unsigned long long)st.act_write_bytes, (unsigned long long)st.act_read_bytes);
+    sn_opencl_destroy(cl);
+
+    /* the largest SubNet's SubGraph resident: no far byte, same logits bit for bit */
+    cl = make_cl(SIZE_MAX, SN_OPENCL_RESIDENT_EXPLICIT, 0);
+    sn_opencl_stats_reset(cl);
+    assert_int_equal(sn_opencl_make_resident(cl, A.plan, &resident), SN_OK);
+    assert_int_equal(resident, wb);
+    sn_opencl_stats_get(cl, &st);
+    assert_int_equal(st.resident_write_bytes, wb);
+    assert_true(st.resident_write_ns > 0);
+    run(cl, A.plan, canvas, got, &st);
+    assert_int_equal(st.far_bytes, 0);
+    assert_int_equal(st.weight_write_ns, 0);
+    assert_int_equal(st.near_bytes, wb);
+    assert_memory_equal(ref, got, model.arch.num_classes * sizeof(float));
+    /* a smaller SubNet shares leading slices of the same tensors: part of it hits */
+    run(cl, B.plan, canvas, got, &st);
+    printf("# %s resident (%zu bytes); %s then reads %llu bytes near, %llu far\n", big, resident, small,
+           (unsigned long long)st.near_bytes, (unsigned long long)st.far_bytes);
+    assert_true(st.near_bytes > 0);
+    assert_int_equal(st.near_bytes + st.far_bytes, weight_bytes(B.plan));
+    sn_opencl_destroy(cl);
+
+    /* a budget smaller than the SubGraph: some layers resident, the rest far */
+    cl = make_cl((size_t)(wb / 2), SN_OPENCL_RESIDENT_EXPLICIT, 0);
+    assert_int_equal(sn_opencl_make_resident(cl, A.plan, &resident), SN_OK);
+    assert_true(resident > 0 && resident < wb);
+    assert_true(sn_opencl_near_used(cl) <= sn_opencl_near_budget(cl));
+    run(cl, A.plan, canvas, got, &st);
+    assert_int_equal(st.near_bytes, resident);
+    assert_int_equal(st.far_bytes, wb - resident);
+    assert_memory_equal(ref, got, model.arch.num_classes * sizeof(float));
+    sn_opencl_evict_all(cl);
+    assert_int_equal(sn_opencl_near_used(cl), 0);
+    run(cl, A.plan, canvas, got, &st);
+    assert_int_equal(st.near_bytes, 0);
+    assert_int_equal(st.far_bytes, wb);
+    sn_opencl_destroy(cl);
+
+    /* on-use: the first inference makes whole tensors resident, later ones are near */
+    cl = make_cl(SIZE_MAX, SN_OPENCL_RESIDENT_ON_USE, 0);
+    run(cl, A.plan, canvas, got, &st);
+    assert_int_equal(st.far_bytes, wb);
+    assert_true(st.resident_write_bytes >= wb);
+    assert_memory_equal(ref, got, model.arch.num_classes * sizeof(float));
+    run(cl, A.plan, canvas, got, &st);
+    assert_int_equal(st.far_bytes, 0);
+    assert_int_equal(st.resident_write_bytes, 0);
+    sn_opencl_destroy(cl);
+    plan_free(&A);
+    plan_free(&B);
+}
+
+/* ---- device choice ------------------------------------------------------------------------ */
+static void test_device_choice(void **state)
+{
+    sn_opencl_options opt;
+    sn_opencl *cl = NULL;
+    const char *why = NULL;
+    char list[2048], *saved = NULL;
+    const char *env = getenv("SUPERNAV_OPENCL_DEVICE");
+    int n = sn_opencl_list(list, sizeof list);
+    (void)state;
+    assert_true(n >= 1);
+    printf("# OpenCL devices:\n# %.*s\n", (int)strcspn(list, "\n"), list);
+    if (env)
+        saved = strdup(env);
+    sn_opencl_options_default(&opt);
+    opt.device = "no-such-opencl-device-xyz";
+    assert_int_equal(sn_opencl_create(&model, &opt, &cl, &why), SN_ERR_NO_DEVICE);
+    assert_null(cl);
+    assert_non_null(why);
+    assert_non_null(strstr(why, "no-such-opencl-device-xyz"));
+    opt.device = "999";
+    assert_int_equal(sn_opencl_create(&model, &opt, &cl, &why), SN_ERR_NO_DEVICE);
+    assert_non_null(strstr(why, "999"));
+    /* the environment variable picks when the option does not */
+    setenv("SUPERNAV_OPENCL_DEVICE", "no-such-opencl-device-xyz", 1);
+    opt.device = NULL;
+    assert_int_equal(sn_opencl_create(&model, &opt, &cl, &why), SN_ERR_NO_DEVICE);
+    opt.device = "0"; /* the option wins over the environment */
+    assert_int_equal(sn_opencl_create(&model, &opt, &cl, &why), SN_OK);
+    assert_non_null(strstr(list, sn_opencl_device_name(cl)));
+    sn_opencl_destroy(cl);
+    if (saved) {
+        setenv("SUPERNAV_OPENCL_DEVICE", saved, 1);
+        free(saved);
+    } else {
+        unsetenv("SUPERNAV_OPENCL_DEVICE");
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_device_choice),
+        cmocka_unit_test(test_kernels_match_reference),
+        cmocka_unit_test(test_golden_subnets),
+        cmocka_unit_test(test_golden_arac),
+        cmocka_unit_test(test_micro_flows_equal_tile_loop),
+        cmocka_unit_test(test_int8_equals_reference),
+        cmocka_unit_test(test_residency),
+    };
+    char err[256];
+    const char *why = "";
+    sn_opencl_options opt;
+    sn_status st;
+    int rc;
+    if (sn_read_file(env_or("SN_MODEL", "build/supernet.snm"), &model_bytes, &model_size) != 0 ||
+        sn_model_load(&model, model_bytes, model_size, NULL) != SN_OK ||
+        sn_read_file(env_or("SN_GOLDEN", "workloads/supernet/golden.safetensors"), &golden_bytes, &golden_size) != 0 ||
+        sn_safetensors_parse(golden_bytes, golden_size, &golden, err, sizeof err) != 0) {
+        fprintf(stderr, "# cannot load the model or the golden vectors\n");
+        return 1;
+    }
+    meta = cJSON_Parse(sn_safetensors_metadata(&golden, "supernav_golden"));
+    if (!meta)
+        return 1;
+    sn_opencl_options_default(&opt);
+    st = sn_opencl_create(&model, &opt, &shared, &why);
+    if (st == SN_ERR_NO_DEVICE && sn_opencl_list(err, sizeof err) == 0) {
+        rc = sn_test_skip_all(why);
+    } else if (st != SN_OK) {
+        printf("1..1\nnot ok 1 - sn_opencl_create: %s\n", why);
+        rc = 1;
+    } else {
+        printf("# device: %s (%s)\n", sn_opencl_device_name(shared),
+               sn_opencl_out_of_order(shared) ? "out-of-order queue" : "in-order queues");
+        cmocka_set_message_output(CM_OUTPUT_TAP);
+        rc = cmocka_run_group_tests_name("opencl", tests, NULL, NULL);
+    }
+    sn_opencl_destroy(shared);
+    cJSON_Delete(meta);
+    sn_safetensors_free(&golden);
+    free(model_bytes);
+    free(golden_bytes);
+    return rc;
+}
