@@ -86,6 +86,15 @@ $(BUILD)/obj/engine/%.o: engine/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS_ALL) $(ENGINE_CFLAGS) -c $< -o $@
 
+# The objects that embed the git revision recompile when it changes (a stamp rewritten
+# only when the revision differs).
+$(BUILD)/git-rev.stamp: FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(GIT_REV)' | cmp -s - $@ || echo '$(GIT_REV)' > $@
+$(BUILD)/obj/harness/sn_serve.o $(BUILD)/obj/cli/cmd_version.o: $(BUILD)/git-rev.stamp
+.PHONY: FORCE
+FORCE:
+
 $(BUILD)/obj/harness/sn_serve.o: CPPFLAGS_EXTRA = -DSN_SERVE_VERSION='"$(SN_VERSION)"' \
     -DSN_GIT_REV='"$(GIT_REV)"' -DSN_BUILD_FLAGS='"$(strip $(HOST_CFLAGS))"'
 $(BUILD)/obj/cli/cmd_version.o: CPPFLAGS_EXTRA = -DSN_VERSION='"$(SN_VERSION)"' \
