@@ -40,7 +40,7 @@ WARNINGS := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wcast-align -Wwrite-
             -Wstrict-prototypes -Wmissing-prototypes -Wundef -Wvla -Wformat=2 \
             -Wdouble-promotion -Wno-unused-parameter
 CXXWARNINGS := -Wall -Wextra -Werror
-INCLUDES := -Iengine/include -Icommon -Icli -Ibench -Itests -Iworkloads -Iplatforms/cpu \
+INCLUDES := -Iengine/include -Icommon -Icli -Ibench -Itests -Iworkloads -Iplatforms/common -Iplatforms/cpu \
             -Iplatforms/opencl -Iharness -Ireports
 CPPFLAGS_ALL := $(INCLUDES) -MMD -MP
 ENGINE_CFLAGS := -std=c99 -pedantic $(WARNINGS) $(OPT) -g $(SAN_FLAGS)
@@ -48,7 +48,7 @@ HOST_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L $(WARNINGS) $(OPT) -g $(SAN_FL
 LDFLAGS_ALL := $(SAN_FLAGS)
 
 ENGINE_SRC := $(sort $(wildcard engine/*.c engine/kernels/*.c))
-HOST_SRC := $(sort $(wildcard common/*.c datasets/*.c workloads/*.c platforms/cpu/*.c \
+HOST_SRC := $(sort $(wildcard common/*.c datasets/*.c workloads/*.c platforms/common/*.c platforms/cpu/*.c \
               platforms/opencl/*.c harness/*.c reports/*.c))
 CLI_SRC := $(sort $(wildcard cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))

@@ -63,6 +63,10 @@ typedef struct sn_quant_params {
     int32_t act_min, act_max;    /* clamp in the output's int8 domain */
 } sn_quant_params;
 
+/* Checks that QUANT is usable by an int8 kernel (vectors present, offsets and clamp inside
+ * the int8 ranges); every platform's int8 slot checks with it. */
+sn_status sn_quant_params_check(const sn_quant_params *quant);
+
 sn_status sn_conv2d_ref_s8(const sn_conv2d_params *params, const sn_quant_params *quant,
                            const int8_t *input, const int8_t *weights, const int32_t *bias,
                            int8_t *output);

@@ -11,7 +11,7 @@ static int8_t finish(const sn_quant_params *q, int32_t acc, int32_t o)
     return (int8_t)v;
 }
 
-static sn_status check_quant(const sn_quant_params *q)
+sn_status sn_quant_params_check(const sn_quant_params *q)
 {
     if (!q || !q->multiplier || !q->shift || q->act_min < -128 || q->act_max > 127 ||
         q->act_min > q->act_max || q->input_offset < -127 || q->input_offset > 128 ||
@@ -27,7 +27,7 @@ sn_status sn_conv2d_ref_s8(const sn_conv2d_params *p, const sn_quant_params *q,
     int32_t oy, ox, o, ky, kx, i;
     sn_status st = sn_conv2d_check(p, 0);
     if (st == SN_OK)
-        st = check_quant(q);
+        st = sn_quant_params_check(q);
     if (st != SN_OK)
         return st;
     for (oy = 0; oy < p->out_h; ++oy) {
@@ -65,7 +65,7 @@ sn_status sn_depthwise_conv2d_ref_s8(const sn_conv2d_params *p, const sn_quant_p
     int32_t oy, ox, c, ky, kx;
     sn_status st = sn_conv2d_check(p, 1);
     if (st == SN_OK)
-        st = check_quant(q);
+        st = sn_quant_params_check(q);
     if (st != SN_OK)
         return st;
     for (oy = 0; oy < p->out_h; ++oy) {

@@ -5,24 +5,14 @@
 #include <string.h>
 
 #include "sn_cpu_kernels.h"
+#include "sn_windex.h"
 
-#define CACHE_SLOTS 4096u          /* open addressing; far more than one model's views */
 #define MAX_CHANNELS 16384         /* sn_conv2d_check's bound */
 #define PAIR_WORDS (1u << 20)      /* int8 dense inputs up to 2^21 values take the fast path */
 
-typedef struct entry {
-    const void *key;               /* the weight view's base pointer; NULL: empty slot */
-    uint8_t depthwise, s8;         /* s8: int8 weights packed as int32 */
-    int32_t kh, kw, s_out, s_kh, s_kw;
-    int32_t o_res, i_res;          /* resident slice (depthwise: channels in o_res) */
-    int32_t rows, ld;              /* packed geometry */
-    void *packed;
-} entry;
-
-typedef struct tensor_range {
-    const char *lo, *hi;
-    uint32_t ndim, dims[4];
-} tensor_range;
+/* Resident entries (platforms/common/sn_windex.h) keep their copy at a host address
+ * (packed) with its geometry (rows, ld); int8 weights are packed widened to int32. */
+typedef sn_wentry entry;
 
 struct sn_cpu {
     const sn_model *model;
@@ -35,9 +25,7 @@ struct sn_cpu {
     float *zeros, *scale_pad, *bias_pad;
     int32_t *ibias_pad, *mult_pad, *shift_pad;
     int32_t *pairs, *zero_pairs;   /* int8 dense: the input as offset int16 pairs */
-    entry *slots;
-    tensor_range *tensors;
-    uint32_t tensor_count;
+    sn_windex index;               /* resident copies and the model's tensor map */
     sn_cpu_stats stats;
 };
 
@@ -80,7 +68,7 @@ static const sn_cpu_kernels *kernels_for(const char *isa)
 
 /* Packed size in floats of a whole weight tensor (dense OHWI: every tap, all inputs, outputs
  * padded; depthwise [k][k][C]: every odd centred crop). */
-static size_t packed_tensor_floats(const tensor_range *t)
+static size_t packed_tensor_floats(const sn_wtensor *t)
 {
     if (t->ndim == 4)
         return (size_t)t->dims[1] * t->dims[2] * t->dims[3] * round16z(t->dims[0]);
@@ -93,11 +81,6 @@ static size_t packed_tensor_floats(const tensor_range *t)
     return 0;
 }
 
-static int cmp_range(const void *a, const void *b)
-{
-    const tensor_range *x = a, *y = b;
-    return x->lo < y->lo ? -1 : x->lo > y->lo;
-}
 
 sn_status sn_cpu_create(const sn_model *model, const sn_cpu_options *options, sn_cpu **out,
                         const char **why)
@@ -132,27 +115,18 @@ sn_status sn_cpu_create(const sn_model *model, const sn_cpu_options *options, sn
     c->model = model;
     c->k = kernels_for(isa);
     c->residency = options->residency;
-    c->tensor_count = model->tensor_count;
-    c->tensors = calloc(model->tensor_count ? model->tensor_count : 1, sizeof *c->tensors);
-    c->slots = calloc(CACHE_SLOTS, sizeof *c->slots);
-    if (!c->tensors || !c->slots)
+    if (sn_windex_init(&c->index, model) != 0)
         goto oom;
-    for (i = 0; i < model->tensor_count; ++i) {
-        sn_tensor t;
+    for (i = 0; i < c->index.tensor_count; ++i) {
+        const sn_wtensor *t = &c->index.tensors[i];
         size_t f;
-        sn_model_tensor(model, i, &t);
-        c->tensors[i].lo = t.data;
-        c->tensors[i].hi = (const char *)t.data + t.bytes;
-        c->tensors[i].ndim = t.ndim;
-        memcpy(c->tensors[i].dims, t.dims, sizeof t.dims);
-        if (t.dtype != SN_DTYPE_F32 && t.dtype != SN_DTYPE_S8)
+        if (t->dtype != SN_DTYPE_F32 && t->dtype != SN_DTYPE_S8)
             continue;
-        f = packed_tensor_floats(&c->tensors[i]);
+        f = packed_tensor_floats(t);
         whole += f;
         if (f > biggest)
             biggest = f;
     }
-    qsort(c->tensors, c->tensor_count, sizeof *c->tensors, cmp_range);
     c->budget = options->near_budget_bytes < whole * sizeof(float) ? options->near_budget_bytes
                                                                   : whole * sizeof(float);
     c->budget &= ~(size_t)63u;
@@ -193,8 +167,7 @@ void sn_cpu_destroy(sn_cpu *c)
     free(c->shift_pad);
     free(c->pairs);
     free(c->zero_pairs);
-    free(c->slots);
-    free(c->tensors);
+    sn_windex_free(&c->index);
     free(c);
 }
 
@@ -206,41 +179,8 @@ void sn_cpu_stats_reset(sn_cpu *c) { memset(&c->stats, 0, sizeof c->stats); }
 
 void sn_cpu_evict_all(sn_cpu *c)
 {
-    memset(c->slots, 0, CACHE_SLOTS * sizeof *c->slots);
+    sn_windex_clear(&c->index);
     c->used = 0;
-}
-
-static const tensor_range *tensor_of(const sn_cpu *c, const void *p)
-{
-    size_t lo = 0, hi = c->tensor_count;
-    const char *q = (const char *)p;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (q < c->tensors[mid].lo)
-            hi = mid;
-        else if (q >= c->tensors[mid].hi)
-            lo = mid + 1;
-        else
-            return &c->tensors[mid];
-    }
-    return NULL;
-}
-
-static entry *slot_for(sn_cpu *c, const void *key, int dw, const sn_conv2d_params *p)
-{
-    uintptr_t h = ((uintptr_t)key >> 6) * 2654435761u;
-    uint32_t i, s;
-    for (i = 0; i < CACHE_SLOTS; ++i) {
-        entry *e;
-        s = (uint32_t)(h + i) & (CACHE_SLOTS - 1u);
-        e = &c->slots[s];
-        if (!e->key)
-            return e;
-        if (e->key == key && e->depthwise == dw && e->kh == p->kernel_h && e->kw == p->kernel_w &&
-            e->s_out == p->w_stride_out && e->s_kh == p->w_stride_kh && e->s_kw == p->w_stride_kw)
-            return e;
-    }
-    return NULL;
 }
 
 /* Weight element K of a view, widened: fp32 stays fp32, int8 becomes int32. */
@@ -308,51 +248,23 @@ static void pack_dw(const sn_conv2d_params *p, const void *w, int s8, int32_t c_
     }
 }
 
-/* The full extent a view of tensor T can take: (outputs, inputs) for dense, (channels, 0)
- * for depthwise; 0 when the pointer is not inside a tensor of the model. */
-static void full_extent(const sn_cpu *c, const void *w, int dw, int32_t *o_full, int32_t *i_full)
-{
-    const tensor_range *t = tensor_of(c, w);
-    *o_full = *i_full = 0;
-    if (!t)
-        return;
-    if (dw && t->ndim == 3) {
-        *o_full = (int32_t)t->dims[2];
-    } else if (!dw && t->ndim == 4) {
-        *o_full = (int32_t)t->dims[0];
-        *i_full = (int32_t)t->dims[3];
-    } else if (!dw && t->ndim == 2) {
-        *o_full = (int32_t)t->dims[0];
-        *i_full = (int32_t)t->dims[1];
-    }
-}
-
 /* Makes the (o_n, i_n) slice of a view resident (or widens it); returns the entry or NULL
  * when the budget is exhausted. */
 static entry *make_entry(sn_cpu *c, const void *w, int dw, int s8, const sn_conv2d_params *p,
                          int32_t o_n, int32_t i_n)
 {
-    entry *e = slot_for(c, w, dw, p);
+    entry *e = sn_windex_slot(&c->index, w, dw, p);
     int32_t taps = p->kernel_h * p->kernel_w, ld = (int32_t)round16z((size_t)o_n);
     int32_t rows = dw ? 1 : (s8 ? (i_n + 1) / 2 : i_n);
     size_t floats = (size_t)taps * (size_t)rows * (size_t)ld;
     size_t bytes = round16z(floats) * sizeof(float);
     if (!e)
         return NULL;
-    if (e->key && e->o_res >= o_n && e->i_res >= i_n)
+    if (sn_wentry_covers(e, o_n, i_n))
         return e;
     if (c->used + bytes > c->budget)
         return NULL;
-    e->key = w;
-    e->depthwise = (uint8_t)dw;
-    e->s8 = (uint8_t)s8;
-    e->kh = p->kernel_h;
-    e->kw = p->kernel_w;
-    e->s_out = p->w_stride_out;
-    e->s_kh = p->w_stride_kh;
-    e->s_kw = p->w_stride_kw;
-    e->o_res = o_n;
-    e->i_res = i_n;
+    sn_wentry_set(e, w, dw, s8, p, o_n, i_n);
     e->rows = rows;
     e->ld = ld;
     e->packed = c->near + c->used;
@@ -384,7 +296,7 @@ static void pad_vectors(sn_cpu *c, int32_t n, const float *scale, const float *b
 static entry *crop_entry(sn_cpu *c, const sn_conv2d_params *p, const void *w, int s8, int32_t o_n,
                          const void **wp, int32_t *tap_row)
 {
-    const tensor_range *t = tensor_of(c, w);
+    const sn_wtensor *t = sn_windex_tensor_of(&c->index, w);
     size_t esz = s8 ? 1u : 4u, off;
     int32_t K, C, oy, ox, k;
     if (!t || t->ndim != 3 || t->dims[0] != t->dims[1])
@@ -406,8 +318,8 @@ static entry *crop_entry(sn_cpu *c, const sn_conv2d_params *p, const void *w, in
             continue;
         key = t->lo + ((size_t)(o2 * K + o2) * (size_t)C) * esz;
         q.kernel_h = q.kernel_w = k;
-        e = slot_for(c, key, 1, &q);
-        if (e && e->key && e->s8 == s8 && e->o_res >= o_n) {
+        e = sn_windex_slot(&c->index, key, 1, &q);
+        if (sn_wentry_covers(e, o_n, 0) && e->s8 == s8) {
             *wp = (const char *)e->packed + (size_t)((dy * k + dx) * e->ld) * 4u;
             *tap_row = k;
             return e;
@@ -424,9 +336,9 @@ static int resolve(sn_cpu *c, const sn_conv2d_params *p, const void *w, int dw, 
     int32_t o_n = p->out_c, i_n = dw ? 0 : p->in_c;
     /* bytes of the weights as the model stores them (fp32: 4, int8: 1 per weight) */
     uint64_t bytes = (uint64_t)taps * (uint64_t)o_n * (uint64_t)(dw ? 1 : i_n) * (s8 ? 1u : 4u);
-    entry *e = slot_for(c, w, dw, p);
+    entry *e = sn_windex_slot(&c->index, w, dw, p);
     size_t floats;
-    if (e && e->key && e->o_res >= o_n && e->i_res >= i_n) {
+    if (sn_wentry_covers(e, o_n, i_n)) {
         c->stats.near_bytes += bytes;
         c->stats.layers_near++;
         *wp = e->packed;
@@ -445,13 +357,8 @@ static int resolve(sn_cpu *c, const sn_conv2d_params *p, const void *w, int dw, 
     c->stats.layers_far++;
     if (c->residency == SN_CPU_RESIDENT_ON_USE) {
         int32_t of, inf;
-        full_extent(c, w, dw, &of, &inf);
-        /* the whole tensor when the view is a leading slice of it, so that every SubNet hits */
-        if (of >= o_n && (dw || inf >= i_n) &&
-            (dw ? p->w_stride_kw == of : p->w_stride_kw == inf))
-            e = make_entry(c, w, dw, s8, p, of, dw ? 0 : inf);
-        else
-            e = make_entry(c, w, dw, s8, p, o_n, i_n);
+        sn_windex_on_use_extent(&c->index, w, dw, p, &of, &inf);
+        e = make_entry(c, w, dw, s8, p, of, inf);
         if (e) {
             *wp = e->packed;
             *rows = dw ? p->kernel_w : e->rows;
@@ -505,15 +412,6 @@ static sn_status cpu_dwconv(void *ctx, const sn_conv2d_params *p, const float *i
     return SN_OK;
 }
 
-static sn_status check_q(const sn_quant_params *q)
-{
-    if (!q || !q->multiplier || !q->shift || q->act_min < -128 || q->act_max > 127 ||
-        q->act_min > q->act_max || q->input_offset < -127 || q->input_offset > 128 ||
-        q->output_offset < -128 || q->output_offset > 127)
-        return SN_ERR_INVALID_ARGUMENT;
-    return SN_OK;
-}
-
 static void pad_ivectors(sn_cpu *c, int32_t n, const int32_t *bias, const sn_quant_params *q)
 {
     int32_t i, m = (int32_t)round16z((size_t)n);
@@ -534,7 +432,7 @@ static sn_status cpu_conv_s8(void *ctx, const sn_conv2d_params *p, const sn_quan
     int32_t rows, ld;
     sn_status st = sn_conv2d_check(p, 0);
     if (st == SN_OK)
-        st = check_q(q);
+        st = sn_quant_params_check(q);
     if (st != SN_OK)
         return st;
     if (p->kernel_h * p->kernel_w > SN_CPU_MAX_TAPS ||
@@ -555,7 +453,7 @@ static sn_status cpu_dwconv_s8(void *ctx, const sn_conv2d_params *p, const sn_qu
     int32_t rows, ld;
     sn_status st = sn_conv2d_check(p, 1);
     if (st == SN_OK)
-        st = check_q(q);
+        st = sn_quant_params_check(q);
     if (st != SN_OK)
         return st;
     if (p->kernel_h * p->kernel_w > SN_CPU_MAX_TAPS || resolve(c, p, w, 1, 1, &wp, &rows, &ld) != 0)
@@ -581,36 +479,19 @@ void sn_cpu_platform(sn_cpu *c, sn_platform *platform)
     platform->context = c;
 }
 
-static size_t make_layers_resident(sn_cpu *c, const sn_layer *layers, uint32_t n, int s8)
+static int place(void *ctx, const void *w, int dw, int s8, const sn_conv2d_params *p)
 {
-    size_t bytes = 0;
-    uint32_t i;
-    for (i = 0; i < n; ++i) {
-        const sn_conv2d_params *p = &layers[i].params;
-        int dw = layers[i].kind == SN_LAYER_DWCONV;
-        const void *w = s8 ? (const void *)layers[i].q8.weights : (const void *)layers[i].weights;
-        if (p->kernel_h * p->kernel_w > SN_CPU_MAX_TAPS || !w)
-            continue;
-        if (make_entry(c, w, dw, s8, p, p->out_c, dw ? 0 : p->in_c))
-            bytes += (size_t)p->kernel_h * (size_t)p->kernel_w * (size_t)p->out_c *
-                     (size_t)(dw ? 1 : p->in_c) * (s8 ? 1u : 4u);
-    }
-    return bytes;
+    if (p->kernel_h * p->kernel_w > SN_CPU_MAX_TAPS)
+        return 0;
+    return make_entry(ctx, w, dw, s8, p, p->out_c, dw ? 0 : p->in_c) != NULL;
 }
 
 sn_status sn_cpu_make_resident(sn_cpu *c, const sn_plan *plan, size_t *resident_bytes)
 {
     size_t bytes;
-    int s8;
     if (!c || !plan)
         return SN_ERR_INVALID_ARGUMENT;
-    s8 = plan->precision == SN_INT8;
-    bytes = make_layers_resident(c, plan->layers, plan->num_layers, s8);
-    if (plan->is_arac) {
-        bytes += make_layers_resident(c, plan->arac.gate, 3, 0); /* the gate is fp32 */
-        bytes += make_layers_resident(c, plan->arac.prefix[0], plan->arac.prefix_count, s8);
-        bytes += make_layers_resident(c, plan->arac.prefix[1], plan->arac.prefix_count, s8);
-    }
+    bytes = sn_windex_place_plan(plan, place, c);
     if (resident_bytes)
         *resident_bytes = bytes;
     return SN_OK;

@@ -10,7 +10,8 @@
 
 #include <CL/cl.h>
 
-#define CACHE_SLOTS 4096u          /* open addressing; far more than one model's views */
+#include "sn_windex.h"
+
 #define MAX_DEVICES 64
 #define MAX_FLOW_QUEUES 8
 #define DEFAULT_FLOW_QUEUES 4
@@ -37,18 +38,9 @@ static const char *const kernel_names[K_COUNT] = {
 /* what an event measured */
 enum { EV_KERNEL = 1, EV_WEIGHT = 2, EV_ACT = 3, EV_RESIDENT = 4, EV_KIND = 7, EV_FLOW = 8 };
 
-typedef struct entry {
-    const void *key;               /* the weight view's base pointer; NULL: empty slot */
-    uint8_t depthwise, s8;
-    int32_t kh, kw, s_out, s_kh, s_kw;
-    int32_t o_res, i_res;          /* resident slice (depthwise: channels in o_res) */
-    size_t offset;                 /* bytes into the near buffer */
-} entry;
-
-typedef struct tensor_range {
-    const char *lo, *hi;
-    uint32_t ndim, dims[4];
-} tensor_range;
+/* Resident entries (platforms/common/sn_windex.h) keep their copy at an offset into the near
+ * device buffer; int8 stays int8. */
+typedef sn_wentry entry;
 
 /* Where a call's weights are on the device. */
 typedef struct wview {
@@ -80,9 +72,7 @@ struct sn_opencl {
     size_t in_cap, out_cap;
     void *io_stage;                /* host: a slot call's input and vectors, written at once */
     size_t io_stage_cap;
-    entry *slots;
-    tensor_range *tensors;
-    uint32_t tensor_count;
+    sn_windex index;               /* resident copies and the model's tensor map */
     /* micro-flows */
     cl_mem canvas, stitched, flow_w, flow_v;
     size_t canvas_cap, stitched_cap, flow_w_cap, flow_v_cap;
@@ -251,7 +241,7 @@ void sn_opencl_options_default(sn_opencl_options *o)
 
 /* Packed bytes of every entry a tensor can give (dense: all of it; depthwise [k][k][C]:
  * every odd centred crop), outputs padded to LANES, each rounded to ALIGN. */
-static size_t packed_tensor_bytes(const tensor_range *t, size_t elem)
+static size_t packed_tensor_bytes(const sn_wtensor *t, size_t elem)
 {
     if (t->ndim == 4)
         return round_up((size_t)lanes_up((int32_t)t->dims[0]) * t->dims[1] * t->dims[2] * t->dims[3] * elem,
@@ -263,12 +253,6 @@ static size_t packed_tensor_bytes(const tensor_range *t, size_t elem)
         return sum;
     }
     return 0;
-}
-
-static int cmp_range(const void *a, const void *b)
-{
-    const tensor_range *x = a, *y = b;
-    return x->lo < y->lo ? -1 : x->lo > y->lo;
 }
 
 static cl_mem make_buffer(sn_opencl *c, size_t bytes, cl_mem_flags flags, cl_int *e)
@@ -513,27 +497,18 @@ sn_status sn_opencl_create(const sn_model *model, const sn_opencl_options *optio
     }
 
     /* the model's tensors: address ranges (for residency of whole tensors) and sizes */
-    c->tensor_count = model->tensor_count;
-    c->tensors = calloc(model->tensor_count ? model->tensor_count : 1, sizeof *c->tensors);
-    c->slots = calloc(CACHE_SLOTS, sizeof *c->slots);
-    if (!c->tensors || !c->slots)
+    if (sn_windex_init(&c->index, model) != 0)
         return refuse(c, why, SN_ERR_NO_MEMORY, "out of memory");
-    for (t = 0; t < model->tensor_count; ++t) {
-        sn_tensor ts;
+    for (t = 0; t < c->index.tensor_count; ++t) {
+        const sn_wtensor *ts = &c->index.tensors[t];
         size_t b;
-        sn_model_tensor(model, t, &ts);
-        c->tensors[t].lo = ts.data;
-        c->tensors[t].hi = (const char *)ts.data + ts.bytes;
-        c->tensors[t].ndim = ts.ndim;
-        memcpy(c->tensors[t].dims, ts.dims, sizeof ts.dims);
-        if (ts.dtype != SN_DTYPE_F32 && ts.dtype != SN_DTYPE_S8)
+        if (ts->dtype != SN_DTYPE_F32 && ts->dtype != SN_DTYPE_S8)
             continue;
-        b = packed_tensor_bytes(&c->tensors[t], ts.dtype == SN_DTYPE_S8 ? 1 : 4);
+        b = packed_tensor_bytes(ts, ts->dtype == SN_DTYPE_S8 ? 1 : 4);
         whole += b;
         if (b > biggest)
             biggest = b;
     }
-    qsort(c->tensors, c->tensor_count, sizeof *c->tensors, cmp_range);
     clGetDeviceInfo(c->dev, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof max_alloc, &max_alloc, NULL);
     c->budget = options->near_budget_bytes < whole ? options->near_budget_bytes : whole;
     if (max_alloc && c->budget > max_alloc)
@@ -595,8 +570,7 @@ void sn_opencl_destroy(sn_opencl *c)
     free(c->io_stage);
     free(c->flow_wstage);
     free(c->flow_vstage);
-    free(c->slots);
-    free(c->tensors);
+    sn_windex_free(&c->index);
     free(c);
 }
 
@@ -610,7 +584,7 @@ void sn_opencl_stats_reset(sn_opencl *c) { memset(&c->stats, 0, sizeof c->stats)
 
 void sn_opencl_evict_all(sn_opencl *c)
 {
-    memset(c->slots, 0, CACHE_SLOTS * sizeof *c->slots);
+    sn_windex_clear(&c->index);
     c->used = 0;
 }
 
@@ -735,39 +709,6 @@ static int run_kernel(sn_opencl *c, cl_command_queue q, int k, cl_uint dims, con
 }
 
 /* ---- weights: packing and residency --------------------------------------------------- */
-static const tensor_range *tensor_of(const sn_opencl *c, const void *p)
-{
-    size_t lo = 0, hi = c->tensor_count;
-    const char *q = (const char *)p;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (q < c->tensors[mid].lo)
-            hi = mid;
-        else if (q >= c->tensors[mid].hi)
-            lo = mid + 1;
-        else
-            return &c->tensors[mid];
-    }
-    return NULL;
-}
-
-static entry *slot_for(sn_opencl *c, const void *key, int dw, const sn_conv2d_params *p)
-{
-    uintptr_t h = ((uintptr_t)key >> 6) * 2654435761u;
-    uint32_t i, s;
-    for (i = 0; i < CACHE_SLOTS; ++i) {
-        entry *e;
-        s = (uint32_t)(h + i) & (CACHE_SLOTS - 1u);
-        e = &c->slots[s];
-        if (!e->key)
-            return e;
-        if (e->key == key && e->depthwise == dw && e->kh == p->kernel_h && e->kw == p->kernel_w &&
-            e->s_out == p->w_stride_out && e->s_kh == p->w_stride_kh && e->s_kw == p->w_stride_kw)
-            return e;
-    }
-    return NULL;
-}
-
 /* Weight bytes of a view as the model stores them (the near/far accounting, as on the CPU). */
 static size_t view_bytes(const sn_conv2d_params *p, int dw, int s8, int32_t o_n, int32_t i_n)
 {
@@ -812,12 +753,12 @@ static size_t pack(const sn_conv2d_params *p, const void *w, int dw, int s8, int
 static entry *make_entry(sn_opencl *c, const void *w, int dw, int s8, const sn_conv2d_params *p,
                          int32_t o_n, int32_t i_n)
 {
-    entry *e = slot_for(c, w, dw, p);
+    entry *e = sn_windex_slot(&c->index, w, dw, p);
     size_t bytes = packed_bytes(p, dw, s8, o_n, i_n), packed;
     int ix;
     if (!e)
         return NULL;
-    if (e->key && e->o_res >= o_n && e->i_res >= i_n)
+    if (sn_wentry_covers(e, o_n, i_n))
         return e;
     if (!c->near || c->used + round_up(bytes, ALIGN) > c->budget || bytes > c->stage_cap ||
         ev_reserve(c, 1) != 0)
@@ -826,16 +767,7 @@ static entry *make_entry(sn_opencl *c, const void *w, int dw, int s8, const sn_c
     ix = write_buf(c, c->q, c->near, c->used, packed, c->stage, EV_RESIDENT, 0, NULL);
     if (ix < 0 || clWaitForEvents(1, &c->ev[ix]) != CL_SUCCESS)
         return NULL;
-    e->key = w;
-    e->depthwise = (uint8_t)dw;
-    e->s8 = (uint8_t)s8;
-    e->kh = p->kernel_h;
-    e->kw = p->kernel_w;
-    e->s_out = p->w_stride_out;
-    e->s_kh = p->w_stride_kh;
-    e->s_kw = p->w_stride_kw;
-    e->o_res = o_n;
-    e->i_res = dw ? 0 : i_n;
+    sn_wentry_set(e, w, dw, s8, p, o_n, i_n);
     e->offset = c->used;
     c->used += round_up(bytes, ALIGN);
     c->stats.resident_write_bytes += packed;
@@ -852,22 +784,6 @@ static void view_of(const entry *e, int dw, int s8, cl_mem near, wview *v)
     v->dep = -1;
 }
 
-/* The full extent a view of its tensor can take: (outputs, inputs) for dense, (channels,
- * 0) for depthwise; 0 when the pointer is not inside a tensor of the model. */
-static void full_extent(const sn_opencl *c, const void *w, int dw, int32_t *o_full, int32_t *i_full)
-{
-    const tensor_range *t = tensor_of(c, w);
-    *o_full = *i_full = 0;
-    if (!t)
-        return;
-    if (dw && t->ndim == 3) {
-        *o_full = (int32_t)t->dims[2];
-    } else if (!dw && t->ndim == 4) {
-        *o_full = (int32_t)t->dims[0];
-        *i_full = (int32_t)t->dims[3];
-    }
-}
-
 /* Near when resident (or made resident now by the on-use policy); else far: packed into
  * STAGE and written to FAR_BUF at FAR_OFF on queue Q. Counts the weight bytes. */
 static sn_status resolve(sn_opencl *c, const sn_conv2d_params *p, const void *w, int dw, int s8,
@@ -875,9 +791,9 @@ static sn_status resolve(sn_opencl *c, const sn_conv2d_params *p, const void *w,
 {
     int32_t o_n = p->out_c, i_n = dw ? 0 : p->in_c;
     size_t bytes = view_bytes(p, dw, s8, o_n, i_n);
-    entry *e = slot_for(c, w, dw, p);
+    entry *e = sn_windex_slot(&c->index, w, dw, p);
     int ix;
-    if (e && e->key && e->o_res >= o_n && e->i_res >= i_n) {
+    if (sn_wentry_covers(e, o_n, i_n)) {
         c->stats.near_bytes += bytes;
         c->stats.layers_near++;
         view_of(e, dw, s8, c->near, v);
@@ -887,12 +803,8 @@ static sn_status resolve(sn_opencl *c, const sn_conv2d_params *p, const void *w,
     c->stats.layers_far++;
     if (c->residency == SN_OPENCL_RESIDENT_ON_USE) {
         int32_t of, inf;
-        full_extent(c, w, dw, &of, &inf);
-        /* the whole tensor when the view is a leading slice of it, so that every SubNet hits */
-        if (of >= o_n && (dw || inf >= i_n) && (dw ? p->w_stride_kw == of : p->w_stride_kw == inf))
-            e = make_entry(c, w, dw, s8, p, of, dw ? 0 : inf);
-        else
-            e = make_entry(c, w, dw, s8, p, o_n, i_n);
+        sn_windex_on_use_extent(&c->index, w, dw, p, &of, &inf);
+        e = make_entry(c, w, dw, s8, p, of, inf);
         if (e) {
             view_of(e, dw, s8, c->near, v);
             return SN_OK;
@@ -995,15 +907,6 @@ static void flat_sizes(const sn_opencl *c, int k, size_t n, size_t *global, size
 }
 
 /* ---- the kernel slots ---------------------------------------------------------------- */
-static sn_status check_q(const sn_quant_params *q)
-{
-    if (!q || !q->multiplier || !q->shift || q->act_min < -128 || q->act_max > 127 ||
-        q->act_min > q->act_max || q->input_offset < -127 || q->input_offset > 128 ||
-        q->output_offset < -128 || q->output_offset > 127)
-        return SN_ERR_INVALID_ARGUMENT;
-    return SN_OK;
-}
-
 /* One convolution through the device: the input and the vectors copied side by side and
  * written at once (one command fewer per call), weights near or written, the kernel, the
  * output read back. */
@@ -1024,7 +927,7 @@ static sn_status slot_conv(sn_opencl *c, int dw, int s8, const sn_conv2d_params 
     cl_int e;
     sn_status st = sn_conv2d_check(p, dw);
     if (st == SN_OK && s8)
-        st = check_q(q);
+        st = sn_quant_params_check(q);
     if (st != SN_OK)
         return st;
     if (ev_reserve(c, 8) != 0)
@@ -1356,37 +1259,19 @@ void sn_opencl_platform(sn_opencl *c, sn_platform *platform)
 }
 
 /* ---- explicit residency ---------------------------------------------------------------- */
-static size_t make_layers_resident(sn_opencl *c, const sn_layer *layers, uint32_t n, int s8)
+static int place(void *ctx, const void *w, int dw, int s8, const sn_conv2d_params *p)
 {
-    size_t bytes = 0;
-    uint32_t i;
-    for (i = 0; i < n; ++i) {
-        const sn_conv2d_params *p = &layers[i].params;
-        int dw = layers[i].kind == SN_LAYER_DWCONV;
-        const void *w = s8 ? (const void *)layers[i].q8.weights : (const void *)layers[i].weights;
-        if (!w)
-            continue;
-        if (make_entry(c, w, dw, s8, p, p->out_c, dw ? 0 : p->in_c))
-            bytes += view_bytes(p, dw, s8, p->out_c, p->in_c);
-    }
-    return bytes;
+    return make_entry(ctx, w, dw, s8, p, p->out_c, dw ? 0 : p->in_c) != NULL;
 }
 
 sn_status sn_opencl_make_resident(sn_opencl *c, const sn_plan *plan, size_t *resident_bytes)
 {
     size_t bytes;
-    int s8;
     if (!c || !plan)
         return SN_ERR_INVALID_ARGUMENT;
-    s8 = plan->precision == SN_INT8;
     if (ev_reserve(c, 1) != 0)
         return SN_ERR_NO_MEMORY;
-    bytes = make_layers_resident(c, plan->layers, plan->num_layers, s8);
-    if (plan->is_arac) {
-        bytes += make_layers_resident(c, plan->arac.gate, 3, 0); /* the gate is fp32 */
-        bytes += make_layers_resident(c, plan->arac.prefix[0], plan->arac.prefix_count, s8);
-        bytes += make_layers_resident(c, plan->arac.prefix[1], plan->arac.prefix_count, s8);
-    }
+    bytes = sn_windex_place_plan(plan, place, c);
     harvest(c, 0);
     if (resident_bytes)
         *resident_bytes = bytes;
