@@ -95,6 +95,26 @@ static void calib_name(const builder *b, name_buf *n, const char *layer, const c
     nb_str(n, leaf);
 }
 
+/* A convolution's fp32 weights. An int8 plan also accepts an elided tensor (SN_DTYPE_F32_ELIDED,
+ * an int8-only image): T then gets the shape and the size the values would have, and the
+ * data pointer of the image's DATA section, so that a layer's fp32 view is only an offset
+ * that bind_q8 carries over to the q8 twin; an int8 plan never reads through it. */
+static sn_status find_weights(builder *b, const char *name, uint32_t min_elems, sn_tensor *t)
+{
+    uint64_t elems = 1;
+    uint32_t j;
+    if (b->precision != SN_INT8 || sn_model_find(b->model, name, t) != SN_OK ||
+        t->dtype != SN_DTYPE_F32_ELIDED)
+        return find_f32(b, name, min_elems, t);
+    for (j = 0; j < t->ndim; ++j)
+        elems *= t->dims[j];
+    if (elems < min_elems)
+        return refuse(b, SN_ERR_FORMAT, "a tensor is smaller than the architecture needs");
+    t->dtype = SN_DTYPE_F32;
+    t->bytes = elems * 4u;
+    return SN_OK;
+}
+
 /* Folds layer NAME's batch norm for CHANNELS channels: scale = gamma / sqrt(var + eps),
  * bias = beta - mean * scale, with the config's calibrated mean and var. */
 static sn_status fold_bn(builder *b, const char *name, uint32_t channels, const float **scale,
@@ -255,7 +275,7 @@ static sn_status build_stages(builder *b, walk *wk, uint32_t first, uint32_t las
         /* stem: conv 3x3 stride 2, 1 -> stem_c, BN, ReLU6; input in buffer 2 */
         uint32_t c = level_channels(a->stem_c, pct);
         track(b, wk->h, wk->w, 1);
-        if ((st = find_f32(b, "stem", a->stem_c * 9u, &t)) != SN_OK)
+        if ((st = find_weights(b, "stem", a->stem_c * 9u, &t)) != SN_OK)
             return st;
         if (t.ndim != 4 || t.dims[0] != a->stem_c || t.dims[1] != 3 || t.dims[2] != 3 || t.dims[3] != 1)
             return refuse(b, SN_ERR_FORMAT, "stem weights have an unexpected shape");
@@ -284,7 +304,7 @@ static sn_status build_stages(builder *b, walk *wk, uint32_t first, uint32_t las
 
             /* expand 1x1: leading hid rows, leading in_c inputs of [hid_max][1][1][in_full] */
             block_name(&n, s, blk, "expand");
-            if ((st = find_f32(b, n.text, hid_max * in_full, &t)) != SN_OK)
+            if ((st = find_weights(b, n.text, hid_max * in_full, &t)) != SN_OK)
                 return st;
             if (t.ndim != 4 || t.dims[0] != hid_max || t.dims[1] != 1 || t.dims[2] != 1 ||
                 t.dims[3] != in_full)
@@ -304,7 +324,7 @@ static sn_status build_stages(builder *b, walk *wk, uint32_t first, uint32_t las
 
             /* depthwise kxk: centred crop of [k_max][k_max][hid_max], leading hid channels */
             block_name(&n, s, blk, "dw");
-            if ((st = find_f32(b, n.text, a->k_max * a->k_max * hid_max, &t)) != SN_OK)
+            if ((st = find_weights(b, n.text, a->k_max * a->k_max * hid_max, &t)) != SN_OK)
                 return st;
             if (t.ndim != 3 || t.dims[0] != a->k_max || t.dims[1] != a->k_max || t.dims[2] != hid_max)
                 return refuse(b, SN_ERR_FORMAT, "depthwise weights have an unexpected shape");
@@ -328,7 +348,7 @@ static sn_status build_stages(builder *b, walk *wk, uint32_t first, uint32_t las
 
             /* project 1x1: leading out_c rows, leading hid inputs of [out_full][1][1][hid_max] */
             block_name(&n, s, blk, "project");
-            if ((st = find_f32(b, n.text, out_full * hid_max, &t)) != SN_OK)
+            if ((st = find_weights(b, n.text, out_full * hid_max, &t)) != SN_OK)
                 return st;
             if (t.ndim != 4 || t.dims[0] != out_full || t.dims[1] != 1 || t.dims[2] != 1 ||
                 t.dims[3] != hid_max)
@@ -364,7 +384,7 @@ static sn_status build_head(builder *b, walk *wk)
     sn_layer *l;
     sn_status st;
     /* head 1x1 -> head_c, BN, ReLU6 */
-    if ((st = find_f32(b, "head", a->head_c * wk->c, &t)) != SN_OK)
+    if ((st = find_weights(b, "head", a->head_c * wk->c, &t)) != SN_OK)
         return st;
     if (t.ndim != 4 || t.dims[0] != a->head_c || t.dims[1] != 1 || t.dims[2] != 1 ||
         t.dims[3] != wk->c)

@@ -193,7 +193,7 @@ static sn_status load_impl(sn_model *m, const void *image, size_t size, sn_model
         uint64_t off = rd64(t + 80), bytes = rd64(t + 88), elems = 1;
         if (!valid_text(t, SN_IMAGE_NAME_BYTES))
             return fail(e, SN_ERR_FORMAT, "tensor name is not terminated text", where);
-        if (!dtype_size(dtype))
+        if (!dtype_size(dtype) && dtype != SN_DTYPE_F32_ELIDED)
             return fail(e, SN_ERR_FORMAT, "unknown tensor dtype", where + 56);
         if (ndim == 0 || ndim > 4)
             return fail(e, SN_ERR_FORMAT, "absurd tensor rank", where + 60);
@@ -205,7 +205,7 @@ static sn_status load_impl(sn_model *m, const void *image, size_t size, sn_model
             if (elems > (UINT64_C(1) << 32))
                 return fail(e, SN_ERR_FORMAT, "absurd tensor shape", where + 64);
         }
-        if (elems * dtype_size(dtype) != bytes)
+        if (dtype == SN_DTYPE_F32_ELIDED ? bytes != 0 || off != 0 : elems * dtype_size(dtype) != bytes)
             return fail(e, SN_ERR_FORMAT, "tensor size does not match its shape", where + 88);
         if (off % SN_IMAGE_ALIGN != 0 || off > m->data_bytes || bytes > m->data_bytes - off)
             return fail(e, SN_ERR_FORMAT, "tensor data outside the data section", where + 80);

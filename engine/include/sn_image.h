@@ -49,7 +49,13 @@ enum sn_image_section_kind {
 
 #define SN_IMAGE_TABLE_MAX_BYTES (1u << 20)
 
-enum sn_image_dtype { SN_DTYPE_F32 = 1, SN_DTYPE_S8 = 2, SN_DTYPE_S32 = 3, SN_DTYPE_U8 = 4 };
+enum sn_image_dtype { SN_DTYPE_F32 = 1, SN_DTYPE_S8 = 2, SN_DTYPE_S32 = 3, SN_DTYPE_U8 = 4,
+                      SN_DTYPE_F32_ELIDED = 5 };
+
+/* SN_DTYPE_F32_ELIDED: an fp32 convolution weight tensor whose values were left out of an
+ * int8-only image (e.g. one linked into a microcontroller's flash): its entry keeps the name
+ * and shape, with offset 0 and bytes 0. Only int8 plans accept it (they read the tensor's
+ * q8.* twin); an fp32 plan refuses the image. */
 
 /* Header: magic[8], version u32, header_bytes u32, file_bytes u64, section_count u32,
  * section_table_offset u32, table_crc32 u32, reserved[24], header_crc32 u32 (at 60). */
