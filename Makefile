@@ -42,6 +42,7 @@ WARNINGS := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wcast-align -Wwrite-
 CXXWARNINGS := -Wall -Wextra -Werror
 INCLUDES := -Iengine/include -Icommon -Icli -Ibench -Itests -Iworkloads -Iplatforms/common -Iplatforms/cpu \
             -Iplatforms/opencl -Iharness -Ireports
+INCLUDES += -Iplatforms/mcu/host
 CPPFLAGS_ALL := $(INCLUDES) -MMD -MP
 ENGINE_CFLAGS := -std=c99 -pedantic $(WARNINGS) $(OPT) -g $(SAN_FLAGS)
 HOST_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L $(WARNINGS) $(OPT) -g $(SAN_FLAGS)
@@ -50,6 +51,7 @@ LDFLAGS_ALL := $(SAN_FLAGS)
 ENGINE_SRC := $(sort $(wildcard engine/*.c engine/kernels/*.c))
 HOST_SRC := $(sort $(wildcard common/*.c datasets/*.c workloads/*.c platforms/common/*.c platforms/cpu/*.c \
               platforms/opencl/*.c harness/*.c reports/*.c))
+HOST_SRC += platforms/mcu/host/sn_mcu_host.c
 CLI_SRC := $(sort $(wildcard cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 MICRO_C_SRC := $(sort $(wildcard bench/micro*.c))

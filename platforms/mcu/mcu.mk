@@ -45,3 +45,41 @@ $(MCU_ELF): $(MCU_OBJ) build/freestanding/libsupernav_engine.a $(MCU_LDSCRIPT)
 	@arm-none-eabi-size $@ | tail -n 1 | awk '{print "mcu-qemu: text " $$1 " bytes, data " $$2 ", bss " $$3 " ($@)"}'
 
 -include $(wildcard $(MCU_DIR)/obj/*.d $(MCU_DIR)/obj/*/*.d)
+
+# ---- board profiles: the serving firmware (sn_mcu_serve.c) per part ------------------
+#   make mcu-boards      $(BUILD)/mcu/supernav-mcu-<board>.elf for every profile
+# A profile is a linker script with the part's flash and SRAM (platforms/mcu/qemu/board_*.ld)
+# and the QEMU machine it runs on (platforms/mcu/host/sn_mcu_board.c). The code is compiled
+# as the engine's freestanding build is (Cortex-M4F flags); the M7 runs it unchanged.
+MCU_BOARDS := f746 h743
+MCU_BOARD_TEXT_f746 := qemu mps2-an500 (Cortex-M7) as an STM32F746-class part: 1 MB flash, 320 KB SRAM
+MCU_BOARD_TEXT_h743 := qemu mps2-an500 (Cortex-M7) as an STM32H743-class part: 2 MB flash, 1 MB SRAM
+MCU_BOARD_SRC := platforms/mcu/sn_mcu_serve.c platforms/mcu/qemu/startup.c platforms/mcu/qemu/sn_port_qemu.c
+MCU_BOARD_ELFS := $(foreach b,$(MCU_BOARDS),$(MCU_DIR)/supernav-mcu-$(b).elf)
+
+.PHONY: mcu-boards
+mcu-boards: $(MCU_BOARD_ELFS) $(MCU_JOB_TOOL)
+
+define MCU_BOARD_RULES
+$(MCU_DIR)/$(1)/obj/%.o: platforms/mcu/%.c
+	@mkdir -p $$(dir $$@)
+	$(ARM_CC) -Iengine/include -Iplatforms/mcu -Iplatforms/mcu/qemu -MMD -MP $(ARM_FLAGS) -g \
+	  -DSN_MCU_BOARD_PROFILE '-DSN_MCU_BOARD_TEXT="$(MCU_BOARD_TEXT_$(1))"' -c $$< -o $$@
+$(MCU_DIR)/supernav-mcu-$(1).elf: $(patsubst platforms/mcu/%.c,$(MCU_DIR)/$(1)/obj/%.o,$(MCU_BOARD_SRC)) \
+  build/freestanding/libsupernav_engine.a platforms/mcu/qemu/board_$(1).ld platforms/mcu/qemu/sn_board.ld
+	$(ARM_CC) $(MCU_CPU) --specs=rdimon.specs -nostartfiles -Lplatforms/mcu/qemu \
+	  -T platforms/mcu/qemu/board_$(1).ld -Wl,--gc-sections -Wl,-Map=$(MCU_DIR)/supernav-mcu-$(1).map \
+	  $(patsubst platforms/mcu/%.c,$(MCU_DIR)/$(1)/obj/%.o,$(MCU_BOARD_SRC)) \
+	  build/freestanding/libsupernav_engine.a -lm -o $$@
+	@arm-none-eabi-size $$@ | tail -n 1 | awk '{print "mcu-boards: $(1): text " $$$$1 " bytes, data " $$$$2 ", bss " $$$$3}'
+endef
+$(foreach b,$(MCU_BOARDS),$(eval $(call MCU_BOARD_RULES,$(b))))
+
+-include $(wildcard $(MCU_DIR)/*/obj/*.d $(MCU_DIR)/*/obj/*/*.d)
+
+# sn-mcu: strip (the int8-only flash image), check, table, kernels (sn_mcu_tool.c)
+MCU_TOOL := $(MCU_DIR)/sn-mcu
+$(MCU_TOOL): $(BUILD)/obj/platforms/mcu/host/sn_mcu_tool.o $(HOST_LIB) $(ENGINE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS_ALL) $^ $(LIBS) -o $@
+mcu-boards: $(MCU_TOOL)

@@ -82,9 +82,14 @@ void sn_qemu_clock_start(void)
     clock_elapsed_ticks = 0;
 }
 
+/* A board profile's build names itself (mcu.mk: -DSN_MCU_BOARD_TEXT=...). */
+#ifndef SN_MCU_BOARD_TEXT
+#define SN_MCU_BOARD_TEXT "qemu mps2-an386 (Cortex-M4F, 25 MHz SYSCLK)"
+#endif
+
 const char *sn_port_board(void)
 {
-    return "qemu mps2-an386 (Cortex-M4F, 25 MHz SYSCLK)";
+    return SN_MCU_BOARD_TEXT;
 }
 
 void sn_port_describe(void)
@@ -133,7 +138,11 @@ int sn_port_model_image(const char *path, const void **image, size_t *bytes, con
     got = fread(__image_start, 1, capacity, f);
     if (got == capacity && fgetc(f) != EOF) {
         fclose(f);
+#ifdef SN_MCU_BOARD_PROFILE
+        *why = "the model image does not fit the flash the program leaves free";
+#else
         *why = "the model image does not fit the 16 MB PSRAM";
+#endif
         return -1;
     }
     if (ferror(f) || got == 0) {
@@ -146,3 +155,80 @@ int sn_port_model_image(const char *path, const void **image, size_t *bytes, con
     *bytes = got;
     return 0;
 }
+
+#ifdef SN_MCU_BOARD_PROFILE
+/* The board profiles' memory (sn_board.ld) and the host link: the MPS2's UART0, a CMSDK
+ * APB UART at 0x40004000 (QEMU's -serial), polled. */
+extern uint8_t __code_end[], __data_start[], __bss_end__[], end[], __heap_limit[];
+extern uint8_t __arena_start[], __arena_end[], __stack_limit[], __stack_top[];
+
+#define UART0_DATA (*(volatile uint32_t *)0x40004000u)
+#define UART0_STATE (*(volatile uint32_t *)0x40004004u)
+#define UART0_CTRL (*(volatile uint32_t *)0x40004008u)
+#define UART0_BAUDDIV (*(volatile uint32_t *)0x40004010u)
+#define UART_TX_FULL 0x1u
+#define UART_RX_FULL 0x2u
+
+void sn_port_memory_map(sn_port_memory *m)
+{
+    m->flash_bytes = (uint32_t)(uintptr_t)__image_end;
+    m->code_bytes = (uint32_t)(uintptr_t)__code_end;
+    m->image_capacity = (uint32_t)(__image_end - __image_start);
+    m->sram_bytes = (uint32_t)(__stack_top - __data_start);
+    m->static_bytes = (uint32_t)(__bss_end__ - __data_start);
+    m->heap_bytes = (uint32_t)(__heap_limit - end);
+    m->arena = __arena_start;
+    m->arena_bytes = (uint32_t)(__arena_end - __arena_start);
+    m->stack_limit = __stack_limit;
+    m->stack_bytes = (uint32_t)(__stack_top - __stack_limit);
+}
+
+void *_sbrk(int incr);
+uint32_t sn_port_heap_used(void)
+{
+    return (uint32_t)((uint8_t *)_sbrk(0) - end);
+}
+
+static void uart_start(void)
+{
+    static int started;
+    if (started)
+        return;
+    UART0_BAUDDIV = 16;
+    UART0_CTRL = 0x3u; /* TX and RX enabled, no interrupts */
+    started = 1;
+}
+
+int sn_port_link_read_line(char *buf, size_t bytes)
+{
+    size_t n = 0;
+    int overflow = 0;
+    uart_start();
+    for (;;) {
+        char c;
+        while (!(UART0_STATE & UART_RX_FULL))
+            ;
+        c = (char)UART0_DATA;
+        if (c == '\r')
+            continue;
+        if (c == '\n')
+            break;
+        if (n + 1 < bytes)
+            buf[n++] = c;
+        else
+            overflow = 1;
+    }
+    buf[n] = 0;
+    return overflow ? -1 : (int)n;
+}
+
+void sn_port_link_write(const char *s)
+{
+    uart_start();
+    for (; *s; ++s) {
+        while (UART0_STATE & UART_TX_FULL)
+            ;
+        UART0_DATA = (uint8_t)*s;
+    }
+}
+#endif

@@ -1,0 +1,619 @@
+/* supernav's MCU platform, host side (sn_mcu_host.h). POSIX. */
+#define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE
+#include "sn_mcu_host.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "sn_image.h"
+
+/* Cycle-model constants are assumptions, labelled wherever an estimate is printed:
+ * - cpi 1.0: one cycle per executed instruction (a Cortex-M7 dual-issues some pairs and
+ *   stalls on loads and multiplies; 1.0 is neither a measurement nor a bound);
+ * - flash reads: the flash word is 256 bits (32 bytes) on both parts; f746: 7 wait states
+ *   at 216 MHz (RM0385, 2.7-3.6 V) = 8 cycles per read; h743: flash on the 240 MHz AXI bus
+ *   with 4 wait states at VOS0 (RM0433) = 5 bus cycles = 10 core cycles at 480 MHz;
+ * - no data cache and no ART accelerator hits: every weight byte a kernel reads from flash
+ *   is streamed (one read per 32 bytes), an upper bound on the flash cost. */
+static const sn_mcu_board boards[] = {
+    {"f746", "STM32F746-class part (Cortex-M7, 216 MHz, 1 MB flash, 320 KB SRAM)", "mps2-an500",
+     "cortex-m7", 1024u * 1024u, 320u * 1024u, 216e6, 1.0, 32u, 8u},
+    {"h743", "STM32H743-class part (Cortex-M7, 480 MHz, 2 MB flash, 1 MB SRAM)", "mps2-an500",
+     "cortex-m7", 2048u * 1024u, 1024u * 1024u, 480e6, 1.0, 32u, 10u},
+};
+
+const sn_mcu_board *sn_mcu_board_find(const char *name)
+{
+    size_t i;
+    for (i = 0; name && i < sizeof boards / sizeof boards[0]; ++i)
+        if (!strcmp(boards[i].name, name))
+            return &boards[i];
+    return NULL;
+}
+
+const char *sn_mcu_board_names(void)
+{
+    return "f746, h743";
+}
+
+double sn_mcu_cycles(const sn_mcu_board *b, uint64_t instructions, uint64_t far_read_bytes)
+{
+    uint64_t lines = (far_read_bytes + b->flash_line_bytes - 1) / b->flash_line_bytes;
+    return (double)instructions * b->cpi + (double)lines * b->flash_line_cycles;
+}
+
+void sn_mcu_model_text(const sn_mcu_board *b, char *buf, size_t n)
+{
+    snprintf(buf, n,
+             "model:mcu-%s cycles = instructions x %.2f (CPI, assumption) + flash reads x %u "
+             "(cycles per %u-byte flash word; no data cache); ms at %.0f MHz",
+             b->name, b->cpi, b->flash_line_cycles, b->flash_line_bytes, b->clock_hz / 1e6);
+}
+
+static int errorf(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int errorf(char *err, size_t n, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, n, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+/* ---- the int8-only image ------------------------------------------------------------ */
+
+static uint32_t rd32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void wr32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)v; p[1] = (unsigned char)(v >> 8);
+    p[2] = (unsigned char)(v >> 16); p[3] = (unsigned char)(v >> 24);
+}
+
+static void wr64(unsigned char *p, uint64_t v)
+{
+    wr32(p, (uint32_t)v);
+    wr32(p + 4, (uint32_t)(v >> 32));
+}
+
+static uint64_t align64(uint64_t v) { return (v + SN_IMAGE_ALIGN - 1) / SN_IMAGE_ALIGN * SN_IMAGE_ALIGN; }
+
+/* A per-config tensor (calib.{id}.* or q8.act.{id}): its config id and where the id ends. */
+static int config_tensor(const char *name, uint32_t *id, const char **after, const char **prefix_end)
+{
+    const char *p;
+    char *end;
+    if (!strncmp(name, "calib.", 6))
+        p = name + 6;
+    else if (!strncmp(name, "q8.act.", 7))
+        p = name + 7;
+    else
+        return 0;
+    *prefix_end = p;
+    *id = (uint32_t)strtoul(p, &end, 10);
+    if (end == p)
+        return 0;
+    *after = end;
+    return 1;
+}
+
+int sn_mcu_image_strip(const sn_model *m, const char *const *configs, uint32_t count,
+                       unsigned char **out, size_t *out_bytes, char *err, size_t err_bytes)
+{
+    uint32_t *new_id = NULL, kept = 0, i, k, nt = 0;
+    sn_tensor *ts = NULL;
+    char (*names)[SN_IMAGE_NAME_BYTES] = NULL;
+    uint64_t *toff = NULL, data_bytes = 0, off[5], bytes[5], total;
+    const uint32_t kinds[5] = {SN_SECTION_ARCH, SN_SECTION_TENSORS, SN_SECTION_CONFIGS,
+                               SN_SECTION_DATA, SN_SECTION_TABLE};
+    uint32_t nsec = m->table ? 5u : 4u, w[SN_IMAGE_ARCH_WORDS];
+    unsigned char *img = NULL, *p;
+    int rc = -1;
+    *out = NULL;
+    new_id = malloc((m->config_count + 1) * sizeof *new_id);
+    ts = malloc((m->tensor_count + 1) * sizeof *ts);
+    names = calloc(m->tensor_count + 1, sizeof *names);
+    toff = malloc((m->tensor_count + 1) * sizeof *toff);
+    if (!new_id || !ts || !names || !toff) {
+        errorf(err, err_bytes, "out of memory");
+        goto done;
+    }
+    for (i = 0; i < m->config_count; ++i) {
+        uint32_t kind;
+        const char *text;
+        sn_model_config(m, i, &kind, &text);
+        new_id[i] = UINT32_MAX;
+        if (count == 0)
+            new_id[i] = kept++;
+        for (k = 0; k < count && new_id[i] == UINT32_MAX; ++k)
+            if (!strcmp(configs[k], text))
+                new_id[i] = kept++;
+    }
+    for (k = 0; k < count; ++k) {
+        for (i = 0; i < m->config_count; ++i) {
+            uint32_t kind;
+            const char *text;
+            sn_model_config(m, i, &kind, &text);
+            if (!strcmp(configs[k], text))
+                break;
+        }
+        if (i == m->config_count) {
+            errorf(err, err_bytes, "config '%s' is not calibrated in the model", configs[k]);
+            goto done;
+        }
+    }
+    for (i = 0; i < m->tensor_count; ++i) {
+        sn_tensor t, twin;
+        uint32_t id;
+        const char *after, *prefix_end;
+        char q8name[SN_IMAGE_NAME_BYTES + 4];
+        sn_model_tensor(m, i, &t);
+        if (config_tensor(t.name, &id, &after, &prefix_end)) {
+            if (id >= m->config_count || new_id[id] == UINT32_MAX)
+                continue;
+            if (snprintf(names[nt], SN_IMAGE_NAME_BYTES, "%.*s%u%s", (int)(prefix_end - t.name),
+                         t.name, new_id[id], after) >= (int)SN_IMAGE_NAME_BYTES) {
+                errorf(err, err_bytes, "tensor name too long after renumbering");
+                goto done;
+            }
+        } else {
+            snprintf(names[nt], SN_IMAGE_NAME_BYTES, "%s", t.name);
+        }
+        snprintf(q8name, sizeof q8name, "q8.%s", t.name);
+        if (t.dtype == SN_DTYPE_F32 && strcmp(t.name, "fc.weight") != 0 &&
+            sn_model_find(m, q8name, &twin) == SN_OK && twin.dtype == SN_DTYPE_S8) {
+            t.dtype = SN_DTYPE_F32_ELIDED;
+            t.bytes = 0;
+        }
+        ts[nt] = t;
+        toff[nt] = data_bytes;
+        data_bytes = align64(data_bytes + t.bytes);
+        ++nt;
+    }
+    bytes[0] = SN_IMAGE_ARCH_WORDS * 4u;
+    bytes[1] = (uint64_t)nt * SN_IMAGE_TENSOR_BYTES;
+    bytes[2] = (uint64_t)kept * SN_IMAGE_CONFIG_BYTES;
+    bytes[3] = data_bytes;
+    bytes[4] = m->table_bytes;
+    off[0] = align64(SN_IMAGE_HEADER_BYTES + nsec * SN_IMAGE_SECTION_BYTES);
+    for (i = 1; i < nsec; ++i)
+        off[i] = align64(off[i - 1] + bytes[i - 1]);
+    total = off[nsec - 1] + bytes[nsec - 1];
+    if (!(img = calloc(1, (size_t)total))) {
+        errorf(err, err_bytes, "out of memory");
+        goto done;
+    }
+    memcpy(w, &m->arch, sizeof w);
+    for (i = 0; i < SN_IMAGE_ARCH_WORDS; ++i)
+        wr32(img + off[0] + 4 * i, w[i]);
+    for (i = 0; i < nt; ++i) {
+        unsigned char *d = img + off[1] + (size_t)i * SN_IMAGE_TENSOR_BYTES;
+        memcpy(d, names[i], strlen(names[i]));
+        wr32(d + 56, ts[i].dtype);
+        wr32(d + 60, ts[i].ndim);
+        for (k = 0; k < 4; ++k)
+            wr32(d + 64 + 4 * k, ts[i].dims[k]);
+        wr64(d + 80, ts[i].dtype == SN_DTYPE_F32_ELIDED ? 0 : toff[i]);
+        wr64(d + 88, ts[i].bytes);
+        if (ts[i].bytes)
+            memcpy(img + off[3] + toff[i], ts[i].data, (size_t)ts[i].bytes);
+    }
+    for (i = 0; i < m->config_count; ++i) {
+        uint32_t kind;
+        const char *text;
+        unsigned char *d;
+        if (new_id[i] == UINT32_MAX)
+            continue;
+        sn_model_config(m, i, &kind, &text);
+        d = img + off[2] + (size_t)new_id[i] * SN_IMAGE_CONFIG_BYTES;
+        wr32(d, kind);
+        wr32(d + 4, new_id[i]);
+        memcpy(d + 8, text, strlen(text));
+    }
+    if (m->table)
+        memcpy(img + off[4], m->table, m->table_bytes);
+    p = img + SN_IMAGE_HEADER_BYTES;
+    for (i = 0; i < nsec; ++i) {
+        wr32(p + 32 * i, kinds[i]);
+        wr32(p + 32 * i + 4, sn_crc32(img + off[i], (size_t)bytes[i]));
+        wr64(p + 32 * i + 8, off[i]);
+        wr64(p + 32 * i + 16, bytes[i]);
+    }
+    memcpy(img, SN_IMAGE_MAGIC, 8);
+    wr32(img + 8, SN_IMAGE_VERSION);
+    wr32(img + 12, SN_IMAGE_HEADER_BYTES);
+    wr64(img + 16, total);
+    wr32(img + 24, nsec);
+    wr32(img + 28, SN_IMAGE_HEADER_BYTES);
+    wr32(img + 32, sn_crc32(p, nsec * SN_IMAGE_SECTION_BYTES));
+    wr32(img + 60, sn_crc32(img, 60));
+    *out = img;
+    *out_bytes = (size_t)total;
+    img = NULL;
+    rc = 0;
+done:
+    (void)rd32;
+    free(img);
+    free(new_id);
+    free(ts);
+    free(names);
+    free(toff);
+    return rc;
+}
+
+/* ---- the link ------------------------------------------------------------------------ */
+
+struct sn_mcu_link {
+    int in_fd, out_fd;          /* read replies from in_fd, write commands to out_fd */
+    pid_t pid;                  /* QEMU, or 0 for a serial port */
+    char log_path[64];          /* QEMU's stderr */
+    char buf[16384];
+    size_t have;
+    int timeout_ms;
+};
+
+/* One line (without its end) into LINE; 0, or -1 with ERR. */
+static int read_line(sn_mcu_link *l, char *line, size_t n, char *err, size_t err_bytes)
+{
+    for (;;) {
+        char *nl = memchr(l->buf, '\n', l->have);
+        struct pollfd pfd;
+        ssize_t got;
+        int r;
+        if (nl) {
+            size_t len = (size_t)(nl - l->buf);
+            if (len && l->buf[len - 1] == '\r')
+                --len;
+            if (len >= n)
+                len = n - 1;
+            memcpy(line, l->buf, len);
+            line[len] = 0;
+            l->have -= (size_t)(nl + 1 - l->buf);
+            memmove(l->buf, nl + 1, l->have);
+            return 0;
+        }
+        if (l->have == sizeof l->buf)
+            return errorf(err, err_bytes, "the device sent a line longer than %zu bytes", sizeof l->buf);
+        pfd.fd = l->in_fd;
+        pfd.events = POLLIN;
+        r = poll(&pfd, 1, l->timeout_ms);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r == 0)
+            return errorf(err, err_bytes, "the device did not answer within %d s", l->timeout_ms / 1000);
+        got = read(l->in_fd, l->buf + l->have, sizeof l->buf - l->have);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0) {
+            char tail[200] = "";
+            FILE *f = l->log_path[0] ? fopen(l->log_path, "r") : NULL;
+            if (f) {
+                size_t k = fread(tail, 1, sizeof tail - 1, f);
+                tail[k] = 0;
+                fclose(f);
+                for (k = 0; tail[k]; ++k)
+                    if (tail[k] == '\n')
+                        tail[k] = ' ';
+            }
+            return errorf(err, err_bytes, "the device closed the link%s%s", tail[0] ? ": " : "", tail);
+        }
+        l->have += (size_t)got;
+    }
+}
+
+static int read_reply(sn_mcu_link *l, char *reply, size_t reply_bytes, char *err, size_t err_bytes)
+{
+    char line[16384];
+    size_t used = 0;
+    int failed = 0;
+    if (reply_bytes)
+        reply[0] = 0;
+    for (;;) {
+        if (read_line(l, line, sizeof line, err, err_bytes) != 0)
+            return -1;
+        if (!strcmp(line, "m-ready"))
+            return failed ? -1 : 0;
+        if (!strncmp(line, "e-error ", 8)) {
+            if (!failed)
+                snprintf(err, err_bytes, "device: %s", line + 8);
+            failed = 1;
+        } else if (!strncmp(line, "m-", 2)) {
+            size_t len = strlen(line);
+            if (reply && used + len + 2 < reply_bytes) {
+                memcpy(reply + used, line, len);
+                used += len;
+                reply[used++] = '\n';
+                reply[used] = 0;
+            }
+        } else if (line[0]) {
+            /* not the protocol: a fault report or a board's boot noise */
+            if (!failed)
+                snprintf(err, err_bytes, "device: unexpected output: %.200s", line);
+            failed = 1;
+        }
+    }
+}
+
+static int write_all(int fd, const char *s, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, s, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        s += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+int sn_mcu_command(sn_mcu_link *l, const char *command, char *reply, size_t reply_bytes,
+                   char *err, size_t err_bytes)
+{
+    if (write_all(l->out_fd, command, strlen(command)) != 0 || write_all(l->out_fd, "\n", 1) != 0)
+        return errorf(err, err_bytes, "cannot write to the device: %s", strerror(errno));
+    return read_reply(l, reply, reply_bytes, err, err_bytes);
+}
+
+static int on_path(const char *prog)
+{
+    const char *path = getenv("PATH");
+    char buf[4096];
+    while (path && *path) {
+        const char *c = strchr(path, ':');
+        size_t len = c ? (size_t)(c - path) : strlen(path);
+        snprintf(buf, sizeof buf, "%.*s/%s", (int)len, path, prog);
+        if (access(buf, X_OK) == 0)
+            return 1;
+        path = c ? c + 1 : NULL;
+    }
+    return 0;
+}
+
+int sn_mcu_open_qemu(sn_mcu_link **out, const sn_mcu_board *b, const char *elf,
+                     const char *image, char *err, size_t err_bytes)
+{
+    int to_dev[2], from_dev[2], log_fd;
+    sn_mcu_link *l;
+    char semi[1200];
+    const char *s;
+    *out = NULL;
+    if (!on_path("qemu-system-arm"))
+        return errorf(err, err_bytes, "qemu-system-arm is not installed (make deps installs Debian's qemu-system-arm)");
+    if (access(elf, R_OK) != 0)
+        return errorf(err, err_bytes, "%s: no firmware for board %s (make mcu-boards)", elf, b->name);
+    if (access(image, R_OK) != 0)
+        return errorf(err, err_bytes, "%s: cannot read the model image", image);
+    for (s = image; *s; ++s)
+        if (*s == ' ' || *s == ',')
+            return errorf(err, err_bytes, "%s: the image path must not contain spaces or commas", image);
+    snprintf(semi, sizeof semi, "enable=on,target=native,arg=supernav-mcu,arg=%s", image);
+    if (!(l = calloc(1, sizeof *l)))
+        return errorf(err, err_bytes, "out of memory");
+    snprintf(l->log_path, sizeof l->log_path, "/tmp/sn-mcu-qemu.XXXXXX");
+    log_fd = mkstemp(l->log_path);
+    if (log_fd < 0 || pipe(to_dev) != 0 || pipe(from_dev) != 0) {
+        free(l);
+        return errorf(err, err_bytes, "cannot create pipes: %s", strerror(errno));
+    }
+    l->timeout_ms = 300000;
+    l->pid = fork();
+    if (l->pid < 0) {
+        free(l);
+        return errorf(err, err_bytes, "fork: %s", strerror(errno));
+    }
+    if (l->pid == 0) {
+        dup2(to_dev[0], 0);
+        dup2(from_dev[1], 1);
+        dup2(log_fd, 2);
+        close(to_dev[1]);
+        close(from_dev[0]);
+        execlp("qemu-system-arm", "qemu-system-arm", "-M", b->qemu_machine, "-cpu", b->qemu_cpu,
+               "-icount", "shift=0", "-display", "none", "-monitor", "none", "-serial", "stdio",
+               "-nic", "user,model=lan9118,restrict=on", "-semihosting-config", semi, "-kernel",
+               elf, (char *)NULL);
+        _exit(127);
+    }
+    close(to_dev[0]);
+    close(from_dev[1]);
+    close(log_fd);
+    l->out_fd = to_dev[1];
+    l->in_fd = from_dev[0];
+    signal(SIGPIPE, SIG_IGN);
+    l->timeout_ms = 120000;
+    if (read_reply(l, NULL, 0, err, err_bytes) != 0) {
+        sn_mcu_close(l);
+        return -1;
+    }
+    l->timeout_ms = 300000;
+    *out = l;
+    return 0;
+}
+
+int sn_mcu_open_port(sn_mcu_link **out, const char *port, char *err, size_t err_bytes)
+{
+    struct termios tio;
+    sn_mcu_link *l;
+    char reply[512];
+    int fd = open(port, O_RDWR | O_NOCTTY);
+    *out = NULL;
+    if (fd < 0)
+        return errorf(err, err_bytes, "%s: %s", port, strerror(errno));
+    if (tcgetattr(fd, &tio) != 0) {
+        close(fd);
+        return errorf(err, err_bytes, "%s: not a serial port: %s", port, strerror(errno));
+    }
+    cfmakeraw(&tio);
+    cfsetispeed(&tio, B115200);
+    cfsetospeed(&tio, B115200);
+    tio.c_cflag |= CLOCAL | CREAD;
+    tio.c_cflag &= ~(tcflag_t)CSTOPB;
+    tio.c_cc[VMIN] = 1;
+    tio.c_cc[VTIME] = 0;
+    if (tcsetattr(fd, TCSANOW, &tio) != 0) {
+        close(fd);
+        return errorf(err, err_bytes, "%s: cannot set 115200 8N1: %s", port, strerror(errno));
+    }
+    tcflush(fd, TCIOFLUSH);
+    if (!(l = calloc(1, sizeof *l))) {
+        close(fd);
+        return errorf(err, err_bytes, "out of memory");
+    }
+    l->in_fd = l->out_fd = fd;
+    l->timeout_ms = 10000;
+    if (sn_mcu_command(l, "name", reply, sizeof reply, err, err_bytes) != 0) {
+        sn_mcu_close(l);
+        return -1;
+    }
+    l->timeout_ms = 300000;
+    *out = l;
+    return 0;
+}
+
+void sn_mcu_close(sn_mcu_link *l)
+{
+    if (!l)
+        return;
+    if (l->pid > 0) {
+        int status, i;
+        (void)!write(l->out_fd, "quit\n", 5);
+        close(l->out_fd);
+        close(l->in_fd);
+        for (i = 0; i < 200; ++i) { /* up to 2 s, then QEMU is stopped */
+            if (waitpid(l->pid, &status, WNOHANG) == l->pid)
+                break;
+            usleep(10000);
+        }
+        if (i == 200) {
+            kill(l->pid, SIGKILL);
+            waitpid(l->pid, &status, 0);
+        }
+    } else {
+        close(l->in_fd);
+    }
+    if (l->log_path[0])
+        unlink(l->log_path);
+    free(l);
+}
+
+int sn_mcu_field_text(const char *reply, const char *key, char *buf, size_t n)
+{
+    size_t k = strlen(key);
+    const char *p = reply;
+    while ((p = strstr(p, key)) != NULL) {
+        if ((p == reply || p[-1] == ' ' || p[-1] == '\n') && p[k] == '=') {
+            const char *v = p + k + 1;
+            size_t len = strcspn(v, " \n");
+            if (len >= n)
+                len = n - 1;
+            memcpy(buf, v, len);
+            buf[len] = 0;
+            return 0;
+        }
+        p += k;
+    }
+    return -1;
+}
+
+int sn_mcu_field_u64(const char *reply, const char *key, uint64_t *value)
+{
+    char buf[32], *end;
+    if (sn_mcu_field_text(reply, key, buf, sizeof buf) != 0)
+        return -1;
+    *value = strtoull(buf, &end, 10);
+    return *end ? -1 : 0;
+}
+
+int sn_mcu_prepare(sn_mcu_link *l, const char *config, uint64_t *arena_bytes, char *err,
+                   size_t err_bytes)
+{
+    char cmd[512], reply[1024], fits[8] = "";
+    int rc;
+    *arena_bytes = 0;
+    snprintf(cmd, sizeof cmd, "prepare %s", config);
+    rc = sn_mcu_command(l, cmd, reply, sizeof reply, err, err_bytes);
+    sn_mcu_field_u64(reply, "arena_bytes", arena_bytes);
+    if (sn_mcu_field_text(reply, "fits", fits, sizeof fits) == 0 && !strcmp(fits, "no"))
+        return 1;
+    return rc;
+}
+
+int sn_mcu_load(sn_mcu_link *l, const uint8_t *canvas, uint32_t side, const char *file,
+                uint64_t offset, char *err, size_t err_bytes)
+{
+    static const char hex[] = "0123456789abcdef";
+    char *cmd, reply[256];
+    uint32_t i;
+    int rc;
+    if (file && l->pid > 0) {
+        char small[1200];
+        snprintf(small, sizeof small, "loadfile %s %llu", file, (unsigned long long)offset);
+        return sn_mcu_command(l, small, reply, sizeof reply, err, err_bytes);
+    }
+    if (!(cmd = malloc(2u * side * side + 8)))
+        return errorf(err, err_bytes, "out of memory");
+    memcpy(cmd, "load ", 5);
+    for (i = 0; i < side * side; ++i) {
+        cmd[5 + 2 * i] = hex[canvas[i] >> 4];
+        cmd[6 + 2 * i] = hex[canvas[i] & 15];
+    }
+    cmd[5 + 2 * side * side] = 0;
+    rc = sn_mcu_command(l, cmd, reply, sizeof reply, err, err_bytes);
+    free(cmd);
+    return rc;
+}
+
+int sn_mcu_infer(sn_mcu_link *l, uint32_t n, uint32_t w, sn_mcu_infer_result *r, char *err,
+                 size_t err_bytes)
+{
+    char reply[2048], logits[256], *p;
+    uint64_t n_done = 0;
+    memset(r, 0, sizeof *r);
+    snprintf(reply, sizeof reply, "infer %u %u", n, w);
+    if (sn_mcu_command(l, reply, reply, sizeof reply, err, err_bytes) != 0)
+        return -1;
+    if (sn_mcu_field_text(reply, "logits", logits, sizeof logits) != 0 ||
+        sn_mcu_field_u64(reply, "n", &n_done) != 0 || n_done != n ||
+        sn_mcu_field_u64(reply, "clock_min", &r->instructions) != 0 ||
+        sn_mcu_field_u64(reply, "clock_max", &r->instructions_max) != 0 ||
+        sn_mcu_field_u64(reply, "macs", &r->macs) != 0 ||
+        sn_mcu_field_u64(reply, "near_bytes", &r->near_bytes) != 0 ||
+        sn_mcu_field_u64(reply, "far_bytes", &r->far_bytes) != 0 ||
+        sn_mcu_field_u64(reply, "near_read_bytes", &r->near_read_bytes) != 0 ||
+        sn_mcu_field_u64(reply, "far_read_bytes", &r->far_read_bytes) != 0 ||
+        sn_mcu_field_u64(reply, "stack_peak", &r->stack_peak) != 0 ||
+        sn_mcu_field_u64(reply, "arena_bytes", &r->arena_bytes) != 0 ||
+        sn_mcu_field_u64(reply, "static_bytes", &r->static_bytes) != 0 ||
+        sn_mcu_field_u64(reply, "heap_used", &r->heap_used) != 0)
+        return errorf(err, err_bytes, "the device's infer reply lacks a field: %.300s", reply);
+    for (p = logits; *p && r->classes < 16;) {
+        uint32_t bits = (uint32_t)strtoul(p, &p, 16);
+        memcpy(&r->logits[r->classes++], &bits, sizeof bits);
+        if (*p == ',')
+            ++p;
+        else
+            break;
+    }
+    return 0;
+}
+
+uint64_t sn_mcu_sram_peak(const sn_mcu_infer_result *r, uint64_t cache_used)
+{
+    return r->static_bytes + r->heap_used + r->arena_bytes + cache_used + r->stack_peak;
+}

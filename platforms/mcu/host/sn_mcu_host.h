@@ -1,0 +1,107 @@
+/* supernav's MCU platform, host side: board profiles, the int8-only flash image, the link
+ * to the serving firmware (platforms/mcu/sn_mcu_serve.c: QEMU or a real board's serial
+ * port) and the cycle model. Host C; nothing here runs on the device.
+ *
+ * Latency on the MCU is never measured here: QEMU's -icount clock counts instructions
+ * (emulated), and sn_mcu_cycles() turns them into a cycle estimate with the board's
+ * documented constants (model). */
+#ifndef SN_MCU_HOST_H
+#define SN_MCU_HOST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sn_model.h"
+
+/* A board profile: a part's memory (its linker script, platforms/mcu/qemu/board_NAME.ld,
+ * enforces the same sizes), the QEMU machine that runs its code, and the cycle model's
+ * constants (assumptions, printed with every estimate). */
+typedef struct sn_mcu_board {
+    const char *name;               /* "f746", "h743" */
+    const char *part;               /* in words */
+    const char *qemu_machine, *qemu_cpu;
+    uint32_t flash_bytes, sram_bytes;
+    double clock_hz;                /* the part's maximum core clock */
+    double cpi;                     /* model: cycles per instruction (assumption) */
+    uint32_t flash_line_bytes;      /* model: bytes per flash read (the flash word) */
+    uint32_t flash_line_cycles;     /* model: cycles per flash read from far memory */
+} sn_mcu_board;
+
+/* The profile NAME, or NULL. sn_mcu_board_names(): "f746, h743". */
+const sn_mcu_board *sn_mcu_board_find(const char *name);
+const char *sn_mcu_board_names(void);
+
+/* model: cycles = instructions x cpi + ceil(far_read_bytes / flash_line_bytes) x
+ * flash_line_cycles, where far_read_bytes are the weight bytes the kernels read from flash
+ * (one per MAC of a layer whose weights are not in the SRAM cache: no data cache assumed). */
+double sn_mcu_cycles(const sn_mcu_board *board, uint64_t instructions, uint64_t far_read_bytes);
+
+/* One line describing the model's constants for BOARD, for reports. */
+void sn_mcu_model_text(const sn_mcu_board *board, char *buf, size_t buf_bytes);
+
+/* An int8-only image for a flash: MODEL's tensors without the fp32 values of every weight
+ * tensor that has an int8 twin (SN_DTYPE_F32_ELIDED entries; the fp32 classifier and gate
+ * stay), and, when COUNT > 0, only the calibrated configs CONFIGS (canonical text; their
+ * calibration renumbered). *OUT is malloc'ed. Returns 0, or -1 with one line in ERR. */
+int sn_mcu_image_strip(const sn_model *model, const char *const *configs, uint32_t count,
+                       unsigned char **out, size_t *out_bytes, char *err, size_t err_bytes);
+
+/* The link to a serving firmware. */
+typedef struct sn_mcu_link sn_mcu_link;
+
+/* Starts qemu-system-arm with ELF (the board's supernav-mcu-NAME.elf) and IMAGE (a path
+ * relative to the current directory, no spaces or commas), UART0 on a pipe, and waits for
+ * the firmware's boot reply. */
+int sn_mcu_open_qemu(sn_mcu_link **link, const sn_mcu_board *board, const char *elf,
+                     const char *image, char *err, size_t err_bytes);
+
+/* Opens a real board's serial port (115200 8N1, raw; the firmware already flashed and
+ * running) and checks that it answers `name`. Untested on hardware here. */
+int sn_mcu_open_port(sn_mcu_link **link, const char *port, char *err, size_t err_bytes);
+
+/* Sends COMMAND and reads the reply up to `m-ready`: its m- lines, joined by '\n', into
+ * REPLY. Returns 0; -1 when the firmware answered e-error (its text in ERR), the link
+ * closed or it did not answer within the timeout (ERR says which). */
+int sn_mcu_command(sn_mcu_link *link, const char *command, char *reply, size_t reply_bytes,
+                   char *err, size_t err_bytes);
+
+/* Stops the firmware (quit; QEMU is waited for) and frees LINK; NULL is a no-op. */
+void sn_mcu_close(sn_mcu_link *link);
+
+/* The value of KEY=... in REPLY (the first one): 0, or -1 when absent. */
+int sn_mcu_field_u64(const char *reply, const char *key, uint64_t *value);
+int sn_mcu_field_text(const char *reply, const char *key, char *buf, size_t buf_bytes);
+
+/* One inference's figures as the firmware reports them (infer N W): instructions are QEMU's
+ * -icount clock (emulated), bytes are counted by the firmware's kernel slots. */
+typedef struct sn_mcu_infer_result {
+    uint32_t classes;
+    float logits[16];
+    uint64_t instructions;      /* per inference: the minimum over the N timed ones */
+    uint64_t instructions_max;
+    uint64_t macs;
+    uint64_t near_bytes, far_bytes;             /* weight bytes of the views, per inference */
+    uint64_t near_read_bytes, far_read_bytes;   /* weight bytes the kernels read */
+    uint64_t stack_peak, arena_bytes, static_bytes, heap_used;
+} sn_mcu_infer_result;
+
+/* prepare CONFIG: 0 planned (*ARENA_BYTES its arena), 1 the SubNet does not fit the SRAM the
+ * board leaves (ERR says by how much), -1 an error. */
+int sn_mcu_prepare(sn_mcu_link *link, const char *config, uint64_t *arena_bytes, char *err,
+                   size_t err_bytes);
+
+/* Loads the input canvas (SIDE x SIDE pixels). Over QEMU's link, when FILE is not NULL, the
+ * firmware reads it from FILE at byte OFFSET through semihosting (QEMU's UART carries only
+ * about 10-20 KB/s); otherwise it goes over the link as hex (load). Returns 0 or -1. */
+int sn_mcu_load(sn_mcu_link *link, const uint8_t *canvas, uint32_t side, const char *file,
+                uint64_t offset, char *err, size_t err_bytes);
+
+/* infer N W on the loaded canvas. Returns 0 or -1. */
+int sn_mcu_infer(sn_mcu_link *link, uint32_t n, uint32_t w, sn_mcu_infer_result *result,
+                 char *err, size_t err_bytes);
+
+/* Peak SRAM of the last inference: static + heap + arena + weight cache in use + stack
+ * high-water mark. */
+uint64_t sn_mcu_sram_peak(const sn_mcu_infer_result *r, uint64_t cache_used);
+
+#endif

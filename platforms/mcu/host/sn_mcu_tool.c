@@ -1,0 +1,558 @@
+/* sn-mcu: the host side of supernav's MCU board profiles (the serving firmware
+ * supernav-mcu-BOARD.elf under QEMU, or a real board on a serial port).
+ *
+ *   sn-mcu strip MODEL -o OUT [--config CFG]...
+ *       the int8-only flash image (sn_mcu_image_strip): without fp32 weight values, and
+ *       with only the configs CFG when given
+ *   sn-mcu check --board B [--port DEV] [--canvases N] [--data PREFIX] MODEL CFG...
+ *       int8 logits of the device, bit for bit, against this host engine's reference int8
+ *       logits for the first N test canvases (default 100) and every CFG; TAP lines, exit
+ *       status 0 all equal, 1 a difference, 2 an error
+ *   sn-mcu table --board B [-o OUT.md] MODEL
+ *       per Pareto SubNet (the image's accuracy table, kind subnet): the image of that
+ *       SubNet alone in the board's flash, one warm-up and one timed inference: emulated
+ *       instructions, modelled cycles and ms, peak SRAM, flash, whether it fits
+ *   sn-mcu kernels --board B [-o OUT.md] MODEL
+ *       emulated instructions of the int8 reference kernels for every distinct layer shape
+ *       of the Pareto SubNets
+ * --port DEV drives a real board that already runs the firmware (not tested here); without
+ * it the board's ELF runs under qemu-system-arm (-icount shift=0). Results are written to a
+ * temporary file and renamed. Figures: instructions emulated:qemu-icount; cycles and ms
+ * model:mcu-BOARD (sn_mcu_host.h); bytes counted by the firmware. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "sn_csv.h"
+#include "sn_engine.h"
+#include "sn_file.h"
+#include "sn_idx.h"
+#include "sn_mcu_host.h"
+
+#define MAX_CONFIGS 64
+
+typedef struct tool_opts {
+    const sn_mcu_board *board;
+    const char *port, *out, *data, *build;
+    const char *model_path;
+    const char *configs[MAX_CONFIGS];
+    uint32_t nconfigs;
+    uint32_t canvases;
+} tool_opts;
+
+static int usage(void)
+{
+    fprintf(stderr,
+            "usage: sn-mcu strip MODEL -o OUT [--config CFG]...\n"
+            "       sn-mcu check --board B [--port DEV] [--canvases N] [--data PREFIX] MODEL CFG...\n"
+            "       sn-mcu table --board B [-o OUT.md] MODEL\n"
+            "       sn-mcu kernels --board B [-o OUT.md] MODEL\n"
+            "boards: %s\n", sn_mcu_board_names());
+    return 2;
+}
+
+static int die(const char *what)
+{
+    fprintf(stderr, "sn-mcu: %s\n", what);
+    return 2;
+}
+
+static int load_model(const char *path, void **bytes, sn_model *model)
+{
+    size_t size;
+    sn_model_error e;
+    sn_status st;
+    if (sn_read_file(path, bytes, &size) != 0) {
+        fprintf(stderr, "sn-mcu: cannot read %s\n", path);
+        return -1;
+    }
+    st = sn_model_load(model, *bytes, size, &e);
+    if (st != SN_OK) {
+        fprintf(stderr, "sn-mcu: %s: %s (%s)\n", path, sn_status_str(st), e.what);
+        free(*bytes);
+        return -1;
+    }
+    return 0;
+}
+
+static int parse(int argc, char **argv, tool_opts *o)
+{
+    int i;
+    memset(o, 0, sizeof *o);
+    o->canvases = 100;
+    o->data = "data/canvas/cf64-test";
+    o->build = getenv("BUILD") ? getenv("BUILD") : "build";
+    for (i = 0; i < argc; ++i) {
+        if (!strcmp(argv[i], "--board") && i + 1 < argc) {
+            if (!(o->board = sn_mcu_board_find(argv[++i]))) {
+                fprintf(stderr, "sn-mcu: unknown board '%s' (boards: %s)\n", argv[i],
+                        sn_mcu_board_names());
+                return -1;
+            }
+        } else if (!strcmp(argv[i], "--port") && i + 1 < argc) {
+            o->port = argv[++i];
+        } else if (!strcmp(argv[i], "-o") && i + 1 < argc) {
+            o->out = argv[++i];
+        } else if (!strcmp(argv[i], "--data") && i + 1 < argc) {
+            o->data = argv[++i];
+        } else if (!strcmp(argv[i], "--config") && i + 1 < argc && o->nconfigs < MAX_CONFIGS) {
+            o->configs[o->nconfigs++] = argv[++i];
+        } else if (!strcmp(argv[i], "--canvases") && i + 1 < argc) {
+            o->canvases = (uint32_t)strtoul(argv[++i], NULL, 10);
+        } else if (argv[i][0] == '-') {
+            fprintf(stderr, "sn-mcu: unknown option '%s'\n", argv[i]);
+            return -1;
+        } else if (!o->model_path) {
+            o->model_path = argv[i];
+        } else if (o->nconfigs < MAX_CONFIGS) {
+            o->configs[o->nconfigs++] = argv[i];
+        } else {
+            return -1;
+        }
+    }
+    return o->model_path ? 0 : -1;
+}
+
+/* Writes the int8-only image of MODEL with CONFIGS to PATH. */
+static int write_stripped(const sn_model *m, const char *const *configs, uint32_t n, const char *path,
+                          size_t *bytes)
+{
+    unsigned char *img;
+    char err[256];
+    if (sn_mcu_image_strip(m, configs, n, &img, bytes, err, sizeof err) != 0) {
+        fprintf(stderr, "sn-mcu: %s\n", err);
+        return -1;
+    }
+    if (sn_write_file_atomic(path, img, *bytes) != 0) {
+        fprintf(stderr, "sn-mcu: cannot write %s\n", path);
+        free(img);
+        return -1;
+    }
+    free(img);
+    return 0;
+}
+
+/* Starts the board (QEMU with IMAGE, or the port). */
+static int open_board(const tool_opts *o, const char *image, sn_mcu_link **link)
+{
+    char elf[512], err[512];
+    int rc;
+    if (o->port)
+        rc = sn_mcu_open_port(link, o->port, err, sizeof err);
+    else {
+        snprintf(elf, sizeof elf, "%s/mcu/supernav-mcu-%s.elf", o->build, o->board->name);
+        rc = sn_mcu_open_qemu(link, o->board, elf, image, err, sizeof err);
+    }
+    if (rc != 0)
+        fprintf(stderr, "sn-mcu: board %s: %s\n", o->board->name, err);
+    return rc;
+}
+
+static int cmd_strip(tool_opts *o)
+{
+    void *bytes;
+    sn_model m;
+    size_t n;
+    int rc;
+    if (!o->out)
+        return usage();
+    if (load_model(o->model_path, &bytes, &m) != 0)
+        return 2;
+    rc = write_stripped(&m, o->configs, o->nconfigs, o->out, &n) == 0 ? 0 : 2;
+    if (rc == 0)
+        fprintf(stderr, "sn-mcu: %s: %zu bytes (int8-only, %u configs)\n", o->out, n,
+                o->nconfigs ? o->nconfigs : m.config_count);
+    free(bytes);
+    return rc;
+}
+
+static int cmd_check(tool_opts *o)
+{
+    void *bytes;
+    sn_model m;
+    sn_idx images;
+    char path[512], err[512], idx_path[512];
+    sn_mcu_link *link = NULL;
+    size_t nbytes, need;
+    uint32_t c, i, t = 0, failed = 0, side;
+    sn_plan *plans[MAX_CONFIGS] = {0};
+    void *arenas[MAX_CONFIGS] = {0};
+    int rc = 0;
+    if (!o->board || o->nconfigs == 0 || o->canvases == 0)
+        return usage();
+    if (load_model(o->model_path, &bytes, &m) != 0)
+        return 2;
+    side = m.arch.canvas;
+    snprintf(idx_path, sizeof idx_path, "%s-images-idx3-ubyte", o->data);
+    if (sn_idx_read(idx_path, &images) != SN_IDX_OK || images.ndims != 3 ||
+        images.dims[1] != side || images.dims[2] != side || images.dims[0] < o->canvases) {
+        fprintf(stderr, "sn-mcu: %s: cannot read %u canvases of %ux%u\n", idx_path, o->canvases, side, side);
+        free(bytes);
+        return 2;
+    }
+    /* the host reference: the full image, reference kernels, int8 */
+    for (c = 0; c < o->nconfigs && rc == 0; ++c) {
+        sn_config cfg;
+        const char *why = "";
+        sn_status st = sn_config_parse(o->configs[c], &cfg);
+        if (st == SN_OK)
+            st = sn_plan_arena_bytes_p(&m, &cfg, SN_INT8, &need);
+        plans[c] = malloc(sizeof(sn_plan));
+        arenas[c] = st == SN_OK ? aligned_alloc(64, (need + 63) / 64 * 64) : NULL;
+        if (st == SN_OK && (!plans[c] || !arenas[c]))
+            st = SN_ERR_NO_MEMORY;
+        if (st == SN_OK)
+            st = sn_plan_prepare_p(plans[c], &m, &cfg, SN_INT8, arenas[c], need, &why);
+        if (st != SN_OK) {
+            fprintf(stderr, "sn-mcu: %s: %s (%s)\n", o->configs[c], sn_status_str(st), why ? why : "");
+            rc = 2;
+        }
+    }
+    snprintf(path, sizeof path, "%s/mcu/check-%s-%ld.snm", o->build, o->board->name, (long)getpid());
+    if (rc == 0 && write_stripped(&m, o->configs, o->nconfigs, path, &nbytes) != 0)
+        rc = 2;
+    if (rc == 0 && open_board(o, path, &link) != 0)
+        rc = 2;
+    if (rc == 0)
+        printf("1..%u\n# board %s: %s; image %s (%zu bytes, int8-only); %u canvases of %s\n",
+               o->nconfigs, o->board->name, o->board->part, path, nbytes, o->canvases, o->data);
+    for (c = 0; c < o->nconfigs && rc == 0; ++c) {
+        uint64_t arena, instr_sum = 0;
+        uint32_t differ = 0, first_bad = 0;
+        int p = sn_mcu_prepare(link, o->configs[c], &arena, err, sizeof err);
+        if (p != 0) {
+            printf("not ok %u - %s: %s\n", ++t, o->configs[c], err);
+            ++failed;
+            continue;
+        }
+        for (i = 0; i < o->canvases && rc == 0; ++i) {
+            const uint8_t *canvas = images.data + (size_t)i * side * side;
+            float want[16];
+            sn_mcu_infer_result r;
+            if (sn_plan_invoke(plans[c], NULL, canvas, want, NULL, NULL) != SN_OK) {
+                fprintf(stderr, "sn-mcu: host invoke failed\n");
+                rc = 2;
+                break;
+            }
+            if (sn_mcu_load(link, canvas, side, idx_path, images.header_bytes + (uint64_t)i * side * side,
+                            err, sizeof err) != 0 ||
+                sn_mcu_infer(link, 1, 0, &r, err, sizeof err) != 0) {
+                fprintf(stderr, "sn-mcu: board %s: %s\n", o->board->name, err);
+                rc = 2;
+                break;
+            }
+            instr_sum += r.instructions;
+            if (r.classes != m.arch.num_classes ||
+                memcmp(r.logits, want, m.arch.num_classes * sizeof(float)) != 0) {
+                if (!differ++)
+                    first_bad = i;
+            }
+        }
+        if (rc != 0)
+            break;
+        if (differ) {
+            printf("not ok %u - %s: int8 logits differ from the host's on %u of %u canvases "
+                   "(first: canvas %u)\n", ++t, o->configs[c], differ, o->canvases, first_bad);
+            ++failed;
+        } else {
+            printf("ok %u - %s: int8 logits bit for bit equal to the host engine's on %u canvases "
+                   "(arena %llu B, mean %.0f instructions per inference, emulated:qemu-icount)\n",
+                   ++t, o->configs[c], o->canvases, (unsigned long long)arena,
+                   (double)instr_sum / o->canvases);
+        }
+        fflush(stdout);
+    }
+    sn_mcu_close(link);
+    unlink(path);
+    for (c = 0; c < o->nconfigs; ++c) {
+        free(plans[c]);
+        free(arenas[c]);
+    }
+    sn_idx_free(&images);
+    free(bytes);
+    return rc ? rc : failed ? 1 : 0;
+}
+
+/* The Pareto SubNets: the kind=subnet rows of the image's accuracy table. */
+static int pareto(const sn_model *m, char configs[][SN_CONFIG_TEXT_MAX], double *top1, uint32_t max)
+{
+    char *text, *line, *save = NULL;
+    int row = 0, ck = -1, cc = -1, ct = -1, i;
+    uint32_t n = 0;
+    if (!m->table || !(text = malloc(m->table_bytes + 1)))
+        return -1;
+    memcpy(text, m->table, m->table_bytes);
+    text[m->table_bytes] = 0;
+    for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save), ++row) {
+        char *f[16];
+        int nf = sn_csv_split(line, f, 16);
+        if (row == 0) {
+            for (i = 0; i < nf; ++i) {
+                if (!strcmp(f[i], "kind")) ck = i;
+                if (!strcmp(f[i], "config")) cc = i;
+                if (!strcmp(f[i], "top1")) ct = i;
+            }
+            continue;
+        }
+        if (ck < 0 || cc < 0 || ct < 0 || nf <= ck || nf <= cc || nf <= ct)
+            break;
+        if (strcmp(f[ck], "subnet") || n == max)
+            continue;
+        snprintf(configs[n], SN_CONFIG_TEXT_MAX, "%s", f[cc]);
+        top1[n++] = atof(f[ct]);
+    }
+    free(text);
+    return (int)n;
+}
+
+static int write_out(const char *path, const char *text)
+{
+    if (!path) {
+        fputs(text, stdout);
+        return 0;
+    }
+    if (sn_write_file_atomic(path, text, strlen(text)) != 0) {
+        fprintf(stderr, "sn-mcu: cannot write %s\n", path);
+        return 2;
+    }
+    fputs(text, stdout);
+    return 0;
+}
+
+static void append(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+#include <stdarg.h>
+static void append(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+    for (;;) {
+        va_start(ap, fmt);
+        n = vsnprintf(*buf + *len, *cap - *len, fmt, ap);
+        va_end(ap);
+        if (n >= 0 && (size_t)n < *cap - *len)
+            break;
+        *cap = *cap * 2 + (size_t)n;
+        *buf = realloc(*buf, *cap);
+        if (!*buf)
+            abort();
+    }
+    *len += (size_t)n;
+}
+
+static int cmd_table(tool_opts *o)
+{
+    static char configs[48][SN_CONFIG_TEXT_MAX];
+    double top1[48];
+    void *bytes;
+    sn_model m;
+    sn_idx images;
+    char path[512], err[512], idx_path[512], model_line[400], reply[2048];
+    size_t len = 0, cap = 8192, nbytes;
+    char *buf = malloc(cap);
+    int n, i, rc = 0, fit_count = 0;
+    uint64_t code_bytes = 0, image_capacity = 0;
+    if (!o->board || !buf)
+        return usage();
+    if (load_model(o->model_path, &bytes, &m) != 0)
+        return 2;
+    n = pareto(&m, configs, top1, 48);
+    if (n <= 0) {
+        free(bytes);
+        return die("the model's accuracy table lists no SubNet");
+    }
+    snprintf(idx_path, sizeof idx_path, "%s-images-idx3-ubyte", o->data);
+    if (sn_idx_read(idx_path, &images) != SN_IDX_OK || images.ndims != 3 ||
+        images.dims[1] != m.arch.canvas || images.dims[2] != m.arch.canvas) {
+        free(bytes);
+        return die("cannot read the test canvases (--data)");
+    }
+    sn_mcu_model_text(o->board, model_line, sizeof model_line);
+    append(&buf, &len, &cap,
+           "### Board %s: %s\n\n"
+           "Firmware `supernav-mcu-%s.elf` on QEMU `%s` (`-cpu %s`, `-icount shift=0`). Per Pareto "
+           "SubNet, an int8-only image holding that SubNet alone is placed in the board's flash; one "
+           "warm-up and one timed inference on test canvas 0, no weight cache. *instructions*: "
+           "emulated:qemu-icount; *cycles*, *ms*: %s; *peak SRAM*: static + heap + arena + stack "
+           "high-water mark (stack painting), measured on the emulated board; *flash*: code + the "
+           "image. Written by `sn-mcu table --board %s`.\n\n"
+           "| SubNet | top-1 %% | MACs | instructions | est. cycles | est. ms | arena B | stack B | peak SRAM B | flash B | fits |\n"
+           "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n",
+           o->board->name, o->board->part, o->board->name, o->board->qemu_machine,
+           o->board->qemu_cpu, model_line, o->board->name);
+    for (i = 0; i < n && rc == 0; ++i) {
+        const char *one[1];
+        sn_mcu_link *link = NULL;
+        uint64_t arena = 0;
+        sn_mcu_infer_result r;
+        int p;
+        one[0] = configs[i];
+        snprintf(path, sizeof path, "%s/mcu/table-%s-%ld.snm", o->build, o->board->name, (long)getpid());
+        if (write_stripped(&m, one, 1, path, &nbytes) != 0) {
+            rc = 2;
+            break;
+        }
+        if (image_capacity && nbytes > image_capacity) {
+            append(&buf, &len, &cap, "| `%s` | %.2f | | | | | | | | %llu | no: flash (%zu B image, %llu B free) |\n",
+                   configs[i], top1[i], (unsigned long long)(code_bytes + nbytes), nbytes,
+                   (unsigned long long)image_capacity);
+            unlink(path);
+            continue;
+        }
+        if (open_board(o, path, &link) != 0) {
+            unlink(path);
+            rc = 2;
+            break;
+        }
+        if (sn_mcu_command(link, "info", reply, sizeof reply, err, sizeof err) != 0 ||
+            sn_mcu_field_u64(reply, "code_bytes", &code_bytes) != 0 ||
+            sn_mcu_field_u64(reply, "image_capacity", &image_capacity) != 0) {
+            fprintf(stderr, "sn-mcu: info: %s\n", err);
+            rc = 2;
+        }
+        p = rc ? -1 : sn_mcu_prepare(link, configs[i], &arena, err, sizeof err);
+        if (p == 1) {
+            append(&buf, &len, &cap, "| `%s` | %.2f | | | | | %llu | | | %llu | no: SRAM (arena %llu B) |\n",
+                   configs[i], top1[i], (unsigned long long)arena,
+                   (unsigned long long)(code_bytes + nbytes), (unsigned long long)arena);
+        } else if (p == 0 &&
+                   sn_mcu_load(link, images.data, m.arch.canvas, idx_path, images.header_bytes, err, sizeof err) == 0 &&
+                   sn_mcu_infer(link, 1, 1, &r, err, sizeof err) == 0) {
+            double cyc = sn_mcu_cycles(o->board, r.instructions, r.far_read_bytes);
+            append(&buf, &len, &cap,
+                   "| `%s` | %.2f | %llu | %llu | %.0f | %.2f | %llu | %llu | %llu | %llu | yes |\n",
+                   configs[i], top1[i], (unsigned long long)r.macs,
+                   (unsigned long long)r.instructions, cyc, cyc / o->board->clock_hz * 1e3,
+                   (unsigned long long)r.arena_bytes, (unsigned long long)r.stack_peak,
+                   (unsigned long long)sn_mcu_sram_peak(&r, 0),
+                   (unsigned long long)(code_bytes + nbytes));
+            ++fit_count;
+        } else {
+            fprintf(stderr, "sn-mcu: %s: %s\n", configs[i], err);
+            rc = 2;
+        }
+        sn_mcu_close(link);
+        unlink(path);
+        fprintf(stderr, "sn-mcu: table %s: %d/%d\n", o->board->name, i + 1, n);
+    }
+    if (rc == 0) {
+        append(&buf, &len, &cap, "\n%d of %d Pareto SubNets fit board %s (flash %u B, SRAM %u B; "
+               "code %llu B).\n", fit_count, n, o->board->name, o->board->flash_bytes,
+               o->board->sram_bytes, (unsigned long long)code_bytes);
+        rc = write_out(o->out, buf);
+    }
+    free(buf);
+    sn_idx_free(&images);
+    free(bytes);
+    return rc;
+}
+
+static int cmd_kernels(tool_opts *o)
+{
+    static char configs[48][SN_CONFIG_TEXT_MAX];
+    double top1[48];
+    struct shape { int dw; int32_t h, w, c, oc, k, s; } shapes[512];
+    uint32_t nshapes = 0, j;
+    void *bytes;
+    sn_model m;
+    sn_mcu_link *link = NULL;
+    char path[512], err[512], cmd[128], reply[1024];
+    size_t len = 0, cap = 8192, nbytes;
+    char *buf = malloc(cap);
+    int n, i, rc = 0;
+    if (!o->board || !buf)
+        return usage();
+    if (load_model(o->model_path, &bytes, &m) != 0)
+        return 2;
+    n = pareto(&m, configs, top1, 48);
+    for (i = 0; i < n; ++i) {
+        sn_config cfg;
+        sn_plan *plan = malloc(sizeof *plan);
+        size_t need;
+        void *arena = NULL;
+        if (plan && sn_config_parse(configs[i], &cfg) == SN_OK &&
+            sn_plan_arena_bytes_p(&m, &cfg, SN_INT8, &need) == SN_OK &&
+            (arena = aligned_alloc(64, (need + 63) / 64 * 64)) != NULL &&
+            sn_plan_prepare_p(plan, &m, &cfg, SN_INT8, arena, need, NULL) == SN_OK) {
+            uint32_t l;
+            for (l = 0; l < plan->num_layers; ++l) {
+                const sn_conv2d_params *p = &plan->layers[l].params;
+                struct shape s;
+                s.dw = plan->layers[l].kind == SN_LAYER_DWCONV;
+                s.h = p->in_h; s.w = p->in_w; s.c = p->in_c; s.oc = p->out_c;
+                s.k = p->kernel_h; s.s = p->stride_h;
+                for (j = 0; j < nshapes; ++j)
+                    if (!memcmp(&shapes[j], &s, sizeof s))
+                        break;
+                if (j == nshapes && nshapes < 512)
+                    shapes[nshapes++] = s;
+            }
+        }
+        free(arena);
+        free(plan);
+    }
+    /* the image of the smallest SubNet, only to boot */
+    snprintf(path, sizeof path, "%s/mcu/kernels-%s-%ld.snm", o->build, o->board->name, (long)getpid());
+    if (n <= 0 || write_stripped(&m, (const char *const *)&(const char *){configs[0]}, 1, path, &nbytes) != 0 ||
+        open_board(o, path, &link) != 0) {
+        unlink(path);
+        free(buf);
+        free(bytes);
+        return 2;
+    }
+    append(&buf, &len, &cap,
+           "### int8 reference kernels per layer shape (board %s)\n\n"
+           "Every distinct convolution shape of the Pareto SubNets (input H x W x C, output channels, "
+           "kernel, stride; padding k/2), run once by the firmware's `kernel` command on synthetic "
+           "data in SRAM with `sn_conv2d_ref_s8` / `sn_depthwise_conv2d_ref_s8` (the engine's "
+           "reference kernels, C99 -O2, Cortex-M4F code on QEMU's Cortex-M7). *instructions*: "
+           "emulated:qemu-icount, deterministic. Written by `sn-mcu kernels --board %s`.\n\n"
+           "| kind | input HxWxC | out C | k | stride | MACs | instructions | instr/MAC |\n"
+           "|---|---|---:|---:|---:|---:|---:|---:|\n", o->board->name, o->board->name);
+    for (j = 0; j < nshapes && rc == 0; ++j) {
+        uint64_t clock, macs;
+        snprintf(cmd, sizeof cmd, "kernel %s %d %d %d %d %d %d", shapes[j].dw ? "dw" : "dense",
+                 shapes[j].h, shapes[j].w, shapes[j].c, shapes[j].oc, shapes[j].k, shapes[j].s);
+        if (sn_mcu_command(link, cmd, reply, sizeof reply, err, sizeof err) != 0 ||
+            sn_mcu_field_u64(reply, "clock", &clock) != 0 || sn_mcu_field_u64(reply, "macs", &macs) != 0) {
+            fprintf(stderr, "sn-mcu: %s: %s\n", cmd, err);
+            rc = 2;
+            break;
+        }
+        append(&buf, &len, &cap, "| %s | %dx%dx%d | %d | %d | %d | %llu | %llu | %.2f |\n",
+               shapes[j].dw ? "depthwise" : (shapes[j].k == 1 ? "pointwise" : "dense"),
+               shapes[j].h, shapes[j].w, shapes[j].c, shapes[j].oc, shapes[j].k, shapes[j].s,
+               (unsigned long long)macs, (unsigned long long)clock, (double)clock / (double)macs);
+    }
+    sn_mcu_close(link);
+    unlink(path);
+    if (rc == 0)
+        rc = write_out(o->out, buf);
+    free(buf);
+    free(bytes);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    tool_opts o;
+    if (argc < 3)
+        return usage();
+    if (parse(argc - 2, argv + 2, &o) != 0)
+        return usage();
+    if (!strcmp(argv[1], "strip"))
+        return cmd_strip(&o);
+    if (!o.board && !o.port)
+        return die("--board is required (boards: f746, h743)");
+    if (!o.board)
+        return die("--board is required with --port (it names the cycle model)");
+    if (!strcmp(argv[1], "check"))
+        return cmd_check(&o);
+    if (!strcmp(argv[1], "table"))
+        return cmd_table(&o);
+    if (!strcmp(argv[1], "kernels"))
+        return cmd_kernels(&o);
+    return usage();
+}
