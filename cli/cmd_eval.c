@@ -72,6 +72,7 @@ static void usage(FILE *out)
     fprintf(out,
             "usage: supernav eval (--subnet CFG | --arac CFG) [--model M] [--data PREFIX]\n"
             "                     [--platform reference|cpu|opencl] [--isa ISA] [--device D]\n"
+            "                     (--platform mcu --board B: supernav eval --platform mcu --help)\n"
             "                     [--near-kib K] [--int8] [--input-res R] [--limit N] [--warmup N]\n"
             "                     [--json]\n"
             "  --model    deployment image (default build/supernet.snm)\n"
@@ -124,6 +125,9 @@ int sn_cmd_eval(int argc, char **argv)
     sn_platform platform = sn_platform_reference;
     sn_status st;
 
+    for (c = 1; c + 1 < argc; ++c) /* the MCU platform has its own options (cmd_eval_mcu.c) */
+        if (!strcmp(argv[c], "--platform") && !strcmp(argv[c + 1], "mcu"))
+            return sn_cmd_eval_mcu(argc, argv);
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         char *end;
         switch (c) {

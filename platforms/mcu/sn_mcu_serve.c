@@ -237,8 +237,14 @@ static void cmd_resident(char *rest)
         reply("m-resident cleared");
         return;
     }
-    if (!word || (rest = word, number(&rest, &offset)) != 0 || number(&rest, &bytes) != 0 ||
-        offset > g.image_bytes || bytes > g.image_bytes - offset) {
+    if (word) {
+        char *end;
+        offset = (uint32_t)strtoul(word, &end, 10);
+        if (*end)
+            word = NULL;
+    }
+    if (!word || number(&rest, &bytes) != 0 || offset > g.image_bytes ||
+        bytes > g.image_bytes - offset) {
         fail("resident: OFFSET BYTES inside the image, or clear");
         return;
     }
@@ -367,6 +373,7 @@ static void cmd_infer(char *rest)
     uint32_t n, w, i, c;
     float logits[MAX_CLASSES];
     uint64_t clock = 0, t0, t1, min = 0, max = 0;
+    uint32_t peak;
     sn_status st = SN_OK;
     size_t len;
     if (number(&rest, &n) != 0 || number(&rest, &w) != 0 || n == 0) {
@@ -391,6 +398,7 @@ static void cmd_infer(char *rest)
         if (t1 - t0 > max)
             max = t1 - t0;
     }
+    peak = stack_peak(); /* before any formatting below */
     if (st != SN_OK) {
         snprintf(out, sizeof out, "e-error infer: %s", sn_status_str(st));
         reply(out);
@@ -412,7 +420,7 @@ static void cmd_infer(char *rest)
              "far_read_bytes=%llu stack_peak=%lu arena_bytes=%lu static_bytes=%lu heap_used=%lu",
              (unsigned long long)g.near_bytes, (unsigned long long)g.far_bytes,
              (unsigned long long)g.near_read_bytes, (unsigned long long)g.far_read_bytes,
-             (unsigned long)stack_peak(), (unsigned long)plan.arena_bytes,
+             (unsigned long)peak, (unsigned long)plan.arena_bytes,
              (unsigned long)g.mem.static_bytes, (unsigned long)sn_port_heap_used());
     reply(out);
 }

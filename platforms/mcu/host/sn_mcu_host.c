@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "sn_image.h"
+#include "sn_windex.h"
 
 /* Cycle-model constants are assumptions, labelled wherever an estimate is printed:
  * - cpi 1.0: one cycle per executed instruction (a Cortex-M7 dual-issues some pairs and
@@ -616,4 +617,72 @@ int sn_mcu_infer(sn_mcu_link *l, uint32_t n, uint32_t w, sn_mcu_infer_result *r,
 uint64_t sn_mcu_sram_peak(const sn_mcu_infer_result *r, uint64_t cache_used)
 {
     return r->static_bytes + r->heap_used + r->arena_bytes + cache_used + r->stack_peak;
+}
+
+typedef struct range_walk {
+    const uint8_t *image;
+    uint64_t (*ranges)[2];
+    uint32_t count, max;
+} range_walk;
+
+static int add_range(void *user, const void *w, int dw, int s8, const sn_conv2d_params *p)
+{
+    range_walk *rw = user;
+    uint64_t off, extent;
+    uint32_t i;
+    if (!s8 || (const uint8_t *)w < rw->image)
+        return 0;
+    off = (uint64_t)((const uint8_t *)w - rw->image);
+    extent = dw ? (uint64_t)(p->kernel_h - 1) * p->w_stride_kh + (uint64_t)(p->kernel_w - 1) * p->w_stride_kw +
+                      (uint64_t)p->out_c
+                : (uint64_t)(p->out_c - 1) * p->w_stride_out + (uint64_t)(p->kernel_h - 1) * p->w_stride_kh +
+                      (uint64_t)(p->kernel_w - 1) * p->w_stride_kw + (uint64_t)p->in_c;
+    for (i = 0; i < rw->count; ++i) {
+        uint64_t *r = rw->ranges[i];
+        if (off >= r[0] && off + extent <= r[0] + r[1])
+            return 1;                     /* inside one we have */
+        if (r[0] >= off && r[0] + r[1] <= off + extent) {
+            r[0] = off;                   /* one we have is inside this one */
+            r[1] = extent;
+            return 1;
+        }
+    }
+    if (rw->count == rw->max)
+        return 0;
+    rw->ranges[rw->count][0] = off;
+    rw->ranges[rw->count][1] = extent;
+    ++rw->count;
+    return 1;
+}
+
+uint32_t sn_mcu_subgraph_ranges(const sn_plan *plan, const void *image, uint64_t ranges[][2],
+                                uint32_t max)
+{
+    range_walk rw;
+    rw.image = image;
+    rw.ranges = ranges;
+    rw.count = 0;
+    rw.max = max;
+    sn_windex_place_plan(plan, add_range, &rw);
+    return rw.count;
+}
+
+int sn_mcu_make_resident(sn_mcu_link *l, const uint64_t ranges[][2], uint32_t count,
+                         uint64_t *near_bytes, char *err, size_t err_bytes)
+{
+    char cmd[96], reply[256];
+    uint32_t i;
+    *near_bytes = 0;
+    if (sn_mcu_command(l, "resident clear", reply, sizeof reply, err, err_bytes) != 0)
+        return -1;
+    for (i = 0; i < count; ++i) {
+        snprintf(cmd, sizeof cmd, "resident %llu %llu", (unsigned long long)ranges[i][0],
+                 (unsigned long long)ranges[i][1]);
+        if (sn_mcu_command(l, cmd, reply, sizeof reply, err, err_bytes) != 0)
+            return -1;
+        if (strstr(reply, "refused"))
+            continue;                     /* the cache is full for this one: it stays far */
+        *near_bytes += ranges[i][1];
+    }
+    return 0;
 }

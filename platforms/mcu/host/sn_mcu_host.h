@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sn_engine.h"
 #include "sn_model.h"
 
 /* A board profile: a part's memory (its linker script, platforms/mcu/qemu/board_NAME.ld,
@@ -99,6 +100,18 @@ int sn_mcu_load(sn_mcu_link *link, const uint8_t *canvas, uint32_t side, const c
 /* infer N W on the loaded canvas. Returns 0 or -1. */
 int sn_mcu_infer(sn_mcu_link *link, uint32_t n, uint32_t w, sn_mcu_infer_result *result,
                  char *err, size_t err_bytes);
+
+/* SubGraph residency: the int8 weight views of PLAN (planned on the same image bytes the
+ * device holds, IMAGE) as byte ranges of the image, through sn_windex_place_plan's walk
+ * (layers, ARAC prefix at both levels; the fp32 gate stays in flash); a range inside
+ * another is dropped. Returns the number of ranges (at most MAX). */
+uint32_t sn_mcu_subgraph_ranges(const sn_plan *plan, const void *image, uint64_t ranges[][2],
+                                uint32_t max);
+
+/* Empties the device's weight cache, then copies RANGES into it, in order, as far as the
+ * cache holds them. *NEAR_BYTES: the bytes made resident. Returns 0 or -1. */
+int sn_mcu_make_resident(sn_mcu_link *link, const uint64_t ranges[][2], uint32_t count,
+                         uint64_t *near_bytes, char *err, size_t err_bytes);
 
 /* Peak SRAM of the last inference: static + heap + arena + weight cache in use + stack
  * high-water mark. */

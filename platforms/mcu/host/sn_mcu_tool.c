@@ -4,10 +4,12 @@
  *   sn-mcu strip MODEL -o OUT [--config CFG]...
  *       the int8-only flash image (sn_mcu_image_strip): without fp32 weight values, and
  *       with only the configs CFG when given
- *   sn-mcu check --board B [--port DEV] [--canvases N] [--data PREFIX] MODEL CFG...
+ *   sn-mcu check --board B [--port DEV] [--canvases N] [--data PREFIX] [--cache] MODEL CFG...
  *       int8 logits of the device, bit for bit, against this host engine's reference int8
  *       logits for the first N test canvases (default 100) and every CFG; TAP lines, exit
- *       status 0 all equal, 1 a difference, 2 an error
+ *       status 0 all equal, 1 a difference, 2 an error. --cache: the SRAM the largest CFG's
+ *       arena leaves is the weight cache, and each CFG runs with its own SubGraph resident
+ *       (its weights copied from flash into SRAM and read from there)
  *   sn-mcu table --board B [-o OUT.md] MODEL
  *       per Pareto SubNet (the image's accuracy table, kind subnet): the image of that
  *       SubNet alone in the board's flash, one warm-up and one timed inference: emulated
@@ -40,13 +42,14 @@ typedef struct tool_opts {
     const char *configs[MAX_CONFIGS];
     uint32_t nconfigs;
     uint32_t canvases;
+    int cache;                  /* check: each config's SubGraph resident in the SRAM cache */
 } tool_opts;
 
 static int usage(void)
 {
     fprintf(stderr,
             "usage: sn-mcu strip MODEL -o OUT [--config CFG]...\n"
-            "       sn-mcu check --board B [--port DEV] [--canvases N] [--data PREFIX] MODEL CFG...\n"
+            "       sn-mcu check --board B [--port DEV] [--canvases N] [--data PREFIX] [--cache] MODEL CFG...\n"
             "       sn-mcu table --board B [-o OUT.md] MODEL\n"
             "       sn-mcu kernels --board B [-o OUT.md] MODEL\n"
             "boards: %s\n", sn_mcu_board_names());
@@ -99,6 +102,8 @@ static int parse(int argc, char **argv, tool_opts *o)
             o->data = argv[++i];
         } else if (!strcmp(argv[i], "--config") && i + 1 < argc && o->nconfigs < MAX_CONFIGS) {
             o->configs[o->nconfigs++] = argv[++i];
+        } else if (!strcmp(argv[i], "--cache")) {
+            o->cache = 1;
         } else if (!strcmp(argv[i], "--canvases") && i + 1 < argc) {
             o->canvases = (uint32_t)strtoul(argv[++i], NULL, 10);
         } else if (argv[i][0] == '-') {
@@ -179,6 +184,9 @@ static int cmd_check(tool_opts *o)
     uint32_t c, i, t = 0, failed = 0, side;
     sn_plan *plans[MAX_CONFIGS] = {0};
     void *arenas[MAX_CONFIGS] = {0};
+    void *sbytes = NULL;
+    sn_model sm;
+    size_t largest = 0;
     int rc = 0;
     if (!o->board || o->nconfigs == 0 || o->canvases == 0)
         return usage();
@@ -199,6 +207,8 @@ static int cmd_check(tool_opts *o)
         sn_status st = sn_config_parse(o->configs[c], &cfg);
         if (st == SN_OK)
             st = sn_plan_arena_bytes_p(&m, &cfg, SN_INT8, &need);
+        if (st == SN_OK && need > largest)
+            largest = need;
         plans[c] = malloc(sizeof(sn_plan));
         arenas[c] = st == SN_OK ? aligned_alloc(64, (need + 63) / 64 * 64) : NULL;
         if (st == SN_OK && (!plans[c] || !arenas[c]))
@@ -213,19 +223,54 @@ static int cmd_check(tool_opts *o)
     snprintf(path, sizeof path, "%s/mcu/check-%s-%ld.snm", o->build, o->board->name, (long)getpid());
     if (rc == 0 && write_stripped(&m, o->configs, o->nconfigs, path, &nbytes) != 0)
         rc = 2;
+    if (rc == 0 && o->cache && load_model(path, &sbytes, &sm) != 0)
+        rc = 2;
     if (rc == 0 && open_board(o, path, &link) != 0)
         rc = 2;
+    if (rc == 0 && o->cache) {
+        char reply[512], cmd[64];
+        uint64_t region = 0;
+        if (sn_mcu_command(link, "info", reply, sizeof reply, err, sizeof err) != 0 ||
+            sn_mcu_field_u64(reply, "arena_region_bytes", &region) != 0 || region < largest) {
+            fprintf(stderr, "sn-mcu: board %s: no SRAM left for a weight cache\n", o->board->name);
+            rc = 2;
+        } else {
+            snprintf(cmd, sizeof cmd, "cache %llu", (unsigned long long)((region - largest) / 64 * 64));
+            if (sn_mcu_command(link, cmd, reply, sizeof reply, err, sizeof err) != 0) {
+                fprintf(stderr, "sn-mcu: board %s: %s\n", o->board->name, err);
+                rc = 2;
+            }
+        }
+    }
     if (rc == 0)
         printf("1..%u\n# board %s: %s; image %s (%zu bytes, int8-only); %u canvases of %s\n",
                o->nconfigs, o->board->name, o->board->part, path, nbytes, o->canvases, o->data);
     for (c = 0; c < o->nconfigs && rc == 0; ++c) {
-        uint64_t arena, instr_sum = 0;
+        uint64_t arena, instr_sum = 0, near = 0, far = 0, resident = 0;
         uint32_t differ = 0, first_bad = 0;
         int p = sn_mcu_prepare(link, o->configs[c], &arena, err, sizeof err);
         if (p != 0) {
             printf("not ok %u - %s: %s\n", ++t, o->configs[c], err);
             ++failed;
             continue;
+        }
+        if (o->cache) {
+            static uint64_t ranges[256][2];
+            sn_config cfg;
+            sn_plan *sp = malloc(sizeof *sp);
+            void *sa = aligned_alloc(64, (largest + 63) / 64 * 64);
+            uint32_t nr = 0;
+            if (sp && sa && sn_config_parse(o->configs[c], &cfg) == SN_OK &&
+                sn_plan_prepare_p(sp, &sm, &cfg, SN_INT8, sa, largest, NULL) == SN_OK)
+                nr = sn_mcu_subgraph_ranges(sp, sm.image, ranges, 256);
+            free(sp);
+            free(sa);
+            if (nr == 0 || sn_mcu_make_resident(link, (const uint64_t(*)[2])ranges, nr, &resident, err,
+                                                sizeof err) != 0) {
+                fprintf(stderr, "sn-mcu: %s: cannot make its SubGraph resident: %s\n", o->configs[c], err);
+                rc = 2;
+                break;
+            }
         }
         for (i = 0; i < o->canvases && rc == 0; ++i) {
             const uint8_t *canvas = images.data + (size_t)i * side * side;
@@ -244,6 +289,8 @@ static int cmd_check(tool_opts *o)
                 break;
             }
             instr_sum += r.instructions;
+            near += r.near_bytes;
+            far += r.far_bytes;
             if (r.classes != m.arch.num_classes ||
                 memcmp(r.logits, want, m.arch.num_classes * sizeof(float)) != 0) {
                 if (!differ++)
@@ -258,9 +305,11 @@ static int cmd_check(tool_opts *o)
             ++failed;
         } else {
             printf("ok %u - %s: int8 logits bit for bit equal to the host engine's on %u canvases "
-                   "(arena %llu B, mean %.0f instructions per inference, emulated:qemu-icount)\n",
+                   "(arena %llu B, mean %.0f instructions per inference, emulated:qemu-icount; "
+                   "weight bytes per inference near %llu far %llu; resident %llu B)\n",
                    ++t, o->configs[c], o->canvases, (unsigned long long)arena,
-                   (double)instr_sum / o->canvases);
+                   (double)instr_sum / o->canvases, (unsigned long long)(near / o->canvases),
+                   (unsigned long long)(far / o->canvases), (unsigned long long)resident);
         }
         fflush(stdout);
     }
@@ -272,6 +321,7 @@ static int cmd_check(tool_opts *o)
     }
     sn_idx_free(&images);
     free(bytes);
+    free(sbytes);
     return rc ? rc : failed ? 1 : 0;
 }
 

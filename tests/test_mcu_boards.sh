@@ -1,0 +1,134 @@
+#!/bin/sh
+# The MCU board profiles (platforms/mcu/README.md): the serving firmware supernav-mcu-BOARD.elf
+# under qemu-system-arm (-icount shift=0), driven by the host over its UART with the
+# EnergyRunner-style protocol (build/mcu/sn-mcu). Checks: the int8-only flash image loads on
+# the host and fp32 refuses it; MCU int8 logits bit for bit equal to the host engine's
+# reference int8 logits on 100 test canvases for 4 SubNets and 2 ARAC configs (board h743);
+# the same with each SubGraph resident in the SRAM weight cache (near bytes, no far bytes);
+# a SubNet too big for the f746's SRAM is refused at prepare time; an image too big for its
+# flash is refused at boot; a bad board name, a missing qemu and a port that is no device are
+# one line on stderr and a non-zero exit. Instruction counts are QEMU's, not cycles.
+# Env: BUILD (default build), SN_MODEL (default $BUILD/supernet.snm). About 1-2 minutes.
+set -u
+BUILD=${BUILD:-build}
+SN_MODEL=${SN_MODEL:-$BUILD/supernet.snm}
+SUPERNAV=${SUPERNAV:-$BUILD/supernav}
+CANVASES=${SN_MCU_CANVASES:-100}
+
+case "$BUILD" in
+*san*)
+    echo "1..0 # SKIP a sanitizer build: the emulated firmware is not instrumented (run make test without SAN)"
+    exit 0 ;;
+esac
+if ! command -v qemu-system-arm >/dev/null 2>&1; then
+    echo "1..0 # SKIP qemu-system-arm is missing (make deps installs Debian's qemu-system-arm)"
+    exit 0
+fi
+if ! command -v arm-none-eabi-gcc >/dev/null 2>&1; then
+    echo "1..0 # SKIP arm-none-eabi-gcc is missing (make deps installs gcc-arm-none-eabi)"
+    exit 0
+fi
+
+# 4 SubNets of the Pareto table (the two smallest, one at r48, one at r64) and 2 ARAC
+# configs (2x2 and 4x4 grids)
+S1=r40-d1.2.2.2-e2.2.2.2.2.2.2-k3.3.3.3.3.3.3
+S2=r40-d1.2.2.2-e2.2.2.2.3.2.2-k3.3.3.3.3.5.5
+S3=r48-d1.2.3.2-e2.2.3.3.4.3.3.2-k3.5.3.3.3.3.5.3
+S4=r64-d2.2.2.3-e3.4.3.3.2.4.2.2.2-k5.5.3.5.5.3.5.5.5
+A1=arac-g2-t50-l100.25:r64-d1.2.3.2-e2.2.2.3.2.2.2.3-k3.3.5.5.3.3.5.5
+A2=arac-g4-t50-l100.50:r64-d1.2.3.2-e2.2.2.3.2.2.2.3-k3.3.5.5.3.3.5.5
+BIG=r64-d2.3.3.3-e4.4.4.4.4.4.4.4.4.4.4-k5.5.5.5.5.5.5.5.5.5.5
+tool=$BUILD/mcu/sn-mcu
+dir=$BUILD/mcu
+echo "1..9"
+
+n=1
+if ! log=$(make --no-print-directory -s mcu-boards 2>&1); then
+    echo "not ok $n - make mcu-boards failed"
+    echo "$log" | sed 's/^/# /'
+    exit 0
+fi
+echo "ok $n - make mcu-boards builds the firmware for every board profile and sn-mcu"
+echo "$log" | grep '^mcu-boards:' | sed 's/^/# /'
+
+n=2
+img=$dir/test-int8-only.snm
+if "$tool" strip "$SN_MODEL" -o "$img" --config "$S1" 2>/dev/null &&
+   "$SUPERNAV" info "$img" >/dev/null 2>&1 &&
+   "$SUPERNAV" eval --platform reference --model "$img" --subnet "$S1" --int8 --limit 2 --warmup 0 >/dev/null 2>&1 &&
+   ! "$SUPERNAV" eval --platform reference --model "$img" --subnet "$S1" --limit 2 --warmup 0 >/dev/null 2>&1; then
+    echo "ok $n - the int8-only image ($(wc -c < "$img") bytes) loads, serves int8 on the host and refuses fp32"
+else
+    echo "not ok $n - the int8-only image: strip, load, int8 eval or the fp32 refusal failed"
+fi
+rm -f "$img"
+
+n=3
+start=$(date +%s)
+out=$("$tool" check --board h743 --canvases "$CANVASES" "$SN_MODEL" "$S1" "$S2" "$S3" "$S4" "$A1" "$A2" 2>&1)
+rc=$?
+if [ $rc -eq 0 ] && [ "$(echo "$out" | grep -c '^ok ')" -eq 6 ]; then
+    echo "ok $n - board h743: int8 logits bit for bit equal to the host's on $CANVASES canvases x 4 SubNets + 2 ARAC configs ($(( $(date +%s) - start )) s)"
+else
+    echo "not ok $n - board h743: int8 logits differ or the check failed (exit $rc)"
+fi
+echo "$out" | sed 's/^/# /'
+
+n=4
+out=$("$tool" check --board h743 --cache --canvases 10 "$SN_MODEL" "$S1" "$S4" "$A1" 2>&1)
+rc=$?
+if [ $rc -eq 0 ] && [ "$(echo "$out" | grep -c '^ok .*near [1-9][0-9]* far 0;')" -eq 3 ] &&
+   [ "$(echo "$out" | grep -c '^ok ')" -eq 3 ]; then
+    echo "ok $n - board h743 with each SubGraph resident in SRAM: bit for bit equal, the SubNets read no weight from flash"
+else
+    echo "not ok $n - board h743 with the weight cache: logits differ, or weights still read from flash (exit $rc)"
+fi
+echo "$out" | sed 's/^/# /'
+
+n=5
+out=$("$tool" check --board f746 --canvases 1 "$SN_MODEL" "$BIG" 2>&1)
+rc=$?
+if [ $rc -eq 1 ] && echo "$out" | grep -q 'not ok 1 .*needs [0-9]* arena bytes; the board leaves'; then
+    echo "ok $n - board f746: the largest SubNet is refused at prepare time (SRAM)"
+else
+    echo "not ok $n - board f746: the largest SubNet was not refused for its arena (exit $rc)"
+fi
+echo "$out" | grep 'ok 1' | sed 's/^/# /'
+
+n=6
+# shellcheck disable=SC2046
+out=$("$tool" check --board f746 --canvases 1 "$SN_MODEL" $("$SUPERNAV" subnets "$SN_MODEL" | awk '$1 == "subnet" { print $NF }') 2>&1)
+rc=$?
+if [ $rc -eq 2 ] && echo "$out" | grep -q 'does not fit the flash'; then
+    echo "ok $n - board f746: an image of every SubNet is refused at boot (flash)"
+else
+    echo "not ok $n - board f746: an image larger than the flash was not refused (exit $rc)"
+fi
+echo "$out" | tail -n 1 | sed 's/^/# /'
+
+n=7
+out=$("$tool" check --board f999 "$SN_MODEL" "$S1" 2>&1)
+rc=$?
+if [ $rc -ne 0 ] && [ "$(echo "$out" | grep -c .)" -le 6 ] && echo "$out" | grep -q "unknown board 'f999'"; then
+    echo "ok $n - a bad board name is one clear line and a non-zero exit"
+else
+    echo "not ok $n - a bad board name (exit $rc)"
+fi
+
+n=8
+out=$(PATH=/nonexistent "$tool" check --board h743 --canvases 1 "$SN_MODEL" "$S1" 2>&1)
+rc=$?
+if [ $rc -eq 2 ] && [ "$(echo "$out" | grep -c .)" -eq 1 ] && echo "$out" | grep -q 'qemu-system-arm is not installed'; then
+    echo "ok $n - a missing qemu-system-arm is one clear line and exit 2"
+else
+    echo "not ok $n - a missing qemu-system-arm (exit $rc): $out"
+fi
+
+n=9
+out=$("$tool" check --board h743 --port /dev/null --canvases 1 "$SN_MODEL" "$S1" 2>&1)
+rc=$?
+if [ $rc -eq 2 ] && [ "$(echo "$out" | grep -c .)" -eq 1 ] && echo "$out" | grep -q 'not a serial port'; then
+    echo "ok $n - a port that is no serial device is one clear line and exit 2"
+else
+    echo "not ok $n - a port that is no serial device (exit $rc): $out"
+fi
