@@ -228,7 +228,8 @@ bench-opencl: deps $(SUPERNAV) $(MODEL_IMAGE)
 check-platform:
 	@case "$(PLATFORM)" in \
 	  cpu|opencl) ;; \
-	  mcu|fpga) echo "make bench: error: platform '$(PLATFORM)' is not implemented yet (see the open issues)" >&2; exit 1 ;; \
+	  mcu) $(MAKE) --no-print-directory -s mcu-boards ;; \
+	  fpga) echo "make bench: error: platform '$(PLATFORM)' is not implemented yet (see the open issues)" >&2; exit 1 ;; \
 	  *) echo "make bench: error: unknown PLATFORM '$(PLATFORM)' (cpu, opencl, mcu, fpga)" >&2; exit 1 ;; \
 	esac
 

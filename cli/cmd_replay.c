@@ -49,8 +49,10 @@ static int parse_platform(const char *text, int *platform)
         *platform = SN_SERVE_OPENCL;
     else if (!strcmp(text, "null"))
         *platform = SN_SERVE_NULL;
+    else if (!strcmp(text, "mcu"))
+        *platform = SN_SERVE_MCU;
     else {
-        sn_cli_error("platform '%s' cannot serve traces yet (cpu, opencl, null)", text);
+        sn_cli_error("platform '%s' cannot serve traces yet (cpu, opencl, mcu, null)", text);
         return -1;
     }
     return 0;
@@ -95,6 +97,7 @@ int sn_cmd_profile(int argc, char **argv)
         {"model", required_argument, 0, 'm'},    {"data", required_argument, 0, 'd'},
         {"isa", required_argument, 0, 'I'},      {"json", no_argument, 0, 'j'},
         {"device", required_argument, 0, 'D'},   {"help", no_argument, 0, 'h'},
+        {"board", required_argument, 0, 'B'},    {"port", required_argument, 0, 'T'},
         {0, 0, 0, 0}};
     common_opts c;
     sn_serve *sv;
@@ -107,6 +110,8 @@ int sn_cmd_profile(int argc, char **argv)
     while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (ch) {
         case 'p': if (parse_platform(optarg, &c.serve.platform) != 0) return 2; break;
+        case 'B': c.serve.board = optarg; break; /* mcu */
+        case 'T': c.serve.port = optarg; break;  /* mcu */
         case 'k': if (parse_long("near-kib", optarg, 0, 1L << 22, &c.near_kib) != 0) return 2; break;
         case 'r': if (parse_long("reps", optarg, 1, 10000, &v) != 0) return 2; c.reps = (int)v; break;
         case 'f': c.force = 1; break;
@@ -116,8 +121,9 @@ int sn_cmd_profile(int argc, char **argv)
         case 'D': c.serve.device = optarg; break;
         case 'j': json = 1; break;
         case 'h':
-            printf("usage: supernav profile [--platform cpu|opencl|null] [--near-kib K] [--reps N] [--force]\n"
+            printf("usage: supernav profile [--platform cpu|opencl|mcu|null] [--near-kib K] [--reps N] [--force]\n"
                    "                        [--model M] [--data PREFIX] [--isa ISA] [--device D] [--json]\n"
+                   "                        [--board B [--port DEV]]   (mcu: platforms/mcu/README.md)\n"
                    "  p50 latency of every Pareto SubNet with every SubGraph (and none) resident,\n"
                    "  near/far weight bytes and switching costs; cached under build/profile/\n"
                    "  (--force measures again). Default near budget %d KiB.\n", DEFAULT_NEAR_KIB);
@@ -150,7 +156,8 @@ int sn_cmd_profile(int argc, char **argv)
         printf("}\n");
     } else {
         printf("%-3s %7s %10s %10s %10s %12s  %s\n", "#", "top-1", "no-cache", "own-SG", "best-SG",
-               "switch-us", "SubNet (latencies: p50 us, measured)");
+               "switch-us", sv->mcu ? "SubNet (latencies: us, model:mcu cycles from emulated instructions)"
+                                    : "SubNet (latencies: p50 us, measured)");
         for (i = 0; i < sv->n; ++i) {
             double best = INFINITY;
             for (g = 0; g < sv->n; ++g)
@@ -178,6 +185,7 @@ int sn_cmd_replay(int argc, char **argv)
         {"isa", required_argument, 0, 'I'},      {"counters", required_argument, 0, 'c'},
         {"reps", required_argument, 0, 'r'},     {"quiet", no_argument, 0, 'q'},
         {"profile", required_argument, 0, 'F'},  {"device", required_argument, 0, 'D'},
+        {"board", required_argument, 0, 'B'},    {"port", required_argument, 0, 'T'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     common_opts c;
@@ -198,6 +206,8 @@ int sn_cmd_replay(int argc, char **argv)
     while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (ch) {
         case 'p': if (parse_platform(optarg, &c.serve.platform) != 0) return 2; break;
+        case 'B': c.serve.board = optarg; break; /* mcu */
+        case 'T': c.serve.port = optarg; break;  /* mcu */
         case 'k': if (parse_long("near-kib", optarg, 0, 1L << 22, &c.near_kib) != 0) return 2; break;
         case 't': ro.trace_path = optarg; break;
         case 'P': policy = optarg; break;
@@ -226,7 +236,8 @@ int sn_cmd_replay(int argc, char **argv)
         case 'q': quiet = 1; break;
         case 'F': c.pinned_profile = optarg; break;
         case 'h':
-            printf("usage: supernav replay --trace FILE --policy POLICY [--platform cpu|opencl|null]\n"
+            printf("usage: supernav replay --trace FILE --policy POLICY [--platform cpu|opencl|mcu|null]\n"
+                   "                       [--board B [--port DEV]]   (mcu: virtual time only)\n"
                    "                       [--limit N] [--speed X] [--virtual] [--out DIR]\n"
                    "                       [--near-kib K] [--window W] [--period Q] [--counters LIST]\n"
                    "                       [--model M] [--data PREFIX] [--isa ISA] [--device D]\n"

@@ -191,6 +191,26 @@ int sn_serve_open(sn_serve *sv, const sn_serve_options *opt, char *err, size_t n
         while (k && sv->device_slug[k - 1] == '-')
             --k;
         sv->device_slug[k] = '\0';
+    } else if (sv->opt.platform == SN_SERVE_MCU) {
+        const char *configs[SN_SERVE_MAX_SUBNETS];
+        uint8_t keep[SN_SERVE_MAX_SUBNETS];
+        uint32_t i, k = 0;
+        for (i = 0; i < sv->n; ++i)
+            configs[i] = sv->s[i].config;
+        if (sn_mcu_session_open(&sv->mcu, sv->opt.board, sv->opt.port, getenv("BUILD"), &sv->model,
+                                configs, sv->n, sv->opt.near_budget_bytes / 64 * 64, keep, err, n) != 0)
+            return -1;
+        for (i = 0; i < sv->n; ++i) { /* serve only what fits the board */
+            if (keep[i])
+                sv->s[k++] = sv->s[i];
+            else {
+                free(sv->s[i].plan);
+                free(sv->s[i].arena);
+            }
+        }
+        sv->n = k;
+        sv->platform = sn_platform_reference;
+        sv->platform.name = "mcu";
     } else {
         sv->platform = sn_platform_reference;
         sv->platform.name = "null";
@@ -207,6 +227,7 @@ void sn_serve_close(sn_serve *sv)
     }
     sn_cpu_destroy(sv->cpu);
     sn_opencl_destroy(sv->ocl);
+    sn_mcu_session_close(sv->mcu);
     sn_idx_free(&sv->images);
     sn_idx_free(&sv->labels);
     free(sv->image);
@@ -216,19 +237,21 @@ void sn_serve_close(sn_serve *sv)
 /* ---- residency and one inference ----------------------------------------------------- */
 static const char *platform_name(const sn_serve *sv)
 {
-    return sv->opt.platform == SN_SERVE_CPU ? "cpu" : sv->opt.platform == SN_SERVE_OPENCL ? "opencl" : "null";
+    return sv->opt.platform == SN_SERVE_CPU ? "cpu" : sv->opt.platform == SN_SERVE_OPENCL ? "opencl"
+         : sv->opt.platform == SN_SERVE_MCU ? "mcu" : "null";
 }
 
 /* The platform variant: the CPU's ISA, the OpenCL device (as a file-name word), or "none". */
 static const char *platform_variant(const sn_serve *sv)
 {
-    return sv->cpu ? sn_cpu_isa(sv->cpu) : sv->ocl ? sv->device_slug : "none";
+    return sv->cpu ? sn_cpu_isa(sv->cpu) : sv->ocl ? sv->device_slug
+         : sv->mcu ? sn_mcu_session_board(sv->mcu)->name : "none";
 }
 
 /* 1 when a platform runs inferences (not the null platform). */
 static int computes(const sn_serve *sv)
 {
-    return sv->cpu != NULL || sv->ocl != NULL;
+    return sv->cpu != NULL || sv->ocl != NULL || sv->mcu != NULL;
 }
 
 /* Makes SubGraph G resident (G == n: none); returns the packed weight bytes. */
@@ -243,6 +266,12 @@ static uint64_t set_subgraph(sn_serve *sv, uint32_t g)
         sn_opencl_evict_all(sv->ocl);
         if (g < sv->n)
             sn_opencl_make_resident(sv->ocl, sv->s[g].plan, &bytes);
+    } else if (sv->mcu) {
+        uint64_t copied = 0;
+        if (sn_mcu_session_subgraph(sv->mcu, g < sv->n ? (int)g : -1, &copied, &sv->mcu_switch_us,
+                                    sv->platform_error, sizeof sv->platform_error) != 0)
+            copied = 0; /* the next inference reports the board's failure */
+        bytes = (size_t)copied;
     }
     return bytes;
 }
@@ -265,15 +294,33 @@ static void add_ocl(sn_opencl_stats *t, const sn_opencl_stats *s)
 typedef struct infer_result {
     int32_t prediction;
     uint64_t near_bytes, far_bytes;
+    double model_us;             /* mcu: the modelled latency of this inference; < 0 elsewhere */
 } infer_result;
 
 static int infer(sn_serve *sv, uint32_t s, uint32_t sample, infer_result *r)
 {
     float logits[64];
     uint32_t k, best = 0, side = sv->model.arch.canvas;
+    r->model_us = -1.0;
     if (!computes(sv)) {
         r->prediction = -1;
         r->near_bytes = r->far_bytes = 0;
+        return 0;
+    }
+    if (sv->mcu) {
+        char file[1024];
+        sn_mcu_infer_result mr;
+        snprintf(file, sizeof file, "%s-images-idx3-ubyte", sv->opt.data_prefix);
+        if (sn_mcu_session_infer(sv->mcu, s, sv->images.data + (size_t)sample * side * side, file,
+                                 sv->images.header_bytes + (uint64_t)sample * side * side, &mr,
+                                 &r->model_us, sv->platform_error, sizeof sv->platform_error) != 0)
+            return -1;
+        r->near_bytes = mr.near_bytes;
+        r->far_bytes = mr.far_bytes;
+        for (k = 1; k < mr.classes; ++k)
+            if (mr.logits[k] > mr.logits[best])
+                best = k;
+        r->prediction = (int32_t)best;
         return 0;
     }
     if (sv->cpu)
@@ -384,6 +431,13 @@ static int profile_save(const sn_serve *sv, const char *path, int reps, char *er
         cJSON_AddStringToObject(root, "device", sn_opencl_device_name(sv->ocl));
     cJSON_AddNumberToObject(root, "near_budget_bytes", (double)sv->opt.near_budget_bytes);
     cJSON_AddStringToObject(root, "model_sha256", sv->model_sha);
+    if (sv->mcu) {
+        char model[400];
+        sn_mcu_model_text(sn_mcu_session_board(sv->mcu), model, sizeof model);
+        cJSON_AddStringToObject(root, "board", sn_mcu_session_board(sv->mcu)->part);
+        cJSON_AddStringToObject(root, "latency_source", model);
+        cJSON_AddStringToObject(root, "instructions_source", "emulated:qemu-icount");
+    } else
     cJSON_AddStringToObject(root, "latency_source",
                             sv->ocl ? "measured:clock_gettime(CLOCK_MONOTONIC), p50, host wall clock around each inference"
                                     : "measured:clock_gettime(CLOCK_MONOTONIC), p50, single thread");
@@ -434,8 +488,8 @@ int sn_serve_profile(sn_serve *sv, const char *cache_path, int force, int reps, 
         sv->profiled = 1;
         return 0;
     }
-    if (reps < 1)
-        reps = 1;
+    if (reps < 1 || sv->mcu)
+        reps = 1; /* mcu: emulated instruction counts are deterministic */
     t = malloc((size_t)reps * sizeof *t);
     if (!t)
         return fail(err, n, "out of memory");
@@ -443,20 +497,23 @@ int sn_serve_profile(sn_serve *sv, const char *cache_path, int force, int reps, 
         int64_t t0 = now_ns();
         uint64_t bytes = set_subgraph(sv, g);
         if (g < sv->n) {
-            sv->switch_us[g] = (double)(now_ns() - t0) / 1e3;
+            sv->switch_us[g] = sv->mcu ? sv->mcu_switch_us : (double)(now_ns() - t0) / 1e3;
             sv->switch_bytes[g] = bytes;
         }
         for (i = 0; i < sv->n; ++i) {
-            infer_result r = {0, 0, 0};
-            for (k = 0; k < 3; ++k) /* warm-up */
+            infer_result r = {0, 0, 0, -1.0};
+            for (k = 0; k < (sv->mcu ? 0u : 3u); ++k) /* warm-up */
                 if (infer(sv, i, k % count, &r) != 0) {
                     free(t);
                     return fail(err, n, "%s: inference failed", sv->s[i].config);
                 }
             for (k = 0; k < (uint32_t)reps; ++k) {
                 int64_t a = now_ns();
-                infer(sv, i, (k * 7919u) % count, &r);
-                t[k] = (double)(now_ns() - a) / 1e3;
+                if (infer(sv, i, (k * 7919u) % count, &r) != 0 && sv->mcu) {
+                    free(t);
+                    return fail(err, n, "%s: %s", sv->s[i].config, sv->platform_error);
+                }
+                t[k] = r.model_us >= 0.0 ? r.model_us : (double)(now_ns() - a) / 1e3;
             }
             qsort(t, (size_t)reps, sizeof *t, cmp_double);
             sv->lat_us[i][g] = computes(sv) ? t[(reps - 1) / 2] : 0.0;
@@ -648,6 +705,9 @@ int sn_serve_replay(sn_serve *sv, const sn_replay_options *o, char *err, size_t 
     memset(&tr, 0, sizeof tr);
     if (!sv->profiled)
         return fail(err, n, "internal error: replay before profile");
+    if (sv->mcu && !o->virtual_time)
+        return fail(err, n, "platform mcu replays in virtual time: --virtual (each query's emulated "
+                            "instructions through the board's cycle model) or --modelled");
     if (sn_trace_load(o->trace_path, sv->images.dims[0], &tr, terr, sizeof terr) != SN_TRACE_OK)
         return fail(err, n, "%s", terr);
     count = o->limit && o->limit < tr.count ? o->limit : tr.count;
@@ -686,12 +746,15 @@ int sn_serve_replay(sn_serve *sv, const sn_replay_options *o, char *err, size_t 
         memset(&ctx, 0, sizeof ctx);
         snprintf(budget_text, sizeof budget_text, "%zu", sv->opt.near_budget_bytes);
         pp[0] = sv->ocl ? (sn_run_property){"device", sn_opencl_device_name(sv->ocl), 0}
+              : sv->mcu ? (sn_run_property){"board", sn_mcu_session_board(sv->mcu)->part, 0}
                         : (sn_run_property){"isa", platform_variant(sv), 0};
         pp[1] = (sn_run_property){"near_memory", sv->cpu ? "packed weights kept resident (near_budget_bytes)"
                                                  : sv->ocl ? "packed weights in a device buffer (near_budget_bytes)"
+                                                 : sv->mcu ? "int8 weights copied into the board's SRAM weight cache (near_budget_bytes)"
                                                            : "none", 0};
         pp[2] = (sn_run_property){"far_memory", sv->cpu ? "the model image in DRAM, packed per call"
                                                 : sv->ocl ? "the model image in host memory, packed and written to the device per call"
+                                                : sv->mcu ? "the int8-only image in the board's flash, read in place"
                                                           : "none", 0};
         pp[3] = (sn_run_property){"near_budget_bytes", NULL, (double)sv->opt.near_budget_bytes};
         rp[0] = (sn_run_property){"policy", o->policy_text ? o->policy_text : policy_name(o->policy), 0};
@@ -704,7 +767,7 @@ int sn_serve_replay(sn_serve *sv, const sn_replay_options *o, char *err, size_t 
         rp[6] = (sn_run_property){"sushi_window", NULL, (double)o->window};
         rp[7] = (sn_run_property){"sushi_period", NULL, (double)o->period};
         rp[8] = (sn_run_property){"subnets", NULL, (double)sv->n};
-        rp[9] = (sn_run_property){"precision", "fp32", 0};
+        rp[9] = (sn_run_property){"precision", sv->mcu ? "int8" : "fp32", 0};
         rp[10] = (sn_run_property){"profile", sv->profile_path, 0};
         snprintf(model_path, sizeof model_path, "%s", sv->opt.model_path);
         snprintf(img_path, sizeof img_path, "%s-images-idx3-ubyte", sv->opt.data_prefix);
@@ -727,6 +790,7 @@ int sn_serve_replay(sn_serve *sv, const sn_replay_options *o, char *err, size_t 
         ctx.platform_properties = pp;
         ctx.platform_property_count = 4;
         ctx.clock = o->modelled ? "virtual:modelled-service-times(profile p50 per SubNet and SubGraph)"
+                    : sv->mcu ? "virtual:emulated-service-times(qemu -icount instructions through the board's cycle model)"
                     : o->virtual_time ? "virtual:measured-service-times(CLOCK_MONOTONIC)" : "wall:CLOCK_MONOTONIC";
         ctx.run_properties = rp;
         ctx.run_property_count = 11;
@@ -743,7 +807,7 @@ int sn_serve_replay(sn_serve *sv, const sn_replay_options *o, char *err, size_t 
     }
     cv = calloc(sn_counters_count(cs) + 1, sizeof *cv);
     memset(&eo, 0, sizeof eo);
-    eo.model = &sn_energy_model_cpu_fp32;
+    eo.model = sv->mcu ? &sn_energy_model_cpu_int8 : &sn_energy_model_cpu_fp32;
     if (!cv || sn_energy_open(&eo, &em) != SN_ENERGY_OK) {
         fail(err, n, "out of memory");
         goto done;
@@ -851,6 +915,8 @@ int sn_serve_replay(sn_serve *sv, const sn_replay_options *o, char *err, size_t 
                     int64_t a = now_ns();
                     extra_far = set_subgraph(sv, best);
                     a = now_ns() - a;
+                    if (sv->mcu)
+                        a = (int64_t)(sv->mcu_switch_us * 1e3);
                     if (o->modelled)
                         a = (int64_t)(sv->switch_us[best] * 1e3);
                     switch_ns_total += a;
@@ -868,10 +934,13 @@ int sn_serve_replay(sn_serve *sv, const sn_replay_options *o, char *err, size_t 
         {
             int64_t a = now_ns();
             if (infer(sv, s, sample, &r) != 0) {
-                fail(err, n, "%s: inference failed", sv->s[s].config);
+                fail(err, n, "%s: inference failed%s%s", sv->s[s].config,
+                     sv->platform_error[0] ? ": " : "", sv->platform_error);
                 goto done;
             }
             t_inf = now_ns() - a;
+            if (r.model_us >= 0.0) /* mcu: emulated, through the board's cycle model */
+                t_inf = (int64_t)(r.model_us * 1e3);
             if (o->modelled) /* the profile's p50 with the resident SubGraph, not this run's time */
                 t_inf = (int64_t)(sv->lat_us[s][g_cur] * 1e3);
         }

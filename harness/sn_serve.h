@@ -69,12 +69,16 @@
 #include "sn_cpu.h"
 #include "sn_engine.h"
 #include "sn_idx.h"
+#include "sn_mcu_host.h"
 #include "sn_opencl.h"
 #include "sn_trace.h"
 
 #define SN_SERVE_MAX_SUBNETS 48
 
 enum sn_serve_platform { SN_SERVE_CPU = 0, SN_SERVE_NULL = 1, SN_SERVE_OPENCL = 2 };
+/* platforms/mcu: a board profile's firmware (QEMU or --port), int8, latencies from the
+ * emulated instruction count through the board's cycle model; virtual-time replay only. */
+enum sn_serve_platform_mcu { SN_SERVE_MCU = 4 };
 
 enum sn_serve_policy {
     SN_POLICY_SUSHI,
@@ -100,7 +104,11 @@ typedef struct sn_serve_options {
     int platform;                /* enum sn_serve_platform */
     const char *isa;             /* cpu: NULL = auto */
     const char *device;          /* opencl: NULL = $SUPERNAV_OPENCL_DEVICE or the default */
-    size_t near_budget_bytes;    /* cpu, opencl: the near memory holding a SubGraph */
+    size_t near_budget_bytes;    /* cpu, opencl: the near memory holding a SubGraph; mcu: the
+                                    SRAM weight cache (SubNets whose arena does not fit the
+                                    SRAM it leaves are not served) */
+    const char *board;           /* mcu: the board profile (f746, h743) */
+    const char *port;            /* mcu: a real board's serial port; NULL: QEMU */
 } sn_serve_options;
 
 typedef struct sn_serve {
@@ -125,6 +133,9 @@ typedef struct sn_serve {
     double switch_us[SN_SERVE_MAX_SUBNETS];
     uint64_t switch_bytes[SN_SERVE_MAX_SUBNETS];
     char profile_path[1024];     /* the file the profile came from or went to ("" if none) */
+    sn_mcu_session *mcu;         /* mcu: the board */
+    double mcu_switch_us;        /* mcu: the last SubGraph switch, modelled */
+    char platform_error[256];    /* the last inference's failure, from the platform */
 } sn_serve;
 
 typedef struct sn_replay_options {

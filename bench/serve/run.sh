@@ -19,6 +19,20 @@ STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 OUT=${BENCH_OUT:-results/bench/$STAMP}
 die() { echo "make bench: error: $*" >&2; exit 1; }
 [ -x "$SUPERNAV" ] || die "$SUPERNAV is not built"
+# PLATFORM=mcu (platforms/mcu/README.md): a board profile's firmware under QEMU, int8; replays
+# in virtual time with each query's emulated instruction count through the board's cycle
+# model (deterministic: one run per row), a short trace (BENCH_QUERIES, default 100)
+PLAT_ARGS=""
+REPLAY_MODE=""
+if [ "$PLATFORM" = mcu ]; then
+    BOARD=${BENCH_BOARD:-f746}
+    N=${BENCH_QUERIES:-100}
+    REPS=1
+    NEAR_KIB=${BENCH_NEAR_KIB:-32}
+    PLAT_ARGS="--board $BOARD"
+    REPLAY_MODE=--virtual
+    command -v qemu-system-arm >/dev/null 2>&1 || die "PLATFORM=mcu needs qemu-system-arm (make deps)"
+fi
 if [ "$PLATFORM" = opencl ]; then
     # one clear line when there is no OpenCL device (SUPERNAV_OPENCL_DEVICE picks one)
     "$SUPERNAV" eval --device list >/dev/null 2>&1 || die "PLATFORM=opencl needs an OpenCL device (none found)"
@@ -29,7 +43,8 @@ mkdir -p "$tmp/traces"
 trap 'rm -rf "$tmp"' EXIT
 
 echo "bench: profiling $PLATFORM (cached per model and near budget)" >&2
-prof=$("$SUPERNAV" profile --platform "$PLATFORM" --near-kib "$NEAR_KIB" --json) || die "profile failed"
+# shellcheck disable=SC2086
+prof=$("$SUPERNAV" profile --platform "$PLATFORM" $PLAT_ARGS --near-kib "$NEAR_KIB" --json) || die "profile failed"
 median=$(echo "$prof" | sed -n 's/.*"median_nocache_us":\([0-9.]*\).*/\1/p')
 largest=$(echo "$prof" | sed -n 's/.*"largest_nocache_us":\([0-9.]*\).*/\1/p')
 [ -n "$median" ] && [ -n "$largest" ] || die "profile printed no latencies"
@@ -45,7 +60,8 @@ T="$tmp/traces"
 "$SUPERNAV" trace gen sushi --count "$N" --seed 1 --rate "$rate" --ceiling-us "$ceil" -o "$T/sushi.csv" >/dev/null
 "$SUPERNAV" trace gen server --count "$N" --seed 2 --rate "$rate" --ceiling-us "$ceil" -o "$T/server.csv" >/dev/null
 
-mid=$("$SUPERNAV" profile --platform "$PLATFORM" --near-kib "$NEAR_KIB" | awk 'NR > 1 { c[NR] = $NF } END { print c[int((NR + 2) / 2)] }')
+# shellcheck disable=SC2086
+mid=$("$SUPERNAV" profile --platform "$PLATFORM" $PLAT_ARGS --near-kib "$NEAR_KIB" | awk 'NR > 1 { c[NR] = $NF } END { print c[int((NR + 2) / 2)] }')
 POLICIES="sushi nocache static-subgraph static-subnet:$mid largest smallest oracle"
 total=$(( 3 * REPS * $(echo $POLICIES | wc -w) ))
 i=0
@@ -65,7 +81,8 @@ for rep in $(seq 1 "$REPS"); do
             else
                 echo "bench: [$i/$total] rep $rep: $trace / $name" >&2
             fi
-            "$SUPERNAV" replay --platform "$PLATFORM" --near-kib "$NEAR_KIB" --trace "$T/$trace.csv" \
+            # shellcheck disable=SC2086
+            "$SUPERNAV" replay --platform "$PLATFORM" $PLAT_ARGS $REPLAY_MODE --near-kib "$NEAR_KIB" --trace "$T/$trace.csv" \
                 --policy "$policy" --limit "$N" --out "$tmp/$trace-$name-r$rep" --quiet >/dev/null ||
                 die "replay $trace $policy failed"
             runs="$runs $tmp/$trace-$name-r$rep"
@@ -74,7 +91,9 @@ for rep in $(seq 1 "$REPS"); do
 done
 echo "bench: the same runs in modelled virtual time (profile service times: deterministic)" >&2
 mruns=""
-for trace in azure-llm sushi server; do
+modelled_traces="azure-llm sushi server"
+[ "$PLATFORM" != mcu ] || modelled_traces="" # mcu: the runs above are deterministic already
+for trace in $modelled_traces; do
     for policy in $POLICIES; do
         name=$(echo "$policy" | sed 's/:.*//')
         "$SUPERNAV" replay --platform "$PLATFORM" --near-kib "$NEAR_KIB" --trace "$T/$trace.csv" \
@@ -93,16 +112,24 @@ echo "bench: harness overhead (null platform, virtual time, sushi, server trace)
     echo "# make bench PLATFORM=$PLATFORM ($STAMP): $N queries per run, $REPS runs per row (medians),"
     [ -z "$device" ] || echo "# OpenCL device: $device"
     echo "# rate $rate q/s, ceiling base $ceil us,"
+    if [ "$PLATFORM" = mcu ]; then
+    echo "# board $BOARD ($(echo "$prof" | sed -n 's/.*"profile":"\([^"]*\)".*/\1/p')); near = the SRAM weight cache; latencies"
+    echo "# model: emulated instructions (qemu -icount) through the board's cycle model, virtual-time replay;"
+    echo "# near budget $NEAR_KIB KiB; served accuracy"
+    else
     echo "# near budget $NEAR_KIB KiB; latencies measured (wall clock, real-time replay); served accuracy"
+    fi
     echo "# from the accuracy table, measured accuracy from the predictions; far MB = weight bytes moved"
     echo "# from far memory; hit = near / (near + far) weight bytes."
     cat "$tmp/table.txt.tmp"
+    if [ -n "$mruns" ]; then
     echo "#"
     echo "# The same traces and policies in modelled virtual time: each query's service time is the"
     echo "# profile's p50 for its SubNet with the resident SubGraph (switches: the profile's switching"
     echo "# time), so the queue is a deterministic model, free of this machine's noise (model)."
     # shellcheck disable=SC2086
     "$SUPERNAV" summary $mruns | sed "s|$tmp/||g"
+    fi
     printf '# harness overhead per query (null platform): mean %s us, p99 %s us (measured)\n' \
         "$(sed -n 's/.*"harness_overhead_mean_us":[^0-9]*\([0-9.]*\).*/\1/p' "$tmp/server-null-overhead/policy.json")" \
         "$(sed -n 's/.*"harness_overhead_p99_us":[^0-9]*\([0-9.]*\).*/\1/p' "$tmp/server-null-overhead/policy.json")"

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sn_file.h"
 #include "sn_image.h"
 #include "sn_windex.h"
 
@@ -684,5 +685,221 @@ int sn_mcu_make_resident(sn_mcu_link *l, const uint64_t ranges[][2], uint32_t co
             continue;                     /* the cache is full for this one: it stays far */
         *near_bytes += ranges[i][1];
     }
+    return 0;
+}
+
+/* ---- serving session ------------------------------------------------------------------- */
+
+#define SESSION_MAX 64
+
+struct sn_mcu_session {
+    const sn_mcu_board *board;
+    sn_mcu_link *link;
+    unsigned char *image;
+    size_t image_bytes;
+    char image_path[1024];
+    sn_model model;                       /* the stripped image, as the device holds it */
+    char configs[SESSION_MAX][SN_CONFIG_TEXT_MAX];
+    uint32_t count;                       /* kept configs */
+    int prepared;                         /* config on the device, or -1 */
+    uint64_t cache_bytes;
+};
+
+static int session_boot(sn_mcu_session *s, const char *port, const char *build, char *err, size_t n)
+{
+    char elf[1200];
+    if (port)
+        return sn_mcu_open_port(&s->link, port, err, n);
+    snprintf(elf, sizeof elf, "%s/mcu/supernav-mcu-%s.elf", build, s->board->name);
+    return sn_mcu_open_qemu(&s->link, s->board, elf, s->image_path, err, n);
+}
+
+int sn_mcu_session_open(sn_mcu_session **out, const char *board, const char *port,
+                        const char *build, const sn_model *m, const char *const *configs,
+                        uint32_t count, size_t cache_bytes, uint8_t *keep, char *err, size_t n)
+{
+    sn_mcu_session *s;
+    const char *kept[SESSION_MAX];
+    uint64_t region = 0, capacity = 0;
+    char reply[1024], cmd[64];
+    uint32_t i, k;
+    *out = NULL;
+    if (n)
+        err[0] = 0;
+    if (!build)
+        build = "build";
+    if (count > SESSION_MAX)
+        return errorf(err, n, "more than %d configs", SESSION_MAX);
+    if (!(s = calloc(1, sizeof *s)))
+        return errorf(err, n, "out of memory");
+    s->prepared = -1;
+    if (!(s->board = sn_mcu_board_find(board))) {
+        free(s);
+        return errorf(err, n, "unknown board '%s' (boards: %s)", board ? board : "(none: --board)",
+                      sn_mcu_board_names());
+    }
+    snprintf(s->image_path, sizeof s->image_path, "%s/mcu/serve-%s-%ld.snm", build, s->board->name,
+             (long)getpid());
+    /* 1: the smallest config alone, to learn the board's SRAM and flash */
+    kept[0] = configs[0];
+    if (sn_mcu_image_strip(m, kept, 1, &s->image, &s->image_bytes, err, n) != 0 ||
+        sn_write_file_atomic(s->image_path, s->image, s->image_bytes) != 0 ||
+        session_boot(s, port, build, err, n) != 0 ||
+        sn_mcu_command(s->link, "info", reply, sizeof reply, err, n) != 0 ||
+        sn_mcu_field_u64(reply, "arena_region_bytes", &region) != 0 ||
+        sn_mcu_field_u64(reply, "image_capacity", &capacity) != 0) {
+        if (!err[0])
+            errorf(err, n, "board %s: cannot start", s->board->name);
+        sn_mcu_session_close(s);
+        return -1;
+    }
+    if (cache_bytes % 64 || cache_bytes >= region) {
+        sn_mcu_session_close(s);
+        return errorf(err, n, "board %s: a %zu-byte weight cache leaves no SRAM for an arena (%llu B for both)",
+                      board, cache_bytes, (unsigned long long)region);
+    }
+    /* 2: the configs that fit the SRAM left, then as many as the flash holds */
+    for (i = 0, k = 0; i < count; ++i) {
+        sn_config cfg;
+        size_t need;
+        keep[i] = sn_config_parse(configs[i], &cfg) == SN_OK &&
+                  sn_plan_arena_bytes_p(m, &cfg, SN_INT8, &need) == SN_OK &&
+                  need <= region - cache_bytes;
+        if (keep[i])
+            kept[k++] = configs[i];
+    }
+    if (k == 0) {
+        sn_mcu_session_close(s);
+        return errorf(err, n, "board %s: no SubNet fits the %llu B of SRAM a %zu-byte weight cache leaves",
+                      board, (unsigned long long)(region - cache_bytes), cache_bytes);
+    }
+    for (;;) {
+        free(s->image);
+        s->image = NULL;
+        if (sn_mcu_image_strip(m, kept, k, &s->image, &s->image_bytes, err, n) != 0) {
+            sn_mcu_session_close(s);
+            return -1;
+        }
+        if (s->image_bytes <= capacity)
+            break;
+        if (--k == 0) {
+            sn_mcu_session_close(s);
+            return errorf(err, n, "board %s: no image fits the flash", board);
+        }
+    }
+    for (i = count; i-- > 0;) /* drop from keep[] what the flash could not hold */
+        if (keep[i]) {
+            uint32_t j, found = 0;
+            for (j = 0; j < k; ++j)
+                found |= kept[j] == configs[i];
+            keep[i] = (uint8_t)found;
+        }
+    for (i = 0; i < k; ++i)
+        snprintf(s->configs[i], SN_CONFIG_TEXT_MAX, "%s", kept[i]);
+    s->count = k;
+    sn_mcu_close(s->link);
+    s->link = NULL;
+    if (sn_write_file_atomic(s->image_path, s->image, s->image_bytes) != 0 ||
+        sn_model_load(&s->model, s->image, s->image_bytes, NULL) != SN_OK ||
+        session_boot(s, port, build, err, n) != 0) {
+        if (!err[0])
+            errorf(err, n, "cannot write %s", s->image_path);
+        sn_mcu_session_close(s);
+        return -1;
+    }
+    snprintf(cmd, sizeof cmd, "cache %zu", cache_bytes);
+    if (sn_mcu_command(s->link, cmd, reply, sizeof reply, err, n) != 0) {
+        sn_mcu_session_close(s);
+        return -1;
+    }
+    s->cache_bytes = cache_bytes;
+    *out = s;
+    return 0;
+}
+
+void sn_mcu_session_close(sn_mcu_session *s)
+{
+    if (!s)
+        return;
+    sn_mcu_close(s->link);
+    if (s->image_path[0])
+        unlink(s->image_path);
+    free(s->image);
+    free(s);
+}
+
+const sn_mcu_board *sn_mcu_session_board(const sn_mcu_session *s)
+{
+    return s->board;
+}
+
+static int session_prepare(sn_mcu_session *s, uint32_t i, char *err, size_t n)
+{
+    uint64_t arena;
+    int rc;
+    if (s->prepared == (int)i)
+        return 0;
+    s->prepared = -1;
+    rc = sn_mcu_prepare(s->link, s->configs[i], &arena, err, n);
+    if (rc != 0)
+        return rc < 0 ? -1 : errorf(err, n, "%s: does not fit the SRAM left", s->configs[i]);
+    s->prepared = (int)i;
+    return 0;
+}
+
+int sn_mcu_session_subgraph(sn_mcu_session *s, int i, uint64_t *bytes, double *model_us,
+                            char *err, size_t n)
+{
+    static uint64_t ranges[256][2];
+    char reply[256], cmd[96];
+    uint32_t nr = 0, k;
+    uint64_t clock = 0;
+    *bytes = 0;
+    *model_us = 0.0;
+    if (sn_mcu_command(s->link, "resident clear", reply, sizeof reply, err, n) != 0)
+        return -1;
+    if (i < 0)
+        return 0;
+    {
+        sn_config cfg;
+        size_t need;
+        sn_plan *plan = malloc(sizeof *plan);
+        void *arena = NULL;
+        if (plan && sn_config_parse(s->configs[i], &cfg) == SN_OK &&
+            sn_plan_arena_bytes_p(&s->model, &cfg, SN_INT8, &need) == SN_OK &&
+            (arena = aligned_alloc(64, (need + 63) / 64 * 64)) != NULL &&
+            sn_plan_prepare_p(plan, &s->model, &cfg, SN_INT8, arena, need, NULL) == SN_OK)
+            nr = sn_mcu_subgraph_ranges(plan, s->image, ranges, 256);
+        free(arena);
+        free(plan);
+    }
+    for (k = 0; k < nr; ++k) {
+        uint64_t c = 0;
+        snprintf(cmd, sizeof cmd, "resident %llu %llu", (unsigned long long)ranges[k][0],
+                 (unsigned long long)ranges[k][1]);
+        if (sn_mcu_command(s->link, cmd, reply, sizeof reply, err, n) != 0)
+            return -1;
+        if (strstr(reply, "refused"))
+            continue;
+        *bytes += ranges[k][1];
+        if (sn_mcu_field_u64(reply, "clock", &c) == 0)
+            clock += c;
+    }
+    /* the copy reads every byte from flash */
+    *model_us = sn_mcu_cycles(s->board, clock, *bytes) / s->board->clock_hz * 1e6;
+    return 0;
+}
+
+int sn_mcu_session_infer(sn_mcu_session *s, uint32_t i, const uint8_t *canvas, const char *file,
+                         uint64_t offset, sn_mcu_infer_result *r, double *model_us, char *err,
+                         size_t n)
+{
+    if (i >= s->count)
+        return errorf(err, n, "no config %u on the board", i);
+    if (session_prepare(s, i, err, n) != 0 ||
+        sn_mcu_load(s->link, canvas, s->model.arch.canvas, file, offset, err, n) != 0 ||
+        sn_mcu_infer(s->link, 1, 0, r, err, n) != 0)
+        return -1;
+    *model_us = sn_mcu_cycles(s->board, r->instructions, r->far_read_bytes) / s->board->clock_hz * 1e6;
     return 0;
 }

@@ -113,6 +113,37 @@ uint32_t sn_mcu_subgraph_ranges(const sn_plan *plan, const void *image, uint64_t
 int sn_mcu_make_resident(sn_mcu_link *link, const uint64_t ranges[][2], uint32_t count,
                          uint64_t *near_bytes, char *err, size_t err_bytes);
 
+/* A serving session (the harness's MCU platform, harness/sn_serve.c): the board's firmware
+ * with an int8-only image of the serving set in its flash, a weight cache of CACHE_BYTES,
+ * one plan on the device at a time (re-planned when the served SubNet changes; prepare is
+ * not charged to the query: a documented limitation). */
+typedef struct sn_mcu_session sn_mcu_session;
+
+/* Boots the board (PORT: a real board, else QEMU with BUILD/mcu/supernav-mcu-NAME.elf),
+ * keeps the CONFIGS (int8) whose arena fits the SRAM the cache leaves and whose image
+ * fits the flash (KEEP[i] = 1; the most accurate are dropped first when the flash is
+ * short). Returns 0, or -1 with one line in ERR (no config fits, the cache leaves no SRAM,
+ * no qemu, ...). */
+int sn_mcu_session_open(sn_mcu_session **session, const char *board, const char *port,
+                        const char *build, const sn_model *model, const char *const *configs,
+                        uint32_t count, size_t cache_bytes, uint8_t *keep, char *err,
+                        size_t err_bytes);
+void sn_mcu_session_close(sn_mcu_session *session);
+
+/* Makes config I's SubGraph resident (I < 0: none). *BYTES: the bytes copied into SRAM;
+ * *MODEL_US: the copy's modelled time (emulated instructions through the board's model). */
+int sn_mcu_session_subgraph(sn_mcu_session *session, int i, uint64_t *bytes, double *model_us,
+                            char *err, size_t err_bytes);
+
+/* One inference of config I on a canvas (FILE at OFFSET over QEMU, else CANVAS over the
+ * link): logits and counts in *R, *MODEL_US its modelled latency (sn_mcu_cycles). */
+int sn_mcu_session_infer(sn_mcu_session *session, uint32_t i, const uint8_t *canvas,
+                         const char *file, uint64_t offset, sn_mcu_infer_result *r,
+                         double *model_us, char *err, size_t err_bytes);
+
+/* The board profile and a description of the session, for run contexts. */
+const sn_mcu_board *sn_mcu_session_board(const sn_mcu_session *session);
+
 /* Peak SRAM of the last inference: static + heap + arena + weight cache in use + stack
  * high-water mark. */
 uint64_t sn_mcu_sram_peak(const sn_mcu_infer_result *r, uint64_t cache_used);
