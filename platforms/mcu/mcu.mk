@@ -83,3 +83,14 @@ $(MCU_TOOL): $(BUILD)/obj/platforms/mcu/host/sn_mcu_tool.o $(HOST_LIB) $(ENGINE_
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) $^ $(LIBS) -o $@
 mcu-boards: $(MCU_TOOL)
+
+# make mcu-tables: per board profile, the Pareto SubNets' emulated instructions, modelled
+# cycles and ms, peak SRAM, flash and fit (sn-mcu table), and the int8 kernels' emulated
+# instructions per layer shape (sn-mcu kernels); written to $(BUILD)/mcu/*.md (about 3 minutes)
+.PHONY: mcu-tables
+mcu-tables: mcu-boards $(MODEL_IMAGE)
+	@for b in $(MCU_BOARDS); do \
+	  BUILD=$(BUILD) $(MCU_TOOL) table --board $$b -o $(MCU_DIR)/table-$$b.md $(MODEL_IMAGE) >/dev/null || exit 1; \
+	done
+	@BUILD=$(BUILD) $(MCU_TOOL) kernels --board h743 -o $(MCU_DIR)/kernels.md $(MODEL_IMAGE) >/dev/null
+	@echo "mcu-tables: $(MCU_DIR)/table-*.md, $(MCU_DIR)/kernels.md"

@@ -76,11 +76,6 @@ static int errorf(char *err, size_t n, const char *fmt, ...)
 
 /* ---- the int8-only image ------------------------------------------------------------ */
 
-static uint32_t rd32(const uint8_t *p)
-{
-    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 static void wr32(unsigned char *p, uint32_t v)
 {
     p[0] = (unsigned char)v; p[1] = (unsigned char)(v >> 8);
@@ -249,7 +244,6 @@ int sn_mcu_image_strip(const sn_model *m, const char *const *configs, uint32_t c
     img = NULL;
     rc = 0;
 done:
-    (void)rd32;
     free(img);
     free(new_id);
     free(ts);
