@@ -107,7 +107,7 @@ typedef struct sn_serve_options {
     size_t near_budget_bytes;    /* cpu, opencl: the near memory holding a SubGraph; mcu: the
                                     SRAM weight cache (SubNets whose arena does not fit the
                                     SRAM it leaves are not served) */
-    const char *board;           /* mcu: the board profile (f746, h743) */
+    const char *board;           /* mcu: the board profile (l4r5, f746, h743) */
     const char *port;            /* mcu: a real board's serial port; NULL: QEMU */
 } sn_serve_options;
 

@@ -40,7 +40,7 @@ A2=arac-g4-t50-l100.50:r64-d1.2.3.2-e2.2.2.3.2.2.2.3-k3.3.5.5.3.3.5.5
 BIG=r64-d2.3.3.3-e4.4.4.4.4.4.4.4.4.4.4-k5.5.5.5.5.5.5.5.5.5.5
 tool=$BUILD/mcu/sn-mcu
 dir=$BUILD/mcu
-echo "1..9"
+echo "1..10"
 
 n=1
 if ! log=$(make --no-print-directory -s mcu-boards 2>&1); then
@@ -131,4 +131,30 @@ if [ $rc -eq 2 ] && [ "$(echo "$out" | grep -c .)" -eq 1 ] && echo "$out" | grep
     echo "ok $n - a port that is no serial device is one clear line and exit 2"
 else
     echo "not ok $n - a port that is no serial device (exit $rc): $out"
+fi
+
+n=10
+# the linker enforces a part's sizes: the f746's objects with a 32 KB flash, then a 64 KB SRAM
+objs="$dir/f746/obj/sn_mcu_serve.o $dir/f746/obj/qemu/startup.o $dir/f746/obj/qemu/sn_port_qemu.o"
+lds=$dir/test-small.ld
+link() {
+    printf 'MEMORY\n{\n FLASH (rx) : ORIGIN = 0x00000000, LENGTH = %s\n SRAM (rwx) : ORIGIN = 0x20000000, LENGTH = %s\n}\nSTACK_BYTES = 16K;\nHEAP_BYTES = 4K;\nINCLUDE sn_board.ld\n' "$1" "$2" > "$lds"
+    # shellcheck disable=SC2086
+    arm-none-eabi-gcc -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16 --specs=rdimon.specs \
+        -nostartfiles -Lplatforms/mcu/qemu -T "$lds" -Wl,--gc-sections $objs \
+        build/freestanding/libsupernav_engine.a -lm -o "$dir/test-small.elf" 2>&1
+}
+flash_log=$(link 32K 320K)
+flash_rc=$?
+sram_log=$(link 1024K 64K)
+sram_rc=$?
+ok_log=$(link 1024K 320K)
+ok_rc=$?
+rm -f "$lds" "$dir/test-small.elf"
+if [ $flash_rc -ne 0 ] && echo "$flash_log" | grep -q "FLASH' overflowed" &&
+   [ $sram_rc -ne 0 ] && echo "$sram_log" | grep -q "SRAM" && [ $ok_rc -eq 0 ]; then
+    echo "ok $n - the linker refuses the firmware for a 32 KB flash and for a 64 KB SRAM, and links it for the f746's sizes"
+else
+    echo "not ok $n - the linker did not enforce the part's sizes (flash $flash_rc, SRAM $sram_rc, f746 $ok_rc)"
+    printf '%s\n%s\n' "$flash_log" "$sram_log" | sed 's/^/# /'
 fi

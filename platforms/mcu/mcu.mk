@@ -47,11 +47,12 @@ $(MCU_ELF): $(MCU_OBJ) build/freestanding/libsupernav_engine.a $(MCU_LDSCRIPT)
 -include $(wildcard $(MCU_DIR)/obj/*.d $(MCU_DIR)/obj/*/*.d)
 
 # ---- board profiles: the serving firmware (sn_mcu_serve.c) per part ------------------
-#   make mcu-boards      $(BUILD)/mcu/supernav-mcu-<board>.elf for every profile
+#   make mcu-boards      $(BUILD)/mcu/supernav-mcu-<board>.elf for every profile (l4r5, f746, h743)
 # A profile is a linker script with the part's flash and SRAM (platforms/mcu/qemu/board_*.ld)
 # and the QEMU machine it runs on (platforms/mcu/host/sn_mcu_board.c). The code is compiled
 # as the engine's freestanding build is (Cortex-M4F flags); the M7 runs it unchanged.
-MCU_BOARDS := f746 h743
+MCU_BOARDS := l4r5 f746 h743
+MCU_BOARD_TEXT_l4r5 := qemu mps2-an386 (Cortex-M4F) as an STM32L4R5-class part: 2 MB flash, 640 KB SRAM
 MCU_BOARD_TEXT_f746 := qemu mps2-an500 (Cortex-M7) as an STM32F746-class part: 1 MB flash, 320 KB SRAM
 MCU_BOARD_TEXT_h743 := qemu mps2-an500 (Cortex-M7) as an STM32H743-class part: 2 MB flash, 1 MB SRAM
 MCU_BOARD_SRC := platforms/mcu/sn_mcu_serve.c platforms/mcu/qemu/startup.c platforms/mcu/qemu/sn_port_qemu.c

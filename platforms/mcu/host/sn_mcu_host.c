@@ -24,12 +24,15 @@
 /* Cycle-model constants are assumptions, labelled wherever an estimate is printed:
  * - cpi 1.0: one cycle per executed instruction (a Cortex-M7 dual-issues some pairs and
  *   stalls on loads and multiplies; 1.0 is neither a measurement nor a bound);
- * - flash reads: the flash word is 256 bits (32 bytes) on both parts; f746: 7 wait states
+ * - flash reads: l4r5: 64-bit (8-byte) flash reads, 5 wait states at 120 MHz (RM0432,
+ *   range 1 boost) = 6 cycles per read; f746 and h743: the flash word is 256 bits (32 bytes); f746: 7 wait states
  *   at 216 MHz (RM0385, 2.7-3.6 V) = 8 cycles per read; h743: flash on the 240 MHz AXI bus
  *   with 4 wait states at VOS0 (RM0433) = 5 bus cycles = 10 core cycles at 480 MHz;
  * - no data cache and no ART accelerator hits: every weight byte a kernel reads from flash
- *   is streamed (one read per 32 bytes), an upper bound on the flash cost. */
+ *   is streamed (one read per flash word), an upper bound on the flash cost. */
 static const sn_mcu_board boards[] = {
+    {"l4r5", "STM32L4R5-class part (Cortex-M4F, 120 MHz, 2 MB flash, 640 KB SRAM)", "mps2-an386",
+     "cortex-m4", 2048u * 1024u, 640u * 1024u, 120e6, 1.0, 8u, 6u},
     {"f746", "STM32F746-class part (Cortex-M7, 216 MHz, 1 MB flash, 320 KB SRAM)", "mps2-an500",
      "cortex-m7", 1024u * 1024u, 320u * 1024u, 216e6, 1.0, 32u, 8u},
     {"h743", "STM32H743-class part (Cortex-M7, 480 MHz, 2 MB flash, 1 MB SRAM)", "mps2-an500",
@@ -47,7 +50,7 @@ const sn_mcu_board *sn_mcu_board_find(const char *name)
 
 const char *sn_mcu_board_names(void)
 {
-    return "f746, h743";
+    return "l4r5, f746, h743";
 }
 
 double sn_mcu_cycles(const sn_mcu_board *b, uint64_t instructions, uint64_t far_read_bytes)

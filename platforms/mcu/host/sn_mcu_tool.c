@@ -594,10 +594,10 @@ int main(int argc, char **argv)
         return usage();
     if (!strcmp(argv[1], "strip"))
         return cmd_strip(&o);
-    if (!o.board && !o.port)
-        return die("--board is required (boards: f746, h743)");
-    if (!o.board)
-        return die("--board is required with --port (it names the cycle model)");
+    if (!o.board) { /* with --port too: the board names the cycle model */
+        fprintf(stderr, "sn-mcu: --board is required (boards: %s)\n", sn_mcu_board_names());
+        return 2;
+    }
     if (!strcmp(argv[1], "check"))
         return cmd_check(&o);
     if (!strcmp(argv[1], "table"))
