@@ -5,7 +5,8 @@
  * SubNet (its leading channel slices and kernel crops of the shared tensors); making it
  * resident packs those weights into the platform's near memory (on the CPU platform: a
  * fixed budget of packed weights, see platforms/cpu/sn_cpu.h; on the OpenCL platform: a
- * device buffer of that budget, see platforms/opencl/sn_opencl.h), as far as the budget
+ * device buffer of that budget, see platforms/opencl/sn_opencl.h; on the MCU platform: the
+ * board's SRAM weight cache, see platforms/mcu/host/sn_mcu_host.h), as far as the budget
  * holds. A query served by SubNet S while SubGraph G is resident reads the weights G
  * covers from near memory and moves the rest from far memory (packs them from the model
  * image for that call; OpenCL: and writes them to the device): S's latency depends on G,

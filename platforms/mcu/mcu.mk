@@ -87,7 +87,7 @@ mcu-boards: $(MCU_TOOL)
 
 # make mcu-tables: per board profile, the Pareto SubNets' emulated instructions, modelled
 # cycles and ms, peak SRAM, flash and fit (sn-mcu table), and the int8 kernels' emulated
-# instructions per layer shape (sn-mcu kernels); written to $(BUILD)/mcu/*.md (about 3 minutes)
+# instructions per layer shape (sn-mcu kernels); written to $(BUILD)/mcu/*.md (about 4 minutes)
 .PHONY: mcu-tables
 mcu-tables: mcu-boards $(MODEL_IMAGE)
 	@for b in $(MCU_BOARDS); do \
