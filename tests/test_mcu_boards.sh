@@ -7,7 +7,9 @@
 # the same with each SubGraph resident in the SRAM weight cache (near bytes, no far bytes);
 # a SubNet too big for the f746's SRAM is refused at prepare time; an image too big for its
 # flash is refused at boot; a bad board name, a missing qemu and a port that is no device are
-# one line on stderr and a non-zero exit. Instruction counts are QEMU's, not cycles.
+# one line on stderr and a non-zero exit; the linker refuses a part too small; the harness
+# replays a short trace on the f746 in virtual time (and refuses real time). Instruction
+# counts are QEMU's, not cycles.
 # Env: BUILD (default build), SN_MODEL (default $BUILD/supernet.snm). About 1-2 minutes.
 set -u
 BUILD=${BUILD:-build}
@@ -40,7 +42,7 @@ A2=arac-g4-t50-l100.50:r64-d1.2.3.2-e2.2.2.3.2.2.2.3-k3.3.5.5.3.3.5.5
 BIG=r64-d2.3.3.3-e4.4.4.4.4.4.4.4.4.4.4-k5.5.5.5.5.5.5.5.5.5.5
 tool=$BUILD/mcu/sn-mcu
 dir=$BUILD/mcu
-echo "1..10"
+echo "1..11"
 
 n=1
 if ! log=$(make --no-print-directory -s mcu-boards 2>&1); then
@@ -158,3 +160,23 @@ else
     echo "not ok $n - the linker did not enforce the part's sizes (flash $flash_rc, SRAM $sram_rc, f746 $ok_rc)"
     printf '%s\n%s\n' "$flash_log" "$sram_log" | sed 's/^/# /'
 fi
+
+n=11
+runs=$dir/test-replay
+rm -rf "$runs" && mkdir -p "$runs"
+"$SUPERNAV" trace gen sushi --count 20 --seed 3 --rate 5 --ceiling-us 400000 -o "$runs/t.csv" >/dev/null 2>&1
+rt=$("$SUPERNAV" replay --platform mcu --board f746 --near-kib 32 --trace "$runs/t.csv" --policy sushi \
+      --out "$runs/rt" --quiet 2>&1)
+rt_rc=$?
+"$SUPERNAV" replay --platform mcu --board f746 --near-kib 32 --trace "$runs/t.csv" --policy sushi \
+    --virtual --out "$runs/v" --quiet >/dev/null 2>"$runs/err"
+v_rc=$?
+if [ $rt_rc -ne 0 ] && echo "$rt" | grep -q 'virtual time' && [ $v_rc -eq 0 ] &&
+   [ "$(tail -n +2 "$runs/v/queries.csv" | grep -c .)" -eq 20 ] &&
+   grep -q 'emulated-service-times' "$runs/v/context.json" && grep -q '"precision":[^,]*"int8"' "$runs/v/context.json"; then
+    echo "ok $n - supernav replay --platform mcu --board f746 --virtual serves 20 queries (int8, emulated service times); real time is refused"
+else
+    echo "not ok $n - supernav replay on the MCU platform (real time exit $rt_rc, virtual exit $v_rc)"
+    sed 's/^/# /' "$runs/err"
+fi
+rm -rf "$runs"

@@ -121,8 +121,8 @@ typedef struct sn_mcu_session sn_mcu_session;
 
 /* Boots the board (PORT: a real board, else QEMU with BUILD/mcu/supernav-mcu-NAME.elf),
  * keeps the CONFIGS (int8) whose arena fits the SRAM the cache leaves and whose image
- * fits the flash (KEEP[i] = 1; the most accurate are dropped first when the flash is
- * short). Returns 0, or -1 with one line in ERR (no config fits, the cache leaves no SRAM,
+ * fits the flash (KEEP[i] = 1; when the flash is short, the last configs go first: the
+ * largest, in the harness's order). Returns 0, or -1 with one line in ERR (no config fits, the cache leaves no SRAM,
  * no qemu, ...). */
 int sn_mcu_session_open(sn_mcu_session **session, const char *board, const char *port,
                         const char *build, const sn_model *model, const char *const *configs,
