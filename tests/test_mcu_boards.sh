@@ -8,7 +8,8 @@
 # a SubNet too big for the f746's SRAM is refused at prepare time; an image too big for its
 # flash is refused at boot; a bad board name, a missing qemu and a port that is no device are
 # one line on stderr and a non-zero exit; the linker refuses a part too small; the harness
-# replays a short trace on the f746 in virtual time (and refuses real time). Instruction
+# replays a short trace on the f746 in virtual time (and refuses real time); and the check
+# fails when the device runs an image packed with another calibration (a negative control). Instruction
 # counts are QEMU's, not cycles.
 # Env: BUILD (default build), SN_MODEL (default $BUILD/supernet.snm). About 1-2 minutes.
 set -u
@@ -42,7 +43,7 @@ A2=arac-g4-t50-l100.50:r64-d1.2.3.2-e2.2.2.3.2.2.2.3-k3.3.5.5.3.3.5.5
 BIG=r64-d2.3.3.3-e4.4.4.4.4.4.4.4.4.4.4-k5.5.5.5.5.5.5.5.5.5.5
 tool=$BUILD/mcu/sn-mcu
 dir=$BUILD/mcu
-echo "1..11"
+echo "1..12"
 
 n=1
 if ! log=$(make --no-print-directory -s mcu-boards 2>&1); then
@@ -111,7 +112,7 @@ echo "$out" | tail -n 1 | sed 's/^/# /'
 n=7
 out=$("$tool" check --board f999 "$SN_MODEL" "$S1" 2>&1)
 rc=$?
-if [ $rc -ne 0 ] && [ "$(echo "$out" | grep -c .)" -le 6 ] && echo "$out" | grep -q "unknown board 'f999'"; then
+if [ $rc -eq 2 ] && [ "$(echo "$out" | grep -c .)" -eq 1 ] && echo "$out" | grep -q "unknown board 'f999'"; then
     echo "ok $n - a bad board name is one clear line and a non-zero exit"
 else
     echo "not ok $n - a bad board name (exit $rc)"
@@ -180,3 +181,20 @@ else
     sed 's/^/# /' "$runs/err"
 fi
 rm -rf "$runs"
+
+n=12
+other=$dir/test-other-calib.snm
+if "$SUPERNAV" pack workloads/supernet/supernet.safetensors --table workloads/supernet/accuracy.csv \
+       --calib data/canvas/cf64-train --calib-count 8 -o "$other" >/dev/null 2>&1; then
+    out=$("$tool" check --board h743 --canvases 3 --device-model "$other" "$SN_MODEL" "$S1" 2>&1)
+    rc=$?
+    if [ $rc -eq 1 ] && echo "$out" | grep -q '^not ok 1 .*int8 logits differ'; then
+        echo "ok $n - negative control: the check fails when the device's image has another int8 calibration"
+    else
+        echo "not ok $n - negative control: the check did not notice another calibration (exit $rc)"
+    fi
+    echo "$out" | grep 'ok 1' | sed 's/^/# /'
+else
+    echo "not ok $n - negative control: cannot pack an image with another calibration"
+fi
+rm -f "$other"

@@ -732,8 +732,8 @@ int sn_mcu_session_open(sn_mcu_session **out, const char *board, const char *por
     s->prepared = -1;
     if (!(s->board = sn_mcu_board_find(board))) {
         free(s);
-        return errorf(err, n, "unknown board '%s' (boards: %s)", board ? board : "(none: --board)",
-                      sn_mcu_board_names());
+        return board ? errorf(err, n, "unknown board '%s' (boards: %s)", board, sn_mcu_board_names())
+                     : errorf(err, n, "platform mcu needs --board (boards: %s)", sn_mcu_board_names());
     }
     snprintf(s->image_path, sizeof s->image_path, "%s/mcu/serve-%s-%ld.snm", build, s->board->name,
              (long)getpid());

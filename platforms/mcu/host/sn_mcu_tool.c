@@ -9,7 +9,9 @@
  *       logits for the first N test canvases (default 100) and every CFG; TAP lines, exit
  *       status 0 all equal, 1 a difference, 2 an error. --cache: the SRAM the largest CFG's
  *       arena leaves is the weight cache, and each CFG runs with its own SubGraph resident
- *       (its weights copied from flash into SRAM and read from there)
+ *       (its weights copied from flash into SRAM and read from there). --device-model M2:
+ *       the device runs the int8-only image of M2 instead (e.g. packed with another
+ *       calibration), still checked against MODEL on the host
  *   sn-mcu table --board B [-o OUT.md] MODEL
  *       per Pareto SubNet (the image's accuracy table, kind subnet): the image of that
  *       SubNet alone in the board's flash, one warm-up and one timed inference: emulated
@@ -39,6 +41,7 @@ typedef struct tool_opts {
     const sn_mcu_board *board;
     const char *port, *out, *data, *build;
     const char *model_path;
+    const char *device_model;   /* check: the image the device runs (default: MODEL) */
     const char *configs[MAX_CONFIGS];
     uint32_t nconfigs;
     uint32_t canvases;
@@ -49,7 +52,8 @@ static int usage(void)
 {
     fprintf(stderr,
             "usage: sn-mcu strip MODEL -o OUT [--config CFG]...\n"
-            "       sn-mcu check --board B [--port DEV] [--canvases N] [--data PREFIX] [--cache] MODEL CFG...\n"
+            "       sn-mcu check --board B [--port DEV] [--canvases N] [--data PREFIX] [--cache]\n"
+            "                    [--device-model M2] MODEL CFG...\n"
             "       sn-mcu table --board B [-o OUT.md] MODEL\n"
             "       sn-mcu kernels --board B [-o OUT.md] MODEL\n"
             "boards: %s\n", sn_mcu_board_names());
@@ -92,7 +96,7 @@ static int parse(int argc, char **argv, tool_opts *o)
             if (!(o->board = sn_mcu_board_find(argv[++i]))) {
                 fprintf(stderr, "sn-mcu: unknown board '%s' (boards: %s)\n", argv[i],
                         sn_mcu_board_names());
-                return -1;
+                return -2;
             }
         } else if (!strcmp(argv[i], "--port") && i + 1 < argc) {
             o->port = argv[++i];
@@ -102,13 +106,15 @@ static int parse(int argc, char **argv, tool_opts *o)
             o->data = argv[++i];
         } else if (!strcmp(argv[i], "--config") && i + 1 < argc && o->nconfigs < MAX_CONFIGS) {
             o->configs[o->nconfigs++] = argv[++i];
+        } else if (!strcmp(argv[i], "--device-model") && i + 1 < argc) {
+            o->device_model = argv[++i];
         } else if (!strcmp(argv[i], "--cache")) {
             o->cache = 1;
         } else if (!strcmp(argv[i], "--canvases") && i + 1 < argc) {
             o->canvases = (uint32_t)strtoul(argv[++i], NULL, 10);
         } else if (argv[i][0] == '-') {
             fprintf(stderr, "sn-mcu: unknown option '%s'\n", argv[i]);
-            return -1;
+            return -2;
         } else if (!o->model_path) {
             o->model_path = argv[i];
         } else if (o->nconfigs < MAX_CONFIGS) {
@@ -221,7 +227,17 @@ static int cmd_check(tool_opts *o)
         }
     }
     snprintf(path, sizeof path, "%s/mcu/check-%s-%ld.snm", o->build, o->board->name, (long)getpid());
-    if (rc == 0 && write_stripped(&m, o->configs, o->nconfigs, path, &nbytes) != 0)
+    if (rc == 0 && o->device_model) {
+        void *dbytes;
+        sn_model dm;
+        if (load_model(o->device_model, &dbytes, &dm) != 0)
+            rc = 2;
+        else {
+            if (write_stripped(&dm, o->configs, o->nconfigs, path, &nbytes) != 0)
+                rc = 2;
+            free(dbytes);
+        }
+    } else if (rc == 0 && write_stripped(&m, o->configs, o->nconfigs, path, &nbytes) != 0)
         rc = 2;
     if (rc == 0 && o->cache && load_model(path, &sbytes, &sm) != 0)
         rc = 2;
@@ -590,8 +606,11 @@ int main(int argc, char **argv)
     tool_opts o;
     if (argc < 3)
         return usage();
-    if (parse(argc - 2, argv + 2, &o) != 0)
-        return usage();
+    switch (parse(argc - 2, argv + 2, &o)) {
+    case 0: break;
+    case -2: return 2; /* said why */
+    default: return usage();
+    }
     if (!strcmp(argv[1], "strip"))
         return cmd_strip(&o);
     if (!o.board) { /* with --port too: the board names the cycle model */
