@@ -249,6 +249,7 @@ int sn_sweep_parse(const char *path, sn_sweep *sw, char *err, size_t n)
                 return fail(err, n, "out of memory");
             }
             ++sw->axis_count;
+            ax->line = lineno;
             if (!ax->count) {
                 fclose(f);
                 return fail(err, n, "%s: axis '%s' has no values", where, aname);
@@ -350,8 +351,8 @@ int sn_sweep_parse(const char *path, sn_sweep *sw, char *err, size_t n)
         return fail(err, n, "%s: the command must write its run directory to {out} (e.g. --out {out})", where);
     for (a = 0; a < sw->axis_count; ++a)
         if (!used[a])
-            return fail(err, n, "%s: axis '%s' is not used in the command ({%s})", path, sw->axes[a].name,
-                        sw->axes[a].name);
+            return fail(err, n, "%s:%u: axis '%s' is not used in the command ({%s})", path, sw->axes[a].line,
+                        sw->axes[a].name, sw->axes[a].name);
     if (!sw->name) {
         const char *base = strrchr(path, '/');
         char *dot;

@@ -54,6 +54,7 @@ typedef struct sn_sweep_axis {
     char **values;
     size_t count;
     bool numeric;          /* every value is a finite number */
+    unsigned line;         /* where the spec defines it (0: loaded from a manifest) */
 } sn_sweep_axis;
 
 typedef struct sn_sweep_job {
