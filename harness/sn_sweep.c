@@ -111,6 +111,10 @@ static int check_template(const sn_sweep *sw, const char *template, int setup, i
         if (!close)
             return fail(err, n, "%s: '{' without '}'", where);
         len = (size_t)(close - p - 1);
+        if (len > 4 && !strncmp(p + 1, "env:", 4) && valid_name(p + 5, len - 4)) {
+            p = close + 1; /* {env:NAME}: the runner's environment, when the job starts */
+            continue;
+        }
         if (!valid_name(p + 1, len))
             return fail(err, n, "%s: bad placeholder '%.*s' (a name in braces, e.g. {policy})", where,
                         (int)(len + 2 > 80 ? 80 : len + 2), p);
@@ -862,31 +866,91 @@ void sn_sweep_free(sn_sweep *sw)
 
 /* ---- running --------------------------------------------------------------------------- */
 
+/* ARG with every {env:NAME} replaced by $NAME: ARG itself when it has none, else a malloc'ed
+ * string; NULL with ERR when a variable is unset (or out of memory). */
+static char *expand_env(char *arg, char *err, size_t n)
+{
+    const char *p = arg, *open;
+    char *o = NULL;
+    size_t len = 0;
+    if (!strstr(arg, "{env:"))
+        return arg;
+    while ((open = strstr(p, "{env:"))) {
+        const char *close = strchr(open, '}'), *value;
+        char name[72];
+        size_t k, vl;
+        char *g;
+        if (!close || (size_t)(close - open - 5) >= sizeof name) {
+            free(o);
+            fail(err, n, "bad {env:NAME} in '%s'", arg);
+            return NULL;
+        }
+        k = (size_t)(close - open - 5);
+        memcpy(name, open + 5, k);
+        name[k] = '\0';
+        if (!(value = getenv(name))) {
+            free(o);
+            fail(err, n, "%s is not set in the environment (the command uses {env:%s})", name, name);
+            return NULL;
+        }
+        vl = strlen(value);
+        if (!(g = realloc(o, len + (size_t)(open - p) + vl + 1))) {
+            free(o);
+            fail(err, n, "out of memory");
+            return NULL;
+        }
+        o = g;
+        memcpy(o + len, p, (size_t)(open - p));
+        len += (size_t)(open - p);
+        memcpy(o + len, value, vl);
+        len += vl;
+        p = close + 1;
+    }
+    {
+        size_t rest = strlen(p);
+        char *g = realloc(o, len + rest + 1);
+        if (!g) {
+            free(o);
+            fail(err, n, "out of memory");
+            return NULL;
+        }
+        o = g;
+        memcpy(o + len, p, rest + 1);
+    }
+    return o;
+}
+
 /* Forks and execs SUPERNAV ARGV in the workdir with stdout and stderr to the two files
  * (appended when APPEND). Returns the child's pid, or -1 with ERR. */
 static pid_t spawn(const sn_sweep *sw, char *const *argv, size_t argc, const char *out_path,
                    const char *err_path, int append, const char *job_id, char *err, size_t n)
 {
     int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC);
-    int fo = open(out_path, flags, 0644), fe;
+    int fo, fe;
     char **args;
     size_t i;
     pid_t pid;
-    if (fo < 0)
-        return fail(err, n, "%s: %s", out_path, strerror(errno));
-    fe = strcmp(out_path, err_path) ? open(err_path, flags, 0644) : dup(fo);
-    if (fe < 0) {
-        close(fo);
-        return fail(err, n, "%s: %s", err_path, strerror(errno));
-    }
-    if (!(args = calloc(argc + 2, sizeof *args))) {
-        close(fo);
-        close(fe);
+    if (!(args = calloc(argc + 2, sizeof *args)))
         return fail(err, n, "out of memory");
-    }
     args[0] = sw->supernav;
-    for (i = 0; i < argc; ++i)
-        args[i + 1] = argv[i];
+    for (i = 0; i < argc; ++i) {
+        char *e = expand_env(argv[i], err, n);
+        if (!e) {
+            while (i-- > 0)
+                if (args[i + 1] != argv[i])
+                    free(args[i + 1]);
+            free(args);
+            return -1;
+        }
+        args[i + 1] = e;
+    }
+    fo = open(out_path, flags, 0644);
+    fe = fo < 0 ? -1 : strcmp(out_path, err_path) ? open(err_path, flags, 0644) : dup(fo);
+    if (fo < 0 || fe < 0) {
+        fail(err, n, "%s: %s", fo < 0 ? out_path : err_path, strerror(errno));
+        pid = -1;
+        goto done;
+    }
     fflush(NULL);
     pid = fork();
     if (pid == 0) {
@@ -906,11 +970,17 @@ static pid_t spawn(const sn_sweep *sw, char *const *argv, size_t argc, const cha
         dprintf(2, "supernav sweep: cannot run %s: %s\n", sw->supernav, strerror(errno));
         _exit(127);
     }
-    free(args);
-    close(fo);
-    close(fe);
     if (pid < 0)
-        return fail(err, n, "fork: %s", strerror(errno));
+        fail(err, n, "fork: %s", strerror(errno));
+done:
+    for (i = 0; i < argc; ++i)
+        if (args[i + 1] != argv[i])
+            free(args[i + 1]);
+    free(args);
+    if (fo >= 0)
+        close(fo);
+    if (fe >= 0)
+        close(fe);
     return pid;
 }
 

@@ -17,7 +17,9 @@
  * whitespace into arguments before substitution (so a substituted path may hold spaces).
  * Placeholders: {AXIS} (an axis's value), {out} (the job's run directory DIR/runs/ID,
  * required in the command), {job} (the job id), {index} (0-based), {rep} (1-based), {dir}
- * (the sweep directory, absolute). Jobs are the Cartesian product of the axes in the order
+ * (the sweep directory, absolute); {env:NAME} is left in the manifest and replaced, when the
+ * job starts, by $NAME of the runner (e.g. the serial port of the MCU board a Slurm task
+ * was given; an unset NAME stops the run with an error). Jobs are the Cartesian product of the axes in the order
  * written, the last axis varying fastest, each repeated REPEAT times: job index i is stable
  * for a given spec. A job id is the values joined by '_' (characters outside
  * [A-Za-z0-9.+-] become '_'), with "@K" when repeat > 1.

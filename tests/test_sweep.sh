@@ -13,7 +13,7 @@ MODEL=${SN_MODEL:-build/supernet.snm}
 MODEL=$(cd "$(dirname "$MODEL")" && pwd)/$(basename "$MODEL")
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
-echo "1..24"
+echo "1..26"
 n=0
 ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
 
@@ -116,3 +116,16 @@ ok "$(grep -q '^| policy \\ kib | 64 | 256 | 1024 |$' "$tmp/c/sweep.md" && [ -f 
 ok $? "the collected baseline passes its own runs: $(tail -n 1 "$tmp/out")"
 "$SUPERNAV" sweep collect "$tmp/r" -o "$tmp/c2" --no-report --x policy > /dev/null 2> "$tmp/err"
 ok "$([ $? = 1 ] && grep -q -- '--x policy: not a numeric axis' "$tmp/err"; echo $?)" "collect --x on a categorical axis: $(cat "$tmp/err")"
+
+# {env:NAME}: left in the manifest, replaced by the runner's environment when the job starts
+cat > "$tmp/env.sweep" <<EOF2
+command = replay --model $MODEL --platform null --virtual --trace {env:SN_TEST_TRACE} --policy {policy} --out {out} --quiet
+axis policy = sushi
+EOF2
+"$SUPERNAV" sweep plan "$tmp/env.sweep" -o "$tmp/e" > /dev/null 2>&1
+env -u SN_TEST_TRACE "$SUPERNAV" sweep run "$tmp/e" > /dev/null 2> "$tmp/err"
+ok "$([ $? = 1 ] && grep -q 'SN_TEST_TRACE is not set' "$tmp/err" && grep -q '{env:SN_TEST_TRACE}' "$tmp/e/sweep.json"; echo $?)" \
+    "{env:NAME} unset: $(tail -n 1 "$tmp/err")"
+SN_TEST_TRACE=$tmp/t.csv "$SUPERNAV" sweep run "$tmp/e" > /dev/null 2> "$tmp/err"
+ok "$([ $? = 0 ] && grep -q "\"trace\":[[:space:]]*\"$tmp/t.csv\"" "$tmp/e/runs/sushi/context.json"; echo $?)" \
+    "{env:NAME} set: the job replays \$SN_TEST_TRACE ($(tail -n 1 "$tmp/err"))"
