@@ -17,7 +17,6 @@ skip() { echo "1..0 # SKIP $*"; exit 0; }
 for c in slurmctld slurmd sbatch squeue munged; do
     command -v "$c" >/dev/null 2>&1 || skip "$c not installed (Debian slurm-wlm and munge: make deps-test)"
 done
-[ -f ci/baselines/cpu-profile.json ] || skip "no pinned profile ci/baselines/cpu-profile.json"
 [ -f data/canvas/cf64-test-images-idx3-ubyte ] || skip "no CF-64 test split (make datasets)"
 SUPERNAV=$(cd "$(dirname "$SUPERNAV")" && pwd)/$(basename "$SUPERNAV")
 MODEL=$(cd "$(dirname "$MODEL")" && pwd)/$(basename "$MODEL")
@@ -102,11 +101,16 @@ if ! grep -q idle "$tmp/sinfo"; then
 fi
 
 # ---- the sweep: 3 policies x 2 near budgets, deterministic (pinned profile, modelled) -------
+# a profile of this build's model to pin (a sanitizer build's image differs from the one
+# ci/baselines/cpu-profile.json was measured on), as tests/test_gate.sh does
+json=$("$SUPERNAV" profile --model "$MODEL" --reps 3 --json 2>/dev/null)
+profile=$(echo "$json" | sed -n 's/.*"profile":"\([^"]*\)".*/\1/p')
+cp "$profile" "$tmp/profile.json" 2>/dev/null || echo "# no profile: $json"
 cat > "$tmp/test.sweep" <<EOF
 # the Slurm test's sweep: 6 jobs
 name = slurm-test
 setup = trace gen sushi --count 150 --seed 5 --rate 700 --constraint floor -o {dir}/t.csv
-command = replay --model $MODEL --platform cpu --isa avx2 --profile ci/baselines/cpu-profile.json --modelled --trace {dir}/t.csv --policy {policy} --near-kib {kib} --out {out} --quiet
+command = replay --model $MODEL --platform cpu --profile $tmp/profile.json --modelled --trace {dir}/t.csv --policy {policy} --near-kib {kib} --out {out} --quiet
 axis policy = sushi nocache static-subgraph
 axis kib = 256 1024
 EOF
