@@ -51,7 +51,9 @@ largest=$(echo "$prof" | sed -n 's/.*"largest_nocache_us":\([0-9.]*\).*/\1/p')
 device=$(echo "$prof" | sed -n 's/.*"device":"\([^"]*\)".*/\1/p')
 rate=$(awk -v l="$LOAD" -v m="$median" 'BEGIN { printf "%.1f", l * 1e6 / m }')
 ceil=$(awk -v x="$largest" 'BEGIN { printf "%d", 2 * x }')
-echo "bench: median SubNet ${median} us, largest ${largest} us (no SubGraph resident, measured)" >&2
+src=measured
+[ "$PLATFORM" != mcu ] || src="model: emulated instructions through the board's cycle model"
+echo "bench: median SubNet ${median} us, largest ${largest} us (no SubGraph resident, $src)" >&2
 echo "bench: arrival rate ${rate} q/s (load ${LOAD} of the median SubNet), ceiling base ${ceil} us, ${N} queries per run" >&2
 
 T="$tmp/traces"
