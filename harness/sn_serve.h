@@ -68,13 +68,18 @@
 #include "sn_config.h"
 #include "sn_cpu.h"
 #include "sn_engine.h"
+#include "sn_fpga.h"
 #include "sn_idx.h"
 #include "sn_opencl.h"
 #include "sn_trace.h"
 
 #define SN_SERVE_MAX_SUBNETS 48
 
-enum sn_serve_platform { SN_SERVE_CPU = 0, SN_SERVE_NULL = 1, SN_SERVE_OPENCL = 2 };
+/* SN_SERVE_FPGA: int8 plans on the accelerator model (platforms/fpga/sn_fpga.h); its profile is
+ * the model's cycles per SubNet and SubGraph, computed (never measured, never cached from
+ * disk), replay is modelled virtual time only, predictions come from the CPU platform's int8
+ * kernels (bit-exact with the reference) run inside the model's slots. */
+enum sn_serve_platform { SN_SERVE_CPU = 0, SN_SERVE_NULL = 1, SN_SERVE_OPENCL = 2, SN_SERVE_FPGA = 3 };
 
 enum sn_serve_policy {
     SN_POLICY_SUSHI,
@@ -100,7 +105,10 @@ typedef struct sn_serve_options {
     int platform;                /* enum sn_serve_platform */
     const char *isa;             /* cpu: NULL = auto */
     const char *device;          /* opencl: NULL = $SUPERNAV_OPENCL_DEVICE or the default */
-    size_t near_budget_bytes;    /* cpu, opencl: the near memory holding a SubGraph */
+    size_t near_budget_bytes;    /* cpu, opencl: the near memory holding a SubGraph; fpga: the
+                                    persistent SubGraph buffer (SIZE_MAX: the board's) */
+    const char *board;           /* fpga: board file; NULL: platforms/fpga/boards/zcu104.board */
+    int32_t pe_rows, pe_cols;    /* fpga: PE array override; 0: the board's */
 } sn_serve_options;
 
 typedef struct sn_serve {
@@ -114,6 +122,12 @@ typedef struct sn_serve {
     sn_opencl *ocl;
     char device_slug[64];        /* opencl: the device name, for file names */
     sn_opencl_stats ocl_total;   /* opencl: summed over the inferences since the last reset */
+    sn_fpga *fpga;               /* fpga: the model, computing with fpga_cpu's int8 kernels */
+    sn_cpu *fpga_cpu;
+    sn_platform fpga_compute;
+    sn_fpga_board fpga_board;
+    sn_fpga_stats fpga_total;    /* fpga: summed over the inferences (and switches) of a replay */
+    sn_fpga_stats *fpga_prof;    /* fpga: per SubNet i and SubGraph g, [i * (n + 1) + g] */
     sn_platform platform;
     sn_idx images, labels;
     char model_sha[65];
