@@ -119,21 +119,34 @@ row() { # trace policy -> "mean p99 slo served offchip_uj ddr_bytes switches que
                if (NR == 1 || l > bl) bl = l; if (NR == 1 || e > be) be = e; if (NR == 1 || a > ba) ba = a }
              END { printf "%.1f %.1f %.2f", bl, be, ba }')
     echo "$best" | awk '{ printf "| lower latency | up to 25 %% (MLSys), 32 %% (IEEE Micro) | up to %.1f %% |\n| off-chip energy saved | up to 78.7 %% | up to %.1f %% |\n| served accuracy | +0.98 %% | %+.2f points |\n", $1, $2, $3 }'
+    echo
+    echo "## The model's constants ($BOARD${FPGA_PE:+, PE $FPGA_PE}${FPGA_NEAR_KIB:+, persistent buffer $FPGA_NEAR_KIB KiB})"
+    echo
+    echo "| key | value | source or assumption |"
+    echo "|---|---|---|"
+    big=$(awk -F, '$1 == "subnet" { c = $2 } END { print c }' workloads/supernet/accuracy.csv)
+    # shellcheck disable=SC2086
+    "$SUPERNAV" eval --platform fpga $FLAGS --subnet "$big" --limit 1 --warmup 0 |
+        awk '/^board / { on = 1; next } on && /^  / { k = $1; v = $2; $1 = ""; $2 = ""; sub(/^  */, ""); printf "| %s | %s | %s |\n", k, v, $0 }'
 } > "$tmp/sushi-repro.md"
 
 # ---- the sweep: persistent buffer x PE array, closed loop ----------------------------------
-echo "pe,near_kib,policy,mean_us,p99_us,offchip_uj_per_query,ddr_weight_bytes_per_query,served_top1" > "$tmp/sweep.csv"
+echo "pe,near_kib,policy,mean_us,p99_us,offchip_uj_per_query,ddr_weight_bytes_per_query,served_top1,mean_vs_nocache_pct" > "$tmp/sweep.csv"
+sweep_run() { # PE KIB POLICY: one closed-loop replay, one CSV row; the first of a PE array sets its base
+    d="$tmp/sweep/$1-$2-$3"
+    echo "bench fpga: sweep PE $1, buffer $2 KiB, $3" >&2
+    "$SUPERNAV" replay --platform fpga --board "$BOARD" --pe "$1" --near-kib "$2" --trace "$T/closed.csv" \
+        --policy "$3" --out "$d" --quiet >/dev/null || die "sweep $1 $2 $3 failed"
+    q=$(field "$d/summary.json" queries)
+    mean=$(field "$d/summary.json" mean)
+    [ -n "$base" ] || base=$mean
+    echo "$1,$2,$3,$mean,$(field "$d/summary.json" p99),$(awk -v e="$(field "$d/policy.json" energy_offchip_uj)" -v q="$q" 'BEGIN { printf "%.4f", e / q }'),$(awk -v e="$(field "$d/policy.json" ddr_weight_bytes)" -v q="$q" 'BEGIN { printf "%.0f", e / q }'),$(field "$d/summary.json" served_accuracy),$(awk -v m="$mean" -v b="$base" 'BEGIN { printf "%.2f", 100 * (m / b - 1) }')" >> "$tmp/sweep.csv"
+}
 for pe in $SWEEP_PE; do
+    base=""
+    sweep_run "$pe" 0 nocache # nocache ignores the buffer: once per PE array, the baseline
     for kib in $SWEEP_KIB; do
-        for policy in sushi nocache; do
-            [ "$policy" = sushi ] || [ "$kib" = 0 ] || continue # nocache ignores the buffer
-            d="$tmp/sweep/$pe-$kib-$policy"
-            echo "bench fpga: sweep PE $pe, buffer $kib KiB, $policy" >&2
-            "$SUPERNAV" replay --platform fpga --board "$BOARD" --pe "$pe" --near-kib "$kib" --trace "$T/closed.csv" \
-                --policy "$policy" --out "$d" --quiet >/dev/null || die "sweep $pe $kib $policy failed"
-            q=$(field "$d/summary.json" queries)
-            echo "$pe,$kib,$policy,$(field "$d/summary.json" mean),$(field "$d/summary.json" p99),$(awk -v e="$(field "$d/policy.json" energy_offchip_uj)" -v q="$q" 'BEGIN { printf "%.4f", e / q }'),$(awk -v e="$(field "$d/policy.json" ddr_weight_bytes)" -v q="$q" 'BEGIN { printf "%.0f", e / q }'),$(field "$d/summary.json" served_accuracy)" >> "$tmp/sweep.csv"
-        done
+        sweep_run "$pe" "$kib" sushi
     done
 done
 plot() { # column ylabel file title
@@ -142,7 +155,7 @@ plot() { # column ylabel file title
         echo "set output '$tmp/$3'"
         echo "set datafile separator ','"
         echo "set title '$4 (MODELLED: fpga cycle model, $(basename "$BOARD" .board), closed-loop stream)'"
-        echo "set xlabel 'persistent SubGraph buffer (KiB)'; set ylabel '$2'; set key outside right; set grid"
+        echo "set xlabel 'persistent SubGraph buffer (KiB)'; set ylabel '$2'; set key outside right; set grid; set pointsize 0.8"
         printf "plot "
         sep=""
         for pe in $SWEEP_PE; do
@@ -154,7 +167,7 @@ plot() { # column ylabel file title
     gnuplot "$tmp/plot.gp" 2>/dev/null || die "gnuplot failed on $3"
     rm -f "$tmp/plot.gp"
 }
-plot 4 "mean latency per query (us)" sweep-latency.svg "Latency vs persistent buffer and PE array"
+plot 9 "mean latency vs nocache, same PE array (%)" sweep-latency.svg "Latency vs persistent buffer and PE array"
 plot 6 "off-chip energy per query (uJ)" sweep-offchip.svg "Off-chip energy vs persistent buffer and PE array"
 {
     echo "# Sweep (MODELLED): persistent buffer x PE array, sushi policy, $SWEEP_N closed-loop queries (floors only)"
@@ -163,7 +176,7 @@ plot 6 "off-chip energy per query (uJ)" sweep-offchip.svg "Off-chip energy vs pe
     echo "|---|---:|---:|---:|---:|---:|"
     awk -F, 'NR > 1 && $3 == "nocache" { base[$1] = $4 }
              NR > 1 && $3 == "sushi" { r[++n] = $0 }
-             END { for (i = 1; i <= n; ++i) { split(r[i], f, ","); printf "| %s | %s | %.1f | %.3f | %.0f | %.1f %% |\n", f[1], f[2], f[4], f[6], f[7], 100 * (f[4] / base[f[1]] - 1) } }' "$tmp/sweep.csv"
+             END { for (i = 1; i <= n; ++i) { split(r[i], f, ","); printf "| %s | %s | %.1f | %.3f | %.0f | %.1f %% |\n", f[1], f[2], f[4], f[6], f[7], f[9] } }' "$tmp/sweep.csv"
 } > "$tmp/sweep.md"
 
 mkdir -p "$(dirname "$OUT")"

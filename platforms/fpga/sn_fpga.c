@@ -317,7 +317,6 @@ void sn_fpga_begin_inference(sn_fpga *f)
 
 size_t sn_fpga_layer_records(const sn_fpga *f, const sn_fpga_layer_record **records)
 {
-    /* the ring is linear until it wraps; after that only counts are kept consistent */
     *records = f->records;
     return f->record_count < SN_FPGA_LAYER_RECORDS ? f->record_count : SN_FPGA_LAYER_RECORDS;
 }
@@ -462,8 +461,8 @@ static void account(sn_fpga *f, const sn_conv2d_params *p, int dw, const int8_t 
     /* weight buffer writes (from DDR) and reads (into the PE array), activation reads per tap
      * and tile, output writes */
     f->stats.buffer_bytes += (resident ? 0 : wbytes_total) + wbytes_total + act_reads + out_bytes;
-    {
-        sn_fpga_layer_record *r = &f->records[f->record_count % SN_FPGA_LAYER_RECORDS];
+    if (f->record_count < SN_FPGA_LAYER_RECORDS) {
+        sn_fpga_layer_record *r = &f->records[f->record_count];
         r->depthwise = (uint8_t)dw;
         r->resident = (uint8_t)resident;
         r->in_onchip = (uint8_t)in_onchip;
@@ -474,8 +473,8 @@ static void account(sn_fpga *f, const sn_conv2d_params *p, int dw, const int8_t 
         r->compute_cycles = compute_total;
         r->ddr_bytes = ddr_total;
         r->weight_bytes = wbytes_total;
-        ++f->record_count;
     }
+    ++f->record_count;
     f->last_out = output;
     f->last_out_onchip = out_onchip;
 }

@@ -110,7 +110,7 @@ typedef struct sn_fpga_stats {
     uint64_t load_cycles;        /* make_resident: DDR cycles of loading the SubGraph */
 } sn_fpga_stats;
 
-/* One convolution as the model saw it (the last SN_FPGA_LAYER_RECORDS of the run). */
+/* One convolution as the model saw it (the first SN_FPGA_LAYER_RECORDS since a reset). */
 typedef struct sn_fpga_layer_record {
     uint8_t depthwise, resident, in_onchip, out_onchip;
     uint32_t tiles;
@@ -152,8 +152,8 @@ void sn_fpga_begin_inference(sn_fpga *fpga);
 void sn_fpga_stats_get(const sn_fpga *fpga, sn_fpga_stats *stats);
 void sn_fpga_stats_reset(sn_fpga *fpga);
 
-/* Layer records since the last reset, oldest first; returns how many (at most
- * SN_FPGA_LAYER_RECORDS; older ones are dropped). */
+/* Layer records since the last reset, in execution order; returns how many (at most
+ * SN_FPGA_LAYER_RECORDS: later layers are counted in the stats but not recorded). */
 size_t sn_fpga_layer_records(const sn_fpga *fpga, const sn_fpga_layer_record **records);
 
 /* DDR bytes per accelerator cycle (peak x efficiency / clock) and microseconds per cycle. */
