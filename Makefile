@@ -69,7 +69,7 @@ SUPERNAV := $(BUILD)/supernav
 MICRO := $(BUILD)/bench/supernav-micro
 MODEL_IMAGE := $(BUILD)/supernet.snm
 MODEL_SRC := workloads/supernet/supernet.safetensors
-LIBS := -lm -lpapi -lpfm -lOpenCL
+LIBS := -lm -lpapi -lpfm -lOpenCL -lpthread
 
 RESULTS := results
 STAMP := $(shell date -u +%Y%m%dT%H%M%SZ)

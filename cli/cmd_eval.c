@@ -84,6 +84,7 @@ static void usage(FILE *out)
             "  --board    fpga only: board file (default platforms/fpga/boards/zcu104.board)\n"
             "  --pe       fpga only: PE array rows x columns, e.g. 16x32 (default: the board's)\n"
             "  --isa      cpu only: auto (default), avx512, avx2 or portable\n"
+            "  --threads N  cpu only: ARAC micro-flows spread over N threads (default 1)\n"
             "  --device   opencl only: a device index or a name substring (default\n"
             "             $SUPERNAV_OPENCL_DEVICE, else the first GPU, else the first device);\n"
             "             --device list prints the devices\n"
@@ -109,6 +110,7 @@ int sn_cmd_eval(int argc, char **argv)
         {"isa", required_argument, 0, 'I'},    {"input-res", required_argument, 0, 'r'},
         {"device", required_argument, 0, 'D'}, {"near-kib", required_argument, 0, 'k'},
         {"board", required_argument, 0, 'B'},  {"pe", required_argument, 0, 'E'},
+        {"threads", required_argument, 0, 'T'},
         {0, 0, 0, 0}};
     const char *model_path = "build/supernet.snm", *data = "data/canvas/cf64-test";
     const char *platform_name = "cpu", *isa = NULL, *config_text = NULL, *why = "", *device = NULL;
@@ -121,7 +123,7 @@ int sn_cmd_eval(int argc, char **argv)
     sn_fpga_board fpga_board;
     size_t fpga_loaded = 0;
     uint64_t fpga_load_cycles = 0;
-    long limit = -1, warmup = 10, input_res = 0, near_kib = -1;
+    long limit = -1, warmup = 10, input_res = 0, near_kib = -1, threads = 1;
     int json = 0, int8 = 0, c, is_arac = 0, rc = 1;
     char path[1024], canonical[SN_CONFIG_TEXT_MAX];
     sn_idx images = {0}, labels = {0};
@@ -175,6 +177,14 @@ int sn_cmd_eval(int argc, char **argv)
             }
             break;
         case 'j': json = 1; break;
+        case 'T':
+            errno = 0;
+            threads = strtol(optarg, &end, 10);
+            if (errno || *end || threads < 1 || threads > SN_CPU_MAX_THREADS) {
+                sn_cli_error("--threads must be an integer from 1 to %d", SN_CPU_MAX_THREADS);
+                return 2;
+            }
+            break;
         case 'i': int8 = 1; break;
         case 'n':
         case 'w':
@@ -234,6 +244,10 @@ int sn_cmd_eval(int argc, char **argv)
         sn_cli_error("--device applies to --platform opencl only");
         return 2;
     }
+    if (threads > 1 && strcmp(platform_name, "cpu") != 0) {
+        sn_cli_error("--threads applies to --platform cpu only");
+        return 2;
+    }
     if (near_kib >= 0 && !strcmp(platform_name, "reference")) {
         sn_cli_error("--near-kib applies to --platform cpu, opencl and fpga only");
         return 2;
@@ -264,6 +278,7 @@ int sn_cmd_eval(int argc, char **argv)
         sn_cpu_options opt;
         sn_cpu_options_default(&opt);
         opt.isa = isa;
+        opt.threads = (int)threads;
         if (near_kib >= 0) {
             opt.near_budget_bytes = (size_t)near_kib * 1024u;
             opt.residency = SN_CPU_RESIDENT_EXPLICIT;
@@ -406,9 +421,9 @@ int sn_cmd_eval(int argc, char **argv)
     }
     sn_config_format(&config, canonical, sizeof canonical);
     if (json) {
-        printf("{\"config\":\"%s\",\"kind\":\"%s\",\"platform\":\"%s\",\"isa\":\"%s\","
+        printf("{\"config\":\"%s\",\"kind\":\"%s\",\"platform\":\"%s\",\"isa\":\"%s\",\"threads\":%d,"
                "\"precision\":\"%s\",\"input_res\":%u,\"data\":\"", canonical, is_arac ? "arac" : "subnet",
-               platform_name, cpu ? sn_cpu_isa(cpu) : "none", int8 ? "int8" : "fp32",
+               platform_name, cpu ? sn_cpu_isa(cpu) : "none", cpu ? sn_cpu_threads(cpu) : 1, int8 ? "int8" : "fp32",
                is_arac ? model.arch.canvas : (input_res ? (unsigned)input_res : config.subnet.res));
         print_json_string(data);
         printf("\",\"n\":%zu,\"correct\":%zu,\"top1\":%.2f,\"macs\":%.0f,"

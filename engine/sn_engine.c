@@ -1057,14 +1057,13 @@ static sn_status run_gate(sn_plan *plan, const sn_platform *platform, const uint
 }
 
 /* One tile's micro-flow at its level; its output goes into the stitched map. */
-static sn_status run_tile(sn_plan *plan, const sn_platform *platform, const uint8_t *canvas,
-                          uint32_t ty, uint32_t tx, uint32_t lv)
+static sn_status run_tile(const sn_plan *plan, const sn_platform *platform, const uint8_t *canvas,
+                          uint32_t ty, uint32_t tx, uint32_t lv, float *const *tb)
 {
-    sn_arac_plan *ar = &plan->arac;
+    const sn_arac_plan *ar = &plan->arac;
     const sn_image_arch *a = &plan->model->arch;
     const sn_layer *L = ar->prefix[lv];
     region reg[SN_PLAN_MAX_PREFIX], in_reg[3], cv;
-    float *const *tb = ar->tile_buffers;
     float *stitched = plan->buffers[ar->stitched_buffer];
     uint32_t l, y, x, c, n = ar->prefix_count, side = ar->feature_side;
     sn_status st;
@@ -1162,10 +1161,10 @@ static sn_status run_layers_q8(const sn_platform *platform, const sn_layer *laye
     return SN_OK;
 }
 
-static sn_status run_tile_q8(sn_plan *plan, const sn_platform *platform, const uint8_t *canvas,
-                             uint32_t ty, uint32_t tx, uint32_t lv)
+static sn_status run_tile_q8(const sn_plan *plan, const sn_platform *platform, const uint8_t *canvas,
+                             uint32_t ty, uint32_t tx, uint32_t lv, float *const *tbf)
 {
-    sn_arac_plan *ar = &plan->arac;
+    const sn_arac_plan *ar = &plan->arac;
     const sn_image_arch *a = &plan->model->arch;
     const sn_layer *L = ar->prefix[lv];
     region reg[SN_PLAN_MAX_PREFIX], in_reg[3], cv;
@@ -1174,7 +1173,7 @@ static sn_status run_tile_q8(sn_plan *plan, const sn_platform *platform, const u
     uint32_t l, y, x, c, n = ar->prefix_count, side = ar->feature_side;
     sn_status st;
     for (l = 0; l < 3; ++l)
-        tb[l] = (int8_t *)ar->tile_buffers[l];
+        tb[l] = (int8_t *)tbf[l];
     sn_plan_tile_regions(plan, lv, ty, tx, reg, &cv);
     for (y = (uint32_t)cv.r0; y < (uint32_t)cv.r1; ++y)
         for (x = (uint32_t)cv.c0; x < (uint32_t)cv.c1; ++x)
@@ -1235,12 +1234,25 @@ static sn_status run_tiles(sn_plan *plan, const sn_platform *platform, const uin
     if (ops && ops->arac_micro_flows && !plan->observe)
         return ops->arac_micro_flows(platform->context, plan, canvas);
     for (t = 0; t < g * g; ++t) {
-        st = plan->precision == SN_INT8 ? run_tile_q8(plan, platform, canvas, t / g, t % g, ar->tile_level[t])
-                                        : run_tile(plan, platform, canvas, t / g, t % g, ar->tile_level[t]);
+        st = plan->precision == SN_INT8
+                 ? run_tile_q8(plan, platform, canvas, t / g, t % g, ar->tile_level[t], ar->tile_buffers)
+                 : run_tile(plan, platform, canvas, t / g, t % g, ar->tile_level[t], ar->tile_buffers);
         if (st != SN_OK)
             return st;
     }
     return SN_OK;
+}
+
+sn_status sn_plan_run_tile(const sn_plan *plan, const sn_platform *platform, const uint8_t *canvas,
+                           uint32_t tile, float *const tile_buffers[3])
+{
+    const sn_arac_plan *ar = &plan->arac;
+    uint32_t g = ar->grid;
+    if (!plan->is_arac || tile >= g * g || !tile_buffers[0] || !tile_buffers[1] || !tile_buffers[2])
+        return SN_ERR_INVALID_ARGUMENT;
+    return plan->precision == SN_INT8
+               ? run_tile_q8(plan, platform, canvas, tile / g, tile % g, ar->tile_level[tile], tile_buffers)
+               : run_tile(plan, platform, canvas, tile / g, tile % g, ar->tile_level[tile], tile_buffers);
 }
 
 static sn_status invoke_q8(sn_plan *plan, const sn_platform *platform, const uint8_t *canvas,

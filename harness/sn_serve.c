@@ -722,6 +722,7 @@ typedef struct sushi_slot {
     float floor;
     int64_t ceiling_us;
     double waited_us;
+    double arrival_us, start_us; /* the scheduled arrival and the service start */
     uint32_t subnet;
 } sushi_slot;
 
@@ -934,6 +935,8 @@ int sn_serve_replay(sn_serve *sv, const sn_replay_options *o, char *err, size_t 
             window[wpos].floor = floor;
             window[wpos].ceiling_us = ceiling;
             window[wpos].waited_us = waited_us;
+            window[wpos].arrival_us = (double)arrival / 1e3;
+            window[wpos].start_us = (double)start / 1e3;
             window[wpos].subnet = s;
             wpos = (wpos + 1) % o->window;
             if (wfill < o->window)
@@ -941,8 +944,8 @@ int sn_serve_replay(sn_serve *sv, const sn_replay_options *o, char *err, size_t 
             if (o->period && (q + 1) % o->period == 0) {
                 uint32_t best = g_cur, g, k;
                 uint8_t cand[SN_SERVE_MAX_SUBNETS + 1] = {0};
-                long best_met = -1, cur_met = 0;
-                double best_lat = INFINITY, cur_lat = 0.0;
+                long best_met = -1, cur_met = 0, best_met_r = 0, cur_met_r = 0;
+                double best_lat = INFINITY, cur_lat = 0.0, best_lat_r = 0.0, cur_lat_r = 0.0;
                 /* candidates: the current SubGraph, the best static one, and those of the
                  * SubNets served lately */
                 cand[g_cur] = 1;
@@ -951,36 +954,58 @@ int sn_serve_replay(sn_serve *sv, const sn_replay_options *o, char *err, size_t 
                     cand[window[i].subnet] = 1;
                 for (g = 0; g <= sv->n; ++g) {
                     uint32_t gg[SN_SERVE_MAX_SUBNETS];
-                    long met = 0;
-                    double lat = 0.0;
+                    long met = 0, met_r = 0;
+                    double lat = 0.0, lat_r = 0.0;
                     if (!cand[g])
                         continue;
                     for (k = 0; k < sv->n; ++k)
                         gg[k] = g;
-                    /* how the window's queries would have been served with G resident */
-                    for (i = 0; i < wfill; ++i) {
-                        const sushi_slot *w8 = &window[i];
-                        uint32_t c = choose(sv, gg, w8->floor, w8->ceiling_us, w8->waited_us);
-                        double l = sv->lat_us[c][g];
-                        lat += l;
-                        met += (isnan(w8->floor) || sv->s[c].top1 + 1e-9 >= (double)w8->floor) &&
-                               (w8->ceiling_us <= 0 || w8->waited_us + l <= (double)w8->ceiling_us);
+                    /* the window's queries served again on paper with G resident: the same
+                     * arrivals through a one-server queue whose service times are the
+                     * profile's with G (a switch to G delays the first one by its cost), so a
+                     * faster SubGraph also shortens the queue behind it */
+                    {
+                        uint32_t first = (wpos + o->window - wfill) % o->window;
+                        double t = window[first].start_us + (g != g_cur ? sv->switch_us[g] : 0.0);
+                        for (i = 0; i < wfill; ++i) {
+                            const sushi_slot *w8 = &window[(first + i) % o->window];
+                            double st = w8->arrival_us > t ? w8->arrival_us : t;
+                            uint32_t c = choose(sv, gg, w8->floor, w8->ceiling_us, st - w8->arrival_us);
+                            double l = sv->lat_us[c][g];
+                            t = st + l;
+                            lat += t - w8->arrival_us;
+                            {
+                                int ok = (isnan(w8->floor) || sv->s[c].top1 + 1e-9 >= (double)w8->floor) &&
+                                         (w8->ceiling_us <= 0 || t - w8->arrival_us <= (double)w8->ceiling_us);
+                                met += ok;
+                                if (i + o->period >= wfill) {
+                                    met_r += ok;
+                                    lat_r += t - w8->arrival_us;
+                                }
+                            }
+                        }
                     }
                     if (g == g_cur) {
                         cur_met = met;
                         cur_lat = lat;
+                        cur_met_r = met_r;
+                        cur_lat_r = lat_r;
                     }
                     if (met > best_met || (met == best_met && lat < best_lat)) {
                         best_met = met;
                         best_lat = lat;
+                        best_met_r = met_r;
+                        best_lat_r = lat_r;
                         best = g;
                     }
                 }
-                /* switch when more SLOs would be met, or the same number faster by more than
-                 * the switch costs, over the next Q queries */
-                /* hysteresis: a gain of at least 2 % of the window's queries (and one) */
-                if (best != g_cur && best < sv->n &&
-                    (best_met >= cur_met + 1 + (long)wfill / 50 ||
+                /* switch when more SLOs would have been met over the window, or as many with a
+                 * saving over the next Q queries above the switch's cost -- and only when the
+                 * newcomer is no worse on the window's last Q queries (SLOs met and summed
+                 * latency): a window that straddles a change of constraints does not switch
+                 * to the SubGraph of the phase that has just ended */
+                if (best != g_cur && best < sv->n && best_met_r >= cur_met_r && best_lat_r <= cur_lat_r &&
+                    (best_met > cur_met ||
                      (cur_lat - best_lat) * (double)o->period / (double)wfill > sv->switch_us[best])) {
                     int64_t a = now_ns();
                     extra_far = set_subgraph(sv, best);

@@ -29,16 +29,20 @@
  *
  * Policies:
  *   sushi            the choice above with the resident SubGraph's latencies; every Q
- *                    queries the SubGraph is re-chosen from the last W queries: for the
- *                    current SubGraph, the static-subgraph policy's one and the SubGraph of
- *                    every SubNet served in the window,
- *                    the window's queries (their constraints and queueing delays) are served
- *                    again on paper with that SubGraph resident; the SubGraph meeting the
- *                    most SLOs wins (ties: lowest summed latency). It is switched to when it
- *                    meets more SLOs than the current one by at least 1 + W/50 queries
- *                    (hysteresis against measurement noise), or as many with a predicted
- *                    saving over the next Q queries above its measured switching cost; a
- *                    switch is paid in time and far bytes by the query that triggers it
+ *                    queries the SubGraph is re-chosen from the last W queries. Candidates:
+ *                    the current SubGraph, the static-subgraph policy's one and the SubGraph
+ *                    of every SubNet served in the window. Each candidate G is scored by
+ *                    serving the window's queries again on paper: the same arrivals through
+ *                    a one-server queue whose service times are the profile's with G
+ *                    resident (a switch to G delays the first query by G's switching time),
+ *                    the choice above per query; the candidate meeting the most SLOs wins
+ *                    (ties: lowest summed latency). It is switched to when it meets more SLOs
+ *                    than the current one, or as many with a predicted saving over the next Q
+ *                    queries above its switching cost -- and only when it is no worse than
+ *                    the current one on the window's last Q queries (SLOs met and summed
+ *                    latency), so that a window straddling a change of constraints does not
+ *                    switch to the SubGraph of the phase that has just ended. A switch is
+ *                    paid in time and far bytes by the query that triggers it
  *   nocache          the choice above, nothing ever resident (every weight moved from far)
  *   static-subgraph  the choice above, one SubGraph resident for the whole run: the one
  *                    with the lowest mean predicted latency over all Pareto SubNets

@@ -2,7 +2,9 @@
  * processor has: channel tails, strides, padding, sliced and cropped weight views), and
  * SubGraph residency: near/far byte accounting, explicit residency of one plan's SubGraph,
  * a budget that holds only part of it, and results that do not depend on where weights
- * came from. Model: $SN_MODEL (default build/supernet.snm). */
+ * came from; ARAC micro-flows on threads: the same logits bit for bit and the same near/far
+ * counts as one thread, fp32 and int8, on real test canvases (data/canvas/cf64-test, whose
+ * gate picks a mix of tile levels). Model: $SN_MODEL (default build/supernet.snm). */
 #include "sn_test.h"
 #include <math.h>
 #include <stdlib.h>
@@ -10,6 +12,7 @@
 #include "sn_cpu.h"
 #include "sn_engine.h"
 #include "sn_file.h"
+#include "sn_idx.h"
 #include "sn_rng.h"
 
 static void *image;
@@ -259,11 +262,85 @@ static void test_residency(void **state)
     plan_free(&B);
 }
 
+/* Every ARAC config of the table, fp32 and int8, on 8 test canvases: a 3-thread platform
+ * (on-use residency, a budget that holds part of the model) gives the one-thread
+ * platform's logits bit for bit and the same near/far weight bytes, canvas by canvas. */
+static void test_micro_flow_threads(void **state)
+{
+    sn_idx imgs;
+    uint32_t i, j, configs = 0, mixed = 0;
+    int prec;
+    (void)state;
+    if (sn_idx_read("data/canvas/cf64-test-images-idx3-ubyte", &imgs) != SN_IDX_OK)
+        fail_msg("cannot read data/canvas/cf64-test-images-idx3-ubyte (make datasets)");
+    for (i = 0; i < model.config_count; ++i) {
+        uint32_t kind;
+        const char *text;
+        sn_model_config(&model, i, &kind, &text);
+        if (kind != 1)
+            continue;
+        for (prec = SN_FP32; prec <= SN_INT8; ++prec) {
+            sn_config cfg;
+            sn_plan *plan = malloc(sizeof *plan);
+            void *arena;
+            size_t need;
+            sn_cpu *one, *three;
+            sn_cpu_options opt;
+            sn_platform p1, p3;
+            assert_non_null(plan);
+            assert_int_equal(sn_config_parse(text, &cfg), SN_OK);
+            assert_int_equal(sn_plan_arena_bytes_p(&model, &cfg, prec, &need), SN_OK);
+            assert_int_equal(posix_memalign(&arena, 64, need), 0);
+            assert_int_equal(sn_plan_prepare_p(plan, &model, &cfg, prec, arena, need, NULL), SN_OK);
+            sn_cpu_options_default(&opt);
+            opt.near_budget_bytes = 256 * 1024;
+            assert_int_equal(sn_cpu_create(&model, &opt, &one, NULL), SN_OK);
+            opt.threads = 3;
+            assert_int_equal(sn_cpu_create(&model, &opt, &three, NULL), SN_OK);
+            assert_int_equal(sn_cpu_threads(three), 3);
+            sn_cpu_platform(one, &p1);
+            sn_cpu_platform(three, &p3);
+            assert_non_null(p3.ops->arac_micro_flows);
+            for (j = 0; j < 8; ++j) {
+                const uint8_t *canvas = imgs.data + (size_t)j * 64 * 64;
+                float a[16] = {0}, b[16] = {0};
+                sn_cpu_stats s1, s3;
+                uint32_t t, lv1 = 0;
+                sn_cpu_stats_reset(one);
+                sn_cpu_stats_reset(three);
+                assert_int_equal(sn_plan_invoke(plan, &p1, canvas, a, NULL, NULL), SN_OK);
+                for (t = 0; t < plan->arac.grid * plan->arac.grid; ++t)
+                    lv1 += plan->arac.tile_level[t] != 0;
+                assert_int_equal(sn_plan_invoke(plan, &p3, canvas, b, NULL, NULL), SN_OK);
+                sn_cpu_stats_get(one, &s1);
+                sn_cpu_stats_get(three, &s3);
+                if (memcmp(a, b, model.arch.num_classes * sizeof(float)) != 0)
+                    fail_msg("%s %s canvas %u: 3 threads differ from 1", text, prec == SN_INT8 ? "int8" : "fp32", j);
+                assert_int_equal(s1.near_bytes, s3.near_bytes);
+                assert_int_equal(s1.far_bytes, s3.far_bytes);
+                assert_int_equal(s1.layers_near, s3.layers_near);
+                mixed += lv1 > 0 && lv1 < plan->arac.grid * plan->arac.grid;
+            }
+            sn_cpu_destroy(one);
+            sn_cpu_destroy(three);
+            free(arena);
+            free(plan);
+            ++configs;
+        }
+    }
+    sn_idx_free(&imgs);
+    printf("# %u ARAC plans (fp32 and int8) x 8 canvases: 3 threads == 1 thread bit for bit, same "
+           "near/far bytes (%u invokes with mixed tile levels)\n", configs, mixed);
+    assert_true(configs >= 2);
+    assert_true(mixed > 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_kernels_match_reference),
         cmocka_unit_test(test_residency),
+        cmocka_unit_test(test_micro_flow_threads),
     };
     cmocka_set_message_output(CM_OUTPUT_TAP);
     return cmocka_run_group_tests_name("cpu_platform", tests, setup, teardown);

@@ -21,3 +21,9 @@ bench-arac: deps
 	@SUPERNAV=$(SUPERNAV) MODEL_IMAGE=$(MODEL_IMAGE) ARAC_PLATFORM=$(ARAC_PLATFORM) \
 	  ARAC_LIMIT=$(ARAC_LIMIT) ARAC_WARMUP=$(ARAC_WARMUP) ARAC_BUILD=$(BUILD)/arac RESULTS=$(RESULTS) \
 	  sh bench/arac/run.sh
+
+# make bench-arac-threads: every ARAC config with 1 thread and with THREADS (default: the
+# core count) threads, interleaved in one command; speedups (bench/arac/threads.sh).
+.PHONY: bench-arac-threads
+bench-arac-threads: $(SUPERNAV) $(MODEL_IMAGE)
+	@SUPERNAV=$(SUPERNAV) RESULTS=$(RESULTS) sh bench/arac/threads.sh

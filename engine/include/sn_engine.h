@@ -170,6 +170,16 @@ sn_status sn_plan_tile_regions(const sn_plan *plan, uint32_t level, uint32_t ty,
 void sn_tile_conv_params(const sn_conv2d_params *layer, const sn_region *in, const sn_region *out,
                          sn_conv2d_params *tile);
 
+/* One ARAC micro-flow as the engine's own tile loop runs it: tile TILE (row-major in the
+ * grid) at its level plan->arac.tile_level[TILE], through PLATFORM's kernel slots, using
+ * TILE_BUFFERS (three buffers of plan->arac.tile_buffer_floats floats, 16-byte aligned)
+ * instead of the plan's, writing its region of the stitched map. For platforms that run
+ * micro-flows concurrently (each worker with its own tile buffers; tiles write disjoint
+ * regions of the stitched map). SN_ERR_INVALID_ARGUMENT for a plan that is not ARAC or a
+ * tile outside its grid. */
+sn_status sn_plan_run_tile(const sn_plan *plan, const sn_platform *platform, const uint8_t *canvas,
+                           uint32_t tile, float *const tile_buffers[3]);
+
 /* Runs the plan on a canvas (canvas x canvas uint8 pixels, row-major) and writes
  * num_classes logits. TAP may be NULL. PLATFORM may be NULL (reference). */
 sn_status sn_plan_invoke(sn_plan *plan, const sn_platform *platform, const uint8_t *canvas,

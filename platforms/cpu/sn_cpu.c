@@ -1,6 +1,7 @@
 /* supernav CPU platform: ISA dispatch, weight packing and SubGraph residency. */
 #include "sn_cpu.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,7 +28,35 @@ struct sn_cpu {
     int32_t *pairs, *zero_pairs;   /* int8 dense: the input as offset int16 pairs */
     sn_windex index;               /* resident copies and the model's tensor map */
     sn_cpu_stats stats;
+    struct cpu_pool *pool;         /* threads > 1: the micro-flow workers; NULL otherwise */
 };
+
+/* One worker of the micro-flow pool (worker 0 is the calling thread). VIEW is a copy of
+ * the platform made before each parallel phase: the same kernels, budget and resident
+ * index (read only while the workers run), but its own scratch, padded vectors, pair
+ * buffer and statistics, and explicit residency, so it never changes the index. */
+typedef struct cpu_worker {
+    sn_cpu view;
+    sn_platform platform;
+    float *tb[3];                  /* its tile buffers */
+    size_t tb_floats;
+    pthread_t thread;
+    int started;
+    struct cpu_pool *pool;
+} cpu_worker;
+
+typedef struct cpu_pool {
+    pthread_mutex_t mu;
+    pthread_cond_t go, done;
+    unsigned gen;                  /* bumped for each job */
+    int stop, active;              /* active: helper workers still on the job */
+    const sn_plan *plan;
+    const uint8_t *canvas;
+    uint32_t todo[SN_PLAN_MAX_TILES], ntodo, next;
+    sn_status st;
+    int n;
+    cpu_worker *w;
+} cpu_pool;
 
 static size_t round16z(size_t v) { return (v + 15u) & ~(size_t)15u; }
 
@@ -36,6 +65,7 @@ void sn_cpu_options_default(sn_cpu_options *o)
     o->isa = NULL;
     o->near_budget_bytes = SIZE_MAX;
     o->residency = SN_CPU_RESIDENT_ON_USE;
+    o->threads = 0;
 }
 
 int sn_cpu_isa_available(const char *isa)
@@ -81,6 +111,9 @@ static size_t packed_tensor_floats(const sn_wtensor *t)
     return 0;
 }
 
+
+static int pool_create(sn_cpu *c, int threads);
+static void pool_destroy(sn_cpu *c);
 
 sn_status sn_cpu_create(const sn_model *model, const sn_cpu_options *options, sn_cpu **out,
                         const char **why)
@@ -144,6 +177,12 @@ sn_status sn_cpu_create(const sn_model *model, const sn_cpu_options *options, sn
         goto oom;
     memset(c->zero_pairs, 0, MAX_CHANNELS * sizeof(int32_t));
     memset(c->zeros, 0, MAX_CHANNELS * sizeof(float));
+    if (options->threads > 1 && pool_create(c, options->threads) != 0) {
+        sn_cpu_destroy(c);
+        if (why)
+            *why = "cannot start the micro-flow threads";
+        return SN_ERR_NO_MEMORY;
+    }
     *out = c;
     return SN_OK;
 oom:
@@ -157,6 +196,7 @@ void sn_cpu_destroy(sn_cpu *c)
 {
     if (!c)
         return;
+    pool_destroy(c);
     free(c->near);
     free(c->scratch);
     free(c->zeros);
@@ -472,11 +512,272 @@ static const sn_platform_ops cpu_ops = {
     /* .arac_micro_flows = */ NULL, /* tiles run one after another through the slots */
 };
 
+static sn_status cpu_micro_flows(void *ctx, const sn_plan *plan, const uint8_t *canvas);
+
+static const sn_platform_ops cpu_ops_threads = {
+    /* .conv2d_f32 = */ cpu_conv,
+    /* .depthwise_conv2d_f32 = */ cpu_dwconv,
+    /* .conv2d_s8 = */ cpu_conv_s8,
+    /* .depthwise_conv2d_s8 = */ cpu_dwconv_s8,
+    /* .arac_micro_flows = */ cpu_micro_flows, /* the tiles spread over the pool */
+};
+
 void sn_cpu_platform(sn_cpu *c, sn_platform *platform)
 {
     platform->name = "cpu";
-    platform->ops = &cpu_ops;
+    platform->ops = c->pool ? &cpu_ops_threads : &cpu_ops;
     platform->context = c;
+}
+
+int sn_cpu_threads(const sn_cpu *c) { return c->pool ? c->pool->n : 1; }
+
+/* ---- ARAC micro-flows on threads ----------------------------------------------------- */
+/* The scratch a view owns (the rest of it is the platform's, copied). */
+static int view_alloc(sn_cpu *v, size_t scratch_floats)
+{
+    memset(v, 0, sizeof *v);
+    return posix_memalign((void **)&v->scratch, 64, (scratch_floats ? scratch_floats : 16) * sizeof(float)) ||
+           posix_memalign((void **)&v->scale_pad, 64, MAX_CHANNELS * sizeof(float)) ||
+           posix_memalign((void **)&v->bias_pad, 64, MAX_CHANNELS * sizeof(float)) ||
+           posix_memalign((void **)&v->ibias_pad, 64, MAX_CHANNELS * sizeof(int32_t)) ||
+           posix_memalign((void **)&v->mult_pad, 64, MAX_CHANNELS * sizeof(int32_t)) ||
+           posix_memalign((void **)&v->shift_pad, 64, MAX_CHANNELS * sizeof(int32_t)) ||
+           posix_memalign((void **)&v->pairs, 64, PAIR_WORDS * sizeof(int32_t))
+               ? -1
+               : 0;
+}
+
+static void view_free(sn_cpu *v)
+{
+    free(v->scratch);
+    free(v->scale_pad);
+    free(v->bias_pad);
+    free(v->ibias_pad);
+    free(v->mult_pad);
+    free(v->shift_pad);
+    free(v->pairs);
+}
+
+/* Copies the platform into a worker's view, keeping the view's own buffers. */
+static void view_refresh(sn_cpu *v, const sn_cpu *c)
+{
+    sn_cpu own = *v;
+    *v = *c;
+    v->scratch = own.scratch;
+    v->scale_pad = own.scale_pad;
+    v->bias_pad = own.bias_pad;
+    v->ibias_pad = own.ibias_pad;
+    v->mult_pad = own.mult_pad;
+    v->shift_pad = own.shift_pad;
+    v->pairs = own.pairs;
+    v->residency = SN_CPU_RESIDENT_EXPLICIT;
+    v->pool = NULL;
+    memset(&v->stats, 0, sizeof v->stats);
+}
+
+static void run_share(cpu_pool *pl, cpu_worker *w)
+{
+    for (;;) {
+        uint32_t i;
+        sn_status st;
+        pthread_mutex_lock(&pl->mu);
+        i = pl->next < pl->ntodo ? pl->next++ : pl->ntodo;
+        pthread_mutex_unlock(&pl->mu);
+        if (i >= pl->ntodo)
+            return;
+        st = sn_plan_run_tile(pl->plan, &w->platform, pl->canvas, pl->todo[i], w->tb);
+        if (st != SN_OK) {
+            pthread_mutex_lock(&pl->mu);
+            if (pl->st == SN_OK)
+                pl->st = st;
+            pthread_mutex_unlock(&pl->mu);
+        }
+    }
+}
+
+/* A short spin before sleeping on a condition variable: a sleeping thread takes tens of
+ * microseconds to wake, a large share of one invoke's micro-flows. */
+#define SPIN_ROUNDS 20000
+static void relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+static void *worker_main(void *arg)
+{
+    cpu_worker *w = arg;
+    cpu_pool *pl = w->pool;
+    unsigned seen = 0;
+    for (;;) {
+        int k;
+        for (k = 0; k < SPIN_ROUNDS && __atomic_load_n(&pl->gen, __ATOMIC_ACQUIRE) == seen &&
+                    !__atomic_load_n(&pl->stop, __ATOMIC_ACQUIRE);
+             ++k)
+            relax();
+        pthread_mutex_lock(&pl->mu);
+        while (pl->gen == seen && !pl->stop)
+            pthread_cond_wait(&pl->go, &pl->mu);
+        if (pl->stop) {
+            pthread_mutex_unlock(&pl->mu);
+            return NULL;
+        }
+        seen = pl->gen;
+        pthread_mutex_unlock(&pl->mu);
+        run_share(pl, w);
+        pthread_mutex_lock(&pl->mu);
+        if (__atomic_sub_fetch(&pl->active, 1, __ATOMIC_ACQ_REL) == 0)
+            pthread_cond_signal(&pl->done);
+        pthread_mutex_unlock(&pl->mu);
+    }
+}
+
+static int pool_create(sn_cpu *c, int threads)
+{
+    cpu_pool *pl;
+    int i;
+    if (threads > SN_CPU_MAX_THREADS)
+        threads = SN_CPU_MAX_THREADS;
+    pl = calloc(1, sizeof *pl);
+    if (!pl)
+        return -1;
+    pl->w = calloc((size_t)threads, sizeof *pl->w);
+    if (!pl->w || pthread_mutex_init(&pl->mu, NULL) != 0) {
+        free(pl->w);
+        free(pl);
+        return -1;
+    }
+    pthread_cond_init(&pl->go, NULL);
+    pthread_cond_init(&pl->done, NULL);
+    c->pool = pl;
+    for (i = 0; i < threads; ++i) {
+        cpu_worker *w = &pl->w[i];
+        w->pool = pl;
+        pl->n = i + 1;
+        if (view_alloc(&w->view, c->scratch_floats) != 0)
+            return -1;
+        w->platform.name = "cpu";
+        w->platform.ops = &cpu_ops;
+        w->platform.context = &w->view;
+        if (i > 0) {
+            if (pthread_create(&w->thread, NULL, worker_main, w) != 0)
+                return -1;
+            w->started = 1;
+        }
+    }
+    return 0;
+}
+
+static void pool_destroy(sn_cpu *c)
+{
+    cpu_pool *pl = c->pool;
+    int i;
+    if (!pl)
+        return;
+    pthread_mutex_lock(&pl->mu);
+    __atomic_store_n(&pl->stop, 1, __ATOMIC_RELEASE);
+    pthread_cond_broadcast(&pl->go);
+    pthread_mutex_unlock(&pl->mu);
+    for (i = 0; i < pl->n; ++i) {
+        cpu_worker *w = &pl->w[i];
+        if (w->started)
+            pthread_join(w->thread, NULL);
+        view_free(&w->view);
+        free(w->tb[0]);
+        free(w->tb[1]);
+        free(w->tb[2]);
+    }
+    pthread_cond_destroy(&pl->go);
+    pthread_cond_destroy(&pl->done);
+    pthread_mutex_destroy(&pl->mu);
+    free(pl->w);
+    free(pl);
+    c->pool = NULL;
+}
+
+static void add_stats(sn_cpu_stats *a, const sn_cpu_stats *b)
+{
+    a->near_bytes += b->near_bytes;
+    a->far_bytes += b->far_bytes;
+    a->packed_bytes += b->packed_bytes;
+    a->layers_near += b->layers_near;
+    a->layers_far += b->layers_far;
+}
+
+/* The tiles of one invoke over the pool. With on-use residency the first tile of each
+ * level in use runs alone first, on the platform itself, so that it makes the level's
+ * weights resident exactly as the one-by-one loop would; then the index is only read. */
+static sn_status cpu_micro_flows(void *ctx, const sn_plan *plan, const uint8_t *canvas)
+{
+    sn_cpu *c = ctx;
+    cpu_pool *pl = c->pool;
+    const sn_arac_plan *ar = &plan->arac;
+    uint32_t t, g = ar->grid, tiles = g * g;
+    size_t need = ar->tile_buffer_floats ? ar->tile_buffer_floats : 16;
+    int i, first[2] = {-1, -1};
+    sn_status st;
+    if (!pl || tiles > SN_PLAN_MAX_TILES)
+        return SN_ERR_INVALID_ARGUMENT;
+    /* tile buffers grow to the largest ARAC plan seen (the first invoke of a larger plan,
+     * which a warm-up covers) */
+    for (i = 0; i < pl->n; ++i) {
+        cpu_worker *w = &pl->w[i];
+        int b;
+        if (w->tb_floats >= need)
+            continue;
+        for (b = 0; b < 3; ++b) {
+            free(w->tb[b]);
+            w->tb[b] = NULL;
+            if (posix_memalign((void **)&w->tb[b], 64, need * sizeof(float)) != 0) {
+                w->tb[b] = NULL;
+                w->tb_floats = 0;
+                return SN_ERR_NO_MEMORY;
+            }
+        }
+        w->tb_floats = need;
+    }
+    pl->ntodo = 0;
+    for (t = 0; t < tiles; ++t) {
+        int lv = ar->tile_level[t] ? 1 : 0;
+        if (c->residency == SN_CPU_RESIDENT_ON_USE && first[lv] < 0) {
+            sn_platform self;
+            first[lv] = (int)t;
+            sn_cpu_platform(c, &self);
+            self.ops = &cpu_ops;
+            if ((st = sn_plan_run_tile(plan, &self, canvas, t, pl->w[0].tb)) != SN_OK)
+                return st;
+            continue;
+        }
+        pl->todo[pl->ntodo++] = t;
+    }
+    if (pl->ntodo == 0)
+        return SN_OK;
+    for (i = 0; i < pl->n; ++i)
+        view_refresh(&pl->w[i].view, c);
+    pthread_mutex_lock(&pl->mu);
+    pl->plan = plan;
+    pl->canvas = canvas;
+    pl->next = 0;
+    pl->st = SN_OK;
+    pl->active = pl->n - 1;
+    __atomic_add_fetch(&pl->gen, 1, __ATOMIC_RELEASE);
+    pthread_cond_broadcast(&pl->go);
+    pthread_mutex_unlock(&pl->mu);
+    run_share(pl, &pl->w[0]);
+    {
+        int k;
+        for (k = 0; k < SPIN_ROUNDS && __atomic_load_n(&pl->active, __ATOMIC_ACQUIRE) > 0; ++k)
+            relax();
+    }
+    pthread_mutex_lock(&pl->mu);
+    while (pl->active > 0)
+        pthread_cond_wait(&pl->done, &pl->mu);
+    st = pl->st;
+    pthread_mutex_unlock(&pl->mu);
+    for (i = 0; i < pl->n; ++i)
+        add_stats(&c->stats, &pl->w[i].view.stats);
+    return st;
 }
 
 static int place(void *ctx, const void *w, int dw, int s8, const sn_conv2d_params *p)

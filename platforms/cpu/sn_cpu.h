@@ -24,7 +24,18 @@
  * Policies: SN_CPU_RESIDENT_ON_USE packs a layer's weights into near memory the first time
  * it runs, while the budget lasts (the default, with an unlimited budget: best latency);
  * SN_CPU_RESIDENT_EXPLICIT keeps only what sn_cpu_make_resident() placed there (the
- * scheduler's choice). Host C11; nothing is allocated after sn_cpu_create. */
+ * scheduler's choice).
+ *
+ * Threads (options.threads > 1): ARAC micro-flows are independent work, so the platform
+ * takes the engine's micro-flow slot and spreads one invoke's tiles over a pool (the
+ * calling thread and threads - 1 workers, each with its own scratch and tile buffers, via
+ * sn_plan_run_tile). With on-use residency the first tile of each level in use runs alone
+ * first, so residency and the near/far counts are the ones-by-one loop's; the workers only
+ * read the resident index. Outputs equal the one-thread platform's bit for bit (the same
+ * kernels on the same tiles). SubNets without ARAC run on the calling thread.
+ *
+ * Host C11 with POSIX threads; nothing is allocated after sn_cpu_create except the
+ * workers' tile buffers, which grow on the first invoke of a larger ARAC plan. */
 #ifndef SN_CPU_H
 #define SN_CPU_H
 
@@ -43,7 +54,12 @@ typedef struct sn_cpu_options {
                                     "portable" */
     size_t near_budget_bytes;    /* packed weights kept resident; SIZE_MAX: the whole model */
     int residency;               /* enum sn_cpu_residency */
+    int threads;                 /* ARAC micro-flows spread over this many threads (the
+                                    caller and threads - 1 workers, up to
+                                    SN_CPU_MAX_THREADS); 0 or 1: none */
 } sn_cpu_options;
+
+#define SN_CPU_MAX_THREADS 64
 
 /* Counted since creation or the last sn_cpu_stats_reset (weights only; activations live in
  * the plan's arena on every platform). */
@@ -66,6 +82,7 @@ void sn_cpu_destroy(sn_cpu *cpu);
 
 void sn_cpu_platform(sn_cpu *cpu, sn_platform *platform);
 const char *sn_cpu_isa(const sn_cpu *cpu);     /* "avx512", "avx2" or "portable" */
+int sn_cpu_threads(const sn_cpu *cpu);         /* the micro-flow threads (1: none) */
 int sn_cpu_isa_available(const char *isa);     /* 1 when this processor and build run it */
 
 /* Packs every layer of PLAN into near memory (the SubGraph the plan uses); layers that do
