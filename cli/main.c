@@ -26,6 +26,7 @@ static const sn_cli_command commands[] = {
      sn_cmd_report},
     {"compare", "per-figure deltas of two runs, with Mann-Whitney U significance", sn_cmd_compare},
     {"gate", "check runs against a committed baseline; exit 1 on a regression", sn_cmd_gate},
+    {"sweep", "a matrix of runs as jobs: plan, run locally or as a Slurm array, collect", sn_cmd_sweep},
 };
 
 void sn_cli_error(const char *fmt, ...)

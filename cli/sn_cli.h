@@ -43,5 +43,6 @@ int sn_cmd_summary(int argc, char **argv);
 int sn_cmd_report(int argc, char **argv);
 int sn_cmd_compare(int argc, char **argv);
 int sn_cmd_gate(int argc, char **argv);
+int sn_cmd_sweep(int argc, char **argv);
 
 #endif
