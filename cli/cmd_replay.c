@@ -69,6 +69,7 @@ static int open_and_profile(sn_serve *sv, common_opts *c, int verbose)
     else
         c->serve.near_budget_bytes = (size_t)c->near_kib * 1024u;
     if ((c->serve.board || c->serve.pe_rows) && c->serve.platform != SN_SERVE_FPGA) {
+        memset(sv, 0, sizeof *sv); /* the callers close it */
         sn_cli_error("--board and --pe apply to --platform fpga only");
         return -1;
     }
