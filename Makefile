@@ -41,7 +41,7 @@ WARNINGS := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wcast-align -Wwrite-
             -Wdouble-promotion -Wno-unused-parameter
 CXXWARNINGS := -Wall -Wextra -Werror
 INCLUDES := -Iengine/include -Icommon -Icli -Ibench -Itests -Iworkloads -Iplatforms/common -Iplatforms/cpu \
-            -Iplatforms/opencl -Iharness -Ireports
+            -Iplatforms/opencl -Iplatforms/fpga -Iharness -Ireports
 INCLUDES += -Iplatforms/mcu/host
 CPPFLAGS_ALL := $(INCLUDES) -MMD -MP
 ENGINE_CFLAGS := -std=c99 -pedantic $(WARNINGS) $(OPT) -g $(SAN_FLAGS)
@@ -50,7 +50,7 @@ LDFLAGS_ALL := $(SAN_FLAGS)
 
 ENGINE_SRC := $(sort $(wildcard engine/*.c engine/kernels/*.c))
 HOST_SRC := $(sort $(wildcard common/*.c datasets/*.c workloads/*.c platforms/common/*.c platforms/cpu/*.c \
-              platforms/opencl/*.c harness/*.c reports/*.c))
+              platforms/opencl/*.c platforms/fpga/*.c harness/*.c reports/*.c))
 HOST_SRC += platforms/mcu/host/sn_mcu_host.c
 CLI_SRC := $(sort $(wildcard cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
@@ -208,6 +208,8 @@ micro: deps $(MICRO)
 
 # The main job: the standard serving set (bench/serve/run.sh) on PLATFORM -- three traces x
 # every policy, real-time replay, run directories and a summary table under results/bench/.
+# PLATFORM=fpga: the accelerator model in virtual time, the SUSHI reproduction and the buffer x
+# PE-array sweep (bench/fpga/run.sh; FPGA_BOARD, FPGA_PE, FPGA_NEAR_KIB, FPGA_QUERIES).
 bench: check-platform deps $(SUPERNAV) $(MODEL_IMAGE)
 	@PLATFORM=$(PLATFORM) SUPERNAV=$(SUPERNAV) sh bench/serve/run.sh
 
@@ -227,9 +229,8 @@ bench-opencl: deps $(SUPERNAV) $(MODEL_IMAGE)
 
 check-platform:
 	@case "$(PLATFORM)" in \
-	  cpu|opencl) ;; \
+	  cpu|opencl|fpga) ;; \
 	  mcu) $(MAKE) --no-print-directory -s mcu-boards ;; \
-	  fpga) echo "make bench: error: platform '$(PLATFORM)' is not implemented yet (see the open issues)" >&2; exit 1 ;; \
 	  *) echo "make bench: error: unknown PLATFORM '$(PLATFORM)' (cpu, opencl, mcu, fpga)" >&2; exit 1 ;; \
 	esac
 

@@ -12,6 +12,7 @@
 #include "sn_cpu.h"
 #include "sn_engine.h"
 #include "sn_file.h"
+#include "sn_fpga.h"
 #include "sn_idx.h"
 #include "sn_opencl.h"
 
@@ -71,20 +72,26 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: supernav eval (--subnet CFG | --arac CFG) [--model M] [--data PREFIX]\n"
-            "                     [--platform reference|cpu|opencl] [--isa ISA] [--device D]\n"
+            "                     [--platform reference|cpu|opencl|fpga] [--isa ISA] [--device D]\n"
+            "                     [--board FILE] [--pe RxC]\n"
             "                     (--platform mcu --board B: supernav eval --platform mcu --help)\n"
             "                     [--near-kib K] [--int8] [--input-res R] [--limit N] [--warmup N]\n"
             "                     [--json]\n"
             "  --model    deployment image (default build/supernet.snm)\n"
             "  --data     canvas set prefix from `supernav canvas` (default data/canvas/cf64-test)\n"
-            "  --platform reference (the plain-C oracle), cpu (SIMD kernels, default) or opencl\n"
+            "  --platform reference (the plain-C oracle), cpu (SIMD kernels, default), opencl, or\n"
+            "             fpga (int8 only: the cycle-level accelerator model, latency and energy\n"
+            "             modelled; platforms/fpga/README.md)\n"
+            "  --board    fpga only: board file (default platforms/fpga/boards/zcu104.board)\n"
+            "  --pe       fpga only: PE array rows x columns, e.g. 16x32 (default: the board's)\n"
             "  --isa      cpu only: auto (default), avx512, avx2 or portable\n"
             "  --threads N  cpu only: ARAC micro-flows spread over N threads (default 1)\n"
             "  --device   opencl only: a device index or a name substring (default\n"
             "             $SUPERNAV_OPENCL_DEVICE, else the first GPU, else the first device);\n"
             "             --device list prints the devices\n"
             "  --near-kib cpu and opencl: near memory for resident weights (default unlimited;\n"
-            "             0: every weight moves from far memory on every call)\n"
+            "             0: every weight moves from far memory on every call); fpga: the\n"
+            "             persistent SubGraph buffer (default: the board's)\n"
             "  --input-res R  run the SubNet (its weights and BN statistics) on inputs\n"
             "             downsampled to R instead of its own resolution (NeuLens's baseline)\n"
             "  --int8     the int8 path (TFLite semantics; needs a calibrated image)\n"
@@ -103,10 +110,20 @@ int sn_cmd_eval(int argc, char **argv)
         {"int8", no_argument, 0, 'i'},          {"help", no_argument, 0, 'h'},
         {"isa", required_argument, 0, 'I'},    {"input-res", required_argument, 0, 'r'},
         {"device", required_argument, 0, 'D'}, {"near-kib", required_argument, 0, 'k'},
+        {"board", required_argument, 0, 'B'},  {"pe", required_argument, 0, 'E'},
         {"threads", required_argument, 0, 'T'},
         {0, 0, 0, 0}};
     const char *model_path = "build/supernet.snm", *data = "data/canvas/cf64-test";
     const char *platform_name = "cpu", *isa = NULL, *config_text = NULL, *why = "", *device = NULL;
+    const char *board_path = NULL;
+    int32_t pe_rows = 0, pe_cols = 0;
+    sn_fpga *fpga = NULL;
+    sn_cpu *fpga_cpu = NULL;
+    sn_platform fpga_compute;
+    sn_fpga_stats fpga_stats;
+    sn_fpga_board fpga_board;
+    size_t fpga_loaded = 0;
+    uint64_t fpga_load_cycles = 0;
     long limit = -1, warmup = 10, input_res = 0, near_kib = -1, threads = 1;
     int json = 0, int8 = 0, c, is_arac = 0, rc = 1;
     char path[1024], canonical[SN_CONFIG_TEXT_MAX];
@@ -140,6 +157,13 @@ int sn_cmd_eval(int argc, char **argv)
         case 'p': platform_name = optarg; break;
         case 'I': isa = optarg; break;
         case 'D': device = optarg; break;
+        case 'B': board_path = optarg; break;
+        case 'E':
+            if (sn_fpga_parse_pe(optarg, &pe_rows, &pe_cols) != 0) {
+                sn_cli_error("--pe must be ROWSxCOLS, each 1..1024 (e.g. 16x32), not '%s'", optarg);
+                return 2;
+            }
+            break;
         case 'k':
             errno = 0;
             near_kib = strtol(optarg, &end, 10);
@@ -198,9 +222,23 @@ int sn_cmd_eval(int argc, char **argv)
         return 2;
     }
     if (strcmp(platform_name, "reference") != 0 && strcmp(platform_name, "cpu") != 0 &&
-        strcmp(platform_name, "opencl") != 0) {
-        sn_cli_error("platform '%s' is not available to eval (built: reference, cpu, opencl)", platform_name);
+        strcmp(platform_name, "opencl") != 0 && strcmp(platform_name, "fpga") != 0) {
+        sn_cli_error("platform '%s' is not available to eval (built: reference, cpu, opencl, fpga)", platform_name);
         return 1;
+    }
+    if ((board_path || pe_rows) && strcmp(platform_name, "fpga") != 0) {
+        sn_cli_error("--board and --pe apply to --platform fpga only");
+        return 2;
+    }
+    if (!strcmp(platform_name, "fpga")) {
+        char berr[1024];
+        int8 = 1; /* the accelerator model is int8 */
+        if (!board_path)
+            board_path = "platforms/fpga/boards/zcu104.board";
+        if (sn_fpga_board_load(board_path, &fpga_board, berr, sizeof berr) != 0) {
+            sn_cli_error("%s", berr);
+            return 1;
+        }
     }
     if (isa && strcmp(platform_name, "cpu") != 0) {
         sn_cli_error("--isa applies to --platform cpu only");
@@ -215,7 +253,7 @@ int sn_cmd_eval(int argc, char **argv)
         return 2;
     }
     if (near_kib >= 0 && !strcmp(platform_name, "reference")) {
-        sn_cli_error("--near-kib applies to --platform cpu and opencl only");
+        sn_cli_error("--near-kib applies to --platform cpu, opencl and fpga only");
         return 2;
     }
     if (sn_config_parse(config_text, &config) != SN_OK || config.is_arac != is_arac) {
@@ -258,6 +296,32 @@ int sn_cmd_eval(int argc, char **argv)
             sn_cli_error("platform cpu: cannot make the SubGraph resident");
             goto done;
         }
+    } else if (!strcmp(platform_name, "fpga")) {
+        /* outputs from the CPU platform's int8 kernels (bit-exact with the reference, tested),
+         * counted on the accelerator model; the plan's SubGraph loaded into the persistent buffer */
+        sn_fpga_options fo;
+        sn_cpu_options co;
+        char ferr[1024];
+        sn_cpu_options_default(&co);
+        if (sn_cpu_create(&model, &co, &fpga_cpu, &why) != SN_OK) {
+            sn_cli_error("platform fpga: its cpu compute kernels: %s", why);
+            goto done;
+        }
+        sn_cpu_platform(fpga_cpu, &fpga_compute);
+        sn_fpga_options_default(&fo);
+        fo.compute = &fpga_compute;
+        fo.pe_rows = pe_rows;
+        fo.pe_cols = pe_cols;
+        if (near_kib >= 0)
+            fo.persist_bytes = (size_t)near_kib * 1024u;
+        if (sn_fpga_create(&model, &fpga_board, &fo, &fpga, ferr, sizeof ferr) != 0) {
+            sn_cli_error("platform fpga: %s", ferr);
+            goto done;
+        }
+        sn_fpga_platform(fpga, &platform);
+        sn_fpga_make_resident(fpga, plan, &fpga_loaded);
+        sn_fpga_stats_get(fpga, &fpga_stats);
+        fpga_load_cycles = fpga_stats.load_cycles;
     } else if (!strcmp(platform_name, "opencl")) {
         sn_opencl_options opt;
         sn_opencl_options_default(&opt);
@@ -302,6 +366,8 @@ int sn_cmd_eval(int argc, char **argv)
         sn_plan_invoke(plan, &platform, images.data, logits, NULL, NULL);
     if (cpu)
         sn_cpu_stats_reset(cpu);
+    if (fpga)
+        sn_fpga_stats_reset(fpga);
     memset(&ocl_total, 0, sizeof ocl_total);
     for (i = 0; i < n; ++i) {
         const uint8_t *canvas = images.data + i * model.arch.canvas * model.arch.canvas;
@@ -309,6 +375,8 @@ int sn_cmd_eval(int argc, char **argv)
         uint32_t k, best = 0;
         if (ocl)
             sn_opencl_stats_reset(ocl);
+        if (fpga)
+            sn_fpga_begin_inference(fpga);
         t0 = now_ns();
         st = sn_plan_invoke(plan, &platform, canvas, logits, NULL, NULL);
         lat[i] = now_ns() - t0;
@@ -350,6 +418,11 @@ int sn_cmd_eval(int argc, char **argv)
         cpu_stats.near_bytes = ocl_total.near_bytes;
         cpu_stats.far_bytes = ocl_total.far_bytes;
     }
+    if (fpga) {
+        sn_fpga_stats_get(fpga, &fpga_stats);
+        cpu_stats.near_bytes = fpga_stats.persist_read_bytes;
+        cpu_stats.far_bytes = fpga_stats.ddr_weight_bytes;
+    }
     sn_config_format(&config, canonical, sizeof canonical);
     if (json) {
         printf("{\"config\":\"%s\",\"kind\":\"%s\",\"platform\":\"%s\",\"isa\":\"%s\",\"threads\":%d,"
@@ -385,6 +458,31 @@ int sn_cmd_eval(int argc, char **argv)
                    (double)ocl_total.flow_commands_ns / 1e3 / dn, (double)ocl_total.flow_span_ns / 1e3 / dn,
                    sn_opencl_out_of_order(ocl));
         }
+        if (fpga) {
+            const sn_fpga_board *b = sn_fpga_board_of(fpga);
+            double dn = (double)n, cyc = (double)fpga_stats.cycles / dn;
+            sn_fpga_stats one = fpga_stats;
+            sn_fpga_energy e;
+            sn_fpga_energy_of(b, &one, fpga_stats.cycles, &e);
+            printf(",\"board\":\"");
+            print_json_string(b->path);
+            printf("\",\"board_name\":\"%s\",\"pe\":\"%dx%d\",\"clock_mhz\":%g,\"persist_kib\":%.1f,"
+                   "\"modelled_us\":%.3f,\"cycles\":%.0f,\"compute_cycles\":%.0f,\"pe_utilisation\":%.4f,"
+                   "\"ddr_weight_bytes\":%.0f,\"ddr_act_bytes\":%.0f,\"persist_read_bytes\":%.0f,"
+                   "\"buffer_bytes\":%.0f,\"subgraph_load_bytes\":%zu,\"subgraph_load_us\":%.3f,"
+                   "\"energy_uj\":%.4f,\"energy_mac_uj\":%.4f,\"energy_buffer_uj\":%.4f,"
+                   "\"energy_persist_uj\":%.4f,\"energy_offchip_uj\":%.4f,\"energy_static_uj\":%.4f,"
+                   "\"model_source\":\"model:fpga-cycle-model(%s, %dx%d PEs, %g MHz); energy model:horowitz45 "
+                   "per-access + static power x modelled time\"",
+                   b->name, b->pe_rows, b->pe_cols, b->clock_mhz, b->persist_buffer_kib,
+                   cyc * sn_fpga_us_per_cycle(b), cyc, (double)fpga_stats.compute_cycles / dn,
+                   (double)fpga_stats.macs / ((double)fpga_stats.cycles * b->pe_rows * b->pe_cols),
+                   (double)fpga_stats.ddr_weight_bytes / dn, (double)fpga_stats.ddr_act_bytes / dn,
+                   (double)fpga_stats.persist_read_bytes / dn, (double)fpga_stats.buffer_bytes / dn,
+                   fpga_loaded, (double)fpga_load_cycles * sn_fpga_us_per_cycle(b), e.total_pj / 1e6 / dn,
+                   e.mac_pj / 1e6 / dn, e.buffer_pj / 1e6 / dn, e.persist_pj / 1e6 / dn, e.offchip_pj / 1e6 / dn,
+                   e.static_pj / 1e6 / dn, b->name, b->pe_rows, b->pe_cols, b->clock_mhz);
+        }
         printf("}\n");
     } else {
         printf("config    %s\nplatform  %s%s%s (%s)\ndata      %s (%zu canvases)\n", canonical,
@@ -396,6 +494,31 @@ int sn_cmd_eval(int argc, char **argv)
                percentile_us(lat, n, 0.50), percentile_us(lat, n, 0.99),
                ocl ? "host, around each inference" : "single thread");
         printf("arena     %zu bytes\n", plan->arena_bytes);
+        if (fpga) {
+            const sn_fpga_board *b = sn_fpga_board_of(fpga);
+            double dn = (double)n, cyc = (double)fpga_stats.cycles / dn;
+            sn_fpga_energy e;
+            uint32_t k;
+            sn_fpga_energy_of(b, &fpga_stats, fpga_stats.cycles, &e);
+            printf("fpga      MODELLED: %s (%s), %dx%d PEs at %g MHz, persistent SubGraph buffer %.0f KiB "
+                   "(%zu bytes of this SubNet's weights loaded in %.1f us before the first query)\n",
+                   b->name, b->device, b->pe_rows, b->pe_cols, b->clock_mhz, b->persist_buffer_kib, fpga_loaded,
+                   (double)fpga_load_cycles * sn_fpga_us_per_cycle(b));
+            printf("modelled  %.3f us per inference (%.0f cycles; PE array busy %.0f, utilisation %.1f %%)\n",
+                   cyc * sn_fpga_us_per_cycle(b), cyc, (double)fpga_stats.compute_cycles / dn,
+                   100.0 * (double)fpga_stats.macs / ((double)fpga_stats.cycles * b->pe_rows * b->pe_cols));
+            printf("bytes     per inference: off-chip weights %.0f, off-chip activations %.0f, persistent-buffer "
+                   "reads %.0f, tile-buffer accesses %.0f\n",
+                   (double)fpga_stats.ddr_weight_bytes / dn, (double)fpga_stats.ddr_act_bytes / dn,
+                   (double)fpga_stats.persist_read_bytes / dn, (double)fpga_stats.buffer_bytes / dn);
+            printf("energy    %.3f uJ per inference (model): MACs %.3f, tile buffers %.3f, persistent buffer %.3f, "
+                   "off-chip %.3f, static %.3f\n", e.total_pj / 1e6 / dn, e.mac_pj / 1e6 / dn, e.buffer_pj / 1e6 / dn,
+                   e.persist_pj / 1e6 / dn, e.offchip_pj / 1e6 / dn, e.static_pj / 1e6 / dn);
+            printf("outputs   computed by the cpu platform's int8 kernels (bit-exact with the reference int8)\n");
+            printf("board     %s\n", b->path);
+            for (k = 0; k < b->entry_count; ++k)
+                printf("  %-24s %-20s %s\n", b->entries[k].key, b->entries[k].value, b->entries[k].source);
+        }
         if (cpu || ocl)
             printf("weights   %.0f bytes near, %.0f far per inference (%s)\n",
                    (double)cpu_stats.near_bytes / (double)n, (double)cpu_stats.far_bytes / (double)n,
@@ -432,6 +555,8 @@ done:
     free(plan);
     sn_cpu_destroy(cpu);
     sn_opencl_destroy(ocl);
+    sn_fpga_destroy(fpga);
+    sn_cpu_destroy(fpga_cpu);
     free(image_bytes);
     return rc;
 }

@@ -10,6 +10,7 @@
 #include <getopt.h>
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,10 +50,12 @@ static int parse_platform(const char *text, int *platform)
         *platform = SN_SERVE_OPENCL;
     else if (!strcmp(text, "null"))
         *platform = SN_SERVE_NULL;
+    else if (!strcmp(text, "fpga"))
+        *platform = SN_SERVE_FPGA;
     else if (!strcmp(text, "mcu"))
         *platform = SN_SERVE_MCU;
     else {
-        sn_cli_error("platform '%s' cannot serve traces yet (cpu, opencl, mcu, null)", text);
+        sn_cli_error("platform '%s' cannot serve traces yet (cpu, opencl, fpga, mcu, null)", text);
         return -1;
     }
     return 0;
@@ -62,7 +65,22 @@ static int open_and_profile(sn_serve *sv, common_opts *c, int verbose)
 {
     char err[1024], path[1024];
     int64_t t0 = (int64_t)time(NULL);
-    c->serve.near_budget_bytes = (size_t)c->near_kib * 1024u;
+    /* no --near-kib: the default budget; on the FPGA model, the board's persistent buffer */
+    if (c->near_kib < 0)
+        c->serve.near_budget_bytes = c->serve.platform == SN_SERVE_FPGA ? SIZE_MAX : (size_t)DEFAULT_NEAR_KIB * 1024u;
+    else
+        c->serve.near_budget_bytes = (size_t)c->near_kib * 1024u;
+    if (((c->serve.board && c->serve.platform != SN_SERVE_MCU) || c->serve.pe_rows) &&
+        c->serve.platform != SN_SERVE_FPGA) {
+        memset(sv, 0, sizeof *sv); /* the callers close it */
+        sn_cli_error("--board applies to --platform fpga and mcu only, --pe to fpga only");
+        return -1;
+    }
+    if (c->serve.port && c->serve.platform != SN_SERVE_MCU) {
+        memset(sv, 0, sizeof *sv);
+        sn_cli_error("--port applies to --platform mcu only");
+        return -1;
+    }
     if (sn_serve_open(sv, &c->serve, err, sizeof err) != 0) {
         sn_cli_error("%s", err);
         return -1;
@@ -78,8 +96,9 @@ static int open_and_profile(sn_serve *sv, common_opts *c, int verbose)
     }
     sn_serve_profile_path(sv, path, sizeof path);
     if (verbose)
-        fprintf(stderr, "profile: %u SubNets x %u SubGraph states, near budget %ld KiB (%s)\n",
-                sv->n, sv->n + 1, c->near_kib, c->force ? "measuring" : path);
+        fprintf(stderr, "profile: %u SubNets x %u SubGraph states, near budget %zu KiB (%s)\n",
+                sv->n, sv->n + 1, sv->opt.near_budget_bytes / 1024u,
+                sv->fpga ? "modelled: fpga cycle model" : c->force ? "measuring" : path);
     if (sn_serve_profile(sv, path, c->force, c->reps, err, sizeof err) != 0) {
         sn_cli_error("%s", err);
         return -1;
@@ -97,7 +116,8 @@ int sn_cmd_profile(int argc, char **argv)
         {"model", required_argument, 0, 'm'},    {"data", required_argument, 0, 'd'},
         {"isa", required_argument, 0, 'I'},      {"json", no_argument, 0, 'j'},
         {"device", required_argument, 0, 'D'},   {"help", no_argument, 0, 'h'},
-        {"board", required_argument, 0, 'B'},    {"port", required_argument, 0, 'T'},
+        {"board", required_argument, 0, 'B'},    {"pe", required_argument, 0, 'E'},
+        {"port", required_argument, 0, 'T'},
         {0, 0, 0, 0}};
     common_opts c;
     sn_serve *sv;
@@ -105,12 +125,11 @@ int sn_cmd_profile(int argc, char **argv)
     uint32_t i, g;
     long v;
     memset(&c, 0, sizeof c);
-    c.near_kib = DEFAULT_NEAR_KIB;
+    c.near_kib = -1;
     c.reps = 15;
     while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (ch) {
         case 'p': if (parse_platform(optarg, &c.serve.platform) != 0) return 2; break;
-        case 'B': c.serve.board = optarg; break; /* mcu */
         case 'T': c.serve.port = optarg; break;  /* mcu */
         case 'k': if (parse_long("near-kib", optarg, 0, 1L << 22, &c.near_kib) != 0) return 2; break;
         case 'r': if (parse_long("reps", optarg, 1, 10000, &v) != 0) return 2; c.reps = (int)v; break;
@@ -119,11 +138,19 @@ int sn_cmd_profile(int argc, char **argv)
         case 'd': c.serve.data_prefix = optarg; break;
         case 'I': c.serve.isa = optarg; break;
         case 'D': c.serve.device = optarg; break;
+        case 'B': c.serve.board = optarg; break;
+        case 'E':
+            if (sn_fpga_parse_pe(optarg, &c.serve.pe_rows, &c.serve.pe_cols) != 0) {
+                sn_cli_error("--pe must be ROWSxCOLS, each 1..1024 (e.g. 16x32), not '%s'", optarg);
+                return 2;
+            }
+            break;
         case 'j': json = 1; break;
         case 'h':
-            printf("usage: supernav profile [--platform cpu|opencl|mcu|null] [--near-kib K] [--reps N] [--force]\n"
+            printf("usage: supernav profile [--platform cpu|opencl|fpga|mcu|null] [--near-kib K] [--reps N] [--force]\n"
                    "                        [--model M] [--data PREFIX] [--isa ISA] [--device D] [--json]\n"
-                   "                        [--board B [--port DEV]]   (mcu: platforms/mcu/README.md)\n"
+                   "                        [--board FILE] [--pe RxC]   (fpga)\n"
+                   "                        [--board B [--port DEV]]    (mcu: platforms/mcu/README.md)\n"
                    "  p50 latency of every Pareto SubNet with every SubGraph (and none) resident,\n"
                    "  near/far weight bytes and switching costs; cached under build/profile/\n"
                    "  (--force measures again). Default near budget %d KiB.\n", DEFAULT_NEAR_KIB);
@@ -156,8 +183,9 @@ int sn_cmd_profile(int argc, char **argv)
         printf("}\n");
     } else {
         printf("%-3s %7s %10s %10s %10s %12s  %s\n", "#", "top-1", "no-cache", "own-SG", "best-SG",
-               "switch-us", sv->mcu ? "SubNet (latencies: us, model:mcu cycles from emulated instructions)"
-                                    : "SubNet (latencies: p50 us, measured)");
+               "switch-us", sv->fpga ? "SubNet (latencies: us, modelled: fpga cycle model)"
+                            : sv->mcu ? "SubNet (latencies: us, model:mcu cycles from emulated instructions)"
+                                      : "SubNet (latencies: p50 us, measured)");
         for (i = 0; i < sv->n; ++i) {
             double best = INFINITY;
             for (g = 0; g < sv->n; ++g)
@@ -185,8 +213,9 @@ int sn_cmd_replay(int argc, char **argv)
         {"isa", required_argument, 0, 'I'},      {"counters", required_argument, 0, 'c'},
         {"reps", required_argument, 0, 'r'},     {"quiet", no_argument, 0, 'q'},
         {"profile", required_argument, 0, 'F'},  {"device", required_argument, 0, 'D'},
-        {"board", required_argument, 0, 'B'},    {"port", required_argument, 0, 'T'},
         {"help", no_argument, 0, 'h'},
+        {"board", required_argument, 0, 'B'},    {"pe", required_argument, 0, 'E'},
+        {"port", required_argument, 0, 'T'},
         {0, 0, 0, 0}};
     common_opts c;
     sn_replay_options ro;
@@ -197,7 +226,7 @@ int sn_cmd_replay(int argc, char **argv)
     long v;
     memset(&c, 0, sizeof c);
     memset(&ro, 0, sizeof ro);
-    c.near_kib = DEFAULT_NEAR_KIB;
+    c.near_kib = -1;
     c.reps = 15;
     ro.speed = 1.0;
     ro.window = 200;
@@ -206,7 +235,6 @@ int sn_cmd_replay(int argc, char **argv)
     while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (ch) {
         case 'p': if (parse_platform(optarg, &c.serve.platform) != 0) return 2; break;
-        case 'B': c.serve.board = optarg; break; /* mcu */
         case 'T': c.serve.port = optarg; break;  /* mcu */
         case 'k': if (parse_long("near-kib", optarg, 0, 1L << 22, &c.near_kib) != 0) return 2; break;
         case 't': ro.trace_path = optarg; break;
@@ -231,13 +259,21 @@ int sn_cmd_replay(int argc, char **argv)
         case 'd': c.serve.data_prefix = optarg; break;
         case 'I': c.serve.isa = optarg; break;
         case 'D': c.serve.device = optarg; break;
+        case 'B': c.serve.board = optarg; break;
+        case 'E':
+            if (sn_fpga_parse_pe(optarg, &c.serve.pe_rows, &c.serve.pe_cols) != 0) {
+                sn_cli_error("--pe must be ROWSxCOLS, each 1..1024 (e.g. 16x32), not '%s'", optarg);
+                return 2;
+            }
+            break;
         case 'c': ro.counters = optarg; break;
         case 'r': if (parse_long("reps", optarg, 1, 10000, &v) != 0) return 2; c.reps = (int)v; break;
         case 'q': quiet = 1; break;
         case 'F': c.pinned_profile = optarg; break;
         case 'h':
-            printf("usage: supernav replay --trace FILE --policy POLICY [--platform cpu|opencl|mcu|null]\n"
-                   "                       [--board B [--port DEV]]   (mcu: virtual time only)\n"
+            printf("usage: supernav replay --trace FILE --policy POLICY [--platform cpu|opencl|fpga|mcu|null]\n"
+                   "                       [--board FILE] [--pe RxC]   (fpga: modelled virtual time only)\n"
+                   "                       [--board B [--port DEV]]    (mcu: virtual time only)\n"
                    "                       [--limit N] [--speed X] [--virtual] [--out DIR]\n"
                    "                       [--near-kib K] [--window W] [--period Q] [--counters LIST]\n"
                    "                       [--model M] [--data PREFIX] [--isa ISA] [--device D]\n"
@@ -271,6 +307,8 @@ int sn_cmd_replay(int argc, char **argv)
         sn_cli_error("out of memory");
         return 1;
     }
+    if (c.serve.platform == SN_SERVE_FPGA) /* the accelerator model has only modelled time */
+        ro.modelled = ro.virtual_time = 1;
     if (open_and_profile(sv, &c, !quiet) != 0)
         goto done;
     if (sn_serve_parse_policy(sv, policy, &ro, err, sizeof err) != 0) {

@@ -92,6 +92,12 @@ static int load_table(sn_serve *sv, char *err, size_t n)
     return 0;
 }
 
+/* The precision of the serving set's plans: int8 on the FPGA model, fp32 elsewhere. */
+static int serve_precision(const sn_serve *sv)
+{
+    return sv->opt.platform == SN_SERVE_FPGA || sv->opt.platform == SN_SERVE_MCU ? SN_INT8 : SN_FP32;
+}
+
 static int plan_all(sn_serve *sv, char *err, size_t n)
 {
     uint32_t i;
@@ -102,12 +108,12 @@ static int plan_all(sn_serve *sv, char *err, size_t n)
         const char *why = "";
         if (sn_config_parse(s->config, &cfg) != SN_OK || cfg.is_arac)
             return fail(err, n, "accuracy table: '%s' is not a SubNet config", s->config);
-        if (sn_plan_arena_bytes(&sv->model, &cfg, &need) != SN_OK)
+        if (sn_plan_arena_bytes_p(&sv->model, &cfg, serve_precision(sv), &need) != SN_OK)
             return fail(err, n, "%s: not servable by this model", s->config);
         s->plan = malloc(sizeof *s->plan);
         if (!s->plan || posix_memalign(&s->arena, 64, need) != 0)
             return fail(err, n, "out of memory");
-        if (sn_plan_prepare(s->plan, &sv->model, &cfg, s->arena, need, &why) != SN_OK)
+        if (sn_plan_prepare_p(s->plan, &sv->model, &cfg, serve_precision(sv), s->arena, need, &why) != SN_OK)
             return fail(err, n, "%s: %s", s->config, why);
         s->macs = s->plan->macs;
     }
@@ -211,6 +217,34 @@ int sn_serve_open(sn_serve *sv, const sn_serve_options *opt, char *err, size_t n
         sv->n = k;
         sv->platform = sn_platform_reference;
         sv->platform.name = "mcu";
+    } else if (sv->opt.platform == SN_SERVE_FPGA) {
+        sn_fpga_options fo;
+        sn_cpu_options co;
+        const char *why = "";
+        char ferr[1024];
+        if (sn_fpga_board_load(sv->opt.board ? sv->opt.board : "platforms/fpga/boards/zcu104.board",
+                               &sv->fpga_board, ferr, sizeof ferr) != 0)
+            return fail(err, n, "%s", ferr);
+        sn_cpu_options_default(&co);
+        if (sn_cpu_create(&sv->model, &co, &sv->fpga_cpu, &why) != SN_OK)
+            return fail(err, n, "platform fpga: its cpu compute kernels: %s", why);
+        sn_cpu_platform(sv->fpga_cpu, &sv->fpga_compute);
+        sn_fpga_options_default(&fo);
+        fo.compute = &sv->fpga_compute;
+        fo.persist_bytes = sv->opt.near_budget_bytes;
+        fo.pe_rows = sv->opt.pe_rows;
+        fo.pe_cols = sv->opt.pe_cols;
+        if (sn_fpga_create(&sv->model, &sv->fpga_board, &fo, &sv->fpga, ferr, sizeof ferr) != 0)
+            return fail(err, n, "platform fpga: %s", ferr);
+        sn_fpga_platform(sv->fpga, &sv->platform);
+        sv->opt.near_budget_bytes = sn_fpga_persist_capacity(sv->fpga);
+        sv->fpga_prof = calloc((size_t)sv->n * (sv->n + 1), sizeof *sv->fpga_prof);
+        if (!sv->fpga_prof)
+            return fail(err, n, "out of memory");
+        /* the variant names the board, the PE array and the board file's contents */
+        snprintf(sv->device_slug, sizeof sv->device_slug, "%.24s-%dx%d-%08x", sv->fpga_board.name,
+                 sn_fpga_board_of(sv->fpga)->pe_rows, sn_fpga_board_of(sv->fpga)->pe_cols,
+                 (unsigned)sv->fpga_board.text_hash);
     } else {
         sv->platform = sn_platform_reference;
         sv->platform.name = "null";
@@ -228,6 +262,9 @@ void sn_serve_close(sn_serve *sv)
     sn_cpu_destroy(sv->cpu);
     sn_opencl_destroy(sv->ocl);
     sn_mcu_session_close(sv->mcu);
+    sn_fpga_destroy(sv->fpga);
+    sn_cpu_destroy(sv->fpga_cpu);
+    free(sv->fpga_prof);
     sn_idx_free(&sv->images);
     sn_idx_free(&sv->labels);
     free(sv->image);
@@ -238,20 +275,20 @@ void sn_serve_close(sn_serve *sv)
 static const char *platform_name(const sn_serve *sv)
 {
     return sv->opt.platform == SN_SERVE_CPU ? "cpu" : sv->opt.platform == SN_SERVE_OPENCL ? "opencl"
-         : sv->opt.platform == SN_SERVE_MCU ? "mcu" : "null";
+         : sv->opt.platform == SN_SERVE_FPGA ? "fpga" : sv->opt.platform == SN_SERVE_MCU ? "mcu" : "null";
 }
 
 /* The platform variant: the CPU's ISA, the OpenCL device (as a file-name word), or "none". */
 static const char *platform_variant(const sn_serve *sv)
 {
-    return sv->cpu ? sn_cpu_isa(sv->cpu) : sv->ocl ? sv->device_slug
+    return sv->cpu ? sn_cpu_isa(sv->cpu) : sv->ocl || sv->fpga ? sv->device_slug
          : sv->mcu ? sn_mcu_session_board(sv->mcu)->name : "none";
 }
 
 /* 1 when a platform runs inferences (not the null platform). */
 static int computes(const sn_serve *sv)
 {
-    return sv->cpu != NULL || sv->ocl != NULL || sv->mcu != NULL;
+    return sv->cpu != NULL || sv->ocl != NULL || sv->fpga != NULL || sv->mcu != NULL;
 }
 
 /* Makes SubGraph G resident (G == n: none); returns the packed weight bytes. */
@@ -272,6 +309,10 @@ static uint64_t set_subgraph(sn_serve *sv, uint32_t g)
                                     sv->platform_error, sizeof sv->platform_error) != 0)
             copied = 0; /* the next inference reports the board's failure */
         bytes = (size_t)copied;
+    } else if (sv->fpga) {
+        sn_fpga_evict_all(sv->fpga);
+        if (g < sv->n)
+            sn_fpga_make_resident(sv->fpga, sv->s[g].plan, &bytes);
     }
     return bytes;
 }
@@ -289,6 +330,20 @@ static void add_ocl(sn_opencl_stats *t, const sn_opencl_stats *s)
     t->device_ns += s->device_ns;
     t->wall_ns += s->wall_ns;
     t->calls += s->calls;
+}
+
+static void add_fpga(sn_fpga_stats *t, const sn_fpga_stats *s)
+{
+    t->cycles += s->cycles;
+    t->compute_cycles += s->compute_cycles;
+    t->macs += s->macs;
+    t->layers += s->layers;
+    t->ddr_weight_bytes += s->ddr_weight_bytes;
+    t->ddr_act_bytes += s->ddr_act_bytes;
+    t->persist_read_bytes += s->persist_read_bytes;
+    t->buffer_bytes += s->buffer_bytes;
+    t->persist_write_bytes += s->persist_write_bytes;
+    t->load_cycles += s->load_cycles;
 }
 
 typedef struct infer_result {
@@ -325,6 +380,8 @@ static int infer(sn_serve *sv, uint32_t s, uint32_t sample, infer_result *r)
     }
     if (sv->cpu)
         sn_cpu_stats_reset(sv->cpu);
+    else if (sv->fpga)
+        sn_fpga_stats_reset(sv->fpga);
     else
         sn_opencl_stats_reset(sv->ocl);
     if (sn_plan_invoke(sv->s[s].plan, &sv->platform, sv->images.data + (size_t)sample * side * side,
@@ -335,6 +392,12 @@ static int infer(sn_serve *sv, uint32_t s, uint32_t sample, infer_result *r)
         sn_cpu_stats_get(sv->cpu, &st);
         r->near_bytes = st.near_bytes;
         r->far_bytes = st.far_bytes;
+    } else if (sv->fpga) {
+        sn_fpga_stats st;
+        sn_fpga_stats_get(sv->fpga, &st);
+        r->near_bytes = st.persist_read_bytes;
+        r->far_bytes = st.ddr_weight_bytes;
+        add_fpga(&sv->fpga_total, &st);
     } else {
         sn_opencl_stats st;
         sn_opencl_stats_get(sv->ocl, &st);
@@ -439,7 +502,8 @@ static int profile_save(const sn_serve *sv, const char *path, int reps, char *er
         cJSON_AddStringToObject(root, "instructions_source", "emulated:qemu-icount");
     } else
     cJSON_AddStringToObject(root, "latency_source",
-                            sv->ocl ? "measured:clock_gettime(CLOCK_MONOTONIC), p50, host wall clock around each inference"
+                            sv->fpga ? "model:fpga cycle model (platforms/fpga), cycles / clock, one inference"
+                            : sv->ocl ? "measured:clock_gettime(CLOCK_MONOTONIC), p50, host wall clock around each inference"
                                     : "measured:clock_gettime(CLOCK_MONOTONIC), p50, single thread");
     cJSON_AddNumberToObject(root, "reps", reps);
     subnets = cJSON_AddArrayToObject(root, "subnets");
@@ -478,12 +542,48 @@ static int profile_save(const sn_serve *sv, const char *path, int reps, char *er
     return rc == 0 ? 0 : fail(err, n, "%s: %s", path, strerror(errno));
 }
 
+/* The FPGA model's profile: deterministic, so one inference per SubNet and SubGraph; latency
+ * is the modelled cycles, the switching cost the modelled DDR load of the SubGraph. Always
+ * computed (a board file may have changed), then written to CACHE_PATH for the record. */
+static int profile_fpga(sn_serve *sv, const char *cache_path, char *err, size_t n)
+{
+    const double us = sn_fpga_us_per_cycle(sn_fpga_board_of(sv->fpga));
+    uint32_t i, g;
+    for (g = 0; g <= sv->n; ++g) {
+        sn_fpga_stats st;
+        uint64_t bytes;
+        sn_fpga_stats_reset(sv->fpga);
+        bytes = set_subgraph(sv, g);
+        sn_fpga_stats_get(sv->fpga, &st);
+        if (g < sv->n) {
+            sv->switch_us[g] = (double)st.load_cycles * us;
+            sv->switch_bytes[g] = bytes;
+        }
+        for (i = 0; i < sv->n; ++i) {
+            infer_result r;
+            if (infer(sv, i, 0, &r) != 0)
+                return fail(err, n, "%s: inference failed", sv->s[i].config);
+            sn_fpga_stats_get(sv->fpga, &st);
+            sv->fpga_prof[(size_t)i * (sv->n + 1) + g] = st;
+            sv->lat_us[i][g] = (double)st.cycles * us;
+            sv->near_bytes[i][g] = r.near_bytes;
+            sv->far_bytes[i][g] = r.far_bytes;
+        }
+    }
+    set_subgraph(sv, sv->n);
+    memset(&sv->fpga_total, 0, sizeof sv->fpga_total);
+    sv->profiled = 1;
+    return cache_path ? profile_save(sv, cache_path, 1, err, n) : 0;
+}
+
 int sn_serve_profile(sn_serve *sv, const char *cache_path, int force, int reps, char *err, size_t n)
 {
     uint32_t i, g, k, count = sv->images.dims[0];
     double *t;
     if (cache_path)
         snprintf(sv->profile_path, sizeof sv->profile_path, "%s", cache_path);
+    if (sv->fpga)
+        return profile_fpga(sv, cache_path, err, n);
     if (!force && cache_path && profile_load(sv, cache_path) == 0) {
         sv->profiled = 1;
         return 0;
@@ -693,7 +793,9 @@ int sn_serve_replay(sn_serve *sv, const sn_replay_options *o, char *err, size_t 
     sn_energy_work work = {0, 0, 0};
     sn_energy_options eo;
     sn_run_summary sum;
-    char terr[512], model_path[1024], img_path[1024], budget_text[64];
+    char terr[512], model_path[1024], img_path[1024], budget_text[64], fpga_energy_name[48];
+    sn_energy_model fpga_energy;
+    int64_t first_arrival = 0, last_end = 0;
     uint32_t g_of[SN_SERVE_MAX_SUBNETS], g_cur, g_static, i, wfill = 0, wpos = 0;
     sushi_slot *window = NULL;
     uint64_t switches = 0, switch_bytes_total = 0;
@@ -740,7 +842,9 @@ int sn_serve_replay(sn_serve *sv, const sn_replay_options *o, char *err, size_t 
     if (sn_run_begin(o->out_dir, &w, err, n) != SN_RUN_OK)
         goto done;
     {
-        sn_run_property pp[4], rp[11];
+        sn_run_property pp[16], rp[11];
+        size_t npp = 4;
+        char pe_text[32], fpga_model[256];
         sn_run_file files[3];
         sn_run_context ctx;
         char data_lbl[1024];
@@ -751,13 +855,32 @@ int sn_serve_replay(sn_serve *sv, const sn_replay_options *o, char *err, size_t 
                         : (sn_run_property){"isa", platform_variant(sv), 0};
         pp[1] = (sn_run_property){"near_memory", sv->cpu ? "packed weights kept resident (near_budget_bytes)"
                                                  : sv->ocl ? "packed weights in a device buffer (near_budget_bytes)"
+                                                 : sv->fpga ? "modelled persistent SubGraph buffer on chip (near_budget_bytes)"
                                                  : sv->mcu ? "int8 weights copied into the board's SRAM weight cache (near_budget_bytes)"
                                                            : "none", 0};
         pp[2] = (sn_run_property){"far_memory", sv->cpu ? "the model image in DRAM, packed per call"
                                                 : sv->ocl ? "the model image in host memory, packed and written to the device per call"
+                                                : sv->fpga ? "modelled DDR"
                                                 : sv->mcu ? "the int8-only image in the board's flash, read in place"
                                                           : "none", 0};
         pp[3] = (sn_run_property){"near_budget_bytes", NULL, (double)sv->opt.near_budget_bytes};
+        if (sv->fpga) {
+            /* the flags and the board's constants that the figures depend on */
+            const sn_fpga_board *b = sn_fpga_board_of(sv->fpga);
+            snprintf(pe_text, sizeof pe_text, "%dx%d", b->pe_rows, b->pe_cols);
+            snprintf(fpga_model, sizeof fpga_model, "model:fpga-cycle-model(%s, %s PEs, %g MHz, DDR %g GB/s x %g, "
+                     "persistent buffer %.0f KiB); platforms/fpga/README.md", b->name, pe_text, b->clock_mhz,
+                     b->ddr_peak_gbps, b->ddr_efficiency, b->persist_buffer_kib);
+            pp[npp++] = (sn_run_property){"board", b->path, 0};
+            pp[npp++] = (sn_run_property){"board_name", b->name, 0};
+            pp[npp++] = (sn_run_property){"pe", pe_text, 0};
+            pp[npp++] = (sn_run_property){"pe_rows", NULL, (double)b->pe_rows};
+            pp[npp++] = (sn_run_property){"pe_cols", NULL, (double)b->pe_cols};
+            pp[npp++] = (sn_run_property){"near_kib", NULL, (double)sv->opt.near_budget_bytes / 1024.0};
+            pp[npp++] = (sn_run_property){"clock_mhz", NULL, b->clock_mhz};
+            pp[npp++] = (sn_run_property){"ddr_bytes_per_cycle", NULL, sn_fpga_ddr_bytes_per_cycle(b)};
+            pp[npp++] = (sn_run_property){"latency_source", fpga_model, 0};
+        }
         rp[0] = (sn_run_property){"policy", o->policy_text ? o->policy_text : policy_name(o->policy), 0};
         rp[1] = (sn_run_property){"trace", o->trace_path, 0};
         rp[2] = (sn_run_property){"trace_mode", tr.mode == SN_TRACE_MODE_CLOSED ? "closed" : "open", 0};
@@ -768,7 +891,7 @@ int sn_serve_replay(sn_serve *sv, const sn_replay_options *o, char *err, size_t 
         rp[6] = (sn_run_property){"sushi_window", NULL, (double)o->window};
         rp[7] = (sn_run_property){"sushi_period", NULL, (double)o->period};
         rp[8] = (sn_run_property){"subnets", NULL, (double)sv->n};
-        rp[9] = (sn_run_property){"precision", sv->mcu ? "int8" : "fp32", 0};
+        rp[9] = (sn_run_property){"precision", serve_precision(sv) == SN_INT8 ? "int8" : "fp32", 0};
         rp[10] = (sn_run_property){"profile", sv->profile_path, 0};
         snprintf(model_path, sizeof model_path, "%s", sv->opt.model_path);
         snprintf(img_path, sizeof img_path, "%s-images-idx3-ubyte", sv->opt.data_prefix);
@@ -789,9 +912,11 @@ int sn_serve_replay(sn_serve *sv, const sn_replay_options *o, char *err, size_t 
 #endif
         ctx.platform = platform_name(sv);
         ctx.platform_properties = pp;
-        ctx.platform_property_count = 4;
-        ctx.clock = o->modelled ? "virtual:modelled-service-times(profile p50 per SubNet and SubGraph)"
-                    : sv->mcu ? "virtual:emulated-service-times(qemu -icount instructions through the board's cycle model)"
+        ctx.platform_property_count = npp;
+        ctx.clock = sv->fpga ? "virtual:fpga-cycle-model(modelled cycles per SubNet and SubGraph)"
+                    : o->modelled ? "virtual:modelled-service-times(profile p50 per SubNet and SubGraph)"
+                    : sv->mcu ? "virtual:mcu-cycle-model(service times: instructions counted by QEMU x CPI + flash "
+                                "wait states, the board's model; platforms/mcu)"
                     : o->virtual_time ? "virtual:measured-service-times(CLOCK_MONOTONIC)" : "wall:CLOCK_MONOTONIC";
         ctx.run_properties = rp;
         ctx.run_property_count = 11;
@@ -809,6 +934,14 @@ int sn_serve_replay(sn_serve *sv, const sn_replay_options *o, char *err, size_t 
     cv = calloc(sn_counters_count(cs) + 1, sizeof *cv);
     memset(&eo, 0, sizeof eo);
     eo.model = sv->mcu ? &sn_energy_model_cpu_int8 : &sn_energy_model_cpu_fp32;
+    if (sv->fpga) {
+        /* the board's per-access energies, weights only (policy.json holds the full account:
+         * activations, tile buffers, static power) */
+        const sn_fpga_board *b = sn_fpga_board_of(sv->fpga);
+        snprintf(fpga_energy_name, sizeof fpga_energy_name, "fpga-%.24s-weights", b->name);
+        fpga_energy = (sn_energy_model){fpga_energy_name, b->e_mac_pj, b->e_ddr_pj_per_byte, b->e_persist_pj_per_byte};
+        eo.model = &fpga_energy;
+    }
     if (!cv || sn_energy_open(&eo, &em) != SN_ENERGY_OK) {
         fail(err, n, "out of memory");
         goto done;
@@ -817,11 +950,12 @@ int sn_serve_replay(sn_serve *sv, const sn_replay_options *o, char *err, size_t 
         g_of[i] = g_cur;
 
     memset(&sv->ocl_total, 0, sizeof sv->ocl_total);
+    memset(&sv->fpga_total, 0, sizeof sv->fpga_total);
     sn_counters_start(cs);
     sn_energy_start(em);
     origin = now_ns() + 5000000; /* 5 ms lead */
     for (q = 0; q < count; ++q) {
-        int64_t arrival = (int64_t)((double)tr.arrival_us[q] * 1000.0 / speed), start, end, t_h0, t_inf = 0;
+        int64_t arrival = (int64_t)((double)tr.arrival_us[q] * 1000.0 / speed), start, end, t_h0, t_inf = 0, t_inf_wall = 0;
         float floor = tr.acc_floor[q];
         int64_t ceiling = tr.lat_ceiling_us[q];
         uint32_t s, sample = tr.sample[q];
@@ -952,6 +1086,12 @@ int sn_serve_replay(sn_serve *sv, const sn_replay_options *o, char *err, size_t 
                         g_of[i] = g_cur;
                     ++switches;
                     switch_bytes_total += extra_far;
+                    if (sv->fpga) { /* the switch's DDR load, in the run's account */
+                        sv->fpga_total.ddr_weight_bytes += extra_far;
+                        sv->fpga_total.persist_write_bytes += extra_far;
+                        sv->fpga_total.load_cycles += (uint64_t)llround(sv->switch_us[best] /
+                                                      sn_fpga_us_per_cycle(sn_fpga_board_of(sv->fpga)));
+                    }
                 }
             }
         }
@@ -963,7 +1103,7 @@ int sn_serve_replay(sn_serve *sv, const sn_replay_options *o, char *err, size_t 
                      sv->platform_error[0] ? ": " : "", sv->platform_error);
                 goto done;
             }
-            t_inf = now_ns() - a;
+            t_inf = t_inf_wall = now_ns() - a;
             if (r.model_us >= 0.0) /* mcu: emulated, through the board's cycle model */
                 t_inf = (int64_t)(r.model_us * 1e3);
             if (o->modelled) /* the profile's p50 with the resident SubGraph, not this run's time */
@@ -976,6 +1116,9 @@ int sn_serve_replay(sn_serve *sv, const sn_replay_options *o, char *err, size_t 
             end = now_ns() - origin;
         }
         prev_end = end;
+        if (q == 0)
+            first_arrival = arrival;
+        last_end = end;
         memset(&rq, 0, sizeof rq);
         rq.sample = sample;
         rq.arrival_ns = arrival;
@@ -994,7 +1137,7 @@ int sn_serve_replay(sn_serve *sv, const sn_replay_options *o, char *err, size_t 
         work.near_bytes += rq.near_bytes;
         work.far_bytes += rq.far_bytes;
         records[q] = rq;
-        overhead[q] = now_ns() - t_h0 - t_inf;
+        overhead[q] = now_ns() - t_h0 - t_inf_wall; /* the inference's wall time, even when modelled */
         if (o->progress && (q + 1) % 1000 == 0)
             fprintf(stderr, "\r  %zu / %zu queries", q + 1, count);
     }
@@ -1048,6 +1191,45 @@ int sn_serve_replay(sn_serve *sv, const sn_replay_options *o, char *err, size_t 
             cJSON_AddNumberToObject(oc, "act_transfer_bytes", (double)(t->act_write_bytes + t->act_read_bytes));
             cJSON_AddNumberToObject(oc, "device_us", (double)t->device_ns / 1e3);
             cJSON_AddNumberToObject(oc, "platform_wall_us", (double)t->wall_ns / 1e3);
+        }
+        if (sv->fpga) {
+            /* the accelerator model's account of the run: every query's convolutions and the
+             * SubGraph switches' DDR loads; static power over the run's span (first arrival to
+             * last end, idle time included) and over the busy time */
+            const sn_fpga_board *b = sn_fpga_board_of(sv->fpga);
+            const sn_fpga_stats *t = &sv->fpga_total;
+            double us = sn_fpga_us_per_cycle(b);
+            uint64_t span = (uint64_t)((double)(last_end - first_arrival) / 1e3 / us);
+            sn_fpga_energy e;
+            cJSON *fc = cJSON_AddObjectToObject(root, "fpga");
+            sn_fpga_energy_of(b, t, span, &e);
+            cJSON_AddStringToObject(fc, "source", "model:fpga cycle model and per-access energy model "
+                                                  "(platforms/fpga/README.md); nothing here is measured");
+            cJSON_AddStringToObject(fc, "board", b->path);
+            cJSON_AddStringToObject(fc, "board_name", b->name);
+            cJSON_AddNumberToObject(fc, "pe_rows", b->pe_rows);
+            cJSON_AddNumberToObject(fc, "pe_cols", b->pe_cols);
+            cJSON_AddNumberToObject(fc, "clock_mhz", b->clock_mhz);
+            cJSON_AddNumberToObject(fc, "persist_buffer_bytes", (double)sn_fpga_persist_capacity(sv->fpga));
+            cJSON_AddNumberToObject(fc, "cycles", (double)t->cycles);
+            cJSON_AddNumberToObject(fc, "compute_cycles", (double)t->compute_cycles);
+            cJSON_AddNumberToObject(fc, "switch_load_cycles", (double)t->load_cycles);
+            cJSON_AddNumberToObject(fc, "macs", (double)t->macs);
+            cJSON_AddNumberToObject(fc, "ddr_weight_bytes", (double)t->ddr_weight_bytes);
+            cJSON_AddNumberToObject(fc, "ddr_act_bytes", (double)t->ddr_act_bytes);
+            cJSON_AddNumberToObject(fc, "persist_read_bytes", (double)t->persist_read_bytes);
+            cJSON_AddNumberToObject(fc, "persist_write_bytes", (double)t->persist_write_bytes);
+            cJSON_AddNumberToObject(fc, "buffer_bytes", (double)t->buffer_bytes);
+            cJSON_AddNumberToObject(fc, "span_us", (double)span * us);
+            cJSON_AddNumberToObject(fc, "energy_mac_uj", e.mac_pj / 1e6);
+            cJSON_AddNumberToObject(fc, "energy_buffer_uj", e.buffer_pj / 1e6);
+            cJSON_AddNumberToObject(fc, "energy_persist_uj", e.persist_pj / 1e6);
+            cJSON_AddNumberToObject(fc, "energy_offchip_uj", e.offchip_pj / 1e6);
+            cJSON_AddNumberToObject(fc, "energy_static_span_uj", e.static_pj / 1e6);
+            cJSON_AddNumberToObject(fc, "energy_static_busy_uj",
+                                    b->static_power_w * (double)(t->cycles + t->load_cycles) * us);
+            cJSON_AddNumberToObject(fc, "energy_dynamic_uj", (e.total_pj - e.static_pj) / 1e6);
+            cJSON_AddNumberToObject(fc, "energy_total_uj", e.total_pj / 1e6);
         }
         text = cJSON_Print(root);
         cJSON_Delete(root);

@@ -73,6 +73,7 @@
 #include "sn_config.h"
 #include "sn_cpu.h"
 #include "sn_engine.h"
+#include "sn_fpga.h"
 #include "sn_idx.h"
 #include "sn_mcu_host.h"
 #include "sn_opencl.h"
@@ -80,10 +81,16 @@
 
 #define SN_SERVE_MAX_SUBNETS 48
 
-enum sn_serve_platform { SN_SERVE_CPU = 0, SN_SERVE_NULL = 1, SN_SERVE_OPENCL = 2 };
-/* platforms/mcu: a board profile's firmware (QEMU or --port), int8, latencies from the
- * emulated instruction count through the board's cycle model; virtual-time replay only. */
-enum sn_serve_platform_mcu { SN_SERVE_MCU = 4 };
+/* SN_SERVE_FPGA: int8 plans on the accelerator model (platforms/fpga/sn_fpga.h); its profile is
+ * the model's cycles per SubNet and SubGraph, computed (never measured, never cached from
+ * disk), replay is modelled virtual time only, predictions come from the CPU platform's int8
+ * kernels (bit-exact with the reference) run inside the model's slots.
+ * SN_SERVE_MCU: a board profile's firmware (platforms/mcu: QEMU or --port), int8, latencies
+ * from the emulated instruction count through the board's cycle model; virtual-time replay
+ * only. */
+enum sn_serve_platform {
+    SN_SERVE_CPU = 0, SN_SERVE_NULL = 1, SN_SERVE_OPENCL = 2, SN_SERVE_FPGA = 3, SN_SERVE_MCU = 4
+};
 
 enum sn_serve_policy {
     SN_POLICY_SUSHI,
@@ -109,10 +116,13 @@ typedef struct sn_serve_options {
     int platform;                /* enum sn_serve_platform */
     const char *isa;             /* cpu: NULL = auto */
     const char *device;          /* opencl: NULL = $SUPERNAV_OPENCL_DEVICE or the default */
-    size_t near_budget_bytes;    /* cpu, opencl: the near memory holding a SubGraph; mcu: the
+    size_t near_budget_bytes;    /* cpu, opencl: the near memory holding a SubGraph; fpga: the
+                                    persistent SubGraph buffer (SIZE_MAX: the board's); mcu: the
                                     SRAM weight cache (SubNets whose arena does not fit the
                                     SRAM it leaves are not served) */
-    const char *board;           /* mcu: the board profile (l4r5, f746, h743) */
+    const char *board;           /* fpga: board file; NULL: platforms/fpga/boards/zcu104.board;
+                                    mcu: the board profile (l4r5, f746, h743), required */
+    int32_t pe_rows, pe_cols;    /* fpga: PE array override; 0: the board's */
     const char *port;            /* mcu: a real board's serial port; NULL: QEMU */
 } sn_serve_options;
 
@@ -127,6 +137,12 @@ typedef struct sn_serve {
     sn_opencl *ocl;
     char device_slug[64];        /* opencl: the device name, for file names */
     sn_opencl_stats ocl_total;   /* opencl: summed over the inferences since the last reset */
+    sn_fpga *fpga;               /* fpga: the model, computing with fpga_cpu's int8 kernels */
+    sn_cpu *fpga_cpu;
+    sn_platform fpga_compute;
+    sn_fpga_board fpga_board;
+    sn_fpga_stats fpga_total;    /* fpga: summed over the inferences (and switches) of a replay */
+    sn_fpga_stats *fpga_prof;    /* fpga: per SubNet i and SubGraph g, [i * (n + 1) + g] */
     sn_platform platform;
     sn_idx images, labels;
     char model_sha[65];

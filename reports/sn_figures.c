@@ -96,7 +96,15 @@ int sn_figures_of_run(const sn_rundir *run, sn_figure_set *set)
     sn_figure *f;
 
     memset(set, 0, sizeof *set);
-    snprintf(clock_src, sizeof clock_src, "measured:%s", sn_rundir_clock(run));
+    {
+        /* the clock says what kind of figure a time is: wall clocks and measured service times are
+         * measured, instruction-count clocks emulated, everything else (modelled service times,
+         * the FPGA cycle model) a model */
+        const char *clk = sn_rundir_clock(run);
+        const char *kind = !strncmp(clk, "wall:", 5) || !strncmp(clk, "virtual:measured", 16) ? "measured"
+                         : strstr(clk, "emulat") || strstr(clk, "icount") ? "emulated" : "model";
+        snprintf(clock_src, sizeof clock_src, "%s:%s", kind, clk);
+    }
     snprintf(energy_src, sizeof energy_src, "%s", esrc ? esrc : "not recorded");
     service = malloc((run->count + 1) * sizeof *service);
     latency = malloc((run->count + 1) * sizeof *latency);

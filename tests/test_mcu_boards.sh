@@ -174,8 +174,8 @@ rt_rc=$?
 v_rc=$?
 if [ $rt_rc -ne 0 ] && echo "$rt" | grep -q 'virtual time' && [ $v_rc -eq 0 ] &&
    [ "$(tail -n +2 "$runs/v/queries.csv" | grep -c .)" -eq 20 ] &&
-   grep -q 'emulated-service-times' "$runs/v/context.json" && grep -q '"precision":[^,]*"int8"' "$runs/v/context.json"; then
-    echo "ok $n - supernav replay --platform mcu --board f746 --virtual serves 20 queries (int8, emulated service times); real time is refused"
+   grep -q 'virtual:mcu-cycle-model' "$runs/v/context.json" && grep -q '"precision":[^,]*"int8"' "$runs/v/context.json"; then
+    echo "ok $n - supernav replay --platform mcu --board f746 --virtual serves 20 queries (int8, modelled service times from emulated instructions); real time is refused"
 else
     echo "not ok $n - supernav replay on the MCU platform (real time exit $rt_rc, virtual exit $v_rc)"
     sed 's/^/# /' "$runs/err"

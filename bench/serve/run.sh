@@ -11,6 +11,8 @@
 set -eu
 SUPERNAV=${SUPERNAV:-build/supernav}
 PLATFORM=${PLATFORM:-cpu}
+# the FPGA model has only modelled (virtual) time: its own run set, reproduction and sweep
+[ "$PLATFORM" != fpga ] || exec sh bench/fpga/run.sh
 N=${BENCH_QUERIES:-3000}
 REPS=${BENCH_REPS:-3}
 LOAD=${BENCH_LOAD:-0.35}
