@@ -50,6 +50,26 @@ ok $? "the baseline is recorded: $(cat "$tmp/out")"
 "$SUPERNAV" gate --baseline "$tmp/baseline.json" "$tmp/same" > "$tmp/out" 2>&1
 rc=$?
 sed 's/^/# /' "$tmp/out"
+# A burst of load from other jobs on a shared machine can make one side's five wall-clock
+# medians all slower by > 25 %. When every failing row is a wall-clock one (never a
+# deterministic figure), the unchanged set is replayed once more, interleaved with a fresh
+# baseline set, and that second verdict counts; the first is kept above as a comment.
+if [ $rc != 0 ] && ! grep -E '(REGRESSED|CHANGED|MISSING|ERROR)' "$tmp/out" | grep -vq ' wall '; then
+    echo "# wall-clock false alarm under load? replaying the unchanged set once more"
+    rm -rf "$tmp/base" "$tmp/same"
+    rep=1
+    while [ $rep -le 5 ]; do
+        for set_ in base same; do
+            replay $set_ "sushi@$rep" sushi
+            replay $set_ "static-subnet@$rep" "static-subnet:$mid"
+        done
+        rep=$((rep + 1))
+    done
+    "$SUPERNAV" gate --write-baseline "$tmp/baseline.json" "$tmp/base" > /dev/null 2>&1
+    "$SUPERNAV" gate --baseline "$tmp/baseline.json" "$tmp/same" > "$tmp/out" 2>&1
+    rc=$?
+    sed 's/^/# /' "$tmp/out"
+fi
 ok $rc "an unchanged run set passes (exit $rc)"
 ok "$(grep -q '^gate: PASS' "$tmp/out"; echo $?)" "... and says PASS"
 
