@@ -350,6 +350,8 @@ typedef struct infer_result {
     int32_t prediction;
     uint64_t near_bytes, far_bytes;
     double model_us;             /* mcu: the modelled latency of this inference; < 0 elsewhere */
+    double plan_us;              /* mcu: the modelled re-plan before it (another SubNet than the
+                                    previous query's); 0 elsewhere */
 } infer_result;
 
 static int infer(sn_serve *sv, uint32_t s, uint32_t sample, infer_result *r)
@@ -357,6 +359,7 @@ static int infer(sn_serve *sv, uint32_t s, uint32_t sample, infer_result *r)
     float logits[64];
     uint32_t k, best = 0, side = sv->model.arch.canvas;
     r->model_us = -1.0;
+    r->plan_us = 0.0;
     if (!computes(sv)) {
         r->prediction = -1;
         r->near_bytes = r->far_bytes = 0;
@@ -370,6 +373,7 @@ static int infer(sn_serve *sv, uint32_t s, uint32_t sample, infer_result *r)
                                  sv->images.header_bytes + (uint64_t)sample * side * side, &mr,
                                  &r->model_us, sv->platform_error, sizeof sv->platform_error) != 0)
             return -1;
+        r->plan_us = sn_mcu_session_plan_us(sv->mcu);
         r->near_bytes = mr.near_bytes;
         r->far_bytes = mr.far_bytes;
         for (k = 1; k < mr.classes; ++k)
@@ -601,7 +605,7 @@ int sn_serve_profile(sn_serve *sv, const char *cache_path, int force, int reps, 
             sv->switch_bytes[g] = bytes;
         }
         for (i = 0; i < sv->n; ++i) {
-            infer_result r = {0, 0, 0, -1.0};
+            infer_result r = {0, 0, 0, -1.0, 0.0};
             for (k = 0; k < (sv->mcu ? 0u : 3u); ++k) /* warm-up */
                 if (infer(sv, i, k % count, &r) != 0) {
                     free(t);
@@ -798,7 +802,8 @@ int sn_serve_replay(sn_serve *sv, const sn_replay_options *o, char *err, size_t 
     int64_t first_arrival = 0, last_end = 0;
     uint32_t g_of[SN_SERVE_MAX_SUBNETS], g_cur, g_static, i, wfill = 0, wpos = 0;
     sushi_slot *window = NULL;
-    uint64_t switches = 0, switch_bytes_total = 0;
+    uint64_t switches = 0, switch_bytes_total = 0, replans = 0;
+    int64_t replan_ns_total = 0;
     int64_t origin, vclock = 0, prev_end = 0, *overhead = NULL, switch_ns_total = 0;
     sn_run_query *records = NULL;
     size_t q, count;
@@ -1108,6 +1113,10 @@ int sn_serve_replay(sn_serve *sv, const sn_replay_options *o, char *err, size_t 
                 t_inf = (int64_t)(r.model_us * 1e3);
             if (o->modelled) /* the profile's p50 with the resident SubGraph, not this run's time */
                 t_inf = (int64_t)(sv->lat_us[s][g_cur] * 1e3);
+            /* mcu: the firmware holds one plan; a query for another SubNet pays its re-plan */
+            t_inf += (int64_t)(r.plan_us * 1e3);
+            replans += r.plan_us > 0.0;
+            replan_ns_total += (int64_t)(r.plan_us * 1e3);
         }
         if (o->virtual_time) {
             end = start + t_inf;
@@ -1170,6 +1179,10 @@ int sn_serve_replay(sn_serve *sv, const sn_replay_options *o, char *err, size_t 
         cJSON_AddNumberToObject(root, "subgraph_switches", (double)switches);
         cJSON_AddNumberToObject(root, "switch_time_us", (double)switch_ns_total / 1e3);
         cJSON_AddNumberToObject(root, "switch_far_bytes", (double)switch_bytes_total);
+        if (sv->mcu) {
+            cJSON_AddNumberToObject(root, "replans", (double)replans);
+            cJSON_AddNumberToObject(root, "replan_time_us", (double)replan_ns_total / 1e3);
+        }
         cJSON_AddStringToObject(root, "final_subgraph", g_cur < sv->n ? sv->s[g_cur].config : "");
         cJSON_AddNumberToObject(root, "harness_overhead_mean_us", mean / 1e3);
         cJSON_AddNumberToObject(root, "harness_overhead_p99_us",

@@ -264,6 +264,7 @@ struct sn_mcu_link {
     char buf[16384];
     size_t have;
     int timeout_ms;
+    uint64_t prepare_clock;     /* the last prepare's emulated instructions (its clock= field) */
 };
 
 /* One line (without its end) into LINE; 0, or -1 with ERR. */
@@ -548,6 +549,8 @@ int sn_mcu_prepare(sn_mcu_link *l, const char *config, uint64_t *arena_bytes, ch
     snprintf(cmd, sizeof cmd, "prepare %s", config);
     rc = sn_mcu_command(l, cmd, reply, sizeof reply, err, err_bytes);
     sn_mcu_field_u64(reply, "arena_bytes", arena_bytes);
+    l->prepare_clock = 0;
+    sn_mcu_field_u64(reply, "clock", &l->prepare_clock);
     if (sn_mcu_field_text(reply, "fits", fits, sizeof fits) == 0 && !strcmp(fits, "no"))
         return 1;
     return rc;
@@ -700,6 +703,7 @@ struct sn_mcu_session {
     uint32_t count;                       /* kept configs */
     int prepared;                         /* config on the device, or -1 */
     uint64_t cache_bytes;
+    double plan_us;                       /* the last session_infer's re-plan (0: none) */
 };
 
 static int session_boot(sn_mcu_session *s, const char *port, const char *build, char *err, size_t n)
@@ -834,6 +838,7 @@ static int session_prepare(sn_mcu_session *s, uint32_t i, char *err, size_t n)
 {
     uint64_t arena;
     int rc;
+    s->plan_us = 0.0;
     if (s->prepared == (int)i)
         return 0;
     s->prepared = -1;
@@ -841,6 +846,8 @@ static int session_prepare(sn_mcu_session *s, uint32_t i, char *err, size_t n)
     if (rc != 0)
         return rc < 0 ? -1 : errorf(err, n, "%s: does not fit the SRAM left", s->configs[i]);
     s->prepared = (int)i;
+    /* planning reads the image's tables in flash, not the weights: no flash-word charge */
+    s->plan_us = sn_mcu_cycles(s->board, s->link->prepare_clock, 0) / s->board->clock_hz * 1e6;
     return 0;
 }
 
@@ -886,6 +893,8 @@ int sn_mcu_session_subgraph(sn_mcu_session *s, int i, uint64_t *bytes, double *m
     *model_us = sn_mcu_cycles(s->board, clock, *bytes) / s->board->clock_hz * 1e6;
     return 0;
 }
+
+double sn_mcu_session_plan_us(const sn_mcu_session *s) { return s->plan_us; }
 
 int sn_mcu_session_infer(sn_mcu_session *s, uint32_t i, const uint8_t *canvas, const char *file,
                          uint64_t offset, sn_mcu_infer_result *r, double *model_us, char *err,

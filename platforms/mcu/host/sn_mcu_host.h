@@ -141,6 +141,11 @@ int sn_mcu_session_infer(sn_mcu_session *session, uint32_t i, const uint8_t *can
                          const char *file, uint64_t offset, sn_mcu_infer_result *r,
                          double *model_us, char *err, size_t err_bytes);
 
+/* The modelled time of the re-plan the last sn_mcu_session_infer did (the firmware holds one
+ * plan, so a query for another SubNet than the previous one plans it first: the prepare's
+ * emulated instructions through the board's model), or 0 when it served the same SubNet. */
+double sn_mcu_session_plan_us(const sn_mcu_session *session);
+
 /* The board profile and a description of the session, for run contexts. */
 const sn_mcu_board *sn_mcu_session_board(const sn_mcu_session *session);
 
