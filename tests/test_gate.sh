@@ -34,14 +34,17 @@ replay() {
 }
 # baseline and the unchanged set, 5 repetitions each, interleaved so that load drift hits both
 # alike (a false alarm needs all 5 of one side beyond all 5 of the other, and by 25 %)
-rep=1
-while [ $rep -le 5 ]; do
-    for set_ in base same; do
-        replay $set_ "sushi@$rep" sushi
-        replay $set_ "static-subnet@$rep" "static-subnet:$mid"
+replay_both() {
+    rep=1
+    while [ $rep -le 5 ]; do
+        for set_ in base same; do
+            replay $set_ "sushi@$rep" sushi
+            replay $set_ "static-subnet@$rep" "static-subnet:$mid"
+        done
+        rep=$((rep + 1))
     done
-    rep=$((rep + 1))
-done
+}
+replay_both
 ok "$([ "$(ls "$tmp/base" "$tmp/same" | grep -c @)" = 20 ]; echo $?)" "20 runs replayed ($(cat "$tmp/replay.err"))"
 
 "$SUPERNAV" gate --write-baseline "$tmp/baseline.json" "$tmp/base" > "$tmp/out" 2>&1
@@ -57,14 +60,7 @@ sed 's/^/# /' "$tmp/out"
 if [ $rc != 0 ] && ! grep -E '(REGRESSED|CHANGED|MISSING|ERROR)' "$tmp/out" | grep -vq ' wall '; then
     echo "# wall-clock false alarm under load? replaying the unchanged set once more"
     rm -rf "$tmp/base" "$tmp/same"
-    rep=1
-    while [ $rep -le 5 ]; do
-        for set_ in base same; do
-            replay $set_ "sushi@$rep" sushi
-            replay $set_ "static-subnet@$rep" "static-subnet:$mid"
-        done
-        rep=$((rep + 1))
-    done
+    replay_both
     "$SUPERNAV" gate --write-baseline "$tmp/baseline.json" "$tmp/base" > /dev/null 2>&1
     "$SUPERNAV" gate --baseline "$tmp/baseline.json" "$tmp/same" > "$tmp/out" 2>&1
     rc=$?

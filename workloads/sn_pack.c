@@ -430,25 +430,46 @@ done:
 }
 
 /* ---- image writer ----------------------------------------------------------------- */
-static void wr32(unsigned char *p, uint32_t v)
+void sn_image_wr32(unsigned char *p, uint32_t v)
 {
     p[0] = (unsigned char)v; p[1] = (unsigned char)(v >> 8);
     p[2] = (unsigned char)(v >> 16); p[3] = (unsigned char)(v >> 24);
 }
 
-static void wr64(unsigned char *p, uint64_t v)
+void sn_image_wr64(unsigned char *p, uint64_t v)
 {
-    wr32(p, (uint32_t)v);
-    wr32(p + 4, (uint32_t)(v >> 32));
+    sn_image_wr32(p, (uint32_t)v);
+    sn_image_wr32(p + 4, (uint32_t)(v >> 32));
 }
 
-static uint64_t align64(uint64_t v) { return (v + SN_IMAGE_ALIGN - 1) / SN_IMAGE_ALIGN * SN_IMAGE_ALIGN; }
+uint64_t sn_image_align(uint64_t v) { return (v + SN_IMAGE_ALIGN - 1) / SN_IMAGE_ALIGN * SN_IMAGE_ALIGN; }
+
+void sn_image_finish(unsigned char *img, uint64_t total, uint32_t nsec, const uint32_t *kinds,
+                     const uint64_t *off, const uint64_t *bytes)
+{
+    unsigned char *p = img + SN_IMAGE_HEADER_BYTES;
+    uint32_t i;
+    for (i = 0; i < nsec; ++i) {
+        sn_image_wr32(p + 32 * i, kinds[i]);
+        sn_image_wr32(p + 32 * i + 4, sn_crc32(img + off[i], (size_t)bytes[i]));
+        sn_image_wr64(p + 32 * i + 8, off[i]);
+        sn_image_wr64(p + 32 * i + 16, bytes[i]);
+    }
+    memcpy(img, SN_IMAGE_MAGIC, 8);
+    sn_image_wr32(img + 8, SN_IMAGE_VERSION);
+    sn_image_wr32(img + 12, SN_IMAGE_HEADER_BYTES);
+    sn_image_wr64(img + 16, total);
+    sn_image_wr32(img + 24, nsec);
+    sn_image_wr32(img + 28, SN_IMAGE_HEADER_BYTES);
+    sn_image_wr32(img + 32, sn_crc32(p, nsec * SN_IMAGE_SECTION_BYTES));
+    sn_image_wr32(img + 60, sn_crc32(img, 60));
+}
 
 static int write_image(pack_state *s, unsigned char **out, size_t *out_bytes)
 {
     enum { MAXSEC = 5 };
     uint64_t off[MAXSEC], bytes[MAXSEC], data_bytes = 0, total, *toff;
-    unsigned char *img, *p;
+    unsigned char *img;
     const uint32_t kinds[MAXSEC] = {SN_SECTION_ARCH, SN_SECTION_TENSORS, SN_SECTION_CONFIGS,
                                     SN_SECTION_DATA, SN_SECTION_TABLE};
     const uint32_t nsec = s->table ? 5u : 4u;
@@ -460,16 +481,16 @@ static int write_image(pack_state *s, unsigned char **out, size_t *out_bytes)
         return errorf(s, "out of memory");
     for (i = 0; i < s->count; ++i) {
         toff[i] = data_bytes;
-        data_bytes = align64(data_bytes + s->tensors[i].bytes);
+        data_bytes = sn_image_align(data_bytes + s->tensors[i].bytes);
     }
     bytes[0] = SN_IMAGE_ARCH_WORDS * 4u;
     bytes[1] = (uint64_t)s->count * SN_IMAGE_TENSOR_BYTES;
     bytes[2] = (uint64_t)s->config_count * SN_IMAGE_CONFIG_BYTES;
     bytes[3] = data_bytes;
     bytes[4] = s->table_bytes;
-    off[0] = align64(SN_IMAGE_HEADER_BYTES + nsec * SN_IMAGE_SECTION_BYTES);
+    off[0] = sn_image_align(SN_IMAGE_HEADER_BYTES + nsec * SN_IMAGE_SECTION_BYTES);
     for (i = 1; i < nsec; ++i)
-        off[i] = align64(off[i - 1] + bytes[i - 1]);
+        off[i] = sn_image_align(off[i - 1] + bytes[i - 1]);
     total = off[nsec - 1] + bytes[nsec - 1];
     img = calloc(1, (size_t)total);
     if (!img) {
@@ -478,43 +499,29 @@ static int write_image(pack_state *s, unsigned char **out, size_t *out_bytes)
     }
     memcpy(w, &s->arch, sizeof w);
     for (i = 0; i < SN_IMAGE_ARCH_WORDS; ++i)
-        wr32(img + off[0] + 4 * i, w[i]);
+        sn_image_wr32(img + off[0] + 4 * i, w[i]);
     for (i = 0; i < s->count; ++i) {
         const pack_tensor *t = &s->tensors[i];
         unsigned char *d = img + off[1] + i * SN_IMAGE_TENSOR_BYTES;
         int j;
         memcpy(d, t->name, strlen(t->name));
-        wr32(d + 56, t->dtype);
-        wr32(d + 60, t->ndim);
+        sn_image_wr32(d + 56, t->dtype);
+        sn_image_wr32(d + 60, t->ndim);
         for (j = 0; j < 4; ++j)
-            wr32(d + 64 + 4 * j, t->dims[j]);
-        wr64(d + 80, toff[i]);
-        wr64(d + 88, t->bytes);
+            sn_image_wr32(d + 64 + 4 * j, t->dims[j]);
+        sn_image_wr64(d + 80, toff[i]);
+        sn_image_wr64(d + 88, t->bytes);
         memcpy(img + off[3] + toff[i], t->data, (size_t)t->bytes);
     }
     for (i = 0; i < s->config_count; ++i) {
         unsigned char *d = img + off[2] + i * SN_IMAGE_CONFIG_BYTES;
-        wr32(d, s->config_kinds[i]);
-        wr32(d + 4, (uint32_t)i);
+        sn_image_wr32(d, s->config_kinds[i]);
+        sn_image_wr32(d + 4, (uint32_t)i);
         memcpy(d + 8, s->configs[i], strlen(s->configs[i]));
     }
     if (s->table)
         memcpy(img + off[4], s->table, s->table_bytes);
-    p = img + SN_IMAGE_HEADER_BYTES;
-    for (i = 0; i < nsec; ++i) {
-        wr32(p + 32 * i, kinds[i]);
-        wr32(p + 32 * i + 4, sn_crc32(img + off[i], (size_t)bytes[i]));
-        wr64(p + 32 * i + 8, off[i]);
-        wr64(p + 32 * i + 16, bytes[i]);
-    }
-    memcpy(img, SN_IMAGE_MAGIC, 8);
-    wr32(img + 8, SN_IMAGE_VERSION);
-    wr32(img + 12, SN_IMAGE_HEADER_BYTES);
-    wr64(img + 16, total);
-    wr32(img + 24, nsec);
-    wr32(img + 28, SN_IMAGE_HEADER_BYTES);
-    wr32(img + 32, sn_crc32(p, nsec * SN_IMAGE_SECTION_BYTES));
-    wr32(img + 60, sn_crc32(img, 60));
+    sn_image_finish(img, total, nsec, kinds, off, bytes);
     free(toff);
     *out = img;
     *out_bytes = (size_t)total;

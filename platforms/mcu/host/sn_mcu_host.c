@@ -19,6 +19,7 @@
 
 #include "sn_file.h"
 #include "sn_image.h"
+#include "sn_pack.h"
 #include "sn_windex.h"
 
 /* Cycle-model constants are assumptions, labelled wherever an estimate is printed:
@@ -79,19 +80,6 @@ static int errorf(char *err, size_t n, const char *fmt, ...)
 
 /* ---- the int8-only image ------------------------------------------------------------ */
 
-static void wr32(unsigned char *p, uint32_t v)
-{
-    p[0] = (unsigned char)v; p[1] = (unsigned char)(v >> 8);
-    p[2] = (unsigned char)(v >> 16); p[3] = (unsigned char)(v >> 24);
-}
-
-static void wr64(unsigned char *p, uint64_t v)
-{
-    wr32(p, (uint32_t)v);
-    wr32(p + 4, (uint32_t)(v >> 32));
-}
-
-static uint64_t align64(uint64_t v) { return (v + SN_IMAGE_ALIGN - 1) / SN_IMAGE_ALIGN * SN_IMAGE_ALIGN; }
 
 /* A per-config tensor (calib.{id}.* or q8.act.{id}): its config id and where the id ends. */
 static int config_tensor(const char *name, uint32_t *id, const char **after, const char **prefix_end)
@@ -122,7 +110,7 @@ int sn_mcu_image_strip(const sn_model *m, const char *const *configs, uint32_t c
     const uint32_t kinds[5] = {SN_SECTION_ARCH, SN_SECTION_TENSORS, SN_SECTION_CONFIGS,
                                SN_SECTION_DATA, SN_SECTION_TABLE};
     uint32_t nsec = m->table ? 5u : 4u, w[SN_IMAGE_ARCH_WORDS];
-    unsigned char *img = NULL, *p;
+    unsigned char *img = NULL;
     int rc = -1;
     *out = NULL;
     new_id = malloc((m->config_count + 1) * sizeof *new_id);
@@ -182,7 +170,7 @@ int sn_mcu_image_strip(const sn_model *m, const char *const *configs, uint32_t c
         }
         ts[nt] = t;
         toff[nt] = data_bytes;
-        data_bytes = align64(data_bytes + t.bytes);
+        data_bytes = sn_image_align(data_bytes + t.bytes);
         ++nt;
     }
     bytes[0] = SN_IMAGE_ARCH_WORDS * 4u;
@@ -190,9 +178,9 @@ int sn_mcu_image_strip(const sn_model *m, const char *const *configs, uint32_t c
     bytes[2] = (uint64_t)kept * SN_IMAGE_CONFIG_BYTES;
     bytes[3] = data_bytes;
     bytes[4] = m->table_bytes;
-    off[0] = align64(SN_IMAGE_HEADER_BYTES + nsec * SN_IMAGE_SECTION_BYTES);
+    off[0] = sn_image_align(SN_IMAGE_HEADER_BYTES + nsec * SN_IMAGE_SECTION_BYTES);
     for (i = 1; i < nsec; ++i)
-        off[i] = align64(off[i - 1] + bytes[i - 1]);
+        off[i] = sn_image_align(off[i - 1] + bytes[i - 1]);
     total = off[nsec - 1] + bytes[nsec - 1];
     if (!(img = calloc(1, (size_t)total))) {
         errorf(err, err_bytes, "out of memory");
@@ -200,16 +188,16 @@ int sn_mcu_image_strip(const sn_model *m, const char *const *configs, uint32_t c
     }
     memcpy(w, &m->arch, sizeof w);
     for (i = 0; i < SN_IMAGE_ARCH_WORDS; ++i)
-        wr32(img + off[0] + 4 * i, w[i]);
+        sn_image_wr32(img + off[0] + 4 * i, w[i]);
     for (i = 0; i < nt; ++i) {
         unsigned char *d = img + off[1] + (size_t)i * SN_IMAGE_TENSOR_BYTES;
         memcpy(d, names[i], strlen(names[i]));
-        wr32(d + 56, ts[i].dtype);
-        wr32(d + 60, ts[i].ndim);
+        sn_image_wr32(d + 56, ts[i].dtype);
+        sn_image_wr32(d + 60, ts[i].ndim);
         for (k = 0; k < 4; ++k)
-            wr32(d + 64 + 4 * k, ts[i].dims[k]);
-        wr64(d + 80, ts[i].dtype == SN_DTYPE_F32_ELIDED ? 0 : toff[i]);
-        wr64(d + 88, ts[i].bytes);
+            sn_image_wr32(d + 64 + 4 * k, ts[i].dims[k]);
+        sn_image_wr64(d + 80, ts[i].dtype == SN_DTYPE_F32_ELIDED ? 0 : toff[i]);
+        sn_image_wr64(d + 88, ts[i].bytes);
         if (ts[i].bytes)
             memcpy(img + off[3] + toff[i], ts[i].data, (size_t)ts[i].bytes);
     }
@@ -221,27 +209,13 @@ int sn_mcu_image_strip(const sn_model *m, const char *const *configs, uint32_t c
             continue;
         sn_model_config(m, i, &kind, &text);
         d = img + off[2] + (size_t)new_id[i] * SN_IMAGE_CONFIG_BYTES;
-        wr32(d, kind);
-        wr32(d + 4, new_id[i]);
+        sn_image_wr32(d, kind);
+        sn_image_wr32(d + 4, new_id[i]);
         memcpy(d + 8, text, strlen(text));
     }
     if (m->table)
         memcpy(img + off[4], m->table, m->table_bytes);
-    p = img + SN_IMAGE_HEADER_BYTES;
-    for (i = 0; i < nsec; ++i) {
-        wr32(p + 32 * i, kinds[i]);
-        wr32(p + 32 * i + 4, sn_crc32(img + off[i], (size_t)bytes[i]));
-        wr64(p + 32 * i + 8, off[i]);
-        wr64(p + 32 * i + 16, bytes[i]);
-    }
-    memcpy(img, SN_IMAGE_MAGIC, 8);
-    wr32(img + 8, SN_IMAGE_VERSION);
-    wr32(img + 12, SN_IMAGE_HEADER_BYTES);
-    wr64(img + 16, total);
-    wr32(img + 24, nsec);
-    wr32(img + 28, SN_IMAGE_HEADER_BYTES);
-    wr32(img + 32, sn_crc32(p, nsec * SN_IMAGE_SECTION_BYTES));
-    wr32(img + 60, sn_crc32(img, 60));
+    sn_image_finish(img, total, nsec, kinds, off, bytes);
     *out = img;
     *out_bytes = (size_t)total;
     img = NULL;
