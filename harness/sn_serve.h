@@ -121,7 +121,7 @@ typedef struct sn_serve_options {
                                     SRAM weight cache (SubNets whose arena does not fit the
                                     SRAM it leaves are not served) */
     const char *board;           /* fpga: board file; NULL: platforms/fpga/boards/zcu104.board;
-                                    mcu: the board profile (l4r5, f746, h743), required */
+                                    mcu: the board profile (l4r5, f746, h743, m55), required */
     int32_t pe_rows, pe_cols;    /* fpga: PE array override; 0: the board's */
     const char *port;            /* mcu: a real board's serial port; NULL: QEMU */
 } sn_serve_options;

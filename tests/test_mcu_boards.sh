@@ -9,8 +9,11 @@
 # flash is refused at boot; a bad board name, a missing qemu and a port that is no device are
 # one line on stderr and a non-zero exit; the linker refuses a part too small; the harness
 # replays a short trace on the f746 in virtual time (and refuses real time); and the check
-# fails when the device runs an image packed with another calibration (a negative control). Instruction
-# counts are QEMU's, not cycles.
+# fails when the device runs an image packed with another calibration (a negative control); the
+# m55 profile (mps3-an547, Cortex-M55): its clock reads 1,000,000 ns for a loop of 1,000,000
+# instructions, and its int8 logits are bit for bit the host's for 2 SubNets and an ARAC
+# config, with and without the weight cache (skipped only if qemu lacks mps3-an547).
+# Instruction counts are QEMU's, not cycles.
 # Env: BUILD (default build), SN_MODEL (default $BUILD/supernet.snm). About 1-2 minutes.
 set -u
 BUILD=${BUILD:-build}
@@ -43,7 +46,7 @@ A2=arac-g4-t50-l100.50:r64-d1.2.3.2-e2.2.2.3.2.2.2.3-k3.3.5.5.3.3.5.5
 BIG=r64-d2.3.3.3-e4.4.4.4.4.4.4.4.4.4.4-k5.5.5.5.5.5.5.5.5.5.5
 tool=$BUILD/mcu/sn-mcu
 dir=$BUILD/mcu
-echo "1..12"
+echo "1..14"
 
 n=1
 if ! log=$(make --no-print-directory -s mcu-boards 2>&1); then
@@ -211,3 +214,45 @@ else
     echo "not ok $n - negative control: cannot pack an image with another calibration"
 fi
 rm -f "$other"
+
+# The m55 profile: QEMU's mps3-an547 (Cortex-M55), its own boot, clock and UART
+if ! qemu-system-arm -M help 2>/dev/null | grep -q '^mps3-an547 '; then
+    echo "ok 13 # SKIP qemu-system-arm has no mps3-an547 machine"
+    echo "ok 14 # SKIP qemu-system-arm has no mps3-an547 machine"
+    exit 0
+fi
+
+n=13
+# the clock: the firmware's own startup and port objects, with a main that runs the counted loop
+cdir=$dir/test-m55-clock
+mkdir -p "$cdir"
+printf '#include "sn_mcu_port.h"\nint main(void) { sn_port_describe(); return 0; }\n' > "$cdir/main.c"
+clock_out=$(arm-none-eabi-gcc -mcpu=cortex-m55 -mthumb -mfloat-abi=hard -O2 -Iplatforms/mcu -c "$cdir/main.c" -o "$cdir/main.o" 2>&1 &&
+    arm-none-eabi-gcc -mcpu=cortex-m55 -mthumb -mfloat-abi=hard --specs=rdimon.specs -nostartfiles \
+        -Lplatforms/mcu/qemu -T platforms/mcu/qemu/board_m55.ld -Wl,--gc-sections "$cdir/main.o" \
+        "$dir/m55/obj/qemu/startup.o" "$dir/m55/obj/qemu/sn_port_qemu.o" -lm -o "$cdir/clock.elf" 2>&1 &&
+    timeout 60 qemu-system-arm -M mps3-an547 -cpu cortex-m55 -icount shift=0 -display none -serial none \
+        -monitor none -nic user,model=lan9118,restrict=on -semihosting-config enable=on,target=native \
+        -kernel "$cdir/clock.elf" 2>&1)
+rc=$?
+rm -rf "$cdir"
+if [ $rc -eq 0 ] && echo "$clock_out" | grep -q '^clock_check loop_instructions=1000000 clock=1000000$'; then
+    echo "ok $n - board m55: the firmware boots on mps3-an547 (Secure, VTOR moved to the MRAM table) and its clock reads 1000000 ns for 1000000 instructions"
+else
+    echo "not ok $n - board m55: the clock check failed (exit $rc)"
+fi
+echo "$clock_out" | sed 's/^/# /'
+
+n=14
+start=$(date +%s)
+out=$("$tool" check --board m55 --canvases 20 "$SN_MODEL" "$S1" "$S4" "$A1" 2>&1)
+rc=$?
+cout=$("$tool" check --board m55 --cache --canvases 5 "$SN_MODEL" "$S1" "$A1" 2>&1)
+crc=$?
+if [ $rc -eq 0 ] && [ "$(echo "$out" | grep -c '^ok ')" -eq 3 ] && [ $crc -eq 0 ] &&
+   [ "$(echo "$cout" | grep -c '^ok .*near [1-9][0-9]* far 0;')" -eq 2 ]; then
+    echo "ok $n - board m55 (Cortex-M55 build): int8 logits bit for bit equal to the host's on 20 canvases x 2 SubNets + 1 ARAC config, and on 5 with each SubGraph resident in SRAM ($(( $(date +%s) - start )) s)"
+else
+    echo "not ok $n - board m55: int8 logits differ or the check failed (exit $rc, with the cache $crc)"
+fi
+printf '%s\n%s\n' "$out" "$cout" | sed 's/^/# /'

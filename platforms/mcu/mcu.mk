@@ -47,14 +47,34 @@ $(MCU_ELF): $(MCU_OBJ) build/freestanding/libsupernav_engine.a $(MCU_LDSCRIPT)
 -include $(wildcard $(MCU_DIR)/obj/*.d $(MCU_DIR)/obj/*/*.d)
 
 # ---- board profiles: the serving firmware (sn_mcu_serve.c) per part ------------------
-#   make mcu-boards      $(BUILD)/mcu/supernav-mcu-<board>.elf for every profile (l4r5, f746, h743)
+#   make mcu-boards      $(BUILD)/mcu/supernav-mcu-<board>.elf for every profile (l4r5, f746, h743, m55)
 # A profile is a linker script with the part's flash and SRAM (platforms/mcu/qemu/board_*.ld)
 # and the QEMU machine it runs on (platforms/mcu/host/sn_mcu_board.c). The code is compiled
-# as the engine's freestanding build is (Cortex-M4F flags); the M7 runs it unchanged.
-MCU_BOARDS := l4r5 f746 h743
+# as the engine's freestanding build is (Cortex-M4F flags); the M7 runs it unchanged. The m55
+# profile compiles the firmware and its own copy of the engine (build/freestanding-m55) with
+# -mcpu=cortex-m55 (FPv5 and MVE; GCC may auto-vectorise with MVE) and -DSN_QEMU_AN547 (the
+# AN547's UART, clock and boot table).
+MCU_BOARDS := l4r5 f746 h743 m55
 MCU_BOARD_TEXT_l4r5 := qemu mps2-an386 (Cortex-M4F) as an STM32L4R5-class part: 2 MB flash, 640 KB SRAM
 MCU_BOARD_TEXT_f746 := qemu mps2-an500 (Cortex-M7) as an STM32F746-class part: 1 MB flash, 320 KB SRAM
 MCU_BOARD_TEXT_h743 := qemu mps2-an500 (Cortex-M7) as an STM32H743-class part: 2 MB flash, 1 MB SRAM
+MCU_BOARD_TEXT_m55 := qemu mps3-an547 (Cortex-M55) as an Alif Ensemble E3-class HP core (assumed sizes): 4 MB MRAM, 1 MB SRAM
+# per profile: compiler flags, link CPU flags, engine library, extra defines (default: the M4F's)
+MCU_M55_FLAGS := $(filter-out -mcpu=cortex-m4 -mfpu=fpv4-sp-d16,$(ARM_FLAGS)) -mcpu=cortex-m55
+MCU_BOARD_FLAGS_m55 := $(MCU_M55_FLAGS) -DSN_QEMU_AN547
+MCU_BOARD_CPU_m55 := -mcpu=cortex-m55 -mthumb -mfloat-abi=hard
+MCU_BOARD_LIB_m55 := build/freestanding-m55/libsupernav_engine.a
+mcu_board_flags = $(if $(MCU_BOARD_FLAGS_$(1)),$(MCU_BOARD_FLAGS_$(1)),$(ARM_FLAGS))
+mcu_board_cpu = $(if $(MCU_BOARD_CPU_$(1)),$(MCU_BOARD_CPU_$(1)),$(MCU_CPU))
+mcu_board_lib = $(if $(MCU_BOARD_LIB_$(1)),$(MCU_BOARD_LIB_$(1)),build/freestanding/libsupernav_engine.a)
+
+# the engine for the M55 profile
+build/freestanding-m55/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(ARM_CC) -Iengine/include $(MCU_M55_FLAGS) -MMD -MP -c $< -o $@
+build/freestanding-m55/libsupernav_engine.a: $(patsubst %.c,build/freestanding-m55/%.o,$(ENGINE_SRC))
+	@rm -f $@
+	arm-none-eabi-ar rcs $@ $^
 MCU_BOARD_SRC := platforms/mcu/sn_mcu_serve.c platforms/mcu/qemu/startup.c platforms/mcu/qemu/sn_port_qemu.c
 MCU_BOARD_ELFS := $(foreach b,$(MCU_BOARDS),$(MCU_DIR)/supernav-mcu-$(b).elf)
 
@@ -64,19 +84,20 @@ mcu-boards: $(MCU_BOARD_ELFS) $(MCU_JOB_TOOL)
 define MCU_BOARD_RULES
 $(MCU_DIR)/$(1)/obj/%.o: platforms/mcu/%.c
 	@mkdir -p $$(dir $$@)
-	$(ARM_CC) -Iengine/include -Iplatforms/mcu -Iplatforms/mcu/qemu -MMD -MP $(ARM_FLAGS) -g \
+	$(ARM_CC) -Iengine/include -Iplatforms/mcu -Iplatforms/mcu/qemu -MMD -MP $(call mcu_board_flags,$(1)) -g \
 	  -DSN_MCU_BOARD_PROFILE '-DSN_MCU_BOARD_TEXT="$(MCU_BOARD_TEXT_$(1))"' -c $$< -o $$@
 $(MCU_DIR)/supernav-mcu-$(1).elf: $(patsubst platforms/mcu/%.c,$(MCU_DIR)/$(1)/obj/%.o,$(MCU_BOARD_SRC)) \
-  build/freestanding/libsupernav_engine.a platforms/mcu/qemu/board_$(1).ld platforms/mcu/qemu/sn_board.ld
-	$(ARM_CC) $(MCU_CPU) --specs=rdimon.specs -nostartfiles -Lplatforms/mcu/qemu \
+  $(call mcu_board_lib,$(1)) platforms/mcu/qemu/board_$(1).ld platforms/mcu/qemu/sn_board.ld
+	$(ARM_CC) $(call mcu_board_cpu,$(1)) --specs=rdimon.specs -nostartfiles -Lplatforms/mcu/qemu \
 	  -T platforms/mcu/qemu/board_$(1).ld -Wl,--gc-sections -Wl,-Map=$(MCU_DIR)/supernav-mcu-$(1).map \
 	  $(patsubst platforms/mcu/%.c,$(MCU_DIR)/$(1)/obj/%.o,$(MCU_BOARD_SRC)) \
-	  build/freestanding/libsupernav_engine.a -lm -o $$@
+	  $(call mcu_board_lib,$(1)) -lm -o $$@
 	@arm-none-eabi-size $$@ | tail -n 1 | awk '{print "mcu-boards: $(1): text " $$$$1 " bytes, data " $$$$2 ", bss " $$$$3}'
 endef
 $(foreach b,$(MCU_BOARDS),$(eval $(call MCU_BOARD_RULES,$(b))))
 
 -include $(wildcard $(MCU_DIR)/*/obj/*.d $(MCU_DIR)/*/obj/*/*.d)
+-include $(shell find build/freestanding-m55 -name '*.d' 2>/dev/null)
 
 # sn-mcu: strip (the int8-only flash image), check, table, kernels (sn_mcu_tool.c)
 MCU_TOOL := $(MCU_DIR)/sn-mcu
@@ -87,7 +108,7 @@ mcu-boards: $(MCU_TOOL)
 
 # make mcu-tables: per board profile, the Pareto SubNets' emulated instructions, modelled
 # cycles and ms, peak SRAM, flash and fit (sn-mcu table), and the int8 kernels' emulated
-# instructions per layer shape (sn-mcu kernels); written to $(BUILD)/mcu/*.md (about 4 minutes)
+# instructions per layer shape (sn-mcu kernels); written to $(BUILD)/mcu/*.md (about 5 minutes)
 .PHONY: mcu-tables
 mcu-tables: mcu-boards $(MODEL_IMAGE)
 	@for b in $(MCU_BOARDS); do \

@@ -29,6 +29,9 @@
  *   range 1 boost) = 6 cycles per read; f746 and h743: the flash word is 256 bits (32 bytes); f746: 7 wait states
  *   at 216 MHz (RM0385, 2.7-3.6 V) = 8 cycles per read; h743: flash on the 240 MHz AXI bus
  *   with 4 wait states at VOS0 (RM0433) = 5 bus cycles = 10 core cycles at 480 MHz;
+ * - m55 (an Alif Ensemble E3-class HP core on QEMU's mps3-an547; ASSUMPTIONS, not datasheet
+ *   figures): the part's 400 MHz core clock (not the AN547 FPGA image's 32 MHz, which only
+ *   sets the emulated clock's tick), 16-byte (128-bit) MRAM reads at 8 cycles each;
  * - no data cache and no ART accelerator hits: every weight byte a kernel reads from flash
  *   is streamed (one read per flash word), an upper bound on the flash cost. */
 static const sn_mcu_board boards[] = {
@@ -38,6 +41,8 @@ static const sn_mcu_board boards[] = {
      "cortex-m7", 1024u * 1024u, 320u * 1024u, 216e6, 1.0, 32u, 8u},
     {"h743", "STM32H743-class part (Cortex-M7, 480 MHz, 2 MB flash, 1 MB SRAM)", "mps2-an500",
      "cortex-m7", 2048u * 1024u, 1024u * 1024u, 480e6, 1.0, 32u, 10u},
+    {"m55", "Alif Ensemble E3-class HP core (Cortex-M55, 400 MHz, 4 MB MRAM, 1 MB SRAM; assumed)",
+     "mps3-an547", "cortex-m55", 4096u * 1024u, 1024u * 1024u, 400e6, 1.0, 16u, 8u},
 };
 
 const sn_mcu_board *sn_mcu_board_find(const char *name)
@@ -51,7 +56,7 @@ const sn_mcu_board *sn_mcu_board_find(const char *name)
 
 const char *sn_mcu_board_names(void)
 {
-    return "l4r5, f746, h743";
+    return "l4r5, f746, h743, m55";
 }
 
 double sn_mcu_cycles(const sn_mcu_board *b, uint64_t instructions, uint64_t far_read_bytes)

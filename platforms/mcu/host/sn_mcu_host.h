@@ -18,7 +18,7 @@
  * enforces the same sizes), the QEMU machine that runs its code, and the cycle model's
  * constants (assumptions, printed with every estimate). */
 typedef struct sn_mcu_board {
-    const char *name;               /* "l4r5", "f746", "h743" */
+    const char *name;               /* "l4r5", "f746", "h743", "m55" */
     const char *part;               /* in words */
     const char *qemu_machine, *qemu_cpu;
     uint32_t flash_bytes, sram_bytes;
@@ -28,7 +28,7 @@ typedef struct sn_mcu_board {
     uint32_t flash_line_cycles;     /* model: cycles per flash read from far memory */
 } sn_mcu_board;
 
-/* The profile NAME, or NULL. sn_mcu_board_names(): "l4r5, f746, h743". */
+/* The profile NAME, or NULL. sn_mcu_board_names(): "l4r5, f746, h743, m55". */
 const sn_mcu_board *sn_mcu_board_find(const char *name);
 const char *sn_mcu_board_names(void);
 

@@ -15,12 +15,26 @@
 #include "sn_mcu_port.h"
 #include "sn_qemu.h"
 
+#ifdef SN_QEMU_AN547
+/* mps3-an547 (Cortex-M55; board profile m55): the SSE-300 has no CMSDK dual timer; the
+ * clock is the FPGA I/O block's free-running up-counter (FPGAIO COUNTER, 0x49302018).
+ * QEMU 7.2's mps2-fpgaio advances it at its prescale clock, 20 MHz on this machine (not the
+ * image's 32 MHz SYSCLK): 50 ns of virtual time per tick, checked by the clock_check loop
+ * (tests/test_mcu_boards.sh: 1,000,000 instructions read 1,000,000 ns). */
+#define FPGAIO_COUNTER (*(volatile uint32_t *)0x49302018u)
+#define CLOCK_READ() FPGAIO_COUNTER                     /* counts up */
+#define TICKS_TO_NS(t) ((t) * 50u)                      /* 20 MHz */
+#define CLOCK_TEXT "ns of QEMU virtual time (FPGAIO counter at 20 MHz; = instructions executed under -icount shift=0)"
+#else
 #define TIMER1_LOAD (*(volatile uint32_t *)0x40002000u)
 #define TIMER1_VALUE (*(volatile uint32_t *)0x40002004u)
 #define TIMER1_CONTROL (*(volatile uint32_t *)0x40002008u)
 #define TIMER_ENABLE 0x80u
 #define TIMER_32BIT 0x02u           /* free-running (bit 6 clear), no prescale, no interrupt */
-#define NS_PER_TICK 40u             /* 25 MHz */
+#define CLOCK_READ() (0u - TIMER1_VALUE)                /* counts down: negate to count up */
+#define TICKS_TO_NS(t) ((t) * 40u)                      /* 25 MHz */
+#define CLOCK_TEXT "ns of QEMU virtual time (dual timer at 25 MHz; = instructions executed under -icount shift=0)"
+#endif
 #define ADP_STOPPED_APPLICATION_EXIT 0x20026
 
 extern uint8_t __image_start[], __image_end[];
@@ -75,10 +89,12 @@ static uint64_t clock_elapsed_ticks;
 
 void sn_qemu_clock_start(void)
 {
+#ifndef SN_QEMU_AN547
     TIMER1_CONTROL = 0;
     TIMER1_LOAD = 0xFFFFFFFFu;
     TIMER1_CONTROL = TIMER_ENABLE | TIMER_32BIT;
-    clock_last = TIMER1_VALUE;
+#endif
+    clock_last = CLOCK_READ();
     clock_elapsed_ticks = 0;
 }
 
@@ -108,15 +124,15 @@ void sn_port_describe(void)
 
 uint64_t sn_port_clock_now(void)
 {
-    uint32_t v = TIMER1_VALUE; /* counts down, wraps modulo 2^32 */
-    clock_elapsed_ticks += (uint32_t)(clock_last - v);
+    uint32_t v = CLOCK_READ(); /* counts up, wraps modulo 2^32 */
+    clock_elapsed_ticks += (uint32_t)(v - clock_last);
     clock_last = v;
-    return clock_elapsed_ticks * NS_PER_TICK;
+    return TICKS_TO_NS(clock_elapsed_ticks);
 }
 
 const char *sn_port_clock_unit(void)
 {
-    return "ns of QEMU virtual time (dual timer at 25 MHz; = instructions executed under -icount shift=0)";
+    return CLOCK_TEXT;
 }
 
 int sn_port_model_image(const char *path, const void **image, size_t *bytes, const char **why)
@@ -157,22 +173,29 @@ int sn_port_model_image(const char *path, const void **image, size_t *bytes, con
 }
 
 #ifdef SN_MCU_BOARD_PROFILE
-/* The board profiles' memory (sn_board.ld) and the host link: the MPS2's UART0, a CMSDK
- * APB UART at 0x40004000 (QEMU's -serial), polled. */
-extern uint8_t __code_end[], __data_start[], __bss_end__[], end[], __heap_limit[];
+/* The board profiles' memory (sn_board.ld) and the host link: UART0, a CMSDK APB UART
+ * (QEMU's -serial), polled: at 0x40004000 on the MPS2 boards, 0x49303000 on the mps3-an547
+ * (its non-secure alias; the firmware runs Secure with the SAU off, so every address is
+ * Secure and both aliases reach it; `info mtree`: tz-ppc-port[3] of apb_ppcexp2). */
+extern uint8_t __flash_start[], __code_end[], __data_start[], __bss_end__[], end[], __heap_limit[];
 extern uint8_t __arena_start[], __arena_end[], __stack_limit[], __stack_top[];
 
-#define UART0_DATA (*(volatile uint32_t *)0x40004000u)
-#define UART0_STATE (*(volatile uint32_t *)0x40004004u)
-#define UART0_CTRL (*(volatile uint32_t *)0x40004008u)
-#define UART0_BAUDDIV (*(volatile uint32_t *)0x40004010u)
+#ifdef SN_QEMU_AN547
+#define UART0_BASE 0x49303000u
+#else
+#define UART0_BASE 0x40004000u
+#endif
+#define UART0_DATA (*(volatile uint32_t *)(UART0_BASE + 0x0u))
+#define UART0_STATE (*(volatile uint32_t *)(UART0_BASE + 0x4u))
+#define UART0_CTRL (*(volatile uint32_t *)(UART0_BASE + 0x8u))
+#define UART0_BAUDDIV (*(volatile uint32_t *)(UART0_BASE + 0x10u))
 #define UART_TX_FULL 0x1u
 #define UART_RX_FULL 0x2u
 
 void sn_port_memory_map(sn_port_memory *m)
 {
-    m->flash_bytes = (uint32_t)(uintptr_t)__image_end;
-    m->code_bytes = (uint32_t)(uintptr_t)__code_end;
+    m->flash_bytes = (uint32_t)(__image_end - __flash_start);
+    m->code_bytes = (uint32_t)(__code_end - __flash_start);
     m->image_capacity = (uint32_t)(__image_end - __image_start);
     m->sram_bytes = (uint32_t)(__stack_top - __data_start);
     m->static_bytes = (uint32_t)(__bss_end__ - __data_start);

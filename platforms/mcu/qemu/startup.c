@@ -22,12 +22,16 @@ void _init(void);
 void _fini(void);
 
 #define SCB_CPACR (*(volatile uint32_t *)0xE000ED88u)
+#define SCB_VTOR (*(volatile uint32_t *)0xE000ED08u)
 #define SCB_CFSR (*(volatile uint32_t *)0xE000ED28u)
 
 /* newlib's __libc_init_array calls _init and exit calls _fini; with -nostartfiles there is
  * no crti/crtn to provide them, and nothing for them to do. */
 void _init(void) {}
 void _fini(void) {}
+
+typedef void (*vector)(void);
+static const vector vectors[16 + 32];
 
 static __attribute__((noreturn, noinline)) void start_c(void)
 {
@@ -47,7 +51,15 @@ static __attribute__((noreturn, noinline)) void start_c(void)
  * CPACR write). */
 void sn_qemu_reset(void)
 {
-    SCB_CPACR |= 0xFu << 20; /* CP10 and CP11: full access */
+#ifdef SN_QEMU_AN547
+    /* mps3-an547 (Cortex-M55, ARMv8.1-M): the core resets in Secure state and fetches its
+     * first SP and PC from the boot table in ITCM (sn_boot_vectors); the full table lives
+     * in the profile's flash. Nothing here leaves Secure state (the SAU stays off, so all
+     * memory is Secure), so CPACR_S alone enables the FPU and MVE (CP10, CP11); NSACR
+     * would only matter to Non-secure code. */
+    SCB_VTOR = (uint32_t)(uintptr_t)vectors;
+#endif
+    SCB_CPACR |= 0xFu << 20; /* CP10 and CP11: full access (FPU; on the M55 also MVE) */
     __asm volatile("dsb\n\tisb" ::: "memory");
     start_c();
 }
@@ -101,12 +113,23 @@ FAULT_HANDLER(on_bus_fault, 2)
 FAULT_HANDLER(on_usage_fault, 3)
 FAULT_HANDLER(on_unexpected, 4)
 
-typedef void (*vector)(void);
-
 #define U4 on_unexpected, on_unexpected, on_unexpected, on_unexpected
 
 /* ARMv7-M: initial stack pointer, 15 system exceptions, then the AN386's 32 interrupts. */
-__attribute__((section(".vectors"), used)) static const vector vectors[16 + 32] = {
+#ifdef SN_QEMU_AN547
+/* Read at reset from the AN547's initial secure VTOR (ITCM; board_m55.ld places it there). */
+__attribute__((section(".boot_vectors"), used)) static const vector sn_boot_vectors[2] = {
+    (vector)(uintptr_t)&__stack_top,
+    sn_qemu_reset,
+};
+#define V8M_SECURE_FAULT on_unexpected
+#else
+#define V8M_SECURE_FAULT 0
+#endif
+
+/* ARMv7-M: initial stack pointer, 15 system exceptions, then the AN386's 32 interrupts (on
+ * the AN547, exception 7 is the v8-M SecureFault; none of its interrupts is enabled). */
+__attribute__((section(".vectors"), used, aligned(256))) static const vector vectors[16 + 32] = {
     (vector)(uintptr_t)&__stack_top,
     sn_qemu_reset,
     on_unexpected,      /* NMI */
@@ -114,7 +137,8 @@ __attribute__((section(".vectors"), used)) static const vector vectors[16 + 32] 
     on_mem_fault,
     on_bus_fault,
     on_usage_fault,
-    0, 0, 0, 0,         /* reserved */
+    V8M_SECURE_FAULT,   /* reserved; SecureFault on ARMv8-M */
+    0, 0, 0,            /* reserved */
     on_unexpected,      /* SVCall */
     on_unexpected,      /* debug monitor */
     0,                  /* reserved */
