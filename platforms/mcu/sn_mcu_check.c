@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sn_mcu_text.h"
 #include "sn_engine.h"
 #include "sn_mcu_port.h"
 #include "sn_mcu_sizes.h" /* SN_MCU_ARENA_BYTES: the image's largest arena (sn-mcu-job sizes) */
@@ -46,39 +47,14 @@ static int report_error(const char *what, const char *detail)
     return 2;
 }
 
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
-/* The next space-separated token of *P (NUL-terminated in place), or NULL. */
-static char *token(char **p)
-{
-    char *start = *p;
-    while (*start == ' ')
-        ++start;
-    if (!*start)
-        return NULL;
-    *p = start;
-    while (**p && **p != ' ')
-        ++*p;
-    if (**p)
-        *(*p)++ = 0;
-    return start;
-}
-
 static int read_canvas(job_state *js, uint32_t index, char *rest)
 {
-    char *hex = token(&rest);
+    char *hex = sn_mcu_token(&rest);
     uint32_t i, n = js->side * js->side;
     if (!hex || strlen(hex) != 2 * n)
         return -1;
     for (i = 0; i < n; ++i) {
-        int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);
+        int hi = sn_mcu_hex_digit(hex[2 * i]), lo = sn_mcu_hex_digit(hex[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return -1;
         canvases[index][i] = (uint8_t)(hi * 16 + lo);
@@ -88,7 +64,7 @@ static int read_canvas(job_state *js, uint32_t index, char *rest)
 
 static int start_run(job_state *js, char *rest)
 {
-    char *name = token(&rest), *precision = token(&rest), *text = token(&rest);
+    char *name = sn_mcu_token(&rest), *precision = sn_mcu_token(&rest), *text = sn_mcu_token(&rest);
     sn_config config;
     sn_status st;
     size_t need = 0;
@@ -171,7 +147,7 @@ static int invoke(job_state *js, uint32_t canvas)
 
 static int check(job_state *js, char *rest)
 {
-    char *canvas_text = token(&rest), *label = token(&rest), *tolerance = token(&rest), *end;
+    char *canvas_text = sn_mcu_token(&rest), *label = sn_mcu_token(&rest), *tolerance = sn_mcu_token(&rest), *end;
     float want[MAX_CLASSES];
     uint32_t c, n = js->model.arch.num_classes;
     unsigned long canvas;
@@ -190,7 +166,7 @@ static int check(job_state *js, char *rest)
             return report_error("job", "tolerance must be exact, info or a relative bound");
     }
     for (c = 0; c < n; ++c) {
-        char *word = token(&rest);
+        char *word = sn_mcu_token(&rest);
         uint32_t bits;
         if (!word)
             return report_error("job", "expect has fewer logits than the model's classes");
@@ -235,11 +211,11 @@ static int run_job(job_state *js, FILE *job)
             return report_error("job", "line too long");
         while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
             line[--len] = 0;
-        word = token(&rest);
+        word = sn_mcu_token(&rest);
         if (!word || word[0] == '#')
             continue;
         if (strcmp(word, "canvas") == 0) {
-            char *side = token(&rest), *count = token(&rest);
+            char *side = sn_mcu_token(&rest), *count = sn_mcu_token(&rest);
             js->side = side ? (uint32_t)strtoul(side, NULL, 10) : 0;
             js->count = count ? (uint32_t)strtoul(count, NULL, 10) : 0;
             if (js->side != js->model.arch.canvas || js->side > MAX_SIDE || js->count == 0 ||

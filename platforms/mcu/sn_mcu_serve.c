@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sn_mcu_text.h"
 #include "sn_engine.h"
 #include "sn_mcu_port.h"
 
@@ -159,33 +160,9 @@ static uint32_t stack_peak(void)
     return (uint32_t)(top - p);
 }
 
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    return -1;
-}
-
-static char *token(char **p)
-{
-    char *start = *p;
-    while (*start == ' ')
-        ++start;
-    if (!*start)
-        return NULL;
-    *p = start;
-    while (**p && **p != ' ')
-        ++*p;
-    if (**p)
-        *(*p)++ = 0;
-    return start;
-}
-
 static int number(char **p, uint32_t *v)
 {
-    char *t = token(p), *end;
+    char *t = sn_mcu_token(p), *end;
     if (!t)
         return -1;
     *v = (uint32_t)strtoul(t, &end, 10);
@@ -230,7 +207,7 @@ static void cmd_resident(char *rest)
     uint32_t offset, bytes, aligned;
     uint64_t t0, t1;
     resident_range *r;
-    char *word = token(&rest);
+    char *word = sn_mcu_token(&rest);
     if (word && !strcmp(word, "clear")) {
         g.resident_count = 0;
         g.cache_used = 0;
@@ -271,7 +248,7 @@ static void cmd_resident(char *rest)
 
 static void cmd_prepare(char *rest)
 {
-    char *text = token(&rest);
+    char *text = sn_mcu_token(&rest);
     sn_config config;
     size_t need = 0;
     const char *why = "";
@@ -321,7 +298,7 @@ static void cmd_prepare(char *rest)
 
 static void cmd_load(char *rest)
 {
-    char *hex = token(&rest);
+    char *hex = sn_mcu_token(&rest);
     uint32_t i, n = g.model.arch.canvas * g.model.arch.canvas;
     g.have_canvas = 0;
     if (!hex || strlen(hex) != 2 * n) {
@@ -329,7 +306,7 @@ static void cmd_load(char *rest)
         return;
     }
     for (i = 0; i < n; ++i) {
-        int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);
+        int hi = sn_mcu_hex_digit(hex[2 * i]), lo = sn_mcu_hex_digit(hex[2 * i + 1]);
         if (hi < 0 || lo < 0) {
             fail("load: not hex");
             return;
@@ -342,7 +319,7 @@ static void cmd_load(char *rest)
 
 static void cmd_loadfile(char *rest)
 {
-    char *path = token(&rest);
+    char *path = sn_mcu_token(&rest);
     uint32_t offset, n = g.model.arch.canvas * g.model.arch.canvas;
     FILE *f;
     size_t got = 0;
@@ -429,7 +406,7 @@ static void cmd_infer(char *rest)
  * weights (packed), output, per-channel vectors. The plan is dropped. */
 static void cmd_kernel(char *rest)
 {
-    char *kind = token(&rest);
+    char *kind = sn_mcu_token(&rest);
     uint32_t h, w, c, oc, k, s, i;
     sn_conv2d_params p;
     sn_quant_params q;
@@ -499,7 +476,8 @@ static void cmd_kernel(char *rest)
         reply(out);
         return;
     }
-    snprintf(out, sizeof out, "m-kernel kind=%s out=%ldx%ldx%ld clock=%llu macs=%lld", kind,
+    snprintf(out, sizeof out, "m-kernel kind=%s out=%ldx%ldx%ld clock=%llu macs=%lld",
+             dw ? "dw" : "dense",
              (long)p.out_h, (long)p.out_w, (long)p.out_c, (unsigned long long)(t1 - t0),
              (long long)sn_conv2d_macs(&p, dw));
     reply(out);
@@ -551,7 +529,7 @@ int main(int argc, char **argv)
             reply("m-ready");
             continue;
         }
-        word = token(&rest);
+        word = sn_mcu_token(&rest);
         if (!word) {
             reply("m-ready");
             continue;

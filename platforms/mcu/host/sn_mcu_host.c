@@ -83,6 +83,25 @@ static int errorf(char *err, size_t n, const char *fmt, ...)
     return -1;
 }
 
+/* ---- model files ----------------------------------------------------------------------- */
+int sn_mcu_read_model(const char *prog, const char *path, void **bytes, sn_model *model)
+{
+    size_t size;
+    sn_model_error e;
+    sn_status st;
+    if (sn_read_file(path, bytes, &size) != 0) {
+        fprintf(stderr, "%s: cannot read %s\n", prog, path);
+        return -1;
+    }
+    st = sn_model_load(model, *bytes, size, &e);
+    if (st != SN_OK) {
+        fprintf(stderr, "%s: %s: %s (%s)\n", prog, path, sn_status_str(st), e.what);
+        free(*bytes);
+        return -1;
+    }
+    return 0;
+}
+
 /* ---- the int8-only image ------------------------------------------------------------ */
 
 

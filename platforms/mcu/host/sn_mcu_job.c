@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sn_mcu_host.h"
 #include "sn_engine.h"
 #include "sn_file.h"
 #include "sn_safetensors.h"
@@ -31,31 +32,13 @@ static int usage(void)
     return 2;
 }
 
-static int load_model(const char *path, void **bytes, sn_model *model)
-{
-    size_t size;
-    sn_model_error e;
-    sn_status st;
-    if (sn_read_file(path, bytes, &size) != 0) {
-        fprintf(stderr, "sn-mcu-job: cannot read %s\n", path);
-        return -1;
-    }
-    st = sn_model_load(model, *bytes, size, &e);
-    if (st != SN_OK) {
-        fprintf(stderr, "sn-mcu-job: %s: %s (%s)\n", path, sn_status_str(st), e.what);
-        free(*bytes);
-        return -1;
-    }
-    return 0;
-}
-
 static int cmd_sizes(const char *model_path)
 {
     void *bytes;
     sn_model model;
     size_t largest = 0;
     uint32_t i, counted = 0;
-    if (load_model(model_path, &bytes, &model) != 0)
+    if (sn_mcu_read_model("sn-mcu-job", model_path, &bytes, &model) != 0)
         return 1;
     for (i = 0; i < model.config_count; ++i) {
         uint32_t kind;
@@ -220,7 +203,7 @@ static int cmd_write(int argc, char **argv)
     }
     if (!out || nruns == 0 || canvases < 1 || canvases > 8)
         return usage();
-    if (load_model(model_path, &model_bytes, &model) != 0)
+    if (sn_mcu_read_model("sn-mcu-job", model_path, &model_bytes, &model) != 0)
         return 1;
     if (sn_read_file(golden_path, &golden_bytes, &golden_size) != 0 ||
         sn_safetensors_parse(golden_bytes, golden_size, &golden, err, sizeof err) != 0) {

@@ -66,24 +66,6 @@ static int die(const char *what)
     return 2;
 }
 
-static int load_model(const char *path, void **bytes, sn_model *model)
-{
-    size_t size;
-    sn_model_error e;
-    sn_status st;
-    if (sn_read_file(path, bytes, &size) != 0) {
-        fprintf(stderr, "sn-mcu: cannot read %s\n", path);
-        return -1;
-    }
-    st = sn_model_load(model, *bytes, size, &e);
-    if (st != SN_OK) {
-        fprintf(stderr, "sn-mcu: %s: %s (%s)\n", path, sn_status_str(st), e.what);
-        free(*bytes);
-        return -1;
-    }
-    return 0;
-}
-
 static int parse(int argc, char **argv, tool_opts *o)
 {
     int i;
@@ -169,7 +151,7 @@ static int cmd_strip(tool_opts *o)
     int rc;
     if (!o->out)
         return usage();
-    if (load_model(o->model_path, &bytes, &m) != 0)
+    if (sn_mcu_read_model("sn-mcu", o->model_path, &bytes, &m) != 0)
         return 2;
     rc = write_stripped(&m, o->configs, o->nconfigs, o->out, &n) == 0 ? 0 : 2;
     if (rc == 0)
@@ -196,7 +178,7 @@ static int cmd_check(tool_opts *o)
     int rc = 0;
     if (!o->board || o->nconfigs == 0 || o->canvases == 0)
         return usage();
-    if (load_model(o->model_path, &bytes, &m) != 0)
+    if (sn_mcu_read_model("sn-mcu", o->model_path, &bytes, &m) != 0)
         return 2;
     side = m.arch.canvas;
     snprintf(idx_path, sizeof idx_path, "%s-images-idx3-ubyte", o->data);
@@ -230,7 +212,7 @@ static int cmd_check(tool_opts *o)
     if (rc == 0 && o->device_model) {
         void *dbytes;
         sn_model dm;
-        if (load_model(o->device_model, &dbytes, &dm) != 0)
+        if (sn_mcu_read_model("sn-mcu", o->device_model, &dbytes, &dm) != 0)
             rc = 2;
         else {
             if (write_stripped(&dm, o->configs, o->nconfigs, path, &nbytes) != 0)
@@ -239,7 +221,7 @@ static int cmd_check(tool_opts *o)
         }
     } else if (rc == 0 && write_stripped(&m, o->configs, o->nconfigs, path, &nbytes) != 0)
         rc = 2;
-    if (rc == 0 && o->cache && load_model(path, &sbytes, &sm) != 0)
+    if (rc == 0 && o->cache && sn_mcu_read_model("sn-mcu", path, &sbytes, &sm) != 0)
         rc = 2;
     if (rc == 0 && open_board(o, path, &link) != 0)
         rc = 2;
@@ -422,7 +404,7 @@ static int cmd_table(tool_opts *o)
     uint64_t code_bytes = 0, image_capacity = 0;
     if (!o->board || !buf)
         return usage();
-    if (load_model(o->model_path, &bytes, &m) != 0)
+    if (sn_mcu_read_model("sn-mcu", o->model_path, &bytes, &m) != 0)
         return 2;
     n = pareto(&m, configs, top1, 48);
     if (n <= 0) {
@@ -530,7 +512,7 @@ static int cmd_kernels(tool_opts *o)
     int n, i, rc = 0;
     if (!o->board || !buf)
         return usage();
-    if (load_model(o->model_path, &bytes, &m) != 0)
+    if (sn_mcu_read_model("sn-mcu", o->model_path, &bytes, &m) != 0)
         return 2;
     n = pareto(&m, configs, top1, 48);
     for (i = 0; i < n; ++i) {
@@ -573,10 +555,12 @@ static int cmd_kernels(tool_opts *o)
            "Every distinct convolution shape of the Pareto SubNets (input H x W x C, output channels, "
            "kernel, stride; padding k/2), run once by the firmware's `kernel` command on synthetic "
            "data in SRAM with `sn_conv2d_ref_s8` / `sn_depthwise_conv2d_ref_s8` (the engine's "
-           "reference kernels, C99 -O2, Cortex-M4F code on QEMU's Cortex-M7). *instructions*: "
+           "reference kernels, C99 -O2, %s code on QEMU's %s, machine %s). *instructions*: "
            "emulated:qemu-icount, deterministic. Written by `sn-mcu kernels --board %s`.\n\n"
            "| kind | input HxWxC | out C | k | stride | MACs | instructions | instr/MAC |\n"
-           "|---|---|---:|---:|---:|---:|---:|---:|\n", o->board->name, o->board->name);
+           "|---|---|---:|---:|---:|---:|---:|---:|\n", o->board->name,
+           strcmp(o->board->qemu_cpu, "cortex-m55") ? "Cortex-M4F" : "Cortex-M55", o->board->qemu_cpu,
+           o->board->qemu_machine, o->board->name);
     for (j = 0; j < nshapes && rc == 0; ++j) {
         uint64_t clock, macs;
         snprintf(cmd, sizeof cmd, "kernel %s %d %d %d %d %d %d", shapes[j].dw ? "dw" : "dense",
