@@ -611,7 +611,7 @@ static int dir_is_empty_or_missing(const char *path)
 
 int sn_sweep_write(sn_sweep *sw, const char *spec_path, const char *supernav, char *err, size_t n)
 {
-    cJSON *root = cJSON_CreateObject(), *axes, *jobs, *setup;
+    cJSON *root = cJSON_CreateObject(), *jobs, *setup;
     char *text = NULL, *p;
     void *spec = NULL;
     size_t spec_size, i, a;
@@ -643,16 +643,7 @@ int sn_sweep_write(sn_sweep *sw, const char *spec_path, const char *supernav, ch
     cJSON_AddStringToObject(root, "supernav", sw->supernav);
     cJSON_AddStringToObject(root, "workdir", sw->workdir);
     cJSON_AddStringToObject(root, "dir", sw->dir);
-    axes = cJSON_AddArrayToObject(root, "axes");
-    for (a = 0; a < sw->axis_count; ++a) {
-        cJSON *ax = cJSON_CreateObject(), *vals;
-        cJSON_AddItemToArray(axes, ax);
-        cJSON_AddStringToObject(ax, "name", sw->axes[a].name);
-        cJSON_AddBoolToObject(ax, "numeric", sw->axes[a].numeric);
-        vals = cJSON_AddArrayToObject(ax, "values");
-        for (i = 0; i < sw->axes[a].count; ++i)
-            cJSON_AddItemToArray(vals, cJSON_CreateString(sw->axes[a].values[i]));
-    }
+    sn_sweep_axes_json(sw, root);
     jobs = cJSON_AddArrayToObject(root, "jobs");
     for (i = 0; i < sw->job_count; ++i) {
         const sn_sweep_job *job = &sw->jobs[i];
@@ -1425,4 +1416,19 @@ int sn_sweep_run(const sn_sweep *sw, const size_t *only, size_t only_count, unsi
     }
     free(slots);
     return rc;
+}
+
+void sn_sweep_axes_json(const sn_sweep *sw, void *root)
+{
+    cJSON *axes = cJSON_AddArrayToObject(root, "axes");
+    size_t a, i;
+    for (a = 0; a < sw->axis_count; ++a) {
+        cJSON *ax = cJSON_CreateObject(), *vals;
+        cJSON_AddItemToArray(axes, ax);
+        cJSON_AddStringToObject(ax, "name", sw->axes[a].name);
+        cJSON_AddBoolToObject(ax, "numeric", sw->axes[a].numeric);
+        vals = cJSON_AddArrayToObject(ax, "values");
+        for (i = 0; i < sw->axes[a].count; ++i)
+            cJSON_AddItemToArray(vals, cJSON_CreateString(sw->axes[a].values[i]));
+    }
 }

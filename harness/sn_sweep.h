@@ -155,6 +155,10 @@ int sn_sweep_run(const sn_sweep *sweep, const size_t *only, size_t only_count, u
  * SUPERNAV first when not NULL. Returns a malloc'ed string, or NULL (out of memory). */
 char *sn_sweep_shell_line(const char *supernav, char *const *argv, size_t argc);
 
+/* Adds the sweep's axes to ROOT (a cJSON object) as "axes": [{name, numeric, values}], as
+ * the manifest (sweep.json) and the collected sweep.json record them. */
+void sn_sweep_axes_json(const sn_sweep *sweep, void *root);
+
 /* PATH quoted for a POSIX shell ('...'), malloc'ed, or NULL. */
 char *sn_sweep_shell_quote(const char *text);
 

@@ -296,7 +296,7 @@ static cJSON *number_or_null(double v)
 static int write_json(const collect *c, const char *path, char *err, size_t n)
 {
     const sn_sweep *sw = c->sw;
-    cJSON *root = cJSON_CreateObject(), *figs, *jobs, *axes;
+    cJSON *root = cJSON_CreateObject(), *figs, *jobs;
     char *text;
     size_t i, a, f;
     int rc;
@@ -306,16 +306,7 @@ static int write_json(const collect *c, const char *path, char *err, size_t n)
     cJSON_AddStringToObject(root, "sweep", sw->name);
     cJSON_AddStringToObject(root, "dir", sw->dir);
     cJSON_AddStringToObject(root, "command", sw->command);
-    axes = cJSON_AddArrayToObject(root, "axes");
-    for (a = 0; a < sw->axis_count; ++a) {
-        cJSON *ax = cJSON_CreateObject(), *vals;
-        cJSON_AddItemToArray(axes, ax);
-        cJSON_AddStringToObject(ax, "name", sw->axes[a].name);
-        cJSON_AddBoolToObject(ax, "numeric", sw->axes[a].numeric);
-        vals = cJSON_AddArrayToObject(ax, "values");
-        for (i = 0; i < sw->axes[a].count; ++i)
-            cJSON_AddItemToArray(vals, cJSON_CreateString(sw->axes[a].values[i]));
-    }
+    sn_sweep_axes_json(sw, root);
     figs = cJSON_AddArrayToObject(root, "figures");
     for (f = 0; f < c->fig_count; ++f) {
         cJSON *o = cJSON_CreateObject();
