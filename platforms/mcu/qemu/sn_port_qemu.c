@@ -111,10 +111,14 @@ const char *sn_port_board(void)
 void sn_port_describe(void)
 {
     /* A counted loop of 2 x LOOPS instructions (subs, bne): under -icount shift=0 the clock
-     * reads that many ns (plus the two clock reads, to the timer's 40 ns resolution). */
+     * reads that many ns (plus the two clock reads, to the timer's 40 or 50 ns resolution).
+     * It starts on a tick edge (t0 is the first read after the counter moves), so where the
+     * loop falls between ticks does not depend on how QEMU's virtual clock started. */
     enum { LOOPS = 500000 };
     uint32_t n = LOOPS;
-    uint64_t t0 = sn_port_clock_now(), t1;
+    uint64_t edge = sn_port_clock_now(), t0, t1;
+    while ((t0 = sn_port_clock_now()) == edge)
+        ;
     __asm volatile("1:\n\tsubs %0, %0, #1\n\tbne 1b" : "+r"(n) : : "cc");
     t1 = sn_port_clock_now();
     printf("board %s\nclock %s\nclock_check loop_instructions=%lu clock=%llu\n",
