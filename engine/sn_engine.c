@@ -935,15 +935,57 @@ sn_status sn_plan_prepare(sn_plan *plan, const sn_model *model, const sn_config 
     return sn_plan_prepare_p(plan, model, config, SN_FP32, arena, arena_bytes, why);
 }
 
+/* Bilinear resize with half-pixel centres (PyTorch align_corners=False, no antialias) of a
+ * SRC x SRC canvas to DST x DST, scaled to [0, 1]. The column taps are computed once and
+ * each source row is scaled once; the arithmetic per output is the same expression as the
+ * per-pixel form (bit-identical results). */
+#define SN_RESIZE_MAX 256
 void sn_resize_canvas_f32(const uint8_t *canvas, uint32_t src, float *out, uint32_t dst)
 {
     const float inv255 = 1.0f / 255.0f;
     const float scale = (float)src / (float)dst;
-    uint32_t y, x;
+    uint32_t y, x, x0s[SN_RESIZE_MAX], x1s[SN_RESIZE_MAX], row0 = UINT32_MAX, row1 = UINT32_MAX;
+    float lxs[SN_RESIZE_MAX], f0[SN_RESIZE_MAX], f1[SN_RESIZE_MAX];
     if (src == dst) {
         for (y = 0; y < src * src; ++y)
             out[y] = (float)canvas[y] * inv255;
         return;
+    }
+    if (src > SN_RESIZE_MAX || dst > SN_RESIZE_MAX) {
+        for (y = 0; y < dst; ++y) {
+            float sy = ((float)y + 0.5f) * scale - 0.5f;
+            uint32_t y0, y1;
+            float ly;
+            if (sy < 0.0f)
+                sy = 0.0f;
+            y0 = (uint32_t)sy;
+            y1 = y0 + 1 < src ? y0 + 1 : src - 1;
+            ly = sy - (float)y0;
+            for (x = 0; x < dst; ++x) {
+                float sx = ((float)x + 0.5f) * scale - 0.5f;
+                uint32_t x0, x1;
+                float lx, top, bottom;
+                if (sx < 0.0f)
+                    sx = 0.0f;
+                x0 = (uint32_t)sx;
+                x1 = x0 + 1 < src ? x0 + 1 : src - 1;
+                lx = sx - (float)x0;
+                top = (1.0f - lx) * ((float)canvas[y0 * src + x0] * inv255) +
+                      lx * ((float)canvas[y0 * src + x1] * inv255);
+                bottom = (1.0f - lx) * ((float)canvas[y1 * src + x0] * inv255) +
+                         lx * ((float)canvas[y1 * src + x1] * inv255);
+                out[y * dst + x] = (1.0f - ly) * top + ly * bottom;
+            }
+        }
+        return;
+    }
+    for (x = 0; x < dst; ++x) {
+        float sx = ((float)x + 0.5f) * scale - 0.5f;
+        if (sx < 0.0f)
+            sx = 0.0f;
+        x0s[x] = (uint32_t)sx;
+        x1s[x] = x0s[x] + 1 < src ? x0s[x] + 1 : src - 1;
+        lxs[x] = sx - (float)x0s[x];
     }
     for (y = 0; y < dst; ++y) {
         float sy = ((float)y + 0.5f) * scale - 0.5f;
@@ -954,19 +996,25 @@ void sn_resize_canvas_f32(const uint8_t *canvas, uint32_t src, float *out, uint3
         y0 = (uint32_t)sy;
         y1 = y0 + 1 < src ? y0 + 1 : src - 1;
         ly = sy - (float)y0;
+        if (y0 != row0) { /* consecutive output rows often share source rows */
+            if (y0 == row1) {
+                for (x = 0; x < src; ++x)
+                    f0[x] = f1[x];
+            } else {
+                for (x = 0; x < src; ++x)
+                    f0[x] = (float)canvas[y0 * src + x] * inv255;
+            }
+            row0 = y0;
+        }
+        if (y1 != row1) {
+            for (x = 0; x < src; ++x)
+                f1[x] = (float)canvas[y1 * src + x] * inv255;
+            row1 = y1;
+        }
         for (x = 0; x < dst; ++x) {
-            float sx = ((float)x + 0.5f) * scale - 0.5f;
-            uint32_t x0, x1;
-            float lx, top, bottom;
-            if (sx < 0.0f)
-                sx = 0.0f;
-            x0 = (uint32_t)sx;
-            x1 = x0 + 1 < src ? x0 + 1 : src - 1;
-            lx = sx - (float)x0;
-            top = (1.0f - lx) * ((float)canvas[y0 * src + x0] * inv255) +
-                  lx * ((float)canvas[y0 * src + x1] * inv255);
-            bottom = (1.0f - lx) * ((float)canvas[y1 * src + x0] * inv255) +
-                     lx * ((float)canvas[y1 * src + x1] * inv255);
+            const float lx = lxs[x];
+            const float top = (1.0f - lx) * f0[x0s[x]] + lx * f0[x1s[x]];
+            const float bottom = (1.0f - lx) * f1[x0s[x]] + lx * f1[x1s[x]];
             out[y * dst + x] = (1.0f - ly) * top + ly * bottom;
         }
     }
@@ -1365,12 +1413,14 @@ sn_status sn_plan_invoke(sn_plan *plan, const sn_platform *platform, const uint8
             pooled[k] += head[j * a->head_c + k];
     for (k = 0; k < a->head_c; ++k)
         pooled[k] /= (float)n;
-    for (i = 0; i < a->num_classes; ++i) {
-        const float *w = plan->fc_weights + (size_t)i * a->head_c;
-        float acc = plan->fc_bias[i];
-        for (k = 0; k < a->head_c; ++k)
-            acc += w[k] * pooled[k];
-        logits[i] = acc;
+    /* the classifier: one independent sum per class, each in the order of k (so the same
+     * result as one class at a time, without one long dependent chain) */
+    for (i = 0; i < a->num_classes; ++i)
+        logits[i] = plan->fc_bias[i];
+    for (k = 0; k < a->head_c; ++k) {
+        const float pk = pooled[k];
+        for (i = 0; i < a->num_classes; ++i)
+            logits[i] += plan->fc_weights[(size_t)i * a->head_c + k] * pk;
     }
     return SN_OK;
 }
