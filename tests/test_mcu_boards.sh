@@ -35,14 +35,19 @@ if ! command -v arm-none-eabi-gcc >/dev/null 2>&1; then
     exit 0
 fi
 
-# 4 SubNets of the Pareto table (the two smallest, one at r48, one at r64) and 2 ARAC
-# configs (2x2 and 4x4 grids)
-S1=r40-d1.2.2.2-e2.2.2.2.2.2.2-k3.3.3.3.3.3.3
-S2=r40-d1.2.2.2-e2.2.2.2.3.2.2-k3.3.3.3.3.5.5
-S3=r48-d1.2.3.2-e2.2.3.3.4.3.3.2-k3.5.3.3.3.3.5.3
-S4=r64-d2.2.2.3-e3.4.3.3.2.4.2.2.2-k5.5.3.5.5.3.5.5.5
-A1=arac-g2-t50-l100.25:r64-d1.2.3.2-e2.2.2.3.2.2.2.3-k3.3.5.5.3.3.5.5
-A2=arac-g4-t50-l100.50:r64-d1.2.3.2-e2.2.2.3.2.2.2.3-k3.3.5.5.3.3.5.5
+# 4 SubNets of the Pareto table (the two smallest, the first at r48, the first at r64) and
+# 2 ARAC configs on the smallest ARAC base (2x2 and 4x4 grids), read from the committed table
+TABLE=${SN_TABLE:-workloads/supernet/accuracy.csv}
+pick() { awk -F, -v re="$1" -v nth="${2:-1}" 'NR > 1 && $2 ~ re { if (++k == nth) { print $2; exit } }' "$TABLE"; }
+S1=$(pick '^r[0-9]+-d')
+S2=$(pick '^r[0-9]+-d' 2)
+S3=$(pick '^r48-d')
+S4=$(pick '^r64-d')
+A1=$(pick '^arac-g2-t50-l100[.]25:')
+A2=$(pick '^arac-g4-t50-l100[.]50:')
+for v in "$S1" "$S2" "$S3" "$S4" "$A1" "$A2"; do
+    [ -n "$v" ] || { echo "Bail out! $TABLE lacks a SubNet or ARAC row this test needs"; exit 1; }
+done
 BIG=r64-d2.3.3.3-e4.4.4.4.4.4.4.4.4.4.4-k5.5.5.5.5.5.5.5.5.5.5
 tool=$BUILD/mcu/sn-mcu
 dir=$BUILD/mcu

@@ -56,6 +56,39 @@ def write_safetensors(path, tensors, metadata):
     os.replace(tmp, path)
 
 
+def read_safetensors(path):
+    """The tensors and metadata of a safetensors file (F32/I32/I64/U8 only)."""
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n))
+        blob = f.read()
+    meta = header.pop("__metadata__", {})
+    dts = {"F32": np.float32, "I32": np.int32, "I64": np.int64, "U8": np.uint8}
+    out = {}
+    for name, h in header.items():
+        a, b = h["data_offsets"]
+        arr = np.frombuffer(blob[a:b], dtype=np.dtype(dts[h["dtype"]]).newbyteorder("<"))
+        out[name] = torch.from_numpy(arr.astype(dts[h["dtype"]]).reshape(h["shape"]))
+    return out, meta
+
+
+def load_weights(model, path):
+    """Trained weights from a checkpoint (final.pt) or from an interchange file written by an
+    earlier export (its shared tensors; the per-config calib.* statistics are recomputed).
+    Returns the training step count."""
+    if path.endswith(".safetensors"):
+        tensors, meta = read_safetensors(path)
+        state = {k: v for k, v in tensors.items() if not k.startswith("calib.")}
+        missing, unexpected = model.load_state_dict(state, strict=False)
+        missing = [k for k in missing if not k.endswith(("running_mean", "running_var", "num_batches_tracked"))]
+        if missing or unexpected:
+            sys.exit(f"export: {path}: missing {missing[:3]} unexpected {unexpected[:3]}")
+        return json.loads(meta["supernav_spec"])["trained"]["steps"]
+    ck = torch.load(path)
+    model.load_state_dict(ck["model"])
+    return ck.get("step")
+
+
 # ---- geometry shared with the engine -------------------------------------------------
 def prefix_layers(cfg, level):
     """(name, kernel, stride, in_c, out_c, depthwise) of the prefix at a level."""
@@ -228,22 +261,28 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--supernav", default="build/supernav")
     ap.add_argument("--work", default="workloads/supernet/checkpoints")
+    ap.add_argument("--weights", default=None,
+                    help="trained weights: a checkpoint, or an interchange file (.safetensors) to re-run "
+                         "the search and calibration on committed weights without retraining "
+                         "(default: WORK/final.pt)")
     ap.add_argument("--out", default="workloads/supernet")
     ap.add_argument("--log", default="workloads/supernet/train.log")
     ap.add_argument("--test", default="data/canvas/cf64-test")
-    ap.add_argument("--candidates", type=int, default=12, help="random candidates per MAC bucket")
-    ap.add_argument("--buckets", type=int, default=48)
-    ap.add_argument("--finalists", type=int, default=3, help="best screened SubNets per bucket measured on all validation canvases")
-    ap.add_argument("--val-count", type=int, default=2000)
+    ap.add_argument("--candidates", type=int, default=16, help="random candidates per MAC bucket")
+    ap.add_argument("--buckets", type=int, default=64)
+    ap.add_argument("--finalists", type=int, default=4, help="best screened SubNets per bucket measured on all validation canvases")
+    ap.add_argument("--val-count", type=int, default=5000)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=7)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
 
     model = sn.SuperNet()
-    ck = torch.load(os.path.join(args.work, "final.pt"))
-    model.load_state_dict(ck["model"])
+    weights = args.weights or os.path.join(args.work, "final.pt")
+    os.makedirs(args.work, exist_ok=True)
+    steps = load_weights(model, weights)
     model.eval()
+    log(args.log, f"export: weights from {weights} ({steps} training steps)")
     calib_images, _, _ = data.generate(args.supernav, "cf64", "train", CALIB_SEED, CALIB_COUNT,
                                        os.path.join(args.work, "calib"))
     val_images, val_labels, _ = data.generate(args.supernav, "cf64", "train", VAL_SEED, args.val_count,
@@ -292,6 +331,9 @@ def main():
         load_stats(model, st)
         stats[str(c)] = st
         val.append((macs, evaluate(model, val_images, val_labels, lambda x: model(x, c)), c))
+    with open(os.path.join(args.work, "finalists.json.tmp"), "w") as f:
+        json.dump([{"config": str(c), "macs": m, "val_top1": a} for m, a, c in val], f)
+    os.replace(os.path.join(args.work, "finalists.json.tmp"), os.path.join(args.work, "finalists.json"))
     front = pareto(val)
     for must in (sn.SubNetConfig.smallest(), sn.SubNetConfig.largest()):
         if str(must) not in {str(p[2]) for p in front}:
@@ -309,13 +351,14 @@ def main():
         calibs.append(("subnet", str(c), stats[str(c)]))
         log(args.log, f"subnet {c}: {macs/1e6:.2f} M MACs, val {vacc:.2f} %, test {acc:.2f} %")
 
-    # 3. ARAC configs on the full-resolution Pareto SubNets.
-    # Bases: the largest SubNet and, for budgets of 30/45/60 % of its MACs, the full-resolution
+    # 3. ARAC configs on full-resolution SubNets.
+    # Bases: the largest SubNet and, for budgets of 30/40/50/60 % of its MACs, the full-resolution
     # candidate with the best screening accuracy within the budget (ARAC needs r64; the
-    # Pareto front may hold few r64 SubNets because lower resolutions are cheaper).
+    # Pareto front may hold few r64 SubNets because lower resolutions are cheaper). Every
+    # evaluated config is reported, with its validation and test top-1.
     largest = sn.SubNetConfig.largest()
     bases = {str(largest): largest}
-    for frac in (0.30, 0.45, 0.60):
+    for frac in (0.30, 0.40, 0.50, 0.60):
         within = [p for p in screened if p[2].res == sn.CANVAS and p[0] <= frac * hi]
         if within:
             best = max(within, key=lambda p: (p[1], -p[0]))[2]
@@ -325,28 +368,32 @@ def main():
     aracs = []
     for base in bases:
         for g in (2, 4):
-            for lvl in ((100, 25), (100, 50)):
+            for lvl in ((100, 25), (100, 50), (100, 75)):
                 aracs.append(sn.AracConfig(g, 50, lvl[0], lvl[1], base))
+
+    def arac_eval(r, images, labels):
+        correct, levels_all = 0, []
+        with torch.no_grad():
+            for i in range(0, len(images), 500):
+                out, lv = r._forward(to_x(images[i:i + 500]))
+                correct += int((out.argmax(1).numpy() == labels[i:i + 500]).sum())
+                levels_all.append(lv)
+        return 100.0 * correct / len(images), torch.cat(levels_all)
+
     runners = {}
     for a in aracs:
         r = AracRunner(model, a)
         r.calibrate(calib_images)
         runners[str(a)] = r
-        correct, levels_all = 0, []
-        with torch.no_grad():
-            for i in range(0, len(test_images), 500):
-                out, lv = r._forward(to_x(test_images[i:i + 500]))
-                correct += int((out.argmax(1).numpy() == test_labels[i:i + 500]).sum())
-                levels_all.append(lv)
-        lv = torch.cat(levels_all)
-        acc = 100.0 * correct / len(test_images)
+        vacc, _ = arac_eval(r, val_images, val_labels)
+        acc, lv = arac_eval(r, test_images, test_labels)
         macs = arac_macs(a, lv)
         hi_idx = sn.ARAC_LEVELS.index(a.high_pct / 100.0)
         frac = float((lv == hi_idx).float().mean())
         rows.append({"kind": "arac", "config": str(a), "macs": int(round(macs)), "top1": f"{acc:.2f}",
-                     "val_top1": "", "n": len(test_images), "high_tile_frac": f"{frac:.3f}"})
+                     "val_top1": f"{vacc:.2f}", "n": len(test_images), "high_tile_frac": f"{frac:.3f}"})
         calibs.append(("arac", str(a), r))
-        log(args.log, f"arac {a}: {macs/1e6:.2f} M MACs (mean), test {acc:.2f} %, high tiles {frac:.2f}")
+        log(args.log, f"arac {a}: {macs/1e6:.2f} M MACs (mean), val {vacc:.2f} %, test {acc:.2f} %, high tiles {frac:.2f}")
 
     # 4. The interchange file.
     tensors = {n: p for n, p in model.state_dict().items() if not n.endswith(("running_mean", "running_var"))}
@@ -376,7 +423,7 @@ def main():
                  "levels_pct": [int(round(l * 100)) for l in sn.ARAC_LEVELS], "gate_c": sn.GATE_C,
                  "gate_pool": 4, "thin_channels": "zero"},
         "calibrations": spec_calibs,
-        "trained": {"steps": ck.get("step"), "torch": torch.__version__},
+        "trained": {"steps": steps, "torch": torch.__version__},
     }
     write_safetensors(os.path.join(args.out, "supernet.safetensors"), tensors,
                       {"supernav_spec": json.dumps(spec, separators=(",", ":"))})
