@@ -257,6 +257,56 @@ def pareto(points):
     return out
 
 
+def mutate(cfg, rng):
+    """A neighbour of a SubNet config: one expand ratio or one kernel changed, or (less often)
+    one stage one block deeper or shallower, or the next resolution up or down."""
+    res, depths = cfg.res, list(cfg.depths)
+    expands, kernels = list(cfg.expands), list(cfg.kernels)
+    r = rng.random()
+    if r < 0.45:
+        i = rng.randrange(len(expands))
+        expands[i] = rng.choice([e for e in sn.EXPANDS if e != expands[i]])
+    elif r < 0.8:
+        i = rng.randrange(len(kernels))
+        kernels[i] = rng.choice([k for k in sn.KERNELS if k != kernels[i]])
+    elif r < 0.95:
+        s = rng.randrange(len(depths))
+        _, dmax, dmin, _ = sn.STAGES[s]
+        end = sum(depths[:s + 1])              # index after the stage's last active block
+        if depths[s] < dmax and (depths[s] == dmin or rng.random() < 0.5):
+            depths[s] += 1
+            expands.insert(end, rng.choice(sn.EXPANDS))
+            kernels.insert(end, rng.choice(sn.KERNELS))
+        elif depths[s] > dmin:
+            depths[s] -= 1
+            del expands[end - 1], kernels[end - 1]
+    else:
+        ri = sn.RESOLUTIONS.index(res) + rng.choice((-1, 1))
+        res = sn.RESOLUTIONS[min(max(ri, 0), len(sn.RESOLUTIONS) - 1)]
+    return sn.SubNetConfig(res, depths, expands, kernels)
+
+
+def refine(model, val, stats, count, calib_images, val_images, val_labels, rng, log_path):
+    """Local search around the front (OFA's evolutionary search, without a predictor): COUNT
+    neighbours of random front members, each recalibrated and measured on the validation set
+    like the finalists, appended to VAL (and their statistics to STATS)."""
+    seen = {str(p[2]) for p in val}
+    t0, done, tries = time.time(), 0, 0
+    while done < count and tries < 100 * count:
+        tries += 1
+        child = mutate(rng.choice(pareto(val))[2], rng)
+        if str(child) in seen:
+            continue
+        seen.add(str(child))
+        st = calibrate(model, calib_images, lambda x: model(x, child))
+        load_stats(model, st)
+        stats[str(child)] = st
+        val.append((sn.subnet_macs(child), evaluate(model, val_images, val_labels, lambda x: model(x, child)), child))
+        done += 1
+        if done % 25 == 0:
+            log(log_path, f"refine: {done}/{count} neighbours, front of {len(pareto(val))} ({time.time() - t0:.0f} s)")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--supernav", default="build/supernav")
@@ -274,6 +324,12 @@ def main():
     ap.add_argument("--val-count", type=int, default=5000)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--search-cache", default=None,
+                    help="the measured SubNets (finalists.json) of an earlier run of this search on the same "
+                         "weights: skips screening (except the r64 candidates the ARAC bases are chosen from), "
+                         "the finalists and the refinement")
+    ap.add_argument("--refine", type=int, default=150,
+                    help="neighbours of front members to measure after the finalists (local search; 0: none)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -307,39 +363,63 @@ def main():
         cands[str(c)] = c
     log(args.log, f"search: {len(cands)} candidate SubNets in {args.buckets} MAC buckets [{lo/1e6:.2f}, {hi/1e6:.2f}] M")
 
-    # Quick screen on 1000 validation canvases, then the best per bucket on all of them.
-    t0 = time.time()
-    screened = []
-    quick = min(SCREEN_VAL, len(val_images))
-    for j, c in enumerate(cands.values()):
-        st = calibrate(model, calib_images[:SCREEN_CALIB], lambda x: model(x, c))
-        load_stats(model, st)
-        acc = evaluate(model, val_images[:quick], val_labels[:quick], lambda x: model(x, c))
-        screened.append((sn.subnet_macs(c), acc, c))
-        if (j + 1) % 100 == 0:
-            log(args.log, f"search: screened {j + 1}/{len(cands)} ({time.time() - t0:.0f} s)")
-    finalists = []
-    for bi in range(args.buckets):
-        inb = [p for p in screened if edges[bi] <= p[0] < edges[bi + 1]]
-        finalists += sorted(inb, key=lambda p: -p[1])[:args.finalists]
-    for c in (sn.SubNetConfig.smallest(), sn.SubNetConfig.largest()):
-        if str(c) not in {str(p[2]) for p in finalists}:
-            finalists.append((sn.subnet_macs(c), 0.0, c))
     stats, val = {}, []
-    for macs, _, c in finalists:
-        st = calibrate(model, calib_images, lambda x: model(x, c))
-        load_stats(model, st)
-        stats[str(c)] = st
-        val.append((macs, evaluate(model, val_images, val_labels, lambda x: model(x, c)), c))
-    with open(os.path.join(args.work, "finalists.json.tmp"), "w") as f:
-        json.dump([{"config": str(c), "macs": m, "val_top1": a} for m, a, c in val], f)
-    os.replace(os.path.join(args.work, "finalists.json.tmp"), os.path.join(args.work, "finalists.json"))
+    if args.search_cache:
+        # The ARAC bases are chosen from the screening of the r64 candidates within 60 % of the
+        # largest's MACs: screen those (the same candidates, order and figures as a full run).
+        t0 = time.time()
+        screened = []
+        for c in cands.values():
+            if c.res != sn.CANVAS or sn.subnet_macs(c) > 0.60 * hi:
+                continue
+            st = calibrate(model, calib_images[:SCREEN_CALIB], lambda x: model(x, c))
+            load_stats(model, st)
+            acc = evaluate(model, val_images[:SCREEN_VAL], val_labels[:SCREEN_VAL], lambda x: model(x, c))
+            screened.append((sn.subnet_macs(c), acc, c))
+        with open(args.search_cache) as f:
+            val = [(d["macs"], d["val_top1"], sn.SubNetConfig.parse(d["config"])) for d in json.load(f)]
+        log(args.log, f"search: {len(val)} measured SubNets from {args.search_cache} (an earlier run of this "
+                      f"search on the same weights); {len(screened)} r64 candidates screened for the ARAC bases "
+                      f"({time.time() - t0:.0f} s)")
+    else:
+        # Quick screen on 1000 validation canvases, then the best per bucket on all of them.
+        t0 = time.time()
+        screened = []
+        quick = min(SCREEN_VAL, len(val_images))
+        for j, c in enumerate(cands.values()):
+            st = calibrate(model, calib_images[:SCREEN_CALIB], lambda x: model(x, c))
+            load_stats(model, st)
+            acc = evaluate(model, val_images[:quick], val_labels[:quick], lambda x: model(x, c))
+            screened.append((sn.subnet_macs(c), acc, c))
+            if (j + 1) % 100 == 0:
+                log(args.log, f"search: screened {j + 1}/{len(cands)} ({time.time() - t0:.0f} s)")
+        finalists = []
+        for bi in range(args.buckets):
+            inb = [p for p in screened if edges[bi] <= p[0] < edges[bi + 1]]
+            finalists += sorted(inb, key=lambda p: -p[1])[:args.finalists]
+        for c in (sn.SubNetConfig.smallest(), sn.SubNetConfig.largest()):
+            if str(c) not in {str(p[2]) for p in finalists}:
+                finalists.append((sn.subnet_macs(c), 0.0, c))
+        for macs, _, c in finalists:
+            st = calibrate(model, calib_images, lambda x: model(x, c))
+            load_stats(model, st)
+            stats[str(c)] = st
+            val.append((macs, evaluate(model, val_images, val_labels, lambda x: model(x, c)), c))
+        if args.refine:
+            refine(model, val, stats, args.refine, calib_images, val_images, val_labels,
+                   random.Random(args.seed + 1), args.log)
+        with open(os.path.join(args.work, "finalists.json.tmp"), "w") as f:
+            json.dump([{"config": str(c), "macs": m, "val_top1": a} for m, a, c in val], f)
+        os.replace(os.path.join(args.work, "finalists.json.tmp"), os.path.join(args.work, "finalists.json"))
     front = pareto(val)
     for must in (sn.SubNetConfig.smallest(), sn.SubNetConfig.largest()):
         if str(must) not in {str(p[2]) for p in front}:
             front.append([p for p in val if str(p[2]) == str(must)][0])
     front.sort(key=lambda p: p[0])
-    log(args.log, f"search: {len(finalists)} finalists, Pareto front of {len(front)} on validation")
+    for _, _, c in front:  # a cached search holds no statistics: recalibrate the front
+        if str(c) not in stats:
+            stats[str(c)] = calibrate(model, calib_images, lambda x: model(x, c))
+    log(args.log, f"search: {len(val)} SubNets measured on validation, Pareto front of {len(front)}")
 
     # 2. Test accuracy of the Pareto SubNets.
     rows, calibs = [], []
