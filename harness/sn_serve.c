@@ -699,17 +699,40 @@ static uint32_t least_accurate(const sn_serve *sv)
     return best;
 }
 
+/* Predicted latencies within this fraction of the fastest are ties, broken by top-1. */
+#define SN_LAT_TIE 0.05
+
+/* The fastest SubNet (PRED(i) = lat_us[i][g_of[i]]) whose top-1 is at least LEVEL, with
+ * latency ties (within SN_LAT_TIE) going to the most accurate; UINT32_MAX if none. */
+static uint32_t fastest_at_level(const sn_serve *sv, const uint32_t *g_of, double level)
+{
+    uint32_t i, best = UINT32_MAX;
+    double lim;
+    for (i = 0; i < sv->n; ++i)
+        if (sv->s[i].top1 + 1e-9 >= level &&
+            (best == UINT32_MAX || sv->lat_us[i][g_of[i]] < sv->lat_us[best][g_of[best]]))
+            best = i;
+    if (best == UINT32_MAX)
+        return best;
+    lim = sv->lat_us[best][g_of[best]] * (1.0 + SN_LAT_TIE);
+    for (i = 0; i < sv->n; ++i)
+        if (sv->s[i].top1 + 1e-9 >= level && sv->lat_us[i][g_of[i]] <= lim && sv->s[i].top1 > sv->s[best].top1)
+            best = i;
+    return best;
+}
+
 /* The SubNet choice of sn_serve.h. PRED(i) = lat_us[i][G] (G per SubNet for the oracle). */
 static uint32_t choose(const sn_serve *sv, const uint32_t *g_of, float floor, int64_t ceiling_us,
                        double waited_us)
 {
     uint32_t i, best = UINT32_MAX;
     if (!isnan(floor)) {
-        for (i = 0; i < sv->n; ++i)
-            if (sv->s[i].top1 + 1e-9 >= (double)floor &&
-                (best == UINT32_MAX || sv->lat_us[i][g_of[i]] < sv->lat_us[best][g_of[best]]))
-                best = i;
-        return best == UINT32_MAX ? most_accurate(sv) : best;
+        /* the floor's level: the top-1 of the SubNet the reference residency serves it with */
+        uint32_t r = fastest_at_level(sv, sv->g_ref_of, (double)floor);
+        if (r == UINT32_MAX)
+            return most_accurate(sv);
+        best = fastest_at_level(sv, g_of, sv->s[r].top1);
+        return best == UINT32_MAX ? r : best;
     }
     if (ceiling_us > 0) {
         double left = (double)ceiling_us - waited_us;
@@ -833,6 +856,8 @@ int sn_serve_replay(sn_serve *sv, const sn_replay_options *o, char *err, size_t 
 
     /* the resident SubGraph each policy starts with, and which latencies it predicts with */
     g_static = best_static_subgraph(sv);
+    for (i = 0; i < sv->n; ++i)
+        sv->g_ref_of[i] = g_static; /* the floors' reference residency (choose) */
     switch (o->policy) {
     case SN_POLICY_NOCACHE: g_cur = sv->n; break;
     case SN_POLICY_STATIC_SUBGRAPH: g_cur = best_static_subgraph(sv); break;
@@ -1022,7 +1047,8 @@ int sn_serve_replay(sn_serve *sv, const sn_replay_options *o, char *err, size_t 
                 for (i = 0; i < wfill; ++i)
                     cand[window[i].subnet] = 1;
                 for (g = 0; g <= sv->n; ++g) {
-                    uint32_t gg[SN_SERVE_MAX_SUBNETS];
+                    uint32_t gg[SN_SERVE_MAX_SUBNETS], memo_choice[8], n_memo = 0;
+                    float memo_floor[8];
                     long met = 0, met_r = 0;
                     double lat = 0.0, lat_r = 0.0;
                     if (!cand[g])
@@ -1039,7 +1065,20 @@ int sn_serve_replay(sn_serve *sv, const sn_replay_options *o, char *err, size_t 
                         for (i = 0; i < wfill; ++i) {
                             const sushi_slot *w8 = &window[(first + i) % o->window];
                             double st = w8->arrival_us > t ? w8->arrival_us : t;
-                            uint32_t c = choose(sv, gg, w8->floor, w8->ceiling_us, st - w8->arrival_us);
+                            uint32_t c = UINT32_MAX, m;
+                            /* a floor query's choice depends only on its floor: memoized */
+                            if (!isnan(w8->floor)) {
+                                for (m = 0; m < n_memo; ++m)
+                                    if (memo_floor[m] == w8->floor)
+                                        c = memo_choice[m];
+                            }
+                            if (c == UINT32_MAX) {
+                                c = choose(sv, gg, w8->floor, w8->ceiling_us, st - w8->arrival_us);
+                                if (!isnan(w8->floor) && n_memo < 8) {
+                                    memo_floor[n_memo] = w8->floor;
+                                    memo_choice[n_memo++] = c;
+                                }
+                            }
                             double l = sv->lat_us[c][g];
                             t = st + l;
                             lat += t - w8->arrival_us;
@@ -1068,13 +1107,15 @@ int sn_serve_replay(sn_serve *sv, const sn_replay_options *o, char *err, size_t 
                         best = g;
                     }
                 }
-                /* switch when more SLOs would have been met over the window, or as many with a
+                /* switch when more SLOs would have been met over the window (by over 1 % of the
+                 * window: a hysteresis, so that a stationary trace's sampling noise does not
+                 * trigger switches that cost more than they gain), or as many with a
                  * saving over the next Q queries above the switch's cost -- and only when the
                  * newcomer is no worse on the window's last Q queries (SLOs met and summed
                  * latency): a window that straddles a change of constraints does not switch
                  * to the SubGraph of the phase that has just ended */
                 if (best != g_cur && best < sv->n && best_met_r >= cur_met_r && best_lat_r <= cur_lat_r &&
-                    (best_met > cur_met ||
+                    ((best_met - cur_met) * 100 > (long)wfill ||
                      (cur_lat - best_lat) * (double)o->period / (double)wfill > sv->switch_us[best])) {
                     int64_t a = now_ns();
                     extra_far = set_subgraph(sv, best);

@@ -18,9 +18,16 @@
  * device), near budget and model (SHA-256) under build/profile/.
  *
  * The SubNet choice (every policy that chooses; written down here and in the README):
- *   - a query with an accuracy floor gets the SubNet with the lowest predicted latency
- *     (profile, current SubGraph) among those whose table top-1 meets the floor; none
- *     meets it: the most accurate SubNet (the query misses its SLO);
+ *   - a query with an accuracy floor is served at the floor's level: the table top-1 of
+ *     the SubNet the reference residency (static-subgraph's SubGraph) would serve it with,
+ *     i.e. the fastest SubNet there whose top-1 meets the floor. It gets the SubNet with
+ *     the lowest predicted latency (profile, the policy's SubGraph) among those whose
+ *     top-1 reaches that level. Predicted latencies within 5 % of the fastest are ties,
+ *     won by the most accurate (test top-1 along the front is not monotone, and a 5 %
+ *     difference is within the profile's noise). No SubNet meets the floor: the most
+ *     accurate SubNet (the query misses its SLO). So a SubGraph changes how fast a floor
+ *     is served, never how accurately below the reference: sushi, nocache and oracle serve
+ *     each floor query at least as accurately as static-subgraph would;
  *   - a query with only a latency ceiling gets the most accurate SubNet whose predicted
  *     latency fits what is left of the ceiling after its queueing delay; none fits: the
  *     fastest;
@@ -38,8 +45,9 @@
  *                    resident (a switch to G delays the first query by G's switching time),
  *                    the choice above per query; the candidate meeting the most SLOs wins
  *                    (ties: lowest summed latency). It is switched to when it meets more SLOs
- *                    than the current one, or as many with a predicted saving over the next Q
- *                    queries above its switching cost -- and only when it is no worse than
+ *                    than the current one by over 1 % of the window (a hysteresis against a
+ *                    stationary trace's sampling noise), or else a predicted saving over the
+ *                    next Q queries above its switching cost -- and only when it is no worse than
  *                    the current one on the window's last Q queries (SLOs met and summed
  *                    latency), so that a window straddling a change of constraints does not
  *                    switch to the SubGraph of the phase that has just ended. A switch is
@@ -152,6 +160,7 @@ typedef struct sn_serve {
     uint64_t near_bytes[SN_SERVE_MAX_SUBNETS][SN_SERVE_MAX_SUBNETS + 1];
     uint64_t far_bytes[SN_SERVE_MAX_SUBNETS][SN_SERVE_MAX_SUBNETS + 1];
     double switch_us[SN_SERVE_MAX_SUBNETS];
+    uint32_t g_ref_of[SN_SERVE_MAX_SUBNETS]; /* replay: the static-subgraph SubGraph, per SubNet */
     uint64_t switch_bytes[SN_SERVE_MAX_SUBNETS];
     char profile_path[1024];     /* the file the profile came from or went to ("" if none) */
     sn_mcu_session *mcu;         /* mcu: the board */
