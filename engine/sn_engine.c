@@ -1070,8 +1070,11 @@ static sn_status run_layers(const sn_plan *plan, const sn_platform *platform, co
             plan->observe(plan->observe_user, 0, i, 0, out, n);
         if (l->residual_buffer >= 0) {
             const float *r = bufs[l->residual_buffer];
-            for (j = 0; j < n; ++j)
-                out[j] += r[j];
+            if (platform && platform->ops && platform->ops->add_f32)
+                platform->ops->add_f32(platform->context, out, r, n);
+            else
+                for (j = 0; j < n; ++j)
+                    out[j] += r[j];
         }
         if (plan->observe)
             plan->observe(plan->observe_user, 0, i, 1, out, n);

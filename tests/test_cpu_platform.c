@@ -66,6 +66,11 @@ static void test_kernels_match_reference(void **state)
         {3, 3, 20, 24, 1, 1, 0, 20, 24}, {1, 7, 8, 17, 1, 1, 0, 8, 17},  {2, 4, 9, 33, 1, 1, 0, 9, 33},
         {1, 5, 6, 40, 1, 1, 0, 6, 40},   {1, 11, 10, 16, 1, 1, 0, 10, 16}, {5, 5, 16, 40, 1, 1, 0, 16, 40},
         {6, 6, 2, 8, 3, 2, 0, 2, 8},     {4, 2, 3, 16, 3, 1, 0, 3, 16},   {1, 1, 4, 20, 3, 1, 0, 4, 20},
+        /* one input channel (the stem's kernel: weights in registers, 4 interior pixels at a
+         * time, borders tap by tap): 3x3 and 5x5, strides 1 and 2, fewer than 16 outputs,
+         * a slice of wider tensors, rows too narrow for a 4-pixel run */
+        {17, 19, 1, 16, 3, 2, 0, 1, 16}, {13, 10, 1, 12, 5, 1, 0, 1, 16}, {9, 9, 1, 7, 3, 1, 0, 1, 7},
+        {11, 14, 1, 16, 3, 2, 0, 2, 24}, {8, 3, 1, 16, 5, 2, 0, 1, 16},  {2, 2, 1, 5, 5, 1, 0, 1, 5},
     };
     sn_rng seed = sn_rng_derive(42, 0, 0);
     size_t s, i;

@@ -38,6 +38,10 @@ typedef struct sn_platform_ops {
      * the engine runs the tiles one after another through the kernel slots. Not used while
      * a calibration observer is set. */
     sn_status (*arac_micro_flows)(void *context, const struct sn_plan *plan, const uint8_t *canvas);
+    /* Optional: OUT[i] += IN[i] for i < N (a residual connection, fp32). One IEEE addition per
+     * element, so any implementation gives the engine's own loop's bits. NULL: the engine's
+     * loop. */
+    void (*add_f32)(void *context, float *out, const float *in, uint32_t n);
 } sn_platform_ops;
 
 typedef struct sn_platform {

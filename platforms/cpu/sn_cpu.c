@@ -504,12 +504,18 @@ static sn_status cpu_dwconv_s8(void *ctx, const sn_conv2d_params *p, const sn_qu
     return SN_OK;
 }
 
+static void cpu_add(void *ctx, float *out, const float *in, uint32_t n)
+{
+    ((sn_cpu *)ctx)->k->add_f32(out, in, n);
+}
+
 static const sn_platform_ops cpu_ops = {
     /* .conv2d_f32 = */ cpu_conv,
     /* .depthwise_conv2d_f32 = */ cpu_dwconv,
     /* .conv2d_s8 = */ cpu_conv_s8,
     /* .depthwise_conv2d_s8 = */ cpu_dwconv_s8,
     /* .arac_micro_flows = */ NULL, /* tiles run one after another through the slots */
+    /* .add_f32 = */ cpu_add,
 };
 
 static sn_status cpu_micro_flows(void *ctx, const sn_plan *plan, const uint8_t *canvas);
@@ -520,6 +526,7 @@ static const sn_platform_ops cpu_ops_threads = {
     /* .conv2d_s8 = */ cpu_conv_s8,
     /* .depthwise_conv2d_s8 = */ cpu_dwconv_s8,
     /* .arac_micro_flows = */ cpu_micro_flows, /* the tiles spread over the pool */
+    /* .add_f32 = */ cpu_add,
 };
 
 void sn_cpu_platform(sn_cpu *c, sn_platform *platform)

@@ -20,6 +20,8 @@ typedef struct sn_cpu_kernels {
      * packed kernel whose centred crop this is, wp pointing at the crop's first tap) */
     void (*dwconv_f32)(const sn_conv2d_params *p, const float *in, const float *wp, int32_t ld,
                        int32_t tap_row, const float *scale, const float *bias, float *out);
+    /* out[i] += in[i], i < n (a residual connection) */
+    void (*add_f32)(float *out, const float *in, uint32_t n);
     /* int8: the same packed layouts with int32 weights (widened at packing); integer
      * accumulation in int32 lanes, then the reference's requantization, vectorized lane by lane, so
      * results are bit-exact with sn_conv2d_ref_s8. bias, mult and shift are padded (no NULL). The
