@@ -320,11 +320,16 @@ static entry *make_entry(sn_cpu *c, const void *w, int dw, int s8, const sn_conv
 static void pad_vectors(sn_cpu *c, int32_t n, const float *scale, const float *bias)
 {
     int32_t i, m = (int32_t)round16z((size_t)n);
-    for (i = 0; i < n; ++i) {
-        c->scale_pad[i] = scale ? scale[i] : 1.0f;
-        c->bias_pad[i] = bias ? bias[i] : 0.0f;
-    }
-    for (; i < m; ++i) {
+    if (scale)
+        memcpy(c->scale_pad, scale, (size_t)n * sizeof(float));
+    else
+        for (i = 0; i < n; ++i)
+            c->scale_pad[i] = 1.0f;
+    if (bias)
+        memcpy(c->bias_pad, bias, (size_t)n * sizeof(float));
+    else
+        memset(c->bias_pad, 0, (size_t)n * sizeof(float));
+    for (i = n; i < m; ++i) {
         c->scale_pad[i] = 0.0f;
         c->bias_pad[i] = 0.0f;
     }
