@@ -1020,6 +1020,16 @@ void sn_resize_canvas_f32(const uint8_t *canvas, uint32_t src, float *out, uint3
     }
 }
 
+/* The canvas resize through the platform's slot when it has one (the same bits). */
+static void resize_canvas(const sn_platform *platform, const uint8_t *canvas, uint32_t src, float *out,
+                          uint32_t dst)
+{
+    if (platform && platform->ops && platform->ops->resize_canvas_f32 &&
+        platform->ops->resize_canvas_f32(platform->context, canvas, src, out, dst) == SN_OK)
+        return;
+    sn_resize_canvas_f32(canvas, src, out, dst);
+}
+
 static void tap_name(name_buf *n, const sn_plan *plan, int16_t tap)
 {
     uint32_t s, gi = 0;
@@ -1346,7 +1356,7 @@ static sn_status invoke_q8(sn_plan *plan, const sn_platform *platform, const uin
     } else {
         uint32_t r = plan->config.input_res ? plan->config.input_res : plan->config.subnet.res;
         float *tmp = plan->buffers[0];
-        sn_resize_canvas_f32(canvas, a->canvas, tmp, r);
+        resize_canvas(platform, canvas, a->canvas, tmp, r);
         for (i = 0; i < r * r; ++i) /* scale 1/255, zero point -128; tmp is in [0, 1] */
             bufs[2][i] = (int8_t)((int32_t)(tmp[i] * 255.0f + 0.5f) - 128);
     }
@@ -1399,8 +1409,8 @@ sn_status sn_plan_invoke(sn_plan *plan, const sn_platform *platform, const uint8
         if (tap)
             tap(tap_user, "stitched", stitched, side, side, ar->feature_c);
     } else {
-        sn_resize_canvas_f32(canvas, a->canvas, plan->buffers[2],
-                             plan->config.input_res ? plan->config.input_res : plan->config.subnet.res);
+        resize_canvas(platform, canvas, a->canvas, plan->buffers[2],
+                      plan->config.input_res ? plan->config.input_res : plan->config.subnet.res);
     }
     if ((st = run_layers(plan, platform, plan->layers, plan->num_layers, plan->buffers, tap,
                          tap_user)) != SN_OK)

@@ -16,6 +16,7 @@ import argparse
 import csv
 import io
 import json
+import statistics
 import math
 import os
 import platform as pyplatform
@@ -95,22 +96,39 @@ def main():
     ap.add_argument("--warmup", type=int, required=True)
     ap.add_argument("--ort-timing", choices=("binding", "profiler"), default="binding")
     ap.add_argument("--supernav", default="build/supernav")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="rounds of supernav then ONNX Runtime (supernav-rR.jsonl, ort-rR.json)")
     args = ap.parse_args()
 
     manifest = load_json(args.manifest)
     peak = load_json(os.path.join(args.work, "peak.json"))
-    ort = load_json(os.path.join(args.work, "ort.json"))
     torch = load_json(os.path.join(args.work, "torch.json"))
-    sn_path = os.path.join(args.work, "supernav.jsonl")
-    try:
-        with open(sn_path) as f:
-            sn_models = [json.loads(line) for line in f if line.strip()]
-    except (OSError, ValueError) as e:
-        raise ReportError(f"{sn_path}: {e}")
     configs = [m["config"] for m in manifest["models"]]
     macs = {m["config"]: m["macs"] for m in manifest["models"]}
-    sn = by_config(sn_models, "supernav", configs, args.k)
-    ot = by_config(ort["models"], "ONNX Runtime", configs, args.k)
+    if args.rounds < 1:
+        raise ReportError("--rounds must be at least 1")
+    sn_rounds, ot_rounds, ort_docs = [], [], []
+    for r in range(1, args.rounds + 1):
+        sn_path = os.path.join(args.work, f"supernav-r{r}.jsonl")
+        try:
+            with open(sn_path) as f:
+                sn_models = [json.loads(line) for line in f if line.strip()]
+        except (OSError, ValueError) as e:
+            raise ReportError(f"{sn_path}: {e}")
+        ort_docs.append(load_json(os.path.join(args.work, f"ort-r{r}.json")))
+        sn_rounds.append(by_config(sn_models, f"supernav (round {r})", configs, args.k))
+        ot_rounds.append(by_config(ort_docs[-1]["models"], f"ONNX Runtime (round {r})", configs, args.k))
+    ort = ort_docs[0]
+    # each SubNet's figures: the median over the rounds (a round is one pass over every SubNet)
+    sn, ot = {}, {}
+    for c in configs:
+        sn[c] = dict(sn_rounds[0][c])
+        for key in ("p50_us", "p99_us"):
+            sn[c][key] = statistics.median(float(x[c][key]) for x in sn_rounds)
+        ot[c] = {k: (dict(v) if isinstance(v, dict) else v) for k, v in ot_rounds[0][c].items()}
+        for fig in ("wall_minus_binding", "profiler", "wall"):
+            for key in ("p50_us", "mean_us"):
+                ot[c][fig][key] = statistics.median(float(x[c][fig][key]) for x in ot_rounds)
     pt = by_config(torch["models"], "PyTorch", configs, args.k)
 
     # Same model: MACs as the engine counts them, and the same top-1 over the timed canvases.
@@ -145,11 +163,13 @@ def main():
         })
     ratios = [r["ratio_supernav_ort"] for r in rows]
     geomean = math.exp(sum(math.log(x) for x in ratios) / len(ratios))
+    round_geomeans = [math.exp(sum(math.log(float(s[c]["p50_us"]) / float(o[c][ort_key]["p50_us"])) for c in configs)
+                               / len(configs)) for s, o in zip(sn_rounds, ot_rounds)]
     slower = [r for r in rows if r["ratio_supernav_ort"] > TARGET_MAX]
     met = geomean <= TARGET_GEOMEAN and not slower
 
     ort_method = ("wall time around await session.run() minus the binding overhead (a null model's wall time, "
-                  f"{ort['binding_overhead_us']:.1f} us p50)" if ort_key == "wall_minus_binding"
+                  "p50 per round: " + ", ".join(f"{d['binding_overhead_us']:.1f}" for d in ort_docs) + " us)" if ort_key == "wall_minus_binding"
                   else "ORT's own profiler, model_run event (includes the profiler's per-node event recording)")
     machine = {"cpu": cpu_model(), "logical_cpus": os.cpu_count(), "kernel": pyplatform.release(),
                "machine": pyplatform.machine(), "load_average_at_start": load_at_start(args.work),
@@ -165,8 +185,9 @@ def main():
         "schema": 1, "benchmark": "peers", "machine": machine, "versions": versions,
         "platform": args.platform, "requested_platform": args.requested_platform,
         "platform_note": args.platform_note, "k": args.k, "warmup": args.warmup, "batch": 1, "threads": 1,
-        "precision": "fp32", "latency_statistic": "p50 of K runs on test canvases 0..K-1",
-        "timing": {"supernav": sn_models[0]["latency_source"] + "; per invoke, input pixel/255 and resize included",
+        "precision": "fp32", "latency_statistic": "p50 of K runs on test canvases 0..K-1; median over the rounds",
+        "rounds": args.rounds, "round_geomeans_supernav_ort": round_geomeans,
+        "timing": {"supernav": sn[configs[0]]["latency_source"] + "; per invoke, input pixel/255 and resize included",
                    "onnxruntime": ort_method, "onnxruntime_figure": ort_key,
                    "onnxruntime_session_options": ort["session_options"], "pytorch": torch["timing"],
                    "pytorch_threads": torch["threads"]},
@@ -204,7 +225,9 @@ def main():
         f"{machine['load_average_at_report'][0]} after",
         f"* supernav platform: **{platform_label}**" + (f" — {args.platform_note}" if args.platform_note else ""),
         f"* latency: p50 of K = {args.k} timed runs per SubNet and runtime (test canvases 0..{args.k - 1}), "
-        f"after {args.warmup} warm-up runs; one thread everywhere",
+        f"after {args.warmup} warm-up runs; one thread everywhere; {args.rounds} round(s) of supernav then "
+        "ONNX Runtime over every SubNet, each SubNet's median over the rounds (PyTorch: one pass); "
+        "geometric mean supernav/ORT per round: " + ", ".join(f"{g:.3f}x" for g in round_geomeans),
         f"* ONNX Runtime {ort['version']} (onnxruntime-node, graph optimization all): {ort_method}",
         f"* PyTorch {torch['version']} (Debian python3-torch {versions['torch_debian_package']}): "
         f"{torch['timing']}; {torch['threads']['intra_op']} intra-op, {torch['threads']['inter_op']} inter-op thread",

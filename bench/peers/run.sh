@@ -17,6 +17,7 @@ MODEL_IMAGE=${MODEL_IMAGE:-build/supernet.snm}
 PEAK_FMA=${PEAK_FMA:-build/bench/peak_fma}
 PEERS_PLATFORM=${PEERS_PLATFORM:-cpu}
 PEERS_K=${PEERS_K:-300}
+PEERS_ROUNDS=${PEERS_ROUNDS:-3}
 PEERS_WARMUP=${PEERS_WARMUP:-30}
 PEERS_ORT_TIMING=${PEERS_ORT_TIMING:-binding}
 PEERS_BUILD=${PEERS_BUILD:-build/peers}
@@ -27,6 +28,7 @@ TABLE=workloads/supernet/accuracy.csv
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 
 case $PEERS_K in '' | *[!0-9]* | 0) die "PEERS_K must be a positive integer (got '$PEERS_K')" ;; esac
+case $PEERS_ROUNDS in '' | *[!0-9]* | 0) die "PEERS_ROUNDS must be a positive integer (got '$PEERS_ROUNDS')" ;; esac
 case $PEERS_WARMUP in '' | *[!0-9]*) die "PEERS_WARMUP must be a non-negative integer (got '$PEERS_WARMUP')" ;; esac
 case $PEERS_PLATFORM in
     reference | cpu | opencl | mcu | fpga) ;;
@@ -83,20 +85,26 @@ say "FMA peak: $PEAK_FMA (0.5 s per instruction set)"
 "$PEAK_FMA" --json --seconds 0.5 >"$work/peak.json" || die "$PEAK_FMA failed"
 
 n=$(echo "$configs" | wc -l)
-i=0
-say "supernav ($platform): $n SubNets, $PEERS_K timed runs each after $PEERS_WARMUP warm-up runs"
-for cfg in $configs; do
-    i=$((i + 1))
-    line=$("$SUPERNAV" eval --model "$MODEL_IMAGE" --platform "$platform" --subnet "$cfg" \
-        --limit "$PEERS_K" --warmup "$PEERS_WARMUP" --json) || die "supernav eval --subnet $cfg failed"
-    echo "$line" >>"$work/supernav.jsonl"
-    say "supernav [$i/$n] $cfg: p50 $(echo "$line" | sed -n 's/.*"p50_us":\([0-9.]*\).*/\1/p') us"
+# supernav and ONNX Runtime alternate for PEERS_ROUNDS rounds (a shared machine's load drifts
+# over a minute: one runtime after the other would compare different moments); the report
+# takes each SubNet's median p50 over the rounds and gives every round's geometric mean
+r=0
+while [ "$r" -lt "$PEERS_ROUNDS" ]; do
+    r=$((r + 1))
+    i=0
+    say "round $r/$PEERS_ROUNDS: supernav ($platform): $n SubNets, $PEERS_K timed runs each after $PEERS_WARMUP warm-up runs"
+    for cfg in $configs; do
+        i=$((i + 1))
+        line=$("$SUPERNAV" eval --model "$MODEL_IMAGE" --platform "$platform" --subnet "$cfg" \
+            --limit "$PEERS_K" --warmup "$PEERS_WARMUP" --json) || die "supernav eval --subnet $cfg failed"
+        echo "$line" >>"$work/supernav-r$r.jsonl"
+        say "supernav [$i/$n] $cfg: p50 $(echo "$line" | sed -n 's/.*"p50_us":\([0-9.]*\).*/\1/p') us"
+    done
+    say "round $r/$PEERS_ROUNDS: ONNX Runtime: $n SubNets, $PEERS_K timed runs each after $PEERS_WARMUP warm-up runs"
+    node bench/peers/ort_bench.js --manifest "$PEERS_BUILD/onnx/manifest.json" --k "$PEERS_K" \
+        --warmup "$PEERS_WARMUP" --test "$TEST" --ort-modules "$PEERS_BUILD/node_modules" \
+        --profile-dir "$work/ort-profiles-r$r" --out "$work/ort-r$r.json" || die "ONNX Runtime benchmark failed"
 done
-
-say "ONNX Runtime: $n SubNets, $PEERS_K timed runs each after $PEERS_WARMUP warm-up runs"
-node bench/peers/ort_bench.js --manifest "$PEERS_BUILD/onnx/manifest.json" --k "$PEERS_K" \
-    --warmup "$PEERS_WARMUP" --test "$TEST" --ort-modules "$PEERS_BUILD/node_modules" \
-    --profile-dir "$work/ort-profiles" --out "$work/ort.json" || die "ONNX Runtime benchmark failed"
 
 say "PyTorch: $n SubNets, $PEERS_K timed runs each after $PEERS_WARMUP warm-up runs"
 "$PY" bench/peers/torch_bench.py --manifest "$PEERS_BUILD/onnx/manifest.json" --k "$PEERS_K" \
@@ -106,4 +114,5 @@ say "PyTorch: $n SubNets, $PEERS_K timed runs each after $PEERS_WARMUP warm-up r
 "$PY" bench/peers/report.py --work "$work" --manifest "$PEERS_BUILD/onnx/manifest.json" \
     --out "$RESULTS/peers/peers-$STAMP" --platform "$platform" --requested-platform "$PEERS_PLATFORM" \
     --platform-note "$note" --k "$PEERS_K" --warmup "$PEERS_WARMUP" --ort-timing "$PEERS_ORT_TIMING" \
+    --rounds "$PEERS_ROUNDS" \
     --supernav "$SUPERNAV" || die "report failed"

@@ -42,6 +42,11 @@ typedef struct sn_platform_ops {
      * element, so any implementation gives the engine's own loop's bits. NULL: the engine's
      * loop. */
     void (*add_f32)(void *context, float *out, const float *in, uint32_t n);
+    /* Optional: sn_resize_canvas_f32 (sn_engine.h) with the same bits (the same IEEE
+     * operations in the same order, none fused). Anything but SN_OK (e.g. a size it does not
+     * take): the engine runs its own. NULL: the engine's own. */
+    sn_status (*resize_canvas_f32)(void *context, const uint8_t *canvas, uint32_t src_side, float *out,
+                                   uint32_t dst_side);
 } sn_platform_ops;
 
 typedef struct sn_platform {

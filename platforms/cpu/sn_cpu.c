@@ -514,6 +514,11 @@ static void cpu_add(void *ctx, float *out, const float *in, uint32_t n)
     ((sn_cpu *)ctx)->k->add_f32(out, in, n);
 }
 
+static sn_status cpu_resize(void *ctx, const uint8_t *canvas, uint32_t src, float *out, uint32_t dst)
+{
+    return ((sn_cpu *)ctx)->k->resize_canvas_f32(canvas, src, out, dst) ? SN_OK : SN_ERR_UNSUPPORTED;
+}
+
 static const sn_platform_ops cpu_ops = {
     /* .conv2d_f32 = */ cpu_conv,
     /* .depthwise_conv2d_f32 = */ cpu_dwconv,
@@ -521,6 +526,7 @@ static const sn_platform_ops cpu_ops = {
     /* .depthwise_conv2d_s8 = */ cpu_dwconv_s8,
     /* .arac_micro_flows = */ NULL, /* tiles run one after another through the slots */
     /* .add_f32 = */ cpu_add,
+    /* .resize_canvas_f32 = */ cpu_resize,
 };
 
 static sn_status cpu_micro_flows(void *ctx, const sn_plan *plan, const uint8_t *canvas);
@@ -532,6 +538,7 @@ static const sn_platform_ops cpu_ops_threads = {
     /* .depthwise_conv2d_s8 = */ cpu_dwconv_s8,
     /* .arac_micro_flows = */ cpu_micro_flows, /* the tiles spread over the pool */
     /* .add_f32 = */ cpu_add,
+    /* .resize_canvas_f32 = */ cpu_resize,
 };
 
 void sn_cpu_platform(sn_cpu *c, sn_platform *platform)

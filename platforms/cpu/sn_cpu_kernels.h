@@ -22,6 +22,9 @@ typedef struct sn_cpu_kernels {
                        int32_t tap_row, const float *scale, const float *bias, float *out);
     /* out[i] += in[i], i < n (a residual connection) */
     void (*add_f32)(float *out, const float *in, uint32_t n);
+    /* sn_resize_canvas_f32 with the same bits; returns 0 (nothing written) for sizes it does
+     * not take (sides over SN_CPU_RESIZE_MAX), 1 when done */
+    int (*resize_canvas_f32)(const uint8_t *canvas, uint32_t src, float *out, uint32_t dst);
     /* int8: the same packed layouts with int32 weights (widened at packing); integer
      * accumulation in int32 lanes, then the reference's requantization, vectorized lane by lane, so
      * results are bit-exact with sn_conv2d_ref_s8. bias, mult and shift are padded (no NULL). The

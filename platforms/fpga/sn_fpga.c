@@ -515,6 +515,7 @@ static const sn_platform_ops fpga_ops = {
     /* .depthwise_conv2d_s8 = */ fpga_depthwise_conv2d_s8,
     /* .arac_micro_flows = */ NULL,
     /* .add_f32 = */ NULL,
+    /* .resize_canvas_f32 = */ NULL,
 };
 
 void sn_fpga_platform(sn_fpga *f, sn_platform *platform)

@@ -133,6 +133,7 @@ static const sn_platform_ops mcu_ops = {
     /* .depthwise_conv2d_s8 = */ dwconv_s8,
     /* .arac_micro_flows = */ NULL,
     /* .add_f32 = */ NULL,
+    /* .resize_canvas_f32 = */ NULL,
 };
 static const sn_platform mcu_platform = {"mcu", &mcu_ops, NULL};
 

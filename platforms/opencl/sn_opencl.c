@@ -1250,6 +1250,7 @@ static const sn_platform_ops opencl_ops = {
     /* .depthwise_conv2d_s8 = */ cl_dwconv_s8,
     /* .arac_micro_flows = */ cl_micro_flows,
     /* .add_f32 = */ NULL,
+    /* .resize_canvas_f32 = */ NULL,
 };
 
 void sn_opencl_platform(sn_opencl *c, sn_platform *platform)
