@@ -430,7 +430,9 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static int profile_load(sn_serve *sv, const char *path)
+/* SAME_BUILD: the cache's check -- a wall-clock profile measured by another build (other
+ * kernels) is measured again rather than reused. */
+static int profile_load(sn_serve *sv, const char *path, int same_build)
 {
     void *text;
     size_t size;
@@ -447,6 +449,17 @@ static int profile_load(sn_serve *sv, const char *path)
     rows = cJSON_GetObjectItemCaseSensitive(root, "rows");
     item = cJSON_GetObjectItemCaseSensitive(root, "model_sha256");
     plat = cJSON_GetObjectItemCaseSensitive(root, "platform");
+#ifdef SN_GIT_REV
+    if (same_build && !sv->mcu) {
+        cJSON *rev = cJSON_GetObjectItemCaseSensitive(root, "supernav_rev");
+        if (!cJSON_IsString(rev) || strcmp(rev->valuestring, SN_GIT_REV) != 0) {
+            cJSON_Delete(root);
+            return -1;
+        }
+    }
+#else
+    (void)same_build;
+#endif
     if (cJSON_IsArray(subnets) && cJSON_IsArray(rows) && cJSON_IsString(item) &&
         !strcmp(item->valuestring, sv->model_sha) &&
         (!plat || (cJSON_IsString(plat) && !strcmp(plat->valuestring, platform_name(sv)))) && (uint32_t)cJSON_GetArraySize(subnets) == sv->n &&
@@ -498,6 +511,9 @@ static int profile_save(const sn_serve *sv, const char *path, int reps, char *er
         cJSON_AddStringToObject(root, "device", sn_opencl_device_name(sv->ocl));
     cJSON_AddNumberToObject(root, "near_budget_bytes", (double)sv->opt.near_budget_bytes);
     cJSON_AddStringToObject(root, "model_sha256", sv->model_sha);
+#ifdef SN_GIT_REV
+    cJSON_AddStringToObject(root, "supernav_rev", SN_GIT_REV); /* the kernels it measured */
+#endif
     if (sv->mcu) {
         char model[400];
         sn_mcu_model_text(sn_mcu_session_board(sv->mcu), model, sizeof model);
@@ -588,7 +604,7 @@ int sn_serve_profile(sn_serve *sv, const char *cache_path, int force, int reps, 
         snprintf(sv->profile_path, sizeof sv->profile_path, "%s", cache_path);
     if (sv->fpga)
         return profile_fpga(sv, cache_path, err, n);
-    if (!force && cache_path && profile_load(sv, cache_path) == 0) {
+    if (!force && cache_path && profile_load(sv, cache_path, 1) == 0) {
         sv->profiled = 1;
         return 0;
     }
@@ -637,7 +653,7 @@ int sn_serve_profile_load(sn_serve *sv, const char *path, char *err, size_t n)
 {
     if (access(path, R_OK) != 0)
         return fail(err, n, "%s: %s", path, strerror(errno));
-    if (profile_load(sv, path) != 0)
+    if (profile_load(sv, path, 0) != 0)
         return fail(err, n, "%s: not a profile of this platform (%s), model (sha256 %.16s...) and "
                             "serving set; measure one with 'supernav profile'", path,
                     platform_name(sv), sv->model_sha);

@@ -15,7 +15,8 @@
  * Profile (sn_serve_profile): for every SubGraph G (and none) the p50 latency of every
  * SubNet S with G resident, the near/far weight bytes of one inference, and the time and
  * bytes of making G resident (the switching cost). Cached per platform, ISA (OpenCL: the
- * device), near budget and model (SHA-256) under build/profile/.
+ * device), near budget and model (SHA-256) under build/profile/; a wall-clock cache written by
+ * another git revision of supernav is measured again (sn_serve_profile_load takes any).
  *
  * The SubNet choice (every policy that chooses; written down here and in the README):
  *   - a query with an accuracy floor is served at the floor's level: the table top-1 of

@@ -13,7 +13,7 @@ if [ ! -f data/canvas/cf64-test-images-idx3-ubyte ]; then
 fi
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
-echo "1..14"
+echo "1..16"
 n=0
 ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
 field() { sed -n "s/.*\"$2\":[^0-9-]*\([0-9.e+-]*\).*/\1/p" "$1" | head -n 1; }
@@ -85,3 +85,14 @@ for p in sushi nocache oracle; do
 done
 ok $(( worse != 0 )) "modelled: sushi, nocache and oracle serve no query less accurately than static-subgraph ($worse)"
 ok $(( other == 0 )) "... while choosing another SubNet than static-subgraph on $other of 1200 queries"
+
+# the profile cache: reused by the same build, measured again when another revision wrote it
+"$SUPERNAV" profile --model "$MODEL" --near-kib 64 --reps 1 > /dev/null 2> "$tmp/p1"
+pf=$(sed -n 's/^profile: ready in .* (\(.*\))$/\1/p' "$tmp/p1" | tail -n 1)
+cp "$pf" "$tmp/before.json" 2>/dev/null
+"$SUPERNAV" profile --model "$MODEL" --near-kib 64 --reps 1 > /dev/null 2> "$tmp/p2"
+cmp -s "$pf" "$tmp/before.json"
+ok $? "a cached profile of this build is reused ($pf)"
+sed 's/"supernav_rev":[^,]*/"supernav_rev": "0000000"/' "$pf" > "$tmp/p.json" && cp "$tmp/p.json" "$pf"
+"$SUPERNAV" profile --model "$MODEL" --near-kib 64 --reps 1 > /dev/null 2> "$tmp/p3"
+ok $(( $(grep -c '"supernav_rev":[^,]*"0000000"' "$pf") != 0 )) "... and one written by another revision is measured again"
