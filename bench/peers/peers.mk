@@ -9,6 +9,7 @@
 #                      report says so, while the build has no such platform)
 #     PEERS_K          timed runs per SubNet and runtime (default 300)
 #     PEERS_WARMUP     warm-up runs before them (default 30)
+#     PEERS_ROUNDS     rounds of supernav then ONNX Runtime, median per SubNet (default 5)
 #     PEERS_ORT_TIMING binding (default): ONNX Runtime's wall time minus the binding overhead;
 #                      profiler: ORT's model_run profiler events
 #   make peak-fma      the measured single-core fp32 FMA peak alone
@@ -16,6 +17,7 @@
 PEERS_PLATFORM ?= cpu
 PEERS_K ?= 300
 PEERS_WARMUP ?= 30
+PEERS_ROUNDS ?= 5
 PEERS_ORT_TIMING ?= binding
 PEAK_FMA := $(BUILD)/bench/peak_fma
 
@@ -31,6 +33,6 @@ bench-peers: deps
 	@$(MAKE) --no-print-directory -q $(SUPERNAV) $(MODEL_IMAGE) $(PEAK_FMA) || \
 	  $(MAKE) --no-print-directory $(SUPERNAV) $(MODEL_IMAGE) $(PEAK_FMA)
 	@SUPERNAV=$(SUPERNAV) MODEL_IMAGE=$(MODEL_IMAGE) PEAK_FMA=$(PEAK_FMA) \
-	  PEERS_PLATFORM=$(PEERS_PLATFORM) PEERS_K=$(PEERS_K) PEERS_WARMUP=$(PEERS_WARMUP) \
+	  PEERS_PLATFORM=$(PEERS_PLATFORM) PEERS_K=$(PEERS_K) PEERS_WARMUP=$(PEERS_WARMUP) PEERS_ROUNDS=$(PEERS_ROUNDS) \
 	  PEERS_ORT_TIMING=$(PEERS_ORT_TIMING) PEERS_BUILD=$(BUILD)/peers RESULTS=$(RESULTS) \
 	  sh bench/peers/run.sh

@@ -5,7 +5,7 @@
 # $RESULTS/peers/peers-<UTC>/.
 #
 # Environment (make passes these): SUPERNAV, MODEL_IMAGE, PEAK_FMA, PEERS_PLATFORM (cpu),
-# PEERS_K (timed runs per SubNet and runtime), PEERS_WARMUP, PEERS_ORT_TIMING
+# PEERS_K (timed runs per SubNet and runtime), PEERS_WARMUP, PEERS_ROUNDS, PEERS_ORT_TIMING
 # (binding|profiler: which ONNX Runtime figure the ratio uses), PEERS_BUILD, RESULTS.
 set -eu
 
@@ -17,7 +17,7 @@ MODEL_IMAGE=${MODEL_IMAGE:-build/supernet.snm}
 PEAK_FMA=${PEAK_FMA:-build/bench/peak_fma}
 PEERS_PLATFORM=${PEERS_PLATFORM:-cpu}
 PEERS_K=${PEERS_K:-300}
-PEERS_ROUNDS=${PEERS_ROUNDS:-3}
+PEERS_ROUNDS=${PEERS_ROUNDS:-5}
 PEERS_WARMUP=${PEERS_WARMUP:-30}
 PEERS_ORT_TIMING=${PEERS_ORT_TIMING:-binding}
 PEERS_BUILD=${PEERS_BUILD:-build/peers}
