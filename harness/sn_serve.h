@@ -46,9 +46,9 @@
  *                    resident (a switch to G delays the first query by G's switching time),
  *                    the choice above per query; the candidate meeting the most SLOs wins
  *                    (ties: lowest summed latency). It is switched to when it meets more SLOs
- *                    than the current one by over 1 % of the window (a hysteresis against a
+ *                    than the current one by over 2 % of the window (a hysteresis against a
  *                    stationary trace's sampling noise), or else a predicted saving over the
- *                    next Q queries above its switching cost -- and only when it is no worse than
+ *                    next Q queries above 4x its switching cost -- and only when it is no worse than
  *                    the current one on the window's last Q queries (SLOs met and summed
  *                    latency), so that a window straddling a change of constraints does not
  *                    switch to the SubGraph of the phase that has just ended. A switch is
