@@ -719,8 +719,9 @@ static uint32_t least_accurate(const sn_serve *sv)
 #define SN_LAT_TIE 0.05
 
 /* The fastest SubNet (PRED(i) = lat_us[i][g_of[i]]) whose top-1 is at least LEVEL, with
- * latency ties (within SN_LAT_TIE) going to the most accurate; UINT32_MAX if none. */
-static uint32_t fastest_at_level(const sn_serve *sv, const uint32_t *g_of, double level)
+ * latency ties (within the fraction TIE of the fastest) going to the most accurate;
+ * UINT32_MAX if none. */
+static uint32_t fastest_at_level(const sn_serve *sv, const uint32_t *g_of, double level, double tie)
 {
     uint32_t i, best = UINT32_MAX;
     double lim;
@@ -730,7 +731,7 @@ static uint32_t fastest_at_level(const sn_serve *sv, const uint32_t *g_of, doubl
             best = i;
     if (best == UINT32_MAX)
         return best;
-    lim = sv->lat_us[best][g_of[best]] * (1.0 + SN_LAT_TIE);
+    lim = sv->lat_us[best][g_of[best]] * (1.0 + tie);
     for (i = 0; i < sv->n; ++i)
         if (sv->s[i].top1 + 1e-9 >= level && sv->lat_us[i][g_of[i]] <= lim && sv->s[i].top1 > sv->s[best].top1)
             best = i;
@@ -743,11 +744,15 @@ static uint32_t choose(const sn_serve *sv, const uint32_t *g_of, float floor, in
 {
     uint32_t i, best = UINT32_MAX;
     if (!isnan(floor)) {
-        /* the floor's level: the top-1 of the SubNet the reference residency serves it with */
-        uint32_t r = fastest_at_level(sv, sv->g_ref_of, (double)floor);
+        /* the floor's level: the top-1 of the SubNet R the reference residency serves it
+         * with (latency ties to the most accurate); then the fastest SubNet at that level
+         * under the policy's residency, ties only exact. Under the reference residency that
+         * is R itself (a SubNet at least as accurate and no slower would have won R's tie),
+         * so static-subgraph serves R, and every policy at least R's top-1. */
+        uint32_t r = fastest_at_level(sv, sv->g_ref_of, (double)floor, SN_LAT_TIE);
         if (r == UINT32_MAX)
             return most_accurate(sv);
-        best = fastest_at_level(sv, g_of, sv->s[r].top1);
+        best = fastest_at_level(sv, g_of, sv->s[r].top1, 0.0);
         return best == UINT32_MAX ? r : best;
     }
     if (ceiling_us > 0) {

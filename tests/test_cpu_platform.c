@@ -71,6 +71,8 @@ static void test_kernels_match_reference(void **state)
          * a slice of wider tensors, rows too narrow for a 4-pixel run */
         {17, 19, 1, 16, 3, 2, 0, 1, 16}, {13, 10, 1, 12, 5, 1, 0, 1, 16}, {9, 9, 1, 7, 3, 1, 0, 1, 7},
         {11, 14, 1, 16, 3, 2, 0, 2, 24}, {8, 3, 1, 16, 5, 2, 0, 1, 16},  {2, 2, 1, 5, 5, 1, 0, 1, 5},
+        /* ... with outputs that fit the narrower ISAs' one vector (4 and 8 lanes) */
+        {11, 13, 1, 3, 3, 2, 0, 1, 3},  {10, 12, 1, 4, 5, 1, 0, 1, 4},   {9, 12, 1, 8, 5, 1, 0, 1, 8},
         /* depthwise, four pixels at a time with the borders (zero columns, skipped rows): k3
          * and k5, strides 1 and 2, half-vector and scalar channel tails, short maps */
         {9, 12, 45, 45, 3, 2, 1, 48, 0}, {8, 8, 24, 24, 5, 1, 1, 24, 0}, {3, 9, 16, 16, 5, 1, 1, 16, 0},

@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """The report of `make bench-peers` (called by bench/peers/run.sh): joins the raw measurements
-in --work (peak.json, supernav.jsonl, ort.json, torch.json), checks that the three runtimes
-agree on every SubNet's top-1 over the timed canvases, and writes to --out:
+in --work (peak.json, supernav-rR.jsonl and ort-rR.json for each of --rounds rounds, torch.json;
+a SubNet's supernav and ORT figures are the median over the rounds), checks that the three
+runtimes agree on every SubNet's top-1 over the timed canvases in every round, and writes to
+--out:
 
   peers.csv    one row per SubNet: config, macs, the three p50 latencies, supernav/ORT,
                supernav's GFLOP/s (2 x MACs / p50) and its % of the measured FMA peak
@@ -135,8 +137,10 @@ def main():
     bad = [c for c in configs if int(sn[c]["macs"]) != macs[c]]
     if bad:
         raise ReportError("the engine's MAC count differs from supernet.py's for " + ", ".join(bad))
-    bad = [f"{c} (supernav {sn[c]['correct']}, ONNX Runtime {ot[c]['correct']}, PyTorch {pt[c]['correct']})"
-           for c in configs if not sn[c]["correct"] == ot[c]["correct"] == pt[c]["correct"]]
+    bad = [f"{c} (round {r + 1}: supernav {s[c]['correct']}, ONNX Runtime {o[c]['correct']}, "
+           f"PyTorch {pt[c]['correct']})"
+           for r, (s, o) in enumerate(zip(sn_rounds, ot_rounds)) for c in configs
+           if not s[c]["correct"] == o[c]["correct"] == pt[c]["correct"]]
     if bad:
         raise ReportError(f"top-1 over the {args.k} timed canvases differs: " + "; ".join(bad))
 

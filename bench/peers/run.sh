@@ -75,7 +75,7 @@ if ! probe=$("$SUPERNAV" eval --model "$MODEL_IMAGE" --platform "$platform" --su
     platform=reference
 fi
 
-# ---- the measurements (one runtime after the other, each over every SubNet) ----------
+# ---- the measurements (rounds of supernav then ORT, each over every SubNet; PyTorch once) ---
 work=$PEERS_BUILD/run
 rm -rf "$work"
 mkdir -p "$work"
