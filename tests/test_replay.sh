@@ -68,29 +68,37 @@ ok $(( rc == 0 )) "a SubNet outside the Pareto set is refused: $(cat "$tmp/err")
 ok $(( $? != 0 || $(wc -l < "$tmp/table") != 3 )) "supernav summary prints one row per run"
 
 # the floor's level (harness/sn_serve.h): per query, no choosing policy serves a floor query
-# less accurately than static-subgraph (table top-1), though they often pick other SubNets;
+# less accurately than static-subgraph (table top-1), whichever SubNets they pick;
 # on the CI gate's pinned profile, so that the choices do not depend on this machine
 "$SUPERNAV" trace gen server --count 400 --seed 7 --rate 800 --ceiling-us 1500 -o "$tmp/s.csv" >/dev/null 2>&1
-for p in static-subgraph sushi nocache oracle; do
-    "$SUPERNAV" replay --model "$MODEL" --trace "$tmp/s.csv" --policy $p --modelled --out "$tmp/m-$p" \
-        --isa avx2 --near-kib 768 --profile ci/baselines/cpu-profile.json \
-        --quiet > /dev/null 2>&1 || echo "modelled replay $p failed" >&2
-done
-worse=0; other=0
-[ "$(($(wc -l < "$tmp/m-static-subgraph/queries.csv" 2>/dev/null || echo 0) - 1))" = 400 ] || worse=1000000
-for p in sushi nocache oracle; do
-    r=$(awk -F, 'NR == FNR { if (FNR > 1) { a[$1] = $NF; s[$1] = $7 } next }
-                 FNR > 1 { if ($NF + 1e-9 < a[$1]) w++; if ($7 != s[$1]) o++ }
-                 END { print w + 0, o + 0, FNR - 1 }' "$tmp/m-static-subgraph/queries.csv" "$tmp/m-$p/queries.csv")
-    set -- $r
-    [ "${3:-0}" = 400 ] || worse=$((worse + 1000))
-    worse=$((worse + $1)); other=$((other + $2))
-done
-ok $(( worse != 0 )) "modelled: sushi, nocache and oracle serve no query less accurately than static-subgraph ($worse)"
-# (with the pinned profile the choices coincide on this trace; under the rule without the
-# level, fastest meeting the floor under each policy's own residency, 338 queries were served
-# less accurately than static-subgraph: the check above is not vacuous)
-echo "# sushi, nocache and oracle chose another SubNet than static-subgraph on $other of 1200 queries"
+pinned="--isa avx2 --near-kib 768 --profile ci/baselines/cpu-profile.json"
+if "$SUPERNAV" replay --model "$MODEL" --trace "$tmp/s.csv" --policy static-subgraph --modelled \
+    --out "$tmp/m-static-subgraph" $pinned --quiet > /dev/null 2> "$tmp/perr"; then
+    for p in sushi nocache oracle; do
+        "$SUPERNAV" replay --model "$MODEL" --trace "$tmp/s.csv" --policy $p --modelled --out "$tmp/m-$p" \
+            $pinned --quiet > /dev/null 2>&1 || echo "modelled replay $p failed" >&2
+    done
+    worse=0; other=0
+    [ "$(($(wc -l < "$tmp/m-static-subgraph/queries.csv") - 1))" = 400 ] || worse=1000000
+    for p in sushi nocache oracle; do
+        r=$(awk -F, 'NR == FNR { if (FNR > 1) { a[$1] = $NF; s[$1] = $7 } next }
+                     FNR > 1 { if ($NF + 1e-9 < a[$1]) w++; if ($7 != s[$1]) o++ }
+                     END { print w + 0, o + 0, FNR - 1 }' "$tmp/m-static-subgraph/queries.csv" "$tmp/m-$p/queries.csv" 2>/dev/null)
+        set -- $r 0 0 0
+        [ "$3" = 400 ] || worse=$((worse + 1000))
+        worse=$((worse + $1)); other=$((other + $2))
+    done
+    ok $(( worse != 0 )) "modelled: sushi, nocache and oracle serve no query less accurately than static-subgraph ($worse)"
+    # (with the pinned profile the choices coincide on this trace; under the rule without the
+    # level, fastest meeting the floor under each policy's own residency, 338 queries were
+    # served less accurately than static-subgraph: the check above is not vacuous)
+    echo "# sushi, nocache and oracle chose another SubNet than static-subgraph on $other of 1200 queries"
+else
+    # the pinned profile names the model image it was measured on (a sanitizer build packs
+    # its own image, whose int8 calibration differs in the last bits)
+    n=$((n + 1))
+    echo "ok $n # SKIP the pinned profile is not of this model image: $(head -n 1 "$tmp/perr")"
+fi
 
 # the profile cache: reused by the same build, measured again when another revision wrote it
 # (a budget no other run uses, so that this test's 1-rep profile is not some run's cache)
