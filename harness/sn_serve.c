@@ -891,7 +891,7 @@ int sn_serve_replay(sn_serve *sv, const sn_replay_options *o, char *err, size_t 
         sv->g_ref_of[i] = g_static; /* the floors' reference residency (choose) */
     switch (o->policy) {
     case SN_POLICY_NOCACHE: g_cur = sv->n; break;
-    case SN_POLICY_STATIC_SUBGRAPH: g_cur = best_static_subgraph(sv); break;
+    case SN_POLICY_STATIC_SUBGRAPH: g_cur = g_static; break;
     case SN_POLICY_STATIC_SUBNET: g_cur = o->static_subnet; break;
     case SN_POLICY_LARGEST: g_cur = most_accurate(sv); break;
     case SN_POLICY_SMALLEST: g_cur = least_accurate(sv); break;
@@ -1099,7 +1099,7 @@ int sn_serve_replay(sn_serve *sv, const sn_replay_options *o, char *err, size_t 
                             uint32_t c = UINT32_MAX, m;
                             /* a floor query's choice depends only on its floor: memoized */
                             if (!isnan(w8->floor)) {
-                                for (m = 0; m < n_memo; ++m)
+                                for (m = 0; m < n_memo && c == UINT32_MAX; ++m)
                                     if (memo_floor[m] == w8->floor)
                                         c = memo_choice[m];
                             }
