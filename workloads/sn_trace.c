@@ -556,35 +556,24 @@ static sn_trace_status parse_meta(const loader *ld, const char *line, sn_trace *
     return meta_append(t, k, klen, v);
 }
 
-sn_trace_status sn_trace_load(const char *path, uint32_t sample_count, sn_trace *trace,
-                              char *err, size_t err_bytes)
+/* Parses DATA (SIZE bytes, modified in place; DATA[SIZE] must be writable) as the trace
+ * file PATH. */
+static sn_trace_status load_text(const char *path, char *data, size_t size, uint32_t sample_count,
+                                 sn_trace *trace, char *err, size_t err_bytes)
 {
     loader ld;
-    char *data, *p, *end;
-    void *raw;
-    size_t size, cap = 0, prev_line = 0, header_line = 0;
+    char *p, *end;
+    size_t cap = 0, prev_line = 0, header_line = 0;
     sn_trace t;
     sn_trace_status st = SN_TRACE_OK;
 
-    memset(trace, 0, sizeof *trace);
     ld.path = path;
     ld.line = 0;
     ld.err = err;
     ld.err_bytes = err_bytes;
-    if (sample_count < 1) {
-        sn_trace_set_error(err, err_bytes, "%s: the sample count must be at least 1", path);
-        return SN_TRACE_ERR_PARAM;
-    }
-    if (sn_read_file(path, &raw, &size) != 0) {
-        sn_trace_set_error(err, err_bytes, "%s: %s", path, strerror(errno));
-        return errno == ENOMEM ? SN_TRACE_ERR_NOMEM : SN_TRACE_ERR_IO;
-    }
-    data = raw;
     memset(&t, 0, sizeof t);
-    if (!(t.metadata = calloc(1, 1))) {
-        free(raw);
+    if (!(t.metadata = calloc(1, 1)))
         return SN_TRACE_ERR_NOMEM;
-    }
 
     for (p = data, end = data + size; p < end && st == SN_TRACE_OK;) {
         char *nl = memchr(p, '\n', (size_t)(end - p));
@@ -640,13 +629,57 @@ sn_trace_status sn_trace_load(const char *path, uint32_t sample_count, sn_trace 
         ld.line = header_line;
         st = fail(&ld, "no queries after the header");
     }
-    free(raw);
     if (st != SN_TRACE_OK) {
         sn_trace_free(&t);
         return st;
     }
     *trace = t;
     return SN_TRACE_OK;
+}
+
+sn_trace_status sn_trace_load(const char *path, uint32_t sample_count, sn_trace *trace,
+                              char *err, size_t err_bytes)
+{
+    void *raw;
+    size_t size;
+    sn_trace_status st;
+
+    memset(trace, 0, sizeof *trace);
+    if (sample_count < 1) {
+        sn_trace_set_error(err, err_bytes, "%s: the sample count must be at least 1", path);
+        return SN_TRACE_ERR_PARAM;
+    }
+    if (sn_read_file(path, &raw, &size) != 0) {
+        sn_trace_set_error(err, err_bytes, "%s: %s", path, strerror(errno));
+        return errno == ENOMEM ? SN_TRACE_ERR_NOMEM : SN_TRACE_ERR_IO;
+    }
+    st = load_text(path, raw, size, sample_count, trace, err, err_bytes); /* NUL at raw[size] */
+    free(raw);
+    return st;
+}
+
+sn_trace_status sn_trace_load_buffer(const char *name, const void *data, size_t size,
+                                     uint32_t sample_count, sn_trace *trace, char *err,
+                                     size_t err_bytes)
+{
+    char *copy;
+    sn_trace_status st;
+
+    memset(trace, 0, sizeof *trace);
+    if (sample_count < 1) {
+        sn_trace_set_error(err, err_bytes, "%s: the sample count must be at least 1", name);
+        return SN_TRACE_ERR_PARAM;
+    }
+    if (size == SIZE_MAX || !(copy = malloc(size + 1))) {
+        sn_trace_set_error(err, err_bytes, "%s: out of memory", name);
+        return SN_TRACE_ERR_NOMEM;
+    }
+    if (size)
+        memcpy(copy, data, size);
+    copy[size] = '\0';
+    st = load_text(name, copy, size, sample_count, trace, err, err_bytes);
+    free(copy);
+    return st;
 }
 
 /* ---- writing ------------------------------------------------------------------------ */

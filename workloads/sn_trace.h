@@ -81,6 +81,11 @@ const char *sn_trace_status_str(sn_trace_status status);
 sn_trace_status sn_trace_load(const char *path, uint32_t sample_count, sn_trace *trace,
                               char *err, size_t err_bytes);
 
+/* The same for a trace already in memory (DATA, SIZE bytes; copied), reported as NAME. */
+sn_trace_status sn_trace_load_buffer(const char *name, const void *data, size_t size,
+                                     uint32_t sample_count, sn_trace *trace, char *err,
+                                     size_t err_bytes);
+
 /* Writes TRACE to PATH atomically (temporary file + rename; PATH is untouched on
  * failure). The output is canonical: loading it and writing again gives the same bytes. */
 sn_trace_status sn_trace_write_atomic(const char *path, const sn_trace *trace, char *err,
@@ -184,6 +189,11 @@ void sn_trace_import_params_default(sn_trace_import_params *params, sn_trace_for
  * The metadata records the format, the source's file name and every parameter. */
 sn_trace_status sn_trace_import(const sn_trace_import_params *params, const char *src_path,
                                 sn_trace *trace, char *err, size_t err_bytes);
+
+/* The same for a source already in memory (DATA, SIZE bytes; copied), reported as NAME. */
+sn_trace_status sn_trace_import_buffer(const sn_trace_import_params *params, const char *name,
+                                       const void *data, size_t size, sn_trace *trace, char *err,
+                                       size_t err_bytes);
 
 /* ---- names and numbers -------------------------------------------------------------- */
 /* Parse a name (e.g. "single-stream", "azure-llm", "either"); 0 (or -1 for attach) if

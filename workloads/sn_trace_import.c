@@ -422,27 +422,22 @@ static int check(const sn_trace_import_params *p, char *err, size_t err_bytes)
     return sn_trace_constraints_check(&p->constraints, err, err_bytes);
 }
 
-sn_trace_status sn_trace_import(const sn_trace_import_params *params, const char *src_path,
-                                sn_trace *trace, char *err, size_t err_bytes)
+/* Imports RAW (SIZE bytes, modified in place; RAW[SIZE] must be writable) as the source
+ * file SRC_PATH; P is checked. */
+static sn_trace_status import_text(const sn_trace_import_params *params, const char *src_path,
+                                   char *raw, size_t size, sn_trace *trace, char *err,
+                                   size_t err_bytes)
 {
     sn_trace_import_params p = *params;
     source s;
-    void *raw;
-    size_t size, i;
+    size_t i;
     uint64_t scale_ppm = p.scale_ppm, span_us;
     int64_t t0;
     sn_trace_status st;
 
-    memset(trace, 0, sizeof *trace);
-    if (check(&p, err, err_bytes) != 0)
-        return SN_TRACE_ERR_PARAM;
     if (!p.minute_last) {
         p.minute_first = 1;
         p.minute_last = F2019_MINUTES;
-    }
-    if (sn_read_file(src_path, &raw, &size) != 0) {
-        sn_trace_set_error(err, err_bytes, "%s: %s", src_path, strerror(errno));
-        return errno == ENOMEM ? SN_TRACE_ERR_NOMEM : SN_TRACE_ERR_IO;
     }
     memset(&s, 0, sizeof s);
     s.path = src_path;
@@ -461,7 +456,6 @@ sn_trace_status sn_trace_import(const sn_trace_import_params *params, const char
         st = each_row(&s, raw, size, "app,func,end_timestamp,duration", 0, f2021_row, &p);
         break;
     }
-    free(raw);
     if (st == SN_TRACE_OK && !s.count) {
         sn_trace_set_error(err, err_bytes, "%s: no arrivals%s", src_path,
                            p.format == SN_TRACE_FORMAT_AZURE_FUNCTIONS_2019
@@ -522,4 +516,45 @@ sn_trace_status sn_trace_import(const sn_trace_import_params *params, const char
     }
     free(s.rows);
     return SN_TRACE_OK;
+}
+
+sn_trace_status sn_trace_import(const sn_trace_import_params *params, const char *src_path,
+                                sn_trace *trace, char *err, size_t err_bytes)
+{
+    void *raw;
+    size_t size;
+    sn_trace_status st;
+
+    memset(trace, 0, sizeof *trace);
+    if (check(params, err, err_bytes) != 0)
+        return SN_TRACE_ERR_PARAM;
+    if (sn_read_file(src_path, &raw, &size) != 0) {
+        sn_trace_set_error(err, err_bytes, "%s: %s", src_path, strerror(errno));
+        return errno == ENOMEM ? SN_TRACE_ERR_NOMEM : SN_TRACE_ERR_IO;
+    }
+    st = import_text(params, src_path, raw, size, trace, err, err_bytes); /* NUL at raw[size] */
+    free(raw);
+    return st;
+}
+
+sn_trace_status sn_trace_import_buffer(const sn_trace_import_params *params, const char *name,
+                                       const void *data, size_t size, sn_trace *trace, char *err,
+                                       size_t err_bytes)
+{
+    char *copy;
+    sn_trace_status st;
+
+    memset(trace, 0, sizeof *trace);
+    if (check(params, err, err_bytes) != 0)
+        return SN_TRACE_ERR_PARAM;
+    if (size == SIZE_MAX || !(copy = malloc(size + 1))) {
+        sn_trace_set_error(err, err_bytes, "%s: out of memory", name);
+        return SN_TRACE_ERR_NOMEM;
+    }
+    if (size)
+        memcpy(copy, data, size);
+    copy[size] = '\0';
+    st = import_text(params, name, copy, size, trace, err, err_bytes);
+    free(copy);
+    return st;
 }
