@@ -200,17 +200,13 @@ static char *trim(char *s)
     return s;
 }
 
-int sn_sweep_parse(const char *path, sn_sweep *sw, char *err, size_t n)
+/* Parses the spec from F (read to its end, closed here) as the file PATH. */
+static int parse_stream(FILE *f, const char *path, sn_sweep *sw, char *err, size_t n)
 {
-    FILE *f;
     char line[8192], where[1200], cwd[PATH_MAX];
     unsigned lineno = 0, command_line = 0;
     int used[SN_SWEEP_MAX_AXES] = {0}, has_out = 0;
     size_t a;
-    memset(sw, 0, sizeof *sw);
-    sw->repeat = 1;
-    if (!(f = fopen(path, "r")))
-        return fail(err, n, "%s: %s", path, strerror(errno));
     while (fgets(line, sizeof line, f)) {
         char *p, *eq, *key, *value;
         ++lineno;
@@ -373,6 +369,23 @@ int sn_sweep_parse(const char *path, sn_sweep *sw, char *err, size_t n)
             return fail(err, n, "cannot determine the working directory: %s", strerror(errno));
     }
     return 0;
+}
+
+int sn_sweep_parse(const char *path, sn_sweep *sw, char *err, size_t n)
+{
+    FILE *f;
+    memset(sw, 0, sizeof *sw);
+    sw->repeat = 1;
+    if (!(f = fopen(path, "r")))
+        return fail(err, n, "%s: %s", path, strerror(errno));
+    return parse_stream(f, path, sw, err, n);
+}
+
+int sn_sweep_parse_stream(FILE *f, const char *path, sn_sweep *sw, char *err, size_t n)
+{
+    memset(sw, 0, sizeof *sw);
+    sw->repeat = 1;
+    return parse_stream(f, path, sw, err, n);
 }
 
 /* ---- expansion ------------------------------------------------------------------------- */

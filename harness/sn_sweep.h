@@ -46,6 +46,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #define SN_SWEEP_SCHEMA_VERSION 1
 #define SN_SWEEP_MAX_AXES 16
@@ -86,6 +87,11 @@ typedef struct sn_sweep {
 /* Parses the spec file at PATH into SWEEP (jobs not expanded yet). Returns 0, or -1 with
  * one line in ERR naming the file and line ("spec.txt:7: unknown placeholder {bufr}"). */
 int sn_sweep_parse(const char *path, sn_sweep *sweep, char *err, size_t err_bytes);
+
+/* The same from an open stream (read to its end and closed, e.g. an fmemopen'ed buffer),
+ * reported as PATH. */
+int sn_sweep_parse_stream(FILE *stream, const char *path, sn_sweep *sweep, char *err,
+                          size_t err_bytes);
 
 /* Expands SWEEP's jobs for the sweep directory DIR (absolute paths substituted). Returns
  * 0, or -1 with one line in ERR (too many jobs, two jobs with the same id). */
