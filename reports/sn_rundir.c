@@ -209,16 +209,15 @@ static const char *const column_names[C_COUNT] = {
     "arrival_ns", "start_ns", "end_ns", "latency_ns", "subnet", "subgraph", "near_bytes",
     "far_bytes", "prediction", "correct", "slo_met", "table_accuracy"};
 
-static int read_queries(sn_rundir *run, char *err, size_t n)
+/* Parses queries.csv's TEXT (SIZE bytes, modified in place; TEXT[SIZE] must be writable and
+ * is set to NUL), freeing TEXT. */
+static int parse_queries(sn_rundir *run, const char *path, char *text, size_t size, char *err,
+                         size_t n)
 {
-    char path[1200], *text, *cur, *end, *f[MAX_FIELDS];
-    size_t size, cap = 0, line = 1;
+    char *cur, *end, *f[MAX_FIELDS];
+    size_t cap = 0, line = 1;
     int col[C_COUNT], k, i, nf;
-    void *raw;
-    snprintf(path, sizeof path, "%s/queries.csv", run->path);
-    if (sn_read_file(path, &raw, &size) != 0)
-        return fail(err, n, "%s: %s", path, strerror(errno));
-    text = raw;
+    text[size] = '\0';
     cur = text;
     end = text + size;
     nf = csv_record(&cur, end, f, MAX_FIELDS);
@@ -285,19 +284,47 @@ static int read_queries(sn_rundir *run, char *err, size_t n)
     return 0;
 }
 
-/* ---- runs ------------------------------------------------------------------------------- */
-int sn_rundir_load(const char *path, sn_rundir *run, char *err, size_t n)
+static int read_queries(sn_rundir *run, char *err, size_t n)
 {
-    const char *slash, *trace;
+    char path[1200];
+    size_t size;
+    void *raw;
+    snprintf(path, sizeof path, "%s/queries.csv", run->path);
+    if (sn_read_file(path, &raw, &size) != 0)
+        return fail(err, n, "%s: %s", path, strerror(errno));
+    return parse_queries(run, path, raw, size, err, n);
+}
+
+/* ---- runs ------------------------------------------------------------------------------- */
+/* RUN's path and name from PATH. */
+static void set_path(sn_rundir *run, const char *path)
+{
+    const char *slash;
     size_t len;
-    char *dot;
-    memset(run, 0, sizeof *run);
     snprintf(run->path, sizeof run->path, "%s", path);
     len = strlen(run->path);
     while (len > 1 && run->path[len - 1] == '/')
         run->path[--len] = '\0';
     slash = strrchr(run->path, '/');
     snprintf(run->name, sizeof run->name, "%.255s", slash ? slash + 1 : run->path);
+}
+
+/* What a loaded run derives from its context. */
+static void set_trace_name(sn_rundir *run)
+{
+    const char *slash, *trace;
+    char *dot;
+    trace = sn_rundir_str(run->context, "run.trace");
+    slash = trace ? strrchr(trace, '/') : NULL;
+    snprintf(run->trace_name, sizeof run->trace_name, "%s", trace ? (slash ? slash + 1 : trace) : "?");
+    if ((dot = strrchr(run->trace_name, '.')) && !strcmp(dot, ".csv"))
+        *dot = '\0';
+}
+
+int sn_rundir_load(const char *path, sn_rundir *run, char *err, size_t n)
+{
+    memset(run, 0, sizeof *run);
+    set_path(run, path);
     if (!(run->context = read_json(run->path, "context.json", 1, err, n)) ||
         !(run->summary = read_json(run->path, "summary.json", 1, err, n))) {
         sn_rundir_free(run);
@@ -308,11 +335,43 @@ int sn_rundir_load(const char *path, sn_rundir *run, char *err, size_t n)
         sn_rundir_free(run);
         return -1;
     }
-    trace = sn_rundir_str(run->context, "run.trace");
-    slash = trace ? strrchr(trace, '/') : NULL;
-    snprintf(run->trace_name, sizeof run->trace_name, "%s", trace ? (slash ? slash + 1 : trace) : "?");
-    if ((dot = strrchr(run->trace_name, '.')) && !strcmp(dot, ".csv"))
-        *dot = '\0';
+    set_trace_name(run);
+    return 0;
+}
+
+int sn_rundir_parse(const char *path, const sn_rundir_files *files, sn_rundir *run, char *err,
+                    size_t n)
+{
+    char where[1200], *queries;
+    memset(run, 0, sizeof *run);
+    set_path(run, path);
+    snprintf(where, sizeof where, "%s/context.json", run->path);
+    if (!(run->context = cJSON_ParseWithLength(files->context, files->context_bytes))) {
+        fail(err, n, "%s: not valid JSON", where);
+        sn_rundir_free(run);
+        return -1;
+    }
+    snprintf(where, sizeof where, "%s/summary.json", run->path);
+    if (!(run->summary = cJSON_ParseWithLength(files->summary, files->summary_bytes))) {
+        fail(err, n, "%s: not valid JSON", where);
+        sn_rundir_free(run);
+        return -1;
+    }
+    if (files->policy)
+        run->policy = cJSON_ParseWithLength(files->policy, files->policy_bytes);
+    snprintf(where, sizeof where, "%s/queries.csv", run->path);
+    if (files->queries_bytes == SIZE_MAX || !(queries = malloc(files->queries_bytes + 1))) {
+        fail(err, n, "out of memory");
+        sn_rundir_free(run);
+        return -1;
+    }
+    if (files->queries_bytes)
+        memcpy(queries, files->queries, files->queries_bytes);
+    if (parse_queries(run, where, queries, files->queries_bytes, err, n) != 0) {
+        sn_rundir_free(run);
+        return -1;
+    }
+    set_trace_name(run);
     return 0;
 }
 

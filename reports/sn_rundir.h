@@ -44,6 +44,17 @@ typedef struct sn_rundir {
 int sn_rundir_load(const char *path, sn_rundir *run, char *err, size_t err_bytes);
 void sn_rundir_free(sn_rundir *run);
 
+/* The files of a run directory already in memory (for tests and fuzzing). */
+typedef struct sn_rundir_files {
+    const char *context, *summary, *policy, *queries; /* policy may be NULL (absent) */
+    size_t context_bytes, summary_bytes, policy_bytes, queries_bytes;
+} sn_rundir_files;
+
+/* Loads a run from FILES as if read from the directory PATH (which is not touched).
+ * Returns 0, or -1 with one line in ERR (nothing to free). */
+int sn_rundir_parse(const char *path, const sn_rundir_files *files, sn_rundir *run, char *err,
+                    size_t err_bytes);
+
 /* A field of a JSON object by dotted path ("latency_us.p99", "platform.properties.isa"):
  * the number, or NaN when absent or not a number; the string, or NULL. */
 double sn_rundir_num(const cJSON *object, const char *dotted_path);
