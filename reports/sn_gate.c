@@ -428,7 +428,21 @@ int sn_gate_check(const char *baseline_path, char *const *runs, size_t n,
                   size_t err_bytes)
 {
     void *text;
-    size_t size, cap = 0, i, j, groups = 0;
+    size_t size;
+    int rc;
+    memset(res, 0, sizeof *res);
+    if (sn_read_file(baseline_path, &text, &size) != 0)
+        return fail(err, err_bytes, "%s: %s (make baseline writes it)", baseline_path, strerror(errno));
+    rc = sn_gate_check_buffer(baseline_path, text, size, runs, n, override, res, err, err_bytes);
+    free(text);
+    return rc;
+}
+
+int sn_gate_check_buffer(const char *baseline_path, const char *text, size_t size,
+                         char *const *runs, size_t n, const sn_gate_thresholds *override,
+                         sn_gate_result *res, char *err, size_t err_bytes)
+{
+    size_t cap = 0, i, j, groups = 0;
     cJSON *root, *entries, *entry;
     loaded *l = NULL;
     char *seen = NULL;
@@ -436,10 +450,7 @@ int sn_gate_check(const char *baseline_path, char *const *runs, size_t n,
     double v;
     int entry_count;
     memset(res, 0, sizeof *res);
-    if (sn_read_file(baseline_path, &text, &size) != 0)
-        return fail(err, err_bytes, "%s: %s (make baseline writes it)", baseline_path, strerror(errno));
     root = cJSON_ParseWithLength(text, size);
-    free(text);
     if (!root || sn_rundir_num(root, "schema_version") != SN_GATE_SCHEMA_VERSION ||
         !cJSON_IsObject(entries = cJSON_GetObjectItemCaseSensitive(root, "experiments"))) {
         cJSON_Delete(root);

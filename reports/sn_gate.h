@@ -91,6 +91,11 @@ int sn_gate_write_baseline(char *const *runs, size_t n, const sn_gate_thresholds
 int sn_gate_check(const char *baseline_path, char *const *runs, size_t n,
                   const sn_gate_thresholds *override, sn_gate_result *result, char *err,
                   size_t err_bytes);
+/* The same with the baseline's bytes in memory (TEXT, SIZE bytes), reported as BASELINE_PATH. */
+int sn_gate_check_buffer(const char *baseline_path, const char *text, size_t size,
+                         char *const *runs, size_t n, const sn_gate_thresholds *override,
+                         sn_gate_result *result, char *err, size_t err_bytes);
+
 void sn_gate_result_free(sn_gate_result *result);
 
 /* "same", "within", "improved", "new", "REGRESSED", "CHANGED", "MISSING". */
