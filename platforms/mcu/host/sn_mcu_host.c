@@ -484,6 +484,20 @@ int sn_mcu_open_port(sn_mcu_link **out, const char *port, char *err, size_t err_
     return 0;
 }
 
+int sn_mcu_open_fds(sn_mcu_link **out, int in_fd, int out_fd, int timeout_ms, char *err,
+                    size_t err_bytes)
+{
+    sn_mcu_link *l;
+    *out = NULL;
+    if (!(l = calloc(1, sizeof *l)))
+        return errorf(err, err_bytes, "out of memory");
+    l->in_fd = in_fd;
+    l->out_fd = out_fd;
+    l->timeout_ms = timeout_ms;
+    *out = l;
+    return 0;
+}
+
 void sn_mcu_close(sn_mcu_link *l)
 {
     if (!l)
@@ -504,6 +518,8 @@ void sn_mcu_close(sn_mcu_link *l)
         }
     } else {
         close(l->in_fd);
+        if (l->out_fd != l->in_fd)
+            close(l->out_fd);
     }
     if (l->log_path[0])
         unlink(l->log_path);

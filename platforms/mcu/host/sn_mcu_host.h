@@ -60,6 +60,12 @@ int sn_mcu_open_qemu(sn_mcu_link **link, const sn_mcu_board *board, const char *
  * running) and checks that it answers `name`. Untested on hardware here. */
 int sn_mcu_open_port(sn_mcu_link **link, const char *port, char *err, size_t err_bytes);
 
+/* A link over two open descriptors: replies are read from IN_FD, commands written to OUT_FD
+ * (both closed by sn_mcu_close), replies awaited TIMEOUT_MS; no boot reply is awaited. For
+ * tests and fuzzing (a pipe holding canned replies). */
+int sn_mcu_open_fds(sn_mcu_link **link, int in_fd, int out_fd, int timeout_ms, char *err,
+                    size_t err_bytes);
+
 /* Sends COMMAND and reads the reply up to `m-ready`: its m- lines, joined by '\n', into
  * REPLY. Returns 0; -1 when the firmware answered e-error (its text in ERR), the link
  * closed or it did not answer within the timeout (ERR says which). */
