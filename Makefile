@@ -191,10 +191,16 @@ deps-test:
 	@sh ci/deps.sh ci/packages.txt ci/packages-test.txt
 
 # Tests run from the repository root; prove prints the summary ("Result: PASS").
+# CPU_ISA=avx2|portable runs the whole suite as on a CPU without AVX-512 (or AVX2): the
+# CPU platform sees only what SN_CPU_MAX_ISA allows. PAPI_DISABLE=perf_event brings PAPI up
+# without that component, as on a machine where PAPI cannot use it (no PMU, another vendor).
+CPU_ISA ?=
+PAPI_DISABLE ?=
 test: deps-test
 	@$(MAKE) --no-print-directory -q all || $(MAKE) --no-print-directory all
-	@echo "prove: $(words $(TEST_BIN) $(TEST_SCRIPTS)) tests$(if $(SAN), under -fsanitize=$(SAN))"
-	@SUPERNAV=$(SUPERNAV) BUILD=$(BUILD) SN_MODEL=$(MODEL_IMAGE) \
+	@echo "prove: $(words $(TEST_BIN) $(TEST_SCRIPTS)) tests$(if $(SAN), under -fsanitize=$(SAN))$(if $(CPU_ISA), as on a CPU capped at $(CPU_ISA))$(if $(PAPI_DISABLE), with PAPI component(s) $(PAPI_DISABLE) disabled)"
+	@$(if $(CPU_ISA),SN_CPU_MAX_ISA=$(CPU_ISA)) $(if $(PAPI_DISABLE),SN_PAPI_DISABLE_COMPONENTS=$(PAPI_DISABLE)) \
+	  SUPERNAV=$(SUPERNAV) BUILD=$(BUILD) SN_MODEL=$(MODEL_IMAGE) \
 	  ASAN_OPTIONS=abort_on_error=0:detect_leaks=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 prove --exec '' $(TEST_BIN) $(TEST_SCRIPTS)
 

@@ -191,6 +191,30 @@ static void test_sources_by_prefix(void **state)
     sn_counters_close(set);
 }
 
+/* The unit follows from the name, not from whether the event opened: a clock PAPI or
+ * libpfm4 cannot open (an unknown modifier here; on some machines PAPI does not know
+ * perf::TASK-CLOCK at all) is still in nanoseconds, an unknown event is a count. */
+static void test_unit_from_name_when_unavailable(void **state)
+{
+    sn_counters *set;
+    (void)state;
+    assert_int_equal(sn_counters_open("perf::TASK-CLOCK:no_such_modifier,"
+                                      "pfm:perf::CPU-CLOCK:no_such_modifier,"
+                                      "perf::cpu-clock:zz,perf:no-such-event,PAPI_NO_SUCH",
+                                      &set, NULL, 0),
+                     SN_COUNTERS_OK);
+    assert_false(sn_counters_info(set, 0)->available);
+    assert_false(sn_counters_info(set, 1)->available);
+    assert_false(sn_counters_info(set, 2)->available);
+    assert_string_equal(sn_counters_info(set, 0)->unit, "ns");
+    assert_string_equal(sn_counters_info(set, 1)->unit, "ns");
+    assert_string_equal(sn_counters_info(set, 2)->unit, "ns");
+    assert_string_equal(sn_counters_info(set, 3)->unit, "count");
+    assert_string_equal(sn_counters_info(set, 4)->unit, "count");
+    check_contract(set, NULL);
+    sn_counters_close(set);
+}
+
 static void test_malformed_lists(void **state)
 {
     static const char *bad[] = {"", " ", "perf:task-clock,", ",perf:task-clock",
@@ -308,6 +332,7 @@ int main(void)
         cmocka_unit_test(test_page_faults_count_fresh_memory),
         cmocka_unit_test(test_unknown_events_are_unavailable),
         cmocka_unit_test(test_sources_by_prefix),
+        cmocka_unit_test(test_unit_from_name_when_unavailable),
         cmocka_unit_test(test_malformed_lists),
         cmocka_unit_test(test_unprivileged),
     };

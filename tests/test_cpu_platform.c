@@ -396,14 +396,64 @@ static void test_resize_and_add_bit_exact(void **state)
     print_message("# %d resizes bit-identical with the engine's; residual adds too\n", checked);
 }
 
+/* SN_CPU_MAX_ISA caps the ISAs this process may use (make test CPU_ISA=avx2 runs the
+ * whole suite so): a capped ISA is unavailable and refused by name, auto picks the widest
+ * left, and a value that names no ISA is a clear error. The caller's setting is restored. */
+static void test_isa_cap(void **state)
+{
+    const char *before = getenv("SN_CPU_MAX_ISA");
+    char saved[32] = "";
+    sn_cpu_options opt;
+    sn_cpu *cpu = NULL;
+    const char *why = NULL;
+    (void)state;
+    if (before)
+        snprintf(saved, sizeof saved, "%s", before);
+    assert_int_equal(setenv("SN_CPU_MAX_ISA", "portable", 1), 0);
+    assert_false(sn_cpu_isa_available("avx512"));
+    assert_false(sn_cpu_isa_available("avx2"));
+    assert_true(sn_cpu_isa_available("portable"));
+    sn_cpu_options_default(&opt);
+    assert_int_equal(sn_cpu_create(&model, &opt, &cpu, &why), SN_OK);
+    assert_string_equal(sn_cpu_isa(cpu), "portable");
+    sn_cpu_destroy(cpu);
+    cpu = NULL;
+    opt.isa = "avx2";
+    assert_int_equal(sn_cpu_create(&model, &opt, &cpu, &why), SN_ERR_UNSUPPORTED);
+    assert_null(cpu);
+    assert_int_equal(setenv("SN_CPU_MAX_ISA", "avx2", 1), 0);
+    assert_false(sn_cpu_isa_available("avx512"));
+    opt.isa = NULL;
+    assert_int_equal(sn_cpu_create(&model, &opt, &cpu, &why), SN_OK);
+    /* the widest this CPU has, at most avx2 */
+    assert_string_equal(sn_cpu_isa(cpu), sn_cpu_isa_available("avx2") ? "avx2" : "portable");
+    sn_cpu_destroy(cpu);
+    cpu = NULL;
+    assert_int_equal(setenv("SN_CPU_MAX_ISA", "sse9", 1), 0);
+    why = NULL;
+    assert_int_equal(sn_cpu_create(&model, &opt, &cpu, &why), SN_ERR_INVALID_ARGUMENT);
+    assert_non_null(why);
+    assert_non_null(strstr(why, "SN_CPU_MAX_ISA"));
+    if (before)
+        assert_int_equal(setenv("SN_CPU_MAX_ISA", saved, 1), 0);
+    else
+        assert_int_equal(unsetenv("SN_CPU_MAX_ISA"), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_isa_cap),
         cmocka_unit_test(test_kernels_match_reference),
         cmocka_unit_test(test_residency),
         cmocka_unit_test(test_micro_flow_threads),
         cmocka_unit_test(test_resize_and_add_bit_exact),
     };
+    size_t i;
+    for (i = 0; i < sizeof isas / sizeof *isas; ++i)
+        if (!sn_cpu_isa_available(isas[i]))
+            printf("# ISA %s: not available here (%s): its kernels are not tested in this run\n",
+                   isas[i], getenv("SN_CPU_MAX_ISA") ? "capped by SN_CPU_MAX_ISA" : "this CPU lacks it");
     cmocka_set_message_output(CM_OUTPUT_TAP);
     return cmocka_run_group_tests_name("cpu_platform", tests, setup, teardown);
 }

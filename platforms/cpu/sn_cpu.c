@@ -68,10 +68,26 @@ void sn_cpu_options_default(sn_cpu_options *o)
     o->threads = 0;
 }
 
+/* SN_CPU_MAX_ISA caps what this process may use, as if the CPU lacked the wider ISAs
+ * (oneDNN's ONEDNN_MAX_CPU_ISA in spirit): "avx512" (no cap), "avx2" or "portable".
+ * Returns the rank of the cap (2, 1, 0), 2 when unset, -1 when set to anything else. */
+static int isa_rank(const char *isa)
+{
+    return !strcmp(isa, "avx512") ? 2 : !strcmp(isa, "avx2") ? 1 : !strcmp(isa, "portable") ? 0 : -1;
+}
+
+static int isa_cap(void)
+{
+    const char *cap = getenv("SN_CPU_MAX_ISA");
+    return cap && *cap ? isa_rank(cap) : 2;
+}
+
 int sn_cpu_isa_available(const char *isa)
 {
     if (!strcmp(isa, "portable"))
         return 1;
+    if (isa_rank(isa) > isa_cap())
+        return 0;
 #ifdef SN_CPU_HAVE_X86
     __builtin_cpu_init();
     if (!strcmp(isa, "avx2"))
@@ -129,6 +145,11 @@ sn_status sn_cpu_create(const sn_model *model, const sn_cpu_options *options, sn
         options = &def;
     }
     isa = options->isa;
+    if (isa_cap() < 0) {
+        if (why)
+            *why = "SN_CPU_MAX_ISA must be avx512, avx2 or portable";
+        return SN_ERR_INVALID_ARGUMENT;
+    }
     if (!isa || !strcmp(isa, "auto"))
         isa = sn_cpu_isa_available("avx512") ? "avx512"
               : sn_cpu_isa_available("avx2") ? "avx2" : "portable";

@@ -9,7 +9,10 @@
  * the reference (sn_kernels_ref.h), written once with GCC vector extensions and compiled
  * three times: AVX-512F (16 lanes), AVX2+FMA (8 lanes) and a portable build (4 lanes; SSE2
  * on x86-64, whatever the compiler targets elsewhere). sn_cpu_create picks the widest the
- * processor supports (__builtin_cpu_supports) unless options.isa names one.
+ * processor supports (__builtin_cpu_supports) unless options.isa names one. The
+ * environment variable SN_CPU_MAX_ISA (avx512, avx2, portable) caps what counts as
+ * supported, so the whole suite can run as on a CPU without AVX-512 or AVX2
+ * (make test CPU_ISA=avx2).
  *
  * Residency (SUSHI's SubGraph Stationary, made real on a CPU): kernels read weights in a
  * packed form (dense: [kh][kw][in][out padded to 16], output channels contiguous;
@@ -83,7 +86,8 @@ void sn_cpu_destroy(sn_cpu *cpu);
 void sn_cpu_platform(sn_cpu *cpu, sn_platform *platform);
 const char *sn_cpu_isa(const sn_cpu *cpu);     /* "avx512", "avx2" or "portable" */
 int sn_cpu_threads(const sn_cpu *cpu);         /* the micro-flow threads (1: none) */
-int sn_cpu_isa_available(const char *isa);     /* 1 when this processor and build run it */
+int sn_cpu_isa_available(const char *isa);     /* 1 when this processor and build run it
+                                                  (and SN_CPU_MAX_ISA allows it) */
 
 /* Packs every layer of PLAN into near memory (the SubGraph the plan uses); layers that do
  * not fit in what is left of the budget stay far. Returns the bytes now resident for the
