@@ -162,7 +162,8 @@ static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
     return era * 146097 + doe - 719468;
 }
 
-/* "YYYY-MM-DD HH:MM:SS[.f{1,7}]" -> ns since 1970 (UTC, no leap seconds). */
+/* "YYYY-MM-DD HH:MM:SS[.f{1,7}]" -> ns since 1970 (UTC, no leap seconds); -1 outside
+ * 1970-01-01 .. 2262-04-11, where the count would not fit 64 bits. */
 static int parse_timestamp_ns(const char *s, int64_t *ns)
 {
     static const char shape[] = "dddd-dd-dd dd:dd:dd";
@@ -195,8 +196,11 @@ static int parse_timestamp_ns(const char *s, int64_t *ns)
     }
     if (v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > 31 || v[3] > 23 || v[4] > 59 || v[5] > 60)
         return -1;
-    *ns = ((days_from_civil(v[0], v[1], v[2]) * 86400 + v[3] * 3600 + v[4] * 60 + v[5]) *
-           INT64_C(1000000000)) + frac;
+    v[0] = days_from_civil(v[0], v[1], v[2]) * 86400 + v[3] * 3600 + v[4] * 60 + v[5];
+    /* ns since 1970 in an int64_t, differences included: 1970 to early 2262 */
+    if (v[0] < 0 || v[0] > INT64_MAX / INT64_C(1000000000) - 1)
+        return -1;
+    *ns = v[0] * INT64_C(1000000000) + frac;
     return 0;
 }
 
