@@ -103,8 +103,8 @@ static int parse_uint(const char *text, uint64_t max, uint64_t *value)
     return strchr(text, '.') ? -1 : sn_trace_parse_fixed(text, 0, max, value);
 }
 
-/* A non-negative decimal in seconds (at most 12 integer digits) -> ns; digits past the
- * 9th decimal are dropped. */
+/* A non-negative decimal in seconds (at most 12 integer digits, below 2^63 ns) -> ns;
+ * digits past the 9th decimal are dropped. */
 static int parse_seconds_ns(const char *text, int64_t *ns)
 {
     static const char digits[] = "0123456789";
@@ -114,6 +114,8 @@ static int parse_seconds_ns(const char *text, int64_t *ns)
         return -1;
     for (i = 0; i < n; ++i)
         sec = sec * 10 + (text[i] - '0');
+    if (sec > INT64_MAX / 1000000000 - 1)
+        return -1; /* its ns would not fit an int64_t (292 years) */
     text += n;
     if (*text == '.') {
         n = strspn(++text, digits);
