@@ -2,6 +2,7 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -313,6 +314,8 @@ static int add_q8_weights(pack_state *s)
             for (j = 0; j < per; ++j) {
                 uint64_t k = dw ? j * step + c : c * per + j;
                 float a = w[k] < 0 ? -w[k] : w[k];
+                if (!isfinite(a))
+                    return errorf(s, "tensor '%s': a weight is not a finite number", t->name);
                 if (a > m)
                     m = a;
             }
