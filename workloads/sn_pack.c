@@ -282,7 +282,7 @@ static int add_q8_weights(pack_state *s)
     size_t n = s->count, i;
     for (i = 0; i < n; ++i) {
         char name[SN_IMAGE_NAME_BYTES + 16];
-        uint32_t channels, per, step, sdims[4] = {0, 1, 1, 1};
+        uint32_t channels, per, step, sdims[4] = {0, 1, 1, 1}, qdims[4];
         uint64_t c, j;
         const float *w;
         int8_t *q;
@@ -298,8 +298,10 @@ static int add_q8_weights(pack_state *s)
         per = (uint32_t)(t->bytes / 4 / channels);
         step = dw ? channels : 1;
         snprintf(name, sizeof name, "q8.%s", t->name);
-        if (!(tq = new_tensor(s, name, SN_DTYPE_S8, t->ndim, t->dims, t->bytes / 4)))
+        memcpy(qdims, t->dims, sizeof qdims); /* new_tensor may move the array T is in */
+        if (!(tq = new_tensor(s, name, SN_DTYPE_S8, t->ndim, qdims, t->bytes / 4)))
             return -1;
+        t = &s->tensors[i];
         sdims[0] = channels;
         snprintf(name, sizeof name, "q8.%s.scale", t->name);
         if (!(ts = new_tensor(s, name, SN_DTYPE_F32, 1, sdims, (uint64_t)channels * 4)))
