@@ -742,10 +742,8 @@ int sn_sweep_load(const char *dir, sn_sweep *sw, char *err, size_t n)
 {
     char *path = path_join(dir, "sweep.json");
     void *text = NULL;
-    size_t size, i = 0, a;
-    cJSON *root = NULL, *it;
-    const cJSON *axes, *jobs, *setup;
-    const char *name, *command, *supernav, *workdir;
+    size_t size;
+    int rc;
     memset(sw, 0, sizeof *sw);
     if (!path)
         return fail(err, n, "out of memory");
@@ -755,8 +753,23 @@ int sn_sweep_load(const char *dir, sn_sweep *sw, char *err, size_t n)
         free(path);
         return -1;
     }
-    root = cJSON_ParseWithLength(text, size);
+    free(path);
+    rc = sn_sweep_load_buffer(dir, text, size, sw, err, n);
     free(text);
+    return rc;
+}
+
+int sn_sweep_load_buffer(const char *dir, const char *text, size_t size, sn_sweep *sw, char *err, size_t n)
+{
+    char *path = path_join(dir, "sweep.json");
+    size_t i = 0, a;
+    cJSON *root = NULL, *it;
+    const cJSON *axes, *jobs, *setup;
+    const char *name, *command, *supernav, *workdir;
+    memset(sw, 0, sizeof *sw);
+    if (!path)
+        return fail(err, n, "out of memory");
+    root = cJSON_ParseWithLength(text, size);
     name = jstr(root, "name");
     command = jstr(root, "command");
     supernav = jstr(root, "supernav");

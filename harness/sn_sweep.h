@@ -104,6 +104,10 @@ int sn_sweep_write(sn_sweep *sweep, const char *spec_path, const char *supernav,
 
 /* Loads DIR/sweep.json. Returns 0, or -1 with one line in ERR. */
 int sn_sweep_load(const char *dir, sn_sweep *sweep, char *err, size_t err_bytes);
+
+/* The same with DIR/sweep.json's bytes already in memory (TEXT, SIZE bytes). */
+int sn_sweep_load_buffer(const char *dir, const char *text, size_t size, sn_sweep *sweep, char *err,
+                         size_t err_bytes);
 void sn_sweep_free(sn_sweep *sweep);
 
 /* The job's value of axis A. */
