@@ -76,7 +76,7 @@ static void usage(FILE *out)
             "                     [--board FILE] [--pe RxC]\n"
             "                     (--platform mcu --board B: supernav eval --platform mcu --help)\n"
             "                     [--near-kib K] [--int8] [--input-res R] [--limit N] [--warmup N]\n"
-            "                     [--json]\n"
+            "                     [--json] [--predictions FILE]\n"
             "  --model    deployment image (default build/supernet.snm)\n"
             "  --data     canvas set prefix from `supernav canvas` (default data/canvas/cf64-test)\n"
             "  --platform reference (the plain-C oracle), cpu (SIMD kernels, default), opencl, or\n"
@@ -97,7 +97,9 @@ static void usage(FILE *out)
             "  --int8     the int8 path (TFLite semantics; needs a calibrated image)\n"
             "  --limit    evaluate the first N canvases only\n"
             "  --warmup   untimed inferences before timing (default 10)\n"
-            "  --json     one JSON object: config, platform, n, top1, macs, p50_us, p99_us, ...\n");
+            "  --json     one JSON object: config, platform, n, top1, macs, p50_us, p99_us, ...\n"
+            "  --predictions FILE  each canvas's predicted class as CSV (sample,prediction,label),\n"
+            "             written atomically (an accuracy run to check a replay's responses against)\n");
 }
 
 int sn_cmd_eval(int argc, char **argv)
@@ -111,7 +113,7 @@ int sn_cmd_eval(int argc, char **argv)
         {"isa", required_argument, 0, 'I'},    {"input-res", required_argument, 0, 'r'},
         {"device", required_argument, 0, 'D'}, {"near-kib", required_argument, 0, 'k'},
         {"board", required_argument, 0, 'B'},  {"pe", required_argument, 0, 'E'},
-        {"threads", required_argument, 0, 'T'},
+        {"threads", required_argument, 0, 'T'}, {"predictions", required_argument, 0, 'P'},
         {0, 0, 0, 0}};
     const char *model_path = "build/supernet.snm", *data = "data/canvas/cf64-test";
     const char *platform_name = "cpu", *isa = NULL, *config_text = NULL, *why = "", *device = NULL;
@@ -132,6 +134,8 @@ int sn_cmd_eval(int argc, char **argv)
     void *image_bytes = NULL, *arena = NULL;
     size_t need, i, n, correct = 0;
     uint64_t *lat = NULL, *dev_lat = NULL;
+    uint8_t *preds = NULL;
+    const char *preds_path = NULL;
     float *logits = NULL;
     double macs_sum = 0.0;
     sn_model model;
@@ -190,6 +194,7 @@ int sn_cmd_eval(int argc, char **argv)
             }
             break;
         case 'i': int8 = 1; break;
+        case 'P': preds_path = optarg; break;
         case 'n':
         case 'w':
             errno = 0;
@@ -353,7 +358,8 @@ int sn_cmd_eval(int argc, char **argv)
         n = (size_t)limit;
     lat = malloc(n * sizeof *lat);
     dev_lat = malloc(n * sizeof *dev_lat);
-    if (!lat || !dev_lat) {
+    preds = malloc(n ? n : 1);
+    if (!lat || !dev_lat || !preds) {
         sn_cli_error("out of memory");
         goto done;
     }
@@ -406,7 +412,24 @@ int sn_cmd_eval(int argc, char **argv)
             if (logits[k] > logits[best])
                 best = k;
         correct += best == labels.data[i];
+        preds[i] = (uint8_t)best;
         macs_sum += (double)(plan->is_arac ? plan->arac.last_macs : plan->macs);
+    }
+    if (preds_path) {
+        sn_atomic_file af;
+        int werr = sn_atomic_open(&af, preds_path);
+        if (werr == 0) {
+            fprintf(af.fp, "sample,prediction,label\n");
+            for (i = 0; i < n; ++i)
+                fprintf(af.fp, "%zu,%u,%u\n", i, preds[i], labels.data[i]);
+            werr = ferror(af.fp) ? (errno = EIO, -1) : sn_atomic_commit(&af);
+            if (werr != 0)
+                sn_atomic_abort(&af);
+        }
+        if (werr != 0) {
+            sn_cli_error("cannot write %s: %s", preds_path, strerror(errno));
+            goto done;
+        }
     }
     qsort(lat, n, sizeof *lat, cmp_u64);
     if (ocl)
@@ -547,6 +570,7 @@ int sn_cmd_eval(int argc, char **argv)
     rc = 0;
 done:
     free(logits);
+    free(preds);
     free(lat);
     free(dev_lat);
     sn_idx_free(&images);

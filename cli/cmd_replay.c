@@ -180,7 +180,11 @@ int sn_cmd_profile(int argc, char **argv)
                path, sv->n, sv->lat_us[sv->n - 1][sv->n], sv->lat_us[0][sv->n], sv->lat_us[sv->n / 2][sv->n]);
         if (sv->ocl)
             printf(",\"device\":\"%s\"", sn_opencl_device_name(sv->ocl)); /* no quotes in CL names */
-        printf("}\n");
+        /* the served set's table top-1, in serving order (what floors can ask of it) */
+        printf(",\"top1\":[");
+        for (i = 0; i < sv->n; ++i)
+            printf("%s%.6f", i ? "," : "", sv->s[i].top1);
+        printf("]}\n");
     } else {
         printf("%-3s %7s %10s %10s %10s %12s  %s\n", "#", "top-1", "no-cache", "own-SG", "best-SG",
                "switch-us", sv->fpga ? "SubNet (latencies: us, modelled: fpga cycle model)"
@@ -370,7 +374,102 @@ static cJSON *read_json(const char *dir, const char *name)
 typedef struct summary_row {
     char trace[128], policy[64];
     double queries, slo, served, measured, p99, far_mb, hit;
+    /* policy.json "feasibility" (NaN where the run predates it) */
+    double f_queries, f_floor, f_floor_out, f_ceiling, f_ceiling_out, f_load, f_best, f_fastest;
 } summary_row;
+
+/* An experiment that cannot tell policies apart is DEGENERATE (issue: every policy under
+ * 5 % or over 95 % of SLOs, or all within 1 point of each other); the reasons come from the
+ * trace's constraints against the serving set (policy.json "feasibility"). */
+#define SUMMARY_LOW_SLO 5.0
+#define SUMMARY_HIGH_SLO 95.0
+#define SUMMARY_NOISE_POINTS 1.0
+
+static double median_of(const summary_row *rows, int n, const summary_row *r, size_t offset, int *count);
+
+static void feasibility_reasons(const summary_row *r, char *buf, size_t n)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+#define ADD_REASON(...)                                                                      \
+    do {                                                                                   \
+        int k_ = snprintf(buf + used, n - used, "%s", used ? "; " : "");                   \
+        if (k_ > 0 && (size_t)k_ < n - used)                                               \
+            used += (size_t)k_;                                                            \
+        k_ = snprintf(buf + used, n - used, __VA_ARGS__);                                  \
+        if (k_ > 0 && (size_t)k_ < n - used)                                               \
+            used += (size_t)k_;                                                            \
+    } while (0)
+    if (isnan(r->f_queries)) {
+        ADD_REASON("no feasibility record in policy.json (a run of an older supernav)");
+        return;
+    }
+    if (r->f_floor_out > 0)
+        ADD_REASON("floors unreachable: %.0f of %.0f queries ask more than the best SubNet's %.2f %%",
+                   r->f_floor_out, r->f_floor, 100.0 * r->f_best);
+    if (r->f_ceiling_out > 0)
+        ADD_REASON("ceilings below the fastest SubNet: %.0f of %.0f queries allow less than %.1f us",
+                   r->f_ceiling_out, r->f_ceiling, r->f_fastest);
+    if (!isnan(r->f_load) && r->f_load > 1.0)
+        ADD_REASON("overload: arrivals offer %.2fx what the fastest SubNet can serve", r->f_load);
+    else if (!isnan(r->f_load))
+        ADD_REASON("offered load %.2f of the fastest SubNet's capacity", r->f_load);
+#undef ADD_REASON
+}
+
+/* One line per trace: VALID when the policies' SLO attainments (medians) are apart and in
+ * range, DEGENERATE with the rule and the reasons otherwise. Returns the number degenerate. */
+static int print_validity(const summary_row *rows, int n)
+{
+    int i, j, degenerate = 0;
+    for (i = 0; i < n; ++i) {
+        double lo = INFINITY, hi = -INFINITY;
+        int seen = 0, policies = 0, k;
+        char why[640], reasons[512];
+        for (j = 0; j < i; ++j)
+            if (!strcmp(rows[j].trace, rows[i].trace))
+                seen = 1;
+        if (seen)
+            continue;
+        for (j = 0; j < n; ++j) {
+            int dup = 0, m;
+            double slo;
+            if (strcmp(rows[j].trace, rows[i].trace))
+                continue;
+            for (m = 0; m < j; ++m)
+                if (!strcmp(rows[m].trace, rows[j].trace) && !strcmp(rows[m].policy, rows[j].policy))
+                    dup = 1;
+            if (dup)
+                continue;
+            slo = median_of(rows, n, &rows[j], offsetof(summary_row, slo), &k);
+            if (isnan(slo))
+                continue;
+            ++policies;
+            lo = slo < lo ? slo : lo;
+            hi = slo > hi ? slo : hi;
+        }
+        if (policies == 0)
+            continue;
+        why[0] = '\0';
+        if (hi < SUMMARY_LOW_SLO)
+            snprintf(why, sizeof why, "every policy meets under %.0f %% of SLOs", SUMMARY_LOW_SLO);
+        else if (lo > SUMMARY_HIGH_SLO)
+            snprintf(why, sizeof why, "every policy meets over %.0f %% of SLOs", SUMMARY_HIGH_SLO);
+        else if (policies > 1 && hi - lo < SUMMARY_NOISE_POINTS)
+            snprintf(why, sizeof why, "all %d policies within %.1f point(s) of each other", policies,
+                     SUMMARY_NOISE_POINTS);
+        feasibility_reasons(&rows[i], reasons, sizeof reasons);
+        if (why[0]) {
+            ++degenerate;
+            printf("# DEGENERATE %s: %s (SLO attainment %.1f-%.1f %% over %d policies); %s\n",
+                   rows[i].trace, why, lo, hi, policies, reasons);
+        } else {
+            printf("# VALID %s: SLO attainment %.1f-%.1f %% over %d policies; %s\n", rows[i].trace,
+                   lo, hi, policies, reasons);
+        }
+    }
+    return degenerate;
+}
 
 static int cmp_d(const void *a, const void *b)
 {
@@ -400,7 +499,9 @@ int sn_cmd_summary(int argc, char **argv)
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         printf("usage: supernav summary RUN...\n  one row per trace and policy: SLO attainment, served and measured\n"
                "  accuracy, p99 latency, far bytes, SubGraph hit ratio; repeated runs of the same trace and\n"
-               "  policy are folded into their medians (column runs)\n");
+               "  policy are folded into their medians (column runs); then one line per trace, VALID or\n"
+               "  DEGENERATE (every policy under 5 %% or over 95 %% of SLOs, or all within 1 point)\n"
+               "  with the trace's infeasible constraints and offered load\n");
         return argc < 2 ? 2 : 0;
     }
     rows = calloc((size_t)argc, sizeof *rows);
@@ -429,6 +530,19 @@ int sn_cmd_summary(int argc, char **argv)
             r->p99 = num(lat, "p99");
             r->far_mb = num(s, "far_bytes") / 1e6;
             r->hit = num(s, "subgraph_hit_ratio");
+            {
+                cJSON *pj = read_json(argv[i], "policy.json");
+                const cJSON *f = pj ? cJSON_GetObjectItemCaseSensitive(pj, "feasibility") : NULL;
+                r->f_queries = num(f, "queries");
+                r->f_floor = num(f, "with_floor");
+                r->f_floor_out = num(f, "floor_unreachable");
+                r->f_ceiling = num(f, "with_ceiling");
+                r->f_ceiling_out = num(f, "ceiling_below_fastest");
+                r->f_load = num(f, "offered_load_at_fastest");
+                r->f_best = num(f, "best_top1");
+                r->f_fastest = num(f, "fastest_us");
+                cJSON_Delete(pj);
+            }
         }
         cJSON_Delete(s);
         cJSON_Delete(c);
@@ -456,6 +570,8 @@ int sn_cmd_summary(int argc, char **argv)
                    median_of(rows, n, &rows[i], offsetof(summary_row, hit), &k));
         }
     }
+    if (n > 0)
+        (void)print_validity(rows, n);
     free(rows);
     return rc;
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -462,7 +463,11 @@ static int profile_load(sn_serve *sv, const char *path, int same_build)
 #endif
     if (cJSON_IsArray(subnets) && cJSON_IsArray(rows) && cJSON_IsString(item) &&
         !strcmp(item->valuestring, sv->model_sha) &&
-        (!plat || (cJSON_IsString(plat) && !strcmp(plat->valuestring, platform_name(sv)))) && (uint32_t)cJSON_GetArraySize(subnets) == sv->n &&
+        /* the null platform takes any platform's profile: a modelled replay on it simulates
+         * that platform's schedule without computing (no predictions) */
+        (!plat || !computes(sv) ||
+         (cJSON_IsString(plat) && !strcmp(plat->valuestring, platform_name(sv)))) &&
+        (uint32_t)cJSON_GetArraySize(subnets) == sv->n &&
         (uint32_t)cJSON_GetArraySize(rows) == sv->n * (sv->n + 1)) {
         ok = 1;
         for (i = 0; i < sv->n && ok; ++i) {
@@ -843,6 +848,53 @@ typedef struct sushi_slot {
     uint32_t subnet;
 } sushi_slot;
 
+/* What the trace asks against what the serving set can give (policy.json "feasibility"),
+ * the same for every policy: floors above the best SubNet's top-1, ceilings below the
+ * fastest predicted latency of any SubNet with any SubGraph (or none) resident, and the
+ * offered load at that fastest service time (open traces: queries x fastest / span of
+ * arrivals; over 1 no policy can keep up). supernav summary reads it to say why an
+ * experiment cannot tell policies apart (DEGENERATE). */
+static void add_feasibility(cJSON *root, const sn_serve *sv, const sn_trace *tr, size_t count,
+                            double speed)
+{
+    cJSON *f = cJSON_AddObjectToObject(root, "feasibility");
+    double best = 0.0, fastest = INFINITY, span_us;
+    size_t q, floors = 0, ceilings = 0, floor_out = 0, ceiling_out = 0;
+    uint32_t i, g;
+    for (i = 0; i < sv->n; ++i) {
+        if (sv->s[i].top1 > best)
+            best = sv->s[i].top1;
+        for (g = 0; g <= sv->n; ++g)
+            if (sv->lat_us[i][g] > 0.0 && sv->lat_us[i][g] < fastest)
+                fastest = sv->lat_us[i][g];
+    }
+    for (q = 0; q < count; ++q) {
+        if (!isnan(tr->acc_floor[q])) {
+            ++floors;
+            floor_out += (double)tr->acc_floor[q] > best + 1e-9;
+        }
+        if (tr->lat_ceiling_us[q] > 0) {
+            ++ceilings;
+            ceiling_out += (double)tr->lat_ceiling_us[q] < fastest;
+        }
+    }
+    cJSON_AddStringToObject(f, "source", "model: the trace's constraints against the profile");
+    cJSON_AddNumberToObject(f, "best_top1", best);
+    cJSON_AddNumberToObject(f, "fastest_us", isfinite(fastest) ? fastest : 0.0);
+    cJSON_AddNumberToObject(f, "queries", (double)count);
+    cJSON_AddNumberToObject(f, "with_floor", (double)floors);
+    cJSON_AddNumberToObject(f, "floor_unreachable", (double)floor_out);
+    cJSON_AddNumberToObject(f, "with_ceiling", (double)ceilings);
+    cJSON_AddNumberToObject(f, "ceiling_below_fastest", (double)ceiling_out);
+    span_us = count > 1 ? (double)(tr->arrival_us[count - 1] - tr->arrival_us[0]) / speed : 0.0;
+    if (tr->mode == SN_TRACE_MODE_CLOSED || !isfinite(fastest))
+        cJSON_AddNullToObject(f, "offered_load_at_fastest");
+    else if (span_us <= 0.0)
+        cJSON_AddNumberToObject(f, "offered_load_at_fastest", count > 1 ? 1e9 : 0.0);
+    else
+        cJSON_AddNumberToObject(f, "offered_load_at_fastest", (double)count * fastest / span_us);
+}
+
 int sn_serve_replay(sn_serve *sv, const sn_replay_options *o, char *err, size_t n)
 {
     sn_trace tr;
@@ -882,8 +934,11 @@ int sn_serve_replay(sn_serve *sv, const sn_replay_options *o, char *err, size_t 
     }
     window = calloc(o->window ? o->window : 1, sizeof *window);
     overhead = malloc(count * sizeof *overhead);
-    records = malloc(count * sizeof *records); /* logged after the timed loop, as LoadGen */
-    if (!window || !overhead || !records) {
+    /* real time: rows are logged after the timed loop, as LoadGen does; virtual time: each
+     * row is written as it is served, so a long trace's rows are never held in memory */
+    if (!o->virtual_time)
+        records = malloc(count * sizeof *records);
+    if (!window || !overhead || (!o->virtual_time && !records)) {
         fail(err, n, "out of memory");
         goto done;
     }
@@ -1155,6 +1210,8 @@ int sn_serve_replay(sn_serve *sv, const sn_replay_options *o, char *err, size_t 
                          sv->switch_us[best] * SN_SUSHI_SAVING_FACTOR)) {
                     int64_t a = now_ns();
                     extra_far = set_subgraph(sv, best);
+                    if (!computes(sv) && o->modelled)
+                        extra_far = sv->switch_bytes[best]; /* simulating the profile's platform */
                     a = now_ns() - a;
                     if (sv->mcu)
                         a = (int64_t)(sv->mcu_switch_us * 1e3);
@@ -1190,6 +1247,11 @@ int sn_serve_replay(sn_serve *sv, const sn_replay_options *o, char *err, size_t 
                 t_inf = (int64_t)(r.model_us * 1e3);
             if (o->modelled) /* the profile's p50 with the resident SubGraph, not this run's time */
                 t_inf = (int64_t)(sv->lat_us[s][g_cur] * 1e3);
+            if (o->modelled && !computes(sv)) {
+                /* the null platform simulating the pinned profile's platform: its bytes too */
+                r.near_bytes = sv->near_bytes[s][g_cur];
+                r.far_bytes = sv->far_bytes[s][g_cur];
+            }
             /* mcu: the firmware holds one plan; a query for another SubNet pays its re-plan */
             t_inf += (int64_t)(r.plan_us * 1e3);
             replans += r.plan_us > 0.0;
@@ -1222,14 +1284,20 @@ int sn_serve_replay(sn_serve *sv, const sn_replay_options *o, char *err, size_t 
         work.macs += (uint64_t)sv->s[s].macs;
         work.near_bytes += rq.near_bytes;
         work.far_bytes += rq.far_bytes;
-        records[q] = rq;
-        overhead[q] = now_ns() - t_h0 - t_inf_wall; /* the inference's wall time, even when modelled */
+        overhead[q] = now_ns() - t_h0 - t_inf_wall; /* the inference's wall time, even when modelled;
+                                                       logging the row is not counted */
+        if (!o->virtual_time) {
+            records[q] = rq;
+        } else if (sn_run_add_query(w, &rq) != SN_RUN_OK) {
+            fail(err, n, "%s", sn_run_error(w));
+            goto done;
+        }
         if (o->progress && (q + 1) % 1000 == 0)
             fprintf(stderr, "\r  %zu / %zu queries", q + 1, count);
     }
     if (o->progress)
         fprintf(stderr, "\r%*s\r", 40, "");
-    for (q = 0; q < count; ++q)
+    for (q = 0; records && q < count; ++q)
         if (sn_run_add_query(w, &records[q]) != SN_RUN_OK) {
             fail(err, n, "%s", sn_run_error(w));
             goto done;
@@ -1261,11 +1329,17 @@ int sn_serve_replay(sn_serve *sv, const sn_replay_options *o, char *err, size_t 
             cJSON_AddNumberToObject(root, "replan_time_us", (double)replan_ns_total / 1e3);
         }
         cJSON_AddStringToObject(root, "final_subgraph", g_cur < sv->n ? sv->s[g_cur].config : "");
+        add_feasibility(root, sv, &tr, count, speed);
         cJSON_AddNumberToObject(root, "harness_overhead_mean_us", mean / 1e3);
         cJSON_AddNumberToObject(root, "harness_overhead_p99_us",
                                 (double)sn_run_percentile_nearest_rank(overhead, count, 990) / 1e3);
         cJSON_AddStringToObject(root, "harness_overhead_source",
                                 "measured: per query, wall time of choice and bookkeeping, inference excluded");
+        {
+            struct rusage ru;
+            if (getrusage(RUSAGE_SELF, &ru) == 0) /* Linux: kilobytes */
+                cJSON_AddNumberToObject(root, "process_peak_rss_kib", (double)ru.ru_maxrss);
+        }
         if (sv->ocl) {
             /* the OpenCL platform's own account of the run's inferences (profiling events) */
             const sn_opencl_stats *t = &sv->ocl_total;
