@@ -160,7 +160,7 @@ sn_status sn_cpu_create(const sn_model *model, const sn_cpu_options *options, sn
     }
     if (!kernels_for(isa)) {
         if (why)
-            *why = "this processor (or build) lacks the requested ISA";
+            *why = "this processor (or build) lacks the requested ISA, or SN_CPU_MAX_ISA excludes it";
         return SN_ERR_UNSUPPORTED;
     }
     c = calloc(1, sizeof *c);
