@@ -371,6 +371,9 @@ static int add_calibration(pack_state *s, const unsigned char *img, size_t img_b
     int rc = -1;
     if (sn_model_load(&model, img, img_bytes, &merr) != SN_OK)
         return errorf(s, "internal error: the packed image does not load (%s)", merr.what);
+    if (calib->side != model.arch.canvas)
+        return errorf(s, "calibration canvases are %ux%u; the spec's canvas is %u", calib->side, calib->side,
+                      model.arch.canvas);
     /* AVX2+FMA where the processor has it: the same accumulation order and fused
      * multiply-adds as the AVX-512 build, so the ranges (and the image's bytes) are the same
      * on every x86-64 machine with AVX2; the portable build otherwise */
