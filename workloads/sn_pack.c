@@ -369,6 +369,7 @@ static int add_calibration(pack_state *s, const unsigned char *img, size_t img_b
     uint32_t i;
     size_t k;
     int rc = -1;
+    float *logits = NULL;
     if (sn_model_load(&model, img, img_bytes, &merr) != SN_OK)
         return errorf(s, "internal error: the packed image does not load (%s)", merr.what);
     if (calib->side != model.arch.canvas)
@@ -384,6 +385,10 @@ static int add_calibration(pack_state *s, const unsigned char *img, size_t img_b
         if (sn_cpu_create(&model, &co, &cpu, &why) != SN_OK)
             return errorf(s, "calibration: %s", why);
     }
+    if (!(logits = malloc(sizeof *logits * model.arch.num_classes))) { /* up to 1000 classes */
+        sn_cpu_destroy(cpu);
+        return errorf(s, "out of memory");
+    }
     sn_cpu_platform(cpu, &plat);
     for (i = 0; i < model.config_count; ++i) {
         uint32_t kind, rows, dims[4] = {0, SN_Q8_ACT_COLUMNS, 1, 1};
@@ -393,7 +398,6 @@ static int add_calibration(pack_state *s, const unsigned char *img, size_t img_b
         size_t need;
         void *arena = NULL;
         calib_obs obs;
-        float logits[64];
         char name[64];
         pack_tensor *t;
         sn_model_config(&model, i, &kind, &text);
@@ -433,6 +437,7 @@ static int add_calibration(pack_state *s, const unsigned char *img, size_t img_b
     }
     rc = 0;
 done:
+    free(logits);
     sn_cpu_destroy(cpu);
     return rc;
 }
