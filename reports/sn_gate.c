@@ -390,6 +390,13 @@ static int check_experiment(sn_gate_result *res, size_t *cap, const loaded *l, s
     ROW("input:trace", SN_FIGURE_EXACT);
     check_text(res, r, str_or_empty(sn_rundir_str(entry, "inputs.trace_sha256")),
                str_or_empty(sn_rundir_input_sha256(run, "trace")), "another trace: not comparable");
+    if ((figs && !cJSON_IsObject(figs)) || (wall && !cJSON_IsObject(wall))) {
+        /* named figures only: an array's items have no names to pair with */
+        ROW("baseline", SN_FIGURE_EXACT);
+        snprintf(r->note, sizeof r->note, "the baseline's figures or wall_medians are not a JSON object");
+        settle(res, r, SN_GATE_MISSING);
+        figs = wall = NULL;
+    }
     for (k = 1; k < reps; ++k) {
         const char *what = disagreement(fs, &l[k].fs, t->tight_rel);
         if (what) {
