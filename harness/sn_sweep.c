@@ -796,7 +796,11 @@ int sn_sweep_load_buffer(const char *dir, const char *text, size_t size, sn_swee
         goto nomem;
     {
         const cJSON *r = cJSON_GetObjectItemCaseSensitive(root, "repeat");
-        sw->repeat = cJSON_IsNumber(r) && r->valuedouble >= 1 ? (unsigned)r->valuedouble : 1;
+        if (r && !(cJSON_IsNumber(r) && r->valuedouble >= 1 && r->valuedouble <= 1000)) {
+            fail(err, n, "%s: repeat is not a number in [1, 1000]", path);
+            goto bad;
+        }
+        sw->repeat = r ? (unsigned)r->valuedouble : 1;
     }
     if (cJSON_IsArray(setup) && !(sw->setup = jstrings(setup, &sw->setup_count)))
         goto nomem;
@@ -827,7 +831,11 @@ int sn_sweep_load_buffer(const char *dir, const char *text, size_t size, sn_swee
             goto bad;
         }
         job->index = i;
-        job->rep = cJSON_IsNumber(rep) && rep->valuedouble >= 1 ? (unsigned)rep->valuedouble : 1;
+        if (rep && !(cJSON_IsNumber(rep) && rep->valuedouble >= 1 && rep->valuedouble <= 1000)) {
+            fail(err, n, "%s: job %zu: rep is not a number in [1, 1000]", path, i);
+            goto bad;
+        }
+        job->rep = rep ? (unsigned)rep->valuedouble : 1;
         if (!(job->id = dup_s(id)) || !(job->argv = jstrings(argv, &job->argc)) ||
             !(job->value_index = calloc(sw->axis_count ? sw->axis_count : 1, sizeof *job->value_index)))
             goto nomem;
