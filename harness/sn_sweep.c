@@ -478,9 +478,48 @@ static void slug_append(char *id, size_t cap, const char *value)
     id[len] = '\0';
 }
 
+typedef struct id_ref {
+    const char *id;
+    size_t index;
+} id_ref;
+
+static int cmp_id_ref(const void *a, const void *b)
+{
+    const id_ref *x = a, *y = b;
+    int c = strcmp(x->id, y->id);
+    return c ? c : (x->index > y->index) - (x->index < y->index);
+}
+
+/* Two jobs with one id would share a run directory: the first job (in index order) that
+ * repeats an earlier job's id is reported with that job. Sorted, not pairwise: a spec of a
+ * few hundred bytes can expand to 100,000 jobs. */
+static int check_unique_ids(const sn_sweep *sw, char *err, size_t n)
+{
+    id_ref *r = malloc((sw->job_count ? sw->job_count : 1) * sizeof *r);
+    size_t i, j = 0, dup = SIZE_MAX;
+    if (!r)
+        return fail(err, n, "out of memory");
+    for (i = 0; i < sw->job_count; ++i) {
+        r[i].id = sw->jobs[i].id;
+        r[i].index = i;
+    }
+    qsort(r, sw->job_count, sizeof *r, cmp_id_ref);
+    for (i = 1; i < sw->job_count; ++i)
+        if (!strcmp(r[i - 1].id, r[i].id) && r[i].index < dup &&
+            (i == 1 || strcmp(r[i - 2].id, r[i].id) != 0)) {
+            dup = r[i].index; /* the second of its group: the first repeat */
+            j = r[i - 1].index;
+        }
+    free(r);
+    if (dup != SIZE_MAX)
+        return fail(err, n, "jobs %zu and %zu get the same id '%s' (values that differ only in "
+                    "characters outside [A-Za-z0-9.+-])", j, dup, sw->jobs[dup].id);
+    return 0;
+}
+
 int sn_sweep_expand(sn_sweep *sw, const char *dir, char *err, size_t n)
 {
-    size_t total = sw->repeat, a, i, j;
+    size_t total = sw->repeat, a, i;
     for (a = 0; a < sw->axis_count; ++a) {
         if (total > SN_SWEEP_MAX_JOBS / sw->axes[a].count + 1)
             return fail(err, n, "the sweep has more than %d jobs", SN_SWEEP_MAX_JOBS);
@@ -518,10 +557,6 @@ int sn_sweep_expand(sn_sweep *sw, const char *dir, char *err, size_t n)
             return fail(err, n, "job %zu: id '%.40s...' is longer than 200 characters", i, id);
         if (!(job->id = dup_s(id)))
             return fail(err, n, "out of memory");
-        for (j = 0; j < i; ++j)
-            if (!strcmp(sw->jobs[j].id, job->id))
-                return fail(err, n, "jobs %zu and %zu get the same id '%s' (values that differ only in "
-                            "characters outside [A-Za-z0-9.+-])", j, i, job->id);
         if (!(rel = path_join("runs", job->id)) || !(out = path_join(dir, rel))) {
             free(rel);
             return fail(err, n, "out of memory");
@@ -536,7 +571,7 @@ int sn_sweep_expand(sn_sweep *sw, const char *dir, char *err, size_t n)
         }
         free(out);
     }
-    return 0;
+    return check_unique_ids(sw, err, n);
 }
 
 const char *sn_sweep_value(const sn_sweep *sw, const sn_sweep_job *job, size_t a)
@@ -1199,20 +1234,34 @@ static int take_lock(const sn_sweep *sw, const sn_sweep_job *job, char *err, siz
     return fd;
 }
 
-/* Moves an earlier failed attempt's output aside (attempt-K.*) so nothing is lost. */
-static int set_aside(const sn_sweep *sw, const sn_sweep_job *job, unsigned k, char *err, size_t n)
+/* Moves an earlier attempt's output and run directory aside as attempt-K.* so nothing is
+ * lost: K is the first from FIRST none of whose three names is taken (a runner killed
+ * between two of these renames leaves some of attempt-FIRST.* behind). */
+static int set_aside(const sn_sweep *sw, const sn_sweep_job *job, unsigned first, char *err, size_t n)
 {
-    static const char *const files[] = {"stdout", "stderr"};
+    static const char *const kinds[] = {"stdout", "stderr", "run"};
     char name[64], *from, *to, *run = run_path(sw, job);
+    unsigned k;
     size_t i;
-    for (i = 0; i < 3; ++i) {
-        if (i < 2) {
-            from = job_path(sw, job, files[i]);
-            snprintf(name, sizeof name, "attempt-%u.%s", k, files[i]);
-        } else {
-            from = run ? strdup(run) : NULL;
-            snprintf(name, sizeof name, "attempt-%u.run", k);
+    if (!run)
+        return fail(err, n, "out of memory");
+    for (k = first;; ++k) {
+        int taken = 0;
+        for (i = 0; i < 3 && !taken; ++i) {
+            snprintf(name, sizeof name, "attempt-%u.%s", k, kinds[i]);
+            if (!(to = job_path(sw, job, name))) {
+                free(run);
+                return fail(err, n, "out of memory");
+            }
+            taken = exists(to);
+            free(to);
         }
+        if (!taken)
+            break;
+    }
+    for (i = 0; i < 3; ++i) {
+        from = i < 2 ? job_path(sw, job, kinds[i]) : strdup(run);
+        snprintf(name, sizeof name, "attempt-%u.%s", k, kinds[i]);
         to = job_path(sw, job, name);
         if (!from || !to) {
             free(from);
@@ -1220,7 +1269,7 @@ static int set_aside(const sn_sweep *sw, const sn_sweep_job *job, unsigned k, ch
             free(run);
             return fail(err, n, "out of memory");
         }
-        if (exists(from) && !exists(to) && rename(from, to) != 0) {
+        if (exists(from) && rename(from, to) != 0) {
             fail(err, n, "rename %s: %s", from, strerror(errno));
             free(from);
             free(to);
