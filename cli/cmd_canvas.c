@@ -15,12 +15,13 @@
 static void usage(FILE *out)
 {
     fprintf(out,
-            "usage: supernav canvas --task cf64|cm64 --split train|test --seed S --count N\n"
-            "                       -o PREFIX [--data DIR]\n\n"
-            "Generates N 64x64 cluttered canvases (canvas i depends only on task, split, seed\n"
-            "and i) from the split's items under DIR (default data/idx, see 'make datasets'),\n"
-            "and writes, each atomically:\n"
-            "  PREFIX-images-idx3-ubyte  N x 64 x 64 uint8\n"
+            "usage: supernav canvas --task cf64|cm64|cf128s --split train|test --seed S --count N\n"
+            "                       -o PREFIX [--first I] [--data DIR]\n\n"
+            "Generates N cluttered canvases, 64x64 (cf64, cm64) or 128x128 (cf128s, the\n"
+            "region-sparse task), canvases I..I+N-1 (default I = 0; canvas i depends only on\n"
+            "task, split, seed and i) from the split's items under DIR (default data/idx, see\n"
+            "'make datasets'), and writes, each atomically:\n"
+            "  PREFIX-images-idx3-ubyte  N x S x S uint8 (S = 64, or 128 for cf128s)\n"
             "  PREFIX-labels-idx1-ubyte  N uint8 (0..9)\n"
             "  PREFIX-boxes-idx2-ubyte   N x 4 uint8: x, y, width, height of the object\n"
             "See datasets/README.md for the exact recipe.\n");
@@ -37,15 +38,17 @@ static int parse_u64(const char *s, unsigned long long *value)
     return errno || *end ? -1 : 0;
 }
 
-static int write_canvases(sn_canvas_generator *gen, uint32_t count, const char *prefix)
+static int write_canvases(sn_canvas_generator *gen, uint64_t first, uint32_t count,
+                          const char *prefix)
 {
     static const char *const suffix[3] = {"-images-idx3-ubyte", "-labels-idx1-ubyte",
                                           "-boxes-idx2-ubyte"};
-    const uint32_t dims[3][3] = {{count, SN_CANVAS_SIDE, SN_CANVAS_SIDE}, {count, 0, 0},
-                                 {count, 4, 0}};
+    const uint32_t side = (uint32_t)gen->geo.side;
+    const size_t canvas_bytes = (size_t)side * side;
+    const uint32_t dims[3][3] = {{count, side, side}, {count, 0, 0}, {count, 4, 0}};
     const int ndims[3] = {3, 1, 2};
     sn_atomic_file files[3];
-    uint8_t canvas[SN_CANVAS_BYTES];
+    static uint8_t canvas[SN_CANVAS_MAX_BYTES];
     sn_canvas_info info;
     char path[3][4096];
     int f, opened = 0, failed = 0;
@@ -72,12 +75,12 @@ static int write_canvases(sn_canvas_generator *gen, uint32_t count, const char *
     }
     for (i = 0; i < count && !failed; ++i) {
         uint8_t box[4];
-        sn_canvas_generate(gen, i, canvas, &info);
+        sn_canvas_generate(gen, first + i, canvas, &info);
         box[0] = info.box.x;
         box[1] = info.box.y;
         box[2] = info.box.width;
         box[3] = info.box.height;
-        if (fwrite(canvas, 1, sizeof canvas, files[0].fp) != sizeof canvas ||
+        if (fwrite(canvas, 1, canvas_bytes, files[0].fp) != canvas_bytes ||
             fputc(info.label, files[1].fp) == EOF ||
             fwrite(box, 1, sizeof box, files[2].fp) != sizeof box) {
             sn_cli_error("cannot write %s: %s", prefix, strerror(errno));
@@ -98,8 +101,8 @@ static int write_canvases(sn_canvas_generator *gen, uint32_t count, const char *
 int sn_cmd_canvas(int argc, char **argv)
 {
     const char *task_name = NULL, *split_name = NULL, *seed_text = NULL, *count_text = NULL;
-    const char *prefix = NULL, *data_dir = "data/idx";
-    unsigned long long seed, count;
+    const char *prefix = NULL, *data_dir = "data/idx", *first_text = NULL;
+    unsigned long long seed, count, first = 0;
     sn_canvas_task task;
     sn_dataset_split split;
     sn_dataset_items items;
@@ -120,6 +123,7 @@ int sn_cmd_canvas(int argc, char **argv)
         else if (!strcmp(argv[i], "--count")) slot = &count_text;
         else if (!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) slot = &prefix;
         else if (!strcmp(argv[i], "--data")) slot = &data_dir;
+        else if (!strcmp(argv[i], "--first")) slot = &first_text;
         if (!slot) {
             sn_cli_error("unknown option '%s' (see 'supernav canvas --help')", argv[i]);
             return 2;
@@ -138,7 +142,7 @@ int sn_cmd_canvas(int argc, char **argv)
     }
     task = sn_canvas_task_parse(task_name);
     if (!task) {
-        sn_cli_error("unknown task '%s' (cf64 or cm64)", task_name);
+        sn_cli_error("unknown task '%s' (cf64, cm64 or cf128s)", task_name);
         return 2;
     }
     split = sn_dataset_split_parse(split_name);
@@ -152,6 +156,11 @@ int sn_cmd_canvas(int argc, char **argv)
     }
     if (parse_u64(count_text, &count) != 0 || count < 1 || count > MAX_COUNT) {
         sn_cli_error("--count must be an integer in 1..%d, not '%s'", MAX_COUNT, count_text);
+        return 2;
+    }
+    if (first_text && (parse_u64(first_text, &first) != 0 || first > UINT64_MAX - count)) {
+        sn_cli_error("--first must be an unsigned integer with --first + --count < 2^64, not '%s'",
+                     first_text);
         return 2;
     }
     if (!prefix[0]) {
@@ -174,7 +183,7 @@ int sn_cmd_canvas(int argc, char **argv)
         sn_dataset_items_free(&items);
         return 1;
     }
-    status = write_canvases(&gen, (uint32_t)count, prefix);
+    status = write_canvases(&gen, (uint64_t)first, (uint32_t)count, prefix);
     sn_canvas_generator_free(&gen);
     sn_dataset_items_free(&items);
     return status;

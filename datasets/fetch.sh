@@ -34,7 +34,10 @@ CANVAS_SETS=(
     "cf64-test cf64 test 2 10000"
     "cm64-train cm64 train 3 8569"
     "cm64-test cm64 test 4 1431"
+    "cf128s-test cf128s test 6 10000"
 )
+# (cf128s has no standard train set: 60,000 128x128 canvases would be 983 MB, and its
+# training draws fresh canvases from the generator every epoch; see datasets/README.md)
 
 die() {
     echo "datasets: error: $*" >&2

@@ -11,32 +11,51 @@
 #define FRAG SN_CANVAS_FRAGMENT_SIDE
 #define PERMUTATION_STREAM 256 /* added to the stream for the item permutations */
 
+static const sn_canvas_geometry geometry_64 = {
+    SN_CANVAS_SIDE, SN_CANVAS_OBJECT_MIN_SIDE, SN_CANVAS_OBJECT_MAX_SIDE,
+    SN_CANVAS_CLUTTER_MIN, SN_CANVAS_CLUTTER_MAX};
+static const sn_canvas_geometry geometry_sparse = {
+    SN_CANVAS_SPARSE_SIDE, SN_CANVAS_SPARSE_OBJECT_MIN_SIDE, SN_CANVAS_SPARSE_OBJECT_MAX_SIDE,
+    SN_CANVAS_CLUTTER_MIN, SN_CANVAS_CLUTTER_MAX};
+
 sn_canvas_task sn_canvas_task_parse(const char *name)
 {
     if (!strcmp(name, "cf64"))
         return SN_CANVAS_TASK_CF64;
     if (!strcmp(name, "cm64"))
         return SN_CANVAS_TASK_CM64;
+    if (!strcmp(name, "cf128s"))
+        return SN_CANVAS_TASK_CF128S;
     return (sn_canvas_task)0;
 }
 
 const char *sn_canvas_task_name(sn_canvas_task task)
 {
-    return task == SN_CANVAS_TASK_CF64 ? "cf64" : task == SN_CANVAS_TASK_CM64 ? "cm64" : "?";
+    return task == SN_CANVAS_TASK_CF64     ? "cf64"
+           : task == SN_CANVAS_TASK_CM64   ? "cm64"
+           : task == SN_CANVAS_TASK_CF128S ? "cf128s"
+                                           : "?";
 }
 
 const char *sn_canvas_task_dataset(sn_canvas_task task)
 {
-    return task == SN_CANVAS_TASK_CF64   ? "fashion-mnist"
-           : task == SN_CANVAS_TASK_CM64 ? "mnist"
-                                         : "?";
+    return task == SN_CANVAS_TASK_CF64 || task == SN_CANVAS_TASK_CF128S ? "fashion-mnist"
+           : task == SN_CANVAS_TASK_CM64                                ? "mnist"
+                                                                        : "?";
+}
+
+const sn_canvas_geometry *sn_canvas_task_geometry(sn_canvas_task task)
+{
+    return task == SN_CANVAS_TASK_CF64 || task == SN_CANVAS_TASK_CM64 ? &geometry_64
+           : task == SN_CANVAS_TASK_CF128S                          ? &geometry_sparse
+                                                                    : NULL;
 }
 
 int sn_canvas_generator_init(sn_canvas_generator *gen, const sn_dataset_items *items,
                              sn_canvas_task task, sn_dataset_split split, uint64_t seed)
 {
     memset(gen, 0, sizeof *gen);
-    if ((task != SN_CANVAS_TASK_CF64 && task != SN_CANVAS_TASK_CM64) ||
+    if (!sn_canvas_task_geometry(task) ||
         (split != SN_DATASET_SPLIT_TRAIN && split != SN_DATASET_SPLIT_TEST) ||
         items->count < 2) {
         errno = EINVAL;
@@ -50,6 +69,7 @@ int sn_canvas_generator_init(sn_canvas_generator *gen, const sn_dataset_items *i
     gen->items = items;
     gen->seed = seed;
     gen->stream = 16 * (uint64_t)task + (uint64_t)split;
+    gen->geo = *sn_canvas_task_geometry(task);
     return 0;
 }
 
@@ -112,9 +132,9 @@ void sn_canvas_resample(const uint8_t *item, int side, uint8_t *out)
 }
 
 /* The r-th (row-major) top-left corner of a fragment that does not overlap the box. */
-static void fragment_position(sn_rng *rng, const sn_canvas_box *box, int *px, int *py)
+static void fragment_position(sn_rng *rng, int side, const sn_canvas_box *box, int *px, int *py)
 {
-    const int span = SN_CANVAS_SIDE - FRAG + 1; /* corners 0..56 on each axis */
+    const int span = side - FRAG + 1; /* corners 0..56 on each axis (0..120 for cf128s) */
     /* corners whose fragment overlaps the box: [x - 7, x + width - 1], clipped */
     int bad_x0 = box->x - (FRAG - 1), bad_x1 = box->x + box->width - 1;
     int bad_y0 = box->y - (FRAG - 1), bad_y1 = box->y + box->height - 1;
@@ -126,7 +146,8 @@ static void fragment_position(sn_rng *rng, const sn_canvas_box *box, int *px, in
     if (bad_y1 > span - 1) bad_y1 = span - 1;
     bad_w = bad_x1 - bad_x0 + 1;
     bad_h = bad_y1 - bad_y0 + 1;
-    /* the box is at most 40 wide, so bad_w <= 47 < 57: some corner is always free */
+    /* the box is at most 40 wide, so bad_w <= 47 < 57: some corner is always free (cf128s:
+     * at most 32 wide, bad_w <= 39 < 121) */
     r = sn_rng_below(rng, (uint64_t)(span * span - bad_w * bad_h));
     for (row = 0;; ++row) {
         int blocked = row >= bad_y0 && row <= bad_y1;
@@ -148,6 +169,8 @@ void sn_canvas_generate(sn_canvas_generator *gen, uint64_t index, uint8_t *canva
     const sn_dataset_items *items = gen->items;
     const uint32_t n = items->count;
     const uint64_t epoch = index / n;
+    const sn_canvas_geometry *geo = &gen->geo;
+    const int canvas_side = geo->side;
     sn_rng rng = sn_rng_derive(gen->seed, gen->stream, index);
     uint8_t object[SN_CANVAS_OBJECT_MAX_SIDE * SN_CANVAS_OBJECT_MAX_SIDE];
     int side, x, y, r, c, k, clutter;
@@ -158,19 +181,18 @@ void sn_canvas_generate(sn_canvas_generator *gen, uint64_t index, uint8_t *canva
     if (!gen->perm_valid || gen->perm_epoch != epoch)
         build_permutation(gen, epoch);
     item = gen->permutation[index % n];
-    memset(canvas, 0, SN_CANVAS_BYTES);
+    memset(canvas, 0, (size_t)canvas_side * (size_t)canvas_side);
     memset(info, 0, sizeof *info);
 
     /* 1. the object: side, position, bilinear resample, tight box */
-    side = SN_CANVAS_OBJECT_MIN_SIDE +
-           (int)sn_rng_below(&rng, SN_CANVAS_OBJECT_MAX_SIDE - SN_CANVAS_OBJECT_MIN_SIDE + 1);
-    x = (int)sn_rng_below(&rng, (uint64_t)(SN_CANVAS_SIDE - side + 1));
-    y = (int)sn_rng_below(&rng, (uint64_t)(SN_CANVAS_SIDE - side + 1));
+    side = geo->object_min + (int)sn_rng_below(&rng, (uint64_t)(geo->object_max - geo->object_min + 1));
+    x = (int)sn_rng_below(&rng, (uint64_t)(canvas_side - side + 1));
+    y = (int)sn_rng_below(&rng, (uint64_t)(canvas_side - side + 1));
     sn_canvas_resample(items->images + (size_t)item * SN_DATASET_ITEM_BYTES, side, object);
     for (r = 0; r < side; ++r) {
         for (c = 0; c < side; ++c) {
             uint8_t v = object[r * side + c];
-            canvas[(y + r) * SN_CANVAS_SIDE + x + c] = v;
+            canvas[(y + r) * canvas_side + x + c] = v;
             if (v) {
                 if (r < min_r) min_r = r;
                 if (r > max_r) max_r = r;
@@ -194,8 +216,8 @@ void sn_canvas_generate(sn_canvas_generator *gen, uint64_t index, uint8_t *canva
     info->box.height = (uint8_t)(max_r - min_r + 1);
 
     /* 2. clutter: 8x8 crops of other items' central region, outside the box, by max */
-    clutter = SN_CANVAS_CLUTTER_MIN +
-              (int)sn_rng_below(&rng, SN_CANVAS_CLUTTER_MAX - SN_CANVAS_CLUTTER_MIN + 1);
+    clutter = geo->clutter_min +
+              (int)sn_rng_below(&rng, (uint64_t)(geo->clutter_max - geo->clutter_min + 1));
     info->clutter_count = (uint8_t)clutter;
     for (k = 0; k < clutter; ++k) {
         const uint8_t *crop = NULL;
@@ -217,9 +239,9 @@ void sn_canvas_generate(sn_canvas_generator *gen, uint64_t index, uint8_t *canva
             if (ink >= SN_CANVAS_FRAGMENT_MIN_INK)
                 break;
         }
-        fragment_position(&rng, &info->box, &px, &py);
+        fragment_position(&rng, canvas_side, &info->box, &px, &py);
         for (r = 0; r < FRAG; ++r) {
-            uint8_t *dst = canvas + (py + r) * SN_CANVAS_SIDE + px;
+            uint8_t *dst = canvas + (py + r) * canvas_side + px;
             for (c = 0; c < FRAG; ++c)
                 if (crop[r * ITEM + c] > dst[c])
                     dst[c] = crop[r * ITEM + c];

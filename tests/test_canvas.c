@@ -320,6 +320,132 @@ static void test_pinned_hash(void **state)
     assert_int_equal(mismatches, 0);
 }
 
+/* CF-128S, the region-sparse task: 128x128 canvases, object side 20..32, the same clutter
+ * rules; its own stream (task 3), so its canvases differ from CF-64's. */
+static void test_sparse_task(void **state)
+{
+    enum { SIDE = SN_CANVAS_SPARSE_SIDE, BYTES = SIDE * SIDE };
+    static uint8_t canvas[BYTES], again[BYTES];
+    uint8_t object[SN_CANVAS_SPARSE_OBJECT_MAX_SIDE * SN_CANVAS_SPARSE_OBJECT_MAX_SIDE];
+    const sn_canvas_geometry *geo = sn_canvas_task_geometry(SN_CANVAS_TASK_CF128S);
+    sn_canvas_generator gen, gen2;
+    sn_canvas_info info, info2;
+    long background = 0, clutter_pixels = 0;
+    int sides[SN_CANVAS_SPARSE_OBJECT_MAX_SIDE + 1] = {0};
+    uint64_t i;
+    int r, c, p;
+    (void)state;
+    assert_int_equal(sn_canvas_task_parse("cf128s"), SN_CANVAS_TASK_CF128S);
+    assert_string_equal(sn_canvas_task_name(SN_CANVAS_TASK_CF128S), "cf128s");
+    assert_string_equal(sn_canvas_task_dataset(SN_CANVAS_TASK_CF128S), "fashion-mnist");
+    assert_non_null(geo);
+    assert_int_equal(geo->side, 128);
+    assert_int_equal(geo->object_min, 20);
+    assert_int_equal(geo->object_max, 32);
+    assert_null(sn_canvas_task_geometry((sn_canvas_task)9));
+    assert_int_equal(sn_canvas_task_geometry(SN_CANVAS_TASK_CF64)->side, SN_CANVAS_SIDE);
+    assert_int_equal(
+        sn_canvas_generator_init(&gen, &items, SN_CANVAS_TASK_CF128S, SN_DATASET_SPLIT_TRAIN, 77), 0);
+    assert_int_equal(
+        sn_canvas_generator_init(&gen2, &items, SN_CANVAS_TASK_CF128S, SN_DATASET_SPLIT_TRAIN, 77), 0);
+    for (i = 0; i < 300; ++i) {
+        const sn_canvas_box *b = &info.box;
+        int top = 0, bottom = 0, left = 0, right = 0;
+        sn_canvas_generate(&gen, i, canvas, &info);
+        sn_canvas_generate(&gen2, 299 - i, again, &info2); /* another order, same bytes */
+        sn_canvas_generate(&gen2, i, again, &info2);
+        assert_memory_equal(canvas, again, BYTES);
+        assert_info_equal(&info, &info2);
+        assert_in_range(info.side, 20, 32);
+        ++sides[info.side];
+        assert_in_range(info.clutter_count, SN_CANVAS_CLUTTER_MIN, SN_CANVAS_CLUTTER_MAX);
+        assert_true(info.x + info.side <= SIDE && info.y + info.side <= SIDE);
+        assert_true(b->x >= info.x && b->x + b->width <= info.x + info.side);
+        assert_true(b->y >= info.y && b->y + b->height <= info.y + info.side);
+        sn_canvas_resample(items.images + (size_t)info.item * SN_DATASET_ITEM_BYTES, info.side,
+                           object);
+        for (r = 0; r < info.side; ++r) {
+            for (c = 0; c < info.side; ++c) {
+                int x = info.x + c, y = info.y + r;
+                int inside = x >= b->x && x < b->x + b->width && y >= b->y && y < b->y + b->height;
+                uint8_t v = object[r * info.side + c];
+                if (v) {
+                    assert_true(inside);
+                    top |= y == b->y;
+                    bottom |= y == b->y + b->height - 1;
+                    left |= x == b->x;
+                    right |= x == b->x + b->width - 1;
+                }
+                if (inside)
+                    assert_int_equal(canvas[y * SIDE + x], v); /* clutter stays out of the box */
+                else
+                    assert_true(canvas[y * SIDE + x] >= v);
+            }
+        }
+        assert_true(top && bottom && left && right);
+        for (p = 0; p < BYTES; ++p) {
+            int x = p % SIDE, y = p / SIDE;
+            int in_square = x >= info.x && x < info.x + info.side && y >= info.y &&
+                            y < info.y + info.side;
+            background += canvas[p] == 0;
+            clutter_pixels += canvas[p] && !in_square;
+        }
+    }
+    /* region-sparse: most of the canvas is background, and clutter is really there */
+    assert_true(background > 300L * BYTES * 9 / 10);
+    assert_true(clutter_pixels > 300L * 64);
+    assert_true(sides[20] > 0 && sides[32] > 0);
+    sn_canvas_generator_free(&gen);
+    sn_canvas_generator_free(&gen2);
+    /* its own stream: canvas 0 is not CF-64's canvas 0 of the same seed */
+    assert_int_equal(
+        sn_canvas_generator_init(&gen, &items, SN_CANVAS_TASK_CF64, SN_DATASET_SPLIT_TRAIN, 77), 0);
+    sn_canvas_generate(&gen, 0, again, &info2);
+    sn_canvas_generator_free(&gen);
+    assert_int_equal(
+        sn_canvas_generator_init(&gen, &items, SN_CANVAS_TASK_CF128S, SN_DATASET_SPLIT_TRAIN, 77), 0);
+    sn_canvas_generate(&gen, 0, canvas, &info);
+    sn_canvas_generator_free(&gen);
+    assert_true(info.item != info2.item || info.x != info2.x || info.y != info2.y ||
+                info.side != info2.side);
+}
+
+/* Pinned like test_pinned_hash, for CF-128S (canvases 0..15, seed 2024). */
+static void test_pinned_hash_sparse(void **state)
+{
+    static const uint64_t expected[2] = {UINT64_C(0x983C90DBF1337804),
+                                         UINT64_C(0xEE7C1E66C6DF30F3)}; /* train, test */
+    const sn_dataset_split splits[2] = {SN_DATASET_SPLIT_TRAIN, SN_DATASET_SPLIT_TEST};
+    static uint8_t canvas[SN_CANVAS_SPARSE_SIDE * SN_CANVAS_SPARSE_SIDE];
+    int s, mismatches = 0;
+    (void)state;
+    for (s = 0; s < 2; ++s) {
+        sn_canvas_generator gen;
+        sn_canvas_info info;
+        uint64_t h = UINT64_C(0xCBF29CE484222325), i;
+        assert_int_equal(
+            sn_canvas_generator_init(&gen, &items, SN_CANVAS_TASK_CF128S, splits[s], 2024), 0);
+        for (i = 0; i < 16; ++i) {
+            uint8_t box[4];
+            sn_canvas_generate(&gen, i, canvas, &info);
+            box[0] = info.box.x;
+            box[1] = info.box.y;
+            box[2] = info.box.width;
+            box[3] = info.box.height;
+            h = fnv1a(h, canvas, sizeof canvas);
+            h = fnv1a(h, &info.label, 1);
+            h = fnv1a(h, box, 4);
+        }
+        sn_canvas_generator_free(&gen);
+        if (h != expected[s]) {
+            printf("# cf128s %s: FNV-1a 0x%016" PRIX64 ", pinned 0x%016" PRIX64 "\n",
+                   sn_dataset_split_name(splits[s]), h, expected[s]);
+            ++mismatches;
+        }
+    }
+    assert_int_equal(mismatches, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -332,6 +458,8 @@ int main(void)
         cmocka_unit_test(test_empty_items_get_the_placement_square),
         cmocka_unit_test(test_rejects_bad_arguments),
         cmocka_unit_test(test_pinned_hash),
+        cmocka_unit_test(test_sparse_task),
+        cmocka_unit_test(test_pinned_hash_sparse),
     };
     int failed;
     setup(NULL);
