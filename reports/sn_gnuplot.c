@@ -88,43 +88,97 @@ static void last_line(const char *path, char *buf, size_t n)
     free(text);
 }
 
-int sn_gnuplot_run(const char *gnuplot, const char *script, const char *log_path, char *err,
-                   size_t n)
+void sn_gnuplot_output(sn_text *script, const char *svg_path)
+{
+    sn_text_printf(script, "if (!exists(\"sn_stdout\")) set output \"");
+    for (; *svg_path; ++svg_path) {
+        if (*svg_path == '"' || *svg_path == '\\')
+            sn_text_append(script, "\\", 1);
+        sn_text_append(script, svg_path, 1);
+    }
+    sn_text_printf(script, "\"\n");
+}
+
+/* True when SVG ends with its closing tag (and white space): gnuplot was not cut short. */
+static int svg_complete(const sn_text *svg)
+{
+    size_t len = svg->len;
+    while (len > 0 && (svg->s[len - 1] == '\n' || svg->s[len - 1] == '\r' || svg->s[len - 1] == ' '))
+        --len;
+    return len >= 6 && !memcmp(svg->s + len - 6, "</svg>", 6);
+}
+
+int sn_gnuplot_plot(const char *gnuplot, const char *script, const char *svg_path, const char *log_path,
+                    char *err, size_t n)
 {
     posix_spawn_file_actions_t fa;
     const char *prog = gnuplot ? gnuplot : getenv("SN_GNUPLOT");
-    char *argv[3], msg[300];
+    char *argv[5], msg[300], buf[65536];
+    sn_text svg = {0};
     pid_t pid;
-    int status, rc;
+    int status, rc, out[2];
+    ssize_t got;
     if (!prog || !*prog)
         prog = "gnuplot";
     argv[0] = (char *)prog;
-    argv[1] = (char *)script;
-    argv[2] = NULL;
+    argv[1] = (char *)"-e";
+    argv[2] = (char *)"sn_stdout = 1";
+    argv[3] = (char *)script;
+    argv[4] = NULL;
+    if (pipe(out) != 0) {
+        snprintf(err, n, "pipe: %s", strerror(errno));
+        return -1;
+    }
     posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_addopen(&fa, 1, log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
-    posix_spawn_file_actions_adddup2(&fa, 1, 2);
+    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+    posix_spawn_file_actions_addclose(&fa, out[0]);
+    posix_spawn_file_actions_addclose(&fa, out[1]);
+    posix_spawn_file_actions_addopen(&fa, 2, log_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
     posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
     rc = posix_spawnp(&pid, prog, &fa, NULL, argv, environ);
     posix_spawn_file_actions_destroy(&fa);
+    close(out[1]);
     if (rc != 0) {
+        close(out[0]);
         snprintf(err, n, "cannot run %s: %s (install gnuplot-nox: make deps)", prog, strerror(rc));
         return -1;
     }
+    while ((got = read(out[0], buf, sizeof buf)) != 0) {
+        if (got < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        sn_text_append(&svg, buf, (size_t)got);
+    }
+    close(out[0]);
     while (waitpid(pid, &status, 0) < 0)
         if (errno != EINTR) {
             snprintf(err, n, "waitpid: %s", strerror(errno));
+            sn_text_free(&svg);
             return -1;
         }
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
-        return 0;
     if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
         snprintf(err, n, "cannot run %s (install gnuplot-nox: make deps)", prog);
+        sn_text_free(&svg);
         return -1;
     }
-    last_line(log_path, msg, sizeof msg);
-    snprintf(err, n, "%s %s failed: %s", prog, script, msg[0] ? msg : "no message");
-    return -1;
+    if (!(WIFEXITED(status) && WEXITSTATUS(status) == 0)) {
+        last_line(log_path, msg, sizeof msg);
+        snprintf(err, n, "%s %s failed: %s", prog, script, msg[0] ? msg : "no message");
+        sn_text_free(&svg);
+        return -1;
+    }
+    if (svg.failed || !svg_complete(&svg)) {
+        snprintf(err, n, "%s %s: %s", prog, script, svg.failed ? "out of memory" : "no complete SVG on its output");
+        sn_text_free(&svg);
+        return -1;
+    }
+    rc = sn_write_file_atomic(svg_path, svg.s, svg.len);
+    if (rc != 0)
+        snprintf(err, n, "%s: %s", svg_path, strerror(errno));
+    sn_text_free(&svg);
+    return rc;
 }
 
 int sn_svg_inline(sn_text *out, const char *svg, const char *prefix, const char *name)

@@ -231,10 +231,7 @@ static void preamble(sn_text *t, const report *rp, const char *name, int width, 
     sn_text_printf(t, "set encoding utf8\n"
                       "set terminal svg size %d,%d dynamic noenhanced font 'Helvetica,12' "
                       "background '#ffffff'\n", width, height);
-    {
-        char e[1300];
-        sn_text_printf(t, "set output \"%s\"\n", gp(b, e, sizeof e));
-    }
+    sn_gnuplot_output(t, b);
     sn_text_printf(t, "set grid lc rgb '#e0e0e0'\nset border lc rgb '#404040'\n"
                       "set key outside right top samplen 2\nset tics nomirror\n");
 }
@@ -242,7 +239,7 @@ static void preamble(sn_text *t, const report *rp, const char *name, int width, 
 /* Writes PLOT_DIR/NAME.gp and runs gnuplot; records the plot. */
 static int draw(report *rp, sn_text *script, const char *name, const char *title, const char *caption)
 {
-    char path[1300], log[1300];
+    char path[1300], svg[1300], log[1300];
     plot *p;
     if (rp->plot_count == MAX_PLOTS)
         return fail(rp->err, rp->err_bytes, "more than %d plots", MAX_PLOTS);
@@ -250,10 +247,11 @@ static int draw(report *rp, sn_text *script, const char *name, const char *title
         return fail(rp->err, rp->err_bytes, "out of memory");
     sn_text_printf(script, "unset output\n");
     snprintf(path, sizeof path, "%s/%s.gp", rp->plot_dir, name);
+    snprintf(svg, sizeof svg, "%s/%s.svg", rp->plot_dir, name);
     snprintf(log, sizeof log, "%s/gnuplot.log", rp->plot_dir);
     if (sn_write_file_atomic(path, script->s, script->len) != 0)
         return fail(rp->err, rp->err_bytes, "%s: %s", path, strerror(errno));
-    if (sn_gnuplot_run(rp->o->gnuplot, path, log, rp->err, rp->err_bytes) != 0)
+    if (sn_gnuplot_plot(rp->o->gnuplot, path, svg, log, rp->err, rp->err_bytes) != 0)
         return -1;
     p = &rp->plots[rp->plot_count++];
     snprintf(p->name, sizeof p->name, "%s", name);

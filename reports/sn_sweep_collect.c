@@ -565,10 +565,10 @@ static int surfaces(collect *c, const char *out_dir, sn_text *md, sn_sweep_colle
             snprintf(gp_path, sizeof gp_path, "%s/%s.gp", plot_dir, fname);
             snprintf(svg, sizeof svg, "%s/%s.svg", plot_dir, fname);
             snprintf(log, sizeof log, "%s/gnuplot.log", plot_dir);
-            gp_escape(svg, e1, sizeof e1);
             sn_text_printf(&gp, "# supernav sweep collect: %s (data inline; run: gnuplot %s.gp)\n", fname, fname);
             sn_text_printf(&gp, "set encoding utf8\nset terminal svg size 760,440 dynamic noenhanced "
-                                "font 'Helvetica,12' background '#ffffff'\nset output \"%s\"\n", e1);
+                                "font 'Helvetica,12' background '#ffffff'\n");
+            sn_gnuplot_output(&gp, svg);
             gp_escape(sw->name, e2, sizeof e2);
             sn_text_printf(&gp, "set title \"%s: %s", e2, metric);
             if (nf) {
@@ -613,7 +613,7 @@ static int surfaces(collect *c, const char *out_dir, sn_text *md, sn_sweep_colle
             }
             sn_text_printf(&gp, "\nunset output\n");
             if (write_text(gp_path, &gp, err, n) != 0 ||
-                sn_gnuplot_run(o->gnuplot, gp_path, log, err, n) != 0) {
+                sn_gnuplot_plot(o->gnuplot, gp_path, svg, log, err, n) != 0) {
                 sn_text_free(&gp);
                 free(xs);
                 free(order);
