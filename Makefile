@@ -50,7 +50,7 @@ LDFLAGS_ALL := $(SAN_FLAGS)
 
 ENGINE_SRC := $(sort $(wildcard engine/*.c engine/kernels/*.c))
 HOST_SRC := $(sort $(wildcard common/*.c datasets/*.c workloads/*.c platforms/common/*.c platforms/cpu/*.c \
-              platforms/opencl/*.c platforms/fpga/*.c harness/*.c reports/*.c))
+              platforms/opencl/*.c platforms/fpga/*.c harness/*.c harness/policies/*.c reports/*.c))
 HOST_SRC += platforms/mcu/host/sn_mcu_host.c
 CLI_SRC := $(sort $(wildcard cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))

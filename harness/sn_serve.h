@@ -18,17 +18,19 @@
  * device), near budget and model (SHA-256) under build/profile/; a wall-clock cache written by
  * another git revision of supernav is measured again (sn_serve_profile_load takes any).
  *
- * The SubNet choice (every policy that chooses; written down here and in the README):
- *   - a query with an accuracy floor is served at the floor's level: the table top-1 of
- *     the SubNet the reference residency (static-subgraph's SubGraph) would serve it with,
- *     i.e. the fastest SubNet there whose top-1 meets the floor. It gets the SubNet with
- *     the lowest predicted latency (profile, the policy's SubGraph) among those whose
- *     top-1 reaches that level. Predicted latencies within 5 % of the fastest are ties,
- *     won by the most accurate (test top-1 along the front is not monotone, and a 5 %
- *     difference is within the profile's noise). No SubNet meets the floor: the most
- *     accurate SubNet (the query misses its SLO). So a SubGraph changes how fast a floor
- *     is served, never how accurately below the reference: sushi, nocache and oracle serve
- *     each floor query at least as accurately as static-subgraph would;
+ * The SubNet choice (sn_serve_choose; every policy that chooses uses it):
+ *   - a query with an accuracy floor is served at the floor's level. The level is the
+ *     table top-1 of the SubNet R that the reference residency (static-subgraph's
+ *     SubGraph) would serve it with: the fastest SubNet there whose top-1 meets the floor,
+ *     predicted latencies within 5 % of the fastest counting as ties won by the most
+ *     accurate (test top-1 along the front is not monotone, and 5 % is within the
+ *     profile's noise). The query then gets the SubNet with the lowest predicted latency
+ *     under the policy's own residency among those whose top-1 reaches that level; here
+ *     only exact latency ties go to the most accurate (under the reference residency that
+ *     is R itself). No SubNet meets the floor: the most accurate SubNet (the query misses
+ *     its SLO). So a SubGraph changes how fast a floor is served, never how accurately
+ *     below the reference: every choosing policy serves each floor query at least as
+ *     accurately as static-subgraph would;
  *   - a query with only a latency ceiling gets the most accurate SubNet whose predicted
  *     latency fits what is left of the ceiling after its queueing delay; none fits: the
  *     fastest;
@@ -36,32 +38,11 @@
  * A query meets its SLO when the served SubNet's table top-1 meets its floor and its
  * latency (end - scheduled arrival, queueing included) is within its ceiling.
  *
- * Policies:
- *   sushi            the choice above with the resident SubGraph's latencies; every Q
- *                    queries the SubGraph is re-chosen from the last W queries. Candidates:
- *                    the current SubGraph, the static-subgraph policy's one and the SubGraph
- *                    of every SubNet served in the window. Each candidate G is scored by
- *                    serving the window's queries again on paper: the same arrivals through
- *                    a one-server queue whose service times are the profile's with G
- *                    resident (a switch to G delays the first query by G's switching time),
- *                    the choice above per query; the candidate meeting the most SLOs wins
- *                    (ties: lowest summed latency). It is switched to when it meets more SLOs
- *                    than the current one by over 2 % of the window (a hysteresis against a
- *                    stationary trace's sampling noise), or else a predicted saving over the
- *                    next Q queries above 4x its switching cost -- and only when it is no worse than
- *                    the current one on the window's last Q queries (SLOs met and summed
- *                    latency), so that a window straddling a change of constraints does not
- *                    switch to the SubGraph of the phase that has just ended. A switch is
- *                    paid in time and far bytes by the query that triggers it
- *   nocache          the choice above, nothing ever resident (every weight moved from far)
- *   static-subgraph  the choice above, one SubGraph resident for the whole run: the one
- *                    with the lowest mean predicted latency over all Pareto SubNets
- *   static-subnet:C  every query served by SubNet C, its own SubGraph resident
- *   largest/smallest every query served by the most/least accurate SubNet, own SubGraph
- *   oracle           an offline upper bound: the choice above with every SubNet's own
- *                    SubGraph latencies, and before each query the chosen SubNet's
- *                    SubGraph is made resident outside the timed region (no switching
- *                    cost, perfect cache)
+ * Policies (harness/sn_policy.h; one file each under harness/policies/, where each is
+ * described): sushi, nocache, static-subgraph, static-subnet:CFG, largest, smallest,
+ * oracle. A policy chooses the SubNet and may change the resident SubGraph before a query;
+ * a switch is paid by that query in time and far bytes, unless the policy asks for a free
+ * one (oracle: outside the timed region).
  *
  * Replay (like MLPerf LoadGen): samples are loaded before the timed region; one server
  * serves queries in arrival order; latency counts from the scheduled arrival, so queueing
@@ -86,6 +67,7 @@
 #include "sn_idx.h"
 #include "sn_mcu_host.h"
 #include "sn_opencl.h"
+#include "sn_policy.h"
 #include "sn_trace.h"
 
 #define SN_SERVE_MAX_SUBNETS 48
@@ -99,16 +81,6 @@
  * only. */
 enum sn_serve_platform {
     SN_SERVE_CPU = 0, SN_SERVE_NULL = 1, SN_SERVE_OPENCL = 2, SN_SERVE_FPGA = 3, SN_SERVE_MCU = 4
-};
-
-enum sn_serve_policy {
-    SN_POLICY_SUSHI,
-    SN_POLICY_NOCACHE,
-    SN_POLICY_STATIC_SUBGRAPH,
-    SN_POLICY_STATIC_SUBNET,
-    SN_POLICY_LARGEST,
-    SN_POLICY_SMALLEST,
-    SN_POLICY_ORACLE
 };
 
 typedef struct sn_serve_subnet {
@@ -170,8 +142,8 @@ typedef struct sn_serve {
 } sn_serve;
 
 typedef struct sn_replay_options {
-    int policy;                  /* enum sn_serve_policy */
-    uint32_t static_subnet;      /* static-subnet: index into s[] */
+    const sn_policy_ops *policy; /* sn_serve_parse_policy fills these two */
+    uint32_t policy_arg;         /* what the policy's parse kept (static-subnet: its index) */
     const char *trace_path;
     size_t limit;                /* 0: every query */
     double speed;                /* arrival compression, > 0 */
@@ -207,9 +179,23 @@ int sn_serve_profile_load(sn_serve *sv, const char *path, char *err, size_t err_
 /* The default cache path for this serving set: build/profile/<platform>-<isa>-<budget>-<sha>.json */
 void sn_serve_profile_path(const sn_serve *sv, char *buf, size_t buf_bytes);
 
-/* Parses "sushi", "static-subnet:CFG", ... into OPT (policy, static_subnet). */
+/* Parses "sushi", "static-subnet:CFG", ... (the registry of harness/sn_policy.h) into OPT
+ * (policy, policy_arg). Returns 0, or -1 with one line in ERR. */
 int sn_serve_parse_policy(const sn_serve *sv, const char *text, sn_replay_options *opt, char *err,
                           size_t err_bytes);
+
+/* What policies share (harness/policies/). The SubNet choice rule above: PRED(i) =
+ * lat_us[i][g_of[i]]; FLOOR NaN: none; CEILING_US <= 0: none; WAITED_US the queueing delay
+ * already spent. */
+uint32_t sn_serve_choose(const sn_serve *sv, const uint32_t *g_of, float floor, int64_t ceiling_us,
+                         double waited_us);
+/* The choice for query Q with SubGraph G resident for every SubNet (G == n: none). */
+uint32_t sn_serve_choose_under(const sn_serve *sv, uint32_t g, const sn_policy_query *q);
+uint32_t sn_serve_most_accurate(const sn_serve *sv);
+uint32_t sn_serve_least_accurate(const sn_serve *sv);
+/* The SubGraph with the lowest mean predicted latency over every SubNet (static-subgraph's,
+ * and the floors' reference residency). */
+uint32_t sn_serve_best_static_subgraph(const sn_serve *sv);
 
 /* Replays a trace under a policy and writes the run directory. Returns 0 or -1. */
 int sn_serve_replay(sn_serve *sv, const sn_replay_options *opt, char *err, size_t err_bytes);

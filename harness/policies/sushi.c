@@ -1,0 +1,185 @@
+/* sushi: SUSHI's SubGraph Stationary scheduler (Behnam, Tong et al., MLSys 2023) as this
+ * harness implements it. The SubNet choice of sn_serve.h with the resident SubGraph's
+ * latencies; every Q queries the SubGraph is re-chosen from the last W queries.
+ *
+ * Candidates: the current SubGraph, static-subgraph's and the SubGraph of every SubNet
+ * served in the window. Each candidate G is scored by serving the window's queries again
+ * on paper: the same arrivals through a one-server queue whose service times are the
+ * profile's with G resident (a switch to G delays the first query by G's switching time),
+ * the choice rule per query; the candidate meeting the most SLOs wins (ties: lowest summed
+ * latency). It is switched to when it meets more SLOs than the current one by over
+ * SUSHI_HYSTERESIS_PCT % of the window, or else when its predicted saving over the next Q
+ * queries exceeds SUSHI_SAVING_FACTOR times its switching cost -- and only when it is no
+ * worse than the current one on the window's last Q queries (SLOs met and summed latency),
+ * so that a window straddling a change of constraints does not switch to the SubGraph of
+ * the phase that has just ended. The query that triggers a switch pays it (time and far
+ * bytes). */
+#include "sn_policy.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "sn_serve.h"
+
+/* A SubGraph that meets more SLOs on paper must meet over this percentage of the window
+ * more; one that only saves time must save, over the next Q queries, this many times its
+ * switching cost. A switch bets that the next Q queries resemble the window; on a
+ * stationary trace they regress to the mean. Chosen on modelled replays of ten 3000-query
+ * traces (the three of make bench and seven of other seeds and kinds): with 1 % and 1x,
+ * sushi met fewer SLOs than static-subgraph on four of them (by 1 to 14); with 2 % and 4x
+ * on none, and more on every SUSHI-style stream. The profile is measured, so this moves:
+ * on a later profile of the same kernels sushi lost 4 and 7 SLOs of 3000 on two of the
+ * seven other traces (bursty, SUSHI stream seed 11) and met at least as many on the other
+ * eight, the standard three included. */
+#define SUSHI_HYSTERESIS_PCT 2
+#define SUSHI_SAVING_FACTOR 4.0
+
+/* One query of the window: its constraints, its queueing delay, the SubNet it got. */
+typedef struct slot {
+    float floor;
+    int64_t ceiling_us;
+    double waited_us;
+    double arrival_us, start_us; /* the scheduled arrival and the service start */
+    uint32_t subnet;
+} slot;
+
+typedef struct sushi_state {
+    slot *window;                /* p->window slots, a ring */
+    uint32_t fill, pos;
+    uint32_t g_static;           /* static-subgraph's SubGraph: always a candidate */
+} sushi_state;
+
+static int start(sn_policy *p, const sn_serve *sv, char *err, size_t n)
+{
+    sushi_state *s = calloc(1, sizeof *s);
+    if (s)
+        s->window = calloc(p->window ? p->window : 1, sizeof *s->window);
+    if (!s || !s->window) {
+        free(s);
+        snprintf(err, n, "out of memory");
+        return -1;
+    }
+    s->g_static = sn_serve_best_static_subgraph(sv);
+    p->state = s;
+    return 0;
+}
+
+static void finish(sn_policy *p)
+{
+    sushi_state *s = p->state;
+    if (s)
+        free(s->window);
+    free(s);
+    p->state = NULL;
+}
+
+static uint32_t initial(const sn_policy *p, const sn_serve *sv)
+{
+    (void)p;
+    return sn_serve_best_static_subgraph(sv);
+}
+
+static uint32_t choose(sn_policy *p, const sn_serve *sv, uint32_t g, const sn_policy_query *q)
+{
+    (void)p;
+    return sn_serve_choose_under(sv, g, q);
+}
+
+/* The window's queries served again on paper with G resident: the same arrivals through a
+ * one-server queue whose service times are the profile's with G (a switch to G delays the
+ * first one by its cost), so a faster SubGraph also shortens the queue behind it. MET/LAT
+ * over the window, MET_R/LAT_R over its last Q queries. */
+static void score(const sn_policy *p, const sn_serve *sv, const sushi_state *s, uint32_t g,
+                  uint32_t g_cur, long *met, double *lat, long *met_r, double *lat_r)
+{
+    uint32_t gg[SN_SERVE_MAX_SUBNETS], memo_choice[8], n_memo = 0, i, k;
+    float memo_floor[8];
+    uint32_t first = (s->pos + p->window - s->fill) % p->window;
+    double t = s->window[first].start_us + (g != g_cur ? sv->switch_us[g] : 0.0);
+    *met = *met_r = 0;
+    *lat = *lat_r = 0.0;
+    for (k = 0; k < sv->n; ++k)
+        gg[k] = g;
+    for (i = 0; i < s->fill; ++i) {
+        const slot *w8 = &s->window[(first + i) % p->window];
+        double st = w8->arrival_us > t ? w8->arrival_us : t, l;
+        uint32_t c = UINT32_MAX, m;
+        int ok;
+        /* a floor query's choice depends only on its floor: memoized */
+        if (!isnan(w8->floor))
+            for (m = 0; m < n_memo && c == UINT32_MAX; ++m)
+                if (memo_floor[m] == w8->floor)
+                    c = memo_choice[m];
+        if (c == UINT32_MAX) {
+            c = sn_serve_choose(sv, gg, w8->floor, w8->ceiling_us, st - w8->arrival_us);
+            if (!isnan(w8->floor) && n_memo < 8) {
+                memo_floor[n_memo] = w8->floor;
+                memo_choice[n_memo++] = c;
+            }
+        }
+        l = sv->lat_us[c][g];
+        t = st + l;
+        *lat += t - w8->arrival_us;
+        ok = (isnan(w8->floor) || sv->s[c].top1 + 1e-9 >= (double)w8->floor) &&
+             (w8->ceiling_us <= 0 || t - w8->arrival_us <= (double)w8->ceiling_us);
+        *met += ok;
+        if (i + p->period >= s->fill) {
+            *met_r += ok;
+            *lat_r += t - w8->arrival_us;
+        }
+    }
+}
+
+static uint32_t resident(sn_policy *p, const sn_serve *sv, uint32_t g_cur, const sn_policy_query *q,
+                         uint32_t subnet, int *free_switch)
+{
+    sushi_state *s = p->state;
+    uint32_t best = g_cur, g, i;
+    uint8_t cand[SN_SERVE_MAX_SUBNETS + 1] = {0};
+    long best_met = -1, cur_met = 0, best_met_r = 0, cur_met_r = 0;
+    double best_lat = INFINITY, cur_lat = 0.0, best_lat_r = 0.0, cur_lat_r = 0.0;
+    (void)free_switch;
+    if (!p->window)
+        return g_cur;
+    s->window[s->pos] = (slot){q->floor, q->ceiling_us, q->waited_us, q->arrival_us, q->start_us, subnet};
+    s->pos = (s->pos + 1) % p->window;
+    if (s->fill < p->window)
+        ++s->fill;
+    if (!p->period || (q->index + 1) % p->period != 0)
+        return g_cur;
+    /* candidates: the current SubGraph, the best static one, those of the SubNets served lately */
+    cand[g_cur] = 1;
+    cand[s->g_static] = 1;
+    for (i = 0; i < s->fill; ++i)
+        cand[s->window[i].subnet] = 1;
+    for (g = 0; g <= sv->n; ++g) {
+        long met, met_r;
+        double lat, lat_r;
+        if (!cand[g])
+            continue;
+        score(p, sv, s, g, g_cur, &met, &lat, &met_r, &lat_r);
+        if (g == g_cur) {
+            cur_met = met;
+            cur_lat = lat;
+            cur_met_r = met_r;
+            cur_lat_r = lat_r;
+        }
+        if (met > best_met || (met == best_met && lat < best_lat)) {
+            best_met = met;
+            best_lat = lat;
+            best_met_r = met_r;
+            best_lat_r = lat_r;
+            best = g;
+        }
+    }
+    if (best != g_cur && best < sv->n && best_met_r >= cur_met_r && best_lat_r <= cur_lat_r &&
+        ((best_met - cur_met) * 100 > (long)s->fill * SUSHI_HYSTERESIS_PCT ||
+         (cur_lat - best_lat) * (double)p->period / (double)s->fill > sv->switch_us[best] * SUSHI_SAVING_FACTOR))
+        return best;
+    return g_cur;
+}
+
+const sn_policy_ops sn_policy_sushi = {
+    "sushi", 0, "SUSHI: the SubNet choice with a SubGraph re-chosen every Q queries from the last W",
+    NULL, start, initial, choose, resident, finish};
