@@ -26,8 +26,9 @@ if ! command -v qemu-system-arm >/dev/null 2>&1; then
 fi
 
 # The job: golden config ids (workloads/supernet/golden.safetensors) and canvases per run.
-# g0 is the smallest SubNet of accuracy.csv; g6 and g7 are ARAC configs (2x2 and 4x4 grids).
-RUNS="fp32:0 fp32:6:4 fp32:7:4 int8:0 int8:7:2"
+# g0 is the smallest SubNet of accuracy.csv; g6 and g7 are ARAC configs on 2x2 grids, g8 one
+# on a 4x4 grid (the largest base; 16 micro-flows).
+RUNS="fp32:0 fp32:6:4 fp32:7:4 fp32:8:2 int8:0 int8:7:2 int8:8:2"
 CANVASES=8
 LIMIT_S=60
 

@@ -1,9 +1,14 @@
 #!/bin/sh
 # supernav eval on the full CF-64 test split (10,000 canvases) against the committed table
 # (workloads/supernet/accuracy.csv, measured in PyTorch): every SubNet and ARAC config in
-# fp32 on the CPU platform within 0.3 points of the table, and every Pareto SubNet in int8
-# within 1 point of its fp32 figure. Two configs at a time. A sanitizer build (BUILD set to
-# build/san-*) skips: this is a numerical check, already run by the plain build. TAP.
+# fp32 on the CPU platform over the whole split (n = the table's n), with the table's MACs
+# (a SubNet's exactly; an ARAC config's mean over the split, which the table rounds, within
+# 0.5) and top-1 within one canvas of the table's (0.01 points: PyTorch and the C engine
+# sum in other orders, so a canvas on a decision boundary may flip; measured here: 54 of 55
+# configs equal, one differs by one canvas); every Pareto SubNet in int8 within 0.25
+# points of its fp32 top-1 (measured: at most 0.20). Two configs at a time. A sanitizer
+# build (BUILD set to build/san-*) skips: this is a numerical check, already run by the
+# plain build. TAP.
 set -u
 SUPERNAV=${SUPERNAV:-build/supernav}
 BUILD=${BUILD:-build}
@@ -34,19 +39,24 @@ i=0
 while read -r kind cfg prec; do
     i=$((i + 1))
     want=$(awk -F, -v c="$cfg" '$2 == c { print $4 }' "$TABLE")
+    want_macs=$(awk -F, -v c="$cfg" '$2 == c { print $3 }' "$TABLE")
+    want_n=$(awk -F, -v c="$cfg" '$2 == c { print $6 }' "$TABLE")
     if [ "$(cat "$tmp/$i.rc" 2>/dev/null)" != 0 ]; then
         echo "not ok $i - $prec $cfg: eval failed: $(cat "$tmp/$i.err" 2>/dev/null)"
         continue
     fi
     got=$(sed -n 's/.*"top1":\([0-9.]*\).*/\1/p' "$tmp/$i.json")
     nn=$(sed -n 's/.*"n":\([0-9]*\).*/\1/p' "$tmp/$i.json")
+    macs=$(sed -n 's/.*"macs":\([0-9.]*\).*/\1/p' "$tmp/$i.json")
     if [ "$prec" = fp32 ]; then
         echo "$got" > "$tmp/fp32.$cfg"
-        verdict=$(awk -v a="$got" -v b="$want" 'BEGIN { d = a - b; if (d < 0) d = -d; print (d <= 0.3 + 1e-9) ? "ok" : "not ok" }')
-        echo "$verdict $i - fp32 $kind $cfg: $got % on $nn canvases, table $want %"
+        verdict=$(awk -v a="$got" -v b="$want" -v m="$macs" -v wm="$want_macs" -v n="$nn" -v wn="$want_n" \
+            'BEGIN { d = a - b; if (d < 0) d = -d; e = m - wm; if (e < 0) e = -e
+                     print (a != "" && d <= 0.01 + 1e-9 && m != "" && e <= 0.5 && n == wn && n == 10000) ? "ok" : "not ok" }')
+        echo "$verdict $i - fp32 $kind $cfg: $got % on $nn canvases (table $want % on $want_n), MACs $macs (table $want_macs)"
     else
         ref=$(cat "$tmp/fp32.$cfg")
-        verdict=$(awk -v a="$got" -v b="$ref" 'BEGIN { d = a - b; if (d < 0) d = -d; print (d <= 1.0 + 1e-9) ? "ok" : "not ok" }')
+        verdict=$(awk -v a="$got" -v b="$ref" -v n="$nn" 'BEGIN { d = a - b; if (d < 0) d = -d; print (a != "" && d <= 0.25 + 1e-9 && n == 10000) ? "ok" : "not ok" }')
         echo "$verdict $i - int8 $cfg: $got % on $nn canvases, fp32 $ref %"
     fi
 done < "$tmp/jobs"
