@@ -13,10 +13,8 @@ fi
 if ! command -v gnuplot >/dev/null 2>&1; then
     echo "1..0 # SKIP gnuplot is not installed (make deps)"; exit 0
 fi
+# without a browser only the four checks that render the page skip (each says why)
 CHROMIUM=${CHROMIUM:-$(command -v chromium || command -v chromium-browser || true)}
-if [ -z "$CHROMIUM" ]; then
-    echo "1..0 # SKIP chromium is not installed (make test installs ci/packages-test.txt)"; exit 0
-fi
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 echo "1..11"
@@ -43,6 +41,13 @@ ok "$(grep -Eiq '<script|<link|<img|src=|href="(https?:|file:|plots/)' "$tmp/rep
 ok "$(grep -q 'SLO: latency ceilings' "$tmp/rep/plots/cdf-t.svg"; echo $?)" "the CDF marks the trace's SLOs"
 
 # render the page in a real browser and read back the DOM it built
+if [ -z "$CHROMIUM" ]; then
+    for what in "chromium renders report.html" "every expected plot is in the rendered DOM" \
+                "5 plots on the page" "a screenshot of the page"; do
+        n=$((n + 1))
+        echo "ok $n # SKIP chromium is not installed (make test installs ci/packages-test.txt): $what"
+    done
+else
 timeout 120 "$CHROMIUM" --headless --no-sandbox --disable-gpu --user-data-dir="$tmp/profile" --dump-dom "file://$(cd "$tmp/rep" && pwd)/report.html" \
     > "$tmp/dom.html" 2> "$tmp/chromium.err"
 ok "$([ -s "$tmp/dom.html" ]; echo $?)" "chromium renders report.html ($(wc -c < "$tmp/dom.html") bytes of DOM)"
@@ -64,6 +69,7 @@ timeout 120 "$CHROMIUM" --headless --no-sandbox --disable-gpu --user-data-dir="$
     --screenshot="$tmp/shot.png" "file://$(cd "$tmp/rep" && pwd)/report.html" > /dev/null 2>&1
 size=$(wc -c < "$tmp/shot.png" 2>/dev/null || echo 0)
 ok "$([ "$size" -gt 50000 ]; echo $?)" "a screenshot of the page ($size bytes of PNG)"
+fi
 
 "$SUPERNAV" report "$tmp/nothing" -o "$tmp/rep2" > /dev/null 2> "$tmp/err2"
 rc=$?
