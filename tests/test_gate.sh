@@ -12,7 +12,7 @@ if [ ! -f data/canvas/cf64-test-images-idx3-ubyte ]; then
 fi
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
-echo "1..12"
+echo "1..20"
 n=0
 ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
 
@@ -33,7 +33,8 @@ replay() {
         --profile "$tmp/profile.json" --out "$tmp/$set_/$name" --quiet "$@" > /dev/null 2>> "$tmp/replay.err"
 }
 # baseline and the unchanged set, 5 repetitions each, interleaved so that load drift hits both
-# alike (a false alarm needs all 5 of one side beyond all 5 of the other, and by 25 %)
+# alike (a false alarm needs one side's 5 medians to overlap the other's at most twice --
+# U <= 2, p < 0.05 for 5 vs 5, as the published tables give -- and a shift over 25 %)
 replay_both() {
     rep=1
     while [ $rep -le 5 ]; do
@@ -112,3 +113,40 @@ ok "$(grep -q '^sushi .*service_us .*REGRESSED' "$tmp/out" && grep -q '^sushi .*
     "... service time and latency REGRESSED, over 4 vs 4 repetitions"
 ok "$(grep '^sushi ' "$tmp/out" | grep -v '_us ' | grep -q 'REGRESSED\|CHANGED'; [ $? = 1 ]; echo $?)" \
     "... and no deterministic figure moved"
+
+# the wall-clock rule on planted sushi repetitions (copies of one run, time columns scaled
+# per repetition) against the constant baseline: VARIANT NAME FACTOR... -> gate output
+variant() {
+    name=$1; shift
+    k=1
+    mkdir -p "$tmp/$name"
+    for f in "$@"; do
+        cp -r "$tmp/base/sushi@1" "$tmp/$name/sushi@$k"
+        cp -r "$tmp/base/static-subnet@1" "$tmp/$name/static-subnet@$k"
+        awk -F, -v f="$f" 'BEGIN { OFS = "," } NR > 1 { for (i = 3; i <= 6; ++i) $i = int($i * f) } { print }' \
+            "$tmp/$name/sushi@$k/queries.csv" > "$tmp/q.tmp" && mv "$tmp/q.tmp" "$tmp/$name/sushi@$k/queries.csv"
+        k=$((k + 1))
+    done
+    "$SUPERNAV" gate --baseline "$tmp/baseline-const.json" "$tmp/$name" > "$tmp/$name.out" 2>&1
+    echo $?
+}
+rc=$(variant within 1.10 1.12 1.08 1.11)
+ok "$([ "$rc" = 0 ] && grep -q '^sushi .*latency_us .*within .*within the tolerance' "$tmp/within.out"; echo $?)" \
+    "a significant 10 % slow-down (4 vs 4, no overlap) is within the 25 % tolerance: PASS (exit $rc)"
+rc=$(variant improved 0.5 0.52 0.49 0.51)
+ok "$([ "$rc" = 0 ] && grep -q '^sushi .*latency_us .*improved .*better than the baseline' "$tmp/improved.out"; echo $?)" \
+    "twice as fast is IMPROVED, not a failure (exit $rc)"
+rc=$(variant few 1.5 1.6)
+ok "$([ "$rc" = 0 ] && grep -q '^sushi .*latency_us .*too few repetitions to test' "$tmp/few.out"; echo $?)" \
+    "a 50 % slow-down over 2 repetitions cannot be significant: too few repetitions, not a failure (exit $rc)"
+rc=$(variant noisy 0.9 1.6 1.0 1.7)
+ok "$([ "$rc" = 0 ] && grep -q '^sushi .*latency_us .*not significant' "$tmp/noisy.out"; echo $?)" \
+    "noisy repetitions overlapping the baseline (median +30 %) are not significant: PASS (exit $rc)"
+rc=$(variant slow2 1.4 1.5 1.45 1.6)
+ok "$([ "$rc" = 1 ]; echo $?)" "four repetitions all 40-60 % slower fail (exit $rc)"
+grep '^sushi .*latency_us' "$tmp/noisy.out" | sed 's/^/# noisy: /'
+ok "$(grep '^sushi ' "$tmp/within.out" | grep -v '_us ' | grep -q 'REGRESSED\|CHANGED'; [ $? = 1 ]; echo $?)" \
+    "... scaling times moves no deterministic figure"
+ok "$(grep -q '^gate: PASS' "$tmp/within.out" && grep -q '^gate: PASS' "$tmp/noisy.out"; echo $?)" \
+    "... and the verdict lines say PASS"
+ok "$(grep -q '^gate: FAIL' "$tmp/slow2.out"; echo $?)" "... or FAIL"

@@ -51,6 +51,30 @@ static void test_mwu_small_and_binary(void **state)
     check(c, N(c), d, N(d), 78.5, 0.06146077723767325);
 }
 
+/* 5 vs 5 repetitions (the gate's): published tables of the two-sided test at alpha 0.05
+ * give the critical value U <= 2. With the normal approximation the gate uses, U = 2 (two
+ * overlaps) is significant (p 0.0367; exact 0.0317) and U = 3 is not (p 0.0595; exact
+ * 0.0556); complete separation gives p 0.0122 (exact 0.0079). */
+static void test_mwu_five_vs_five_table(void **state)
+{
+    static const double base[] = {10, 11, 12, 13, 14};
+    static const double u0[] = {20, 21, 22, 23, 24}, u2[] = {12.5, 14.5, 20, 21, 22};
+    static const double u3[] = {12.5, 13.5, 20, 21, 22};
+    sn_mwu r;
+    (void)state;
+    assert_int_equal(sn_stats_mann_whitney(base, 5, u0, 5, &r), 0);
+    assert_true(fabs(r.u_a - 25.0) < 1e-9 || fabs(r.u_b - 25.0) < 1e-9);
+    assert_true(sn_test_close_rel(r.p, 0.012185, 1e-3));
+    assert_int_equal(sn_stats_mann_whitney(u2, 5, base, 5, &r), 0);
+    assert_true(fabs((r.u_a < r.u_b ? r.u_a : r.u_b) - 2.0) < 1e-9);
+    assert_true(r.p < 0.05);
+    assert_true(sn_test_close_rel(r.p, 0.036714, 1e-3));
+    assert_int_equal(sn_stats_mann_whitney(u3, 5, base, 5, &r), 0);
+    assert_true(fabs((r.u_a < r.u_b ? r.u_a : r.u_b) - 3.0) < 1e-9);
+    assert_true(r.p > 0.05);
+    assert_true(sn_test_close_rel(r.p, 0.060103, 1e-3));
+}
+
 static void test_mwu_all_tied_and_errors(void **state)
 {
     static const double a[] = {5, 5, 5, 5}, b[] = {5, 5, 5};
@@ -110,6 +134,7 @@ int main(void)
         cmocka_unit_test(test_mwu_separated),
         cmocka_unit_test(test_mwu_ties),
         cmocka_unit_test(test_mwu_small_and_binary),
+        cmocka_unit_test(test_mwu_five_vs_five_table),
         cmocka_unit_test(test_mwu_all_tied_and_errors),
         cmocka_unit_test(test_mwu_large_shift_is_detected),
         cmocka_unit_test(test_median_and_percentile),
