@@ -151,6 +151,8 @@ $(MICRO): $(MICRO_OBJ) $(HOST_LIB) $(ENGINE_LIB)
 
 include datasets/datasets.mk
 include workloads/supernet/model.mk
+include workloads/sparse/model.mk
+include fuzz/fuzz.mk
 include bench/peers/peers.mk
 include bench/arac/arac.mk
 
@@ -186,23 +188,26 @@ include platforms/mcu/mcu.mk
 deps:
 	@sh ci/deps.sh
 
-# make test also needs a browser for the HTML report's test (ci/packages-test.txt).
+# make test also needs a browser for the HTML report's test (ci/packages-test.txt) and clang's
+# libFuzzer to replay the fuzz targets' committed inputs (ci/packages-fuzz.txt).
 deps-test:
-	@sh ci/deps.sh ci/packages.txt ci/packages-test.txt
+	@sh ci/deps.sh ci/packages.txt ci/packages-test.txt ci/packages-fuzz.txt
 
 # Tests run from the repository root; prove prints the summary ("Result: PASS").
 # CPU_ISA=avx2|portable runs the whole suite as on a CPU without AVX-512 (or AVX2): the
 # CPU platform sees only what SN_CPU_MAX_ISA allows. PAPI_DISABLE=perf_event brings PAPI up
 # without that component, as on a machine where PAPI cannot use it (no PMU, another vendor).
+# TESTS="build/tests/test_x tests/test_y.sh" runs only those.
 CPU_ISA ?=
 PAPI_DISABLE ?=
+TESTS ?= $(TEST_BIN) $(TEST_SCRIPTS)
 test: deps-test
 	@$(MAKE) --no-print-directory -q all || $(MAKE) --no-print-directory all
-	@echo "prove: $(words $(TEST_BIN) $(TEST_SCRIPTS)) tests$(if $(SAN), under -fsanitize=$(SAN))$(if $(CPU_ISA), as on a CPU capped at $(CPU_ISA))$(if $(PAPI_DISABLE), with PAPI component(s) $(PAPI_DISABLE) disabled)"
+	@echo "prove: $(words $(TESTS)) tests$(if $(SAN), under -fsanitize=$(SAN))$(if $(CPU_ISA), as on a CPU capped at $(CPU_ISA))$(if $(PAPI_DISABLE), with PAPI component(s) $(PAPI_DISABLE) disabled)"
 	@$(if $(CPU_ISA),SN_CPU_MAX_ISA=$(CPU_ISA)) $(if $(PAPI_DISABLE),SN_PAPI_DISABLE_COMPONENTS=$(PAPI_DISABLE)) \
 	  SUPERNAV=$(SUPERNAV) BUILD=$(BUILD) SN_MODEL=$(MODEL_IMAGE) \
 	  ASAN_OPTIONS=abort_on_error=0:detect_leaks=1 \
-	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 prove --exec '' $(TEST_BIN) $(TEST_SCRIPTS)
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 prove --exec '' $(TESTS)
 
 # Kernel micro-benchmarks; Google Benchmark's JSON is written beside the console table,
 # via a temporary file renamed into place. MICRO_ARGS passes extra flags.
