@@ -56,14 +56,25 @@ mid=$("$SUPERNAV" subnets "$MODEL" | awk '$1 == "subnet" { print $2, $NF }' | so
 "$SUPERNAV" trace gen server --count 300 --seed 22 --rate 1000 -o "$tmp/distinct.csv" >/dev/null 2>&1
 awk -F, 'BEGIN { OFS = "," } /^#/ || /^arrival_us/ { print; next } { $2 = 42; print }' \
     "$tmp/distinct.csv" > "$tmp/same.csv"
-for t in distinct same; do
-    "$SUPERNAV" replay --model "$MODEL" --trace "$tmp/$t.csv" --policy "static-subnet:$mid" --reps 1 \
-        --out "$tmp/t04-$t" --quiet >/dev/null 2>&1 || echo "# replay $t failed" >&2
-done
+# three alternating rounds; each side's fastest round median counts (a burst of load from
+# other processes can slow a round, never speed one up)
 svc() { awk -F, 'NR > 1 { print $5 - $4 }' "$1/queries.csv" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] + 0 }'; }
-sd=$(svc "$tmp/t04-distinct"); ss=$(svc "$tmp/t04-same")
+sd=0; ss=0
+for round in 1 2 3; do
+    for t in distinct same; do
+        "$SUPERNAV" replay --model "$MODEL" --trace "$tmp/$t.csv" --policy "static-subnet:$mid" --reps 1 \
+            --out "$tmp/t04-$t-$round" --quiet >/dev/null 2>&1 || echo "# replay $t failed" >&2
+        m=$(svc "$tmp/t04-$t-$round")
+        if [ $t = distinct ]; then
+            { [ "$sd" = 0 ] || [ "$m" -lt "$sd" ]; } && sd=$m
+        else
+            { [ "$ss" = 0 ] || [ "$m" -lt "$ss" ]; } && ss=$m
+        fi
+    done
+done
+cp -r "$tmp/t04-same-1" "$tmp/t04-same"
 ok "$(awk -v s="$ss" -v d="$sd" 'BEGIN { print (d > 0 && s >= 0.7 * d) ? 0 : 1 }')" \
-    "TEST04: the same sample repeated is served in ${ss} ns (median) vs ${sd} ns for distinct samples (>= 0.7x: no output cache)"
+    "TEST04: the same sample repeated is served in ${ss} ns (median, best of 3 rounds) vs ${sd} ns for distinct samples (>= 0.7x: no output cache)"
 r=$(awk -F, 'NR > 1 { k++; if ($11 != "") { c++; p[$11] = 1 } } END { n = 0; for (x in p) n++; print k + 0, c + 0, n }' \
     "$tmp/t04-same/queries.csv")
 set -- $r
