@@ -560,7 +560,11 @@ static int profile_save(const sn_serve *sv, const char *path, int reps, char *er
     slash = strrchr(dir, '/');
     if (slash) {
         *slash = '\0';
-        sn_mkdir_p(dir);
+        if (sn_mkdir_p(dir) != 0) {
+            int e = errno;
+            free(text);
+            return fail(err, n, "%s: %s", dir, strerror(e));
+        }
     }
     rc = sn_write_file_atomic(path, text, strlen(text));
     free(text);
@@ -1261,8 +1265,9 @@ int sn_serve_replay(sn_serve *sv, const sn_replay_options *o, char *err, size_t 
         cJSON_Delete(root);
         snprintf(path, sizeof path, "%s/policy.json", sn_run_temp_dir(w));
         if (!text || sn_write_file_atomic(path, text, strlen(text)) != 0) {
+            int e = text ? errno : ENOMEM;
             free(text);
-            fail(err, n, "%s: cannot write", path);
+            fail(err, n, "cannot write %s/policy.json: %s", o->out_dir, strerror(e));
             goto done;
         }
         free(text);

@@ -528,8 +528,7 @@ chain_faults() {
         done
         rm -f "$F/filler"
         ok $(( clean != 0 )) "full disk at each step of a run (4-24 KiB free): each replay exits != 0 with no run directory and no temporary left, or completes ($clean not)"
-        todo $(( named != 0 )) "full disk at each step of a run: each error line names the run directory and 'No space left on device' ($named do not:$lines)" \
-            "harness/sn_serve.c writes policy.json's error as 'TEMP/policy.json: cannot write', without the cause"
+        ok $(( named != 0 )) "full disk at each step of a run: each error line names the run directory and 'No space left on device' ($named do not:$lines)"
         # what was there before is still there, byte for byte (the failed jobs' outputs are new)
         snapshot "$F" > "$tmp/full.after"
         lost=$(grep -cvxFf "$tmp/full.after" "$tmp/full.before")
@@ -555,9 +554,8 @@ chain_faults() {
             ok "$([ $rc != 0 ] && [ $rc -lt 128 ] && one_error "$tmp/err" 'Read-only file system'; echo $?)" \
                 "read-only folder: profile --force over an earlier cache exits $rc with one line: $(errline "$tmp/err")"
             (cd "$R/fresh" && "$SUPERNAV" profile --platform null --model "$MODEL" --data "$DATA" > /dev/null 2> "$tmp/err"); rc=$?
-            todo "$([ $rc != 0 ] && [ $rc -lt 128 ] && one_error "$tmp/err" 'Read-only file system'; echo $?)" \
-                "read-only folder: profile without build/profile/ exits $rc with one line naming the cause: $(errline "$tmp/err")" \
-                "harness/sn_serve.c profile_save ignores sn_mkdir_p's error, so the line says 'No such file or directory'"
+            ok "$([ $rc != 0 ] && [ $rc -lt 128 ] && one_error "$tmp/err" 'Read-only file system'; echo $?)" \
+                "read-only folder: profile without build/profile/ exits $rc with one line naming the cause: $(errline "$tmp/err")"
             "$SUPERNAV" report "$tmp/set" -o "$R/rep" > /dev/null 2> "$tmp/err"; rc=$?
             ok "$([ $rc != 0 ] && [ $rc -lt 128 ] && one_error "$tmp/err" 'Read-only file system'; echo $?)" "read-only folder: report exits $rc with one line: $(errline "$tmp/err")"
             "$SUPERNAV" sweep run "$R/sw" -j 1 > /dev/null 2> "$tmp/err"; rc=$?
