@@ -191,6 +191,11 @@ if "$SUPERNAV" report "$OUT" -o "$OUT/report" >/dev/null 2>"$OUT/report.err"; th
     rm -f "$OUT/report.err"
     echo "bench fpga: report $OUT/report/report.html" >&2
 else
-    echo "bench fpga: the report failed: $(cat "$OUT/report.err")" >&2
+    echo "make bench: error: the report failed: $(cat "$OUT/report.err")" >&2
+    echo "bench fpga: wrote $OUT without a report" >&2
+    exit 1
 fi
 echo "bench fpga: wrote $OUT ($(( $(date +%s) - start )) s)" >&2
+if grep -q '^# DEGENERATE' "$OUT/table.txt"; then
+    grep '^# DEGENERATE' "$OUT/table.txt" | sed 's/^# /bench fpga: warning: /' >&2
+fi

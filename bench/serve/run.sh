@@ -27,7 +27,10 @@ die() { echo "make bench: error: $*" >&2; exit 1; }
 PLAT_ARGS=""
 REPLAY_MODE=""
 if [ "$PLATFORM" = mcu ]; then
-    BOARD=${BENCH_BOARD:-f746}
+    # h743 by default: all 31 Pareto SubNets fit it (platforms/mcu/README.md), so floors and
+    # ceilings have the whole front to choose from; on the f746 only 6 fit, within 0.35
+    # points of each other, and no policy can differ much (BENCH_BOARD=f746 still runs it)
+    BOARD=${BENCH_BOARD:-h743}
     N=${BENCH_QUERIES:-100}
     REPS=1
     NEAR_KIB=${BENCH_NEAR_KIB:-32}
@@ -53,16 +56,30 @@ largest=$(echo "$prof" | sed -n 's/.*"largest_nocache_us":\([0-9.]*\).*/\1/p')
 device=$(echo "$prof" | sed -n 's/.*"device":"\([^"]*\)".*/\1/p')
 rate=$(awk -v l="$LOAD" -v m="$median" 'BEGIN { printf "%.1f", l * 1e6 / m }')
 ceil=$(awk -v x="$largest" 'BEGIN { printf "%d", 2 * x }')
+# floors from the SubNets this platform (and board) serves: the served set's top-1 at its
+# 0, 25, 50, 75 and 100th percentiles (rounded down to the trace's 4 decimals), so every
+# floor is reachable by at least one served SubNet and the top one only by the most
+# accurate (BENCH_FLOORS overrides: a comma list of 5)
+top1s=$(echo "$prof" | sed -n 's/.*"top1":\[\([0-9.,]*\)\].*/\1/p')
+[ -n "$top1s" ] || die "profile printed no top-1 list"
+FLOORS=${BENCH_FLOORS:-$(echo "$top1s" | tr ',' '\n' | sort -n | awk '{ v[NR] = $1 }
+    END { for (i = 0; i < 5; ++i) { k = 1 + int(i * (NR - 1) / 4 + 0.5); f = int(v[k] * 10000 + 1e-6) / 10000
+          printf "%s%.4f", i ? "," : "", f } }')}
 src=measured
 [ "$PLATFORM" != mcu ] || src="model: emulated instructions through the board's cycle model"
 echo "bench: median SubNet ${median} us, largest ${largest} us (no SubGraph resident, $src)" >&2
 echo "bench: arrival rate ${rate} q/s (load ${LOAD} of the median SubNet), ceiling base ${ceil} us, ${N} queries per run" >&2
+echo "bench: floors $FLOORS (the served SubNets' top-1 quartiles)" >&2
+[ "$PLATFORM" != mcu ] || echo "bench: board $BOARD serves $(echo "$prof" | sed -n 's/.*"subnets":\([0-9]*\).*/\1/p') Pareto SubNets (h743 by default: the most room of the Cortex-M7 profiles; BENCH_BOARD picks another)" >&2
 
 T="$tmp/traces"
 "$SUPERNAV" trace import --format azure-llm workloads/traces/real/AzureLLMInferenceTrace_conv.csv \
-    --rate "$rate" --ceiling-us "$ceil" -o "$T/azure-llm.csv" >/dev/null
-"$SUPERNAV" trace gen sushi --count "$N" --seed 1 --rate "$rate" --ceiling-us "$ceil" -o "$T/sushi.csv" >/dev/null
-"$SUPERNAV" trace gen server --count "$N" --seed 2 --rate "$rate" --ceiling-us "$ceil" -o "$T/server.csv" >/dev/null
+    --rate "$rate" --ceiling-us "$ceil" --floors "$FLOORS" -o "$T/azure-llm.csv" >/dev/null ||
+    die "trace import failed"
+"$SUPERNAV" trace gen sushi --count "$N" --seed 1 --rate "$rate" --ceiling-us "$ceil" --floors "$FLOORS" \
+    -o "$T/sushi.csv" >/dev/null || die "trace gen failed"
+"$SUPERNAV" trace gen server --count "$N" --seed 2 --rate "$rate" --ceiling-us "$ceil" --floors "$FLOORS" \
+    -o "$T/server.csv" >/dev/null || die "trace gen failed"
 
 # shellcheck disable=SC2086
 mid=$("$SUPERNAV" profile --platform "$PLATFORM" $PLAT_ARGS --near-kib "$NEAR_KIB" | awk 'NR > 1 { c[NR] = $NF } END { print c[int((NR + 2) / 2)] }')
@@ -115,7 +132,7 @@ echo "bench: harness overhead (null platform, virtual time, sushi, server trace)
 {
     echo "# make bench PLATFORM=$PLATFORM ($STAMP): $N queries per run, $REPS runs per row (medians),"
     [ -z "$device" ] || echo "# OpenCL device: $device"
-    echo "# rate $rate q/s, ceiling base $ceil us,"
+    echo "# rate $rate q/s, ceiling base $ceil us, floors $FLOORS (served SubNets' top-1 quartiles),"
     if [ "$PLATFORM" = mcu ]; then
     echo "# board $BOARD ($(echo "$prof" | sed -n 's/.*"profile":"\([^"]*\)".*/\1/p')); near = the SRAM weight cache; latencies"
     echo "# model: emulated instructions (qemu -icount) through the board's cycle model, virtual-time replay;"
@@ -150,6 +167,13 @@ if "$SUPERNAV" report "$OUT" -o "$OUT/report" ${arac:+--arac "$arac"} >/dev/null
     rm -f "$OUT/report.err"
     echo "bench: report $OUT/report/report.html" >&2
 else
-    echo "bench: the report failed: $(cat "$OUT/report.err")" >&2
+    echo "make bench: error: the report failed: $(cat "$OUT/report.err")" >&2
+    echo "bench: wrote $OUT without a report" >&2
+    exit 1
 fi
 echo "bench: wrote $OUT ($(( $(date +%s) - start )) s)" >&2
+# an experiment that cannot tell the policies apart is named, not hidden (supernav summary's
+# DEGENERATE lines: every policy under 5 % or over 95 % of SLOs, or all within 1 point)
+if grep -q '^# DEGENERATE' "$OUT/table.txt"; then
+    grep '^# DEGENERATE' "$OUT/table.txt" | sed 's/^# /bench: warning: /' >&2
+fi
