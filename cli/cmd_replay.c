@@ -20,6 +20,7 @@
 #include "sn_cli.h"
 #include "sn_file.h"
 #include "sn_serve.h"
+#include "sn_validity.h"
 
 #define DEFAULT_NEAR_KIB 768
 
@@ -374,66 +375,28 @@ static cJSON *read_json(const char *dir, const char *name)
 typedef struct summary_row {
     char trace[128], policy[64];
     double queries, slo, served, measured, p99, far_mb, hit;
-    /* policy.json "feasibility" (NaN where the run predates it) */
-    double f_queries, f_floor, f_floor_out, f_ceiling, f_ceiling_out, f_load, f_best, f_fastest;
+    cJSON *feasibility;          /* policy.json "feasibility" (owned; NULL if absent) */
 } summary_row;
-
-/* An experiment that cannot tell policies apart is DEGENERATE (issue: every policy under
- * 5 % or over 95 % of SLOs, or all within 1 point of each other); the reasons come from the
- * trace's constraints against the serving set (policy.json "feasibility"). */
-#define SUMMARY_LOW_SLO 5.0
-#define SUMMARY_HIGH_SLO 95.0
-#define SUMMARY_NOISE_POINTS 1.0
 
 static double median_of(const summary_row *rows, int n, const summary_row *r, size_t offset, int *count);
 
-static void feasibility_reasons(const summary_row *r, char *buf, size_t n)
+/* One line per trace: VALID, or DEGENERATE with the rule that failed (reports/sn_validity.h),
+ * each with the trace's reasons. */
+static void print_validity(const summary_row *rows, int n)
 {
-    size_t used = 0;
-    buf[0] = '\0';
-#define ADD_REASON(...)                                                                      \
-    do {                                                                                   \
-        int k_ = snprintf(buf + used, n - used, "%s", used ? "; " : "");                   \
-        if (k_ > 0 && (size_t)k_ < n - used)                                               \
-            used += (size_t)k_;                                                            \
-        k_ = snprintf(buf + used, n - used, __VA_ARGS__);                                  \
-        if (k_ > 0 && (size_t)k_ < n - used)                                               \
-            used += (size_t)k_;                                                            \
-    } while (0)
-    if (isnan(r->f_queries)) {
-        ADD_REASON("no feasibility record in policy.json (a run of an older supernav)");
-        return;
-    }
-    if (r->f_floor_out > 0)
-        ADD_REASON("floors unreachable: %.0f of %.0f queries ask more than the best SubNet's %.2f %%",
-                   r->f_floor_out, r->f_floor, 100.0 * r->f_best);
-    if (r->f_ceiling_out > 0)
-        ADD_REASON("ceilings below the fastest SubNet: %.0f of %.0f queries allow less than %.1f us",
-                   r->f_ceiling_out, r->f_ceiling, r->f_fastest);
-    if (!isnan(r->f_load) && r->f_load > 1.0)
-        ADD_REASON("overload: arrivals offer %.2fx what the fastest SubNet can serve", r->f_load);
-    else if (!isnan(r->f_load))
-        ADD_REASON("offered load %.2f of the fastest SubNet's capacity", r->f_load);
-#undef ADD_REASON
-}
-
-/* One line per trace: VALID when the policies' SLO attainments (medians) are apart and in
- * range, DEGENERATE with the rule and the reasons otherwise. Returns the number degenerate. */
-static int print_validity(const summary_row *rows, int n)
-{
-    int i, j, degenerate = 0;
+    int i, j, m, k;
     for (i = 0; i < n; ++i) {
-        double lo = INFINITY, hi = -INFINITY;
-        int seen = 0, policies = 0, k;
-        char why[640], reasons[512];
+        double slo[256], lo = INFINITY, hi = -INFINITY;
+        size_t np = 0;
+        int seen = 0;
+        char why[256], reasons[640];
         for (j = 0; j < i; ++j)
             if (!strcmp(rows[j].trace, rows[i].trace))
                 seen = 1;
         if (seen)
             continue;
-        for (j = 0; j < n; ++j) {
-            int dup = 0, m;
-            double slo;
+        for (j = 0; j < n && np < 256; ++j) {
+            int dup = 0;
             if (strcmp(rows[j].trace, rows[i].trace))
                 continue;
             for (m = 0; m < j; ++m)
@@ -441,34 +404,23 @@ static int print_validity(const summary_row *rows, int n)
                     dup = 1;
             if (dup)
                 continue;
-            slo = median_of(rows, n, &rows[j], offsetof(summary_row, slo), &k);
-            if (isnan(slo))
-                continue;
-            ++policies;
-            lo = slo < lo ? slo : lo;
-            hi = slo > hi ? slo : hi;
+            slo[np] = median_of(rows, n, &rows[j], offsetof(summary_row, slo), &k);
+            if (!isnan(slo[np])) {
+                lo = slo[np] < lo ? slo[np] : lo;
+                hi = slo[np] > hi ? slo[np] : hi;
+                ++np;
+            }
         }
-        if (policies == 0)
+        if (np == 0)
             continue;
-        why[0] = '\0';
-        if (hi < SUMMARY_LOW_SLO)
-            snprintf(why, sizeof why, "every policy meets under %.0f %% of SLOs", SUMMARY_LOW_SLO);
-        else if (lo > SUMMARY_HIGH_SLO)
-            snprintf(why, sizeof why, "every policy meets over %.0f %% of SLOs", SUMMARY_HIGH_SLO);
-        else if (policies > 1 && hi - lo < SUMMARY_NOISE_POINTS)
-            snprintf(why, sizeof why, "all %d policies within %.1f point(s) of each other", policies,
-                     SUMMARY_NOISE_POINTS);
-        feasibility_reasons(&rows[i], reasons, sizeof reasons);
-        if (why[0]) {
-            ++degenerate;
-            printf("# DEGENERATE %s: %s (SLO attainment %.1f-%.1f %% over %d policies); %s\n",
-                   rows[i].trace, why, lo, hi, policies, reasons);
-        } else {
-            printf("# VALID %s: SLO attainment %.1f-%.1f %% over %d policies; %s\n", rows[i].trace,
-                   lo, hi, policies, reasons);
-        }
+        sn_validity_reasons(rows[i].feasibility, reasons, sizeof reasons);
+        if (sn_validity_judge(slo, np, why, sizeof why))
+            printf("# DEGENERATE %s: %s (SLO attainment %.1f-%.1f %% over %zu policies); %s\n", rows[i].trace,
+                   why, lo, hi, np, reasons);
+        else
+            printf("# VALID %s: SLO attainment %.1f-%.1f %% over %zu policies; %s\n", rows[i].trace, lo, hi,
+                   np, reasons);
     }
-    return degenerate;
 }
 
 static int cmp_d(const void *a, const void *b)
@@ -532,15 +484,7 @@ int sn_cmd_summary(int argc, char **argv)
             r->hit = num(s, "subgraph_hit_ratio");
             {
                 cJSON *pj = read_json(argv[i], "policy.json");
-                const cJSON *f = pj ? cJSON_GetObjectItemCaseSensitive(pj, "feasibility") : NULL;
-                r->f_queries = num(f, "queries");
-                r->f_floor = num(f, "with_floor");
-                r->f_floor_out = num(f, "floor_unreachable");
-                r->f_ceiling = num(f, "with_ceiling");
-                r->f_ceiling_out = num(f, "ceiling_below_fastest");
-                r->f_load = num(f, "offered_load_at_fastest");
-                r->f_best = num(f, "best_top1");
-                r->f_fastest = num(f, "fastest_us");
+                r->feasibility = pj ? cJSON_DetachItemFromObjectCaseSensitive(pj, "feasibility") : NULL;
                 cJSON_Delete(pj);
             }
         }
@@ -571,7 +515,9 @@ int sn_cmd_summary(int argc, char **argv)
         }
     }
     if (n > 0)
-        (void)print_validity(rows, n);
+        print_validity(rows, n);
+    for (i = 0; i < n; ++i)
+        cJSON_Delete(rows[i].feasibility);
     free(rows);
     return rc;
 }

@@ -17,6 +17,7 @@
 #include "sn_rundir.h"
 #include "sn_stats.h"
 #include "sn_trace.h"
+#include "sn_validity.h"
 
 #define MAX_PLOTS 96
 #define MAX_GROUPS 32
@@ -1047,6 +1048,66 @@ static void short_source(const char *src, char *buf, size_t n)
     snprintf(buf, n, "%.*s", (int)(len < n ? len : n - 1), src);
 }
 
+/* One line per trace (and platform): can its policies be told apart (sn_validity.h)? The
+ * policies' SLO attainments are means over their repetitions. */
+static void validity_rows(const report *rp, sn_text *md, sn_text *html)
+{
+    const char *traces[MAX_GROUPS], *plats[MAX_GROUPS];
+    size_t nt = distinct(rp, key_trace, traces, MAX_GROUPS), np = distinct(rp, key_platform, plats, MAX_GROUPS);
+    size_t t, pl, i, j;
+    sn_text_printf(html, "<ul class=\"validity\">\n");
+    for (pl = 0; pl < np; ++pl)
+        for (t = 0; t < nt; ++t) {
+            double slo[MAX_GROUPS], lo = INFINITY, hi = -INFINITY;
+            const char *pols[MAX_GROUPS];
+            const cJSON *feas = NULL;
+            size_t npol = 0;
+            char why[256], reasons[640], line[1400];
+            int bad;
+            for (i = 0; i < rp->n; ++i) {
+                const rinfo *ri = &rp->r[i];
+                double sum = 0.0;
+                size_t reps = 0;
+                if (!ri->plotted || strcmp(key_trace(ri), traces[t]) || strcmp(key_platform(ri), plats[pl]))
+                    continue;
+                if (!feas && ri->run.policy)
+                    feas = cJSON_GetObjectItemCaseSensitive(ri->run.policy, "feasibility");
+                for (j = 0; j < npol && strcmp(pols[j], ri->policy_key); ++j)
+                    ;
+                if (j < npol || npol == MAX_GROUPS)
+                    continue;
+                for (j = i; j < rp->n; ++j) { /* this policy's repetitions */
+                    const rinfo *rj = &rp->r[j];
+                    double v = sn_rundir_num(rj->run.summary, "slo_attainment");
+                    if (rj->plotted && !strcmp(key_trace(rj), traces[t]) && !strcmp(key_platform(rj), plats[pl]) &&
+                        !strcmp(rj->policy_key, ri->policy_key) && !isnan(v)) {
+                        sum += v;
+                        ++reps;
+                    }
+                }
+                if (!reps)
+                    continue;
+                pols[npol] = ri->policy_key;
+                slo[npol] = 100.0 * sum / (double)reps;
+                lo = slo[npol] < lo ? slo[npol] : lo;
+                hi = slo[npol] > hi ? slo[npol] : hi;
+                ++npol;
+            }
+            if (!npol)
+                continue;
+            bad = sn_validity_judge(slo, npol, why, sizeof why);
+            sn_validity_reasons(feas, reasons, sizeof reasons);
+            snprintf(line, sizeof line, "%s on %s: %s%s%sSLO attainment %.1f-%.1f %% over %zu policies; %s",
+                     traces[t], plats[pl], bad ? "DEGENERATE: " : "VALID: ", bad ? why : "", bad ? "; " : "",
+                     lo, hi, npol, reasons);
+            sn_text_printf(md, "* %s\n", line);
+            sn_text_printf(html, "<li class=\"%s\">", bad ? "degenerate" : "valid");
+            html_escaped(html, line);
+            sn_text_printf(html, "</li>\n");
+        }
+    sn_text_printf(html, "</ul>\n");
+}
+
 static void summary_rows(const report *rp, sn_text *md, sn_text *html)
 {
     const char *sources[MAX_GROUPS];
@@ -1131,6 +1192,7 @@ static void summary_rows(const report *rp, sn_text *md, sn_text *html)
 static const char *css =
     "body{font-family:Helvetica,Arial,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;"
     "color:#222;line-height:1.45}"
+    "li.degenerate{color:#a00;font-weight:bold}"
     "h1{font-size:1.7em;margin-bottom:.2em}h2{margin-top:2em;border-bottom:1px solid #ccc}"
     "table{border-collapse:collapse;font-size:.82em;margin:1em 0}"
     "th,td{border:1px solid #d0d0d0;padding:.25em .5em;vertical-align:top}"
@@ -1198,6 +1260,10 @@ static int write_documents(report *rp, sn_report_summary *sum, const claim_row *
                               "measured on the 10,000-canvas CF-64 test split) or from this run's own predictions "
                               "(measured accuracy).</p>\n");
     }
+    sn_text_printf(&md, "## Can these runs tell the policies apart?\n\n");
+    sn_text_printf(&html, "<h2>Can these runs tell the policies apart?</h2>\n");
+    validity_rows(rp, &md, &html);
+    sn_text_printf(&md, "\n");
     sn_text_printf(&md, "## Runs\n\n");
     sn_text_printf(&html, "<h2>Runs</h2>\n");
     summary_rows(rp, &md, &html);

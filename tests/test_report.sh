@@ -17,7 +17,7 @@ fi
 CHROMIUM=${CHROMIUM:-$(command -v chromium || command -v chromium-browser || true)}
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
-echo "1..11"
+echo "1..12"
 n=0
 ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
 
@@ -70,6 +70,18 @@ timeout 120 "$CHROMIUM" --headless --no-sandbox --disable-gpu --user-data-dir="$
 size=$(wc -c < "$tmp/shot.png" 2>/dev/null || echo 0)
 ok "$([ "$size" -gt 50000 ]; echo $?)" "a screenshot of the page ($size bytes of PNG)"
 fi
+
+# the validity section: a run set whose floors no SubNet reaches is named DEGENERATE, why too
+"$SUPERNAV" trace gen server --count 100 --seed 3 --rate 900 --floors 0.99,0.99,0.99,0.99,0.99 \
+    -o "$tmp/u.csv" >/dev/null 2>&1
+for p in sushi nocache; do
+    "$SUPERNAV" replay --model "$MODEL" --trace "$tmp/u.csv" --policy $p --virtual --reps 1 \
+        --out "$tmp/uset/$p" --quiet > /dev/null 2>&1
+done
+"$SUPERNAV" report "$tmp/uset" -o "$tmp/urep" > /dev/null 2>&1
+ok "$(grep -q '^\* u on cpu: DEGENERATE: every policy meets under 5 % of SLOs.*floors unreachable: 100 of 100' "$tmp/urep/report.md" &&
+      grep -q '^\* t on cpu: \(VALID\|DEGENERATE\): ' "$tmp/rep/report.md"; echo $?)" \
+    "the report says per trace whether its runs can tell the policies apart, and why not: $(grep '^\* u on' "$tmp/urep/report.md" | cut -c1-90)"
 
 "$SUPERNAV" report "$tmp/nothing" -o "$tmp/rep2" > /dev/null 2> "$tmp/err2"
 rc=$?
