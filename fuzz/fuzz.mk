@@ -8,6 +8,7 @@
 #                                new corpus entries in build/fuzz/corpus/<target>/.
 #   make fuzz FUZZ_TARGETS="model config" FUZZ_RUNS=10000000 FUZZ_SECONDS=3600
 #                                a campaign: some targets, until N executions or N seconds
+#                                (FUZZ_TIMEOUT=S: seconds one input may take, default 10)
 #
 # The project's sources are compiled again with clang (Debian's clang 14) and
 # -fsanitize=fuzzer-no-link,address,undefined into build/fuzz/obj/; the gcc build is never
@@ -19,6 +20,7 @@ SN_FUZZ_MK := 1
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 10
 FUZZ_RUNS ?=
+FUZZ_TIMEOUT ?= 10
 FUZZ_DIR := build/fuzz
 FUZZ_TARGETS ?= model safetensors trace trace_azure_llm trace_azure_functions_2019 \
                 trace_azure_functions_2021 config sweep_spec sweep_manifest fpga_board gate \
@@ -58,7 +60,7 @@ fuzz-build: fuzz-deps
 	@$(MAKE) --no-print-directory -f fuzz/fuzz.mk $(FUZZ_BINS)
 
 fuzz: fuzz-build
-	@FUZZ_DIR=$(FUZZ_DIR) FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_RUNS=$(FUZZ_RUNS) \
+	@FUZZ_DIR=$(FUZZ_DIR) FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_RUNS=$(FUZZ_RUNS) FUZZ_TIMEOUT=$(FUZZ_TIMEOUT) \
 	  sh fuzz/run.sh $(FUZZ_TARGETS)
 
 # Regenerates the seeds that are made by a program (the tiny SuperNet: fuzz/README.md).

@@ -3,7 +3,9 @@
 # FUZZ_RUNS executions when set), one after another, and prints per target its executions,
 # seconds and result. Seeds: fuzz/corpus/<target>/ and fuzz/regressions/<target>/ (read
 # only); new corpus entries go to $FUZZ_DIR/corpus/<target>/, crash inputs to
-# $FUZZ_DIR/crashes/<target>/, the log to $FUZZ_DIR/logs/<target>.log. Exit 1 when a target
+# $FUZZ_DIR/crashes/<target>/, the log to $FUZZ_DIR/logs/<target>.log (FUZZ_TIMEOUT: seconds
+# an input may take, default 10; a campaign on a loaded machine needs more, as a starved
+# process is timed by the wall clock). Exit 1 when a target
 # found something.
 set -u
 FUZZ_DIR=${FUZZ_DIR:-build/fuzz}
@@ -37,7 +39,7 @@ for t in "$@"; do
     start=$(date +%s)
     # shellcheck disable=SC2086
     ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1} \
-        "$bin" -max_total_time="$FUZZ_SECONDS" $runs -max_len=$max_len -timeout=$timeout \
+        "$bin" -max_total_time="$FUZZ_SECONDS" $runs -max_len=$max_len -timeout=${FUZZ_TIMEOUT:-$timeout} \
         -rss_limit_mb=2048 -print_final_stats=1 $dict \
         -artifact_prefix="$FUZZ_DIR/crashes/$t/" "$FUZZ_DIR/corpus/$t" $seeds > "$log" 2>&1
     rc=$?
