@@ -818,7 +818,7 @@ static int cmp_i64(const void *a, const void *b)
  * arrivals; over 1 no policy can keep up). supernav summary reads it to say why an
  * experiment cannot tell policies apart (DEGENERATE). */
 static void add_feasibility(cJSON *root, const sn_serve *sv, const sn_trace *tr, size_t count,
-                            double speed)
+                            double speed, size_t slow)
 {
     cJSON *f = cJSON_AddObjectToObject(root, "feasibility");
     double best = 0.0, fastest = INFINITY, span_us;
@@ -856,6 +856,9 @@ static void add_feasibility(cJSON *root, const sn_serve *sv, const sn_trace *tr,
         cJSON_AddNumberToObject(f, "offered_load_at_fastest", count > 1 ? 1e9 : 0.0);
     else
         cJSON_AddNumberToObject(f, "offered_load_at_fastest", (double)count * fastest / span_us);
+    /* queries whose service took over 1.5x the profile's time for their SubNet and SubGraph
+     * (measured runs only: a machine busier than when it was profiled) */
+    cJSON_AddNumberToObject(f, "slower_than_profile", (double)slow);
 }
 
 int sn_serve_replay(sn_serve *sv, const sn_replay_options *o, char *err, size_t n)
@@ -878,7 +881,7 @@ int sn_serve_replay(sn_serve *sv, const sn_replay_options *o, char *err, size_t 
     int64_t replan_ns_total = 0;
     int64_t origin, vclock = 0, prev_end = 0, *overhead = NULL, switch_ns_total = 0;
     sn_run_query *records = NULL;
-    size_t q, count;
+    size_t q, count, slow_queries = 0;
     int rc = -1;
     double speed = o->speed > 0 ? o->speed : 1.0;
 
@@ -1111,6 +1114,9 @@ int sn_serve_replay(sn_serve *sv, const sn_replay_options *o, char *err, size_t 
             t_inf = t_inf_wall = now_ns() - a;
             if (r.model_us >= 0.0) /* mcu: emulated, through the board's cycle model */
                 t_inf = (int64_t)(r.model_us * 1e3);
+            if (!o->modelled && !sv->mcu && !sv->fpga && computes(sv) &&
+                (double)t_inf > 1.5e3 * sv->lat_us[s][g_cur])
+                ++slow_queries;
             if (o->modelled) /* the profile's p50 with the resident SubGraph, not this run's time */
                 t_inf = (int64_t)(sv->lat_us[s][g_cur] * 1e3);
             if (o->modelled && !computes(sv)) {
@@ -1195,7 +1201,7 @@ int sn_serve_replay(sn_serve *sv, const sn_replay_options *o, char *err, size_t 
             cJSON_AddNumberToObject(root, "replan_time_us", (double)replan_ns_total / 1e3);
         }
         cJSON_AddStringToObject(root, "final_subgraph", g_cur < sv->n ? sv->s[g_cur].config : "");
-        add_feasibility(root, sv, &tr, count, speed);
+        add_feasibility(root, sv, &tr, count, speed, slow_queries);
         cJSON_AddNumberToObject(root, "harness_overhead_mean_us", mean / 1e3);
         cJSON_AddNumberToObject(root, "harness_overhead_p99_us",
                                 (double)sn_run_percentile_nearest_rank(overhead, count, 990) / 1e3);

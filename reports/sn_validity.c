@@ -75,6 +75,9 @@ void sn_validity_reasons(const cJSON *f, char *buf, size_t n)
     if (num(f, "ceiling_below_fastest") > 0)
         add(buf, n, &used, "ceilings below the fastest SubNet: %.0f of %.0f queries allow less than %.1f us",
             num(f, "ceiling_below_fastest"), num(f, "with_ceiling"), num(f, "fastest_us"));
+    if (num(f, "slower_than_profile") > 0)
+        add(buf, n, &used, "service slower than profiled: %.0f of %.0f queries took over 1.5x their profiled time "
+            "(a machine busier than when it was profiled)", num(f, "slower_than_profile"), num(f, "queries"));
     if (!isnan(load) && load > 1.0)
         add(buf, n, &used, "overload: arrivals offer %.2fx what the fastest SubNet can serve", load);
     else if (!isnan(load))
