@@ -461,8 +461,10 @@ static int profile_load(sn_serve *sv, const char *path, int same_build)
 #else
     (void)same_build;
 #endif
+    /* the null platform simulates a profile: its serving set must match (below), the model
+     * image need not be the same file (another int8 calibration of the same SuperNet) */
     if (cJSON_IsArray(subnets) && cJSON_IsArray(rows) && cJSON_IsString(item) &&
-        !strcmp(item->valuestring, sv->model_sha) &&
+        (!computes(sv) || !strcmp(item->valuestring, sv->model_sha)) &&
         /* the null platform takes any platform's profile: a modelled replay on it simulates
          * that platform's schedule without computing (no predictions) */
         (!plat || !computes(sv) ||

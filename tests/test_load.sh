@@ -45,8 +45,12 @@ m0=$(field "$tmp/r100k/policy.json" process_peak_rss_kib)
 # held per query: the trace (24 B) and exact latency percentiles (16 B); a per-query record
 # (88 B) and its CSV row are streamed, not held. Bound: 64 B per query.
 per=$(awk -v a="$m0" -v b="$m1" 'BEGIN { if (a == "" || b == "") print -1; else printf "%.1f", (b - a) * 1024 / 900000 }')
-ok "$(awk -v p="$per" 'BEGIN { print (p >= 0 && p < 64) ? 0 : 1 }')" \
-    "peak RSS grows $per B per query from 100k to 1M queries (${m0} -> ${m1} KiB; bound 64 B: rows streamed)"
+case "${BUILD:-build}" in
+*san*) # ASan's allocator holds freed blocks in quarantine and adds redzones: its RSS is not the program's
+    n=$((n + 1)); echo "ok $n # SKIP a sanitizer build's RSS is its allocator's (quarantine, redzones): $per B per query here" ;;
+*) ok "$(awk -v p="$per" 'BEGIN { print (p >= 0 && p < 64) ? 0 : 1 }')" \
+    "peak RSS grows $per B per query from 100k to 1M queries (${m0} -> ${m1} KiB; bound 64 B: rows streamed)" ;;
+esac
 
 # every query impossible: floors above every SubNet and ceilings of 5 us at most
 "$SUPERNAV" trace gen server --count 500 --seed 4 --rate 1500 --ceiling-us 5 \
