@@ -123,6 +123,38 @@ static void test_fully_connected(void **state)
     assert_int_equal(sn_fully_connected_ref_s8(&p, x8, w8, b8, scale, out), SN_ERR_INVALID_ARGUMENT);
 }
 
+/* Outputs four at a time and the rest one by one: each the bias, then the products in the
+ * order of k, bit for bit as a plain per-output sum (with and without a bias). */
+static void test_fully_connected_f32_order(void **state)
+{
+    static const int32_t shapes[][2] = {{256, 10}, {1, 1}, {3, 4}, {17, 9}, {64, 16}, {5, 7}};
+    static float x[256], w[256 * 16], b[16], out[16 + 1];
+    uint32_t seed = 11u;
+    size_t s;
+    int32_t o, k, with_bias;
+    (void)state;
+    for (k = 0; k < 256; ++k)
+        x[k] = (float)((seed = seed * 1664525u + 1013904223u) >> 8) * 1e-7f - 0.8f;
+    for (k = 0; k < 256 * 16; ++k)
+        w[k] = (float)((seed = seed * 1664525u + 1013904223u) >> 8) * 1e-7f - 0.8f;
+    for (k = 0; k < 16; ++k)
+        b[k] = (float)k * 0.37f - 2.0f;
+    for (s = 0; s < sizeof shapes / sizeof *shapes; ++s)
+        for (with_bias = 0; with_bias < 2; ++with_bias) {
+            sn_fc_params p = {shapes[s][0], shapes[s][1], 0};
+            out[p.out_c] = 12345.0f;
+            assert_int_equal(sn_fully_connected_ref_f32(&p, x, w, with_bias ? b : NULL, out), SN_OK);
+            for (o = 0; o < p.out_c; ++o) {
+                float acc = with_bias ? b[o] : 0.0f;
+                for (k = 0; k < p.in_c; ++k)
+                    acc += w[o * p.in_c + k] * x[k];
+                if (memcmp(&acc, &out[o], sizeof acc) != 0)
+                    fail_msg("shape %zu output %d: %.9g, a plain sum says %.9g", s, o, (double)out[o], (double)acc);
+            }
+            assert_true(out[p.out_c] == 12345.0f);
+        }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -130,6 +162,7 @@ int main(void)
         cmocka_unit_test(test_add_s8_matches_float),
         cmocka_unit_test(test_avgpool),
         cmocka_unit_test(test_fully_connected),
+        cmocka_unit_test(test_fully_connected_f32_order),
     };
     return sn_test_run("kernels_ref", tests);
 }
