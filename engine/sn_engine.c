@@ -746,13 +746,13 @@ static sn_status quantize_add(builder *b, sn_layer *l, sn_qtensor residual)
     sn_layer_q8 *q = &l->q8;
     double s1 = (double)q->out.scale, s2 = (double)residual.scale, so = (double)q->post.scale;
     double twice = 2.0 * (s1 > s2 ? s1 : s2);
-    if (sn_quantize_multiplier(s1 / twice, &q->add_mult[0], &q->add_shift[0]) != 0 ||
-        sn_quantize_multiplier(s2 / twice, &q->add_mult[1], &q->add_shift[1]) != 0 ||
-        sn_quantize_multiplier(twice / (1048576.0 * so), &q->add_mult[2], &q->add_shift[2]) != 0)
+    if (sn_quantize_multiplier(s1 / twice, &q->add.multiplier[0], &q->add.shift[0]) != 0 ||
+        sn_quantize_multiplier(s2 / twice, &q->add.multiplier[1], &q->add.shift[1]) != 0 ||
+        sn_quantize_multiplier(twice / (1048576.0 * so), &q->add.multiplier[2], &q->add.shift[2]) != 0)
         return refuse(b, SN_ERR_UNSUPPORTED, "an int8 residual multiplier is out of range");
-    q->add_offset[0] = -q->out.zero_point;
-    q->add_offset[1] = -residual.zero_point;
-    q->add_offset[2] = q->post.zero_point;
+    q->add.offset[0] = -q->out.zero_point;
+    q->add.offset[1] = -residual.zero_point;
+    q->add.offset[2] = q->post.zero_point;
     return SN_OK;
 }
 
@@ -1051,63 +1051,239 @@ static void tap_name(name_buf *n, const sn_plan *plan, int16_t tap)
     nb_str(n, "head");
 }
 
-static sn_status run_conv(const sn_platform *platform, const sn_layer *l,
-                          const sn_conv2d_params *p, const float *in, float *out)
+/* ---- inference: one set of loops over an fp32 and an int8 instance -------------------- */
+
+/* What differs between an fp32 and an int8 plan. The loops below are written once over it;
+ * activation buffers are untyped there (ELEM bytes a value). Each op runs the platform's slot
+ * when it has one, else the reference kernel (the oracle). */
+typedef struct numeric {
+    size_t elem;
+    sn_status (*conv)(const sn_platform *pf, const sn_layer *l, const sn_conv2d_params *p,
+                      const void *in, void *out);
+    /* layer L's residual add: OUT[i] (its output) with IN[i], i < N */
+    sn_status (*add)(const sn_platform *pf, const sn_layer *l, void *out, const void *in, uint32_t n);
+    sn_status (*pool)(const sn_platform *pf, const sn_pool_params *p, const void *in, void *out);
+    /* the classifier FC on the pooled head */
+    sn_status (*classify)(const sn_plan *plan, const sn_platform *pf, const sn_fc_params *fc,
+                          const void *pooled, float *logits);
+    /* canvas pixels of region R (canvas side SIDE) as the stem reads them, into OUT */
+    void (*tile_input)(const uint8_t *canvas, uint32_t side, const sn_region *r, void *out);
+    /* a SubNet's whole input (the canvas resized to its resolution) into buffer 2 */
+    void (*input)(const sn_plan *plan, const sn_platform *pf, const uint8_t *canvas);
+} numeric;
+
+static const sn_platform_ops *ops_of(const sn_platform *pf)
 {
-    const sn_platform_ops *ops = platform && platform->ops ? platform->ops : NULL;
-    void *ctx = platform ? platform->context : NULL;
+    return pf && pf->ops ? pf->ops : NULL;
+}
+
+static uint32_t input_side(const sn_plan *plan)
+{
+    return plan->config.input_res ? plan->config.input_res : plan->config.subnet.res;
+}
+
+/* Each op, fp32 and int8: the platform's slot when it has one, else the reference kernel. */
+static sn_status conv_f32(const sn_platform *pf, const sn_layer *l, const sn_conv2d_params *p,
+                          const void *in, void *out)
+{
+    const sn_platform_ops *ops = ops_of(pf);
     if (l->kind == SN_LAYER_DWCONV)
         return ops && ops->depthwise_conv2d_f32
-                   ? ops->depthwise_conv2d_f32(ctx, p, in, l->weights, l->scale, l->bias, out)
+                   ? ops->depthwise_conv2d_f32(pf->context, p, in, l->weights, l->scale, l->bias, out)
                    : sn_depthwise_conv2d_ref_f32(p, in, l->weights, l->scale, l->bias, out);
-    return ops && ops->conv2d_f32 ? ops->conv2d_f32(ctx, p, in, l->weights, l->scale, l->bias, out)
+    return ops && ops->conv2d_f32 ? ops->conv2d_f32(pf->context, p, in, l->weights, l->scale, l->bias, out)
                                   : sn_conv2d_ref_f32(p, in, l->weights, l->scale, l->bias, out);
 }
 
-/* Runs LAYERS[0..count) over the plan-style buffer triple BUFS. */
-static sn_status run_layers(const sn_plan *plan, const sn_platform *platform, const sn_layer *layers,
-                            uint32_t count, float *const *bufs, sn_tap_fn tap, void *tap_user)
+static sn_status conv_s8(const sn_platform *pf, const sn_layer *l, const sn_conv2d_params *p,
+                         const void *in, void *out)
 {
-    uint32_t i, j, n;
-    for (i = 0; i < count; ++i) {
-        const sn_layer *l = &layers[i];
-        float *out = bufs[l->output_buffer];
-        sn_status st = run_conv(platform, l, &l->params, bufs[l->input_buffer], out);
-        if (st != SN_OK)
+    const sn_platform_ops *ops = ops_of(pf);
+    const sn_layer_q8 *q = &l->q8;
+    if (l->kind == SN_LAYER_DWCONV)
+        return ops && ops->depthwise_conv2d_s8
+                   ? ops->depthwise_conv2d_s8(pf->context, p, &q->quant, in, q->weights, q->bias, out)
+                   : sn_depthwise_conv2d_ref_s8(p, &q->quant, in, q->weights, q->bias, out);
+    return ops && ops->conv2d_s8 ? ops->conv2d_s8(pf->context, p, &q->quant, in, q->weights, q->bias, out)
+                                 : sn_conv2d_ref_s8(p, &q->quant, in, q->weights, q->bias, out);
+}
+
+static sn_status add_f32(const sn_platform *pf, const sn_layer *l, void *out, const void *in, uint32_t n)
+{
+    const sn_platform_ops *ops = ops_of(pf);
+    (void)l;
+    return ops && ops->add_f32 ? ops->add_f32(pf->context, out, in, n) : sn_add_ref_f32(out, in, n);
+}
+
+static sn_status add_s8(const sn_platform *pf, const sn_layer *l, void *out, const void *in, uint32_t n)
+{
+    const sn_platform_ops *ops = ops_of(pf);
+    return ops && ops->add_s8 ? ops->add_s8(pf->context, &l->q8.add, out, in, n)
+                              : sn_add_ref_s8(&l->q8.add, out, in, n);
+}
+
+static sn_status pool_f32(const sn_platform *pf, const sn_pool_params *p, const void *in, void *out)
+{
+    const sn_platform_ops *ops = ops_of(pf);
+    return ops && ops->avgpool_f32 ? ops->avgpool_f32(pf->context, p, in, out) : sn_avgpool_ref_f32(p, in, out);
+}
+
+static sn_status pool_s8(const sn_platform *pf, const sn_pool_params *p, const void *in, void *out)
+{
+    const sn_platform_ops *ops = ops_of(pf);
+    return ops && ops->avgpool_s8 ? ops->avgpool_s8(pf->context, p, in, out) : sn_avgpool_ref_s8(p, in, out);
+}
+
+static sn_status classify_f32(const sn_plan *plan, const sn_platform *pf, const sn_fc_params *fc,
+                              const void *pooled, float *logits)
+{
+    const sn_platform_ops *ops = ops_of(pf);
+    return ops && ops->fully_connected_f32
+               ? ops->fully_connected_f32(pf->context, fc, pooled, plan->fc_weights, plan->fc_bias, logits)
+               : sn_fully_connected_ref_f32(fc, pooled, plan->fc_weights, plan->fc_bias, logits);
+}
+
+static sn_status classify_s8(const sn_plan *plan, const sn_platform *pf, const sn_fc_params *fc,
+                             const void *pooled, float *logits)
+{
+    const sn_platform_ops *ops = ops_of(pf);
+    return ops && ops->fully_connected_s8
+               ? ops->fully_connected_s8(pf->context, fc, pooled, plan->fc_q8, plan->fc_bias_q, plan->fc_dequant,
+                                         logits)
+               : sn_fully_connected_ref_s8(fc, pooled, plan->fc_q8, plan->fc_bias_q, plan->fc_dequant, logits);
+}
+
+/* The input, as the stem reads it (int8: scale 1/255, zero point -128). */
+static void tile_input_f32(const uint8_t *canvas, uint32_t side, const sn_region *r, void *out)
+{
+    float *o = out;
+    int32_t y, x, w = r->c1 - r->c0;
+    for (y = r->r0; y < r->r1; ++y)
+        for (x = r->c0; x < r->c1; ++x)
+            o[(y - r->r0) * w + (x - r->c0)] = (float)canvas[(uint32_t)y * side + (uint32_t)x] * (1.0f / 255.0f);
+}
+
+static void tile_input_s8(const uint8_t *canvas, uint32_t side, const sn_region *r, void *out)
+{
+    int8_t *o = out;
+    int32_t y, x, w = r->c1 - r->c0;
+    for (y = r->r0; y < r->r1; ++y)
+        for (x = r->c0; x < r->c1; ++x)
+            o[(y - r->r0) * w + (x - r->c0)] = (int8_t)((int32_t)canvas[(uint32_t)y * side + (uint32_t)x] - 128);
+}
+
+static void input_f32(const sn_plan *plan, const sn_platform *pf, const uint8_t *canvas)
+{
+    resize_canvas(pf, canvas, plan->model->arch.canvas, plan->buffers[2], input_side(plan));
+}
+
+static void input_s8(const sn_plan *plan, const sn_platform *pf, const uint8_t *canvas)
+{
+    uint32_t r = input_side(plan), i;
+    float *tmp = plan->buffers[0];
+    int8_t *in = (int8_t *)(void *)plan->buffers[2];
+    resize_canvas(pf, canvas, plan->model->arch.canvas, tmp, r);
+    for (i = 0; i < r * r; ++i) /* tmp is in [0, 1] */
+        in[i] = (int8_t)((int32_t)(tmp[i] * 255.0f + 0.5f) - 128);
+}
+
+static const numeric numeric_f32 = {
+    sizeof(float), conv_f32, add_f32, pool_f32, classify_f32, tile_input_f32, input_f32,
+};
+
+static const numeric numeric_s8 = {
+    sizeof(int8_t), conv_s8, add_s8, pool_s8, classify_s8, tile_input_s8, input_s8,
+};
+
+static const numeric *numeric_of(const sn_plan *plan)
+{
+    return plan->precision == SN_INT8 ? &numeric_s8 : &numeric_f32;
+}
+
+/* The calibration observer (fp32 plans only). */
+static void observe(const sn_plan *plan, uint32_t section, uint32_t layer, uint32_t stage, const void *data,
+                    size_t n)
+{
+    if (plan->observe && plan->precision == SN_FP32)
+        plan->observe(plan->observe_user, section, layer, stage, data, n);
+}
+
+/* Layer L's residual add, L's output of geometry P in OUT, the residual in RES: whole maps
+ * (OUT_REG NULL) in one call; in a micro-flow, row by row, RES holding region RES_REG around
+ * the output's region OUT_REG. */
+static sn_status add_residual(const sn_platform *pf, const numeric *num, const sn_layer *l,
+                              const sn_conv2d_params *p, char *out, const char *res,
+                              const sn_region *out_reg, const sn_region *res_reg)
+{
+    const size_t row = (size_t)p->out_w * (size_t)p->out_c; /* values per output row */
+    int32_t y;
+    sn_status st;
+    if (!out_reg)
+        return num->add(pf, l, out, res, (uint32_t)(row * (size_t)p->out_h));
+    for (y = 0; y < p->out_h; ++y) {
+        size_t at = ((size_t)(y + out_reg->r0 - res_reg->r0) * (size_t)(res_reg->c1 - res_reg->c0) +
+                     (size_t)(out_reg->c0 - res_reg->c0)) * (size_t)p->out_c;
+        if ((st = num->add(pf, l, out + (size_t)y * row * num->elem, res + at * num->elem, (uint32_t)row)) != SN_OK)
             return st;
-        n = (uint32_t)(l->params.out_h * l->params.out_w * l->params.out_c);
-        if (plan->observe)
-            plan->observe(plan->observe_user, 0, i, 0, out, n);
-        if (l->residual_buffer >= 0) {
-            const float *r = bufs[l->residual_buffer];
-            if (platform && platform->ops && platform->ops->add_f32)
-                platform->ops->add_f32(platform->context, out, r, n);
-            else
-                for (j = 0; j < n; ++j)
-                    out[j] += r[j];
-        }
-        if (plan->observe)
-            plan->observe(plan->observe_user, 0, i, 1, out, n);
-        if (tap && l->tap >= 0) {
-            name_buf nm;
-            tap_name(&nm, plan, l->tap);
-            tap(tap_user, nm.text, out, (uint32_t)l->params.out_h, (uint32_t)l->params.out_w,
-                (uint32_t)l->params.out_c);
-        }
     }
     return SN_OK;
 }
 
-/* The gate: pooled canvas -> conv3x3+ReLU -> conv3x3+ReLU -> average pool to G x G ->
- * conv1x1 -> one logit per tile; a tile is critical when sigmoid(logit) >= threshold. */
+/* Runs LAYERS[0..count) over the buffer triple BUFS in NUM's precision: convolution, residual
+ * add, observer (SECTION), taps (fp32). REG NULL: whole maps. REG given: one micro-flow,
+ * layer l computing region REG[l] from the regions IN_REG[b] its buffers hold (updated as
+ * layers write them). */
+static sn_status run_layers(const sn_plan *plan, const sn_platform *pf, const numeric *num,
+                            const sn_layer *layers, uint32_t count, char *const *bufs,
+                            const sn_region *reg, sn_region *in_reg, uint32_t section, sn_tap_fn tap,
+                            void *tap_user)
+{
+    uint32_t i;
+    sn_status st;
+    for (i = 0; i < count; ++i) {
+        const sn_layer *l = &layers[i];
+        const sn_conv2d_params *p = &l->params;
+        sn_conv2d_params tile;
+        char *out = bufs[l->output_buffer];
+        size_t n;
+        if (reg) {
+            sn_tile_conv_params(&l->params, &in_reg[l->input_buffer], &reg[i], &tile);
+            p = &tile;
+        }
+        if ((st = num->conv(pf, l, p, bufs[l->input_buffer], out)) != SN_OK)
+            return st;
+        n = (size_t)p->out_h * (size_t)p->out_w * (size_t)p->out_c;
+        observe(plan, section, i, 0, out, n);
+        if (l->residual_buffer >= 0 &&
+            (st = add_residual(pf, num, l, p, out, bufs[l->residual_buffer], reg ? &reg[i] : NULL,
+                               reg ? &in_reg[l->residual_buffer] : NULL)) != SN_OK)
+            return st;
+        observe(plan, section, i, 1, out, n);
+        if (tap && l->tap >= 0 && plan->precision == SN_FP32) {
+            name_buf nm;
+            tap_name(&nm, plan, l->tap);
+            tap(tap_user, nm.text, (const float *)(const void *)out, (uint32_t)p->out_h, (uint32_t)p->out_w,
+                (uint32_t)p->out_c);
+        }
+        if (reg)
+            in_reg[l->output_buffer] = reg[i];
+    }
+    return SN_OK;
+}
+
+/* The gate (fp32 in both precisions): pooled canvas -> conv3x3+ReLU -> conv3x3+ReLU ->
+ * average pool to G x G -> conv1x1 -> one logit per tile; a tile is critical when
+ * sigmoid(logit) >= threshold. */
 static sn_status run_gate(sn_plan *plan, const sn_platform *platform, const uint8_t *canvas)
 {
     sn_arac_plan *ar = &plan->arac;
     const sn_image_arch *a = &plan->model->arch;
-    uint32_t side = ar->gate_side, pool = a->gate_pool, g = ar->grid, cell = side / g;
-    uint32_t y, x, c, dy, dx, C = a->gate_c;
+    uint32_t side = ar->gate_side, pool = a->gate_pool, g = ar->grid;
+    uint32_t y, x, dy, dx;
     float *t0 = ar->tile_buffers[0], *t1 = ar->tile_buffers[1], *t2 = ar->tile_buffers[2];
+    sn_pool_params cells;
     sn_status st;
+    /* the canvas pooled by gate_pool (pixel/255): the gate's input stage */
     for (y = 0; y < side; ++y)
         for (x = 0; x < side; ++x) {
             float acc = 0.0f;
@@ -1116,19 +1292,14 @@ static sn_status run_gate(sn_plan *plan, const sn_platform *platform, const uint
                     acc += (float)canvas[(y * pool + dy) * a->canvas + x * pool + dx] / 255.0f;
             t0[y * side + x] = acc / (float)(pool * pool);
         }
-    if ((st = run_conv(platform, &ar->gate[0], &ar->gate[0].params, t0, t1)) != SN_OK ||
-        (st = run_conv(platform, &ar->gate[1], &ar->gate[1].params, t1, t2)) != SN_OK)
-        return st;
-    for (y = 0; y < g; ++y)
-        for (x = 0; x < g; ++x)
-            for (c = 0; c < C; ++c) {
-                float acc = 0.0f;
-                for (dy = 0; dy < cell; ++dy)
-                    for (dx = 0; dx < cell; ++dx)
-                        acc += t2[((y * cell + dy) * side + x * cell + dx) * C + c];
-                t0[(y * g + x) * C + c] = acc / (float)(cell * cell);
-            }
-    if ((st = run_conv(platform, &ar->gate[2], &ar->gate[2].params, t0, t1)) != SN_OK)
+    cells.in_h = cells.in_w = (int32_t)side;
+    cells.channels = (int32_t)a->gate_c;
+    cells.window_h = cells.window_w = (int32_t)(side / g);
+    cells.zero_point = 0;
+    if ((st = conv_f32(platform, &ar->gate[0], &ar->gate[0].params, t0, t1)) != SN_OK ||
+        (st = conv_f32(platform, &ar->gate[1], &ar->gate[1].params, t1, t2)) != SN_OK ||
+        (st = pool_f32(platform, &cells, t2, t0)) != SN_OK ||
+        (st = conv_f32(platform, &ar->gate[2], &ar->gate[2].params, t0, t1)) != SN_OK)
         return st;
     for (y = 0; y < g * g; ++y) {
         float p = 1.0f / (1.0f + expf(-t1[y]));
@@ -1137,164 +1308,38 @@ static sn_status run_gate(sn_plan *plan, const sn_platform *platform, const uint
     return SN_OK;
 }
 
-/* One tile's micro-flow at its level; its output goes into the stitched map. */
+/* One micro-flow: tile TILE (row-major) at its level through PLATFORM's slots in TILE_BUFFERS;
+ * its output goes into its region of the stitched map (its channels; the rest stays as the
+ * invoke cleared it). */
 static sn_status run_tile(const sn_plan *plan, const sn_platform *platform, const uint8_t *canvas,
-                          uint32_t ty, uint32_t tx, uint32_t lv, float *const *tb)
+                          uint32_t tile, float *const *tile_buffers)
 {
+    const numeric *num = numeric_of(plan);
     const sn_arac_plan *ar = &plan->arac;
-    const sn_image_arch *a = &plan->model->arch;
-    const sn_layer *L = ar->prefix[lv];
-    region reg[SN_PLAN_MAX_PREFIX], in_reg[3], cv;
-    float *stitched = plan->buffers[ar->stitched_buffer];
-    uint32_t l, y, x, c, n = ar->prefix_count, side = ar->feature_side;
+    uint32_t lv = ar->tile_level[tile], n = ar->prefix_count, b;
+    const sn_layer *last = &ar->prefix[lv][n - 1];
+    sn_region reg[SN_PLAN_MAX_PREFIX], in_reg[3], cv, out;
+    char *tb[3], *stitched = (char *)plan->buffers[ar->stitched_buffer];
+    const char *src;
+    size_t px, map_px;
+    int32_t y, x, ow;
     sn_status st;
-    sn_plan_tile_regions(plan, lv, ty, tx, reg, &cv);
-    /* the canvas region (pixel/255) into buffer 2, where the stem reads */
-    for (y = (uint32_t)cv.r0; y < (uint32_t)cv.r1; ++y)
-        for (x = (uint32_t)cv.c0; x < (uint32_t)cv.c1; ++x)
-            tb[2][(y - (uint32_t)cv.r0) * (uint32_t)(cv.c1 - cv.c0) + (x - (uint32_t)cv.c0)] =
-                (float)canvas[y * a->canvas + x] * (1.0f / 255.0f);
-    in_reg[2] = cv;
-    for (l = 0; l < n; ++l) {
-        const sn_layer *ly = &L[l];
-        region out = reg[l];
-        sn_conv2d_params p;
-        uint32_t ow = (uint32_t)(out.c1 - out.c0);
-        sn_tile_conv_params(&ly->params, &in_reg[ly->input_buffer], &out, &p);
-        if ((st = run_conv(platform, ly, &p, tb[ly->input_buffer], tb[ly->output_buffer])) != SN_OK)
-            return st;
-        if (plan->observe)
-            plan->observe(plan->observe_user, 1 + lv, l, 0, tb[ly->output_buffer],
-                          (size_t)p.out_h * (size_t)p.out_w * (size_t)p.out_c);
-        if (ly->residual_buffer >= 0) {
-            const region r = in_reg[ly->residual_buffer];
-            const float *res = tb[ly->residual_buffer];
-            float *o = tb[ly->output_buffer];
-            uint32_t C = (uint32_t)p.out_c, rw = (uint32_t)(r.c1 - r.c0);
-            for (y = 0; y < (uint32_t)p.out_h; ++y)
-                for (x = 0; x < ow; ++x)
-                    for (c = 0; c < C; ++c)
-                        o[(y * ow + x) * C + c] +=
-                            res[((y + (uint32_t)(out.r0 - r.r0)) * rw + x + (uint32_t)(out.c0 - r.c0)) * C + c];
-        }
-        if (plan->observe)
-            plan->observe(plan->observe_user, 1 + lv, l, 1, tb[ly->output_buffer],
-                          (size_t)p.out_h * (size_t)p.out_w * (size_t)p.out_c);
-        in_reg[ly->output_buffer] = out;
-    }
-    /* stitch: the tile's channels; the rest of the stitched map stays zero */
-    {
-        const sn_layer *last = &L[n - 1];
-        const region out = reg[n - 1];
-        const float *src = tb[last->output_buffer];
-        uint32_t C = (uint32_t)last->params.out_c, FC = ar->feature_c, ow = (uint32_t)(out.c1 - out.c0);
-        for (y = (uint32_t)out.r0; y < (uint32_t)out.r1; ++y)
-            for (x = (uint32_t)out.c0; x < (uint32_t)out.c1; ++x)
-                for (c = 0; c < C; ++c)
-                    stitched[(y * side + x) * FC + c] =
-                        src[((y - (uint32_t)out.r0) * ow + (x - (uint32_t)out.c0)) * C + c];
-    }
-    return SN_OK;
-}
-
-/* ---- int8 inference ---------------------------------------------------------------- */
-static sn_status run_conv_q8(const sn_platform *platform, const sn_layer *l,
-                             const sn_conv2d_params *p, const int8_t *in, int8_t *out)
-{
-    const sn_platform_ops *ops = platform && platform->ops ? platform->ops : NULL;
-    void *ctx = platform ? platform->context : NULL;
-    const sn_layer_q8 *q = &l->q8;
-    if (l->kind == SN_LAYER_DWCONV)
-        return ops && ops->depthwise_conv2d_s8
-                   ? ops->depthwise_conv2d_s8(ctx, p, &q->quant, in, q->weights, q->bias, out)
-                   : sn_depthwise_conv2d_ref_s8(p, &q->quant, in, q->weights, q->bias, out);
-    return ops && ops->conv2d_s8 ? ops->conv2d_s8(ctx, p, &q->quant, in, q->weights, q->bias, out)
-                                 : sn_conv2d_ref_s8(p, &q->quant, in, q->weights, q->bias, out);
-}
-
-/* TFLite's int8 ADD of one element: both inputs 20 bits up, scaled to twice the larger
- * input scale, summed, requantized to the output. */
-static int8_t add_q8(const sn_layer_q8 *q, int8_t a, int8_t r)
-{
-    int32_t x = sn_requantize(((int32_t)a + q->add_offset[0]) * (1 << 20), q->add_mult[0], q->add_shift[0]);
-    int32_t y = sn_requantize(((int32_t)r + q->add_offset[1]) * (1 << 20), q->add_mult[1], q->add_shift[1]);
-    int32_t v = sn_requantize(x + y, q->add_mult[2], q->add_shift[2]) + q->add_offset[2];
-    return (int8_t)(v < -128 ? -128 : (v > 127 ? 127 : v));
-}
-
-static sn_status run_layers_q8(const sn_platform *platform, const sn_layer *layers, uint32_t count,
-                               int8_t *const *bufs)
-{
-    uint32_t i, j, n;
-    for (i = 0; i < count; ++i) {
-        const sn_layer *l = &layers[i];
-        int8_t *out = bufs[l->output_buffer];
-        sn_status st = run_conv_q8(platform, l, &l->params, bufs[l->input_buffer], out);
-        if (st != SN_OK)
-            return st;
-        n = (uint32_t)(l->params.out_h * l->params.out_w * l->params.out_c);
-        if (l->residual_buffer >= 0) {
-            const int8_t *r = bufs[l->residual_buffer];
-            for (j = 0; j < n; ++j)
-                out[j] = add_q8(&l->q8, out[j], r[j]);
-        }
-    }
-    return SN_OK;
-}
-
-static sn_status run_tile_q8(const sn_plan *plan, const sn_platform *platform, const uint8_t *canvas,
-                             uint32_t ty, uint32_t tx, uint32_t lv, float *const *tbf)
-{
-    const sn_arac_plan *ar = &plan->arac;
-    const sn_image_arch *a = &plan->model->arch;
-    const sn_layer *L = ar->prefix[lv];
-    region reg[SN_PLAN_MAX_PREFIX], in_reg[3], cv;
-    int8_t *tb[3];
-    int8_t *stitched = (int8_t *)plan->buffers[ar->stitched_buffer];
-    uint32_t l, y, x, c, n = ar->prefix_count, side = ar->feature_side;
-    sn_status st;
-    for (l = 0; l < 3; ++l)
-        tb[l] = (int8_t *)tbf[l];
-    sn_plan_tile_regions(plan, lv, ty, tx, reg, &cv);
-    for (y = (uint32_t)cv.r0; y < (uint32_t)cv.r1; ++y)
-        for (x = (uint32_t)cv.c0; x < (uint32_t)cv.c1; ++x)
-            tb[2][(y - (uint32_t)cv.r0) * (uint32_t)(cv.c1 - cv.c0) + (x - (uint32_t)cv.c0)] =
-                (int8_t)((int32_t)canvas[y * a->canvas + x] - 128);
-    in_reg[2] = cv;
-    for (l = 0; l < n; ++l) {
-        const sn_layer *ly = &L[l];
-        region out = reg[l];
-        sn_conv2d_params p;
-        uint32_t ow = (uint32_t)(out.c1 - out.c0);
-        sn_tile_conv_params(&ly->params, &in_reg[ly->input_buffer], &out, &p);
-        if ((st = run_conv_q8(platform, ly, &p, tb[ly->input_buffer], tb[ly->output_buffer])) != SN_OK)
-            return st;
-        if (ly->residual_buffer >= 0) {
-            const region r = in_reg[ly->residual_buffer];
-            const int8_t *res = tb[ly->residual_buffer];
-            int8_t *o = tb[ly->output_buffer];
-            uint32_t C = (uint32_t)p.out_c, rw = (uint32_t)(r.c1 - r.c0);
-            for (y = 0; y < (uint32_t)p.out_h; ++y)
-                for (x = 0; x < ow; ++x)
-                    for (c = 0; c < C; ++c) {
-                        int8_t *d = &o[(y * ow + x) * C + c];
-                        *d = add_q8(&ly->q8, *d,
-                                    res[((y + (uint32_t)(out.r0 - r.r0)) * rw + x + (uint32_t)(out.c0 - r.c0)) * C + c]);
-                    }
-        }
-        in_reg[ly->output_buffer] = out;
-    }
-    {
-        const sn_layer *last = &L[n - 1];
-        const region out = reg[n - 1];
-        const int8_t *src = tb[last->output_buffer];
-        uint32_t C = (uint32_t)last->params.out_c, FC = ar->feature_c, ow = (uint32_t)(out.c1 - out.c0);
-        for (y = (uint32_t)out.r0; y < (uint32_t)out.r1; ++y)
-            for (x = (uint32_t)out.c0; x < (uint32_t)out.c1; ++x)
-                for (c = 0; c < C; ++c)
-                    stitched[(y * side + x) * FC + c] =
-                        src[((y - (uint32_t)out.r0) * ow + (x - (uint32_t)out.c0)) * C + c];
-    }
+    for (b = 0; b < 3; ++b)
+        tb[b] = (char *)tile_buffers[b];
+    sn_plan_tile_regions(plan, lv, tile / ar->grid, tile % ar->grid, reg, &cv);
+    num->tile_input(canvas, plan->model->arch.canvas, &cv, tb[2]); /* where the stem reads */
+    in_reg[0] = in_reg[1] = in_reg[2] = cv;
+    if ((st = run_layers(plan, platform, num, ar->prefix[lv], n, tb, reg, in_reg, 1 + lv, NULL, NULL)) != SN_OK)
+        return st;
+    out = reg[n - 1];
+    ow = out.c1 - out.c0;
+    src = tb[last->output_buffer];
+    px = (size_t)last->params.out_c * num->elem;
+    map_px = (size_t)ar->feature_c * num->elem;
+    for (y = out.r0; y < out.r1; ++y)
+        for (x = out.c0; x < out.c1; ++x)
+            memcpy(stitched + ((size_t)y * ar->feature_side + (size_t)x) * map_px,
+                   src + ((size_t)(y - out.r0) * (size_t)ow + (size_t)(x - out.c0)) * px, px);
     return SN_OK;
 }
 
@@ -1303,7 +1348,7 @@ static sn_status run_tile_q8(const sn_plan *plan, const sn_platform *platform, c
 static sn_status run_tiles(sn_plan *plan, const sn_platform *platform, const uint8_t *canvas)
 {
     sn_arac_plan *ar = &plan->arac;
-    const sn_platform_ops *ops = platform && platform->ops ? platform->ops : NULL;
+    const sn_platform_ops *ops = ops_of(platform);
     uint32_t t, g = ar->grid;
     sn_status st;
     ar->last_macs = plan->macs;
@@ -1314,126 +1359,62 @@ static sn_status run_tiles(sn_plan *plan, const sn_platform *platform, const uin
     }
     if (ops && ops->arac_micro_flows && !plan->observe)
         return ops->arac_micro_flows(platform->context, plan, canvas);
-    for (t = 0; t < g * g; ++t) {
-        st = plan->precision == SN_INT8
-                 ? run_tile_q8(plan, platform, canvas, t / g, t % g, ar->tile_level[t], ar->tile_buffers)
-                 : run_tile(plan, platform, canvas, t / g, t % g, ar->tile_level[t], ar->tile_buffers);
-        if (st != SN_OK)
+    for (t = 0; t < g * g; ++t)
+        if ((st = run_tile(plan, platform, canvas, t, ar->tile_buffers)) != SN_OK)
             return st;
-    }
     return SN_OK;
 }
 
 sn_status sn_plan_run_tile(const sn_plan *plan, const sn_platform *platform, const uint8_t *canvas,
                            uint32_t tile, float *const tile_buffers[3])
 {
-    const sn_arac_plan *ar = &plan->arac;
-    uint32_t g = ar->grid;
-    if (!plan->is_arac || tile >= g * g || !tile_buffers[0] || !tile_buffers[1] || !tile_buffers[2])
+    if (!plan->is_arac || tile >= plan->arac.grid * plan->arac.grid || !tile_buffers[0] ||
+        !tile_buffers[1] || !tile_buffers[2])
         return SN_ERR_INVALID_ARGUMENT;
-    return plan->precision == SN_INT8
-               ? run_tile_q8(plan, platform, canvas, tile / g, tile % g, ar->tile_level[tile], tile_buffers)
-               : run_tile(plan, platform, canvas, tile / g, tile % g, ar->tile_level[tile], tile_buffers);
-}
-
-static sn_status invoke_q8(sn_plan *plan, const sn_platform *platform, const uint8_t *canvas,
-                           float *logits)
-{
-    const sn_image_arch *a = &plan->model->arch;
-    int8_t *bufs[3], *head, *pooled;
-    uint32_t i, j, k, n;
-    sn_status st;
-    for (i = 0; i < 3; ++i)
-        bufs[i] = (int8_t *)plan->buffers[i];
-    if (plan->is_arac) {
-        sn_arac_plan *ar = &plan->arac;
-        uint32_t side = ar->feature_side;
-        if ((st = run_gate(plan, platform, canvas)) != SN_OK)
-            return st;
-        memset(bufs[ar->stitched_buffer], ar->stitched_q.zero_point, (size_t)side * side * ar->feature_c);
-        if ((st = run_tiles(plan, platform, canvas)) != SN_OK)
-            return st;
-    } else {
-        uint32_t r = plan->config.input_res ? plan->config.input_res : plan->config.subnet.res;
-        float *tmp = plan->buffers[0];
-        resize_canvas(platform, canvas, a->canvas, tmp, r);
-        for (i = 0; i < r * r; ++i) /* scale 1/255, zero point -128; tmp is in [0, 1] */
-            bufs[2][i] = (int8_t)((int32_t)(tmp[i] * 255.0f + 0.5f) - 128);
-    }
-    if ((st = run_layers_q8(platform, plan->layers, plan->num_layers, bufs)) != SN_OK)
-        return st;
-    /* average pool (rounded, TFLite's int8 mean with equal scales), then the classifier */
-    head = bufs[plan->head_buffer];
-    pooled = bufs[plan->head_buffer == 0 ? 1 : 0];
-    n = plan->head_h * plan->head_w;
-    for (k = 0; k < a->head_c; ++k) {
-        int32_t sum = 0, avg, zp = plan->head_q.zero_point;
-        for (j = 0; j < n; ++j)
-            sum += (int32_t)head[j * a->head_c + k] - zp;
-        avg = sum >= 0 ? (sum + (int32_t)n / 2) / (int32_t)n : -((-sum + (int32_t)n / 2) / (int32_t)n);
-        avg += zp;
-        pooled[k] = (int8_t)(avg < -128 ? -128 : (avg > 127 ? 127 : avg));
-    }
-    for (i = 0; i < a->num_classes; ++i) {
-        const int8_t *w = plan->fc_q8 + (size_t)i * a->head_c;
-        int32_t acc = plan->fc_bias_q[i];
-        for (k = 0; k < a->head_c; ++k)
-            acc += ((int32_t)pooled[k] - plan->head_q.zero_point) * (int32_t)w[k];
-        logits[i] = (float)acc * plan->fc_dequant[i];
-    }
-    return SN_OK;
+    return run_tile(plan, platform, canvas, tile, tile_buffers);
 }
 
 sn_status sn_plan_invoke(sn_plan *plan, const sn_platform *platform, const uint8_t *canvas,
                          float *logits, sn_tap_fn tap, void *tap_user)
 {
-    const sn_image_arch *a;
-    uint32_t i, j, k, n;
-    float *pooled, *head;
+    const numeric *num;
+    char *bufs[3];
+    sn_pool_params head;
+    sn_fc_params fc;
+    uint32_t i;
     sn_status st;
     if (!plan || !plan->model || !canvas || !logits)
         return SN_ERR_INVALID_ARGUMENT;
-    a = &plan->model->arch;
-    if (plan->precision == SN_INT8)
-        return invoke_q8(plan, platform, canvas, logits);
+    num = numeric_of(plan);
+    for (i = 0; i < 3; ++i)
+        bufs[i] = (char *)plan->buffers[i];
     if (plan->is_arac) {
         sn_arac_plan *ar = &plan->arac;
         uint32_t side = ar->feature_side;
-        float *stitched = plan->buffers[ar->stitched_buffer];
         if ((st = run_gate(plan, platform, canvas)) != SN_OK)
             return st;
-        for (i = 0; i < side * side * ar->feature_c; ++i)
-            stitched[i] = 0.0f;
+        /* the stitched map starts as zeros: 0.0f, or the zero point */
+        memset(bufs[ar->stitched_buffer], plan->precision == SN_INT8 ? ar->stitched_q.zero_point : 0,
+               (size_t)side * side * ar->feature_c * num->elem);
         if ((st = run_tiles(plan, platform, canvas)) != SN_OK)
             return st;
-        if (tap)
-            tap(tap_user, "stitched", stitched, side, side, ar->feature_c);
+        if (tap && plan->precision == SN_FP32)
+            tap(tap_user, "stitched", plan->buffers[ar->stitched_buffer], side, side, ar->feature_c);
     } else {
-        resize_canvas(platform, canvas, a->canvas, plan->buffers[2],
-                      plan->config.input_res ? plan->config.input_res : plan->config.subnet.res);
+        num->input(plan, platform, canvas);
     }
-    if ((st = run_layers(plan, platform, plan->layers, plan->num_layers, plan->buffers, tap,
+    if ((st = run_layers(plan, platform, num, plan->layers, plan->num_layers, bufs, NULL, NULL, 0, tap,
                          tap_user)) != SN_OK)
         return st;
-    /* global average pool into a free buffer, then the classifier */
-    head = plan->buffers[plan->head_buffer];
-    pooled = plan->buffers[plan->head_buffer == 0 ? 1 : 0];
-    n = plan->head_h * plan->head_w;
-    for (k = 0; k < a->head_c; ++k)
-        pooled[k] = 0.0f;
-    for (j = 0; j < n; ++j)
-        for (k = 0; k < a->head_c; ++k)
-            pooled[k] += head[j * a->head_c + k];
-    for (k = 0; k < a->head_c; ++k)
-        pooled[k] /= (float)n;
-    /* the classifier: one independent sum per class, each in the order of k (so the same
-     * result as one class at a time, without one long dependent chain) */
-    for (i = 0; i < a->num_classes; ++i)
-        logits[i] = plan->fc_bias[i];
-    for (k = 0; k < a->head_c; ++k) {
-        const float pk = pooled[k];
-        for (i = 0; i < a->num_classes; ++i)
-            logits[i] += plan->fc_weights[(size_t)i * a->head_c + k] * pk;
-    }
-    return SN_OK;
+    /* the global average pool into a free buffer, then the classifier */
+    head.in_h = head.window_h = (int32_t)plan->head_h;
+    head.in_w = head.window_w = (int32_t)plan->head_w;
+    head.channels = fc.in_c = (int32_t)plan->model->arch.head_c;
+    head.zero_point = plan->precision == SN_INT8 ? plan->head_q.zero_point : 0;
+    fc.out_c = (int32_t)plan->model->arch.num_classes;
+    fc.input_offset = -head.zero_point;
+    i = plan->head_buffer == 0 ? 1 : 0;
+    if ((st = num->pool(platform, &head, bufs[plan->head_buffer], bufs[i])) != SN_OK)
+        return st;
+    return num->classify(plan, platform, &fc, bufs[i], logits);
 }

@@ -1,12 +1,10 @@
-/* The CPU platform: its SIMD kernels against the reference on odd shapes (every ISA this
- * processor has: channel tails, strides, padding, sliced and cropped weight views), and
- * SubGraph residency: near/far byte accounting, explicit residency of one plan's SubGraph,
- * a budget that holds only part of it, and results that do not depend on where weights
- * came from; ARAC micro-flows on threads: the same logits bit for bit and the same near/far
+/* The CPU platform (its kernels against the reference: tests/test_kernel_parity.c): the ISA
+ * cap (SN_CPU_MAX_ISA); SubGraph residency: near/far byte accounting, explicit residency of
+ * one plan's SubGraph, a budget that holds only part of it, and results that do not depend
+ * on where weights came from; ARAC micro-flows on threads: the same logits bit for bit and the same near/far
  * counts as one thread, fp32 and int8, on real test canvases (data/canvas/cf64-test, whose
  * gate picks a mix of tile levels). Model: $SN_MODEL (default build/supernet.snm). */
 #include "sn_test.h"
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "sn_cpu.h"
@@ -39,8 +37,6 @@ static int teardown(void **state)
     return 0;
 }
 
-static const char *const isas[] = {"avx512", "avx2", "portable"};
-
 static sn_cpu *make_cpu(const char *isa, size_t budget, int residency)
 {
     sn_cpu_options opt;
@@ -51,92 +47,6 @@ static sn_cpu *make_cpu(const char *isa, size_t budget, int residency)
     opt.residency = residency;
     assert_int_equal(sn_cpu_create(&model, &opt, &cpu, NULL), SN_OK);
     return cpu;
-}
-
-static float frand(sn_rng *s) { return (float)((double)(sn_rng_next(s) >> 11) / 9007199254740992.0) * 2.0f - 1.0f; }
-
-static void test_kernels_match_reference(void **state)
-{
-    /* in_h, in_w, in_c, out_c, k, stride, depthwise, w_in_full (slice), w_out_full */
-    static const int32_t shapes[][9] = {
-        {9, 7, 5, 13, 3, 2, 0, 8, 16},   {8, 8, 24, 40, 1, 1, 0, 24, 48}, {6, 11, 17, 33, 1, 1, 0, 20, 35},
-        {12, 12, 1, 16, 3, 2, 0, 1, 16}, {5, 5, 7, 3, 5, 1, 0, 7, 3},    {10, 9, 37, 37, 3, 1, 1, 40, 0},
-        {11, 11, 72, 72, 5, 2, 1, 96, 0}, {4, 4, 12, 12, 5, 1, 1, 16, 0}, {7, 3, 130, 130, 3, 2, 1, 130, 0},
-        /* partial micro-tiles of every width (9, 7, 8, 5, 11, 25 pixels; rows of 3, 2, 1) */
-        {3, 3, 20, 24, 1, 1, 0, 20, 24}, {1, 7, 8, 17, 1, 1, 0, 8, 17},  {2, 4, 9, 33, 1, 1, 0, 9, 33},
-        {1, 5, 6, 40, 1, 1, 0, 6, 40},   {1, 11, 10, 16, 1, 1, 0, 10, 16}, {5, 5, 16, 40, 1, 1, 0, 16, 40},
-        {6, 6, 2, 8, 3, 2, 0, 2, 8},     {4, 2, 3, 16, 3, 1, 0, 3, 16},   {1, 1, 4, 20, 3, 1, 0, 4, 20},
-        /* one input channel (the stem's kernel: weights in registers, 4 interior pixels at a
-         * time, borders tap by tap): 3x3 and 5x5, strides 1 and 2, fewer than 16 outputs,
-         * a slice of wider tensors, rows too narrow for a 4-pixel run */
-        {17, 19, 1, 16, 3, 2, 0, 1, 16}, {13, 10, 1, 12, 5, 1, 0, 1, 16}, {9, 9, 1, 7, 3, 1, 0, 1, 7},
-        {11, 14, 1, 16, 3, 2, 0, 2, 24}, {8, 3, 1, 16, 5, 2, 0, 1, 16},  {2, 2, 1, 5, 5, 1, 0, 1, 5},
-        /* ... with outputs that fit the narrower ISAs' one vector (4 and 8 lanes) */
-        {11, 13, 1, 3, 3, 2, 0, 1, 3},  {10, 12, 1, 4, 5, 1, 0, 1, 4},   {9, 12, 1, 8, 5, 1, 0, 1, 8},
-        /* depthwise, four pixels at a time with the borders (zero columns, skipped rows): k3
-         * and k5, strides 1 and 2, half-vector and scalar channel tails, short maps */
-        {9, 12, 45, 45, 3, 2, 1, 48, 0}, {8, 8, 24, 24, 5, 1, 1, 24, 0}, {3, 9, 16, 16, 5, 1, 1, 16, 0},
-        {6, 13, 40, 40, 5, 2, 1, 40, 0}, {2, 5, 33, 33, 3, 1, 1, 33, 0}, {4, 4, 96, 96, 5, 1, 1, 96, 0},
-    };
-    sn_rng seed = sn_rng_derive(42, 0, 0);
-    size_t s, i;
-    int checked = 0;
-    (void)state;
-    for (i = 0; i < sizeof isas / sizeof *isas; ++i) {
-        sn_cpu *cpu;
-        sn_platform plat;
-        if (!sn_cpu_isa_available(isas[i]))
-            continue;
-        cpu = make_cpu(isas[i], 0, SN_CPU_RESIDENT_EXPLICIT); /* every call packs (far path) */
-        sn_cpu_platform(cpu, &plat);
-        for (s = 0; s < sizeof shapes / sizeof *shapes; ++s) {
-            const int32_t *d = shapes[s];
-            int dw = d[6];
-            sn_conv2d_params p;
-            size_t n_in, n_w, n_out, j;
-            float *in, *w, *scale, *bias, *want, *got;
-            double max_ref = 0.0, max_diff = 0.0;
-            memset(&p, 0, sizeof p);
-            p.in_h = d[0]; p.in_w = d[1]; p.in_c = d[2]; p.out_c = d[3];
-            p.kernel_h = p.kernel_w = d[4];
-            p.stride_h = p.stride_w = d[5];
-            p.pad_top = p.pad_left = d[4] / 2;
-            p.out_h = sn_conv2d_out_size(p.in_h, d[4], d[5], d[4] / 2, d[4] / 2);
-            p.out_w = sn_conv2d_out_size(p.in_w, d[4], d[5], d[4] / 2, d[4] / 2);
-            p.act_min = s % 2 ? 0.0f : -INFINITY;
-            p.act_max = s % 3 ? 6.0f : INFINITY;
-            p.w_stride_kw = d[7];                       /* a leading slice of wider tensors */
-            p.w_stride_kh = d[4] * d[7];
-            p.w_stride_out = dw ? 0 : d[4] * d[4] * d[7];
-            assert_int_equal(sn_conv2d_check(&p, dw), SN_OK);
-            n_in = (size_t)p.in_h * p.in_w * p.in_c;
-            n_w = dw ? (size_t)d[4] * d[4] * d[7] : (size_t)d[8] * d[4] * d[4] * d[7];
-            n_out = (size_t)p.out_h * p.out_w * p.out_c;
-            in = malloc(n_in * 4); w = malloc(n_w * 4); scale = malloc((size_t)p.out_c * 4);
-            bias = malloc((size_t)p.out_c * 4); want = malloc(n_out * 4); got = malloc(n_out * 4);
-            for (j = 0; j < n_in; ++j) in[j] = frand(&seed) * 3.0f;
-            for (j = 0; j < n_w; ++j) w[j] = frand(&seed);
-            for (j = 0; j < (size_t)p.out_c; ++j) { scale[j] = 1.0f + frand(&seed) * 0.5f; bias[j] = frand(&seed); }
-            if (dw) {
-                assert_int_equal(sn_depthwise_conv2d_ref_f32(&p, in, w, scale, bias, want), SN_OK);
-                assert_int_equal(plat.ops->depthwise_conv2d_f32(plat.context, &p, in, w, scale, bias, got), SN_OK);
-            } else {
-                assert_int_equal(sn_conv2d_ref_f32(&p, in, w, scale, bias, want), SN_OK);
-                assert_int_equal(plat.ops->conv2d_f32(plat.context, &p, in, w, scale, bias, got), SN_OK);
-            }
-            for (j = 0; j < n_out; ++j) {
-                if (fabs((double)want[j]) > max_ref) max_ref = fabs((double)want[j]);
-                if (fabs((double)want[j] - (double)got[j]) > max_diff) max_diff = fabs((double)want[j] - (double)got[j]);
-            }
-            if (max_diff > 1e-5 * (max_ref > 1.0 ? max_ref : 1.0))
-                fail_msg("%s shape %zu: max diff %.3g (max %.3g)", isas[i], s, max_diff, max_ref);
-            free(in); free(w); free(scale); free(bias); free(want); free(got);
-            ++checked;
-        }
-        sn_cpu_destroy(cpu);
-    }
-    printf("# %d kernel calls matched the reference within 1e-5 relative\n", checked);
-    assert_true(checked >= 9);
 }
 
 typedef struct planned {
@@ -350,52 +260,6 @@ static void test_micro_flow_threads(void **state)
     assert_true(mixed > 0);
 }
 
-/* The platform's canvas resize and residual add give the engine's own bits, every ISA; a
- * side it does not take is handed back to the engine. */
-static void test_resize_and_add_bit_exact(void **state)
-{
-    static const uint32_t sizes[][2] = {{64, 40}, {64, 48}, {64, 56}, {64, 64}, {64, 17}, {37, 64},
-                                        {100, 33}, {5, 3}, {1, 1}, {64, 1}};
-    static uint8_t canvas[300 * 300];
-    static float want[256 * 256], got[256 * 256], sum[1000], addend[1000];
-    sn_rng seed = sn_rng_derive(7, 1, 0);
-    size_t i, s, j;
-    int checked = 0;
-    (void)state;
-    for (j = 0; j < sizeof canvas; ++j)
-        canvas[j] = (uint8_t)(sn_rng_next(&seed) >> 56);
-    for (i = 0; i < sizeof isas / sizeof *isas; ++i) {
-        sn_cpu *cpu;
-        sn_platform plat;
-        if (!sn_cpu_isa_available(isas[i]))
-            continue;
-        cpu = make_cpu(isas[i], 0, SN_CPU_RESIDENT_EXPLICIT);
-        sn_cpu_platform(cpu, &plat);
-        assert_non_null(plat.ops->resize_canvas_f32);
-        for (s = 0; s < sizeof sizes / sizeof *sizes; ++s) {
-            const uint32_t src = sizes[s][0], dst = sizes[s][1];
-            memset(got, 0xff, sizeof got);
-            sn_resize_canvas_f32(canvas, src, want, dst);
-            assert_int_equal(plat.ops->resize_canvas_f32(plat.context, canvas, src, got, dst), SN_OK);
-            if (memcmp(want, got, (size_t)dst * dst * sizeof(float)) != 0)
-                fail_msg("%s: resize %u -> %u differs from the engine's", isas[i], (unsigned)src, (unsigned)dst);
-            assert_true(isnan(got[dst * dst])); /* nothing written past the output */
-            ++checked;
-        }
-        assert_int_not_equal(plat.ops->resize_canvas_f32(plat.context, canvas, 300, got, 40), SN_OK);
-        for (j = 0; j < 1000; ++j) {
-            want[j] = sum[j] = frand(&seed) * 7.0f;
-            addend[j] = frand(&seed);
-            want[j] += addend[j];
-        }
-        plat.ops->add_f32(plat.context, sum, addend, 997);
-        assert_memory_equal(want, sum, 997 * sizeof(float));
-        assert_true(sum[997] != want[997]);
-        sn_cpu_destroy(cpu);
-    }
-    print_message("# %d resizes bit-identical with the engine's; residual adds too\n", checked);
-}
-
 /* SN_CPU_MAX_ISA caps the ISAs this process may use (make test CPU_ISA=avx2 runs the
  * whole suite so): a capped ISA is unavailable and refused by name, auto picks the widest
  * left, and a value that names no ISA is a clear error. The caller's setting is restored. */
@@ -444,16 +308,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_isa_cap),
-        cmocka_unit_test(test_kernels_match_reference),
         cmocka_unit_test(test_residency),
         cmocka_unit_test(test_micro_flow_threads),
-        cmocka_unit_test(test_resize_and_add_bit_exact),
     };
-    size_t i;
-    for (i = 0; i < sizeof isas / sizeof *isas; ++i)
-        if (!sn_cpu_isa_available(isas[i]))
-            printf("# ISA %s: not available here (%s): its kernels are not tested in this run\n",
-                   isas[i], getenv("SN_CPU_MAX_ISA") ? "capped by SN_CPU_MAX_ISA" : "this CPU lacks it");
     cmocka_set_message_output(CM_OUTPUT_TAP);
     return cmocka_run_group_tests_name("cpu_platform", tests, setup, teardown);
 }

@@ -53,9 +53,9 @@ typedef struct sn_layer_q8 {
     int32_t *bias, *multiplier, *shift;     /* per output channel, in the arena */
     sn_quant_params quant;                  /* offsets and clamp for the convolution */
     sn_qtensor in, out, post;               /* input, convolution output, after the add */
-    /* residual add (TFLite int8 ADD): out = requant(scaled(conv) + scaled(residual)) */
-    int32_t add_mult[3], add_shift[3];      /* conv input, residual input, output */
-    int32_t add_offset[3];                  /* -zp conv, -zp residual, +zp output */
+    /* residual add (TFLite int8 ADD, sn_add_ref_s8): [0] the convolution's output, [1] the
+     * residual, [2] the sum */
+    sn_add_quant_params add;
 } sn_layer_q8;
 
 typedef struct sn_layer {

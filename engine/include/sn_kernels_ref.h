@@ -1,4 +1,5 @@
-/* supernav engine: reference kernels (the oracle).
+/* supernav engine: reference kernels (the oracle), one file per op and type under
+ * engine/kernels/ (sn_<op>_ref_<type>.c).
  *
  * Plain C99, batch 1, NHWC activations (channels contiguous), no allocation, no stdio.
  * Platforms override these with faster kernels; the reference stays simple because
@@ -78,5 +79,74 @@ sn_status sn_depthwise_conv2d_ref_s8(const sn_conv2d_params *params,
 
 /* Multiply–accumulate count of one call, for reports and micro-benchmarks. */
 int64_t sn_conv2d_macs(const sn_conv2d_params *params, int depthwise);
+
+/* ---- residual add --------------------------------------------------------------------- */
+
+/* OUT[i] += IN[i] for i < N: one IEEE addition per element (so every implementation gives
+ * these bits). */
+sn_status sn_add_ref_f32(float *out, const float *in, uint32_t n);
+
+/* int8 (TFLite's int8 ADD): both inputs, offset and shifted 20 bits up, are scaled to twice
+ * the larger input scale, summed, requantized to the output and clamped to int8:
+ *   a = requantize((OUT[i] + offset[0]) << 20, multiplier[0], shift[0])
+ *   b = requantize((IN[i]  + offset[1]) << 20, multiplier[1], shift[1])
+ *   OUT[i] = clamp(requantize(a + b, multiplier[2], shift[2]) + offset[2], -128, 127)
+ * Index 0 is OUT's present values (a convolution's output), 1 the added input (the
+ * residual), 2 the sum. */
+typedef struct sn_add_quant_params {
+    int32_t offset[3];           /* minus the zero points of OUT and IN; the output zero point */
+    int32_t multiplier[3];       /* Q31 (sn_quant.h) */
+    int32_t shift[3];            /* in [-31, 30] */
+} sn_add_quant_params;
+
+/* Checks that QUANT is usable by an int8 add (offsets inside the int8 ranges, shifts in range). */
+sn_status sn_add_quant_params_check(const sn_add_quant_params *quant);
+
+sn_status sn_add_ref_s8(const sn_add_quant_params *quant, int8_t *out, const int8_t *in,
+                        uint32_t n);
+
+/* ---- average pooling ------------------------------------------------------------------ */
+
+/* Non-overlapping windows (stride = window, no padding): IN is in_h x in_w x channels (NHWC),
+ * OUT (in_h / window_h) x (in_w / window_w) x channels; the window must divide the input. A
+ * global average pool is the window of the whole map. */
+typedef struct sn_pool_params {
+    int32_t in_h, in_w, channels;
+    int32_t window_h, window_w;
+    int32_t zero_point;          /* int8: the input's and the output's (one quantization) */
+} sn_pool_params;
+
+/* Checks that the parameters describe a computable pool (positive sizes, windows that
+ * divide the input, int8 zero point in range). */
+sn_status sn_pool_check(const sn_pool_params *params);
+
+/* out = (the window's values summed in row-major order, from 0.0f) / (float)(window_h * window_w) */
+sn_status sn_avgpool_ref_f32(const sn_pool_params *params, const float *input, float *output);
+
+/* int8 (TFLite's int8 mean with equal input and output scales):
+ *   s = sum (in - zero_point);  out = clamp(s / n rounded half away from zero + zero_point) */
+sn_status sn_avgpool_ref_s8(const sn_pool_params *params, const int8_t *input, int8_t *output);
+
+/* ---- fully connected (the classifier) ------------------------------------------------- */
+
+/* OUT[o] = bias[o] + sum_k weights[o * in_c + k] * IN[k] for o < out_c, each output summed in
+ * the order of k (bias may be NULL: 0). */
+typedef struct sn_fc_params {
+    int32_t in_c, out_c;         /* 1 .. 16384 each */
+    int32_t input_offset;        /* int8: minus the input zero point */
+} sn_fc_params;
+
+/* Checks sizes (and the int8 input offset). */
+sn_status sn_fc_check(const sn_fc_params *params);
+
+sn_status sn_fully_connected_ref_f32(const sn_fc_params *params, const float *input,
+                                     const float *weights, const float *bias, float *output);
+
+/* int8 input and weights, int32 bias in accumulator units, dequantized float outputs (a
+ * classifier's logits): OUT[o] = (float)(bias[o] + sum_k (IN[k] + input_offset) *
+ * weights[o * in_c + k]) * out_scale[o]. Integer accumulation: every order gives these bits. */
+sn_status sn_fully_connected_ref_s8(const sn_fc_params *params, const int8_t *input,
+                                    const int8_t *weights, const int32_t *bias,
+                                    const float *out_scale, float *output);
 
 #endif

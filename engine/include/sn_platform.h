@@ -4,7 +4,9 @@
  * then runs the reference kernel (the oracle), so a new platform starts with the slots it
  * accelerates and grows. Kernels see the same parameters and the same strided weight views
  * as the reference (sn_kernels_ref.h) and must produce the same results (fp32 within
- * rounding; int8 bit-exact). */
+ * rounding; int8 bit-exact); a slot's error status is the invoke's (the reference's status
+ * for parameters the reference refuses). tests/test_kernel_parity.c runs every slot of every
+ * platform against the reference. */
 #ifndef SN_PLATFORM_H
 #define SN_PLATFORM_H
 
@@ -38,15 +40,30 @@ typedef struct sn_platform_ops {
      * the engine runs the tiles one after another through the kernel slots. Not used while
      * a calibration observer is set. */
     sn_status (*arac_micro_flows)(void *context, const struct sn_plan *plan, const uint8_t *canvas);
-    /* Optional: OUT[i] += IN[i] for i < N (a residual connection, fp32). One IEEE addition per
-     * element, so any implementation gives the engine's own loop's bits. NULL: the engine's
-     * loop. */
-    void (*add_f32)(void *context, float *out, const float *in, uint32_t n);
+    /* Optional: OUT[i] += IN[i] for i < N (a residual connection, fp32; sn_add_ref_f32). One
+     * IEEE addition per element, so any implementation gives the reference's bits. */
+    sn_status (*add_f32)(void *context, float *out, const float *in, uint32_t n);
     /* Optional: sn_resize_canvas_f32 (sn_engine.h) with the same bits (the same IEEE
      * operations in the same order, none fused). Anything but SN_OK (e.g. a size it does not
      * take): the engine runs its own. NULL: the engine's own. */
     sn_status (*resize_canvas_f32)(void *context, const uint8_t *canvas, uint32_t src_side, float *out,
                                    uint32_t dst_side);
+    /* Optional: the int8 residual add (sn_add_ref_s8: bit-exact). */
+    sn_status (*add_s8)(void *context, const sn_add_quant_params *quant, int8_t *out, const int8_t *in,
+                        uint32_t n);
+    /* Optional: average pooling (sn_avgpool_ref_f32, fp32 within rounding; sn_avgpool_ref_s8,
+     * bit-exact): the global pool before the classifier and the ARAC gate's pool to the grid. */
+    sn_status (*avgpool_f32)(void *context, const sn_pool_params *params, const float *input,
+                             float *output);
+    sn_status (*avgpool_s8)(void *context, const sn_pool_params *params, const int8_t *input,
+                            int8_t *output);
+    /* Optional: the classifier (sn_fully_connected_ref_f32, fp32 within rounding;
+     * sn_fully_connected_ref_s8, bit-exact). */
+    sn_status (*fully_connected_f32)(void *context, const sn_fc_params *params, const float *input,
+                                     const float *weights, const float *bias, float *output);
+    sn_status (*fully_connected_s8)(void *context, const sn_fc_params *params, const int8_t *input,
+                                    const int8_t *weights, const int32_t *bias, const float *out_scale,
+                                    float *output);
 } sn_platform_ops;
 
 typedef struct sn_platform {

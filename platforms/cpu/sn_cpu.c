@@ -530,9 +530,10 @@ static sn_status cpu_dwconv_s8(void *ctx, const sn_conv2d_params *p, const sn_qu
     return SN_OK;
 }
 
-static void cpu_add(void *ctx, float *out, const float *in, uint32_t n)
+static sn_status cpu_add(void *ctx, float *out, const float *in, uint32_t n)
 {
     ((sn_cpu *)ctx)->k->add_f32(out, in, n);
+    return SN_OK;
 }
 
 static sn_status cpu_resize(void *ctx, const uint8_t *canvas, uint32_t src, float *out, uint32_t dst)
@@ -548,6 +549,11 @@ static const sn_platform_ops cpu_ops = {
     /* .arac_micro_flows = */ NULL, /* tiles run one after another through the slots */
     /* .add_f32 = */ cpu_add,
     /* .resize_canvas_f32 = */ cpu_resize,
+    /* .add_s8 = */ NULL,
+    /* .avgpool_f32 = */ NULL,
+    /* .avgpool_s8 = */ NULL,
+    /* .fully_connected_f32 = */ NULL,
+    /* .fully_connected_s8 = */ NULL,
 };
 
 static sn_status cpu_micro_flows(void *ctx, const sn_plan *plan, const uint8_t *canvas);
@@ -560,6 +566,11 @@ static const sn_platform_ops cpu_ops_threads = {
     /* .arac_micro_flows = */ cpu_micro_flows, /* the tiles spread over the pool */
     /* .add_f32 = */ cpu_add,
     /* .resize_canvas_f32 = */ cpu_resize,
+    /* .add_s8 = */ NULL,
+    /* .avgpool_f32 = */ NULL,
+    /* .avgpool_s8 = */ NULL,
+    /* .fully_connected_f32 = */ NULL,
+    /* .fully_connected_s8 = */ NULL,
 };
 
 void sn_cpu_platform(sn_cpu *c, sn_platform *platform)

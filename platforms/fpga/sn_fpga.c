@@ -516,6 +516,11 @@ static const sn_platform_ops fpga_ops = {
     /* .arac_micro_flows = */ NULL,
     /* .add_f32 = */ NULL,
     /* .resize_canvas_f32 = */ NULL,
+    /* .add_s8 = */ NULL,
+    /* .avgpool_f32 = */ NULL,
+    /* .avgpool_s8 = */ NULL,
+    /* .fully_connected_f32 = */ NULL,
+    /* .fully_connected_s8 = */ NULL,
 };
 
 void sn_fpga_platform(sn_fpga *f, sn_platform *platform)

@@ -134,6 +134,11 @@ static const sn_platform_ops mcu_ops = {
     /* .arac_micro_flows = */ NULL,
     /* .add_f32 = */ NULL,
     /* .resize_canvas_f32 = */ NULL,
+    /* .add_s8 = */ NULL,
+    /* .avgpool_f32 = */ NULL,
+    /* .avgpool_s8 = */ NULL,
+    /* .fully_connected_f32 = */ NULL,
+    /* .fully_connected_s8 = */ NULL,
 };
 static const sn_platform mcu_platform = {"mcu", &mcu_ops, NULL};
 

@@ -1170,9 +1170,9 @@ static sn_status cl_micro_flows(void *ctx, const sn_plan *plan, const uint8_t *c
                     cl_int4 ao, am, as;
                     int j;
                     for (j = 0; j < 3; ++j) {
-                        ao.s[j] = ly->q8.add_offset[j];
-                        am.s[j] = ly->q8.add_mult[j];
-                        as.s[j] = ly->q8.add_shift[j];
+                        ao.s[j] = ly->q8.add.offset[j];
+                        am.s[j] = ly->q8.add.multiplier[j];
+                        as.s[j] = ly->q8.add.shift[j];
                     }
                     ao.s[3] = am.s[3] = as.s[3] = 0;
                     e |= clSetKernelArg(c->k[ka], 4, sizeof ao, &ao);
@@ -1251,6 +1251,11 @@ static const sn_platform_ops opencl_ops = {
     /* .arac_micro_flows = */ cl_micro_flows,
     /* .add_f32 = */ NULL,
     /* .resize_canvas_f32 = */ NULL,
+    /* .add_s8 = */ NULL,
+    /* .avgpool_f32 = */ NULL,
+    /* .avgpool_s8 = */ NULL,
+    /* .fully_connected_f32 = */ NULL,
+    /* .fully_connected_s8 = */ NULL,
 };
 
 void sn_opencl_platform(sn_opencl *c, sn_platform *platform)

@@ -273,8 +273,8 @@ __kernel void tile_add_f32(__global float *restrict out, __global const float *r
     out[i] += res[((y + d.s0) * s.s3 + x + d.s1) * s.s2 + c];
 }
 
-/* sn_engine.c's add_q8 (TFLite int8 ADD). a = add_offset[0..2], m = add_mult[0..2],
- * sh = add_shift[0..2] (.s3 unused). */
+/* sn_add_ref_s8 (TFLite int8 ADD). a = add.offset[0..2], m = add.multiplier[0..2],
+ * sh = add.shift[0..2] (.s3 unused). */
 __kernel void tile_add_s8(__global char *restrict out, __global const char *restrict res, int4 s,
                           int2 d, int4 a, int4 m, int4 sh)
 {
