@@ -753,12 +753,18 @@ int sn_mcu_session_open(sn_mcu_session **out, const char *board, const char *por
         return board ? errorf(err, n, "unknown board '%s' (boards: %s)", board, sn_mcu_board_names())
                      : errorf(err, n, "platform mcu needs --board (boards: %s)", sn_mcu_board_names());
     }
+    if (!port && !on_path("qemu-system-arm")) { /* say what is missing before anything else */
+        free(s);
+        return errorf(err, n, "qemu-system-arm is not installed (make deps installs Debian's qemu-system-arm)");
+    }
     snprintf(s->image_path, sizeof s->image_path, "%s/mcu/serve-%s-%ld.snm", build, s->board->name,
              (long)getpid());
     /* 1: the smallest config alone, to learn the board's SRAM and flash */
     kept[0] = configs[0];
     if (sn_mcu_image_strip(m, kept, 1, &s->image, &s->image_bytes, err, n) != 0 ||
-        sn_write_file_atomic(s->image_path, s->image, s->image_bytes) != 0 ||
+        (sn_write_file_atomic(s->image_path, s->image, s->image_bytes) != 0 &&
+         errorf(err, n, "board %s: cannot write %s: %s (make mcu-boards makes %s/mcu/)", s->board->name,
+                s->image_path, strerror(errno), build) != 0) ||
         session_boot(s, port, build, err, n) != 0 ||
         sn_mcu_command(s->link, "info", reply, sizeof reply, err, n) != 0 ||
         sn_mcu_field_u64(reply, "arena_region_bytes", &region) != 0 ||
