@@ -847,9 +847,11 @@ int sn_sweep_load_buffer(const char *dir, const char *text, size_t size, sn_swee
             fail(err, n, "%s: malformed axis", path);
             goto bad;
         }
-        if (!(ax->name = dup_s(an)) || !(ax->values = jstrings(vals, &ax->count)))
+        if (!(ax->name = dup_s(an)))
             goto nomem;
-        ++sw->axis_count;
+        ++sw->axis_count; /* sn_sweep_free frees its name from here on */
+        if (!(ax->values = jstrings(vals, &ax->count)))
+            goto nomem;
         ax->numeric = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(it, "numeric"));
     }
     sw->job_count = (size_t)cJSON_GetArraySize(jobs);
