@@ -51,7 +51,7 @@ LDFLAGS_ALL := $(SAN_FLAGS)
 ENGINE_SRC := $(sort $(wildcard engine/*.c engine/kernels/*.c))
 HOST_SRC := $(sort $(wildcard common/*.c datasets/*.c workloads/*.c platforms/common/*.c platforms/cpu/*.c \
               platforms/opencl/*.c platforms/fpga/*.c harness/*.c harness/policies/*.c reports/*.c))
-HOST_SRC += platforms/mcu/host/sn_mcu_host.c
+HOST_SRC += platforms/mcu/host/sn_mcu_host.c platforms/mcu/host/sn_mcu_sut.c
 CLI_SRC := $(sort $(wildcard cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 MICRO_C_SRC := $(sort $(wildcard bench/micro*.c))
@@ -93,11 +93,11 @@ $(BUILD)/obj/engine/%.o: engine/%.c
 $(BUILD)/git-rev.stamp: FORCE
 	@mkdir -p $(dir $@)
 	@echo '$(GIT_REV)' | cmp -s - $@ || echo '$(GIT_REV)' > $@
-$(BUILD)/obj/harness/sn_serve.o $(BUILD)/obj/cli/cmd_version.o: $(BUILD)/git-rev.stamp
+$(BUILD)/obj/harness/sn_serve.o $(BUILD)/obj/harness/sn_replay.o $(BUILD)/obj/cli/cmd_version.o: $(BUILD)/git-rev.stamp
 .PHONY: FORCE
 FORCE:
 
-$(BUILD)/obj/harness/sn_serve.o: CPPFLAGS_EXTRA = -DSN_SERVE_VERSION='"$(SN_VERSION)"' \
+$(BUILD)/obj/harness/sn_serve.o $(BUILD)/obj/harness/sn_replay.o: CPPFLAGS_EXTRA = -DSN_SERVE_VERSION='"$(SN_VERSION)"' \
     -DSN_GIT_REV='"$(GIT_REV)"' -DSN_BUILD_FLAGS='"$(strip $(HOST_CFLAGS))"'
 $(BUILD)/obj/cli/cmd_version.o: CPPFLAGS_EXTRA = -DSN_VERSION='"$(SN_VERSION)"' \
     -DSN_GIT_REV='"$(GIT_REV)"' -DSN_BUILD_FLAGS='"$(strip $(HOST_CFLAGS))"'

@@ -329,14 +329,15 @@ int sn_cmd_eval(int argc, char **argv)
         fpga_load_cycles = fpga_stats.load_cycles;
     } else if (!strcmp(platform_name, "opencl")) {
         sn_opencl_options opt;
+        char owhy[512] = "";
         sn_opencl_options_default(&opt);
         opt.device = device;
         if (near_kib >= 0) {
             opt.near_budget_bytes = (size_t)near_kib * 1024u;
             opt.residency = SN_OPENCL_RESIDENT_EXPLICIT;
         }
-        if (sn_opencl_create(&model, &opt, &ocl, &why) != SN_OK) {
-            sn_cli_error("platform opencl: %s", why);
+        if (sn_opencl_create(&model, &opt, &ocl, owhy, sizeof owhy) != SN_OK) {
+            sn_cli_error("platform opencl: %s", owhy);
             goto done;
         }
         sn_opencl_platform(ocl, &platform);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "sn_cli.h"
+#include "sn_fpga.h"
 #include "sn_file.h"
 #include "sn_serve.h"
 #include "sn_validity.h"
@@ -43,23 +44,31 @@ static int parse_long(const char *name, const char *text, long lo, long hi, long
     return 0;
 }
 
-static int parse_platform(const char *text, int *platform)
+static int parse_platform(const char *text, const char **platform)
 {
-    if (!strcmp(text, "cpu"))
-        *platform = SN_SERVE_CPU;
-    else if (!strcmp(text, "opencl"))
-        *platform = SN_SERVE_OPENCL;
-    else if (!strcmp(text, "null"))
-        *platform = SN_SERVE_NULL;
-    else if (!strcmp(text, "fpga"))
-        *platform = SN_SERVE_FPGA;
-    else if (!strcmp(text, "mcu"))
-        *platform = SN_SERVE_MCU;
-    else {
-        sn_cli_error("platform '%s' cannot serve traces yet (cpu, opencl, fpga, mcu, null)", text);
+    char names[128];
+    if (!sn_sut_find(text)) {
+        sn_sut_list(names, sizeof names);
+        sn_cli_error("platform '%s' cannot serve traces yet (%s)", text, names);
         return -1;
     }
+    *platform = text;
     return 0;
+}
+
+static int is_fpga(const common_opts *c)
+{
+    return c->serve.platform && !strcmp(c->serve.platform, "fpga");
+}
+
+/* replay's progress on a terminal */
+static void show_progress(void *user, size_t done, size_t total)
+{
+    (void)user;
+    if (done < total)
+        fprintf(stderr, "\r  %zu / %zu queries", done, total);
+    else
+        fprintf(stderr, "\r%*s\r", 40, "");
 }
 
 static int open_and_profile(sn_serve *sv, common_opts *c, int verbose)
@@ -68,20 +77,10 @@ static int open_and_profile(sn_serve *sv, common_opts *c, int verbose)
     int64_t t0 = (int64_t)time(NULL);
     /* no --near-kib: the default budget; on the FPGA model, the board's persistent buffer */
     if (c->near_kib < 0)
-        c->serve.near_budget_bytes = c->serve.platform == SN_SERVE_FPGA ? SIZE_MAX : (size_t)DEFAULT_NEAR_KIB * 1024u;
+        c->serve.sut.near_budget_bytes = is_fpga(c) ? SIZE_MAX : (size_t)DEFAULT_NEAR_KIB * 1024u;
     else
-        c->serve.near_budget_bytes = (size_t)c->near_kib * 1024u;
-    if (((c->serve.board && c->serve.platform != SN_SERVE_MCU) || c->serve.pe_rows) &&
-        c->serve.platform != SN_SERVE_FPGA) {
-        memset(sv, 0, sizeof *sv); /* the callers close it */
-        sn_cli_error("--board applies to --platform fpga and mcu only, --pe to fpga only");
-        return -1;
-    }
-    if (c->serve.port && c->serve.platform != SN_SERVE_MCU) {
-        memset(sv, 0, sizeof *sv);
-        sn_cli_error("--port applies to --platform mcu only");
-        return -1;
-    }
+        c->serve.sut.near_budget_bytes = (size_t)c->near_kib * 1024u;
+    c->serve.sut.build_dir = getenv("BUILD");
     if (sn_serve_open(sv, &c->serve, err, sizeof err) != 0) {
         sn_cli_error("%s", err);
         return -1;
@@ -98,8 +97,8 @@ static int open_and_profile(sn_serve *sv, common_opts *c, int verbose)
     sn_serve_profile_path(sv, path, sizeof path);
     if (verbose)
         fprintf(stderr, "profile: %u SubNets x %u SubGraph states, near budget %zu KiB (%s)\n",
-                sv->n, sv->n + 1, sv->opt.near_budget_bytes / 1024u,
-                sv->fpga ? "modelled: fpga cycle model" : c->force ? "measuring" : path);
+                sv->n, sv->n + 1, sv->near_budget_bytes / 1024u,
+                sv->desc.clock == SN_SUT_CLOCK_MODEL ? "modelled: fpga cycle model" : c->force ? "measuring" : path);
     if (sn_serve_profile(sv, path, c->force, c->reps, err, sizeof err) != 0) {
         sn_cli_error("%s", err);
         return -1;
@@ -131,17 +130,17 @@ int sn_cmd_profile(int argc, char **argv)
     while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (ch) {
         case 'p': if (parse_platform(optarg, &c.serve.platform) != 0) return 2; break;
-        case 'T': c.serve.port = optarg; break;  /* mcu */
+        case 'T': c.serve.sut.port = optarg; break;  /* mcu */
         case 'k': if (parse_long("near-kib", optarg, 0, 1L << 22, &c.near_kib) != 0) return 2; break;
         case 'r': if (parse_long("reps", optarg, 1, 10000, &v) != 0) return 2; c.reps = (int)v; break;
         case 'f': c.force = 1; break;
         case 'm': c.serve.model_path = optarg; break;
         case 'd': c.serve.data_prefix = optarg; break;
-        case 'I': c.serve.isa = optarg; break;
-        case 'D': c.serve.device = optarg; break;
-        case 'B': c.serve.board = optarg; break;
+        case 'I': c.serve.sut.isa = optarg; break;
+        case 'D': c.serve.sut.device = optarg; break;
+        case 'B': c.serve.sut.board = optarg; break;
         case 'E':
-            if (sn_fpga_parse_pe(optarg, &c.serve.pe_rows, &c.serve.pe_cols) != 0) {
+            if (sn_fpga_parse_pe(optarg, &c.serve.sut.pe_rows, &c.serve.sut.pe_cols) != 0) {
                 sn_cli_error("--pe must be ROWSxCOLS, each 1..1024 (e.g. 16x32), not '%s'", optarg);
                 return 2;
             }
@@ -179,8 +178,8 @@ int sn_cmd_profile(int argc, char **argv)
         printf("{\"profile\":\"%s\",\"subnets\":%u,\"largest_nocache_us\":%.1f,\"smallest_nocache_us\":%.1f,"
                "\"median_nocache_us\":%.1f",
                path, sv->n, sv->lat_us[sv->n - 1][sv->n], sv->lat_us[0][sv->n], sv->lat_us[sv->n / 2][sv->n]);
-        if (sv->ocl)
-            printf(",\"device\":\"%s\"", sn_opencl_device_name(sv->ocl)); /* no quotes in CL names */
+        if (sv->desc.profile_device)
+            printf(",\"device\":\"%s\"", sv->desc.profile_device); /* no quotes in CL names */
         /* the served set's table top-1, in serving order (what floors can ask of it) */
         printf(",\"top1\":[");
         for (i = 0; i < sv->n; ++i)
@@ -188,8 +187,8 @@ int sn_cmd_profile(int argc, char **argv)
         printf("]}\n");
     } else {
         printf("%-3s %7s %10s %10s %10s %12s  %s\n", "#", "top-1", "no-cache", "own-SG", "best-SG",
-               "switch-us", sv->fpga ? "SubNet (latencies: us, modelled: fpga cycle model)"
-                            : sv->mcu ? "SubNet (latencies: us, model:mcu cycles from emulated instructions)"
+               "switch-us", sv->desc.clock == SN_SUT_CLOCK_MODEL ? "SubNet (latencies: us, modelled: fpga cycle model)"
+                            : sv->desc.clock == SN_SUT_CLOCK_EMULATED ? "SubNet (latencies: us, model:mcu cycles from emulated instructions)"
                                       : "SubNet (latencies: p50 us, measured)");
         for (i = 0; i < sv->n; ++i) {
             double best = INFINITY;
@@ -240,7 +239,7 @@ int sn_cmd_replay(int argc, char **argv)
     while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (ch) {
         case 'p': if (parse_platform(optarg, &c.serve.platform) != 0) return 2; break;
-        case 'T': c.serve.port = optarg; break;  /* mcu */
+        case 'T': c.serve.sut.port = optarg; break;  /* mcu */
         case 'k': if (parse_long("near-kib", optarg, 0, 1L << 22, &c.near_kib) != 0) return 2; break;
         case 't': ro.trace_path = optarg; break;
         case 'P': policy = optarg; break;
@@ -262,11 +261,11 @@ int sn_cmd_replay(int argc, char **argv)
         case 'Q': if (parse_long("period", optarg, 1, 1000000, &v) != 0) return 2; ro.period = (uint32_t)v; break;
         case 'm': c.serve.model_path = optarg; break;
         case 'd': c.serve.data_prefix = optarg; break;
-        case 'I': c.serve.isa = optarg; break;
-        case 'D': c.serve.device = optarg; break;
-        case 'B': c.serve.board = optarg; break;
+        case 'I': c.serve.sut.isa = optarg; break;
+        case 'D': c.serve.sut.device = optarg; break;
+        case 'B': c.serve.sut.board = optarg; break;
         case 'E':
-            if (sn_fpga_parse_pe(optarg, &c.serve.pe_rows, &c.serve.pe_cols) != 0) {
+            if (sn_fpga_parse_pe(optarg, &c.serve.sut.pe_rows, &c.serve.sut.pe_cols) != 0) {
                 sn_cli_error("--pe must be ROWSxCOLS, each 1..1024 (e.g. 16x32), not '%s'", optarg);
                 return 2;
             }
@@ -312,7 +311,7 @@ int sn_cmd_replay(int argc, char **argv)
         sn_cli_error("out of memory");
         return 1;
     }
-    if (c.serve.platform == SN_SERVE_FPGA) /* the accelerator model has only modelled time */
+    if (is_fpga(&c)) /* the accelerator model has only modelled time */
         ro.modelled = ro.virtual_time = 1;
     if (open_and_profile(sv, &c, !quiet) != 0)
         goto done;
@@ -336,7 +335,7 @@ int sn_cmd_replay(int argc, char **argv)
                 *p = '_';
     }
     ro.out_dir = out;
-    ro.progress = !quiet && isatty(2);
+    ro.progress = !quiet && isatty(2) ? show_progress : NULL;
     if (sn_serve_replay(sv, &ro, err, sizeof err) != 0) {
         sn_cli_error("%s", err);
         goto done;

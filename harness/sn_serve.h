@@ -61,27 +61,13 @@
 #include <stdint.h>
 
 #include "sn_config.h"
-#include "sn_cpu.h"
 #include "sn_engine.h"
-#include "sn_fpga.h"
 #include "sn_idx.h"
-#include "sn_mcu_host.h"
-#include "sn_opencl.h"
 #include "sn_policy.h"
+#include "sn_sut.h"
 #include "sn_trace.h"
 
 #define SN_SERVE_MAX_SUBNETS 48
-
-/* SN_SERVE_FPGA: int8 plans on the accelerator model (platforms/fpga/sn_fpga.h); its profile is
- * the model's cycles per SubNet and SubGraph, computed (never measured, never cached from
- * disk), replay is modelled virtual time only, predictions come from the CPU platform's int8
- * kernels (bit-exact with the reference) run inside the model's slots.
- * SN_SERVE_MCU: a board profile's firmware (platforms/mcu: QEMU or --port), int8, latencies
- * from the emulated instruction count through the board's cycle model; virtual-time replay
- * only. */
-enum sn_serve_platform {
-    SN_SERVE_CPU = 0, SN_SERVE_NULL = 1, SN_SERVE_OPENCL = 2, SN_SERVE_FPGA = 3, SN_SERVE_MCU = 4
-};
 
 typedef struct sn_serve_subnet {
     char config[SN_CONFIG_TEXT_MAX];
@@ -94,17 +80,12 @@ typedef struct sn_serve_subnet {
 typedef struct sn_serve_options {
     const char *model_path;      /* default build/supernet.snm */
     const char *data_prefix;     /* default data/canvas/cf64-test */
-    int platform;                /* enum sn_serve_platform */
-    const char *isa;             /* cpu: NULL = auto */
-    const char *device;          /* opencl: NULL = $SUPERNAV_OPENCL_DEVICE or the default */
-    size_t near_budget_bytes;    /* cpu, opencl: the near memory holding a SubGraph; fpga: the
-                                    persistent SubGraph buffer (SIZE_MAX: the board's); mcu: the
-                                    SRAM weight cache (SubNets whose arena does not fit the
-                                    SRAM it leaves are not served) */
-    const char *board;           /* fpga: board file; NULL: platforms/fpga/boards/zcu104.board;
-                                    mcu: the board profile (l4r5, f746, h743, m55), required */
-    int32_t pe_rows, pe_cols;    /* fpga: PE array override; 0: the board's */
-    const char *port;            /* mcu: a real board's serial port; NULL: QEMU */
+    const char *platform;        /* a SUT of the registry (harness/sn_sut.h); NULL: "cpu" */
+    sn_sut_options sut;          /* its options; sut.near_budget_bytes: the near memory holding
+                                    a SubGraph (cpu, opencl: packed weights; fpga: the
+                                    persistent SubGraph buffer, SIZE_MAX: the board's; mcu:
+                                    the SRAM weight cache, SubNets whose arena does not fit
+                                    the SRAM it leaves are not served) */
 } sn_serve_options;
 
 typedef struct sn_serve {
@@ -114,17 +95,9 @@ typedef struct sn_serve {
     sn_model model;
     uint32_t n;                  /* SubNets, ascending MACs */
     sn_serve_subnet s[SN_SERVE_MAX_SUBNETS];
-    sn_cpu *cpu;
-    sn_opencl *ocl;
-    char device_slug[64];        /* opencl: the device name, for file names */
-    sn_opencl_stats ocl_total;   /* opencl: summed over the inferences since the last reset */
-    sn_fpga *fpga;               /* fpga: the model, computing with fpga_cpu's int8 kernels */
-    sn_cpu *fpga_cpu;
-    sn_platform fpga_compute;
-    sn_fpga_board fpga_board;
-    sn_fpga_stats fpga_total;    /* fpga: summed over the inferences (and switches) of a replay */
-    sn_fpga_stats *fpga_prof;    /* fpga: per SubNet i and SubGraph g, [i * (n + 1) + g] */
-    sn_platform platform;
+    sn_sut *sut;                 /* the platform */
+    sn_sut_desc desc;            /* what it is */
+    size_t near_budget_bytes;    /* the budget it has (desc.near_budget_bytes) */
     sn_idx images, labels;
     char model_sha[65];
     /* the profile: index G == n is "no SubGraph" */
@@ -136,10 +109,10 @@ typedef struct sn_serve {
     uint32_t g_ref_of[SN_SERVE_MAX_SUBNETS]; /* replay: the static-subgraph SubGraph, per SubNet */
     uint64_t switch_bytes[SN_SERVE_MAX_SUBNETS];
     char profile_path[1024];     /* the file the profile came from or went to ("" if none) */
-    sn_mcu_session *mcu;         /* mcu: the board */
-    double mcu_switch_us;        /* mcu: the last SubGraph switch, modelled */
-    char platform_error[256];    /* the last inference's failure, from the platform */
 } sn_serve;
+
+/* Progress of a long replay, for the CLI to show (the harness prints nothing). */
+typedef void (*sn_progress_fn)(void *user, size_t done, size_t total);
 
 typedef struct sn_replay_options {
     const sn_policy_ops *policy; /* sn_serve_parse_policy fills these two */
@@ -157,11 +130,12 @@ typedef struct sn_replay_options {
     const char *out_dir;
     const char *policy_text;     /* as given, for the record */
     const char *counters;        /* event list; NULL: the default */
-    int progress;                /* progress lines on stderr */
+    sn_progress_fn progress;     /* NULL: none; else called every 1000 queries and at the end */
+    void *progress_user;
 } sn_replay_options;
 
-/* Loads the model, plans its Pareto SubNets, loads the canvases and creates the platform.
- * Returns 0, or -1 with one line in ERR. */
+/* Loads the model, plans its Pareto SubNets, loads the canvases and opens the platform
+ * through the SUT registry. Returns 0, or -1 with one line in ERR. */
 int sn_serve_open(sn_serve *sv, const sn_serve_options *opt, char *err, size_t err_bytes);
 void sn_serve_close(sn_serve *sv);
 
@@ -176,7 +150,8 @@ int sn_serve_profile(sn_serve *sv, const char *cache_path, int force, int reps, 
  * with one line in ERR. */
 int sn_serve_profile_load(sn_serve *sv, const char *path, char *err, size_t err_bytes);
 
-/* The default cache path for this serving set: build/profile/<platform>-<isa>-<budget>-<sha>.json */
+/* The default cache path for this serving set:
+ * build/profile/v2-<platform>-<variant>-<budget>-<sha>.json */
 void sn_serve_profile_path(const sn_serve *sv, char *buf, size_t buf_bytes);
 
 /* Parses "sushi", "static-subnet:CFG", ... (the registry of harness/sn_policy.h) into OPT
@@ -197,7 +172,19 @@ uint32_t sn_serve_least_accurate(const sn_serve *sv);
  * and the floors' reference residency). */
 uint32_t sn_serve_best_static_subgraph(const sn_serve *sv);
 
-/* Replays a trace under a policy and writes the run directory. Returns 0 or -1. */
+/* The serving set on its SUT: 1 when the platform computes (not the null SUT); make
+ * SubGraph G resident (G == n: none; CHARGE: a switch a query pays, in the platform's own
+ * account); one inference of SubNet S on canvas SAMPLE. Return 0, or -1 with one line in ERR. */
+int sn_serve_computes(const sn_serve *sv);
+int sn_serve_resident(sn_serve *sv, uint32_t g, int charge, sn_sut_moved *moved, char *err,
+                      size_t err_bytes);
+int sn_serve_infer(sn_serve *sv, uint32_t s, uint32_t sample, sn_sut_result *result, char *err,
+                   size_t err_bytes);
+/* CLOCK_MONOTONIC in nanoseconds. */
+int64_t sn_serve_now_ns(void);
+
+/* Replays a trace under a policy and writes the run directory (harness/sn_replay.c).
+ * Returns 0 or -1. */
 int sn_serve_replay(sn_serve *sv, const sn_replay_options *opt, char *err, size_t err_bytes);
 
 #endif

@@ -82,7 +82,7 @@ ok "$([ "$1" = 300 ] && [ "$2" = 300 ] && [ "$3" = 1 ]; echo $?)" \
     "... every repeat computed and logged ($2 of $1 predictions, $3 distinct value)"
 
 # ---- TEST05: other seeds ----------------------------------------------------------------------
-sim="--platform null --model $MODEL --isa avx2 --near-kib 768 --profile ci/baselines/cpu-profile.json --modelled"
+sim="--platform null --model $MODEL --near-kib 768 --profile ci/baselines/cpu-profile.json --modelled"
 for seed in 1 2 3 4 5 6; do
     "$SUPERNAV" trace gen sushi --count 10000 --seed $seed --rate 1500 --ceiling-us 1235 \
         -o "$tmp/s$seed.csv" >/dev/null 2>&1

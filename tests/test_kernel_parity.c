@@ -224,12 +224,12 @@ static int make_targets(char *err, size_t err_size)
     for (near = 0; near < 2; ++near) {
         target *t = add_target(near ? "opencl (near)" : "opencl (far)");
         sn_opencl_options o;
-        const char *why = "";
+        char why[512] = "";
         sn_status st;
         sn_opencl_options_default(&o);
         o.near_budget_bytes = near ? SIZE_MAX : 0;
         o.residency = near ? SN_OPENCL_RESIDENT_ON_USE : SN_OPENCL_RESIDENT_EXPLICIT;
-        st = sn_opencl_create(&model, &o, &t->cl, &why);
+        st = sn_opencl_create(&model, &o, &t->cl, why, sizeof why);
         if (st == SN_ERR_NO_DEVICE) {
             snprintf(t->skip, sizeof t->skip, "no OpenCL device: %s", why);
             continue;

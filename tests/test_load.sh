@@ -21,7 +21,7 @@ n=0
 ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
 field() { sed -n "s/.*\"$2\":[^0-9-]*\([0-9.e+-]*\).*/\1/p" "$1" | head -n 1; }
 # the CI gate's pinned profile (31 SubNets x 32 residencies), simulated on the null platform
-sim="--platform null --model $MODEL --isa avx2 --near-kib 768 --profile ci/baselines/cpu-profile.json --modelled"
+sim="--platform null --model $MODEL --near-kib 768 --profile ci/baselines/cpu-profile.json --modelled"
 
 for count in 100000 1000000; do
     "$SUPERNAV" trace gen server --count $count --seed 9 --rate 1500 --ceiling-us 1235 \

@@ -36,13 +36,13 @@ static sn_opencl *make_cl(size_t budget, int residency, int flow_queues)
 {
     sn_opencl_options opt;
     sn_opencl *cl = NULL;
-    const char *why = "";
+    char cwhy[512] = "";
     sn_opencl_options_default(&opt);
     opt.near_budget_bytes = budget;
     opt.residency = residency;
     opt.flow_queues = flow_queues;
-    if (sn_opencl_create(&model, &opt, &cl, &why) != SN_OK)
-        fail_msg("sn_opencl_create: %s", why);
+    if (sn_opencl_create(&model, &opt, &cl, cwhy, sizeof cwhy) != SN_OK)
+        fail_msg("sn_opencl_create: %s", cwhy);
     return cl;
 }
 
@@ -416,7 +416,7 @@ static void test_device_choice(void **state)
 {
     sn_opencl_options opt;
     sn_opencl *cl = NULL;
-    const char *why = NULL;
+    char why[512] = "";
     char list[2048], *saved = NULL;
     const char *env = getenv("SUPERNAV_OPENCL_DEVICE");
     int n = sn_opencl_list(list, sizeof list);
@@ -427,19 +427,18 @@ static void test_device_choice(void **state)
         saved = strdup(env);
     sn_opencl_options_default(&opt);
     opt.device = "no-such-opencl-device-xyz";
-    assert_int_equal(sn_opencl_create(&model, &opt, &cl, &why), SN_ERR_NO_DEVICE);
+    assert_int_equal(sn_opencl_create(&model, &opt, &cl, why, sizeof why), SN_ERR_NO_DEVICE);
     assert_null(cl);
-    assert_non_null(why);
     assert_non_null(strstr(why, "no-such-opencl-device-xyz"));
     opt.device = "999";
-    assert_int_equal(sn_opencl_create(&model, &opt, &cl, &why), SN_ERR_NO_DEVICE);
+    assert_int_equal(sn_opencl_create(&model, &opt, &cl, why, sizeof why), SN_ERR_NO_DEVICE);
     assert_non_null(strstr(why, "999"));
     /* the environment variable picks when the option does not */
     setenv("SUPERNAV_OPENCL_DEVICE", "no-such-opencl-device-xyz", 1);
     opt.device = NULL;
-    assert_int_equal(sn_opencl_create(&model, &opt, &cl, &why), SN_ERR_NO_DEVICE);
+    assert_int_equal(sn_opencl_create(&model, &opt, &cl, why, sizeof why), SN_ERR_NO_DEVICE);
     opt.device = "0"; /* the option wins over the environment */
-    assert_int_equal(sn_opencl_create(&model, &opt, &cl, &why), SN_OK);
+    assert_int_equal(sn_opencl_create(&model, &opt, &cl, why, sizeof why), SN_OK);
     assert_non_null(strstr(list, sn_opencl_device_name(cl)));
     sn_opencl_destroy(cl);
     if (saved) {
@@ -460,8 +459,7 @@ int main(void)
         cmocka_unit_test(test_int8_equals_reference),
         cmocka_unit_test(test_residency),
     };
-    char err[256];
-    const char *why = "";
+    char err[256], cwhy2[512] = "";
     sn_opencl_options opt;
     sn_status st;
     int rc;
@@ -476,11 +474,11 @@ int main(void)
     if (!meta)
         return 1;
     sn_opencl_options_default(&opt);
-    st = sn_opencl_create(&model, &opt, &shared, &why);
+    st = sn_opencl_create(&model, &opt, &shared, cwhy2, sizeof cwhy2);
     if (st == SN_ERR_NO_DEVICE && sn_opencl_list(err, sizeof err) == 0) {
-        rc = sn_test_skip_all(why);
+        rc = sn_test_skip_all(cwhy2);
     } else if (st != SN_OK) {
-        printf("1..1\nnot ok 1 - sn_opencl_create: %s\n", why);
+        printf("1..1\nnot ok 1 - sn_opencl_create: %s\n", cwhy2);
         rc = 1;
     } else {
         printf("# device: %s (%s)\n", sn_opencl_device_name(shared),

@@ -19,7 +19,7 @@ trap 'rm -rf "$tmp"' EXIT
 echo "1..6"
 n=0
 ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
-sim="--platform null --model $MODEL --isa avx2 --near-kib 768 --profile ci/baselines/cpu-profile.json --modelled"
+sim="--platform null --model $MODEL --near-kib 768 --profile ci/baselines/cpu-profile.json --modelled"
 lo=$("$SUPERNAV" subnets "$MODEL" | awk '$1 == "subnet" { print $4 }' | sort -n | head -n 1)
 hi=$("$SUPERNAV" subnets "$MODEL" | awk '$1 == "subnet" { print $4 }' | sort -n | tail -n 1)
 flo=$(awk -v v="$lo" 'BEGIN { printf "%.4f", v / 100 }')

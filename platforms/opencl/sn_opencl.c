@@ -368,25 +368,30 @@ static sn_status warm_kernels(sn_opencl *c)
     return SN_OK;
 }
 
-static char create_why[512];
+/* the caller's buffer for sn_opencl_create's one line */
+typedef struct why_buf {
+    char *text;
+    size_t bytes;
+} why_buf;
 
-static sn_status refuse(sn_opencl *c, const char **why, sn_status st, const char *fmt, ...)
+static sn_status refuse(sn_opencl *c, const why_buf *why, sn_status st, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-static sn_status refuse(sn_opencl *c, const char **why, sn_status st, const char *fmt, ...)
+static sn_status refuse(sn_opencl *c, const why_buf *why, sn_status st, const char *fmt, ...)
 {
     va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(create_why, sizeof create_why, fmt, ap);
-    va_end(ap);
-    if (why)
-        *why = create_why;
+    if (why->text && why->bytes) {
+        va_start(ap, fmt);
+        vsnprintf(why->text, why->bytes, fmt, ap);
+        va_end(ap);
+    }
     sn_opencl_destroy(c);
     return st;
 }
 
 sn_status sn_opencl_create(const sn_model *model, const sn_opencl_options *options,
-                           sn_opencl **out, const char **why)
+                           sn_opencl **out, char *why_text, size_t why_bytes)
 {
+    const why_buf why_store = {why_text, why_bytes}, *why = &why_store;
     sn_opencl_options def;
     sn_opencl *c;
     dev_ref d[MAX_DEVICES];

@@ -2,7 +2,7 @@
  * residency in device buffers, and latency from OpenCL profiling events.
  *
  *   sn_opencl *cl;
- *   sn_opencl_create(&model, &options, &cl, &why);     -- picks a device, builds the kernels
+ *   sn_opencl_create(&model, &options, &cl, why, sizeof why);  -- picks a device, builds the kernels
  *   sn_platform p; sn_opencl_platform(cl, &p);
  *   sn_plan_invoke(&plan, &p, canvas, logits, NULL, NULL);
  *
@@ -102,9 +102,9 @@ int sn_opencl_list(char *buf, size_t buf_bytes);
 /* Picks the device, creates its context and queues, builds the kernels, sizes the device
  * buffers from MODEL (which must outlive the platform). SN_ERR_NO_DEVICE when no OpenCL
  * platform or no matching device exists; other errors for a device that fails to build or
- * allocate. WHY (may be NULL) gets one line, valid until the next call of this function. */
+ * allocate, with one line in the caller's WHY (may be NULL). */
 sn_status sn_opencl_create(const sn_model *model, const sn_opencl_options *options,
-                           sn_opencl **cl, const char **why);
+                           sn_opencl **cl, char *why, size_t why_bytes);
 void sn_opencl_destroy(sn_opencl *cl);
 
 void sn_opencl_platform(sn_opencl *cl, sn_platform *platform);

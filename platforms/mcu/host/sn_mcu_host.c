@@ -84,20 +84,17 @@ static int errorf(char *err, size_t n, const char *fmt, ...)
 }
 
 /* ---- model files ----------------------------------------------------------------------- */
-int sn_mcu_read_model(const char *prog, const char *path, void **bytes, sn_model *model)
+int sn_mcu_read_model(const char *path, void **bytes, sn_model *model, char *err, size_t n)
 {
     size_t size;
     sn_model_error e;
     sn_status st;
-    if (sn_read_file(path, bytes, &size) != 0) {
-        fprintf(stderr, "%s: cannot read %s\n", prog, path);
-        return -1;
-    }
+    if (sn_read_file(path, bytes, &size) != 0)
+        return errorf(err, n, "cannot read %s", path);
     st = sn_model_load(model, *bytes, size, &e);
     if (st != SN_OK) {
-        fprintf(stderr, "%s: %s: %s (%s)\n", prog, path, sn_status_str(st), e.what);
         free(*bytes);
-        return -1;
+        return errorf(err, n, "%s: %s (%s)", path, sn_status_str(st), e.what);
     }
     return 0;
 }

@@ -147,9 +147,9 @@ int sn_mcu_session_infer(sn_mcu_session *session, uint32_t i, const uint8_t *can
                          const char *file, uint64_t offset, sn_mcu_infer_result *r,
                          double *model_us, char *err, size_t err_bytes);
 
-/* Reads and validates a deployment image (PATH) into *BYTES (malloc'd) and MODEL; on error
- * one line "PROG: ..." on stderr and -1. For the host tools. */
-int sn_mcu_read_model(const char *prog, const char *path, void **bytes, sn_model *model);
+/* Reads and validates a deployment image (PATH) into *BYTES (malloc'd) and MODEL. Returns
+ * 0, or -1 with one line in ERR. For the host tools. */
+int sn_mcu_read_model(const char *path, void **bytes, sn_model *model, char *err, size_t err_bytes);
 
 /* The modelled time of the re-plan the last sn_mcu_session_infer did (the firmware holds one
  * plan, so a query for another SubNet than the previous one plans it first: the prepare's

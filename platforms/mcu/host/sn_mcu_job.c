@@ -21,6 +21,18 @@
 #include "sn_file.h"
 #include "sn_safetensors.h"
 
+
+/* the image at PATH, or one line "PROG: ..." on stderr */
+static int read_model(const char *prog, const char *path, void **bytes, sn_model *model)
+{
+    char why[512];
+    if (sn_mcu_read_model(path, bytes, model, why, sizeof why) != 0) {
+        fprintf(stderr, "%s: %s\n", prog, why);
+        return -1;
+    }
+    return 0;
+}
+
 #define MAX_CLASSES 16
 #define FP32_TOLERANCE "1e-4"
 
@@ -38,7 +50,7 @@ static int cmd_sizes(const char *model_path)
     sn_model model;
     size_t largest = 0;
     uint32_t i, counted = 0;
-    if (sn_mcu_read_model("sn-mcu-job", model_path, &bytes, &model) != 0)
+    if (read_model("sn-mcu-job", model_path, &bytes, &model) != 0)
         return 1;
     for (i = 0; i < model.config_count; ++i) {
         uint32_t kind;
@@ -203,7 +215,7 @@ static int cmd_write(int argc, char **argv)
     }
     if (!out || nruns == 0 || canvases < 1 || canvases > 8)
         return usage();
-    if (sn_mcu_read_model("sn-mcu-job", model_path, &model_bytes, &model) != 0)
+    if (read_model("sn-mcu-job", model_path, &model_bytes, &model) != 0)
         return 1;
     if (sn_read_file(golden_path, &golden_bytes, &golden_size) != 0 ||
         sn_safetensors_parse(golden_bytes, golden_size, &golden, err, sizeof err) != 0) {

@@ -35,6 +35,18 @@
 #include "sn_idx.h"
 #include "sn_mcu_host.h"
 
+
+/* the image at PATH, or one line "PROG: ..." on stderr */
+static int read_model(const char *prog, const char *path, void **bytes, sn_model *model)
+{
+    char why[512];
+    if (sn_mcu_read_model(path, bytes, model, why, sizeof why) != 0) {
+        fprintf(stderr, "%s: %s\n", prog, why);
+        return -1;
+    }
+    return 0;
+}
+
 #define MAX_CONFIGS 64
 
 typedef struct tool_opts {
@@ -151,7 +163,7 @@ static int cmd_strip(tool_opts *o)
     int rc;
     if (!o->out)
         return usage();
-    if (sn_mcu_read_model("sn-mcu", o->model_path, &bytes, &m) != 0)
+    if (read_model("sn-mcu", o->model_path, &bytes, &m) != 0)
         return 2;
     rc = write_stripped(&m, o->configs, o->nconfigs, o->out, &n) == 0 ? 0 : 2;
     if (rc == 0)
@@ -178,7 +190,7 @@ static int cmd_check(tool_opts *o)
     int rc = 0;
     if (!o->board || o->nconfigs == 0 || o->canvases == 0)
         return usage();
-    if (sn_mcu_read_model("sn-mcu", o->model_path, &bytes, &m) != 0)
+    if (read_model("sn-mcu", o->model_path, &bytes, &m) != 0)
         return 2;
     side = m.arch.canvas;
     snprintf(idx_path, sizeof idx_path, "%s-images-idx3-ubyte", o->data);
@@ -212,7 +224,7 @@ static int cmd_check(tool_opts *o)
     if (rc == 0 && o->device_model) {
         void *dbytes;
         sn_model dm;
-        if (sn_mcu_read_model("sn-mcu", o->device_model, &dbytes, &dm) != 0)
+        if (read_model("sn-mcu", o->device_model, &dbytes, &dm) != 0)
             rc = 2;
         else {
             if (write_stripped(&dm, o->configs, o->nconfigs, path, &nbytes) != 0)
@@ -221,7 +233,7 @@ static int cmd_check(tool_opts *o)
         }
     } else if (rc == 0 && write_stripped(&m, o->configs, o->nconfigs, path, &nbytes) != 0)
         rc = 2;
-    if (rc == 0 && o->cache && sn_mcu_read_model("sn-mcu", path, &sbytes, &sm) != 0)
+    if (rc == 0 && o->cache && read_model("sn-mcu", path, &sbytes, &sm) != 0)
         rc = 2;
     if (rc == 0 && open_board(o, path, &link) != 0)
         rc = 2;
@@ -404,7 +416,7 @@ static int cmd_table(tool_opts *o)
     uint64_t code_bytes = 0, image_capacity = 0;
     if (!o->board || !buf)
         return usage();
-    if (sn_mcu_read_model("sn-mcu", o->model_path, &bytes, &m) != 0)
+    if (read_model("sn-mcu", o->model_path, &bytes, &m) != 0)
         return 2;
     n = pareto(&m, configs, top1, 48);
     if (n <= 0) {
@@ -512,7 +524,7 @@ static int cmd_kernels(tool_opts *o)
     int n, i, rc = 0;
     if (!o->board || !buf)
         return usage();
-    if (sn_mcu_read_model("sn-mcu", o->model_path, &bytes, &m) != 0)
+    if (read_model("sn-mcu", o->model_path, &bytes, &m) != 0)
         return 2;
     n = pareto(&m, configs, top1, 48);
     for (i = 0; i < n; ++i) {

@@ -1,0 +1,157 @@
+/* supernav harness: the SUT registry and the null SUT (harness/sn_sut.h). */
+#include "sn_sut.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sn_energy.h"
+
+/* one line per platform: platforms/<p>/sn_<p>_sut.c */
+extern const sn_sut_ops sn_sut_cpu;
+extern const sn_sut_ops sn_sut_opencl;
+extern const sn_sut_ops sn_sut_fpga;
+extern const sn_sut_ops sn_sut_mcu;
+
+static const sn_sut_ops *const registry[] = {
+    &sn_sut_cpu, &sn_sut_opencl, &sn_sut_fpga, &sn_sut_mcu, &sn_sut_null,
+};
+
+const sn_sut_ops *sn_sut_find(const char *name)
+{
+    size_t i;
+    for (i = 0; name && i < sizeof registry / sizeof registry[0]; ++i)
+        if (!strcmp(registry[i]->name, name))
+            return registry[i];
+    return NULL;
+}
+
+void sn_sut_list(char *buf, size_t n)
+{
+    size_t i, k = 0;
+    if (n)
+        buf[0] = '\0';
+    for (i = 0; i < sizeof registry / sizeof registry[0] && k < n; ++i) {
+        int w = snprintf(buf + k, n - k, "%s%s", i ? ", " : "", registry[i]->name);
+        if (w < 0)
+            break;
+        k += (size_t)w;
+    }
+}
+
+sn_status sn_sut_fail(sn_status status, char *err, size_t n, const char *fmt, ...)
+{
+    va_list ap;
+    if (err && n) {
+        va_start(ap, fmt);
+        vsnprintf(err, n, fmt, ap);
+        va_end(ap);
+    }
+    return status;
+}
+
+sn_status sn_sut_check_options(const sn_sut_ops *ops, const sn_sut_options *o, char *err, size_t n)
+{
+    static const struct { unsigned flag; const char *name; } flags[] = {
+        {SN_SUT_TAKES_ISA, "--isa"}, {SN_SUT_TAKES_DEVICE, "--device"},
+        {SN_SUT_TAKES_BOARD, "--board"}, {SN_SUT_TAKES_PORT, "--port"}, {SN_SUT_TAKES_PE, "--pe"},
+    };
+    size_t i;
+    for (i = 0; i < sizeof flags / sizeof flags[0]; ++i) {
+        unsigned f = flags[i].flag;
+        int given = f == SN_SUT_TAKES_ISA ? o->isa != NULL : f == SN_SUT_TAKES_DEVICE ? o->device != NULL
+                  : f == SN_SUT_TAKES_BOARD ? o->board != NULL : f == SN_SUT_TAKES_PORT ? o->port != NULL
+                  : o->pe_rows != 0 || o->pe_cols != 0;
+        if (given && !(ops->takes & f)) {
+            size_t j, k = 0;
+            char list[128] = "";
+            for (j = 0; j < sizeof registry / sizeof registry[0]; ++j)
+                if (registry[j]->takes & f)
+                    snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", k++ ? " and " : "",
+                             registry[j]->name);
+            return sn_sut_fail(SN_ERR_INVALID_ARGUMENT, err, n, "%s applies to --platform %s only, not %s",
+                               flags[i].name, k ? list : "(none)", ops->name);
+        }
+    }
+    return SN_OK;
+}
+
+int32_t sn_sut_argmax(const float *logits, uint32_t count)
+{
+    uint32_t k, best = 0;
+    for (k = 1; k < count; ++k)
+        if (logits[k] > logits[best])
+            best = k;
+    return (int32_t)best;
+}
+
+/* ---- the null SUT ------------------------------------------------------------------- */
+typedef struct null_sut {
+    sn_sut base;
+    size_t budget;
+} null_sut;
+
+static sn_status null_open(sn_sut **out, const sn_sut_set *set, const sn_sut_options *o, uint8_t *keep,
+                           char *err, size_t n)
+{
+    null_sut *s;
+    uint32_t i;
+    sn_status st = sn_sut_check_options(&sn_sut_null, o, err, n);
+    if (st != SN_OK)
+        return st;
+    s = calloc(1, sizeof *s);
+    if (!s)
+        return sn_sut_fail(SN_ERR_NO_MEMORY, err, n, "out of memory");
+    s->base.ops = &sn_sut_null;
+    s->budget = o->near_budget_bytes;
+    for (i = 0; i < set->n; ++i)
+        keep[i] = 1;
+    *out = &s->base;
+    return SN_OK;
+}
+
+static void null_describe(const sn_sut *sut, sn_sut_desc *d)
+{
+    const null_sut *s = (const null_sut *)sut;
+    memset(d, 0, sizeof *d);
+    d->name = "null";
+    d->variant = "none";
+    d->clock = SN_SUT_CLOCK_NONE;
+    d->precision = SN_FP32;
+    d->near_budget_bytes = s->budget;
+    d->near_memory = "none";
+    d->far_memory = "none";
+    d->device_key = "isa";
+    d->device_value = "none";
+    d->latency_source = "measured:clock_gettime(CLOCK_MONOTONIC), p50, single thread";
+    d->energy = &sn_energy_model_cpu_fp32;
+}
+
+static sn_status null_resident(sn_sut *sut, int32_t i, const sn_plan *plan, int charge, sn_sut_moved *m,
+                               char *err, size_t n)
+{
+    (void)sut; (void)i; (void)plan; (void)charge; (void)err; (void)n;
+    m->bytes = 0;
+    m->us = -1.0;
+    return SN_OK;
+}
+
+static sn_status null_infer(sn_sut *sut, uint32_t i, sn_plan *plan, const sn_sut_sample *smp,
+                            sn_sut_result *r, char *err, size_t n)
+{
+    (void)sut; (void)i; (void)plan; (void)smp; (void)err; (void)n;
+    memset(r, 0, sizeof *r);
+    r->prediction = -1;
+    r->us = -1.0;
+    return SN_OK;
+}
+
+static void null_close(sn_sut *sut)
+{
+    free(sut);
+}
+
+const sn_sut_ops sn_sut_null = {
+    "null", "runs no inference: its runs measure the harness's own overhead", SN_FP32, 0,
+    null_open, null_describe, null_resident, null_infer, NULL, NULL, null_close};

@@ -1,0 +1,170 @@
+/* supernav harness: the system under test (SUT), the one interface a serving platform
+ * implements (as MLPerf LoadGen's SUT and ggml's backends are). The harness -- profile,
+ * replay, eval -- knows platforms only through it: no platform header is included under
+ * harness/.
+ *
+ *   const sn_sut_ops *ops = sn_sut_find("cpu");            -- the registry (sn_sut.c)
+ *   ops->open(&sut, &set, &options, keep, err, n);          -- each adapter checks its options
+ *   ops->describe(sut, &desc);                              -- name, clock, near and far memory
+ *   ops->resident(sut, i, plan, charge, &moved, err, n);    -- make weight set I resident
+ *   ops->infer(sut, i, plan, &sample, &result, err, n);     -- one sample, one plan
+ *   ops->account(sut, json, span_us);                       -- its own record of a run
+ *   ops->close(sut);
+ *
+ * A serving set is the plans of the SubNets a harness serves (index i, ascending MACs), all
+ * of the precision the adapter serves (desc.precision). A weight set is the weights of one
+ * of them (SUSHI's SubGraph): making it resident moves them into the platform's near memory
+ * as far as its budget holds; an inference reads what is resident from near memory and the
+ * rest from far memory.
+ *
+ * Adding a platform: platforms/<p>/sn_<p>_sut.c defining `const sn_sut_ops sn_sut_<p>`, one
+ * line in the registry (harness/sn_sut.c) and its object in the Makefile.
+ *
+ * Errors: every operation that can fail returns an sn_status and writes one line (no
+ * newline) into the caller's ERR buffer; nothing here prints. Host-only. */
+#ifndef SN_SUT_H
+#define SN_SUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sn_engine.h"
+#include "sn_run.h"
+
+struct cJSON;
+struct sn_energy_model;
+
+typedef struct sn_sut sn_sut;        /* an adapter's state; sn_sut_ops first */
+
+/* Where the times an adapter reports come from. */
+typedef enum sn_sut_clock {
+    SN_SUT_CLOCK_NONE = 0,           /* runs nothing (the null SUT): no time of its own */
+    SN_SUT_CLOCK_MEASURED,           /* the caller's wall clock around the call (cpu, opencl) */
+    SN_SUT_CLOCK_EMULATED,           /* counted by an emulator through a cycle model (mcu) */
+    SN_SUT_CLOCK_MODEL               /* a model's cycles (fpga); deterministic */
+} sn_sut_clock;
+
+/* The options a harness passes; each adapter refuses those it does not take (one line
+ * naming the command-line flag). NULL / 0: not given. */
+typedef struct sn_sut_options {
+    const char *isa;                 /* --isa: cpu (and fpga's compute kernels: never given) */
+    const char *device;              /* --device: opencl */
+    const char *board;               /* --board: fpga (a board file), mcu (a board profile) */
+    const char *port;                /* --port: mcu (a real board's serial port) */
+    int32_t pe_rows, pe_cols;        /* --pe: fpga */
+    size_t near_budget_bytes;        /* --near-kib; SIZE_MAX: the platform's own (fpga) */
+    int explicit_residency;          /* 1: only what resident() asks for is near (serving);
+                                        0: the platform's own residency (eval) */
+    const char *build_dir;           /* mcu: where the firmware lives (NULL: "build") */
+} sn_sut_options;
+
+/* What a harness serves: the plans of N SubNets, their configs, and the model. */
+typedef struct sn_sut_set {
+    const sn_model *model;
+    uint32_t n;
+    const char *const *configs;
+    sn_plan *const *plans;
+} sn_sut_set;
+
+/* What an adapter is, after open. Strings are the adapter's, valid until close. */
+typedef struct sn_sut_desc {
+    const char *name;                /* "cpu", as --platform takes it */
+    const char *variant;             /* a file-name word: the ISA, the device, the board */
+    sn_sut_clock clock;
+    int precision;                   /* SN_FP32 or SN_INT8: the plans it serves */
+    size_t near_budget_bytes;        /* the near memory a weight set may fill */
+    const char *near_memory;         /* what near and far memory are on it, in words */
+    const char *far_memory;
+    const char *device_key;          /* the run context's device property: "isa", "device", */
+    const char *device_value;        /* "board" and its value */
+    const char *latency_source;      /* the profile's latency_source */
+    const char *instructions_source; /* the profile's instructions_source, or NULL */
+    const char *profile_device;      /* the profile's "device" (opencl), or NULL */
+    const char *profile_board;       /* the profile's "board" (mcu: the part), or NULL */
+    const char *model_clock;         /* the run's clock when its own time is always used
+                                        (fpga: every replay is modelled), or NULL */
+    const char *virtual_clock;       /* the run's clock in --virtual replay when it has its
+                                        own (mcu), or NULL: the measured service times */
+    const char *real_time_refusal;   /* NULL: it replays in real time; else why not */
+    const struct sn_energy_model *energy; /* per-access energies for the run's account */
+    const sn_run_property *properties;    /* more run-context properties (fpga's board) */
+    size_t property_count;
+    int replans;                     /* 1: an inference may re-plan first (sn_sut_result.plan_us) */
+} sn_sut_desc;
+
+/* A weight set moved into near memory. */
+typedef struct sn_sut_moved {
+    uint64_t bytes;
+    double us;                       /* its own clock's time; < 0: the caller times the call */
+} sn_sut_moved;
+
+/* One sample: the canvas, and where it lies in its file (a board that reads it itself). */
+typedef struct sn_sut_sample {
+    const uint8_t *canvas;           /* side x side bytes */
+    uint32_t side;
+    const char *file;                /* the IDX file it is in, or NULL */
+    uint64_t file_offset;
+} sn_sut_sample;
+
+typedef struct sn_sut_result {
+    int32_t prediction;              /* the arg-max class; -1: nothing computed (null) */
+    uint64_t near_bytes, far_bytes;  /* weight bytes read from near and far memory */
+    double us;                       /* its own clock's latency; < 0: the caller times it */
+    double plan_us;                  /* the re-plan before it (desc.replans), else 0 */
+    uint64_t cycles;                 /* model / emulated cycles when it has them, else 0 */
+} sn_sut_result;
+
+enum { SN_SUT_TAKES_ISA = 1, SN_SUT_TAKES_DEVICE = 2, SN_SUT_TAKES_BOARD = 4,
+       SN_SUT_TAKES_PORT = 8, SN_SUT_TAKES_PE = 16 };
+
+typedef struct sn_sut_ops {
+    const char *name;
+    const char *summary;             /* one line: what it is and the options it takes */
+    int precision;                   /* what its serving set must be planned as */
+    unsigned takes;                  /* the options it takes (SN_SUT_TAKES_*) */
+    /* Creates the SUT for SET. KEEP (SET->n entries) is set to 1 for each SubNet it can
+     * serve, 0 for one it cannot (an MCU board's SRAM); at least one is kept. */
+    sn_status (*open)(sn_sut **sut, const sn_sut_set *set, const sn_sut_options *options,
+                      uint8_t *keep, char *err, size_t err_bytes);
+    void (*describe)(const sn_sut *sut, sn_sut_desc *desc);
+    /* Makes weight set I (of PLAN) resident, evicting the previous one; I < 0: none.
+     * CHARGE: count the move in the run's account (a switch a query pays). */
+    sn_status (*resident)(sn_sut *sut, int32_t i, const sn_plan *plan, int charge,
+                          sn_sut_moved *moved, char *err, size_t err_bytes);
+    /* One inference of SubNet I (PLAN) on SAMPLE. */
+    sn_status (*infer)(sn_sut *sut, uint32_t i, sn_plan *plan, const sn_sut_sample *sample,
+                       sn_sut_result *result, char *err, size_t err_bytes);
+    /* Optional: forgets the account of the inferences and charged moves so far. */
+    void (*account_reset)(sn_sut *sut);
+    /* Optional: adds its own record of the run since account_reset to JSON (an object);
+     * SPAN_US: the run's span, first arrival to last end. */
+    void (*account)(sn_sut *sut, struct cJSON *json, double span_us);
+    void (*close)(sn_sut *sut);
+} sn_sut_ops;
+
+struct sn_sut {
+    const sn_sut_ops *ops;
+};
+
+/* The registry: the adapter named NAME, or NULL. */
+const sn_sut_ops *sn_sut_find(const char *name);
+/* The names, comma-separated, into BUF. */
+void sn_sut_list(char *buf, size_t buf_bytes);
+
+/* For adapters: refuses every option in O that is set and not in OPS->takes, naming the
+ * flag and the platforms that take it. Returns SN_OK or SN_ERR_INVALID_ARGUMENT with one
+ * line in ERR. */
+sn_status sn_sut_check_options(const sn_sut_ops *ops, const sn_sut_options *o, char *err,
+                               size_t err_bytes);
+
+/* printf into ERR; returns STATUS. */
+sn_status sn_sut_fail(sn_status status, char *err, size_t err_bytes, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* The arg-max of LOGITS[COUNT]: the first of equal maxima. */
+int32_t sn_sut_argmax(const float *logits, uint32_t count);
+
+/* The null SUT: runs nothing (prediction -1, no bytes); its runs measure the harness. */
+extern const sn_sut_ops sn_sut_null;
+
+#endif
