@@ -54,10 +54,36 @@ typedef struct plot {
     char caption[2048];    /* plain text (escaped for HTML when written) */
 } plot;
 
+/* The figures of the answer table (sn_figures.h names): each policy's mean over its runs. */
+#define ANSWER_FIGS 3
+static const char *const answer_fig[ANSWER_FIGS] = {"slo_attainment", "served_accuracy", "energy_per_query_uj"};
+enum { FIG_SLO = 0, FIG_ACC = 1, FIG_ENERGY = 2 };
+
+/* A policy within one trace and platform: its runs (repetitions) and, per answer figure, the
+ * value of each run that recorded it and their mean. */
+typedef struct pstat {
+    const char *policy;                /* a run's policy_key */
+    size_t runs;
+    double *v[ANSWER_FIGS];            /* NaN-free, from each run's sn_figures */
+    size_t nv[ANSWER_FIGS];
+    double mean[ANSWER_FIGS];          /* NaN when no run recorded the figure */
+    sn_figure_better better[ANSWER_FIGS];
+} pstat;
+
+/* The plotted runs of one trace on one platform, by policy in first-seen order. */
+typedef struct group {
+    const char *trace, *platform;
+    const cJSON *feasibility;          /* the first policy.json's "feasibility", or NULL */
+    pstat pol[MAX_GROUPS];
+    size_t npol, runs;
+} group;
+
 typedef struct report {
     const sn_report_options *o;
     rinfo *r;
     size_t n;
+    group *groups;                     /* platform-major, then trace; only non-empty ones */
+    size_t group_count;
     acc_entry *acc;
     size_t acc_count;
     plot plots[MAX_PLOTS];
@@ -297,6 +323,79 @@ static const char *key_platform(const rinfo *r)
 static const char *key_trace(const rinfo *r)
 {
     return r->run.trace_name;
+}
+
+/* Groups the plotted runs by platform and trace, and each group's runs by policy: the one
+ * place where a policy's figures are gathered over its repetitions (the answer table and the
+ * validity section both read it). Returns 0, or -1 (out of memory). */
+static int build_groups(report *rp)
+{
+    const char *traces[MAX_GROUPS], *plats[MAX_GROUPS];
+    size_t nt = distinct(rp, key_trace, traces, MAX_GROUPS), np = distinct(rp, key_platform, plats, MAX_GROUPS);
+    size_t t, pl, i, k, f;
+    if (!(rp->groups = calloc(nt * np + 1, sizeof *rp->groups)))
+        return -1;
+    for (pl = 0; pl < np; ++pl)
+        for (t = 0; t < nt; ++t) {
+            group *g = &rp->groups[rp->group_count];
+            g->trace = traces[t];
+            g->platform = plats[pl];
+            for (i = 0; i < rp->n; ++i) {
+                const rinfo *ri = &rp->r[i];
+                pstat *p;
+                if (!ri->plotted || strcmp(key_trace(ri), g->trace) || strcmp(key_platform(ri), g->platform))
+                    continue;
+                if (!g->feasibility && ri->run.policy)
+                    g->feasibility = cJSON_GetObjectItemCaseSensitive(ri->run.policy, "feasibility");
+                for (k = 0; k < g->npol && strcmp(g->pol[k].policy, ri->policy_key); ++k)
+                    ;
+                if (k == MAX_GROUPS)
+                    continue;
+                p = &g->pol[k];
+                if (k == g->npol) {
+                    ++g->npol;
+                    p->policy = ri->policy_key;
+                    for (f = 0; f < ANSWER_FIGS; ++f)
+                        if (!(p->v[f] = malloc(rp->n * sizeof *p->v[f])))
+                            return -1;
+                }
+                ++p->runs;
+                ++g->runs;
+                for (f = 0; f < ANSWER_FIGS; ++f) {
+                    const sn_figure *x = sn_figures_find(&ri->fs, answer_fig[f]);
+                    if (!x)
+                        continue;
+                    p->better[f] = x->better;
+                    if (!isnan(x->value))
+                        p->v[f][p->nv[f]++] = x->value;
+                }
+            }
+            for (k = 0; k < g->npol; ++k)
+                for (f = 0; f < ANSWER_FIGS; ++f) {
+                    pstat *p = &g->pol[k];
+                    double sum = 0.0;
+                    for (i = 0; i < p->nv[f]; ++i)
+                        sum += p->v[f][i];
+                    p->mean[f] = p->nv[f] ? sum / (double)p->nv[f] : (double)NAN;
+                }
+            if (g->npol)
+                ++rp->group_count;
+        }
+    return 0;
+}
+
+static void free_groups(report *rp)
+{
+    size_t i, k, f;
+    if (!rp->groups)
+        return;
+    /* a group that failed half-way is the one after the last counted */
+    for (i = 0; i <= rp->group_count; ++i)
+        for (k = 0; k < rp->groups[i].npol; ++k)
+            for (f = 0; f < ANSWER_FIGS; ++f)
+                free(rp->groups[i].pol[k].v[f]);
+    free(rp->groups);
+    rp->groups = NULL;
 }
 
 /* The profile of a run: context run.profile, else the cache path the harness would use. */
@@ -1049,62 +1148,37 @@ static void short_source(const char *src, char *buf, size_t n)
 }
 
 /* One line per trace (and platform): can its policies be told apart (sn_validity.h)? The
- * policies' SLO attainments are means over their repetitions. */
+ * policies' SLO attainments are means over their repetitions (the groups' means). */
 static void validity_rows(const report *rp, sn_text *md, sn_text *html)
 {
-    const char *traces[MAX_GROUPS], *plats[MAX_GROUPS];
-    size_t nt = distinct(rp, key_trace, traces, MAX_GROUPS), np = distinct(rp, key_platform, plats, MAX_GROUPS);
-    size_t t, pl, i, j;
+    size_t gi, k;
     sn_text_printf(html, "<ul class=\"validity\">\n");
-    for (pl = 0; pl < np; ++pl)
-        for (t = 0; t < nt; ++t) {
-            double slo[MAX_GROUPS], lo = INFINITY, hi = -INFINITY;
-            const char *pols[MAX_GROUPS];
-            const cJSON *feas = NULL;
-            size_t npol = 0;
-            char why[256], reasons[640], line[1400];
-            int bad;
-            for (i = 0; i < rp->n; ++i) {
-                const rinfo *ri = &rp->r[i];
-                double sum = 0.0;
-                size_t reps = 0;
-                if (!ri->plotted || strcmp(key_trace(ri), traces[t]) || strcmp(key_platform(ri), plats[pl]))
-                    continue;
-                if (!feas && ri->run.policy)
-                    feas = cJSON_GetObjectItemCaseSensitive(ri->run.policy, "feasibility");
-                for (j = 0; j < npol && strcmp(pols[j], ri->policy_key); ++j)
-                    ;
-                if (j < npol || npol == MAX_GROUPS)
-                    continue;
-                for (j = i; j < rp->n; ++j) { /* this policy's repetitions */
-                    const rinfo *rj = &rp->r[j];
-                    double v = sn_rundir_num(rj->run.summary, "slo_attainment");
-                    if (rj->plotted && !strcmp(key_trace(rj), traces[t]) && !strcmp(key_platform(rj), plats[pl]) &&
-                        !strcmp(rj->policy_key, ri->policy_key) && !isnan(v)) {
-                        sum += v;
-                        ++reps;
-                    }
-                }
-                if (!reps)
-                    continue;
-                pols[npol] = ri->policy_key;
-                slo[npol] = 100.0 * sum / (double)reps;
-                lo = slo[npol] < lo ? slo[npol] : lo;
-                hi = slo[npol] > hi ? slo[npol] : hi;
-                ++npol;
-            }
-            if (!npol)
+    for (gi = 0; gi < rp->group_count; ++gi) {
+        const group *g = &rp->groups[gi];
+        double slo[MAX_GROUPS], lo = INFINITY, hi = -INFINITY;
+        size_t npol = 0;
+        char why[256], reasons[640], line[1400];
+        int bad;
+        for (k = 0; k < g->npol; ++k) {
+            if (!g->pol[k].nv[FIG_SLO])
                 continue;
-            bad = sn_validity_judge(slo, npol, why, sizeof why);
-            sn_validity_reasons(feas, reasons, sizeof reasons);
-            snprintf(line, sizeof line, "%s on %s: %s%s%sSLO attainment %.1f-%.1f %% over %zu policies; %s",
-                     traces[t], plats[pl], bad ? "DEGENERATE: " : "VALID: ", bad ? why : "", bad ? "; " : "",
-                     lo, hi, npol, reasons);
-            sn_text_printf(md, "* %s\n", line);
-            sn_text_printf(html, "<li class=\"%s\">", bad ? "degenerate" : "valid");
-            html_escaped(html, line);
-            sn_text_printf(html, "</li>\n");
+            slo[npol] = 100.0 * g->pol[k].mean[FIG_SLO];
+            lo = slo[npol] < lo ? slo[npol] : lo;
+            hi = slo[npol] > hi ? slo[npol] : hi;
+            ++npol;
         }
+        if (!npol)
+            continue;
+        bad = sn_validity_judge(slo, npol, why, sizeof why);
+        sn_validity_reasons(g->feasibility, reasons, sizeof reasons);
+        snprintf(line, sizeof line, "%s on %s: %s%s%sSLO attainment %.1f-%.1f %% over %zu policies; %s",
+                 g->trace, g->platform, bad ? "DEGENERATE: " : "VALID: ", bad ? why : "", bad ? "; " : "",
+                 lo, hi, npol, reasons);
+        sn_text_printf(md, "* %s\n", line);
+        sn_text_printf(html, "<li class=\"%s\">", bad ? "degenerate" : "valid");
+        html_escaped(html, line);
+        sn_text_printf(html, "</li>\n");
+    }
     sn_text_printf(html, "</ul>\n");
 }
 
@@ -1416,6 +1490,10 @@ int sn_report_write(char *const *runs, size_t n, const sn_report_options *o,
         snprintf(ri->label, sizeof ri->label, "%s%s%s", rp.multi_platform ? sn_rundir_platform(&ri->run) : "",
                  rp.multi_platform ? "/" : "", dup ? ri->run.name : ri->policy_key);
     }
+    if (build_groups(&rp) != 0) {
+        fail(err, err_bytes, "out of memory");
+        goto done;
+    }
     load_accuracy(&rp);
     for (i = 0; i < np; ++i)
         if (plot_pareto(&rp, platforms[i]) != 0)
@@ -1443,6 +1521,7 @@ done:
         sn_figures_free(&rp.r[i].fs);
         sn_rundir_free(&rp.r[i].run);
     }
+    free_groups(&rp);
     free(rp.r);
     for (i = 0; i < rp.acc_count; ++i)
         free(rp.acc[i].config);
