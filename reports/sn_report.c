@@ -1182,6 +1182,226 @@ static void validity_rows(const report *rp, sn_text *md, sn_text *html)
     sn_text_printf(html, "</ul>\n");
 }
 
+/* ---- the answer: each policy beside the best other policy, per trace and platform ------ */
+#define ANSWER_ALPHA 0.05
+
+/* The words of the answer's captions: "modelled" for a model's figure, else the kind. */
+static const char *kind_word(const char *kind)
+{
+    return !strcmp(kind, "model") ? "modelled" : kind;
+}
+
+/* The other policy of G that is best on figure F (by the figure's direction): its index, or
+ * -1 when no other policy recorded F. The first of equals wins. */
+static int best_other(const group *g, size_t k, size_t f)
+{
+    size_t j;
+    int best = -1;
+    for (j = 0; j < g->npol; ++j) {
+        double v = g->pol[j].mean[f], b;
+        if (j == k || isnan(v))
+            continue;
+        if (best < 0) {
+            best = (int)j;
+            continue;
+        }
+        b = g->pol[best].mean[f];
+        if (g->pol[j].better[f] == SN_BETTER_LOWER ? v < b : v > b)
+            best = (int)j;
+    }
+    return best;
+}
+
+/* A figure's mean as the runs table prints it: a fraction in %, energy in uJ. */
+static void fmt_answer_value(char *buf, size_t n, size_t f, double v)
+{
+    if (f == FIG_ENERGY)
+        fmt_num(buf, n, 2, v);
+    else
+        fmt_pct(buf, n, v);
+}
+
+/* P minus Q on figure F: points for fractions, uJ and relative for energy. */
+static void fmt_answer_diff(char *buf, size_t n, size_t f, double d, double q)
+{
+    if (isnan(d))
+        snprintf(buf, n, "-");
+    else if (f != FIG_ENERGY)
+        snprintf(buf, n, "%+.2f pt", 100.0 * d);
+    else if (q != 0.0)
+        snprintf(buf, n, "%+.2f (%+.1f %%)", d, 100.0 * d / q);
+    else
+        snprintf(buf, n, "%+.2f", d);
+}
+
+/* Is P's figure F told apart from Q's? The Mann-Whitney U test over their runs when each has
+ * at least two; never a p-value from one run. *PV: the p-value, or NaN. */
+static void fmt_significance(char *buf, size_t n, const pstat *p, const pstat *q, size_t f, double *pv)
+{
+    sn_mwu u;
+    *pv = (double)NAN;
+    if (p->nv[f] < 2)
+        snprintf(buf, n, "1 run: no significance");
+    else if (q->nv[f] < 2)
+        snprintf(buf, n, "1 run: no significance (%s has 1 run)", q->policy);
+    else if (sn_stats_mann_whitney(p->v[f], p->nv[f], q->v[f], q->nv[f], &u) != 0)
+        snprintf(buf, n, "-");
+    else {
+        *pv = u.p;
+        snprintf(buf, n, "%s: p %s %.3f (U test, %zu vs %zu runs)",
+                 u.p < ANSWER_ALPHA ? "significant" : "not significant", u.p < 0.001 ? "<" : "=",
+                 u.p < 0.001 ? 0.001 : u.p, p->nv[f], q->nv[f]);
+    }
+}
+
+/* The caption of group G's table: the trace and platform, and what each figure is, labelled
+ * as the runs record it (context.json clock, summary.json energy.source). */
+static void answer_caption(const report *rp, const group *g, char *buf, size_t n)
+{
+    char clocks[1024] = "", energy[1024] = "", item[400];
+    const char *slo_src = NULL, *kinds[3];
+    size_t i, nk = 0, k;
+    for (i = 0; i < rp->n; ++i) {
+        const rinfo *ri = &rp->r[i];
+        const char *clock, *kind;
+        const sn_figure *e;
+        if (!ri->plotted || strcmp(key_trace(ri), g->trace) || strcmp(key_platform(ri), g->platform))
+            continue;
+        clock = sn_rundir_clock(&ri->run);
+        kind = kind_word(clock_kind(clock));
+        if (!slo_src && sn_figures_find(&ri->fs, "slo_attainment"))
+            slo_src = sn_figures_find(&ri->fs, "slo_attainment")->source;
+        for (k = 0; k < nk && strcmp(kinds[k], kind); ++k)
+            ;
+        if (k == nk && nk < 3)
+            kinds[nk++] = kind;
+        snprintf(item, sizeof item, "%s (latency by the clock %s)", kind, clock);
+        if (!strstr(clocks, item) && strlen(clocks) + strlen(item) + 3 < sizeof clocks)
+            snprintf(clocks + strlen(clocks), sizeof clocks - strlen(clocks), "%s%s", clocks[0] ? "; " : "", item);
+        if ((e = sn_figures_find(&ri->fs, "energy_per_query_uj")) && !isnan(e->value)) {
+            snprintf(item, sizeof item, "%s (%s)", kind_word(energy_kind(e->source)), e->source);
+            if (!strstr(energy, item) && strlen(energy) + strlen(item) + 3 < sizeof energy)
+                snprintf(energy + strlen(energy), sizeof energy - strlen(energy), "%s%s", energy[0] ? "; " : "",
+                         item);
+        }
+    }
+    snprintf(buf, n,
+             "Trace %s on %s: %zu run%s of %zu polic%s. SLO attainment: %s%s%s. "
+             "Served accuracy: measured (the accuracy table's top-1 of each SubNet served, on the CF-64 "
+             "test split). Energy per query: %s.",
+             g->trace, g->platform, g->runs, g->runs == 1 ? "" : "s", g->npol, g->npol == 1 ? "y" : "ies", clocks,
+             nk > 1 ? " (runs of different clocks, pooled as repetitions: compare with care)" : "",
+             slo_src && !strncmp(slo_src, "table:", 6)
+                 ? "; the trace carries no latency ceiling, so only accuracy floors decide it"
+                 : slo_src && !strncmp(slo_src, "unknown:", 8) ? "; the trace file is gone (its ceilings unknown)"
+                                                               : "",
+             energy[0] ? energy : "not recorded");
+}
+
+/* The report's opening: per trace and platform, each policy's SLO attainment, served accuracy
+ * and energy per query (means over its runs: the groups'), each beside the best other policy
+ * on that figure, the difference and whether the runs tell them apart. */
+static void answer_rows(const report *rp, sn_text *md, sn_text *html)
+{
+    static const char *const title[ANSWER_FIGS] = {"SLO attainment", "served accuracy", "energy per query, uJ"};
+    static const char *const title_html[ANSWER_FIGS] = {"SLO attainment", "served accuracy",
+                                                        "energy per query, &micro;J"};
+    const char *intro =
+        "Per trace and platform, each policy's SLO attainment, served accuracy and energy per query "
+        "(the mean over its runs), each beside the best other policy on that figure (highest SLO "
+        "attainment and served accuracy, lowest energy), with the difference (this policy minus that "
+        "one: points, or uJ and relative) and its significance: the two-sided Mann-Whitney U test "
+        "(normal approximation) over the runs (repetitions) of the two policies when each has at "
+        "least 2, significant when p < 0.05 (with fewer than 4 runs a side no p can fall below "
+        "0.05); a policy with 1 run gets no p-value. Each caption says how its runs were timed "
+        "(measured, emulated or modelled, from context.json's clock) and where energy comes from. "
+        "Runs on the null platform (harness overhead) are in the runs table only.";
+    size_t gi, k, f;
+    sn_text_printf(md, "## The answer: each policy beside the best other policy\n\n%s\n\n", intro);
+    sn_text_printf(html, "<section id=\"answer\">\n<h2>The answer: each policy beside the best other policy</h2>\n<p>");
+    html_escaped(html, intro);
+    sn_text_printf(html, "</p>\n");
+    if (!rp->group_count) {
+        sn_text_printf(md, "No run on a platform other than null: nothing to compare.\n\n");
+        sn_text_printf(html, "<p>No run on a platform other than null: nothing to compare.</p>\n");
+    }
+    for (gi = 0; gi < rp->group_count; ++gi) {
+        const group *g = &rp->groups[gi];
+        char caption[4096];
+        answer_caption(rp, g, caption, sizeof caption);
+        sn_text_printf(md, "### %s on %s\n\n%s\n\n| policy | runs |", g->trace, g->platform, caption);
+        for (f = 0; f < ANSWER_FIGS; ++f)
+            sn_text_printf(md, " %s | best other | difference | significance |", title[f]);
+        sn_text_printf(md, "\n|---|---:|");
+        for (f = 0; f < ANSWER_FIGS; ++f)
+            sn_text_printf(md, "---:|---|---:|---|");
+        sn_text_printf(md, "\n");
+        sn_text_printf(html, "<div class=\"wide\"><table class=\"answer\" id=\"answer-%zu\" data-trace=\"", gi);
+        html_escaped(html, g->trace);
+        sn_text_printf(html, "\" data-platform=\"");
+        html_escaped(html, g->platform);
+        sn_text_printf(html, "\"><caption>");
+        html_escaped(html, caption);
+        sn_text_printf(html, "</caption>\n<thead><tr><th rowspan=\"2\">policy</th><th rowspan=\"2\">runs</th>");
+        for (f = 0; f < ANSWER_FIGS; ++f)
+            sn_text_printf(html, "<th colspan=\"4\" class=\"fig\">%s</th>", title_html[f]);
+        sn_text_printf(html, "</tr>\n<tr>");
+        for (f = 0; f < ANSWER_FIGS; ++f)
+            sn_text_printf(html, "<th class=\"fig\">mean</th><th>best other policy</th><th>difference</th>"
+                                 "<th>significance</th>");
+        sn_text_printf(html, "</tr></thead><tbody>\n");
+        for (k = 0; k < g->npol; ++k) {
+            const pstat *p = &g->pol[k];
+            sn_text_printf(md, "| %s | %zu |", p->policy, p->runs);
+            sn_text_printf(html, "<tr data-policy=\"");
+            html_escaped(html, p->policy);
+            sn_text_printf(html, "\" data-runs=\"%zu\"><th scope=\"row\">", p->runs);
+            html_escaped(html, p->policy);
+            sn_text_printf(html, "</th><td class=\"n\">%zu</td>", p->runs);
+            for (f = 0; f < ANSWER_FIGS; ++f) {
+                int b = best_other(g, k, f);
+                const pstat *q = b >= 0 ? &g->pol[b] : NULL;
+                double d = q ? p->mean[f] - q->mean[f] : (double)NAN, pv = (double)NAN;
+                char val[64], alt[128], qval[64], diff[96], sig[160], x[4][40];
+                fmt_answer_value(val, sizeof val, f, p->mean[f]);
+                if (q) {
+                    fmt_answer_value(qval, sizeof qval, f, q->mean[f]);
+                    snprintf(alt, sizeof alt, "%s: %s", q->policy, qval);
+                } else
+                    snprintf(alt, sizeof alt, "no other policy");
+                fmt_answer_diff(diff, sizeof diff, f, d, q ? q->mean[f] : (double)NAN);
+                if (q && !isnan(p->mean[f]))
+                    fmt_significance(sig, sizeof sig, p, q, f, &pv);
+                else
+                    snprintf(sig, sizeof sig, "-");
+                /* the figures at full precision, for readers that check them */
+                snprintf(x[0], sizeof x[0], "%.17g", p->mean[f]);
+                snprintf(x[1], sizeof x[1], "%.17g", q ? q->mean[f] : (double)NAN);
+                snprintf(x[2], sizeof x[2], "%.17g", d);
+                snprintf(x[3], sizeof x[3], "%.17g", pv);
+                sn_text_printf(md, " %s | %s | %s | %s |", val, alt, diff, sig);
+                sn_text_printf(html, "<td class=\"n fig\" data-figure=\"%s\" data-col=\"value\" data-x=\"%s\">%s</td>",
+                               answer_fig[f], x[0], val);
+                sn_text_printf(html, "<td data-figure=\"%s\" data-col=\"alt\" data-alt=\"", answer_fig[f]);
+                html_escaped(html, q ? q->policy : "");
+                sn_text_printf(html, "\" data-x=\"%s\">", x[1]);
+                html_escaped(html, alt);
+                sn_text_printf(html, "</td><td class=\"n\" data-figure=\"%s\" data-col=\"diff\" data-x=\"%s\">%s</td>",
+                               answer_fig[f], x[2], diff);
+                sn_text_printf(html, "<td class=\"%s\" data-figure=\"%s\" data-col=\"sig\" data-x=\"%s\">",
+                               !isnan(pv) && pv < ANSWER_ALPHA ? "sig significant" : "sig", answer_fig[f], x[3]);
+                html_escaped(html, sig);
+                sn_text_printf(html, "</td>");
+            }
+            sn_text_printf(md, "\n");
+            sn_text_printf(html, "</tr>\n");
+        }
+        sn_text_printf(md, "\n");
+        sn_text_printf(html, "</tbody></table></div>\n");
+    }
+    sn_text_printf(html, "</section>\n");
+}
+
 static void summary_rows(const report *rp, sn_text *md, sn_text *html)
 {
     const char *sources[MAX_GROUPS];
@@ -1277,7 +1497,10 @@ static const char *css =
     "figcaption{font-size:.88em;color:#444;margin-top:.4em}"
     ".src{font-size:.75em;font-weight:bold;padding:0 .35em;border-radius:.3em;color:#fff}"
     ".src.measured{background:#2b7a3d}.src.emulated{background:#a86a00}.src.model{background:#5a4fa0}"
-    ".meta{color:#555;font-size:.9em}code{font-size:.9em}";
+    ".meta{color:#555;font-size:.9em}code{font-size:.9em}"
+    "table.answer caption{caption-side:top;text-align:left;font-size:1.05em;color:#333;padding:.3em 0}"
+    "table.answer th.fig,table.answer td.fig{border-left:2px solid #888}"
+    "table.answer td.sig{color:#555}table.answer td.significant{color:#000;font-weight:bold}";
 
 static int write_documents(report *rp, sn_report_summary *sum, const claim_row *claims, size_t nclaims)
 {
@@ -1320,6 +1543,7 @@ static int write_documents(report *rp, sn_report_summary *sum, const claim_row *
         html_escaped(&html, meta);
         sn_text_printf(&html, "</p>\n");
     }
+    answer_rows(rp, &md, &html);
     {
         const char *legend =
             "Every figure names its source: measured (and by which clock or counter), emulated (an "
@@ -1337,10 +1561,6 @@ static int write_documents(report *rp, sn_report_summary *sum, const claim_row *
     sn_text_printf(&md, "## Can these runs tell the policies apart?\n\n");
     sn_text_printf(&html, "<h2>Can these runs tell the policies apart?</h2>\n");
     validity_rows(rp, &md, &html);
-    sn_text_printf(&md, "\n");
-    sn_text_printf(&md, "## Runs\n\n");
-    sn_text_printf(&html, "<h2>Runs</h2>\n");
-    summary_rows(rp, &md, &html);
     sn_text_printf(&md, "\n");
 
     sn_text_printf(&md, "## Plots\n\n");
@@ -1414,11 +1634,16 @@ static int write_documents(report *rp, sn_report_summary *sum, const claim_row *
             "off-chip energy savings.\" NeuLens (MobiCom 2022) abstract: \"NeuLens outperforms baseline "
             "methods by up to 58% latency reduction with the same accuracy and by up to 67.9% accuracy "
             "improvement under the same latency/memory constraints.\"";
-        sn_text_printf(&md, "\n%s\n", sources);
+        sn_text_printf(&md, "\n%s\n\n", sources);
         sn_text_printf(&html, "<p class=\"meta\">");
         html_escaped(&html, sources);
-        sn_text_printf(&html, "</p>\n</body></html>\n");
+        sn_text_printf(&html, "</p>\n");
     }
+    /* the raw runs last: every run, one row each */
+    sn_text_printf(&md, "## Runs\n\n");
+    sn_text_printf(&html, "<h2>Runs</h2>\n");
+    summary_rows(rp, &md, &html);
+    sn_text_printf(&html, "</body></html>\n");
     if (rc == 0 && (md.failed || html.failed))
         rc = fail(rp->err, rp->err_bytes, "out of memory");
     if (rc == 0) {
