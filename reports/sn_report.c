@@ -1367,8 +1367,8 @@ static void answer_rows(const report *rp, sn_text *md, sn_text *html)
                 if (q) {
                     fmt_answer_value(qval, sizeof qval, f, q->mean[f]);
                     snprintf(alt, sizeof alt, "%s: %s", q->policy, qval);
-                } else
-                    snprintf(alt, sizeof alt, "no other policy");
+                } else /* alone, or no other policy recorded the figure */
+                    snprintf(alt, sizeof alt, "%s", g->npol > 1 ? "-" : "no other policy");
                 fmt_answer_diff(diff, sizeof diff, f, d, q ? q->mean[f] : (double)NAN);
                 if (q && !isnan(p->mean[f]))
                     fmt_significance(sig, sizeof sig, p, q, f, &pv);
