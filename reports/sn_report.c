@@ -54,10 +54,36 @@ typedef struct plot {
     char caption[2048];    /* plain text (escaped for HTML when written) */
 } plot;
 
+/* The figures of the answer table (sn_figures.h names): each policy's mean over its runs. */
+#define ANSWER_FIGS 3
+static const char *const answer_fig[ANSWER_FIGS] = {"slo_attainment", "served_accuracy", "energy_per_query_uj"};
+enum { FIG_SLO = 0, FIG_ACC = 1, FIG_ENERGY = 2 };
+
+/* A policy within one trace and platform: its runs (repetitions) and, per answer figure, the
+ * value of each run that recorded it and their mean. */
+typedef struct pstat {
+    const char *policy;                /* a run's policy_key */
+    size_t runs;
+    double *v[ANSWER_FIGS];            /* NaN-free, from each run's sn_figures */
+    size_t nv[ANSWER_FIGS];
+    double mean[ANSWER_FIGS];          /* NaN when no run recorded the figure */
+    sn_figure_better better[ANSWER_FIGS];
+} pstat;
+
+/* The plotted runs of one trace on one platform, by policy in first-seen order. */
+typedef struct group {
+    const char *trace, *platform;
+    const cJSON *feasibility;          /* the first policy.json's "feasibility", or NULL */
+    pstat pol[MAX_GROUPS];
+    size_t npol, runs;
+} group;
+
 typedef struct report {
     const sn_report_options *o;
     rinfo *r;
     size_t n;
+    group *groups;                     /* platform-major, then trace; only non-empty ones */
+    size_t group_count;
     acc_entry *acc;
     size_t acc_count;
     plot plots[MAX_PLOTS];
@@ -297,6 +323,79 @@ static const char *key_platform(const rinfo *r)
 static const char *key_trace(const rinfo *r)
 {
     return r->run.trace_name;
+}
+
+/* Groups the plotted runs by platform and trace, and each group's runs by policy: the one
+ * place where a policy's figures are gathered over its repetitions (the answer table and the
+ * validity section both read it). Returns 0, or -1 (out of memory). */
+static int build_groups(report *rp)
+{
+    const char *traces[MAX_GROUPS], *plats[MAX_GROUPS];
+    size_t nt = distinct(rp, key_trace, traces, MAX_GROUPS), np = distinct(rp, key_platform, plats, MAX_GROUPS);
+    size_t t, pl, i, k, f;
+    if (!(rp->groups = calloc(nt * np + 1, sizeof *rp->groups)))
+        return -1;
+    for (pl = 0; pl < np; ++pl)
+        for (t = 0; t < nt; ++t) {
+            group *g = &rp->groups[rp->group_count];
+            g->trace = traces[t];
+            g->platform = plats[pl];
+            for (i = 0; i < rp->n; ++i) {
+                const rinfo *ri = &rp->r[i];
+                pstat *p;
+                if (!ri->plotted || strcmp(key_trace(ri), g->trace) || strcmp(key_platform(ri), g->platform))
+                    continue;
+                if (!g->feasibility && ri->run.policy)
+                    g->feasibility = cJSON_GetObjectItemCaseSensitive(ri->run.policy, "feasibility");
+                for (k = 0; k < g->npol && strcmp(g->pol[k].policy, ri->policy_key); ++k)
+                    ;
+                if (k == MAX_GROUPS)
+                    continue;
+                p = &g->pol[k];
+                if (k == g->npol) {
+                    ++g->npol;
+                    p->policy = ri->policy_key;
+                    for (f = 0; f < ANSWER_FIGS; ++f)
+                        if (!(p->v[f] = malloc(rp->n * sizeof *p->v[f])))
+                            return -1;
+                }
+                ++p->runs;
+                ++g->runs;
+                for (f = 0; f < ANSWER_FIGS; ++f) {
+                    const sn_figure *x = sn_figures_find(&ri->fs, answer_fig[f]);
+                    if (!x)
+                        continue;
+                    p->better[f] = x->better;
+                    if (!isnan(x->value))
+                        p->v[f][p->nv[f]++] = x->value;
+                }
+            }
+            for (k = 0; k < g->npol; ++k)
+                for (f = 0; f < ANSWER_FIGS; ++f) {
+                    pstat *p = &g->pol[k];
+                    double sum = 0.0;
+                    for (i = 0; i < p->nv[f]; ++i)
+                        sum += p->v[f][i];
+                    p->mean[f] = p->nv[f] ? sum / (double)p->nv[f] : (double)NAN;
+                }
+            if (g->npol)
+                ++rp->group_count;
+        }
+    return 0;
+}
+
+static void free_groups(report *rp)
+{
+    size_t i, k, f;
+    if (!rp->groups)
+        return;
+    /* a group that failed half-way is the one after the last counted */
+    for (i = 0; i <= rp->group_count; ++i)
+        for (k = 0; k < rp->groups[i].npol; ++k)
+            for (f = 0; f < ANSWER_FIGS; ++f)
+                free(rp->groups[i].pol[k].v[f]);
+    free(rp->groups);
+    rp->groups = NULL;
 }
 
 /* The profile of a run: context run.profile, else the cache path the harness would use. */
@@ -1049,63 +1148,258 @@ static void short_source(const char *src, char *buf, size_t n)
 }
 
 /* One line per trace (and platform): can its policies be told apart (sn_validity.h)? The
- * policies' SLO attainments are means over their repetitions. */
+ * policies' SLO attainments are means over their repetitions (the groups' means). */
 static void validity_rows(const report *rp, sn_text *md, sn_text *html)
 {
-    const char *traces[MAX_GROUPS], *plats[MAX_GROUPS];
-    size_t nt = distinct(rp, key_trace, traces, MAX_GROUPS), np = distinct(rp, key_platform, plats, MAX_GROUPS);
-    size_t t, pl, i, j;
+    size_t gi, k;
     sn_text_printf(html, "<ul class=\"validity\">\n");
-    for (pl = 0; pl < np; ++pl)
-        for (t = 0; t < nt; ++t) {
-            double slo[MAX_GROUPS], lo = INFINITY, hi = -INFINITY;
-            const char *pols[MAX_GROUPS];
-            const cJSON *feas = NULL;
-            size_t npol = 0;
-            char why[256], reasons[640], line[1400];
-            int bad;
-            for (i = 0; i < rp->n; ++i) {
-                const rinfo *ri = &rp->r[i];
-                double sum = 0.0;
-                size_t reps = 0;
-                if (!ri->plotted || strcmp(key_trace(ri), traces[t]) || strcmp(key_platform(ri), plats[pl]))
-                    continue;
-                if (!feas && ri->run.policy)
-                    feas = cJSON_GetObjectItemCaseSensitive(ri->run.policy, "feasibility");
-                for (j = 0; j < npol && strcmp(pols[j], ri->policy_key); ++j)
-                    ;
-                if (j < npol || npol == MAX_GROUPS)
-                    continue;
-                for (j = i; j < rp->n; ++j) { /* this policy's repetitions */
-                    const rinfo *rj = &rp->r[j];
-                    double v = sn_rundir_num(rj->run.summary, "slo_attainment");
-                    if (rj->plotted && !strcmp(key_trace(rj), traces[t]) && !strcmp(key_platform(rj), plats[pl]) &&
-                        !strcmp(rj->policy_key, ri->policy_key) && !isnan(v)) {
-                        sum += v;
-                        ++reps;
-                    }
-                }
-                if (!reps)
-                    continue;
-                pols[npol] = ri->policy_key;
-                slo[npol] = 100.0 * sum / (double)reps;
-                lo = slo[npol] < lo ? slo[npol] : lo;
-                hi = slo[npol] > hi ? slo[npol] : hi;
-                ++npol;
-            }
-            if (!npol)
+    for (gi = 0; gi < rp->group_count; ++gi) {
+        const group *g = &rp->groups[gi];
+        double slo[MAX_GROUPS], lo = INFINITY, hi = -INFINITY;
+        size_t npol = 0;
+        char why[256], reasons[640], line[1400];
+        int bad;
+        for (k = 0; k < g->npol; ++k) {
+            if (!g->pol[k].nv[FIG_SLO])
                 continue;
-            bad = sn_validity_judge(slo, npol, why, sizeof why);
-            sn_validity_reasons(feas, reasons, sizeof reasons);
-            snprintf(line, sizeof line, "%s on %s: %s%s%sSLO attainment %.1f-%.1f %% over %zu policies; %s",
-                     traces[t], plats[pl], bad ? "DEGENERATE: " : "VALID: ", bad ? why : "", bad ? "; " : "",
-                     lo, hi, npol, reasons);
-            sn_text_printf(md, "* %s\n", line);
-            sn_text_printf(html, "<li class=\"%s\">", bad ? "degenerate" : "valid");
-            html_escaped(html, line);
-            sn_text_printf(html, "</li>\n");
+            slo[npol] = 100.0 * g->pol[k].mean[FIG_SLO];
+            lo = slo[npol] < lo ? slo[npol] : lo;
+            hi = slo[npol] > hi ? slo[npol] : hi;
+            ++npol;
         }
+        if (!npol)
+            continue;
+        bad = sn_validity_judge(slo, npol, why, sizeof why);
+        sn_validity_reasons(g->feasibility, reasons, sizeof reasons);
+        snprintf(line, sizeof line, "%s on %s: %s%s%sSLO attainment %.1f-%.1f %% over %zu policies; %s",
+                 g->trace, g->platform, bad ? "DEGENERATE: " : "VALID: ", bad ? why : "", bad ? "; " : "",
+                 lo, hi, npol, reasons);
+        sn_text_printf(md, "* %s\n", line);
+        sn_text_printf(html, "<li class=\"%s\">", bad ? "degenerate" : "valid");
+        html_escaped(html, line);
+        sn_text_printf(html, "</li>\n");
+    }
     sn_text_printf(html, "</ul>\n");
+}
+
+/* ---- the answer: each policy beside the best other policy, per trace and platform ------ */
+#define ANSWER_ALPHA 0.05
+
+/* The words of the answer's captions: "modelled" for a model's figure, else the kind. */
+static const char *kind_word(const char *kind)
+{
+    return !strcmp(kind, "model") ? "modelled" : kind;
+}
+
+/* The other policy of G that is best on figure F (by the figure's direction): its index, or
+ * -1 when no other policy recorded F. The first of equals wins. */
+static int best_other(const group *g, size_t k, size_t f)
+{
+    size_t j;
+    int best = -1;
+    for (j = 0; j < g->npol; ++j) {
+        double v = g->pol[j].mean[f], b;
+        if (j == k || isnan(v))
+            continue;
+        if (best < 0) {
+            best = (int)j;
+            continue;
+        }
+        b = g->pol[best].mean[f];
+        if (g->pol[j].better[f] == SN_BETTER_LOWER ? v < b : v > b)
+            best = (int)j;
+    }
+    return best;
+}
+
+/* A figure's mean as the runs table prints it: a fraction in %, energy in uJ. */
+static void fmt_answer_value(char *buf, size_t n, size_t f, double v)
+{
+    if (f == FIG_ENERGY)
+        fmt_num(buf, n, 2, v);
+    else
+        fmt_pct(buf, n, v);
+}
+
+/* P minus Q on figure F: points for fractions, uJ and relative for energy. */
+static void fmt_answer_diff(char *buf, size_t n, size_t f, double d, double q)
+{
+    if (isnan(d))
+        snprintf(buf, n, "-");
+    else if (f != FIG_ENERGY)
+        snprintf(buf, n, "%+.2f pt", 100.0 * d);
+    else if (q != 0.0)
+        snprintf(buf, n, "%+.2f (%+.1f %%)", d, 100.0 * d / q);
+    else
+        snprintf(buf, n, "%+.2f", d);
+}
+
+/* Is P's figure F told apart from Q's? The Mann-Whitney U test over their runs when each has
+ * at least two; never a p-value from one run. *PV: the p-value, or NaN. */
+static void fmt_significance(char *buf, size_t n, const pstat *p, const pstat *q, size_t f, double *pv)
+{
+    sn_mwu u;
+    *pv = (double)NAN;
+    if (p->nv[f] < 2)
+        snprintf(buf, n, "1 run: no significance");
+    else if (q->nv[f] < 2)
+        snprintf(buf, n, "1 run: no significance (%s has 1 run)", q->policy);
+    else if (sn_stats_mann_whitney(p->v[f], p->nv[f], q->v[f], q->nv[f], &u) != 0)
+        snprintf(buf, n, "-");
+    else {
+        *pv = u.p;
+        snprintf(buf, n, "%s: p %s %.3f (U test, %zu vs %zu runs)",
+                 u.p < ANSWER_ALPHA ? "significant" : "not significant", u.p < 0.001 ? "<" : "=",
+                 u.p < 0.001 ? 0.001 : u.p, p->nv[f], q->nv[f]);
+    }
+}
+
+/* The caption of group G's table: the trace and platform, and what each figure is, labelled
+ * as the runs record it (context.json clock, summary.json energy.source). */
+static void answer_caption(const report *rp, const group *g, char *buf, size_t n)
+{
+    char clocks[1024] = "", energy[1024] = "", item[400];
+    const char *slo_src = NULL, *kinds[3];
+    size_t i, nk = 0, k;
+    for (i = 0; i < rp->n; ++i) {
+        const rinfo *ri = &rp->r[i];
+        const char *clock, *kind;
+        const sn_figure *e;
+        if (!ri->plotted || strcmp(key_trace(ri), g->trace) || strcmp(key_platform(ri), g->platform))
+            continue;
+        clock = sn_rundir_clock(&ri->run);
+        kind = kind_word(clock_kind(clock));
+        if (!slo_src && sn_figures_find(&ri->fs, "slo_attainment"))
+            slo_src = sn_figures_find(&ri->fs, "slo_attainment")->source;
+        for (k = 0; k < nk && strcmp(kinds[k], kind); ++k)
+            ;
+        if (k == nk && nk < 3)
+            kinds[nk++] = kind;
+        snprintf(item, sizeof item, "%s (latency by the clock %s)", kind, clock);
+        if (!strstr(clocks, item) && strlen(clocks) + strlen(item) + 3 < sizeof clocks)
+            snprintf(clocks + strlen(clocks), sizeof clocks - strlen(clocks), "%s%s", clocks[0] ? "; " : "", item);
+        if ((e = sn_figures_find(&ri->fs, "energy_per_query_uj")) && !isnan(e->value)) {
+            snprintf(item, sizeof item, "%s (%s)", kind_word(energy_kind(e->source)), e->source);
+            if (!strstr(energy, item) && strlen(energy) + strlen(item) + 3 < sizeof energy)
+                snprintf(energy + strlen(energy), sizeof energy - strlen(energy), "%s%s", energy[0] ? "; " : "",
+                         item);
+        }
+    }
+    snprintf(buf, n,
+             "Trace %s on %s: %zu run%s of %zu polic%s. SLO attainment: %s%s%s. "
+             "Served accuracy: measured (the accuracy table's top-1 of each SubNet served, on the CF-64 "
+             "test split). Energy per query: %s.",
+             g->trace, g->platform, g->runs, g->runs == 1 ? "" : "s", g->npol, g->npol == 1 ? "y" : "ies", clocks,
+             nk > 1 ? " (runs of different clocks, pooled as repetitions: compare with care)" : "",
+             slo_src && !strncmp(slo_src, "table:", 6)
+                 ? "; the trace carries no latency ceiling, so only accuracy floors decide it"
+                 : slo_src && !strncmp(slo_src, "unknown:", 8) ? "; the trace file is gone (its ceilings unknown)"
+                                                               : "",
+             energy[0] ? energy : "not recorded");
+}
+
+/* The report's opening: per trace and platform, each policy's SLO attainment, served accuracy
+ * and energy per query (means over its runs: the groups'), each beside the best other policy
+ * on that figure, the difference and whether the runs tell them apart. */
+static void answer_rows(const report *rp, sn_text *md, sn_text *html)
+{
+    static const char *const title[ANSWER_FIGS] = {"SLO attainment", "served accuracy", "energy per query, uJ"};
+    static const char *const title_html[ANSWER_FIGS] = {"SLO attainment", "served accuracy",
+                                                        "energy per query, &micro;J"};
+    const char *intro =
+        "Per trace and platform, each policy's SLO attainment, served accuracy and energy per query "
+        "(the mean over its runs), each beside the best other policy on that figure (highest SLO "
+        "attainment and served accuracy, lowest energy), with the difference (this policy minus that "
+        "one: points, or uJ and relative) and its significance: the two-sided Mann-Whitney U test "
+        "(normal approximation) over the runs (repetitions) of the two policies when each has at "
+        "least 2, significant when p < 0.05 (with fewer than 4 runs a side no p can fall below "
+        "0.05); a policy with 1 run gets no p-value. Each caption says how its runs were timed "
+        "(measured, emulated or modelled, from context.json's clock) and where energy comes from. "
+        "Runs on the null platform (harness overhead) are in the runs table only.";
+    size_t gi, k, f;
+    sn_text_printf(md, "## The answer: each policy beside the best other policy\n\n%s\n\n", intro);
+    sn_text_printf(html, "<section id=\"answer\">\n<h2>The answer: each policy beside the best other policy</h2>\n<p>");
+    html_escaped(html, intro);
+    sn_text_printf(html, "</p>\n");
+    if (!rp->group_count) {
+        sn_text_printf(md, "No run on a platform other than null: nothing to compare.\n\n");
+        sn_text_printf(html, "<p>No run on a platform other than null: nothing to compare.</p>\n");
+    }
+    for (gi = 0; gi < rp->group_count; ++gi) {
+        const group *g = &rp->groups[gi];
+        char caption[4096];
+        answer_caption(rp, g, caption, sizeof caption);
+        sn_text_printf(md, "### %s on %s\n\n%s\n\n| policy | runs |", g->trace, g->platform, caption);
+        for (f = 0; f < ANSWER_FIGS; ++f)
+            sn_text_printf(md, " %s | best other | difference | significance |", title[f]);
+        sn_text_printf(md, "\n|---|---:|");
+        for (f = 0; f < ANSWER_FIGS; ++f)
+            sn_text_printf(md, "---:|---|---:|---|");
+        sn_text_printf(md, "\n");
+        sn_text_printf(html, "<div class=\"wide\"><table class=\"answer\" id=\"answer-%zu\" data-trace=\"", gi);
+        html_escaped(html, g->trace);
+        sn_text_printf(html, "\" data-platform=\"");
+        html_escaped(html, g->platform);
+        sn_text_printf(html, "\"><caption>");
+        html_escaped(html, caption);
+        sn_text_printf(html, "</caption>\n<thead><tr><th rowspan=\"2\">policy</th><th rowspan=\"2\">runs</th>");
+        for (f = 0; f < ANSWER_FIGS; ++f)
+            sn_text_printf(html, "<th colspan=\"4\" class=\"fig\">%s</th>", title_html[f]);
+        sn_text_printf(html, "</tr>\n<tr>");
+        for (f = 0; f < ANSWER_FIGS; ++f)
+            sn_text_printf(html, "<th class=\"fig\">mean</th><th>best other policy</th><th>difference</th>"
+                                 "<th>significance</th>");
+        sn_text_printf(html, "</tr></thead><tbody>\n");
+        for (k = 0; k < g->npol; ++k) {
+            const pstat *p = &g->pol[k];
+            sn_text_printf(md, "| %s | %zu |", p->policy, p->runs);
+            sn_text_printf(html, "<tr data-policy=\"");
+            html_escaped(html, p->policy);
+            sn_text_printf(html, "\" data-runs=\"%zu\"><th scope=\"row\">", p->runs);
+            html_escaped(html, p->policy);
+            sn_text_printf(html, "</th><td class=\"n\">%zu</td>", p->runs);
+            for (f = 0; f < ANSWER_FIGS; ++f) {
+                int b = best_other(g, k, f);
+                const pstat *q = b >= 0 ? &g->pol[b] : NULL;
+                double d = q ? p->mean[f] - q->mean[f] : (double)NAN, pv = (double)NAN;
+                char val[64], alt[128], qval[64], diff[96], sig[160], x[4][40];
+                fmt_answer_value(val, sizeof val, f, p->mean[f]);
+                if (q) {
+                    fmt_answer_value(qval, sizeof qval, f, q->mean[f]);
+                    snprintf(alt, sizeof alt, "%s: %s", q->policy, qval);
+                } else /* alone, or no other policy recorded the figure */
+                    snprintf(alt, sizeof alt, "%s", g->npol > 1 ? "-" : "no other policy");
+                fmt_answer_diff(diff, sizeof diff, f, d, q ? q->mean[f] : (double)NAN);
+                if (q && !isnan(p->mean[f]))
+                    fmt_significance(sig, sizeof sig, p, q, f, &pv);
+                else
+                    snprintf(sig, sizeof sig, "-");
+                /* the figures at full precision, for readers that check them */
+                snprintf(x[0], sizeof x[0], "%.17g", p->mean[f]);
+                snprintf(x[1], sizeof x[1], "%.17g", q ? q->mean[f] : (double)NAN);
+                snprintf(x[2], sizeof x[2], "%.17g", d);
+                snprintf(x[3], sizeof x[3], "%.17g", pv);
+                sn_text_printf(md, " %s | %s | %s | %s |", val, alt, diff, sig);
+                sn_text_printf(html, "<td class=\"n fig\" data-figure=\"%s\" data-col=\"value\" data-x=\"%s\">%s</td>",
+                               answer_fig[f], x[0], val);
+                sn_text_printf(html, "<td data-figure=\"%s\" data-col=\"alt\" data-alt=\"", answer_fig[f]);
+                html_escaped(html, q ? q->policy : "");
+                sn_text_printf(html, "\" data-x=\"%s\">", x[1]);
+                html_escaped(html, alt);
+                sn_text_printf(html, "</td><td class=\"n\" data-figure=\"%s\" data-col=\"diff\" data-x=\"%s\">%s</td>",
+                               answer_fig[f], x[2], diff);
+                sn_text_printf(html, "<td class=\"%s\" data-figure=\"%s\" data-col=\"sig\" data-x=\"%s\">",
+                               !isnan(pv) && pv < ANSWER_ALPHA ? "sig significant" : "sig", answer_fig[f], x[3]);
+                html_escaped(html, sig);
+                sn_text_printf(html, "</td>");
+            }
+            sn_text_printf(md, "\n");
+            sn_text_printf(html, "</tr>\n");
+        }
+        sn_text_printf(md, "\n");
+        sn_text_printf(html, "</tbody></table></div>\n");
+    }
+    sn_text_printf(html, "</section>\n");
 }
 
 static void summary_rows(const report *rp, sn_text *md, sn_text *html)
@@ -1203,7 +1497,10 @@ static const char *css =
     "figcaption{font-size:.88em;color:#444;margin-top:.4em}"
     ".src{font-size:.75em;font-weight:bold;padding:0 .35em;border-radius:.3em;color:#fff}"
     ".src.measured{background:#2b7a3d}.src.emulated{background:#a86a00}.src.model{background:#5a4fa0}"
-    ".meta{color:#555;font-size:.9em}code{font-size:.9em}";
+    ".meta{color:#555;font-size:.9em}code{font-size:.9em}"
+    "table.answer caption{caption-side:top;text-align:left;font-size:1.05em;color:#333;padding:.3em 0}"
+    "table.answer th.fig,table.answer td.fig{border-left:2px solid #888}"
+    "table.answer td.sig{color:#555}table.answer td.significant{color:#000;font-weight:bold}";
 
 static int write_documents(report *rp, sn_report_summary *sum, const claim_row *claims, size_t nclaims)
 {
@@ -1246,6 +1543,7 @@ static int write_documents(report *rp, sn_report_summary *sum, const claim_row *
         html_escaped(&html, meta);
         sn_text_printf(&html, "</p>\n");
     }
+    answer_rows(rp, &md, &html);
     {
         const char *legend =
             "Every figure names its source: measured (and by which clock or counter), emulated (an "
@@ -1263,10 +1561,6 @@ static int write_documents(report *rp, sn_report_summary *sum, const claim_row *
     sn_text_printf(&md, "## Can these runs tell the policies apart?\n\n");
     sn_text_printf(&html, "<h2>Can these runs tell the policies apart?</h2>\n");
     validity_rows(rp, &md, &html);
-    sn_text_printf(&md, "\n");
-    sn_text_printf(&md, "## Runs\n\n");
-    sn_text_printf(&html, "<h2>Runs</h2>\n");
-    summary_rows(rp, &md, &html);
     sn_text_printf(&md, "\n");
 
     sn_text_printf(&md, "## Plots\n\n");
@@ -1340,11 +1634,16 @@ static int write_documents(report *rp, sn_report_summary *sum, const claim_row *
             "off-chip energy savings.\" NeuLens (MobiCom 2022) abstract: \"NeuLens outperforms baseline "
             "methods by up to 58% latency reduction with the same accuracy and by up to 67.9% accuracy "
             "improvement under the same latency/memory constraints.\"";
-        sn_text_printf(&md, "\n%s\n", sources);
+        sn_text_printf(&md, "\n%s\n\n", sources);
         sn_text_printf(&html, "<p class=\"meta\">");
         html_escaped(&html, sources);
-        sn_text_printf(&html, "</p>\n</body></html>\n");
+        sn_text_printf(&html, "</p>\n");
     }
+    /* the raw runs last: every run, one row each */
+    sn_text_printf(&md, "## Runs\n\n");
+    sn_text_printf(&html, "<h2>Runs</h2>\n");
+    summary_rows(rp, &md, &html);
+    sn_text_printf(&html, "</body></html>\n");
     if (rc == 0 && (md.failed || html.failed))
         rc = fail(rp->err, rp->err_bytes, "out of memory");
     if (rc == 0) {
@@ -1416,6 +1715,10 @@ int sn_report_write(char *const *runs, size_t n, const sn_report_options *o,
         snprintf(ri->label, sizeof ri->label, "%s%s%s", rp.multi_platform ? sn_rundir_platform(&ri->run) : "",
                  rp.multi_platform ? "/" : "", dup ? ri->run.name : ri->policy_key);
     }
+    if (build_groups(&rp) != 0) {
+        fail(err, err_bytes, "out of memory");
+        goto done;
+    }
     load_accuracy(&rp);
     for (i = 0; i < np; ++i)
         if (plot_pareto(&rp, platforms[i]) != 0)
@@ -1443,6 +1746,7 @@ done:
         sn_figures_free(&rp.r[i].fs);
         sn_rundir_free(&rp.r[i].run);
     }
+    free_groups(&rp);
     free(rp.r);
     for (i = 0; i < rp.acc_count; ++i)
         free(rp.acc[i].config);

@@ -5,7 +5,12 @@
  *
  * writes OUT_DIR/report.md, one self-contained OUT_DIR/report.html (every plot inlined as
  * SVG, no external file, script or font) and OUT_DIR/plots/ (each plot's gnuplot script
- * with its data inline, and its SVG, which report.md links). The plots, drawn by gnuplot:
+ * with its data inline, and its SVG, which report.md links). Both open on the answer: per
+ * trace and platform, each policy's SLO attainment, served accuracy and energy per query
+ * (means over its runs) beside the best other policy on that figure, the difference and its
+ * significance (Mann-Whitney U over the runs when both sides have >= 2, else "1 run: no
+ * significance"), captioned with the runs' clock kind; then the validity section, the plots,
+ * the reproduction table and the raw runs table last. The plots, drawn by gnuplot:
  *
  *   pareto-<platform>   latency-accuracy: the profile's SubNets (no SubGraph / their own
  *                       SubGraph resident) with their Pareto fronts, and the SubNets each

@@ -3,7 +3,12 @@
 # ceilings, CPU platform, virtual time) gives report.md, a self-contained report.html and
 # every plot; the page is rendered by headless Chromium and every expected plot's <svg> is
 # in the rendered DOM with data drawn in it (a gnuplot plot group holding paths or points);
-# a screenshot is taken. Bad input gets one error line. TAP.
+# a screenshot is taken. The page opens on the answer (per trace and platform, each policy
+# beside the best other policy, the difference and its significance), which must agree with
+# the runs' own figures (tests/report_answer_check.pl recomputes it from summary.json), here
+# and on the committed gate fixtures (fuzz/fixtures/gate/runs: modelled, 2 runs of sushi and
+# 1 of nocache; and with a second nocache run, so that the U test is taken). Bad input gets
+# one error line. TAP.
 set -u
 SUPERNAV=${SUPERNAV:-build/supernav}
 MODEL=${SN_MODEL:-build/supernet.snm}
@@ -17,7 +22,7 @@ fi
 CHROMIUM=${CHROMIUM:-$(command -v chromium || command -v chromium-browser || true)}
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
-echo "1..12"
+echo "1..16"
 n=0
 ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
 
@@ -39,6 +44,23 @@ ok "$([ -z "$missing" ]; echo $?)" "every plot drawn by gnuplot (missing:${missi
 ok "$(grep -Eiq '<script|<link|<img|src=|href="(https?:|file:|plots/)' "$tmp/rep/report.html"; [ $? = 1 ]; echo $?)" \
     "report.html is self-contained: no script, link, image or external reference"
 ok "$(grep -q 'SLO: latency ceilings' "$tmp/rep/plots/cdf-t.svg"; echo $?)" "the CDF marks the trace's SLOs"
+
+ok "$(grep '^## ' "$tmp/rep/report.md" | cut -c4- | tr '\n' '|' |
+      grep -q '^The answer: .*|Can these runs tell the policies apart?|Plots|Reproduction: .*|Runs|$'; echo $?)" \
+    "report.md opens on the answer, then validity, plots, reproduction, the runs last: $(grep '^## ' "$tmp/rep/report.md" | cut -c4-20 | tr '\n' '|')"
+
+# DOM of report.html in DIR into FILE: what Chromium built from it, or without Chromium the
+# file itself
+dom() {
+    if [ -n "$CHROMIUM" ]; then
+        timeout 120 "$CHROMIUM" --headless --no-sandbox --disable-gpu --user-data-dir="$tmp/profile" \
+            --dump-dom "file://$(cd "$1" && pwd)/report.html" > "$2" 2>> "$tmp/chromium.err"
+    else
+        cp "$1/report.html" "$2"
+    fi
+}
+how=${CHROMIUM:+"rendered by chromium"}
+how=${how:-"report.html as written (chromium is not installed)"}
 
 # render the page in a real browser and read back the DOM it built
 if [ -z "$CHROMIUM" ]; then
@@ -70,6 +92,27 @@ timeout 120 "$CHROMIUM" --headless --no-sandbox --disable-gpu --user-data-dir="$
 size=$(wc -c < "$tmp/shot.png" 2>/dev/null || echo 0)
 ok "$([ "$size" -gt 50000 ]; echo $?)" "a screenshot of the page ($size bytes of PNG)"
 fi
+
+# the answer: first on the page, and each policy's figures, the best other policy, the
+# difference and its significance as the runs' summary.json give them
+[ -s "$tmp/dom.html" ] || dom "$tmp/rep" "$tmp/dom.html"
+out=$(perl tests/report_answer_check.pl "$tmp/dom.html" "$tmp/set" 2>&1); rc=$?
+ok $rc "the three-run set ($how): $out"
+mkdir -p "$tmp/fx"
+cp -r fuzz/fixtures/gate/runs "$tmp/fx/one"
+"$SUPERNAV" report "$tmp/fx/one" -o "$tmp/fxrep1" > /dev/null 2> "$tmp/fx/err1" || cat "$tmp/fx/err1" >&2
+dom "$tmp/fxrep1" "$tmp/fx/dom1.html"
+out=$(perl tests/report_answer_check.pl "$tmp/fx/dom1.html" "$tmp/fx/one" 2>&1); rc=$?
+ok "$([ $rc = 0 ] && grep -q 'modelled (latency by the clock virtual:modelled' "$tmp/fx/dom1.html" &&
+      echo "$out" | grep -q "(0 U tests, 6 '1 run: no significance')"; echo $?)" \
+    "the gate fixtures, modelled, 2 runs of sushi and 1 of nocache: no p-value ($how): $out"
+cp -r "$tmp/fx/one" "$tmp/fx/two"
+cp -r "$tmp/fx/two/nocache" "$tmp/fx/two/nocache@2"
+"$SUPERNAV" report "$tmp/fx/two" -o "$tmp/fxrep2" > /dev/null 2> "$tmp/fx/err2" || cat "$tmp/fx/err2" >&2
+dom "$tmp/fxrep2" "$tmp/fx/dom2.html"
+out=$(perl tests/report_answer_check.pl "$tmp/fx/dom2.html" "$tmp/fx/two" 2>&1); rc=$?
+ok "$([ $rc = 0 ] && echo "$out" | grep -q '(6 U tests, 0 '; echo $?)" \
+    "the gate fixtures with a second nocache run: the U test over 2 vs 2 runs ($how): $out"
 
 # the validity section: a run set whose floors no SubNet reaches is named DEGENERATE, why too
 "$SUPERNAV" trace gen server --count 100 --seed 3 --rate 900 --floors 0.99,0.99,0.99,0.99,0.99 \
