@@ -185,6 +185,11 @@ engine-freestanding: build/freestanding/libsupernav_engine.a
 include platforms/mcu/mcu.mk
 
 # ---- targets -----------------------------------------------------------------------
+# make check-print: library code (engine/, harness/, platforms/) never prints (also in make test)
+check-print:
+	@sh ci/check-no-print.sh && echo "check-print: engine/, harness/, platforms/ print nothing"
+.PHONY: check-print
+
 deps:
 	@sh ci/deps.sh
 

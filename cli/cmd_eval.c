@@ -1,6 +1,8 @@
 /* supernav eval: top-1 accuracy, MACs and measured latency of one SubNet or ARAC config on
  * a canvas set (default: the CF-64 test split). */
+#include <cjson/cJSON.h>
 #include <errno.h>
+#include <math.h>
 #include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -9,12 +11,13 @@
 #include <time.h>
 
 #include "sn_cli.h"
-#include "sn_cpu.h"
+#include "sn_cpu.h" /* SN_CPU_MAX_THREADS */
 #include "sn_engine.h"
 #include "sn_file.h"
-#include "sn_fpga.h"
+#include "sn_fpga.h" /* sn_fpga_parse_pe */
 #include "sn_idx.h"
 #include "sn_opencl.h"
+#include "sn_sut.h"
 
 static int cmp_u64(const void *a, const void *b)
 {
@@ -55,19 +58,6 @@ static int load_idx(const char *path, int ndims, const uint32_t *dims, sn_idx *i
 }
 
 /* DATA as a JSON string body (quotes, backslashes and control bytes escaped). */
-static void print_json_string(const char *text)
-{
-    const unsigned char *p = (const unsigned char *)text;
-    for (; *p; ++p) {
-        if (*p == '"' || *p == '\\')
-            printf("\\%c", *p);
-        else if (*p < 0x20)
-            printf("\\u%04x", *p);
-        else
-            putchar(*p);
-    }
-}
-
 static void usage(FILE *out)
 {
     fprintf(out,
@@ -97,7 +87,11 @@ static void usage(FILE *out)
             "  --int8     the int8 path (TFLite semantics; needs a calibrated image)\n"
             "  --limit    evaluate the first N canvases only\n"
             "  --warmup   untimed inferences before timing (default 10)\n"
-            "  --json     one JSON object: config, platform, n, top1, macs, p50_us, p99_us, ...\n"
+            "  --json     one JSON object, the same common keys on every platform: config, kind,\n"
+            "             platform, isa, threads, precision, data, n, correct, top1 (a percentage,\n"
+            "             top1_unit), p50_us, latency_source, arena_bytes, near_weight_bytes,\n"
+            "             far_weight_bytes; then the platform's own (opencl: events; fpga, mcu:\n"
+            "             their models' cycles, bytes and energy)\n"
             "  --predictions FILE  each canvas's predicted class as CSV (sample,prediction,label),\n"
             "             written atomically (an accuracy run to check a replay's responses against)\n");
 }
@@ -119,13 +113,12 @@ int sn_cmd_eval(int argc, char **argv)
     const char *platform_name = "cpu", *isa = NULL, *config_text = NULL, *why = "", *device = NULL;
     const char *board_path = NULL;
     int32_t pe_rows = 0, pe_cols = 0;
-    sn_fpga *fpga = NULL;
-    sn_cpu *fpga_cpu = NULL;
-    sn_platform fpga_compute;
-    sn_fpga_stats fpga_stats;
-    sn_fpga_board fpga_board;
-    size_t fpga_loaded = 0;
-    uint64_t fpga_load_cycles = 0;
+    const sn_sut_ops *ops = NULL;
+    sn_sut *sut = NULL;
+    sn_sut_desc desc;
+    char err[1024];
+    int has_device_time = 0;
+    double near_sum = 0.0, far_sum = 0.0;
     long limit = -1, warmup = 10, input_res = 0, near_kib = -1, threads = 1;
     int json = 0, int8 = 0, c, is_arac = 0, rc = 1;
     char path[1024], canonical[SN_CONFIG_TEXT_MAX];
@@ -136,16 +129,10 @@ int sn_cmd_eval(int argc, char **argv)
     uint64_t *lat = NULL, *dev_lat = NULL;
     uint8_t *preds = NULL;
     const char *preds_path = NULL;
-    float *logits = NULL;
     double macs_sum = 0.0;
     sn_model model;
     sn_config config;
     sn_plan *plan = NULL;
-    sn_cpu *cpu = NULL;
-    sn_cpu_stats cpu_stats;
-    sn_opencl *ocl = NULL;
-    sn_opencl_stats ocl_total, ocl_one;
-    sn_platform platform = sn_platform_reference;
     sn_status st;
 
     for (c = 1; c + 1 < argc; ++c) /* the MCU platform has its own options (cmd_eval_mcu.c) */
@@ -226,38 +213,14 @@ int sn_cmd_eval(int argc, char **argv)
         sn_cli_error(optind < argc ? "unexpected argument" : "--subnet CFG or --arac CFG is required");
         return 2;
     }
-    if (strcmp(platform_name, "reference") != 0 && strcmp(platform_name, "cpu") != 0 &&
-        strcmp(platform_name, "opencl") != 0 && strcmp(platform_name, "fpga") != 0) {
-        sn_cli_error("platform '%s' is not available to eval (built: reference, cpu, opencl, fpga)", platform_name);
+    ops = sn_sut_find(platform_name);
+    if (!ops || ops == &sn_sut_null) {
+        sn_cli_error("platform '%s' is not available to eval (built: reference, cpu, opencl, fpga, mcu)", platform_name);
         return 1;
     }
-    if ((board_path || pe_rows) && strcmp(platform_name, "fpga") != 0) {
-        sn_cli_error("--board and --pe apply to --platform fpga only");
-        return 2;
-    }
-    if (!strcmp(platform_name, "fpga")) {
-        char berr[1024];
+    if (ops->precision == SN_INT8)
         int8 = 1; /* the accelerator model is int8 */
-        if (!board_path)
-            board_path = "platforms/fpga/boards/zcu104.board";
-        if (sn_fpga_board_load(board_path, &fpga_board, berr, sizeof berr) != 0) {
-            sn_cli_error("%s", berr);
-            return 1;
-        }
-    }
-    if (isa && strcmp(platform_name, "cpu") != 0) {
-        sn_cli_error("--isa applies to --platform cpu only");
-        return 2;
-    }
-    if (device && strcmp(platform_name, "opencl") != 0) {
-        sn_cli_error("--device applies to --platform opencl only");
-        return 2;
-    }
-    if (threads > 1 && strcmp(platform_name, "cpu") != 0) {
-        sn_cli_error("--threads applies to --platform cpu only");
-        return 2;
-    }
-    if (near_kib >= 0 && !strcmp(platform_name, "reference")) {
+    if (near_kib >= 0 && ops == &sn_sut_reference) {
         sn_cli_error("--near-kib applies to --platform cpu, opencl and fpga only");
         return 2;
     }
@@ -283,66 +246,37 @@ int sn_cmd_eval(int argc, char **argv)
         sn_cli_error("%s: %s", config_text, why);
         goto done;
     }
-    if (!strcmp(platform_name, "cpu")) {
-        sn_cpu_options opt;
-        sn_cpu_options_default(&opt);
-        opt.isa = isa;
-        opt.threads = (int)threads;
-        if (near_kib >= 0) {
-            opt.near_budget_bytes = (size_t)near_kib * 1024u;
-            opt.residency = SN_CPU_RESIDENT_EXPLICIT;
-        }
-        if (sn_cpu_create(&model, &opt, &cpu, &why) != SN_OK) {
-            sn_cli_error("platform cpu%s%s: %s", isa ? " --isa " : "", isa ? isa : "", why);
+    /* the platform, through the SUT registry (harness/sn_sut.h), serving this one plan */
+    {
+        sn_sut_options so;
+        sn_sut_set set;
+        sn_sut_moved mv;
+        uint8_t keep = 0;
+        memset(&so, 0, sizeof so);
+        so.isa = isa;
+        so.device = device;
+        so.board = board_path;
+        so.pe_rows = pe_rows;
+        so.pe_cols = pe_cols;
+        so.threads = (int)threads;
+        so.near_budget_bytes = near_kib >= 0 ? (size_t)near_kib * 1024u : SIZE_MAX;
+        so.explicit_residency = near_kib >= 0;
+        set.model = &model;
+        set.precision = int8 ? SN_INT8 : SN_FP32;
+        set.n = 1;
+        set.configs = &config_text;
+        set.plans = &plan;
+        if (ops->open(&sut, &set, &so, &keep, err, sizeof err) != SN_OK) {
+            sut = NULL;
+            sn_cli_error("%s", err);
             goto done;
         }
-        sn_cpu_platform(cpu, &platform);
-        if (near_kib >= 0 && sn_cpu_make_resident(cpu, plan, NULL) != SN_OK) {
-            sn_cli_error("platform cpu: cannot make the SubGraph resident");
-            goto done;
-        }
-    } else if (!strcmp(platform_name, "fpga")) {
-        /* outputs from the CPU platform's int8 kernels (bit-exact with the reference, tested),
-         * counted on the accelerator model; the plan's SubGraph loaded into the persistent buffer */
-        sn_fpga_options fo;
-        sn_cpu_options co;
-        char ferr[1024];
-        sn_cpu_options_default(&co);
-        if (sn_cpu_create(&model, &co, &fpga_cpu, &why) != SN_OK) {
-            sn_cli_error("platform fpga: its cpu compute kernels: %s", why);
-            goto done;
-        }
-        sn_cpu_platform(fpga_cpu, &fpga_compute);
-        sn_fpga_options_default(&fo);
-        fo.compute = &fpga_compute;
-        fo.pe_rows = pe_rows;
-        fo.pe_cols = pe_cols;
-        if (near_kib >= 0)
-            fo.persist_bytes = (size_t)near_kib * 1024u;
-        if (sn_fpga_create(&model, &fpga_board, &fo, &fpga, ferr, sizeof ferr) != 0) {
-            sn_cli_error("platform fpga: %s", ferr);
-            goto done;
-        }
-        sn_fpga_platform(fpga, &platform);
-        sn_fpga_make_resident(fpga, plan, &fpga_loaded);
-        sn_fpga_stats_get(fpga, &fpga_stats);
-        fpga_load_cycles = fpga_stats.load_cycles;
-    } else if (!strcmp(platform_name, "opencl")) {
-        sn_opencl_options opt;
-        char owhy[512] = "";
-        sn_opencl_options_default(&opt);
-        opt.device = device;
-        if (near_kib >= 0) {
-            opt.near_budget_bytes = (size_t)near_kib * 1024u;
-            opt.residency = SN_OPENCL_RESIDENT_EXPLICIT;
-        }
-        if (sn_opencl_create(&model, &opt, &ocl, owhy, sizeof owhy) != SN_OK) {
-            sn_cli_error("platform opencl: %s", owhy);
-            goto done;
-        }
-        sn_opencl_platform(ocl, &platform);
-        if (near_kib >= 0 && sn_opencl_make_resident(ocl, plan, NULL) != SN_OK) {
-            sn_cli_error("platform opencl: cannot make the SubGraph resident: %s", sn_opencl_last_error(ocl));
+        ops->describe(sut, &desc);
+        /* the plan's weights resident as far as --near-kib holds them (without it: resident
+         * after first use where the platform does that, else now) */
+        if ((near_kib >= 0 || !desc.resident_on_use) &&
+            ops->resident(sut, 0, plan, 0, &mv, err, sizeof err) != SN_OK) {
+            sn_cli_error("platform %s: cannot make the SubGraph resident: %s", desc.name, err);
             goto done;
         }
     }
@@ -364,57 +298,40 @@ int sn_cmd_eval(int argc, char **argv)
         sn_cli_error("out of memory");
         goto done;
     }
-    logits = malloc(model.arch.num_classes * sizeof *logits);
-    if (!logits) {
-        sn_cli_error("out of memory");
-        goto done;
-    }
-    for (i = 0; i < (size_t)warmup && i < n; ++i)
-        sn_plan_invoke(plan, &platform, images.data, logits, NULL, NULL);
-    if (cpu)
-        sn_cpu_stats_reset(cpu);
-    if (fpga)
-        sn_fpga_stats_reset(fpga);
-    memset(&ocl_total, 0, sizeof ocl_total);
-    for (i = 0; i < n; ++i) {
-        const uint8_t *canvas = images.data + i * model.arch.canvas * model.arch.canvas;
-        uint64_t t0;
-        uint32_t k, best = 0;
-        if (ocl)
-            sn_opencl_stats_reset(ocl);
-        if (fpga)
-            sn_fpga_begin_inference(fpga);
-        t0 = now_ns();
-        st = sn_plan_invoke(plan, &platform, canvas, logits, NULL, NULL);
-        lat[i] = now_ns() - t0;
-        if (st != SN_OK) {
-            sn_cli_error("inference failed: %s%s%s", sn_status_str(st), ocl ? ": " : "",
-                         ocl ? sn_opencl_last_error(ocl) : "");
-            goto done;
+    {
+        sn_sut_sample smp;
+        sn_sut_result r;
+        smp.side = model.arch.canvas;
+        smp.file = path;
+        for (i = 0; i < (size_t)warmup && i < n; ++i) {
+            smp.canvas = images.data;
+            smp.file_offset = images.header_bytes;
+            if (ops->infer(sut, 0, plan, &smp, &r, err, sizeof err) != SN_OK) {
+                sn_cli_error("inference failed: %s", err);
+                goto done;
+            }
         }
-        if (ocl) {
-            sn_opencl_stats_get(ocl, &ocl_one);
-            dev_lat[i] = ocl_one.device_ns;
-            ocl_total.near_bytes += ocl_one.near_bytes;
-            ocl_total.far_bytes += ocl_one.far_bytes;
-            ocl_total.weight_write_ns += ocl_one.weight_write_ns;
-            ocl_total.act_write_bytes += ocl_one.act_write_bytes;
-            ocl_total.act_read_bytes += ocl_one.act_read_bytes;
-            ocl_total.act_transfer_ns += ocl_one.act_transfer_ns;
-            ocl_total.kernel_ns += ocl_one.kernel_ns;
-            ocl_total.kernels += ocl_one.kernels;
-            ocl_total.queued_ns += ocl_one.queued_ns;
-            ocl_total.submit_ns += ocl_one.submit_ns;
-            ocl_total.wall_ns += ocl_one.wall_ns;
-            ocl_total.flow_commands_ns += ocl_one.flow_commands_ns;
-            ocl_total.flow_span_ns += ocl_one.flow_span_ns;
+        if (ops->account_reset)
+            ops->account_reset(sut);
+        for (i = 0; i < n; ++i) {
+            uint64_t t0;
+            smp.canvas = images.data + i * model.arch.canvas * model.arch.canvas;
+            smp.file_offset = images.header_bytes + (uint64_t)i * model.arch.canvas * model.arch.canvas;
+            t0 = now_ns();
+            st = ops->infer(sut, 0, plan, &smp, &r, err, sizeof err);
+            lat[i] = now_ns() - t0;
+            if (st != SN_OK) {
+                sn_cli_error("inference failed: %s", err);
+                goto done;
+            }
+            dev_lat[i] = r.device_us >= 0.0 ? (uint64_t)llround(r.device_us * 1e3) : 0;
+            has_device_time |= r.device_us >= 0.0;
+            near_sum += (double)r.near_bytes;
+            far_sum += (double)r.far_bytes;
+            correct += (uint32_t)r.prediction == labels.data[i];
+            preds[i] = (uint8_t)r.prediction;
+            macs_sum += (double)(plan->is_arac ? plan->arac.last_macs : plan->macs);
         }
-        for (k = 1; k < model.arch.num_classes; ++k)
-            if (logits[k] > logits[best])
-                best = k;
-        correct += best == labels.data[i];
-        preds[i] = (uint8_t)best;
-        macs_sum += (double)(plan->is_arac ? plan->arac.last_macs : plan->macs);
     }
     if (preds_path) {
         sn_atomic_file af;
@@ -433,144 +350,77 @@ int sn_cmd_eval(int argc, char **argv)
         }
     }
     qsort(lat, n, sizeof *lat, cmp_u64);
-    if (ocl)
-        qsort(dev_lat, n, sizeof *dev_lat, cmp_u64);
-    memset(&cpu_stats, 0, sizeof cpu_stats);
-    if (cpu)
-        sn_cpu_stats_get(cpu, &cpu_stats);
-    if (ocl) {
-        cpu_stats.near_bytes = ocl_total.near_bytes;
-        cpu_stats.far_bytes = ocl_total.far_bytes;
-    }
-    if (fpga) {
-        sn_fpga_stats_get(fpga, &fpga_stats);
-        cpu_stats.near_bytes = fpga_stats.persist_read_bytes;
-        cpu_stats.far_bytes = fpga_stats.ddr_weight_bytes;
-    }
+    qsort(dev_lat, n, sizeof *dev_lat, cmp_u64);
     sn_config_format(&config, canonical, sizeof canonical);
-    if (json) {
-        printf("{\"config\":\"%s\",\"kind\":\"%s\",\"platform\":\"%s\",\"isa\":\"%s\",\"threads\":%d,"
-               "\"precision\":\"%s\",\"input_res\":%u,\"data\":\"", canonical, is_arac ? "arac" : "subnet",
-               platform_name, cpu ? sn_cpu_isa(cpu) : "none", cpu ? sn_cpu_threads(cpu) : 1, int8 ? "int8" : "fp32",
-               is_arac ? model.arch.canvas : (input_res ? (unsigned)input_res : config.subnet.res));
-        print_json_string(data);
-        printf("\",\"n\":%zu,\"correct\":%zu,\"top1\":%.2f,\"macs\":%.0f,"
-               "\"p50_us\":%.1f,\"p99_us\":%.1f,\"latency_source\":\"measured:clock_gettime(CLOCK_MONOTONIC),"
-               "%s\",\"arena_bytes\":%zu,\"near_weight_bytes\":%.0f,"
-               "\"far_weight_bytes\":%.0f",
-               n, correct,
-               100.0 * (double)correct / (double)n, macs_sum / (double)n, percentile_us(lat, n, 0.50),
-               percentile_us(lat, n, 0.99), ocl ? "host wall clock around each inference" : "single thread",
-               plan->arena_bytes,
-               (double)cpu_stats.near_bytes / (double)n, (double)cpu_stats.far_bytes / (double)n);
-        if (ocl) {
-            double dn = (double)n;
-            printf(",\"device\":\"");
-            print_json_string(sn_opencl_device_name(ocl));
-            printf("\",\"event_p50_us\":%.1f,\"event_p99_us\":%.1f,\"event_source\":"
-                   "\"measured:OpenCL profiling events, per platform call first QUEUED to last END, summed\","
-                   "\"kernel_us\":%.1f,\"weight_transfer_us\":%.1f,\"act_transfer_us\":%.1f,"
-                   "\"queued_us\":%.1f,\"submit_us\":%.1f,\"platform_wall_us\":%.1f,"
-                   "\"weight_transfer_bytes\":%.0f,\"act_write_bytes\":%.0f,\"act_read_bytes\":%.0f,"
-                   "\"kernels\":%.1f,\"flow_commands_us\":%.1f,\"flow_span_us\":%.1f,\"out_of_order\":%d",
-                   percentile_us(dev_lat, n, 0.50), percentile_us(dev_lat, n, 0.99),
-                   (double)ocl_total.kernel_ns / 1e3 / dn, (double)ocl_total.weight_write_ns / 1e3 / dn,
-                   (double)ocl_total.act_transfer_ns / 1e3 / dn, (double)ocl_total.queued_ns / 1e3 / dn,
-                   (double)ocl_total.submit_ns / 1e3 / dn, (double)ocl_total.wall_ns / 1e3 / dn,
-                   (double)ocl_total.far_bytes / dn, (double)ocl_total.act_write_bytes / dn,
-                   (double)ocl_total.act_read_bytes / dn, (double)ocl_total.kernels / dn,
-                   (double)ocl_total.flow_commands_ns / 1e3 / dn, (double)ocl_total.flow_span_ns / 1e3 / dn,
-                   sn_opencl_out_of_order(ocl));
+    {
+        /* one schema for every platform (usage: --json; cmd_eval_mcu.c prints the same common
+         * keys): the platform's own figures follow the common ones */
+        const int is_cpu = !strcmp(desc.name, "cpu"), own_text = is_cpu || !strcmp(desc.name, "opencl");
+        const char *lsrc = !strcmp(desc.name, "opencl") ? "measured:clock_gettime(CLOCK_MONOTONIC),host wall clock around each inference"
+                                                        : "measured:clock_gettime(CLOCK_MONOTONIC),single thread";
+        cJSON *j = cJSON_CreateObject();
+        char *text = NULL, extra[4096] = "";
+        double dn = (double)n;
+        cJSON_AddStringToObject(j, "config", canonical);
+        cJSON_AddStringToObject(j, "kind", is_arac ? "arac" : "subnet");
+        cJSON_AddStringToObject(j, "platform", desc.name);
+        cJSON_AddStringToObject(j, "isa", is_cpu ? desc.variant : "none");
+        cJSON_AddNumberToObject(j, "threads", is_cpu && threads > 1 ? (double)threads : 1.0);
+        cJSON_AddStringToObject(j, "precision", int8 ? "int8" : "fp32");
+        cJSON_AddNumberToObject(j, "input_res", is_arac ? model.arch.canvas : (input_res ? (unsigned)input_res : config.subnet.res));
+        cJSON_AddStringToObject(j, "data", data);
+        cJSON_AddNumberToObject(j, "n", (double)n);
+        cJSON_AddNumberToObject(j, "correct", (double)correct);
+        cJSON_AddNumberToObject(j, "top1", round(10000.0 * (double)correct / dn) / 100.0);
+        cJSON_AddStringToObject(j, "top1_unit", "percent");
+        cJSON_AddNumberToObject(j, "macs", round(macs_sum / dn));
+        cJSON_AddNumberToObject(j, "p50_us", round(percentile_us(lat, n, 0.50) * 10.0) / 10.0);
+        cJSON_AddNumberToObject(j, "p99_us", round(percentile_us(lat, n, 0.99) * 10.0) / 10.0);
+        cJSON_AddStringToObject(j, "latency_source", lsrc);
+        cJSON_AddNumberToObject(j, "arena_bytes", (double)plan->arena_bytes);
+        cJSON_AddNumberToObject(j, "near_weight_bytes", round(near_sum / dn));
+        cJSON_AddNumberToObject(j, "far_weight_bytes", round(far_sum / dn));
+        if (has_device_time) {
+            cJSON_AddNumberToObject(j, "event_p50_us", round(percentile_us(dev_lat, n, 0.50) * 10.0) / 10.0);
+            cJSON_AddNumberToObject(j, "event_p99_us", round(percentile_us(dev_lat, n, 0.99) * 10.0) / 10.0);
         }
-        if (fpga) {
-            const sn_fpga_board *b = sn_fpga_board_of(fpga);
-            double dn = (double)n, cyc = (double)fpga_stats.cycles / dn;
-            sn_fpga_stats one = fpga_stats;
-            sn_fpga_energy e;
-            sn_fpga_energy_of(b, &one, fpga_stats.cycles, &e);
-            printf(",\"board\":\"");
-            print_json_string(b->path);
-            printf("\",\"board_name\":\"%s\",\"pe\":\"%dx%d\",\"clock_mhz\":%g,\"persist_kib\":%.1f,"
-                   "\"modelled_us\":%.3f,\"cycles\":%.0f,\"compute_cycles\":%.0f,\"pe_utilisation\":%.4f,"
-                   "\"ddr_weight_bytes\":%.0f,\"ddr_act_bytes\":%.0f,\"persist_read_bytes\":%.0f,"
-                   "\"buffer_bytes\":%.0f,\"subgraph_load_bytes\":%zu,\"subgraph_load_us\":%.3f,"
-                   "\"energy_uj\":%.4f,\"energy_mac_uj\":%.4f,\"energy_buffer_uj\":%.4f,"
-                   "\"energy_persist_uj\":%.4f,\"energy_offchip_uj\":%.4f,\"energy_static_uj\":%.4f,"
-                   "\"model_source\":\"model:fpga-cycle-model(%s, %dx%d PEs, %g MHz); energy model:horowitz45 "
-                   "per-access + static power x modelled time\"",
-                   b->name, b->pe_rows, b->pe_cols, b->clock_mhz, b->persist_buffer_kib,
-                   cyc * sn_fpga_us_per_cycle(b), cyc, (double)fpga_stats.compute_cycles / dn,
-                   (double)fpga_stats.macs / ((double)fpga_stats.cycles * b->pe_rows * b->pe_cols),
-                   (double)fpga_stats.ddr_weight_bytes / dn, (double)fpga_stats.ddr_act_bytes / dn,
-                   (double)fpga_stats.persist_read_bytes / dn, (double)fpga_stats.buffer_bytes / dn,
-                   fpga_loaded, (double)fpga_load_cycles * sn_fpga_us_per_cycle(b), e.total_pj / 1e6 / dn,
-                   e.mac_pj / 1e6 / dn, e.buffer_pj / 1e6 / dn, e.persist_pj / 1e6 / dn, e.offchip_pj / 1e6 / dn,
-                   e.static_pj / 1e6 / dn, b->name, b->pe_rows, b->pe_cols, b->clock_mhz);
+        if (ops->report)
+            ops->report(sut, n, j, extra, sizeof extra);
+        if (json) {
+            text = cJSON_PrintUnformatted(j);
+            if (!text) {
+                cJSON_Delete(j);
+                sn_cli_error("out of memory");
+                goto done;
+            }
+            printf("%s\n", text);
+            free(text);
+        } else {
+            printf("config    %s\nplatform  %s%s%s (%s)\ndata      %s (%zu canvases)\n", canonical, desc.name,
+                   is_cpu ? ", isa " : own_text ? ", device " : "", own_text ? desc.device_value : "",
+                   int8 ? "int8" : "fp32", data, n);
+            printf("top-1     %.2f %% (%zu / %zu)\nMACs      %.0f%s\n", 100.0 * (double)correct / dn,
+                   correct, n, macs_sum / dn, is_arac ? " (mean over the canvases)" : "");
+            printf("latency   p50 %.1f us, p99 %.1f us (measured: wall clock, %s)\n",
+                   percentile_us(lat, n, 0.50), percentile_us(lat, n, 0.99),
+                   !strcmp(desc.name, "opencl") ? "host, around each inference" : "single thread");
+            printf("arena     %zu bytes\n", plan->arena_bytes);
+            if (own_text)
+                printf("weights   %.0f bytes near, %.0f far per inference (%s)\n", near_sum / dn, far_sum / dn,
+                       near_kib >= 0 ? "the SubGraph resident as far as --near-kib holds it"
+                                     : "packed, resident after first use");
+            if (has_device_time)
+                printf("events    p50 %.1f us, p99 %.1f us (measured: OpenCL profiling events, first QUEUED to "
+                       "last END of each platform call, summed)\n",
+                       percentile_us(dev_lat, n, 0.50), percentile_us(dev_lat, n, 0.99));
+            fputs(extra, stdout);
         }
-        printf("}\n");
-    } else {
-        printf("config    %s\nplatform  %s%s%s (%s)\ndata      %s (%zu canvases)\n", canonical,
-               platform_name, cpu ? ", isa " : ocl ? ", device " : "",
-               cpu ? sn_cpu_isa(cpu) : ocl ? sn_opencl_device_name(ocl) : "", int8 ? "int8" : "fp32", data, n);
-        printf("top-1     %.2f %% (%zu / %zu)\nMACs      %.0f%s\n", 100.0 * (double)correct / (double)n,
-               correct, n, macs_sum / (double)n, is_arac ? " (mean over the canvases)" : "");
-        printf("latency   p50 %.1f us, p99 %.1f us (measured: wall clock, %s)\n",
-               percentile_us(lat, n, 0.50), percentile_us(lat, n, 0.99),
-               ocl ? "host, around each inference" : "single thread");
-        printf("arena     %zu bytes\n", plan->arena_bytes);
-        if (fpga) {
-            const sn_fpga_board *b = sn_fpga_board_of(fpga);
-            double dn = (double)n, cyc = (double)fpga_stats.cycles / dn;
-            sn_fpga_energy e;
-            uint32_t k;
-            sn_fpga_energy_of(b, &fpga_stats, fpga_stats.cycles, &e);
-            printf("fpga      MODELLED: %s (%s), %dx%d PEs at %g MHz, persistent SubGraph buffer %.0f KiB "
-                   "(%zu bytes of this SubNet's weights loaded in %.1f us before the first query)\n",
-                   b->name, b->device, b->pe_rows, b->pe_cols, b->clock_mhz, b->persist_buffer_kib, fpga_loaded,
-                   (double)fpga_load_cycles * sn_fpga_us_per_cycle(b));
-            printf("modelled  %.3f us per inference (%.0f cycles; PE array busy %.0f, utilisation %.1f %%)\n",
-                   cyc * sn_fpga_us_per_cycle(b), cyc, (double)fpga_stats.compute_cycles / dn,
-                   100.0 * (double)fpga_stats.macs / ((double)fpga_stats.cycles * b->pe_rows * b->pe_cols));
-            printf("bytes     per inference: off-chip weights %.0f, off-chip activations %.0f, persistent-buffer "
-                   "reads %.0f, tile-buffer accesses %.0f\n",
-                   (double)fpga_stats.ddr_weight_bytes / dn, (double)fpga_stats.ddr_act_bytes / dn,
-                   (double)fpga_stats.persist_read_bytes / dn, (double)fpga_stats.buffer_bytes / dn);
-            printf("energy    %.3f uJ per inference (model): MACs %.3f, tile buffers %.3f, persistent buffer %.3f, "
-                   "off-chip %.3f, static %.3f\n", e.total_pj / 1e6 / dn, e.mac_pj / 1e6 / dn, e.buffer_pj / 1e6 / dn,
-                   e.persist_pj / 1e6 / dn, e.offchip_pj / 1e6 / dn, e.static_pj / 1e6 / dn);
-            printf("outputs   computed by the cpu platform's int8 kernels (bit-exact with the reference int8)\n");
-            printf("board     %s\n", b->path);
-            for (k = 0; k < b->entry_count; ++k)
-                printf("  %-24s %-20s %s\n", b->entries[k].key, b->entries[k].value, b->entries[k].source);
-        }
-        if (cpu || ocl)
-            printf("weights   %.0f bytes near, %.0f far per inference (%s)\n",
-                   (double)cpu_stats.near_bytes / (double)n, (double)cpu_stats.far_bytes / (double)n,
-                   near_kib >= 0 ? "the SubGraph resident as far as --near-kib holds it"
-                                 : "packed, resident after first use");
-        if (ocl) {
-            double dn = (double)n;
-            printf("events    p50 %.1f us, p99 %.1f us (measured: OpenCL profiling events, first QUEUED to "
-                   "last END of each platform call, summed)\n",
-                   percentile_us(dev_lat, n, 0.50), percentile_us(dev_lat, n, 0.99));
-            printf("split     per inference: kernels %.1f us (%.1f launches), weight transfers %.1f us "
-                   "(%.0f B), activation transfers %.1f us (%.0f B written, %.0f B read); queued %.1f us, "
-                   "submitted-to-start %.1f us\n",
-                   (double)ocl_total.kernel_ns / 1e3 / dn, (double)ocl_total.kernels / dn,
-                   (double)ocl_total.weight_write_ns / 1e3 / dn, (double)ocl_total.far_bytes / dn,
-                   (double)ocl_total.act_transfer_ns / 1e3 / dn, (double)ocl_total.act_write_bytes / dn,
-                   (double)ocl_total.act_read_bytes / dn, (double)ocl_total.queued_ns / 1e3 / dn,
-                   (double)ocl_total.submit_ns / 1e3 / dn);
-            if (ocl_total.flow_span_ns)
-                printf("flows     ARAC micro-flows: %.1f us of commands in a %.1f us device span per "
-                       "inference (%s)\n", (double)ocl_total.flow_commands_ns / 1e3 / dn,
-                       (double)ocl_total.flow_span_ns / 1e3 / dn,
-                       sn_opencl_out_of_order(ocl) ? "one out-of-order queue" : "in-order queues");
-        }
+        cJSON_Delete(j);
     }
     rc = 0;
 done:
-    free(logits);
+    if (sut)
+        sut->ops->close(sut);
     free(preds);
     free(lat);
     free(dev_lat);
@@ -578,10 +428,6 @@ done:
     sn_idx_free(&labels);
     free(arena);
     free(plan);
-    sn_cpu_destroy(cpu);
-    sn_opencl_destroy(ocl);
-    sn_fpga_destroy(fpga);
-    sn_cpu_destroy(fpga_cpu);
     free(image_bytes);
     return rc;
 }

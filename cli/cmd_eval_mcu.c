@@ -221,15 +221,21 @@ int sn_cmd_eval_mcu(int argc, char **argv)
     cycles = sn_mcu_cycles(board, instr[n / 2], far_read / n);
     sn_mcu_model_text(board, model_line, sizeof model_line);
     if (json) {
-        printf("{\"config\":\"%s\",\"platform\":\"mcu\",\"board\":\"%s\",\"precision\":\"int8\",\"n\":%zu,"
-               "\"top1\":%.6f,\"instructions_p50\":%llu,\"instructions_source\":\"emulated:qemu-icount\","
-               "\"cycles_p50\":%.0f,\"ms_p50\":%.4f,\"cycles_source\":\"%s\",\"arena_bytes\":%llu,"
+        /* the schema of every platform's eval (top1 in percent, n, correct, p50_us), then the
+         * board's own figures */
+        printf("{\"config\":\"%s\",\"kind\":\"%s\",\"platform\":\"mcu\",\"isa\":\"none\",\"threads\":1,"
+               "\"precision\":\"int8\",\"data\":\"%s\",\"n\":%zu,\"correct\":%zu,\"top1\":%.2f,"
+               "\"top1_unit\":\"percent\",\"p50_us\":%.1f,\"latency_source\":\"%s\",\"arena_bytes\":%llu,"
+               "\"near_weight_bytes\":%llu,\"far_weight_bytes\":%llu,"
+               "\"board\":\"%s\",\"instructions_p50\":%llu,\"instructions_source\":\"emulated:qemu-icount\","
+               "\"cycles_p50\":%.0f,\"ms_p50\":%.4f,\"cycles_source\":\"%s\","
                "\"sram_peak_bytes\":%llu,\"flash_bytes\":%llu,\"near_bytes\":%llu,\"far_bytes\":%llu}\n",
-               config_text, board->name, n, (double)correct / (double)n,
-               (unsigned long long)instr[n / 2], cycles, cycles / board->clock_hz * 1e3, model_line,
-               (unsigned long long)arena, (unsigned long long)sram_peak,
-               (unsigned long long)(code_bytes + img_bytes), (unsigned long long)(near / n),
-               (unsigned long long)(far / n));
+               config_text, config.is_arac ? "arac" : "subnet", data, n, correct,
+               100.0 * (double)correct / (double)n, cycles / board->clock_hz * 1e6, model_line,
+               (unsigned long long)arena, (unsigned long long)(near / n), (unsigned long long)(far / n),
+               board->name, (unsigned long long)instr[n / 2], cycles, cycles / board->clock_hz * 1e3, model_line,
+               (unsigned long long)sram_peak, (unsigned long long)(code_bytes + img_bytes),
+               (unsigned long long)(near / n), (unsigned long long)(far / n));
     } else {
         printf("config    %s\nplatform  mcu, board %s: %s%s%s\nprecision int8 (int8-only image in flash)\n"
                "data      %s (%zu canvases)\ntop-1     %.2f %%\n"

@@ -289,7 +289,7 @@ int sn_cmd_replay(int argc, char **argv)
                    "  --window, --period  sushi: SubGraph re-chosen every Q queries from the last W\n"
                    "  --profile  a pinned profile (never measured): the same predicted latencies,\n"
                    "             so the same SubNet choices, on every machine (the CI gate)\n"
-                   "  (rules: harness/sn_serve.h and the README)\n");
+                   "  (rules: harness/sn_serve.h and bench/serve/README.md)\n");
             return 0;
         default: return 2;
         }

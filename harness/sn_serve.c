@@ -141,6 +141,7 @@ static int open_sut(sn_serve *sv, const sn_sut_ops *ops, char *err, size_t n)
         keep[i] = 0;
     }
     set.model = &sv->model;
+    set.precision = ops->precision;
     set.n = sv->n;
     set.configs = configs;
     set.plans = plans;

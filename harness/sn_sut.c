@@ -15,7 +15,7 @@ extern const sn_sut_ops sn_sut_fpga;
 extern const sn_sut_ops sn_sut_mcu;
 
 static const sn_sut_ops *const registry[] = {
-    &sn_sut_cpu, &sn_sut_opencl, &sn_sut_fpga, &sn_sut_mcu, &sn_sut_null,
+    &sn_sut_cpu, &sn_sut_opencl, &sn_sut_fpga, &sn_sut_mcu, &sn_sut_null, &sn_sut_reference,
 };
 
 const sn_sut_ops *sn_sut_find(const char *name)
@@ -56,13 +56,14 @@ sn_status sn_sut_check_options(const sn_sut_ops *ops, const sn_sut_options *o, c
     static const struct { unsigned flag; const char *name; } flags[] = {
         {SN_SUT_TAKES_ISA, "--isa"}, {SN_SUT_TAKES_DEVICE, "--device"},
         {SN_SUT_TAKES_BOARD, "--board"}, {SN_SUT_TAKES_PORT, "--port"}, {SN_SUT_TAKES_PE, "--pe"},
+        {SN_SUT_TAKES_THREADS, "--threads"},
     };
     size_t i;
     for (i = 0; i < sizeof flags / sizeof flags[0]; ++i) {
         unsigned f = flags[i].flag;
         int given = f == SN_SUT_TAKES_ISA ? o->isa != NULL : f == SN_SUT_TAKES_DEVICE ? o->device != NULL
                   : f == SN_SUT_TAKES_BOARD ? o->board != NULL : f == SN_SUT_TAKES_PORT ? o->port != NULL
-                  : o->pe_rows != 0 || o->pe_cols != 0;
+                  : f == SN_SUT_TAKES_PE ? o->pe_rows != 0 || o->pe_cols != 0 : o->threads > 1;
         if (given && !(ops->takes & f)) {
             size_t j, k = 0;
             char list[128] = "";
@@ -144,6 +145,7 @@ static sn_status null_infer(sn_sut *sut, uint32_t i, sn_plan *plan, const sn_sut
     memset(r, 0, sizeof *r);
     r->prediction = -1;
     r->us = -1.0;
+    r->device_us = -1.0;
     return SN_OK;
 }
 
@@ -154,4 +156,80 @@ static void null_close(sn_sut *sut)
 
 const sn_sut_ops sn_sut_null = {
     "null", "runs no inference: its runs measure the harness's own overhead", SN_FP32, 0,
-    null_open, null_describe, null_resident, null_infer, NULL, NULL, null_close};
+    null_open, null_describe, null_resident, null_infer, NULL, NULL, NULL, null_close};
+
+/* ---- the reference SUT: the engine's reference kernels -------------------------------- */
+typedef struct ref_sut {
+    sn_sut base;
+    sn_platform platform;
+    uint32_t classes;
+    float *logits;
+    int precision;
+} ref_sut;
+
+static void ref_close(sn_sut *sut)
+{
+    ref_sut *s = (ref_sut *)sut;
+    if (s)
+        free(s->logits);
+    free(s);
+}
+
+static sn_status ref_open(sn_sut **out, const sn_sut_set *set, const sn_sut_options *o, uint8_t *keep,
+                          char *err, size_t n)
+{
+    ref_sut *s;
+    uint32_t i;
+    sn_status st = sn_sut_check_options(&sn_sut_reference, o, err, n);
+    if (st != SN_OK)
+        return st;
+    s = calloc(1, sizeof *s);
+    if (!s || !(s->logits = malloc((set->model->arch.num_classes + 1) * sizeof *s->logits))) {
+        free(s);
+        return sn_sut_fail(SN_ERR_NO_MEMORY, err, n, "out of memory");
+    }
+    s->base.ops = &sn_sut_reference;
+    s->platform = sn_platform_reference;
+    s->classes = set->model->arch.num_classes;
+    s->precision = set->precision;
+    for (i = 0; i < set->n; ++i)
+        keep[i] = 1;
+    *out = &s->base;
+    return SN_OK;
+}
+
+static void ref_describe(const sn_sut *sut, sn_sut_desc *d)
+{
+    const ref_sut *s = (const ref_sut *)sut;
+    memset(d, 0, sizeof *d);
+    d->name = "reference";
+    d->variant = "none";
+    d->clock = SN_SUT_CLOCK_MEASURED;
+    d->precision = s->precision;
+    d->near_memory = "none";
+    d->far_memory = "the model image, read in place";
+    d->device_key = "isa";
+    d->device_value = "none";
+    d->latency_source = "measured:clock_gettime(CLOCK_MONOTONIC), p50, single thread";
+    d->energy = s->precision == SN_INT8 ? &sn_energy_model_cpu_int8 : &sn_energy_model_cpu_fp32;
+}
+
+static sn_status ref_infer(sn_sut *sut, uint32_t i, sn_plan *plan, const sn_sut_sample *smp,
+                           sn_sut_result *r, char *err, size_t n)
+{
+    ref_sut *s = (ref_sut *)sut;
+    sn_status st;
+    (void)i;
+    memset(r, 0, sizeof *r);
+    r->us = -1.0;
+    r->device_us = -1.0;
+    st = sn_plan_invoke(plan, &s->platform, smp->canvas, s->logits, NULL, NULL);
+    if (st != SN_OK)
+        return sn_sut_fail(st, err, n, "platform reference: %s", sn_status_str(st));
+    r->prediction = sn_sut_argmax(s->logits, s->classes);
+    return SN_OK;
+}
+
+const sn_sut_ops sn_sut_reference = {
+    "reference", "the engine's plain-C reference kernels (the oracle), measured", SN_FP32, 0,
+    ref_open, ref_describe, null_resident, ref_infer, NULL, NULL, NULL, ref_close};

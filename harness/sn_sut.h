@@ -56,11 +56,13 @@ typedef struct sn_sut_options {
     int explicit_residency;          /* 1: only what resident() asks for is near (serving);
                                         0: the platform's own residency (eval) */
     const char *build_dir;           /* mcu: where the firmware lives (NULL: "build") */
+    int threads;                     /* --threads: cpu (ARAC micro-flows over N threads); 0: 1 */
 } sn_sut_options;
 
 /* What a harness serves: the plans of N SubNets, their configs, and the model. */
 typedef struct sn_sut_set {
     const sn_model *model;
+    int precision;                   /* SN_FP32 or SN_INT8: how the plans were prepared */
     uint32_t n;
     const char *const *configs;
     sn_plan *const *plans;
@@ -90,6 +92,8 @@ typedef struct sn_sut_desc {
     const sn_run_property *properties;    /* more run-context properties (fpga's board) */
     size_t property_count;
     int replans;                     /* 1: an inference may re-plan first (sn_sut_result.plan_us) */
+    int resident_on_use;             /* 1: without explicit_residency it keeps weights near after
+                                        their first use (cpu, opencl); 0: only resident() does */
 } sn_sut_desc;
 
 /* A weight set moved into near memory. */
@@ -112,10 +116,12 @@ typedef struct sn_sut_result {
     double us;                       /* its own clock's latency; < 0: the caller times it */
     double plan_us;                  /* the re-plan before it (desc.replans), else 0 */
     uint64_t cycles;                 /* model / emulated cycles when it has them, else 0 */
+    double device_us;                /* the device's own time of it (opencl: profiling events);
+                                        < 0: none */
 } sn_sut_result;
 
 enum { SN_SUT_TAKES_ISA = 1, SN_SUT_TAKES_DEVICE = 2, SN_SUT_TAKES_BOARD = 4,
-       SN_SUT_TAKES_PORT = 8, SN_SUT_TAKES_PE = 16 };
+       SN_SUT_TAKES_PORT = 8, SN_SUT_TAKES_PE = 16, SN_SUT_TAKES_THREADS = 32 };
 
 typedef struct sn_sut_ops {
     const char *name;
@@ -139,6 +145,10 @@ typedef struct sn_sut_ops {
     /* Optional: adds its own record of the run since account_reset to JSON (an object);
      * SPAN_US: the run's span, first arrival to last end. */
     void (*account)(sn_sut *sut, struct cJSON *json, double span_us);
+    /* Optional, for eval: its own figures per inference over the N inferences since
+     * account_reset, as keys of JSON (an object) and as text lines ("name  value...\n")
+     * into TEXT. */
+    void (*report)(sn_sut *sut, size_t n, struct cJSON *json, char *text, size_t text_bytes);
     void (*close)(sn_sut *sut);
 } sn_sut_ops;
 
@@ -166,5 +176,7 @@ int32_t sn_sut_argmax(const float *logits, uint32_t count);
 
 /* The null SUT: runs nothing (prediction -1, no bytes); its runs measure the harness. */
 extern const sn_sut_ops sn_sut_null;
+/* The reference SUT: the engine's plain-C reference kernels (the oracle), measured. */
+extern const sn_sut_ops sn_sut_reference;
 
 #endif

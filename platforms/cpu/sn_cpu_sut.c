@@ -52,6 +52,7 @@ static sn_status cpu_open(sn_sut **out, const sn_sut_set *set, const sn_sut_opti
     co.isa = o->isa;
     co.near_budget_bytes = o->near_budget_bytes;
     co.residency = o->explicit_residency ? SN_CPU_RESIDENT_EXPLICIT : SN_CPU_RESIDENT_ON_USE;
+    co.threads = o->threads;
     st = sn_cpu_create(set->model, &co, &s->cpu, &why);
     if (st != SN_OK) {
         cpu_close(&s->base);
@@ -80,6 +81,7 @@ static void cpu_describe(const sn_sut *sut, sn_sut_desc *d)
     d->device_value = sn_cpu_isa(s->cpu);
     d->latency_source = "measured:clock_gettime(CLOCK_MONOTONIC), p50, single thread";
     d->energy = &sn_energy_model_cpu_fp32;
+    d->resident_on_use = 1;
 }
 
 static sn_status cpu_resident(sn_sut *sut, int32_t i, const sn_plan *plan, int charge, sn_sut_moved *m,
@@ -109,6 +111,7 @@ static sn_status cpu_infer(sn_sut *sut, uint32_t i, sn_plan *plan, const sn_sut_
     (void)i;
     memset(r, 0, sizeof *r);
     r->us = -1.0;
+    r->device_us = -1.0;
     sn_cpu_stats_reset(s->cpu);
     st = sn_plan_invoke(plan, &s->platform, smp->canvas, s->logits, NULL, NULL);
     if (st != SN_OK)
@@ -121,5 +124,6 @@ static sn_status cpu_infer(sn_sut *sut, uint32_t i, sn_plan *plan, const sn_sut_
 }
 
 const sn_sut_ops sn_sut_cpu = {
-    "cpu", "the host CPU, measured (--isa avx512|avx2|portable)", SN_FP32, SN_SUT_TAKES_ISA,
-    cpu_open, cpu_describe, cpu_resident, cpu_infer, NULL, NULL, cpu_close};
+    "cpu", "the host CPU, measured (--isa avx512|avx2|portable, --threads N)", SN_FP32,
+    SN_SUT_TAKES_ISA | SN_SUT_TAKES_THREADS,
+    cpu_open, cpu_describe, cpu_resident, cpu_infer, NULL, NULL, NULL, cpu_close};

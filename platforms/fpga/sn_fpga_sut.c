@@ -29,6 +29,8 @@ typedef struct fpga_sut {
     sn_energy_model energy;
     sn_run_property props[FPGA_PROPS];
     sn_fpga_stats total;         /* the inferences and charged moves since account_reset */
+    size_t loaded;               /* the last resident(): bytes loaded, and its DDR cycles */
+    uint64_t load_cycles;
 } fpga_sut;
 
 extern const sn_sut_ops sn_sut_fpga;
@@ -57,6 +59,8 @@ static sn_status fpga_open(sn_sut **out, const sn_sut_set *set, const sn_sut_opt
     sn_status st = sn_sut_check_options(&sn_sut_fpga, o, err, n);
     if (st != SN_OK)
         return st;
+    if (set->precision != SN_INT8)
+        return sn_sut_fail(SN_ERR_UNSUPPORTED, err, n, "platform fpga serves int8 plans only");
     s = calloc(1, sizeof *s);
     if (!s)
         return sn_sut_fail(SN_ERR_NO_MEMORY, err, n, "out of memory");
@@ -155,6 +159,8 @@ static sn_status fpga_resident(sn_sut *sut, int32_t i, const sn_plan *plan, int 
                                sn_status_str(rc));
     }
     sn_fpga_stats_get(s->fpga, &st);
+    s->loaded = bytes;
+    s->load_cycles = st.load_cycles;
     m->bytes = bytes;
     m->us = (double)st.load_cycles * us;
     if (charge && i >= 0) { /* the switch's DDR load, in the run's account */
@@ -187,6 +193,7 @@ static sn_status fpga_infer(sn_sut *sut, uint32_t i, sn_plan *plan, const sn_sut
     sn_status rc;
     (void)i;
     memset(r, 0, sizeof *r);
+    r->device_us = -1.0;
     sn_fpga_stats_reset(s->fpga);
     rc = sn_plan_invoke(plan, &s->platform, smp->canvas, s->logits, NULL, NULL);
     if (rc != SN_OK)
@@ -248,7 +255,65 @@ static void fpga_account(sn_sut *sut, cJSON *root, double span_us)
     cJSON_AddNumberToObject(fc, "energy_total_uj", e.total_pj / 1e6);
 }
 
+/* eval: the model's figures per inference, its energy, and the board's constants */
+static void fpga_report(sn_sut *sut, size_t n, cJSON *j, char *text, size_t text_bytes)
+{
+    const fpga_sut *s = (const fpga_sut *)sut;
+    const sn_fpga_board *b = sn_fpga_board_of(s->fpga);
+    const sn_fpga_stats *t = &s->total;
+    double dn = n ? (double)n : 1.0, cyc = (double)t->cycles / dn, us = sn_fpga_us_per_cycle(b);
+    double util = t->cycles ? (double)t->macs / ((double)t->cycles * b->pe_rows * b->pe_cols) : 0.0;
+    char pe[32], src[256];
+    sn_fpga_energy e;
+    size_t k, w;
+    sn_fpga_energy_of(b, t, t->cycles, &e);
+    snprintf(pe, sizeof pe, "%dx%d", b->pe_rows, b->pe_cols);
+    snprintf(src, sizeof src, "model:fpga-cycle-model(%s, %dx%d PEs, %g MHz); energy model:horowitz45 per-access "
+             "+ static power x modelled time", b->name, b->pe_rows, b->pe_cols, b->clock_mhz);
+    cJSON_AddStringToObject(j, "board", b->path);
+    cJSON_AddStringToObject(j, "board_name", b->name);
+    cJSON_AddStringToObject(j, "pe", pe);
+    cJSON_AddNumberToObject(j, "clock_mhz", b->clock_mhz);
+    cJSON_AddNumberToObject(j, "persist_kib", round(b->persist_buffer_kib * 10.0) / 10.0);
+    cJSON_AddNumberToObject(j, "modelled_us", round(cyc * us * 1e3) / 1e3);
+    cJSON_AddNumberToObject(j, "cycles", round(cyc));
+    cJSON_AddNumberToObject(j, "compute_cycles", round((double)t->compute_cycles / dn));
+    cJSON_AddNumberToObject(j, "pe_utilisation", round(util * 1e4) / 1e4);
+    cJSON_AddNumberToObject(j, "ddr_weight_bytes", round((double)t->ddr_weight_bytes / dn));
+    cJSON_AddNumberToObject(j, "ddr_act_bytes", round((double)t->ddr_act_bytes / dn));
+    cJSON_AddNumberToObject(j, "persist_read_bytes", round((double)t->persist_read_bytes / dn));
+    cJSON_AddNumberToObject(j, "buffer_bytes", round((double)t->buffer_bytes / dn));
+    cJSON_AddNumberToObject(j, "subgraph_load_bytes", (double)s->loaded);
+    cJSON_AddNumberToObject(j, "subgraph_load_us", round((double)s->load_cycles * us * 1e3) / 1e3);
+    cJSON_AddNumberToObject(j, "energy_uj", round(e.total_pj / 1e6 / dn * 1e4) / 1e4);
+    cJSON_AddNumberToObject(j, "energy_mac_uj", round(e.mac_pj / 1e6 / dn * 1e4) / 1e4);
+    cJSON_AddNumberToObject(j, "energy_buffer_uj", round(e.buffer_pj / 1e6 / dn * 1e4) / 1e4);
+    cJSON_AddNumberToObject(j, "energy_persist_uj", round(e.persist_pj / 1e6 / dn * 1e4) / 1e4);
+    cJSON_AddNumberToObject(j, "energy_offchip_uj", round(e.offchip_pj / 1e6 / dn * 1e4) / 1e4);
+    cJSON_AddNumberToObject(j, "energy_static_uj", round(e.static_pj / 1e6 / dn * 1e4) / 1e4);
+    cJSON_AddStringToObject(j, "model_source", src);
+    w = (size_t)snprintf(text, text_bytes,
+        "fpga      MODELLED: %s (%s), %dx%d PEs at %g MHz, persistent SubGraph buffer %.0f KiB "
+        "(%zu bytes of this SubNet's weights loaded in %.1f us before the first query)\n"
+        "modelled  %.3f us per inference (%.0f cycles; PE array busy %.0f, utilisation %.1f %%)\n"
+        "bytes     per inference: off-chip weights %.0f, off-chip activations %.0f, persistent-buffer "
+        "reads %.0f, tile-buffer accesses %.0f\n"
+        "energy    %.3f uJ per inference (model): MACs %.3f, tile buffers %.3f, persistent buffer %.3f, "
+        "off-chip %.3f, static %.3f\n"
+        "outputs   computed by the cpu platform's int8 kernels (bit-exact with the reference int8)\n"
+        "board     %s\n",
+        b->name, b->device, b->pe_rows, b->pe_cols, b->clock_mhz, b->persist_buffer_kib, s->loaded,
+        (double)s->load_cycles * us, cyc * us, cyc, (double)t->compute_cycles / dn, 100.0 * util,
+        (double)t->ddr_weight_bytes / dn, (double)t->ddr_act_bytes / dn, (double)t->persist_read_bytes / dn,
+        (double)t->buffer_bytes / dn, e.total_pj / 1e6 / dn, e.mac_pj / 1e6 / dn, e.buffer_pj / 1e6 / dn,
+        e.persist_pj / 1e6 / dn, e.offchip_pj / 1e6 / dn, e.static_pj / 1e6 / dn, b->path);
+    for (k = 0; k < b->entry_count && w < text_bytes; ++k)
+        w += (size_t)snprintf(text + w, text_bytes - w, "  %-24s %-20s %s\n", b->entries[k].key,
+                              b->entries[k].value, b->entries[k].source);
+}
+
 const sn_sut_ops sn_sut_fpga = {
     "fpga", "an FPGA accelerator's cycle model, int8 (--board FILE, --pe ROWSxCOLS)", SN_INT8,
     SN_SUT_TAKES_BOARD | SN_SUT_TAKES_PE,
-    fpga_open, fpga_describe, fpga_resident, fpga_infer, fpga_account_reset, fpga_account, fpga_close};
+    fpga_open, fpga_describe, fpga_resident, fpga_infer, fpga_account_reset, fpga_account, fpga_report,
+    fpga_close};

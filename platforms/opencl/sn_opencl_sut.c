@@ -2,6 +2,8 @@
  * buffer of resident packed weights; far memory is the model image in host memory, packed
  * and written to the device per call. Its account of a run: the profiling events. */
 #include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -104,6 +106,7 @@ static void ocl_describe(const sn_sut *sut, sn_sut_desc *d)
     d->profile_device = sn_opencl_device_name(s->ocl);
     d->latency_source = "measured:clock_gettime(CLOCK_MONOTONIC), p50, host wall clock around each inference";
     d->energy = &sn_energy_model_cpu_fp32;
+    d->resident_on_use = 1;
 }
 
 static sn_status ocl_resident(sn_sut *sut, int32_t i, const sn_plan *plan, int charge, sn_sut_moved *m,
@@ -133,6 +136,12 @@ static void add_stats(sn_opencl_stats *t, const sn_opencl_stats *s)
     t->device_ns += s->device_ns;
     t->wall_ns += s->wall_ns;
     t->calls += s->calls;
+    t->near_bytes += s->near_bytes;
+    t->far_bytes += s->far_bytes;
+    t->queued_ns += s->queued_ns;
+    t->submit_ns += s->submit_ns;
+    t->flow_commands_ns += s->flow_commands_ns;
+    t->flow_span_ns += s->flow_span_ns;
 }
 
 static sn_status ocl_infer(sn_sut *sut, uint32_t i, sn_plan *plan, const sn_sut_sample *smp,
@@ -152,6 +161,7 @@ static sn_status ocl_infer(sn_sut *sut, uint32_t i, sn_plan *plan, const sn_sut_
     sn_opencl_stats_get(s->ocl, &os);
     r->near_bytes = os.near_bytes;
     r->far_bytes = os.far_bytes;
+    r->device_us = (double)os.device_ns / 1e3;
     add_stats(&s->total, &os);
     r->prediction = sn_sut_argmax(s->logits, s->classes);
     return SN_OK;
@@ -182,6 +192,48 @@ static void ocl_account(sn_sut *sut, cJSON *root, double span_us)
     cJSON_AddNumberToObject(oc, "platform_wall_us", (double)t->wall_ns / 1e3);
 }
 
+static double r1(double x)
+{
+    return round(x * 10.0) / 10.0;
+}
+
+/* eval: the profiling events' split of an inference, per inference */
+static void ocl_report(sn_sut *sut, size_t n, cJSON *j, char *text, size_t text_bytes)
+{
+    const opencl_sut *s = (const opencl_sut *)sut;
+    const sn_opencl_stats *t = &s->total;
+    double dn = n ? (double)n : 1.0;
+    int w;
+    cJSON_AddStringToObject(j, "device", sn_opencl_device_name(s->ocl));
+    cJSON_AddStringToObject(j, "event_source", "measured:OpenCL profiling events, per platform call first "
+                                               "QUEUED to last END, summed");
+    cJSON_AddNumberToObject(j, "kernel_us", r1((double)t->kernel_ns / 1e3 / dn));
+    cJSON_AddNumberToObject(j, "weight_transfer_us", r1((double)t->weight_write_ns / 1e3 / dn));
+    cJSON_AddNumberToObject(j, "act_transfer_us", r1((double)t->act_transfer_ns / 1e3 / dn));
+    cJSON_AddNumberToObject(j, "queued_us", r1((double)t->queued_ns / 1e3 / dn));
+    cJSON_AddNumberToObject(j, "submit_us", r1((double)t->submit_ns / 1e3 / dn));
+    cJSON_AddNumberToObject(j, "platform_wall_us", r1((double)t->wall_ns / 1e3 / dn));
+    cJSON_AddNumberToObject(j, "weight_transfer_bytes", round((double)t->far_bytes / dn));
+    cJSON_AddNumberToObject(j, "act_write_bytes", round((double)t->act_write_bytes / dn));
+    cJSON_AddNumberToObject(j, "act_read_bytes", round((double)t->act_read_bytes / dn));
+    cJSON_AddNumberToObject(j, "kernels", r1((double)t->kernels / dn));
+    cJSON_AddNumberToObject(j, "flow_commands_us", r1((double)t->flow_commands_ns / 1e3 / dn));
+    cJSON_AddNumberToObject(j, "flow_span_us", r1((double)t->flow_span_ns / 1e3 / dn));
+    cJSON_AddNumberToObject(j, "out_of_order", sn_opencl_out_of_order(s->ocl));
+    w = snprintf(text, text_bytes,
+                 "split     per inference: kernels %.1f us (%.1f launches), weight transfers %.1f us "
+                 "(%.0f B), activation transfers %.1f us (%.0f B written, %.0f B read); queued %.1f us, "
+                 "submitted-to-start %.1f us\n",
+                 (double)t->kernel_ns / 1e3 / dn, (double)t->kernels / dn, (double)t->weight_write_ns / 1e3 / dn,
+                 (double)t->far_bytes / dn, (double)t->act_transfer_ns / 1e3 / dn, (double)t->act_write_bytes / dn,
+                 (double)t->act_read_bytes / dn, (double)t->queued_ns / 1e3 / dn, (double)t->submit_ns / 1e3 / dn);
+    if (t->flow_span_ns && w > 0 && (size_t)w < text_bytes)
+        snprintf(text + w, text_bytes - (size_t)w,
+                 "flows     ARAC micro-flows: %.1f us of commands in a %.1f us device span per inference (%s)\n",
+                 (double)t->flow_commands_ns / 1e3 / dn, (double)t->flow_span_ns / 1e3 / dn,
+                 sn_opencl_out_of_order(s->ocl) ? "one out-of-order queue" : "in-order queues");
+}
+
 const sn_sut_ops sn_sut_opencl = {
     "opencl", "an OpenCL device, measured (--device N|NAME)", SN_FP32, SN_SUT_TAKES_DEVICE,
-    ocl_open, ocl_describe, ocl_resident, ocl_infer, ocl_account_reset, ocl_account, ocl_close};
+    ocl_open, ocl_describe, ocl_resident, ocl_infer, ocl_account_reset, ocl_account, ocl_report, ocl_close};

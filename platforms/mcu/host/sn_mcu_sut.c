@@ -97,6 +97,7 @@ static sn_status mcu_infer(sn_sut *sut, uint32_t i, sn_plan *plan, const sn_sut_
     double us = 0.0;
     (void)plan;
     memset(r, 0, sizeof *r);
+    r->device_us = -1.0;
     if (sn_mcu_session_infer(s->session, i, smp->canvas, smp->file, smp->file_offset, &mr, &us, err, n) != 0)
         return SN_ERR_IO;
     r->us = us;
@@ -110,4 +111,4 @@ static sn_status mcu_infer(sn_sut *sut, uint32_t i, sn_plan *plan, const sn_sut_
 const sn_sut_ops sn_sut_mcu = {
     "mcu", "a microcontroller board's firmware under QEMU or on --port, int8 (--board l4r5|f746|h743|m55)",
     SN_INT8, SN_SUT_TAKES_BOARD | SN_SUT_TAKES_PORT,
-    mcu_open, mcu_describe, mcu_resident, mcu_infer, NULL, NULL, mcu_close};
+    mcu_open, mcu_describe, mcu_resident, mcu_infer, NULL, NULL, NULL, mcu_close};

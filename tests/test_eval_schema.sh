@@ -1,0 +1,57 @@
+#!/bin/sh
+# supernav eval --json prints one schema on every platform (issue 18): the common keys, top1
+# a percentage equal to 100 x correct / n, latency_source labelled measured: or model:; each
+# platform opened through the SUT registry (an option it does not take is refused).
+SUPERNAV=${SUPERNAV:-build/supernav}
+MODEL=${SN_MODEL:-build/supernet.snm}
+BUILD=${BUILD:-build}
+tmp=$(mktemp -d) || exit 1
+trap 'rm -rf "$tmp"' EXIT
+small=$(awk -F, '$1 == "subnet" { print $2; exit }' workloads/supernet/accuracy.csv)
+n=0
+ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
+check() { # FILE PLATFORM LABEL: the common keys, and top1 = 100 correct / n
+    python3 - "$1" "$2" "$3" <<'PY'
+import json, sys
+j = json.loads(open(sys.argv[1]).read())
+need = ["config", "kind", "platform", "isa", "threads", "precision", "data", "n", "correct", "top1",
+        "top1_unit", "p50_us", "latency_source", "arena_bytes", "near_weight_bytes", "far_weight_bytes"]
+missing = [k for k in need if k not in j]
+bad = []
+if missing: bad.append("missing " + ",".join(missing))
+else:
+    if j["platform"] != sys.argv[2]: bad.append("platform " + str(j["platform"]))
+    if j["top1_unit"] != "percent" or abs(j["top1"] - 100.0 * j["correct"] / j["n"]) > 0.006:
+        bad.append("top1 %r is not 100 x %r / %r" % (j["top1"], j["correct"], j["n"]))
+    if not j["latency_source"].startswith(sys.argv[3]): bad.append("latency_source " + j["latency_source"])
+print("; ".join(bad))
+sys.exit(1 if bad else 0)
+PY
+}
+echo "1..7"
+for p in reference cpu fpga; do
+    "$SUPERNAV" eval --platform $p --model "$MODEL" --subnet "$small" --limit 7 --warmup 0 --json > "$tmp/$p.json" 2> "$tmp/$p.err"
+    why=$(check "$tmp/$p.json" $p measured: 2>&1); rc=$?
+    ok $rc "eval --platform $p --json: the common schema ${why:+($why)}$(head -c 200 "$tmp/$p.err")"
+done
+if "$SUPERNAV" eval --device list > /dev/null 2>&1; then
+    "$SUPERNAV" eval --platform opencl --model "$MODEL" --subnet "$small" --limit 7 --warmup 0 --json > "$tmp/ocl.json" 2>&1
+    why=$(check "$tmp/ocl.json" opencl measured: 2>&1); rc=$?
+    ok $rc "eval --platform opencl --json: the common schema ${why:+($why)}"
+else
+    n=$((n + 1)); echo "ok $n # SKIP no OpenCL device here"
+fi
+if command -v qemu-system-arm > /dev/null 2>&1 && [ -f "$BUILD/mcu/supernav-mcu-h743.elf" ]; then
+    "$SUPERNAV" eval --platform mcu --board h743 --model "$MODEL" --subnet "$small" --limit 2 --json > "$tmp/mcu.json" 2>&1
+    why=$(check "$tmp/mcu.json" mcu model: 2>&1); rc=$?
+    ok $rc "eval --platform mcu --json: the common schema, latency modelled from emulated instructions ${why:+($why)}"
+else
+    n=$((n + 1)); echo "ok $n # SKIP no qemu-system-arm or no h743 firmware (make mcu-boards)"
+fi
+"$SUPERNAV" eval --platform cpu --board x --model "$MODEL" --subnet "$small" --limit 1 > /dev/null 2> "$tmp/err"
+rc=$?
+grep -q -- '--board applies to --platform fpga and mcu only, not cpu' "$tmp/err"
+ok $(( rc == 0 || $? != 0 || $(wc -l < "$tmp/err") != 1 )) "an option the platform does not take: one line from its adapter, exit $rc: $(cat "$tmp/err")"
+"$SUPERNAV" eval --platform nosuch --model "$MODEL" --subnet "$small" --limit 1 > /dev/null 2> "$tmp/err"
+rc=$?
+ok $(( rc == 0 || $(wc -l < "$tmp/err") != 1 )) "an unknown platform: one line, exit $rc: $(cat "$tmp/err")"
