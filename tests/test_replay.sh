@@ -13,7 +13,7 @@ if [ ! -f data/canvas/cf64-test-images-idx3-ubyte ]; then
 fi
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
-echo "1..19"
+echo "1..21"
 n=0
 ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
 field() { sed -n "s/.*\"$2\":[^0-9-]*\([0-9.e+-]*\).*/\1/p" "$1" | head -n 1; }
@@ -155,6 +155,20 @@ res=$(awk -F, 'FNR == 1 { for (i = 1; i <= NF; ++i) { if ($i == "table_accuracy"
 rows=${res%% *}; rest=${res#* }; diff=${rest%% *}; worse=${rest#* }
 ok $(( ${rows:-0} != 300 || ${diff:-0} == 0 )) "planted profile: nocache serves $diff of ${rows:-0} floor queries with other SubNets than static-subgraph"
 ok $(( ${rows:-0} != 300 || ${worse:-1} != 0 )) "... none of them less accurately (${worse:-?})"
+
+# real time on the null platform (no service time of its own): no query starts before its
+# scheduled arrival, latency is end - arrival (queueing included), and the server is on time
+# (median start - arrival under 2 ms: it sleeps, then spins, for each arrival)
+"$SUPERNAV" trace gen sushi --count 300 --seed 9 --rate 2000 -o "$tmp/rt.csv" >/dev/null 2>&1
+"$SUPERNAV" replay --platform null --model "$MODEL" --trace "$tmp/rt.csv" --policy nocache \
+    --out "$tmp/rt" --quiet > /dev/null 2> "$tmp/err" || echo "# real-time null replay: $(cat "$tmp/err")"
+res=$(awk -F, 'NR > 1 { k++; if ($4 < $3 || $5 < $4 || $6 != $5 - $3) bad++ } END { printf "%d %d", k, bad }' \
+      "$tmp/rt/queries.csv" 2>/dev/null)
+rows=${res%% *}; bad=${res#* }
+med=$(awk -F, 'NR > 1 { print $4 - $3 }' "$tmp/rt/queries.csv" 2>/dev/null | sort -n |
+      awk '{ v[NR] = $1 } END { if (NR) print v[int((NR + 1) / 2)] }')
+ok $(( ${rows:-0} != 300 || ${bad:-1} != 0 )) "real time: no query starts before its arrival; latency = end - arrival ($bad of ${rows:-0} rows break it)"
+ok "$(awk -v m="${med:--1}" 'BEGIN { print (m >= 0 && m < 2e6) ? 0 : 1 }')" "real time: median start - arrival ${med:-?} ns (< 2 ms)"
 
 # the profile cache: reused by the same build, measured again when another revision wrote it
 # (a budget no other run uses, so that this test's 1-rep profile is not some run's cache)
