@@ -61,6 +61,11 @@ struct sn_policy {
     uint32_t window, period;   /* replay options for policies that look back (sushi: W, Q) */
     uint32_t arg;              /* what parse kept (static-subnet: the SubNet's index) */
     void *state;               /* the policy's own, between start and finish */
+    /* the whole trace and its arrival compression, for offline bounds that know the future
+     * (oracle, static-hindsight); online policies must not read them */
+    const struct sn_trace *trace;
+    size_t trace_count;        /* the queries the replay serves (its --limit) */
+    double speed;
 };
 
 /* The policy TEXT names ("sushi", "static-subnet:CFG": the part before ':'), or NULL. */
@@ -73,6 +78,7 @@ void sn_policy_list(char *buf, size_t size);
 
 /* Every registered policy (harness/policies/). */
 extern const sn_policy_ops sn_policy_sushi, sn_policy_nocache, sn_policy_static_subgraph,
-    sn_policy_static_subnet, sn_policy_largest, sn_policy_smallest, sn_policy_oracle;
+    sn_policy_static_subnet, sn_policy_largest, sn_policy_smallest, sn_policy_oracle,
+    sn_policy_static_hindsight;
 
 #endif

@@ -172,6 +172,9 @@ static int replay_begin(replay *rp, char *err, size_t n)
     rp->pol.window = o->window;
     rp->pol.period = o->period;
     rp->pol.arg = o->policy_arg;
+    rp->pol.trace = &rp->tr;
+    rp->pol.trace_count = rp->count;
+    rp->pol.speed = rp->speed;
     if (rp->pol.ops->start && rp->pol.ops->start(&rp->pol, sv, err, n) != 0)
         return -1;
     rp->g_cur = rp->pol.ops->initial_subgraph(&rp->pol, sv);

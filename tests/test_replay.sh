@@ -13,7 +13,7 @@ if [ ! -f data/canvas/cf64-test-images-idx3-ubyte ]; then
 fi
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
-echo "1..21"
+echo "1..22"
 n=0
 ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
 field() { sed -n "s/.*\"$2\":[^0-9-]*\([0-9.e+-]*\).*/\1/p" "$1" | head -n 1; }
@@ -155,6 +155,21 @@ res=$(awk -F, 'FNR == 1 { for (i = 1; i <= NF; ++i) { if ($i == "table_accuracy"
 rows=${res%% *}; rest=${res#* }; diff=${rest%% *}; worse=${rest#* }
 ok $(( ${rows:-0} != 300 || ${diff:-0} == 0 )) "planted profile: nocache serves $diff of ${rows:-0} floor queries with other SubNets than static-subgraph"
 ok $(( ${rows:-0} != 300 || ${worse:-1} != 0 )) "... none of them less accurately (${worse:-?})"
+
+# static-hindsight (the best single SubGraph knowing the whole trace) is the bound of every
+# static choice: in modelled time it meets at least as many SLOs as static-subgraph and as
+# nocache (no SubGraph) on a stream tight enough that they differ
+"$SUPERNAV" trace gen sushi --count 2000 --seed 11 --rate 2500 --ceiling-us 600 -o "$tmp/tight.csv" >/dev/null 2>&1
+for p in static-hindsight static-subgraph nocache; do
+    "$SUPERNAV" replay --platform null --model "$MODEL" --near-kib 768 --profile ci/baselines/cpu-profile.json \
+        --modelled --trace "$tmp/tight.csv" --policy $p --out "$tmp/hs-$p" --quiet > /dev/null 2> "$tmp/err" ||
+        echo "# $p: $(cat "$tmp/err")"
+done
+h=$(field "$tmp/hs-static-hindsight/summary.json" slo_attainment)
+st=$(field "$tmp/hs-static-subgraph/summary.json" slo_attainment)
+nc=$(field "$tmp/hs-nocache/summary.json" slo_attainment)
+ok "$(awk -v h="$h" -v s="$st" -v c="$nc" 'BEGIN { print (h != "" && s != "" && c != "" && h >= s && h >= c && s > c) ? 0 : 1 }')" \
+    "modelled: static-hindsight meets ${h:-?} of SLOs, >= static-subgraph ${st:-?} and nocache ${nc:-?}"
 
 # real time on the null platform (no service time of its own): no query starts before its
 # scheduled arrival, latency is end - arrival (queueing included), and the server is on time

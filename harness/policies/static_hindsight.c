@@ -1,0 +1,78 @@
+/* static-hindsight: the SubNet choice (sn_serve.h) with one SubGraph resident for the whole
+ * run, chosen knowing the whole trace: every SubGraph (and none) is tried on paper -- the
+ * replay's arrivals through a one-server queue whose service times are the profile's with
+ * that SubGraph resident -- and the one meeting the most SLOs (ties: the lower total latency,
+ * then the lower index) is kept. The offline bound of any static choice (issue 19); an
+ * offline policy, it reads the trace before the replay starts. */
+#include <math.h>
+
+#include "sn_policy.h"
+#include "sn_serve.h"
+#include "sn_trace.h"
+
+/* The whole trace served on paper with G resident: SLOs met into *MET, latency summed. */
+static double paper(const sn_policy *p, const sn_serve *sv, uint32_t g, size_t *met)
+{
+    const sn_trace *tr = p->trace;
+    double t = 0.0, total = 0.0, speed = p->speed > 0.0 ? p->speed : 1.0;
+    size_t q;
+    *met = 0;
+    for (q = 0; q < p->trace_count; ++q) {
+        double arrival = (double)tr->arrival_us[q] / speed, start, end;
+        sn_policy_query pq;
+        uint32_t c;
+        if (tr->mode == SN_TRACE_MODE_CLOSED && t > arrival)
+            arrival = t; /* a closed trace issues a query when the previous one ends */
+        start = arrival > t ? arrival : t;
+        pq.index = q;
+        pq.floor = tr->acc_floor[q];
+        pq.ceiling_us = tr->lat_ceiling_us[q];
+        pq.arrival_us = arrival;
+        pq.start_us = start;
+        pq.waited_us = start - arrival;
+        c = sn_serve_choose_under(sv, g, &pq);
+        end = start + sv->lat_us[c][g];
+        t = end;
+        total += end - arrival;
+        *met += (isnan(pq.floor) || sv->s[c].top1 + 1e-9 >= (double)pq.floor) &&
+                (pq.ceiling_us <= 0 || end - arrival <= (double)pq.ceiling_us);
+    }
+    return total;
+}
+
+static int start(sn_policy *p, const sn_serve *sv, char *err, size_t n)
+{
+    uint32_t g, best = sv->n;
+    size_t best_met = 0;
+    double best_total = INFINITY;
+    (void)err;
+    (void)n;
+    for (g = 0; g <= sv->n; ++g) {
+        size_t met;
+        double total = p->trace ? paper(p, sv, g, &met) : 0.0;
+        if (!p->trace)
+            met = 0;
+        if (g == 0 || met > best_met || (met == best_met && total < best_total)) {
+            best = g;
+            best_met = met;
+            best_total = total;
+        }
+    }
+    p->arg = best;
+    return 0;
+}
+
+static uint32_t initial(const sn_policy *p, const sn_serve *sv)
+{
+    return p->arg <= sv->n ? p->arg : sv->n;
+}
+
+static uint32_t choose(sn_policy *p, const sn_serve *sv, uint32_t g, const sn_policy_query *q)
+{
+    (void)p;
+    return sn_serve_choose_under(sv, g, q);
+}
+
+const sn_policy_ops sn_policy_static_hindsight = {
+    "static-hindsight", 0, "the SubNet choice, the one SubGraph best for the whole trace (offline bound)",
+    NULL, start, initial, choose, NULL, NULL};
