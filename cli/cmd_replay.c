@@ -213,6 +213,7 @@ int sn_cmd_replay(int argc, char **argv)
         {"virtual", no_argument, 0, 'v'},        {"out", required_argument, 0, 'o'},
         {"modelled", no_argument, 0, 'M'},
         {"window", required_argument, 0, 'W'},   {"period", required_argument, 0, 'Q'},
+        {"choice", required_argument, 0, 'C'},
         {"model", required_argument, 0, 'm'},    {"data", required_argument, 0, 'd'},
         {"isa", required_argument, 0, 'I'},      {"counters", required_argument, 0, 'c'},
         {"reps", required_argument, 0, 'r'},     {"quiet", no_argument, 0, 'q'},
@@ -258,6 +259,16 @@ int sn_cmd_replay(int argc, char **argv)
         case 'M': ro.modelled = ro.virtual_time = 1; break;
         case 'o': snprintf(out, sizeof out, "%s", optarg); break;
         case 'W': if (parse_long("window", optarg, 1, 1000000, &v) != 0) return 2; ro.window = (uint32_t)v; break;
+        case 'C':
+            if (!strcmp(optarg, "accuracy"))
+                ro.choice = SN_CHOICE_ACCURACY;
+            else if (!strcmp(optarg, "floor-level"))
+                ro.choice = SN_CHOICE_FLOOR_LEVEL;
+            else {
+                sn_cli_error("--choice must be accuracy or floor-level, not '%s'", optarg);
+                return 2;
+            }
+            break;
         case 'Q': if (parse_long("period", optarg, 1, 1000000, &v) != 0) return 2; ro.period = (uint32_t)v; break;
         case 'm': c.serve.model_path = optarg; break;
         case 'd': c.serve.data_prefix = optarg; break;
@@ -288,6 +299,9 @@ int sn_cmd_replay(int argc, char **argv)
                    "  --modelled  virtual time with the profile's service and switching times\n"
                    "  --out    the run directory (default results/runs/<UTC>-<policy>-<trace>)\n"
                    "  --window, --period  sushi: SubGraph re-chosen every Q queries from the last W\n"
+                   "  --choice floor-level (default): a floor query gets the fastest SubNet at its\n"
+                   "           floor's level; accuracy: a query with a ceiling gets the most accurate\n"
+                   "           SubNet that fits what is left of it (at or above its floor)\n"
                    "  --profile  a pinned profile (never measured): the same predicted latencies,\n"
                    "             so the same SubNet choices, on every machine (the CI gate)\n"
                    "  (rules: harness/sn_serve.h and bench/serve/README.md)\n");

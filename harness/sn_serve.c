@@ -550,6 +550,21 @@ uint32_t sn_serve_choose(const sn_serve *sv, const uint32_t *g_of, float floor, 
                          double waited_us)
 {
     uint32_t i, best = UINT32_MAX;
+    if (sv->choice == SN_CHOICE_ACCURACY && ceiling_us > 0) {
+        /* accuracy mode: the most accurate SubNet that fits what is left of the ceiling, at or
+         * above the floor (latency ties to the faster); none: the floor-level rule below */
+        double left = (double)ceiling_us - waited_us;
+        for (i = 0; i < sv->n; ++i) {
+            double l = sv->lat_us[i][g_of[i]];
+            if (l > left || (!isnan(floor) && sv->s[i].top1 + 1e-9 < (double)floor))
+                continue;
+            if (best == UINT32_MAX || sv->s[i].top1 > sv->s[best].top1 ||
+                (sv->s[i].top1 == sv->s[best].top1 && l < sv->lat_us[best][g_of[best]]))
+                best = i;
+        }
+        if (best != UINT32_MAX)
+            return best;
+    }
     if (!isnan(floor)) {
         /* the floor's level: the top-1 of the SubNet R the reference residency serves it
          * with (latency ties to the most accurate); then the fastest SubNet at that level

@@ -109,7 +109,14 @@ typedef struct sn_serve {
     uint32_t g_ref_of[SN_SERVE_MAX_SUBNETS]; /* replay: the static-subgraph SubGraph, per SubNet */
     uint64_t switch_bytes[SN_SERVE_MAX_SUBNETS];
     char profile_path[1024];     /* the file the profile came from or went to ("" if none) */
+    int choice;                  /* enum sn_serve_choice: the rule sn_serve_choose applies */
 } sn_serve;
+
+/* The SubNet choice's mode (replay --choice): FLOOR_LEVEL the rule above; ACCURACY serves a
+ * query with a latency ceiling the most accurate SubNet whose predicted latency fits what is
+ * left of its ceiling, at or above its floor (saved latency becomes served accuracy), and
+ * falls back to the floor-level rule when none fits. */
+enum sn_serve_choice { SN_CHOICE_FLOOR_LEVEL = 0, SN_CHOICE_ACCURACY = 1 };
 
 /* Progress of a long replay, for the CLI to show (the harness prints nothing). */
 typedef void (*sn_progress_fn)(void *user, size_t done, size_t total);
@@ -127,6 +134,7 @@ typedef struct sn_replay_options {
                                     of the queue, labelled so; inference still runs for the
                                     predictions and the bytes */
     uint32_t window, period;     /* sushi: W and Q */
+    int choice;                  /* enum sn_serve_choice */
     const char *out_dir;
     const char *policy_text;     /* as given, for the record */
     const char *counters;        /* event list; NULL: the default */

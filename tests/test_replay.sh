@@ -13,7 +13,7 @@ if [ ! -f data/canvas/cf64-test-images-idx3-ubyte ]; then
 fi
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
-echo "1..22"
+echo "1..25"
 n=0
 ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
 field() { sed -n "s/.*\"$2\":[^0-9-]*\([0-9.e+-]*\).*/\1/p" "$1" | head -n 1; }
@@ -170,6 +170,27 @@ st=$(field "$tmp/hs-static-subgraph/summary.json" slo_attainment)
 nc=$(field "$tmp/hs-nocache/summary.json" slo_attainment)
 ok "$(awk -v h="$h" -v s="$st" -v c="$nc" 'BEGIN { print (h != "" && s != "" && c != "" && h >= s && h >= c && s > c) ? 0 : 1 }')" \
     "modelled: static-hindsight meets ${h:-?} of SLOs, >= static-subgraph ${st:-?} and nocache ${nc:-?}"
+
+# the accuracy lever (--choice accuracy): with slack under the ceilings, serving each
+# ceiling query the most accurate SubNet that fits turns saved latency into served accuracy;
+# the run records its mode; effective accuracy counts a late answer as wrong
+"$SUPERNAV" trace gen sushi --count 1000 --seed 12 --rate 300 --ceiling-us 1500 -o "$tmp/slack.csv" >/dev/null 2>&1
+for c in floor-level accuracy; do
+    "$SUPERNAV" replay --platform null --model "$MODEL" --near-kib 768 --profile ci/baselines/cpu-profile.json \
+        --modelled --trace "$tmp/slack.csv" --policy static-subgraph --choice $c --out "$tmp/ch-$c" --quiet \
+        > /dev/null 2> "$tmp/err" || echo "# --choice $c: $(cat "$tmp/err")"
+done
+fa=$(field "$tmp/ch-floor-level/summary.json" served_accuracy); aa=$(field "$tmp/ch-accuracy/summary.json" served_accuracy)
+fe=$(sed -n '/"effective_accuracy"/,/}/s/.*"table":[^0-9]*\([0-9.e+-]*\).*/\1/p' "$tmp/ch-floor-level/policy.json")
+ae=$(sed -n '/"effective_accuracy"/,/}/s/.*"table":[^0-9]*\([0-9.e+-]*\).*/\1/p' "$tmp/ch-accuracy/policy.json")
+ok "$(awk -v f="$fa" -v a="$aa" -v fe="$fe" -v ae="$ae" 'BEGIN { print (f != "" && a != "" && fe != "" && ae != "" && a >= f + 0.005 && ae > fe) ? 0 : 1 }')" \
+    "--choice accuracy with slack: served top-1 ${aa:-?} vs ${fa:-?}, effective ${ae:-?} vs ${fe:-?} (floor-level)"
+grep -q '"choice":[^,]*"accuracy"' "$tmp/ch-accuracy/context.json" && grep -q '"choice":[^,]*"floor-level"' "$tmp/ch-floor-level/context.json"
+ok $? "the run directory records the choice mode"
+"$SUPERNAV" replay --platform null --model "$MODEL" --trace "$tmp/slack.csv" --policy sushi --choice fastest \
+    --out "$tmp/ch-bad" --quiet > /dev/null 2> "$tmp/err"
+rc=$?
+ok $(( rc == 0 || $(wc -l < "$tmp/err") != 1 )) "an unknown --choice: one line, exit $rc: $(cat "$tmp/err")"
 
 # real time on the null platform (no service time of its own): no query starts before its
 # scheduled arrival, latency is end - arrival (queueing included), and the server is on time
