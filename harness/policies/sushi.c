@@ -87,8 +87,9 @@ static uint32_t choose(sn_policy *p, const sn_serve *sv, uint32_t g, const sn_po
 }
 
 /* The window's queries served again on paper with G resident: the same arrivals through a
- * one-server queue whose service times are the profile's with G (a switch to G delays the
- * first one by its cost), so a faster SubGraph also shortens the queue behind it. MET/LAT
+ * one-server queue, empty at the window's first arrival, whose service times are the
+ * profile's with G (a switch to G delays the first one by its cost), so a faster SubGraph
+ * also shortens the queue behind it. MET/LAT
  * over the window, MET_R/LAT_R over its last Q queries. */
 static void score(const sn_policy *p, const sn_serve *sv, const sushi_state *s, uint32_t g,
                   uint32_t g_cur, long *met, double *lat, long *met_r, double *lat_r)
@@ -96,7 +97,10 @@ static void score(const sn_policy *p, const sn_serve *sv, const sushi_state *s, 
     uint32_t gg[SN_SERVE_MAX_SUBNETS], memo_choice[8], n_memo = 0, i, k;
     float memo_floor[8];
     uint32_t first = (s->pos + p->window - s->fill) % p->window;
-    double t = s->window[first].start_us + (g != g_cur ? sv->switch_us[g] : 0.0);
+    /* the paper queue starts empty at the window's first arrival: SUSHI's choice depends on the
+     * trace and the profile only, never on measured service times (a --virtual or real-time
+     * replay on a loaded machine makes the same decisions as on an idle one) */
+    double t = s->window[first].arrival_us + (g != g_cur ? sv->switch_us[g] : 0.0);
     *met = *met_r = 0;
     *lat = *lat_r = 0.0;
     for (k = 0; k < sv->n; ++k)
