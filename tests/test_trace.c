@@ -577,6 +577,21 @@ static void test_import_rejects_malformed_sources(void **state)
                         "'HashFunction,HashOwner,HashApp,...')");
     expect_import_error(SN_TRACE_FORMAT_AZURE_LLM, "TIMESTAMP,ContextTokens,GeneratedTokens\n",
                         " no arrivals");
+    /* the most arrivals accepted: a source asking for more is refused, saying so */
+    sn_trace_import_params_default(&p, SN_TRACE_FORMAT_AZURE_LLM);
+    p.max_count = 2;
+    {
+        const char *three = "TIMESTAMP,ContextTokens,GeneratedTokens\n2023-11-16 18:15:46,1,2\n"
+                            "2023-11-16 18:15:47,1,2\n2023-11-16 18:15:48,1,2\n";
+        assert_int_equal(sn_trace_import_buffer(&p, "three.csv", three, strlen(three), &t, err, sizeof err),
+                         SN_TRACE_ERR_FORMAT);
+        assert_non_null(strstr(err, "more than 2 arrivals"));
+        p.max_count = 3;
+        assert_int_equal(sn_trace_import_buffer(&p, "three.csv", three, strlen(three), &t, err, sizeof err),
+                         SN_TRACE_OK);
+        assert_int_equal(t.count, 3);
+        sn_trace_free(&t);
+    }
     /* parameters */
     sn_trace_import_params_default(&p, SN_TRACE_FORMAT_AZURE_FUNCTIONS_2019);
     p.minute_first = 10;

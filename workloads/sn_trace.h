@@ -179,6 +179,8 @@ typedef struct sn_trace_import_params {
     uint64_t rate_mqps;
     uint32_t minute_first, minute_last; /* 2019: 1-based inclusive range; 0 0 = all */
     sn_trace_constraints constraints;
+    uint32_t max_count;    /* the most arrivals accepted (more: an error); 0 or over
+                              SN_TRACE_MAX_COUNT: SN_TRACE_MAX_COUNT */
 } sn_trace_import_params;
 
 /* Defaults: seed 1, 10,000 samples, scale 1 (real time), all minutes, default

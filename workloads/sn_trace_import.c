@@ -40,7 +40,7 @@ typedef struct source {
     char *err;
     size_t err_bytes;
     arrival *rows;
-    size_t count, cap;
+    size_t count, cap, max;      /* max: the most arrivals accepted */
     int floor_by_quantile, ceiling_by_quantile; /* else the key is the level itself */
 } source;
 
@@ -60,8 +60,8 @@ static sn_trace_status fail(source *s, const char *fmt, ...)
 static sn_trace_status push(source *s, int64_t t_ns, uint64_t floor_key, uint64_t ceiling_key)
 {
     arrival *a;
-    if (s->count == SN_TRACE_MAX_COUNT)
-        return fail(s, "more than %u arrivals (import a sub-range)", SN_TRACE_MAX_COUNT);
+    if (s->count == s->max)
+        return fail(s, "more than %zu arrivals (import a sub-range)", s->max);
     if (s->count == s->cap) {
         size_t cap = s->cap ? 2 * s->cap : 4096;
         arrival *rows = realloc(s->rows, cap * sizeof *rows);
@@ -447,6 +447,7 @@ static sn_trace_status import_text(const sn_trace_import_params *params, const c
     }
     memset(&s, 0, sizeof s);
     s.path = src_path;
+    s.max = p.max_count && p.max_count < SN_TRACE_MAX_COUNT ? p.max_count : SN_TRACE_MAX_COUNT;
     s.err = err;
     s.err_bytes = err_bytes;
     switch (p.format) {
