@@ -231,11 +231,11 @@ static int make_targets(char *err, size_t err_size)
         o.residency = near ? SN_OPENCL_RESIDENT_ON_USE : SN_OPENCL_RESIDENT_EXPLICIT;
         st = sn_opencl_create(&model, &o, &t->cl, why, sizeof why);
         if (st == SN_ERR_NO_DEVICE) {
-            snprintf(t->skip, sizeof t->skip, "no OpenCL device: %s", why);
+            snprintf(t->skip, sizeof t->skip, "no OpenCL device: %.200s", why);
             continue;
         }
         if (st != SN_OK) {
-            snprintf(err, err_size, "%s: sn_opencl_create: %s", t->name, why);
+            snprintf(err, err_size, "%s: sn_opencl_create: %.300s", t->name, why);
             return -1;
         }
         sn_opencl_platform(t->cl, &t->platform);
