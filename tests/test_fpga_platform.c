@@ -304,8 +304,8 @@ static void test_board_files(void **state)
     int32_t r, c;
     (void)state;
     /* the shipped boards: every key with a source, and buffers and PEs that fit the device */
-    assert_int_equal(sn_fpga_board_check(&zcu104, (size_t)(zcu104.persist_buffer_kib * 1024), err, sizeof err), 0);
-    assert_int_equal(sn_fpga_board_check(&u250, (size_t)(u250.persist_buffer_kib * 1024), err, sizeof err), 0);
+    assert_int_equal(sn_fpga_board_check(&zcu104, (size_t)(zcu104.persist_buffer_kib * 1024), err, sizeof err), SN_OK);
+    assert_int_equal(sn_fpga_board_check(&u250, (size_t)(u250.persist_buffer_kib * 1024), err, sizeof err), SN_OK);
     assert_string_equal(zcu104.name, "zcu104");
     assert_true(zcu104.entry_count >= 20);
     for (n = 0; n < zcu104.entry_count; ++n)
@@ -317,7 +317,7 @@ static void test_board_files(void **state)
     memcpy(good, text, n);
     good[n] = '\0';
     free(text);
-    assert_int_equal(sn_fpga_board_parse(good, n, "ok.board", &b, err, sizeof err), 0);
+    assert_int_equal(sn_fpga_board_parse(good, n, "ok.board", &b, err, sizeof err), SN_OK);
     expect_error("name = x\n", "bad.board:1: 'name' has no source");
     expect_error("# c\nname = x ; because\n", "bad.board:2: the source of 'name' must start with");
     expect_error("clock = 3 ; source: x y z w\n", "bad.board:1: unknown key 'clock'");
@@ -331,16 +331,16 @@ static void test_board_files(void **state)
     assert_non_null(line);
     p = strchr(line + 1, '\n');
     memmove(line, p, strlen(p) + 1);
-    assert_int_equal(sn_fpga_board_parse(good, strlen(good), "cut.board", &b, err, sizeof err), -1);
+    assert_int_equal(sn_fpga_board_parse(good, strlen(good), "cut.board", &b, err, sizeof err), SN_ERR_FORMAT);
     assert_non_null(strstr(err, "missing key 'ddr_efficiency'"));
     free(good);
     /* a PE array larger than the DSPs give, buffers larger than the device */
     b = zcu104;
     b.pe_rows = 64;
     b.pe_cols = 64;
-    assert_int_equal(sn_fpga_board_check(&b, 0, err, sizeof err), -1);
+    assert_int_equal(sn_fpga_board_check(&b, 0, err, sizeof err), SN_ERR_UNSUPPORTED);
     assert_non_null(strstr(err, "PE array"));
-    assert_int_equal(sn_fpga_board_check(&zcu104, 8u << 20, err, sizeof err), -1);
+    assert_int_equal(sn_fpga_board_check(&zcu104, 8u << 20, err, sizeof err), SN_ERR_UNSUPPORTED);
     assert_non_null(strstr(err, "exceed"));
     assert_int_equal(sn_fpga_parse_pe("16x32", &r, &c), 0);
     assert_true(r == 16 && c == 32);

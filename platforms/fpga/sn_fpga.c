@@ -12,8 +12,9 @@
 #include "sn_kernels_ref.h"
 #include "sn_windex.h"
 
-static int fail(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t n, const char *fmt, ...)
+/* one line into the caller's ERR; returns ST */
+static sn_status fail(sn_status st, char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static sn_status fail(sn_status st, char *err, size_t n, const char *fmt, ...)
 {
     va_list ap;
     if (err && n) {
@@ -21,7 +22,7 @@ static int fail(char *err, size_t n, const char *fmt, ...)
         vsnprintf(err, n, fmt, ap);
         va_end(ap);
     }
-    return -1;
+    return st;
 }
 
 /* ---- board files ------------------------------------------------------------------------- */
@@ -68,7 +69,7 @@ static char *trim(char *s)
     return s;
 }
 
-int sn_fpga_board_parse(const char *text, size_t size, const char *path, sn_fpga_board *b, char *err,
+sn_status sn_fpga_board_parse(const char *text, size_t size, const char *path, sn_fpga_board *b, char *err,
                         size_t n)
 {
     uint8_t seen[BOARD_KEY_COUNT];
@@ -87,9 +88,9 @@ int sn_fpga_board_parse(const char *text, size_t size, const char *path, sn_fpga
         ++line;
         while (pos < size && text[pos] != '\n') {
             if (len + 1 >= sizeof buf)
-                return fail(err, n, "%s:%d: line too long", path, line);
+                return fail(SN_ERR_FORMAT, err, n, "%s:%d: line too long", path, line);
             if (text[pos] == '\0')
-                return fail(err, n, "%s:%d: NUL byte: not a text file", path, line);
+                return fail(SN_ERR_FORMAT, err, n, "%s:%d: NUL byte: not a text file", path, line);
             buf[len++] = text[pos++];
         }
         ++pos;
@@ -99,35 +100,35 @@ int sn_fpga_board_parse(const char *text, size_t size, const char *path, sn_fpga
             continue;
         eq = strchr(key, '=');
         if (!eq)
-            return fail(err, n, "%s:%d: expected 'key = value ; source: ...'", path, line);
+            return fail(SN_ERR_FORMAT, err, n, "%s:%d: expected 'key = value ; source: ...'", path, line);
         *eq = '\0';
         val = eq + 1;
         semi = strchr(val, ';');
         if (!semi)
-            return fail(err, n, "%s:%d: '%s' has no source (add '; source: ...' or '; assumption: ...')", path,
+            return fail(SN_ERR_FORMAT, err, n, "%s:%d: '%s' has no source (add '; source: ...' or '; assumption: ...')", path,
                         line, trim(key));
         *semi = '\0';
         key = trim(key);
         val = trim(val);
         src = trim(semi + 1);
         if (strncmp(src, "source:", 7) != 0 && strncmp(src, "assumption:", 11) != 0)
-            return fail(err, n, "%s:%d: the source of '%s' must start with 'source:' or 'assumption:'", path,
+            return fail(SN_ERR_FORMAT, err, n, "%s:%d: the source of '%s' must start with 'source:' or 'assumption:'", path,
                         line, key);
         if (strlen(src) < 14)
-            return fail(err, n, "%s:%d: the source of '%s' is empty", path, line, key);
+            return fail(SN_ERR_FORMAT, err, n, "%s:%d: the source of '%s' is empty", path, line, key);
         for (k = 0; k < BOARD_KEY_COUNT; ++k)
             if (!strcmp(board_keys[k].key, key))
                 break;
         if (k == BOARD_KEY_COUNT)
-            return fail(err, n, "%s:%d: unknown key '%s'", path, line, key);
+            return fail(SN_ERR_FORMAT, err, n, "%s:%d: unknown key '%s'", path, line, key);
         if (seen[k])
-            return fail(err, n, "%s:%d: '%s' given twice", path, line, key);
+            return fail(SN_ERR_FORMAT, err, n, "%s:%d: '%s' given twice", path, line, key);
         seen[k] = 1;
         if (*val == '\0')
-            return fail(err, n, "%s:%d: '%s' has no value", path, line, key);
+            return fail(SN_ERR_FORMAT, err, n, "%s:%d: '%s' has no value", path, line, key);
         if (board_keys[k].kind == K_TEXT) {
             if (strlen(val) >= 64)
-                return fail(err, n, "%s:%d: '%s' is longer than 63 bytes", path, line, key);
+                return fail(SN_ERR_FORMAT, err, n, "%s:%d: '%s' is longer than 63 bytes", path, line, key);
             strcpy((char *)b + board_keys[k].offset, val);
         } else {
             double v;
@@ -135,7 +136,7 @@ int sn_fpga_board_parse(const char *text, size_t size, const char *path, sn_fpga
             v = strtod(val, &end);
             if (errno || *end || !isfinite(v) || v < board_keys[k].lo || v > board_keys[k].hi ||
                 (board_keys[k].kind == K_INT && v != floor(v)))
-                return fail(err, n, "%s:%d: '%s' must be a%s number in [%g, %g], not '%s'", path, line, key,
+                return fail(SN_ERR_FORMAT, err, n, "%s:%d: '%s' must be a%s number in [%g, %g], not '%s'", path, line, key,
                             board_keys[k].kind == K_INT ? "n integer" : "", board_keys[k].lo, board_keys[k].hi,
                             val);
             if (board_keys[k].kind == K_INT)
@@ -152,17 +153,17 @@ int sn_fpga_board_parse(const char *text, size_t size, const char *path, sn_fpga
     }
     for (k = 0; k < BOARD_KEY_COUNT; ++k)
         if (!seen[k])
-            return fail(err, n, "%s:%d: missing key '%s'", path, line, board_keys[k].key);
-    return 0;
+            return fail(SN_ERR_FORMAT, err, n, "%s:%d: missing key '%s'", path, line, board_keys[k].key);
+    return SN_OK;
 }
 
-int sn_fpga_board_load(const char *path, sn_fpga_board *b, char *err, size_t n)
+sn_status sn_fpga_board_load(const char *path, sn_fpga_board *b, char *err, size_t n)
 {
     void *text;
     size_t size;
-    int rc;
+    sn_status rc;
     if (sn_read_file(path, &text, &size) != 0)
-        return fail(err, n, "%s: %s", path, strerror(errno));
+        return fail(SN_ERR_IO, err, n, "%s: %s", path, strerror(errno));
     rc = sn_fpga_board_parse(text, size, path, b, err, n);
     free(text);
     return rc;
@@ -185,18 +186,18 @@ int sn_fpga_parse_pe(const char *text, int32_t *rows, int32_t *cols)
     return 0;
 }
 
-int sn_fpga_board_check(const sn_fpga_board *b, size_t persist_bytes, char *err, size_t n)
+sn_status sn_fpga_board_check(const sn_fpga_board *b, size_t persist_bytes, char *err, size_t n)
 {
     double pes = (double)b->pe_rows * (double)b->pe_cols, kib;
     if (pes > b->dsp_count * b->macs_per_dsp)
-        return fail(err, n, "%s: a %dx%d PE array needs %.0f int8 MACs per cycle, more than the %.0f DSPs x %g "
+        return fail(SN_ERR_UNSUPPORTED, err, n, "%s: a %dx%d PE array needs %.0f int8 MACs per cycle, more than the %.0f DSPs x %g "
                             "of '%s' give", b->path, b->pe_rows, b->pe_cols, pes, b->dsp_count, b->macs_per_dsp, b->name);
     kib = b->weight_buffer_kib + b->act_buffer_kib + (double)persist_bytes / 1024.0;
     if (kib > b->bram_kib + b->uram_kib)
-        return fail(err, n, "%s: buffers of %.0f KiB (weights %.0f, activations %.0f, persistent %.0f) exceed the "
+        return fail(SN_ERR_UNSUPPORTED, err, n, "%s: buffers of %.0f KiB (weights %.0f, activations %.0f, persistent %.0f) exceed the "
                             "%.0f KiB of BRAM + URAM of '%s'", b->path, kib, b->weight_buffer_kib, b->act_buffer_kib,
                     (double)persist_bytes / 1024.0, b->bram_kib + b->uram_kib, b->name);
-    return 0;
+    return SN_OK;
 }
 
 double sn_fpga_ddr_bytes_per_cycle(const sn_fpga_board *b)
@@ -246,7 +247,7 @@ void sn_fpga_options_default(sn_fpga_options *o)
     o->persist_bytes = SIZE_MAX;
 }
 
-int sn_fpga_create(const sn_model *model, const sn_fpga_board *board, const sn_fpga_options *o,
+sn_status sn_fpga_create(const sn_model *model, const sn_fpga_board *board, const sn_fpga_options *o,
                    sn_fpga **out, char *err, size_t n)
 {
     sn_fpga *f;
@@ -258,7 +259,7 @@ int sn_fpga_create(const sn_model *model, const sn_fpga_board *board, const sn_f
     }
     f = calloc(1, sizeof *f);
     if (!f)
-        return fail(err, n, "out of memory");
+        return fail(SN_ERR_NO_MEMORY, err, n, "out of memory");
     f->board = *board;
     if (o->pe_rows > 0 && o->pe_cols > 0) {
         f->board.pe_rows = o->pe_rows;
@@ -267,23 +268,26 @@ int sn_fpga_create(const sn_model *model, const sn_fpga_board *board, const sn_f
     f->capacity = o->persist_bytes == SIZE_MAX ? (size_t)(board->persist_buffer_kib * 1024.0) : o->persist_bytes;
     f->board.persist_buffer_kib = (double)f->capacity / 1024.0;
     f->compute = o->compute;
-    if (sn_fpga_board_check(&f->board, f->capacity, err, n) != 0) {
-        free(f);
-        return -1;
+    {
+        sn_status st = sn_fpga_board_check(&f->board, f->capacity, err, n);
+        if (st != SN_OK) {
+            free(f);
+            return st;
+        }
     }
     f->records = calloc(SN_FPGA_LAYER_RECORDS, sizeof *f->records);
     if (!f->records || sn_windex_init(&f->index, model) != 0) {
         free(f->records);
         free(f);
-        return fail(err, n, "out of memory");
+        return fail(SN_ERR_NO_MEMORY, err, n, "out of memory");
     }
     f->res = calloc(f->index.tensor_count ? f->index.tensor_count : 1, sizeof *f->res);
     if (!f->res) {
         sn_fpga_destroy(f);
-        return fail(err, n, "out of memory");
+        return fail(SN_ERR_NO_MEMORY, err, n, "out of memory");
     }
     *out = f;
-    return 0;
+    return SN_OK;
 }
 
 void sn_fpga_destroy(sn_fpga *f)

@@ -76,17 +76,19 @@ typedef struct sn_fpga_board {
 
 /* Parses a board file: lines "key = value ; source: ..." or "key = value ; assumption: ...",
  * '#' comments, blank lines. Every key is required once, every value needs a source.
- * Returns 0, or -1 with one line "FILE:LINE: what is wrong" in ERR. */
-int sn_fpga_board_load(const char *path, sn_fpga_board *board, char *err, size_t err_bytes);
-int sn_fpga_board_parse(const char *text, size_t size, const char *path, sn_fpga_board *board,
-                        char *err, size_t err_bytes);
+ * Returns SN_OK, or an error (SN_ERR_IO: the file cannot be read; SN_ERR_FORMAT: its text)
+ * with one line "FILE:LINE: what is wrong" in ERR. */
+sn_status sn_fpga_board_load(const char *path, sn_fpga_board *board, char *err, size_t err_bytes);
+sn_status sn_fpga_board_parse(const char *text, size_t size, const char *path, sn_fpga_board *board,
+                              char *err, size_t err_bytes);
 
 /* "RxC" (e.g. "16x32") into ROWS and COLS (1..1024 each). Returns 0 or -1. */
 int sn_fpga_parse_pe(const char *text, int32_t *rows, int32_t *cols);
 
 /* Checks that the board's PE array fits its DSPs and its buffers fit its BRAM + URAM with a
- * persistent buffer of PERSIST_BYTES. Returns 0, or -1 with one line in ERR. */
-int sn_fpga_board_check(const sn_fpga_board *board, size_t persist_bytes, char *err, size_t err_bytes);
+ * persistent buffer of PERSIST_BYTES. Returns SN_OK, or SN_ERR_UNSUPPORTED with one line in ERR. */
+sn_status sn_fpga_board_check(const sn_fpga_board *board, size_t persist_bytes, char *err,
+                              size_t err_bytes);
 
 typedef struct sn_fpga_options {
     size_t persist_bytes;        /* persistent SubGraph buffer; SIZE_MAX: the board's */
@@ -125,10 +127,10 @@ typedef struct sn_fpga_energy {
 
 typedef struct sn_fpga sn_fpga;
 
-/* Allocates the platform (nothing is allocated afterwards). Returns 0, or -1 with one line
- * in ERR (board check, out of memory). */
-int sn_fpga_create(const sn_model *model, const sn_fpga_board *board, const sn_fpga_options *options,
-                   sn_fpga **fpga, char *err, size_t err_bytes);
+/* Allocates the platform (nothing is allocated afterwards). Returns SN_OK, or an error with
+ * one line in ERR (SN_ERR_UNSUPPORTED: the board check; SN_ERR_NO_MEMORY). */
+sn_status sn_fpga_create(const sn_model *model, const sn_fpga_board *board, const sn_fpga_options *options,
+                         sn_fpga **fpga, char *err, size_t err_bytes);
 void sn_fpga_destroy(sn_fpga *fpga);
 
 void sn_fpga_platform(sn_fpga *fpga, sn_platform *platform);

@@ -71,10 +71,11 @@ static sn_status fpga_open(sn_sut **out, const sn_sut_set *set, const sn_sut_opt
         fpga_close(&s->base);
         return sn_sut_fail(SN_ERR_NO_MEMORY, err, n, "out of memory");
     }
-    if (sn_fpga_board_load(o->board ? o->board : "platforms/fpga/boards/zcu104.board", &s->board, ferr,
-                           sizeof ferr) != 0) {
+    st = sn_fpga_board_load(o->board ? o->board : "platforms/fpga/boards/zcu104.board", &s->board, ferr,
+                            sizeof ferr);
+    if (st != SN_OK) {
         fpga_close(&s->base);
-        return sn_sut_fail(SN_ERR_FORMAT, err, n, "%s", ferr);
+        return sn_sut_fail(st, err, n, "%s", ferr);
     }
     sn_cpu_options_default(&co);
     st = sn_cpu_create(set->model, &co, &s->cpu, &why);
@@ -88,9 +89,10 @@ static sn_status fpga_open(sn_sut **out, const sn_sut_set *set, const sn_sut_opt
     fo.persist_bytes = o->near_budget_bytes;
     fo.pe_rows = o->pe_rows;
     fo.pe_cols = o->pe_cols;
-    if (sn_fpga_create(set->model, &s->board, &fo, &s->fpga, ferr, sizeof ferr) != 0) {
+    st = sn_fpga_create(set->model, &s->board, &fo, &s->fpga, ferr, sizeof ferr);
+    if (st != SN_OK) {
         fpga_close(&s->base);
-        return sn_sut_fail(SN_ERR_INVALID_ARGUMENT, err, n, "platform fpga: %s", ferr);
+        return sn_sut_fail(st, err, n, "platform fpga: %s", ferr);
     }
     sn_fpga_platform(s->fpga, &s->platform);
     s->budget = sn_fpga_persist_capacity(s->fpga);
