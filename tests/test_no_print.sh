@@ -2,8 +2,10 @@
 # Library code never prints (issue 18): ci/check-no-print.sh finds no write to stdout or
 # stderr under engine/, harness/ and platforms/ outside programs; and it does find one
 # planted in a copy (so this test can fail), and ignores one in a comment or a string.
+# The layering: harness/ includes no platform header (platforms are opened through the SUT
+# registry), and every registered policy is its own file under harness/policies/.
 here=$(cd "$(dirname "$0")/.." && pwd)
-echo "1..3"
+echo "1..5"
 out=$(sh "$here/ci/check-no-print.sh" "$here" 2>&1)
 if [ $? = 0 ]; then echo "ok 1 - engine/, harness/, platforms/ print nothing"
 else echo "not ok 1 - library code prints:"; echo "$out" | sed 's/^/# /'; fi
@@ -17,3 +19,14 @@ printf 'void g(int x)\n{\n    if (x)\n        fprintf(stderr, "x %%d\\n", x);\n}
 out=$(sh "$here/ci/check-no-print.sh" "$tmp")
 case $out in *loud.c:4:*) echo "ok 3 - a planted fprintf(stderr) is found with its line" ;;
              *) echo "not ok 3 - the planted print was not found: '$out'" ;; esac
+inc=$(grep -rEn '#include "sn_(cpu|opencl|fpga|mcu)[a-z_]*\.h"' "$here/harness" 2>/dev/null)
+if [ -z "$inc" ]; then echo "ok 4 - harness/ includes no platform header"
+else echo "not ok 4 - harness/ includes platform headers:"; echo "$inc" | sed 's/^/# /'; fi
+files=$(ls "$here"/harness/policies/*.c 2>/dev/null | wc -l)
+regs=$(sed -n '/registry\[\] = {/,/};/p' "$here/harness/sn_policy.c" | grep -o '&sn_policy_[a-z_]*' | wc -l)
+defs=$(grep -l '^const sn_policy_ops sn_policy_' "$here"/harness/policies/*.c 2>/dev/null | wc -l)
+if [ "$files" -gt 0 ] && [ "$files" = "$regs" ] && [ "$defs" = "$files" ]; then
+    echo "ok 5 - each of the $regs registered policies is its own file under harness/policies/"
+else
+    echo "not ok 5 - $regs registered policies, $files files, $defs defining one policy each"
+fi
