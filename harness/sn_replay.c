@@ -54,7 +54,6 @@ typedef struct replay {
     size_t slow;                 /* served over 1.5x their profiled time (measured runs) */
     double eff_table;            /* effective accuracy: a late answer is a wrong answer */
     size_t eff_correct, measured;
-    char model_path[1024], img_path[1024], budget_text[64];
 } replay;
 
 static void wait_until(int64_t t)
@@ -107,10 +106,8 @@ static int write_context(replay *rp, char *err, size_t n)
     rq[9] = (sn_run_property){"precision", d->precision == SN_INT8 ? "int8" : "fp32", 0};
     rq[10] = (sn_run_property){"profile", sv->profile_path, 0};
     rq[11] = (sn_run_property){"choice", o->choice == SN_CHOICE_ACCURACY ? "accuracy" : "floor-level", 0};
-    snprintf(rp->model_path, sizeof rp->model_path, "%s", sv->opt.model_path);
-    snprintf(rp->img_path, sizeof rp->img_path, "%s-images-idx3-ubyte", sv->opt.data_prefix);
-    files[0] = (sn_run_file){"model", rp->model_path};
-    files[1] = (sn_run_file){"data", rp->img_path};
+    files[0] = (sn_run_file){"model", sv->opt.model_path};
+    files[1] = (sn_run_file){"data", sv->images_path};
     files[2] = (sn_run_file){"trace", o->trace_path};
     ctx.supernav_version = SN_SERVE_VERSION;
 #ifdef SN_GIT_REV

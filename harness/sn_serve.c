@@ -195,9 +195,9 @@ int sn_serve_open(sn_serve *sv, const sn_serve_options *opt, char *err, size_t n
     }
     if (load_table(sv, err, n) != 0 || plan_all(sv, ops->precision, err, n) != 0)
         return -1;
-    snprintf(path, sizeof path, "%s-images-idx3-ubyte", sv->opt.data_prefix);
+    snprintf(sv->images_path, sizeof sv->images_path, "%s-images-idx3-ubyte", sv->opt.data_prefix);
     d3[1] = d3[2] = sv->model.arch.canvas;
-    if (load_idx(path, 3, d3, &sv->images, err, n) != 0)
+    if (load_idx(sv->images_path, 3, d3, &sv->images, err, n) != 0)
         return -1;
     snprintf(path, sizeof path, "%s-labels-idx1-ubyte", sv->opt.data_prefix);
     d1[0] = sv->images.dims[0];
@@ -235,13 +235,11 @@ int sn_serve_resident(sn_serve *sv, uint32_t g, int charge, sn_sut_moved *m, cha
 
 int sn_serve_infer(sn_serve *sv, uint32_t s, uint32_t sample, sn_sut_result *r, char *err, size_t n)
 {
-    char file[1024];
     sn_sut_sample smp;
     uint32_t side = sv->model.arch.canvas;
-    snprintf(file, sizeof file, "%s-images-idx3-ubyte", sv->opt.data_prefix);
     smp.canvas = sv->images.data + (size_t)sample * side * side;
     smp.side = side;
-    smp.file = file;
+    smp.file = sv->images_path;
     smp.file_offset = sv->images.header_bytes + (uint64_t)sample * side * side;
     if (sv->sut->ops->infer(sv->sut, s, sv->s[s].plan, &smp, r, err, n) != SN_OK)
         return -1;
@@ -416,7 +414,7 @@ static int profile_measure(sn_serve *sv, int reps, char *err, size_t n)
         sn_sut_moved mv;
         if (sn_serve_resident(sv, g, 0, &mv, why, sizeof why) != 0) {
             free(t);
-            return fail(err, n, "%s: %s", sv->s[g < sv->n ? g : 0].config, why);
+            return fail(err, n, "%s: %s", g < sv->n ? sv->s[g].config : "no SubGraph", why);
         }
         if (g < sv->n) {
             sv->switch_us[g] = mv.us >= 0.0 ? mv.us : (double)(sn_serve_now_ns() - t0) / 1e3;
@@ -432,7 +430,7 @@ static int profile_measure(sn_serve *sv, int reps, char *err, size_t n)
                 }
             for (k = 0; k < (uint32_t)reps; ++k) {
                 int64_t a = sn_serve_now_ns();
-                if (sn_serve_infer(sv, i, own_clock ? 0u : (k * 7919u) % count, &r, why, sizeof why) != 0) {
+                if (sn_serve_infer(sv, i, (k * 7919u) % count, &r, why, sizeof why) != 0) {
                     free(t);
                     return fail(err, n, "%s: %s", sv->s[i].config, why);
                 }

@@ -99,6 +99,7 @@ typedef struct sn_serve {
     sn_sut_desc desc;            /* what it is */
     size_t near_budget_bytes;    /* the budget it has (desc.near_budget_bytes) */
     sn_idx images, labels;
+    char images_path[1024];      /* the IDX file of the canvases (a board reads it itself) */
     char model_sha[65];
     /* the profile: index G == n is "no SubGraph" */
     int profiled;

@@ -48,10 +48,8 @@ static int start(sn_policy *p, const sn_serve *sv, char *err, size_t n)
     (void)err;
     (void)n;
     for (g = 0; g <= sv->n; ++g) {
-        size_t met;
+        size_t met = 0;
         double total = p->trace ? paper(p, sv, g, &met) : 0.0;
-        if (!p->trace)
-            met = 0;
         if (g == 0 || met > best_met || (met == best_met && total < best_total)) {
             best = g;
             best_met = met;

@@ -35,12 +35,11 @@
 #define SUSHI_HYSTERESIS_PCT 2
 #define SUSHI_SAVING_FACTOR 4.0
 
-/* One query of the window: its constraints, its queueing delay, the SubNet it got. */
+/* One query of the window: its constraints, its scheduled arrival, the SubNet it got. */
 typedef struct slot {
     float floor;
     int64_t ceiling_us;
-    double waited_us;
-    double arrival_us, start_us; /* the scheduled arrival and the service start */
+    double arrival_us;
     uint32_t subnet;
 } slot;
 
@@ -146,7 +145,7 @@ static uint32_t resident(sn_policy *p, const sn_serve *sv, uint32_t g_cur, const
     (void)free_switch;
     if (!p->window)
         return g_cur;
-    s->window[s->pos] = (slot){q->floor, q->ceiling_us, q->waited_us, q->arrival_us, q->start_us, subnet};
+    s->window[s->pos] = (slot){q->floor, q->ceiling_us, q->arrival_us, subnet};
     s->pos = (s->pos + 1) % p->window;
     if (s->fill < p->window)
         ++s->fill;
