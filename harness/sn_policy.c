@@ -8,7 +8,7 @@
 static const sn_policy_ops *const registry[] = {
     &sn_policy_sushi,    &sn_policy_nocache,  &sn_policy_static_subgraph, &sn_policy_static_subnet,
     &sn_policy_largest,  &sn_policy_smallest, &sn_policy_oracle,
-    &sn_policy_static_hindsight,
+    &sn_policy_static_hindsight, &sn_policy_lru, &sn_policy_slackfit,
 };
 
 size_t sn_policy_count(void)

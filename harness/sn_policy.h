@@ -47,10 +47,11 @@ typedef struct sn_policy_ops {
     uint32_t (*initial_subgraph)(const sn_policy *p, const sn_serve *sv);
     /* The SubNet that serves Q while SubGraph G is resident. */
     uint32_t (*choose)(sn_policy *p, const sn_serve *sv, uint32_t g, const sn_policy_query *q);
-    /* Optional: after the choice of SUBNET, the SubGraph to serve Q with (G: keep). A switch
+    /* Optional: after the choice of SUBNET, the SubGraph to serve Q with (G: keep; a slice
+     * SubGraph of its own through sn_serve_subgraph_set where SV has slices). A switch
      * is paid by Q in time and far bytes, unless *FREE is set: then it is made resident
      * outside the timed region at no cost (an offline bound's perfect cache). */
-    uint32_t (*resident)(sn_policy *p, const sn_serve *sv, uint32_t g, const sn_policy_query *q,
+    uint32_t (*resident)(sn_policy *p, sn_serve *sv, uint32_t g, const sn_policy_query *q,
                          uint32_t subnet, int *free_switch);
     /* Optional: frees P->state. */
     void (*finish)(sn_policy *p);
@@ -79,6 +80,6 @@ void sn_policy_list(char *buf, size_t size);
 /* Every registered policy (harness/policies/). */
 extern const sn_policy_ops sn_policy_sushi, sn_policy_nocache, sn_policy_static_subgraph,
     sn_policy_static_subnet, sn_policy_largest, sn_policy_smallest, sn_policy_oracle,
-    sn_policy_static_hindsight;
+    sn_policy_static_hindsight, sn_policy_lru, sn_policy_slackfit;
 
 #endif

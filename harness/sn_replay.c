@@ -82,7 +82,7 @@ static int write_context(replay *rp, char *err, size_t n)
     const sn_serve *sv = rp->sv;
     const sn_replay_options *o = rp->o;
     const sn_sut_desc *d = &sv->desc;
-    sn_run_property pp[4 + 16], rq[12];
+    sn_run_property pp[4 + 16], rq[13];
     size_t npp = 4, k;
     sn_run_file files[3];
     sn_run_context ctx;
@@ -106,6 +106,8 @@ static int write_context(replay *rp, char *err, size_t n)
     rq[9] = (sn_run_property){"precision", d->precision == SN_INT8 ? "int8" : "fp32", 0};
     rq[10] = (sn_run_property){"profile", sv->profile_path, 0};
     rq[11] = (sn_run_property){"choice", o->choice == SN_CHOICE_ACCURACY ? "accuracy" : "floor-level", 0};
+    rq[12] = (sn_run_property){"subgraphs", sv->slices ? "slices (per-tensor leading boxes; switches move the difference)"
+                                                       : "SubNet weight sets (whole layers near or far)", 0};
     files[0] = (sn_run_file){"model", sv->opt.model_path};
     files[1] = (sn_run_file){"data", sv->images_path};
     files[2] = (sn_run_file){"trace", o->trace_path};
@@ -128,7 +130,7 @@ static int write_context(replay *rp, char *err, size_t n)
               : o->virtual_time && d->virtual_clock ? d->virtual_clock
               : o->virtual_time ? "virtual:measured-service-times(CLOCK_MONOTONIC)" : "wall:CLOCK_MONOTONIC";
     ctx.run_properties = rq;
-    ctx.run_property_count = 12;
+    ctx.run_property_count = 13;
     ctx.files = files;
     ctx.file_count = 3;
     if (sn_run_write_context(rp->w, &ctx) != SN_RUN_OK)
@@ -207,18 +209,19 @@ static int switch_subgraph(replay *rp, const sn_policy_query *pq, uint32_t s, in
     sn_serve *sv = rp->sv;
     const sn_replay_options *o = rp->o;
     int free_switch = 0;
-    uint32_t g_new;
+    uint32_t g_new, g_old;
     sn_sut_moved mv;
     int64_t a;
     *extra_far = 0;
     if (!rp->pol.ops->resident)
         return 0;
     g_new = rp->pol.ops->resident(&rp->pol, sv, rp->g_cur, pq, s, &free_switch);
-    if (g_new == rp->g_cur || (!free_switch && g_new >= sv->n))
+    if (g_new == rp->g_cur || (!free_switch && g_new == sv->n))
         return 0;
     a = sn_serve_now_ns();
     if (sn_serve_resident(sv, g_new, !free_switch, &mv, err, n) != 0)
         return -1;
+    g_old = rp->g_cur;
     rp->g_cur = g_new;
     if (free_switch) { /* a perfect cache: no switching time is paid */
         if (!o->virtual_time)
@@ -227,12 +230,12 @@ static int switch_subgraph(replay *rp, const sn_policy_query *pq, uint32_t s, in
     }
     *extra_far = mv.bytes;
     if (!sn_serve_computes(sv) && o->modelled)
-        *extra_far = sv->switch_bytes[g_new]; /* simulating the profile's platform */
+        *extra_far = sn_serve_switch_bytes(sv, g_old, g_new); /* simulating the profile's platform */
     a = sn_serve_now_ns() - a;
     if (mv.us >= 0.0) /* the platform's own clock */
         a = (int64_t)(mv.us * 1e3);
-    if (o->modelled)
-        a = (int64_t)(sv->switch_us[g_new] * 1e3);
+    if (o->modelled) /* the profile's switch (with slices: the cost model's, of the difference) */
+        a = (int64_t)(sn_serve_switch_us(sv, g_old, g_new) * 1e3);
     rp->switch_ns += a;
     if (o->virtual_time)
         *start += a;
@@ -310,7 +313,7 @@ static int serve_query(replay *rp, size_t q, char *err, size_t n)
     rq.start_ns = start;
     rq.end_ns = end;
     rq.subnet = sv->s[s].config;
-    rq.subgraph = rp->g_cur < sv->n ? sv->s[rp->g_cur].config : "";
+    rq.subgraph = sn_serve_subgraph_name(sv, rp->g_cur);
     rq.near_bytes = r.near_bytes;
     rq.far_bytes = r.far_bytes + extra_far;
     rq.prediction = r.prediction;
@@ -430,7 +433,22 @@ static int write_policy_json(replay *rp, char *err, size_t n)
         cJSON_AddNumberToObject(root, "replans", (double)rp->replans);
         cJSON_AddNumberToObject(root, "replan_time_us", (double)rp->replan_ns / 1e3);
     }
-    cJSON_AddStringToObject(root, "final_subgraph", rp->g_cur < sv->n ? sv->s[rp->g_cur].config : "");
+    cJSON_AddStringToObject(root, "final_subgraph", sn_serve_subgraph_name(sv, rp->g_cur));
+    if (sv->slices) { /* SubGraphs as slices: the cost model the policies predicted with */
+        const sn_slices *x = sv->slices;
+        cJSON *c = cJSON_AddObjectToObject(root, "slice_cost_model");
+        cJSON_AddStringToObject(c, "source", "model: least squares over the profile (harness/sn_slices.h)");
+        cJSON_AddNumberToObject(c, "tensors", (double)x->nt);
+        cJSON_AddNumberToObject(c, "serving_set_weight_bytes", (double)x->total_bytes);
+        cJSON_AddNumberToObject(c, "us_per_near_byte_pointwise", x->beta[SN_SLICE_POINTWISE]);
+        cJSON_AddNumberToObject(c, "us_per_near_byte_depthwise", x->beta[SN_SLICE_DEPTHWISE]);
+        cJSON_AddNumberToObject(c, "us_per_near_byte_dense", x->beta[SN_SLICE_DENSE]);
+        cJSON_AddNumberToObject(c, "fit_rows", (double)x->fit_rows);
+        cJSON_AddNumberToObject(c, "fit_rmse_us", x->fit_rmse_us);
+        cJSON_AddNumberToObject(c, "fit_r2", x->fit_r2);
+        cJSON_AddNumberToObject(c, "switch_fixed_us", x->switch_a_us);
+        cJSON_AddNumberToObject(c, "switch_us_per_byte", x->switch_b_us);
+    }
     add_feasibility(root, sv, &rp->tr, rp->count, rp->speed, rp->slow);
     {
         cJSON *e = cJSON_AddObjectToObject(root, "effective_accuracy");

@@ -161,7 +161,73 @@ static int open_sut(sn_serve *sv, const sn_sut_ops *ops, char *err, size_t n)
     sv->n = k;
     ops->describe(sv->sut, &sv->desc);
     sv->near_budget_bytes = sv->desc.near_budget_bytes;
+    if (ops->resident_slices) { /* SUSHI's SubGraph as slices (harness/sn_slices.h) */
+        sv->slices = malloc(sizeof *sv->slices);
+        sv->sg = calloc(SN_SERVE_MAX_SUBGRAPHS, sizeof *sv->sg);
+        if (!sv->slices || !sv->sg)
+            return fail(err, n, "out of memory");
+        for (i = 0; i < sv->n; ++i)
+            plans[i] = sv->s[i].plan;
+        if (sn_slices_build(sv->slices, &sv->model, plans, sv->n, err, n) != 0)
+            return -1;
+    }
     return 0;
+}
+
+/* After a profile: the slices' cost model and every SubNet's SubGraph as slices. */
+static void slices_after_profile(sn_serve *sv)
+{
+    uint32_t g;
+    if (!sv->slices)
+        return;
+    sn_slices_fit(sv->slices, &sv->lat_us[0][0], SN_SERVE_MAX_SUBGRAPHS, sv->switch_us, sv->switch_bytes,
+                  sv->near_budget_bytes);
+    for (g = 0; g < sv->n; ++g)
+        sn_slices_of_subnet(sv->slices, g, sv->near_budget_bytes, &sv->sg[g]);
+    memset(&sv->sg[sv->n], 0, sizeof sv->sg[sv->n]);
+}
+
+uint32_t sn_serve_subgraph_set(sn_serve *sv, uint32_t slot, const sn_subgraph *r, const char *name)
+{
+    uint32_t g = sv->n + 1 + slot, i;
+    uint64_t all;
+    sv->sg[g] = *r;
+    snprintf(sv->dyn_name[slot], sizeof sv->dyn_name[slot], "%s", name);
+    all = sn_slices_bytes(sv->slices, r);
+    sv->switch_bytes[g] = all;
+    sv->switch_us[g] = sn_slices_switch_us(sv->slices, all);
+    for (i = 0; i < sv->n; ++i) {
+        uint64_t near = sn_slices_near_bytes(sv->slices, i, r);
+        sv->lat_us[i][g] = sn_slices_predict_us(sv->slices, i, r);
+        sv->near_bytes[i][g] = near;
+        sv->far_bytes[i][g] = sn_slices_subnet_bytes(sv->slices, i) - near;
+    }
+    return g;
+}
+
+uint64_t sn_serve_switch_bytes(const sn_serve *sv, uint32_t from, uint32_t to)
+{
+    if (!sv->slices)
+        return to < sv->n ? sv->switch_bytes[to] : 0;
+    return sn_slices_diff_bytes(sv->slices, &sv->sg[from], &sv->sg[to]);
+}
+
+double sn_serve_switch_us(const sn_serve *sv, uint32_t from, uint32_t to)
+{
+    if (!sv->slices)
+        return to < sv->n ? sv->switch_us[to] : 0.0;
+    if (from == to)
+        return 0.0;
+    return sn_slices_switch_us(sv->slices, sn_slices_diff_bytes(sv->slices, &sv->sg[from], &sv->sg[to]));
+}
+
+const char *sn_serve_subgraph_name(const sn_serve *sv, uint32_t g)
+{
+    if (g < sv->n)
+        return sv->s[g].config;
+    if (g > sv->n && g <= sv->n + SN_SERVE_DYN)
+        return sv->dyn_name[g - sv->n - 1];
+    return "";
 }
 
 int sn_serve_open(sn_serve *sv, const sn_serve_options *opt, char *err, size_t n)
@@ -218,6 +284,8 @@ void sn_serve_close(sn_serve *sv)
     sn_idx_free(&sv->images);
     sn_idx_free(&sv->labels);
     free(sv->image);
+    free(sv->slices);
+    free(sv->sg);
     memset(sv, 0, sizeof *sv);
 }
 
@@ -227,8 +295,44 @@ int sn_serve_computes(const sn_serve *sv)
     return sv->desc.clock != SN_SUT_CLOCK_NONE;
 }
 
+/* SubGraph G as slices through the SUT; what it placed is what is resident. */
+static int resident_slices(sn_serve *sv, uint32_t g, int charge, sn_sut_moved *m, char *err, size_t n)
+{
+    const sn_slices *x = sv->slices;
+    sn_sut_slice sl[SN_SLICES_MAX_TENSORS] = {{0}};
+    uint8_t placed[SN_SLICES_MAX_TENSORS], tix[SN_SLICES_MAX_TENSORS];
+    uint32_t t, c = 0, k;
+    for (t = 0; t < x->nt; ++t) {
+        sn_slice_box b = sv->sg[g].b[t];
+        const sn_slice_tensor *st = &x->t[t];
+        if (b.k <= 0 || b.o <= 0)
+            continue;
+        for (k = (uint32_t)b.k; k < SN_SLICES_MAX_K && !st->w[k]; ++k)
+            ;
+        if (k >= SN_SLICES_MAX_K) /* no view of that crop or larger: the largest there is */
+            for (k = SN_SLICES_MAX_K - 1; k > 0 && !st->w[k]; --k)
+                ;
+        sl[c].w = st->w[k];
+        sl[c].dw = st->dw;
+        sl[c].s8 = st->s8;
+        sl[c].p = st->p[k];
+        sl[c].p.out_c = b.o;
+        sl[c].p.in_c = st->dw ? b.o : b.i;
+        sl[c].p.kernel_h = sl[c].p.kernel_w = b.k;
+        tix[c++] = (uint8_t)t;
+    }
+    if (sv->sut->ops->resident_slices(sv->sut, sl, c, charge, placed, m, err, n) != SN_OK)
+        return -1;
+    for (k = 0; k < c; ++k)
+        if (!placed[k])
+            sv->sg[g].b[tix[k]] = (sn_slice_box){0, 0, 0};
+    return 0;
+}
+
 int sn_serve_resident(sn_serve *sv, uint32_t g, int charge, sn_sut_moved *m, char *err, size_t n)
 {
+    if (sv->slices && sv->profiled)
+        return resident_slices(sv, g, charge, m, err, n);
     return sv->sut->ops->resident(sv->sut, g < sv->n ? (int32_t)g : -1, g < sv->n ? sv->s[g].plan : NULL,
                                   charge, m, err, n) == SN_OK ? 0 : -1;
 }
@@ -456,6 +560,7 @@ int sn_serve_profile(sn_serve *sv, const char *cache_path, int force, int reps, 
      * for the record */
     if (!force && cache_path && sv->desc.clock != SN_SUT_CLOCK_MODEL && profile_load(sv, cache_path, 1) == 0) {
         sv->profiled = 1;
+        slices_after_profile(sv);
         return 0;
     }
     if ((reps = profile_measure(sv, reps, err, n)) < 0)
@@ -463,6 +568,7 @@ int sn_serve_profile(sn_serve *sv, const char *cache_path, int force, int reps, 
     if (sv->sut->ops->account_reset)
         sv->sut->ops->account_reset(sv->sut);
     sv->profiled = 1;
+    slices_after_profile(sv);
     if (cache_path)
         return profile_save(sv, cache_path, reps, err, n);
     return 0;
@@ -478,6 +584,7 @@ int sn_serve_profile_load(sn_serve *sv, const char *path, char *err, size_t n)
                     sv->desc.name, sv->model_sha);
     snprintf(sv->profile_path, sizeof sv->profile_path, "%s", path);
     sv->profiled = 1;
+    slices_after_profile(sv);
     return 0;
 }
 

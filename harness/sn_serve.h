@@ -12,6 +12,16 @@
  * image for that call; OpenCL: and writes them to the device): S's latency depends on G,
  * which is what the scheduler exploits.
  *
+ * Slices (SUSHI's SubGraph as the paper means it; harness/sn_slices.h): on a platform with
+ * slice residency (the SUT's resident_slices: the FPGA model so far) a SubGraph is any set of
+ * leading boxes of the shared tensors within the budget -- a SubNet's weight set is one such
+ * set, and a policy may make others resident (sushi: the knapsack for its window's demand;
+ * lru: what was used last). A leading slice serves its part of a wider layer, a switch moves
+ * only the difference, and the latencies of a SubGraph that was never profiled are predicted
+ * by a per-tensor cost model fitted to the profile (policy.json slice_cost_model says how
+ * well it fits). On the other platforms SubGraphs are SubNets' weight sets, whole layers near
+ * or far, and a switch reloads the whole set.
+ *
  * Profile (sn_serve_profile): for every SubGraph G (and none) the p50 latency of every
  * SubNet S with G resident, the near/far weight bytes of one inference, and the time and
  * bytes of making G resident (the switching cost). Cached per platform, ISA (OpenCL: the
@@ -40,7 +50,7 @@
  *
  * Policies (harness/sn_policy.h; one file each under harness/policies/, where each is
  * described): sushi, nocache, static-subgraph, static-subnet:CFG, largest, smallest,
- * oracle. A policy chooses the SubNet and may change the resident SubGraph before a query;
+ * oracle, static-hindsight, lru, slackfit. A policy chooses the SubNet and may change the resident SubGraph before a query;
  * a switch is paid by that query in time and far bytes, unless the policy asks for a free
  * one (oracle: outside the timed region).
  *
@@ -64,10 +74,16 @@
 #include "sn_engine.h"
 #include "sn_idx.h"
 #include "sn_policy.h"
+#include "sn_slices.h"
 #include "sn_sut.h"
 #include "sn_trace.h"
 
 #define SN_SERVE_MAX_SUBNETS 48
+/* SubGraph indices: g < n the SubGraph of SubNet g (its weights, as far as the budget
+ * holds), g == n none, n < g <= n + SN_SERVE_DYN slice SubGraphs a policy set at run time
+ * (sn_serve_subgraph_set; platforms with slice residency only). */
+#define SN_SERVE_DYN 4
+#define SN_SERVE_MAX_SUBGRAPHS (SN_SERVE_MAX_SUBNETS + 1 + SN_SERVE_DYN)
 
 typedef struct sn_serve_subnet {
     char config[SN_CONFIG_TEXT_MAX];
@@ -103,12 +119,19 @@ typedef struct sn_serve {
     char model_sha[65];
     /* the profile: index G == n is "no SubGraph" */
     int profiled;
-    double lat_us[SN_SERVE_MAX_SUBNETS][SN_SERVE_MAX_SUBNETS + 1];
-    uint64_t near_bytes[SN_SERVE_MAX_SUBNETS][SN_SERVE_MAX_SUBNETS + 1];
-    uint64_t far_bytes[SN_SERVE_MAX_SUBNETS][SN_SERVE_MAX_SUBNETS + 1];
-    double switch_us[SN_SERVE_MAX_SUBNETS];
+    double lat_us[SN_SERVE_MAX_SUBNETS][SN_SERVE_MAX_SUBGRAPHS];
+    uint64_t near_bytes[SN_SERVE_MAX_SUBNETS][SN_SERVE_MAX_SUBGRAPHS];
+    uint64_t far_bytes[SN_SERVE_MAX_SUBNETS][SN_SERVE_MAX_SUBGRAPHS];
+    double switch_us[SN_SERVE_MAX_SUBGRAPHS];     /* from none (the profile; slice SubGraphs:
+                                                     predicted) */
     uint32_t g_ref_of[SN_SERVE_MAX_SUBNETS]; /* replay: the static-subgraph SubGraph, per SubNet */
-    uint64_t switch_bytes[SN_SERVE_MAX_SUBNETS];
+    uint64_t switch_bytes[SN_SERVE_MAX_SUBGRAPHS];
+    /* slice residency (SUTs with resident_slices): the serving set's tensors and boxes, the
+     * cost model fitted to the profile, and every SubGraph as slices; NULL: SubGraphs are
+     * SubNets' weight sets only */
+    sn_slices *slices;
+    sn_subgraph *sg;                         /* [SN_SERVE_MAX_SUBGRAPHS] */
+    char dyn_name[SN_SERVE_DYN][48];
     char profile_path[1024];     /* the file the profile came from or went to ("" if none) */
     int choice;                  /* enum sn_serve_choice: the rule sn_serve_choose applies */
 } sn_serve;
@@ -189,6 +212,16 @@ int sn_serve_resident(sn_serve *sv, uint32_t g, int charge, sn_sut_moved *moved,
                       size_t err_bytes);
 int sn_serve_infer(sn_serve *sv, uint32_t s, uint32_t sample, sn_sut_result *result, char *err,
                    size_t err_bytes);
+/* Slice SubGraphs (sv->slices != NULL): sets slot SLOT (0..SN_SERVE_DYN-1) to R, named
+ * NAME in the records, with its predicted latencies and bytes per SubNet; returns its index. */
+uint32_t sn_serve_subgraph_set(sn_serve *sv, uint32_t slot, const sn_subgraph *r, const char *name);
+/* The predicted time and bytes of switching from SubGraph FROM to TO: with slices only the
+ * difference moves (cost model); otherwise the profile's switch to TO. */
+double sn_serve_switch_us(const sn_serve *sv, uint32_t from, uint32_t to);
+uint64_t sn_serve_switch_bytes(const sn_serve *sv, uint32_t from, uint32_t to);
+/* SubGraph G's name in the records ("" none). */
+const char *sn_serve_subgraph_name(const sn_serve *sv, uint32_t g);
+
 /* CLOCK_MONOTONIC in nanoseconds. */
 int64_t sn_serve_now_ns(void);
 

@@ -120,6 +120,15 @@ typedef struct sn_sut_result {
                                         < 0: none */
 } sn_sut_result;
 
+/* One weight slice (a piece of SUSHI's SubGraph): the leading P.out_c x P.in_c box (depthwise:
+ * P.out_c channels), kernel crop P.kernel_h x P.kernel_w, of the shared tensor view W points
+ * into (fp32 or, with S8, int8), as an inference's layer would read it. */
+typedef struct sn_sut_slice {
+    const void *w;
+    int dw, s8;
+    sn_conv2d_params p;
+} sn_sut_slice;
+
 enum { SN_SUT_TAKES_ISA = 1, SN_SUT_TAKES_DEVICE = 2, SN_SUT_TAKES_BOARD = 4,
        SN_SUT_TAKES_PORT = 8, SN_SUT_TAKES_PE = 16, SN_SUT_TAKES_THREADS = 32 };
 
@@ -150,6 +159,14 @@ typedef struct sn_sut_ops {
      * into TEXT. */
     void (*report)(sn_sut *sut, size_t n, struct cJSON *json, char *text, size_t text_bytes);
     void (*close)(sn_sut *sut);
+    /* Optional (a platform with slice residency): makes exactly SLICES[N] resident, evicting
+     * what they do not cover and keeping what the previous set shares with them, in order
+     * while the near budget holds; PLACED[i] = 1 when slice i is resident after the call.
+     * MOVED: only the bytes that were not resident before (a switch moves the difference). An
+     * inference then reads from near memory every part of a layer inside a resident slice
+     * (a leading slice serves its part of a wider layer) and the rest from far memory. */
+    sn_status (*resident_slices)(sn_sut *sut, const sn_sut_slice *slices, uint32_t n, int charge,
+                                 uint8_t *placed, sn_sut_moved *moved, char *err, size_t err_bytes);
 } sn_sut_ops;
 
 struct sn_sut {

@@ -54,12 +54,12 @@ T="$tmp/traces"
     -o "$T/sushi-ceiling.csv" >/dev/null
 "$SUPERNAV" trace gen single-stream --count "$SWEEP_N" --seed 4 --constraint floor -o "$T/closed.csv" >/dev/null
 
-POLICIES="sushi nocache static-subgraph static-subnet:$mid largest smallest oracle"
+POLICIES="sushi nocache static-subgraph lru slackfit static-hindsight static-subnet:$mid largest smallest oracle"
 runs=""
 for trace in azure-llm sushi server sushi-ceiling; do
     for policy in $POLICIES; do
         name=$(echo "$policy" | sed 's/:.*//')
-        [ "$trace" != sushi-ceiling ] || case $name in sushi|nocache|static-subgraph|oracle) ;; *) continue ;; esac
+        [ "$trace" != sushi-ceiling ] || case $name in sushi|nocache|static-subgraph|lru|slackfit|static-hindsight|oracle) ;; *) continue ;; esac
         echo "bench fpga: $trace / $name" >&2
         # shellcheck disable=SC2086
         "$SUPERNAV" replay --platform fpga $FLAGS --trace "$T/$trace.csv" --policy "$policy" \
@@ -96,7 +96,7 @@ row() { # trace policy -> "mean p99 slo served offchip_uj ddr_bytes switches que
     echo "| trace | policy | queries | mean latency us | p99 us | SLO att. | served top-1 | off-chip MB | off-chip energy mJ | switches |"
     echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"
     for trace in azure-llm sushi server sushi-ceiling; do
-        for name in sushi nocache static-subgraph static-subnet oracle; do
+        for name in sushi nocache static-subgraph lru slackfit static-hindsight static-subnet oracle; do
             [ -d "$tmp/$trace-$name" ] || continue
             row "$trace" "$name" | awk -v t="$trace" -v p="$name" '{ printf "| %s | %s | %d | %.1f | %.1f | %.1f %% | %.2f %% | %.1f | %.2f | %d |\n", t, p, $8, $1, $2, 100 * $3, 100 * $4, $6 / 1e6, $5 / 1e3, $7 }'
         done
@@ -106,7 +106,7 @@ row() { # trace policy -> "mean p99 slo served offchip_uj ddr_bytes switches que
     echo "|---|---|---:|---:|---:|---:|"
     for trace in azure-llm sushi server sushi-ceiling; do
         s=$(row "$trace" sushi)
-        for base in nocache static-subgraph; do
+        for base in nocache static-subgraph lru slackfit static-hindsight; do
             b=$(row "$trace" "$base")
             echo "$s $b" | awk -v t="$trace" -v p="$base" '{ printf "| %s | %s | %.1f %% | %.1f %% | %+.2f points | %+.1f points |\n", t, p, 100 * (1 - $1 / $9), ($13 > 0 ? 100 * (1 - $5 / $13) : 0), 100 * ($4 - $12), 100 * ($3 - $11) }'
         done

@@ -21,7 +21,7 @@ static uint32_t choose(sn_policy *p, const sn_serve *sv, uint32_t g, const sn_po
     return sn_serve_choose(sv, own, q->floor, q->ceiling_us, q->waited_us);
 }
 
-static uint32_t resident(sn_policy *p, const sn_serve *sv, uint32_t g, const sn_policy_query *q,
+static uint32_t resident(sn_policy *p, sn_serve *sv, uint32_t g, const sn_policy_query *q,
                          uint32_t subnet, int *free_switch)
 {
     (void)p, (void)sv, (void)g, (void)q;

@@ -3,7 +3,11 @@
  * latencies; every Q queries the SubGraph is re-chosen from the last W queries.
  *
  * Candidates: the current SubGraph, static-subgraph's and the SubGraph of every SubNet
- * served in the window. Each candidate G is scored by serving the window's queries again
+ * served in the window; on a platform with slice residency also the knapsack SubGraph for the
+ * window's demand (harness/sn_slices.h: per tensor, the leading boxes with the most predicted
+ * latency saved per byte, weighted by how often the window served each SubNet, until the
+ * budget is full), whose latencies the cost model predicts and whose switch moves only the
+ * difference with what is resident. Each candidate G is scored by serving the window's queries again
  * on paper: the same arrivals through a one-server queue whose service times are the
  * profile's with G resident (a switch to G delays the first query by G's switching time),
  * the choice rule per query; the candidate meeting the most SLOs wins (ties: lowest summed
@@ -47,6 +51,7 @@ typedef struct sushi_state {
     slot *window;                /* p->window slots, a ring */
     uint32_t fill, pos;
     uint32_t g_static;           /* static-subgraph's SubGraph: always a candidate */
+    uint32_t decisions;          /* re-choices so far (names the slice SubGraphs) */
 } sushi_state;
 
 static int start(sn_policy *p, const sn_serve *sv, char *err, size_t n)
@@ -99,7 +104,7 @@ static void score(const sn_policy *p, const sn_serve *sv, const sushi_state *s, 
     /* the paper queue starts empty at the window's first arrival: SUSHI's choice depends on the
      * trace and the profile only, never on measured service times (a --virtual or real-time
      * replay on a loaded machine makes the same decisions as on an idle one) */
-    double t = s->window[first].arrival_us + (g != g_cur ? sv->switch_us[g] : 0.0);
+    double t = s->window[first].arrival_us + sn_serve_switch_us(sv, g_cur, g);
     *met = *met_r = 0;
     *lat = *lat_r = 0.0;
     for (k = 0; k < sv->n; ++k)
@@ -134,12 +139,32 @@ static void score(const sn_policy *p, const sn_serve *sv, const sushi_state *s, 
     }
 }
 
-static uint32_t resident(sn_policy *p, const sn_serve *sv, uint32_t g_cur, const sn_policy_query *q,
+/* The knapsack SubGraph (harness/sn_slices.h) for the window's mix of served SubNets, in a
+ * slice slot other than the current SubGraph's. */
+static uint32_t knapsack_candidate(const sn_policy *p, sn_serve *sv, const sushi_state *s, uint32_t g_cur)
+{
+    double weight[SN_SERVE_MAX_SUBNETS] = {0};
+    sn_subgraph *r = malloc(sizeof *r);
+    uint32_t i, k = g_cur == sv->n + 1 ? 1u : 0u, g;
+    char name[48];
+    (void)p;
+    if (!r)
+        return g_cur;
+    for (i = 0; i < s->fill; ++i)
+        weight[s->window[i].subnet] += 1.0;
+    sn_slices_knapsack(sv->slices, weight, sv->near_budget_bytes, r);
+    snprintf(name, sizeof name, "slices:sushi@%u", s->decisions);
+    g = sn_serve_subgraph_set(sv, k, r, name);
+    free(r);
+    return g;
+}
+
+static uint32_t resident(sn_policy *p, sn_serve *sv, uint32_t g_cur, const sn_policy_query *q,
                          uint32_t subnet, int *free_switch)
 {
     sushi_state *s = p->state;
     uint32_t best = g_cur, g, i;
-    uint8_t cand[SN_SERVE_MAX_SUBNETS + 1] = {0};
+    uint8_t cand[SN_SERVE_MAX_SUBGRAPHS] = {0};
     long best_met = -1, cur_met = 0, best_met_r = 0, cur_met_r = 0;
     double best_lat = INFINITY, cur_lat = 0.0, best_lat_r = 0.0, cur_lat_r = 0.0;
     (void)free_switch;
@@ -151,12 +176,15 @@ static uint32_t resident(sn_policy *p, const sn_serve *sv, uint32_t g_cur, const
         ++s->fill;
     if (!p->period || (q->index + 1) % p->period != 0)
         return g_cur;
+    ++s->decisions;
     /* candidates: the current SubGraph, the best static one, those of the SubNets served lately */
     cand[g_cur] = 1;
     cand[s->g_static] = 1;
     for (i = 0; i < s->fill; ++i)
         cand[s->window[i].subnet] = 1;
-    for (g = 0; g <= sv->n; ++g) {
+    if (sv->slices) /* and the slices that serve the window's demand best within the budget */
+        cand[knapsack_candidate(p, sv, s, g_cur)] = 1;
+    for (g = 0; g < sv->n + 1 + SN_SERVE_DYN; ++g) {
         long met, met_r;
         double lat, lat_r;
         if (!cand[g])
@@ -176,9 +204,10 @@ static uint32_t resident(sn_policy *p, const sn_serve *sv, uint32_t g_cur, const
             best = g;
         }
     }
-    if (best != g_cur && best < sv->n && best_met_r >= cur_met_r && best_lat_r <= cur_lat_r &&
+    if (best != g_cur && best != sv->n && best_met_r >= cur_met_r && best_lat_r <= cur_lat_r &&
         ((best_met - cur_met) * 100 > (long)s->fill * SUSHI_HYSTERESIS_PCT ||
-         (cur_lat - best_lat) * (double)p->period / (double)s->fill > sv->switch_us[best] * SUSHI_SAVING_FACTOR))
+         (cur_lat - best_lat) * (double)p->period / (double)s->fill >
+             sn_serve_switch_us(sv, g_cur, best) * SUSHI_SAVING_FACTOR))
         return best;
     return g_cur;
 }

@@ -394,6 +394,77 @@ void sn_fpga_evict_all(sn_fpga *f)
     f->used = 0;
 }
 
+static uint64_t box_bytes(const resident_slice *r, int dw)
+{
+    return r->k > 0 ? slice_bytes(r->o, r->i, r->k, dw) : 0;
+}
+
+/* The bytes of A inside B (both leading boxes of one tensor). */
+static uint64_t overlap_bytes(const resident_slice *a, const resident_slice *b, int dw)
+{
+    resident_slice m;
+    if (a->k <= 0 || b->k <= 0)
+        return 0;
+    m.o = a->o < b->o ? a->o : b->o;
+    m.i = a->i < b->i ? a->i : b->i;
+    m.k = a->k < b->k ? a->k : b->k;
+    return slice_bytes(m.o, m.i, m.k, dw);
+}
+
+sn_status sn_fpga_set_resident(sn_fpga *f, const sn_fpga_slice *slices, uint32_t n, uint8_t *placed,
+                               size_t *moved_bytes)
+{
+    const uint32_t nt = f->index.tensor_count;
+    resident_slice *next = calloc(nt ? nt : 1, sizeof *next);
+    uint8_t *dw_of = calloc(nt ? nt : 1, 1);
+    size_t used = 0, moved = 0;
+    uint32_t k, t;
+    if (!next || !dw_of) {
+        free(next);
+        free(dw_of);
+        return SN_ERR_NO_MEMORY;
+    }
+    for (k = 0; k < n; ++k) {
+        const sn_fpga_slice *sl = &slices[k];
+        const sn_wtensor *wt = sl->s8 ? sn_windex_tensor_of(&f->index, sl->w) : NULL;
+        resident_slice *r, want;
+        uint64_t have, need;
+        placed[k] = 0;
+        if (!wt) /* fp32 (the ARAC gate) runs on the host; a pointer outside the image */
+            continue;
+        t = (uint32_t)(wt - f->index.tensors);
+        r = &next[t];
+        want.o = r->o > sl->o ? r->o : sl->o;
+        want.i = sl->dw ? 0 : (r->i > sl->i ? r->i : sl->i);
+        want.k = r->k > sl->k ? r->k : sl->k;
+        have = box_bytes(r, sl->dw);
+        need = slice_bytes(want.o, want.i, want.k, sl->dw);
+        if (used + (need - have) > f->capacity)
+            continue;
+        used += (size_t)(need - have);
+        *r = want;
+        dw_of[t] = (uint8_t)sl->dw;
+        placed[k] = 1;
+    }
+    /* only what the old set does not already hold is loaded from DDR, tensor by tensor */
+    for (t = 0; t < nt; ++t) {
+        uint64_t add = box_bytes(&next[t], dw_of[t]) - overlap_bytes(&next[t], &f->res[t], dw_of[t]);
+        if (add) {
+            moved += (size_t)add;
+            f->stats.persist_write_bytes += add;
+            f->stats.ddr_weight_bytes += add;
+            f->stats.load_cycles += ddr_cycles(&f->board, add);
+        }
+    }
+    memcpy(f->res, next, (nt ? nt : 1) * sizeof *next);
+    f->used = used;
+    free(next);
+    free(dw_of);
+    if (moved_bytes)
+        *moved_bytes = moved;
+    return SN_OK;
+}
+
 /* The cycle model of one convolution (see sn_fpga.h); adds to the stats and records it. */
 static void account(sn_fpga *f, const sn_conv2d_params *p, int dw, const int8_t *input,
                     const int8_t *weights, const int8_t *output)
@@ -406,7 +477,11 @@ static void account(sn_fpga *f, const sn_conv2d_params *p, int dw, const int8_t 
     const uint64_t out_bytes = pixels * (uint64_t)p->out_c;
     const uint64_t half_wbuf = (uint64_t)(b->weight_buffer_kib * 1024.0 / 2.0);
     const uint64_t abuf = (uint64_t)(b->act_buffer_kib * 1024.0);
-    const int resident = covers(resident_of(f, weights), p, dw);
+    /* a tile's weights are near when they lie inside the tensor's resident leading slice: a
+     * slice narrower than the layer serves its leading tiles, the rest come from DDR */
+    const resident_slice *rs = resident_of(f, weights);
+    const int k_near = rs && rs->k > 0 && rs->k >= p->kernel_h && rs->k >= p->kernel_w;
+    uint64_t near_w = 0, far_w = 0, near_tiles = 0;
     /* the first layer's input (the canvas, one channel) is written by the host into DDR */
     const int in_onchip = input == f->last_out && f->last_out_onchip && p->in_c > 1;
     const int out_onchip = (in_onchip ? in_bytes : 0) + out_bytes <= abuf;
@@ -429,6 +504,7 @@ static void account(sn_fpga *f, const sn_conv2d_params *p, int dw, const int8_t 
         for (s = 0; s < splits; ++s) {
             int64_t ic = in_per - s * ic_step < ic_step ? in_per - s * ic_step : ic_step;
             uint64_t wbytes = (uint64_t)cols * taps * (uint64_t)ic, comp, load, ddr = pending_store;
+            const int resident = k_near && oc + cols <= rs->o && (dw || s * ic_step + ic <= rs->i);
             if (dw)
                 comp = pixels * ((taps + (uint64_t)R - 1) / (uint64_t)R) + (uint64_t)(R + C);
             else
@@ -446,6 +522,9 @@ static void account(sn_fpga *f, const sn_conv2d_params *p, int dw, const int8_t 
             compute_total += comp;
             ddr_total += ddr;
             wbytes_total += wbytes;
+            near_w += resident ? wbytes : 0;
+            far_w += resident ? 0 : wbytes;
+            near_tiles += (uint64_t)resident;
             act_reads += pixels * taps * (uint64_t)(dw ? cols : ic);
             ++tiles;
         }
@@ -459,16 +538,17 @@ static void account(sn_fpga *f, const sn_conv2d_params *p, int dw, const int8_t 
     f->stats.compute_cycles += compute_total;
     f->stats.macs += (uint64_t)sn_conv2d_macs(p, dw);
     f->stats.layers += 1;
-    f->stats.ddr_weight_bytes += resident ? 0 : wbytes_total;
-    f->stats.ddr_act_bytes += ddr_total - (resident ? 0 : wbytes_total);
-    f->stats.persist_read_bytes += resident ? wbytes_total : 0;
+    f->stats.ddr_weight_bytes += far_w;
+    f->stats.ddr_act_bytes += ddr_total - far_w;
+    f->stats.persist_read_bytes += near_w;
     /* weight buffer writes (from DDR) and reads (into the PE array), activation reads per tap
      * and tile, output writes */
-    f->stats.buffer_bytes += (resident ? 0 : wbytes_total) + wbytes_total + act_reads + out_bytes;
+    f->stats.buffer_bytes += far_w + wbytes_total + act_reads + out_bytes;
     if (f->record_count < SN_FPGA_LAYER_RECORDS) {
         sn_fpga_layer_record *r = &f->records[f->record_count];
         r->depthwise = (uint8_t)dw;
-        r->resident = (uint8_t)resident;
+        r->resident = (uint8_t)(near_tiles == tiles ? 1 : 0);
+        r->near_weight_bytes = near_w;
         r->in_onchip = (uint8_t)in_onchip;
         r->out_onchip = (uint8_t)out_onchip;
         r->tiles = (uint32_t)tiles;

@@ -18,7 +18,9 @@
  *     compute(tile) = out_h*out_w * kh*kw * ceil(in_c_tile / R) + R + C (fill and drain).
  *   Depthwise: channels on columns, kernel taps on rows:
  *     compute(tile) = out_h*out_w * ceil(kh*kw / R) + R + C, tiles of C channels.
- *   Loads: a tile's weights come from the persistent SubGraph buffer when resident
+ *   Loads: a tile's weights come from the persistent SubGraph buffer when they lie inside
+ *     the tensor's resident leading slice (so a slice narrower than the layer serves its
+ *     leading tiles and only the rest is streamed; the whole layer when it covers it)
  *     (ceil(bytes / onchip_bytes_per_cycle) cycles) or from DDR (latency + bytes / DDR bytes
  *     per cycle); double buffering overlaps the next tile's load with this tile's compute:
  *     cycles = load(0) + sum_t max(compute(t), load(t+1)) + store of a spilled output.
@@ -33,9 +35,10 @@
  * resize, the ARAC gate (fp32), residual adds, global pooling and the classifier; int32 bias
  * and requantization vectors (a few KiB) are not counted as weight traffic.
  *
- * The persistent buffer holds, per weight tensor of the model, the largest leading slice
- * (output x input channels, centred kernel crop) any resident SubNet uses; a layer's weights
- * are resident when its view fits inside. Capacity: options.persist_bytes (the --near-kib of
+ * The persistent buffer holds, per weight tensor of the model, one leading slice (output x
+ * input channels, centred kernel crop): with make_resident the largest any resident SubNet
+ * uses, with set_resident the union of the SubGraph's slices of it; a tile's weights are
+ * near when they fit inside (see Loads). Capacity: options.persist_bytes (the --near-kib of
  * the CLI), else the board's persist_buffer_kib. Host C11; library code never prints. */
 #ifndef SN_FPGA_H
 #define SN_FPGA_H
@@ -114,9 +117,10 @@ typedef struct sn_fpga_stats {
 
 /* One convolution as the model saw it (the first SN_FPGA_LAYER_RECORDS since a reset). */
 typedef struct sn_fpga_layer_record {
-    uint8_t depthwise, resident, in_onchip, out_onchip;
+    uint8_t depthwise, resident, in_onchip, out_onchip; /* resident: every tile's weights near */
     uint32_t tiles;
     uint64_t macs, cycles, compute_cycles, ddr_bytes, weight_bytes;
+    uint64_t near_weight_bytes;  /* of weight_bytes, read from the persistent buffer */
 } sn_fpga_layer_record;
 
 /* Modelled energy, picojoules, split by where it goes. */
@@ -146,6 +150,21 @@ size_t sn_fpga_persist_used(const sn_fpga *fpga);
  * and returns the bytes loaded in *loaded_bytes (may be NULL). */
 sn_status sn_fpga_make_resident(sn_fpga *fpga, const sn_plan *plan, size_t *loaded_bytes);
 void sn_fpga_evict_all(sn_fpga *fpga);
+
+/* One slice of a SubGraph: the leading O x I box (depthwise: O channels, I ignored) and the
+ * centred K x K crop of the int8 tensor W points into (S8 0: fp32, never resident here). */
+typedef struct sn_fpga_slice {
+    const void *w;
+    int dw, s8;
+    int32_t o, i, k;
+} sn_fpga_slice;
+
+/* Makes exactly SLICES[N] resident (per tensor, the union box of its slices), in order while
+ * the capacity holds; PLACED[k] = 1 when slice k is. Loads from DDR only the bytes the
+ * previous content does not hold (a switch moves the difference), counted in the stats like
+ * make_resident; *MOVED_BYTES gets them (may be NULL). */
+sn_status sn_fpga_set_resident(sn_fpga *fpga, const sn_fpga_slice *slices, uint32_t n, uint8_t *placed,
+                               size_t *moved_bytes);
 
 /* Call before each sn_plan_invoke: nothing of a previous inference is left on chip but the
  * persistent buffer (stats_reset does it too). */

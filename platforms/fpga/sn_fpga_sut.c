@@ -173,6 +173,39 @@ static sn_status fpga_resident(sn_sut *sut, int32_t i, const sn_plan *plan, int 
     return SN_OK;
 }
 
+/* SUSHI's SubGraph as slices: only the difference with what is resident is loaded. */
+static sn_status fpga_resident_slices(sn_sut *sut, const sn_sut_slice *sl, uint32_t count, int charge,
+                                      uint8_t *placed, sn_sut_moved *m, char *err, size_t n)
+{
+    fpga_sut *s = (fpga_sut *)sut;
+    sn_fpga_slice *fs = calloc(count ? count : 1, sizeof *fs);
+    size_t bytes = 0;
+    sn_fpga_stats st;
+    sn_status rc;
+    uint32_t k;
+    if (!fs)
+        return sn_sut_fail(SN_ERR_NO_MEMORY, err, n, "platform fpga: out of memory");
+    for (k = 0; k < count; ++k)
+        fs[k] = (sn_fpga_slice){sl[k].w, sl[k].dw, sl[k].s8, sl[k].p.out_c, sl[k].dw ? 0 : sl[k].p.in_c,
+                                sl[k].p.kernel_h > sl[k].p.kernel_w ? sl[k].p.kernel_h : sl[k].p.kernel_w};
+    sn_fpga_stats_reset(s->fpga);
+    rc = sn_fpga_set_resident(s->fpga, fs, count, placed, &bytes);
+    free(fs);
+    if (rc != SN_OK)
+        return sn_sut_fail(rc, err, n, "platform fpga: cannot make the slices resident: %s", sn_status_str(rc));
+    sn_fpga_stats_get(s->fpga, &st);
+    s->loaded = bytes;
+    s->load_cycles = st.load_cycles;
+    m->bytes = bytes;
+    m->us = (double)st.load_cycles * sn_fpga_us_per_cycle(sn_fpga_board_of(s->fpga));
+    if (charge) {
+        s->total.ddr_weight_bytes += bytes;
+        s->total.persist_write_bytes += bytes;
+        s->total.load_cycles += st.load_cycles;
+    }
+    return SN_OK;
+}
+
 static void add_stats(sn_fpga_stats *t, const sn_fpga_stats *s)
 {
     t->cycles += s->cycles;
@@ -318,4 +351,4 @@ const sn_sut_ops sn_sut_fpga = {
     "fpga", "an FPGA accelerator's cycle model, int8 (--board FILE, --pe ROWSxCOLS)", SN_INT8,
     SN_SUT_TAKES_BOARD | SN_SUT_TAKES_PE,
     fpga_open, fpga_describe, fpga_resident, fpga_infer, fpga_account_reset, fpga_account, fpga_report,
-    fpga_close};
+    fpga_close, fpga_resident_slices};

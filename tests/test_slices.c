@@ -1,0 +1,234 @@
+/* SUSHI's SubGraph as slices (harness/sn_slices.h) on the platform that has slice residency
+ * (the FPGA model): the serving set's boxes and their byte arithmetic, a SubNet's own
+ * SubGraph, partial-layer residency (a leading slice serves its part of a wider layer), a
+ * switch that moves only the difference (the platform's count equals the harness's), the
+ * cost model's fit (a planted linear profile is recovered exactly) and the knapsack (the
+ * budget holds; the bytes go where the predicted saving per byte is highest). */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sn_serve.h"
+#include "sn_slices.h"
+#include "sn_test.h"
+
+static sn_serve sv;
+static int opened;
+
+static const char *env_or(const char *k, const char *d)
+{
+    const char *v = getenv(k);
+    return v && *v ? v : d;
+}
+
+static int setup(void **state)
+{
+    sn_serve_options o;
+    char err[512];
+    (void)state;
+    if (opened)
+        return 0;
+    memset(&o, 0, sizeof o);
+    o.model_path = env_or("SN_MODEL", "build/supernet.snm");
+    o.data_prefix = env_or("SN_DATA", "data/canvas/cf64-test");
+    o.platform = "fpga";
+    o.sut.near_budget_bytes = 128u << 10;
+    if (sn_serve_open(&sv, &o, err, sizeof err) != 0)
+        fail_msg("open: %s", err);
+    if (sn_serve_profile(&sv, NULL, 1, 1, err, sizeof err) != 0)
+        fail_msg("profile: %s", err);
+    opened = 1;
+    return 0;
+}
+
+static void test_boxes(void **state)
+{
+    const sn_slices *x = sv.slices;
+    sn_subgraph *r = calloc(1, sizeof *r), *none = calloc(1, sizeof *none);
+    uint32_t s, t;
+    (void)state;
+    assert_non_null(x);
+    assert_true(x->nt > 10);
+    assert_int_equal(x->n, sv.n);
+    for (s = 0; s < x->n; ++s) {
+        /* with an unlimited budget a SubNet's own SubGraph is all of its weights, all near */
+        sn_slices_of_subnet(x, s, UINT64_MAX, r);
+        assert_int_equal(sn_slices_bytes(x, r), sn_slices_subnet_bytes(x, s));
+        assert_int_equal(sn_slices_near_bytes(x, s, r), sn_slices_subnet_bytes(x, s));
+        assert_int_equal(sn_slices_diff_bytes(x, r, r), 0);
+        assert_int_equal(sn_slices_diff_bytes(x, none, r), sn_slices_bytes(x, r));
+        assert_int_equal(sn_slices_diff_bytes(x, r, none), 0);
+        /* within the budget: at most the budget */
+        sn_slices_of_subnet(x, s, sv.near_budget_bytes, r);
+        assert_true(sn_slices_bytes(x, r) <= sv.near_budget_bytes);
+    }
+    /* the largest SubNet reads every tensor at least as wide as the smallest */
+    for (t = 0; t < x->nt; ++t)
+        if (x->use[0][t].k > 0) {
+            assert_true(x->use[x->n - 1][t].o >= x->use[0][t].o);
+            assert_true(sn_slices_overlap_bytes(x, t, x->use[0][t], x->use[x->n - 1][t]) ==
+                        sn_slices_box_bytes(x, t, x->use[0][t]));
+        }
+    free(r);
+    free(none);
+}
+
+static uint64_t near_of(uint32_t s)
+{
+    sn_sut_result res;
+    char err[256];
+    if (sn_serve_infer(&sv, s, 0, &res, err, sizeof err) != 0)
+        fail_msg("infer: %s", err);
+    return res.near_bytes;
+}
+
+static void test_partial_residency_and_diff_switch(void **state)
+{
+    const sn_slices *x = sv.slices;
+    const uint32_t big = sv.n - 1;
+    sn_subgraph *r = calloc(1, sizeof *r);
+    sn_sut_moved mv;
+    char err[256];
+    uint32_t t, g_full, g_half, wide = UINT32_MAX;
+    uint64_t full, half;
+    (void)state;
+    /* the largest SubNet's boxes, all of them (an unlimited budget for this test) */
+    sn_slices_of_subnet(x, big, UINT64_MAX, r);
+    /* the widest pointwise tensor, to be cut to half its output channels */
+    for (t = 0; t < x->nt; ++t)
+        if (x->t[t].kind == SN_SLICE_POINTWISE && r->b[t].o >= 64 &&
+            (wide == UINT32_MAX || sn_slices_box_bytes(x, t, r->b[t]) > sn_slices_box_bytes(x, wide, r->b[wide])))
+            wide = t;
+    assert_true(wide != UINT32_MAX);
+    /* only that tensor resident, whole: near bytes = its box */
+    {
+        sn_subgraph *one = calloc(1, sizeof *one);
+        one->b[wide] = r->b[wide];
+        g_full = sn_serve_subgraph_set(&sv, 0, one, "test:one-whole");
+        assert_int_equal(sn_serve_resident(&sv, g_full, 0, &mv, err, sizeof err), 0);
+        full = near_of(big);
+        assert_int_equal(full, sn_slices_box_bytes(x, wide, r->b[wide]));
+        /* the same tensor, its leading half (output channels): the leading tiles are near, the
+         * rest is streamed -- near bytes exactly half (the FPGA's tiles are 16 output channels
+         * and the cut is a multiple of 16) */
+        one->b[wide].o = r->b[wide].o / 32 * 16;
+        g_half = sn_serve_subgraph_set(&sv, 1, one, "test:one-half");
+        assert_int_equal(sn_serve_resident(&sv, g_half, 0, &mv, err, sizeof err), 0);
+        /* the switch from whole to half moved nothing (the half is inside the whole) */
+        assert_int_equal(mv.bytes, 0);
+        assert_int_equal(sn_serve_switch_bytes(&sv, g_full, g_half), 0);
+        half = near_of(big);
+        assert_true(half > 0);
+        assert_int_equal(half, sn_slices_box_bytes(x, wide, one->b[wide]));
+        /* back to whole: only the other half moves, and the platform counts what the harness does */
+        assert_int_equal(sn_serve_resident(&sv, g_full, 0, &mv, err, sizeof err), 0);
+        assert_int_equal(mv.bytes, full - half);
+        assert_int_equal(sn_serve_switch_bytes(&sv, g_half, g_full), full - half);
+        free(one);
+    }
+    /* nothing resident: nothing near */
+    assert_int_equal(sn_serve_resident(&sv, sv.n, 0, &mv, err, sizeof err), 0);
+    assert_int_equal(near_of(big), 0);
+    free(r);
+}
+
+/* A planted linear profile: the fit must recover it (predictions exact, R^2 = 1). */
+static void test_fit_recovers_planted(void **state)
+{
+    sn_slices *x = malloc(sizeof *x);
+    sn_subgraph *r = calloc(1, sizeof *r);
+    static double lat[SN_SERVE_MAX_SUBNETS][SN_SERVE_MAX_SUBGRAPHS];
+    double planted[SN_SLICES_MAX_TENSORS], sw_us[SN_SERVE_MAX_SUBGRAPHS] = {0};
+    uint64_t sw_b[SN_SERVE_MAX_SUBGRAPHS] = {0};
+    const uint64_t budget = 96u << 10;
+    uint32_t s, g, t;
+    (void)state;
+    *x = *sv.slices;
+    for (t = 0; t < x->nt; ++t) /* some tensors save nothing, some a lot */
+        planted[t] = (t % 3 == 0) ? 0.0 : 1e-4 * (double)(1 + t % 5);
+    for (s = 0; s < x->n; ++s)
+        lat[s][x->n] = 100.0 + 10.0 * s;
+    for (g = 0; g < x->n; ++g) {
+        sn_slices_of_subnet(x, g, budget, r);
+        sw_b[g] = sn_slices_bytes(x, r);
+        sw_us[g] = 3.0 + 2e-3 * (double)sw_b[g];
+        for (s = 0; s < x->n; ++s) {
+            double l = lat[s][x->n];
+            for (t = 0; t < x->nt; ++t)
+                l -= planted[t] * (double)sn_slices_overlap_bytes(x, t, x->use[s][t], r->b[t]);
+            lat[s][g] = l;
+        }
+    }
+    sn_slices_fit(x, &lat[0][0], SN_SERVE_MAX_SUBGRAPHS, sw_us, sw_b, budget);
+    assert_true(x->fit_r2 > 0.999999);
+    assert_true(x->fit_rmse_us < 1e-6);
+    for (g = 0; g < x->n; ++g) {
+        sn_slices_of_subnet(x, g, budget, r);
+        for (s = 0; s < x->n; ++s)
+            assert_true(fabs(sn_slices_predict_us(x, s, r) - lat[s][g]) < 1e-6);
+    }
+    assert_true(fabs(x->switch_a_us - 3.0) < 1e-6 && fabs(x->switch_b_us - 2e-3) < 1e-9);
+    free(x);
+    free(r);
+}
+
+/* The knapsack: never over the budget; with one tensor planted far more valuable per byte,
+ * it is taken first; with a budget for everything, every valuable box of the demand is. */
+static void test_knapsack(void **state)
+{
+    sn_slices *x = malloc(sizeof *x);
+    sn_subgraph *r = calloc(1, sizeof *r);
+    double w[SN_SERVE_MAX_SUBNETS] = {0};
+    uint64_t budgets[] = {1024, 8u << 10, 32u << 10, 128u << 10, 1u << 20};
+    uint32_t s, t, k, hot = UINT32_MAX;
+    (void)state;
+    *x = *sv.slices;
+    for (s = 0; s < x->n; ++s)
+        w[s] = 1.0 + s % 4;
+    for (k = 0; k < sizeof budgets / sizeof budgets[0]; ++k) {
+        sn_slices_knapsack(x, w, budgets[k], r);
+        assert_true(sn_slices_bytes(x, r) <= budgets[k]);
+    }
+    /* one tensor worth 1000x per byte: a budget of its box takes it */
+    for (t = 0; t < x->nt; ++t)
+        if (x->use[x->n / 2][t].k > 0 && sn_slices_box_bytes(x, t, x->use[x->n / 2][t]) > 2048)
+            hot = t;
+    assert_true(hot != UINT32_MAX);
+    for (t = 0; t < x->nt; ++t)
+        x->beta_t[t] = t == hot ? 1.0 : 1e-3;
+    memset(w, 0, sizeof w);
+    w[x->n / 2] = 1.0;
+    sn_slices_knapsack(x, w, sn_slices_box_bytes(x, hot, x->use[x->n / 2][hot]), r);
+    assert_int_equal(r->b[hot].o, x->use[x->n / 2][hot].o);
+    assert_int_equal(sn_slices_bytes(x, r), sn_slices_box_bytes(x, hot, x->use[x->n / 2][hot]));
+    /* everything fits: the demanded SubNet's boxes are all resident */
+    sn_slices_knapsack(x, w, UINT64_MAX / 4, r);
+    assert_int_equal(sn_slices_near_bytes(x, x->n / 2, r), sn_slices_subnet_bytes(x, x->n / 2));
+    /* half of that: a leading part of the last box taken, the budget filled to within one
+     * output channel of a box */
+    sn_slices_knapsack(x, w, sn_slices_subnet_bytes(x, x->n / 2) / 2, r);
+    assert_true(sn_slices_bytes(x, r) <= sn_slices_subnet_bytes(x, x->n / 2) / 2);
+    assert_true(sn_slices_bytes(x, r) + 8192 > sn_slices_subnet_bytes(x, x->n / 2) / 2);
+    free(x);
+    free(r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup(test_boxes, setup),
+        cmocka_unit_test_setup(test_partial_residency_and_diff_switch, setup),
+        cmocka_unit_test_setup(test_fit_recovers_planted, setup),
+        cmocka_unit_test_setup(test_knapsack, setup),
+    };
+    FILE *f = fopen(env_or("SN_MODEL", "build/supernet.snm"), "rb");
+    int rc;
+    if (!f)
+        return sn_test_skip_all("no model image (make)");
+    fclose(f);
+    rc = sn_test_run("slices", tests);
+    if (opened)
+        sn_serve_close(&sv);
+    return rc;
+}
