@@ -390,6 +390,8 @@ typedef struct summary_row {
     char trace[128], policy[64];
     double queries, slo, served, measured, p99, far_mb, hit;
     cJSON *feasibility;          /* policy.json "feasibility" (owned; NULL if absent) */
+    char invalid[200];           /* summary.json validity: why the run is INVALID ("" VALID) */
+    const char *dir;
 } summary_row;
 
 static double median_of(const summary_row *rows, int n, const summary_row *r, size_t offset, int *count);
@@ -467,7 +469,9 @@ int sn_cmd_summary(int argc, char **argv)
                "  accuracy, p99 latency, far bytes, SubGraph hit ratio; repeated runs of the same trace and\n"
                "  policy are folded into their medians (column runs); then one line per trace, VALID or\n"
                "  DEGENERATE (every policy under 5 %% or over 95 %% of SLOs, or all within 1 point)\n"
-               "  with the trace's infeasible constraints and offered load\n");
+               "  with the trace's infeasible constraints and offered load; then a line per INVALID run\n"
+               "  (MLPerf LoadGen's rules, summary.json validity: fewer than 1024 queries, or too few for\n"
+               "  an early-stopping p99 estimate at 99 %% confidence)\n");
         return argc < 2 ? 2 : 0;
     }
     rows = calloc((size_t)argc, sizeof *rows);
@@ -496,6 +500,14 @@ int sn_cmd_summary(int argc, char **argv)
             r->p99 = num(lat, "p99");
             r->far_mb = num(s, "far_bytes") / 1e6;
             r->hit = num(s, "subgraph_hit_ratio");
+            r->dir = argv[i];
+            {
+                const cJSON *v = cJSON_GetObjectItemCaseSensitive(s, "validity");
+                const cJSON *res = v ? cJSON_GetObjectItemCaseSensitive(v, "result") : NULL;
+                const cJSON *why = v ? cJSON_GetObjectItemCaseSensitive(v, "reason") : NULL;
+                if (cJSON_IsString(res) && strcmp(res->valuestring, "VALID") != 0)
+                    snprintf(r->invalid, sizeof r->invalid, "%s", cJSON_IsString(why) ? why->valuestring : "?");
+            }
             {
                 cJSON *pj = read_json(argv[i], "policy.json");
                 r->feasibility = pj ? cJSON_DetachItemFromObjectCaseSensitive(pj, "feasibility") : NULL;
@@ -530,6 +542,9 @@ int sn_cmd_summary(int argc, char **argv)
     }
     if (n > 0)
         print_validity(rows, n);
+    for (i = 0; i < n; ++i) /* LoadGen's per-run rules (summary.json validity) */
+        if (rows[i].invalid[0])
+            printf("# INVALID run %s: %s\n", rows[i].dir, rows[i].invalid);
     for (i = 0; i < n; ++i)
         cJSON_Delete(rows[i].feasibility);
     free(rows);

@@ -135,6 +135,79 @@ static double ratio(double a, double b)
     return b > 0.0 ? a / b : NOT_A_NUMBER;
 }
 
+/* The regularized incomplete beta function I_x(a, b) by its continued fraction (modified
+ * Lentz), on the side where it converges fast. */
+static double beta_cf(double a, double b, double x)
+{
+    const double tiny = 1e-300;
+    double c = 1.0, d = 1.0 - (a + b) * x / (a + 1.0), h;
+    int m;
+    if (fabs(d) < tiny)
+        d = tiny;
+    d = 1.0 / d;
+    h = d;
+    for (m = 1; m <= 10000; ++m) {
+        double m2 = 2.0 * m, num, del;
+        num = m * (b - m) * x / ((a + m2 - 1.0) * (a + m2));
+        d = 1.0 + num * d;
+        c = 1.0 + num / c;
+        d = fabs(d) < tiny ? tiny : d;
+        c = fabs(c) < tiny ? tiny : c;
+        d = 1.0 / d;
+        h *= d * c;
+        num = -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1.0));
+        d = 1.0 + num * d;
+        c = 1.0 + num / c;
+        d = fabs(d) < tiny ? tiny : d;
+        c = fabs(c) < tiny ? tiny : c;
+        d = 1.0 / d;
+        del = d * c;
+        h *= del;
+        if (fabs(del - 1.0) < 1e-15)
+            break;
+    }
+    return h;
+}
+
+static double beta_reg(double a, double b, double x)
+{
+    double front;
+    if (x <= 0.0)
+        return 0.0;
+    if (x >= 1.0)
+        return 1.0;
+    front = exp(lgamma(a + b) - lgamma(a) - lgamma(b) + a * log(x) + b * log1p(-x));
+    if (x < (a + 1.0) / (a + b + 2.0))
+        return front * beta_cf(a, b, x) / a;
+    return 1.0 - front * beta_cf(b, a, 1.0 - x) / b;
+}
+
+double sn_run_binomial_cdf(size_t n, double q, size_t t)
+{
+    if (t >= n)
+        return 1.0;
+    return beta_reg((double)(n - t), (double)t + 1.0, 1.0 - q);
+}
+
+long sn_run_early_stopping_index(size_t n, double p, double c, size_t *t_out)
+{
+    size_t lo = 1, hi = n, t;
+    /* P(Bin(n, 1 - p) <= t) grows with t: the largest t with it <= 1 - c, by bisection */
+    if (n < 2 || sn_run_binomial_cdf(n, 1.0 - p, 1) > 1.0 - c)
+        return -1;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo + 1) / 2;
+        if (sn_run_binomial_cdf(n, 1.0 - p, mid) <= 1.0 - c)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    t = lo;
+    if (t_out)
+        *t_out = t;
+    return (long)(n - t); /* the t-th largest of the ascending latencies */
+}
+
 void sn_run_stats_summarize(sn_run_stats *s, sn_run_summary *out)
 {
     sn_run_latency *l = &out->latency;
@@ -154,6 +227,8 @@ void sn_run_stats_summarize(sn_run_stats *s, sn_run_summary *out)
     if (n == 0) {
         l->p50_us = l->p90_us = l->p95_us = l->p99_us = l->p999_us = NOT_A_NUMBER;
         l->mean_us = l->min_us = l->max_us = NOT_A_NUMBER;
+        out->validity.es_p90_us = out->validity.es_p99_us = NOT_A_NUMBER;
+        snprintf(out->validity.reason, sizeof out->validity.reason, "no query");
         return;
     }
     qsort(s->latencies_ns, n, sizeof *s->latencies_ns, compare_i64);
@@ -168,6 +243,20 @@ void sn_run_stats_summarize(sn_run_stats *s, sn_run_summary *out)
     for (i = 0; i < n; ++i)
         l->mean_us += (double)s->latencies_ns[i];
     l->mean_us /= (double)n * 1000.0;
+    {
+        sn_run_validity *v = &out->validity;
+        size_t t = 0;
+        long k90 = sn_run_early_stopping_index(n, 0.90, SN_RUN_ES_CONFIDENCE, NULL);
+        long k99 = sn_run_early_stopping_index(n, 0.99, SN_RUN_ES_CONFIDENCE, &t);
+        v->es_p90_us = k90 >= 0 ? (double)s->latencies_ns[k90] / 1000.0 : NOT_A_NUMBER;
+        v->es_p99_us = k99 >= 0 ? (double)s->latencies_ns[k99] / 1000.0 : NOT_A_NUMBER;
+        v->es_p99_discarded = k99 >= 0 ? t - 1 : 0;
+        v->valid = n >= SN_RUN_MIN_QUERIES && k99 >= 0;
+        if (n < SN_RUN_MIN_QUERIES)
+            snprintf(v->reason, sizeof v->reason, "%zu queries, fewer than the minimum %d", n, SN_RUN_MIN_QUERIES);
+        else if (k99 < 0)
+            snprintf(v->reason, sizeof v->reason, "too few queries for an early-stopping p99 estimate");
+    }
 }
 
 /* ---- machine ------------------------------------------------------------------------- */
@@ -651,6 +740,15 @@ static sn_run_status write_summary(sn_run_writer *w, const sn_run_summary *s,
     json_number(obj, "mean", s->latency.mean_us, &ok);
     json_number(obj, "min", s->latency.min_us, &ok);
     json_number(obj, "max", s->latency.max_us, &ok);
+    obj = json_object(root, "validity", &ok);
+    json_string(obj, "result", s->validity.valid ? "VALID" : "INVALID", &ok);
+    json_string(obj, "reason", s->validity.reason, &ok);
+    json_number(obj, "min_query_count", SN_RUN_MIN_QUERIES, &ok);
+    json_string(obj, "rules", "MLPerf LoadGen: minimum query count; early stopping (tolerance 0) for p99", &ok);
+    json_number(obj, "early_stopping_confidence", SN_RUN_ES_CONFIDENCE, &ok);
+    json_number(obj, "early_stopping_p90_us", s->validity.es_p90_us, &ok);
+    json_number(obj, "early_stopping_p99_us", s->validity.es_p99_us, &ok);
+    json_number(obj, "early_stopping_p99_discarded", (double)s->validity.es_p99_discarded, &ok);
     if (!energy) {
         if (!cJSON_AddNullToObject(root, "energy"))
             ok = false;

@@ -66,6 +66,30 @@ typedef struct sn_run_latency {
     double mean_us, min_us, max_us;
 } sn_run_latency;
 
+/* MLPerf LoadGen's validity rules, as supernav applies them to every run (summary.json
+ * "validity"): at least SN_RUN_MIN_QUERIES queries (LoadGen's SingleStream minimum in
+ * mlperf.conf; its Server minimum, 270,336, is out of reach of the traces here and is not
+ * applied, nor is LoadGen's minimum duration, which virtual-time replays compress), and
+ * enough queries for an early-stopping estimate of the reported percentile (p99) at
+ * confidence SN_RUN_ES_CONFIDENCE: the latency that, with that confidence, the run's
+ * true p99 does not exceed -- the largest t such that P(Binomial(n, 1 - p) <= t) <= 1 - c,
+ * then the t-th largest latency (LoadGen's rule, tolerance 0). NAN where n is too small. */
+#define SN_RUN_MIN_QUERIES 1024
+#define SN_RUN_ES_CONFIDENCE 0.99
+
+typedef struct sn_run_validity {
+    int valid;                   /* 1: VALID */
+    char reason[160];            /* why not, one line ("" when valid) */
+    double es_p90_us, es_p99_us; /* early-stopping estimates; NAN: too few queries */
+    size_t es_p99_discarded;     /* highest latencies the p99 estimate discards (t - 1) */
+} sn_run_validity;
+
+/* The early-stopping estimate for percentile P (0 < P < 1) at confidence C over N sorted
+ * latencies (ascending): its index into SORTED and *T, or -1 when N is too small. */
+long sn_run_early_stopping_index(size_t n, double p, double c, size_t *t);
+/* P(X <= T) for X ~ Binomial(N, Q). */
+double sn_run_binomial_cdf(size_t n, double q, size_t t);
+
 /* What summary.json holds. A ratio with nothing to divide by is NAN (JSON null). */
 typedef struct sn_run_summary {
     size_t queries;
@@ -79,6 +103,7 @@ typedef struct sn_run_summary {
     double duration_s;           /* first arrival to last end */
     double throughput_qps;       /* queries / duration_s */
     sn_run_latency latency;      /* all NAN when there are no queries */
+    sn_run_validity validity;
 } sn_run_summary;
 
 /* The accumulator behind summary.json; usable on its own. */

@@ -13,7 +13,7 @@ if [ ! -f data/canvas/cf64-test-images-idx3-ubyte ]; then
 fi
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
-echo "1..25"
+echo "1..27"
 n=0
 ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
 field() { sed -n "s/.*\"$2\":[^0-9-]*\([0-9.e+-]*\).*/\1/p" "$1" | head -n 1; }
@@ -69,6 +69,11 @@ rc=$?
 ok $(( rc != 0 || $(grep -vc '^#' "$tmp/table") != 3 )) "supernav summary prints one row per run"
 ok $(( $(grep -c '^# \(VALID\|DEGENERATE\) t.csv: ' "$tmp/table") != 1 )) \
     "... and one validity line for the trace: $(grep '^# ' "$tmp/table" | cut -c1-100)"
+# LoadGen's per-run rules: 400 queries are fewer than the minimum (1024) -- INVALID, saying so
+ok $(( $(grep -c '^# INVALID run .*: 400 queries, fewer than the minimum 1024' "$tmp/table") != 2 )) \
+    "... and each 400-query run is INVALID by LoadGen's minimum query count"
+inv=$(tr -d ' \t\n' < "$tmp/sushi/summary.json" | sed -n 's/.*"validity":{"result":"\([A-Z]*\)".*/\1/p')
+ok "$([ "$inv" = INVALID ]; echo $?)" "... recorded in summary.json (validity.result $inv)"
 
 # an experiment that cannot discriminate: floors no SubNet reaches (the model's best is
 # ~90 %), so every policy meets 0 % of SLOs; summary says DEGENERATE and why

@@ -425,6 +425,79 @@ static void test_interrupted_and_aborted_runs(void **state)
     assert_int_equal(count_prefixed(base, "incomplete.tmp-"), 0);
 }
 
+/* LoadGen's validity rules: the binomial CDF against direct summation, the query counts at
+ * which an early-stopping estimate first exists (LoadGen reports 64 for p90 and 662 for p99 at
+ * 99 % confidence), the estimate's index on known data, and VALID/INVALID by count. */
+static void test_validity_rules(void **state)
+{
+    size_t n, t, k;
+    long idx;
+    (void)state;
+    for (n = 1; n <= 60; n += 7)
+        for (t = 0; t < n; ++t) {
+            double q = 0.1, direct = 0.0, c = 1.0;
+            for (k = 0; k <= t; ++k) { /* C(n, k) q^k (1-q)^(n-k), the coefficient built up */
+                if (k)
+                    c = c * (double)(n - k + 1) / (double)k;
+                direct += c * pow(q, (double)k) * pow(1.0 - q, (double)(n - k));
+            }
+            assert_true(fabs(sn_run_binomial_cdf(n, q, t) - direct) < 1e-10);
+        }
+    for (n = 2; sn_run_early_stopping_index(n, 0.90, 0.99, NULL) < 0; ++n)
+        ;
+    assert_int_equal(n, 64);
+    for (n = 2; sn_run_early_stopping_index(n, 0.99, 0.99, NULL) < 0; ++n)
+        ;
+    assert_int_equal(n, 662);
+    /* at the threshold one overlatency query is tolerated: the estimate is the largest */
+    idx = sn_run_early_stopping_index(64, 0.90, 0.99, &t);
+    assert_int_equal(t, 1);
+    assert_int_equal(idx, 63);
+    /* 3000 queries at p99: t is the largest with P(Bin(3000, 0.01) <= t) <= 0.01 */
+    idx = sn_run_early_stopping_index(3000, 0.99, 0.99, &t);
+    assert_true(sn_run_binomial_cdf(3000, 0.01, t) <= 0.01);
+    assert_true(sn_run_binomial_cdf(3000, 0.01, t + 1) > 0.01);
+    assert_int_equal(idx, (long)(3000 - t));
+    {
+        sn_run_stats st;
+        sn_run_summary sum;
+        sn_run_query q;
+        size_t i;
+        sn_run_stats_init(&st);
+        memset(&q, 0, sizeof q);
+        q.subnet = "s";
+        q.subgraph = "";
+        q.correct = -1;
+        q.table_accuracy = NAN;
+        for (i = 0; i < 1023; ++i) {
+            q.arrival_ns = (int64_t)i * 1000;
+            q.start_ns = q.arrival_ns;
+            q.end_ns = q.arrival_ns + 1000 + (int64_t)i; /* latencies 1000 + i ns */
+            assert_int_equal(sn_run_stats_add(&st, &q), SN_RUN_OK);
+        }
+        sn_run_stats_summarize(&st, &sum);
+        assert_false(sum.validity.valid);
+        assert_non_null(strstr(sum.validity.reason, "fewer than the minimum"));
+        q.arrival_ns = 1023 * 1000;
+        q.start_ns = q.arrival_ns;
+        q.end_ns = q.arrival_ns + 1000 + 1023;
+        sn_run_stats_free(&st);
+        sn_run_stats_init(&st);
+        for (i = 0; i < 1024; ++i) {
+            q.arrival_ns = (int64_t)i * 1000;
+            q.start_ns = q.arrival_ns;
+            q.end_ns = q.arrival_ns + 1000 + (int64_t)i;
+            assert_int_equal(sn_run_stats_add(&st, &q), SN_RUN_OK);
+        }
+        sn_run_stats_summarize(&st, &sum);
+        assert_true(sum.validity.valid);
+        idx = sn_run_early_stopping_index(1024, 0.99, 0.99, &t);
+        assert_true(fabs(sum.validity.es_p99_us - (1000.0 + (double)idx) / 1000.0) < 1e-9);
+        assert_int_equal(sum.validity.es_p99_discarded, t - 1);
+        sn_run_stats_free(&st);
+    }
+}
+
 static void test_machine(void **state)
 {
     sn_run_machine m;
@@ -447,6 +520,7 @@ int main(void)
         cmocka_unit_test(test_refuses_to_overwrite),
         cmocka_unit_test(test_interrupted_and_aborted_runs),
         cmocka_unit_test(test_machine),
+        cmocka_unit_test(test_validity_rules),
     };
     int failed;
     if (!mkdtemp(base))
