@@ -234,7 +234,9 @@ static int switch_subgraph(replay *rp, const sn_policy_query *pq, uint32_t s, in
     a = sn_serve_now_ns() - a;
     if (mv.us >= 0.0) /* the platform's own clock */
         a = (int64_t)(mv.us * 1e3);
-    if (o->modelled) /* the profile's switch (with slices: the cost model's, of the difference) */
+    /* modelled: the profile's switch (with slices: the cost model's, of the difference) --
+     * unless the platform is itself a model (fpga): its own cycles for what it moved */
+    if (o->modelled && !(sv->desc.clock == SN_SUT_CLOCK_MODEL && mv.us >= 0.0))
         a = (int64_t)(sn_serve_switch_us(sv, g_old, g_new) * 1e3);
     rp->switch_ns += a;
     if (o->virtual_time)
@@ -287,7 +289,10 @@ static int serve_query(replay *rp, size_t q, char *err, size_t n)
         t_inf = (int64_t)(r.us * 1e3);
     if (!o->modelled && sv->desc.clock == SN_SUT_CLOCK_MEASURED && (double)t_inf > 1.5e3 * sv->lat_us[s][rp->g_cur])
         ++rp->slow;
-    if (o->modelled) /* the profile's p50 with the resident SubGraph, not this run's time */
+    /* modelled: the profile's p50 with the resident SubGraph, not this run's time -- unless the
+     * platform is itself a deterministic model (fpga), whose own cycles are the profile's for a
+     * profiled SubGraph and exact for a slice SubGraph the profile never saw */
+    if (o->modelled && !(sv->desc.clock == SN_SUT_CLOCK_MODEL && r.us >= 0.0))
         t_inf = (int64_t)(sv->lat_us[s][rp->g_cur] * 1e3);
     if (o->modelled && !sn_serve_computes(sv)) {
         /* the null platform simulating the pinned profile's platform: its bytes too */
@@ -438,6 +443,9 @@ static int write_policy_json(replay *rp, char *err, size_t n)
         const sn_slices *x = sv->slices;
         cJSON *c = cJSON_AddObjectToObject(root, "slice_cost_model");
         cJSON_AddStringToObject(c, "source", "model: least squares over the profile (harness/sn_slices.h)");
+        cJSON_AddStringToObject(c, "slice_subgraph_latencies",
+                                sv->slices_exact ? "the platform model's own cycles (SUT estimate), exact"
+                                                 : "predicted by this cost model");
         cJSON_AddNumberToObject(c, "tensors", (double)x->nt);
         cJSON_AddNumberToObject(c, "serving_set_weight_bytes", (double)x->total_bytes);
         cJSON_AddNumberToObject(c, "us_per_near_byte_pointwise", x->beta[SN_SLICE_POINTWISE]);

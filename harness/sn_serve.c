@@ -170,21 +170,71 @@ static int open_sut(sn_serve *sv, const sn_sut_ops *ops, char *err, size_t n)
             plans[i] = sv->s[i].plan;
         if (sn_slices_build(sv->slices, &sv->model, plans, sv->n, err, n) != 0)
             return -1;
+        sv->slices->quantum = sv->desc.slice_quantum > 0 ? sv->desc.slice_quantum : 1;
+        sv->slices_exact = sv->desc.clock == SN_SUT_CLOCK_MODEL && ops->estimate != NULL;
     }
     return 0;
 }
 
-/* After a profile: the slices' cost model and every SubNet's SubGraph as slices. */
+static int resident_slices(sn_serve *sv, uint32_t g, int charge, sn_sut_moved *m, char *err, size_t n);
+
+/* After a profile: the slices' cost model and every SubNet's SubGraph as slices. On a
+ * platform with its own deterministic clock (a model: fpga) the fit also sees slice SubGraphs
+ * that are no SubNet's -- the knapsack's for a demand of one SubNet, of every pair of
+ * neighbours and of all, each made resident and every SubNet served once under it -- so that
+ * the savings of mixed-width slices, which are not additive, are in the data the model is
+ * fitted to. */
 static void slices_after_profile(sn_serve *sv)
 {
-    uint32_t g;
+    const sn_slices *x = sv->slices;
+    sn_subgraph *extra = NULL;
+    double *extra_lat = NULL, w[SN_SERVE_MAX_SUBNETS];
+    uint32_t g, k, s, n_extra = 0;
+    char why[512];
     if (!sv->slices)
         return;
-    sn_slices_fit(sv->slices, &sv->lat_us[0][0], SN_SERVE_MAX_SUBGRAPHS, sv->switch_us, sv->switch_bytes,
-                  sv->near_budget_bytes);
     for (g = 0; g < sv->n; ++g)
         sn_slices_of_subnet(sv->slices, g, sv->near_budget_bytes, &sv->sg[g]);
     memset(&sv->sg[sv->n], 0, sizeof sv->sg[sv->n]);
+    /* first on the SubNets' SubGraphs (the knapsack needs a model to choose with) */
+    sn_slices_fit(sv->slices, &sv->lat_us[0][0], SN_SERVE_MAX_SUBGRAPHS, sv->switch_us, sv->switch_bytes,
+                  sv->near_budget_bytes, NULL, 0, NULL);
+    if (sv->desc.clock == SN_SUT_CLOCK_MODEL) {
+        extra = calloc((size_t)2 * sv->n + 1, sizeof *extra);
+        extra_lat = calloc(((size_t)2 * sv->n + 1) * sv->n, sizeof *extra_lat);
+    }
+    for (k = 0; extra && extra_lat && k < 2 * sv->n + 1; ++k) {
+        sn_sut_moved mv;
+        uint32_t slot = sv->n + 1;
+        for (s = 0; s < sv->n; ++s) /* one SubNet (k < n), two neighbours, or all (k == 2n) */
+            w[s] = k == 2 * sv->n || s == k % sv->n || (k >= sv->n && s == (k % sv->n + 1) % sv->n) ? 1.0 : 0.0;
+        sn_slices_knapsack(x, w, sv->near_budget_bytes, &extra[n_extra]);
+        sv->sg[slot] = extra[n_extra];
+        if (sv->sut->ops->resident_slices == NULL || resident_slices(sv, slot, 0, &mv, why, sizeof why) != 0)
+            break;
+        extra[n_extra] = sv->sg[slot]; /* what the platform placed */
+        for (s = 0; s < sv->n; ++s) {
+            sn_sut_result r;
+            if (sn_serve_infer(sv, s, 0, &r, why, sizeof why) != 0 || r.us < 0.0)
+                break;
+            extra_lat[(size_t)n_extra * sv->n + s] = r.us;
+        }
+        if (s < sv->n)
+            break;
+        ++n_extra;
+    }
+    if (extra && n_extra) { /* leave nothing resident, as the profile does */
+        sn_sut_moved mv;
+        sv->sg[sv->n + 1] = sv->sg[sv->n];
+        resident_slices(sv, sv->n + 1, 0, &mv, why, sizeof why);
+        if (sv->sut->ops->account_reset)
+            sv->sut->ops->account_reset(sv->sut);
+    }
+    if (n_extra)
+        sn_slices_fit(sv->slices, &sv->lat_us[0][0], SN_SERVE_MAX_SUBGRAPHS, sv->switch_us, sv->switch_bytes,
+                      sv->near_budget_bytes, extra, n_extra, extra_lat);
+    free(extra);
+    free(extra_lat);
 }
 
 uint32_t sn_serve_subgraph_set(sn_serve *sv, uint32_t slot, const sn_subgraph *r, const char *name)
@@ -201,6 +251,27 @@ uint32_t sn_serve_subgraph_set(sn_serve *sv, uint32_t slot, const sn_subgraph *r
         sv->lat_us[i][g] = sn_slices_predict_us(sv->slices, i, r);
         sv->near_bytes[i][g] = near;
         sv->far_bytes[i][g] = sn_slices_subnet_bytes(sv->slices, i) - near;
+    }
+    /* a platform that is a deterministic model prices it exactly: made resident outside the
+     * run's account, every SubNet estimated once, then what was resident restored */
+    if (sv->slices_exact && g != sv->g_resident) {
+        uint32_t was = sv->g_resident;
+        sn_sut_moved mv;
+        char why[256];
+        if (resident_slices(sv, g, 0, &mv, why, sizeof why) == 0) {
+            for (i = 0; i < sv->n; ++i) {
+                sn_sut_sample smp;
+                double us;
+                uint32_t side = sv->model.arch.canvas;
+                smp.canvas = sv->images.data;
+                smp.side = side;
+                smp.file = sv->images_path;
+                smp.file_offset = sv->images.header_bytes;
+                if (sv->sut->ops->estimate(sv->sut, i, sv->s[i].plan, &smp, &us, why, sizeof why) == SN_OK)
+                    sv->lat_us[i][g] = us;
+            }
+            resident_slices(sv, was, 0, &mv, why, sizeof why);
+        }
     }
     return g;
 }
@@ -331,6 +402,7 @@ static int resident_slices(sn_serve *sv, uint32_t g, int charge, sn_sut_moved *m
 
 int sn_serve_resident(sn_serve *sv, uint32_t g, int charge, sn_sut_moved *m, char *err, size_t n)
 {
+    sv->g_resident = g;
     if (sv->slices && sv->profiled)
         return resident_slices(sv, g, charge, m, err, n);
     return sv->sut->ops->resident(sv->sut, g < sv->n ? (int32_t)g : -1, g < sv->n ? sv->s[g].plan : NULL,

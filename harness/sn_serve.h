@@ -132,6 +132,9 @@ typedef struct sn_serve {
     sn_slices *slices;
     sn_subgraph *sg;                         /* [SN_SERVE_MAX_SUBGRAPHS] */
     char dyn_name[SN_SERVE_DYN][48];
+    uint32_t g_resident;                     /* what sn_serve_resident made resident last */
+    int slices_exact;                        /* 1: a slice SubGraph's latencies are the platform
+                                                model's own (SUT estimate), not predicted */
     char profile_path[1024];     /* the file the profile came from or went to ("" if none) */
     int choice;                  /* enum sn_serve_choice: the rule sn_serve_choose applies */
 } sn_serve;

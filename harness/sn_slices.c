@@ -38,6 +38,15 @@ uint64_t sn_slices_overlap_bytes(const sn_slices *x, uint32_t t, sn_slice_box a,
     return raw_bytes(min32(a.o, b.o), min32(a.i, b.i), min32(a.k, b.k), x->t[t].dw, x->t[t].elem);
 }
 
+uint64_t sn_slices_serves_bytes(const sn_slices *x, uint32_t t, sn_slice_box u, sn_slice_box r)
+{
+    int32_t o, q = x->quantum > 0 ? x->quantum : 1;
+    if (u.k <= 0 || r.k < u.k || (!x->t[t].dw && r.i < u.i))
+        return 0;
+    o = r.o >= u.o ? u.o : r.o / q * q;
+    return raw_bytes(o, u.i, u.k, x->t[t].dw, x->t[t].elem);
+}
+
 static sn_slice_box box_union(sn_slice_box a, sn_slice_box b)
 {
     if (a.k <= 0)
@@ -74,6 +83,7 @@ int sn_slices_build(sn_slices *x, const sn_model *model, sn_plan *const *plans, 
     }
     qsort(r, nr, sizeof *r, cmp_range);
     x->n = n;
+    x->quantum = 1;
     for (s = 0; s < n; ++s) {
         const sn_plan *p = plans[s];
         int s8 = p->precision == SN_INT8;
@@ -150,7 +160,7 @@ uint64_t sn_slices_near_bytes(const sn_slices *x, uint32_t s, const sn_subgraph 
     uint64_t b = 0;
     uint32_t t;
     for (t = 0; t < x->nt; ++t)
-        b += sn_slices_overlap_bytes(x, t, x->use[s][t], r->b[t]);
+        b += sn_slices_serves_bytes(x, t, x->use[s][t], r->b[t]);
     return b;
 }
 
@@ -193,10 +203,11 @@ void sn_slices_of_subnet(const sn_slices *x, uint32_t g, uint64_t budget, sn_sub
 }
 
 void sn_slices_fit(sn_slices *x, const double *lat, size_t stride, const double *switch_us,
-                   const uint64_t *switch_bytes, uint64_t budget)
+                   const uint64_t *switch_bytes, uint64_t budget, const sn_subgraph *extra, uint32_t n_extra,
+                   const double *extra_lat)
 {
     const uint32_t n = x->n, nt = x->nt;
-    const size_t rows_max = (size_t)n * n + 1;
+    const size_t rows_max = (size_t)n * (n + n_extra) + 1;
     double *feat = calloc(rows_max * (nt ? nt : 1), sizeof *feat);
     double *y = calloc(rows_max, sizeof *y);
     double *ata = calloc((size_t)(nt ? nt : 1) * (nt ? nt : 1), sizeof *ata);
@@ -211,12 +222,14 @@ void sn_slices_fit(sn_slices *x, const double *lat, size_t stride, const double 
         goto done;
     /* one row per profiled (SubNet s, SubGraph of SubNet g): the near bytes of s per tensor
      * under g's SubGraph, and the latency it saved against no SubGraph */
-    for (g = 0; g < n; ++g) {
-        sn_slices_of_subnet(x, g, budget, rg);
+    for (g = 0; g < n + n_extra; ++g) {
+        const sn_subgraph *rr = g < n ? rg : &extra[g - n];
+        if (g < n)
+            sn_slices_of_subnet(x, g, budget, rg);
         for (s = 0; s < n; ++s) {
             for (t = 0; t < nt; ++t)
-                feat[(size_t)rows * nt + t] = (double)sn_slices_overlap_bytes(x, t, x->use[s][t], rg->b[t]);
-            y[rows] = lat[s * stride + n] - lat[s * stride + g];
+                feat[(size_t)rows * nt + t] = (double)sn_slices_serves_bytes(x, t, x->use[s][t], rr->b[t]);
+            y[rows] = lat[s * stride + n] - (g < n ? lat[s * stride + g] : extra_lat[(size_t)(g - n) * n + s]);
             mean += y[rows];
             ++rows;
         }
@@ -307,7 +320,7 @@ double sn_slices_predict_us(const sn_slices *x, uint32_t s, const sn_subgraph *r
     double l = x->lat_none_us[s];
     uint32_t t;
     for (t = 0; t < x->nt; ++t)
-        l -= x->beta_t[t] * (double)sn_slices_overlap_bytes(x, t, x->use[s][t], r->b[t]);
+        l -= x->beta_t[t] * (double)sn_slices_serves_bytes(x, t, x->use[s][t], r->b[t]);
     return l > 0.0 ? l : 0.0;
 }
 
@@ -323,7 +336,7 @@ static double value_of(const sn_slices *x, const double *weight, uint32_t t, sn_
     uint32_t s;
     for (s = 0; s < x->n; ++s)
         if (weight[s] > 0.0)
-            v += weight[s] * (double)sn_slices_overlap_bytes(x, t, x->use[s][t], b);
+            v += weight[s] * (double)sn_slices_serves_bytes(x, t, x->use[s][t], b);
     return v * x->beta_t[t];
 }
 
@@ -360,6 +373,8 @@ void sn_slices_knapsack(const sn_slices *x, const double *weight, uint64_t budge
                     int32_t o_fit = per_o ? (int32_t)((budget - used + b0) / per_o) : 0;
                     if (o_fit > u.o)
                         o_fit = u.o;
+                    if (x->quantum > 1) /* whole units: a part of one serves nothing */
+                        o_fit = o_fit / x->quantum * x->quantum;
                     if (o_fit <= 0)
                         continue;
                     u.o = o_fit;

@@ -12,7 +12,8 @@
  * The cost model (fitted to the profile, so it is the platform's own): the latency of SubNet
  * S with SubGraph R resident is predicted as
  *     lat(S, R) = lat(S, none) - sum over tensors t of beta[t] * near_t(S, R)
- * where near_t(S, R) is the bytes of S's box of t inside R's: one coefficient per layer's
+ * where near_t(S, R) is the bytes of S's box of t that R serves (sn_slices_serves_bytes): one
+ * coefficient per layer's
  * tensor (us saved per near byte, >= 0: a layer whose weight loads hide behind its compute
  * saves little), the non-negative least-squares fit over every profiled (SubNet,
  * SubGraph-of-a-SubNet) pair; its error is reported with every run (policy.json). A switch's time is predicted as
@@ -62,6 +63,7 @@ typedef struct sn_slices {
     uint8_t order[SN_SLICES_MAX_SUBNETS][SN_SLICES_MAX_TENSORS]; /* SubNet s's tensors, plan order */
     uint32_t order_n[SN_SLICES_MAX_SUBNETS];
     uint64_t total_bytes;                    /* every box any SubNet reads, per tensor the union */
+    int32_t quantum;                         /* output channels per near/far unit (>= 1) */
     /* the cost model */
     double lat_none_us[SN_SLICES_MAX_SUBNETS];
     double beta_t[SN_SLICES_MAX_TENSORS];    /* us saved per near byte of tensor t (>= 0) */
@@ -76,9 +78,14 @@ typedef struct sn_slices {
 int sn_slices_build(sn_slices *x, const sn_model *model, sn_plan *const *plans, uint32_t n, char *err,
                     size_t err_bytes);
 
-/* Bytes of box B of tensor T, and of the part of A inside B. */
+/* Bytes of box B of tensor T, and of the part of A inside B (geometry: what a switch keeps). */
 uint64_t sn_slices_box_bytes(const sn_slices *x, uint32_t t, sn_slice_box b);
 uint64_t sn_slices_overlap_bytes(const sn_slices *x, uint32_t t, sn_slice_box a, sn_slice_box b);
+/* The bytes of request U (a SubNet's box of tensor T) that resident box R serves from near
+ * memory, as a platform with slice residency computes them: R must hold U's whole kernel crop
+ * and, for a dense layer, all of U's input channels; then U's leading output channels inside
+ * R, in whole units of x->quantum channels (all of them when R covers U). */
+uint64_t sn_slices_serves_bytes(const sn_slices *x, uint32_t t, sn_slice_box u, sn_slice_box r);
 
 /* The SubGraph's size, SubNet S's near bytes under R, and the bytes a switch A -> B moves. */
 uint64_t sn_slices_bytes(const sn_slices *x, const sn_subgraph *r);
@@ -92,9 +99,11 @@ void sn_slices_of_subnet(const sn_slices *x, uint32_t g, uint64_t budget, sn_sub
 
 /* Fits the cost model: LAT[s][g] the profile's latency of SubNet s with SubNet g's SubGraph
  * (g < n, made by sn_slices_of_subnet with BUDGET) or none (g == n), row stride STRIDE;
- * SWITCH_US/SWITCH_BYTES[g] the profile's switch to g from none. */
+ * SWITCH_US/SWITCH_BYTES[g] the profile's switch to g from none; and N_EXTRA more profiled
+ * SubGraphs EXTRA[k] (slice sets) with EXTRA_LAT[k * n + s] (may be 0 / NULL). */
 void sn_slices_fit(sn_slices *x, const double *lat, size_t stride, const double *switch_us,
-                   const uint64_t *switch_bytes, uint64_t budget);
+                   const uint64_t *switch_bytes, uint64_t budget, const sn_subgraph *extra, uint32_t n_extra,
+                   const double *extra_lat);
 
 /* Predicted latency of SubNet S with R resident, and of a switch moving BYTES. */
 double sn_slices_predict_us(const sn_slices *x, uint32_t s, const sn_subgraph *r);

@@ -156,7 +156,7 @@ static void null_close(sn_sut *sut)
 
 const sn_sut_ops sn_sut_null = {
     "null", "runs no inference: its runs measure the harness's own overhead", SN_FP32, 0,
-    null_open, null_describe, null_resident, null_infer, NULL, NULL, NULL, null_close, NULL};
+    null_open, null_describe, null_resident, null_infer, NULL, NULL, NULL, null_close, NULL, NULL};
 
 /* ---- the reference SUT: the engine's reference kernels -------------------------------- */
 typedef struct ref_sut {
@@ -232,4 +232,4 @@ static sn_status ref_infer(sn_sut *sut, uint32_t i, sn_plan *plan, const sn_sut_
 
 const sn_sut_ops sn_sut_reference = {
     "reference", "the engine's plain-C reference kernels (the oracle), measured", SN_FP32, 0,
-    ref_open, ref_describe, null_resident, ref_infer, NULL, NULL, NULL, ref_close, NULL};
+    ref_open, ref_describe, null_resident, ref_infer, NULL, NULL, NULL, ref_close, NULL, NULL};

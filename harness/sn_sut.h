@@ -92,6 +92,9 @@ typedef struct sn_sut_desc {
     const sn_run_property *properties;    /* more run-context properties (fpga's board) */
     size_t property_count;
     int replans;                     /* 1: an inference may re-plan first (sn_sut_result.plan_us) */
+    int32_t slice_quantum;           /* resident_slices: output channels per near/far unit (a
+                                        leading slice serves whole units of a wider layer: fpga,
+                                        its PE columns); 0: any channel */
     int resident_on_use;             /* 1: without explicit_residency it keeps weights near after
                                         their first use (cpu, opencl); 0: only resident() does */
 } sn_sut_desc;
@@ -167,6 +170,11 @@ typedef struct sn_sut_ops {
      * (a leading slice serves its part of a wider layer) and the rest from far memory. */
     sn_status (*resident_slices)(sn_sut *sut, const sn_sut_slice *slices, uint32_t n, int charge,
                                  uint8_t *placed, sn_sut_moved *moved, char *err, size_t err_bytes);
+    /* Optional (a platform whose clock is a deterministic model): the latency, in its own
+     * clock, of SubNet I on SAMPLE with what is resident now, left out of the run's account --
+     * so that a harness can price a SubGraph the profile never saw exactly. */
+    sn_status (*estimate)(sn_sut *sut, uint32_t i, sn_plan *plan, const sn_sut_sample *sample, double *us,
+                          char *err, size_t err_bytes);
 } sn_sut_ops;
 
 struct sn_sut {

@@ -109,18 +109,32 @@ static void test_partial_residency_and_diff_switch(void **state)
         assert_int_equal(sn_serve_resident(&sv, g_full, 0, &mv, err, sizeof err), 0);
         full = near_of(big);
         assert_int_equal(full, sn_slices_box_bytes(x, wide, r->b[wide]));
-        /* the same tensor, its leading half (output channels): the leading tiles are near, the
-         * rest is streamed -- near bytes exactly half (the FPGA's tiles are 16 output channels
-         * and the cut is a multiple of 16) */
-        one->b[wide].o = r->b[wide].o / 32 * 16;
+        /* the same tensor, its leading half (output channels, in whole tiles of the PE array's
+         * columns): the leading tiles are near, the rest is streamed */
+        assert_true(x->quantum >= 1 && r->b[wide].o >= 2 * x->quantum);
+        one->b[wide].o = r->b[wide].o / 2 / x->quantum * x->quantum;
         g_half = sn_serve_subgraph_set(&sv, 1, one, "test:one-half");
         assert_int_equal(sn_serve_resident(&sv, g_half, 0, &mv, err, sizeof err), 0);
         /* the switch from whole to half moved nothing (the half is inside the whole) */
         assert_int_equal(mv.bytes, 0);
         assert_int_equal(sn_serve_switch_bytes(&sv, g_full, g_half), 0);
         half = near_of(big);
-        assert_true(half > 0);
+        assert_true(half > 0 && half < full);
         assert_int_equal(half, sn_slices_box_bytes(x, wide, one->b[wide]));
+        assert_int_equal(half, sn_slices_serves_bytes(x, wide, r->b[wide], one->b[wide]));
+        /* a cut inside a tile: that tile comes from far memory -- the platform's near bytes are
+         * the harness's (whole units of x->quantum channels) */
+        if (x->quantum > 1) {
+            uint64_t before = half;
+            one->b[wide].o += x->quantum / 2;
+            g_half = sn_serve_subgraph_set(&sv, 1, one, "test:one-half-and-a-bit");
+            assert_int_equal(sn_serve_resident(&sv, g_half, 0, &mv, err, sizeof err), 0);
+            assert_int_equal(near_of(big), before);
+            assert_int_equal(sn_slices_serves_bytes(x, wide, r->b[wide], one->b[wide]), before);
+            one->b[wide].o -= x->quantum / 2;
+            g_half = sn_serve_subgraph_set(&sv, 1, one, "test:one-half");
+            assert_int_equal(sn_serve_resident(&sv, g_half, 0, &mv, err, sizeof err), 0);
+        }
         /* back to whole: only the other half moves, and the platform counts what the harness does */
         assert_int_equal(sn_serve_resident(&sv, g_full, 0, &mv, err, sizeof err), 0);
         assert_int_equal(mv.bytes, full - half);
@@ -131,6 +145,38 @@ static void test_partial_residency_and_diff_switch(void **state)
     assert_int_equal(sn_serve_resident(&sv, sv.n, 0, &mv, err, sizeof err), 0);
     assert_int_equal(near_of(big), 0);
     free(r);
+}
+
+/* What a resident box serves, as the platform computes it: the whole kernel crop and (dense)
+ * every input channel of the request, then its leading output channels in whole units. */
+static void test_serves_rules(void **state)
+{
+    const sn_slices *x = sv.slices;
+    uint32_t t, dense = UINT32_MAX, dwt = UINT32_MAX;
+    (void)state;
+    for (t = 0; t < x->nt; ++t) {
+        sn_slice_box u = x->use[x->n - 1][t];
+        if (!x->t[t].dw && u.i > 1 && u.o >= 2 * x->quantum && dense == UINT32_MAX)
+            dense = t;
+        if (x->t[t].dw && u.k == 5 && u.o >= 2 * x->quantum && dwt == UINT32_MAX)
+            dwt = t;
+    }
+    assert_true(dense != UINT32_MAX);
+    {
+        sn_slice_box u = x->use[x->n - 1][dense], r = u;
+        assert_int_equal(sn_slices_serves_bytes(x, dense, u, r), sn_slices_box_bytes(x, dense, u));
+        r.i = u.i - 1; /* one input channel short: serves nothing */
+        assert_int_equal(sn_slices_serves_bytes(x, dense, u, r), 0);
+        r = u;
+        r.o = x->quantum; /* one unit of output channels */
+        assert_int_equal(sn_slices_serves_bytes(x, dense, u, r), sn_slices_box_bytes(x, dense, r));
+    }
+    if (dwt != UINT32_MAX) { /* a 3x3 crop does not serve a 5x5 request; a 5x5 serves a 3x3 */
+        sn_slice_box u = x->use[x->n - 1][dwt], r = u;
+        r.k = 3;
+        assert_int_equal(sn_slices_serves_bytes(x, dwt, u, r), 0);
+        assert_int_equal(sn_slices_serves_bytes(x, dwt, r, u), sn_slices_box_bytes(x, dwt, r));
+    }
 }
 
 /* A planted linear profile: the fit must recover it (predictions exact, R^2 = 1). */
@@ -156,11 +202,11 @@ static void test_fit_recovers_planted(void **state)
         for (s = 0; s < x->n; ++s) {
             double l = lat[s][x->n];
             for (t = 0; t < x->nt; ++t)
-                l -= planted[t] * (double)sn_slices_overlap_bytes(x, t, x->use[s][t], r->b[t]);
+                l -= planted[t] * (double)sn_slices_serves_bytes(x, t, x->use[s][t], r->b[t]);
             lat[s][g] = l;
         }
     }
-    sn_slices_fit(x, &lat[0][0], SN_SERVE_MAX_SUBGRAPHS, sw_us, sw_b, budget);
+    sn_slices_fit(x, &lat[0][0], SN_SERVE_MAX_SUBGRAPHS, sw_us, sw_b, budget, NULL, 0, NULL);
     assert_true(x->fit_r2 > 0.999999);
     assert_true(x->fit_rmse_us < 1e-6);
     for (g = 0; g < x->n; ++g) {
@@ -219,6 +265,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup(test_boxes, setup),
         cmocka_unit_test_setup(test_partial_residency_and_diff_switch, setup),
+        cmocka_unit_test_setup(test_serves_rules, setup),
         cmocka_unit_test_setup(test_fit_recovers_planted, setup),
         cmocka_unit_test_setup(test_knapsack, setup),
     };

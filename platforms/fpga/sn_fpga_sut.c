@@ -140,6 +140,7 @@ static void fpga_describe(const sn_sut *sut, sn_sut_desc *d)
     d->latency_source = "model:fpga cycle model (platforms/fpga), cycles / clock, one inference";
     d->model_clock = "virtual:fpga-cycle-model(modelled cycles per SubNet and SubGraph)";
     d->real_time_refusal = "the accelerator model has only modelled time (--modelled)";
+    d->slice_quantum = sn_fpga_board_of(s->fpga)->pe_cols; /* a tile is C output channels */
     d->energy = &s->energy;
     d->properties = s->props;
     d->property_count = FPGA_PROPS;
@@ -240,6 +241,22 @@ static sn_status fpga_infer(sn_sut *sut, uint32_t i, sn_plan *plan, const sn_sut
     r->us = (double)st.cycles * sn_fpga_us_per_cycle(sn_fpga_board_of(s->fpga));
     add_stats(&s->total, &st);
     r->prediction = sn_sut_argmax(s->logits, s->classes);
+    return SN_OK;
+}
+
+static sn_status fpga_estimate(sn_sut *sut, uint32_t i, sn_plan *plan, const sn_sut_sample *smp, double *us,
+                               char *err, size_t n)
+{
+    fpga_sut *s = (fpga_sut *)sut;
+    sn_fpga_stats st;
+    sn_status rc;
+    (void)i;
+    sn_fpga_stats_reset(s->fpga);
+    rc = sn_plan_invoke(plan, &s->platform, smp->canvas, s->logits, NULL, NULL);
+    if (rc != SN_OK)
+        return sn_sut_fail(rc, err, n, "platform fpga: %s", sn_status_str(rc));
+    sn_fpga_stats_get(s->fpga, &st);
+    *us = (double)st.cycles * sn_fpga_us_per_cycle(sn_fpga_board_of(s->fpga));
     return SN_OK;
 }
 
@@ -351,4 +368,4 @@ const sn_sut_ops sn_sut_fpga = {
     "fpga", "an FPGA accelerator's cycle model, int8 (--board FILE, --pe ROWSxCOLS)", SN_INT8,
     SN_SUT_TAKES_BOARD | SN_SUT_TAKES_PE,
     fpga_open, fpga_describe, fpga_resident, fpga_infer, fpga_account_reset, fpga_account, fpga_report,
-    fpga_close, fpga_resident_slices};
+    fpga_close, fpga_resident_slices, fpga_estimate};

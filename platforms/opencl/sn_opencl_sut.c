@@ -236,4 +236,4 @@ static void ocl_report(sn_sut *sut, size_t n, cJSON *j, char *text, size_t text_
 
 const sn_sut_ops sn_sut_opencl = {
     "opencl", "an OpenCL device, measured (--device N|NAME)", SN_FP32, SN_SUT_TAKES_DEVICE,
-    ocl_open, ocl_describe, ocl_resident, ocl_infer, ocl_account_reset, ocl_account, ocl_report, ocl_close, NULL};
+    ocl_open, ocl_describe, ocl_resident, ocl_infer, ocl_account_reset, ocl_account, ocl_report, ocl_close, NULL, NULL};

@@ -111,4 +111,4 @@ static sn_status mcu_infer(sn_sut *sut, uint32_t i, sn_plan *plan, const sn_sut_
 const sn_sut_ops sn_sut_mcu = {
     "mcu", "a microcontroller board's firmware under QEMU or on --port, int8 (--board l4r5|f746|h743|m55)",
     SN_INT8, SN_SUT_TAKES_BOARD | SN_SUT_TAKES_PORT,
-    mcu_open, mcu_describe, mcu_resident, mcu_infer, NULL, NULL, NULL, mcu_close, NULL};
+    mcu_open, mcu_describe, mcu_resident, mcu_infer, NULL, NULL, NULL, mcu_close, NULL, NULL};
