@@ -115,6 +115,9 @@ typedef struct sn_sut_sample {
 
 typedef struct sn_sut_result {
     int32_t prediction;              /* the arg-max class; -1: nothing computed (null) */
+    const float *logits;             /* its CLASSES logits, the adapter's: valid until its next
+                                        infer or close; NULL, 0: nothing computed (null) */
+    uint32_t classes;
     uint64_t near_bytes, far_bytes;  /* weight bytes read from near and far memory */
     double us;                       /* its own clock's latency; < 0: the caller times it */
     double plan_us;                  /* the re-plan before it (desc.replans), else 0 */

@@ -25,6 +25,7 @@ typedef struct mcu_sut {
     uint64_t resident;               /* bytes of the weight set now resident */
     char latency_source[400];
     char port[256];                  /* a real board's port, or "": QEMU */
+    float logits[16];                /* the last inference's */
     /* eval's account since account_reset, per inference */
     uint64_t *instructions;
     size_t count, capacity;
@@ -149,7 +150,10 @@ static sn_status mcu_infer(sn_sut *sut, uint32_t i, sn_plan *plan, const sn_sut_
     r->near_bytes = mr.near_bytes;
     r->far_bytes = mr.far_bytes;
     r->macs = mr.macs;
-    r->prediction = sn_sut_argmax(mr.logits, mr.classes < 16 ? mr.classes : 16);
+    memcpy(s->logits, mr.logits, sizeof s->logits);
+    r->logits = s->logits;
+    r->classes = mr.classes < 16 ? mr.classes : 16;
+    r->prediction = sn_sut_argmax(s->logits, r->classes);
     return SN_OK;
 }
 
