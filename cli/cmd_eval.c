@@ -1,5 +1,6 @@
-/* supernav eval: top-1 accuracy, MACs and measured latency of one SubNet or ARAC config on
- * a canvas set (default: the CF-64 test split). */
+/* supernav eval: top-1 accuracy, MACs and latency of one SubNet or ARAC config on a canvas
+ * set (default: the CF-64 test split), on any platform of the SUT registry
+ * (harness/sn_sut.h): measured on the host, modelled on the FPGA and the MCU. */
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
@@ -57,23 +58,28 @@ static int load_idx(const char *path, int ndims, const uint32_t *dims, sn_idx *i
     return 0;
 }
 
-/* DATA as a JSON string body (quotes, backslashes and control bytes escaped). */
 static void usage(FILE *out)
 {
     fprintf(out,
             "usage: supernav eval (--subnet CFG | --arac CFG) [--model M] [--data PREFIX]\n"
-            "                     [--platform reference|cpu|opencl|fpga] [--isa ISA] [--device D]\n"
-            "                     [--board FILE] [--pe RxC]\n"
-            "                     (--platform mcu --board B: supernav eval --platform mcu --help)\n"
+            "                     [--platform reference|cpu|opencl|fpga|mcu] [--isa ISA] [--device D]\n"
+            "                     [--board B] [--pe RxC] [--port DEV] [--cache]\n"
             "                     [--near-kib K] [--int8] [--input-res R] [--limit N] [--warmup N]\n"
             "                     [--json] [--predictions FILE]\n"
             "  --model    deployment image (default build/supernet.snm)\n"
             "  --data     canvas set prefix from `supernav canvas` (default data/canvas/cf64-test)\n"
-            "  --platform reference (the plain-C oracle), cpu (SIMD kernels, default), opencl, or\n"
+            "  --platform reference (the plain-C oracle), cpu (SIMD kernels, default), opencl,\n"
             "             fpga (int8 only: the cycle-level accelerator model, latency and energy\n"
-            "             modelled; platforms/fpga/README.md)\n"
-            "  --board    fpga only: board file (default platforms/fpga/boards/zcu104.board)\n"
+            "             modelled; platforms/fpga/README.md), or mcu (int8 only: a board's firmware\n"
+            "             under qemu-system-arm, latency modelled from emulated instructions;\n"
+            "             platforms/mcu/README.md)\n"
+            "  --board    fpga: board file (default platforms/fpga/boards/zcu104.board);\n"
+            "             mcu (required): a board profile, l4r5, f746, h743 or m55\n"
             "  --pe       fpga only: PE array rows x columns, e.g. 16x32 (default: the board's)\n"
+            "  --port     mcu only: a real board's serial port running the firmware (untested here);\n"
+            "             default: the board's firmware under qemu-system-arm\n"
+            "  --cache    mcu only: the config's SubGraph resident in the SRAM its arena leaves (near\n"
+            "             memory; default: every weight read from flash)\n"
             "  --isa      cpu only: auto (default), avx512, avx2 or portable\n"
             "  --threads N  cpu only: ARAC micro-flows spread over N threads (default 1)\n"
             "  --device   opencl only: a device index or a name substring (default\n"
@@ -81,17 +87,20 @@ static void usage(FILE *out)
             "             --device list prints the devices\n"
             "  --near-kib cpu and opencl: near memory for resident weights (default unlimited;\n"
             "             0: every weight moves from far memory on every call); fpga: the\n"
-            "             persistent SubGraph buffer (default: the board's)\n"
+            "             persistent SubGraph buffer (default: the board's); mcu: the SRAM weight\n"
+            "             cache, the SubGraph resident as far as it holds\n"
             "  --input-res R  run the SubNet (its weights and BN statistics) on inputs\n"
             "             downsampled to R instead of its own resolution (NeuLens's baseline)\n"
             "  --int8     the int8 path (TFLite semantics; needs a calibrated image)\n"
-            "  --limit    evaluate the first N canvases only\n"
-            "  --warmup   untimed inferences before timing (default 10)\n"
+            "  --limit    evaluate the first N canvases only (mcu default 100: QEMU runs about 10\n"
+            "             inferences a second)\n"
+            "  --warmup   untimed inferences before timing (default 10; mcu 1)\n"
             "  --json     one JSON object, the same common keys on every platform: config, kind,\n"
             "             platform, isa, threads, precision, data, n, correct, top1 (a percentage,\n"
             "             top1_unit), p50_us, latency_source, arena_bytes, near_weight_bytes,\n"
             "             far_weight_bytes; then the platform's own (opencl: events; fpga, mcu:\n"
-            "             their models' cycles, bytes and energy)\n"
+            "             their models' cycles, bytes and energy; mcu: p50_us and p99_us modelled, its\n"
+            "             instructions, SRAM and flash)\n"
             "  --predictions FILE  each canvas's predicted class as CSV (sample,prediction,label),\n"
             "             written atomically (an accuracy run to check a replay's responses against)\n");
 }
@@ -108,10 +117,11 @@ int sn_cmd_eval(int argc, char **argv)
         {"device", required_argument, 0, 'D'}, {"near-kib", required_argument, 0, 'k'},
         {"board", required_argument, 0, 'B'},  {"pe", required_argument, 0, 'E'},
         {"threads", required_argument, 0, 'T'}, {"predictions", required_argument, 0, 'P'},
+        {"port", required_argument, 0, 'O'},   {"cache", no_argument, 0, 'C'},
         {0, 0, 0, 0}};
     const char *model_path = "build/supernet.snm", *data = "data/canvas/cf64-test";
     const char *platform_name = "cpu", *isa = NULL, *config_text = NULL, *why = "", *device = NULL;
-    const char *board_path = NULL;
+    const char *board_path = NULL, *port = NULL;
     int32_t pe_rows = 0, pe_cols = 0;
     const sn_sut_ops *ops = NULL;
     sn_sut *sut = NULL;
@@ -119,9 +129,9 @@ int sn_cmd_eval(int argc, char **argv)
     char err[1024];
     int has_device_time = 0;
     double near_sum = 0.0, far_sum = 0.0;
-    long limit = -1, warmup = 10, input_res = 0, near_kib = -1, threads = 1;
-    int json = 0, int8 = 0, c, is_arac = 0, rc = 1;
-    char path[1024], canonical[SN_CONFIG_TEXT_MAX];
+    long limit = -1, warmup = -1, input_res = 0, near_kib = -1, threads = 1;
+    int json = 0, int8 = 0, c, is_arac = 0, rc = 1, cache = 0, is_mcu;
+    char path[1024], images_path[1024], canonical[SN_CONFIG_TEXT_MAX];
     sn_idx images = {0}, labels = {0};
     uint32_t img_dims[3] = {0, 0, 0}, lbl_dims[1] = {0};
     void *image_bytes = NULL, *arena = NULL;
@@ -135,9 +145,6 @@ int sn_cmd_eval(int argc, char **argv)
     sn_plan *plan = NULL;
     sn_status st;
 
-    for (c = 1; c + 1 < argc; ++c) /* the MCU platform has its own options (cmd_eval_mcu.c) */
-        if (!strcmp(argv[c], "--platform") && !strcmp(argv[c + 1], "mcu"))
-            return sn_cmd_eval_mcu(argc, argv);
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         char *end;
         switch (c) {
@@ -149,6 +156,8 @@ int sn_cmd_eval(int argc, char **argv)
         case 'I': isa = optarg; break;
         case 'D': device = optarg; break;
         case 'B': board_path = optarg; break;
+        case 'O': port = optarg; break;
+        case 'C': cache = 1; break;
         case 'E':
             if (sn_fpga_parse_pe(optarg, &pe_rows, &pe_cols) != 0) {
                 sn_cli_error("--pe must be ROWSxCOLS, each 1..1024 (e.g. 16x32), not '%s'", optarg);
@@ -221,9 +230,23 @@ int sn_cmd_eval(int argc, char **argv)
     if (ops->precision == SN_INT8)
         int8 = 1; /* the accelerator model is int8 */
     if (near_kib >= 0 && ops == &sn_sut_reference) {
-        sn_cli_error("--near-kib applies to --platform cpu, opencl and fpga only");
+        sn_cli_error("--near-kib applies to --platform cpu, opencl, fpga and mcu only");
         return 2;
     }
+    is_mcu = !strcmp(ops->name, "mcu");
+    if (cache && (!is_mcu || near_kib >= 0)) {
+        sn_cli_error(is_mcu ? "--cache and --near-kib: one or the other" : "--cache applies to --platform mcu "
+                     "only (elsewhere --near-kib)");
+        return 2;
+    }
+    if (is_mcu && input_res) { /* the board plans the config by its name */
+        sn_cli_error("--input-res is not available on --platform mcu");
+        return 2;
+    }
+    if (warmup < 0)
+        warmup = is_mcu ? 1 : 10; /* an emulated board runs about 10 inferences a second */
+    if (limit < 0 && is_mcu)
+        limit = 100;
     if (sn_config_parse(config_text, &config) != SN_OK || config.is_arac != is_arac) {
         sn_cli_error("'%s' is not a valid %s config (see workloads/supernet/README.md)",
                      config_text, is_arac ? "ARAC" : "SubNet");
@@ -256,33 +279,38 @@ int sn_cmd_eval(int argc, char **argv)
         so.isa = isa;
         so.device = device;
         so.board = board_path;
+        so.port = port;
+        so.build_dir = getenv("BUILD");
         so.pe_rows = pe_rows;
         so.pe_cols = pe_cols;
         so.threads = (int)threads;
+        /* --cache: the platform's own budget (SIZE_MAX), the SubGraph made resident */
         so.near_budget_bytes = near_kib >= 0 ? (size_t)near_kib * 1024u : SIZE_MAX;
-        so.explicit_residency = near_kib >= 0;
+        so.explicit_residency = near_kib >= 0 || cache;
         set.model = &model;
         set.precision = int8 ? SN_INT8 : SN_FP32;
         set.n = 1;
         set.configs = &config_text;
         set.plans = &plan;
-        if (ops->open(&sut, &set, &so, &keep, err, sizeof err) != SN_OK) {
+        st = ops->open(&sut, &set, &so, &keep, err, sizeof err);
+        if (st != SN_OK) {
             sut = NULL;
             sn_cli_error("%s", err);
+            rc = st == SN_ERR_INVALID_ARGUMENT ? 2 : 1; /* an option it refuses */
             goto done;
         }
         ops->describe(sut, &desc);
         /* the plan's weights resident as far as --near-kib holds them (without it: resident
          * after first use where the platform does that, else now) */
-        if ((near_kib >= 0 || !desc.resident_on_use) &&
+        if ((so.explicit_residency || !desc.resident_on_use) &&
             ops->resident(sut, 0, plan, 0, &mv, err, sizeof err) != SN_OK) {
             sn_cli_error("platform %s: cannot make the SubGraph resident: %s", desc.name, err);
             goto done;
         }
     }
-    snprintf(path, sizeof path, "%s-images-idx3-ubyte", data);
+    snprintf(images_path, sizeof images_path, "%s-images-idx3-ubyte", data);
     img_dims[1] = img_dims[2] = model.arch.canvas;
-    if (load_idx(path, 3, img_dims, &images) != 0)
+    if (load_idx(images_path, 3, img_dims, &images) != 0)
         goto done;
     snprintf(path, sizeof path, "%s-labels-idx1-ubyte", data);
     lbl_dims[0] = images.dims[0];
@@ -302,7 +330,7 @@ int sn_cmd_eval(int argc, char **argv)
         sn_sut_sample smp;
         sn_sut_result r;
         smp.side = model.arch.canvas;
-        smp.file = path;
+        smp.file = images_path; /* a board that reads the canvas itself (mcu over QEMU) */
         for (i = 0; i < (size_t)warmup && i < n; ++i) {
             smp.canvas = images.data;
             smp.file_offset = images.header_bytes;
@@ -330,7 +358,7 @@ int sn_cmd_eval(int argc, char **argv)
             far_sum += (double)r.far_bytes;
             correct += (uint32_t)r.prediction == labels.data[i];
             preds[i] = (uint8_t)r.prediction;
-            macs_sum += (double)(plan->is_arac ? plan->arac.last_macs : plan->macs);
+            macs_sum += r.macs ? (double)r.macs : (double)(plan->is_arac ? plan->arac.last_macs : plan->macs);
         }
     }
     if (preds_path) {
@@ -353,13 +381,15 @@ int sn_cmd_eval(int argc, char **argv)
     qsort(dev_lat, n, sizeof *dev_lat, cmp_u64);
     sn_config_format(&config, canonical, sizeof canonical);
     {
-        /* one schema for every platform (usage: --json; cmd_eval_mcu.c prints the same common
-         * keys): the platform's own figures follow the common ones */
+        /* one schema for every platform (usage: --json): the platform's own figures follow the
+         * common ones, and its report replaces a common one it has its own figure for (the
+         * MCU's modelled latency); the text says what the JSON says */
         const int is_cpu = !strcmp(desc.name, "cpu"), own_text = is_cpu || !strcmp(desc.name, "opencl");
         const char *lsrc = !strcmp(desc.name, "opencl") ? "measured:clock_gettime(CLOCK_MONOTONIC),host wall clock around each inference"
                                                         : "measured:clock_gettime(CLOCK_MONOTONIC),single thread";
         cJSON *j = cJSON_CreateObject();
         char *text = NULL, extra[4096] = "";
+        const char *src;
         double dn = (double)n;
         cJSON_AddStringToObject(j, "config", canonical);
         cJSON_AddStringToObject(j, "kind", is_arac ? "arac" : "subnet");
@@ -386,6 +416,7 @@ int sn_cmd_eval(int argc, char **argv)
         }
         if (ops->report)
             ops->report(sut, n, j, extra, sizeof extra);
+        src = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "latency_source"));
         if (json) {
             text = cJSON_PrintUnformatted(j);
             if (!text) {
@@ -401,9 +432,14 @@ int sn_cmd_eval(int argc, char **argv)
                    int8 ? "int8" : "fp32", data, n);
             printf("top-1     %.2f %% (%zu / %zu)\nMACs      %.0f%s\n", 100.0 * (double)correct / dn,
                    correct, n, macs_sum / dn, is_arac ? " (mean over the canvases)" : "");
-            printf("latency   p50 %.1f us, p99 %.1f us (measured: wall clock, %s)\n",
-                   percentile_us(lat, n, 0.50), percentile_us(lat, n, 0.99),
-                   !strcmp(desc.name, "opencl") ? "host, around each inference" : "single thread");
+            if (src && strcmp(src, lsrc) != 0) /* the platform's own */
+                printf("latency   p50 %.1f us, p99 %.1f us (%s)\n",
+                       cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(j, "p50_us")),
+                       cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(j, "p99_us")), src);
+            else
+                printf("latency   p50 %.1f us, p99 %.1f us (measured: wall clock, %s)\n",
+                       percentile_us(lat, n, 0.50), percentile_us(lat, n, 0.99),
+                       !strcmp(desc.name, "opencl") ? "host, around each inference" : "single thread");
             printf("arena     %zu bytes\n", plan->arena_bytes);
             if (own_text)
                 printf("weights   %.0f bytes near, %.0f far per inference (%s)\n", near_sum / dn, far_sum / dn,

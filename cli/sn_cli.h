@@ -33,7 +33,6 @@ int sn_cmd_canvas(int argc, char **argv);
 int sn_cmd_pack(int argc, char **argv);
 int sn_cmd_info(int argc, char **argv);
 int sn_cmd_eval(int argc, char **argv);
-int sn_cmd_eval_mcu(int argc, char **argv); /* eval --platform mcu (cmd_eval_mcu.c) */
 int sn_cmd_subnets(int argc, char **argv);
 int sn_cmd_dataset(int argc, char **argv);
 int sn_cmd_counters(int argc, char **argv);

@@ -6,7 +6,6 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,16 +20,6 @@
 #ifndef SN_SERVE_VERSION
 #define SN_SERVE_VERSION "0.1.0"
 #endif
-
-static int fail(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t n, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, n, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 /* One replay's state: its inputs, the policy, the run writer and what it has counted. */
 typedef struct replay {
@@ -134,7 +123,7 @@ static int write_context(replay *rp, char *err, size_t n)
     ctx.files = files;
     ctx.file_count = 3;
     if (sn_run_write_context(rp->w, &ctx) != SN_RUN_OK)
-        return fail(err, n, "%s", sn_run_error(rp->w));
+        return sn_serve_fail(err, n, "%s", sn_run_error(rp->w));
     return 0;
 }
 
@@ -147,24 +136,24 @@ static int replay_begin(replay *rp, char *err, size_t n)
     char terr[512];
     uint32_t g_static, i;
     if (!sv->profiled)
-        return fail(err, n, "internal error: replay before profile");
+        return sn_serve_fail(err, n, "internal error: replay before profile");
     if (!o->virtual_time && sv->desc.real_time_refusal)
-        return fail(err, n, "platform %s replays in virtual time: --virtual %s or --modelled", sv->desc.name,
+        return sn_serve_fail(err, n, "platform %s replays in virtual time: --virtual %s or --modelled", sv->desc.name,
                     sv->desc.real_time_refusal);
     if (!o->policy)
-        return fail(err, n, "internal error: replay without a policy");
+        return sn_serve_fail(err, n, "internal error: replay without a policy");
     if (sn_trace_load(o->trace_path, sv->images.dims[0], &rp->tr, terr, sizeof terr) != SN_TRACE_OK)
-        return fail(err, n, "%s", terr);
+        return sn_serve_fail(err, n, "%s", terr);
     rp->count = o->limit && o->limit < rp->tr.count ? o->limit : rp->tr.count;
     if (rp->count == 0)
-        return fail(err, n, "%s: the trace holds no query", o->trace_path);
+        return sn_serve_fail(err, n, "%s: the trace holds no query", o->trace_path);
     rp->overhead = malloc(rp->count * sizeof *rp->overhead);
     /* real time: rows are logged after the timed loop, as LoadGen does; virtual time: each
      * row is written as it is served, so a long trace's rows are never held in memory */
     if (!o->virtual_time)
         rp->records = malloc(rp->count * sizeof *rp->records);
     if (!rp->overhead || (!o->virtual_time && !rp->records))
-        return fail(err, n, "out of memory");
+        return sn_serve_fail(err, n, "out of memory");
 
     sv->choice = o->choice;
     /* the floors' reference residency (sn_serve_choose), then the policy and its SubGraph */
@@ -182,19 +171,19 @@ static int replay_begin(replay *rp, char *err, size_t n)
         return -1;
     rp->g_cur = rp->pol.ops->initial_subgraph(&rp->pol, sv);
     if (sn_serve_resident(sv, rp->g_cur, 0, &mv, terr, sizeof terr) != 0)
-        return fail(err, n, "%s", terr);
+        return sn_serve_fail(err, n, "%s", terr);
 
     if (sn_run_begin(o->out_dir, &rp->w, err, n) != SN_RUN_OK)
         return -1;
     if (write_context(rp, err, n) != 0)
         return -1;
     if (sn_counters_open(o->counters, &rp->cs, terr, sizeof terr) != SN_COUNTERS_OK)
-        return fail(err, n, "counters: %s", terr);
+        return sn_serve_fail(err, n, "counters: %s", terr);
     rp->cv = calloc(sn_counters_count(rp->cs) + 1, sizeof *rp->cv);
     memset(&eo, 0, sizeof eo);
     eo.model = sv->desc.energy;
     if (!rp->cv || sn_energy_open(&eo, &rp->em) != SN_ENERGY_OK)
-        return fail(err, n, "out of memory");
+        return sn_serve_fail(err, n, "out of memory");
     return 0;
 }
 
@@ -279,11 +268,11 @@ static int serve_query(replay *rp, size_t q, char *err, size_t n)
     pq.waited_us = (double)(start - arrival) / 1e3;
     s = rp->pol.ops->choose(&rp->pol, sv, rp->g_cur, &pq);
     if (switch_subgraph(rp, &pq, s, &start, &extra_far, why, sizeof why) != 0)
-        return fail(err, n, "%s: %s", sv->s[s].config, why);
+        return sn_serve_fail(err, n, "%s: %s", sv->s[s].config, why);
 
     t_wall = sn_serve_now_ns();
     if (sn_serve_infer(sv, s, sample, &r, why, sizeof why) != 0)
-        return fail(err, n, "%s: inference failed: %s", sv->s[s].config, why);
+        return sn_serve_fail(err, n, "%s: inference failed: %s", sv->s[s].config, why);
     t_inf = t_wall = sn_serve_now_ns() - t_wall;
     if (r.us >= 0.0) /* the platform's own clock (emulated, modelled) */
         t_inf = (int64_t)(r.us * 1e3);
@@ -340,7 +329,7 @@ static int serve_query(replay *rp, size_t q, char *err, size_t n)
     if (!o->virtual_time)
         rp->records[q] = rq;
     else if (sn_run_add_query(rp->w, &rq) != SN_RUN_OK)
-        return fail(err, n, "%s", sn_run_error(rp->w));
+        return sn_serve_fail(err, n, "%s", sn_run_error(rp->w));
     return 0;
 }
 
@@ -485,7 +474,7 @@ static int write_policy_json(replay *rp, char *err, size_t n)
     if (!text || sn_write_file_atomic(path, text, strlen(text)) != 0) {
         int e = text ? errno : ENOMEM;
         free(text);
-        return fail(err, n, "cannot write %s/policy.json: %s", o->out_dir, strerror(e));
+        return sn_serve_fail(err, n, "cannot write %s/policy.json: %s", o->out_dir, strerror(e));
     }
     free(text);
     return 0;
@@ -500,15 +489,15 @@ static int replay_records(replay *rp, char *err, size_t n)
     size_t q;
     for (q = 0; rp->records && q < rp->count; ++q)
         if (sn_run_add_query(rp->w, &rp->records[q]) != SN_RUN_OK)
-            return fail(err, n, "%s", sn_run_error(rp->w));
+            return sn_serve_fail(err, n, "%s", sn_run_error(rp->w));
     if (!sn_serve_computes(rp->sv))
         rp->work.macs = 0; /* the null platform computes nothing */
     sn_energy_stop(rp->em, &rp->work, &energy);
     sn_counters_stop(rp->cs, rp->cv);
     if (sn_serve_resident(rp->sv, rp->sv->n, 0, &mv, why, sizeof why) != 0)
-        return fail(err, n, "%s", why);
+        return sn_serve_fail(err, n, "%s", why);
     if (sn_run_write_counters(rp->w, rp->cs, rp->cv) != SN_RUN_OK)
-        return fail(err, n, "%s", sn_run_error(rp->w));
+        return sn_serve_fail(err, n, "%s", sn_run_error(rp->w));
     if (write_policy_json(rp, err, n) != 0)
         return -1;
     if (sn_run_finish(rp->w, &energy, &sum, err, n) != SN_RUN_OK) {
@@ -524,7 +513,7 @@ int sn_serve_replay(sn_serve *sv, const sn_replay_options *o, char *err, size_t 
     replay *rp = calloc(1, sizeof *rp);
     int rc;
     if (!rp)
-        return fail(err, n, "out of memory");
+        return sn_serve_fail(err, n, "out of memory");
     rp->sv = sv;
     rp->o = o;
     rp->speed = o->speed > 0 ? o->speed : 1.0;

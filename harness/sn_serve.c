@@ -23,12 +23,11 @@
 #define SN_SERVE_VERSION "0.1.0"
 #endif
 
-static int fail(char *err, size_t n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t n, const char *fmt, ...)
+int sn_serve_fail(char *err, size_t err_bytes, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err, n, fmt, ap);
+    vsnprintf(err, err_bytes, fmt, ap);
     va_end(ap);
     return -1;
 }
@@ -52,10 +51,10 @@ static int load_table(sn_serve *sv, char *err, size_t n)
     char *text, *line, *save = NULL;
     int row = 0, ck = -1, cc = -1, ct = -1;
     if (!sv->model.table)
-        return fail(err, n, "%s: the image holds no accuracy table (pack --table)", sv->opt.model_path);
+        return sn_serve_fail(err, n, "%s: the image holds no accuracy table (pack --table)", sv->opt.model_path);
     text = malloc(sv->model.table_bytes + 1);
     if (!text)
-        return fail(err, n, "out of memory");
+        return sn_serve_fail(err, n, "out of memory");
     memcpy(text, sv->model.table, sv->model.table_bytes);
     text[sv->model.table_bytes] = '\0';
     for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save), ++row) {
@@ -69,7 +68,7 @@ static int load_table(sn_serve *sv, char *err, size_t n)
             }
             if (ck < 0 || cc < 0 || ct < 0) {
                 free(text);
-                return fail(err, n, "the accuracy table lacks a kind, config or top1 column");
+                return sn_serve_fail(err, n, "the accuracy table lacks a kind, config or top1 column");
             }
             continue;
         }
@@ -77,11 +76,11 @@ static int load_table(sn_serve *sv, char *err, size_t n)
             continue;
         if (sv->n == SN_SERVE_MAX_SUBNETS) {
             free(text);
-            return fail(err, n, "more than %d SubNets in the accuracy table", SN_SERVE_MAX_SUBNETS);
+            return sn_serve_fail(err, n, "more than %d SubNets in the accuracy table", SN_SERVE_MAX_SUBNETS);
         }
         if (strlen(f[cc]) >= SN_CONFIG_TEXT_MAX) {
             free(text);
-            return fail(err, n, "accuracy table line %d: config too long", row + 1);
+            return sn_serve_fail(err, n, "accuracy table line %d: config too long", row + 1);
         }
         strcpy(sv->s[sv->n].config, f[cc]);
         sv->s[sv->n].top1 = strtod(f[ct], NULL) / 100.0;
@@ -89,7 +88,7 @@ static int load_table(sn_serve *sv, char *err, size_t n)
     }
     free(text);
     if (sv->n == 0)
-        return fail(err, n, "the accuracy table lists no SubNet");
+        return sn_serve_fail(err, n, "the accuracy table lists no SubNet");
     return 0;
 }
 
@@ -102,14 +101,14 @@ static int plan_all(sn_serve *sv, int precision, char *err, size_t n)
         size_t need;
         const char *why = "";
         if (sn_config_parse(s->config, &cfg) != SN_OK || cfg.is_arac)
-            return fail(err, n, "accuracy table: '%s' is not a SubNet config", s->config);
+            return sn_serve_fail(err, n, "accuracy table: '%s' is not a SubNet config", s->config);
         if (sn_plan_arena_bytes_p(&sv->model, &cfg, precision, &need) != SN_OK)
-            return fail(err, n, "%s: not servable by this model", s->config);
+            return sn_serve_fail(err, n, "%s: not servable by this model", s->config);
         s->plan = malloc(sizeof *s->plan);
         if (!s->plan || posix_memalign(&s->arena, 64, need) != 0)
-            return fail(err, n, "out of memory");
+            return sn_serve_fail(err, n, "out of memory");
         if (sn_plan_prepare_p(s->plan, &sv->model, &cfg, precision, s->arena, need, &why) != SN_OK)
-            return fail(err, n, "%s: %s", s->config, why);
+            return sn_serve_fail(err, n, "%s: %s", s->config, why);
         s->macs = s->plan->macs;
     }
     qsort(sv->s, sv->n, sizeof sv->s[0], cmp_subnet);
@@ -122,7 +121,7 @@ static int load_idx(const char *path, int nd, const uint32_t *dims, sn_idx *idx,
     if (st == SN_IDX_OK)
         st = sn_idx_expect(idx, nd, dims);
     if (st != SN_IDX_OK)
-        return fail(err, n, "%s: %s (make datasets)", path, sn_idx_status_str(st));
+        return sn_serve_fail(err, n, "%s: %s (make datasets)", path, sn_idx_status_str(st));
     return 0;
 }
 
@@ -165,7 +164,7 @@ static int open_sut(sn_serve *sv, const sn_sut_ops *ops, char *err, size_t n)
         sv->slices = malloc(sizeof *sv->slices);
         sv->sg = calloc(SN_SERVE_MAX_SUBGRAPHS, sizeof *sv->sg);
         if (!sv->slices || !sv->sg)
-            return fail(err, n, "out of memory");
+            return sn_serve_fail(err, n, "out of memory");
         for (i = 0; i < sv->n; ++i)
             plans[i] = sv->s[i].plan;
         if (sn_slices_build(sv->slices, &sv->model, plans, sv->n, err, n) != 0)
@@ -317,12 +316,12 @@ int sn_serve_open(sn_serve *sv, const sn_serve_options *opt, char *err, size_t n
         sv->opt.platform = "cpu";
     if (!(ops = sn_sut_find(sv->opt.platform))) {
         sn_sut_list(names, sizeof names);
-        return fail(err, n, "platform '%s' cannot serve traces (%s)", sv->opt.platform, names);
+        return sn_serve_fail(err, n, "platform '%s' cannot serve traces (%s)", sv->opt.platform, names);
     }
     if (sn_read_file(sv->opt.model_path, &sv->image, &sv->image_bytes) != 0)
-        return fail(err, n, "%s: %s", sv->opt.model_path, strerror(errno));
+        return sn_serve_fail(err, n, "%s: %s", sv->opt.model_path, strerror(errno));
     if (sn_model_load(&sv->model, sv->image, sv->image_bytes, &me) != SN_OK)
-        return fail(err, n, "%s: %s at byte %llu", sv->opt.model_path, me.what,
+        return sn_serve_fail(err, n, "%s: %s at byte %llu", sv->opt.model_path, me.what,
                     (unsigned long long)me.offset);
     {
         char hex[SN_SHA256_HEX_BYTES];
@@ -555,7 +554,7 @@ static int profile_save(const sn_serve *sv, const char *path, int reps, char *er
     text = cJSON_Print(root);
     cJSON_Delete(root);
     if (!text)
-        return fail(err, n, "out of memory");
+        return sn_serve_fail(err, n, "out of memory");
     snprintf(dir, sizeof dir, "%s", path);
     slash = strrchr(dir, '/');
     if (slash) {
@@ -563,12 +562,12 @@ static int profile_save(const sn_serve *sv, const char *path, int reps, char *er
         if (sn_mkdir_p(dir) != 0) {
             int e = errno;
             free(text);
-            return fail(err, n, "%s: %s", dir, strerror(e));
+            return sn_serve_fail(err, n, "%s: %s", dir, strerror(e));
         }
     }
     rc = sn_write_file_atomic(path, text, strlen(text));
     free(text);
-    return rc == 0 ? 0 : fail(err, n, "%s: %s", path, strerror(errno));
+    return rc == 0 ? 0 : sn_serve_fail(err, n, "%s: %s", path, strerror(errno));
 }
 
 /* Measures the profile: for every SubGraph G (and none), make it resident (the switching
@@ -584,13 +583,13 @@ static int profile_measure(sn_serve *sv, int reps, char *err, size_t n)
         reps = 1;
     t = malloc((size_t)reps * sizeof *t);
     if (!t)
-        return fail(err, n, "out of memory");
+        return sn_serve_fail(err, n, "out of memory");
     for (g = 0; g <= sv->n; ++g) {
         int64_t t0 = sn_serve_now_ns();
         sn_sut_moved mv;
         if (sn_serve_resident(sv, g, 0, &mv, why, sizeof why) != 0) {
             free(t);
-            return fail(err, n, "%s: %s", g < sv->n ? sv->s[g].config : "no SubGraph", why);
+            return sn_serve_fail(err, n, "%s: %s", g < sv->n ? sv->s[g].config : "no SubGraph", why);
         }
         if (g < sv->n) {
             sv->switch_us[g] = mv.us >= 0.0 ? mv.us : (double)(sn_serve_now_ns() - t0) / 1e3;
@@ -602,13 +601,13 @@ static int profile_measure(sn_serve *sv, int reps, char *err, size_t n)
             for (k = 0; k < (own_clock ? 0u : 3u); ++k) /* warm-up */
                 if (sn_serve_infer(sv, i, k % count, &r, why, sizeof why) != 0) {
                     free(t);
-                    return fail(err, n, "%s: %s", sv->s[i].config, why);
+                    return sn_serve_fail(err, n, "%s: %s", sv->s[i].config, why);
                 }
             for (k = 0; k < (uint32_t)reps; ++k) {
                 int64_t a = sn_serve_now_ns();
                 if (sn_serve_infer(sv, i, (k * 7919u) % count, &r, why, sizeof why) != 0) {
                     free(t);
-                    return fail(err, n, "%s: %s", sv->s[i].config, why);
+                    return sn_serve_fail(err, n, "%s: %s", sv->s[i].config, why);
                 }
                 t[k] = r.us >= 0.0 ? r.us : (double)(sn_serve_now_ns() - a) / 1e3;
             }
@@ -620,7 +619,7 @@ static int profile_measure(sn_serve *sv, int reps, char *err, size_t n)
     }
     free(t);
     if (sn_serve_resident(sv, sv->n, 0, &(sn_sut_moved){0, 0.0}, why, sizeof why) != 0)
-        return fail(err, n, "%s", why);
+        return sn_serve_fail(err, n, "%s", why);
     return reps;
 }
 
@@ -649,9 +648,9 @@ int sn_serve_profile(sn_serve *sv, const char *cache_path, int force, int reps, 
 int sn_serve_profile_load(sn_serve *sv, const char *path, char *err, size_t n)
 {
     if (access(path, R_OK) != 0)
-        return fail(err, n, "%s: %s", path, strerror(errno));
+        return sn_serve_fail(err, n, "%s: %s", path, strerror(errno));
     if (profile_load(sv, path, 0) != 0)
-        return fail(err, n, "%s: not a profile of this platform (%s), model (sha256 %.16s...) and "
+        return sn_serve_fail(err, n, "%s: not a profile of this platform (%s), model (sha256 %.16s...) and "
                             "serving set; measure one with 'supernav profile'", path,
                     sv->desc.name, sv->model_sha);
     snprintf(sv->profile_path, sizeof sv->profile_path, "%s", path);
@@ -670,7 +669,7 @@ int sn_serve_parse_policy(const sn_serve *sv, const char *text, sn_replay_option
     o->policy_text = text;
     if (!ops) {
         sn_policy_list(names, sizeof names);
-        return fail(err, n, "unknown policy '%s' (%s)", text, names);
+        return sn_serve_fail(err, n, "unknown policy '%s' (%s)", text, names);
     }
     memset(&p, 0, sizeof p);
     p.ops = ops;

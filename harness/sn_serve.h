@@ -227,6 +227,8 @@ const char *sn_serve_subgraph_name(const sn_serve *sv, uint32_t g);
 
 /* CLOCK_MONOTONIC in nanoseconds. */
 int64_t sn_serve_now_ns(void);
+/* printf into ERR (one line, no newline); returns -1. The serving code's error return. */
+int sn_serve_fail(char *err, size_t err_bytes, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 /* Replays a trace under a policy and writes the run directory (harness/sn_replay.c).
  * Returns 0 or -1. */

@@ -226,6 +226,8 @@ static sn_status ref_infer(sn_sut *sut, uint32_t i, sn_plan *plan, const sn_sut_
     st = sn_plan_invoke(plan, &s->platform, smp->canvas, s->logits, NULL, NULL);
     if (st != SN_OK)
         return sn_sut_fail(st, err, n, "platform reference: %s", sn_status_str(st));
+    r->logits = s->logits;
+    r->classes = s->classes;
     r->prediction = sn_sut_argmax(s->logits, s->classes);
     return SN_OK;
 }

@@ -52,9 +52,12 @@ typedef struct sn_sut_options {
     const char *board;               /* --board: fpga (a board file), mcu (a board profile) */
     const char *port;                /* --port: mcu (a real board's serial port) */
     int32_t pe_rows, pe_cols;        /* --pe: fpga */
-    size_t near_budget_bytes;        /* --near-kib; SIZE_MAX: the platform's own (fpga) */
+    size_t near_budget_bytes;        /* --near-kib; SIZE_MAX: the platform's own (fpga: the
+                                        board's buffer; mcu: the SRAM the largest arena of the
+                                        set leaves, eval's --cache) */
     int explicit_residency;          /* 1: only what resident() asks for is near (serving);
-                                        0: the platform's own residency (eval) */
+                                        0: the platform's own residency (eval; mcu: none, every
+                                        weight read from flash in place) */
     const char *build_dir;           /* mcu: where the firmware lives (NULL: "build") */
     int threads;                     /* --threads: cpu (ARAC micro-flows over N threads); 0: 1 */
 } sn_sut_options;
@@ -115,10 +118,15 @@ typedef struct sn_sut_sample {
 
 typedef struct sn_sut_result {
     int32_t prediction;              /* the arg-max class; -1: nothing computed (null) */
+    const float *logits;             /* its CLASSES logits, the adapter's: valid until its next
+                                        infer or close; NULL, 0: nothing computed (null) */
+    uint32_t classes;
     uint64_t near_bytes, far_bytes;  /* weight bytes read from near and far memory */
     double us;                       /* its own clock's latency; < 0: the caller times it */
     double plan_us;                  /* the re-plan before it (desc.replans), else 0 */
     uint64_t cycles;                 /* model / emulated cycles when it has them, else 0 */
+    uint64_t macs;                   /* the MACs it counted (an ARAC config's depend on the
+                                        canvas), or 0: the caller's plan computed them */
     double device_us;                /* the device's own time of it (opencl: profiling events);
                                         < 0: none */
 } sn_sut_result;
@@ -159,7 +167,8 @@ typedef struct sn_sut_ops {
     void (*account)(sn_sut *sut, struct cJSON *json, double span_us);
     /* Optional, for eval: its own figures per inference over the N inferences since
      * account_reset, as keys of JSON (an object) and as text lines ("name  value...\n")
-     * into TEXT. */
+     * into TEXT. A common key it has its own figure for (the MCU's p50_us, p99_us and
+     * latency_source: modelled from emulated instructions) it replaces in place. */
     void (*report)(sn_sut *sut, size_t n, struct cJSON *json, char *text, size_t text_bytes);
     void (*close)(sn_sut *sut);
     /* Optional (a platform with slice residency): makes exactly SLICES[N] resident, evicting

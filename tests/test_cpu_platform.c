@@ -1,17 +1,18 @@
-/* The CPU platform (its kernels against the reference: tests/test_kernel_parity.c): the ISA
- * cap (SN_CPU_MAX_ISA); SubGraph residency: near/far byte accounting, explicit residency of
- * one plan's SubGraph, a budget that holds only part of it, and results that do not depend
- * on where weights came from; ARAC micro-flows on threads: the same logits bit for bit and the same near/far
- * counts as one thread, fp32 and int8, on real test canvases (data/canvas/cf64-test, whose
- * gate picks a mix of tile levels). Model: $SN_MODEL (default build/supernet.snm). */
+/* The CPU platform (its kernels against the reference: tests/test_kernel_parity.c; its
+ * residency contract, as every adapter's: tests/test_sut.c): the ISA cap (SN_CPU_MAX_ISA) and
+ * an ISA it cannot name; its own residency counters (layers far, the near memory used within
+ * its budget, evicting); ARAC micro-flows on threads: the same logits bit for bit and the
+ * same near/far counts as one thread, fp32 and int8, on real test canvases
+ * (data/canvas/cf64-test, whose gate picks a mix of tile levels). Model: $SN_MODEL (default
+ * build/supernet.snm). */
 #include "sn_test.h"
+#include "sn_test_plan.h"
 #include <stdlib.h>
 #include <string.h>
 #include "sn_cpu.h"
 #include "sn_engine.h"
 #include "sn_file.h"
 #include "sn_idx.h"
-#include "sn_rng.h"
 
 static void *image;
 static size_t image_size;
@@ -49,42 +50,6 @@ static sn_cpu *make_cpu(const char *isa, size_t budget, int residency)
     return cpu;
 }
 
-typedef struct planned {
-    sn_plan *plan;
-    void *arena;
-} planned;
-
-static planned plan_for(const char *text)
-{
-    planned pl;
-    sn_config cfg;
-    size_t need;
-    assert_int_equal(sn_config_parse(text, &cfg), SN_OK);
-    assert_int_equal(sn_plan_arena_bytes(&model, &cfg, &need), SN_OK);
-    pl.plan = malloc(sizeof *pl.plan);
-    assert_int_equal(posix_memalign(&pl.arena, 64, need), 0);
-    assert_int_equal(sn_plan_prepare(pl.plan, &model, &cfg, pl.arena, need, NULL), SN_OK);
-    return pl;
-}
-
-static void plan_free(planned *pl)
-{
-    free(pl->plan);
-    free(pl->arena);
-}
-
-static uint64_t weight_bytes(const sn_plan *plan)
-{
-    uint64_t sum = 0;
-    uint32_t i;
-    for (i = 0; i < plan->num_layers; ++i) {
-        const sn_conv2d_params *p = &plan->layers[i].params;
-        sum += (uint64_t)p->kernel_h * p->kernel_w * p->out_c *
-               (plan->layers[i].kind == SN_LAYER_DWCONV ? 1u : (uint64_t)p->in_c) * 4u;
-    }
-    return sum;
-}
-
 static void run(sn_cpu *cpu, sn_plan *plan, const uint8_t *canvas, float *logits, sn_cpu_stats *st)
 {
     sn_platform plat;
@@ -94,97 +59,40 @@ static void run(sn_cpu *cpu, sn_plan *plan, const uint8_t *canvas, float *logits
     sn_cpu_stats_get(cpu, st);
 }
 
-static void test_residency(void **state)
+/* The CPU platform's own residency counters, on the largest SubNet (the residency contract --
+ * near and far bytes, budgets, eviction, on-use residency, logits wherever the weights come
+ * from -- is tests/test_sut.c's, for every adapter): nothing resident, every layer counts as
+ * far; a budget of half the SubGraph packs no more than it holds, and evicting frees it all. */
+static void test_residency_counters(void **state)
 {
-    const char *big = NULL, *small = NULL;
+    const char *small, *big;
     uint8_t canvas[64 * 64];
-    float ref[16] = {0}, got[16] = {0};
-    uint32_t i;
-    sn_rng seed = sn_rng_derive(7, 0, 0);
-    uint64_t wb;
-    size_t resident;
+    float logits[16] = {0};
+    size_t whole, resident;
     sn_cpu *cpu;
     sn_cpu_stats st;
-    planned A, B;
+    sn_test_plan A;
     (void)state;
-    /* the largest and the smallest SubNet of the table */
-    for (i = 0; i < model.config_count; ++i) {
-        uint32_t kind;
-        const char *text;
-        sn_model_config(&model, i, &kind, &text);
-        if (kind != 0)
-            continue;
-        if (!small)
-            small = text;
-        big = text;
-    }
-    assert_non_null(big);
-    for (i = 0; i < sizeof canvas; ++i)
-        canvas[i] = (uint8_t)(sn_rng_next(&seed) >> 56);
-    A = plan_for(big);
-    B = plan_for(small);
-    wb = weight_bytes(A.plan);
+    sn_test_subnet_ends(&model, &small, &big);
+    sn_test_random_canvas(canvas, sizeof canvas, 7);
+    A = sn_test_plan_for(&model, big, SN_FP32);
 
-    /* nothing resident: every weight byte comes from far memory */
     cpu = make_cpu(NULL, 0, SN_CPU_RESIDENT_EXPLICIT);
-    run(cpu, A.plan, canvas, ref, &st);
-    assert_int_equal(st.near_bytes, 0);
-    assert_int_equal(st.far_bytes, wb);
+    run(cpu, A.plan, canvas, logits, &st);
     assert_int_equal(st.layers_far, A.plan->num_layers);
     sn_cpu_destroy(cpu);
 
-    /* the largest SubNet's SubGraph made resident: all near, same logits bit for bit */
     cpu = make_cpu(NULL, SIZE_MAX, SN_CPU_RESIDENT_EXPLICIT);
-    assert_int_equal(sn_cpu_make_resident(cpu, A.plan, &resident), SN_OK);
-    assert_int_equal(resident, wb);
-    run(cpu, A.plan, canvas, got, &st);
-    assert_int_equal(st.far_bytes, 0);
-    assert_int_equal(st.near_bytes, wb);
-    assert_memory_equal(ref, got, model.arch.num_classes * sizeof(float));
-    /* a smaller SubNet shares leading slices of the same tensors: part of it hits */
-    run(cpu, B.plan, canvas, got, &st);
-    printf("# %s resident (%zu bytes); %s then reads %llu bytes near, %llu far\n", big, resident,
-           small, (unsigned long long)st.near_bytes, (unsigned long long)st.far_bytes);
-    assert_true(st.near_bytes > 0);
-    assert_int_equal(st.near_bytes + st.far_bytes, weight_bytes(B.plan));
+    assert_int_equal(sn_cpu_make_resident(cpu, A.plan, &whole), SN_OK);
     sn_cpu_destroy(cpu);
-
-    /* a budget smaller than the SubGraph: some layers resident, the rest far */
-    cpu = make_cpu(NULL, (size_t)(wb / 2), SN_CPU_RESIDENT_EXPLICIT);
+    cpu = make_cpu(NULL, whole / 2, SN_CPU_RESIDENT_EXPLICIT);
     assert_int_equal(sn_cpu_make_resident(cpu, A.plan, &resident), SN_OK);
-    assert_true(resident > 0 && resident < wb);
+    assert_true(resident > 0 && resident < whole);
     assert_true(sn_cpu_near_used(cpu) <= sn_cpu_near_budget(cpu));
-    run(cpu, A.plan, canvas, got, &st);
-    assert_int_equal(st.near_bytes, resident);
-    assert_int_equal(st.far_bytes, wb - resident);
-    assert_memory_equal(ref, got, model.arch.num_classes * sizeof(float));
     sn_cpu_evict_all(cpu);
     assert_int_equal(sn_cpu_near_used(cpu), 0);
-    run(cpu, A.plan, canvas, got, &st);
-    assert_int_equal(st.near_bytes, 0);
     sn_cpu_destroy(cpu);
-
-    /* on-use (the default): the first inference packs whole tensors, later ones are near;
-     * a second SubNet then finds every dense tensor it slices already resident */
-    cpu = make_cpu(NULL, SIZE_MAX, SN_CPU_RESIDENT_ON_USE);
-    run(cpu, A.plan, canvas, got, &st);
-    assert_int_equal(st.far_bytes, wb);
-    assert_memory_equal(ref, got, model.arch.num_classes * sizeof(float));
-    run(cpu, A.plan, canvas, got, &st);
-    assert_int_equal(st.far_bytes, 0);
-    sn_cpu_destroy(cpu);
-
-    /* an ISA this build cannot name is refused with a reason */
-    {
-        sn_cpu_options opt;
-        const char *why = NULL;
-        sn_cpu_options_default(&opt);
-        opt.isa = "neon-sve";
-        assert_int_not_equal(sn_cpu_create(&model, &opt, &cpu, &why), SN_OK);
-        assert_non_null(why);
-    }
-    plan_free(&A);
-    plan_free(&B);
+    sn_test_plan_free(&A);
 }
 
 /* Every ARAC config of the table, fp32 and int8, on 8 test canvases: a 3-thread platform
@@ -302,13 +210,19 @@ static void test_isa_cap(void **state)
         assert_int_equal(setenv("SN_CPU_MAX_ISA", saved, 1), 0);
     else
         assert_int_equal(unsetenv("SN_CPU_MAX_ISA"), 0);
+    /* an ISA this build cannot name is refused with a reason */
+    sn_cpu_options_default(&opt);
+    opt.isa = "neon-sve";
+    why = NULL;
+    assert_int_not_equal(sn_cpu_create(&model, &opt, &cpu, &why), SN_OK);
+    assert_non_null(why);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_isa_cap),
-        cmocka_unit_test(test_residency),
+        cmocka_unit_test(test_residency_counters),
         cmocka_unit_test(test_micro_flow_threads),
     };
     cmocka_set_message_output(CM_OUTPUT_TAP);

@@ -4,8 +4,16 @@
  * the weights of its near memory: with nothing resident every weight comes from far memory;
  * with the largest SubNet's weights resident the smallest reads near memory and moves less;
  * predictions agree with the reference SUT; its own clock (emulated, model) gives its times,
- * a measured one leaves them to the caller. Platforms this machine cannot run skip, saying
- * why (no OpenCL device; the MCU's QEMU firmware is left to test_mcu_boards). */
+ * a measured one leaves them to the caller.
+ * Residency, for every adapter with a memory hierarchy (the one test of it; the platforms'
+ * own tests keep only their own counters): nothing resident, an inference reads every weight
+ * byte of its plan from far memory; the largest SubNet's weights made resident within a
+ * budget that holds them, it reads them all near, and a smaller SubNet reads the leading
+ * slices it shares near; a budget of half of them makes part resident, read near, the rest
+ * far; evicting leaves nothing near; with the platform's own residency (on use: cpu, opencl)
+ * the first inference reads far and keeps the weights, the next reads them near; the logits
+ * are the same bit for bit wherever the weights came from. Platforms this machine cannot run
+ * skip, saying why (no OpenCL device; the MCU's QEMU firmware is left to test_mcu_boards). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,15 +25,11 @@
 #include "sn_idx.h"
 #include "sn_sut.h"
 #include "sn_test.h"
+#include "sn_test_plan.h"
 
 static sn_model model;
 static void *model_bytes;
 static sn_idx images;
-
-typedef struct planned {
-    sn_plan *plan;
-    void *arena;
-} planned;
 
 static const char *env_or(const char *k, const char *d)
 {
@@ -33,60 +37,59 @@ static const char *env_or(const char *k, const char *d)
     return v && *v ? v : d;
 }
 
-static planned plan_for(const char *text, int precision)
-{
-    planned pl;
-    sn_config cfg;
-    size_t need = 0;
-    const char *why = "";
-    assert_int_equal(sn_config_parse(text, &cfg), SN_OK);
-    assert_int_equal(sn_plan_arena_bytes_p(&model, &cfg, precision, &need), SN_OK);
-    pl.plan = malloc(sizeof *pl.plan);
-    assert_non_null(pl.plan);
-    assert_int_equal(posix_memalign(&pl.arena, 64, need), 0);
-    if (sn_plan_prepare_p(pl.plan, &model, &cfg, precision, pl.arena, need, &why) != SN_OK)
-        fail_msg("%s: %s", text, why);
-    return pl;
-}
+/* The serving set of the table's smallest and largest SubNet (0, 1), planned at a precision;
+ * SET points into it. */
+typedef struct two_subnets {
+    const char *configs[2];
+    sn_test_plan P[2];
+    sn_plan *plans[2];
+    sn_sut_set set;
+} two_subnets;
 
-/* the smallest and the largest SubNet of the table */
-static void ends(const char **small, const char **big)
+static void two_subnets_init(two_subnets *t, int precision)
 {
-    uint32_t i;
-    *small = *big = NULL;
-    for (i = 0; i < model.config_count; ++i) {
-        uint32_t kind;
-        const char *text;
-        sn_model_config(&model, i, &kind, &text);
-        if (kind != 0)
-            continue;
-        if (!*small)
-            *small = text;
-        *big = text;
+    uint32_t k;
+    sn_test_subnet_ends(&model, &t->configs[0], &t->configs[1]);
+    for (k = 0; k < 2; ++k) {
+        t->P[k] = sn_test_plan_for(&model, t->configs[k], precision);
+        t->plans[k] = t->P[k].plan;
     }
-    assert_non_null(*small);
+    t->set.model = &model;
+    t->set.precision = precision;
+    t->set.n = 2;
+    t->set.configs = t->configs;
+    t->set.plans = t->plans;
 }
 
-static sn_sut *open_or_skip(const sn_sut_ops *ops, const sn_sut_set *set, uint8_t *keep, char *err, size_t n)
+static void two_subnets_free(two_subnets *t)
+{
+    sn_test_plan_free(&t->P[0]);
+    sn_test_plan_free(&t->P[1]);
+}
+
+static sn_sut *open_with(const sn_sut_ops *ops, const sn_sut_set *set, size_t budget, int explicit_residency,
+                         uint8_t *keep, char *err, size_t n)
 {
     sn_sut_options o;
     sn_sut *sut = NULL;
     memset(&o, 0, sizeof o);
-    o.near_budget_bytes = 4u << 20;
-    o.explicit_residency = 1;
+    o.near_budget_bytes = budget;
+    o.explicit_residency = explicit_residency;
     if (ops->open(&sut, set, &o, keep, err, n) != SN_OK)
         return NULL;
     return sut;
+}
+
+static sn_sut *open_or_skip(const sn_sut_ops *ops, const sn_sut_set *set, uint8_t *keep, char *err, size_t n)
+{
+    return open_with(ops, set, 4u << 20, 1, keep, err, n);
 }
 
 static void test_contract(void **state)
 {
     const sn_sut_ops *ops = sn_sut_find((const char *)*state);
     const sn_sut_ops *ref = sn_sut_find("reference");
-    const char *small, *big, *configs[2];
-    planned P[2];
-    sn_plan *plans[2];
-    sn_sut_set set;
+    two_subnets t;
     sn_sut_options bad;
     sn_sut *sut = NULL, *rsut = NULL;
     sn_sut_desc d;
@@ -100,18 +103,7 @@ static void test_contract(void **state)
     int computes;
     assert_non_null(ops);
     assert_non_null(ref);
-    ends(&small, &big);
-    P[0] = plan_for(small, ops->precision);
-    P[1] = plan_for(big, ops->precision);
-    configs[0] = small;
-    configs[1] = big;
-    plans[0] = P[0].plan;
-    plans[1] = P[1].plan;
-    set.model = &model;
-    set.precision = ops->precision;
-    set.n = 2;
-    set.configs = configs;
-    set.plans = plans;
+    two_subnets_init(&t, ops->precision);
 
     /* an option it does not take: refused, naming the flag */
     memset(&bad, 0, sizeof bad);
@@ -119,10 +111,10 @@ static void test_contract(void **state)
         bad.port = "/dev/null";
     else
         bad.device = "0";
-    assert_int_equal(ops->open(&sut, &set, &bad, keep, err, sizeof err), SN_ERR_INVALID_ARGUMENT);
+    assert_int_equal(ops->open(&sut, &t.set, &bad, keep, err, sizeof err), SN_ERR_INVALID_ARGUMENT);
     assert_non_null(strstr(err, !(ops->takes & SN_SUT_TAKES_PORT) ? "--port" : "--device"));
 
-    sut = open_or_skip(ops, &set, keep, err, sizeof err);
+    sut = open_or_skip(ops, &t.set, keep, err, sizeof err);
     if (!sut) {
         if (!strcmp(ops->name, "opencl")) {
             printf("# opencl: no device here (%s): its contract is not tested\n", err);
@@ -143,7 +135,7 @@ static void test_contract(void **state)
     computes = d.clock != SN_SUT_CLOCK_NONE;
 
     /* the reference's predictions, for the same plans */
-    assert_non_null(rsut = open_or_skip(ref, &set, keep, err, sizeof err));
+    assert_non_null(rsut = open_or_skip(ref, &t.set, keep, err, sizeof err));
     smp.side = model.arch.canvas;
     smp.file = NULL;
     smp.file_offset = 0;
@@ -151,12 +143,12 @@ static void test_contract(void **state)
         smp.canvas = images.data + (size_t)k * smp.side * smp.side;
         assert_int_equal(ops->resident(sut, -1, NULL, 0, &mv, err, sizeof err), SN_OK);
         assert_int_equal(mv.bytes, 0);
-        if (ops->infer(sut, 0, P[0].plan, &smp, &far, err, sizeof err) != SN_OK)
+        if (ops->infer(sut, 0, t.plans[0], &smp, &far, err, sizeof err) != SN_OK)
             fail_msg("%s: infer: %s", ops->name, err);
-        assert_int_equal(ops->resident(sut, 1, P[1].plan, 1, &mv, err, sizeof err), SN_OK);
-        if (ops->infer(sut, 0, P[0].plan, &smp, &near, err, sizeof err) != SN_OK)
+        assert_int_equal(ops->resident(sut, 1, t.plans[1], 1, &mv, err, sizeof err), SN_OK);
+        if (ops->infer(sut, 0, t.plans[0], &smp, &near, err, sizeof err) != SN_OK)
             fail_msg("%s: infer: %s", ops->name, err);
-        assert_int_equal(ref->infer(rsut, 0, P[0].plan, &smp, &rr, err, sizeof err), SN_OK);
+        assert_int_equal(ref->infer(rsut, 0, t.plans[0], &smp, &rr, err, sizeof err), SN_OK);
         if (!computes) {
             assert_int_equal(far.prediction, -1);
             assert_int_equal(far.near_bytes + far.far_bytes + near.near_bytes + near.far_bytes + mv.bytes, 0);
@@ -204,10 +196,155 @@ out:
         ops->close(sut);
     if (rsut)
         ref->close(rsut);
-    for (k = 0; k < 2; ++k) {
-        free(P[k].plan);
-        free(P[k].arena);
+    two_subnets_free(&t);
+}
+
+/* the weight bytes of PLAN's convolutions at PRECISION's element size: what one inference
+ * reads from near and far memory together */
+static uint64_t weight_bytes(const sn_plan *plan, int precision)
+{
+    uint64_t sum = 0;
+    uint32_t i;
+    for (i = 0; i < plan->num_layers; ++i) {
+        const sn_conv2d_params *p = &plan->layers[i].params;
+        sum += (uint64_t)p->kernel_h * p->kernel_w * p->out_c *
+               (plan->layers[i].kind == SN_LAYER_DWCONV ? 1u : (uint64_t)p->in_c);
     }
+    return sum * (precision == SN_INT8 ? 1u : 4u);
+}
+
+/* one inference's result, with a copy of its logits (the adapter's are valid until its next) */
+typedef struct served {
+    sn_sut_result r;
+    float logits[16];
+} served;
+
+static served serve(const sn_sut_ops *ops, sn_sut *sut, uint32_t i, sn_plan *plan, const sn_sut_sample *smp)
+{
+    served v;
+    char err[512] = "";
+    if (ops->infer(sut, i, plan, smp, &v.r, err, sizeof err) != SN_OK)
+        fail_msg("%s: infer: %s", ops->name, err);
+    assert_non_null(v.r.logits);
+    assert_int_equal(v.r.classes, model.arch.num_classes);
+    assert_true(v.r.classes <= 16);
+    memcpy(v.logits, v.r.logits, v.r.classes * sizeof(float));
+    assert_int_equal(v.r.prediction, sn_sut_argmax(v.logits, v.r.classes));
+    v.r.logits = NULL;
+    return v;
+}
+
+static sn_sut_moved make_resident(const sn_sut_ops *ops, sn_sut *sut, int32_t i, const sn_plan *plan)
+{
+    sn_sut_moved mv;
+    char err[512] = "";
+    if (ops->resident(sut, i, plan, 0, &mv, err, sizeof err) != SN_OK)
+        fail_msg("%s: resident %d: %s", ops->name, i, err);
+    return mv;
+}
+
+/* Residency, the one test of it for every adapter (the comment at the top). */
+static void test_residency(void **state)
+{
+    const sn_sut_ops *ops = sn_sut_find((const char *)*state);
+    const size_t logit_bytes = model.arch.num_classes * sizeof(float);
+    two_subnets t;
+    sn_sut *sut = NULL;
+    sn_sut_desc d;
+    sn_sut_moved mv;
+    sn_sut_sample smp;
+    served far_big, far_small, v;
+    uint64_t wb_big, wb_small;
+    uint8_t keep[2] = {0, 0};
+    char err[512] = "";
+    uint32_t k;
+    assert_non_null(ops);
+    two_subnets_init(&t, ops->precision);
+    smp.side = model.arch.canvas;
+    smp.canvas = images.data;
+    smp.file = NULL;
+    smp.file_offset = 0;
+    wb_big = weight_bytes(t.plans[1], ops->precision);
+    wb_small = weight_bytes(t.plans[0], ops->precision);
+
+    /* a budget that holds the largest SubNet's weights */
+    sut = open_with(ops, &t.set, (size_t)wb_big * 2 + (1u << 20), 1, keep, err, sizeof err);
+    if (!sut) {
+        if (!strcmp(ops->name, "opencl")) {
+            printf("# opencl: no device here (%s): its residency is not tested\n", err);
+            goto out;
+        }
+        fail_msg("%s: open: %s", ops->name, err);
+    }
+    ops->describe(sut, &d);
+    if (d.clock == SN_SUT_CLOCK_NONE || !strcmp(d.near_memory, "none")) {
+        printf("# %s: no memory hierarchy, no residency\n", ops->name);
+        goto out;
+    }
+    /* nothing resident: every weight byte of the plan from far memory */
+    mv = make_resident(ops, sut, -1, NULL);
+    assert_int_equal(mv.bytes, 0);
+    far_big = serve(ops, sut, 1, t.plans[1], &smp);
+    assert_int_equal(far_big.r.near_bytes, 0);
+    assert_int_equal(far_big.r.far_bytes, wb_big);
+    far_small = serve(ops, sut, 0, t.plans[0], &smp);
+    assert_int_equal(far_small.r.near_bytes, 0);
+    assert_int_equal(far_small.r.far_bytes, wb_small);
+    /* the largest SubNet's weights resident: all read near, the same logits bit for bit */
+    mv = make_resident(ops, sut, 1, t.plans[1]);
+    assert_int_equal(mv.bytes, wb_big);
+    assert_true(mv.bytes <= d.near_budget_bytes);
+    v = serve(ops, sut, 1, t.plans[1], &smp);
+    assert_int_equal(v.r.far_bytes, 0);
+    assert_int_equal(v.r.near_bytes, wb_big);
+    assert_memory_equal(v.logits, far_big.logits, logit_bytes);
+    /* the smallest shares leading slices of the same tensors: part of it near */
+    v = serve(ops, sut, 0, t.plans[0], &smp);
+    printf("# %s: %s resident (%llu bytes); %s then reads %llu bytes near, %llu far\n", ops->name, t.configs[1],
+           (unsigned long long)mv.bytes, t.configs[0], (unsigned long long)v.r.near_bytes,
+           (unsigned long long)v.r.far_bytes);
+    assert_true(v.r.near_bytes > 0);
+    assert_int_equal(v.r.near_bytes + v.r.far_bytes, wb_small);
+    assert_memory_equal(v.logits, far_small.logits, logit_bytes);
+    ops->close(sut);
+
+    /* a budget of half the largest's weights: some resident and read near, the rest far */
+    sut = open_with(ops, &t.set, (size_t)(wb_big / 2), 1, keep, err, sizeof err);
+    if (!sut)
+        fail_msg("%s: open with %llu bytes near: %s", ops->name, (unsigned long long)(wb_big / 2), err);
+    ops->describe(sut, &d);
+    mv = make_resident(ops, sut, 1, t.plans[1]);
+    assert_true(mv.bytes > 0 && mv.bytes < wb_big);
+    assert_true(mv.bytes <= d.near_budget_bytes);
+    v = serve(ops, sut, 1, t.plans[1], &smp);
+    assert_int_equal(v.r.near_bytes, mv.bytes);
+    assert_int_equal(v.r.far_bytes, wb_big - mv.bytes);
+    assert_memory_equal(v.logits, far_big.logits, logit_bytes);
+    /* evicted: nothing near */
+    mv = make_resident(ops, sut, -1, NULL);
+    assert_int_equal(mv.bytes, 0);
+    v = serve(ops, sut, 1, t.plans[1], &smp);
+    assert_int_equal(v.r.near_bytes, 0);
+    assert_int_equal(v.r.far_bytes, wb_big);
+    ops->close(sut);
+    sut = NULL;
+
+    /* its own residency, on use: the first inference reads far and keeps the weights near */
+    if (d.resident_on_use) {
+        sut = open_with(ops, &t.set, SIZE_MAX, 0, keep, err, sizeof err);
+        if (!sut)
+            fail_msg("%s: open with its own residency: %s", ops->name, err);
+        for (k = 0; k < 2; ++k) {
+            v = serve(ops, sut, 1, t.plans[1], &smp);
+            assert_int_equal(v.r.far_bytes, k == 0 ? wb_big : 0);
+            assert_int_equal(v.r.near_bytes, k == 0 ? 0 : wb_big);
+            assert_memory_equal(v.logits, far_big.logits, logit_bytes);
+        }
+    }
+out:
+    if (sut)
+        ops->close(sut);
+    two_subnets_free(&t);
 }
 
 static void test_registry(void **state)
@@ -230,6 +367,11 @@ int main(void)
         {"the SUT contract: fpga", test_contract, NULL, NULL, (void *)"fpga"},
         {"the SUT contract: null", test_contract, NULL, NULL, (void *)"null"},
         {"the SUT contract: reference", test_contract, NULL, NULL, (void *)"reference"},
+        {"residency: cpu", test_residency, NULL, NULL, (void *)"cpu"},
+        {"residency: opencl", test_residency, NULL, NULL, (void *)"opencl"},
+        {"residency: fpga", test_residency, NULL, NULL, (void *)"fpga"},
+        {"residency: null", test_residency, NULL, NULL, (void *)"null"},
+        {"residency: reference", test_residency, NULL, NULL, (void *)"reference"},
     };
     size_t size;
     uint32_t dims[3] = {0, 0, 0};

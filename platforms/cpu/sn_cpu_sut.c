@@ -119,6 +119,8 @@ static sn_status cpu_infer(sn_sut *sut, uint32_t i, sn_plan *plan, const sn_sut_
     sn_cpu_stats_get(s->cpu, &cs);
     r->near_bytes = cs.near_bytes;
     r->far_bytes = cs.far_bytes;
+    r->logits = s->logits;
+    r->classes = s->classes;
     r->prediction = sn_sut_argmax(s->logits, s->classes);
     return SN_OK;
 }

@@ -240,6 +240,8 @@ static sn_status fpga_infer(sn_sut *sut, uint32_t i, sn_plan *plan, const sn_sut
     r->cycles = st.cycles;
     r->us = (double)st.cycles * sn_fpga_us_per_cycle(sn_fpga_board_of(s->fpga));
     add_stats(&s->total, &st);
+    r->logits = s->logits;
+    r->classes = s->classes;
     r->prediction = sn_sut_argmax(s->logits, s->classes);
     return SN_OK;
 }

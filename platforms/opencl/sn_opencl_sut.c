@@ -163,6 +163,8 @@ static sn_status ocl_infer(sn_sut *sut, uint32_t i, sn_plan *plan, const sn_sut_
     r->far_bytes = os.far_bytes;
     r->device_us = (double)os.device_ns / 1e3;
     add_stats(&s->total, &os);
+    r->logits = s->logits;
+    r->classes = s->classes;
     r->prediction = sn_sut_argmax(s->logits, s->classes);
     return SN_OK;
 }

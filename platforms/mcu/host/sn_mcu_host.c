@@ -714,14 +714,18 @@ struct sn_mcu_session {
     uint32_t count;                       /* kept configs */
     int prepared;                         /* config on the device, or -1 */
     uint64_t cache_bytes;
+    uint64_t code_bytes;                  /* the firmware's code in flash (info) */
     double plan_us;                       /* the last session_infer's re-plan (0: none) */
 };
 
 static int session_boot(sn_mcu_session *s, const char *port, const char *build, char *err, size_t n)
 {
-    char elf[1200];
-    if (port)
-        return sn_mcu_open_port(&s->link, port, err, n);
+    char elf[1200], why[512];
+    if (port) {
+        if (sn_mcu_open_port(&s->link, port, why, sizeof why) != 0)
+            return errorf(err, n, "board %s on %s: %s", s->board->name, port, why);
+        return 0;
+    }
     snprintf(elf, sizeof elf, "%s/mcu/supernav-mcu-%s.elf", build, s->board->name);
     return sn_mcu_open_qemu(&s->link, s->board, elf, s->image_path, err, n);
 }
@@ -733,6 +737,7 @@ int sn_mcu_session_open(sn_mcu_session **out, const char *board, const char *por
     sn_mcu_session *s;
     const char *kept[SESSION_MAX];
     uint64_t region = 0, capacity = 0;
+    size_t room, largest = 0, smallest = SIZE_MAX;
     char reply[1024], cmd[64];
     uint32_t i, k;
     *out = NULL;
@@ -765,65 +770,93 @@ int sn_mcu_session_open(sn_mcu_session **out, const char *board, const char *por
         session_boot(s, port, build, err, n) != 0 ||
         sn_mcu_command(s->link, "info", reply, sizeof reply, err, n) != 0 ||
         sn_mcu_field_u64(reply, "arena_region_bytes", &region) != 0 ||
-        sn_mcu_field_u64(reply, "image_capacity", &capacity) != 0) {
+        sn_mcu_field_u64(reply, "image_capacity", &capacity) != 0 ||
+        sn_mcu_field_u64(reply, "code_bytes", &s->code_bytes) != 0) {
         if (!err[0])
             errorf(err, n, "board %s: cannot start", s->board->name);
         sn_mcu_session_close(s);
         return -1;
     }
-    if (cache_bytes % 64 || cache_bytes >= region) {
+    if (cache_bytes != SIZE_MAX && (cache_bytes % 64 || cache_bytes >= region)) {
         sn_mcu_session_close(s);
         return errorf(err, n, "board %s: a %zu-byte weight cache leaves no SRAM for an arena (%llu B for both)",
                       board, cache_bytes, (unsigned long long)region);
     }
-    /* 2: the configs that fit the SRAM left, then as many as the flash holds */
+    /* 2: the configs that fit the SRAM left (SIZE_MAX: the whole arena region), then as many
+     * as the flash holds */
+    room = cache_bytes == SIZE_MAX ? (size_t)region : (size_t)region - cache_bytes;
     for (i = 0, k = 0; i < count; ++i) {
         sn_config cfg;
         size_t need;
         keep[i] = sn_config_parse(configs[i], &cfg) == SN_OK &&
-                  sn_plan_arena_bytes_p(m, &cfg, SN_INT8, &need) == SN_OK &&
-                  need <= region - cache_bytes;
+                  sn_plan_arena_bytes_p(m, &cfg, SN_INT8, &need) == SN_OK;
+        if (keep[i] && need < smallest)
+            smallest = need;
+        keep[i] = keep[i] && need <= room;
         if (keep[i])
             kept[k++] = configs[i];
     }
     if (k == 0) {
         sn_mcu_session_close(s);
-        return errorf(err, n, "board %s: no SubNet fits the %llu B of SRAM a %zu-byte weight cache leaves",
-                      board, (unsigned long long)(region - cache_bytes), cache_bytes);
+        if (smallest == SIZE_MAX)
+            return errorf(err, n, "board %s: no config to serve", board);
+        return cache_bytes == SIZE_MAX
+                   ? errorf(err, n, "board %s: no SubNet fits: %s needs %zu arena bytes; the board leaves %llu "
+                            "for an arena and a weight cache", board, count == 1 ? configs[0] : "the smallest",
+                            smallest, (unsigned long long)region)
+                   : errorf(err, n, "board %s: no SubNet fits: %s needs %zu arena bytes; the board leaves %llu "
+                            "beside a %zu-byte weight cache", board, count == 1 ? configs[0] : "the smallest",
+                            smallest, (unsigned long long)room, cache_bytes);
     }
-    for (;;) {
-        free(s->image);
-        s->image = NULL;
-        if (sn_mcu_image_strip(m, kept, k, &s->image, &s->image_bytes, err, n) != 0) {
+    /* 3: the image of the configs kept, booted; the first one when it is just that (one
+     * config, the smallest) */
+    if (k > 1 || kept[0] != configs[0] || s->image_bytes > capacity) {
+        for (;;) {
+            free(s->image);
+            s->image = NULL;
+            if (sn_mcu_image_strip(m, kept, k, &s->image, &s->image_bytes, err, n) != 0) {
+                sn_mcu_session_close(s);
+                return -1;
+            }
+            if (s->image_bytes <= capacity)
+                break;
+            if (--k == 0) {
+                sn_mcu_session_close(s);
+                return errorf(err, n, "board %s: no image fits the flash", board);
+            }
+        }
+        for (i = count; i-- > 0;) /* drop from keep[] what the flash could not hold */
+            if (keep[i]) {
+                uint32_t j, found = 0;
+                for (j = 0; j < k; ++j)
+                    found |= kept[j] == configs[i];
+                keep[i] = (uint8_t)found;
+            }
+        sn_mcu_close(s->link);
+        s->link = NULL;
+        if ((sn_write_file_atomic(s->image_path, s->image, s->image_bytes) != 0 &&
+             errorf(err, n, "cannot write %s", s->image_path) != 0) ||
+            session_boot(s, port, build, err, n) != 0) {
             sn_mcu_session_close(s);
             return -1;
         }
-        if (s->image_bytes <= capacity)
-            break;
-        if (--k == 0) {
-            sn_mcu_session_close(s);
-            return errorf(err, n, "board %s: no image fits the flash", board);
-        }
     }
-    for (i = count; i-- > 0;) /* drop from keep[] what the flash could not hold */
-        if (keep[i]) {
-            uint32_t j, found = 0;
-            for (j = 0; j < k; ++j)
-                found |= kept[j] == configs[i];
-            keep[i] = (uint8_t)found;
-        }
+    if (sn_model_load(&s->model, s->image, s->image_bytes, NULL) != SN_OK) {
+        sn_mcu_session_close(s);
+        return errorf(err, n, "board %s: the stripped image does not load", board);
+    }
     for (i = 0; i < k; ++i)
         snprintf(s->configs[i], SN_CONFIG_TEXT_MAX, "%s", kept[i]);
     s->count = k;
-    sn_mcu_close(s->link);
-    s->link = NULL;
-    if (sn_write_file_atomic(s->image_path, s->image, s->image_bytes) != 0 ||
-        sn_model_load(&s->model, s->image, s->image_bytes, NULL) != SN_OK ||
-        session_boot(s, port, build, err, n) != 0) {
-        if (!err[0])
-            errorf(err, n, "cannot write %s", s->image_path);
-        sn_mcu_session_close(s);
-        return -1;
+    if (cache_bytes == SIZE_MAX) { /* what the largest arena kept leaves, in 64-byte lines */
+        for (i = 0; i < k; ++i) {
+            sn_config cfg;
+            size_t need = 0;
+            if (sn_config_parse(kept[i], &cfg) == SN_OK && sn_plan_arena_bytes_p(m, &cfg, SN_INT8, &need) == SN_OK &&
+                need > largest)
+                largest = need;
+        }
+        cache_bytes = ((size_t)region - largest) / 64 * 64;
     }
     snprintf(cmd, sizeof cmd, "cache %zu", cache_bytes);
     if (sn_mcu_command(s->link, cmd, reply, sizeof reply, err, n) != 0) {
@@ -849,6 +882,14 @@ void sn_mcu_session_close(sn_mcu_session *s)
 const sn_mcu_board *sn_mcu_session_board(const sn_mcu_session *s)
 {
     return s->board;
+}
+
+void sn_mcu_session_memory(const sn_mcu_session *s, uint64_t *code_bytes, uint64_t *image_bytes,
+                           uint64_t *cache_bytes)
+{
+    *code_bytes = s->code_bytes;
+    *image_bytes = s->image_bytes;
+    *cache_bytes = s->cache_bytes;
 }
 
 static int session_prepare(sn_mcu_session *s, uint32_t i, char *err, size_t n)
@@ -879,7 +920,7 @@ int sn_mcu_session_subgraph(sn_mcu_session *s, int i, uint64_t *bytes, double *m
     *model_us = 0.0;
     if (sn_mcu_command(s->link, "resident clear", reply, sizeof reply, err, n) != 0)
         return -1;
-    if (i < 0)
+    if (i < 0 || s->cache_bytes == 0) /* no cache: nothing would be taken */
         return 0;
     {
         sn_config cfg;

@@ -128,8 +128,9 @@ typedef struct sn_mcu_session sn_mcu_session;
 /* Boots the board (PORT: a real board, else QEMU with BUILD/mcu/supernav-mcu-NAME.elf),
  * keeps the CONFIGS (int8) whose arena fits the SRAM the cache leaves and whose image
  * fits the flash (KEEP[i] = 1; when the flash is short, the last configs go first: the
- * largest, in the harness's order). Returns 0, or -1 with one line in ERR (no config fits, the cache leaves no SRAM,
- * no qemu, ...). */
+ * largest, in the harness's order). CACHE_BYTES: a multiple of 64, or SIZE_MAX: the SRAM
+ * the largest kept config's arena leaves (in 64-byte lines). Returns 0, or -1 with one line
+ * in ERR (no config fits, the cache leaves no SRAM, no qemu, ...). */
 int sn_mcu_session_open(sn_mcu_session **session, const char *board, const char *port,
                         const char *build, const sn_model *model, const char *const *configs,
                         uint32_t count, size_t cache_bytes, uint8_t *keep, char *err,
@@ -158,6 +159,11 @@ double sn_mcu_session_plan_us(const sn_mcu_session *session);
 
 /* The board profile and a description of the session, for run contexts. */
 const sn_mcu_board *sn_mcu_session_board(const sn_mcu_session *session);
+
+/* What the session takes: the firmware's code and the image in flash, and the SRAM weight
+ * cache it reserved (bytes). */
+void sn_mcu_session_memory(const sn_mcu_session *session, uint64_t *code_bytes, uint64_t *image_bytes,
+                           uint64_t *cache_bytes);
 
 /* Peak SRAM of the last inference: static + heap + arena + weight cache in use + stack
  * high-water mark. */
