@@ -227,6 +227,8 @@ static sn_status ref_infer(sn_sut *sut, uint32_t i, sn_plan *plan, const sn_sut_
     if (st != SN_OK)
         return sn_sut_fail(st, err, n, "platform reference: %s", sn_status_str(st));
     r->prediction = sn_sut_argmax(s->logits, s->classes);
+    r->logits = s->logits;
+    r->num_logits = s->classes;
     return SN_OK;
 }
 

@@ -118,6 +118,9 @@ typedef struct sn_sut_result {
     uint64_t cycles;                 /* model / emulated cycles when it has them, else 0 */
     double device_us;                /* the device's own time of it (opencl: profiling events);
                                         < 0: none */
+    const float *logits;             /* its num_logits logits, owned by the SUT and valid until
+                                        its next call; NULL where it has none (null, mcu) */
+    uint32_t num_logits;
 } sn_sut_result;
 
 enum { SN_SUT_TAKES_ISA = 1, SN_SUT_TAKES_DEVICE = 2, SN_SUT_TAKES_BOARD = 4,

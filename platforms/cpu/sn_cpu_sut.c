@@ -120,6 +120,8 @@ static sn_status cpu_infer(sn_sut *sut, uint32_t i, sn_plan *plan, const sn_sut_
     r->near_bytes = cs.near_bytes;
     r->far_bytes = cs.far_bytes;
     r->prediction = sn_sut_argmax(s->logits, s->classes);
+    r->logits = s->logits;
+    r->num_logits = s->classes;
     return SN_OK;
 }
 

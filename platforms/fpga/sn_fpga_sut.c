@@ -207,6 +207,8 @@ static sn_status fpga_infer(sn_sut *sut, uint32_t i, sn_plan *plan, const sn_sut
     r->us = (double)st.cycles * sn_fpga_us_per_cycle(sn_fpga_board_of(s->fpga));
     add_stats(&s->total, &st);
     r->prediction = sn_sut_argmax(s->logits, s->classes);
+    r->logits = s->logits;
+    r->num_logits = s->classes;
     return SN_OK;
 }
 

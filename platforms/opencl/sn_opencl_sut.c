@@ -164,6 +164,8 @@ static sn_status ocl_infer(sn_sut *sut, uint32_t i, sn_plan *plan, const sn_sut_
     r->device_us = (double)os.device_ns / 1e3;
     add_stats(&s->total, &os);
     r->prediction = sn_sut_argmax(s->logits, s->classes);
+    r->logits = s->logits;
+    r->num_logits = s->classes;
     return SN_OK;
 }
 
