@@ -65,7 +65,7 @@ static void usage(FILE *out)
             "                     [--platform reference|cpu|opencl|fpga|mcu] [--isa ISA] [--device D]\n"
             "                     [--board B] [--pe RxC] [--port DEV] [--cache]\n"
             "                     [--near-kib K] [--int8] [--input-res R] [--limit N] [--warmup N]\n"
-            "                     [--json] [--predictions FILE]\n"
+            "                     [--json] [--predictions FILE] [--logits FILE]\n"
             "  --model    deployment image (default build/supernet.snm)\n"
             "  --data     canvas set prefix from `supernav canvas` (default data/canvas/cf64-test)\n"
             "  --platform reference (the plain-C oracle), cpu (SIMD kernels, default), opencl,\n"
@@ -102,7 +102,10 @@ static void usage(FILE *out)
             "             their models' cycles, bytes and energy; mcu: p50_us and p99_us modelled, its\n"
             "             instructions, SRAM and flash)\n"
             "  --predictions FILE  each canvas's predicted class as CSV (sample,prediction,label),\n"
-            "             written atomically (an accuracy run to check a replay's responses against)\n");
+            "             written atomically (an accuracy run to check a replay's responses against)\n"
+            "  --logits FILE  each canvas's logits as CSV (sample,label,logit0,...), written\n"
+            "             atomically; reference, cpu, opencl and fpga (fp32 or the int8 path's\n"
+            "             dequantized classifier output)\n");
 }
 
 int sn_cmd_eval(int argc, char **argv)
@@ -118,7 +121,7 @@ int sn_cmd_eval(int argc, char **argv)
         {"board", required_argument, 0, 'B'},  {"pe", required_argument, 0, 'E'},
         {"threads", required_argument, 0, 'T'}, {"predictions", required_argument, 0, 'P'},
         {"port", required_argument, 0, 'O'},   {"cache", no_argument, 0, 'C'},
-        {0, 0, 0, 0}};
+        {"logits", required_argument, 0, 'L'},  {0, 0, 0, 0}};
     const char *model_path = "build/supernet.snm", *data = "data/canvas/cf64-test";
     const char *platform_name = "cpu", *isa = NULL, *config_text = NULL, *why = "", *device = NULL;
     const char *board_path = NULL, *port = NULL;
@@ -138,7 +141,9 @@ int sn_cmd_eval(int argc, char **argv)
     size_t need, i, n, correct = 0;
     uint64_t *lat = NULL, *dev_lat = NULL;
     uint8_t *preds = NULL;
-    const char *preds_path = NULL;
+    const char *preds_path = NULL, *logits_path = NULL;
+    float *logits = NULL;
+    uint32_t classes = 0;
     double macs_sum = 0.0;
     sn_model model;
     sn_config config;
@@ -191,6 +196,7 @@ int sn_cmd_eval(int argc, char **argv)
             break;
         case 'i': int8 = 1; break;
         case 'P': preds_path = optarg; break;
+        case 'L': logits_path = optarg; break;
         case 'n':
         case 'w':
             errno = 0;
@@ -322,7 +328,10 @@ int sn_cmd_eval(int argc, char **argv)
     lat = malloc(n * sizeof *lat);
     dev_lat = malloc(n * sizeof *dev_lat);
     preds = malloc(n ? n : 1);
-    if (!lat || !dev_lat || !preds) {
+    classes = model.arch.num_classes;
+    if (logits_path)
+        logits = malloc((n ? n : 1) * classes * sizeof *logits);
+    if (!lat || !dev_lat || !preds || (logits_path && !logits)) {
         sn_cli_error("out of memory");
         goto done;
     }
@@ -358,6 +367,13 @@ int sn_cmd_eval(int argc, char **argv)
             far_sum += (double)r.far_bytes;
             correct += (uint32_t)r.prediction == labels.data[i];
             preds[i] = (uint8_t)r.prediction;
+            if (logits) {
+                if (!r.logits || r.classes != classes) {
+                    sn_cli_error("--logits: platform %s reports no logits", desc.name);
+                    goto done;
+                }
+                memcpy(logits + i * classes, r.logits, classes * sizeof *logits);
+            }
             macs_sum += r.macs ? (double)r.macs : (double)(plan->is_arac ? plan->arac.last_macs : plan->macs);
         }
     }
@@ -374,6 +390,30 @@ int sn_cmd_eval(int argc, char **argv)
         }
         if (werr != 0) {
             sn_cli_error("cannot write %s: %s", preds_path, strerror(errno));
+            goto done;
+        }
+    }
+    if (logits_path) {
+        sn_atomic_file af;
+        int werr = sn_atomic_open(&af, logits_path);
+        if (werr == 0) {
+            uint32_t k;
+            fprintf(af.fp, "sample,label");
+            for (k = 0; k < classes; ++k)
+                fprintf(af.fp, ",logit%u", k);
+            fputc('\n', af.fp);
+            for (i = 0; i < n; ++i) {
+                fprintf(af.fp, "%zu,%u", i, labels.data[i]);
+                for (k = 0; k < classes; ++k)
+                    fprintf(af.fp, ",%.9g", (double)logits[i * classes + k]);
+                fputc('\n', af.fp);
+            }
+            werr = ferror(af.fp) ? (errno = EIO, -1) : sn_atomic_commit(&af);
+            if (werr != 0)
+                sn_atomic_abort(&af);
+        }
+        if (werr != 0) {
+            sn_cli_error("cannot write %s: %s", logits_path, strerror(errno));
             goto done;
         }
     }
@@ -458,6 +498,7 @@ done:
     if (sut)
         sut->ops->close(sut);
     free(preds);
+    free(logits);
     free(lat);
     free(dev_lat);
     sn_idx_free(&images);

@@ -936,22 +936,50 @@ static double fig(const rinfo *r, const char *name)
     return f ? f->value : (double)NAN;
 }
 
+/* Figure NAME of POLICY on TRACE and PLATFORM: the mean over its runs (repetitions) that
+ * recorded it, as the answer table's means; NaN when none did. */
+static double mean_fig(const report *rp, const char *trace, const char *policy, const char *platform,
+                       const char *name)
+{
+    double sum = 0.0, v;
+    size_t i, k = 0;
+    for (i = 0; i < rp->n; ++i)
+        if (rp->r[i].plotted && !strcmp(rp->r[i].run.trace_name, trace) && !strcmp(rp->r[i].policy_key, policy) &&
+            !strcmp(sn_rundir_platform(&rp->r[i].run), platform) && !isnan(v = fig(&rp->r[i], name))) {
+            sum += v;
+            ++k;
+        }
+    return k ? sum / (double)k : (double)NAN;
+}
+
+/* A claim's figure on one trace: 1 - sushi / nocache of figure NAME (a reduction), or
+ * sushi - nocache (a difference), each side its mean over its repetitions. */
+typedef struct claim_figure {
+    const char *name;
+    int difference;
+} claim_figure;
+
+static const claim_figure lat_mean_reduction = {"latency_mean_us", 0}, lat_p50_reduction = {"latency_us", 0},
+                          lat_p99_reduction = {"latency_p99_us", 0}, acc_gain = {"served_accuracy", 1},
+                          far_energy_saving = {"energy_far_uj", 0};
+
 /* Appends "trace: value" items and returns the best (largest) value. */
 static double per_trace(const report *rp, const char *platform, char *list, size_t n,
-                        double (*value)(const rinfo *sushi, const rinfo *nocache), const char *unit,
-                        int decimals, char *best_trace, size_t bt_bytes)
+                        const claim_figure *cf, const char *unit, int decimals, char *best_trace,
+                        size_t bt_bytes)
 {
     const char *traces[MAX_GROUPS];
     size_t nt = distinct(rp, key_trace, traces, MAX_GROUPS), k;
     double best = (double)NAN;
     list[0] = '\0';
     for (k = 0; k < nt; ++k) {
-        const rinfo *s = find_run(rp, traces[k], "sushi", platform), *c = find_run(rp, traces[k], "nocache", platform);
         char item[200];
-        double v;
-        if (!s || !c)
+        double s, c, v;
+        if (!find_run(rp, traces[k], "sushi", platform) || !find_run(rp, traces[k], "nocache", platform))
             continue;
-        v = value(s, c);
+        s = mean_fig(rp, traces[k], "sushi", platform, cf->name);
+        c = mean_fig(rp, traces[k], "nocache", platform, cf->name);
+        v = cf->difference ? s - c : 1.0 - s / c;
         snprintf(item, sizeof item, "%s%s %+.*f%s", list[0] ? "; " : "", traces[k], decimals, 100.0 * v, unit);
         if (strlen(list) + strlen(item) + 1 < n)
             strcat(list, item);
@@ -961,31 +989,6 @@ static double per_trace(const report *rp, const char *platform, char *list, size
         }
     }
     return best;
-}
-
-static double lat_mean_reduction(const rinfo *s, const rinfo *c)
-{
-    return 1.0 - fig(s, "latency_mean_us") / fig(c, "latency_mean_us");
-}
-
-static double lat_p50_reduction(const rinfo *s, const rinfo *c)
-{
-    return 1.0 - fig(s, "latency_us") / fig(c, "latency_us");
-}
-
-static double lat_p99_reduction(const rinfo *s, const rinfo *c)
-{
-    return 1.0 - fig(s, "latency_p99_us") / fig(c, "latency_p99_us");
-}
-
-static double acc_gain(const rinfo *s, const rinfo *c)
-{
-    return fig(s, "served_accuracy") - fig(c, "served_accuracy");
-}
-
-static double far_energy_saving(const rinfo *s, const rinfo *c)
-{
-    return 1.0 - fig(s, "energy_far_uj") / fig(c, "energy_far_uj");
 }
 
 static size_t reproduction(const report *rp, claim_row *rows, size_t max)
@@ -1003,11 +1006,11 @@ static size_t reproduction(const report *rp, claim_row *rows, size_t max)
             if (rp->r[i].plotted && !strcmp(sn_rundir_platform(&rp->r[i].run), platforms[k]))
                 any = &rp->r[i];
         snprintf(clock, sizeof clock, "%s", any ? sn_rundir_clock(&any->run) : "?");
-        b1 = per_trace(rp, platforms[k], l1, sizeof l1, lat_mean_reduction, " %", 1, bt, sizeof bt);
+        b1 = per_trace(rp, platforms[k], l1, sizeof l1, &lat_mean_reduction, " %", 1, bt, sizeof bt);
         {
             char dummy[600], bt2[128];
-            bp50 = per_trace(rp, platforms[k], dummy, sizeof dummy, lat_p50_reduction, " %", 1, bt2, sizeof bt2);
-            bp99 = per_trace(rp, platforms[k], dummy, sizeof dummy, lat_p99_reduction, " %", 1, bt2, sizeof bt2);
+            bp50 = per_trace(rp, platforms[k], dummy, sizeof dummy, &lat_p50_reduction, " %", 1, bt2, sizeof bt2);
+            bp99 = per_trace(rp, platforms[k], dummy, sizeof dummy, &lat_p99_reduction, " %", 1, bt2, sizeof bt2);
         }
         snprintf(rows[n].paper, sizeof rows[n].paper, "SUSHI");
         snprintf(rows[n].claim, sizeof rows[n].claim, "\"up to 25%% improvement in latency\"");
@@ -1023,7 +1026,7 @@ static size_t reproduction(const report *rp, claim_row *rows, size_t max)
                      100.0 * b1, bt, 100.0 * bp50, 100.0 * bp99, l1);
         snprintf(rows[n].source, sizeof rows[n].source, "%s (%s)", clock_kind(clock), clock);
         ++n;
-        b2 = per_trace(rp, platforms[k], l2, sizeof l2, acc_gain, " pt", 2, bt, sizeof bt);
+        b2 = per_trace(rp, platforms[k], l2, sizeof l2, &acc_gain, " pt", 2, bt, sizeof bt);
         snprintf(rows[n].paper, sizeof rows[n].paper, "SUSHI");
         snprintf(rows[n].claim, sizeof rows[n].claim, "\"0.98%% increase in served accuracy\"");
         snprintf(rows[n].experiment, sizeof rows[n].experiment,
@@ -1035,7 +1038,7 @@ static size_t reproduction(const report *rp, claim_row *rows, size_t max)
                      bt, l2);
         snprintf(rows[n].source, sizeof rows[n].source, "measured: accuracy table (CF-64 test split)");
         ++n;
-        b3 = per_trace(rp, platforms[k], l3, sizeof l3, far_energy_saving, " %", 1, bt, sizeof bt);
+        b3 = per_trace(rp, platforms[k], l3, sizeof l3, &far_energy_saving, " %", 1, bt, sizeof bt);
         snprintf(rows[n].paper, sizeof rows[n].paper, "SUSHI");
         snprintf(rows[n].claim, sizeof rows[n].claim, "\"up to 78.7%% off-chip energy savings\"");
         snprintf(rows[n].experiment, sizeof rows[n].experiment,
@@ -1049,7 +1052,8 @@ static size_t reproduction(const report *rp, claim_row *rows, size_t max)
         {
             const rinfo *s = NULL;
             for (i = 0; i < rp->n && !s; ++i)
-                if (rp->r[i].plotted && !strcmp(rp->r[i].policy_key, "sushi"))
+                if (rp->r[i].plotted && !strcmp(rp->r[i].policy_key, "sushi") &&
+                    !strcmp(sn_rundir_platform(&rp->r[i].run), platforms[k]))
                     s = &rp->r[i];
             snprintf(rows[n].source, sizeof rows[n].source, "%s",
                      s ? (sn_figures_find(&s->fs, "energy_far_uj") ? sn_figures_find(&s->fs, "energy_far_uj")->source
@@ -1111,23 +1115,28 @@ static size_t neulens_rows(const report *rp, claim_row *rows, size_t max)
         double da = sn_rundir_num(j, "headline.downsampled.max_accuracy_gain_relative");
         double dap = sn_rundir_num(j, "headline.downsampled.signed_best_accuracy_gain_points");
         char a[200], b[200];
+        /* none positive: the best signed figure; no comparable point at all (null): says so */
         if (!isnan(ul))
             snprintf(a, sizeof a, "up to %.1f %%", 100.0 * ul);
         else
-            snprintf(a, sizeof a, "none (best signed %+.1f %%)", 100.0 * us);
+            snprintf(a, sizeof a, isnan(us) ? "none (no point reaches a baseline's top-1)" : "none (best signed %+.1f %%)",
+                     100.0 * us);
         if (!isnan(dl))
             snprintf(b, sizeof b, "up to %.1f %%", 100.0 * dl);
         else
-            snprintf(b, sizeof b, "none (best signed %+.1f %%)", 100.0 * ds);
+            snprintf(b, sizeof b, isnan(ds) ? "none (no point reaches a baseline's top-1)" : "none (best signed %+.1f %%)",
+                     100.0 * ds);
         snprintf(rows[n].figure, sizeof rows[n].figure, "vs untiled SubNets: %s; vs downsampled inputs: %s", a, b);
         if (!isnan(ua))
             snprintf(a, sizeof a, "up to %.1f %% relative", 100.0 * ua);
         else
-            snprintf(a, sizeof a, "none (best signed %+.2f points)", uap);
+            snprintf(a, sizeof a, isnan(uap) ? "none (no point is as fast as a baseline)" : "none (best signed %+.2f points)",
+                     uap);
         if (!isnan(da))
             snprintf(b, sizeof b, "up to %.1f %% relative (%+.2f points)", 100.0 * da, dap);
         else
-            snprintf(b, sizeof b, "none (best signed %+.2f points)", dap);
+            snprintf(b, sizeof b, isnan(dap) ? "none (no point is as fast as a baseline)" : "none (best signed %+.2f points)",
+                     dap);
         snprintf(rows[n + 1].figure, sizeof rows[n + 1].figure, "vs untiled SubNets: %s; vs downsampled inputs: %s",
                  a, b);
         snprintf(rows[n].source, sizeof rows[n].source, "measured: %.200s", lat_src);

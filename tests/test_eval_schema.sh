@@ -2,7 +2,8 @@
 # supernav eval --json prints one schema on every platform (issue 18): the common keys, top1
 # a percentage equal to 100 x correct / n, latency_source labelled measured: or model:; each
 # platform opened through the SUT registry (an option it does not take is refused); the MCU
-# board's --cache (its near budget: the SRAM the arena leaves) serves the SubGraph from SRAM.
+# board's --cache (its near budget: the SRAM the arena leaves) serves the SubGraph from SRAM;
+# --logits writes one row of logits per canvas whose arg-max is --predictions' class (fp32 and int8).
 SUPERNAV=${SUPERNAV:-build/supernav}
 MODEL=${SN_MODEL:-build/supernet.snm}
 BUILD=${BUILD:-build}
@@ -29,7 +30,7 @@ print("; ".join(bad))
 sys.exit(1 if bad else 0)
 PY
 }
-echo "1..8"
+echo "1..10"
 for p in reference cpu fpga; do
     "$SUPERNAV" eval --platform $p --model "$MODEL" --subnet "$small" --limit 7 --warmup 0 --json > "$tmp/$p.json" 2> "$tmp/$p.err"
     why=$(check "$tmp/$p.json" $p measured: 2>&1); rc=$?
@@ -78,3 +79,26 @@ ok $(( rc == 0 || $? != 0 || $(wc -l < "$tmp/err") != 1 )) "an option the platfo
 "$SUPERNAV" eval --platform nosuch --model "$MODEL" --subnet "$small" --limit 1 > /dev/null 2> "$tmp/err"
 rc=$?
 ok $(( rc == 0 || $(wc -l < "$tmp/err") != 1 )) "an unknown platform: one line, exit $rc: $(cat "$tmp/err")"
+for prec in fp32 int8; do
+    flag=; [ $prec = int8 ] && flag=--int8
+    "$SUPERNAV" eval --platform cpu --model "$MODEL" --subnet "$small" $flag --limit 5 --warmup 0 \
+        --logits "$tmp/logits.$prec.csv" --predictions "$tmp/pred.$prec.csv" > /dev/null 2> "$tmp/err"
+    rc=$?
+    why=$(python3 - "$tmp/logits.$prec.csv" "$tmp/pred.$prec.csv" 2>&1 <<'PY'
+import csv, sys
+rows = list(csv.reader(open(sys.argv[1])))
+pred = list(csv.DictReader(open(sys.argv[2])))
+bad = []
+if rows[0] != ["sample", "label"] + ["logit%d" % k for k in range(10)]: bad.append("header %r" % rows[0])
+if len(rows) != 6 or len(pred) != 5: bad.append("%d rows, %d predictions" % (len(rows) - 1, len(pred)))
+for r, p in zip(rows[1:], pred):
+    v = [float(x) for x in r[2:]]
+    if r[0] != p["sample"] or r[1] != p["label"] or v.index(max(v)) != int(p["prediction"]):
+        bad.append("sample %s: arg-max %d, prediction %s" % (r[0], v.index(max(v)), p["prediction"]))
+print("; ".join(bad))
+sys.exit(1 if bad else 0)
+PY
+)
+    [ $rc -eq 0 ] || why="exit $rc: $(cat "$tmp/err")"
+    ok $(( rc != 0 || ${#why} > 0 )) "eval --logits ($prec): a row of 10 logits per canvas, arg-max = --predictions' class ${why:+($why)}"
+done

@@ -151,11 +151,16 @@ static void test_contract(void **state)
         assert_int_equal(ref->infer(rsut, 0, t.plans[0], &smp, &rr, err, sizeof err), SN_OK);
         if (!computes) {
             assert_int_equal(far.prediction, -1);
+            assert_null(far.logits);
             assert_int_equal(far.near_bytes + far.far_bytes + near.near_bytes + near.far_bytes + mv.bytes, 0);
             continue;
         }
         assert_int_equal(far.prediction, rr.prediction);
         assert_int_equal(near.prediction, rr.prediction);
+        /* its logits (eval --logits): one per class, their arg-max the prediction */
+        assert_non_null(far.logits);
+        assert_int_equal(far.classes, model.arch.num_classes);
+        assert_int_equal(sn_sut_argmax(far.logits, far.classes), far.prediction);
         if (!strcmp(d.near_memory, "none")) { /* no memory hierarchy (the reference): no bytes */
             assert_int_equal(far.near_bytes + near.near_bytes + mv.bytes, 0);
             continue;

@@ -13,6 +13,8 @@
 #     PEERS_ORT_TIMING binding (default): ONNX Runtime's wall time minus the binding overhead;
 #                      profiler: ORT's model_run profiler events
 #   make peak-fma      the measured single-core fp32 FMA peak alone
+#   make peers-ort     ONNX Runtime alone (npm ci into build/peers/), and Debian's python3-onnx
+#                      and python3-numpy: what tests/test_int8_ort.sh needs (no PyTorch)
 
 PEERS_PLATFORM ?= cpu
 PEERS_K ?= 300
@@ -25,9 +27,13 @@ $(PEAK_FMA): $(BUILD)/obj/bench/peak_fma.o
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) $^ -o $@
 
-.PHONY: bench-peers peak-fma
+.PHONY: bench-peers peak-fma peers-ort
 peak-fma: $(PEAK_FMA)
 	@$(PEAK_FMA)
+
+peers-ort:
+	@sh ci/deps.sh ci/packages-ort.txt
+	@sh bench/peers/install_ort.sh build/peers
 
 bench-peers: deps
 	@$(MAKE) --no-print-directory -q $(SUPERNAV) $(MODEL_IMAGE) $(PEAK_FMA) || \

@@ -42,17 +42,7 @@ case $PEERS_ORT_TIMING in binding | profiler) ;; *) die "PEERS_ORT_TIMING must b
 
 # ---- what is missing: Debian packages, ONNX Runtime, the ONNX models -------------------
 sh ci/deps.sh ci/packages-peers.txt || die "missing Debian packages (ci/packages-peers.txt)"
-command -v node >/dev/null 2>&1 || die "node is not on PATH (npm's dependency)"
-mkdir -p "$PEERS_BUILD"
-if ! cmp -s bench/peers/package-lock.json "$PEERS_BUILD/package-lock.json" ||
-    [ ! -f "$PEERS_BUILD/node_modules/onnxruntime-node/package.json" ]; then
-    say "installing onnxruntime-node (bench/peers/package-lock.json) into $PEERS_BUILD/node_modules"
-    cp bench/peers/package.json bench/peers/package-lock.json "$PEERS_BUILD/"
-    # --ignore-scripts: the package's install script downloads GPU binaries; the CPU
-    # library is inside the package.
-    (cd "$PEERS_BUILD" && ONNXRUNTIME_NODE_INSTALL=skip npm ci --ignore-scripts --no-audit \
-        --no-fund --loglevel=error >&2) || die "npm ci failed in $PEERS_BUILD"
-fi
+sh bench/peers/install_ort.sh "$PEERS_BUILD" || die "ONNX Runtime could not be installed"
 "$PY" workloads/supernet/export_onnx.py --supernav "$SUPERNAV" --model-image "$MODEL_IMAGE" \
     --test "$TEST" --out "$PEERS_BUILD/onnx" || die "ONNX export or its checks failed (see above)"
 
