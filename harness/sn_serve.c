@@ -236,7 +236,7 @@ static void slices_after_profile(sn_serve *sv)
     free(extra_lat);
 }
 
-uint32_t sn_serve_subgraph_set(sn_serve *sv, uint32_t slot, const sn_subgraph *r, const char *name)
+uint32_t sn_serve_subgraph_set(sn_serve *sv, uint32_t slot, const sn_subgraph *r, const char *name, int exact)
 {
     uint32_t g = sv->n + 1 + slot, i;
     uint64_t all;
@@ -253,7 +253,7 @@ uint32_t sn_serve_subgraph_set(sn_serve *sv, uint32_t slot, const sn_subgraph *r
     }
     /* a platform that is a deterministic model prices it exactly: made resident outside the
      * run's account, every SubNet estimated once, then what was resident restored */
-    if (sv->slices_exact && g != sv->g_resident) {
+    if (exact && sv->slices_exact && g != sv->g_resident) {
         uint32_t was = sv->g_resident;
         sn_sut_moved mv;
         char why[256];

@@ -216,8 +216,10 @@ int sn_serve_resident(sn_serve *sv, uint32_t g, int charge, sn_sut_moved *moved,
 int sn_serve_infer(sn_serve *sv, uint32_t s, uint32_t sample, sn_sut_result *result, char *err,
                    size_t err_bytes);
 /* Slice SubGraphs (sv->slices != NULL): sets slot SLOT (0..SN_SERVE_DYN-1) to R, named
- * NAME in the records, with its predicted latencies and bytes per SubNet; returns its index. */
-uint32_t sn_serve_subgraph_set(sn_serve *sv, uint32_t slot, const sn_subgraph *r, const char *name);
+ * NAME in the records, with its latencies and bytes per SubNet -- predicted by the cost model,
+ * or with EXACT on a platform that is a deterministic model (sv->slices_exact), its own
+ * (31 estimates: for a scheduler's decisions, not per query); returns its index. */
+uint32_t sn_serve_subgraph_set(sn_serve *sv, uint32_t slot, const sn_subgraph *r, const char *name, int exact);
 /* The predicted time and bytes of switching from SubGraph FROM to TO: with slices only the
  * difference moves (cost model); otherwise the profile's switch to TO. */
 double sn_serve_switch_us(const sn_serve *sv, uint32_t from, uint32_t to);

@@ -105,7 +105,7 @@ static void test_partial_residency_and_diff_switch(void **state)
     {
         sn_subgraph *one = calloc(1, sizeof *one);
         one->b[wide] = r->b[wide];
-        g_full = sn_serve_subgraph_set(&sv, 0, one, "test:one-whole");
+        g_full = sn_serve_subgraph_set(&sv, 0, one, "test:one-whole", 1);
         assert_int_equal(sn_serve_resident(&sv, g_full, 0, &mv, err, sizeof err), 0);
         full = near_of(big);
         assert_int_equal(full, sn_slices_box_bytes(x, wide, r->b[wide]));
@@ -113,7 +113,7 @@ static void test_partial_residency_and_diff_switch(void **state)
          * columns): the leading tiles are near, the rest is streamed */
         assert_true(x->quantum >= 1 && r->b[wide].o >= 2 * x->quantum);
         one->b[wide].o = r->b[wide].o / 2 / x->quantum * x->quantum;
-        g_half = sn_serve_subgraph_set(&sv, 1, one, "test:one-half");
+        g_half = sn_serve_subgraph_set(&sv, 1, one, "test:one-half", 1);
         assert_int_equal(sn_serve_resident(&sv, g_half, 0, &mv, err, sizeof err), 0);
         /* the switch from whole to half moved nothing (the half is inside the whole) */
         assert_int_equal(mv.bytes, 0);
@@ -127,12 +127,12 @@ static void test_partial_residency_and_diff_switch(void **state)
         if (x->quantum > 1) {
             uint64_t before = half;
             one->b[wide].o += x->quantum / 2;
-            g_half = sn_serve_subgraph_set(&sv, 1, one, "test:one-half-and-a-bit");
+            g_half = sn_serve_subgraph_set(&sv, 1, one, "test:one-half-and-a-bit", 1);
             assert_int_equal(sn_serve_resident(&sv, g_half, 0, &mv, err, sizeof err), 0);
             assert_int_equal(near_of(big), before);
             assert_int_equal(sn_slices_serves_bytes(x, wide, r->b[wide], one->b[wide]), before);
             one->b[wide].o -= x->quantum / 2;
-            g_half = sn_serve_subgraph_set(&sv, 1, one, "test:one-half");
+            g_half = sn_serve_subgraph_set(&sv, 1, one, "test:one-half", 1);
             assert_int_equal(sn_serve_resident(&sv, g_half, 0, &mv, err, sizeof err), 0);
         }
         /* back to whole: only the other half moves, and the platform counts what the harness does */

@@ -97,7 +97,7 @@ static uint32_t resident(sn_policy *p, sn_serve *sv, uint32_t g_cur, const sn_po
         s->cur.b[victim] = (sn_slice_box){0, 0, 0};
     }
     snprintf(name, sizeof name, "slices:lru@%zu", q->index);
-    return sn_serve_subgraph_set(sv, g_cur == sv->n + 1 ? 1u : 0u, &s->cur, name);
+    return sn_serve_subgraph_set(sv, g_cur == sv->n + 1 ? 1u : 0u, &s->cur, name, 0);
 }
 
 const sn_policy_ops sn_policy_lru = {

@@ -154,7 +154,7 @@ static uint32_t knapsack_candidate(const sn_policy *p, sn_serve *sv, const sushi
         weight[s->window[i].subnet] += 1.0;
     sn_slices_knapsack(sv->slices, weight, sv->near_budget_bytes, r);
     snprintf(name, sizeof name, "slices:sushi@%u", s->decisions);
-    g = sn_serve_subgraph_set(sv, k, r, name);
+    g = sn_serve_subgraph_set(sv, k, r, name, 1);
     free(r);
     return g;
 }
