@@ -671,8 +671,8 @@ static void expect_times(sn_trace_format format, sn_trace_time_unit unit, int re
     if (format == SN_TRACE_FORMAT_CSV)
         snprintf(text, sizeof text, "id,t\nx,%s\ny,%s\r\nz,%s", a, b, c);
     else
-        snprintf(text, sizeof text, "{\"id\": 1, \"t\": %s}\n{\"t\": %s, \"id\": 2}\r\n{\"t\":%s}\n",
-                 a, b, c);
+        snprintf(text, sizeof text,
+                 "{\"id\": 1, \"t\": %s}\n{\"t\": %s, \"id\": 2}\r\n{\"t\":%s}\n", a, b, c);
     t = log_import(&p, text);
     assert_int_equal(t.count, 3);
     if (t.arrival_us[0] != ta || t.arrival_us[1] != tb || t.arrival_us[2] != tc)
@@ -1020,7 +1020,8 @@ static void test_import_log_rejects_malformed_lines(void **state)
     expect_log_error(&p, "{\"t\": 1, \"f\": [1]}\n",
                      "1: floor field 'f' is an array, not a number or a string");
     {
-        static const char misspelt[] = "{\"t\": 1, \"F\": 2}\n", null[] = "{\"t\": 1, \"f\": null}\n";
+        static const char misspelt[] = "{\"t\": 1, \"F\": 2}\n";
+        static const char null[] = "{\"t\": 1, \"f\": null}\n";
         assert_int_equal(sn_trace_import_buffer(&p, "log.jsonl", misspelt, strlen(misspelt), &t,
                                                 err, sizeof err),
                          SN_TRACE_ERR_FORMAT);
@@ -1063,7 +1064,8 @@ static void test_import_log_real_llm(void **state)
             continue;
         *c1 = *c2 = '\0';
         used += (size_t)sprintf(jsonl + used,
-                                "{\"TIMESTAMP\":\"%s\",\"ContextTokens\":%s,\"GeneratedTokens\":%s}\n",
+                                "{\"TIMESTAMP\":\"%s\",\"ContextTokens\":%s,"
+                                "\"GeneratedTokens\":%s}\n",
                                 line, c1 + 1, c2 + 1);
     }
     free(raw);
