@@ -1,6 +1,6 @@
 /* supernav query traces: importers for the real public traces and for any request log in
  * CSV or JSON Lines (mappings documented in workloads/traces/README.md). Integer
- * arithmetic only. */
+ * arithmetic only (a JSON number, a double, is printed exactly and read as a decimal). */
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <inttypes.h>
