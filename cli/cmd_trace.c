@@ -18,7 +18,9 @@ static void usage(FILE *out)
             "         arrivals), offline (every query at time 0), sushi (Poisson arrivals,\n"
             "         constraints that dwell and drift), bursty (on/off modulated Poisson)\n"
             "FORMAT   azure-llm, azure-functions-2019, azure-functions-2021\n"
-            "         (the real traces are in workloads/traces/real/)\n\n"
+            "         (the real traces are in workloads/traces/real/); csv, jsonl: any\n"
+            "         request log with a time field (RFC 4180 CSV with a header row, or\n"
+            "         JSON Lines: one object per line)\n\n"
             "gen options:\n"
             "  --rate QPS              server, sushi: mean arrival rate (default 10)\n"
             "  --rate-on QPS           bursty: rate while on (default 40)\n"
@@ -34,9 +36,25 @@ static void usage(FILE *out)
             "  --rate QPS              the speed-up that gives this mean rate (overrides\n"
             "                          --scale; the factor used is recorded)\n"
             "  --minutes A-B           azure-functions-2019: minutes A..B of 1..1440\n"
+            "csv and jsonl options (the column of a CSV header, the key of a JSON object):\n"
+            "  --time-field NAME       each request's arrival time (required)\n"
+            "  --time-unit UNIT        s, ms, us, ns (a non-negative decimal number) or\n"
+            "                          datetime ('YYYY-MM-DD HH:MM:SS[.f]', UTC) (required)\n"
+            "  --timestamps KIND       absolute: the first arrival becomes 0 (default);\n"
+            "                          relative: offsets from the log's start, kept\n"
+            "  --unsorted WHAT         sort: rows out of time order are sorted, ties in\n"
+            "                          file order, and counted in the metadata (default);\n"
+            "                          refuse: such a row is an error naming its line\n"
+            "  --floor-field NAME      the field that sets each query's floor level (an\n"
+            "                          empty, null or absent value: no floor)\n"
+            "  --floor-map MAP         quantile (of a number, among the rows; default),\n"
+            "                          hash (of any text), level (the level, 0..L-1)\n"
+            "  --ceiling-field NAME    the same for the ceiling level\n"
+            "  --ceiling-map MAP\n"
             "common options:\n"
             "  --samples N             sample indices in [0, N) (default 10000: CF-64 test)\n"
-            "  --constraint WHICH      both, floor, ceiling, either, none (default both)\n"
+            "  --constraint WHICH      both, floor, ceiling, either, none (default both;\n"
+            "                          csv, jsonl: as the fields given)\n"
             "  --floors LIST           accuracy floor per level (default\n"
             "                          0.86,0.87,0.88,0.89,0.90)\n"
             "  --ceiling-us US         latency ceiling base (default 10000)\n"
@@ -52,6 +70,8 @@ typedef struct options {
     const char *output, *seed, *count, *samples, *rate, *rate_on, *rate_off, *on_ms, *off_ms;
     const char *constraint, *floors, *ceiling_us, *ceiling_factors, *dwell, *jump, *format;
     const char *scale, *minutes;
+    const char *time_field, *time_unit, *timestamps, *unsorted, *floor_field, *floor_map;
+    const char *ceiling_field, *ceiling_map;
     const char *positional;
 } options;
 
@@ -82,6 +102,14 @@ static int parse_options(int argc, char **argv, int first, int where, options *o
         {"--format", &o->format, IMPORT},
         {"--scale", &o->scale, IMPORT},
         {"--minutes", &o->minutes, IMPORT},
+        {"--time-field", &o->time_field, IMPORT},
+        {"--time-unit", &o->time_unit, IMPORT},
+        {"--timestamps", &o->timestamps, IMPORT},
+        {"--unsorted", &o->unsorted, IMPORT},
+        {"--floor-field", &o->floor_field, IMPORT},
+        {"--floor-map", &o->floor_map, IMPORT},
+        {"--ceiling-field", &o->ceiling_field, IMPORT},
+        {"--ceiling-map", &o->ceiling_map, IMPORT},
     };
     int i;
     size_t k;
@@ -300,6 +328,57 @@ static int cmd_gen(int argc, char **argv)
     return rc;
 }
 
+/* csv, jsonl: the time and field options into P (constraints already parsed). */
+static int log_args(const options *o, sn_trace_import_params *p)
+{
+    if (!o->time_field || !o->time_unit) {
+        sn_cli_error("missing %s (see 'supernav trace --help')",
+                     !o->time_field ? "--time-field NAME"
+                                    : "--time-unit (s, ms, us, ns, datetime)");
+        return 2;
+    }
+    p->time_field = o->time_field;
+    if (!(p->time_unit = sn_trace_time_unit_parse(o->time_unit))) {
+        sn_cli_error("unknown --time-unit '%s' (s, ms, us, ns, datetime)", o->time_unit);
+        return 2;
+    }
+    if (o->timestamps && strcmp(o->timestamps, "absolute") != 0 &&
+        strcmp(o->timestamps, "relative") != 0) {
+        sn_cli_error("unknown --timestamps '%s' (absolute, relative)", o->timestamps);
+        return 2;
+    }
+    p->time_relative = o->timestamps && !strcmp(o->timestamps, "relative");
+    if (o->unsorted && strcmp(o->unsorted, "sort") != 0 && strcmp(o->unsorted, "refuse") != 0) {
+        sn_cli_error("unknown --unsorted '%s' (sort, refuse)", o->unsorted);
+        return 2;
+    }
+    p->refuse_unsorted = o->unsorted && !strcmp(o->unsorted, "refuse");
+    if (o->floor_map && !o->floor_field) {
+        sn_cli_error("--floor-map needs --floor-field");
+        return 2;
+    }
+    if (o->ceiling_map && !o->ceiling_field) {
+        sn_cli_error("--ceiling-map needs --ceiling-field");
+        return 2;
+    }
+    p->floor_field = o->floor_field;
+    p->ceiling_field = o->ceiling_field;
+    if ((o->floor_map && !(p->floor_map = sn_trace_field_map_parse(o->floor_map))) ||
+        (o->ceiling_map && !(p->ceiling_map = sn_trace_field_map_parse(o->ceiling_map)))) {
+        sn_cli_error("unknown %s '%s' (quantile, hash, level)",
+                     !p->floor_map ? "--floor-map" : "--ceiling-map",
+                     !p->floor_map ? o->floor_map : o->ceiling_map);
+        return 2;
+    }
+    /* without --constraint, the fields given say which constraints the queries carry */
+    if (!o->constraint)
+        p->constraints.attach = o->floor_field && o->ceiling_field ? SN_TRACE_ATTACH_BOTH
+                                : o->floor_field                  ? SN_TRACE_ATTACH_FLOOR
+                                : o->ceiling_field                ? SN_TRACE_ATTACH_CEILING
+                                                                  : SN_TRACE_ATTACH_NONE;
+    return 0;
+}
+
 static int cmd_import(int argc, char **argv)
 {
     options o;
@@ -318,12 +397,22 @@ static int cmd_import(int argc, char **argv)
     format = sn_trace_format_parse(o.format);
     if (!format) {
         sn_cli_error("unknown --format '%s' (azure-llm, azure-functions-2019, "
-                     "azure-functions-2021)",
+                     "azure-functions-2021, csv, jsonl)",
                      o.format);
         return 2;
     }
     if (format != SN_TRACE_FORMAT_AZURE_FUNCTIONS_2019 &&
         (rc = no_option(o.minutes, "--minutes", o.format)))
+        return rc;
+    if (format != SN_TRACE_FORMAT_CSV && format != SN_TRACE_FORMAT_JSONL &&
+        ((rc = no_option(o.time_field, "--time-field", o.format)) ||
+         (rc = no_option(o.time_unit, "--time-unit", o.format)) ||
+         (rc = no_option(o.timestamps, "--timestamps", o.format)) ||
+         (rc = no_option(o.unsorted, "--unsorted", o.format)) ||
+         (rc = no_option(o.floor_field, "--floor-field", o.format)) ||
+         (rc = no_option(o.floor_map, "--floor-map", o.format)) ||
+         (rc = no_option(o.ceiling_field, "--ceiling-field", o.format)) ||
+         (rc = no_option(o.ceiling_map, "--ceiling-map", o.format))))
         return rc;
     if (o.rate && o.scale) {
         sn_cli_error("give --scale or --rate, not both");
@@ -341,6 +430,9 @@ static int cmd_import(int argc, char **argv)
                         "a rate in 0.001..1000000 queries/s (at most 3 decimals)", &p.rate_mqps)) ||
         (rc = constraint_args(&o, &p.constraints)))
         return rc;
+    if ((format == SN_TRACE_FORMAT_CSV || format == SN_TRACE_FORMAT_JSONL) &&
+        (rc = log_args(&o, &p)))
+        return rc;
     if (o.minutes) {
         unsigned first, last;
         int used = 0;
@@ -353,6 +445,11 @@ static int cmd_import(int argc, char **argv)
         }
         p.minute_first = first;
         p.minute_last = last;
+    }
+    if (sn_trace_import_check(&p, err, sizeof err) != 0) { /* e.g. a field without its
+                                                               * constraint: usage */
+        sn_cli_error("%s", err);
+        return 2;
     }
     if (sn_trace_import(&p, o.positional, &t, err, sizeof err) != SN_TRACE_OK) {
         sn_cli_error("%s", err);

@@ -23,8 +23,8 @@ FUZZ_RUNS ?=
 FUZZ_TIMEOUT ?= 10
 FUZZ_DIR := build/fuzz
 FUZZ_TARGETS ?= model safetensors trace trace_azure_llm trace_azure_functions_2019 \
-                trace_azure_functions_2021 config sweep_spec sweep_manifest fpga_board gate \
-                rundir mcu_host mcu_serve
+                trace_azure_functions_2021 trace_csv trace_jsonl config sweep_spec \
+                sweep_manifest fpga_board gate rundir mcu_host mcu_serve
 
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_INCLUDES := -Iengine/include -Icommon -Icli -Ibench -Itests -Iworkloads -Idatasets \

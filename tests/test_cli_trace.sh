@@ -134,9 +134,153 @@ check_import azure-functions-2019 "$REAL/azure_functions_2019_sample1000_inv.csv
     --minutes 601-660
 check_import azure-functions-2021 "$REAL/azure_functions_2021_200.csv" 199 "0.165"
 
+# import --format csv|jsonl: any request log with a time field
+L="$REAL/AzureLLMInferenceTrace_conv.csv"
+printf 't,size\n1,10\n2,20\n' >"$tmp/log.csv"
+expect_error 2 "missing --time-field NAME" import --format csv "$tmp/log.csv" -o "$O"
+expect_error 2 "missing --time-unit" import --format csv --time-field t "$tmp/log.csv" -o "$O"
+expect_error 2 "unknown --time-unit 'min'" import --format csv --time-field t --time-unit min \
+    "$tmp/log.csv" -o "$O"
+expect_error 2 "unknown --timestamps 'epoch'" import --format jsonl --time-field t --time-unit s \
+    --timestamps epoch "$tmp/log.csv" -o "$O"
+expect_error 2 "unknown --unsorted 'maybe'" import --format csv --time-field t --time-unit s \
+    --unsorted maybe "$tmp/log.csv" -o "$O"
+expect_error 2 "--floor-map needs --floor-field" import --format csv --time-field t \
+    --time-unit s --floor-map hash "$tmp/log.csv" -o "$O"
+expect_error 2 "unknown --ceiling-map 'median'" import --format csv --time-field t \
+    --time-unit s --ceiling-field size --ceiling-map median "$tmp/log.csv" -o "$O"
+expect_error 2 "constraint 'both' attaches ceilings: it needs a ceiling field" import \
+    --format csv --time-field t --time-unit s --floor-field size --constraint both \
+    "$tmp/log.csv" -o "$O"
+expect_error 2 "a ceiling field is given, but constraint 'floor' attaches no ceilings" import \
+    --format csv --time-field t --time-unit s --floor-field size --ceiling-field size \
+    --constraint floor \
+    "$tmp/log.csv" -o "$O"
+expect_error 2 "datetime timestamps are absolute, not relative" import --format csv \
+    --time-field t --time-unit datetime --timestamps relative "$tmp/log.csv" -o "$O"
+expect_error 2 "--time-field does not apply to azure-llm" import --format azure-llm \
+    --time-field TIMESTAMP "$L" -o "$O"
+expect_error 2 "--ceiling-map does not apply to azure-functions-2021" import \
+    --format azure-functions-2021 --ceiling-map level "$REAL/azure_functions_2021_200.csv" -o "$O"
+
+# malformed lines: the file, the line and what is wrong; exit 1; nothing written
+bad_log() { # FORMAT TEXT FRAGMENT [options]
+    printf "$2" >"$tmp/bad.log"
+    f=$1 frag=$3
+    shift 3
+    expect_error 1 "$tmp/bad.log:$frag" import --format "$f" --time-field t --time-unit ms \
+        "$@" "$tmp/bad.log" -o "$O"
+}
+bad_log csv 't,x\n1,a\n2,"b\n' "3: field 2: a quoted field is not closed"
+bad_log csv 't,x\n1,a\n2,b"c\n' "3: field 2: a quote inside an unquoted field"
+bad_log csv 't,x\n1,"a"b\n' "2: field 2: 'b' after the closing quote"
+bad_log csv 't,x\n1,a\n2\n' "3: expected 2 fields (as the header), found 1"
+bad_log csv 't,x\n1,a\n\n' "3: empty line"
+bad_log csv 'time,x\n1,a\n' "1: no column 't' in the header 'time,x'"
+bad_log csv 't,x\n1,a\n1.5e3,b\n' "3: time '1.5e3' in field 't' is not a non-negative decimal"
+bad_log csv 't,x\n1,a\n-2,b\n' "3: negative time '-2' in field 't'"
+bad_log csv 't,x\n1,"a,\nb"\n1x,c\n' "4: time '1x' in field 't'"
+bad_log csv 't,x\n3,a\n2,b\n' "3: time '2' is earlier than '3' on line 2" --unsorted refuse
+bad_log csv 't,x\n1,5\n2,6\n3,zz\n' "4: ceiling field 'x': 'zz' is not a number (quantile map)" \
+    --ceiling-field x
+bad_log csv 't,x\n1,0\n2,5\n' "3: floor field 'x': '5' is not a level in 0..4 (level map)" \
+    --floor-field x --floor-map level
+bad_log jsonl '{"t": 1}\n{"t": 2,}\n' "2: not valid JSON (at column 10)"
+bad_log jsonl '{"t": 1}\n[{"t": 2}]\n' "2: expected a JSON object, found an array"
+bad_log jsonl '{"t": 1}\n{"time": 2}\n' "2: no time: field 't' is empty or missing"
+bad_log jsonl '{"t": 1}\n{"t": false}\n' "2: time field 't' is a boolean, not a number"
+bad_log jsonl '{"t": 1}\n\n{"t": 2}\n' "2: empty line"
+bad_log jsonl '{"t": 1, "x": 2}\n{"t": 2, "x": {}}\n' \
+    "2: ceiling field 'x' is an object, not a number or a string" --ceiling-field x
+printf '{"t": 1, "size": 2}\n' >"$tmp/bad.log"
+expect_error 1 "$tmp/bad.log: no object has the floor field 'Size'" import --format jsonl \
+    --time-field t --time-unit s --floor-field Size "$tmp/bad.log" -o "$O"
+# a failed import leaves an existing output as it was (the trace is written to a temporary
+# file, renamed into place only when complete)
+printf 'earlier result\n' >"$tmp/keep.csv"
+printf 't\n1\n2\nx\n' >"$tmp/bad.log"
+if ! "$SUPERNAV" trace import --format csv --time-field t --time-unit s "$tmp/bad.log" \
+    -o "$tmp/keep.csv" 2>/dev/null && [ "$(cat "$tmp/keep.csv")" = "earlier result" ] &&
+    [ "$(ls "$tmp" | grep -c '^keep')" -eq 1 ]; then
+    ok "import csv: a malformed line leaves the existing output intact, no temporary file"
+else
+    not_ok "import csv: the existing output was changed" "$(ls "$tmp")"
+fi
+
+# valid logs: every unit, absolute and relative, the field mappings, rate scaling
+check_log() { # DESCRIPTION FORMAT TEXT WANT_ROWS [options]: WANT_ROWS: the rows, ';'-separated
+    what=$1 f=$2 text=$3 want=$4
+    shift 4
+    printf "$text" >"$tmp/good.log"
+    if "$SUPERNAV" trace import --format "$f" "$@" "$tmp/good.log" -o "$tmp/g.csv" 2>"$tmp/err" &&
+        rows=$(grep -v '^#' "$tmp/g.csv" | tail -n +2 | cut -d, -f1,3,4 | tr '\n' ';') &&
+        [ "$rows" = "$want" ] && "$SUPERNAV" trace info "$tmp/g.csv" >/dev/null; then
+        ok "import $f $what: $want"
+    else
+        not_ok "import $f $what: expected rows $want" "got ${rows:-}" "$(cat "$tmp/err")"
+    fi
+}
+check_log "absolute s" csv 'id,t\nx,1700000000.000001\ny,1700000000.5\n' \
+    "0,,;499999,,;" --time-field t --time-unit s
+check_log "absolute ms" csv 't\n1700000000000.001\n1700000000500\n' "0,,;499999,,;" \
+    --time-field t --time-unit ms
+check_log "absolute us" jsonl '{"t": 1700000000000001}\n{"t": "1700000000500000"}\n' \
+    "0,,;499999,,;" --time-field t --time-unit us
+check_log "absolute ns" jsonl '{"t": "1700000000000001000"}\n{"t": "1700000000500000000"}\n' \
+    "0,,;499999,,;" --time-field t --time-unit ns
+check_log "absolute datetime" csv 't\n2023-11-14 22:13:20.000001\n2023-11-14T22:13:20.5Z\n' \
+    "0,,;499999,,;" --time-field t --time-unit datetime
+check_log "relative s" jsonl '{"t": 0.25}\n{"t": "1.5000005"}\n' "250000,,;1500001,,;" \
+    --time-field t --time-unit s --timestamps relative
+check_log "relative ms" csv 't\n250\n1500.0004\n' "250000,,;1500000,,;" --time-field t \
+    --time-unit ms --timestamps relative
+check_log "relative us" csv 't\n250000\n1500000.5\n' "250000,,;1500001,,;" --time-field t \
+    --time-unit us --timestamps relative
+check_log "relative ns" jsonl '{"t": 250000000}\n{"t": 1500000499}\n' "250000,,;1500000,,;" \
+    --time-field t --time-unit ns --timestamps relative
+check_log "quoted, unsorted, quantile ceiling, level floor" csv \
+    '"t","note","size","class"\n3,"late, but first",300,4\n1,"two\nlines",100,0\n2,"""hi""",,2\n' \
+    "0,0.8600,2000;1000000,0.8800,;2000000,0.9000,6000;" --time-field t --time-unit s \
+    --ceiling-field size --floor-field class --floor-map level
+check_log "hash floor (FNV-1a-32 'a' -> level 4, 'foobar' -> 3)" jsonl \
+    '{"t": 1, "model": "a"}\n{"t": 2, "model": "foobar"}\n{"t": 3, "model": null}\n' \
+    "0,0.9000,;1000000,0.8900,;2000000,,;" --time-field t --time-unit s --floor-field model \
+    --floor-map hash
+check_log "--rate 4 (1 request/s natively)" csv 't\n10\n11\n12\n13\n' \
+    "2500000,,;2750000,,;3000000,,;3250000,,;" --time-field t --time-unit s \
+    --timestamps relative --rate 4
+check_log "--scale 0.5" csv 't\n10\n11\n12\n' "0,,;2000000,,;4000000,,;" --time-field t \
+    --time-unit s --scale 0.5
+
+# real data through the generic path: the LLM trace as csv gives azure-llm's queries; the
+# Functions 2021 log's end times are out of order (sorted, counted, or refused)
+if "$SUPERNAV" trace import --format azure-llm "$L" -o "$tmp/a.csv" &&
+    "$SUPERNAV" trace import --format csv --time-field TIMESTAMP --time-unit datetime \
+        --floor-field ContextTokens --ceiling-field GeneratedTokens "$L" -o "$tmp/c.csv" &&
+    grep -v '^#' "$tmp/a.csv" >"$tmp/a.rows" && grep -v '^#' "$tmp/c.csv" >"$tmp/c.rows" &&
+    cmp -s "$tmp/a.rows" "$tmp/c.rows" && [ "$(wc -l <"$tmp/c.rows")" -eq 19367 ]; then
+    ok "import csv of the real LLM trace: the same 19,366 queries as --format azure-llm"
+else
+    not_ok "import csv of the real LLM trace differs from azure-llm"
+fi
+F21="$REAL/azure_functions_2021_200.csv"
+if "$SUPERNAV" trace import --format csv --time-field end_timestamp --time-unit s \
+    --timestamps relative --ceiling-field duration "$F21" -o "$tmp/f.csv" &&
+    "$SUPERNAV" trace info "$tmp/f.csv" >"$tmp/info" && grep -q '^queries  *199$' "$tmp/info" &&
+    grep -q 'out_of_order: 83$' "$tmp/info" &&
+    grep -q 'with a ceiling, 0 with both' "$tmp/info"; then
+    ok "import csv of Functions 2021 by end_timestamp: 199 queries, 83 rows out of order sorted"
+else
+    not_ok "import csv of Functions 2021" "$(head -8 "$tmp/info" 2>/dev/null)"
+fi
+expect_error 1 "$F21:5: time '6.2525410652160645' is earlier than '59.13047790527344' on line 4" \
+    import --format csv --time-field end_timestamp --time-unit s --unsorted refuse "$F21" -o "$O"
+
 # help
 if "$SUPERNAV" help | grep -q '^  trace ' && "$SUPERNAV" trace --help | grep -q 'trace gen KIND' &&
-    "$SUPERNAV" trace gen --help | grep -q 'trace import'; then
+    "$SUPERNAV" trace gen --help | grep -q 'trace import' &&
+    "$SUPERNAV" trace import --help | grep -q 'csv, jsonl' &&
+    "$SUPERNAV" trace import --help | grep -q -- '--time-field NAME'; then
     ok "supernav help lists trace; trace --help and trace gen --help print the usage"
 else
     not_ok "help"

@@ -169,12 +169,12 @@ static void test_load_accepts_the_format(void **state)
     assert_int_equal(sn_trace_load(dir, 10, &t, err, sizeof err), SN_TRACE_ERR_IO);
 }
 
-static void assert_same_trace(const sn_trace *a, const sn_trace *b)
+/* The same queries (metadata aside). */
+static void assert_same_trace_rows(const sn_trace *a, const sn_trace *b)
 {
     size_t i;
     assert_int_equal(a->count, b->count);
     assert_int_equal(a->mode, b->mode);
-    assert_string_equal(a->metadata, b->metadata);
     assert_memory_equal(a->arrival_us, b->arrival_us, a->count * sizeof *a->arrival_us);
     assert_memory_equal(a->sample, b->sample, a->count * sizeof *a->sample);
     assert_memory_equal(a->lat_ceiling_us, b->lat_ceiling_us,
@@ -182,6 +182,12 @@ static void assert_same_trace(const sn_trace *a, const sn_trace *b)
     for (i = 0; i < a->count; ++i)
         assert_true(sn_trace_has_floor(a, i) ? a->acc_floor[i] == b->acc_floor[i]
                                              : !sn_trace_has_floor(b, i));
+}
+
+static void assert_same_trace(const sn_trace *a, const sn_trace *b)
+{
+    assert_same_trace_rows(a, b);
+    assert_string_equal(a->metadata, b->metadata);
 }
 
 static void test_round_trip(void **state)
@@ -610,6 +616,468 @@ static void test_import_rejects_malformed_sources(void **state)
     assert_string_equal(err, "/nonexistent.csv: No such file or directory");
 }
 
+/* ---- csv and jsonl: any request log --------------------------------------------------- */
+static sn_trace_import_params log_params(sn_trace_format format, sn_trace_time_unit unit,
+                                         int relative)
+{
+    sn_trace_import_params p;
+    sn_trace_import_params_default(&p, format);
+    p.time_field = "t";
+    p.time_unit = unit;
+    p.time_relative = relative;
+    return p;
+}
+
+static const char *log_name(const sn_trace_import_params *p)
+{
+    return p->format == SN_TRACE_FORMAT_CSV ? "log.csv" : "log.jsonl";
+}
+
+static sn_trace log_import(const sn_trace_import_params *p, const char *text)
+{
+    sn_trace t;
+    char err[1024];
+    if (sn_trace_import_buffer(p, log_name(p), text, strlen(text), &t, err, sizeof err) !=
+        SN_TRACE_OK)
+        fail_msg("for:\n%s\nunexpected error: %s", text, err);
+    return t;
+}
+
+/* Expects the import of TEXT to fail with a format error "log.csv:" + WANT (or
+ * "log.jsonl:" + WANT), and nothing allocated. */
+static void expect_log_error(const sn_trace_import_params *p, const char *text, const char *want)
+{
+    sn_trace t;
+    char err[1024], full[1024];
+    snprintf(full, sizeof full, "%s:%s", log_name(p), want);
+    memset(&t, 0xA5, sizeof t);
+    if (sn_trace_import_buffer(p, log_name(p), text, strlen(text), &t, err, sizeof err) !=
+        SN_TRACE_ERR_FORMAT)
+        fail_msg("for:\n%s\nexpected the error: %s", text, full);
+    assert_null(t.arrival_us);
+    if (strcmp(err, full) != 0)
+        fail_msg("for:\n%s\nexpected: %s\n     got: %s", text, full, err);
+}
+
+/* Three requests at times A, B, C (CSV fields, or JSON values written as given: a string
+ * with its quotes, or a number), with an extra column before the time. */
+static void expect_times(sn_trace_format format, sn_trace_time_unit unit, int relative,
+                         const char *a, const char *b, const char *c, int64_t ta, int64_t tb,
+                         int64_t tc)
+{
+    sn_trace_import_params p = log_params(format, unit, relative);
+    char text[512];
+    sn_trace t;
+    if (format == SN_TRACE_FORMAT_CSV)
+        snprintf(text, sizeof text, "id,t\nx,%s\ny,%s\r\nz,%s", a, b, c);
+    else
+        snprintf(text, sizeof text,
+                 "{\"id\": 1, \"t\": %s}\n{\"t\": %s, \"id\": 2}\r\n{\"t\":%s}\n", a, b, c);
+    t = log_import(&p, text);
+    assert_int_equal(t.count, 3);
+    if (t.arrival_us[0] != ta || t.arrival_us[1] != tb || t.arrival_us[2] != tc)
+        fail_msg("for:\n%s\nexpected %" PRId64 ", %" PRId64 ", %" PRId64 " us, got %" PRId64
+                 ", %" PRId64 ", %" PRId64,
+                 text, ta, tb, tc, t.arrival_us[0], t.arrival_us[1], t.arrival_us[2]);
+    assert_false(sn_trace_has_floor(&t, 0) || sn_trace_has_ceiling(&t, 0)); /* no fields */
+    sn_trace_free(&t);
+}
+
+static void test_import_log_times(void **state)
+{
+    static const sn_trace_format formats[] = {SN_TRACE_FORMAT_CSV, SN_TRACE_FORMAT_JSONL};
+    size_t k;
+    (void)state;
+    for (k = 0; k < 2; ++k) {
+        sn_trace_format f = formats[k];
+        int json = f == SN_TRACE_FORMAT_JSONL;
+#define Q(x) (json ? "\"" x "\"" : x) /* a JSON string, a CSV field */
+        /* absolute: 2023-11-14 22:13:20 UTC + 1 us, + 0.5 s, + 2 s; the first becomes 0 */
+        expect_times(f, SN_TRACE_TIME_UNIT_S, 0, Q("1700000000.000001"), Q("1700000000.5"),
+                     Q("1700000002"), 0, 499999, 1999999);
+        expect_times(f, SN_TRACE_TIME_UNIT_MS, 0, Q("1700000000000.001"), Q("1700000000500"),
+                     Q("1700000002000.0"), 0, 499999, 1999999);
+        expect_times(f, SN_TRACE_TIME_UNIT_US, 0, Q("1700000000000001"), Q("1700000000500000"),
+                     Q("1700000002000000"), 0, 499999, 1999999);
+        expect_times(f, SN_TRACE_TIME_UNIT_NS, 0, Q("1700000000000001000"),
+                     Q("1700000000500000000"), Q("1700000002000000000"), 0, 499999, 1999999);
+        expect_times(f, SN_TRACE_TIME_UNIT_DATETIME, 0, Q("2023-11-14 22:13:20.000001"),
+                     Q("2023-11-14T22:13:20.5Z"), Q("2023-11-14 22:13:22Z"), 0, 499999, 1999999);
+        /* relative: kept as offsets from 0 (not from the first), half up to 1 us */
+        expect_times(f, SN_TRACE_TIME_UNIT_S, 1, Q("0.25"), Q("1.5000004"), Q("1.5000005"),
+                     250000, 1500000, 1500001);
+        expect_times(f, SN_TRACE_TIME_UNIT_MS, 1, Q("250"), Q("1500.0004"), Q("1500.0005"), 250000,
+                     1500000, 1500001);
+        expect_times(f, SN_TRACE_TIME_UNIT_US, 1, Q("250000"), Q("1500000.4"), Q("1500000.5"),
+                     250000, 1500000, 1500001);
+        expect_times(f, SN_TRACE_TIME_UNIT_NS, 1, Q("250000000"), Q("1500000400"),
+                     Q("1500000500.9"), 250000, 1500000, 1500001); /* sub-ns digits dropped */
+#undef Q
+    }
+    /* JSON numbers: a double's exact value (these are exact: halves, integers < 2^53) */
+    expect_times(SN_TRACE_FORMAT_JSONL, SN_TRACE_TIME_UNIT_S, 0, "1700000000.25", "1700000000.5",
+                 "1700000002", 0, 250000, 1750000);
+    expect_times(SN_TRACE_FORMAT_JSONL, SN_TRACE_TIME_UNIT_MS, 0, "1700000000000.5",
+                 "1700000000500", "1700000002000", 0, 499500, 1999500);
+    expect_times(SN_TRACE_FORMAT_JSONL, SN_TRACE_TIME_UNIT_US, 1, "250000", "1.5e6", "1500000.5",
+                 250000, 1500000, 1500001);
+    expect_times(SN_TRACE_FORMAT_JSONL, SN_TRACE_TIME_UNIT_S, 1, "0.25", "1.5", "2", 250000,
+                 1500000, 2000000);
+}
+
+static void test_import_log_fields(void **state)
+{
+    sn_trace_import_params p = log_params(SN_TRACE_FORMAT_CSV, SN_TRACE_TIME_UNIT_MS, 1);
+    sn_trace t;
+    char value[128];
+    size_t i;
+    (void)state;
+    /* quantile of a number (JSON's syntax: signs, fractions, exponents), over the rows
+     * that have a value: -1e3 < -2.5 < 0 < 3e-4 < 12 = 1.2e1 -> ranks 0 1 2 3 4 4 of 6,
+     * levels floor(5 rank / 6) = 0 0 1 2 3 3; the empty one has no ceiling */
+    p.ceiling_field = "size";
+    p.constraints.attach = SN_TRACE_ATTACH_CEILING;
+    t = log_import(&p, "t,size\n1,12\n2,-2.5\n3,\n4,0\n5,3e-4\n6,-1e3\n7,1.2e1\n");
+    {
+        static const int64_t want[] = {8000, 2000, 0, 4000, 6000, 2000, 8000};
+        assert_int_equal(t.count, 7);
+        for (i = 0; i < 7; ++i) {
+            assert_true(t.lat_ceiling_us[i] == want[i]);
+            assert_false(sn_trace_has_floor(&t, i));
+        }
+    }
+    assert_int_equal(sn_trace_meta_get(&t, "ceiling_values", value, sizeof value), 0);
+    assert_string_equal(value, "6");
+    assert_int_equal(sn_trace_meta_get(&t, "mapping", value, sizeof value), 0);
+    assert_string_equal(value, "arrival = 't' (ms, relative: kept); ceiling level = quantile of "
+                               "'size'");
+    sn_trace_free(&t);
+
+    /* hash of any text (FNV-1a-32 test vectors: "a" 0xe40c292c, "foobar" 0xbf9cf968: levels
+     * 0xe40c292c x 5 / 2^32 = 4 and 3) and level itself; both constraints */
+    p.floor_field = "model";
+    p.floor_map = SN_TRACE_FIELD_MAP_HASH;
+    p.ceiling_field = "class";
+    p.ceiling_map = SN_TRACE_FIELD_MAP_LEVEL;
+    p.constraints.attach = SN_TRACE_ATTACH_BOTH;
+    t = log_import(&p, "model,t,class\na,0,0\nfoobar,1,4\n,2,2\n\"a\",3,\n");
+    assert_int_equal(t.count, 4);
+    assert_true(t.acc_floor[0] == 0.90f && t.lat_ceiling_us[0] == 2000);
+    assert_true(t.acc_floor[1] == 0.89f && t.lat_ceiling_us[1] == 10000);
+    assert_true(!sn_trace_has_floor(&t, 2) && t.lat_ceiling_us[2] == 6000);
+    assert_true(t.acc_floor[3] == 0.90f && !sn_trace_has_ceiling(&t, 3));
+    sn_trace_free(&t);
+
+    /* JSON: numbers are their text (7 hashes as "7"), null or an absent key: no value */
+    p = log_params(SN_TRACE_FORMAT_JSONL, SN_TRACE_TIME_UNIT_S, 0);
+    p.floor_field = "model";
+    p.floor_map = SN_TRACE_FIELD_MAP_HASH;
+    p.ceiling_field = "tokens";
+    p.constraints.attach = SN_TRACE_ATTACH_BOTH;
+    t = log_import(&p, "{\"t\": 1, \"model\": 7, \"tokens\": 300}\n"
+                       "{\"t\": 2, \"model\": \"7\", \"tokens\": \"100\"}\n"
+                       "{\"t\": 3, \"model\": null}\n"
+                       "{\"t\": 4, \"tokens\": 2.5e2, \"other\": {\"nested\": [1, 2]}}\n");
+    assert_int_equal(t.count, 4);
+    assert_true(sn_trace_has_floor(&t, 0) && t.acc_floor[0] == t.acc_floor[1]);
+    assert_false(sn_trace_has_floor(&t, 2) || sn_trace_has_floor(&t, 3));
+    /* tokens 300, 100, -, 250: ranks 2, 0, 1 of 3: levels 3, 0, 1 */
+    assert_true(t.lat_ceiling_us[0] == 8000 && t.lat_ceiling_us[1] == 2000 &&
+                t.lat_ceiling_us[2] == 0 && t.lat_ceiling_us[3] == 4000);
+    sn_trace_free(&t);
+
+    /* the parameters: a constraint needs its field, a field its constraint */
+    {
+        char err[512];
+        p = log_params(SN_TRACE_FORMAT_CSV, SN_TRACE_TIME_UNIT_S, 0);
+        assert_int_equal(sn_trace_import_check(&p, err, sizeof err), 0);
+        p.constraints.attach = SN_TRACE_ATTACH_BOTH;
+        assert_int_equal(sn_trace_import_check(&p, err, sizeof err), -1);
+        assert_string_equal(err, "constraint 'both' attaches floors: it needs a floor field");
+        p.floor_field = "f";
+        assert_int_equal(sn_trace_import_check(&p, err, sizeof err), -1);
+        assert_string_equal(err, "constraint 'both' attaches ceilings: it needs a ceiling field");
+        p.constraints.attach = SN_TRACE_ATTACH_CEILING;
+        p.ceiling_field = "c";
+        assert_int_equal(sn_trace_import_check(&p, err, sizeof err), -1);
+        assert_string_equal(err, "a floor field is given, but constraint 'ceiling' attaches no "
+                                 "floors");
+        p.constraints.attach = SN_TRACE_ATTACH_EITHER;
+        assert_int_equal(sn_trace_import_check(&p, err, sizeof err), 0);
+        p.floor_map = (sn_trace_field_map)9;
+        assert_int_equal(sn_trace_import_check(&p, err, sizeof err), -1);
+        p = log_params(SN_TRACE_FORMAT_CSV, SN_TRACE_TIME_UNIT_DATETIME, 1);
+        assert_int_equal(sn_trace_import_check(&p, err, sizeof err), -1);
+        assert_string_equal(err, "datetime timestamps are absolute, not relative");
+        p = log_params(SN_TRACE_FORMAT_JSONL, (sn_trace_time_unit)0, 0);
+        assert_int_equal(sn_trace_import_check(&p, err, sizeof err), -1);
+        p.time_unit = SN_TRACE_TIME_UNIT_NS;
+        p.time_field = "";
+        assert_int_equal(sn_trace_import_check(&p, err, sizeof err), -1);
+        p = log_params(SN_TRACE_FORMAT_AZURE_LLM, SN_TRACE_TIME_UNIT_S, 0);
+        assert_int_equal(sn_trace_import_check(&p, err, sizeof err), -1);
+        assert_string_equal(err, "the time and field parameters apply to csv and jsonl only");
+        assert_int_equal(sn_trace_import(&p, LLM, &t, err, sizeof err), SN_TRACE_ERR_PARAM);
+    }
+}
+
+static void test_import_log_order_and_rate(void **state)
+{
+    sn_trace_import_params p = log_params(SN_TRACE_FORMAT_CSV, SN_TRACE_TIME_UNIT_S, 0);
+    sn_trace t, u;
+    char value[64];
+    size_t i;
+    static const char unsorted[] = "t,level\n5,0\n3,1\n3,2\n1,3\n";
+    (void)state;
+    /* unsorted rows: sorted by time, ties in file order, the rows out of order counted */
+    p.floor_field = "level";
+    p.floor_map = SN_TRACE_FIELD_MAP_LEVEL;
+    p.constraints.attach = SN_TRACE_ATTACH_FLOOR;
+    t = log_import(&p, unsorted);
+    assert_int_equal(t.count, 4);
+    assert_true(t.arrival_us[0] == 0 && t.arrival_us[1] == 2000000 &&
+                t.arrival_us[2] == 2000000 && t.arrival_us[3] == 4000000);
+    assert_true(t.acc_floor[0] == 0.89f && t.acc_floor[1] == 0.87f && t.acc_floor[2] == 0.88f &&
+                t.acc_floor[3] == 0.86f);
+    assert_int_equal(sn_trace_meta_get(&t, "out_of_order", value, sizeof value), 0);
+    assert_string_equal(value, "2");
+    assert_int_equal(sn_trace_meta_get(&t, "unsorted", value, sizeof value), 0);
+    assert_string_equal(value, "sort");
+    sn_trace_free(&t);
+    p.refuse_unsorted = 1;
+    expect_log_error(&p, unsorted,
+                     "3: time '3' is earlier than '5' on line 2 (the rows must be sorted by time)");
+    p.format = SN_TRACE_FORMAT_JSONL;
+    expect_log_error(&p, "{\"t\": 1, \"level\": 0}\n{\"t\": 2, \"level\": 0}\n{\"t\": 1.5}\n",
+                     "3: time '1.500000000' is earlier than '2.000000000' on line 2 (the rows "
+                     "must be sorted by time)");
+
+    /* rate scaling as for the Azure traces: 11 requests 1 s apart, relative from 10 s */
+    p = log_params(SN_TRACE_FORMAT_CSV, SN_TRACE_TIME_UNIT_S, 1);
+    {
+        static const char even[] = "t\n10\n11\n12\n13\n14\n15\n16\n17\n18\n19\n20\n";
+        t = log_import(&p, even);
+        assert_int_equal(t.count, 11);
+        assert_true(t.arrival_us[0] == 10000000 && t.arrival_us[10] == 20000000);
+        p.rate_mqps = 4000; /* 4 queries/s: a speed-up of 4 */
+        u = log_import(&p, even);
+        assert_int_equal(sn_trace_meta_get(&u, "scale", value, sizeof value), 0);
+        assert_string_equal(value, "4");
+        assert_int_equal(sn_trace_meta_get(&u, "rate", value, sizeof value), 0);
+        assert_string_equal(value, "4");
+        for (i = 0; i < 11; ++i)
+            assert_true(u.arrival_us[i] == 2500000 + 250000 * (int64_t)i);
+        assert_memory_equal(t.sample, u.sample, t.count * sizeof *t.sample);
+        sn_trace_free(&u);
+        sn_trace_free(&t);
+        /* absolute: the first becomes 0, then --scale 0.5 (half speed) */
+        p.time_relative = 0;
+        p.rate_mqps = 0;
+        p.scale_ppm = 500000;
+        t = log_import(&p, even);
+        assert_true(t.arrival_us[0] == 0 && t.arrival_us[10] == 20000000);
+        sn_trace_free(&t);
+    }
+    /* max_count, as for the Azure formats */
+    p = log_params(SN_TRACE_FORMAT_JSONL, SN_TRACE_TIME_UNIT_S, 0);
+    p.max_count = 2;
+    expect_log_error(&p, "{\"t\": 1}\n{\"t\": 2}\n{\"t\": 3}\n",
+                     "3: more than 2 arrivals (import a sub-range)");
+}
+
+static void test_import_log_csv_quoting(void **state)
+{
+    sn_trace_import_params p = log_params(SN_TRACE_FORMAT_CSV, SN_TRACE_TIME_UNIT_US, 1);
+    sn_trace t;
+    /* RFC 4180: quoted header names and fields, embedded commas, quotes written twice,
+     * a line break inside quotes, CRLF, a byte order mark */
+    static const char good[] = "\xEF\xBB\xBF\"id\",\"t\",\"note, or size\"\r\n"
+                               "a,1,\"hello, world\"\r\n"
+                               "\"b\"\"x\",\"2\",\"two\r\nlines\"\r\n"
+                               "c,3,\"\"\"quoted\"\"\"\r\n"
+                               "\"d\",4,\r\n"
+                               ",5,\"\"";
+    (void)state;
+    p.ceiling_field = "note, or size";
+    p.ceiling_map = SN_TRACE_FIELD_MAP_HASH;
+    p.constraints.attach = SN_TRACE_ATTACH_CEILING;
+    t = log_import(&p, good);
+    assert_int_equal(t.count, 5);
+    assert_true(t.arrival_us[0] == 1 && t.arrival_us[4] == 5);
+    assert_true(sn_trace_has_ceiling(&t, 2) && !sn_trace_has_ceiling(&t, 3) &&
+                !sn_trace_has_ceiling(&t, 4)); /* "" is empty, as an unquoted empty field */
+    sn_trace_free(&t);
+    /* the line after a quoted line break is counted: the bad row is line 8 */
+    {
+        char bad[sizeof good + 16];
+        snprintf(bad, sizeof bad, "%s\r\nx,y,z\r\n", good + 3);
+        expect_log_error(&p, bad,
+                         "8: time 'y' in field 't' is not a non-negative decimal number (us)");
+    }
+    p.ceiling_field = NULL;
+    p.constraints.attach = SN_TRACE_ATTACH_NONE;
+    expect_log_error(&p, "t,x\n1,\"a\n2,b\n", "2: field 2: a quoted field is not closed");
+    expect_log_error(&p, "t,x\n1,a\"b\n",
+                     "2: field 2: a quote inside an unquoted field (quote the whole field and "
+                     "write the quote twice)");
+    expect_log_error(&p, "t,x\n1,\"a\"b\n",
+                     "2: field 2: 'b' after the closing quote (a comma or the line end must "
+                     "follow it)");
+    expect_log_error(&p, "t,x\n1,\"a\" \n",
+                     "2: field 2: byte 0x20 after the closing quote (a comma or the line end "
+                     "must follow it)");
+    expect_log_error(&p, "t,x\n\"1,5\",a\n",
+                     "2: time '1,5' in field 't' is not a non-negative decimal number (us)");
+    expect_log_error(&p, "t,x\n\"1\n5\",a\n",
+                     "2: time '1?5' in field 't' is not a non-negative decimal number (us)");
+}
+
+static void test_import_log_rejects_malformed_lines(void **state)
+{
+    sn_trace_import_params p = log_params(SN_TRACE_FORMAT_CSV, SN_TRACE_TIME_UNIT_S, 0);
+    char err[512];
+    sn_trace t;
+    (void)state;
+    /* csv */
+    expect_log_error(&p, "", "1: empty file");
+    expect_log_error(&p, "\n1\n", "1: empty header line");
+    expect_log_error(&p, "x,y\n1,2\n", "1: no column 't' in the header 'x,y'");
+    expect_log_error(&p, "t,x,t\n1,2,3\n",
+                     "1: column 't' appears twice in the header (columns 1 and 3)");
+    expect_log_error(&p, "t,x\n1,a\n2\n", "3: expected 2 fields (as the header), found 1");
+    expect_log_error(&p, "t,x\n1,a\n2,b,c\n", "3: expected 2 fields (as the header), found 3");
+    expect_log_error(&p, "t,x\n1,a\n\n2,b\n", "3: empty line");
+    expect_log_error(&p, "t,x\n1,a\r\n\r\n", "3: empty line");
+    {
+        static const char nul[] = "t\n1\n2\0\n";
+        assert_int_equal(sn_trace_import_buffer(&p, "log.csv", nul, sizeof nul - 1, &t, err,
+                                                sizeof err),
+                         SN_TRACE_ERR_FORMAT);
+        assert_string_equal(err, "log.csv:3: NUL byte (not a text file)");
+    }
+    expect_log_error(&p, "t,x\n,a\n", "2: no time: field 't' is empty or missing");
+    expect_log_error(&p, "t\n1\nabc\n",
+                     "3: time 'abc' in field 't' is not a non-negative decimal number (s)");
+    expect_log_error(&p, "t\n1e3\n",
+                     "2: time '1e3' in field 't' is not a non-negative decimal number (s)");
+    expect_log_error(&p, "t\n 1\n",
+                     "2: time ' 1' in field 't' is not a non-negative decimal number (s)");
+    expect_log_error(&p, "t\n1.\n",
+                     "2: time '1.' in field 't' is not a non-negative decimal number (s)");
+    expect_log_error(&p, "t\n-1.5\n", "2: negative time '-1.5' in field 't'");
+    expect_log_error(&p, "t\n9223372036.854775808\n",
+                     "2: time '9223372036.854775808' s in field 't' is 2^63 ns (292 years) or "
+                     "more");
+    expect_log_error(&p, "t\n", " no arrivals");
+    p.time_unit = SN_TRACE_TIME_UNIT_DATETIME;
+    expect_log_error(&p, "t\n2023-11-14 22:13:20\n2023-13-14 22:13:20\n",
+                     "3: time '2023-13-14 22:13:20' in field 't' is not 'YYYY-MM-DD "
+                     "HH:MM:SS[.fffffffff]' (UTC, 1970..2262)");
+    expect_log_error(&p, "t\n2023-11-14 22:13:20+01:00\n",
+                     "2: time '2023-11-14 22:13:20+01:00' in field 't' is not 'YYYY-MM-DD "
+                     "HH:MM:SS[.fffffffff]' (UTC, 1970..2262)");
+    p.time_unit = SN_TRACE_TIME_UNIT_S;
+    p.floor_field = "f";
+    p.constraints.attach = SN_TRACE_ATTACH_FLOOR;
+    expect_log_error(&p, "t,f\n1,2\n2,abc\n",
+                     "3: floor field 'f': 'abc' is not a number (quantile map)");
+    expect_log_error(&p, "t,f\n1,1e99\n",
+                     "2: floor field 'f': 1e99 is outside 1e-64..1e64 (quantile map)");
+    expect_log_error(&p, "t,f\n1,0x10\n",
+                     "2: floor field 'f': '0x10' is not a number (quantile map)");
+    p.floor_map = SN_TRACE_FIELD_MAP_LEVEL;
+    expect_log_error(&p, "t,f\n1,4\n2,5\n",
+                     "3: floor field 'f': '5' is not a level in 0..4 (level map)");
+    expect_log_error(&p, "t,f\n1,-1\n",
+                     "2: floor field 'f': '-1' is not a level in 0..4 (level map)");
+
+    /* jsonl */
+    p = log_params(SN_TRACE_FORMAT_JSONL, SN_TRACE_TIME_UNIT_NS, 0);
+    expect_log_error(&p, "", "1: empty file");
+    expect_log_error(&p, "{\"t\": 1}\n{\"t\": 2,}\n", "2: not valid JSON (at column 10)");
+    expect_log_error(&p, "{\"t\": 1} x\n", "1: not valid JSON (at column 10)");
+    expect_log_error(&p, "{\"t\": 1}\n[1]\n", "2: expected a JSON object, found an array");
+    expect_log_error(&p, "\"t\"\n", "1: expected a JSON object, found a string");
+    expect_log_error(&p, "{\"t\": 1}\n\n{\"t\": 2}\n", "2: empty line");
+    expect_log_error(&p, "{\"u\": 1}\n", "1: no time: field 't' is empty or missing");
+    expect_log_error(&p, "{\"t\": null}\n", "1: no time: field 't' is empty or missing");
+    expect_log_error(&p, "{\"T\": 1}\n", "1: no time: field 't' is empty or missing");
+    expect_log_error(&p, "{\"t\": true}\n",
+                     "1: time field 't' is a boolean, not a number or a string");
+    expect_log_error(&p, "{\"t\": -1}\n", "1: negative time -1 in field 't'");
+    expect_log_error(&p, "{\"t\": 1700000000000000000}\n",
+                     "1: time 1.7e+18 in field 't' is 2^53 or more: not exact as a JSON number "
+                     "(write it as a string)");
+    expect_log_error(&p, "{\"t\": 1e999}\n",
+                     "1: time inf in field 't' is 2^53 or more: not exact as a JSON number "
+                     "(write it as a string)");
+    p.time_unit = SN_TRACE_TIME_UNIT_DATETIME;
+    expect_log_error(&p, "{\"t\": 1}\n",
+                     "1: time field 't' is a number: datetime times are strings");
+    p.time_unit = SN_TRACE_TIME_UNIT_S;
+    p.floor_field = "f";
+    p.constraints.attach = SN_TRACE_ATTACH_FLOOR;
+    expect_log_error(&p, "{\"t\": 1, \"f\": [1]}\n",
+                     "1: floor field 'f' is an array, not a number or a string");
+    {
+        static const char misspelt[] = "{\"t\": 1, \"F\": 2}\n";
+        static const char null[] = "{\"t\": 1, \"f\": null}\n";
+        assert_int_equal(sn_trace_import_buffer(&p, "log.jsonl", misspelt, strlen(misspelt), &t,
+                                                err, sizeof err),
+                         SN_TRACE_ERR_FORMAT);
+        assert_string_equal(err, "log.jsonl: no object has the floor field 'f'");
+        assert_int_equal(sn_trace_import_buffer(&p, "log.jsonl", null, strlen(null), &t, err,
+                                                sizeof err),
+                         SN_TRACE_OK); /* the key is there: a request without a floor */
+    }
+    assert_false(sn_trace_has_floor(&t, 0));
+    sn_trace_free(&t);
+}
+
+/* The real LLM trace through the csv path, and as JSON Lines made from it: the same
+ * queries as the azure-llm importer's (whose mapping the options spell out). */
+static void test_import_log_real_llm(void **state)
+{
+    sn_trace_import_params p = log_params(SN_TRACE_FORMAT_CSV, SN_TRACE_TIME_UNIT_DATETIME, 0);
+    sn_trace want, got;
+    char err[512], *line, *save = NULL, *jsonl, *src;
+    size_t size, used = 0;
+    void *raw;
+    (void)state;
+    want = import(SN_TRACE_FORMAT_AZURE_LLM, LLM, 0, 0, 0);
+    p.time_field = "TIMESTAMP";
+    p.floor_field = "ContextTokens";
+    p.ceiling_field = "GeneratedTokens";
+    p.constraints.attach = SN_TRACE_ATTACH_BOTH;
+    assert_int_equal(sn_trace_import(&p, LLM, &got, err, sizeof err), SN_TRACE_OK);
+    assert_same_trace_rows(&want, &got);
+    sn_trace_free(&got);
+
+    assert_int_equal(sn_read_file(LLM, &raw, &size), 0);
+    src = raw;
+    jsonl = malloc(size * 4 + 64); /* a 34-byte row becomes an 84-byte object */
+    assert_non_null(jsonl);
+    for (line = strtok_r(src, "\r\n", &save); line; line = strtok_r(NULL, "\r\n", &save)) {
+        char *c1 = strchr(line, ','), *c2 = c1 ? strchr(c1 + 1, ',') : NULL;
+        assert_non_null(c2);
+        if (!strncmp(line, "TIMESTAMP", 9))
+            continue;
+        *c1 = *c2 = '\0';
+        used += (size_t)sprintf(jsonl + used,
+                                "{\"TIMESTAMP\":\"%s\",\"ContextTokens\":%s,"
+                                "\"GeneratedTokens\":%s}\n",
+                                line, c1 + 1, c2 + 1);
+    }
+    free(raw);
+    p.format = SN_TRACE_FORMAT_JSONL;
+    assert_int_equal(sn_trace_import_buffer(&p, "llm.jsonl", jsonl, used, &got, err, sizeof err),
+                     SN_TRACE_OK);
+    free(jsonl);
+    assert_same_trace_rows(&want, &got);
+    sn_trace_free(&got);
+    sn_trace_free(&want);
+}
+
 static void test_numbers(void **state)
 {
     uint64_t v;
@@ -675,6 +1143,12 @@ int main(void)
         cmocka_unit_test(test_generator_parameters_are_checked),
         cmocka_unit_test(test_import_real_traces),
         cmocka_unit_test(test_import_rejects_malformed_sources),
+        cmocka_unit_test(test_import_log_times),
+        cmocka_unit_test(test_import_log_fields),
+        cmocka_unit_test(test_import_log_order_and_rate),
+        cmocka_unit_test(test_import_log_csv_quoting),
+        cmocka_unit_test(test_import_log_rejects_malformed_lines),
+        cmocka_unit_test(test_import_log_real_llm),
     };
     int failed;
     if (access(LLM, R_OK) != 0)

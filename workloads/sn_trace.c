@@ -40,7 +40,9 @@ void sn_trace_set_error(char *err, size_t err_bytes, const char *fmt, ...)
 static const char *const kind_names[] = {NULL, "single-stream", "server", "offline", "sushi",
                                          "bursty"};
 static const char *const format_names[] = {NULL, "azure-llm", "azure-functions-2019",
-                                           "azure-functions-2021"};
+                                           "azure-functions-2021", "csv", "jsonl"};
+static const char *const time_unit_names[] = {NULL, "s", "ms", "us", "ns", "datetime"};
+static const char *const field_map_names[] = {NULL, "quantile", "hash", "level"};
 static const char *const attach_names[] = {"both", "floor", "ceiling", "either", "none"};
 #define COUNT_OF(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -71,6 +73,36 @@ const char *sn_trace_format_name(sn_trace_format format)
 {
     return (size_t)format >= 1 && (size_t)format < COUNT_OF(format_names) ? format_names[format]
                                                                           : "?";
+}
+
+sn_trace_time_unit sn_trace_time_unit_parse(const char *name)
+{
+    size_t i;
+    for (i = 1; i < COUNT_OF(time_unit_names); ++i)
+        if (!strcmp(name, time_unit_names[i]))
+            return (sn_trace_time_unit)i;
+    return (sn_trace_time_unit)0;
+}
+
+const char *sn_trace_time_unit_name(sn_trace_time_unit unit)
+{
+    return (size_t)unit >= 1 && (size_t)unit < COUNT_OF(time_unit_names) ? time_unit_names[unit]
+                                                                          : "?";
+}
+
+sn_trace_field_map sn_trace_field_map_parse(const char *name)
+{
+    size_t i;
+    for (i = 1; i < COUNT_OF(field_map_names); ++i)
+        if (!strcmp(name, field_map_names[i]))
+            return (sn_trace_field_map)i;
+    return (sn_trace_field_map)0;
+}
+
+const char *sn_trace_field_map_name(sn_trace_field_map map)
+{
+    return (size_t)map >= 1 && (size_t)map < COUNT_OF(field_map_names) ? field_map_names[map]
+                                                                       : "?";
 }
 
 int sn_trace_attach_parse(const char *name)

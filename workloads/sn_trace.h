@@ -165,8 +165,31 @@ sn_trace_status sn_trace_generate(const sn_trace_gen_params *params, sn_trace *t
 typedef enum sn_trace_format {
     SN_TRACE_FORMAT_AZURE_LLM = 1,        /* Azure LLM inference 2023 (Splitwise) */
     SN_TRACE_FORMAT_AZURE_FUNCTIONS_2019, /* per-minute invocation counts per function */
-    SN_TRACE_FORMAT_AZURE_FUNCTIONS_2021  /* one row per invocation */
+    SN_TRACE_FORMAT_AZURE_FUNCTIONS_2021, /* one row per invocation */
+    SN_TRACE_FORMAT_CSV,  /* any request log: RFC 4180 CSV with a header, one row a request */
+    SN_TRACE_FORMAT_JSONL /* any request log: JSON Lines, one object a request */
 } sn_trace_format;
+
+/* csv, jsonl: how the time field is written. A number of seconds, milliseconds,
+ * microseconds or nanoseconds (a non-negative decimal; digits past the nanosecond are
+ * dropped), or a UTC date and time "YYYY-MM-DD HH:MM:SS[.fffffffff]" ('T' for the space
+ * and a final 'Z' allowed; always absolute). */
+typedef enum sn_trace_time_unit {
+    SN_TRACE_TIME_UNIT_S = 1,
+    SN_TRACE_TIME_UNIT_MS,
+    SN_TRACE_TIME_UNIT_US,
+    SN_TRACE_TIME_UNIT_NS,
+    SN_TRACE_TIME_UNIT_DATETIME
+} sn_trace_time_unit;
+
+/* csv, jsonl: how a field's value becomes a constraint level in [0, levels) (the names
+ * and rules of the Azure importers' mappings, workloads/traces/README.md). */
+typedef enum sn_trace_field_map {
+    SN_TRACE_FIELD_MAP_QUANTILE = 1, /* a number: floor(levels x (rows with a smaller
+                                      * value) / rows with a value) */
+    SN_TRACE_FIELD_MAP_HASH,         /* any text: floor(FNV-1a-32(text) x levels / 2^32) */
+    SN_TRACE_FIELD_MAP_LEVEL         /* the level itself: an integer in [0, levels) */
+} sn_trace_field_map;
 
 typedef struct sn_trace_import_params {
     sn_trace_format format;
@@ -181,11 +204,33 @@ typedef struct sn_trace_import_params {
     sn_trace_constraints constraints;
     uint32_t max_count;    /* the most arrivals accepted (more: an error); 0 or over
                               SN_TRACE_MAX_COUNT: SN_TRACE_MAX_COUNT */
+    /* csv, jsonl only (NULL / 0 for the Azure formats). Field names are the caller's
+     * strings, matched exactly (a CSV header's column, a JSON object's key). */
+    const char *time_field;        /* required: each request's arrival time */
+    sn_trace_time_unit time_unit;  /* required (0: unset) */
+    int time_relative;             /* 0: absolute, the first arrival becomes 0; 1: offsets
+                                    * from the log's start, kept (datetime: never) */
+    int refuse_unsorted;           /* 0: rows sorted by time, ties in file order (the
+                                    * count out of order is recorded); 1: a row earlier
+                                    * than the row before it is an error */
+    const char *floor_field;       /* NULL: none; needed when constraints.attach puts
+                                    * floors on queries (both, floor, either), refused
+                                    * otherwise */
+    sn_trace_field_map floor_map;  /* default quantile */
+    const char *ceiling_field;     /* the same for ceilings */
+    sn_trace_field_map ceiling_map;
 } sn_trace_import_params;
 
 /* Defaults: seed 1, 10,000 samples, scale 1 (real time), all minutes, default
- * constraints. */
+ * constraints; for csv and jsonl constraint none (no field given yet), both maps
+ * quantile, the time field and unit unset. A csv or jsonl row whose floor (ceiling)
+ * field is empty, null or absent carries no floor (ceiling). */
 void sn_trace_import_params_default(sn_trace_import_params *params, sn_trace_format format);
+
+/* Checks PARAMS as the importers do first: 0, or -1 with the reason in ERR (a parameter
+ * out of range; for csv and jsonl a missing time field or unit, or a floor or ceiling
+ * field that the constraint does not use, or a constraint without its field). */
+int sn_trace_import_check(const sn_trace_import_params *params, char *err, size_t err_bytes);
 
 /* Imports the source file SRC_PATH; errors in it are reported as "SRC_PATH:LINE: reason".
  * The metadata records the format, the source's file name and every parameter. */
@@ -204,6 +249,10 @@ sn_trace_kind sn_trace_kind_parse(const char *name);
 const char *sn_trace_kind_name(sn_trace_kind kind);
 sn_trace_format sn_trace_format_parse(const char *name);
 const char *sn_trace_format_name(sn_trace_format format);
+sn_trace_time_unit sn_trace_time_unit_parse(const char *name); /* "s" ... "datetime" */
+const char *sn_trace_time_unit_name(sn_trace_time_unit unit);
+sn_trace_field_map sn_trace_field_map_parse(const char *name); /* "quantile", ... */
+const char *sn_trace_field_map_name(sn_trace_field_map map);
 int sn_trace_attach_parse(const char *name); /* an sn_trace_attach, or -1 */
 const char *sn_trace_attach_name(sn_trace_attach attach);
 
