@@ -270,8 +270,27 @@ static void tiles_equal_untiled(const sn_platform *platform)
         assert_int_equal(sn_plan_prepare(plan, &model, &cfg, arena, need, NULL), SN_OK);
         plan->arac.force_level = 0;
         assert_int_equal(sn_plan_invoke(plan, platform, input->data, out, keep_stitched, &tiled), SN_OK);
-        plan->arac.grid = 1; /* one tile: the whole canvas, no halo, no stitching */
-        assert_int_equal(sn_plan_invoke(plan, platform, input->data, out, keep_stitched, &whole), SN_OK);
+        {
+            /* one tile: the whole canvas, no halo, no stitching; the plan's tile buffers are
+             * sized by its largest region, so this run gets whole-map ones */
+            const sn_layer *L = sn_arac_prefix(&plan->arac, 0);
+            size_t most = (size_t)model.arch.canvas * model.arch.canvas, l;
+            float *big[3];
+            for (l = 0; l < plan->arac.prefix_count; ++l) {
+                size_t n = (size_t)L[l].params.out_h * (size_t)L[l].params.out_w * (size_t)L[l].params.out_c;
+                most = n > most ? n : most;
+            }
+            for (l = 0; l < 3; ++l) {
+                assert_int_equal(posix_memalign((void **)&big[l], 64, most * sizeof(float)), 0);
+                plan->arac.tile_buffers[l] = big[l];
+            }
+            plan->arac.tile_buffer_floats = (uint32_t)most;
+            plan->arac.grid = 1;
+            assert_int_equal(sn_plan_invoke(plan, platform, input->data, out, keep_stitched, &whole), SN_OK);
+            assert_int_equal(plan->arac.num_regions, 1);
+            for (l = 0; l < 3; ++l)
+                free(big[l]);
+        }
         assert_int_equal(tiled.n, whole.n);
         assert_memory_equal(tiled.data, whole.data, tiled.n * sizeof(float));
         free(tiled.data);
