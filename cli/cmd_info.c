@@ -40,8 +40,7 @@ int sn_cmd_info(int argc, char **argv)
         else
             ++subnets;
     }
-    printf("model         %s (%zu bytes, format version %u, checksums ok)\n", path, size,
-           SN_IMAGE_VERSION);
+    printf("model         %s (%zu bytes, format version %u, checksums ok)\n", path, size, m.version);
     printf("canvas        %ux%u, %u classes\n", m.arch.canvas, m.arch.canvas, m.arch.num_classes);
     printf("stem          %u channels; head %u channels; depthwise kernels stored %ux%u\n",
            m.arch.stem_c, m.arch.head_c, m.arch.k_max, m.arch.k_max);
@@ -53,8 +52,17 @@ int sn_cmd_info(int argc, char **argv)
     print_list("kernels", m.arch.kernels, m.arch.num_kernels);
     print_list("arac grids", m.arch.grids, m.arch.num_grids);
     print_list("arac levels %", m.arch.levels_pct, m.arch.num_levels);
-    printf("arac prefix   %u stage(s) after the stem; gate %u channels, pool %u\n",
-           m.arch.arac_prefix_stages, m.arch.gate_c, m.arch.gate_pool);
+    if (m.arch.num_splits == 0) {
+        printf("arac prefix   %u stage(s) after the stem; gate %u channels, pool %u\n",
+               m.arch.arac_prefix_stages, m.arch.gate_c, m.arch.gate_pool);
+    } else {
+        print_list("arac splits", m.arch.splits, m.arch.num_splits);
+        printf("arac modes    %s%s%s; gate %u channels, pool %u, %u logit(s) per tile (%s)\n",
+               m.arch.region_modes & SN_REGION_MODE_HALO ? "h (halo)" : "",
+               m.arch.region_modes == (SN_REGION_MODE_HALO | SN_REGION_MODE_TILE) ? ", " : "",
+               m.arch.region_modes & SN_REGION_MODE_TILE ? "z (tile-local)" : "", m.arch.gate_c,
+               m.arch.gate_pool, m.arch.gate_out, m.arch.gate_out == 1 ? "sigmoid" : "softmax over the levels");
+    }
     printf("tensors       %u (fp32 %llu bytes, int8 %llu bytes, int32 %llu bytes)\n",
            m.tensor_count, (unsigned long long)sn_model_dtype_bytes(&m, SN_DTYPE_F32),
            (unsigned long long)sn_model_dtype_bytes(&m, SN_DTYPE_S8),

@@ -58,21 +58,46 @@ static sn_status parse_subnet(const char *s, sn_subnet_config *c)
     return SN_OK;
 }
 
+/* arac-[p{P}-]g{G}-[{h|z}-]t{T}-l{levels}: -- the P and mode fields together or neither */
+static const char *parse_arac(const char *s, sn_config *c)
+{
+    uint32_t i;
+    c->is_arac = 1;
+    c->mode = SN_REGION_MODE_HALO;
+    if (*s == 'p' && (!(s = parse_u32(s + 1, &c->split)) || c->split == 0 || *s++ != '-'))
+        return NULL;
+    if (*s++ != 'g' || !(s = parse_u32(s, &c->grid)) || *s++ != '-')
+        return NULL;
+    if (c->split) {
+        if (*s != 'h' && *s != 'z')
+            return NULL;
+        c->mode = *s == 'h' ? SN_REGION_MODE_HALO : SN_REGION_MODE_TILE;
+        if (*++s != '-')
+            return NULL;
+        ++s;
+    }
+    if (*s++ != 't' || !(s = parse_u32(s, &c->threshold_pct)) || *s++ != '-' || *s++ != 'l' ||
+        !(s = parse_list(s, c->levels_pct, SN_CONFIG_MAX_LEVELS, &c->num_levels)) || *s++ != ':')
+        return NULL;
+    if (!c->split) /* CF-64's form: a high and a low level */
+        return c->num_levels == 2 ? s : NULL;
+    /* at least three levels, strictly decreasing, the last SKIP */
+    if (c->num_levels < 3 || c->levels_pct[c->num_levels - 1] != 0)
+        return NULL;
+    for (i = 1; i < c->num_levels; ++i)
+        if (c->levels_pct[i] >= c->levels_pct[i - 1])
+            return NULL;
+    return s;
+}
+
 sn_status sn_config_parse(const char *text, sn_config *c)
 {
     const char *s = text;
     memset(c, 0, sizeof *c);
     if (!text || strlen(text) >= SN_CONFIG_TEXT_MAX)
         return SN_ERR_FORMAT;
-    if (!strncmp(s, "arac-", 5)) {
-        s += 5;
-        c->is_arac = 1;
-        if (*s++ != 'g' || !(s = parse_u32(s, &c->grid)) || *s++ != '-' || *s++ != 't' ||
-            !(s = parse_u32(s, &c->threshold_pct)) || *s++ != '-' || *s++ != 'l' ||
-            !(s = parse_u32(s, &c->high_pct)) || *s++ != '.' || !(s = parse_u32(s, &c->low_pct)) ||
-            *s++ != ':')
-            return SN_ERR_FORMAT;
-    }
+    if (!strncmp(s, "arac-", 5) && !(s = parse_arac(s + 5, c)))
+        return SN_ERR_FORMAT;
     return parse_subnet(s, &c->subnet);
 }
 
@@ -133,11 +158,18 @@ sn_status sn_config_format(const sn_config *c, char *buf, size_t n)
     o.left = n;
     o.overflow = 0;
     if (c->is_arac) {
-        put_char(&o, 'a'); put_char(&o, 'r'); put_char(&o, 'a'); put_char(&o, 'c');
-        put_char(&o, '-'); put_char(&o, 'g'); put_u32(&o, c->grid);
-        put_char(&o, '-'); put_char(&o, 't'); put_u32(&o, c->threshold_pct);
-        put_char(&o, '-'); put_char(&o, 'l'); put_u32(&o, c->high_pct);
-        put_char(&o, '.'); put_u32(&o, c->low_pct); put_char(&o, ':');
+        put_char(&o, 'a'); put_char(&o, 'r'); put_char(&o, 'a'); put_char(&o, 'c'); put_char(&o, '-');
+        if (c->split) {
+            put_char(&o, 'p'); put_u32(&o, c->split); put_char(&o, '-');
+        }
+        put_char(&o, 'g'); put_u32(&o, c->grid); put_char(&o, '-');
+        if (c->split) {
+            put_char(&o, c->mode == SN_REGION_MODE_TILE ? 'z' : 'h'); put_char(&o, '-');
+        }
+        put_char(&o, 't'); put_u32(&o, c->threshold_pct);
+        put_char(&o, '-');
+        put_list(&o, 'l', c->levels_pct, c->num_levels);
+        put_char(&o, ':');
     }
     put_char(&o, 'r');
     put_u32(&o, c->subnet.res);
@@ -188,9 +220,19 @@ sn_status sn_config_check(const sn_model *m, const sn_config *c, const char **wh
     if (c->is_arac) {
         if (!in_list(c->grid, a->grids, a->num_grids))
             return unsupported(why, "ARAC grid not served by this model");
-        if (!in_list(c->high_pct, a->levels_pct, a->num_levels) ||
-            !in_list(c->low_pct, a->levels_pct, a->num_levels))
-            return unsupported(why, "ARAC level not served by this model");
+        if (c->num_levels < 2 || c->num_levels > SN_CONFIG_MAX_LEVELS)
+            return unsupported(why, "ARAC config with fewer than two or too many levels");
+        for (i = 0; i < c->num_levels; ++i)
+            if (!in_list(c->levels_pct[i], a->levels_pct, a->num_levels))
+                return unsupported(why, "ARAC level not served by this model");
+        if (!c->split && a->num_splits)
+            return unsupported(why, "this model's ARAC configs name their split point and region "
+                                    "mode (arac-p{P}-g{G}-{h|z}-...)");
+        if (c->split && !in_list(c->split, a->splits, a->num_splits))
+            return unsupported(why, "ARAC split point not served by this model");
+        if (c->split && (!(c->mode & a->region_modes) ||
+                         (c->mode != SN_REGION_MODE_HALO && c->mode != SN_REGION_MODE_TILE)))
+            return unsupported(why, "ARAC region mode not served by this model");
         if (c->threshold_pct > 100)
             return unsupported(why, "ARAC gate threshold above 100 %");
         if (s->res != a->canvas)

@@ -1,6 +1,7 @@
 #include "sn_engine.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "sn_quant.h"
@@ -47,7 +48,7 @@ typedef struct builder {
     float *vectors;         /* where folded BN vectors go (prepare only) */
     size_t vector_floats;   /* used so far */
     uint32_t max_activation;
-    uint32_t max_tile;      /* ARAC: largest tile-region activation */
+    uint32_t max_tile;      /* ARAC: largest region activation (and the gate's) */
     uint32_t calibration_id;
     uint32_t num_layers;
     int64_t macs;
@@ -62,6 +63,14 @@ typedef struct builder {
     size_t q8_words;         /* int32/float words of int8 vectors (sizing and allocation) */
     int32_t *q8_vectors;     /* where they go (prepare only) */
     size_t q8_used;
+    /* ARAC: the geometry of the prefix level being built (recorded by add_conv while
+     * GEO_ON), for sizing the tile buffers and bounding the MACs in the dry run too */
+    int geo_on;
+    uint32_t geo_count;
+    struct geo_layer {
+        sn_conv2d_params params;
+        uint8_t kind;
+    } geo[SN_PLAN_MAX_PREFIX];
 } builder;
 
 static sn_status refuse(builder *b, sn_status st, const char *why)
@@ -232,6 +241,12 @@ static sn_status add_conv(builder *b, int depthwise, uint32_t in_h, uint32_t in_
     track(b, in_h, in_w, in_c);
     track(b, (uint32_t)p->out_h, (uint32_t)p->out_w, out_c);
     b->macs += sn_conv2d_macs(p, depthwise);
+    if (b->geo_on) {
+        if (b->geo_count >= SN_PLAN_MAX_PREFIX)
+            return refuse(b, SN_ERR_UNSUPPORTED, "too many ARAC prefix layers for one plan");
+        b->geo[b->geo_count].params = *p;
+        b->geo[b->geo_count++].kind = l->kind;
+    }
     ++*b->layer_count;
     *out = l;
     return SN_OK;
@@ -432,24 +447,87 @@ static sn_status build_head(builder *b, walk *wk)
     return SN_OK;
 }
 
-/* ---- ARAC tile geometry ------------------------------------------------------------ */
+/* ---- ARAC region geometry ------------------------------------------------------------ */
 typedef sn_region region;
 
-/* Output regions of each prefix layer for tile (ty, tx): out[l] is what layer l must
- * compute; the input region of layer l is out[l - 1] (the canvas region for l = 0). */
-static void tile_regions(const sn_layer *layers, uint32_t count, uint32_t grid, uint32_t ty,
-                         uint32_t tx, region *out, region *canvas)
+/* A prefix level's layers, wherever their geometry lies: COUNT records STRIDE bytes apart
+ * from BASE, each holding an sn_conv2d_params at PARAMS_OFF and a layer kind at KIND_OFF
+ * (the plan's sn_layer array, or the builder's record of the level it just built). */
+typedef struct geo_view {
+    const char *base;
+    size_t stride, params_off, kind_off;
+    uint32_t count;
+} geo_view;
+
+static const sn_conv2d_params *geo_params(const geo_view *g, uint32_t i)
 {
-    const sn_conv2d_params *last = &layers[count - 1].params;
+    return (const sn_conv2d_params *)(const void *)(g->base + (size_t)i * g->stride + g->params_off);
+}
+
+static int geo_depthwise(const geo_view *g, uint32_t i)
+{
+    return *(const uint8_t *)(g->base + (size_t)i * g->stride + g->kind_off) == SN_LAYER_DWCONV;
+}
+
+static geo_view plan_view(const sn_arac_plan *ar, uint32_t level)
+{
+    geo_view g;
+    g.base = (const char *)sn_arac_prefix(ar, level);
+    g.stride = sizeof(sn_layer);
+    g.params_off = offsetof(sn_layer, params);
+    g.kind_off = offsetof(sn_layer, kind);
+    g.count = ar->prefix_count;
+    return g;
+}
+
+static geo_view builder_view(const builder *b)
+{
+    geo_view g;
+    g.base = (const char *)b->geo;
+    g.stride = sizeof b->geo[0];
+    g.params_off = offsetof(struct geo_layer, params);
+    g.kind_off = offsetof(struct geo_layer, kind);
+    g.count = b->geo_count;
+    return g;
+}
+
+/* The regions of one micro-flow over tiles [ty0, ty1) x [tx0, tx1) of a GRID: OUT[l] is what
+ * layer l computes, *CANVAS the canvas pixels it reads (the input region of layer l is the
+ * output region of the layer before it). MODE h: backwards from the tiles' part of the last
+ * layer's output, each layer's input is the receptive field of its output, clipped to the
+ * map (zero padding only at the canvas border). MODE z: every layer's region is the tiles'
+ * share of its map (every map side a multiple of the grid, checked when planning), so a
+ * layer's padding falls at the tiles' border. */
+static void region_walk(const geo_view *g, uint32_t mode, uint32_t grid, uint32_t ty0, uint32_t tx0,
+                        uint32_t ty1, uint32_t tx1, region *out, region *canvas)
+{
+    const sn_conv2d_params *last = geo_params(g, g->count - 1);
     int32_t t = last->out_h / (int32_t)grid;
     region r;
     uint32_t i;
-    r.r0 = (int32_t)ty * t;
-    r.r1 = r.r0 + t;
-    r.c0 = (int32_t)tx * t;
-    r.c1 = r.c0 + t;
-    for (i = count; i-- > 0;) {
-        const sn_conv2d_params *p = &layers[i].params;
+    if (mode == SN_REGION_MODE_TILE) {
+        for (i = 0; i < g->count; ++i) {
+            const sn_conv2d_params *p = geo_params(g, i);
+            int32_t th = p->out_h / (int32_t)grid, tw = p->out_w / (int32_t)grid;
+            out[i].r0 = (int32_t)ty0 * th;
+            out[i].r1 = (int32_t)ty1 * th;
+            out[i].c0 = (int32_t)tx0 * tw;
+            out[i].c1 = (int32_t)tx1 * tw;
+        }
+        t = geo_params(g, 0)->in_h / (int32_t)grid;
+        canvas->r0 = (int32_t)ty0 * t;
+        canvas->r1 = (int32_t)ty1 * t;
+        t = geo_params(g, 0)->in_w / (int32_t)grid;
+        canvas->c0 = (int32_t)tx0 * t;
+        canvas->c1 = (int32_t)tx1 * t;
+        return;
+    }
+    r.r0 = (int32_t)ty0 * t;
+    r.r1 = (int32_t)ty1 * t;
+    r.c0 = (int32_t)tx0 * t;
+    r.c1 = (int32_t)tx1 * t;
+    for (i = g->count; i-- > 0;) {
+        const sn_conv2d_params *p = geo_params(g, i);
         region in;
         out[i] = r;
         in.r0 = r.r0 * p->stride_h - p->pad_top;
@@ -465,16 +543,36 @@ static void tile_regions(const sn_layer *layers, uint32_t count, uint32_t grid, 
     *canvas = r;
 }
 
-sn_status sn_plan_tile_regions(const sn_plan *plan, uint32_t level, uint32_t ty, uint32_t tx,
-                               sn_region out[SN_PLAN_MAX_PREFIX], sn_region *canvas)
+/* MACs of one micro-flow whose layers compute regions OUT. */
+static int64_t region_macs(const geo_view *g, const region *out)
+{
+    int64_t macs = 0;
+    uint32_t l;
+    for (l = 0; l < g->count; ++l) {
+        const sn_conv2d_params *p = geo_params(g, l);
+        int64_t area = (int64_t)(out[l].r1 - out[l].r0) * (out[l].c1 - out[l].c0);
+        macs += area * p->out_c * p->kernel_h * p->kernel_w * (geo_depthwise(g, l) ? 1 : p->in_c);
+    }
+    return macs;
+}
+
+sn_status sn_plan_region_geometry(const sn_plan *plan, uint32_t index, sn_region out[SN_PLAN_MAX_PREFIX],
+                                  sn_region *canvas)
 {
     const sn_arac_plan *ar;
+    const sn_arac_region *r;
+    geo_view g;
     if (!plan || !plan->is_arac || !out || !canvas)
         return SN_ERR_INVALID_ARGUMENT;
     ar = &plan->arac;
-    if (level > 1 || ty >= ar->grid || tx >= ar->grid || ar->prefix_count == 0)
+    if (index >= ar->num_regions || ar->prefix_count == 0)
         return SN_ERR_INVALID_ARGUMENT;
-    tile_regions(ar->prefix[level], ar->prefix_count, ar->grid, ty, tx, out, canvas);
+    r = &ar->regions[index];
+    if (r->level >= ar->computed_levels || r->ty0 >= r->ty1 || r->tx0 >= r->tx1 || r->ty1 > ar->grid ||
+        r->tx1 > ar->grid)
+        return SN_ERR_INVALID_ARGUMENT;
+    g = plan_view(ar, r->level);
+    region_walk(&g, ar->mode, ar->grid, r->ty0, r->tx0, r->ty1, r->tx1, out, canvas);
     return SN_OK;
 }
 
@@ -490,6 +588,69 @@ void sn_tile_conv_params(const sn_conv2d_params *g, const sn_region *in, const s
     p->pad_left = g->pad_left + in->c0 - out->c0 * g->stride_w;
 }
 
+/* The level just built (b->geo): its largest region activation (a merged region spans at
+ * most MERGE tiles per side: in mode h no larger than a MERGE x MERGE block's receptive field
+ * without clipping, clipped to each map; in mode z one tile's share of each map) into
+ * b->max_tile, and its MACs with every tile its own micro-flow into *ALL_TILES. In mode z,
+ * refuses a prefix whose maps do not split evenly into the grid. */
+static sn_status size_level(builder *b, uint32_t mode, uint32_t grid, uint32_t merge, int64_t *all_tiles)
+{
+    geo_view g = builder_view(b);
+    region reg[SN_PLAN_MAX_PREFIX], cv;
+    uint32_t l, ty, tx;
+    uint64_t most = 0;
+    int32_t span;
+    *all_tiles = 0;
+    if (g.count == 0)
+        return refuse(b, SN_ERR_UNSUPPORTED, "an ARAC prefix without layers");
+    if (mode == SN_REGION_MODE_TILE) {
+        for (l = 0; l < g.count; ++l) {
+            const sn_conv2d_params *p = geo_params(&g, l);
+            sn_conv2d_params tile = *p;
+            if (p->in_h % (int32_t)grid || p->in_w % (int32_t)grid || p->out_h % (int32_t)grid ||
+                p->out_w % (int32_t)grid)
+                return refuse(b, SN_ERR_UNSUPPORTED, "a tile-local (z) prefix needs every map side a multiple of the grid");
+            tile.in_h /= (int32_t)grid;
+            tile.in_w /= (int32_t)grid;
+            tile.out_h /= (int32_t)grid;
+            tile.out_w /= (int32_t)grid;
+            if (sn_conv2d_out_size(tile.in_h, tile.kernel_h, tile.stride_h, tile.pad_top, tile.pad_top) != tile.out_h ||
+                sn_conv2d_check(&tile, geo_depthwise(&g, l)) != SN_OK)
+                return refuse(b, SN_ERR_UNSUPPORTED, "a tile-local (z) prefix layer does not map a tile onto its tile");
+            if ((uint64_t)tile.out_h * (uint64_t)tile.out_w * (uint64_t)tile.out_c > most)
+                most = (uint64_t)tile.out_h * (uint64_t)tile.out_w * (uint64_t)tile.out_c;
+        }
+        span = geo_params(&g, 0)->in_h / (int32_t)grid;
+        if ((uint64_t)span * (uint64_t)(geo_params(&g, 0)->in_w / (int32_t)grid) > most)
+            most = (uint64_t)span * (uint64_t)(geo_params(&g, 0)->in_w / (int32_t)grid);
+    } else {
+        span = (int32_t)merge * (geo_params(&g, g.count - 1)->out_h / (int32_t)grid);
+        for (l = g.count; l-- > 0;) {
+            const sn_conv2d_params *p = geo_params(&g, l);
+            uint64_t h = (uint64_t)(span < p->out_h ? span : p->out_h), w = (uint64_t)(span < p->out_w ? span : p->out_w);
+            if (h * w * (uint64_t)p->out_c > most)
+                most = h * w * (uint64_t)p->out_c;
+            span = (span - 1) * p->stride_h + p->kernel_h;
+        }
+        {
+            const sn_conv2d_params *p = geo_params(&g, 0);
+            uint64_t h = (uint64_t)(span < p->in_h ? span : p->in_h), w = (uint64_t)(span < p->in_w ? span : p->in_w);
+            if (h * w > most)
+                most = h * w;
+        }
+    }
+    if (most > SN_MAX_ACTIVATION_FLOATS)
+        return refuse(b, SN_ERR_UNSUPPORTED, "an activation larger than 2^28 values");
+    if (most > b->max_tile)
+        b->max_tile = (uint32_t)most;
+    for (ty = 0; ty < grid; ++ty)
+        for (tx = 0; tx < grid; ++tx) {
+            region_walk(&g, mode, grid, ty, tx, ty + 1, tx + 1, reg, &cv);
+            *all_tiles += region_macs(&g, reg);
+        }
+    return SN_OK;
+}
+
 static sn_status build_gate(builder *b)
 {
     const sn_image_arch *a = &b->model->arch;
@@ -503,7 +664,7 @@ static sn_status build_gate(builder *b)
         return refuse(b, SN_ERR_UNSUPPORTED, "the gate's pooled map does not split into the grid");
     use_layers(b, b->plan ? b->plan->arac.gate : scratch, &count, 3);
     for (i = 0; i < 3; ++i) {
-        uint32_t k = i < 2 ? 3u : 1u, in_c = i == 0 ? 1u : a->gate_c, out_c = i < 2 ? a->gate_c : 1u;
+        uint32_t k = i < 2 ? 3u : 1u, in_c = i == 0 ? 1u : a->gate_c, out_c = i < 2 ? a->gate_c : a->gate_out;
         uint32_t h = i < 2 ? side : b->config->grid;
         n.len = 0;
         nb_str(&n, names[i]);
@@ -530,8 +691,118 @@ static sn_status build_gate(builder *b)
         b->max_tile = side * side * a->gate_c;
     if (b->config->grid * b->config->grid * a->gate_c > b->max_tile)
         b->max_tile = b->config->grid * b->config->grid * a->gate_c;
+    if (b->config->grid * b->config->grid * a->gate_out > b->max_tile)
+        b->max_tile = b->config->grid * b->config->grid * a->gate_out;
     if (b->plan)
         b->plan->arac.gate_side = side;
+    return SN_OK;
+}
+
+static uint32_t index_of(uint32_t v, const uint32_t *list, uint32_t n)
+{
+    uint32_t i;
+    for (i = 0; i < n && list[i] != v; ++i)
+        ;
+    return i;
+}
+
+/* ARAC: the gate, the prefix at every computed level, the SKIP features; WK then describes
+ * the stitched map the tail reads. */
+static sn_status build_arac(builder *b, walk *wk)
+{
+    const sn_image_arch *a = &b->model->arch;
+    const sn_config *cfg = b->config;
+    sn_arac_plan *ar = b->plan ? &b->plan->arac : NULL;
+    uint32_t split = cfg->split ? cfg->split : a->arac_prefix_stages;
+    uint32_t computed = 0, count = 0, lv, full_c, merge, saved_max;
+    int64_t saved_macs, most_macs = 0;
+    walk pw = *wk;
+    sn_status st;
+
+    if (cfg->grid > 16 || cfg->grid * cfg->grid > SN_PLAN_MAX_TILES)
+        return refuse(b, SN_ERR_UNSUPPORTED, "ARAC grid too fine for one plan");
+    if (split == 0 || split > a->num_stages)
+        return refuse(b, SN_ERR_UNSUPPORTED, "ARAC split point outside the model's stages");
+    if ((st = build_gate(b)) != SN_OK)
+        return st;
+    saved_max = b->max_activation; /* the prefix's own figures are its regions' */
+    saved_macs = b->macs;
+    while (computed < cfg->num_levels && cfg->levels_pct[computed] > 0)
+        ++computed;
+    if (computed == 0 || computed > SN_ARAC_MAX_COMPUTED)
+        return refuse(b, SN_ERR_UNSUPPORTED, "an ARAC config without a computed level or with too many");
+    /* merged regions: only mode h in the split-point form (CF-64's configs keep their one
+     * micro-flow per tile, so their figures stay as they were) */
+    merge = cfg->split && cfg->mode == SN_REGION_MODE_HALO ? (cfg->grid / 2 > 1 ? cfg->grid / 2 : 1) : 1;
+    for (lv = 0; lv < computed; ++lv) {
+        name_buf tag;
+        int64_t all_tiles;
+        uint32_t before = count;
+        tag.len = 0;
+        nb_str(&tag, "level");
+        nb_u32(&tag, cfg->levels_pct[lv]);
+        b->calib_level = tag.text;
+        pw = *wk;
+        use_layers(b, ar ? ar->prefix : NULL, &count, SN_PLAN_MAX_PREFIX_LAYERS);
+        b->geo_on = 1;
+        b->geo_count = 0;
+        /* the prefix never runs on the whole canvas: its regions size the tile buffers */
+        if ((st = build_stages(b, &pw, 0, split, cfg->levels_pct[lv])) != SN_OK)
+            return st;
+        b->geo_on = 0;
+        b->calib_level = NULL;
+        b->max_activation = saved_max;
+        b->macs = saved_macs;
+        if (lv > 0 && count - before != before / lv)
+            return refuse(b, SN_ERR_UNSUPPORTED, "ARAC prefix levels with different layer counts");
+        if (pw.h % cfg->grid != 0 || pw.w % cfg->grid != 0)
+            return refuse(b, SN_ERR_UNSUPPORTED, "ARAC prefix does not split evenly into tiles");
+        if ((st = size_level(b, cfg->mode, cfg->grid, merge, &all_tiles)) != SN_OK)
+            return st;
+        if (all_tiles > most_macs)
+            most_macs = all_tiles;
+    }
+    /* the stitched map is the tail's input: full prefix width at the prefix's size */
+    full_c = a->stage_out_c[split - 1];
+    track(b, pw.h, pw.w, full_c);
+    if (computed < cfg->num_levels) { /* a SKIP level: its learned features */
+        sn_tensor t;
+        name_buf n;
+        n.len = 0;
+        nb_str(&n, "skip.");
+        nb_u32(&n, split);
+        if ((st = find_f32(b, n.text, full_c, &t)) != SN_OK)
+            return st;
+        if (t.bytes != (uint64_t)full_c * 4u)
+            return refuse(b, SN_ERR_FORMAT, "the SKIP features do not match the prefix's channels");
+        if (ar)
+            ar->skip = t.data;
+        if (b->precision == SN_INT8)
+            b->q8_words += (full_c + 3u) / 4u;
+    }
+    if (ar) {
+        ar->split = split;
+        ar->grid = cfg->grid;
+        ar->mode = cfg->mode;
+        ar->threshold_pct = cfg->threshold_pct;
+        ar->num_levels = cfg->num_levels;
+        memcpy(ar->level_pct, cfg->levels_pct, sizeof ar->level_pct);
+        ar->computed_levels = computed;
+        ar->gate_logits = a->gate_out;
+        ar->gate_rule = a->gate_out == 1 ? SN_GATE_SIGMOID : SN_GATE_SOFTMAX;
+        for (lv = 0; lv < cfg->num_levels; ++lv)
+            ar->gate_index[lv] = (uint8_t)index_of(cfg->levels_pct[lv], a->levels_pct, a->num_levels);
+        ar->prefix_count = count / computed;
+        ar->feature_side = pw.h;
+        ar->feature_c = full_c;
+        ar->stitched_buffer = wk->cur;
+        ar->merge_max = merge;
+        ar->max_macs = b->macs + most_macs; /* the tail's MACs are added by the caller's walk */
+    }
+    wk->h = pw.h;
+    wk->w = pw.w;
+    wk->c = full_c;
+    wk->block = pw.block;
     return SN_OK;
 }
 
@@ -541,7 +812,7 @@ static sn_status build(builder *b)
     const sn_image_arch *a = &m->arch;
     const sn_config *cfg = b->config;
     char canonical[SN_CONFIG_TEXT_MAX];
-    uint32_t i, lv;
+    uint32_t i;
     walk wk;
     sn_status st;
 
@@ -578,87 +849,19 @@ static sn_status build(builder *b)
             return st;
         return build_head(b, &wk);
     }
-
-    /* ARAC: gate, the prefix at both levels, then the tail on the stitched map */
-    if (cfg->grid > 16 || cfg->grid * cfg->grid > SN_PLAN_MAX_TILES)
-        return refuse(b, SN_ERR_UNSUPPORTED, "ARAC grid too fine for one plan");
-    if ((st = build_gate(b)) != SN_OK)
+    if ((st = build_arac(b, &wk)) != SN_OK)
         return st;
     {
-        uint32_t pct[2];
-        uint32_t counts[2] = {0, 0}, tile_max = b->max_tile;
-        walk pw[2];
-        name_buf tag[2];
-        pct[0] = cfg->high_pct;
-        pct[1] = cfg->low_pct;
-        for (lv = 0; lv < 2; ++lv) {
-            uint32_t saved_max = b->max_activation;
-            int64_t saved_macs = b->macs;
-            tag[lv].len = 0;
-            nb_str(&tag[lv], "level");
-            nb_u32(&tag[lv], pct[lv]);
-            b->calib_level = tag[lv].text;
-            pw[lv] = wk;
-            use_layers(b, b->plan ? b->plan->arac.prefix[lv] : NULL, &counts[lv], SN_PLAN_MAX_PREFIX);
-            /* the prefix never runs on the whole canvas: its sizes bound the tile buffers
-             * (a tile's region of a layer is never larger than the layer) */
-            b->max_activation = 0;
-            if ((st = build_stages(b, &pw[lv], 0, a->arac_prefix_stages, pct[lv])) != SN_OK)
-                return st;
-            if (b->max_activation > tile_max)
-                tile_max = b->max_activation;
-            b->max_activation = saved_max;
-            b->macs = saved_macs;
-            b->calib_level = NULL;
-        }
-        if (counts[0] != counts[1] || pw[0].h % cfg->grid != 0)
-            return refuse(b, SN_ERR_UNSUPPORTED, "ARAC prefix does not split evenly into tiles");
-        /* MACs of each tile's micro-flow at each level, halo included */
-        if (b->plan) {
-            sn_arac_plan *ar = &b->plan->arac;
-            uint32_t ty, tx, l;
-            region reg[SN_PLAN_MAX_PREFIX], canvas;
-            for (lv = 0; lv < 2; ++lv)
-                for (ty = 0; ty < cfg->grid; ++ty)
-                    for (tx = 0; tx < cfg->grid; ++tx) {
-                        int64_t macs = 0;
-                        const sn_layer *L = ar->prefix[lv];
-                        tile_regions(L, counts[lv], cfg->grid, ty, tx, reg, &canvas);
-                        for (l = 0; l < counts[lv]; ++l) {
-                            const sn_conv2d_params *p = &L[l].params;
-                            int64_t area = (int64_t)(reg[l].r1 - reg[l].r0) * (reg[l].c1 - reg[l].c0);
-                            macs += area * p->out_c * p->kernel_h * p->kernel_w *
-                                    (L[l].kind == SN_LAYER_DWCONV ? 1 : p->in_c);
-                        }
-                        ar->tile_macs[lv][ty * cfg->grid + tx] = macs;
-                    }
-        }
-        b->max_tile = tile_max;
-        /* the stitched map is the tail's input: full prefix width at the prefix's size */
-        {
-            uint32_t full_c = a->arac_prefix_stages == 0 ? a->stem_c
-                                                         : a->stage_out_c[a->arac_prefix_stages - 1];
-            track(b, pw[0].h, pw[0].w, full_c);
-            if (b->plan) {
-                b->plan->arac.prefix_count = counts[0];
-                b->plan->arac.feature_side = pw[0].h;
-                b->plan->arac.feature_c = full_c;
-                b->plan->arac.stitched_buffer = wk.cur;
-                b->plan->arac.grid = cfg->grid;
-                b->plan->arac.threshold_pct = cfg->threshold_pct;
-                b->plan->arac.level_pct[0] = pct[0];
-                b->plan->arac.level_pct[1] = pct[1];
-            }
-            wk.h = pw[0].h;
-            wk.w = pw[0].w;
-            wk.c = full_c;
-            wk.block = pw[0].block;
-        }
+        int64_t before = b->macs;
+        use_layers(b, b->plan ? b->plan->layers : NULL, &b->num_layers, SN_PLAN_MAX_LAYERS);
+        if ((st = build_stages(b, &wk, cfg->split ? cfg->split : a->arac_prefix_stages, a->num_stages, 100)) !=
+                SN_OK ||
+            (st = build_head(b, &wk)) != SN_OK)
+            return st;
+        if (b->plan)
+            b->plan->arac.max_macs += b->macs - before;
     }
-    use_layers(b, b->plan ? b->plan->layers : NULL, &b->num_layers, SN_PLAN_MAX_LAYERS);
-    if ((st = build_stages(b, &wk, a->arac_prefix_stages, a->num_stages, 100)) != SN_OK)
-        return st;
-    return build_head(b, &wk);
+    return SN_OK;
 }
 
 static sn_status build_checked(builder *b)
@@ -703,7 +906,7 @@ static sn_qtensor qtensor_of(float lo, float hi)
 
 uint32_t sn_plan_act_rows(const sn_plan *plan)
 {
-    return 1u + plan->num_layers + (plan->is_arac ? 2u * plan->arac.prefix_count : 0u);
+    return 1u + plan->num_layers + (plan->is_arac ? plan->arac.computed_levels * plan->arac.prefix_count : 0u);
 }
 
 static int32_t *q8_take(builder *b, uint32_t words)
@@ -809,15 +1012,36 @@ static sn_status quantize_plan(builder *b)
     first = plan->input_q;
     if (plan->is_arac) {
         sn_arac_plan *ar = &plan->arac;
-        uint32_t pc = ar->prefix_count;
+        uint32_t pc = ar->prefix_count, lv, c;
         const float *r0 = r + (size_t)(1 + plan->num_layers) * SN_Q8_ACT_COLUMNS;
-        const float *r1 = r0 + (size_t)pc * SN_Q8_ACT_COLUMNS;
-        const float *l0 = r0 + (size_t)(pc - 1) * SN_Q8_ACT_COLUMNS, *l1 = r1 + (size_t)(pc - 1) * SN_Q8_ACT_COLUMNS;
-        /* one quantization for the stitched map: the union of both levels' outputs */
-        ar->stitched_q = qtensor_of(l0[2] < l1[2] ? l0[2] : l1[2], l0[3] > l1[3] ? l0[3] : l1[3]);
-        if ((st = quantize_layers(b, ar->prefix[0], pc, r0, plan->input_q, &ar->stitched_q)) != SN_OK ||
-            (st = quantize_layers(b, ar->prefix[1], pc, r1, plan->input_q, &ar->stitched_q)) != SN_OK)
-            return st;
+        const float *last = r0 + (size_t)(pc - 1) * SN_Q8_ACT_COLUMNS;
+        float lo = last[2], hi = last[3];
+        /* one quantization for the stitched map: the union of every computed level's output
+         * and the SKIP features */
+        for (lv = 1; lv < ar->computed_levels; ++lv) {
+            last = r0 + ((size_t)lv * pc + pc - 1) * SN_Q8_ACT_COLUMNS;
+            lo = last[2] < lo ? last[2] : lo;
+            hi = last[3] > hi ? last[3] : hi;
+        }
+        for (c = 0; ar->skip && c < ar->feature_c; ++c) {
+            lo = ar->skip[c] < lo ? ar->skip[c] : lo;
+            hi = ar->skip[c] > hi ? ar->skip[c] : hi;
+        }
+        if (!(lo > -1e30f && hi < 1e30f))
+            return refuse(b, SN_ERR_FORMAT, "the SKIP features are not finite");
+        ar->stitched_q = qtensor_of(lo, hi);
+        for (lv = 0; lv < ar->computed_levels; ++lv)
+            if ((st = quantize_layers(b, sn_arac_prefix(ar, lv), pc, r0 + (size_t)lv * pc * SN_Q8_ACT_COLUMNS,
+                                      plan->input_q, &ar->stitched_q)) != SN_OK)
+                return st;
+        if (ar->skip) { /* an activation value: quantized as the stitched map */
+            int8_t *q = (int8_t *)(void *)q8_take(b, (ar->feature_c + 3u) / 4u);
+            for (c = 0; c < ar->feature_c; ++c)
+                q[c] = (int8_t)round_clamp((double)ar->stitched_q.zero_point +
+                                               (double)ar->skip[c] / (double)ar->stitched_q.scale,
+                                           -128.0, 127.0);
+            ar->skip_q8 = q;
+        }
         first = ar->stitched_q;
     }
     if ((st = quantize_layers(b, plan->layers, plan->num_layers, r + SN_Q8_ACT_COLUMNS, first, NULL)) != SN_OK)
@@ -1272,15 +1496,15 @@ static sn_status run_layers(const sn_plan *plan, const sn_platform *pf, const nu
 }
 
 /* The gate (fp32 in both precisions): pooled canvas -> conv3x3+ReLU -> conv3x3+ReLU ->
- * average pool to G x G -> conv1x1 -> one logit per tile; a tile is critical when
- * sigmoid(logit) >= threshold. */
+ * average pool to G x G -> conv1x1 -> the tile's logits -> its level (enum sn_gate_rule). */
 static sn_status run_gate(sn_plan *plan, const sn_platform *platform, const uint8_t *canvas)
 {
     sn_arac_plan *ar = &plan->arac;
     const sn_image_arch *a = &plan->model->arch;
-    uint32_t side = ar->gate_side, pool = a->gate_pool, g = ar->grid;
-    uint32_t y, x, dy, dx;
+    uint32_t side = ar->gate_side, pool = a->gate_pool, g = ar->grid, n = ar->gate_logits;
+    uint32_t y, x, dy, dx, k;
     float *t0 = ar->tile_buffers[0], *t1 = ar->tile_buffers[1], *t2 = ar->tile_buffers[2];
+    const float threshold = (float)ar->threshold_pct / 100.0f;
     sn_pool_params cells;
     sn_status st;
     /* the canvas pooled by gate_pool (pixel/255): the gate's input stage */
@@ -1302,22 +1526,82 @@ static sn_status run_gate(sn_plan *plan, const sn_platform *platform, const uint
         (st = conv_f32(platform, &ar->gate[2], &ar->gate[2].params, t0, t1)) != SN_OK)
         return st;
     for (y = 0; y < g * g; ++y) {
-        float p = 1.0f / (1.0f + expf(-t1[y]));
-        ar->tile_level[y] = p >= (float)ar->threshold_pct / 100.0f ? 0 : 1;
+        const float *logit = t1 + (size_t)y * n;
+        if (ar->gate_rule == SN_GATE_SIGMOID) {
+            float p = 1.0f / (1.0f + expf(-logit[0]));
+            ar->tile_level[y] = (uint8_t)(p >= threshold ? 0 : ar->num_levels - 1);
+        } else {
+            /* softmax over the trained levels; from the config's highest level down, a
+             * lower level replaces the choice when the mass at or below it reaches T */
+            float p[SN_IMAGE_MAX_CHOICES], top = logit[0], sum = 0.0f;
+            for (k = 1; k < n; ++k)
+                if (logit[k] > top)
+                    top = logit[k];
+            for (k = 0; k < n; ++k) {
+                p[k] = expf(logit[k] - top);
+                sum += p[k];
+            }
+            for (k = 0; k < n; ++k)
+                p[k] /= sum;
+            ar->tile_level[y] = 0;
+            for (x = 1; x < ar->num_levels; ++x) {
+                float mass = 0.0f;
+                for (k = ar->gate_index[x]; k < n; ++k)
+                    mass += p[k];
+                if (mass >= threshold)
+                    ar->tile_level[y] = (uint8_t)x;
+            }
+        }
     }
     return SN_OK;
 }
 
-/* One micro-flow: tile TILE (row-major) at its level through PLATFORM's slots in TILE_BUFFERS;
- * its output goes into its region of the stitched map (its channels; the rest stays as the
- * invoke cleared it). */
-static sn_status run_tile(const sn_plan *plan, const sn_platform *platform, const uint8_t *canvas,
-                          uint32_t tile, float *const *tile_buffers)
+/* The last invoke's micro-flows from the tiles' levels: SKIP tiles none; in mode h, adjacent
+ * tiles at the same level merged into rectangles of at most merge_max tiles per side
+ * (row-major greedy: the widest run of equal tiles from the first free one, then as many rows
+ * below it as match it whole); otherwise one per tile, row-major. */
+static void plan_regions(sn_arac_plan *ar)
+{
+    uint8_t taken[SN_PLAN_MAX_TILES];
+    uint32_t g = ar->grid, m = ar->merge_max, ty, tx, w, h, i;
+    memset(taken, 0, sizeof taken);
+    ar->num_regions = 0;
+    for (ty = 0; ty < g; ++ty)
+        for (tx = 0; tx < g; ++tx) {
+            uint32_t t = ty * g + tx, lv = ar->tile_level[t];
+            sn_arac_region *r;
+            int whole = 1;
+            if (taken[t] || lv >= ar->computed_levels)
+                continue;
+            for (w = 1; w < m && tx + w < g && !taken[t + w] && ar->tile_level[t + w] == lv; ++w)
+                ;
+            for (h = 1; h < m && ty + h < g && whole; h += whole ? 1u : 0u)
+                for (i = 0; i < w; ++i)
+                    if (taken[t + h * g + i] || ar->tile_level[t + h * g + i] != lv) {
+                        whole = 0;
+                        break;
+                    }
+            for (i = 0; i < h * g; i += g)
+                memset(&taken[t + i], 1, w);
+            r = &ar->regions[ar->num_regions++];
+            r->level = (uint8_t)lv;
+            r->ty0 = (uint8_t)ty;
+            r->tx0 = (uint8_t)tx;
+            r->ty1 = (uint8_t)(ty + h);
+            r->tx1 = (uint8_t)(tx + w);
+        }
+}
+
+/* One micro-flow: region INDEX at its level through PLATFORM's slots in TILE_BUFFERS; its
+ * output goes into its part of the stitched map (its channels; the rest stays as the invoke
+ * set it). */
+static sn_status run_region(const sn_plan *plan, const sn_platform *platform, const uint8_t *canvas,
+                            uint32_t index, float *const *tile_buffers)
 {
     const numeric *num = numeric_of(plan);
     const sn_arac_plan *ar = &plan->arac;
-    uint32_t lv = ar->tile_level[tile], n = ar->prefix_count, b;
-    const sn_layer *last = &ar->prefix[lv][n - 1];
+    uint32_t lv = ar->regions[index].level, n = ar->prefix_count, b;
+    const sn_layer *layers = sn_arac_prefix(ar, lv), *last = &layers[n - 1];
     sn_region reg[SN_PLAN_MAX_PREFIX], in_reg[3], cv, out;
     char *tb[3], *stitched = (char *)plan->buffers[ar->stitched_buffer];
     const char *src;
@@ -1326,10 +1610,11 @@ static sn_status run_tile(const sn_plan *plan, const sn_platform *platform, cons
     sn_status st;
     for (b = 0; b < 3; ++b)
         tb[b] = (char *)tile_buffers[b];
-    sn_plan_tile_regions(plan, lv, tile / ar->grid, tile % ar->grid, reg, &cv);
+    if ((st = sn_plan_region_geometry(plan, index, reg, &cv)) != SN_OK)
+        return st;
     num->tile_input(canvas, plan->model->arch.canvas, &cv, tb[2]); /* where the stem reads */
     in_reg[0] = in_reg[1] = in_reg[2] = cv;
-    if ((st = run_layers(plan, platform, num, ar->prefix[lv], n, tb, reg, in_reg, 1 + lv, NULL, NULL)) != SN_OK)
+    if ((st = run_layers(plan, platform, num, layers, n, tb, reg, in_reg, 1 + lv, NULL, NULL)) != SN_OK)
         return st;
     out = reg[n - 1];
     ow = out.c1 - out.c0;
@@ -1343,35 +1628,61 @@ static sn_status run_tile(const sn_plan *plan, const sn_platform *platform, cons
     return SN_OK;
 }
 
-/* Every tile's micro-flow at its level (levels forced first when asked): through the
- * platform's micro-flow slot when it has one, else one tile after another. */
-static sn_status run_tiles(sn_plan *plan, const sn_platform *platform, const uint8_t *canvas)
+/* The stitched map before the micro-flows: zeros (0.0f or the zero point), and every SKIP
+ * tile's pixels the SKIP features. */
+static void stitch_background(sn_plan *plan)
+{
+    sn_arac_plan *ar = &plan->arac;
+    const numeric *num = numeric_of(plan);
+    uint32_t side = ar->feature_side, g = ar->grid, ts = side / g, t, y, x;
+    size_t px = (size_t)ar->feature_c * num->elem;
+    char *map = (char *)plan->buffers[ar->stitched_buffer];
+    const char *skip = plan->precision == SN_INT8 ? (const char *)ar->skip_q8 : (const char *)ar->skip;
+    memset(map, plan->precision == SN_INT8 ? ar->stitched_q.zero_point : 0, (size_t)side * side * px);
+    for (t = 0; t < g * g; ++t) {
+        if (ar->tile_level[t] < ar->computed_levels || !skip)
+            continue;
+        for (y = (t / g) * ts; y < (t / g + 1) * ts; ++y)
+            for (x = (t % g) * ts; x < (t % g + 1) * ts; ++x)
+                memcpy(map + ((size_t)y * side + x) * px, skip, px);
+    }
+}
+
+/* Every micro-flow at its level (levels forced first when asked), their MACs counted:
+ * through the platform's micro-flow slot when it has one, else one region after another. */
+static sn_status run_regions(sn_plan *plan, const sn_platform *platform, const uint8_t *canvas)
 {
     sn_arac_plan *ar = &plan->arac;
     const sn_platform_ops *ops = ops_of(platform);
     uint32_t t, g = ar->grid;
     sn_status st;
-    ar->last_macs = plan->macs;
-    for (t = 0; t < g * g; ++t) {
+    for (t = 0; t < g * g; ++t)
         if (ar->force_level >= 0)
             ar->tile_level[t] = (uint8_t)ar->force_level;
-        ar->last_macs += ar->tile_macs[ar->tile_level[t]][t];
+    plan_regions(ar);
+    ar->last_macs = plan->macs;
+    for (t = 0; t < ar->num_regions; ++t) {
+        sn_region reg[SN_PLAN_MAX_PREFIX], cv;
+        geo_view gv = plan_view(ar, ar->regions[t].level);
+        sn_plan_region_geometry(plan, t, reg, &cv);
+        ar->last_macs += region_macs(&gv, reg);
     }
+    stitch_background(plan);
     if (ops && ops->arac_micro_flows && !plan->observe)
         return ops->arac_micro_flows(platform->context, plan, canvas);
-    for (t = 0; t < g * g; ++t)
-        if ((st = run_tile(plan, platform, canvas, t, ar->tile_buffers)) != SN_OK)
+    for (t = 0; t < ar->num_regions; ++t)
+        if ((st = run_region(plan, platform, canvas, t, ar->tile_buffers)) != SN_OK)
             return st;
     return SN_OK;
 }
 
-sn_status sn_plan_run_tile(const sn_plan *plan, const sn_platform *platform, const uint8_t *canvas,
-                           uint32_t tile, float *const tile_buffers[3])
+sn_status sn_plan_run_region(const sn_plan *plan, const sn_platform *platform, const uint8_t *canvas,
+                             uint32_t index, float *const tile_buffers[3])
 {
-    if (!plan->is_arac || tile >= plan->arac.grid * plan->arac.grid || !tile_buffers[0] ||
-        !tile_buffers[1] || !tile_buffers[2])
+    if (!plan || !plan->is_arac || index >= plan->arac.num_regions || !tile_buffers[0] || !tile_buffers[1] ||
+        !tile_buffers[2])
         return SN_ERR_INVALID_ARGUMENT;
-    return run_tile(plan, platform, canvas, tile, tile_buffers);
+    return run_region(plan, platform, canvas, index, tile_buffers);
 }
 
 sn_status sn_plan_invoke(sn_plan *plan, const sn_platform *platform, const uint8_t *canvas,
@@ -1390,16 +1701,15 @@ sn_status sn_plan_invoke(sn_plan *plan, const sn_platform *platform, const uint8
         bufs[i] = (char *)plan->buffers[i];
     if (plan->is_arac) {
         sn_arac_plan *ar = &plan->arac;
-        uint32_t side = ar->feature_side;
-        if ((st = run_gate(plan, platform, canvas)) != SN_OK)
+        if (ar->force_level >= (int)ar->num_levels)
+            return SN_ERR_INVALID_ARGUMENT;
+        if ((st = run_gate(plan, platform, canvas)) != SN_OK) /* its cost counts even when forced */
             return st;
-        /* the stitched map starts as zeros: 0.0f, or the zero point */
-        memset(bufs[ar->stitched_buffer], plan->precision == SN_INT8 ? ar->stitched_q.zero_point : 0,
-               (size_t)side * side * ar->feature_c * num->elem);
-        if ((st = run_tiles(plan, platform, canvas)) != SN_OK)
+        if ((st = run_regions(plan, platform, canvas)) != SN_OK)
             return st;
         if (tap && plan->precision == SN_FP32)
-            tap(tap_user, "stitched", plan->buffers[ar->stitched_buffer], side, side, ar->feature_c);
+            tap(tap_user, "stitched", plan->buffers[ar->stitched_buffer], ar->feature_side, ar->feature_side,
+                ar->feature_c);
     } else {
         num->input(plan, platform, canvas);
     }

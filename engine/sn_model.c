@@ -66,7 +66,7 @@ static uint64_t dtype_size(uint32_t dtype)
     }
 }
 
-static sn_status check_arch(const sn_image_arch *a, sn_model_error *e, uint64_t off)
+static sn_status check_arch(const sn_image_arch *a, uint32_t version, sn_model_error *e, uint64_t off)
 {
     uint32_t i;
     const uint32_t max_c = 4096;
@@ -79,7 +79,7 @@ static sn_status check_arch(const sn_image_arch *a, sn_model_error *e, uint64_t 
         a->num_expands == 0 || a->num_expands > SN_IMAGE_MAX_CHOICES ||
         a->num_kernels == 0 || a->num_kernels > SN_IMAGE_MAX_CHOICES ||
         a->num_grids > SN_IMAGE_MAX_CHOICES || a->num_levels > SN_IMAGE_MAX_CHOICES ||
-        a->arac_prefix_stages > a->num_stages)
+        a->num_splits > SN_IMAGE_MAX_CHOICES || a->arac_prefix_stages > a->num_stages)
         return fail(e, SN_ERR_FORMAT, "absurd architecture counts", off);
     for (i = 0; i < a->num_stages; ++i)
         if (a->stage_out_c[i] == 0 || a->stage_out_c[i] > max_c || a->stage_min_depth[i] == 0 ||
@@ -98,19 +98,27 @@ static sn_status check_arch(const sn_image_arch *a, sn_model_error *e, uint64_t 
     for (i = 0; i < a->num_grids; ++i)
         if (a->grids[i] == 0 || a->grids[i] > 16)
             return fail(e, SN_ERR_FORMAT, "absurd ARAC grid", off);
+    /* level 0 (SKIP: the tile is not computed) only in version 2, and only as the last */
     for (i = 0; i < a->num_levels; ++i)
-        if (a->levels_pct[i] == 0 || a->levels_pct[i] > 100)
+        if (a->levels_pct[i] > 100 ||
+            (a->levels_pct[i] == 0 && (version < 2 || i + 1 != a->num_levels)))
             return fail(e, SN_ERR_FORMAT, "absurd ARAC level", off);
+    for (i = 0; i < a->num_splits; ++i)
+        if (a->splits[i] == 0 || a->splits[i] > a->num_stages)
+            return fail(e, SN_ERR_FORMAT, "absurd ARAC split point", off);
     if (a->num_grids && (a->gate_c == 0 || a->gate_c > 256 || a->gate_pool == 0 ||
-                         a->canvas % a->gate_pool != 0 || a->arac_prefix_stages == 0))
-        return fail(e, SN_ERR_FORMAT, "absurd ARAC gate or prefix", off);
+                         a->canvas % a->gate_pool != 0 ||
+                         (a->num_splits == 0 && a->arac_prefix_stages == 0) ||
+                         a->region_modes == 0 || a->region_modes > (SN_REGION_MODE_HALO | SN_REGION_MODE_TILE) ||
+                         (a->gate_out != 1 && a->gate_out != a->num_levels)))
+        return fail(e, SN_ERR_FORMAT, "absurd ARAC gate, prefix or region modes", off);
     return SN_OK;
 }
 
 static sn_status load_impl(sn_model *m, const void *image, size_t size, sn_model_error *e)
 {
     const uint8_t *p = image;
-    uint32_t count, table_off, i, j;
+    uint32_t count, table_off, i, j, version;
     const uint8_t *sec[SN_SECTION_TABLE + 1] = {0};
     uint64_t sec_bytes[SN_SECTION_TABLE + 1] = {0}, sec_off[SN_SECTION_TABLE + 1] = {0};
     sn_status st;
@@ -124,8 +132,9 @@ static sn_status load_impl(sn_model *m, const void *image, size_t size, sn_model
         return fail(e, SN_ERR_TRUNCATED, "shorter than the header", size);
     if (memcmp(p, SN_IMAGE_MAGIC, 8) != 0)
         return fail(e, SN_ERR_FORMAT, "not a supernav model image (bad magic)", 0);
-    if (rd32(p + 8) != SN_IMAGE_VERSION)
-        return fail(e, SN_ERR_VERSION, "image format version is not 1", 8);
+    version = rd32(p + 8);
+    if (version < SN_IMAGE_VERSION_MIN || version > SN_IMAGE_VERSION)
+        return fail(e, SN_ERR_VERSION, "image format version is not 1 or 2", 8);
     if (rd32(p + 60) != sn_crc32(p, 60))
         return fail(e, SN_ERR_CHECKSUM, "header CRC-32 mismatch", 60);
     if (rd32(p + 12) != SN_IMAGE_HEADER_BYTES)
@@ -162,17 +171,22 @@ static sn_status load_impl(sn_model *m, const void *image, size_t size, sn_model
         if (!sec[i])
             return fail(e, SN_ERR_FORMAT, "a required section is missing", table_off);
 
-    if (sec_bytes[SN_SECTION_ARCH] != SN_IMAGE_ARCH_WORDS * 4u)
+    if (sec_bytes[SN_SECTION_ARCH] != SN_IMAGE_ARCH_BYTES(version))
         return fail(e, SN_ERR_FORMAT, "architecture section has the wrong size",
                     sec_off[SN_SECTION_ARCH]);
     {
         uint32_t words[SN_IMAGE_ARCH_WORDS];
-        for (i = 0; i < SN_IMAGE_ARCH_WORDS; ++i)
+        memset(words, 0, sizeof words);
+        for (i = 0; i < SN_IMAGE_ARCH_BYTES(version) / 4u; ++i)
             words[i] = rd32(sec[SN_SECTION_ARCH] + 4u * i);
         memcpy(&m->arch, words, sizeof words);
         memcpy(&m->bn_eps, &m->arch.bn_eps_bits, sizeof m->bn_eps);
+        if (version == 1) { /* the defaults of the fields version 1 does not hold */
+            m->arch.region_modes = SN_REGION_MODE_HALO;
+            m->arch.gate_out = 1;
+        }
     }
-    st = check_arch(&m->arch, e, sec_off[SN_SECTION_ARCH]);
+    st = check_arch(&m->arch, version, e, sec_off[SN_SECTION_ARCH]);
     if (st != SN_OK)
         return st;
     if (!(m->bn_eps > 0.0f && m->bn_eps < 1.0f))
@@ -241,6 +255,7 @@ static sn_status load_impl(sn_model *m, const void *image, size_t size, sn_model
         return fail(e, SN_ERR_UNSUPPORTED, "tensors are little-endian; this host is not", 0);
     m->image = p;
     m->image_bytes = size;
+    m->version = version;
     return SN_OK;
 }
 

@@ -101,11 +101,7 @@ static void run_plan(const sn_model *m, const sn_config *cfg, int precision)
         return;
     plan = malloc(sizeof *plan);
     if (plan && sn_plan_prepare_p(plan, m, cfg, precision, arena, need, &why) == SN_OK) {
-        int64_t macs = plan->macs;
-        uint32_t t, tiles = plan->is_arac ? plan->arac.grid * plan->arac.grid : 0;
-        for (t = 0; t < tiles; ++t)
-            macs += plan->arac.tile_macs[0][t] > plan->arac.tile_macs[1][t] ? plan->arac.tile_macs[0][t]
-                                                                           : plan->arac.tile_macs[1][t];
+        int64_t macs = plan->is_arac ? plan->arac.max_macs : plan->macs;
         if (macs <= MAX_INVOKE_MACS) {
             size_t side = m->arch.canvas, k;
             uint8_t *canvas = malloc(side * side);

@@ -1,5 +1,6 @@
-/* SubNet / ARAC config strings: parse -> format round trip, malformed text refused,
- * configs outside a model's elastic space refused. */
+/* SubNet / ARAC config strings (both ARAC forms: CF-64's and the split-point form with
+ * region mode and SKIP): parse -> format round trip, malformed text refused, configs outside
+ * a model's elastic space refused. */
 #include "sn_test.h"
 #include <string.h>
 #include "sn_config.h"
@@ -24,10 +25,27 @@ static void test_roundtrip(void **state)
     assert_true(c.is_arac);
     assert_int_equal(c.grid, 2);
     assert_int_equal(c.threshold_pct, 30);
-    assert_int_equal(c.high_pct, 75);
-    assert_int_equal(c.low_pct, 50);
+    assert_int_equal(c.split, 0);
+    assert_int_equal(c.mode, SN_REGION_MODE_HALO);
+    assert_int_equal(c.num_levels, 2);
+    assert_int_equal(c.levels_pct[0], 75);
+    assert_int_equal(c.levels_pct[1], 50);
     assert_int_equal(c.subnet.num_blocks, 7);
     assert_int_equal(c.subnet.depths[3], 2);
+    roundtrip("arac-p2-g8-z-t50-l100.50.0:r128-d2.3.3.3-e4.4.4.4.4.4.4.4.4.4.4-k5.5.5.5.5.5.5.5.5.5.5");
+    roundtrip("arac-p1-g4-h-t0-l100.75.50.25.0:r128-d1.2.2.2-e2.2.2.2.2.2.2-k3.3.3.3.3.3.3");
+    assert_int_equal(sn_config_parse("arac-p3-g2-h-t75-l75.25.0:r128-d1.2.2.2-e2.2.2.2.2.2.2-k3.3.3.3.3.3.3", &c),
+                     SN_OK);
+    assert_int_equal(c.split, 3);
+    assert_int_equal(c.grid, 2);
+    assert_int_equal(c.mode, SN_REGION_MODE_HALO);
+    assert_int_equal(c.threshold_pct, 75);
+    assert_int_equal(c.num_levels, 3);
+    assert_int_equal(c.levels_pct[0], 75);
+    assert_int_equal(c.levels_pct[2], 0);
+    assert_int_equal(sn_config_parse("arac-p1-g2-z-t5-l100.50.0:r128-d1.2.2.2-e2.2.2.2.2.2.2-k3.3.3.3.3.3.3", &c),
+                     SN_OK);
+    assert_int_equal(c.mode, SN_REGION_MODE_TILE);
 }
 
 static void test_malformed(void **state)
@@ -38,6 +56,13 @@ static void test_malformed(void **state)
         "r64-d1-e2-k3 ", "r64-d1..2-e2.2.2-k3.3.3", "r1234567-d1-e2-k3", "arac-g4-t50-l100:r64-d1-e2-k3",
         "arac-g4-t50-l100.25-r64-d1-e2-k3", "r64-d1-e-k3", "r-64-d1-e2-k3",
         "r64-d40-e2-k3", /* 40 blocks: more than SN_MAX_BLOCKS, and lists too short */
+        /* the split-point form: P and mode together, >= 3 levels strictly decreasing, last 0 */
+        "arac-p2-g4-h-t50-l100.0:r64-d1-e2-k3", "arac-p2-g4-h-t50-l100.50.25:r64-d1-e2-k3",
+        "arac-p2-g4-h-t50-l50.100.0:r64-d1-e2-k3", "arac-p2-g4-h-t50-l100.50.50.0:r64-d1-e2-k3",
+        "arac-p2-g4-t50-l100.50.0:r64-d1-e2-k3", "arac-g4-h-t50-l100.50.0:r64-d1-e2-k3",
+        "arac-p2-g4-x-t50-l100.50.0:r64-d1-e2-k3", "arac-p0-g4-h-t50-l100.50.0:r64-d1-e2-k3",
+        "arac-p2-g4-h-t50-l100.75.50.25.10.0:r64-d1-e2-k3", /* six levels: more than the most */
+        "arac-p2-g4-hz-t50-l100.50.0:r64-d1-e2-k3", "arac-g4-t50-l100.50.0:r64-d1-e2-k3",
     };
     size_t i;
     sn_config c;
@@ -96,6 +121,27 @@ static void test_check_against_model(void **state)
     assert_int_equal(sn_config_parse("arac-g4-t50-l100.50:r64-d1.2-e2.4.4-k3.5.5", &c), SN_OK);
     assert_int_equal(sn_config_check(&m, &c, &why), SN_ERR_UNSUPPORTED);
     assert_int_equal(sn_config_parse("arac-g4-t101-l100.25:r64-d1.2-e2.4.4-k3.5.5", &c), SN_OK);
+    assert_int_equal(sn_config_check(&m, &c, &why), SN_ERR_UNSUPPORTED);
+    /* the split-point form needs a model with split points (format version 2) */
+    assert_int_equal(sn_config_parse("arac-p1-g4-h-t50-l100.25.0:r64-d1.2-e2.4.4-k3.5.5", &c), SN_OK);
+    assert_int_equal(sn_config_check(&m, &c, &why), SN_ERR_UNSUPPORTED);
+    m.arch.num_levels = 3; m.arch.levels_pct[2] = 0;
+    m.arch.num_splits = 1; m.arch.splits[0] = 1;
+    m.arch.region_modes = SN_REGION_MODE_HALO;
+    assert_int_equal(sn_config_check(&m, &c, &why), SN_OK);
+    assert_int_equal(sn_config_parse("arac-p1-g4-z-t50-l100.25.0:r64-d1.2-e2.4.4-k3.5.5", &c), SN_OK);
+    assert_int_equal(sn_config_check(&m, &c, &why), SN_ERR_UNSUPPORTED);
+    assert_string_equal(why, "ARAC region mode not served by this model");
+    m.arch.region_modes |= SN_REGION_MODE_TILE;
+    assert_int_equal(sn_config_check(&m, &c, &why), SN_OK);
+    assert_int_equal(sn_config_parse("arac-p2-g4-z-t50-l100.25.0:r64-d1.2-e2.4.4-k3.5.5", &c), SN_OK);
+    assert_int_equal(sn_config_check(&m, &c, &why), SN_ERR_UNSUPPORTED);
+    assert_string_equal(why, "ARAC split point not served by this model");
+    assert_int_equal(sn_config_parse("arac-p1-g4-z-t50-l100.50.0:r64-d1.2-e2.4.4-k3.5.5", &c), SN_OK);
+    assert_int_equal(sn_config_check(&m, &c, &why), SN_ERR_UNSUPPORTED);
+    assert_string_equal(why, "ARAC level not served by this model");
+    /* CF-64's form is refused by a model with split points */
+    assert_int_equal(sn_config_parse("arac-g4-t50-l100.25:r64-d1.2-e2.4.4-k3.5.5", &c), SN_OK);
     assert_int_equal(sn_config_check(&m, &c, &why), SN_ERR_UNSUPPORTED);
 }
 

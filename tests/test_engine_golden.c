@@ -1,8 +1,12 @@
 /* The engine against PyTorch: every golden SubNet's and ARAC config's logits on every golden
  * input, and its intermediate tensors (stem, each block, stitched map, head) on the first
  * inputs, within 1e-4 relative to the tensor's largest magnitude; the ARAC gate's tile
- * decisions; and ARAC's tiling itself: with every tile at the high level, the stitched map
- * of a G x G grid equals the same micro-flow run untiled, bit for bit. The same checks run
+ * decisions; an ARAC config's logits with every tile forced to each of its levels, where the
+ * golden file has them (g{id}.forced{k}.logits, k indexing the config's levels); and ARAC's
+ * tiling itself: with every tile at the high level, the stitched map of a G x G grid equals
+ * the same micro-flow run untiled, bit for bit (region mode h). The golden file's metadata may
+ * say how many configs of each kind to expect (expect.subnets, expect.aracs; CF-64's: at least
+ * 6 and 3). The same checks run
  * on the reference kernels and on the CPU platform with every ISA this processor has. Files: $SN_MODEL (default build/supernet.snm) and
  * $SN_GOLDEN (default workloads/supernet/golden.safetensors). */
 #include "sn_test.h"
@@ -65,8 +69,19 @@ typedef struct tap_check {
     int gid;
     int input;
     int checked;
+    int forced;              /* forced-level runs compared */
     double worst;
 } tap_check;
+
+static size_t canvas_px(void) { return (size_t)model.arch.canvas * model.arch.canvas; }
+
+/* The golden file's expected count of configs of a kind (metadata expect.KEY), or FALLBACK. */
+static int expected(const char *key, int fallback)
+{
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(meta, "expect");
+    const cJSON *v = e ? cJSON_GetObjectItemCaseSensitive(e, key) : NULL;
+    return cJSON_IsNumber(v) ? (int)v->valuedouble : fallback;
+}
 
 static double compare(const float *got, const unsigned char *want_bytes, size_t n)
 {
@@ -132,7 +147,7 @@ static int check_configs(const char *want_kind, const sn_platform *platform)
         const char *why = "";
         char key[64];
         const sn_st_tensor *logits;
-        tap_check tc = {gid, 0, 0, 0.0};
+        tap_check tc = {gid, 0, 0, 0, 0.0};
         if (strcmp(kind, want_kind) != 0)
             continue;
         ++subnets;
@@ -148,8 +163,9 @@ static int check_configs(const char *want_kind, const sn_platform *platform)
         for (i = 0; i < inputs; ++i) {
             float out[16];
             double rel;
+            uint32_t k;
             tc.input = i;
-            assert_int_equal(sn_plan_invoke(plan, platform, input->data + (size_t)i * 64 * 64, out,
+            assert_int_equal(sn_plan_invoke(plan, platform, input->data + (size_t)i * canvas_px(), out,
                                             on_tap, &tc), SN_OK);
             if (plan->is_arac) {
                 const sn_st_tensor *lv;
@@ -169,9 +185,26 @@ static int check_configs(const char *want_kind, const sn_platform *platform)
                 tc.worst = rel;
             if (rel > 1e-4)
                 fail_msg("%s input %d: logits relative error %.3g > 1e-4", text, i, rel);
+            for (k = 0; plan->is_arac && k < plan->arac.num_levels; ++k) {
+                const sn_st_tensor *fl;
+                snprintf(key, sizeof key, "g%d.forced%u.logits", gid, k);
+                if (!(fl = sn_safetensors_find(&golden, key)))
+                    continue;
+                plan->arac.force_level = (int8_t)k;
+                assert_int_equal(sn_plan_invoke(plan, platform, input->data + (size_t)i * canvas_px(), out, NULL,
+                                                NULL), SN_OK);
+                plan->arac.force_level = -1;
+                rel = compare(out, fl->data + (size_t)i * model.arch.num_classes * 4, model.arch.num_classes);
+                if (rel > tc.worst)
+                    tc.worst = rel;
+                if (rel > 1e-4)
+                    fail_msg("%s input %d, every tile at %u %%: logits relative error %.3g > 1e-4", text, i,
+                             plan->arac.level_pct[k], rel);
+                ++tc.forced;
+            }
         }
-        printf("# %s %s: %d inputs, %d intermediate tensors, worst relative error %.2g, %lld MACs\n",
-               platform->name, text, inputs, tc.checked, tc.worst,
+        printf("# %s %s: %d inputs, %d intermediate tensors, %d forced-level runs, worst relative error "
+               "%.2g, %lld MACs\n", platform->name, text, inputs, tc.checked, tc.forced, tc.worst,
                (long long)(plan->is_arac ? plan->arac.last_macs : plan->macs));
         assert_true(tc.checked > 0);
         free(arena);
@@ -183,13 +216,13 @@ static int check_configs(const char *want_kind, const sn_platform *platform)
 static void test_subnets_match_pytorch(void **state)
 {
     (void)state;
-    assert_true(check_configs("subnet", &sn_platform_reference) >= 6);
+    assert_true(check_configs("subnet", &sn_platform_reference) >= expected("subnets", 6));
 }
 
 static void test_arac_matches_pytorch(void **state)
 {
     (void)state;
-    assert_true(check_configs("arac", &sn_platform_reference) >= 3);
+    assert_true(check_configs("arac", &sn_platform_reference) >= expected("aracs", 3));
 }
 
 static const char *const isas[] = {"avx512", "avx2", "portable"};
@@ -222,13 +255,13 @@ static void on_cpu(const char *kind, int at_least)
 static void test_cpu_subnets_match_pytorch(void **state)
 {
     (void)state;
-    on_cpu("subnet", 6);
+    on_cpu("subnet", expected("subnets", 6));
 }
 
 static void test_cpu_arac_matches_pytorch(void **state)
 {
     (void)state;
-    on_cpu("arac", 3);
+    on_cpu("arac", expected("aracs", 3));
 }
 
 typedef struct stitched_copy {
@@ -261,7 +294,7 @@ static void tiles_equal_untiled(const sn_platform *platform)
         float out[16];
         stitched_copy tiled = {NULL, 0}, whole = {NULL, 0};
         sn_model_config(&model, i, &kind, &text);
-        if (kind != 1 || sn_config_parse(text, &cfg) != SN_OK || cfg.grid < 2) {
+        if (kind != 1 || sn_config_parse(text, &cfg) != SN_OK || cfg.grid < 2 || cfg.mode != SN_REGION_MODE_HALO) {
             free(plan);
             continue;
         }
@@ -270,8 +303,27 @@ static void tiles_equal_untiled(const sn_platform *platform)
         assert_int_equal(sn_plan_prepare(plan, &model, &cfg, arena, need, NULL), SN_OK);
         plan->arac.force_level = 0;
         assert_int_equal(sn_plan_invoke(plan, platform, input->data, out, keep_stitched, &tiled), SN_OK);
-        plan->arac.grid = 1; /* one tile: the whole canvas, no halo, no stitching */
-        assert_int_equal(sn_plan_invoke(plan, platform, input->data, out, keep_stitched, &whole), SN_OK);
+        {
+            /* one tile: the whole canvas, no halo, no stitching; the plan's tile buffers are
+             * sized by its largest region, so this run gets whole-map ones */
+            const sn_layer *L = sn_arac_prefix(&plan->arac, 0);
+            size_t most = (size_t)model.arch.canvas * model.arch.canvas, l;
+            float *big[3];
+            for (l = 0; l < plan->arac.prefix_count; ++l) {
+                size_t n = (size_t)L[l].params.out_h * (size_t)L[l].params.out_w * (size_t)L[l].params.out_c;
+                most = n > most ? n : most;
+            }
+            for (l = 0; l < 3; ++l) {
+                assert_int_equal(posix_memalign((void **)&big[l], 64, most * sizeof(float)), 0);
+                plan->arac.tile_buffers[l] = big[l];
+            }
+            plan->arac.tile_buffer_floats = (uint32_t)most;
+            plan->arac.grid = 1;
+            assert_int_equal(sn_plan_invoke(plan, platform, input->data, out, keep_stitched, &whole), SN_OK);
+            assert_int_equal(plan->arac.num_regions, 1);
+            for (l = 0; l < 3; ++l)
+                free(big[l]);
+        }
         assert_int_equal(tiled.n, whole.n);
         assert_memory_equal(tiled.data, whole.data, tiled.n * sizeof(float));
         free(tiled.data);

@@ -94,9 +94,9 @@ static uint64_t conv_weight_bytes(const sn_plan *p)
         b += (uint64_t)sn_conv2d_macs(&p->layers[i].params, p->layers[i].kind == SN_LAYER_DWCONV) /
              ((uint64_t)p->layers[i].params.out_h * (uint64_t)p->layers[i].params.out_w);
     if (p->is_arac)
-        for (l = 0; l < 2; ++l)
+        for (l = 0; l < p->arac.computed_levels; ++l)
             for (i = 0; i < p->arac.prefix_count; ++i) {
-                const sn_layer *x = &p->arac.prefix[l][i];
+                const sn_layer *x = &sn_arac_prefix(&p->arac, l)[i];
                 b += (uint64_t)sn_conv2d_macs(&x->params, x->kind == SN_LAYER_DWCONV) /
                      ((uint64_t)x->params.out_h * (uint64_t)x->params.out_w);
             }

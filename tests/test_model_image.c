@@ -221,9 +221,15 @@ static void test_semantic_damage_refused(void **state)
     assert_non_null(copy);
 
     memcpy(copy, image, image_size);
-    put32(copy + 8, 2);
+    put32(copy + 8, SN_IMAGE_VERSION + 1);
     reseal(copy);
     assert_int_equal(sn_model_load(&m, copy, image_size, &e), SN_ERR_VERSION);
+
+    memcpy(copy, image, image_size); /* a version 1 ARCH section in a version 2 image */
+    put32(copy + 8, 2);
+    reseal(copy);
+    assert_int_equal(sn_model_load(&m, copy, image_size, &e), SN_ERR_FORMAT);
+    assert_string_equal(e.what, "architecture section has the wrong size");
 
     memcpy(copy, image, image_size);
     put32(section(copy, SN_SECTION_TENSORS) + 64, 0x7fffffffu); /* first tensor's dim 0 */

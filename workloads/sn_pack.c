@@ -31,6 +31,7 @@ typedef struct pack_state {
     uint32_t *config_kinds;
     size_t config_count;
     sn_image_arch arch;
+    uint32_t version;       /* the image's format version: 2 when the spec names splits */
     const char *table;      /* optional accuracy table text */
     size_t table_bytes;
     char *err;
@@ -125,11 +126,31 @@ static int read_spec(pack_state *s, const cJSON *spec)
     }
     a->num_stages = i;
     arac = cJSON_GetObjectItemCaseSensitive(spec, "arac");
-    if (!cJSON_IsObject(arac) || get_u32(s, arac, "prefix_stages", SN_IMAGE_MAX_STAGES, &a->arac_prefix_stages) ||
+    if (!cJSON_IsObject(arac))
+        return errorf(s, "spec field 'arac' missing");
+    /* format version 2: ARAC with split points (arac.splits), region modes and a multi-level
+     * gate; otherwise version 1 (CF-64's one split arac.prefix_stages), byte for byte as before */
+    s->version = cJSON_GetObjectItemCaseSensitive(arac, "splits") ? 2u : 1u;
+    if ((s->version == 1 && get_u32(s, arac, "prefix_stages", SN_IMAGE_MAX_STAGES, &a->arac_prefix_stages)) ||
         get_list(s, arac, "grids", &a->num_grids, a->grids) ||
         get_list(s, arac, "levels_pct", &a->num_levels, a->levels_pct) ||
         get_u32(s, arac, "gate_c", 256, &a->gate_c) || get_u32(s, arac, "gate_pool", 64, &a->gate_pool))
-        return s->err[0] ? -1 : errorf(s, "spec field 'arac' missing");
+        return -1;
+    if (s->version == 2) {
+        const cJSON *modes = cJSON_GetObjectItemCaseSensitive(arac, "modes"), *m;
+        if (get_list(s, arac, "splits", &a->num_splits, a->splits) ||
+            get_u32(s, arac, "gate_out", SN_IMAGE_MAX_CHOICES, &a->gate_out))
+            return -1;
+        if (!cJSON_IsArray(modes) || cJSON_GetArraySize(modes) == 0)
+            return errorf(s, "spec field 'arac.modes' missing or empty (a list of \"h\" and \"z\")");
+        cJSON_ArrayForEach(m, modes) {
+            if (!cJSON_IsString(m) || (strcmp(m->valuestring, "h") && strcmp(m->valuestring, "z")))
+                return errorf(s, "spec list 'arac.modes' holds something other than \"h\" and \"z\"");
+            a->region_modes |= m->valuestring[0] == 'h' ? SN_REGION_MODE_HALO : SN_REGION_MODE_TILE;
+        }
+        if (cJSON_GetObjectItemCaseSensitive(arac, "prefix_stages"))
+            return errorf(s, "spec field 'arac.prefix_stages' and 'arac.splits' together (one or the other)");
+    }
     eps = cJSON_GetObjectItemCaseSensitive(spec, "bn_eps");
     if (!cJSON_IsNumber(eps) || !(eps->valuedouble > 0 && eps->valuedouble < 1))
         return errorf(s, "spec field 'bn_eps' missing or absurd");
@@ -417,7 +438,7 @@ static int add_calibration(pack_state *s, const unsigned char *img, size_t img_b
         }
         obs.rows = (float *)(void *)t->data;
         obs.num_layers = plan.num_layers;
-        obs.prefix_count = plan.is_arac ? plan.arac.prefix_count : 0;
+        obs.prefix_count = plan.is_arac ? plan.arac.prefix_count : 0; /* per computed level */
         for (k = 0; k < (size_t)rows; ++k) {
             obs.rows[k * 4 + 0] = obs.rows[k * 4 + 2] = 1e30f;
             obs.rows[k * 4 + 1] = obs.rows[k * 4 + 3] = -1e30f;
@@ -426,8 +447,25 @@ static int add_calibration(pack_state *s, const unsigned char *img, size_t img_b
         obs.rows[1] = obs.rows[3] = 1.0f;
         plan.observe = observe_range;
         plan.observe_user = &obs;
-        for (k = 0; k < calib->count; ++k)
-            sn_plan_invoke(&plan, &plat, calib->canvases + k * calib->side * calib->side, logits, NULL, NULL);
+        {
+            /* an ARAC config of the split-point form: every computed level on every canvas
+             * (all tiles forced to it), so that a level the gate seldom picks is calibrated
+             * too; CF-64's form: the gate decides, as its committed image was calibrated */
+            int forced = plan.is_arac && cfg.split;
+            uint32_t lv, passes = forced ? plan.arac.computed_levels : 1;
+            sn_status ist = SN_OK;
+            for (lv = 0; lv < passes && ist == SN_OK; ++lv) {
+                plan.arac.force_level = (int8_t)(forced ? (int)lv : -1);
+                for (k = 0; k < calib->count && ist == SN_OK; ++k)
+                    ist = sn_plan_invoke(&plan, &plat, calib->canvases + k * calib->side * calib->side, logits,
+                                         NULL, NULL);
+            }
+            if (ist != SN_OK) {
+                free(arena);
+                errorf(s, "calibration: config %s: %s", text, sn_status_str(ist));
+                goto done;
+            }
+        }
         free(arena);
         for (k = 0; k < (size_t)rows * SN_Q8_ACT_COLUMNS; ++k)
             if (!(obs.rows[k] > -1e30f && obs.rows[k] < 1e30f)) {
@@ -457,7 +495,7 @@ void sn_image_wr64(unsigned char *p, uint64_t v)
 
 uint64_t sn_image_align(uint64_t v) { return (v + SN_IMAGE_ALIGN - 1) / SN_IMAGE_ALIGN * SN_IMAGE_ALIGN; }
 
-void sn_image_finish(unsigned char *img, uint64_t total, uint32_t nsec, const uint32_t *kinds,
+void sn_image_finish(unsigned char *img, uint32_t version, uint64_t total, uint32_t nsec, const uint32_t *kinds,
                      const uint64_t *off, const uint64_t *bytes)
 {
     unsigned char *p = img + SN_IMAGE_HEADER_BYTES;
@@ -469,7 +507,7 @@ void sn_image_finish(unsigned char *img, uint64_t total, uint32_t nsec, const ui
         sn_image_wr64(p + 32 * i + 16, bytes[i]);
     }
     memcpy(img, SN_IMAGE_MAGIC, 8);
-    sn_image_wr32(img + 8, SN_IMAGE_VERSION);
+    sn_image_wr32(img + 8, version);
     sn_image_wr32(img + 12, SN_IMAGE_HEADER_BYTES);
     sn_image_wr64(img + 16, total);
     sn_image_wr32(img + 24, nsec);
@@ -496,7 +534,7 @@ static int write_image(pack_state *s, unsigned char **out, size_t *out_bytes)
         toff[i] = data_bytes;
         data_bytes = sn_image_align(data_bytes + s->tensors[i].bytes);
     }
-    bytes[0] = SN_IMAGE_ARCH_WORDS * 4u;
+    bytes[0] = SN_IMAGE_ARCH_BYTES(s->version);
     bytes[1] = (uint64_t)s->count * SN_IMAGE_TENSOR_BYTES;
     bytes[2] = (uint64_t)s->config_count * SN_IMAGE_CONFIG_BYTES;
     bytes[3] = data_bytes;
@@ -511,7 +549,7 @@ static int write_image(pack_state *s, unsigned char **out, size_t *out_bytes)
         return errorf(s, "out of memory");
     }
     memcpy(w, &s->arch, sizeof w);
-    for (i = 0; i < SN_IMAGE_ARCH_WORDS; ++i)
+    for (i = 0; i < SN_IMAGE_ARCH_BYTES(s->version) / 4u; ++i)
         sn_image_wr32(img + off[0] + 4 * i, w[i]);
     for (i = 0; i < s->count; ++i) {
         const pack_tensor *t = &s->tensors[i];
@@ -534,7 +572,7 @@ static int write_image(pack_state *s, unsigned char **out, size_t *out_bytes)
     }
     if (s->table)
         memcpy(img + off[4], s->table, s->table_bytes);
-    sn_image_finish(img, total, nsec, kinds, off, bytes);
+    sn_image_finish(img, s->version, total, nsec, kinds, off, bytes);
     free(toff);
     *out = img;
     *out_bytes = (size_t)total;

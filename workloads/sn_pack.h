@@ -33,13 +33,13 @@ int sn_pack_buffer(const unsigned char *in, size_t in_bytes, const char *table,
                    size_t *out_bytes, char *err, size_t err_bytes);
 
 /* The image format's writers, shared by the packer and the MCU's int8-only image
- * (sn_mcu_image_strip): little-endian words, the 64-byte alignment, and the header and
- * section table with their CRCs for NSEC sections whose bytes are already in IMG at OFF[i],
- * BYTES[i] long, of kinds KINDS[i]; TOTAL is the image's size. */
+ * (sn_mcu_image_strip): little-endian words, the 64-byte alignment, and the header (format
+ * VERSION) and section table with their CRCs for NSEC sections whose bytes are already in
+ * IMG at OFF[i], BYTES[i] long, of kinds KINDS[i]; TOTAL is the image's size. */
 void sn_image_wr32(unsigned char *p, uint32_t v);
 void sn_image_wr64(unsigned char *p, uint64_t v);
 uint64_t sn_image_align(uint64_t v);
-void sn_image_finish(unsigned char *img, uint64_t total, uint32_t nsec, const uint32_t *kinds,
+void sn_image_finish(unsigned char *img, uint32_t version, uint64_t total, uint32_t nsec, const uint32_t *kinds,
                      const uint64_t *off, const uint64_t *bytes);
 
 #endif

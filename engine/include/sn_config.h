@@ -2,7 +2,12 @@
  *
  *   SubNet: r{res}-d{d0}.{d1}...-e{e per active block}-k{k per active block}
  *           e.g. r64-d2.3.3.3-e4.4.4.4.4.4.4.4.4.4.4-k5.5.5.5.5.5.5.5.5.5.5
- *   ARAC:   arac-g{grid}-t{threshold %}-l{high %}.{low %}:{SubNet at full resolution}
+ *   ARAC:   arac-p{P}-g{grid}-{h|z}-t{threshold %}-l{L1}.{L2}...{0}:{SubNet at full resolution}
+ *           split point P, region mode h (exact halo) or z (tile-local micro-flows), at
+ *           least three levels in %, strictly decreasing, the last 0 (SKIP); for models of
+ *           image format version 2, e.g. arac-p2-g8-z-t50-l100.50.0:r128-d2.3.3.3-e4...-k5...
+ *   ARAC, CF-64's form: arac-g{grid}-t{threshold %}-l{high %}.{low %}:{SubNet}
+ *           the model's one split, mode h, two levels (version 1 models)
  *
  * Parsing checks the syntax and the list lengths (one e and one k per active block);
  * sn_config_check() checks a config against a model's elastic space. Formatting gives the
@@ -20,6 +25,7 @@
 
 #define SN_MAX_BLOCKS 32
 #define SN_CONFIG_TEXT_MAX SN_IMAGE_CONFIG_TEXT_BYTES
+#define SN_CONFIG_MAX_LEVELS 5      /* ARAC levels of one config, SKIP included */
 
 typedef struct sn_subnet_config {
     uint32_t res;
@@ -33,8 +39,13 @@ typedef struct sn_subnet_config {
 typedef struct sn_config {
     int is_arac;
     sn_subnet_config subnet;
-    uint32_t grid;                       /* ARAC only */
-    uint32_t threshold_pct, high_pct, low_pct;
+    /* ARAC only */
+    uint32_t split;                      /* P; 0: CF-64's form (the model's one split) */
+    uint32_t grid;
+    uint32_t mode;                       /* SN_REGION_MODE_HALO or SN_REGION_MODE_TILE */
+    uint32_t threshold_pct;
+    uint32_t num_levels;                 /* 2 in CF-64's form; else 3.. */
+    uint32_t levels_pct[SN_CONFIG_MAX_LEVELS]; /* high to low; 0 = SKIP */
     uint32_t input_res;                  /* 0: the SubNet's own resolution. Otherwise the
                                             SubNet (its weights and its calibrated BN
                                             statistics) runs on inputs resized to this

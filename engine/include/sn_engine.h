@@ -11,12 +11,18 @@
  * Weights are read in place from the model image through strided views: a SubNet uses
  * leading channel slices and centred kernel crops of the shared tensors, never copies.
  *
- * ARAC (NeuLens): the gate scores each tile of a G x G grid; the prefix (stem + the first
- * arac_prefix_stages stages) then runs once per tile as an independent micro-flow at the
- * tile's level (a leading channel slice of every prefix layer), computing only the region
- * its output tile needs (the receptive-field halo, clipped at the canvas border, zero
- * padding only there). Tile outputs are stitched into one feature map (channels beyond a
- * tile's slice are zero) and the tail runs once on it. Portable C99, no stdio. */
+ * ARAC (NeuLens): the gate scores each tile of a G x G grid and picks its level; the
+ * prefix (the stem and stages 0..P-1 for the config's split point P; CF-64's form: the
+ * model's one split) then runs as independent micro-flows at each tile's level (a leading
+ * channel slice of every prefix layer), and the tail runs once on the stitched map
+ * (channels beyond a tile's slice are zero). A tile at the SKIP level (0 %) is not
+ * computed: its part of the stitched map is the learned vector skip.{P}. Region modes:
+ * h, each micro-flow computes only what its output needs, reading the receptive-field halo
+ * (zero padding only at the canvas border), so the stitched map equals the untiled prefix;
+ * adjacent tiles at the same level run as one merged region sharing its halo (up to
+ * arac.merge_max tiles per side; identical outputs); z, every tile's prefix sees only its
+ * own canvas pixels, zero-padded at the tile's borders at every layer (no halo, no merging).
+ * Portable C99, no stdio. */
 #ifndef SN_ENGINE_H
 #define SN_ENGINE_H
 
@@ -28,8 +34,10 @@
 #include "sn_platform.h"
 
 #define SN_PLAN_MAX_LAYERS (2 + 3 * SN_MAX_BLOCKS + 1)
-#define SN_PLAN_MAX_PREFIX (1 + 3 * 16)
+#define SN_PLAN_MAX_PREFIX (1 + 3 * 16)     /* prefix layers of one level */
+#define SN_PLAN_MAX_PREFIX_LAYERS 112        /* prefix layers of all computed levels */
 #define SN_PLAN_MAX_TILES 256
+#define SN_ARAC_MAX_COMPUTED (SN_CONFIG_MAX_LEVELS - 1) /* levels with a prefix (SKIP has none) */
 
 enum sn_layer_kind { SN_LAYER_CONV = 1, SN_LAYER_DWCONV = 2 };
 
@@ -69,27 +77,58 @@ typedef struct sn_layer {
     sn_layer_q8 q8;                         /* int8 plans only */
 } sn_layer;
 
+/* One micro-flow of an invoke: tiles [ty0, ty1) x [tx0, tx1) of the grid at config level
+ * LEVEL (index into sn_arac_plan.level_pct, never SKIP), run as one region. */
+typedef struct sn_arac_region {
+    uint8_t level;
+    uint8_t ty0, tx0, ty1, tx1;
+} sn_arac_region;
+
+/* The gate's rule (sn_image_arch.gate_out): SN_GATE_SIGMOID, one logit per tile, critical
+ * (the config's highest level) when sigmoid(logit) >= T/100, else the lowest; SN_GATE_SOFTMAX,
+ * one logit per trained level (the model's levels_pct, high to low), p = softmax: the tile
+ * runs at the lowest config level l whose cumulative mass (p of l and of every trained level
+ * below it) is >= T/100, else at the config's highest. Both in fp32, in int8 plans too. */
+enum sn_gate_rule { SN_GATE_SIGMOID = 1, SN_GATE_SOFTMAX = 2 };
+
 typedef struct sn_arac_plan {
-    uint32_t grid, threshold_pct;
-    uint32_t level_pct[2];                  /* [0] critical tiles, [1] the others */
+    uint32_t split, grid, mode, threshold_pct;  /* mode: SN_REGION_MODE_* */
+    uint32_t num_levels;                    /* the config's levels, high to low */
+    uint32_t level_pct[SN_CONFIG_MAX_LEVELS];
+    uint32_t computed_levels;               /* the leading levels with a prefix (all but SKIP) */
+    uint32_t gate_rule;                     /* enum sn_gate_rule */
+    uint32_t gate_logits;                   /* gate outputs per tile */
+    uint8_t gate_index[SN_CONFIG_MAX_LEVELS];/* softmax: each config level's trained level */
     sn_layer gate[3];                       /* conv 3x3, conv 3x3, conv 1x1 (on pooled) */
     uint32_t gate_side;                     /* pooled canvas side (canvas / gate_pool) */
-    uint32_t prefix_count;                  /* layers per level */
-    sn_layer prefix[2][SN_PLAN_MAX_PREFIX]; /* full-canvas geometry; tiles cut regions */
+    uint32_t prefix_count;                  /* layers per computed level */
+    sn_layer prefix[SN_PLAN_MAX_PREFIX_LAYERS]; /* level l's layers at l * prefix_count
+                                               (sn_arac_prefix); full-canvas geometry,
+                                               regions are cut from it */
     uint32_t feature_side, feature_c;       /* the stitched map: side x side x channels */
     uint32_t stitched_buffer;               /* plan buffer holding the stitched map */
-    float *tile_buffers[3];
+    const float *skip;                      /* SKIP's features [feature_c], or NULL */
+    const int8_t *skip_q8;                  /* int8: the same, quantized with stitched_q */
+    uint32_t merge_max;                     /* tiles per side of a merged region (1: none) */
+    float *tile_buffers[3];                 /* sized by the largest region */
     uint32_t tile_buffer_floats;
-    uint8_t tile_level[SN_PLAN_MAX_TILES];  /* last invoke: 0 critical, 1 other, row-major */
-    int8_t force_level;                     /* -1: the gate decides (default); 0 or 1: every
-                                               tile runs at that level (experiments, tests) */
-    int64_t last_macs;                      /* last invoke: gate + tiles + tail */
-    int64_t tile_macs[2][SN_PLAN_MAX_TILES];/* per level and tile, with halo */
+    uint8_t tile_level[SN_PLAN_MAX_TILES];  /* last invoke: index into level_pct, row-major */
+    int8_t force_level;                     /* -1: the gate decides (default); else every
+                                               tile runs at that index of level_pct
+                                               (experiments, tests, calibration) */
+    uint32_t num_regions;                   /* last invoke's micro-flows */
+    sn_arac_region regions[SN_PLAN_MAX_TILES];
+    int64_t last_macs;                      /* last invoke: gate + regions + tail */
+    int64_t max_macs;                       /* the most an invoke can cost: every tile at
+                                               the highest level, each its own region */
     sn_qtensor stitched_q;                  /* int8: the stitched map's quantization */
 } sn_arac_plan;
 
-/* Observer of every layer's output, for calibration. SECTION: 0 the main layers, 1 and 2
- * the ARAC prefix at the high and the low level; STAGE: 0 the convolution's output, 1 after
+/* The prefix layers of computed level LEVEL (index into level_pct). */
+#define sn_arac_prefix(arac, level) (&(arac)->prefix[(size_t)(level) * (arac)->prefix_count])
+
+/* Observer of every layer's output, for calibration. SECTION: 0 the main layers, 1 + l the
+ * ARAC prefix at computed level l; STAGE: 0 the convolution's output, 1 after
  * the residual add (the same data when the layer has none). fp32 plans only. */
 typedef void (*sn_observe_fn)(void *user, uint32_t section, uint32_t layer, uint32_t stage,
                               const float *data, size_t n);
@@ -120,7 +159,7 @@ typedef struct sn_plan {
 } sn_plan;
 
 /* Rows of a config's q8.act tensor: 1 (the input) + the main layers + the prefix layers at
- * each of the two levels; each row holds min and max of the convolution output and of the
+ * each computed level; each row holds min and max of the convolution output and of the
  * output after the residual add. */
 #define SN_Q8_ACT_COLUMNS 4
 
@@ -148,37 +187,37 @@ sn_status sn_plan_prepare_p(sn_plan *plan, const sn_model *model, const sn_confi
 /* Rows of the calibration table a prepared plan uses (see SN_Q8_ACT_COLUMNS). */
 uint32_t sn_plan_act_rows(const sn_plan *plan);
 
-/* One ARAC micro-flow's geometry, as the engine's tile loop uses it, for platforms that run
+/* One ARAC micro-flow's geometry, as the engine's region loop uses it, for platforms that run
  * micro-flows themselves (sn_platform_ops.arac_micro_flows). Regions are rows [r0, r1)
  * and columns [c0, c1) of a layer's full-canvas output (the canvas for *CANVAS).
- * sn_plan_tile_regions: for tile (TY, TX) at LEVEL (0 critical, 1 the others), OUT[l] is
- * the region prefix layer l computes and *CANVAS the canvas pixels the tile needs (held in
- * buffer 2 before the first layer). The region a layer reads (and a residual it adds) is
- * the one its input (residual) buffer holds: the OUT[] of the layer that last wrote that
- * buffer, or *CANVAS. The last layer's region lands at the same rows and columns of the
- * stitched map, channels [0, its out_c). SN_ERR_INVALID_ARGUMENT for a plan that is not
- * ARAC or a tile outside its grid.
- * sn_tile_conv_params: the convolution the tile runs for a layer of full-canvas geometry
+ * sn_plan_region_geometry: for the last invoke's region REGION (index into arac.regions),
+ * OUT[l] is the region prefix layer l (of the region's level) computes and *CANVAS the
+ * canvas pixels it needs (held in buffer 2 before the first layer). The region a layer reads
+ * (and a residual it adds) is the one its input (residual) buffer holds: the OUT[] of the
+ * layer that last wrote that buffer, or *CANVAS. The last layer's region lands at the same
+ * rows and columns of the stitched map, channels [0, its out_c). SN_ERR_INVALID_ARGUMENT
+ * for a plan that is not ARAC or a region index outside the last invoke's.
+ * sn_tile_conv_params: the convolution a micro-flow runs for a layer of full-canvas geometry
  * LAYER reading region IN and writing region OUT (sizes of the regions, the padding that
- * is left at the canvas border). */
+ * is left at the canvas border, or at the tile's border in mode z). */
 typedef struct sn_region {
     int32_t r0, r1, c0, c1;
 } sn_region;
 
-sn_status sn_plan_tile_regions(const sn_plan *plan, uint32_t level, uint32_t ty, uint32_t tx,
-                               sn_region out[SN_PLAN_MAX_PREFIX], sn_region *canvas);
+sn_status sn_plan_region_geometry(const sn_plan *plan, uint32_t region, sn_region out[SN_PLAN_MAX_PREFIX],
+                                  sn_region *canvas);
 void sn_tile_conv_params(const sn_conv2d_params *layer, const sn_region *in, const sn_region *out,
                          sn_conv2d_params *tile);
 
-/* One ARAC micro-flow as the engine's own tile loop runs it: tile TILE (row-major in the
- * grid) at its level plan->arac.tile_level[TILE], through PLATFORM's kernel slots, using
- * TILE_BUFFERS (three buffers of plan->arac.tile_buffer_floats floats, 16-byte aligned)
- * instead of the plan's, writing its region of the stitched map. For platforms that run
- * micro-flows concurrently (each worker with its own tile buffers; tiles write disjoint
- * regions of the stitched map). SN_ERR_INVALID_ARGUMENT for a plan that is not ARAC or a
- * tile outside its grid. */
-sn_status sn_plan_run_tile(const sn_plan *plan, const sn_platform *platform, const uint8_t *canvas,
-                           uint32_t tile, float *const tile_buffers[3]);
+/* One ARAC micro-flow as the engine's own region loop runs it: region REGION of the last
+ * invoke (plan->arac.regions) through PLATFORM's kernel slots, using TILE_BUFFERS (three
+ * buffers of plan->arac.tile_buffer_floats floats, 16-byte aligned) instead of the plan's,
+ * writing its part of the stitched map. For platforms that run micro-flows concurrently
+ * (each worker with its own tile buffers; regions write disjoint parts of the stitched map).
+ * SN_ERR_INVALID_ARGUMENT for a plan that is not ARAC or a region outside the last
+ * invoke's. */
+sn_status sn_plan_run_region(const sn_plan *plan, const sn_platform *platform, const uint8_t *canvas,
+                             uint32_t region, float *const tile_buffers[3]);
 
 /* Runs the plan on a canvas (canvas x canvas uint8 pixels, row-major) and writes
  * num_classes logits. TAP may be NULL. PLATFORM may be NULL (reference). */

@@ -1,4 +1,4 @@
-/* supernav deployment image (.snm), format version 1.
+/* supernav deployment image (.snm), format versions 1 and 2.
  *
  * A flat little-endian file read in place (no parsing beyond validation, no copies), so
  * the MCU can link it into flash. Everything is 64-byte aligned.
@@ -8,7 +8,9 @@
  *   ...        sections, each at a 64-byte aligned offset, each with its CRC-32
  *
  * Sections (one of each kind, any order):
- *   ARCH     sn_image_arch: the SuperNet's architecture (all u32 except bn_eps)
+ *   ARCH     sn_image_arch: the SuperNet's architecture (all u32 except bn_eps); version 1
+ *            holds its fields up to bn_eps_bits (SN_IMAGE_ARCH_V1_WORDS words), version 2
+ *            all of them (the ARAC split points, region modes and multi-level gate)
  *   TENSORS  a directory of sn_image_tensor entries (96 bytes each)
  *   DATA     tensor bytes; each tensor at a 64-byte aligned offset inside DATA
  *   CONFIGS  sn_image_config entries (256 bytes each): the calibrated configs
@@ -18,6 +20,11 @@
  * dense convolution weights OHWI, depthwise HWC, linear [out][in]. Per-config BN
  * statistics are named calib.{id}.{layer}.{mean,var} (ARAC prefix statistics
  * calib.{id}.level{pct}.{layer}.{mean,var}), where id is the config's index in CONFIGS.
+ * Version 2 adds the SKIP level's learned features skip.{P} (F32 [stage_out_c[P-1]], one
+ * vector per split point P).
+ *
+ * A packer writes version 1 whenever the architecture has none of version 2's fields, so
+ * an image of a version-1 model is byte-identical whichever packer wrote it.
  *
  * CRC-32 is the IEEE 802.3 polynomial (as zlib's crc32). The header CRC covers its
  * first 60 bytes; the table CRC covers the section table; each section's CRC its bytes.
@@ -27,10 +34,12 @@
 #ifndef SN_IMAGE_H
 #define SN_IMAGE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define SN_IMAGE_MAGIC "SNMODEL1"
-#define SN_IMAGE_VERSION 1u
+#define SN_IMAGE_VERSION 2u          /* the newest version this build reads and writes */
+#define SN_IMAGE_VERSION_MIN 1u      /* the oldest it reads */
 #define SN_IMAGE_ALIGN 64u
 #define SN_IMAGE_HEADER_BYTES 64u
 #define SN_IMAGE_SECTION_BYTES 32u
@@ -94,8 +103,24 @@ typedef struct sn_image_arch {
     uint32_t gate_c;
     uint32_t gate_pool;
     uint32_t bn_eps_bits;
+    /* format version 2 (a version 1 image loads with the defaults in brackets) */
+    uint32_t num_splits;                  /* ARAC split points P (prefix = stem + stages
+                                             0..P-1) [0: the one split arac_prefix_stages] */
+    uint32_t splits[SN_IMAGE_MAX_CHOICES];
+    uint32_t region_modes;                /* SN_REGION_MODE_* bits served [halo only] */
+    uint32_t gate_out;                    /* gate logits per tile: 1, a sigmoid read
+                                             against the threshold [1]; num_levels, a
+                                             softmax over levels_pct (SN_GATE_* in
+                                             sn_engine.h) */
 } sn_image_arch;
 
+/* Region modes (sn_config.h): h, the exact receptive-field halo; z, tile-local micro-flows. */
+#define SN_REGION_MODE_HALO 1u
+#define SN_REGION_MODE_TILE 2u
+
 #define SN_IMAGE_ARCH_WORDS (sizeof(sn_image_arch) / sizeof(uint32_t))
+#define SN_IMAGE_ARCH_V1_WORDS (offsetof(sn_image_arch, num_splits) / sizeof(uint32_t)) /* 87: up to bn_eps_bits */
+/* The ARCH section's size in an image of format VERSION. */
+#define SN_IMAGE_ARCH_BYTES(version) (4u * ((version) == 1u ? SN_IMAGE_ARCH_V1_WORDS : SN_IMAGE_ARCH_WORDS))
 
 #endif

@@ -26,7 +26,8 @@ typedef struct sn_tensor {
 typedef struct sn_model {
     const uint8_t *image;
     size_t image_bytes;
-    sn_image_arch arch;
+    uint32_t version;            /* the image's format version (SN_IMAGE_VERSION_MIN..) */
+    sn_image_arch arch;          /* a version 1 image's version 2 fields at their defaults */
     float bn_eps;
     const uint8_t *tensor_dir;   /* TENSORS section */
     uint32_t tensor_count;

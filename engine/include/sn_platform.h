@@ -31,14 +31,15 @@ typedef struct sn_platform_ops {
     sn_status (*depthwise_conv2d_s8)(void *context, const sn_conv2d_params *params,
                                      const sn_quant_params *quant, const int8_t *input,
                                      const int8_t *weights, const int32_t *bias, int8_t *output);
-    /* Optional: every ARAC micro-flow of one invoke, issued as independent work (a platform
-     * with queues runs the tiles concurrently). The engine calls it after the gate, with
-     * plan->arac.tile_level[] final and the stitched map (plan->buffers[arac.stitched_buffer])
-     * already cleared; it must leave the stitched map exactly as the engine's own tile loop
-     * would (that loop runs each tile's layers through the slots above; the geometry of a
-     * tile is sn_plan_tile_layers(), sn_engine.h), for plan->precision fp32 or int8. NULL:
-     * the engine runs the tiles one after another through the kernel slots. Not used while
-     * a calibration observer is set. */
+    /* Optional: every ARAC micro-flow of one invoke (plan->arac.regions: a tile, or tiles
+     * merged into one region), issued as independent work (a platform with queues runs them
+     * concurrently). The engine calls it after the gate, with plan->arac.tile_level[] and the
+     * regions final and the stitched map (plan->buffers[arac.stitched_buffer]) already holding
+     * its background (zeros, and the SKIP features on SKIP tiles); it must leave the stitched
+     * map exactly as the engine's own region loop would (that loop runs each region's layers
+     * through the slots above; the geometry of a region is sn_plan_region_geometry(),
+     * sn_engine.h), for plan->precision fp32 or int8. NULL: the engine runs the regions one
+     * after another through the kernel slots. Not used while a calibration observer is set. */
     sn_status (*arac_micro_flows)(void *context, const struct sn_plan *plan, const uint8_t *canvas);
     /* Optional: OUT[i] += IN[i] for i < N (a residual connection, fp32; sn_add_ref_f32). One
      * IEEE addition per element, so any implementation gives the reference's bits. */

@@ -139,9 +139,10 @@ size_t sn_windex_place_plan(const sn_plan *plan, sn_windex_place_fn place, void 
     int s8 = plan->precision == SN_INT8;
     size_t bytes = place_layers(plan->layers, plan->num_layers, s8, place, platform);
     if (plan->is_arac) {
+        uint32_t lv;
         bytes += place_layers(plan->arac.gate, 3, 0, place, platform); /* the gate is fp32 */
-        bytes += place_layers(plan->arac.prefix[0], plan->arac.prefix_count, s8, place, platform);
-        bytes += place_layers(plan->arac.prefix[1], plan->arac.prefix_count, s8, place, platform);
+        for (lv = 0; lv < plan->arac.computed_levels; ++lv)
+            bytes += place_layers(sn_arac_prefix(&plan->arac, lv), plan->arac.prefix_count, s8, place, platform);
     }
     return bytes;
 }

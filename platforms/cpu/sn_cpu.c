@@ -52,7 +52,7 @@ typedef struct cpu_pool {
     int stop, active;              /* active: helper workers still on the job */
     const sn_plan *plan;
     const uint8_t *canvas;
-    uint32_t todo[SN_PLAN_MAX_TILES], ntodo, next;
+    uint32_t todo[SN_PLAN_MAX_TILES], ntodo, next; /* regions of the plan's last invoke */
     sn_status st;
     int n;
     cpu_worker *w;
@@ -636,7 +636,7 @@ static void run_share(cpu_pool *pl, cpu_worker *w)
         pthread_mutex_unlock(&pl->mu);
         if (i >= pl->ntodo)
             return;
-        st = sn_plan_run_tile(pl->plan, &w->platform, pl->canvas, pl->todo[i], w->tb);
+        st = sn_plan_run_region(pl->plan, &w->platform, pl->canvas, pl->todo[i], w->tb);
         if (st != SN_OK) {
             pthread_mutex_lock(&pl->mu);
             if (pl->st == SN_OK)
@@ -756,20 +756,22 @@ static void add_stats(sn_cpu_stats *a, const sn_cpu_stats *b)
     a->layers_far += b->layers_far;
 }
 
-/* The tiles of one invoke over the pool. With on-use residency the first tile of each
- * level in use runs alone first, on the platform itself, so that it makes the level's
- * weights resident exactly as the one-by-one loop would; then the index is only read. */
+/* The micro-flows (regions) of one invoke over the pool. With on-use residency the first
+ * region of each level in use runs alone first, on the platform itself, so that it makes the
+ * level's weights resident exactly as the one-by-one loop would; then the index is only read. */
 static sn_status cpu_micro_flows(void *ctx, const sn_plan *plan, const uint8_t *canvas)
 {
     sn_cpu *c = ctx;
     cpu_pool *pl = c->pool;
     const sn_arac_plan *ar = &plan->arac;
-    uint32_t t, g = ar->grid, tiles = g * g;
+    uint32_t r;
     size_t need = ar->tile_buffer_floats ? ar->tile_buffer_floats : 16;
-    int i, first[2] = {-1, -1};
+    int i, first[SN_CONFIG_MAX_LEVELS];
     sn_status st;
-    if (!pl || tiles > SN_PLAN_MAX_TILES)
+    if (!pl || ar->num_regions > SN_PLAN_MAX_TILES)
         return SN_ERR_INVALID_ARGUMENT;
+    for (i = 0; i < SN_CONFIG_MAX_LEVELS; ++i)
+        first[i] = -1;
     /* tile buffers grow to the largest ARAC plan seen (the first invoke of a larger plan,
      * which a warm-up covers) */
     for (i = 0; i < pl->n; ++i) {
@@ -789,18 +791,18 @@ static sn_status cpu_micro_flows(void *ctx, const sn_plan *plan, const uint8_t *
         w->tb_floats = need;
     }
     pl->ntodo = 0;
-    for (t = 0; t < tiles; ++t) {
-        int lv = ar->tile_level[t] ? 1 : 0;
+    for (r = 0; r < ar->num_regions; ++r) {
+        int lv = ar->regions[r].level;
         if (c->residency == SN_CPU_RESIDENT_ON_USE && first[lv] < 0) {
             sn_platform self;
-            first[lv] = (int)t;
+            first[lv] = (int)r;
             sn_cpu_platform(c, &self);
             self.ops = &cpu_ops;
-            if ((st = sn_plan_run_tile(plan, &self, canvas, t, pl->w[0].tb)) != SN_OK)
+            if ((st = sn_plan_run_region(plan, &self, canvas, r, pl->w[0].tb)) != SN_OK)
                 return st;
             continue;
         }
-        pl->todo[pl->ntodo++] = t;
+        pl->todo[pl->ntodo++] = r;
     }
     if (pl->ntodo == 0)
         return SN_OK;

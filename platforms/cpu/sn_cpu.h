@@ -30,10 +30,10 @@
  * scheduler's choice).
  *
  * Threads (options.threads > 1): ARAC micro-flows are independent work, so the platform
- * takes the engine's micro-flow slot and spreads one invoke's tiles over a pool (the
- * calling thread and threads - 1 workers, each with its own scratch and tile buffers, via
- * sn_plan_run_tile). With on-use residency the first tile of each level in use runs alone
- * first, so residency and the near/far counts are the ones-by-one loop's; the workers only
+ * takes the engine's micro-flow slot and spreads one invoke's regions (a tile, or merged
+ * tiles) over a pool (the calling thread and threads - 1 workers, each with its own scratch
+ * and tile buffers, via sn_plan_run_region). With on-use residency the first region of each
+ * level in use runs alone first, so residency and the near/far counts are the ones-by-one loop's; the workers only
  * read the resident index. Outputs equal the one-thread platform's bit for bit (the same
  * kernels on the same tiles). SubNets without ARAC run on the calling thread.
  *

@@ -21,7 +21,7 @@
 #include "sn_mcu_sizes.h" /* SN_MCU_ARENA_BYTES: the image's largest arena (sn-mcu-job sizes) */
 
 #define MAX_CANVASES 8
-#define MAX_SIDE 64
+#define MAX_SIDE 128             /* CF-128S canvases */
 #define MAX_CLASSES 16
 #define LINE_BYTES (2 * MAX_SIDE * MAX_SIDE + 64)
 

@@ -1023,29 +1023,31 @@ static sn_status cl_micro_flows(void *ctx, const sn_plan *plan, const uint8_t *c
     uint64_t t0 = now_ns();
     int s8 = plan->precision == SN_INT8;
     size_t elem = s8 ? 1u : 4u, wneed = 0, vneed = 0, woff = 0, voff = 0;
-    uint32_t g = ar->grid, tiles = g * g, n = ar->prefix_count, lv, l, t, side = ar->feature_side;
+    uint32_t tiles = ar->num_regions, n = ar->prefix_count, lv, l, t, side = ar->feature_side;
     size_t canvas_bytes = (size_t)a->canvas * a->canvas;
     size_t stitched_bytes = (size_t)side * side * ar->feature_c * elem;
     size_t tile_bytes = (size_t)ar->tile_buffer_floats * sizeof(float) + SLACK;
-    int used[2] = {0, 0}, canvas_ev, fill_ev, vec_ev = -1, ri;
-    flow_layer fl[2][SN_PLAN_MAX_PREFIX];
+    int used[SN_ARAC_MAX_COMPUTED] = {0}, canvas_ev, fill_ev, vec_ev = -1, ri, skip = 0;
+    flow_layer fl[SN_ARAC_MAX_COMPUTED][SN_PLAN_MAX_PREFIX];
     cl_event last[SN_PLAN_MAX_TILES];
     cl_int e;
     sn_status st;
-    if (n == 0 || n > SN_PLAN_MAX_PREFIX || tiles > SN_PLAN_MAX_TILES)
+    if (n == 0 || n > SN_PLAN_MAX_PREFIX || tiles > SN_PLAN_MAX_TILES || ar->computed_levels > SN_ARAC_MAX_COMPUTED)
         return SN_ERR_INVALID_ARGUMENT;
     for (t = 0; t < tiles; ++t)
-        used[ar->tile_level[t] ? 1 : 0] = 1;
+        used[ar->regions[t].level] = 1;
+    for (t = 0; t < ar->grid * ar->grid; ++t)
+        skip |= ar->tile_level[t] >= ar->computed_levels;
     /* room: far weights and vectors of every prefix layer of the levels in use */
-    for (lv = 0; lv < 2; ++lv)
+    for (lv = 0; lv < ar->computed_levels; ++lv)
         for (l = 0; used[lv] && l < n; ++l) {
-            const sn_layer *L = &ar->prefix[lv][l];
+            const sn_layer *L = &sn_arac_prefix(ar, lv)[l];
             const sn_conv2d_params *p = &L->params;
             int dw = L->kind == SN_LAYER_DWCONV;
             wneed += round_up(packed_bytes(p, dw, s8, p->out_c, p->in_c), ALIGN);
             vneed += round_up(layer_vec_bytes(p, s8), ALIGN);
         }
-    if (ev_reserve(c, 4 + 2 * 2 * n + tiles * (3 + 2 * n)) != 0 ||
+    if (ev_reserve(c, 4 + 2 * ar->computed_levels * n + tiles * (3 + 2 * n)) != 0 ||
         ensure_host(&c->flow_wstage, &c->flow_wstage_cap, wneed + ALIGN) != 0 ||
         ensure_host(&c->flow_vstage, &c->flow_vstage_cap, vneed + ALIGN) != 0)
         return SN_ERR_NO_MEMORY;
@@ -1066,10 +1068,10 @@ static sn_status cl_micro_flows(void *ctx, const sn_plan *plan, const uint8_t *c
             }
         }
     }
-    /* every layer's weights (near, or written once for all tiles) and vectors */
-    for (lv = 0; lv < 2; ++lv)
+    /* every layer's weights (near, or written once for all regions) and vectors */
+    for (lv = 0; lv < ar->computed_levels; ++lv)
         for (l = 0; used[lv] && l < n; ++l) {
-            const sn_layer *L = &ar->prefix[lv][l];
+            const sn_layer *L = &sn_arac_prefix(ar, lv)[l];
             int dw = L->kind == SN_LAYER_DWCONV;
             const void *w = s8 ? (const void *)L->q8.weights : (const void *)L->weights;
             if ((st = resolve(c, &L->params, w, dw, s8, c->q, c->flow_w, woff,
@@ -1085,7 +1087,13 @@ static sn_status cl_micro_flows(void *ctx, const sn_plan *plan, const uint8_t *c
     if ((vec_ev = write_buf(c, c->q, c->flow_v, 0, voff, c->flow_vstage, EV_ACT, 0, NULL)) < 0 ||
         (canvas_ev = write_buf(c, c->q, c->canvas, 0, canvas_bytes, canvas_px, EV_ACT, 0, NULL)) < 0)
         goto fail_io;
-    {
+    if (skip) {
+        /* SKIP tiles: the engine's background (zeros and the SKIP features) as it stands */
+        if ((fill_ev = write_buf(c, c->q, c->stitched, 0, stitched_bytes, plan->buffers[ar->stitched_buffer],
+                                 EV_ACT, 0, NULL)) < 0)
+            goto fail_io;
+        c->stats.act_write_bytes += stitched_bytes;
+    } else {
         uint32_t fi = ev_push(c, EV_ACT);
         cl_float zf = 0.0f;
         cl_char zq = (cl_char)ar->stitched_q.zero_point;
@@ -1102,11 +1110,11 @@ static sn_status cl_micro_flows(void *ctx, const sn_plan *plan, const uint8_t *c
     if (c->nfq)
         clFlush(c->q); /* the flow queues wait on these writes */
 
-    /* the tiles: independent chains */
+    /* the micro-flows (regions): independent chains */
     for (t = 0; t < tiles; ++t) {
         cl_command_queue q = c->nfq ? c->fq[t % (uint32_t)c->nfq] : c->q;
-        uint32_t tl = ar->tile_level[t] ? 1 : 0;
-        const sn_layer *L = ar->prefix[tl];
+        uint32_t tl = ar->regions[t].level;
+        const sn_layer *L = sn_arac_prefix(ar, tl);
         sn_region reg[SN_PLAN_MAX_PREFIX], in_reg[3], cv;
         cl_mem *tb = c->tile[t];
         cl_event wait[4];
@@ -1114,7 +1122,7 @@ static sn_status cl_micro_flows(void *ctx, const sn_plan *plan, const uint8_t *c
         cl_int side_arg = (cl_int)a->canvas;
         size_t gsz, lsz;
         int prev;
-        if ((st = sn_plan_tile_regions(plan, tl, t / g, t % g, reg, &cv)) != SN_OK)
+        if ((st = sn_plan_region_geometry(plan, t, reg, &cv)) != SN_OK)
             goto fail;
         in_reg[0] = in_reg[1] = in_reg[2] = cv;
         /* canvas region -> buffer 2 */
@@ -1224,6 +1232,8 @@ static sn_status cl_micro_flows(void *ctx, const sn_plan *plan, const uint8_t *c
     for (t = 0; t < (uint32_t)c->nfq; ++t)
         clFlush(c->fq[t]);
     ri = (int)ev_push(c, EV_ACT);
+    if (tiles == 0) /* every tile SKIP: the background alone */
+        last[tiles++] = c->ev[fill_ev];
     e = clEnqueueReadBuffer(c->q, c->stitched, CL_FALSE, 0, stitched_bytes, plan->buffers[ar->stitched_buffer],
                             tiles, last, &c->ev[ri]);
     if (e != CL_SUCCESS) {

@@ -1,5 +1,8 @@
-"""Reading the canvas IDX files written by `supernav canvas` (numpy only)."""
+"""Reading the canvas IDX files written by `supernav canvas`, and writing safetensors (the
+interchange format sn_pack reads); numpy only, shared by the CF-64 and CF-128S exports."""
+import json
 import os
+import struct
 import subprocess
 
 import numpy as np
@@ -40,3 +43,27 @@ def generate(supernav, task, split, seed, count, prefix):
     subprocess.run([supernav, "canvas", "--task", task, "--split", split, "--seed", str(seed),
                     "--count", str(count), "-o", prefix], check=True)
     return load_canvases(prefix)
+
+
+def write_safetensors(path, tensors, metadata):
+    """8-byte little-endian header length, JSON header (tensors sorted by name, METADATA as
+    __metadata__), raw little-endian tensors; numpy arrays or torch tensors; atomic."""
+    header, blobs, off = {"__metadata__": metadata}, [], 0
+    for name in sorted(tensors):
+        t = tensors[name]
+        arr = np.ascontiguousarray(t.detach().cpu().numpy() if hasattr(t, "detach") else t)
+        dt = {np.dtype(np.float32): "F32", np.dtype(np.uint8): "U8", np.dtype(np.int64): "I64",
+              np.dtype(np.int32): "I32"}[arr.dtype]
+        b = arr.astype(arr.dtype.newbyteorder("<")).tobytes()
+        header[name] = {"dtype": dt, "shape": list(arr.shape), "data_offsets": [off, off + len(b)]}
+        blobs.append(b)
+        off += len(b)
+    h = json.dumps(header, separators=(",", ":")).encode()
+    h += b" " * ((8 - len(h) % 8) % 8)
+    tmp = path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(struct.pack("<Q", len(h)))
+        f.write(h)
+        for b in blobs:
+            f.write(b)
+    os.replace(tmp, path)

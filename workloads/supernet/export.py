@@ -34,26 +34,7 @@ SCREEN_CALIB, SCREEN_VAL = 256, 500
 
 
 # ---- safetensors (8-byte little-endian header length, JSON header, raw tensors) --------
-def write_safetensors(path, tensors, metadata):
-    header, blobs, off = {"__metadata__": metadata}, [], 0
-    for name in sorted(tensors):
-        t = tensors[name]
-        arr = np.ascontiguousarray(t.detach().cpu().numpy() if torch.is_tensor(t) else t)
-        dt = {np.dtype(np.float32): "F32", np.dtype(np.uint8): "U8", np.dtype(np.int64): "I64",
-              np.dtype(np.int32): "I32"}[arr.dtype]
-        b = arr.astype(arr.dtype.newbyteorder("<")).tobytes()
-        header[name] = {"dtype": dt, "shape": list(arr.shape), "data_offsets": [off, off + len(b)]}
-        blobs.append(b)
-        off += len(b)
-    h = json.dumps(header, separators=(",", ":")).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    tmp = path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(struct.pack("<Q", len(h)))
-        f.write(h)
-        for b in blobs:
-            f.write(b)
-    os.replace(tmp, path)
+write_safetensors = data.write_safetensors
 
 
 def read_safetensors(path):

@@ -194,7 +194,7 @@ int sn_mcu_image_strip(const sn_model *m, const char *const *configs, uint32_t c
         data_bytes = sn_image_align(data_bytes + t.bytes);
         ++nt;
     }
-    bytes[0] = SN_IMAGE_ARCH_WORDS * 4u;
+    bytes[0] = SN_IMAGE_ARCH_BYTES(m->version);
     bytes[1] = (uint64_t)nt * SN_IMAGE_TENSOR_BYTES;
     bytes[2] = (uint64_t)kept * SN_IMAGE_CONFIG_BYTES;
     bytes[3] = data_bytes;
@@ -208,7 +208,7 @@ int sn_mcu_image_strip(const sn_model *m, const char *const *configs, uint32_t c
         goto done;
     }
     memcpy(w, &m->arch, sizeof w);
-    for (i = 0; i < SN_IMAGE_ARCH_WORDS; ++i)
+    for (i = 0; i < SN_IMAGE_ARCH_BYTES(m->version) / 4u; ++i)
         sn_image_wr32(img + off[0] + 4 * i, w[i]);
     for (i = 0; i < nt; ++i) {
         unsigned char *d = img + off[1] + (size_t)i * SN_IMAGE_TENSOR_BYTES;
@@ -236,7 +236,7 @@ int sn_mcu_image_strip(const sn_model *m, const char *const *configs, uint32_t c
     }
     if (m->table)
         memcpy(img + off[4], m->table, m->table_bytes);
-    sn_image_finish(img, total, nsec, kinds, off, bytes);
+    sn_image_finish(img, m->version, total, nsec, kinds, off, bytes);
     *out = img;
     *out_bytes = (size_t)total;
     img = NULL;
