@@ -10,6 +10,7 @@
 #   make gate          the CI regression gate: a short deterministic run set against
 #                      ci/baselines/cpu.json (make baseline refreshes it, on purpose)
 #   make bench-opencl  the OpenCL platform vs the CPU platform, per Pareto SubNet (bench/opencl/)
+#   make bench-cpu-near-far  the CPU platform's near vs far (cold) latency, per Pareto SubNet
 #   make deps          install missing Debian packages (apt-get; needs root)
 #   make clean
 #
@@ -76,7 +77,7 @@ LIBS := -lm -lpapi -lpfm -lOpenCL -lpthread
 RESULTS := results
 STAMP := $(shell date -u +%Y%m%dT%H%M%SZ)
 
-.PHONY: all test bench bench-peers bench-opencl micro deps deps-test clean check-platform \
+.PHONY: all test bench bench-peers bench-opencl bench-cpu-near-far micro deps deps-test clean check-platform \
         engine-freestanding gate baseline
 .SECONDARY:
 .DEFAULT_GOAL := all
@@ -242,6 +243,12 @@ baseline: deps $(SUPERNAV) $(MODEL_IMAGE)
 # kernel/transfer split from profiling events; results/opencl/<UTC>/ (bench/opencl/run.sh).
 bench-opencl: deps $(SUPERNAV) $(MODEL_IMAGE)
 	@SUPERNAV=$(SUPERNAV) sh bench/opencl/run.sh
+
+# The CPU platform's near/far gap: per Pareto SubNet, p50 with all weights resident vs all
+# far (flushed, read cold), interleaved rounds; results/cpu/near-far-<UTC>.txt
+# (bench/cpu/near_far.sh; ROUNDS, LIMIT, WARMUP, ISA).
+bench-cpu-near-far: $(SUPERNAV) $(MODEL_IMAGE)
+	@SUPERNAV=$(SUPERNAV) RESULTS=$(RESULTS) sh bench/cpu/near_far.sh
 
 check-platform:
 	@case "$(PLATFORM)" in \

@@ -274,8 +274,10 @@ static int serve_query(replay *rp, size_t q, char *err, size_t n)
     if (sn_serve_infer(sv, s, sample, &r, why, sizeof why) != 0)
         return sn_serve_fail(err, n, "%s: inference failed: %s", sv->s[s].config, why);
     t_inf = t_wall = sn_serve_now_ns() - t_wall;
-    if (r.us >= 0.0) /* the platform's own clock (emulated, modelled) */
+    if (r.us >= 0.0) /* the platform's own clock (emulated, modelled; measured around the inference) */
         t_inf = (int64_t)(r.us * 1e3);
+    if (!o->virtual_time && r.us >= 0.0 && sv->desc.clock == SN_SUT_CLOCK_MEASURED && t_wall > t_inf)
+        rp->origin += t_wall - t_inf; /* its untimed preparation (cpu: the flush) stops the clock */
     if (!o->modelled && sv->desc.clock == SN_SUT_CLOCK_MEASURED && (double)t_inf > 1.5e3 * sv->lat_us[s][rp->g_cur])
         ++rp->slow;
     /* modelled: the profile's p50 with the resident SubGraph, not this run's time -- unless the

@@ -424,8 +424,9 @@ int sn_serve_infer(sn_serve *sv, uint32_t s, uint32_t sample, sn_sut_result *r, 
 /* ---- profile ---------------------------------------------------------------------------- */
 void sn_serve_profile_path(const sn_serve *sv, char *buf, size_t n)
 {
-    /* v2: depthwise crops served from a resident larger kernel (platforms/cpu) */
-    snprintf(buf, n, "build/profile/v2-%s-%s-%zu-%.16s.json", sv->desc.name, sv->desc.variant,
+    /* v3: far weights read cold from one packed copy, near ones a resident box of it, the
+     * budget in the model's bytes (platforms/cpu) */
+    snprintf(buf, n, "build/profile/v3-%s-%s-%zu-%.16s.json", sv->desc.name, sv->desc.variant,
              sv->near_budget_bytes, sv->model_sha);
 }
 

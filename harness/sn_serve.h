@@ -3,17 +3,18 @@
  * The serving set is the model's Pareto SubNets (the kind=subnet rows of the accuracy
  * table embedded in the image), each planned once. A SubGraph is the weight set of one
  * SubNet (its leading channel slices and kernel crops of the shared tensors); making it
- * resident packs those weights into the platform's near memory (on the CPU platform: a
- * fixed budget of packed weights, see platforms/cpu/sn_cpu.h; on the OpenCL platform: a
- * device buffer of that budget, see platforms/opencl/sn_opencl.h; on the MCU platform: the
- * board's SRAM weight cache, see platforms/mcu/host/sn_mcu_host.h), as far as the budget
- * holds. A query served by SubNet S while SubGraph G is resident reads the weights G
- * covers from near memory and moves the rest from far memory (packs them from the model
- * image for that call; OpenCL: and writes them to the device): S's latency depends on G,
- * which is what the scheduler exploits.
+ * resident moves those weights into the platform's near memory (on the CPU platform: resident
+ * boxes of the weights packed once, never flushed from the caches, see platforms/cpu/sn_cpu.h;
+ * on the OpenCL platform: a device buffer of that budget, see platforms/opencl/sn_opencl.h;
+ * on the MCU platform: the board's SRAM weight cache, see platforms/mcu/host/sn_mcu_host.h),
+ * as far as the budget holds. A query served by SubNet S while SubGraph G is resident reads
+ * the weights G covers from near memory and moves the rest from far memory (CPU: reads them
+ * cold from DRAM, flushed from the caches before each query; OpenCL: packs them from the
+ * model image and writes them to the device for that call): S's latency depends on G, which
+ * is what the scheduler exploits.
  *
  * Slices (SUSHI's SubGraph as the paper means it; harness/sn_slices.h): on a platform with
- * slice residency (the SUT's resident_slices: the FPGA model so far) a SubGraph is any set of
+ * slice residency (the SUT's resident_slices: the FPGA model and the CPU) a SubGraph is any set of
  * leading boxes of the shared tensors within the budget -- a SubNet's weight set is one such
  * set, and a policy may make others resident (sushi: the knapsack for its window's demand;
  * lru: what was used last). A leading slice serves its part of a wider layer, a switch moves

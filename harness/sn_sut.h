@@ -39,7 +39,9 @@ typedef struct sn_sut sn_sut;        /* an adapter's state; sn_sut_ops first */
 /* Where the times an adapter reports come from. */
 typedef enum sn_sut_clock {
     SN_SUT_CLOCK_NONE = 0,           /* runs nothing (the null SUT): no time of its own */
-    SN_SUT_CLOCK_MEASURED,           /* the caller's wall clock around the call (cpu, opencl) */
+    SN_SUT_CLOCK_MEASURED,           /* measured: the caller's wall clock around the call
+                                        (opencl), or the adapter's own around the inference
+                                        when it prepares untimed first (cpu: result.us) */
     SN_SUT_CLOCK_EMULATED,           /* counted by an emulator through a cycle model (mcu) */
     SN_SUT_CLOCK_MODEL               /* a model's cycles (fpga); deterministic */
 } sn_sut_clock;
@@ -122,7 +124,10 @@ typedef struct sn_sut_result {
                                         infer or close; NULL, 0: nothing computed (null) */
     uint32_t classes;
     uint64_t near_bytes, far_bytes;  /* weight bytes read from near and far memory */
-    double us;                       /* its own clock's latency; < 0: the caller times it */
+    double us;                       /* its own clock's latency; < 0: the caller times it. A
+                                        measured adapter that prepares untimed first (cpu:
+                                        flushing far memory) times the inference itself: the
+                                        caller's clock then also ran through the preparation */
     double plan_us;                  /* the re-plan before it (desc.replans), else 0 */
     uint64_t cycles;                 /* model / emulated cycles when it has them, else 0 */
     uint64_t macs;                   /* the MACs it counted (an ARAC config's depend on the

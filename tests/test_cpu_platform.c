@@ -1,10 +1,12 @@
 /* The CPU platform (its kernels against the reference: tests/test_kernel_parity.c; its
  * residency contract, as every adapter's: tests/test_sut.c): the ISA cap (SN_CPU_MAX_ISA) and
  * an ISA it cannot name; its own residency counters (layers far, the near memory used within
- * its budget, evicting); ARAC micro-flows on threads: the same logits bit for bit and the
- * same near/far counts as one thread, fp32 and int8, on real test canvases
- * (data/canvas/cf64-test, whose gate picks a mix of tile levels). Model: $SN_MODEL (default
- * build/supernet.snm). */
+ * its budget, evicting); partial-layer residency (a leading box of output channels, of input
+ * channels, a depthwise kernel's centred crop serves its part of a wider layer, near bytes
+ * exactly the overlap) and switches that move only the difference; ARAC micro-flows on
+ * threads: the same logits bit for bit and the same near/far counts as one thread, fp32 and
+ * int8, on real test canvases (data/canvas/cf64-test, whose gate picks a mix of tile levels).
+ * Model: $SN_MODEL (default build/supernet.snm). */
 #include "sn_test.h"
 #include "sn_test_plan.h"
 #include <stdlib.h>
@@ -91,6 +93,128 @@ static void test_residency_counters(void **state)
     assert_true(sn_cpu_near_used(cpu) <= sn_cpu_near_budget(cpu));
     sn_cpu_evict_all(cpu);
     assert_int_equal(sn_cpu_near_used(cpu), 0);
+    sn_cpu_destroy(cpu);
+    sn_test_plan_free(&A);
+}
+
+/* The widest pointwise layer (largest weight bytes, at least 32 outputs and 32 inputs) and a
+ * depthwise layer with a kernel of at least 5 of PLAN. */
+static void pick_layers(const sn_plan *plan, const sn_layer **pw, const sn_layer **dw)
+{
+    uint32_t j;
+    *pw = *dw = NULL;
+    for (j = 0; j < plan->num_layers; ++j) {
+        const sn_layer *l = &plan->layers[j];
+        const sn_conv2d_params *p = &l->params;
+        if (l->kind == SN_LAYER_DWCONV) {
+            if (!*dw && p->kernel_h >= 5)
+                *dw = l;
+        } else if (p->kernel_h == 1 && p->out_c >= 32 && p->in_c >= 32 &&
+                   (!*pw || p->out_c * p->in_c > (*pw)->params.out_c * (*pw)->params.in_c)) {
+            *pw = l;
+        }
+    }
+    assert_non_null(*pw);
+    assert_non_null(*dw);
+}
+
+/* The weight bytes of PLAN's layers as the model stores them (fp32: 4 per weight). */
+static uint64_t weight_bytes(const sn_plan *plan)
+{
+    uint64_t sum = 0;
+    uint32_t i;
+    for (i = 0; i < plan->num_layers; ++i) {
+        const sn_conv2d_params *p = &plan->layers[i].params;
+        sum += (uint64_t)p->kernel_h * p->kernel_w * p->out_c *
+               (plan->layers[i].kind == SN_LAYER_DWCONV ? 1u : (uint64_t)p->in_c) * 4u;
+    }
+    return sum;
+}
+
+static void test_partial_boxes(void **state)
+{
+    const char *big = NULL;
+    uint8_t canvas[64 * 64];
+    float ref[16] = {0}, got[16] = {0};
+    uint32_t i;
+    sn_rng seed = sn_rng_derive(11, 0, 0);
+    const sn_layer *pw, *dw;
+    int32_t O, I, oh, ih, C, kd;
+    uint64_t half_o, half_i, crop, wb;
+    size_t moved;
+    uint8_t placed[3];
+    sn_cpu *cpu;
+    sn_cpu_stats st;
+    sn_cpu_slice sl[3];
+    sn_test_plan A;
+    (void)state;
+    for (i = 0; i < model.config_count; ++i) {
+        uint32_t kind;
+        const char *text;
+        sn_model_config(&model, i, &kind, &text);
+        if (kind == 0)
+            big = text;
+    }
+    for (i = 0; i < sizeof canvas; ++i)
+        canvas[i] = (uint8_t)(sn_rng_next(&seed) >> 56);
+    A = sn_test_plan_for(&model, big, SN_FP32);
+    wb = weight_bytes(A.plan);
+    pick_layers(A.plan, &pw, &dw);
+    O = pw->params.out_c;
+    I = pw->params.in_c;
+    oh = O / 32 * 16; /* a multiple of 16: whole cache lines */
+    ih = I / 2;
+    C = dw->params.out_c;
+    kd = dw->params.kernel_h - 2; /* a centred crop inside the layer's kernel */
+    half_o = (uint64_t)oh * (uint64_t)I * 4u;
+    half_i = (uint64_t)O * (uint64_t)ih * 4u;
+    crop = (uint64_t)C * (uint64_t)kd * (uint64_t)kd * 4u;
+    cpu = make_cpu(NULL, SIZE_MAX, SN_CPU_RESIDENT_EXPLICIT);
+    run(cpu, A.plan, canvas, ref, &st);
+    assert_int_equal(st.near_bytes, 0);
+
+    /* the leading half of the output channels: that part near, the rest of the layer far */
+    sl[0] = (sn_cpu_slice){pw->weights, 0, 0, oh, I, 1};
+    assert_int_equal(sn_cpu_set_resident(cpu, sl, 1, placed, &moved), SN_OK);
+    assert_true(placed[0]);
+    assert_int_equal(moved, half_o);
+    assert_int_equal(sn_cpu_near_used(cpu), half_o);
+    run(cpu, A.plan, canvas, got, &st);
+    assert_int_equal(st.near_bytes, half_o);
+    assert_int_equal(st.far_bytes, wb - half_o);
+    assert_int_equal(st.layers_near, 0);
+    assert_memory_equal(ref, got, model.arch.num_classes * sizeof(float));
+    /* the switch to all outputs, half the inputs moves only what the first box lacks */
+    sl[0] = (sn_cpu_slice){pw->weights, 0, 0, O, ih, 1};
+    assert_int_equal(sn_cpu_set_resident(cpu, sl, 1, placed, &moved), SN_OK);
+    assert_int_equal(moved, (uint64_t)(O - oh) * (uint64_t)ih * 4u);
+    run(cpu, A.plan, canvas, got, &st);
+    assert_int_equal(st.near_bytes, half_i);
+    assert_memory_equal(ref, got, model.arch.num_classes * sizeof(float));
+    /* a depthwise kernel's centred crop (SL's view may be any crop of the tensor) */
+    sl[1] = (sn_cpu_slice){dw->weights, 1, 0, C, 0, kd};
+    assert_int_equal(sn_cpu_set_resident(cpu, sl, 2, placed, &moved), SN_OK);
+    assert_true(placed[0] && placed[1]);
+    assert_int_equal(moved, crop); /* the first box stays: nothing of it moves again */
+    run(cpu, A.plan, canvas, got, &st);
+    assert_int_equal(st.near_bytes, half_i + crop);
+    assert_int_equal(st.near_bytes + st.far_bytes, wb);
+    assert_memory_equal(ref, got, model.arch.num_classes * sizeof(float));
+    /* a budget that holds the first slice only: the second is not placed */
+    sn_cpu_destroy(cpu);
+    cpu = make_cpu(NULL, (size_t)half_i, SN_CPU_RESIDENT_EXPLICIT);
+    assert_int_equal(sn_cpu_set_resident(cpu, sl, 2, placed, &moved), SN_OK);
+    assert_true(placed[0] && !placed[1]);
+    assert_int_equal(moved, half_i);
+    /* a slice of weights outside the model image is never placed; nothing: nothing near */
+    sl[2] = (sn_cpu_slice){canvas, 0, 0, 1, 1, 1};
+    assert_int_equal(sn_cpu_set_resident(cpu, &sl[2], 1, placed, &moved), SN_OK);
+    assert_false(placed[0]);
+    assert_int_equal(moved, 0);
+    assert_int_equal(sn_cpu_near_used(cpu), 0);
+    run(cpu, A.plan, canvas, got, &st);
+    assert_int_equal(st.near_bytes, 0);
+    assert_memory_equal(ref, got, model.arch.num_classes * sizeof(float));
     sn_cpu_destroy(cpu);
     sn_test_plan_free(&A);
 }
@@ -223,6 +347,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_isa_cap),
         cmocka_unit_test(test_residency_counters),
+        cmocka_unit_test(test_partial_boxes),
         cmocka_unit_test(test_micro_flow_threads),
     };
     cmocka_set_message_output(CM_OUTPUT_TAP);

@@ -7,7 +7,10 @@
  * made twice, so a platform that makes weights resident on first use is checked near too.
  *
  * Platforms: cpu, every ISA this process may use (sn_cpu_isa_available; SN_CPU_MAX_ISA
- * caps them), with weights packed per call (far) and resident after the first call (near);
+ * caps them), with no near memory (far) and on-use residency (near) -- the test's weights
+ * lie outside the model image, so the platform packs them per call either way (its packed
+ * copy of the model's own tensors, read near and far and through narrower slices, is
+ * checked by whole plans: tests/test_cpu_platform, test_engine_int8, the golden vectors);
  * opencl on its default device (PoCL here), far and near; the fpga model computing with the
  * reference and with the CPU kernels; and, first, the reference kernels through every slot
  * (the self-check: each check runs, even for slots no platform has yet). A platform not

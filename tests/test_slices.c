@@ -1,9 +1,10 @@
-/* SUSHI's SubGraph as slices (harness/sn_slices.h) on the platform that has slice residency
- * (the FPGA model): the serving set's boxes and their byte arithmetic, a SubNet's own
- * SubGraph, partial-layer residency (a leading slice serves its part of a wider layer), a
- * switch that moves only the difference (the platform's count equals the harness's), the
- * cost model's fit (a planted linear profile is recovered exactly) and the knapsack (the
- * budget holds; the bytes go where the predicted saving per byte is highest). */
+/* SUSHI's SubGraph as slices (harness/sn_slices.h) on every platform that has slice
+ * residency (the FPGA model, int8; the CPU, fp32), each test once per platform: the serving
+ * set's boxes and their byte arithmetic, a SubNet's own SubGraph, partial-layer residency (a
+ * leading slice serves its part of a wider layer), a switch that moves only the difference
+ * (the platform's count equals the harness's), the cost model's fit (a planted linear
+ * profile is recovered exactly) and the knapsack (the budget holds; the bytes go where the
+ * predicted saving per byte is highest). */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -13,8 +14,13 @@
 #include "sn_slices.h"
 #include "sn_test.h"
 
-static sn_serve sv;
-static int opened;
+/* the platforms with slice residency; each test's state names one. Near budgets of the same
+ * number of weights: the FPGA's are int8 (1 byte each), the CPU's fp32 (4 bytes). */
+static const char *const platforms[] = {"fpga", "cpu"};
+static const size_t near_budgets[] = {128u << 10, 512u << 10};
+#define PLATFORMS (sizeof platforms / sizeof platforms[0])
+static sn_serve servers[PLATFORMS];
+static int opened[PLATFORMS];
 
 static const char *env_or(const char *k, const char *d)
 {
@@ -22,35 +28,48 @@ static const char *env_or(const char *k, const char *d)
     return v && *v ? v : d;
 }
 
+static size_t platform_of(void **state)
+{
+    size_t k;
+    for (k = 0; k < PLATFORMS; ++k)
+        if (!strcmp((const char *)*state, platforms[k]))
+            return k;
+    fail_msg("no platform '%s'", (const char *)*state);
+    return 0;
+}
+
+/* The serving set on the test's platform, profiled once (one repetition). */
 static int setup(void **state)
 {
+    size_t k = platform_of(state);
     sn_serve_options o;
     char err[512];
-    (void)state;
-    if (opened)
+    if (opened[k])
         return 0;
     memset(&o, 0, sizeof o);
     o.model_path = env_or("SN_MODEL", "build/supernet.snm");
     o.data_prefix = env_or("SN_DATA", "data/canvas/cf64-test");
-    o.platform = "fpga";
-    o.sut.near_budget_bytes = 128u << 10;
-    if (sn_serve_open(&sv, &o, err, sizeof err) != 0)
-        fail_msg("open: %s", err);
-    if (sn_serve_profile(&sv, NULL, 1, 1, err, sizeof err) != 0)
-        fail_msg("profile: %s", err);
-    opened = 1;
+    o.platform = platforms[k];
+    o.sut.near_budget_bytes = near_budgets[k];
+    if (sn_serve_open(&servers[k], &o, err, sizeof err) != 0)
+        fail_msg("%s: open: %s", platforms[k], err);
+    if (!servers[k].slices)
+        fail_msg("%s: the SUT has no resident_slices", platforms[k]);
+    if (sn_serve_profile(&servers[k], NULL, 1, 1, err, sizeof err) != 0)
+        fail_msg("%s: profile: %s", platforms[k], err);
+    opened[k] = 1;
     return 0;
 }
 
 static void test_boxes(void **state)
 {
-    const sn_slices *x = sv.slices;
+    sn_serve *sv = &servers[platform_of(state)];
+    const sn_slices *x = sv->slices;
     sn_subgraph *r = calloc(1, sizeof *r), *none = calloc(1, sizeof *none);
     uint32_t s, t;
-    (void)state;
     assert_non_null(x);
     assert_true(x->nt > 10);
-    assert_int_equal(x->n, sv.n);
+    assert_int_equal(x->n, sv->n);
     for (s = 0; s < x->n; ++s) {
         /* with an unlimited budget a SubNet's own SubGraph is all of its weights, all near */
         sn_slices_of_subnet(x, s, UINT64_MAX, r);
@@ -60,8 +79,8 @@ static void test_boxes(void **state)
         assert_int_equal(sn_slices_diff_bytes(x, none, r), sn_slices_bytes(x, r));
         assert_int_equal(sn_slices_diff_bytes(x, r, none), 0);
         /* within the budget: at most the budget */
-        sn_slices_of_subnet(x, s, sv.near_budget_bytes, r);
-        assert_true(sn_slices_bytes(x, r) <= sv.near_budget_bytes);
+        sn_slices_of_subnet(x, s, sv->near_budget_bytes, r);
+        assert_true(sn_slices_bytes(x, r) <= sv->near_budget_bytes);
     }
     /* the largest SubNet reads every tensor at least as wide as the smallest */
     for (t = 0; t < x->nt; ++t)
@@ -74,25 +93,27 @@ static void test_boxes(void **state)
     free(none);
 }
 
-static uint64_t near_of(uint32_t s)
+/* SubNet S's near bytes; their sum with its far bytes must be all of its weights. */
+static uint64_t near_of(sn_serve *sv, uint32_t s)
 {
     sn_sut_result res;
     char err[256];
-    if (sn_serve_infer(&sv, s, 0, &res, err, sizeof err) != 0)
+    if (sn_serve_infer(sv, s, 0, &res, err, sizeof err) != 0)
         fail_msg("infer: %s", err);
+    assert_int_equal(res.near_bytes + res.far_bytes, sn_slices_subnet_bytes(sv->slices, s));
     return res.near_bytes;
 }
 
 static void test_partial_residency_and_diff_switch(void **state)
 {
-    const sn_slices *x = sv.slices;
-    const uint32_t big = sv.n - 1;
+    sn_serve *sv = &servers[platform_of(state)];
+    const sn_slices *x = sv->slices;
+    const uint32_t big = sv->n - 1;
     sn_subgraph *r = calloc(1, sizeof *r);
     sn_sut_moved mv;
     char err[256];
     uint32_t t, g_full, g_half, wide = UINT32_MAX;
     uint64_t full, half;
-    (void)state;
     /* the largest SubNet's boxes, all of them (an unlimited budget for this test) */
     sn_slices_of_subnet(x, big, UINT64_MAX, r);
     /* the widest pointwise tensor, to be cut to half its output channels */
@@ -105,20 +126,21 @@ static void test_partial_residency_and_diff_switch(void **state)
     {
         sn_subgraph *one = calloc(1, sizeof *one);
         one->b[wide] = r->b[wide];
-        g_full = sn_serve_subgraph_set(&sv, 0, one, "test:one-whole", 1);
-        assert_int_equal(sn_serve_resident(&sv, g_full, 0, &mv, err, sizeof err), 0);
-        full = near_of(big);
+        g_full = sn_serve_subgraph_set(sv, 0, one, "test:one-whole", 1);
+        assert_int_equal(sn_serve_resident(sv, g_full, 0, &mv, err, sizeof err), 0);
+        full = near_of(sv, big);
         assert_int_equal(full, sn_slices_box_bytes(x, wide, r->b[wide]));
-        /* the same tensor, its leading half (output channels, in whole tiles of the PE array's
-         * columns): the leading tiles are near, the rest is streamed */
+        /* the same tensor, its leading half (output channels, in whole units of x->quantum:
+         * the FPGA's PE columns; the CPU serves any channel): the part inside it is near, the
+         * rest far */
         assert_true(x->quantum >= 1 && r->b[wide].o >= 2 * x->quantum);
         one->b[wide].o = r->b[wide].o / 2 / x->quantum * x->quantum;
-        g_half = sn_serve_subgraph_set(&sv, 1, one, "test:one-half", 1);
-        assert_int_equal(sn_serve_resident(&sv, g_half, 0, &mv, err, sizeof err), 0);
+        g_half = sn_serve_subgraph_set(sv, 1, one, "test:one-half", 1);
+        assert_int_equal(sn_serve_resident(sv, g_half, 0, &mv, err, sizeof err), 0);
         /* the switch from whole to half moved nothing (the half is inside the whole) */
         assert_int_equal(mv.bytes, 0);
-        assert_int_equal(sn_serve_switch_bytes(&sv, g_full, g_half), 0);
-        half = near_of(big);
+        assert_int_equal(sn_serve_switch_bytes(sv, g_full, g_half), 0);
+        half = near_of(sv, big);
         assert_true(half > 0 && half < full);
         assert_int_equal(half, sn_slices_box_bytes(x, wide, one->b[wide]));
         assert_int_equal(half, sn_slices_serves_bytes(x, wide, r->b[wide], one->b[wide]));
@@ -127,23 +149,23 @@ static void test_partial_residency_and_diff_switch(void **state)
         if (x->quantum > 1) {
             uint64_t before = half;
             one->b[wide].o += x->quantum / 2;
-            g_half = sn_serve_subgraph_set(&sv, 1, one, "test:one-half-and-a-bit", 1);
-            assert_int_equal(sn_serve_resident(&sv, g_half, 0, &mv, err, sizeof err), 0);
-            assert_int_equal(near_of(big), before);
+            g_half = sn_serve_subgraph_set(sv, 1, one, "test:one-half-and-a-bit", 1);
+            assert_int_equal(sn_serve_resident(sv, g_half, 0, &mv, err, sizeof err), 0);
+            assert_int_equal(near_of(sv, big), before);
             assert_int_equal(sn_slices_serves_bytes(x, wide, r->b[wide], one->b[wide]), before);
             one->b[wide].o -= x->quantum / 2;
-            g_half = sn_serve_subgraph_set(&sv, 1, one, "test:one-half", 1);
-            assert_int_equal(sn_serve_resident(&sv, g_half, 0, &mv, err, sizeof err), 0);
+            g_half = sn_serve_subgraph_set(sv, 1, one, "test:one-half", 1);
+            assert_int_equal(sn_serve_resident(sv, g_half, 0, &mv, err, sizeof err), 0);
         }
         /* back to whole: only the other half moves, and the platform counts what the harness does */
-        assert_int_equal(sn_serve_resident(&sv, g_full, 0, &mv, err, sizeof err), 0);
+        assert_int_equal(sn_serve_resident(sv, g_full, 0, &mv, err, sizeof err), 0);
         assert_int_equal(mv.bytes, full - half);
-        assert_int_equal(sn_serve_switch_bytes(&sv, g_half, g_full), full - half);
+        assert_int_equal(sn_serve_switch_bytes(sv, g_half, g_full), full - half);
         free(one);
     }
     /* nothing resident: nothing near */
-    assert_int_equal(sn_serve_resident(&sv, sv.n, 0, &mv, err, sizeof err), 0);
-    assert_int_equal(near_of(big), 0);
+    assert_int_equal(sn_serve_resident(sv, sv->n, 0, &mv, err, sizeof err), 0);
+    assert_int_equal(near_of(sv, big), 0);
     free(r);
 }
 
@@ -151,7 +173,8 @@ static void test_partial_residency_and_diff_switch(void **state)
  * every input channel of the request, then its leading output channels in whole units. */
 static void test_serves_rules(void **state)
 {
-    const sn_slices *x = sv.slices;
+    sn_serve *sv = &servers[platform_of(state)];
+    const sn_slices *x = sv->slices;
     uint32_t t, dense = UINT32_MAX, dwt = UINT32_MAX;
     (void)state;
     for (t = 0; t < x->nt; ++t) {
@@ -182,6 +205,7 @@ static void test_serves_rules(void **state)
 /* A planted linear profile: the fit must recover it (predictions exact, R^2 = 1). */
 static void test_fit_recovers_planted(void **state)
 {
+    sn_serve *sv = &servers[platform_of(state)];
     sn_slices *x = malloc(sizeof *x);
     sn_subgraph *r = calloc(1, sizeof *r);
     static double lat[SN_SERVE_MAX_SUBNETS][SN_SERVE_MAX_SUBGRAPHS];
@@ -189,8 +213,7 @@ static void test_fit_recovers_planted(void **state)
     uint64_t sw_b[SN_SERVE_MAX_SUBGRAPHS] = {0};
     const uint64_t budget = 96u << 10;
     uint32_t s, g, t;
-    (void)state;
-    *x = *sv.slices;
+    *x = *sv->slices;
     for (t = 0; t < x->nt; ++t) /* some tensors save nothing, some a lot */
         planted[t] = (t % 3 == 0) ? 0.0 : 1e-4 * (double)(1 + t % 5);
     for (s = 0; s < x->n; ++s)
@@ -223,13 +246,13 @@ static void test_fit_recovers_planted(void **state)
  * it is taken first; with a budget for everything, every valuable box of the demand is. */
 static void test_knapsack(void **state)
 {
+    sn_serve *sv = &servers[platform_of(state)];
     sn_slices *x = malloc(sizeof *x);
     sn_subgraph *r = calloc(1, sizeof *r);
     double w[SN_SERVE_MAX_SUBNETS] = {0};
     uint64_t budgets[] = {1024, 8u << 10, 32u << 10, 128u << 10, 1u << 20};
     uint32_t s, t, k, hot = UINT32_MAX;
-    (void)state;
-    *x = *sv.slices;
+    *x = *sv->slices;
     for (s = 0; s < x->n; ++s)
         w[s] = 1.0 + s % 4;
     for (k = 0; k < sizeof budgets / sizeof budgets[0]; ++k) {
@@ -262,20 +285,22 @@ static void test_knapsack(void **state)
 
 int main(void)
 {
+#define ON(test, p) {#test ": " p, test, setup, NULL, (void *)p}
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup(test_boxes, setup),
-        cmocka_unit_test_setup(test_partial_residency_and_diff_switch, setup),
-        cmocka_unit_test_setup(test_serves_rules, setup),
-        cmocka_unit_test_setup(test_fit_recovers_planted, setup),
-        cmocka_unit_test_setup(test_knapsack, setup),
+        ON(test_boxes, "fpga"), ON(test_partial_residency_and_diff_switch, "fpga"),
+        ON(test_serves_rules, "fpga"), ON(test_fit_recovers_planted, "fpga"), ON(test_knapsack, "fpga"),
+        ON(test_boxes, "cpu"), ON(test_partial_residency_and_diff_switch, "cpu"),
+        ON(test_serves_rules, "cpu"), ON(test_fit_recovers_planted, "cpu"), ON(test_knapsack, "cpu"),
     };
     FILE *f = fopen(env_or("SN_MODEL", "build/supernet.snm"), "rb");
     int rc;
+    size_t k;
     if (!f)
         return sn_test_skip_all("no model image (make)");
     fclose(f);
     rc = sn_test_run("slices", tests);
-    if (opened)
-        sn_serve_close(&sv);
+    for (k = 0; k < PLATFORMS; ++k)
+        if (opened[k])
+            sn_serve_close(&servers[k]);
     return rc;
 }

@@ -2,7 +2,7 @@
 # make bench-opencl: the OpenCL platform against the CPU platform, per Pareto SubNet (batch 1,
 # fp32, the CF-64 test canvases). For each SubNet, `supernav eval --json` runs
 #   cpu     the CPU platform (one thread), its SubGraph resident  (--near-kib 65536)
-#   cpu0    the CPU platform with nothing resident: weights packed from the image per call (--near-kib 0)
+#   cpu0    the CPU platform with nothing resident: weights read cold, flushed before each inference (--near-kib 0)
 #   ocl     the OpenCL platform, its SubGraph resident in device memory (--near-kib 65536)
 #   ocl0    the OpenCL platform with nothing resident: weights packed and written per call (--near-kib 0)
 # and the table gives p50 wall-clock latency (host, around each inference), the p50 of the

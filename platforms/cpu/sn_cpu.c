@@ -1,32 +1,47 @@
-/* supernav CPU platform: ISA dispatch, weight packing and SubGraph residency. */
+/* supernav CPU platform: ISA dispatch, the packed store and SubGraph residency. */
 #include "sn_cpu.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+#if defined(__x86_64__)
+#include <emmintrin.h>
+#define SN_CPU_CLFLUSH 1
+#endif
+
 #include "sn_cpu_kernels.h"
 #include "sn_windex.h"
 
 #define MAX_CHANNELS 16384         /* sn_conv2d_check's bound */
 #define PAIR_WORDS (1u << 20)      /* int8 dense inputs up to 2^21 values take the fast path */
+#define LINE 64u                   /* cache line bytes: 16 packed words */
 
-/* Resident entries (platforms/common/sn_windex.h) keep their copy at a host address
- * (packed) with its geometry (rows, ld); int8 weights are packed widened to int32. */
-typedef sn_wentry entry;
+/* One tensor of the model image and its packed copy in the store (packed NULL: not a
+ * convolution the kernels take). Its resident box (res_k 0: none) is the near memory. */
+typedef struct cpu_tensor {
+    void *packed;
+    int32_t k, o, i;               /* kernel side; outputs (depthwise: channels); inputs (dw: 0) */
+    int32_t rows, ld;              /* packed rows per tap (dense: i, int8 ceil(i / 2); dw: 1);
+                                      words per row (a multiple of 16) */
+    uint8_t dw, s8;
+    int32_t res_o, res_i, res_k;   /* the resident leading box, centred res_k x res_k crop */
+} cpu_tensor;
 
 struct sn_cpu {
     const sn_model *model;
     const sn_cpu_kernels *k;
     int residency;
-    size_t budget, used;
-    char *near;                    /* the budget, a bump allocator */
-    float *scratch;                /* far path: one layer's packed weights */
+    size_t budget, used;           /* bytes as the model stores them */
+    char *store;                   /* every tensor's packed copy */
+    size_t store_bytes;
+    cpu_tensor *tens;              /* one per index.tensors entry, in its order */
+    float *scratch;                /* weights outside the image: one layer's, packed per call */
     size_t scratch_floats;
     float *zeros, *scale_pad, *bias_pad;
     int32_t *ibias_pad, *mult_pad, *shift_pad;
     int32_t *pairs, *zero_pairs;   /* int8 dense: the input as offset int16 pairs */
-    sn_windex index;               /* resident copies and the model's tensor map */
+    sn_windex index;               /* the model's tensor map (its slot table is not used here) */
     sn_cpu_stats stats;
     struct cpu_pool *pool;         /* threads > 1: the micro-flow workers; NULL otherwise */
 };
@@ -59,6 +74,8 @@ typedef struct cpu_pool {
 } cpu_pool;
 
 static size_t round16z(size_t v) { return (v + 15u) & ~(size_t)15u; }
+static int32_t min32(int32_t a, int32_t b) { return a < b ? a : b; }
+static int32_t max32(int32_t a, int32_t b) { return a > b ? a : b; }
 
 void sn_cpu_options_default(sn_cpu_options *o)
 {
@@ -112,138 +129,7 @@ static const sn_cpu_kernels *kernels_for(const char *isa)
     return &sn_cpu_kernels_portable;
 }
 
-/* Packed size in floats of a whole weight tensor (dense OHWI: every tap, all inputs, outputs
- * padded; depthwise [k][k][C]: every odd centred crop). */
-static size_t packed_tensor_floats(const sn_wtensor *t)
-{
-    if (t->ndim == 4)
-        return (size_t)t->dims[1] * t->dims[2] * t->dims[3] * round16z(t->dims[0]);
-    if (t->ndim == 3 && t->dims[0] == t->dims[1]) {
-        size_t sum = 0, k;
-        for (k = 1; k <= t->dims[0]; k += 2)
-            sum += k * k * round16z(t->dims[2]);
-        return sum;
-    }
-    return 0;
-}
-
-
-static int pool_create(sn_cpu *c, int threads);
-static void pool_destroy(sn_cpu *c);
-
-sn_status sn_cpu_create(const sn_model *model, const sn_cpu_options *options, sn_cpu **out,
-                        const char **why)
-{
-    sn_cpu_options def;
-    sn_cpu *c;
-    size_t whole = 0, biggest = 0;
-    uint32_t i;
-    const char *isa;
-    *out = NULL;
-    if (!options) {
-        sn_cpu_options_default(&def);
-        options = &def;
-    }
-    isa = options->isa;
-    if (isa_cap() < 0) {
-        if (why)
-            *why = "SN_CPU_MAX_ISA must be avx512, avx2 or portable";
-        return SN_ERR_INVALID_ARGUMENT;
-    }
-    if (!isa || !strcmp(isa, "auto"))
-        isa = sn_cpu_isa_available("avx512") ? "avx512"
-              : sn_cpu_isa_available("avx2") ? "avx2" : "portable";
-    if (strcmp(isa, "avx512") && strcmp(isa, "avx2") && strcmp(isa, "portable")) {
-        if (why)
-            *why = "unknown ISA (auto, avx512, avx2, portable)";
-        return SN_ERR_INVALID_ARGUMENT;
-    }
-    if (!kernels_for(isa)) {
-        if (why)
-            *why = "this processor (or build) lacks the requested ISA, or SN_CPU_MAX_ISA excludes it";
-        return SN_ERR_UNSUPPORTED;
-    }
-    c = calloc(1, sizeof *c);
-    if (!c)
-        goto oom;
-    c->model = model;
-    c->k = kernels_for(isa);
-    c->residency = options->residency;
-    if (sn_windex_init(&c->index, model) != 0)
-        goto oom;
-    for (i = 0; i < c->index.tensor_count; ++i) {
-        const sn_wtensor *t = &c->index.tensors[i];
-        size_t f;
-        if (t->dtype != SN_DTYPE_F32 && t->dtype != SN_DTYPE_S8)
-            continue;
-        f = packed_tensor_floats(t);
-        whole += f;
-        if (f > biggest)
-            biggest = f;
-    }
-    c->budget = options->near_budget_bytes < whole * sizeof(float) ? options->near_budget_bytes
-                                                                  : whole * sizeof(float);
-    c->budget &= ~(size_t)63u;
-    c->scratch_floats = biggest;
-    if ((c->budget && posix_memalign((void **)&c->near, 64, c->budget) != 0) ||
-        posix_memalign((void **)&c->scratch, 64, (biggest ? biggest : 16) * sizeof(float)) != 0 ||
-        posix_memalign((void **)&c->zeros, 64, MAX_CHANNELS * sizeof(float)) != 0 ||
-        posix_memalign((void **)&c->scale_pad, 64, MAX_CHANNELS * sizeof(float)) != 0 ||
-        posix_memalign((void **)&c->bias_pad, 64, MAX_CHANNELS * sizeof(float)) != 0 ||
-        posix_memalign((void **)&c->ibias_pad, 64, MAX_CHANNELS * sizeof(int32_t)) != 0 ||
-        posix_memalign((void **)&c->mult_pad, 64, MAX_CHANNELS * sizeof(int32_t)) != 0 ||
-        posix_memalign((void **)&c->shift_pad, 64, MAX_CHANNELS * sizeof(int32_t)) != 0 ||
-        posix_memalign((void **)&c->pairs, 64, PAIR_WORDS * sizeof(int32_t)) != 0 ||
-        posix_memalign((void **)&c->zero_pairs, 64, MAX_CHANNELS * sizeof(int32_t)) != 0)
-        goto oom;
-    memset(c->zero_pairs, 0, MAX_CHANNELS * sizeof(int32_t));
-    memset(c->zeros, 0, MAX_CHANNELS * sizeof(float));
-    if (options->threads > 1 && pool_create(c, options->threads) != 0) {
-        sn_cpu_destroy(c);
-        if (why)
-            *why = "cannot start the micro-flow threads";
-        return SN_ERR_NO_MEMORY;
-    }
-    *out = c;
-    return SN_OK;
-oom:
-    sn_cpu_destroy(c);
-    if (why)
-        *why = "out of memory";
-    return SN_ERR_NO_MEMORY;
-}
-
-void sn_cpu_destroy(sn_cpu *c)
-{
-    if (!c)
-        return;
-    pool_destroy(c);
-    free(c->near);
-    free(c->scratch);
-    free(c->zeros);
-    free(c->scale_pad);
-    free(c->bias_pad);
-    free(c->ibias_pad);
-    free(c->mult_pad);
-    free(c->shift_pad);
-    free(c->pairs);
-    free(c->zero_pairs);
-    sn_windex_free(&c->index);
-    free(c);
-}
-
-const char *sn_cpu_isa(const sn_cpu *c) { return c->k->isa; }
-size_t sn_cpu_near_used(const sn_cpu *c) { return c->used; }
-size_t sn_cpu_near_budget(const sn_cpu *c) { return c->budget; }
-void sn_cpu_stats_get(const sn_cpu *c, sn_cpu_stats *s) { *s = c->stats; }
-void sn_cpu_stats_reset(sn_cpu *c) { memset(&c->stats, 0, sizeof c->stats); }
-
-void sn_cpu_evict_all(sn_cpu *c)
-{
-    sn_windex_clear(&c->index);
-    c->used = 0;
-}
-
+/* ---- packing ------------------------------------------------------------------------- */
 /* Weight element K of a view, widened: fp32 stays fp32, int8 becomes int32. */
 static void put(void *dst, size_t at, const void *w, size_t k, int s8)
 {
@@ -309,35 +195,347 @@ static void pack_dw(const sn_conv2d_params *p, const void *w, int s8, int32_t c_
     }
 }
 
-/* Makes the (o_n, i_n) slice of a view resident (or widens it); returns the entry or NULL
- * when the budget is exhausted. */
-static entry *make_entry(sn_cpu *c, const void *w, int dw, int s8, const sn_conv2d_params *p,
-                         int32_t o_n, int32_t i_n)
+/* ---- the store ----------------------------------------------------------------------- */
+static int32_t rows_of(const cpu_tensor *t, int32_t i) { return t->dw ? 1 : t->s8 ? (i + 1) / 2 : i; }
+
+/* Bytes as the model stores them of T's leading O x I box (depthwise: O), centred K x K. */
+static uint64_t box_bytes(const cpu_tensor *t, int32_t o, int32_t i, int32_t k)
 {
-    entry *e = sn_windex_slot(&c->index, w, dw, p);
-    int32_t taps = p->kernel_h * p->kernel_w, ld = (int32_t)round16z((size_t)o_n);
-    int32_t rows = dw ? 1 : (s8 ? (i_n + 1) / 2 : i_n);
-    size_t floats = (size_t)taps * (size_t)rows * (size_t)ld;
-    size_t bytes = round16z(floats) * sizeof(float);
-    if (!e)
-        return NULL;
-    if (sn_wentry_covers(e, o_n, i_n))
-        return e;
-    if (c->used + bytes > c->budget)
-        return NULL;
-    sn_wentry_set(e, w, dw, s8, p, o_n, i_n);
-    e->rows = rows;
-    e->ld = ld;
-    e->packed = c->near + c->used;
-    c->used += bytes;
-    if (dw)
-        pack_dw(p, w, s8, o_n, ld, e->packed);
-    else
-        pack_dense(p, w, s8, o_n, i_n, ld, e->packed);
-    c->stats.packed_bytes += floats * sizeof(float);
-    return e;
+    if (o <= 0 || k <= 0)
+        return 0;
+    return (uint64_t)o * (uint64_t)(t->dw ? 1 : i) * (uint64_t)k * (uint64_t)k * (t->s8 ? 1u : 4u);
 }
 
+/* Describes tensor WT for the store (packed stays NULL when the kernels do not take it: not
+ * a square convolution kernel of at most SN_CPU_MAX_TAPS taps); returns its packed bytes. */
+static size_t tensor_shape(const sn_wtensor *wt, cpu_tensor *t)
+{
+    memset(t, 0, sizeof *t);
+    if (wt->dtype != SN_DTYPE_F32 && wt->dtype != SN_DTYPE_S8)
+        return 0;
+    t->s8 = wt->dtype == SN_DTYPE_S8;
+    if (wt->ndim == 4 && wt->dims[1] == wt->dims[2]) { /* dense OHWI */
+        t->k = (int32_t)wt->dims[1];
+        t->o = (int32_t)wt->dims[0];
+        t->i = (int32_t)wt->dims[3];
+    } else if (wt->ndim == 3 && wt->dims[0] == wt->dims[1]) { /* depthwise [K][K][C] */
+        t->dw = 1;
+        t->k = (int32_t)wt->dims[0];
+        t->o = (int32_t)wt->dims[2];
+    } else {
+        return 0;
+    }
+    if (t->k <= 0 || t->k * t->k > SN_CPU_MAX_TAPS || t->o <= 0 || t->o > MAX_CHANNELS ||
+        (!t->dw && (t->i <= 0 || t->i > MAX_CHANNELS)))
+        return 0;
+    t->rows = rows_of(t, t->i);
+    t->ld = (int32_t)round16z((size_t)t->o);
+    return (size_t)t->k * (size_t)t->k * (size_t)t->rows * (size_t)t->ld * 4u;
+}
+
+/* Packs the whole of WT into T->packed. */
+static void tensor_pack(const sn_wtensor *wt, cpu_tensor *t)
+{
+    sn_conv2d_params q;
+    memset(&q, 0, sizeof q);
+    q.kernel_h = q.kernel_w = t->k;
+    q.out_c = t->o;
+    q.in_c = t->dw ? t->o : t->i;
+    q.w_stride_kw = t->dw ? t->o : t->i;
+    q.w_stride_kh = t->k * q.w_stride_kw;
+    q.w_stride_out = t->dw ? 0 : t->k * q.w_stride_kh;
+    if (t->dw)
+        pack_dw(&q, wt->lo, t->s8, t->o, t->ld, t->packed);
+    else
+        pack_dense(&q, wt->lo, t->s8, t->o, t->i, t->ld, t->packed);
+}
+
+/* The stored tensor that view W (geometry P) reads, and its kernel crop's first tap (Y0, X0);
+ * NULL when the store does not hold it (weights outside the image, another layout). */
+static cpu_tensor *map_view(const sn_cpu *c, const void *w, int dw, int s8, const sn_conv2d_params *p,
+                            int32_t *y0, int32_t *x0)
+{
+    const sn_wtensor *wt = sn_windex_tensor_of(&c->index, w);
+    size_t esz = s8 ? 1u : 4u, off;
+    cpu_tensor *t;
+    if (!wt)
+        return NULL;
+    t = &c->tens[wt - c->index.tensors];
+    if (!t->packed || t->dw != dw || t->s8 != s8 || (size_t)((const char *)w - wt->lo) % esz)
+        return NULL;
+    off = (size_t)((const char *)w - wt->lo) / esz;
+    if (p->out_c > t->o || p->kernel_h > t->k || p->kernel_w > t->k)
+        return NULL;
+    if (dw) { /* a centred (or any) crop of the kernel: the kernels take its tap row */
+        size_t tap;
+        if (p->w_stride_kw != t->o || p->w_stride_kh != t->k * t->o || off % (size_t)t->o)
+            return NULL;
+        tap = off / (size_t)t->o;
+        *y0 = (int32_t)(tap / (size_t)t->k);
+        *x0 = (int32_t)(tap % (size_t)t->k);
+        return *y0 + p->kernel_h <= t->k && *x0 + p->kernel_w <= t->k ? t : NULL;
+    }
+    /* dense: the whole kernel (its packed taps are contiguous only so), leading O x I */
+    if (off || p->kernel_h != t->k || p->kernel_w != t->k || p->in_c > t->i || p->w_stride_kw != t->i ||
+        p->w_stride_kh != t->k * t->i || p->w_stride_out != t->k * t->k * t->i)
+        return NULL;
+    *y0 = *x0 = 0;
+    return t;
+}
+
+/* The centred crop side that holds a KH x KW crop at (Y0, X0) of a K x K kernel. */
+static int32_t crop_side(int32_t k, int32_t y0, int32_t x0, int32_t kh, int32_t kw)
+{
+    int32_t c = (k - 1) / 2;
+    int32_t e = max32(max32(c - y0, y0 + kh - 1 - c), max32(c - x0, x0 + kw - 1 - c));
+    return 2 * e + 1;
+}
+
+static int32_t span_overlap(int32_t a0, int32_t an, int32_t b0, int32_t bn)
+{
+    int32_t lo = max32(a0, b0), hi = min32(a0 + an, b0 + bn);
+    return hi > lo ? hi - lo : 0;
+}
+
+/* The bytes of view (P, crop at Y0, X0) of T inside T's resident box. */
+static uint64_t view_near_bytes(const cpu_tensor *t, const sn_conv2d_params *p, int32_t y0, int32_t x0)
+{
+    int32_t r0 = (t->k - t->res_k) / 2;
+    uint64_t taps;
+    if (t->res_k <= 0 || t->res_o <= 0)
+        return 0;
+    taps = (uint64_t)span_overlap(y0, p->kernel_h, r0, t->res_k) * (uint64_t)span_overlap(x0, p->kernel_w, r0, t->res_k);
+    return (uint64_t)min32(p->out_c, t->res_o) * (uint64_t)(t->dw ? 1 : min32(p->in_c, t->res_i)) * taps *
+           (t->s8 ? 1u : 4u);
+}
+
+/* A region of a packed copy: taps [y0, y0 + h) x [x0, x0 + w) of the K x K kernel, packed
+ * rows [0, rows) of each tap, lines [0, lines) of each row. */
+typedef struct region {
+    int32_t y0, x0, h, w, rows, lines;
+} region;
+
+static region box_region(const cpu_tensor *t, int32_t o, int32_t i, int32_t k)
+{
+    region r = {0, 0, 0, 0, 0, 0};
+    if (o > 0 && k > 0) {
+        r.y0 = r.x0 = (t->k - k) / 2;
+        r.h = r.w = k;
+        r.rows = rows_of(t, i);
+        r.lines = (o + 15) / 16;
+    }
+    return r;
+}
+
+/* Calls FN (when not NULL) on each line of T's packed copy inside A and outside B; returns
+ * how many. A row's lines are its output channels 16 at a time (ld is a multiple of 16 and
+ * every row starts on a line), so a leading box's lines are exactly the ones it reads. */
+static size_t for_lines(const cpu_tensor *t, const region *a, const region *b, void (*fn)(const char *line))
+{
+    size_t n = 0;
+    int32_t y, x, row, line;
+    for (y = a->y0; y < a->y0 + a->h; ++y)
+        for (x = a->x0; x < a->x0 + a->w; ++x)
+            for (row = 0; row < a->rows; ++row) {
+                const char *base = (const char *)t->packed +
+                                   ((size_t)(y * t->k + x) * (size_t)t->rows + (size_t)row) * (size_t)t->ld * 4u;
+                int32_t from = y >= b->y0 && y < b->y0 + b->h && x >= b->x0 && x < b->x0 + b->w && row < b->rows
+                                   ? b->lines : 0;
+                for (line = from; line < a->lines; ++line, ++n)
+                    if (fn)
+                        fn(base + (size_t)line * LINE);
+            }
+    return n;
+}
+
+static void touch_line(const char *p) { (void)*(const volatile char *)p; }
+
+static void flush_line(const char *p)
+{
+#ifdef SN_CPU_CLFLUSH
+    _mm_clflush(p);
+#else
+    (void)p;
+#endif
+}
+
+static void flush_fence(void)
+{
+#ifdef SN_CPU_CLFLUSH
+    _mm_mfence();
+#endif
+}
+
+const char *sn_cpu_flush_method(void)
+{
+#ifdef SN_CPU_CLFLUSH
+    return "clflush";
+#else
+    return "none";
+#endif
+}
+
+void sn_cpu_flush_lines(const void *p, size_t bytes)
+{
+    const char *a = (const char *)((uintptr_t)p & ~(uintptr_t)(LINE - 1u)), *end = (const char *)p + bytes;
+    for (; a < end; a += LINE)
+        flush_line(a);
+    flush_fence();
+}
+
+/* T's resident box grown to hold (O, I, K) while the budget holds; TOUCH: read the lines it
+ * adds (the move into near memory). Returns 1 when the box holds it. */
+static int grow(sn_cpu *c, cpu_tensor *t, int32_t o, int32_t i, int32_t k, int touch)
+{
+    int32_t wo = max32(t->res_o, o), wi = t->dw ? 0 : max32(t->res_i, i), wk = max32(t->res_k, k);
+    uint64_t have = box_bytes(t, t->res_o, t->res_i, t->res_k), need = box_bytes(t, wo, wi, wk);
+    if (need == have && t->res_k > 0)
+        return 1;
+    if (c->used + (need - have) > c->budget)
+        return 0;
+    if (touch) {
+        region a = box_region(t, wo, wi, wk), b = box_region(t, t->res_o, t->res_i, t->res_k);
+        for_lines(t, &a, &b, touch_line);
+    }
+    c->used += (size_t)(need - have);
+    t->res_o = wo;
+    t->res_i = wi;
+    t->res_k = wk;
+    return 1;
+}
+
+/* ---- create ---------------------------------------------------------------------------- */
+static int pool_create(sn_cpu *c, int threads);
+static void pool_destroy(sn_cpu *c);
+
+sn_status sn_cpu_create(const sn_model *model, const sn_cpu_options *options, sn_cpu **out,
+                        const char **why)
+{
+    sn_cpu_options def;
+    sn_cpu *c;
+    size_t biggest = 0, whole = 0, at = 0;
+    uint32_t i;
+    const char *isa;
+    *out = NULL;
+    if (!options) {
+        sn_cpu_options_default(&def);
+        options = &def;
+    }
+    isa = options->isa;
+    if (isa_cap() < 0) {
+        if (why)
+            *why = "SN_CPU_MAX_ISA must be avx512, avx2 or portable";
+        return SN_ERR_INVALID_ARGUMENT;
+    }
+    if (!isa || !strcmp(isa, "auto"))
+        isa = sn_cpu_isa_available("avx512") ? "avx512"
+              : sn_cpu_isa_available("avx2") ? "avx2" : "portable";
+    if (strcmp(isa, "avx512") && strcmp(isa, "avx2") && strcmp(isa, "portable")) {
+        if (why)
+            *why = "unknown ISA (auto, avx512, avx2, portable)";
+        return SN_ERR_INVALID_ARGUMENT;
+    }
+    if (!kernels_for(isa)) {
+        if (why)
+            *why = "this processor (or build) lacks the requested ISA, or SN_CPU_MAX_ISA excludes it";
+        return SN_ERR_UNSUPPORTED;
+    }
+    c = calloc(1, sizeof *c);
+    if (!c)
+        goto oom;
+    c->model = model;
+    c->k = kernels_for(isa);
+    c->residency = options->residency;
+    if (sn_windex_init(&c->index, model) != 0)
+        goto oom;
+    c->tens = calloc(c->index.tensor_count ? c->index.tensor_count : 1, sizeof *c->tens);
+    if (!c->tens)
+        goto oom;
+    for (i = 0; i < c->index.tensor_count; ++i) {
+        cpu_tensor *t = &c->tens[i];
+        size_t b = tensor_shape(&c->index.tensors[i], t);
+        c->store_bytes += b;
+        if (b / 4u > biggest)
+            biggest = b / 4u;
+        if (b)
+            whole += (size_t)box_bytes(t, t->o, t->i, t->k);
+    }
+    c->budget = options->near_budget_bytes < whole ? options->near_budget_bytes : whole;
+    c->scratch_floats = biggest;
+    if ((c->store_bytes && posix_memalign((void **)&c->store, 64, c->store_bytes) != 0) ||
+        posix_memalign((void **)&c->scratch, 64, (biggest ? biggest : 16) * sizeof(float)) != 0 ||
+        posix_memalign((void **)&c->zeros, 64, MAX_CHANNELS * sizeof(float)) != 0 ||
+        posix_memalign((void **)&c->scale_pad, 64, MAX_CHANNELS * sizeof(float)) != 0 ||
+        posix_memalign((void **)&c->bias_pad, 64, MAX_CHANNELS * sizeof(float)) != 0 ||
+        posix_memalign((void **)&c->ibias_pad, 64, MAX_CHANNELS * sizeof(int32_t)) != 0 ||
+        posix_memalign((void **)&c->mult_pad, 64, MAX_CHANNELS * sizeof(int32_t)) != 0 ||
+        posix_memalign((void **)&c->shift_pad, 64, MAX_CHANNELS * sizeof(int32_t)) != 0 ||
+        posix_memalign((void **)&c->pairs, 64, PAIR_WORDS * sizeof(int32_t)) != 0 ||
+        posix_memalign((void **)&c->zero_pairs, 64, MAX_CHANNELS * sizeof(int32_t)) != 0)
+        goto oom;
+    /* every tensor packed once, whole: a narrower slice reads it through ld */
+    for (i = 0; i < c->index.tensor_count; ++i) {
+        cpu_tensor *t = &c->tens[i];
+        size_t b = t->k ? (size_t)t->k * (size_t)t->k * (size_t)t->rows * (size_t)t->ld * 4u : 0;
+        if (!b)
+            continue;
+        t->packed = c->store + at;
+        at += b;
+        tensor_pack(&c->index.tensors[i], t);
+    }
+    memset(c->zero_pairs, 0, MAX_CHANNELS * sizeof(int32_t));
+    memset(c->zeros, 0, MAX_CHANNELS * sizeof(float));
+    if (options->threads > 1 && pool_create(c, options->threads) != 0) {
+        sn_cpu_destroy(c);
+        if (why)
+            *why = "cannot start the micro-flow threads";
+        return SN_ERR_NO_MEMORY;
+    }
+    *out = c;
+    return SN_OK;
+oom:
+    sn_cpu_destroy(c);
+    if (why)
+        *why = "out of memory";
+    return SN_ERR_NO_MEMORY;
+}
+
+void sn_cpu_destroy(sn_cpu *c)
+{
+    if (!c)
+        return;
+    pool_destroy(c);
+    free(c->store);
+    free(c->tens);
+    free(c->scratch);
+    free(c->zeros);
+    free(c->scale_pad);
+    free(c->bias_pad);
+    free(c->ibias_pad);
+    free(c->mult_pad);
+    free(c->shift_pad);
+    free(c->pairs);
+    free(c->zero_pairs);
+    sn_windex_free(&c->index);
+    free(c);
+}
+
+const char *sn_cpu_isa(const sn_cpu *c) { return c->k->isa; }
+size_t sn_cpu_near_used(const sn_cpu *c) { return c->used; }
+size_t sn_cpu_near_budget(const sn_cpu *c) { return c->budget; }
+size_t sn_cpu_store_bytes(const sn_cpu *c) { return c->store_bytes; }
+void sn_cpu_stats_get(const sn_cpu *c, sn_cpu_stats *s) { *s = c->stats; }
+void sn_cpu_stats_reset(sn_cpu *c) { memset(&c->stats, 0, sizeof c->stats); }
+
+void sn_cpu_evict_all(sn_cpu *c)
+{
+    uint32_t i;
+    for (i = 0; i < c->index.tensor_count; ++i)
+        c->tens[i].res_o = c->tens[i].res_i = c->tens[i].res_k = 0;
+    c->used = 0;
+}
+
+/* ---- one layer's weights ------------------------------------------------------------------ */
 static void pad_vectors(sn_cpu *c, int32_t n, const float *scale, const float *bias)
 {
     int32_t i, m = (int32_t)round16z((size_t)n);
@@ -356,82 +554,36 @@ static void pad_vectors(sn_cpu *c, int32_t n, const float *scale, const float *b
     }
 }
 
-/* A resident depthwise entry of a larger centred kernel of the same [K][K][C] tensor that
- * covers view W (a KH x KW crop at offset (oy, ox)) and O_N channels: sets *WP to the
- * crop's first tap and *TAP_ROW to the entry's kernel width. */
-static entry *crop_entry(sn_cpu *c, const sn_conv2d_params *p, const void *w, int s8, int32_t o_n,
-                         const void **wp, int32_t *tap_row)
-{
-    const sn_wtensor *t = sn_windex_tensor_of(&c->index, w);
-    size_t esz = s8 ? 1u : 4u, off;
-    int32_t K, C, oy, ox, k;
-    if (!t || t->ndim != 3 || t->dims[0] != t->dims[1])
-        return NULL;
-    K = (int32_t)t->dims[0];
-    C = (int32_t)t->dims[2];
-    off = (size_t)((const char *)w - t->lo) / esz;
-    if (off % (size_t)C)
-        return NULL;
-    oy = (int32_t)(off / (size_t)C) / K;
-    ox = (int32_t)(off / (size_t)C) % K;
-    /* the entries of larger odd crops centred the same way: kernel k at offset (K - k) / 2 */
-    for (k = K; k > p->kernel_h; k -= 2) {
-        sn_conv2d_params q = *p;
-        int32_t o2 = (K - k) / 2, dy = oy - o2, dx = ox - o2;
-        const void *key;
-        entry *e;
-        if (dy < 0 || dx < 0 || dy + p->kernel_h > k || dx + p->kernel_w > k)
-            continue;
-        key = t->lo + ((size_t)(o2 * K + o2) * (size_t)C) * esz;
-        q.kernel_h = q.kernel_w = k;
-        e = sn_windex_slot(&c->index, key, 1, &q);
-        if (sn_wentry_covers(e, o_n, 0) && e->s8 == s8) {
-            *wp = (const char *)e->packed + (size_t)((dy * k + dx) * e->ld) * 4u;
-            *tap_row = k;
-            return e;
-        }
-    }
-    return NULL;
-}
-
-/* Resolves packed weights for one call: resident (near) or packed now into scratch (far). */
+/* The packed weights of one call: the store's copy (its bytes near inside the tensor's
+ * resident box, far outside it; on-use residency then makes the whole tensor resident while
+ * the budget holds), or, for weights outside the image, packed now into scratch (far). */
 static int resolve(sn_cpu *c, const sn_conv2d_params *p, const void *w, int dw, int s8,
                    const void **wp, int32_t *rows, int32_t *ld)
 {
-    int32_t taps = p->kernel_h * p->kernel_w;
+    int32_t taps = p->kernel_h * p->kernel_w, y0 = 0, x0 = 0;
     int32_t o_n = p->out_c, i_n = dw ? 0 : p->in_c;
     /* bytes of the weights as the model stores them (fp32: 4, int8: 1 per weight) */
     uint64_t bytes = (uint64_t)taps * (uint64_t)o_n * (uint64_t)(dw ? 1 : i_n) * (s8 ? 1u : 4u);
-    entry *e = sn_windex_slot(&c->index, w, dw, p);
+    cpu_tensor *t = map_view(c, w, dw, s8, p, &y0, &x0);
     size_t floats;
-    if (sn_wentry_covers(e, o_n, i_n)) {
-        c->stats.near_bytes += bytes;
-        c->stats.layers_near++;
-        *wp = e->packed;
-        *rows = dw ? p->kernel_w : e->rows;
-        *ld = e->ld;
-        return 0;
-    }
-    if (dw && (e = crop_entry(c, p, w, s8, o_n, wp, rows)) != NULL) {
-        /* a resident larger kernel of the same tensor: this view is its centred crop */
-        c->stats.near_bytes += bytes;
-        c->stats.layers_near++;
-        *ld = e->ld;
+    if (t) {
+        uint64_t near = view_near_bytes(t, p, y0, x0);
+        c->stats.near_bytes += near;
+        c->stats.far_bytes += bytes - near;
+        if (near == bytes) {
+            c->stats.layers_near++;
+        } else {
+            c->stats.layers_far++;
+            if (c->residency == SN_CPU_RESIDENT_ON_USE)
+                grow(c, t, t->o, t->i, t->k, 0); /* this call reads it anyway */
+        }
+        *wp = (const char *)t->packed + (size_t)(y0 * t->k + x0) * (size_t)t->rows * (size_t)t->ld * 4u;
+        *rows = dw ? t->k : t->rows; /* depthwise: the packed kernel's tap row */
+        *ld = t->ld;
         return 0;
     }
     c->stats.far_bytes += bytes;
     c->stats.layers_far++;
-    if (c->residency == SN_CPU_RESIDENT_ON_USE) {
-        int32_t of, inf;
-        sn_windex_on_use_extent(&c->index, w, dw, p, &of, &inf);
-        e = make_entry(c, w, dw, s8, p, of, inf);
-        if (e) {
-            *wp = e->packed;
-            *rows = dw ? p->kernel_w : e->rows;
-            *ld = e->ld;
-            return 0;
-        }
-    }
     *ld = (int32_t)round16z((size_t)o_n);
     *rows = dw ? p->kernel_w : (s8 ? (i_n + 1) / 2 : i_n);
     floats = (size_t)taps * (size_t)(dw ? 1 : *rows) * (size_t)*ld;
@@ -833,11 +985,15 @@ static sn_status cpu_micro_flows(void *ctx, const sn_plan *plan, const uint8_t *
     return st;
 }
 
+/* ---- residency ----------------------------------------------------------------------- */
 static int place(void *ctx, const void *w, int dw, int s8, const sn_conv2d_params *p)
 {
-    if (p->kernel_h * p->kernel_w > SN_CPU_MAX_TAPS)
+    sn_cpu *c = ctx;
+    int32_t y0, x0;
+    cpu_tensor *t = map_view(c, w, dw, s8, p, &y0, &x0);
+    if (!t)
         return 0;
-    return make_entry(ctx, w, dw, s8, p, p->out_c, dw ? 0 : p->in_c) != NULL;
+    return grow(c, t, p->out_c, dw ? 0 : p->in_c, crop_side(t->k, y0, x0, p->kernel_h, p->kernel_w), 1);
 }
 
 sn_status sn_cpu_make_resident(sn_cpu *c, const sn_plan *plan, size_t *resident_bytes)
@@ -849,4 +1005,97 @@ sn_status sn_cpu_make_resident(sn_cpu *c, const sn_plan *plan, size_t *resident_
     if (resident_bytes)
         *resident_bytes = bytes;
     return SN_OK;
+}
+
+sn_status sn_cpu_set_resident(sn_cpu *c, const sn_cpu_slice *slices, uint32_t n, uint8_t *placed,
+                              size_t *moved_bytes)
+{
+    const uint32_t nt = c->index.tensor_count;
+    cpu_tensor *next = malloc((nt ? nt : 1) * sizeof *next);
+    size_t used = 0, moved = 0;
+    uint32_t k, i;
+    if (!next)
+        return SN_ERR_NO_MEMORY;
+    for (i = 0; i < nt; ++i) {
+        next[i] = c->tens[i];
+        next[i].res_o = next[i].res_i = next[i].res_k = 0;
+    }
+    for (k = 0; k < n; ++k) {
+        const sn_wtensor *wt = sn_windex_tensor_of(&c->index, slices[k].w);
+        cpu_tensor *t = wt ? &next[wt - c->index.tensors] : NULL;
+        int32_t wo, wi, wk;
+        uint64_t have, need;
+        placed[k] = 0;
+        if (!t || !t->packed || t->dw != slices[k].dw || t->s8 != slices[k].s8 || slices[k].o <= 0 ||
+            slices[k].k <= 0)
+            continue;
+        wo = min32(t->o, max32(t->res_o, slices[k].o));
+        wi = t->dw ? 0 : min32(t->i, max32(t->res_i, slices[k].i));
+        wk = min32(t->k, max32(t->res_k, slices[k].k));
+        have = box_bytes(t, t->res_o, t->res_i, t->res_k);
+        need = box_bytes(t, wo, wi, wk);
+        if (used + (need - have) > c->budget)
+            continue;
+        used += (size_t)(need - have);
+        t->res_o = wo;
+        t->res_i = wi;
+        t->res_k = wk;
+        placed[k] = 1;
+    }
+    /* only what the old boxes do not hold moves: read once into the caches */
+    for (i = 0; i < nt; ++i) {
+        cpu_tensor *t = &next[i], *old = &c->tens[i];
+        region a, b;
+        if (!t->packed || t->res_k <= 0)
+            continue;
+        a = box_region(t, t->res_o, t->res_i, t->res_k);
+        b = box_region(old, old->res_o, old->res_i, old->res_k);
+        for_lines(t, &a, &b, touch_line);
+        moved += (size_t)(box_bytes(t, t->res_o, t->res_i, t->res_k) -
+                          (old->res_k > 0 ? box_bytes(t, min32(t->res_o, old->res_o), min32(t->res_i, old->res_i),
+                                                      min32(t->res_k, old->res_k))
+                                          : 0));
+    }
+    memcpy(c->tens, next, (nt ? nt : 1) * sizeof *next);
+    c->used = used;
+    free(next);
+    if (moved_bytes)
+        *moved_bytes = moved;
+    return SN_OK;
+}
+
+typedef struct flush_walk {
+    sn_cpu *c;
+    size_t lines;
+} flush_walk;
+
+static int flush_view(void *ctx, const void *w, int dw, int s8, const sn_conv2d_params *p)
+{
+    flush_walk *f = ctx;
+    int32_t y0, x0;
+    cpu_tensor *t = map_view(f->c, w, dw, s8, p, &y0, &x0);
+    region a, b;
+    if (!t)
+        return 0;
+    a.y0 = y0;
+    a.x0 = x0;
+    a.h = p->kernel_h;
+    a.w = p->kernel_w;
+    a.rows = rows_of(t, dw ? 0 : p->in_c);
+    a.lines = (p->out_c + 15) / 16;
+    b = box_region(t, t->res_o, t->res_i, t->res_k);
+    f->lines += for_lines(t, &a, &b, flush_line);
+    return 0;
+}
+
+size_t sn_cpu_flush_far(sn_cpu *c, const sn_plan *plan)
+{
+    flush_walk f;
+    if (!c || !plan || !strcmp(sn_cpu_flush_method(), "none"))
+        return 0;
+    f.c = c;
+    f.lines = 0;
+    sn_windex_place_plan(plan, flush_view, &f);
+    flush_fence();
+    return f.lines;
 }
