@@ -53,7 +53,7 @@ def main(argv):
             "slo": s["slo_attainment"],
             "mean": s["latency_us"]["mean"],
             "served": s["served_accuracy"],
-            "offchip": p.get("energy_offchip_uj"),
+            "offchip": (p.get("fpga") or {}).get("energy_offchip_uj", p.get("energy_offchip_uj")),
             "switches": p.get("subgraph_switches", 0),
         }
     if missing:
