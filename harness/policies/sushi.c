@@ -3,7 +3,8 @@
  * latencies; every Q queries the SubGraph is re-chosen from the last W queries.
  *
  * Candidates: the current SubGraph, static-subgraph's and the SubGraph of every SubNet
- * served in the window; on a platform with slice residency also the knapsack SubGraph for the
+ * served in the window; on a platform with slice residency (and a cost model that fits, or
+ * exact pricing: SUSHI_MIN_FIT_R2) also the knapsack SubGraph for the
  * window's demand (harness/sn_slices.h: per tensor, the leading boxes with the most predicted
  * latency saved per byte, weighted by how often the window served each SubNet, until the
  * budget is full), whose latencies the cost model predicts and whose switch moves only the
@@ -37,6 +38,9 @@
  * seven other traces (bursty, SUSHI stream seed 11) and met at least as many on the other
  * eight, the standard three included. */
 #define SUSHI_HYSTERESIS_PCT 2
+/* The knapsack's slice SubGraphs are candidates only where their latencies are exact (a
+ * platform model) or the slice cost model explains this much of the profile's variance. */
+#define SUSHI_MIN_FIT_R2 0.8
 #define SUSHI_SAVING_FACTOR 4.0
 
 /* One query of the window: its constraints, its scheduled arrival, the SubNet it got. */
@@ -182,7 +186,10 @@ static uint32_t resident(sn_policy *p, sn_serve *sv, uint32_t g_cur, const sn_po
     cand[s->g_static] = 1;
     for (i = 0; i < s->fill; ++i)
         cand[s->window[i].subnet] = 1;
-    if (sv->slices) /* and the slices that serve the window's demand best within the budget */
+    /* and the slices that serve the window's demand best within the budget -- priced by the
+     * platform model itself, or by a cost model that fits the profile (one that does not would
+     * make sushi bet on its errors: on the CI gate's pinned CPU profile the fit's R^2 is 0.2) */
+    if (sv->slices && (sv->slices_exact || sv->slices->fit_r2 >= SUSHI_MIN_FIT_R2))
         cand[knapsack_candidate(p, sv, s, g_cur)] = 1;
     for (g = 0; g < sv->n + 1 + SN_SERVE_DYN; ++g) {
         long met, met_r;
