@@ -29,7 +29,6 @@ struct sn_counters {
     counter events[SN_COUNTERS_MAX];
     int papi_set;       /* PAPI_NULL when no PAPI event is counted */
     int papi_count;
-    bool papi_reference; /* this set holds a reference on the PAPI library */
     bool running;
     int hardware_pmu;   /* -2 not probed, 1 present, 0 absent, -1 unknown */
     int hardware_pmu_errno;
@@ -385,8 +384,6 @@ static int perf_read_value(int fd, sn_counter_value *v)
 
 /* ---- PAPI ---------------------------------------------------------------------------- */
 
-static int papi_users; /* open sets holding a reference; PAPI is shut down at zero */
-
 /* SN_PAPI_DISABLE_COMPONENTS=perf_event[,...]: PAPI comes up without those components, as
  * on a machine where they are missing or disabled (make test PAPI_DISABLE=perf_event runs
  * the suite that way). Names PAPI does not know are ignored; PAPI's own reason for each
@@ -406,23 +403,19 @@ static void disable_papi_components(void)
     }
 }
 
+/* PAPI is initialised once per process, on the first set that needs it, and stays up: its
+ * state is PAPI's own (PAPI_is_initialized), so this file keeps none (issue 18: no library
+ * code keeps process-wide mutable state). Each set creates and destroys its own event set. */
 static int papi_acquire(void)
 {
-    if (papi_users == 0 && PAPI_is_initialized() == PAPI_NOT_INITED) {
+    if (PAPI_is_initialized() == PAPI_NOT_INITED) {
         int rc;
         disable_papi_components();
         rc = PAPI_library_init(PAPI_VER_CURRENT);
         if (rc != PAPI_VER_CURRENT)
             return rc < 0 ? rc : PAPI_EMISC;
     }
-    ++papi_users;
     return PAPI_OK;
-}
-
-static void papi_release(void)
-{
-    if (papi_users > 0 && --papi_users == 0)
-        PAPI_shutdown();
 }
 
 static void papi_failure_reason(sn_counters *s, counter *c, const char *call, int rc)
@@ -519,7 +512,6 @@ static void open_papi(sn_counters *s)
                          "PAPI_library_init: %s (%s)", papi_error_name(rc), PAPI_strerror(rc));
         return;
     }
-    s->papi_reference = true;
     for (i = 0; i < s->count; ++i)
         if (s->events[i].info.source == SN_COUNTER_SOURCE_PAPI)
             papi_probe(s, &s->events[i]);
@@ -665,8 +657,6 @@ void sn_counters_close(sn_counters *s)
         (void)PAPI_cleanup_eventset(s->papi_set);
         (void)PAPI_destroy_eventset(&s->papi_set);
     }
-    if (s->papi_reference)
-        papi_release();
     for (i = 0; i < s->count; ++i)
         if (s->events[i].fd >= 0)
             close(s->events[i].fd);
