@@ -277,6 +277,8 @@ uint32_t sn_serve_subgraph_set(sn_serve *sv, uint32_t slot, const sn_subgraph *r
 
 uint64_t sn_serve_switch_bytes(const sn_serve *sv, uint32_t from, uint32_t to)
 {
+    if (from == to) /* staying costs nothing */
+        return 0;
     if (!sv->slices)
         return to < sv->n ? sv->switch_bytes[to] : 0;
     return sn_slices_diff_bytes(sv->slices, &sv->sg[from], &sv->sg[to]);
@@ -284,10 +286,10 @@ uint64_t sn_serve_switch_bytes(const sn_serve *sv, uint32_t from, uint32_t to)
 
 double sn_serve_switch_us(const sn_serve *sv, uint32_t from, uint32_t to)
 {
+    if (from == to) /* staying costs nothing */
+        return 0.0;
     if (!sv->slices)
         return to < sv->n ? sv->switch_us[to] : 0.0;
-    if (from == to)
-        return 0.0;
     return sn_slices_switch_us(sv->slices, sn_slices_diff_bytes(sv->slices, &sv->sg[from], &sv->sg[to]));
 }
 

@@ -6,7 +6,8 @@
 #   within two periods (Q = 50) of the change, and not before it (the window's last Q
 #   queries must favour the newcomer), and then stays; static-subgraph never switches;
 # * a stationary trace (the first phase alone): at most one switch, never back and forth;
-# * a period longer than the trace (the rule never runs): no switch at all.
+# * a period longer than the trace (the rule never runs): no switch at all;
+# * switching times 10^4 times the profile's: the saving-factor guard refuses every switch.
 # The switch points are read from queries.csv's subgraph column. TAP.
 set -u
 SUPERNAV=${SUPERNAV:-build/supernav}
@@ -16,7 +17,7 @@ if [ ! -f data/canvas/cf64-test-images-idx3-ubyte ]; then
 fi
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
-echo "1..6"
+echo "1..7"
 n=0
 ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
 sim="--platform null --model $MODEL --near-kib 768 --profile ci/baselines/cpu-profile.json --modelled"
@@ -61,3 +62,20 @@ ok "$([ "$k" -le 1 ]; echo $?)" "a stationary trace: at most one switch, never b
 # shellcheck disable=SC2086
 "$SUPERNAV" replay $sim --trace "$tmp/phase.csv" --policy sushi --period 5000 --out "$tmp/w0" --quiet >/dev/null 2>&1
 ok "$([ -f "$tmp/w0/queries.csv" ] && [ -z "$(switches "$tmp/w0")" ]; echo $?)" "with a period longer than the trace (Q = 5000) sushi never re-chooses"
+
+# the saving-factor guard: the same phase change on a copy of the pinned profile whose
+# switching times are 10^4 times longer (seconds) -- on floors alone every SubGraph meets the same SLOs,
+# so only the latency saving could justify a switch, and over the next Q queries it is now far
+# below SUSHI_SAVING_FACTOR times the switch: sushi must not switch at all
+/usr/bin/python3 - ci/baselines/cpu-profile.json "$tmp/slow-switch.json" <<'PY'
+import json, sys
+p = json.load(open(sys.argv[1]))
+for s in p["switch"]:
+    s["us"] = s["us"] * 1e4
+json.dump(p, open(sys.argv[2], "w"))
+PY
+slow="--platform null --model $MODEL --near-kib 768 --profile $tmp/slow-switch.json --modelled"
+# shellcheck disable=SC2086
+"$SUPERNAV" replay $slow --trace "$tmp/phase.csv" --policy sushi --out "$tmp/slow" --quiet >/dev/null 2>&1
+ok "$([ -f "$tmp/slow/queries.csv" ] && [ -z "$(switches "$tmp/slow")" ]; echo $?)" \
+    "switching 10^4 times dearer: the saving-factor guard refuses every switch it made at the profile's own costs (tests 1-5)"
