@@ -379,18 +379,7 @@ static int resident_slices(sn_serve *sv, uint32_t g, int charge, sn_sut_moved *m
         const sn_slice_tensor *st = &x->t[t];
         if (b.k <= 0 || b.o <= 0)
             continue;
-        for (k = (uint32_t)b.k; k < SN_SLICES_MAX_K && !st->w[k]; ++k)
-            ;
-        if (k >= SN_SLICES_MAX_K) /* no view of that crop or larger: the largest there is */
-            for (k = SN_SLICES_MAX_K - 1; k > 0 && !st->w[k]; --k)
-                ;
-        sl[c].w = st->w[k];
-        sl[c].dw = st->dw;
-        sl[c].s8 = st->s8;
-        sl[c].p = st->p[k];
-        sl[c].p.out_c = b.o;
-        sl[c].p.in_c = st->dw ? b.o : b.i;
-        sl[c].p.kernel_h = sl[c].p.kernel_w = b.k;
+        sl[c] = (sn_sut_slice){st->w, st->dw, st->s8, b.o, st->dw ? 0 : b.i, b.k};
         tix[c++] = (uint8_t)t;
     }
     if (sv->sut->ops->resident_slices(sv->sut, sl, c, charge, placed, m, err, n) != SN_OK)

@@ -126,10 +126,8 @@ int sn_slices_build(sn_slices *x, const sn_model *model, sn_plan *const *plans, 
                 x->t[t].kind = (uint8_t)(dw ? SN_SLICE_DEPTHWISE : k == 1 ? SN_SLICE_POINTWISE : SN_SLICE_DENSE);
                 ++x->nt;
             }
-            if (!x->t[t].w[k]) {
-                x->t[t].w[k] = w;
-                x->t[t].p[k] = l->params;
-            }
+            if (!x->t[t].w)
+                x->t[t].w = w;
             x->use[s][t] = box_union(x->use[s][t], (sn_slice_box){l->params.out_c, dw ? 0 : l->params.in_c, k});
             if (x->order_n[s] < SN_SLICES_MAX_TENSORS)
                 x->order[s][x->order_n[s]++] = (uint8_t)t;

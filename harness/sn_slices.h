@@ -43,10 +43,9 @@ typedef struct sn_slice_box {
     int32_t o, i, k;
 } sn_slice_box;
 
-/* One shared tensor the serving set reads, and one view into it per kernel crop. */
+/* One shared tensor the serving set reads. */
 typedef struct sn_slice_tensor {
-    const void *w[SN_SLICES_MAX_K];          /* the view of crop k (NULL: none reads it) */
-    sn_conv2d_params p[SN_SLICES_MAX_K];     /* its geometry (kernel, strides) */
+    const void *w;                           /* a view into it (platforms find the tensor) */
     uint8_t dw, s8, kind;
     uint32_t elem;                           /* bytes per weight: 1 int8, 4 fp32 */
 } sn_slice_tensor;

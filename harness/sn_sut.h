@@ -136,14 +136,9 @@ typedef struct sn_sut_result {
                                         < 0: none */
 } sn_sut_result;
 
-/* One weight slice (a piece of SUSHI's SubGraph): the leading P.out_c x P.in_c box (depthwise:
- * P.out_c channels), kernel crop P.kernel_h x P.kernel_w, of the shared tensor view W points
- * into (fp32 or, with S8, int8), as an inference's layer would read it. */
-typedef struct sn_sut_slice {
-    const void *w;
-    int dw, s8;
-    sn_conv2d_params p;
-} sn_sut_slice;
+/* One weight slice of a SubGraph (engine/include/sn_platform.h: a leading box and kernel
+ * crop of a model-image tensor), as the platforms take it. */
+typedef sn_weight_slice sn_sut_slice;
 
 enum { SN_SUT_TAKES_ISA = 1, SN_SUT_TAKES_DEVICE = 2, SN_SUT_TAKES_BOARD = 4,
        SN_SUT_TAKES_PORT = 8, SN_SUT_TAKES_PE = 16, SN_SUT_TAKES_THREADS = 32 };

@@ -106,7 +106,7 @@ static void test_flush_far_lines(void **state)
     const sn_layer *pw = NULL, *dw = NULL;
     sn_cpu_options o;
     sn_cpu *cpu;
-    sn_cpu_slice sl[2];
+    sn_weight_slice sl[2];
     int32_t oh, kd;
     (void)state;
     for (i = 0; i < model.config_count; ++i) {
@@ -145,8 +145,8 @@ static void test_flush_far_lines(void **state)
      * their lines */
     oh = pw->params.out_c / 32 * 16;
     kd = dw->params.kernel_h - 2;
-    sl[0] = (sn_cpu_slice){pw->weights, 0, 0, oh, pw->params.in_c, 1};
-    sl[1] = (sn_cpu_slice){dw->weights, 1, 0, dw->params.out_c, 0, kd};
+    sl[0] = (sn_weight_slice){pw->weights, 0, 0, oh, pw->params.in_c, 1};
+    sl[1] = (sn_weight_slice){dw->weights, 1, 0, dw->params.out_c, 0, kd};
     assert_int_equal(sn_cpu_set_resident(cpu, sl, 2, placed, &moved), SN_OK);
     assert_true(placed[0] && placed[1]);
     assert_int_equal(moved, 0); /* both inside what was resident */

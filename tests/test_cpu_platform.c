@@ -145,7 +145,7 @@ static void test_partial_boxes(void **state)
     uint8_t placed[3];
     sn_cpu *cpu;
     sn_cpu_stats st;
-    sn_cpu_slice sl[3];
+    sn_weight_slice sl[3];
     sn_test_plan A;
     (void)state;
     for (i = 0; i < model.config_count; ++i) {
@@ -174,7 +174,7 @@ static void test_partial_boxes(void **state)
     assert_int_equal(st.near_bytes, 0);
 
     /* the leading half of the output channels: that part near, the rest of the layer far */
-    sl[0] = (sn_cpu_slice){pw->weights, 0, 0, oh, I, 1};
+    sl[0] = (sn_weight_slice){pw->weights, 0, 0, oh, I, 1};
     assert_int_equal(sn_cpu_set_resident(cpu, sl, 1, placed, &moved), SN_OK);
     assert_true(placed[0]);
     assert_int_equal(moved, half_o);
@@ -185,14 +185,14 @@ static void test_partial_boxes(void **state)
     assert_int_equal(st.layers_near, 0);
     assert_memory_equal(ref, got, model.arch.num_classes * sizeof(float));
     /* the switch to all outputs, half the inputs moves only what the first box lacks */
-    sl[0] = (sn_cpu_slice){pw->weights, 0, 0, O, ih, 1};
+    sl[0] = (sn_weight_slice){pw->weights, 0, 0, O, ih, 1};
     assert_int_equal(sn_cpu_set_resident(cpu, sl, 1, placed, &moved), SN_OK);
     assert_int_equal(moved, (uint64_t)(O - oh) * (uint64_t)ih * 4u);
     run(cpu, A.plan, canvas, got, &st);
     assert_int_equal(st.near_bytes, half_i);
     assert_memory_equal(ref, got, model.arch.num_classes * sizeof(float));
     /* a depthwise kernel's centred crop (SL's view may be any crop of the tensor) */
-    sl[1] = (sn_cpu_slice){dw->weights, 1, 0, C, 0, kd};
+    sl[1] = (sn_weight_slice){dw->weights, 1, 0, C, 0, kd};
     assert_int_equal(sn_cpu_set_resident(cpu, sl, 2, placed, &moved), SN_OK);
     assert_true(placed[0] && placed[1]);
     assert_int_equal(moved, crop); /* the first box stays: nothing of it moves again */
@@ -207,7 +207,7 @@ static void test_partial_boxes(void **state)
     assert_true(placed[0] && !placed[1]);
     assert_int_equal(moved, half_i);
     /* a slice of weights outside the model image is never placed; nothing: nothing near */
-    sl[2] = (sn_cpu_slice){canvas, 0, 0, 1, 1, 1};
+    sl[2] = (sn_weight_slice){canvas, 0, 0, 1, 1, 1};
     assert_int_equal(sn_cpu_set_resident(cpu, &sl[2], 1, placed, &moved), SN_OK);
     assert_false(placed[0]);
     assert_int_equal(moved, 0);

@@ -13,6 +13,15 @@
 #include "sn_kernels_ref.h"
 #include "sn_status.h"
 
+/* One weight slice (a piece of SUSHI's SubGraph, for platforms with slice residency): the
+ * leading O x I box (depthwise: O channels, I ignored) and the centred K x K kernel crop of
+ * the model-image tensor W points into (fp32, or int8 with S8). */
+typedef struct sn_weight_slice {
+    const void *w;
+    int dw, s8;
+    int32_t o, i, k;
+} sn_weight_slice;
+
 struct sn_plan;
 
 typedef struct sn_platform_ops {

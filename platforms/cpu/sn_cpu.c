@@ -1007,7 +1007,7 @@ sn_status sn_cpu_make_resident(sn_cpu *c, const sn_plan *plan, size_t *resident_
     return SN_OK;
 }
 
-sn_status sn_cpu_set_resident(sn_cpu *c, const sn_cpu_slice *slices, uint32_t n, uint8_t *placed,
+sn_status sn_cpu_set_resident(sn_cpu *c, const sn_weight_slice *slices, uint32_t n, uint8_t *placed,
                               size_t *moved_bytes)
 {
     const uint32_t nt = c->index.tensor_count;

@@ -108,19 +108,11 @@ int sn_cpu_isa_available(const char *isa);     /* 1 when this processor and buil
  * plan's layers now resident (sn_windex_place_plan's count). */
 sn_status sn_cpu_make_resident(sn_cpu *cpu, const sn_plan *plan, size_t *resident_bytes);
 
-/* One slice of a SubGraph: the leading O x I box (depthwise: O channels, I ignored) and the
- * centred K x K crop of the tensor W points into (fp32, or int8 with S8). */
-typedef struct sn_cpu_slice {
-    const void *w;
-    int dw, s8;
-    int32_t o, i, k;
-} sn_cpu_slice;
-
-/* Makes exactly SLICES[N] resident (per tensor, the union box of its slices), in order while
+/* Makes exactly SLICES[N] (sn_platform.h) resident (per tensor, the union box of its slices), in order while
  * the budget holds; PLACED[k] = 1 when slice k is (a slice outside the model image never
  * is). Only the bytes the previous boxes do not hold are moved (read into the caches): a
  * switch moves the difference; *MOVED_BYTES gets them (may be NULL). SN_ERR_NO_MEMORY. */
-sn_status sn_cpu_set_resident(sn_cpu *cpu, const sn_cpu_slice *slices, uint32_t n, uint8_t *placed,
+sn_status sn_cpu_set_resident(sn_cpu *cpu, const sn_weight_slice *slices, uint32_t n, uint8_t *placed,
                               size_t *moved_bytes);
 
 /* Drops every resident box. */

@@ -118,18 +118,10 @@ static sn_status cpu_resident_slices(sn_sut *sut, const sn_sut_slice *sl, uint32
                                      uint8_t *placed, sn_sut_moved *m, char *err, size_t n)
 {
     cpu_sut *s = (cpu_sut *)sut;
-    sn_cpu_slice *cs = calloc(count ? count : 1, sizeof *cs);
     size_t bytes = 0;
     sn_status rc;
-    uint32_t k;
     (void)charge;
-    if (!cs)
-        return sn_sut_fail(SN_ERR_NO_MEMORY, err, n, "platform cpu: out of memory");
-    for (k = 0; k < count; ++k)
-        cs[k] = (sn_cpu_slice){sl[k].w, sl[k].dw, sl[k].s8, sl[k].p.out_c, sl[k].dw ? 0 : sl[k].p.in_c,
-                               sl[k].p.kernel_h > sl[k].p.kernel_w ? sl[k].p.kernel_h : sl[k].p.kernel_w};
-    rc = sn_cpu_set_resident(s->cpu, cs, count, placed, &bytes);
-    free(cs);
+    rc = sn_cpu_set_resident(s->cpu, sl, count, placed, &bytes);
     if (rc != SN_OK)
         return sn_sut_fail(rc, err, n, "platform cpu: cannot make the slices resident: %s", sn_status_str(rc));
     m->bytes = bytes;

@@ -411,7 +411,7 @@ static uint64_t overlap_bytes(const resident_slice *a, const resident_slice *b, 
     return slice_bytes(m.o, m.i, m.k, dw);
 }
 
-sn_status sn_fpga_set_resident(sn_fpga *f, const sn_fpga_slice *slices, uint32_t n, uint8_t *placed,
+sn_status sn_fpga_set_resident(sn_fpga *f, const sn_weight_slice *slices, uint32_t n, uint8_t *placed,
                                size_t *moved_bytes)
 {
     const uint32_t nt = f->index.tensor_count;
@@ -425,7 +425,7 @@ sn_status sn_fpga_set_resident(sn_fpga *f, const sn_fpga_slice *slices, uint32_t
         return SN_ERR_NO_MEMORY;
     }
     for (k = 0; k < n; ++k) {
-        const sn_fpga_slice *sl = &slices[k];
+        const sn_weight_slice *sl = &slices[k];
         const sn_wtensor *wt = sl->s8 ? sn_windex_tensor_of(&f->index, sl->w) : NULL;
         resident_slice *r, want;
         uint64_t have, need;

@@ -151,19 +151,11 @@ size_t sn_fpga_persist_used(const sn_fpga *fpga);
 sn_status sn_fpga_make_resident(sn_fpga *fpga, const sn_plan *plan, size_t *loaded_bytes);
 void sn_fpga_evict_all(sn_fpga *fpga);
 
-/* One slice of a SubGraph: the leading O x I box (depthwise: O channels, I ignored) and the
- * centred K x K crop of the int8 tensor W points into (S8 0: fp32, never resident here). */
-typedef struct sn_fpga_slice {
-    const void *w;
-    int dw, s8;
-    int32_t o, i, k;
-} sn_fpga_slice;
-
-/* Makes exactly SLICES[N] resident (per tensor, the union box of its slices), in order while
+/* Makes exactly SLICES[N] (sn_platform.h; fp32 ones, the host's, never) resident (per tensor, the union box of its slices), in order while
  * the capacity holds; PLACED[k] = 1 when slice k is. Loads from DDR only the bytes the
  * previous content does not hold (a switch moves the difference), counted in the stats like
  * make_resident; *MOVED_BYTES gets them (may be NULL). */
-sn_status sn_fpga_set_resident(sn_fpga *fpga, const sn_fpga_slice *slices, uint32_t n, uint8_t *placed,
+sn_status sn_fpga_set_resident(sn_fpga *fpga, const sn_weight_slice *slices, uint32_t n, uint8_t *placed,
                                size_t *moved_bytes);
 
 /* Call before each sn_plan_invoke: nothing of a previous inference is left on chip but the

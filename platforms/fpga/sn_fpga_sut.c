@@ -179,19 +179,11 @@ static sn_status fpga_resident_slices(sn_sut *sut, const sn_sut_slice *sl, uint3
                                       uint8_t *placed, sn_sut_moved *m, char *err, size_t n)
 {
     fpga_sut *s = (fpga_sut *)sut;
-    sn_fpga_slice *fs = calloc(count ? count : 1, sizeof *fs);
     size_t bytes = 0;
     sn_fpga_stats st;
     sn_status rc;
-    uint32_t k;
-    if (!fs)
-        return sn_sut_fail(SN_ERR_NO_MEMORY, err, n, "platform fpga: out of memory");
-    for (k = 0; k < count; ++k)
-        fs[k] = (sn_fpga_slice){sl[k].w, sl[k].dw, sl[k].s8, sl[k].p.out_c, sl[k].dw ? 0 : sl[k].p.in_c,
-                                sl[k].p.kernel_h > sl[k].p.kernel_w ? sl[k].p.kernel_h : sl[k].p.kernel_w};
     sn_fpga_stats_reset(s->fpga);
-    rc = sn_fpga_set_resident(s->fpga, fs, count, placed, &bytes);
-    free(fs);
+    rc = sn_fpga_set_resident(s->fpga, sl, count, placed, &bytes);
     if (rc != SN_OK)
         return sn_sut_fail(rc, err, n, "platform fpga: cannot make the slices resident: %s", sn_status_str(rc));
     sn_fpga_stats_get(s->fpga, &st);
