@@ -177,6 +177,18 @@ static int open_sut(sn_serve *sv, const sn_sut_ops *ops, char *err, size_t n)
 
 static int resident_slices(sn_serve *sv, uint32_t g, int charge, sn_sut_moved *m, char *err, size_t n);
 
+/* Canvas SAMPLE of the serving set, and where it lies in its file. */
+static sn_sut_sample sample_of(const sn_serve *sv, uint32_t sample)
+{
+    const uint32_t side = sv->model.arch.canvas;
+    sn_sut_sample smp;
+    smp.canvas = sv->images.data + (size_t)sample * side * side;
+    smp.side = side;
+    smp.file = sv->images_path;
+    smp.file_offset = sv->images.header_bytes + (uint64_t)sample * side * side;
+    return smp;
+}
+
 /* After a profile: the slices' cost model and every SubNet's SubGraph as slices. On a
  * platform with its own deterministic clock (a model: fpga) the fit also sees slice SubGraphs
  * that are no SubNet's -- the knapsack's for a demand of one SubNet, of every pair of
@@ -259,13 +271,8 @@ uint32_t sn_serve_subgraph_set(sn_serve *sv, uint32_t slot, const sn_subgraph *r
         char why[256];
         if (resident_slices(sv, g, 0, &mv, why, sizeof why) == 0) {
             for (i = 0; i < sv->n; ++i) {
-                sn_sut_sample smp;
+                sn_sut_sample smp = sample_of(sv, 0);
                 double us;
-                uint32_t side = sv->model.arch.canvas;
-                smp.canvas = sv->images.data;
-                smp.side = side;
-                smp.file = sv->images_path;
-                smp.file_offset = sv->images.header_bytes;
                 if (sv->sut->ops->estimate(sv->sut, i, sv->s[i].plan, &smp, &us, why, sizeof why) == SN_OK)
                     sv->lat_us[i][g] = us;
             }
@@ -401,12 +408,7 @@ int sn_serve_resident(sn_serve *sv, uint32_t g, int charge, sn_sut_moved *m, cha
 
 int sn_serve_infer(sn_serve *sv, uint32_t s, uint32_t sample, sn_sut_result *r, char *err, size_t n)
 {
-    sn_sut_sample smp;
-    uint32_t side = sv->model.arch.canvas;
-    smp.canvas = sv->images.data + (size_t)sample * side * side;
-    smp.side = side;
-    smp.file = sv->images_path;
-    smp.file_offset = sv->images.header_bytes + (uint64_t)sample * side * side;
+    sn_sut_sample smp = sample_of(sv, sample);
     if (sv->sut->ops->infer(sv->sut, s, sv->s[s].plan, &smp, r, err, n) != SN_OK)
         return -1;
     return 0;
