@@ -349,3 +349,26 @@ class SparseSuperNet(nn.Module):
             mass = p[:, li:].sum(1)       # P(needed level <= this level)
             choice = torch.where(mass >= t, torch.full_like(choice, li), choice)
         return choice
+
+
+def conv_macs(h, w, cin, cout, k, stride, groups=1):
+    """MACs of one convolution with padding k//2; returns (macs, out h, out w)."""
+    oh, ow = (h + 2 * (k // 2) - k) // stride + 1, (w + 2 * (k // 2) - k) // stride + 1
+    return oh * ow * cout * k * k * (cin // groups), oh, ow
+
+
+def subnet_macs(cfg):
+    """Multiply-accumulates of one untiled SubNet inference at its resolution: every
+    convolution and the classifier (what the engine's plan counts for a SubNet)."""
+    total, h, w = conv_macs(cfg.res, cfg.res, 1, STEM_C, 3, STEM_STRIDE)
+    c = STEM_C
+    for s, b, i in cfg.blocks():
+        out_c, _, _, stride = STAGES[s]
+        hid = c * cfg.expands[i]
+        m1, _, _ = conv_macs(h, w, c, hid, 1, 1)
+        m2, h2, w2 = conv_macs(h, w, hid, hid, cfg.kernels[i], stride if b == 0 else 1, groups=hid)
+        m3, _, _ = conv_macs(h2, w2, hid, out_c, 1, 1)
+        total += m1 + m2 + m3
+        h, w, c = h2, w2, out_c
+    m, _, _ = conv_macs(h, w, c, HEAD_C, 1, 1)
+    return total + m + HEAD_C * NUM_CLASSES

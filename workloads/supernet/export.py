@@ -25,7 +25,9 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import data  # noqa: E402
+import search  # noqa: E402
 import supernet as sn  # noqa: E402
+from search import pareto  # noqa: E402
 from train import log, tile_critical  # noqa: E402
 
 VAL_SEED, CALIB_SEED = 9001, 9002
@@ -228,64 +230,16 @@ class AracRunner:
         return self._forward(x, taps=taps)[0]
 
 
-def pareto(points):
-    """points: [(macs, acc, cfg)] -> the non-dominated ones, by increasing MACs."""
-    best, out = -1.0, []
-    for p in sorted(points, key=lambda p: (p[0], -p[1])):
-        if p[1] > best:
-            out.append(p)
-            best = p[1]
-    return out
-
-
-def mutate(cfg, rng):
-    """A neighbour of a SubNet config: one expand ratio or one kernel changed, or (less often)
-    one stage one block deeper or shallower, or the next resolution up or down."""
-    res, depths = cfg.res, list(cfg.depths)
-    expands, kernels = list(cfg.expands), list(cfg.kernels)
-    r = rng.random()
-    if r < 0.45:
-        i = rng.randrange(len(expands))
-        expands[i] = rng.choice([e for e in sn.EXPANDS if e != expands[i]])
-    elif r < 0.8:
-        i = rng.randrange(len(kernels))
-        kernels[i] = rng.choice([k for k in sn.KERNELS if k != kernels[i]])
-    elif r < 0.95:
-        s = rng.randrange(len(depths))
-        _, dmax, dmin, _ = sn.STAGES[s]
-        end = sum(depths[:s + 1])              # index after the stage's last active block
-        if depths[s] < dmax and (depths[s] == dmin or rng.random() < 0.5):
-            depths[s] += 1
-            expands.insert(end, rng.choice(sn.EXPANDS))
-            kernels.insert(end, rng.choice(sn.KERNELS))
-        elif depths[s] > dmin:
-            depths[s] -= 1
-            del expands[end - 1], kernels[end - 1]
-    else:
-        ri = sn.RESOLUTIONS.index(res) + rng.choice((-1, 1))
-        res = sn.RESOLUTIONS[min(max(ri, 0), len(sn.RESOLUTIONS) - 1)]
-    return sn.SubNetConfig(res, depths, expands, kernels)
-
-
 def refine(model, val, stats, count, calib_images, val_images, val_labels, rng, log_path):
-    """Local search around the front (OFA's evolutionary search, without a predictor): COUNT
-    neighbours of random front members, each recalibrated and measured on the validation set
-    like the finalists, appended to VAL (and their statistics to STATS)."""
-    seen = {str(p[2]) for p in val}
-    t0, done, tries = time.time(), 0, 0
-    while done < count and tries < 100 * count:
-        tries += 1
-        child = mutate(rng.choice(pareto(val))[2], rng)
-        if str(child) in seen:
-            continue
-        seen.add(str(child))
+    """search.refine over CF-64's space: each neighbour recalibrated and measured on the
+    validation set like the finalists, its statistics kept in STATS."""
+    def measure(child):
         st = calibrate(model, calib_images, lambda x: model(x, child))
         load_stats(model, st)
         stats[str(child)] = st
-        val.append((sn.subnet_macs(child), evaluate(model, val_images, val_labels, lambda x: model(x, child)), child))
-        done += 1
-        if done % 25 == 0:
-            log(log_path, f"refine: {done}/{count} neighbours, front of {len(pareto(val))} ({time.time() - t0:.0f} s)")
+        return sn.subnet_macs(child), evaluate(model, val_images, val_labels, lambda x: model(x, child))
+    search.refine(val, count, rng, sn, measure,
+                  lambda done, front, s: log(log_path, f"refine: {done}/{count} neighbours, front of {front} ({s:.0f} s)"))
 
 
 def main():
