@@ -18,6 +18,7 @@
 #   T with no queueing of its own (under 50 ms), and the run spans at least n x T.
 # Lower bounds are strict (they hold however loaded the machine); upper bounds are loose
 # enough for a loaded 2-core VM. TAP.
+# shellcheck disable=SC2016 # the checks are awk programs, passed in single quotes
 set -u
 SUPERNAV=${SUPERNAV:-build/supernav}
 MODEL=${SN_MODEL:-build/supernet.snm}
