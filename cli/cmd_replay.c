@@ -3,7 +3,7 @@
  *   supernav profile [--platform cpu|opencl|null] [--near-kib K] [--reps N] [--force]
  *   supernav replay --trace FILE --policy POLICY [--platform cpu|opencl|null] [--limit N]
  *                   [--speed X] [--virtual] [--out DIR] [--near-kib K] [--window W]
- *                   [--period Q] [--profile FILE]
+ *                   [--period Q] [--profile FILE] [--null-service-us N]
  *   supernav summary RUN...      one table row per run directory */
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -220,7 +220,7 @@ int sn_cmd_replay(int argc, char **argv)
         {"profile", required_argument, 0, 'F'},  {"device", required_argument, 0, 'D'},
         {"help", no_argument, 0, 'h'},
         {"board", required_argument, 0, 'B'},    {"pe", required_argument, 0, 'E'},
-        {"port", required_argument, 0, 'T'},
+        {"port", required_argument, 0, 'T'},     {"null-service-us", required_argument, 0, 'S'},
         {0, 0, 0, 0}};
     common_opts c;
     sn_replay_options ro;
@@ -285,6 +285,11 @@ int sn_cmd_replay(int argc, char **argv)
         case 'r': if (parse_long("reps", optarg, 1, 10000, &v) != 0) return 2; c.reps = (int)v; break;
         case 'q': quiet = 1; break;
         case 'F': c.pinned_profile = optarg; break;
+        case 'S':
+            if (parse_long("null-service-us", optarg, 0, 10000000, &v) != 0)
+                return 2;
+            c.serve.sut.null_service_us = v;
+            break;
         case 'h':
             printf("usage: supernav replay --trace FILE --policy POLICY [--platform cpu|opencl|fpga|mcu|null]\n"
                    "                       [--board FILE] [--pe RxC]   (fpga: modelled virtual time only)\n"
@@ -292,7 +297,7 @@ int sn_cmd_replay(int argc, char **argv)
                    "                       [--limit N] [--speed X] [--virtual] [--out DIR]\n"
                    "                       [--near-kib K] [--window W] [--period Q] [--counters LIST]\n"
                    "                       [--model M] [--data PREFIX] [--isa ISA] [--device D]\n"
-                   "                       [--profile FILE] [--quiet]\n"
+                   "                       [--profile FILE] [--quiet] [--null-service-us N]   (null)\n"
                    "  POLICY   sushi, nocache, static-subgraph, static-subnet:CFG, largest, smallest, oracle,\n"
                    "           static-hindsight\n"
                    "  --speed  arrivals X times faster; --virtual: virtual-time replay (no waiting)\n"
@@ -304,6 +309,8 @@ int sn_cmd_replay(int argc, char **argv)
                    "           SubNet that fits what is left of it (at or above its floor)\n"
                    "  --profile  a pinned profile (never measured): the same predicted latencies,\n"
                    "             so the same SubNet choices, on every machine (the CI gate)\n"
+                   "  --null-service-us  the null platform busy-waits N us per inference: a known\n"
+                   "             service time on the measured clock (tests/test_replay_realtime.sh)\n"
                    "  (rules: harness/sn_serve.h and bench/serve/README.md)\n");
             return 0;
         default: return 2;

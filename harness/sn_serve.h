@@ -62,8 +62,15 @@
  * advances by each query's measured service time (for long traces and simulated
  * platforms). Modelled (--modelled): virtual time whose service and switching times are the
  * profile's, so a run depends only on the trace, the profile and the policy (for policy
- * comparisons free of a shared machine's noise; labelled model). Closed traces (single-stream) issue a query when the previous one ends.
- * The null platform runs no inference: its runs measure the harness's own overhead.
+ * comparisons free of a shared machine's noise; labelled model). Closed traces
+ * (single-stream) issue a query when the previous one ends (its arrival in the records is
+ * that end). The null platform runs no inference: its runs measure the harness's own
+ * overhead; with its option null_service_us (replay --null-service-us N) each inference
+ * busy-waits N us, a known service time against which tests/test_replay_realtime.sh checks a
+ * real-time replay's latencies, queueing and SLOs (open loop: the Lindley recursion of the
+ * arrivals and N) and a closed loop's issue times. SUSHI's switching rule is tested guard by
+ * guard in tests/test_sushi_guards.c (planted serving sets) and on whole replays in
+ * tests/test_sushi_rule.sh.
  * Host-only. */
 #ifndef SN_SERVE_H
 #define SN_SERVE_H

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "sn_energy.h"
 
@@ -56,14 +57,15 @@ sn_status sn_sut_check_options(const sn_sut_ops *ops, const sn_sut_options *o, c
     static const struct { unsigned flag; const char *name; } flags[] = {
         {SN_SUT_TAKES_ISA, "--isa"}, {SN_SUT_TAKES_DEVICE, "--device"},
         {SN_SUT_TAKES_BOARD, "--board"}, {SN_SUT_TAKES_PORT, "--port"}, {SN_SUT_TAKES_PE, "--pe"},
-        {SN_SUT_TAKES_THREADS, "--threads"},
+        {SN_SUT_TAKES_THREADS, "--threads"}, {SN_SUT_TAKES_NULL_SERVICE, "--null-service-us"},
     };
     size_t i;
     for (i = 0; i < sizeof flags / sizeof flags[0]; ++i) {
         unsigned f = flags[i].flag;
         int given = f == SN_SUT_TAKES_ISA ? o->isa != NULL : f == SN_SUT_TAKES_DEVICE ? o->device != NULL
                   : f == SN_SUT_TAKES_BOARD ? o->board != NULL : f == SN_SUT_TAKES_PORT ? o->port != NULL
-                  : f == SN_SUT_TAKES_PE ? o->pe_rows != 0 || o->pe_cols != 0 : o->threads > 1;
+                  : f == SN_SUT_TAKES_PE ? o->pe_rows != 0 || o->pe_cols != 0
+                  : f == SN_SUT_TAKES_THREADS ? o->threads > 1 : o->null_service_us != 0;
         if (given && !(ops->takes & f)) {
             size_t j, k = 0;
             char list[128] = "";
@@ -91,6 +93,9 @@ int32_t sn_sut_argmax(const float *logits, uint32_t count)
 typedef struct null_sut {
     sn_sut base;
     size_t budget;
+    int64_t service_ns;          /* the planted busy-wait per inference (0: none) */
+    char variant[32];
+    sn_run_property property;
 } null_sut;
 
 static sn_status null_open(sn_sut **out, const sn_sut_set *set, const sn_sut_options *o, uint8_t *keep,
@@ -101,11 +106,20 @@ static sn_status null_open(sn_sut **out, const sn_sut_set *set, const sn_sut_opt
     sn_status st = sn_sut_check_options(&sn_sut_null, o, err, n);
     if (st != SN_OK)
         return st;
+    if (o->null_service_us < 0 || o->null_service_us > 10000000)
+        return sn_sut_fail(SN_ERR_INVALID_ARGUMENT, err, n, "--null-service-us must be in [0, 10000000], not %lld",
+                           (long long)o->null_service_us);
     s = calloc(1, sizeof *s);
     if (!s)
         return sn_sut_fail(SN_ERR_NO_MEMORY, err, n, "out of memory");
     s->base.ops = &sn_sut_null;
     s->budget = o->near_budget_bytes;
+    s->service_ns = o->null_service_us * 1000;
+    if (s->service_ns)
+        snprintf(s->variant, sizeof s->variant, "wait-%lldus", (long long)o->null_service_us);
+    else
+        snprintf(s->variant, sizeof s->variant, "none");
+    s->property = (sn_run_property){"null_service_us", NULL, (double)o->null_service_us};
     for (i = 0; i < set->n; ++i)
         keep[i] = 1;
     *out = &s->base;
@@ -117,7 +131,7 @@ static void null_describe(const sn_sut *sut, sn_sut_desc *d)
     const null_sut *s = (const null_sut *)sut;
     memset(d, 0, sizeof *d);
     d->name = "null";
-    d->variant = "none";
+    d->variant = s->variant;
     d->clock = SN_SUT_CLOCK_NONE;
     d->precision = SN_FP32;
     d->near_budget_bytes = s->budget;
@@ -127,6 +141,10 @@ static void null_describe(const sn_sut *sut, sn_sut_desc *d)
     d->device_value = "none";
     d->latency_source = "measured:clock_gettime(CLOCK_MONOTONIC), p50, single thread";
     d->energy = &sn_energy_model_cpu_fp32;
+    if (s->service_ns) { /* recorded in the run's context: its times hold a planted wait */
+        d->properties = &s->property;
+        d->property_count = 1;
+    }
 }
 
 static sn_status null_resident(sn_sut *sut, int32_t i, const sn_plan *plan, int charge, sn_sut_moved *m,
@@ -138,10 +156,23 @@ static sn_status null_resident(sn_sut *sut, int32_t i, const sn_plan *plan, int 
     return SN_OK;
 }
 
+static int64_t monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 static sn_status null_infer(sn_sut *sut, uint32_t i, sn_plan *plan, const sn_sut_sample *smp,
                             sn_sut_result *r, char *err, size_t n)
 {
-    (void)sut; (void)i; (void)plan; (void)smp; (void)err; (void)n;
+    const null_sut *s = (const null_sut *)sut;
+    (void)i; (void)plan; (void)smp; (void)err; (void)n;
+    if (s->service_ns) { /* a busy-wait, not a sleep: at least this long, never woken early */
+        int64_t until = monotonic_ns() + s->service_ns;
+        while (monotonic_ns() < until)
+            ;
+    }
     memset(r, 0, sizeof *r);
     r->prediction = -1;
     r->us = -1.0;
@@ -155,7 +186,8 @@ static void null_close(sn_sut *sut)
 }
 
 const sn_sut_ops sn_sut_null = {
-    "null", "runs no inference: its runs measure the harness's own overhead", SN_FP32, 0,
+    "null", "runs no inference: its runs measure the harness's own overhead (--null-service-us N: plus a planted "
+    "N us busy-wait per inference)", SN_FP32, SN_SUT_TAKES_NULL_SERVICE,
     null_open, null_describe, null_resident, null_infer, NULL, NULL, NULL, null_close, NULL, NULL};
 
 /* ---- the reference SUT: the engine's reference kernels -------------------------------- */

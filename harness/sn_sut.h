@@ -62,6 +62,9 @@ typedef struct sn_sut_options {
                                         weight read from flash in place) */
     const char *build_dir;           /* mcu: where the firmware lives (NULL: "build") */
     int threads;                     /* --threads: cpu (ARAC micro-flows over N threads); 0: 1 */
+    int64_t null_service_us;         /* --null-service-us: null (each inference busy-waits this
+                                        long on CLOCK_MONOTONIC: a planted, known service time
+                                        for testing real-time replay); 0: none */
 } sn_sut_options;
 
 /* What a harness serves: the plans of N SubNets, their configs, and the model. */
@@ -141,7 +144,8 @@ typedef struct sn_sut_result {
 typedef sn_weight_slice sn_sut_slice;
 
 enum { SN_SUT_TAKES_ISA = 1, SN_SUT_TAKES_DEVICE = 2, SN_SUT_TAKES_BOARD = 4,
-       SN_SUT_TAKES_PORT = 8, SN_SUT_TAKES_PE = 16, SN_SUT_TAKES_THREADS = 32 };
+       SN_SUT_TAKES_PORT = 8, SN_SUT_TAKES_PE = 16, SN_SUT_TAKES_THREADS = 32,
+       SN_SUT_TAKES_NULL_SERVICE = 64 };
 
 typedef struct sn_sut_ops {
     const char *name;
@@ -208,7 +212,12 @@ sn_status sn_sut_fail(sn_status status, char *err, size_t err_bytes, const char 
 /* The arg-max of LOGITS[COUNT]: the first of equal maxima. */
 int32_t sn_sut_argmax(const float *logits, uint32_t count);
 
-/* The null SUT: runs nothing (prediction -1, no bytes); its runs measure the harness. */
+/* The null SUT: runs nothing (prediction -1, no bytes); its runs measure the harness. With
+ * options.null_service_us = N each inference busy-waits N us on CLOCK_MONOTONIC (still no
+ * prediction, no bytes; times left to the caller): a known service time, so that a real-time
+ * replay's latencies and queueing can be checked against what the arrivals imply
+ * (tests/test_replay_realtime.sh). Its variant ("wait-<N>us") keeps the profile caches of
+ * different N apart, and its run context records null_service_us. */
 extern const sn_sut_ops sn_sut_null;
 /* The reference SUT: the engine's plain-C reference kernels (the oracle), measured. */
 extern const sn_sut_ops sn_sut_reference;

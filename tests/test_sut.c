@@ -15,7 +15,9 @@
  * far; evicting leaves nothing near; with the platform's own residency (on use: cpu, opencl)
  * the first inference reads far and keeps the weights, the next reads them near; the logits
  * are the same bit for bit wherever the weights came from. Platforms this machine cannot run
- * skip, saying why (no OpenCL device; the MCU's QEMU firmware is left to test_mcu_boards). */
+ * skip, saying why (no OpenCL device; the MCU's QEMU firmware is left to test_mcu_boards).
+ * The null SUT's planted service time (--null-service-us): at least that long per inference on
+ * the caller's clock, recorded in its variant and run context; refused by the others. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -381,10 +383,65 @@ static void test_registry(void **state)
     assert_null(sn_sut_find(NULL));
 }
 
+/* The null SUT's planted service time (--null-service-us): each inference busy-waits at least
+ * that long on the caller's clock (a strict lower bound) and still computes nothing and
+ * leaves its time to the caller; its variant and run context say so; without it, no wait;
+ * the other platforms refuse the option, naming it; a negative one is refused. */
+static void test_null_service(void **state)
+{
+    const sn_sut_ops *ops = &sn_sut_null;
+    two_subnets t;
+    sn_sut_options o;
+    sn_sut *sut = NULL;
+    sn_sut_desc d;
+    sn_sut_result r;
+    sn_sut_sample smp = {images.data, model.arch.canvas, NULL, 0};
+    uint8_t keep[2];
+    char err[512] = "";
+    double t0, wall;
+    int k;
+    (void)state;
+    two_subnets_init(&t, ops->precision);
+    memset(&o, 0, sizeof o);
+    o.null_service_us = 3000;
+    assert_int_equal(ops->open(&sut, &t.set, &o, keep, err, sizeof err), SN_OK);
+    ops->describe(sut, &d);
+    assert_string_equal(d.variant, "wait-3000us");
+    assert_int_equal(d.clock, SN_SUT_CLOCK_NONE);
+    assert_int_equal(d.property_count, 1);
+    assert_string_equal(d.properties[0].key, "null_service_us");
+    assert_true(d.properties[0].number == 3000.0);
+    for (k = 0; k < 3; ++k) {
+        t0 = now_us();
+        assert_int_equal(ops->infer(sut, 0, t.plans[0], &smp, &r, err, sizeof err), SN_OK);
+        wall = now_us() - t0;
+        assert_true(wall >= 3000.0);
+        assert_true(r.us < 0.0);
+        assert_int_equal(r.prediction, -1);
+        assert_int_equal(r.near_bytes + r.far_bytes, 0);
+    }
+    ops->close(sut);
+    o.null_service_us = 0; /* none: no wait, no property (the overhead runs of make bench) */
+    assert_int_equal(ops->open(&sut, &t.set, &o, keep, err, sizeof err), SN_OK);
+    ops->describe(sut, &d);
+    assert_string_equal(d.variant, "none");
+    assert_int_equal(d.property_count, 0);
+    ops->close(sut);
+    o.null_service_us = -1;
+    assert_int_equal(ops->open(&sut, &t.set, &o, keep, err, sizeof err), SN_ERR_INVALID_ARGUMENT);
+    assert_non_null(strstr(err, "--null-service-us"));
+    o.null_service_us = 1000; /* another platform */
+    assert_int_equal(sn_sut_find("reference")->open(&sut, &t.set, &o, keep, err, sizeof err),
+                     SN_ERR_INVALID_ARGUMENT);
+    assert_non_null(strstr(err, "--null-service-us applies to --platform null only"));
+    two_subnets_free(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_registry),
+        {"the null SUT's planted service time (--null-service-us)", test_null_service, NULL, NULL, NULL},
         {"the SUT contract: cpu", test_contract, NULL, NULL, (void *)"cpu"},
         {"the SUT contract: opencl", test_contract, NULL, NULL, (void *)"opencl"},
         {"the SUT contract: fpga", test_contract, NULL, NULL, (void *)"fpga"},

@@ -18,7 +18,7 @@
  * worse than the current one on the window's last Q queries (SLOs met and summed latency),
  * so that a window straddling a change of constraints does not switch to the SubGraph of
  * the phase that has just ended. The query that triggers a switch pays it (time and far
- * bytes). */
+ * bytes). Each guard and the candidate set: tests/test_sushi_guards.c. */
 #include "sn_policy.h"
 
 #include <math.h>

@@ -1,0 +1,557 @@
+/* SUSHI's switching rule (harness/policies/sushi.c), each guard in isolation. A planted
+ * serving set (latencies, accuracies, switching times written here; no model image) is
+ * replayed by sn_serve_replay in modelled virtual time on the null SUT (the knapsack's on a
+ * test SUT with slice residency), and the switch points are read back from the run's
+ * queries.csv (its subgraph column), as tests/test_sushi_rule.sh reads them from whole
+ * replays of the committed model. Queries arrive 10 ms apart, so the paper queue never
+ * builds up and every figure below is exact. One TAP line per point:
+ *   - hysteresis: a SubGraph that meets more SLOs in the window by 1.5 % or exactly 2 % of it
+ *     (and saves no time: its switch costs more than it saves) is refused; by 2.5 %, taken;
+ *   - saving factor: a SubGraph that meets the same SLOs but saves, over the next Q queries,
+ *     3x or exactly 4x its switching time is refused; 5x, taken;
+ *   - the last-Q guard: a window straddling a change back (a burst of queries that only the
+ *     other SubGraph serves in time, then the old constraints again) wins that SubGraph the
+ *     window but not its last Q queries -- worse there on SLOs and latency, on latency alone,
+ *     on SLOs alone: no switch; the same trace with the burst still going at the decision
+ *     switches there (and back when it ends);
+ *   - the candidate set: the SubGraph of a SubNet never served in the window is never chosen,
+ *     even where it would score best; static-subgraph's SubGraph is a candidate though its
+ *     SubNet is not served; the knapsack slice SubGraph is a candidate exactly where its
+ *     latencies can be trusted -- the cost model's fit R^2 >= 0.8 (taken at 0.8; not at 0.79,
+ *     nor at 0.2, the CI gate's pinned CPU profile), or a platform model that prices it
+ *     itself (taken at R^2 0.2, at the platform's own latency, not the cost model's).
+ * Each guard removed from sushi.c fails its points (tried, issue 23): SUSHI_HYSTERESIS_PCT 0
+ * points 1-2 (> made >=: 2); SUSHI_SAVING_FACTOR 1 points 4-5 (>=: 5); the last-Q check
+ * 7-9 (its SLO half alone: 9, its latency half: 8); every SubGraph a candidate: 11 (and
+ * most others); static-subgraph's not one: 12; no knapsack: 13, 16; the knapsack whatever
+ * the fit: 14-15; only where the fit is good: 16; R^2 > 0.8 instead of >=: 13. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sn_serve.h"
+#include "sn_slices.h"
+#include "sn_test.h"
+
+#define GAP_US 10000      /* between arrivals: far above any latency here, no queueing */
+#define MAX_QUERIES 256
+
+/* ---- the planted serving sets ------------------------------------------------------ */
+typedef struct plant {
+    uint32_t n;
+    double top1[4];
+    double lat[4][5];             /* [SubNet][SubGraph: 0..n-1 a SubNet's, n none], us */
+    double switch_us[4];          /* to SubGraph g from none */
+} plant;
+
+/* Table A. S0 fast and least accurate, S1 middle, S2 the most accurate; S3 (top-1 0.60) is
+ * below every floor the traces ask, so it is never served -- yet its SubGraph G3 would serve
+ * S2 fastest. static-subgraph's SubGraph (lowest mean) is G0. */
+static const plant table_a = {4, {0.70, 0.80, 0.90, 0.60},
+                              {{100, 110, 300, 300, 400},
+                               {500, 510, 500, 500, 800},
+                               {1000, 1010, 900, 850, 1100},
+                               {60, 60, 60, 60, 80}},
+                              {20, 20, 20, 20}};
+/* Table B: static-subgraph's SubGraph is G1, the SubGraph of S1, a SubNet no query here is
+ * served (the floors ask S0's top-1, which S0 serves fastest everywhere, or S2's). */
+static const plant table_b = {3, {0.70, 0.75, 0.90, 0},
+                              {{100, 90, 300, 400}, {500, 400, 500, 600}, {1000, 950, 900, 1100}},
+                              {20, 20, 20}};
+
+/* The queries (floors 0.01 below the top-1 they ask for: a trace's floor is a float):
+ * TIGHT S0 in time under G0 and G1, too late under G2 and G3; EASY S0 with no ceiling, met
+ * everywhere, 200 us slower under G2; NEUTRAL S1 met everywhere in the same time; HARD S2 in
+ * time under G2 and G3 only (even after a switch of 20 us); SLOW S2 with no ceiling, met
+ * everywhere, 100 us faster under G2; FREE no constraint (the most accurate SubNet). */
+enum kind { TIGHT, EASY, NEUTRAL, HARD, SLOW, FREE };
+static const char *const kind_columns[] = {"0.6900,250", "0.6900,", "0.7900,", "0.8900,930", "0.8900,", ","};
+static const char *const kind_subnet[] = {"S0", "S0", "S1", "S2", "S2", NULL};
+
+typedef struct trace {
+    size_t n;
+    enum kind k[MAX_QUERIES];
+} trace;
+
+static void put(trace *t, enum kind k, size_t count)
+{
+    while (count--) {
+        assert_true(t->n < MAX_QUERIES);
+        t->k[t->n++] = k;
+    }
+}
+
+static char tmp_dir[] = "/tmp/sn-sushi-guards-XXXXXX";
+static unsigned runs;
+
+static void write_trace(const trace *t, const char *path)
+{
+    FILE *f = fopen(path, "w");
+    size_t i;
+    assert_non_null(f);
+    fprintf(f, "# supernav-trace 1\n# mode: open\n# source: test_sushi_guards\n");
+    fprintf(f, "arrival_us,sample,acc_floor,lat_ceiling_us\n");
+    for (i = 0; i < t->n; ++i) {
+        fprintf(f, "%zu,0,%s\n", (i + 1) * (size_t)GAP_US, kind_columns[t->k[i]]);
+    }
+    assert_int_equal(fclose(f), 0);
+}
+
+/* ---- a SUT with slice residency (two tensors), for the knapsack candidate ------------- */
+static const unsigned char tensor_bytes[2] = {0, 0}; /* the tensors' identities */
+
+typedef struct slice_sut {
+    sn_sut base;
+    int resident[2];              /* tensor t resident, whole */
+    unsigned estimates;
+} slice_sut;
+
+static sn_status slice_infer(sn_sut *sut, uint32_t i, sn_plan *plan, const sn_sut_sample *smp,
+                             sn_sut_result *r, char *err, size_t n)
+{
+    (void)sut, (void)i, (void)plan, (void)smp, (void)err, (void)n;
+    memset(r, 0, sizeof *r);
+    r->prediction = -1;
+    r->us = -1.0;
+    r->device_us = -1.0;
+    return SN_OK;
+}
+
+static sn_status slice_resident(sn_sut *sut, const sn_sut_slice *sl, uint32_t n, int charge, uint8_t *placed,
+                                sn_sut_moved *m, char *err, size_t err_bytes)
+{
+    slice_sut *s = (slice_sut *)sut;
+    int now[2] = {0, 0};
+    uint32_t k;
+    (void)charge, (void)err, (void)err_bytes;
+    m->bytes = 0;
+    m->us = -1.0;
+    for (k = 0; k < n; ++k) {
+        int t = sl[k].w == &tensor_bytes[1];
+        assert_true(sl[k].w == &tensor_bytes[0] || sl[k].w == &tensor_bytes[1]);
+        now[t] = 1;
+        placed[k] = 1;
+        if (!s->resident[t])
+            m->bytes += (uint64_t)sl[k].o * (uint64_t)sl[k].i * (uint64_t)sl[k].k * (uint64_t)sl[k].k;
+    }
+    s->resident[0] = now[0];
+    s->resident[1] = now[1];
+    return SN_OK;
+}
+
+/* the platform's own latency (a model's): 100 us saved by tensor 0 resident, 350 by tensor 1
+ * -- the cost model planted below predicts 300 for tensor 1, so an exact price shows */
+static sn_status slice_estimate(sn_sut *sut, uint32_t i, sn_plan *plan, const sn_sut_sample *smp, double *us,
+                                char *err, size_t n)
+{
+    slice_sut *s = (slice_sut *)sut;
+    (void)i, (void)plan, (void)smp, (void)err, (void)n;
+    ++s->estimates;
+    *us = 1000.0 - 100.0 * s->resident[0] - 350.0 * s->resident[1];
+    return SN_OK;
+}
+
+static void slice_close(sn_sut *sut)
+{
+    free(sut);
+}
+
+static const sn_sut_ops slice_sut_ops = {
+    /* .name = */ "planted-slices", /* .summary = */ "test_sushi_guards: two tensors", /* .precision = */ SN_INT8,
+    /* .takes = */ 0, /* .open = */ NULL, /* .describe = */ NULL, /* .resident = */ NULL,
+    /* .infer = */ slice_infer, /* .account_reset = */ NULL, /* .account = */ NULL, /* .report = */ NULL,
+    /* .close = */ slice_close, /* .resident_slices = */ slice_resident, /* .estimate = */ slice_estimate};
+
+/* ---- the serving set and one replay -------------------------------------------------- */
+static uint8_t one_canvas[1];
+static char plant_path[64];
+
+/* The serving set of table P on the null SUT (no slices). */
+static sn_serve *serve_of(const plant *p)
+{
+    sn_serve *sv = calloc(1, sizeof *sv);
+    uint8_t keep[4];
+    sn_sut_set set;
+    sn_sut_options o;
+    char err[256];
+    uint32_t i, g;
+    assert_non_null(sv);
+    memset(&set, 0, sizeof set);
+    memset(&o, 0, sizeof o);
+    set.n = p->n;
+    assert_int_equal(sn_sut_null.open(&sv->sut, &set, &o, keep, err, sizeof err), SN_OK);
+    sn_sut_null.describe(sv->sut, &sv->desc);
+    sv->opt.model_path = plant_path; /* hashed into context.json: the plant's description */
+    snprintf(sv->images_path, sizeof sv->images_path, "%s", plant_path);
+    sv->images.data = one_canvas;
+    sv->images.dims[0] = 1;
+    sv->n = p->n;
+    for (i = 0; i < p->n; ++i) {
+        snprintf(sv->s[i].config, sizeof sv->s[i].config, "S%u", i);
+        sv->s[i].top1 = p->top1[i];
+        for (g = 0; g <= p->n; ++g)
+            sv->lat_us[i][g] = p->lat[i][g];
+        sv->switch_us[i] = p->switch_us[i];
+        sv->switch_bytes[i] = 1000;
+    }
+    sv->profiled = 1;
+    return sv;
+}
+
+/* The one-SubNet serving set with slice residency over two tensors of 100 bytes each (a
+ * 10 x 10 pointwise box), near budget 100 bytes: S0's own SubGraph holds tensor 0 (the first
+ * in plan order), the knapsack picks tensor 1, which saves 3x as much per byte. The cost model
+ * (as if fitted, with fit R^2 FIT_R2): none resident 1000 us, 1 us saved per near byte of
+ * tensor 0, 3 of tensor 1; a switch 10 us + 0.1 us per byte moved. EXACT: a platform model
+ * that prices a slice SubGraph itself (slice_estimate). */
+static sn_serve *serve_slices(double fit_r2, int exact)
+{
+    static const plant one = {1, {0.80}, {{900, 1000}}, {20}};
+    sn_serve *sv = serve_of(&one);
+    slice_sut *s = calloc(1, sizeof *s);
+    sn_slices *x = calloc(1, sizeof *x);
+    uint32_t t;
+    assert_non_null(s);
+    assert_non_null(x);
+    sv->sut->ops->close(sv->sut);
+    s->base.ops = &slice_sut_ops;
+    sv->sut = &s->base;
+    sv->desc.name = "planted-slices";
+    sv->desc.clock = exact ? SN_SUT_CLOCK_MODEL : SN_SUT_CLOCK_MEASURED;
+    x->nt = 2;
+    x->n = 1;
+    x->quantum = 1;
+    for (t = 0; t < 2; ++t) {
+        x->t[t] = (sn_slice_tensor){&tensor_bytes[t], 0, 1, SN_SLICE_POINTWISE, 1};
+        x->use[0][t] = (sn_slice_box){10, 10, 1};
+        x->order[0][t] = (uint8_t)t;
+    }
+    x->order_n[0] = 2;
+    x->total_bytes = 200;
+    x->lat_none_us[0] = 1000.0;
+    x->beta_t[0] = 1.0;
+    x->beta_t[1] = 3.0;
+    x->switch_a_us = 10.0;
+    x->switch_b_us = 0.1;
+    x->fit_rows = 2;
+    x->fit_r2 = fit_r2;
+    sv->slices = x;
+    sv->slices_exact = exact;
+    sv->near_budget_bytes = 100;
+    sv->switch_bytes[0] = 100;
+    sv->sg = calloc(SN_SERVE_MAX_SUBGRAPHS, sizeof *sv->sg);
+    assert_non_null(sv->sg);
+    sn_slices_of_subnet(x, 0, sv->near_budget_bytes, &sv->sg[0]);
+    assert_int_equal(sv->sg[0].b[0].o, 10); /* S0's own SubGraph: tensor 0 alone */
+    assert_int_equal(sv->sg[0].b[1].k, 0);
+    return sv;
+}
+
+static void serve_free(sn_serve *sv)
+{
+    sv->sut->ops->close(sv->sut);
+    free(sv->slices);
+    free(sv->sg);
+    free(sv);
+}
+
+/* What queries.csv says of each query: the SubGraph resident when it was served, its
+ * latency. */
+typedef struct served {
+    size_t n;
+    char subnet[MAX_QUERIES][48], subgraph[MAX_QUERIES][48];
+    long long latency_ns[MAX_QUERIES];
+} served;
+
+static void read_queries(const char *dir, served *out)
+{
+    static const char head[] = "query,sample,arrival_ns,start_ns,end_ns,latency_ns,subnet,subgraph,";
+    char path[512], line[1024];
+    FILE *f;
+    snprintf(path, sizeof path, "%s/queries.csv", dir);
+    f = fopen(path, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(line, sizeof line, f));
+    assert_true(strncmp(line, head, strlen(head)) == 0);
+    out->n = 0;
+    while (fgets(line, sizeof line, f) && out->n < MAX_QUERIES) {
+        char *field[8], *p = line;
+        int k;
+        for (k = 0; k < 8; ++k) {
+            field[k] = p;
+            p = strchr(p, ',');
+            assert_non_null(p);
+            *p++ = '\0';
+        }
+        out->latency_ns[out->n] = atoll(field[5]);
+        snprintf(out->subnet[out->n], sizeof out->subnet[0], "%s", field[6]);
+        snprintf(out->subgraph[out->n], sizeof out->subgraph[0], "%s", field[7]);
+        ++out->n;
+    }
+    fclose(f);
+}
+
+/* Replays trace T under sushi (window W, period Q) on SV; the switch points, "QUERY:SUBGRAPH
+ * ..." where the subgraph column changes ("" none), into SW; the rows into OUT (may be NULL). */
+static void replay(sn_serve *sv, const trace *t, uint32_t w, uint32_t q, char *sw, size_t sw_bytes, served *out)
+{
+    static served rows;
+    sn_replay_options o;
+    char tpath[128], out_dir[128], err[512];
+    size_t i, k = 0;
+    snprintf(tpath, sizeof tpath, "%s/trace-%u.csv", tmp_dir, runs);
+    snprintf(out_dir, sizeof out_dir, "%s/run-%u", tmp_dir, runs++);
+    write_trace(t, tpath);
+    memset(&o, 0, sizeof o);
+    if (sn_serve_parse_policy(sv, "sushi", &o, err, sizeof err) != 0)
+        fail_msg("%s", err);
+    o.trace_path = tpath;
+    o.speed = 1.0;
+    o.virtual_time = o.modelled = 1;
+    o.window = w;
+    o.period = q;
+    o.out_dir = out_dir;
+    o.counters = "perf:task-clock";
+    if (sn_serve_replay(sv, &o, err, sizeof err) != 0)
+        fail_msg("replay: %s", err);
+    if (!out)
+        out = &rows;
+    read_queries(out_dir, out);
+    assert_int_equal(out->n, t->n);
+    for (i = 0; i < out->n; ++i) /* the plant serves each kind of query as it says */
+        if (kind_subnet[t->k[i]] && strcmp(out->subnet[i], kind_subnet[t->k[i]]) != 0)
+            fail_msg("query %zu (kind %d) served by %s, not %s", i, (int)t->k[i], out->subnet[i],
+                     kind_subnet[t->k[i]]);
+    sw[0] = '\0';
+    for (i = 1; i < out->n; ++i)
+        if (strcmp(out->subgraph[i], out->subgraph[i - 1]) != 0)
+            k += (size_t)snprintf(sw + k, k < sw_bytes ? sw_bytes - k : 0, "%s%zu:%s", k ? " " : "", i,
+                                  out->subgraph[i]);
+    assert_string_equal(out->subgraph[0], sv->s[sn_serve_best_static_subgraph(sv)].config);
+}
+
+static void expect_switches(sn_serve *sv, const trace *t, uint32_t w, uint32_t q, const char *want)
+{
+    char sw[512];
+    replay(sv, t, w, q, sw, sizeof sw, NULL);
+    print_message("# switches: '%s' (want '%s')\n", sw, want);
+    assert_string_equal(sw, want);
+}
+
+/* ---- the guards ------------------------------------------------------------------------ */
+
+/* Each point of the guards is one test: a trace, the switch points queries.csv must show,
+ * and for the knapsack the serving set. */
+typedef struct point {
+    const plant *p;
+    double switch_us_g2;          /* > 0: G2's switching time instead of the table's */
+    uint32_t w, q;
+    void (*make)(trace *t, size_t arg);
+    size_t arg;
+    const char *want;
+} point;
+
+static void run_point(void **state)
+{
+    const point *pt = *state;
+    plant p = *pt->p;
+    sn_serve *sv;
+    trace t;
+    if (pt->switch_us_g2 > 0.0)
+        p.switch_us[2] = pt->switch_us_g2;
+    sv = serve_of(&p);
+    pt->make(&t, pt->arg);
+    expect_switches(sv, &t, pt->w, pt->q, pt->want);
+    serve_free(sv);
+}
+
+/* Hysteresis. W 200, Q 100 (decisions after queries 99 and 199): 200 NEUTRAL queries with
+ * H of them HARD from 150 on. G2 (S2's SubGraph) meets the H that G0 misses, but its switch
+ * (5000 us) outweighs what it saves (100 us per HARD query): only the SLO margin can justify
+ * it, and that must be over SUSHI_HYSTERESIS_PCT = 2 % of the window (4 queries). */
+static void hysteresis_trace(trace *t, size_t h)
+{
+    t->n = 0;
+    put(t, NEUTRAL, 150);
+    put(t, HARD, h);
+    put(t, NEUTRAL, 50 - h);
+}
+
+/* Saving factor. W 200, Q 100: 200 NEUTRAL queries with H of them SLOW from 150 on: every
+ * SubGraph meets every SLO; G2 saves 100 us on each SLOW query and costs 100 us to switch
+ * to (which delays the window's first query on paper). The predicted saving over the next Q
+ * queries is (100 H - 100) x Q / W = 50 H - 50 us, against SUSHI_SAVING_FACTOR = 4 x 100 us. */
+static void saving_trace(trace *t, size_t h)
+{
+    t->n = 0;
+    put(t, NEUTRAL, 150);
+    put(t, SLOW, h);
+    put(t, NEUTRAL, 50 - h);
+}
+
+/* The last-Q guard. W 100, Q 50, decisions after queries 49, 99, 149, 199: 50 TIGHT (G0's),
+ * then 10 NEUTRAL and a burst of 40 HARD (G2's); at 99 the window's 100 queries still favour
+ * G0 (60 SLOs met against 50). Then, at 100-149, the change back (ARG picks it), so that at
+ * 149 the window (queries 50-149) favours G2 while its last Q = 50 queries do not:
+ *   0: 30 TIGHT, 20 NEUTRAL: G2 meets 70 SLOs of the window against G0's 60, 20 of the last
+ *      50 against 50, and takes longer on them: refused on both counts;
+ *   1: 5 HARD, 45 EASY: 100 against 55; on the last 50 as many SLOs (50 against 45) but
+ *      8500 us longer: refused on latency alone;
+ *   2: 10 TIGHT, 40 SLOW: 90 against 60; on the last 50, 2000 us faster but 40 SLOs met
+ *      against 50: refused on SLOs alone;
+ *   3: the burst still on (40 HARD, 10 NEUTRAL): 100 against 20, 50 against 10 on the last
+ *      50: switched at 149, and back at 199 when the TIGHT phase returns.
+ * Then 50 TIGHT. */
+static void straddle_trace(trace *t, size_t arg)
+{
+    static const struct { enum kind a; size_t na; enum kind b; size_t nb; } back[] = {
+        {TIGHT, 30, NEUTRAL, 20}, {HARD, 5, EASY, 45}, {TIGHT, 10, SLOW, 40}, {HARD, 40, NEUTRAL, 10}};
+    t->n = 0;
+    put(t, TIGHT, 50);
+    put(t, NEUTRAL, 10);
+    put(t, HARD, 40);
+    put(t, back[arg].a, back[arg].na);
+    put(t, back[arg].b, back[arg].nb);
+    put(t, TIGHT, 50);
+}
+
+/* The candidate set, a SubNet never served. W 100, Q 50: 60 NEUTRAL, then 90 HARD. G3 would
+ * serve the HARD queries best (850 us against G2's 900, both in time), but S3 is never
+ * served, so G3 is no candidate: sushi takes G2 at 99. */
+static void never_served_trace(trace *t, size_t arg)
+{
+    (void)arg;
+    t->n = 0;
+    put(t, NEUTRAL, 60);
+    put(t, HARD, 90);
+}
+
+/* The candidate set, static-subgraph's. Table B, W 100, Q 50: 100 HARD, then 100 TIGHT.
+ * sushi starts on static-subgraph's G1, takes G2 for the HARD phase (at 49), and when the
+ * TIGHT queries come back G1 -- whose SubNet S1 is never served, a candidate only as
+ * static-subgraph's -- meets as many SLOs as S0's G0 in less time: at 149 it switches to G1. */
+static void static_trace(trace *t, size_t arg)
+{
+    (void)arg;
+    t->n = 0;
+    put(t, HARD, 100);
+    put(t, TIGHT, 100);
+}
+
+/* The knapsack slice SubGraph ("slices:sushi@D", D the decision): 100 FREE queries (S0
+ * each), W = Q = 50, on serve_slices(FIT_R2, EXACT). With it resident S0 takes 700 us
+ * predicted (the platform's own 650 where it prices it), against 900 under S0's own
+ * SubGraph; the switch costs 20 us. Taken at the first decision (query 49) where it is a
+ * candidate; never where it is not. */
+static void run_knapsack(double fit_r2, int exact)
+{
+    static served rows;
+    sn_serve *sv = serve_slices(fit_r2, exact);
+    trace t = {0, {0}};
+    char sw[512];
+    unsigned est;
+    size_t i;
+    put(&t, FREE, 100);
+    replay(sv, &t, 50, 50, sw, sizeof sw, &rows);
+    est = ((slice_sut *)sv->sut)->estimates;
+    serve_free(sv);
+    print_message("# fit R^2 %.2f%s: switches '%s', %u platform estimates\n", fit_r2, exact ? ", exact" : "", sw,
+                  est);
+    if (!exact && fit_r2 < 0.8) {
+        assert_string_equal(sw, "");
+        assert_string_equal(rows.subgraph[rows.n - 1], "S0");
+        return;
+    }
+    assert_string_equal(sw, "49:slices:sushi@1");
+    for (i = 0; i < 49; ++i)
+        assert_int_equal(rows.latency_ns[i], 900000);
+    assert_int_equal(rows.latency_ns[49], (exact ? 650000 : 700000) + 20000); /* it pays the switch */
+    for (i = 50; i < rows.n; ++i) /* the platform's price, or else the cost model's */
+        assert_int_equal(rows.latency_ns[i], exact ? 650000 : 700000);
+    if (exact)
+        assert_true(est > 0);
+    else
+        assert_int_equal(est, 0);
+}
+
+/* a cost model that fits: R^2 0.8, the least SUSHI_MIN_FIT_R2 takes */
+static void test_knapsack_fit_080(void **state)
+{
+    (void)state;
+    run_knapsack(0.8, 0);
+}
+
+/* one that does not: 0.79 */
+static void test_knapsack_fit_079(void **state)
+{
+    (void)state;
+    run_knapsack(0.79, 0);
+}
+
+/* 0.2, as the cost model's fit to the CI gate's pinned CPU profile */
+static void test_knapsack_fit_020(void **state)
+{
+    (void)state;
+    run_knapsack(0.2, 0);
+}
+
+/* a platform model that prices the slices itself (the FPGA's): a candidate whatever the fit */
+static void test_knapsack_exact(void **state)
+{
+    (void)state;
+    run_knapsack(0.2, 1);
+}
+
+int main(void)
+{
+    static const point p[] = {
+        {&table_a, 5000, 200, 100, hysteresis_trace, 3, ""},
+        {&table_a, 5000, 200, 100, hysteresis_trace, 4, ""},
+        {&table_a, 5000, 200, 100, hysteresis_trace, 5, "199:S2"},
+        {&table_a, 100, 200, 100, saving_trace, 7, ""},
+        {&table_a, 100, 200, 100, saving_trace, 9, ""},
+        {&table_a, 100, 200, 100, saving_trace, 11, "199:S2"},
+        {&table_a, 0, 100, 50, straddle_trace, 0, ""},
+        {&table_a, 0, 100, 50, straddle_trace, 1, ""},
+        {&table_a, 0, 100, 50, straddle_trace, 2, ""},
+        {&table_a, 0, 100, 50, straddle_trace, 3, "149:S2 199:S0"},
+        {&table_a, 0, 100, 50, never_served_trace, 0, "99:S2"},
+        {&table_b, 0, 100, 50, static_trace, 0, "49:S2 149:S1"},
+    };
+#define POINT(name, k) {name, run_point, NULL, NULL, (void *)&p[k]}
+    const struct CMUnitTest tests[] = {
+        POINT("hysteresis: 3 SLOs more (1.5 % of W), no saving: refused", 0),
+        POINT("hysteresis: 4 SLOs more (exactly 2 % of W): refused", 1),
+        POINT("hysteresis: 5 SLOs more (2.5 % of W): switched at the decision (query 199)", 2),
+        POINT("saving factor: same SLOs, saves 3x the switch over Q: refused", 3),
+        POINT("saving factor: saves exactly 4x: refused", 4),
+        POINT("saving factor: saves 5x: switched at query 199", 5),
+        POINT("last-Q guard: window straddles a change back, last Q worse on SLOs and latency: refused", 6),
+        POINT("last-Q guard: last Q as many SLOs but slower: refused", 7),
+        POINT("last-Q guard: last Q faster but fewer SLOs: refused", 8),
+        POINT("last-Q guard: the burst still on at the decision: switched at 149, back at 199", 9),
+        POINT("candidates: a never-served SubNet's SubGraph is not chosen though it scores best", 10),
+        POINT("candidates: static-subgraph's SubGraph is one though its SubNet is not served", 11),
+        {"candidates: the knapsack slice SubGraph where the cost model's fit R^2 is 0.8: switched at 49, "
+         "served at the model's latency", test_knapsack_fit_080, NULL, NULL, NULL},
+        {"candidates: no knapsack slice SubGraph at fit R^2 0.79", test_knapsack_fit_079, NULL, NULL, NULL},
+        {"candidates: none at fit R^2 0.2 (the pinned CPU profile's)", test_knapsack_fit_020, NULL, NULL, NULL},
+        {"candidates: the knapsack at fit R^2 0.2 on a platform model that prices it: switched at 49, "
+         "served at the platform's own latency", test_knapsack_exact, NULL, NULL, NULL},
+    };
+    char cmd[128];
+    FILE *f;
+    int rc;
+    if (!mkdtemp(tmp_dir))
+        return sn_test_skip_all("cannot create a directory under /tmp");
+    snprintf(plant_path, sizeof plant_path, "%s/plant.txt", tmp_dir);
+    if (!(f = fopen(plant_path, "w")))
+        return sn_test_skip_all("cannot write under /tmp");
+    fprintf(f, "planted serving sets of tests/test_sushi_guards.c\n");
+    fclose(f);
+    rc = sn_test_run("sushi_guards", tests);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp_dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", tmp_dir);
+    return rc;
+}
