@@ -314,7 +314,7 @@ static int serve_query(replay *rp, size_t q, char *err, size_t n)
     rq.far_bytes = r.far_bytes + extra_far;
     rq.prediction = r.prediction;
     rq.correct = r.prediction < 0 ? -1 : (int8_t)(r.prediction == (int32_t)sv->labels.data[sample]);
-    rq.slo_met = (isnan(floor) || sv->s[s].top1 + 1e-9 >= (double)floor) &&
+    rq.slo_met = sn_meets_floor(sv->s[s].top1, floor) &&
                  (ceiling <= 0 || end - arrival <= ceiling * 1000);
     rq.table_accuracy = sv->s[s].top1;
     {
@@ -380,7 +380,7 @@ static void add_feasibility(cJSON *root, const sn_serve *sv, const sn_trace *tr,
     for (q = 0; q < count; ++q) {
         if (!isnan(tr->acc_floor[q])) {
             ++floors;
-            floor_out += (double)tr->acc_floor[q] > best + 1e-9;
+            floor_out += !sn_meets_floor(best, tr->acc_floor[q]);
         }
         if (tr->lat_ceiling_us[q] > 0) {
             ++ceilings;

@@ -703,14 +703,14 @@ static uint32_t fastest_at_level(const sn_serve *sv, const uint32_t *g_of, doubl
     uint32_t i, best = UINT32_MAX;
     double lim;
     for (i = 0; i < sv->n; ++i)
-        if (sv->s[i].top1 + 1e-9 >= level &&
+        if (sv->s[i].top1 + SN_FLOOR_EPS >= level &&
             (best == UINT32_MAX || sv->lat_us[i][g_of[i]] < sv->lat_us[best][g_of[best]]))
             best = i;
     if (best == UINT32_MAX)
         return best;
     lim = sv->lat_us[best][g_of[best]] * (1.0 + tie);
     for (i = 0; i < sv->n; ++i)
-        if (sv->s[i].top1 + 1e-9 >= level && sv->lat_us[i][g_of[i]] <= lim && sv->s[i].top1 > sv->s[best].top1)
+        if (sv->s[i].top1 + SN_FLOOR_EPS >= level && sv->lat_us[i][g_of[i]] <= lim && sv->s[i].top1 > sv->s[best].top1)
             best = i;
     return best;
 }
@@ -726,7 +726,7 @@ uint32_t sn_serve_choose(const sn_serve *sv, const uint32_t *g_of, float floor, 
         double left = (double)ceiling_us - waited_us;
         for (i = 0; i < sv->n; ++i) {
             double l = sv->lat_us[i][g_of[i]];
-            if (l > left || (!isnan(floor) && sv->s[i].top1 + 1e-9 < (double)floor))
+            if (l > left || !sn_meets_floor(sv->s[i].top1, floor))
                 continue;
             if (best == UINT32_MAX || sv->s[i].top1 > sv->s[best].top1 ||
                 (sv->s[i].top1 == sv->s[best].top1 && l < sv->lat_us[best][g_of[best]]))

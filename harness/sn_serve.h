@@ -202,6 +202,16 @@ void sn_serve_profile_path(const sn_serve *sv, char *buf, size_t buf_bytes);
 int sn_serve_parse_policy(const sn_serve *sv, const char *text, sn_replay_options *opt, char *err,
                           size_t err_bytes);
 
+/* Whether a SubNet of table top-1 TOP1 (a fraction) meets the accuracy floor FLOOR (NaN:
+ * none). Floors are stored as floats (24-bit mantissa: up to ~6e-8 off near 0.9), the table
+ * in two decimals of a percentage (1e-4 apart), so a floor equal to a SubNet's own top-1 must
+ * count as met: the comparison allows SN_FLOOR_EPS, far below the table's resolution. */
+#define SN_FLOOR_EPS 1e-6
+static inline int sn_meets_floor(double top1, float floor)
+{
+    return floor != floor || top1 + SN_FLOOR_EPS >= (double)floor;
+}
+
 /* What policies share (harness/policies/). The SubNet choice rule above: PRED(i) =
  * lat_us[i][g_of[i]]; FLOOR NaN: none; CEILING_US <= 0: none; WAITED_US the queueing delay
  * already spent. */

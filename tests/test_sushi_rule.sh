@@ -17,7 +17,7 @@ if [ ! -f data/canvas/cf64-test-images-idx3-ubyte ]; then
 fi
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
-echo "1..7"
+echo "1..8"
 n=0
 ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
 sim="--platform null --model $MODEL --near-kib 768 --profile ci/baselines/cpu-profile.json --modelled"
@@ -79,3 +79,13 @@ slow="--platform null --model $MODEL --near-kib 768 --profile $tmp/slow-switch.j
 "$SUPERNAV" replay $slow --trace "$tmp/phase.csv" --policy sushi --out "$tmp/slow" --quiet >/dev/null 2>&1
 ok "$([ -f "$tmp/slow/queries.csv" ] && [ -z "$(switches "$tmp/slow")" ]; echo $?)" \
     "switching 10^4 times dearer: the saving-factor guard refuses every switch it made at the profile's own costs (tests 1-5)"
+
+# a floor equal to a SubNet's own top-1 is met by that SubNet: floors are stored as floats
+# (0.8597f is 0.85970002...), the table's top-1 as the double 0.8597; the harness compares with
+# SN_FLOOR_EPS (sn_serve.h). Before, 'smallest' met none of these floors (its own top-1).
+# shellcheck disable=SC2086
+"$SUPERNAV" replay $sim --trace "$tmp/lo.csv" --policy smallest --out "$tmp/own" --quiet >/dev/null 2>&1
+att=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["slo_attainment"])' \
+      "$tmp/own/summary.json" 2>/dev/null)
+ok "$([ "$att" = "1.0" ] || [ "$att" = "1" ]; echo $?)" \
+    "a floor equal to the smallest SubNet's own top-1 ($flo) is met by it on every query (attainment ${att:-none})"

@@ -49,7 +49,7 @@ static uint32_t choose(sn_policy *p, const sn_serve *sv, uint32_t g, const sn_po
         double slowest = 0.0;
         uint32_t acc = UINT32_MAX;
         for (i = 0; i < sv->n; ++i) {
-            if (bucket_of[i] != b || (!isnan(q->floor) && sv->s[i].top1 + 1e-9 < (double)q->floor))
+            if (bucket_of[i] != b || !sn_meets_floor(sv->s[i].top1, q->floor))
                 continue;
             slowest = sv->lat_us[i][g] > slowest ? sv->lat_us[i][g] : slowest;
             if (acc == UINT32_MAX || sv->s[i].top1 > sv->s[acc].top1)

@@ -34,7 +34,7 @@ static double paper(const sn_policy *p, const sn_serve *sv, uint32_t g, size_t *
         end = start + sv->lat_us[c][g];
         t = end;
         total += end - arrival;
-        *met += (isnan(pq.floor) || sv->s[c].top1 + 1e-9 >= (double)pq.floor) &&
+        *met += sn_meets_floor(sv->s[c].top1, pq.floor) &&
                 (pq.ceiling_us <= 0 || end - arrival <= (double)pq.ceiling_us);
     }
     return total;

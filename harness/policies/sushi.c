@@ -133,7 +133,7 @@ static void score(const sn_policy *p, const sn_serve *sv, const sushi_state *s, 
         l = sv->lat_us[c][g];
         t = st + l;
         *lat += t - w8->arrival_us;
-        ok = (isnan(w8->floor) || sv->s[c].top1 + 1e-9 >= (double)w8->floor) &&
+        ok = sn_meets_floor(sv->s[c].top1, w8->floor) &&
              (w8->ceiling_us <= 0 || t - w8->arrival_us <= (double)w8->ceiling_us);
         *met += ok;
         if (i + p->period >= s->fill) {
