@@ -115,17 +115,25 @@ if "$SUPERNAV" replay --model "$MODEL" --trace "$tmp/s.csv" --policy static-subg
     # served less accurately than static-subgraph: the check above is not vacuous)
     echo "# sushi, nocache and oracle chose another SubNet than static-subgraph on $other of 1200 queries"
 else
-    # skipped for two reasons only, each named: the pinned profile names the model image it
-    # was measured on (a sanitizer build packs its own image, whose int8 calibration differs
-    # in the last bits), and it is of the avx2 kernels (a CPU without AVX2, or
-    # SN_CPU_MAX_ISA=portable); any other failure fails
+    # skipped for two reasons only, each matched by its exact error line: the pinned profile
+    # was measured on another model image (a sanitizer build packs its own image, whose int8
+    # calibration differs in the last bits; the two SHA-256s must differ), or the avx2
+    # kernels cannot run here (a CPU without AVX2, or SN_CPU_MAX_ISA=portable); any other
+    # failure -- a pinned profile that does not parse, another serving set -- fails
     n=$((n + 1))
-    msg=$(head -n 1 "$tmp/perr")
-    case "$msg" in
-    *"not a profile of this platform"*) echo "ok $n # SKIP the pinned profile is not of this model image: $msg" ;;
-    *ISA*) echo "ok $n # SKIP the pinned profile is of the avx2 kernels, not available here: $msg" ;;
-    *) echo "not ok $n - modelled static-subgraph replay on the pinned profile failed: $msg" ;;
-    esac
+    msg=$(cat "$tmp/perr")
+    psha=$(sed -n 's/.*"model_sha256":[[:space:]]*"\([0-9a-f]*\)".*/\1/p' ci/baselines/cpu-profile.json | head -n 1)
+    isha=$(sha256sum "$MODEL" 2>/dev/null | cut -d' ' -f1)
+    p16=$(echo "$psha" | cut -c1-16); i16=$(echo "$isha" | cut -c1-16)
+    other="supernav replay: error: ci/baselines/cpu-profile.json: not a profile of this platform (cpu), model (sha256 $i16...) and serving set: measured on model image sha256 $p16..., not this one ($i16...); measure one with 'supernav profile'"
+    noisa="supernav replay: error: platform cpu: this processor (or build) lacks the requested ISA, or SN_CPU_MAX_ISA excludes it"
+    if [ -n "$psha" ] && [ -n "$isha" ] && [ "$psha" != "$isha" ] && [ "$msg" = "$other" ]; then
+        echo "ok $n # SKIP the pinned profile was measured on another model image (sha256 $p16..., this one $i16...): $msg"
+    elif [ "$msg" = "$noisa" ]; then
+        echo "ok $n # SKIP the pinned profile is of the avx2 kernels, which cannot run here: $msg"
+    else
+        echo "not ok $n - modelled static-subgraph replay on the pinned profile failed: $msg"
+    fi
 fi
 
 # where choices differ: a planted profile (the pinned one with its no-SubGraph column
