@@ -3,7 +3,12 @@
 # the same configuration, and fails -- exit 1, a table naming what moved -- on planted
 # regressions: a less accurate SubNet, a slower config (no near memory: every weight moved
 # from far memory), and latencies inflated by 50 %. Virtual-time replay with a pinned
-# profile, so the SubNet choices are deterministic. TAP.
+# profile, so the SubNet choices are deterministic. Then the wall-clock rule (25 %
+# tolerance, Mann-Whitney U over the repetitions) on planted repetitions, copies of one run
+# with their time columns scaled, against a baseline of four copies: a significant 10 %
+# slow-down is within the tolerance (PASS); twice as fast is IMPROVED; 2 repetitions are too
+# few to test; noisy repetitions overlapping the baseline are not significant (PASS); four
+# all 40-60 % slower FAIL; scaling times moves no deterministic figure. TAP.
 set -u
 SUPERNAV=${SUPERNAV:-build/supernav}
 MODEL=${SN_MODEL:-build/supernet.snm}
