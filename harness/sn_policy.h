@@ -50,7 +50,8 @@ typedef struct sn_policy_ops {
     /* Optional: after the choice of SUBNET, the SubGraph to serve Q with (G: keep; a slice
      * SubGraph of its own through sn_serve_subgraph_set where SV has slices). A switch
      * is paid by Q in time and far bytes, unless *FREE is set: then it is made resident
-     * outside the timed region at no cost (an offline bound's perfect cache). */
+     * outside the timed region at no cost (oracle's perfect cache: an offline reference, no
+     * bound on other policies). */
     uint32_t (*resident)(sn_policy *p, sn_serve *sv, uint32_t g, const sn_policy_query *q,
                          uint32_t subnet, int *free_switch);
     /* Optional: frees P->state. */
@@ -62,8 +63,8 @@ struct sn_policy {
     uint32_t window, period;   /* replay options for policies that look back (sushi: W, Q) */
     uint32_t arg;              /* what parse kept (static-subnet: the SubNet's index) */
     void *state;               /* the policy's own, between start and finish */
-    /* the whole trace and its arrival compression, for offline bounds that know the future
-     * (oracle, static-hindsight); online policies must not read them */
+    /* the whole trace and its arrival compression, for offline policies that know the future
+     * (static-hindsight); online policies must not read them */
     const struct sn_trace *trace;
     size_t trace_count;        /* the queries the replay serves (its --limit) */
     double speed;

@@ -430,20 +430,25 @@ static int cmp_double(const void *a, const void *b)
 }
 
 /* SAME_BUILD: the cache's check -- a wall-clock profile measured by another build (other
- * kernels) is measured again rather than reused. */
-static int profile_load(sn_serve *sv, const char *path, int same_build)
+ * kernels) is measured again rather than reused. On failure, why it is not this serving
+ * set's profile, one clause, into WHY. */
+static int profile_load(sn_serve *sv, const char *path, int same_build, char *why, size_t wn)
 {
     void *text;
     size_t size;
     cJSON *root, *subnets, *rows, *item, *plat;
     uint32_t i, g;
     int ok = 0, computes = sn_serve_computes(sv);
-    if (sn_read_file(path, &text, &size) != 0)
+    if (sn_read_file(path, &text, &size) != 0) {
+        snprintf(why, wn, "cannot read it: %s", strerror(errno));
         return -1;
+    }
     root = cJSON_ParseWithLength(text, size);
     free(text);
-    if (!root)
+    if (!root) {
+        snprintf(why, wn, "not JSON");
         return -1;
+    }
     subnets = cJSON_GetObjectItemCaseSensitive(root, "subnets");
     rows = cJSON_GetObjectItemCaseSensitive(root, "rows");
     item = cJSON_GetObjectItemCaseSensitive(root, "model_sha256");
@@ -452,6 +457,8 @@ static int profile_load(sn_serve *sv, const char *path, int same_build)
     if (same_build && sv->desc.clock != SN_SUT_CLOCK_EMULATED) {
         cJSON *rev = cJSON_GetObjectItemCaseSensitive(root, "supernav_rev");
         if (!cJSON_IsString(rev) || strcmp(rev->valuestring, SN_GIT_REV) != 0) {
+            snprintf(why, wn, "measured by another build of supernav (%s, this is %s)",
+                     cJSON_IsString(rev) ? rev->valuestring : "none recorded", SN_GIT_REV);
             cJSON_Delete(root);
             return -1;
         }
@@ -461,17 +468,27 @@ static int profile_load(sn_serve *sv, const char *path, int same_build)
 #endif
     /* the null platform simulates a profile: its serving set must match (below), the model
      * image need not be the same file (another int8 calibration of the same SuperNet) */
-    if (cJSON_IsArray(subnets) && cJSON_IsArray(rows) && cJSON_IsString(item) &&
-        (!computes || !strcmp(item->valuestring, sv->model_sha)) &&
-        /* the null platform takes any platform's profile: a modelled replay on it simulates
-         * that platform's schedule without computing (no predictions) */
-        (!plat || !computes || (cJSON_IsString(plat) && !strcmp(plat->valuestring, sv->desc.name))) &&
-        (uint32_t)cJSON_GetArraySize(subnets) == sv->n &&
-        (uint32_t)cJSON_GetArraySize(rows) == sv->n * (sv->n + 1)) {
+    if (!cJSON_IsArray(subnets) || !cJSON_IsArray(rows) || !cJSON_IsString(item))
+        snprintf(why, wn, "no subnets, rows or model_sha256");
+    else if (computes && strcmp(item->valuestring, sv->model_sha) != 0)
+        snprintf(why, wn, "measured on model image sha256 %.16s..., not this one (%.16s...)", item->valuestring,
+                 sv->model_sha);
+    /* the null platform takes any platform's profile: a modelled replay on it simulates
+     * that platform's schedule without computing (no predictions) */
+    else if (plat && computes && !(cJSON_IsString(plat) && !strcmp(plat->valuestring, sv->desc.name)))
+        snprintf(why, wn, "measured on platform %s, not %s", cJSON_IsString(plat) ? plat->valuestring : "(not a string)",
+                 sv->desc.name);
+    else if ((uint32_t)cJSON_GetArraySize(subnets) != sv->n || (uint32_t)cJSON_GetArraySize(rows) != sv->n * (sv->n + 1))
+        snprintf(why, wn, "%d SubNets and %d rows, not this serving set's %u and %u", cJSON_GetArraySize(subnets),
+                 cJSON_GetArraySize(rows), sv->n, sv->n * (sv->n + 1));
+    else {
         ok = 1;
         for (i = 0; i < sv->n && ok; ++i) {
             cJSON *c = cJSON_GetArrayItem(subnets, (int)i);
             ok = cJSON_IsString(c) && !strcmp(c->valuestring, sv->s[i].config);
+            if (!ok)
+                snprintf(why, wn, "SubNet %u is %.64s, not this serving set's %s", i,
+                         cJSON_IsString(c) ? c->valuestring : "(not a string)", sv->s[i].config);
         }
         for (i = 0; i < sv->n && ok; ++i)
             for (g = 0; g <= sv->n && ok; ++g) {
@@ -484,6 +501,8 @@ static int profile_load(sn_serve *sv, const char *path, int same_build)
                     sv->lat_us[i][g] = l->valuedouble;
                     sv->near_bytes[i][g] = (uint64_t)nb->valuedouble;
                     sv->far_bytes[i][g] = (uint64_t)fb->valuedouble;
+                } else {
+                    snprintf(why, wn, "row %u lacks p50_us, near_bytes or far_bytes", i * (sv->n + 1) + g);
                 }
             }
         item = cJSON_GetObjectItemCaseSensitive(root, "switch");
@@ -495,6 +514,8 @@ static int profile_load(sn_serve *sv, const char *path, int same_build)
             if (ok) {
                 sv->switch_us[g] = t->valuedouble;
                 sv->switch_bytes[g] = (uint64_t)b->valuedouble;
+            } else {
+                snprintf(why, wn, "switch %u lacks us or bytes", g);
             }
         }
     }
@@ -619,11 +640,13 @@ static int profile_measure(sn_serve *sv, int reps, char *err, size_t n)
 
 int sn_serve_profile(sn_serve *sv, const char *cache_path, int force, int reps, char *err, size_t n)
 {
+    char why[256];
     if (cache_path)
         snprintf(sv->profile_path, sizeof sv->profile_path, "%s", cache_path);
     /* a model's profile is always computed (a board file may have changed), then written
      * for the record */
-    if (!force && cache_path && sv->desc.clock != SN_SUT_CLOCK_MODEL && profile_load(sv, cache_path, 1) == 0) {
+    if (!force && cache_path && sv->desc.clock != SN_SUT_CLOCK_MODEL &&
+        profile_load(sv, cache_path, 1, why, sizeof why) == 0) {
         sv->profiled = 1;
         slices_after_profile(sv);
         return 0;
@@ -643,10 +666,11 @@ int sn_serve_profile_load(sn_serve *sv, const char *path, char *err, size_t n)
 {
     if (access(path, R_OK) != 0)
         return sn_serve_fail(err, n, "%s: %s", path, strerror(errno));
-    if (profile_load(sv, path, 0) != 0)
+    char why[256];
+    if (profile_load(sv, path, 0, why, sizeof why) != 0)
         return sn_serve_fail(err, n, "%s: not a profile of this platform (%s), model (sha256 %.16s...) and "
-                            "serving set; measure one with 'supernav profile'", path,
-                    sv->desc.name, sv->model_sha);
+                            "serving set: %s; measure one with 'supernav profile'", path,
+                    sv->desc.name, sv->model_sha, why);
     snprintf(sv->profile_path, sizeof sv->profile_path, "%s", path);
     sv->profiled = 1;
     slices_after_profile(sv);

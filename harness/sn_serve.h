@@ -41,7 +41,8 @@
  *     is R itself). No SubNet meets the floor: the most accurate SubNet (the query misses
  *     its SLO). So a SubGraph changes how fast a floor is served, never how accurately
  *     below the reference: every choosing policy serves each floor query at least as
- *     accurately as static-subgraph would;
+ *     accurately as static-subgraph would (the ties: tests/test_sushi_guards.c; the level on
+ *     whole replays: tests/test_replay.sh);
  *   - a query with only a latency ceiling gets the most accurate SubNet whose predicted
  *     latency fits what is left of the ceiling after its queueing delay; none fits: the
  *     fastest;
@@ -68,7 +69,8 @@
  * overhead; with its option null_service_us (replay --null-service-us N) each inference
  * busy-waits N us, a known service time against which tests/test_replay_realtime.sh checks a
  * real-time replay's latencies, queueing and SLOs (open loop: the Lindley recursion of the
- * arrivals and N) and a closed loop's issue times. SUSHI's switching rule is tested guard by
+ * arrivals and N) and a closed loop's issue times, and -- against the SUT's own timing of
+ * each wait (policy.json null_service) -- the harness's own time within each query. SUSHI's switching rule is tested guard by
  * guard in tests/test_sushi_guards.c (planted serving sets) and on whole replays in
  * tests/test_sushi_rule.sh.
  * Host-only. */

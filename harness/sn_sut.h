@@ -217,7 +217,10 @@ int32_t sn_sut_argmax(const float *logits, uint32_t count);
  * prediction, no bytes; times left to the caller): a known service time, so that a real-time
  * replay's latencies and queueing can be checked against what the arrivals imply
  * (tests/test_replay_realtime.sh). Its variant ("wait-<N>us") keeps the profile caches of
- * different N apart, and its run context records null_service_us. */
+ * different N apart, and its run context records null_service_us; its account (policy.json
+ * "null_service") lists each busy-wait as it timed it itself, so that the harness's own time
+ * within a query's service (served time minus the wait) is told apart from the machine's (a
+ * wait preempted by other work runs over). */
 extern const sn_sut_ops sn_sut_null;
 /* The reference SUT: the engine's plain-C reference kernels (the oracle), measured. */
 extern const sn_sut_ops sn_sut_reference;

@@ -147,6 +147,14 @@ static cJSON *number_or_null(double v)
     return isnan(v) ? cJSON_CreateNull() : cJSON_CreateNumber(v);
 }
 
+/* A wall-clock figure as the baseline keeps it (3 decimals of its unit); the runs checked
+ * against a baseline are rounded alike, so that a repetition equal to a baseline one ties
+ * with it rather than falling below it by the rounding. */
+static double wall_kept(double v)
+{
+    return round(v * 1000.0) / 1000.0;
+}
+
 static cJSON *baseline_entry(const loaded *l, size_t reps)
 {
     const sn_rundir *r = &l[0].run;
@@ -173,7 +181,7 @@ static cJSON *baseline_entry(const loaded *l, size_t reps)
             cJSON *a = cJSON_AddArrayToObject(wall, f->name);
             for (k = 0; k < reps; ++k) {
                 const sn_figure *g = sn_figures_find(&l[k].fs, f->name);
-                cJSON_AddItemToArray(a, number_or_null(g ? round(g->value * 1000.0) / 1000.0 : (double)NAN));
+                cJSON_AddItemToArray(a, number_or_null(g ? wall_kept(g->value) : (double)NAN));
             }
         } else if (f->text[0]) {
             cJSON_AddStringToObject(figs, f->name, f->text);
@@ -330,7 +338,7 @@ static void check_wall(sn_gate_result *res, sn_gate_row *r, const loaded *l, siz
     for (k = 0; k < reps && nc < 64; ++k) {
         const sn_figure *f = sn_figures_find(&l[k].fs, r->figure);
         if (f && !isnan(f->value)) {
-            c[nc++] = f->value;
+            c[nc++] = wall_kept(f->value);
             better = f->better;
             r->unit = f->unit;
         }

@@ -5,9 +5,9 @@
 # host (sn-mcu-job: PyTorch's golden logits, the host engine's int8 logits), runs it under
 # qemu-system-arm with -icount shift=0, and checks: the board's clock counts instructions;
 # the board loads and validates the model image; fp32 logits within 1e-4 relative of the
-# golden logits for the smallest SubNet and two ARAC configs; int8 logits bit for bit equal
-# to the host engine's for the smallest SubNet and an ARAC config; and the program's exit
-# status. Instruction counts are QEMU's (-icount), not cycles. TAP output for prove.
+# golden logits for the smallest SubNet and three ARAC configs (g6, g7 on 2x2 grids, g8 on a
+# 4x4 grid); int8 logits bit for bit equal to the host engine's for the smallest SubNet and
+# two ARAC configs (g7, g8); and the program's exit status. Instruction counts are QEMU's (-icount), not cycles. TAP output for prove.
 # Env: BUILD (default build), SN_MODEL (default $BUILD/supernet.snm),
 # SN_GOLDEN (default workloads/supernet/golden.safetensors).
 set -u

@@ -3,7 +3,14 @@
 # the same configuration, and fails -- exit 1, a table naming what moved -- on planted
 # regressions: a less accurate SubNet, a slower config (no near memory: every weight moved
 # from far memory), and latencies inflated by 50 %. Virtual-time replay with a pinned
-# profile, so the SubNet choices are deterministic. TAP.
+# profile, so the SubNet choices are deterministic. Then the wall-clock rule (25 %
+# tolerance, Mann-Whitney U over the repetitions) on planted repetitions, copies of one run
+# with their time columns scaled, against a baseline of four copies: a significant 10 %
+# slow-down is within the tolerance (PASS); twice as fast is IMPROVED; 2 repetitions are too
+# few to test; noisy repetitions overlapping the baseline are not significant (PASS); a run
+# set against the baseline written from it ties (p 1: the baseline's rounding of wall
+# medians to 3 decimals applies to the runs too); four all 40-60 % slower FAIL; scaling
+# times moves no deterministic figure. TAP.
 set -u
 SUPERNAV=${SUPERNAV:-build/supernav}
 MODEL=${SN_MODEL:-build/supernet.snm}
@@ -12,7 +19,7 @@ if [ ! -f data/canvas/cf64-test-images-idx3-ubyte ]; then
 fi
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
-echo "1..20"
+echo "1..21"
 n=0
 ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
 
@@ -142,6 +149,22 @@ ok "$([ "$rc" = 0 ] && grep -q '^sushi .*latency_us .*too few repetitions to tes
 rc=$(variant noisy 0.9 1.6 1.0 1.7)
 ok "$([ "$rc" = 0 ] && grep -q '^sushi .*latency_us .*not significant' "$tmp/noisy.out"; echo $?)" \
     "noisy repetitions overlapping the baseline (median +30 %) are not significant: PASS (exit $rc)"
+# a baseline's wall medians are kept to 3 decimals (of a us); a run checked against it is
+# rounded alike: four copies of one run, whose service times are planted 1 ms + i ns (query
+# i, 150 of them: the median 1000.0745 us, which the baseline keeps as 1000.075 or 1000.074),
+# checked against the baseline written from them, tie with it (p 1); compared unrounded they
+# would all fall below it (U 0, p 0.03)
+mkdir -p "$tmp/tie"
+cp -r "$tmp/base/sushi@1" "$tmp/tie/sushi@1"
+awk -F, 'BEGIN { OFS = "," } NR > 1 { $5 = $4 + 1000000 + (NR - 2); $6 = $5 - $3 } { print }' \
+    "$tmp/tie/sushi@1/queries.csv" > "$tmp/q.tmp" && mv "$tmp/q.tmp" "$tmp/tie/sushi@1/queries.csv"
+for k in 2 3 4; do cp -r "$tmp/tie/sushi@1" "$tmp/tie/sushi@$k"; done
+"$SUPERNAV" gate --write-baseline "$tmp/baseline-tie.json" "$tmp/tie" > /dev/null 2>&1
+"$SUPERNAV" gate --baseline "$tmp/baseline-tie.json" "$tmp/tie" > "$tmp/tie.out" 2>&1
+rc=$?
+ok "$([ "$rc" = 0 ] && grep -q '^sushi .*service_us .* 1  within .*+0.0%: not significant' "$tmp/tie.out"; echo $?)" \
+    "a run set against the baseline written from it ties (p 1), wall medians rounded alike on both sides (exit $rc)"
+grep '^sushi .*service_us' "$tmp/tie.out" | sed 's/^/# tie: /'
 rc=$(variant slow2 1.4 1.5 1.45 1.6)
 ok "$([ "$rc" = 1 ]; echo $?)" "four repetitions all 40-60 % slower fail (exit $rc)"
 grep '^sushi .*latency_us' "$tmp/noisy.out" | sed 's/^/# noisy: /'

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "sn_cpu.h"
+#include "sn_cpu_kernels.h"
 #include "sn_engine.h"
 #include "sn_file.h"
 #include "sn_fpga.h"
@@ -192,6 +193,35 @@ static void evict(const target *t)
         sn_fpga_evict_all(t->fpga);
 }
 
+/* Why sn_cpu_isa_available(ISA) is 0, as sn_cpu.c decides it: SN_CPU_MAX_ISA below it, a
+ * build without the x86 kernels, or a CPU without the features (named). */
+static const char *isa_missing_why(const char *isa, char *buf, size_t n)
+{
+    static const char *const ranks[] = {"portable", "avx2", "avx512"};
+    const char *cap = getenv("SN_CPU_MAX_ISA");
+    int r = 0, c = 2, k;
+    for (k = 0; k < 3; ++k) {
+        if (!strcmp(isa, ranks[k]))
+            r = k;
+        if (cap && *cap && !strcmp(cap, ranks[k]))
+            c = k;
+    }
+    if (cap && *cap && r > c) {
+        snprintf(buf, n, "capped by SN_CPU_MAX_ISA=%s", cap);
+        return buf;
+    }
+#ifndef SN_CPU_HAVE_X86
+    snprintf(buf, n, "this build has no x86 SIMD kernels (not an x86-64 GCC-compatible build)");
+#else
+    __builtin_cpu_init();
+    snprintf(buf, n, "this CPU lacks%s%s%s", !__builtin_cpu_supports("fma") ? " fma" : "",
+             !strcmp(isa, "avx2") ? (!__builtin_cpu_supports("avx2") ? " avx2" : "")
+                                  : (!__builtin_cpu_supports("avx512f") ? " avx512f" : ""),
+             !strcmp(isa, "avx512") && !__builtin_cpu_supports("avx512bw") ? " avx512bw" : "");
+#endif
+    return buf;
+}
+
 /* Creates every platform; an error (not a missing device) is written to ERR, returns -1. */
 static int make_targets(char *err, size_t err_size)
 {
@@ -210,8 +240,9 @@ static int make_targets(char *err, size_t err_size)
             snprintf(name, sizeof name, "cpu/%s (%s)", isas[i], near ? "near" : "far");
             t = add_target(name);
             if (!sn_cpu_isa_available(isas[i])) {
+                char lack[128];
                 snprintf(t->skip, sizeof t->skip, "ISA %s not available here (%s)", isas[i],
-                         getenv("SN_CPU_MAX_ISA") ? "capped by SN_CPU_MAX_ISA" : "this CPU lacks it");
+                         isa_missing_why(isas[i], lack, sizeof lack));
                 continue;
             }
             sn_cpu_options_default(&o);

@@ -24,7 +24,21 @@
  * points 1-2 (> made >=: 2); SUSHI_SAVING_FACTOR 1 points 4-5 (>=: 5); the last-Q check
  * 7-9 (its SLO half alone: 9, its latency half: 8); every SubGraph a candidate: 11 (and
  * most others); static-subgraph's not one: 12; no knapsack: 13, 16; the knapsack whatever
- * the fit: 14-15; only where the fit is good: 16; R^2 > 0.8 instead of >=: 13. */
+ * the fit: 14-15; only where the fit is good: 16; R^2 > 0.8 instead of >=: 13.
+ * Two more rules every choosing policy shares, on planted serving sets:
+ *   - the floor's level and its latency ties (sn_serve_choose, harness/sn_serve.h), called
+ *     directly: finding the reference's SubNet, a SubNet 4.9 % slower than the fastest and
+ *     more accurate ties and wins, 5.1 % slower does not; the policy's own pass ties only
+ *     exactly (4.9 % slower loses; an exact tie goes to the more accurate); the level a tie
+ *     set holds under another residency. Mutants of sn_serve.c (tried): exact ties in the
+ *     reference's pass fail 17 and 21; 5 % ties in the policy's pass, 19; SN_LAT_TIE 0.10,
+ *     18-19; 0.04, 17 and 21; `<=` made `<` in the tie, 20;
+ *   - oracle (harness/policies/oracle.c), replayed: each query's SubNet chosen with each
+ *     SubNet's own-SubGraph latency, served under that SubGraph at that latency, switches
+ *     free; and no bound -- static-subgraph meets more SLOs where a SubNet runs faster under
+ *     another SubGraph than its own, smallest where oracle's accurate choices queue.
+ *     Mutants of oracle.c (tried): choosing under the resident SubGraph fails 22; switches
+ *     paid, 22 and 24; the SubGraph kept, 22 and 23. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -261,6 +275,7 @@ typedef struct served {
     size_t n;
     char subnet[MAX_QUERIES][48], subgraph[MAX_QUERIES][48];
     long long latency_ns[MAX_QUERIES];
+    int slo_met[MAX_QUERIES];
 } served;
 
 static void read_queries(const char *dir, served *out)
@@ -275,15 +290,16 @@ static void read_queries(const char *dir, served *out)
     assert_true(strncmp(line, head, strlen(head)) == 0);
     out->n = 0;
     while (fgets(line, sizeof line, f) && out->n < MAX_QUERIES) {
-        char *field[8], *p = line;
+        char *field[13], *p = line;
         int k;
-        for (k = 0; k < 8; ++k) {
+        for (k = 0; k < 13; ++k) {
             field[k] = p;
             p = strchr(p, ',');
             assert_non_null(p);
             *p++ = '\0';
         }
         out->latency_ns[out->n] = atoll(field[5]);
+        out->slo_met[out->n] = atoi(field[12]);
         snprintf(out->subnet[out->n], sizeof out->subnet[0], "%s", field[6]);
         snprintf(out->subgraph[out->n], sizeof out->subgraph[0], "%s", field[7]);
         ++out->n;
@@ -291,19 +307,15 @@ static void read_queries(const char *dir, served *out)
     fclose(f);
 }
 
-/* Replays trace T under sushi (window W, period Q) on SV; the switch points, "QUERY:SUBGRAPH
- * ..." where the subgraph column changes ("" none), into SW; the rows into OUT (may be NULL). */
-static void replay(sn_serve *sv, const trace *t, uint32_t w, uint32_t q, char *sw, size_t sw_bytes, served *out)
+/* Replays the trace file TPATH under POLICY (sushi: window W, period Q) on SV in modelled
+ * virtual time; its rows into OUT. */
+static void replay_file(sn_serve *sv, const char *policy, const char *tpath, uint32_t w, uint32_t q, served *out)
 {
-    static served rows;
     sn_replay_options o;
-    char tpath[128], out_dir[128], err[512];
-    size_t i, k = 0;
-    snprintf(tpath, sizeof tpath, "%s/trace-%u.csv", tmp_dir, runs);
+    char out_dir[128], err[512];
     snprintf(out_dir, sizeof out_dir, "%s/run-%u", tmp_dir, runs++);
-    write_trace(t, tpath);
     memset(&o, 0, sizeof o);
-    if (sn_serve_parse_policy(sv, "sushi", &o, err, sizeof err) != 0)
+    if (sn_serve_parse_policy(sv, policy, &o, err, sizeof err) != 0)
         fail_msg("%s", err);
     o.trace_path = tpath;
     o.speed = 1.0;
@@ -314,9 +326,21 @@ static void replay(sn_serve *sv, const trace *t, uint32_t w, uint32_t q, char *s
     o.counters = "perf:task-clock";
     if (sn_serve_replay(sv, &o, err, sizeof err) != 0)
         fail_msg("replay: %s", err);
+    read_queries(out_dir, out);
+}
+
+/* Replays trace T under sushi (window W, period Q) on SV; the switch points, "QUERY:SUBGRAPH
+ * ..." where the subgraph column changes ("" none), into SW; the rows into OUT (may be NULL). */
+static void replay(sn_serve *sv, const trace *t, uint32_t w, uint32_t q, char *sw, size_t sw_bytes, served *out)
+{
+    static served rows;
+    char tpath[128];
+    size_t i, k = 0;
+    snprintf(tpath, sizeof tpath, "%s/trace-%u.csv", tmp_dir, runs);
+    write_trace(t, tpath);
     if (!out)
         out = &rows;
-    read_queries(out_dir, out);
+    replay_file(sv, "sushi", tpath, w, q, out);
     assert_int_equal(out->n, t->n);
     for (i = 0; i < out->n; ++i) /* the plant serves each kind of query as it says */
         if (kind_subnet[t->k[i]] && strcmp(out->subnet[i], kind_subnet[t->k[i]]) != 0)
@@ -502,6 +526,168 @@ static void test_knapsack_exact(void **state)
     run_knapsack(0.2, 1);
 }
 
+/* ---- the floor's level: the 5 % latency ties (harness/sn_serve.h) -------------------- */
+
+/* Three SubNets, top-1 0.80, 0.82 and 0.85, each meeting the floor asked (0.79); the
+ * reference residency (static-subgraph's SubGraph) is G0, a policy's G1. REF and POL: their
+ * latencies (us) under G0 and G1; POL NULL: the choice under the reference residency itself. */
+static uint32_t choose_tie(const double ref[3], const double *pol)
+{
+    plant p = {3, {0.80, 0.82, 0.85, 0}, {{0}}, {20, 20, 20, 0}};
+    uint32_t g_of[3], i, s;
+    sn_serve *sv;
+    for (i = 0; i < 3; ++i) {
+        p.lat[i][0] = ref[i];
+        p.lat[i][1] = pol ? pol[i] : 5000;
+        p.lat[i][2] = p.lat[i][3] = 5000;
+    }
+    sv = serve_of(&p);
+    for (i = 0; i < 3; ++i) {
+        sv->g_ref_of[i] = 0;
+        g_of[i] = pol ? 1 : 0;
+    }
+    s = sn_serve_choose(sv, g_of, 0.79f, 0, 0.0);
+    serve_free(sv);
+    print_message("# chosen: S%u\n", s);
+    return s;
+}
+
+/* the reference's SubNet: S1 within 5 % of the fastest (4.9 % slower) ties with S0 and wins
+ * it, being more accurate; the policy, on that residency, serves S1 */
+static void test_tie_reference_within(void **state)
+{
+    static const double ref[3] = {1000, 1049, 1200};
+    (void)state;
+    assert_int_equal(choose_tie(ref, NULL), 1);
+}
+
+/* beyond 5 % (5.1 % slower) it is no tie: the faster S0 */
+static void test_tie_reference_beyond(void **state)
+{
+    static const double ref[3] = {1000, 1051, 1200};
+    (void)state;
+    assert_int_equal(choose_tie(ref, NULL), 0);
+}
+
+/* the policy's own pass ties only exactly: the level is S0's (S1 5.1 % slower under the
+ * reference); under the policy's residency S1 is within 5 % of S0 (4.9 %) -- S0, the faster */
+static void test_tie_policy_exact_only(void **state)
+{
+    static const double ref[3] = {1000, 1051, 1200}, pol[3] = {1000, 1049, 1200};
+    (void)state;
+    assert_int_equal(choose_tie(ref, pol), 0);
+}
+
+/* ... and an exact tie there goes to the more accurate: S1 */
+static void test_tie_policy_exact_tie(void **state)
+{
+    static const double ref[3] = {1000, 1051, 1200}, pol[3] = {1000, 1000, 1200};
+    (void)state;
+    assert_int_equal(choose_tie(ref, pol), 1);
+}
+
+/* the level the reference's tie sets holds under the policy's residency: S1's top-1 (its
+ * tie won); under G1 S0 is fastest but below that level, S2 the fastest at it */
+static void test_tie_level_holds(void **state)
+{
+    static const double ref[3] = {1000, 1049, 1200}, pol[3] = {500, 1049, 1030};
+    (void)state;
+    assert_int_equal(choose_tie(ref, pol), 2);
+}
+
+/* ---- oracle: the choice with each SubNet's own SubGraph, resident at no cost ---------- */
+
+/* Writes COUNT queries GAP_US apart, the columns "acc_floor,lat_ceiling_us" cycling COLS. */
+static void write_cols(const char *path, size_t count, const char *const *cols, size_t ncols)
+{
+    FILE *f = fopen(path, "w");
+    size_t i;
+    assert_non_null(f);
+    fprintf(f, "# supernav-trace 1\n# mode: open\n# source: test_sushi_guards\n");
+    fprintf(f, "arrival_us,sample,acc_floor,lat_ceiling_us\n");
+    for (i = 0; i < count; ++i)
+        fprintf(f, "%zu,0,%s\n", (i + 1) * (size_t)GAP_US, cols[i % ncols]);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* Replays COUNT queries of COLS under POLICY on a fresh serving set of table P; rows in OUT;
+ * returns the SLOs met. */
+static size_t replay_cols(const plant *p, const char *policy, const char *const *cols, size_t ncols,
+                          size_t count, served *out)
+{
+    char tpath[128];
+    size_t i, met = 0;
+    sn_serve *sv = serve_of(p);
+    snprintf(tpath, sizeof tpath, "%s/trace-%u.csv", tmp_dir, runs);
+    write_cols(tpath, count, cols, ncols);
+    replay_file(sv, policy, tpath, 200, 50, out);
+    serve_free(sv);
+    assert_int_equal(out->n, count);
+    for (i = 0; i < out->n; ++i)
+        met += out->slo_met[i] == 1;
+    print_message("# %s: %zu of %zu SLOs met\n", policy, met, count);
+    return met;
+}
+
+/* Table A, every kind of query in turn (so that the SubNet changes every query): oracle
+ * chooses with each SubNet's own-SubGraph latency (a 950 us ceiling after a TIGHT query gets
+ * S2, 900 us under G2, not S1 as under the G0 left resident), serves each with its SubNet's
+ * own SubGraph (the subgraph column is the SubNet), in exactly that SubNet's own-SubGraph
+ * latency -- its switches cost nothing, none in the timed region -- and meets every SLO. */
+static void test_oracle_own_subgraph_free(void **state)
+{
+    static const char *const cols[] = {"0.6900,250", ",950", "0.7900,", "0.8900,930", "0.6900,", "0.8900,", ","};
+    static const char *const want[] = {"S0", "S2", "S1", "S2", "S0", "S2", "S2"};
+    static served rows;
+    size_t i, met;
+    (void)state;
+    met = replay_cols(&table_a, "oracle", cols, 7, 35, &rows);
+    for (i = 0; i < rows.n; ++i) {
+        int s = rows.subnet[i][1] - '0';
+        if (strcmp(rows.subnet[i], want[i % 7]) != 0 || strcmp(rows.subgraph[i], rows.subnet[i]) != 0 ||
+            rows.latency_ns[i] != (long long)(table_a.lat[s][s] * 1000.0))
+            fail_msg("query %zu: %s under %s in %lld ns; want %s under its own SubGraph in %.0f ns", i,
+                     rows.subnet[i], rows.subgraph[i], rows.latency_ns[i], want[i % 7], table_a.lat[s][s] * 1e3);
+    }
+    assert_int_equal(met, 35);
+}
+
+/* Not a bound on every policy. Table B: S0 runs faster under S1's SubGraph G1 (90 us,
+ * static-subgraph's) than under its own (100 us); with a 95 us ceiling static-subgraph meets
+ * every SLO and oracle none. */
+static void test_oracle_beaten_by_another_subgraph(void **state)
+{
+    static const char *const cols[] = {"0.6900,95"};
+    static served rows;
+    size_t st, orc;
+    (void)state;
+    st = replay_cols(&table_b, "static-subgraph", cols, 1, 20, &rows);
+    assert_string_equal(rows.subgraph[0], "S1");
+    orc = replay_cols(&table_b, "oracle", cols, 1, 20, &rows);
+    assert_string_equal(rows.subgraph[0], "S0");
+    assert_int_equal(st, 20);
+    assert_int_equal(orc, 0);
+}
+
+/* Table C, another choice rule: S0 (top-1 0.70) takes 9 ms, S1 (0.90) 15 ms under every
+ * SubGraph; ceilings alternate 15 ms and 9.5 ms, queries 10 ms apart. oracle serves a 15 ms
+ * query S1 whenever it fits what is left, and the 9.5 ms query behind it then waits too long
+ * for either SubNet (10 of 20 met); smallest serves S0 every time, never queues, and meets
+ * all 20. */
+static const plant table_c = {2, {0.70, 0.90, 0, 0}, {{9000, 9000, 9000}, {15000, 15000, 15000}}, {20, 20}};
+
+static void test_oracle_beaten_by_another_rule(void **state)
+{
+    static const char *const cols[] = {",15000", ",9500"};
+    static served rows;
+    size_t sm, orc;
+    (void)state;
+    sm = replay_cols(&table_c, "smallest", cols, 2, 20, &rows);
+    orc = replay_cols(&table_c, "oracle", cols, 2, 20, &rows);
+    assert_int_equal(sm, 20);
+    assert_int_equal(orc, 10);
+}
+
 int main(void)
 {
     static const point p[] = {
@@ -538,6 +724,21 @@ int main(void)
         {"candidates: none at fit R^2 0.2 (the pinned CPU profile's)", test_knapsack_fit_020, NULL, NULL, NULL},
         {"candidates: the knapsack at fit R^2 0.2 on a platform model that prices it: switched at 49, "
          "served at the platform's own latency", test_knapsack_exact, NULL, NULL, NULL},
+        {"floor level: the reference's SubNet, a SubNet 4.9 % slower and more accurate ties and wins",
+         test_tie_reference_within, NULL, NULL, NULL},
+        {"floor level: 5.1 % slower is no tie, the faster wins", test_tie_reference_beyond, NULL, NULL, NULL},
+        {"floor level: the policy's own pass ties only exactly (4.9 % slower loses)", test_tie_policy_exact_only,
+         NULL, NULL, NULL},
+        {"floor level: an exact tie in the policy's pass goes to the more accurate", test_tie_policy_exact_tie, NULL,
+         NULL, NULL},
+        {"floor level: the level the reference's tie set holds under the policy's residency", test_tie_level_holds,
+         NULL, NULL, NULL},
+        {"oracle: each query under its SubNet's own SubGraph, at that latency, switches free",
+         test_oracle_own_subgraph_free, NULL, NULL, NULL},
+        {"oracle is no bound: static-subgraph meets more SLOs where a SubNet runs faster under another SubGraph",
+         test_oracle_beaten_by_another_subgraph, NULL, NULL, NULL},
+        {"oracle is no bound: smallest meets more SLOs on alternating ceilings (oracle's choices queue)",
+         test_oracle_beaten_by_another_rule, NULL, NULL, NULL},
     };
     char cmd[128];
     FILE *f;

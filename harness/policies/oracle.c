@@ -1,8 +1,10 @@
 /* oracle: the SubNet choice (sn_serve.h) with every SubNet's own-SubGraph latency, and the
  * chosen SubNet's SubGraph made resident before each query outside the timed region (no
- * switching cost, a perfect cache). An offline reference for what residency alone can buy
- * under the same choice rule -- not a bound on every policy (a policy with another choice
- * rule, e.g. largest, can meet more SLOs). */
+ * switching cost, a perfect cache of own SubGraphs). An offline reference for what that
+ * cache buys under the same choice rule -- not a bound on every policy: a policy with
+ * another SubGraph (where a SubNet runs faster under another SubNet's SubGraph than under
+ * its own) or another choice rule (smallest, where the rule's accurate choices build a
+ * queue) can meet more SLOs. tests/test_sushi_guards.c plants all three properties. */
 #include "sn_policy.h"
 #include "sn_serve.h"
 
