@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sn_canvas.h"
 #include "sn_cli.h"
 #include "sn_file.h"
 #include "sn_model.h"
@@ -42,6 +43,12 @@ int sn_cmd_info(int argc, char **argv)
     }
     printf("model         %s (%zu bytes, format version %u, checksums ok)\n", path, size, m.version);
     printf("canvas        %ux%u, %u classes\n", m.arch.canvas, m.arch.canvas, m.arch.num_classes);
+    if (!sn_canvas_test_prefix(m.arch.task))
+        printf("task          %u, unknown to this build (no default canvases)\n", m.arch.task);
+    else
+        printf("task          %s (default canvases %s)\n",
+               m.arch.task ? sn_canvas_task_name((sn_canvas_task)m.arch.task) : "none named",
+               sn_canvas_test_prefix(m.arch.task));
     printf("stem          %u channels; head %u channels; depthwise kernels stored %ux%u\n",
            m.arch.stem_c, m.arch.head_c, m.arch.k_max, m.arch.k_max);
     for (i = 0; i < m.arch.num_stages; ++i)
