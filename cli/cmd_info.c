@@ -1,4 +1,4 @@
-/* supernav info [MODEL]: what a deployment image holds, after full validation. */
+/* supernav info [[--model] MODEL]: what a deployment image holds, after full validation. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,14 +20,15 @@ static void print_list(const char *label, const uint32_t *v, uint32_t n)
 
 int sn_cmd_info(int argc, char **argv)
 {
-    const char *path = argc > 1 ? argv[1] : "build/supernet.snm";
+    const char *path;
     void *image;
     size_t size;
     sn_model m;
     uint32_t i, subnets = 0, aracs = 0;
-    if (argc > 2 || (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")))) {
-        printf("usage: supernav info [MODEL]   (default build/supernet.snm)\n");
-        return argc > 2 ? 2 : 0;
+    int rc = sn_cli_model_arg(argc, argv, &path);
+    if (rc != 0) {
+        fprintf(rc == 1 ? stdout : stderr, "usage: supernav info [[--model] MODEL]   (default build/supernet.snm)\n");
+        return rc == 1 ? 0 : 2;
     }
     if (sn_cli_load_model(path, &image, &m) != 0)
         return 1;
