@@ -16,7 +16,7 @@ n=0
 ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
 skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
 # a make of this checkout's Makefile, whatever make test passed down
-mk() { env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS -u MODEL make --no-print-directory -s "$@"; }
+mk() { env -u MAKEFLAGS -u MAKELEVEL -u MFLAGS -u MODEL -u SAN make --no-print-directory -s "$@"; }
 # a string field of a one-line JSON object
 field() { sed -n "s/.*\"$2\":\"\\([^\"]*\\)\".*/\\1/p" "$1"; }
 num() { sed -n "s/.*\"$2\":\\([0-9.]*\\).*/\\1/p" "$1"; }
