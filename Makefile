@@ -2,7 +2,7 @@
 #
 #   make               build build/supernav (and the tests' and benchmarks' binaries)
 #   make test          cmocka tests in TAP mode under prove      (SAN=address,undefined)
-#   make bench         the main job for PLATFORM (default cpu)
+#   make bench         the main job for PLATFORM (default cpu) and MODEL (default cf64)
 #   make micro         kernel micro-benchmarks (Google Benchmark), JSON under results/
 #   make bench-peers   supernav vs ONNX Runtime vs PyTorch, per Pareto SubNet (bench/peers/)
 #   make bench-arac    the NeuLens experiment: ARAC vs untiled vs downsampled inputs (bench/arac/)
@@ -11,9 +11,11 @@
 #                      ci/baselines/cpu.json (make baseline refreshes it, on purpose)
 #   make bench-opencl  the OpenCL platform vs the CPU platform, per Pareto SubNet (bench/opencl/)
 #   make bench-cpu-near-far  the CPU platform's near vs far (cold) latency, per Pareto SubNet
+#   make print-model   the MODEL's image, interchange file, table, calibration and test sets
 #   make deps          install missing Debian packages (apt-get; needs root)
 #   make clean
 #
+# MODEL=cf64|cf128s picks the SuperNet the model targets serve (below, "models").
 # One warning list, in this file. Host code is C11; engine/ is C99 and freestanding-safe.
 
 PLATFORM ?= cpu
@@ -70,8 +72,6 @@ ENGINE_LIB := $(BUILD)/libsupernav_engine.a
 HOST_LIB := $(BUILD)/libsupernav_host.a
 SUPERNAV := $(BUILD)/supernav
 MICRO := $(BUILD)/bench/supernav-micro
-MODEL_IMAGE := $(BUILD)/supernet.snm
-MODEL_SRC := workloads/supernet/supernet.safetensors
 LIBS := -lm -lpapi -lpfm -lOpenCL -lpthread
 
 RESULTS := results
@@ -82,7 +82,41 @@ STAMP := $(shell date -u +%Y%m%dT%H%M%SZ)
 .SECONDARY:
 .DEFAULT_GOAL := all
 
-all: $(SUPERNAV) $(TEST_BIN) $(MODEL_IMAGE)
+# ---- models ------------------------------------------------------------------------
+# MODEL picks the SuperNet that make bench, bench-arac and the other model targets serve:
+# its deployment image, the interchange file it is packed from, its accuracy table, its
+# int8 calibration canvases and its test split (the canvases `supernav eval` and `replay`
+# also default to, from the task the image names).
+#   cf64    CF-64, workloads/supernet/ (the default; what the tests use)
+#   cf128s  CF-128S, the region-sparse task, workloads/sparse/ (issue 20)
+MODELS := cf64 cf128s
+cf64_IMAGE := $(BUILD)/supernet.snm
+cf64_SRC := workloads/supernet/supernet.safetensors
+cf64_TABLE := workloads/supernet/accuracy.csv
+cf64_CALIB := data/canvas/cf64-train
+cf64_TEST := data/canvas/cf64-test
+cf128s_IMAGE := $(BUILD)/sparse.snm
+cf128s_SRC := workloads/sparse/supernet.safetensors
+cf128s_TABLE := workloads/sparse/accuracy.csv
+cf128s_CALIB := data/canvas/cf128s-calib
+cf128s_TEST := data/canvas/cf128s-test
+MODEL ?= cf64
+ifneq ($(words $(MODEL)) $(filter $(MODEL),$(MODELS)),1 $(MODEL))
+$(error unknown MODEL '$(MODEL)' (cf64 or cf128s))
+endif
+MODEL_IMAGE := $($(MODEL)_IMAGE)
+MODEL_SRC := $($(MODEL)_SRC)
+MODEL_TABLE := $($(MODEL)_TABLE)
+MODEL_TEST := $($(MODEL)_TEST)
+CALIB_SET := $($(MODEL)_CALIB)
+# what a benchmark script is told about the model it serves
+MODEL_ENV = MODEL=$(MODEL) MODEL_IMAGE=$(MODEL_IMAGE) MODEL_TABLE=$(MODEL_TABLE) MODEL_TEST=$(MODEL_TEST)
+# make print-model: MODEL's name, image, interchange file, table, calibration and test sets
+.PHONY: print-model
+print-model:
+	@echo "$(MODEL) $(MODEL_IMAGE) $(MODEL_SRC) $(MODEL_TABLE) $(CALIB_SET) $(MODEL_TEST)"
+
+all: $(SUPERNAV) $(TEST_BIN) $(cf64_IMAGE) $(MODEL_IMAGE)
 
 # ---- compile -----------------------------------------------------------------------
 $(BUILD)/obj/engine/%.o: engine/%.c
@@ -157,17 +191,21 @@ include fuzz/fuzz.mk
 include bench/peers/peers.mk
 include bench/arac/arac.mk
 
-# The deployment image of the committed SuperNet (supernav pack).
-# int8: post-training calibration on the first CALIB_COUNT training canvases (CF-64 train,
-# never the test split).
-MODEL_TABLE := workloads/supernet/accuracy.csv
-CALIB_SET := data/canvas/cf64-train
+# The deployment image of each model (supernav pack), with its accuracy table. int8:
+# post-training calibration on the first CALIB_COUNT canvases of the model's calibration
+# set (train canvases, never the test split: cf64-train; cf128s-calib, datasets/README.md).
 CALIB_COUNT ?= 512
-$(MODEL_IMAGE): $(MODEL_SRC) $(MODEL_TABLE) $(SUPERNAV) $(CALIB_SET)-images-idx3-ubyte
-	$(SUPERNAV) pack $(MODEL_SRC) --table $(MODEL_TABLE) --calib $(CALIB_SET) \
-	  --calib-count $(CALIB_COUNT) -o $@
-$(CALIB_SET)-images-idx3-ubyte:
-	@$(MAKE) --no-print-directory datasets
+define model_image
+$($(1)_IMAGE): $($(1)_SRC) $($(1)_TABLE) $$(SUPERNAV) $($(1)_CALIB)-images-idx3-ubyte
+	$$(SUPERNAV) pack $($(1)_SRC) --table $($(1)_TABLE) --calib $($(1)_CALIB) \
+	  --calib-count $$(CALIB_COUNT) -o $$@
+$($(1)_CALIB)-images-idx3-ubyte:
+	@$$(MAKE) --no-print-directory datasets
+endef
+$(foreach m,$(MODELS),$(eval $(call model_image,$(m))))
+# CF-128S's export is committed apart from its code (workloads/sparse/export.py writes it)
+$(cf128s_SRC) $(cf128s_TABLE):
+	@echo "make: $@ is missing: the CF-128S export (workloads/sparse/README.md) is not in this checkout" >&2; exit 1
 
 # The engine alone, cross-compiled for a Cortex-M4F: proves it stays freestanding C99.
 ARM_CC := arm-none-eabi-gcc
@@ -211,7 +249,7 @@ test: deps-test
 	@$(MAKE) --no-print-directory -q all || $(MAKE) --no-print-directory all
 	@echo "prove: $(words $(TESTS)) tests$(if $(SAN), under -fsanitize=$(SAN))$(if $(CPU_ISA), as on a CPU capped at $(CPU_ISA))$(if $(PAPI_DISABLE), with PAPI component(s) $(PAPI_DISABLE) disabled)"
 	@$(if $(CPU_ISA),SN_CPU_MAX_ISA=$(CPU_ISA)) $(if $(PAPI_DISABLE),SN_PAPI_DISABLE_COMPONENTS=$(PAPI_DISABLE)) \
-	  SUPERNAV=$(SUPERNAV) BUILD=$(BUILD) SN_MODEL=$(MODEL_IMAGE) \
+	  SUPERNAV=$(SUPERNAV) BUILD=$(BUILD) SN_MODEL=$(cf64_IMAGE) \
 	  ASAN_OPTIONS=abort_on_error=0:detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/ci/lsan-suppressions.txt \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 prove --exec '' $(TESTS)
 
@@ -223,16 +261,22 @@ micro: deps $(MICRO)
 	$(MICRO) --benchmark_out=$(MICRO_JSON).tmp --benchmark_out_format=json $(MICRO_ARGS)
 	@mv $(MICRO_JSON).tmp $(MICRO_JSON) && echo "micro: wrote $(MICRO_JSON)"
 
-# The main job: the standard serving set (bench/serve/run.sh) on PLATFORM -- three traces x
-# every policy, real-time replay, run directories and a summary table under results/bench/.
+# The main job: the standard serving set (bench/serve/run.sh) on PLATFORM and MODEL -- three
+# traces x every policy, real-time replay, run directories and a summary table under
+# results/bench/ (results/bench/<model>-<UTC>/ for a model other than cf64).
 # PLATFORM=fpga: the accelerator model in virtual time, the SUSHI reproduction and the buffer x
 # PE-array sweep (bench/fpga/run.sh; FPGA_BOARD, FPGA_PE, FPGA_NEAR_KIB, FPGA_QUERIES).
 bench: check-platform deps $(SUPERNAV) $(MODEL_IMAGE)
-	@PLATFORM=$(PLATFORM) SUPERNAV=$(SUPERNAV) sh bench/serve/run.sh
+	@PLATFORM=$(PLATFORM) SUPERNAV=$(SUPERNAV) $(MODEL_ENV) sh bench/serve/run.sh
 
 # The regression gate (ci/gate.sh): a short virtual-time run set with a pinned profile,
 # checked against the committed baseline; exit 1 on a regression. make baseline records a
-# new profile and baseline (commit ci/baselines/ afterwards).
+# new profile and baseline (commit ci/baselines/ afterwards). The baseline is CF-64's.
+ifneq ($(filter gate baseline,$(MAKECMDGOALS)),)
+ifneq ($(MODEL),cf64)
+$(error make gate and make baseline: the gate's baseline is CF-64's (MODEL=cf64, not $(MODEL)))
+endif
+endif
 gate: deps $(SUPERNAV) $(MODEL_IMAGE)
 	@SUPERNAV=$(SUPERNAV) sh ci/gate.sh gate
 
@@ -242,13 +286,14 @@ baseline: deps $(SUPERNAV) $(MODEL_IMAGE)
 # The OpenCL platform against the CPU platform, per Pareto SubNet: latency and the
 # kernel/transfer split from profiling events; results/opencl/<UTC>/ (bench/opencl/run.sh).
 bench-opencl: deps $(SUPERNAV) $(MODEL_IMAGE)
-	@SUPERNAV=$(SUPERNAV) sh bench/opencl/run.sh
+	@SUPERNAV=$(SUPERNAV) OPENCL_MODEL=$(MODEL_IMAGE) OPENCL_DATA=$(MODEL_TEST) OPENCL_TABLE=$(MODEL_TABLE) \
+	  sh bench/opencl/run.sh
 
 # The CPU platform's near/far gap: per Pareto SubNet, p50 with all weights resident vs all
 # far (flushed, read cold), interleaved rounds; results/cpu/near-far-<UTC>.txt
 # (bench/cpu/near_far.sh; ROUNDS, LIMIT, WARMUP, ISA).
 bench-cpu-near-far: $(SUPERNAV) $(MODEL_IMAGE)
-	@SUPERNAV=$(SUPERNAV) RESULTS=$(RESULTS) sh bench/cpu/near_far.sh
+	@SUPERNAV=$(SUPERNAV) RESULTS=$(RESULTS) $(MODEL_ENV) sh bench/cpu/near_far.sh
 
 check-platform:
 	@case "$(PLATFORM)" in \

@@ -27,3 +27,17 @@ int sn_cli_load_model(const char *path, void **image, sn_model *model)
     }
     return 0;
 }
+
+int sn_cli_model_arg(int argc, char **argv, const char **path)
+{
+    *path = "build/supernet.snm";
+    if (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")))
+        return 1;
+    if (argc == 3 && !strcmp(argv[1], "--model"))
+        *path = argv[2];
+    else if (argc == 2 && argv[1][0] != '-')
+        *path = argv[1];
+    else if (argc != 1)
+        return 2;
+    return 0;
+}

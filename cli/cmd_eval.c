@@ -1,5 +1,5 @@
 /* supernav eval: top-1 accuracy, MACs and latency of one SubNet or ARAC config on a canvas
- * set (default: the CF-64 test split), on any platform of the SUT registry
+ * set (default: the test split of the image's task), on any platform of the SUT registry
  * (harness/sn_sut.h): measured on the host, modelled on the FPGA and the MCU. */
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "sn_canvas.h" /* sn_canvas_test_prefix */
 #include "sn_cli.h"
 #include "sn_cpu.h" /* SN_CPU_MAX_THREADS */
 #include "sn_engine.h"
@@ -67,7 +68,9 @@ static void usage(FILE *out)
             "                     [--near-kib K] [--int8] [--input-res R] [--limit N] [--warmup N]\n"
             "                     [--json] [--predictions FILE] [--logits FILE]\n"
             "  --model    deployment image (default build/supernet.snm)\n"
-            "  --data     canvas set prefix from `supernav canvas` (default data/canvas/cf64-test)\n"
+            "  --data     canvas set prefix from `supernav canvas` (default: the test split of the\n"
+            "             task the image names, data/canvas/<task>-test; data/canvas/cf64-test for\n"
+            "             an image that names none, CF-64's)\n"
             "  --platform reference (the plain-C oracle), cpu (SIMD kernels, default), opencl,\n"
             "             fpga (int8 only: the cycle-level accelerator model, latency and energy\n"
             "             modelled; platforms/fpga/README.md), or mcu (int8 only: a board's firmware\n"
@@ -122,7 +125,7 @@ int sn_cmd_eval(int argc, char **argv)
         {"threads", required_argument, 0, 'T'}, {"predictions", required_argument, 0, 'P'},
         {"port", required_argument, 0, 'O'},   {"cache", no_argument, 0, 'C'},
         {"logits", required_argument, 0, 'L'},  {0, 0, 0, 0}};
-    const char *model_path = "build/supernet.snm", *data = "data/canvas/cf64-test";
+    const char *model_path = "build/supernet.snm", *data = NULL;
     const char *platform_name = "cpu", *isa = NULL, *config_text = NULL, *why = "", *device = NULL;
     const char *board_path = NULL, *port = NULL;
     int32_t pe_rows = 0, pe_cols = 0;
@@ -261,6 +264,11 @@ int sn_cmd_eval(int argc, char **argv)
     config.input_res = (uint32_t)input_res;
     if (sn_cli_load_model(model_path, &image_bytes, &model) != 0)
         return 1;
+    if (!data && !(data = sn_canvas_test_prefix(model.arch.task))) {
+        sn_cli_error("%s names canvas task %u, which this build does not know: pass --data", model_path,
+                     model.arch.task);
+        goto done;
+    }
     st = sn_plan_arena_bytes_p(&model, &config, int8 ? SN_INT8 : SN_FP32, &need);
     plan = malloc(sizeof *plan);
     if (st == SN_OK && (!plan || posix_memalign(&arena, 64, need) != 0)) {

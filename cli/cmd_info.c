@@ -1,9 +1,10 @@
-/* supernav info [MODEL]: what a deployment image holds, after full validation. */
+/* supernav info [[--model] MODEL]: what a deployment image holds, after full validation. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "sn_canvas.h"
 #include "sn_cli.h"
 #include "sn_file.h"
 #include "sn_model.h"
@@ -19,14 +20,15 @@ static void print_list(const char *label, const uint32_t *v, uint32_t n)
 
 int sn_cmd_info(int argc, char **argv)
 {
-    const char *path = argc > 1 ? argv[1] : "build/supernet.snm";
+    const char *path;
     void *image;
     size_t size;
     sn_model m;
     uint32_t i, subnets = 0, aracs = 0;
-    if (argc > 2 || (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")))) {
-        printf("usage: supernav info [MODEL]   (default build/supernet.snm)\n");
-        return argc > 2 ? 2 : 0;
+    int rc = sn_cli_model_arg(argc, argv, &path);
+    if (rc != 0) {
+        fprintf(rc == 1 ? stdout : stderr, "usage: supernav info [[--model] MODEL]   (default build/supernet.snm)\n");
+        return rc == 1 ? 0 : 2;
     }
     if (sn_cli_load_model(path, &image, &m) != 0)
         return 1;
@@ -42,6 +44,12 @@ int sn_cmd_info(int argc, char **argv)
     }
     printf("model         %s (%zu bytes, format version %u, checksums ok)\n", path, size, m.version);
     printf("canvas        %ux%u, %u classes\n", m.arch.canvas, m.arch.canvas, m.arch.num_classes);
+    if (!sn_canvas_test_prefix(m.arch.task))
+        printf("task          %u, unknown to this build (no default canvases)\n", m.arch.task);
+    else
+        printf("task          %s (default canvases %s)\n",
+               m.arch.task ? sn_canvas_task_name((sn_canvas_task)m.arch.task) : "none named",
+               sn_canvas_test_prefix(m.arch.task));
     printf("stem          %u channels; head %u channels; depthwise kernels stored %ux%u\n",
            m.arch.stem_c, m.arch.head_c, m.arch.k_max, m.arch.k_max);
     for (i = 0; i < m.arch.num_stages; ++i)

@@ -153,7 +153,10 @@ int sn_cmd_profile(int argc, char **argv)
                    "                        [--board B [--port DEV]]    (mcu: platforms/mcu/README.md)\n"
                    "  p50 latency of every Pareto SubNet with every SubGraph (and none) resident,\n"
                    "  near/far weight bytes and switching costs; cached under build/profile/\n"
-                   "  (--force measures again). Default near budget %d KiB.\n", DEFAULT_NEAR_KIB);
+                   "  (--force measures again). Default near budget %d KiB.\n"
+                   "  --model  deployment image (default build/supernet.snm); --data: its canvases\n"
+                   "           (default data/canvas/<task>-test of the image's task; cf64 if it names none)\n",
+                   DEFAULT_NEAR_KIB);
             return 0;
         default: return 2;
         }
@@ -303,6 +306,8 @@ int sn_cmd_replay(int argc, char **argv)
                    "  --speed  arrivals X times faster; --virtual: virtual-time replay (no waiting)\n"
                    "  --modelled  virtual time with the profile's service and switching times\n"
                    "  --out    the run directory (default results/runs/<UTC>-<policy>-<trace>)\n"
+                   "  --model  deployment image (default build/supernet.snm); --data: its canvases\n"
+                   "           (default data/canvas/<task>-test of the image's task; cf64 if it names none)\n"
                    "  --window, --period  sushi: SubGraph re-chosen every Q queries from the last W\n"
                    "  --choice floor-level (default): a floor query gets the fastest SubNet at its\n"
                    "           floor's level; accuracy: a query with a ceiling gets the most accurate\n"

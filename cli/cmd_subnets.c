@@ -1,4 +1,4 @@
-/* supernav subnets [MODEL]: the model's Pareto table (from its embedded accuracy table),
+/* supernav subnets [[--model] MODEL]: the model's Pareto table (from its embedded accuracy table),
  * with the engine's own MAC count and fp32 arena size for each config. */
 #include <errno.h>
 #include <stdio.h>
@@ -12,14 +12,14 @@
 
 int sn_cmd_subnets(int argc, char **argv)
 {
-    const char *path = argc > 1 ? argv[1] : "build/supernet.snm";
+    const char *path;
     void *image;
     sn_model m;
     char *text, *line, *save = NULL;
-    int row = 0, rc = 0, col_kind = -1, col_cfg = -1, col_macs = -1, col_top1 = -1;
-    if (argc > 2 || (argc > 1 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")))) {
-        printf("usage: supernav subnets [MODEL]   (default build/supernet.snm)\n");
-        return argc > 2 ? 2 : 0;
+    int row = 0, rc = sn_cli_model_arg(argc, argv, &path), col_kind = -1, col_cfg = -1, col_macs = -1, col_top1 = -1;
+    if (rc != 0) {
+        fprintf(rc == 1 ? stdout : stderr, "usage: supernav subnets [[--model] MODEL]   (default build/supernet.snm)\n");
+        return rc == 1 ? 0 : 2;
     }
     if (sn_cli_load_model(path, &image, &m) != 0)
         return 1;

@@ -25,6 +25,11 @@ void sn_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * frees it) and MODEL. On failure prints one error line and returns -1. */
 int sn_cli_load_model(const char *path, void **image, sn_model *model);
 
+/* The image argument of a command that reads one model and nothing else (info, subnets):
+ * none, MODEL or --model MODEL; *PATH defaults to build/supernet.snm. Returns 0, 1 for -h
+ * or --help, 2 for anything else (the caller prints its usage). */
+int sn_cli_model_arg(int argc, char **argv, const char **path);
+
 /* The subcommand being run, for messages ("supernav" before dispatch). */
 extern const char *sn_cli_command_name;
 

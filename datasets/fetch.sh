@@ -35,9 +35,12 @@ CANVAS_SETS=(
     "cm64-train cm64 train 3 8569"
     "cm64-test cm64 test 4 1431"
     "cf128s-test cf128s test 6 10000"
+    "cf128s-calib cf128s train 9003 512"
 )
 # (cf128s has no standard train set: 60,000 128x128 canvases would be 983 MB, and its
-# training draws fresh canvases from the generator every epoch; see datasets/README.md)
+# training draws fresh canvases from the generator every epoch; see datasets/README.md.
+# cf128s-calib, 512 train canvases of their own seed, is the CF-128S image's int8
+# calibration set, as the first 512 of cf64-train are CF-64's: the Makefile's MODEL=cf128s)
 
 die() {
     echo "datasets: error: $*" >&2

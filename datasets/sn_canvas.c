@@ -51,6 +51,14 @@ const sn_canvas_geometry *sn_canvas_task_geometry(sn_canvas_task task)
                                                                     : NULL;
 }
 
+const char *sn_canvas_test_prefix(uint32_t task)
+{
+    return task == 0 || task == SN_CANVAS_TASK_CF64 ? "data/canvas/cf64-test"
+           : task == SN_CANVAS_TASK_CM64           ? "data/canvas/cm64-test"
+           : task == SN_CANVAS_TASK_CF128S         ? "data/canvas/cf128s-test"
+                                                   : NULL;
+}
+
 int sn_canvas_generator_init(sn_canvas_generator *gen, const sn_dataset_items *items,
                              sn_canvas_task task, sn_dataset_split split, uint64_t seed)
 {

@@ -84,6 +84,11 @@ const char *sn_canvas_task_name(sn_canvas_task task);
 const char *sn_canvas_task_dataset(sn_canvas_task task);
 /* The task's geometry; NULL for an unknown task. */
 const sn_canvas_geometry *sn_canvas_task_geometry(sn_canvas_task task);
+/* The standard test split of the task a deployment image names (sn_image_arch.task), as
+ * `make datasets` writes it: "data/canvas/<task>-test". TASK 0 (an image that names no
+ * task: every version 1 image, CF-64's among them) gives CF-64's, "data/canvas/cf64-test".
+ * NULL for a task this build does not know. */
+const char *sn_canvas_test_prefix(uint32_t task);
 
 /* Prepares a generator over ITEMS (the items of SPLIT; at least 2). Returns 0, or -1
  * with errno EINVAL (bad task/split, fewer than 2 items) or ENOMEM. */

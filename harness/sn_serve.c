@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sn_canvas.h" /* sn_canvas_test_prefix */
 #include "sn_counters.h"
 #include "sn_energy.h"
 #include "sn_csv.h"
@@ -319,8 +320,6 @@ int sn_serve_open(sn_serve *sv, const sn_serve_options *opt, char *err, size_t n
     sv->opt = *opt;
     if (!sv->opt.model_path)
         sv->opt.model_path = "build/supernet.snm";
-    if (!sv->opt.data_prefix)
-        sv->opt.data_prefix = "data/canvas/cf64-test";
     if (!sv->opt.platform)
         sv->opt.platform = "cpu";
     if (!(ops = sn_sut_find(sv->opt.platform))) {
@@ -340,6 +339,9 @@ int sn_serve_open(sn_serve *sv, const sn_serve_options *opt, char *err, size_t n
     }
     if (load_table(sv, err, n) != 0 || plan_all(sv, ops->precision, err, n) != 0)
         return -1;
+    if (!sv->opt.data_prefix && !(sv->opt.data_prefix = sn_canvas_test_prefix(sv->model.arch.task)))
+        return sn_serve_fail(err, n, "%s names canvas task %u, which this build does not know (give the canvases)",
+                             sv->opt.model_path, sv->model.arch.task);
     snprintf(sv->images_path, sizeof sv->images_path, "%s-images-idx3-ubyte", sv->opt.data_prefix);
     d3[1] = d3[2] = sv->model.arch.canvas;
     if (load_idx(sv->images_path, 3, d3, &sv->images, err, n) != 0)

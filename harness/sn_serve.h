@@ -105,7 +105,8 @@ typedef struct sn_serve_subnet {
 
 typedef struct sn_serve_options {
     const char *model_path;      /* default build/supernet.snm */
-    const char *data_prefix;     /* default data/canvas/cf64-test */
+    const char *data_prefix;     /* default: the test split of the image's task,
+                                    data/canvas/<task>-test (sn_canvas_test_prefix) */
     const char *platform;        /* a SUT of the registry (harness/sn_sut.h); NULL: "cpu" */
     sn_sut_options sut;          /* its options; sut.near_budget_bytes: the near memory holding
                                     a SubGraph (cpu, opencl: packed weights; fpga: the

@@ -16,7 +16,7 @@
  *                  SLO attainment under latency ceilings -> INFO: shown, never gated
  *
  * Each figure carries its source label: "measured:<clock>", "table" (the accuracy
- * table's top-1, itself measured on the CF-64 test split), "count", "model:<name>". */
+ * table's top-1, itself measured on the model's test split), "count", "model:<name>". */
 #ifndef SN_FIGURES_H
 #define SN_FIGURES_H
 

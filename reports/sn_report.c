@@ -92,6 +92,8 @@ typedef struct report {
     char *err;
     size_t err_bytes;
     int multi_platform;
+    char split[160];                   /* the test split the accuracy table was measured on */
+    char split_sized[176];             /* the same with its size, where it is a standard split */
 } report;
 
 static const char *policy_color(const char *key)
@@ -162,6 +164,37 @@ static void acc_add(report *rp, const char *config, double top1)
         rp->acc[rp->acc_count].top1 = top1;
         ++rp->acc_count;
     }
+}
+
+/* The test split the accuracy table was measured on, named after the canvases the first run
+ * served (its context's hashes.data): a standard test split by its model's name ("CF-128S
+ * test split"), CF-64's where no run records any, else "canvas set NAME". */
+static void name_split(report *rp)
+{
+    static const struct { const char *set, *name, *size; } splits[] = {
+        {"cf64-test", "CF-64", "10,000"}, {"cf128s-test", "CF-128S", "10,000"}, {"cm64-test", "CM-64", "1,431"}};
+    const char *path = NULL, *base, *suffix = "-images-idx3-ubyte";
+    char set[128];
+    size_t i, len;
+    for (i = 0; i < rp->n && !path; ++i) {
+        const cJSON *data = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(rp->r[i].run.context, "hashes"), "data");
+        path = sn_rundir_str(cJSON_IsArray(data) ? cJSON_GetArrayItem(data, 0) : NULL, "path");
+    }
+    base = path ? (strrchr(path, '/') ? strrchr(path, '/') + 1 : path) : "cf64-test-images-idx3-ubyte";
+    snprintf(set, sizeof set, "%s", base);
+    len = strlen(set);
+    if (len > strlen(suffix) && !strcmp(set + len - strlen(suffix), suffix))
+        set[len - strlen(suffix)] = '\0';
+    for (i = 0; i < sizeof splits / sizeof splits[0]; ++i)
+        if (!strcmp(set, splits[i].set)) {
+            snprintf(rp->split, sizeof rp->split, "%s test split", splits[i].name);
+            snprintf(rp->split_sized, sizeof rp->split_sized, "%s-canvas %s test split", splits[i].size,
+                     splits[i].name);
+            return;
+        }
+    snprintf(rp->split, sizeof rp->split, "canvas set %s", set);
+    snprintf(rp->split_sized, sizeof rp->split_sized, "canvas set %s", set);
 }
 
 /* The accuracy table (kind,config,...,top1 in percent), then every served SubNet's
@@ -468,7 +501,7 @@ static int plot_pareto(report *rp, const char *platform)
     preamble(&t, rp, name, 960, 540);
     sn_text_printf(&t, "set title \"%s: latency-accuracy front and the SubNets served\"\n", gp(platform, e, sizeof e));
     sn_text_printf(&t, "set xlabel \"latency, us (measured: profile p50 / median service time in the runs)\"\n"
-                       "set ylabel \"top-1, %% (accuracy table: CF-64 test split)\"\n");
+                       "set ylabel \"top-1, %% (accuracy table: %s)\"\n", gp(rp->split, e, sizeof e));
     if (prof) {
         const cJSON *subnets = cJSON_GetObjectItemCaseSensitive(prof, "subnets");
         const cJSON *rows = cJSON_GetObjectItemCaseSensitive(prof, "rows"), *row;
@@ -547,12 +580,12 @@ static int plot_pareto(report *rp, const char *platform)
     sn_text_printf(&t, "NaN notitle\n");
     snprintf(title, sizeof title, "Latency-accuracy Pareto front, %s", platform);
     snprintf(caption, sizeof caption,
-             "Top-1 (accuracy table, measured on the 10,000-canvas CF-64 test split) against latency. "
+             "Top-1 (accuracy table, measured on the %s) against latency. "
              "Grey circles and the dashed front: every Pareto SubNet with no SubGraph resident; black "
              "squares and the solid front: with its own SubGraph resident (%s: %s%s). "
              "Coloured dots: the SubNets each policy actually served, at the median service time (start to "
              "end, queueing excluded) of the queries it served them for (%s: %s), across every trace "
-             "of this platform.",
+             "of this platform.", rp->split_sized,
              /* the FPGA platform's profile and clock are its cycle model's, not measurements */
              !strcmp(platform, "fpga") ? "profile, model: fpga cycle model" : "profile p50, measured",
              have_front ? prof_path : "no profile found",
@@ -718,8 +751,8 @@ static int plot_accuracy_slo(report *rp)
     preamble(&t, rp, "accuracy-slo", 960, 520);
     sn_text_printf(&t, "set title \"Served accuracy vs SLO attainment, per policy\"\n"
                        "set xlabel \"SLO attainment, %% of queries\"\n"
-                       "set ylabel \"served accuracy, %% (accuracy table: CF-64 test split)\"\n"
-                       "set xrange [-2:102]\nset offsets 0, 0, 0.2, 0.2\n");
+                       "set ylabel \"served accuracy, %% (accuracy table: %s)\"\n"
+                       "set xrange [-2:102]\nset offsets 0, 0, 0.2, 0.2\n", gp(rp->split, e, sizeof e));
     sn_text_printf(&t, "$points << EOD\n");
     for (i = 0; i < rp->n; ++i) {
         const sn_figure *a = sn_figures_find(&rp->r[i].fs, "served_accuracy");
@@ -758,8 +791,8 @@ static int plot_accuracy_slo(report *rp)
     snprintf(caption, sizeof caption,
              "One point per run: the share of queries that met their SLO (accuracy floor against the "
              "accuracy table; latency ceiling against the measured latency) against the mean top-1 of the "
-             "SubNets served (accuracy table, measured on the CF-64 test split). Colour: policy; marker: "
-             "trace. Upper right is better.");
+             "SubNets served (accuracy table, measured on the %s). Colour: policy; marker: "
+             "trace. Upper right is better.", rp->split);
     rc = draw(rp, &t, "accuracy-slo", "Served accuracy vs SLO attainment", caption);
     sn_text_free(&t);
     return rc;
@@ -1036,7 +1069,7 @@ static size_t reproduction(const report *rp, claim_row *rows, size_t max)
         else
             snprintf(rows[n].figure, sizeof rows[n].figure, "up to %+.2f points (trace %s); per trace: %s", 100.0 * b2,
                      bt, l2);
-        snprintf(rows[n].source, sizeof rows[n].source, "measured: accuracy table (CF-64 test split)");
+        snprintf(rows[n].source, sizeof rows[n].source, "measured: accuracy table (%s)", rp->split);
         ++n;
         b3 = per_trace(rp, platforms[k], l3, sizeof l3, &far_energy_saving, " %", 1, bt, sizeof bt);
         snprintf(rows[n].paper, sizeof rows[n].paper, "SUSHI");
@@ -1140,7 +1173,7 @@ static size_t neulens_rows(const report *rp, claim_row *rows, size_t max)
         snprintf(rows[n + 1].figure, sizeof rows[n + 1].figure, "vs untiled SubNets: %s; vs downsampled inputs: %s",
                  a, b);
         snprintf(rows[n].source, sizeof rows[n].source, "measured: %.200s", lat_src);
-        snprintf(rows[n + 1].source, sizeof rows[n + 1].source, "measured: top-1 on the CF-64 test split; %.180s",
+        snprintf(rows[n + 1].source, sizeof rows[n + 1].source, "measured: top-1 on the %.48s; %.170s", rp->split,
                  lat_src);
     }
     cJSON_Delete(j);
@@ -1296,15 +1329,15 @@ static void answer_caption(const report *rp, const group *g, char *buf, size_t n
     }
     snprintf(buf, n,
              "Trace %s on %s: %zu run%s of %zu polic%s. SLO attainment: %s%s%s. "
-             "Served accuracy: measured (the accuracy table's top-1 of each SubNet served, on the CF-64 "
-             "test split). Energy per query: %s.",
+             "Served accuracy: measured (the accuracy table's top-1 of each SubNet served, on the %s). "
+             "Energy per query: %s.",
              g->trace, g->platform, g->runs, g->runs == 1 ? "" : "s", g->npol, g->npol == 1 ? "y" : "ies", clocks,
              nk > 1 ? " (runs of different clocks, pooled as repetitions: compare with care)" : "",
              slo_src && !strncmp(slo_src, "table:", 6)
                  ? "; the trace carries no latency ceiling, so only accuracy floors decide it"
                  : slo_src && !strncmp(slo_src, "unknown:", 8) ? "; the trace file is gone (its ceilings unknown)"
                                                                : "",
-             energy[0] ? energy : "not recorded");
+             rp->split, energy[0] ? energy : "not recorded");
 }
 
 /* The report's opening: per trace and platform, each policy's SLO attainment, served accuracy
@@ -1554,18 +1587,17 @@ static int write_documents(report *rp, sn_report_summary *sum, const claim_row *
     }
     answer_rows(rp, &md, &html);
     {
-        const char *legend =
-            "Every figure names its source: measured (and by which clock or counter), emulated (an "
-            "instruction-count clock of an emulator), or model (a named model with its constants). "
-            "Accuracy comes from the accuracy table (top-1 measured on the 10,000-canvas CF-64 test "
-            "split) or from this run's own predictions (measured accuracy).";
-        sn_text_printf(&md, "%s\n\n", legend);
+        sn_text_printf(&md, "Every figure names its source: measured (and by which clock or counter), emulated (an "
+                            "instruction-count clock of an emulator), or model (a named model with its constants). "
+                            "Accuracy comes from the accuracy table (top-1 measured on the %s) or from this "
+                            "run's own predictions (measured accuracy).\n\n", rp->split_sized);
         sn_text_printf(&html, "<p>Every figure names its source: <span class=\"src measured\">measured</span> "
                               "(and by which clock or counter), <span class=\"src emulated\">emulated</span> (an "
                               "instruction-count clock of an emulator), or <span class=\"src model\">model</span> "
                               "(a named model with its constants). Accuracy comes from the accuracy table (top-1 "
-                              "measured on the 10,000-canvas CF-64 test split) or from this run's own predictions "
-                              "(measured accuracy).</p>\n");
+                              "measured on the ");
+        html_escaped(&html, rp->split_sized);
+        sn_text_printf(&html, ") or from this run's own predictions (measured accuracy).</p>\n");
     }
     sn_text_printf(&md, "## Can these runs tell the policies apart?\n\n");
     sn_text_printf(&html, "<h2>Can these runs tell the policies apart?</h2>\n");
@@ -1729,6 +1761,7 @@ int sn_report_write(char *const *runs, size_t n, const sn_report_options *o,
         goto done;
     }
     load_accuracy(&rp);
+    name_split(&rp);
     for (i = 0; i < np; ++i)
         if (plot_pareto(&rp, platforms[i]) != 0)
             goto done;

@@ -83,6 +83,7 @@ static void test_image_version_2(void **state)
     assert_int_equal(model.arch.num_splits, 2);
     assert_int_equal(model.arch.region_modes, SN_REGION_MODE_HALO | SN_REGION_MODE_TILE);
     assert_int_equal(model.arch.gate_out, SP_LEVELS);
+    assert_int_equal(model.arch.task, 0); /* its spec's task, "tiny-sparse", is no canvas task */
     assert_int_equal(model.arch.num_levels, SP_LEVELS);
     assert_int_equal(model.arch.levels_pct[SP_LEVELS - 1], 0);
     assert_int_equal(sn_model_find(&model, "skip.2", &t), SN_OK);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sn_canvas.h" /* the canvas tasks, by name */
 #include "sn_cpu.h"
 #include "sn_engine.h"
 #include "sn_file.h"
@@ -150,6 +151,16 @@ static int read_spec(pack_state *s, const cJSON *spec)
         }
         if (cJSON_GetObjectItemCaseSensitive(arac, "prefix_stages"))
             return errorf(s, "spec field 'arac.prefix_stages' and 'arac.splits' together (one or the other)");
+        /* the task, where the canvas generator knows it (a version 1 image has no room) */
+        {
+            const cJSON *task = cJSON_GetObjectItemCaseSensitive(spec, "task");
+            if (cJSON_IsString(task))
+                a->task = (uint32_t)sn_canvas_task_parse(task->valuestring);
+            if (a->task && (uint32_t)sn_canvas_task_geometry((sn_canvas_task)a->task)->side != a->canvas)
+                return errorf(s, "spec task '%s' has %dx%d canvases; the spec's canvas is %u", task->valuestring,
+                              sn_canvas_task_geometry((sn_canvas_task)a->task)->side,
+                              sn_canvas_task_geometry((sn_canvas_task)a->task)->side, a->canvas);
+        }
     }
     eps = cJSON_GetObjectItemCaseSensitive(spec, "bn_eps");
     if (!cJSON_IsNumber(eps) || !(eps->valuedouble > 0 && eps->valuedouble < 1))

@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """The report of `make bench-arac` (called by bench/arac/run.sh): reads the measurements in
 --work (points.jsonl: one `supernav eval --json` object per point with its family; skipped:
-ARAC bases without untiled BN statistics; loadavg-start, loadavg-end), computes NeuLens's two
-figures for every ARAC point against the two baselines, and writes to --out:
+ARAC bases without untiled BN statistics; covered: base|res|SubNet, downsampled points left
+out because the untiled family holds that SubNet; loadavg-start, loadavg-end), computes
+NeuLens's two figures for every ARAC point against the two baselines, and writes to --out:
 
   arac.csv     one row per point: family, config, input_res, macs, top1, n, p50_us, p99_us
   arac.json    the rows, the per-ARAC comparisons, the headline figures, the claims, the
@@ -11,7 +12,9 @@ figures for every ARAC point against the two baselines, and writes to --out:
   arac.svg     top-1 vs measured p50 latency, three series (gnuplot)
 
 Each file is written to a temporary name and renamed into place. Prints summary.md on stdout;
-exits 1 when the measurements are incomplete or inconsistent.
+exits 1 when the measurements are incomplete or inconsistent. Any model (--model, --canvas):
+ARAC configs of CF-64's form (arac-g{G}-t{T}-l{H}.{L}:{SubNet}) and of the split-point form
+(arac-p{P}-g{G}-{h|z}-t{T}-l{L1}...{0}:{SubNet}, CF-128S's), engine/include/sn_config.h.
 """
 import argparse
 import csv
@@ -19,6 +22,7 @@ import io
 import json
 import os
 import platform as pyplatform
+import re
 import subprocess
 import sys
 
@@ -42,8 +46,30 @@ METHOD_EQUAL_LATENCY = (
     "accurate (the signed value is given beside it).")
 
 
+# the models `make bench-arac MODEL=...` serves, as the report names them
+MODEL_LABEL = {"cf64": "CF-64", "cf128s": "CF-128S"}
+
+
 class ReportError(Exception):
     pass
+
+
+ARAC_SPLIT_FORM = re.compile(r"arac-p(\d+)-g(\d+)-([hz])-t(\d+)-l(\d+(?:\.\d+)*):(r(\d+)-\S+)$")
+ARAC_CF64_FORM = re.compile(r"arac-g(\d+)-t(\d+)-l(\d+)\.(\d+):(r(\d+)-\S+)$")
+
+
+def parse_arac(config):
+    """An ARAC config's fields: split (None in CF-64's form: the model's one split), grid, mode,
+    threshold_pct, levels_pct (high to low; 0 = SKIP), base and base_res."""
+    m = ARAC_SPLIT_FORM.match(config)
+    if m:
+        return {"split": int(m[1]), "grid": int(m[2]), "mode": m[3], "threshold_pct": int(m[4]),
+                "levels_pct": [int(x) for x in m[5].split(".")], "base": m[6], "base_res": int(m[7])}
+    m = ARAC_CF64_FORM.match(config)
+    if m:
+        return {"split": None, "grid": int(m[1]), "mode": "h", "threshold_pct": int(m[2]),
+                "levels_pct": [int(m[3]), int(m[4])], "base": m[5], "base_res": int(m[6])}
+    raise ReportError(f"'{config}' is not an ARAC config (engine/include/sn_config.h)")
 
 
 def write_atomic(path, text):
@@ -89,7 +115,7 @@ def read_lines(path):
 
 
 def base_of(config):
-    return config.split(":", 1)[1]
+    return parse_arac(config)["base"]
 
 
 def load_rows(work, expected_n):
@@ -120,7 +146,8 @@ def load_rows(work, expected_n):
 
 
 def add_untiled_bases(rows):
-    """The downsampled family at r64 is the untiled base itself: the untiled point's measurement."""
+    """The downsampled family at the canvas's resolution is the untiled base itself: the untiled
+    point's measurement."""
     untiled = {r["config"]: r for r in rows if r["family"] == "untiled"}
     bases = {r["config"] for r in rows if r["family"] == "downsampled"}
     for b in sorted(bases):
@@ -219,16 +246,26 @@ def main():
     ap.add_argument("--limit", type=int, default=0, help="canvases per point; 0 = the whole test split")
     ap.add_argument("--warmup", type=int, required=True)
     ap.add_argument("--down-res", required=True)
+    ap.add_argument("--canvas", type=int, default=64, help="the model's canvas side (its ARAC bases' resolution)")
+    ap.add_argument("--model", default="cf64", help="the model's name (make's MODEL)")
+    ap.add_argument("--model-image", default="build/supernet.snm")
+    ap.add_argument("--test", default="data/canvas/cf64-test", help="the test split's canvas set")
     ap.add_argument("--supernav", default="build/supernav")
     args = ap.parse_args()
+    label = MODEL_LABEL.get(args.model, args.model)
+    canvas = args.canvas
 
     rows = add_untiled_bases(load_rows(args.work, args.limit))
     skipped = read_lines(os.path.join(args.work, "skipped")) if os.path.exists(
         os.path.join(args.work, "skipped")) else []
+    covered = [line.split("|") for line in read_lines(os.path.join(args.work, "covered"))] if os.path.exists(
+        os.path.join(args.work, "covered")) else []
     fam = {f: [r for r in rows if r["family"] == f] for f in FAMILIES}
     for f in ("arac", "untiled"):
         if not fam[f]:
             raise ReportError(f"no {LABEL[f]} points")
+    parsed = {r["config"]: parse_arac(r["config"]) for r in fam["arac"]}
+    split_form = any(p["split"] is not None for p in parsed.values())
     n = rows[0]["n"]
     full = args.limit == 0
 
@@ -265,8 +302,13 @@ def main():
                      "(they are not Pareto SubNets; only ARAC configs built on them were calibrated), and "
                      "running them with another config's statistics would not be the same SubNet. The "
                      "downsampled family is the remaining base(s) only.")
+    if covered:
+        notes.append("No downsampled point where the ARAC base at that resolution is itself an untiled "
+                     "SubNet (with BN statistics of its own there), which the untiled family holds: " +
+                     ", ".join(f"`{b}` at {r} (= `{sn}`)" for b, r, sn in covered) + ".")
     if not fam["downsampled"]:
-        notes.append("The downsampled family is empty: no ARAC base has untiled BN statistics in the image.")
+        notes.append("The downsampled family is empty: no ARAC base has untiled BN statistics in the image"
+                     + (", or every downsampled resolution is an untiled SubNet." if covered else "."))
 
     # ---- the verdict in words --------------------------------------------------------------
     verdict = []
@@ -313,25 +355,29 @@ def main():
         xs = sorted(xs)
         return (xs[(len(xs) - 1) // 2] + xs[len(xs) // 2]) / 2 if xs else None
     us_per_mmac = {f: median([r["p50_us"] / (r["macs"] / 1e6) for r in fam[f]]) for f in FAMILIES}
-    r64_untiled = [r for r in fam["untiled"] if r["input_res"] == 64]
-    us_per_mmac["untiled_r64"] = median([r["p50_us"] / (r["macs"] / 1e6) for r in r64_untiled])
+    full_res_untiled = [r for r in fam["untiled"] if r["input_res"] == canvas]
+    us_per_mmac[f"untiled_r{canvas}"] = median([r["p50_us"] / (r["macs"] / 1e6) for r in full_res_untiled])
     verdict.append("Measured cost per MAC (median p50 µs per million MACs): ARAC "
-                   f"{us_per_mmac['arac']:.1f}, untiled {us_per_mmac['untiled']:.1f} (r64 only: "
-                   + (f"{us_per_mmac['untiled_r64']:.1f}" if us_per_mmac['untiled_r64'] else "n/a") +
+                   f"{us_per_mmac['arac']:.1f}, untiled {us_per_mmac['untiled']:.1f} (r{canvas} only: "
+                   + (f"{us_per_mmac[f'untiled_r{canvas}']:.1f}" if us_per_mmac[f'untiled_r{canvas}'] else "n/a") +
                    "), downsampled " + (f"{us_per_mmac['downsampled']:.1f}" if us_per_mmac['downsampled'] else "n/a")
                    + ": ARAC's MAC savings turn into less latency saved when its cost per MAC is higher "
                    "(halos, one micro-flow per tile, the gate, the stitching).")
 
-    split = (f"the whole CF-64 test split ({n} canvases)" if full
-             else f"only the first {n} CF-64 test canvases (ARAC_LIMIT, a trial run)")
+    split = (f"the whole {label} test split ({n} canvases)" if full
+             else f"only the first {n} {label} test canvases (ARAC_LIMIT, a trial run)")
     doc = {
         "schema": 1, "benchmark": "arac", "machine": machine, "versions": versions,
+        "model": {"name": args.model, "image": args.model_image, "table": args.table, "test": args.test,
+                  "canvas": canvas},
         "platform": args.platform, "isa": isa, "precision": fam["arac"][0]["precision"],
         "canvases": n, "whole_test_split": full, "warmup": args.warmup,
         "latency": "p50 (and p99) over the same inferences that give top-1; " + fam["arac"][0]["latency_source"]
                    + "; per invoke, input pixel/255, resize, gate and stitching included",
-        "downsampled_resolutions": [int(x) for x in args.down_res.split()] + [64],
+        "downsampled_resolutions": [int(x) for x in args.down_res.split()] + [canvas],
         "downsampled_bases_skipped": skipped,
+        "downsampled_points_covered_by_untiled": [{"base": b, "input_res": int(r), "untiled": sn}
+                                                  for b, r, sn in covered],
         "max_abs_top1_delta_vs_accuracy_csv": max_delta,
         "method": {"equal_accuracy": METHOD_EQUAL_ACCURACY, "equal_latency": METHOD_EQUAL_LATENCY},
         "claims": {"source": "NeuLens (Hou, Guan, Han, MobiCom 2022), on their models, data and devices",
@@ -342,7 +388,7 @@ def main():
         "rows": [{k: r[k] for k in ("family", "config", "input_res", "macs", "top1", "n", "correct", "p50_us",
                                     "p99_us", "measured")} for r in rows],
         "arac": [{"config": a["config"], "top1": a["top1"], "p50_us": a["p50_us"], "macs": a["macs"],
-                  "vs": a["vs"]} for a in arac],
+                  "parsed": parsed[a["config"]], "vs": a["vs"]} for a in arac],
     }
 
     # ---- files -----------------------------------------------------------------------------
@@ -364,6 +410,7 @@ def main():
     lines = [
         "# NeuLens experiment: ARAC (gate) vs untiled SubNets vs downsampled inputs",
         "",
+        f"* model: {label} (`{args.model_image}`, accuracy table `{args.table}`, test split `{args.test}`).",
         f"* machine: {machine['cpu']}, {machine['logical_cpus']} logical CPUs, Linux {machine['kernel']}. "
         "**Latency is measured on a shared machine** (other jobs may run beside it): 1-min load average "
         f"{la0[0] if la0 else '?'} before the measurements, {la1[0] if la1 else '?'} after.",
@@ -371,12 +418,16 @@ def main():
         f"runs {split} after {args.warmup} warm-up inferences; top-1 and the p50/p99 latency "
         "come from the same inferences (`clock_gettime`, per invoke: pixel/255, resize, gate and stitching "
         "included).",
-        "* families: **ARAC (gate)** = the `kind=arac` rows of `workloads/supernet/accuracy.csv` (G×G tiles, "
-        "gate threshold 50 %, critical tiles at level H, the others at L; MACs are the mean over the "
-        "canvases: gate + tiles with halos + tail); **untiled SubNets** = the `kind=subnet` rows (the Pareto "
+        f"* families: **ARAC (gate)** = the `kind=arac` rows of `{args.table}` ("
+        + ("split point P, G×G tiles, region mode h (exact halo) or z (tile-local), gate threshold T, each "
+           "tile at the lowest of the config's levels the multi-level gate allows, the last SKIP; MACs are the "
+           "mean over the canvases: gate + computed regions + tail" if split_form else
+           "G×G tiles, gate threshold 50 %, critical tiles at level H, the others at L; MACs are the mean "
+           "over the canvases: gate + tiles with halos + tail")
+        + "); **untiled SubNets** = the `kind=subnet` rows (the Pareto "
         "set over resolutions); **downsampled inputs** = each ARAC base SubNet, with its own weights and BN "
-        f"statistics, on the canvas resized to {', '.join(args.down_res.split())} (`--input-res`), and at 64 "
-        "(the untiled base itself, the untiled point's measurement).",
+        f"statistics, on the canvas resized to {', '.join(args.down_res.split())} (`--input-res`), and at "
+        f"{canvas} (the untiled base itself, the untiled point's measurement).",
         "* accuracy: top-1 on n canvases has a standard error of about "
         f"{100 * (0.88 * 0.12 / n) ** 0.5:.2f} points; every point sees the same canvases.",
     ]
@@ -422,7 +473,7 @@ def main():
     lines += ["", "## Headline, beside NeuLens's claims", "",
               "NeuLens (Hou, Guan, Han, MobiCom 2022) reports up to 58 % lower latency at the same accuracy "
               "and up to 67.9 % higher accuracy at the same latency/memory, on their own models, data and "
-              "devices. This is the same kind of experiment on supernav's CF-64 SuperNet and this CPU, not a "
+              f"devices. This is the same kind of experiment on supernav's {label} SuperNet and this CPU, not a "
               "reproduction of their numbers.", "",
               "| figure | NeuLens's claim | vs untiled SubNets | vs downsampled inputs |",
               "|---|---:|---:|---:|",
@@ -459,13 +510,14 @@ def main():
         downs += sorted((r for r in fam["downsampled"] if r["config"] == b), key=lambda r: -r["input_res"])
         downs.append(None)
     script += block("down", downs, lambda r: (r["p50_us"], r["top1"], r["input_res"]))
-    title = (f"CF-64 test top-1 vs measured p50 latency ({n} canvases; {args.platform} {isa}, one thread, "
+    title = (f"{label} test top-1 vs measured p50 latency ({n} canvases; {args.platform} {isa}, one thread, "
              f"shared {machine['logical_cpus']}-CPU machine)")
+    down_px = ", ".join(str(x) for x in sorted(doc["downsampled_resolutions"], reverse=True))
     plot = ["plot $untiled using 1:2 with points pt 7 ps 0.9 lc rgb '#1f77b4' title 'untiled SubNets', \\",
             "     $front using 1:2 with steps lw 2 lc rgb '#1f77b4' title 'untiled front (best top-1 at <= latency)', \\"]
     if downs:
         plot.append("     $down using 1:2 with linespoints pt 5 ps 0.9 lw 1.5 lc rgb '#2ca02c' "
-                    "title 'downsampled inputs (ARAC base at 64, 56, 48, 40 px)', \\")
+                    f"title 'downsampled inputs (ARAC base at {down_px} px)', \\")
         plot.append("     $down using 1:2:(sprintf('%d', $3)) with labels offset 0,-0.9 font ',9' "
                     "tc rgb '#2ca02c' notitle, \\")
     plot.append("     $arac using 1:2 with points pt 9 ps 1.4 lc rgb '#d62728' title 'ARAC (gate)'")

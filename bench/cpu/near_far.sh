@@ -8,16 +8,21 @@
 # command, so that load from other jobs on a shared machine falls on both. Per SubNet: the
 # median over rounds of each run's p50 (measured: the CPU SUT's clock around the plan's
 # invoke, the flush untimed), far/near, and the weight bytes (checked: all near, all far).
-# Prints the table and writes it to $RESULTS/cpu/near-far-<UTC>.txt (via a temporary file).
-# Environment: SUPERNAV, ROUNDS (3), LIMIT (300), WARMUP (20), ISA (eval --isa; auto).
+# Prints the table and writes it to $RESULTS/cpu/near-far-<UTC>.txt (near-far-<model>-<UTC>.txt
+# for a model other than cf64; via a temporary file).
+# Environment: SUPERNAV, ROUNDS (3), LIMIT (300), WARMUP (20), ISA (eval --isa; auto); MODEL,
+# MODEL_IMAGE, MODEL_TABLE, MODEL_TEST (the model; make passes them, CF-64's by default).
 set -eu
 SUPERNAV=${SUPERNAV:-build/supernav}
+MODEL=${MODEL:-cf64}
+MODEL_IMAGE=${MODEL_IMAGE:-build/supernet.snm}
+MODEL_TEST=${MODEL_TEST:-data/canvas/cf64-test}
 ROUNDS=${ROUNDS:-3}
 LIMIT=${LIMIT:-300}
 WARMUP=${WARMUP:-20}
 ISA=${ISA:-auto}
 RESULTS=${RESULTS:-results}
-TABLE=workloads/supernet/accuracy.csv
+TABLE=${MODEL_TABLE:-workloads/supernet/accuracy.csv}
 die() { echo "bench-cpu-near-far: error: $*" >&2; exit 1; }
 [ -x "$SUPERNAV" ] || die "$SUPERNAV is missing; run 'make'"
 for v in "$ROUNDS" "$LIMIT" "$WARMUP"; do
@@ -27,13 +32,14 @@ done
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p "$RESULTS/cpu"
 out="$RESULTS/cpu/near-far-$STAMP.txt"
+[ "$MODEL" = cf64 ] || out="$RESULTS/cpu/near-far-$MODEL-$STAMP.txt"
 tmp="$out.tmp.$$"
 trap 'rm -f "$tmp"' EXIT
 num() { sed -n "s/.*\"$1\":\([-0-9.eE+]*\).*/\1/p"; }
 str() { sed -n "s/.*\"$1\":\"\([^\"]*\)\".*/\1/p"; }
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 run() { # config near_kib: one eval's JSON, its weight bytes checked
-    j=$("$SUPERNAV" eval --subnet "$1" --platform cpu --isa "$ISA" --near-kib "$2" --limit "$LIMIT" \
+    j=$("$SUPERNAV" eval --model "$MODEL_IMAGE" --data "$MODEL_TEST" --subnet "$1" --platform cpu --isa "$ISA" --near-kib "$2" --limit "$LIMIT" \
         --warmup "$WARMUP" --json) || die "eval $1 --near-kib $2 failed"
     if [ "$2" -eq 0 ]; then
         [ "$(echo "$j" | num near_weight_bytes)" = 0 ] || die "$1: near bytes with nothing resident"
@@ -48,6 +54,7 @@ first=$(echo "$subnets" | head -n 1)
 isa=$(run "$first" 0 | str isa)
 {
     echo "# CPU near vs far (cold), $(date -u +%Y-%m-%dT%H:%M:%SZ), supernav $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+    [ "$MODEL" = cf64 ] || echo "# model $MODEL ($MODEL_IMAGE, $TABLE, $MODEL_TEST)"
     echo "# host: $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1), $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at start"
     echo "# $isa kernels, fp32, one thread; $count Pareto SubNets x $ROUNDS interleaved rounds x $LIMIT canvases per run"
     echo "# p50 = median over rounds of each run's p50 latency (measured: around the plan's invoke; far"

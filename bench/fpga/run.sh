@@ -10,9 +10,15 @@
 #      (sushi and nocache; no queueing, so the figures are the model's service times):
 #      sweep.csv, sweep-latency.svg, sweep-offchip.svg.
 # Rates and ceilings come from the model's own profile (load FPGA_LOAD of the median SubNet
-# without a resident SubGraph; ceiling base 2x the largest). Writes results/bench/fpga-<UTC>/.
+# without a resident SubGraph; ceiling base 2x the largest). Writes results/bench/fpga-<UTC>/
+# (fpga-<model>-<UTC>/ for a model other than cf64). MODEL, MODEL_IMAGE, MODEL_TABLE,
+# MODEL_TEST: the model served (make passes them; CF-64's by default).
 set -eu
 SUPERNAV=${SUPERNAV:-build/supernav}
+MODEL=${MODEL:-cf64}
+MODEL_IMAGE=${MODEL_IMAGE:-build/supernet.snm}
+TABLE=${MODEL_TABLE:-workloads/supernet/accuracy.csv}
+MODEL_TEST=${MODEL_TEST:-data/canvas/cf64-test}
 BOARD=${FPGA_BOARD:-platforms/fpga/boards/zcu104.board}
 N=${FPGA_QUERIES:-3000}
 LOAD=${FPGA_LOAD:-0.6}
@@ -21,12 +27,15 @@ SWEEP_PE=${FPGA_SWEEP_PE:-8x8 16x16 32x32 32x64}
 SWEEP_N=${FPGA_SWEEP_QUERIES:-2000}
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 OUT=${BENCH_OUT:-results/bench/fpga-$STAMP}
+[ "$MODEL" = cf64 ] || OUT=${BENCH_OUT:-results/bench/fpga-$MODEL-$STAMP}
 die() { echo "make bench: error: $*" >&2; exit 1; }
 [ -x "$SUPERNAV" ] || die "$SUPERNAV is not built"
 [ -r "$BOARD" ] || die "$BOARD: no such board file"
+[ -f "$MODEL_IMAGE" ] || die "$MODEL_IMAGE is missing (make MODEL=$MODEL)"
 [ ! -e "$OUT" ] || die "$OUT already exists"
 command -v gnuplot >/dev/null 2>&1 || die "gnuplot is missing (make deps)"
-FLAGS="--board $BOARD${FPGA_PE:+ --pe $FPGA_PE}${FPGA_NEAR_KIB:+ --near-kib $FPGA_NEAR_KIB}"
+MODEL_FLAGS="--model $MODEL_IMAGE --data $MODEL_TEST"
+FLAGS="$MODEL_FLAGS --board $BOARD${FPGA_PE:+ --pe $FPGA_PE}${FPGA_NEAR_KIB:+ --near-kib $FPGA_NEAR_KIB}"
 tmp="$OUT.tmp-$$"
 mkdir -p "$tmp/traces"
 trap 'rm -rf "$tmp"' EXIT
@@ -42,17 +51,32 @@ ceil=$(awk -v x="$largest" 'BEGIN { printf "%d", 2 * x }')
 # shellcheck disable=SC2086
 "$SUPERNAV" profile --platform fpga $FLAGS > "$tmp/profile.txt"
 mid=$(awk 'NR > 1 { c[NR] = $NF } END { print c[int((NR + 2) / 2)] }' "$tmp/profile.txt")
+# floors: CF-64 keeps the trace generator's defaults (0.86 to 0.90, within CF-64's top-1
+# range: its figures stay as they were); another model gets its served SubNets' top-1
+# quartiles, as make bench sets them (bench/serve/run.sh)
+FLOOR_ARGS=""
+if [ "$MODEL" != cf64 ]; then
+    top1s=$(echo "$prof" | sed -n 's/.*"top1":\[\([0-9.,]*\)\].*/\1/p')
+    [ -n "$top1s" ] || die "profile printed no top-1 list"
+    FLOOR_ARGS="--floors $(echo "$top1s" | tr ',' '\n' | sort -n | awk '{ v[NR] = $1 }
+        END { for (i = 0; i < 5; ++i) { k = 1 + int(i * (NR - 1) / 4 + 0.5); f = int(v[k] * 10000 + 1e-6) / 10000
+              printf "%s%.4f", i ? "," : "", f } }')"
+    echo "bench fpga: $MODEL: floors ${FLOOR_ARGS#--floors } (the served SubNets' top-1 quartiles)" >&2
+fi
 echo "bench fpga: $BOARD; median SubNet ${median} us, largest ${largest} us without a SubGraph (model)" >&2
 echo "bench fpga: rate ${rate} q/s (load ${LOAD}), ceiling base ${ceil} us, ${N} queries (Azure LLM: all)" >&2
 
 T="$tmp/traces"
+# shellcheck disable=SC2086 # FLOOR_ARGS is empty or two words
+{
 "$SUPERNAV" trace import --format azure-llm workloads/traces/real/AzureLLMInferenceTrace_conv.csv \
-    --rate "$rate" --ceiling-us "$ceil" -o "$T/azure-llm.csv" >/dev/null
-"$SUPERNAV" trace gen sushi --count "$N" --seed 1 --rate "$rate" --ceiling-us "$ceil" -o "$T/sushi.csv" >/dev/null
-"$SUPERNAV" trace gen server --count "$N" --seed 2 --rate "$rate" --ceiling-us "$ceil" -o "$T/server.csv" >/dev/null
-"$SUPERNAV" trace gen sushi --count "$N" --seed 3 --rate "$rate" --ceiling-us "$ceil" --constraint ceiling \
+    --rate "$rate" --ceiling-us "$ceil" $FLOOR_ARGS -o "$T/azure-llm.csv" >/dev/null
+"$SUPERNAV" trace gen sushi --count "$N" --seed 1 --rate "$rate" --ceiling-us "$ceil" $FLOOR_ARGS -o "$T/sushi.csv" >/dev/null
+"$SUPERNAV" trace gen server --count "$N" --seed 2 --rate "$rate" --ceiling-us "$ceil" $FLOOR_ARGS -o "$T/server.csv" >/dev/null
+"$SUPERNAV" trace gen sushi --count "$N" --seed 3 --rate "$rate" --ceiling-us "$ceil" $FLOOR_ARGS --constraint ceiling \
     -o "$T/sushi-ceiling.csv" >/dev/null
-"$SUPERNAV" trace gen single-stream --count "$SWEEP_N" --seed 4 --constraint floor -o "$T/closed.csv" >/dev/null
+"$SUPERNAV" trace gen single-stream --count "$SWEEP_N" --seed 4 --constraint floor $FLOOR_ARGS -o "$T/closed.csv" >/dev/null
+}
 
 POLICIES="sushi nocache static-subgraph lru slackfit static-hindsight static-subnet:$mid largest smallest oracle"
 runs=""
@@ -71,6 +95,7 @@ done
 "$SUPERNAV" summary $runs | sed "s|$tmp/||g" > "$tmp/table.txt.tmp"
 {
     echo "# make bench PLATFORM=fpga ($STAMP), MODELLED (fpga cycle model, virtual time): $BOARD${FPGA_PE:+, PE $FPGA_PE}${FPGA_NEAR_KIB:+, persistent buffer $FPGA_NEAR_KIB KiB}"
+    [ "$MODEL" = cf64 ] || echo "# model $MODEL ($MODEL_IMAGE, $TABLE, $MODEL_TEST)"
     echo "# rate $rate q/s, ceiling base $ceil us, $N queries per generated trace, the whole Azure LLM trace;"
     echo "# far MB = weight bytes from DDR; hit = persistent-buffer share of weight bytes."
     cat "$tmp/table.txt.tmp"
@@ -124,7 +149,7 @@ row() { # trace policy -> "mean p99 slo served offchip_uj ddr_bytes switches que
     echo
     echo "| key | value | source or assumption |"
     echo "|---|---|---|"
-    big=$(awk -F, '$1 == "subnet" { c = $2 } END { print c }' workloads/supernet/accuracy.csv)
+    big=$(awk -F, '$1 == "subnet" { c = $2 } END { print c }' "$TABLE")
     # shellcheck disable=SC2086
     "$SUPERNAV" eval --platform fpga $FLAGS --subnet "$big" --limit 1 --warmup 0 |
         awk '/^board / { on = 1; next } on && /^  / { k = $1; v = $2; $1 = ""; $2 = ""; sub(/^  */, ""); printf "| %s | %s | %s |\n", k, v, $0 }'
@@ -135,7 +160,8 @@ echo "pe,near_kib,policy,mean_us,p99_us,offchip_uj_per_query,ddr_weight_bytes_pe
 sweep_run() { # PE KIB POLICY: one closed-loop replay, one CSV row; the first of a PE array sets its base
     d="$tmp/sweep/$1-$2-$3"
     echo "bench fpga: sweep PE $1, buffer $2 KiB, $3" >&2
-    "$SUPERNAV" replay --platform fpga --board "$BOARD" --pe "$1" --near-kib "$2" --trace "$T/closed.csv" \
+    # shellcheck disable=SC2086
+    "$SUPERNAV" replay --platform fpga $MODEL_FLAGS --board "$BOARD" --pe "$1" --near-kib "$2" --trace "$T/closed.csv" \
         --policy "$3" --out "$d" --quiet >/dev/null || die "sweep $1 $2 $3 failed"
     q=$(field "$d/summary.json" queries)
     mean=$(field "$d/summary.json" mean)
@@ -187,7 +213,7 @@ echo
 cat "$OUT/sushi-repro.md"
 echo
 cat "$OUT/sweep.md"
-if "$SUPERNAV" report "$OUT" -o "$OUT/report" >/dev/null 2>"$OUT/report.err"; then
+if "$SUPERNAV" report "$OUT" -o "$OUT/report" --table "$TABLE" >/dev/null 2>"$OUT/report.err"; then
     rm -f "$OUT/report.err"
     echo "bench fpga: report $OUT/report/report.html" >&2
 else

@@ -3,9 +3,10 @@
 # GPU host without this repository or its build dependencies): OPENCL_BUNDLE (default
 # build/opencl-bundle) holds supernav and test_opencl with the shared libraries they were
 # linked against (glibc and its loader included, so the host's own glibc version does not
-# matter), the model image, the golden vectors, the accuracy table, the first
-# OPENCL_BUNDLE_CANVASES (default 1000) CF-64 test canvases, bench.sh (bench/opencl/run.sh)
-# and run.sh, which runs on that machine:
+# matter), CF-64's model image and golden vectors (the tests'), the benchmark's model image and
+# accuracy table, the first OPENCL_BUNDLE_CANVASES (default 1000) canvases of its test split
+# (MODEL_IMAGE, MODEL_TABLE, MODEL_TEST: CF-64's by default, as make passes them for MODEL),
+# bench.sh (bench/opencl/run.sh) and run.sh, which runs on that machine:
 #   OCL_ICD_FILENAMES=/path/to/libnvidia-opencl.so.1 sh BUNDLE/run.sh OUTDIR
 # (the vendor's ICD library; found automatically when it is on the usual paths) -- the
 # OpenCL tests on the GPU, then the benchmark (OpenCL vs that host's CPU) into OUTDIR.
@@ -13,12 +14,21 @@ set -eu
 SUPERNAV=${SUPERNAV:-build/supernav}
 B=${OPENCL_BUNDLE:-build/opencl-bundle}
 N=${OPENCL_BUNDLE_CANVASES:-1000}
+MODEL_IMAGE=${MODEL_IMAGE:-build/supernet.snm}
+MODEL_TABLE=${MODEL_TABLE:-workloads/supernet/accuracy.csv}
+MODEL_TEST=${MODEL_TEST:-data/canvas/cf64-test}
 die() { echo "bundle: error: $*" >&2; exit 1; }
-[ -x "$SUPERNAV" ] && [ -x build/tests/test_opencl ] && [ -f build/supernet.snm ] || die "run make first"
+[ -x "$SUPERNAV" ] && [ -x build/tests/test_opencl ] && [ -f build/supernet.snm ] && [ -f "$MODEL_IMAGE" ] ||
+    die "run make first (and make MODEL=... for another model's image)"
+side=$("$SUPERNAV" info "$MODEL_IMAGE" | sed -n 's/^canvas *\([0-9]*\)x.*/\1/p')
+[ -n "$side" ] || die "supernav info $MODEL_IMAGE printed no canvas"
 rm -rf "$B"
-mkdir -p "$B/bin" "$B/lib/glibc" "$B/data"
+mkdir -p "$B/bin" "$B/lib/glibc" "$B/data" "$B/bench-model"
 cp "$SUPERNAV" build/tests/test_opencl "$B/bin/"
-cp build/supernet.snm workloads/supernet/golden.safetensors workloads/supernet/accuracy.csv "$B/"
+cp build/supernet.snm workloads/supernet/golden.safetensors "$B/"
+cp "$MODEL_IMAGE" "$B/bench-model/model.snm"
+cp "$MODEL_TABLE" "$B/bench-model/accuracy.csv"
+test_name=$(basename "$MODEL_TEST")
 cp bench/opencl/run.sh "$B/bench.sh"
 for bin in "$B/bin/supernav" "$B/bin/test_opencl"; do
     ldd "$bin" | awk '/=> \// { print $3 } /^[ \t]*\/.*ld-linux/ { print $1 }'
@@ -51,11 +61,11 @@ exec "\$here/lib/glibc/$loader" --library-path "\$here/lib/glibc:\${OPENCL_LOADE
 WRAP
     chmod +x "$B/$tool"
 done
-# the first N canvases of the CF-64 test split (canvas i depends only on the split and i)
-/usr/bin/python3 - "$N" data/canvas/cf64-test "$B/data/cf64-test" <<'PY'
+# the first N canvases of the model's test split (canvas i depends only on the split and i)
+/usr/bin/python3 - "$N" "$MODEL_TEST" "$B/data/$test_name" "$side" <<'PY'
 import struct, sys
-n, src, dst = int(sys.argv[1]), sys.argv[2], sys.argv[3]
-for kind, per in (("images-idx3-ubyte", 64 * 64), ("labels-idx1-ubyte", 1)):
+n, src, dst, side = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4])
+for kind, per in (("images-idx3-ubyte", side * side), ("labels-idx1-ubyte", 1)):
     b = open(f"{src}-{kind}", "rb").read()
     nd = b[3]
     dims = list(struct.unpack(f">{nd}I", b[4:4 + 4 * nd]))
@@ -64,6 +74,7 @@ for kind, per in (("images-idx3-ubyte", 64 * 64), ("labels-idx1-ubyte", 1)):
     head = b[:4] + struct.pack(f">{nd}I", *dims)
     open(f"{dst}-{kind}", "wb").write(head + b[4 + 4 * nd:4 + 4 * nd + n * per])
 PY
+echo "BENCH_DATA=$test_name" > "$B/bench-model/data"
 cat > "$B/run.sh" <<'RUN'
 #!/bin/sh
 # On the GPU host: sh BUNDLE/run.sh OUTDIR
@@ -107,8 +118,9 @@ SN_MODEL="$B/supernet.snm" SN_GOLDEN="$B/golden.safetensors" timeout 300 "$B/tes
 echo "test_opencl exit $?" | tee -a "$OUT/host.txt"
 grep -E '^(not ok|# )' "$OUT/test_opencl.tap" | head -20
 echo "== benchmark"
-SUPERNAV="$B/supernav" OPENCL_MODEL="$B/supernet.snm" OPENCL_DATA="$B/data/cf64-test" \
-    OPENCL_TABLE="$B/accuracy.csv" OPENCL_OUT="$OUT/bench" sh "$B/bench.sh"
+. "$B/bench-model/data"
+SUPERNAV="$B/supernav" OPENCL_MODEL="$B/bench-model/model.snm" OPENCL_DATA="$B/data/$BENCH_DATA" \
+    OPENCL_TABLE="$B/bench-model/accuracy.csv" OPENCL_OUT="$OUT/bench" sh "$B/bench.sh"
 RUN
 chmod +x "$B/run.sh"
 du -sh "$B" | awk '{ print "bundle: " $1 " in '"$B"'" }'

@@ -1,6 +1,6 @@
 #!/bin/sh
 # make bench-opencl: the OpenCL platform against the CPU platform, per Pareto SubNet (batch 1,
-# fp32, the CF-64 test canvases). For each SubNet, `supernav eval --json` runs
+# fp32, the model's test canvases: make passes MODEL's as OPENCL_MODEL, OPENCL_DATA, OPENCL_TABLE). For each SubNet, `supernav eval --json` runs
 #   cpu     the CPU platform (one thread), its SubGraph resident  (--near-kib 65536)
 #   cpu0    the CPU platform with nothing resident: weights read cold, flushed before each inference (--near-kib 0)
 #   ocl     the OpenCL platform, its SubGraph resident in device memory (--near-kib 65536)
@@ -35,6 +35,12 @@ trap 'rm -rf "$tmp"' EXIT
 # a number field of a one-line JSON object
 field() { echo "$1" | sed -n "s/.*\"$2\":\([-0-9.eE+]*\).*/\1/p"; }
 
+# the canvases, named as the report names them
+case $(basename "${OPENCL_DATA:-cf64-test}") in
+    cf64-test) split="CF-64 test" ;;
+    cf128s-test) split="CF-128S test" ;;
+    *) split=$(basename "$OPENCL_DATA") ;;
+esac
 subnets=$(awk -F, '$1 == "subnet" { print $2 }' "$TABLE")
 count=$(echo "$subnets" | wc -l)
 echo "bench-opencl: $count Pareto SubNets x 4 runs (cpu, cpu0, ocl, ocl0), $LIMIT canvases each" >&2
@@ -71,7 +77,8 @@ done
 device=$(grep '"run":"ocl"' "$tmp/evals.jsonl" | head -1 | sed -n 's/.*"device":"\([^"]*\)".*/\1/p')
 isa=$(sed -n '1s/.*"isa":"\([^"]*\)".*/\1/p' "$tmp/evals.jsonl")
 {
-    echo "# make bench-opencl ($STAMP): OpenCL vs CPU platform, fp32, batch 1, $LIMIT CF-64 test canvases per run"
+    echo "# make bench-opencl ($STAMP): OpenCL vs CPU platform, fp32, batch 1, $LIMIT $split canvases per run"
+    [ -z "${OPENCL_MODEL:-}" ] || echo "# model $OPENCL_MODEL, table $TABLE, canvases ${OPENCL_DATA:-(the test split of its task)}"
     echo
     echo "OpenCL device: $device. CPU platform: $isa kernels, one thread. Host: $(uname -m), $(nproc) cores."
     echo "Resident: the SubNet's own SubGraph in near memory (no far weight byte); none: every weight moved per call."

@@ -4,7 +4,10 @@
 # Method: bench/peers/README.md. Progress on stderr; the table on stdout; the files under
 # $RESULTS/peers/peers-<UTC>/.
 #
-# Environment (make passes these): SUPERNAV, MODEL_IMAGE, PEAK_FMA, PEERS_PLATFORM (cpu),
+# CF-64 only: the ONNX export and the PyTorch runner build CF-64's SuperNet
+# (workloads/supernet/export_onnx.py); another MODEL is a skip, said on one line.
+#
+# Environment (make passes these): SUPERNAV, MODEL (cf64), MODEL_IMAGE, PEAK_FMA, PEERS_PLATFORM (cpu),
 # PEERS_K (timed runs per SubNet and runtime), PEERS_WARMUP, PEERS_ROUNDS, PEERS_ORT_TIMING
 # (binding|profiler: which ONNX Runtime figure the ratio uses), PEERS_BUILD, RESULTS.
 set -eu
@@ -13,6 +16,7 @@ say() { echo "bench-peers: $*" >&2; }
 die() { echo "bench-peers: error: $*" >&2; exit 1; }
 
 SUPERNAV=${SUPERNAV:-build/supernav}
+MODEL=${MODEL:-cf64}
 MODEL_IMAGE=${MODEL_IMAGE:-build/supernet.snm}
 PEAK_FMA=${PEAK_FMA:-build/bench/peak_fma}
 PEERS_PLATFORM=${PEERS_PLATFORM:-cpu}
@@ -27,6 +31,10 @@ TEST=data/canvas/cf64-test
 TABLE=workloads/supernet/accuracy.csv
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 
+if [ "$MODEL" != cf64 ]; then
+    say "skip: MODEL=$MODEL is not run against the peers: the ONNX export and the PyTorch runner build CF-64's SuperNet only (workloads/supernet/export_onnx.py)"
+    exit 0
+fi
 case $PEERS_K in '' | *[!0-9]* | 0) die "PEERS_K must be a positive integer (got '$PEERS_K')" ;; esac
 case $PEERS_ROUNDS in '' | *[!0-9]* | 0) die "PEERS_ROUNDS must be a positive integer (got '$PEERS_ROUNDS')" ;; esac
 case $PEERS_WARMUP in '' | *[!0-9]*) die "PEERS_WARMUP must be a non-negative integer (got '$PEERS_WARMUP')" ;; esac

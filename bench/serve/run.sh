@@ -7,10 +7,16 @@
 # machines: RATE = LOAD x 1e6 / (median SubNet latency without a resident SubGraph),
 # ceiling base = 2 x the largest SubNet's latency without a resident SubGraph.
 # Writes results/bench/<UTC>/<trace>-<policy>/ run directories, table.txt and report/
-# (supernav report: report.html, report.md, plots/).
+# (supernav report: report.html, report.md, plots/); results/bench/<model>-<UTC>/ for a model
+# other than cf64. MODEL, MODEL_IMAGE, MODEL_TABLE, MODEL_TEST: the model served (make passes
+# them; CF-64's by default); each run directory's context.json records the image and canvases.
 set -eu
 SUPERNAV=${SUPERNAV:-build/supernav}
 PLATFORM=${PLATFORM:-cpu}
+MODEL=${MODEL:-cf64}
+MODEL_IMAGE=${MODEL_IMAGE:-build/supernet.snm}
+MODEL_TEST=${MODEL_TEST:-data/canvas/cf64-test}
+TABLE=${MODEL_TABLE:-workloads/supernet/accuracy.csv}
 # the FPGA model has only modelled (virtual) time: its own run set, reproduction and sweep
 [ "$PLATFORM" != fpga ] || exec sh bench/fpga/run.sh
 N=${BENCH_QUERIES:-3000}
@@ -19,8 +25,12 @@ LOAD=${BENCH_LOAD:-0.35}
 NEAR_KIB=${BENCH_NEAR_KIB:-768}
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
 OUT=${BENCH_OUT:-results/bench/$STAMP}
+[ "$MODEL" = cf64 ] || OUT=${BENCH_OUT:-results/bench/$MODEL-$STAMP}
 die() { echo "make bench: error: $*" >&2; exit 1; }
 [ -x "$SUPERNAV" ] || die "$SUPERNAV is not built"
+[ -f "$MODEL_IMAGE" ] || die "$MODEL_IMAGE is missing (make MODEL=$MODEL)"
+# the model and its canvases, on every profile and replay (eval's defaults would be the image's)
+MODEL_FLAGS="--model $MODEL_IMAGE --data $MODEL_TEST"
 # PLATFORM=mcu (platforms/mcu/README.md): a board profile's firmware under QEMU, int8; replays
 # in virtual time with each query's emulated instruction count through the board's cycle
 # model (deterministic: one run per row), a short trace (BENCH_QUERIES, default 100)
@@ -47,9 +57,9 @@ tmp="$OUT.tmp-$$"
 mkdir -p "$tmp/traces"
 trap 'rm -rf "$tmp"' EXIT
 
-echo "bench: profiling $PLATFORM (cached per model and near budget)" >&2
+echo "bench: profiling $PLATFORM, model $MODEL (cached per model and near budget)" >&2
 # shellcheck disable=SC2086
-prof=$("$SUPERNAV" profile --platform "$PLATFORM" $PLAT_ARGS --near-kib "$NEAR_KIB" --json) || die "profile failed"
+prof=$("$SUPERNAV" profile --platform "$PLATFORM" $MODEL_FLAGS $PLAT_ARGS --near-kib "$NEAR_KIB" --json) || die "profile failed"
 median=$(echo "$prof" | sed -n 's/.*"median_nocache_us":\([0-9.]*\).*/\1/p')
 largest=$(echo "$prof" | sed -n 's/.*"largest_nocache_us":\([0-9.]*\).*/\1/p')
 [ -n "$median" ] && [ -n "$largest" ] || die "profile printed no latencies"
@@ -82,7 +92,7 @@ T="$tmp/traces"
     -o "$T/server.csv" >/dev/null || die "trace gen failed"
 
 # shellcheck disable=SC2086
-mid=$("$SUPERNAV" profile --platform "$PLATFORM" $PLAT_ARGS --near-kib "$NEAR_KIB" | awk 'NR > 1 { c[NR] = $NF } END { print c[int((NR + 2) / 2)] }')
+mid=$("$SUPERNAV" profile --platform "$PLATFORM" $MODEL_FLAGS $PLAT_ARGS --near-kib "$NEAR_KIB" | awk 'NR > 1 { c[NR] = $NF } END { print c[int((NR + 2) / 2)] }')
 POLICIES="sushi nocache static-subgraph static-subnet:$mid largest smallest oracle"
 total=$(( 3 * REPS * $(echo $POLICIES | wc -w) ))
 i=0
@@ -103,7 +113,7 @@ for rep in $(seq 1 "$REPS"); do
                 echo "bench: [$i/$total] rep $rep: $trace / $name" >&2
             fi
             # shellcheck disable=SC2086
-            "$SUPERNAV" replay --platform "$PLATFORM" $PLAT_ARGS $REPLAY_MODE --near-kib "$NEAR_KIB" --trace "$T/$trace.csv" \
+            "$SUPERNAV" replay --platform "$PLATFORM" $MODEL_FLAGS $PLAT_ARGS $REPLAY_MODE --near-kib "$NEAR_KIB" --trace "$T/$trace.csv" \
                 --policy "$policy" --limit "$N" --out "$tmp/$trace-$name-r$rep" --quiet >/dev/null ||
                 die "replay $trace $policy failed"
             runs="$runs $tmp/$trace-$name-r$rep"
@@ -117,20 +127,23 @@ modelled_traces="azure-llm sushi server"
 for trace in $modelled_traces; do
     for policy in $POLICIES; do
         name=$(echo "$policy" | sed 's/:.*//')
-        "$SUPERNAV" replay --platform "$PLATFORM" --near-kib "$NEAR_KIB" --trace "$T/$trace.csv" \
+        # shellcheck disable=SC2086
+        "$SUPERNAV" replay --platform "$PLATFORM" $MODEL_FLAGS --near-kib "$NEAR_KIB" --trace "$T/$trace.csv" \
             --policy "$policy" --limit "$N" --modelled --out "$tmp/modelled/$trace-$name" --quiet >/dev/null ||
             die "modelled replay $trace $policy failed"
         mruns="$mruns $tmp/modelled/$trace-$name"
     done
 done
 echo "bench: harness overhead (null platform, virtual time, sushi, server trace)" >&2
-"$SUPERNAV" replay --platform null --trace "$T/server.csv" --policy sushi --virtual \
+# shellcheck disable=SC2086
+"$SUPERNAV" replay --platform null $MODEL_FLAGS --trace "$T/server.csv" --policy sushi --virtual \
     --out "$tmp/server-null-overhead" --quiet >/dev/null || die "null-platform replay failed"
 
 # shellcheck disable=SC2086
 "$SUPERNAV" summary $runs | sed "s|$tmp/||g" > "$tmp/table.txt.tmp"
 {
-    echo "# make bench PLATFORM=$PLATFORM ($STAMP): $N queries per run, $REPS runs per row (medians),"
+    echo "# make bench PLATFORM=$PLATFORM MODEL=$MODEL ($STAMP): $N queries per run, $REPS runs per row (medians),"
+    echo "# model $MODEL_IMAGE, canvases $MODEL_TEST,"
     [ -z "$device" ] || echo "# OpenCL device: $device"
     echo "# rate $rate q/s, ceiling base $ceil us, floors $FLOORS (served SubNets' top-1 quartiles),"
     if [ "$PLATFORM" = mcu ]; then
@@ -160,10 +173,14 @@ mkdir -p "$(dirname "$OUT")"
 mv "$tmp" "$OUT"
 trap - EXIT
 cat "$OUT/table.txt"
-# the report (plots, reproduction table); the newest ARAC benchmark result, if any, for the
-# NeuLens rows
-arac=$(ls -d results/arac/arac-* 2>/dev/null | tail -n 1)
-if "$SUPERNAV" report "$OUT" -o "$OUT/report" ${arac:+--arac "$arac"} >/dev/null 2>"$OUT/report.err"; then
+# the report (plots, reproduction table); the newest ARAC benchmark result of the same model,
+# if any, for the NeuLens rows (results/arac/arac-<UTC> is CF-64's, arac-<model>-<UTC> another's)
+if [ "$MODEL" = cf64 ]; then
+    arac=$(ls -d results/arac/arac-[0-9]* 2>/dev/null | tail -n 1)
+else
+    arac=$(ls -d "results/arac/arac-$MODEL-"[0-9]* 2>/dev/null | tail -n 1)
+fi
+if "$SUPERNAV" report "$OUT" -o "$OUT/report" --table "$TABLE" ${arac:+--arac "$arac"} >/dev/null 2>"$OUT/report.err"; then
     rm -f "$OUT/report.err"
     echo "bench: report $OUT/report/report.html" >&2
 else

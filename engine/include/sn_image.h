@@ -22,9 +22,12 @@
  * calib.{id}.level{pct}.{layer}.{mean,var}), where id is the config's index in CONFIGS.
  * Version 2 adds the SKIP level's learned features skip.{P} (F32 [stage_out_c[P-1]], one
  * vector per split point P).
+ * Version 2's ARCH also records the canvas task the SuperNet was trained on (task), so that
+ * a tool can default to that task's test split; version 1 has no room for it.
  *
- * A packer writes version 1 whenever the architecture has none of version 2's fields, so
- * an image of a version-1 model is byte-identical whichever packer wrote it.
+ * A packer writes version 1 whenever the architecture has none of version 2's ARAC fields
+ * (a task alone does not make it version 2), so an image of a version-1 model is
+ * byte-identical whichever packer wrote it.
  *
  * CRC-32 is the IEEE 802.3 polynomial (as zlib's crc32). The header CRC covers its
  * first 60 bytes; the table CRC covers the section table; each section's CRC its bytes.
@@ -112,6 +115,11 @@ typedef struct sn_image_arch {
                                              against the threshold [1]; num_levels, a
                                              softmax over levels_pct (SN_GATE_* in
                                              sn_engine.h) */
+    uint32_t task;                        /* the canvas task the SuperNet was trained on,
+                                             numbered as the canvas generator numbers them
+                                             (datasets/sn_canvas.h: 1 cf64, 2 cm64,
+                                             3 cf128s); 0: none named [0: a version 1
+                                             image, CF-64's among them, names none] */
 } sn_image_arch;
 
 /* Region modes (sn_config.h): h, the exact receptive-field halo; z, tile-local micro-flows. */

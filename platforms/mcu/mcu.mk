@@ -6,8 +6,8 @@
 #
 # The firmware links the engine as `make engine-freestanding` builds it
 # (build/freestanding/libsupernav_engine.a), newlib with semihosting (rdimon) and our own
-# startup (-nostartfiles). Its static arena is sized from the model image: sn-mcu-job
-# sizes writes $(BUILD)/mcu/sn_mcu_sizes.h.
+# startup (-nostartfiles). Its static arena is sized from CF-64's image (the test fixture,
+# whatever MODEL is): sn-mcu-job sizes writes $(BUILD)/mcu/sn_mcu_sizes.h.
 
 MCU_DIR := $(BUILD)/mcu
 MCU_ELF := $(MCU_DIR)/supernav-mcu.elf
@@ -22,15 +22,15 @@ MCU_CPU := -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16
 
 mcu-qemu: $(MCU_ELF) $(MCU_JOB_TOOL)
 
-mcu-qemu-test: mcu-qemu $(MODEL_IMAGE)
-	@SUPERNAV=$(SUPERNAV) BUILD=$(BUILD) SN_MODEL=$(MODEL_IMAGE) sh tests/test_engine_qemu.sh
+mcu-qemu-test: mcu-qemu $(cf64_IMAGE)
+	@SUPERNAV=$(SUPERNAV) BUILD=$(BUILD) SN_MODEL=$(cf64_IMAGE) sh tests/test_engine_qemu.sh
 
 $(MCU_JOB_TOOL): $(BUILD)/obj/platforms/mcu/host/sn_mcu_job.o $(HOST_LIB) $(ENGINE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS_ALL) $^ $(LIBS) -o $@
 
-$(MCU_SIZES): $(MCU_JOB_TOOL) $(MODEL_IMAGE)
-	$(MCU_JOB_TOOL) sizes $(MODEL_IMAGE) > $@.tmp && mv $@.tmp $@
+$(MCU_SIZES): $(MCU_JOB_TOOL) $(cf64_IMAGE)
+	$(MCU_JOB_TOOL) sizes $(cf64_IMAGE) > $@.tmp && mv $@.tmp $@
 
 $(MCU_DIR)/obj/%.o: platforms/mcu/%.c
 	@mkdir -p $(dir $@)
@@ -108,11 +108,13 @@ mcu-boards: $(MCU_TOOL)
 
 # make mcu-tables: per board profile, the Pareto SubNets' emulated instructions, modelled
 # cycles and ms, peak SRAM, flash and fit (sn-mcu table), and the int8 kernels' emulated
-# instructions per layer shape (sn-mcu kernels); written to $(BUILD)/mcu/*.md (about 5 minutes)
+# instructions per layer shape (sn-mcu kernels); written to $(BUILD)/mcu/*.md (about 5 minutes;
+# *-<model>.md for a MODEL other than cf64)
+MCU_TABLE_SUFFIX := $(if $(filter cf64,$(MODEL)),,-$(MODEL))
 .PHONY: mcu-tables
 mcu-tables: mcu-boards $(MODEL_IMAGE)
 	@for b in $(MCU_BOARDS); do \
-	  BUILD=$(BUILD) $(MCU_TOOL) table --board $$b -o $(MCU_DIR)/table-$$b.md $(MODEL_IMAGE) >/dev/null || exit 1; \
+	  BUILD=$(BUILD) $(MCU_TOOL) table --board $$b -o $(MCU_DIR)/table-$$b$(MCU_TABLE_SUFFIX).md $(MODEL_IMAGE) >/dev/null || exit 1; \
 	done
-	@BUILD=$(BUILD) $(MCU_TOOL) kernels --board h743 -o $(MCU_DIR)/kernels.md $(MODEL_IMAGE) >/dev/null
-	@echo "mcu-tables: $(MCU_DIR)/table-*.md, $(MCU_DIR)/kernels.md"
+	@BUILD=$(BUILD) $(MCU_TOOL) kernels --board h743 -o $(MCU_DIR)/kernels$(MCU_TABLE_SUFFIX).md $(MODEL_IMAGE) >/dev/null
+	@echo "mcu-tables: $(MCU_DIR)/table-*$(MCU_TABLE_SUFFIX).md, $(MCU_DIR)/kernels$(MCU_TABLE_SUFFIX).md"

@@ -6,7 +6,8 @@
  *       with only the configs CFG when given
  *   sn-mcu check --board B [--port DEV] [--canvases N] [--data PREFIX] [--cache] MODEL CFG...
  *       int8 logits of the device, bit for bit, against this host engine's reference int8
- *       logits for the first N test canvases (default 100) and every CFG; TAP lines, exit
+ *       logits for the first N test canvases (default 100; --data, default the test split
+ *       of the image's task, data/canvas/<task>-test) and every CFG; TAP lines, exit
  *       status 0 all equal, 1 a difference, 2 an error. --cache: the SRAM the largest CFG's
  *       arena leaves is the weight cache, and each CFG runs with its own SubGraph resident
  *       (its weights copied from flash into SRAM and read from there). --device-model M2:
@@ -29,6 +30,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "sn_canvas.h" /* sn_canvas_test_prefix */
 #include "sn_csv.h"
 #include "sn_engine.h"
 #include "sn_file.h"
@@ -83,7 +85,7 @@ static int parse(int argc, char **argv, tool_opts *o)
     int i;
     memset(o, 0, sizeof *o);
     o->canvases = 100;
-    o->data = "data/canvas/cf64-test";
+    o->data = NULL; /* the test split of the image's task (data_of) */
     o->build = getenv("BUILD") ? getenv("BUILD") : "build";
     for (i = 0; i < argc; ++i) {
         if (!strcmp(argv[i], "--board") && i + 1 < argc) {
@@ -155,6 +157,16 @@ static int open_board(const tool_opts *o, const char *image, sn_mcu_link **link)
     return rc;
 }
 
+/* --data, or the test split of the task MODEL names (data/canvas/<task>-test); NULL and a
+ * message when the task is one this build does not know. */
+static const char *data_of(tool_opts *o, const sn_model *m)
+{
+    if (!o->data && !(o->data = sn_canvas_test_prefix(m->arch.task)))
+        fprintf(stderr, "sn-mcu: %s names canvas task %u, which this build does not know: pass --data\n",
+                o->model_path, m->arch.task);
+    return o->data;
+}
+
 static int cmd_strip(tool_opts *o)
 {
     void *bytes;
@@ -193,6 +205,10 @@ static int cmd_check(tool_opts *o)
     if (read_model("sn-mcu", o->model_path, &bytes, &m) != 0)
         return 2;
     side = m.arch.canvas;
+    if (!data_of(o, &m)) {
+        free(bytes);
+        return 2;
+    }
     snprintf(idx_path, sizeof idx_path, "%s-images-idx3-ubyte", o->data);
     if (sn_idx_read(idx_path, &images) != SN_IDX_OK || images.ndims != 3 ||
         images.dims[1] != side || images.dims[2] != side || images.dims[0] < o->canvases) {
@@ -422,6 +438,10 @@ static int cmd_table(tool_opts *o)
     if (n <= 0) {
         free(bytes);
         return die("the model's accuracy table lists no SubNet");
+    }
+    if (!data_of(o, &m)) {
+        free(bytes);
+        return 2;
     }
     snprintf(idx_path, sizeof idx_path, "%s-images-idx3-ubyte", o->data);
     if (sn_idx_read(idx_path, &images) != SN_IDX_OK || images.ndims != 3 ||
