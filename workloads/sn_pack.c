@@ -353,7 +353,11 @@ static int add_q8_weights(pack_state *s)
                 if (a > m)
                     m = a;
             }
-            sc = m > 0.0f ? m / 127.0f : 1.0f;
+            /* m / 127 underflows to 0 when every weight of the channel is a tiny subnormal
+             * (found by fuzz_safetensors): those weights quantize to 0 with scale 1 */
+            sc = m / 127.0f;
+            if (!(sc > 0.0f))
+                sc = 1.0f;
             scale[c] = sc;
             for (j = 0; j < per; ++j) {
                 uint64_t k = dw ? j * step + c : c * per + j;
