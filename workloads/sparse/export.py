@@ -347,20 +347,8 @@ def main_search(args, model, steps):
 
     # 1. SubNets: random candidates in log-spaced MAC buckets plus the extremes, screened on
     # SCREEN_VAL validation canvases, the best per bucket measured on all, local refinement.
-    lo, hi = sp.subnet_macs(sp.SubNetConfig.smallest()), sp.subnet_macs(sp.SubNetConfig.largest())
-    edges = np.geomspace(lo, hi * 1.0001, args.buckets + 1)
-    rng = random.Random(args.seed)
-    buckets = [[] for _ in range(args.buckets)]
-    tries = 0
-    while min(len(b) for b in buckets) < args.candidates and tries < 400000:
-        tries += 1
-        c = sp.SubNetConfig.random(rng)
-        bi = int(np.searchsorted(edges, sp.subnet_macs(c), side="right")) - 1
-        if 0 <= bi < args.buckets and len(buckets[bi]) < args.candidates:
-            buckets[bi].append(c)
-    cands = {str(c): c for b in buckets for c in b}
-    for c in (sp.SubNetConfig.smallest(), sp.SubNetConfig.largest()):
-        cands[str(c)] = c
+    lo, hi, edges, cands = search.bucket_candidates(sp, sp.subnet_macs, args.buckets, args.candidates,
+                                                    args.seed)
     cands = list(cands.values())
     log(args.log, f"search: {len(cands)} candidate SubNets in {args.buckets} MAC buckets "
                   f"[{lo / 1e6:.2f}, {hi / 1e6:.2f}] M")

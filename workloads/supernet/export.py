@@ -282,20 +282,8 @@ def main():
     log(args.log, f"export: calib {len(calib_images)}, val {len(val_images)}, test {len(test_images)} canvases")
 
     # 1. Candidates: random SubNets bucketed by MACs (log-spaced), plus the extremes.
-    lo, hi = sn.subnet_macs(sn.SubNetConfig.smallest()), sn.subnet_macs(sn.SubNetConfig.largest())
-    edges = np.geomspace(lo, hi * 1.0001, args.buckets + 1)
-    rng = random.Random(args.seed)
-    buckets = [[] for _ in range(args.buckets)]
-    tries = 0
-    while min(len(b) for b in buckets) < args.candidates and tries < 400000:
-        tries += 1
-        c = sn.SubNetConfig.random(rng)
-        bi = int(np.searchsorted(edges, sn.subnet_macs(c), side="right")) - 1
-        if 0 <= bi < args.buckets and len(buckets[bi]) < args.candidates:
-            buckets[bi].append(c)
-    cands = {str(c): c for b in buckets for c in b}
-    for c in (sn.SubNetConfig.smallest(), sn.SubNetConfig.largest()):
-        cands[str(c)] = c
+    lo, hi, edges, cands = search.bucket_candidates(sn, sn.subnet_macs, args.buckets, args.candidates,
+                                                    args.seed)
     log(args.log, f"search: {len(cands)} candidate SubNets in {args.buckets} MAC buckets [{lo/1e6:.2f}, {hi/1e6:.2f}] M")
 
     stats, val = {}, []

@@ -2,7 +2,10 @@
 CF-128S's workloads/sparse/export.py): the Pareto front of measured SubNets and OFA-style
 local refinement around it. SPACE is the model module whose elastic space is searched
 (STAGES, EXPANDS, KERNELS, RESOLUTIONS, SubNetConfig)."""
+import random
 import time
+
+import numpy as np
 
 
 def pareto(points):
@@ -61,3 +64,24 @@ def refine(val, count, rng, space, measure, progress=None):
         done += 1
         if progress and done % 25 == 0:
             progress(done, len(pareto(val)), time.time() - t0)
+
+
+def bucket_candidates(space, macs, buckets, per_bucket, seed):
+    """Random SubNets of SPACE in BUCKETS log-spaced MAC buckets between the smallest and the
+    largest (MACS(cfg) counts them), PER_BUCKET each where 400,000 draws find them, plus the
+    extremes. Returns (smallest MACs, largest MACs, bucket edges, {config text: config})."""
+    lo, hi = macs(space.SubNetConfig.smallest()), macs(space.SubNetConfig.largest())
+    edges = np.geomspace(lo, hi * 1.0001, buckets + 1)
+    rng = random.Random(seed)
+    found = [[] for _ in range(buckets)]
+    tries = 0
+    while min(len(b) for b in found) < per_bucket and tries < 400000:
+        tries += 1
+        c = space.SubNetConfig.random(rng)
+        bi = int(np.searchsorted(edges, macs(c), side="right")) - 1
+        if 0 <= bi < buckets and len(found[bi]) < per_bucket:
+            found[bi].append(c)
+    cands = {str(c): c for b in found for c in b}
+    for c in (space.SubNetConfig.smallest(), space.SubNetConfig.largest()):
+        cands[str(c)] = c
+    return lo, hi, edges, cands
