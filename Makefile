@@ -142,6 +142,8 @@ CPU_FP := -ffp-contract=fast -Wno-psabi
 ifeq ($(shell uname -m),x86_64)
 $(BUILD)/obj/platforms/cpu/sn_cpu_avx2.o: CPPFLAGS_EXTRA = -mavx2 -mfma $(CPU_FP)
 $(BUILD)/obj/platforms/cpu/sn_cpu_avx512.o: CPPFLAGS_EXTRA = -mavx512f -mavx512bw -mfma $(CPU_FP)
+$(BUILD)/obj/platforms/cpu/sn_cpu_avxvnni.o: CPPFLAGS_EXTRA = -mavx2 -mfma -mavxvnni $(CPU_FP)
+$(BUILD)/obj/platforms/cpu/sn_cpu_avx512vnni.o: CPPFLAGS_EXTRA = -mavx512f -mavx512bw -mavx512vnni -mfma $(CPU_FP)
 endif
 $(BUILD)/obj/platforms/cpu/sn_cpu_portable.o: CPPFLAGS_EXTRA = $(CPU_FP)
 
@@ -238,7 +240,7 @@ deps-test:
 	@sh ci/deps.sh ci/packages.txt ci/packages-test.txt ci/packages-fuzz.txt
 
 # Tests run from the repository root; prove prints the summary ("Result: PASS").
-# CPU_ISA=avx2|portable runs the whole suite as on a CPU without AVX-512 (or AVX2): the
+# CPU_ISA=avx512|avxvnni|avx2|portable runs the whole suite as on a CPU without VNNI, AVX-512 (or AVX2): the
 # CPU platform sees only what SN_CPU_MAX_ISA allows. PAPI_DISABLE=perf_event brings PAPI up
 # without that component, as on a machine where PAPI cannot use it (no PMU, another vendor).
 # TESTS="build/tests/test_x tests/test_y.sh" runs only those.

@@ -457,9 +457,9 @@ static double rel_error(const float *got, const float *want, size_t n)
 
 static void test_platforms_agree(void **state)
 {
-    static const char *const isas[] = {"avx512", "avx2", "portable"};
-    target tg[16];
-    sn_cpu *cpus[8];
+    static const char *const isas[] = {"avx512vnni", "avx512", "avxvnni", "avx2", "portable"};
+    target tg[20];
+    sn_cpu *cpus[10];
     sn_opencl *cl = NULL;
     sn_fpga *fpga = NULL;
     sn_fpga_board board;
@@ -470,7 +470,7 @@ static void test_platforms_agree(void **state)
     char err[512];
     (void)state;
     memset(tg, 0, sizeof tg);
-    for (k = 0; k < 3; ++k) {
+    for (k = 0; k < (int)(sizeof isas / sizeof *isas); ++k) {
         sn_cpu_options o;
         int threads;
         if (!sn_cpu_isa_available(isas[k]))
@@ -528,7 +528,7 @@ static void test_platforms_agree(void **state)
             for (forced = first; forced <= last; ++forced)
                 for (c = 0; c < (forced < 0 ? NCANVAS : 2u); ++c) {
                     const unsigned char *canvas = canvases + (size_t)c * SP_CANVAS * SP_CANVAS;
-                    float want[SP_CLASSES], got[16][SP_CLASSES];
+                    float want[SP_CLASSES], got[20][SP_CLASSES];
                     uint8_t levels[SN_PLAN_MAX_TILES];
                     uint32_t tiles = p->is_arac ? p->arac.grid * p->arac.grid : 0;
                     if (p->is_arac)

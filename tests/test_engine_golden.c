@@ -225,7 +225,7 @@ static void test_arac_matches_pytorch(void **state)
     assert_true(check_configs("arac", &sn_platform_reference) >= expected("aracs", 3));
 }
 
-static const char *const isas[] = {"avx512", "avx2", "portable"};
+static const char *const isas[] = {"avx512vnni", "avx512", "avxvnni", "avx2", "portable"};
 
 /* Every ISA of the CPU platform this processor runs, fresh context (on-use residency). */
 static void on_cpu(const char *kind, int at_least)

@@ -45,7 +45,7 @@ static int teardown(void **state)
     return 0;
 }
 
-static const char *const isas[] = {"avx512", "avx2", "portable"};
+static const char *const isas[] = {"avx512vnni", "avx512", "avxvnni", "avx2", "portable"};
 
 static uint32_t expected_configs(void)
 {

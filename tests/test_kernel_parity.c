@@ -225,7 +225,7 @@ static const char *isa_missing_why(const char *isa, char *buf, size_t n)
 /* Creates every platform; an error (not a missing device) is written to ERR, returns -1. */
 static int make_targets(char *err, size_t err_size)
 {
-    static const char *const isas[] = {"avx512", "avx2", "portable"};
+    static const char *const isas[] = {"avx512vnni", "avx512", "avxvnni", "avx2", "portable"};
     size_t i;
     int near;
     target *self = add_target("reference (self-check)");

@@ -13,18 +13,22 @@
 #include "sn_cpu_kernels.h"
 #include "sn_windex.h"
 
-#define MAX_CHANNELS 16384         /* sn_conv2d_check's bound */
-#define PAIR_WORDS (1u << 20)      /* int8 dense inputs up to 2^21 values take the fast path */
-#define LINE 64u                   /* cache line bytes: 16 packed words */
+#define MAX_CHANNELS SN_CPU_MAX_CHANNELS
+#define S8_WORDS (1u << 20)        /* int8 kernels' work area: maps up to 4 MiB of words */
+#define LINE 64u                   /* cache line bytes: 16 packed words, 64 int8 depthwise taps */
 
 /* One tensor of the model image and its packed copy in the store (packed NULL: not a
  * convolution the kernels take). Its resident box (res_k 0: none) is the near memory. */
 typedef struct cpu_tensor {
     void *packed;
     int32_t k, o, i;               /* kernel side; outputs (depthwise: channels); inputs (dw: 0) */
-    int32_t rows, ld;              /* packed rows per tap (dense: i, int8 ceil(i / 2); dw: 1);
-                                      words per row (a multiple of 16) */
+    int32_t rows, ld;              /* packed rows per tap (dense: ceil(i / g); dw: 1); elements
+                                      per row (a multiple of 16; int8 depthwise: of 64) */
+    int32_t g;                     /* inputs per packed element (int8 dense: the kernels'
+                                      s8_group, 4 or 2; else 1) */
     uint8_t dw, s8;
+    uint8_t esz;                   /* bytes per packed element: 1 for int8 depthwise (kept
+                                      int8), else 4 (fp32, or a word of g int8 inputs) */
     int32_t res_o, res_i, res_k;   /* the resident leading box, centred res_k x res_k crop */
 } cpu_tensor;
 
@@ -39,8 +43,7 @@ struct sn_cpu {
     float *scratch;                /* weights outside the image: one layer's, packed per call */
     size_t scratch_floats;
     float *zeros, *scale_pad, *bias_pad;
-    int32_t *ibias_pad, *mult_pad, *shift_pad;
-    int32_t *pairs, *zero_pairs;   /* int8 dense: the input as offset int16 pairs */
+    sn_cpu_s8_work s8;             /* the int8 kernels' scratch */
     sn_windex index;               /* the model's tensor map (its slot table is not used here) */
     sn_cpu_stats stats;
     struct cpu_pool *pool;         /* threads > 1: the micro-flow workers; NULL otherwise */
@@ -48,8 +51,8 @@ struct sn_cpu {
 
 /* One worker of the micro-flow pool (worker 0 is the calling thread). VIEW is a copy of
  * the platform made before each parallel phase: the same kernels, budget and resident
- * index (read only while the workers run), but its own scratch, padded vectors, pair
- * buffer and statistics, and explicit residency, so it never changes the index. */
+ * index (read only while the workers run), but its own scratch, padded vectors, int8
+ * work area and statistics, and explicit residency, so it never changes the index. */
 typedef struct cpu_worker {
     sn_cpu view;
     sn_platform platform;
@@ -85,18 +88,27 @@ void sn_cpu_options_default(sn_cpu_options *o)
     o->threads = 0;
 }
 
+/* The ISA builds, widest first: "auto" takes the first this processor runs. */
+static const char *const isa_names[] = {"avx512vnni", "avx512", "avxvnni", "avx2", "portable"};
+#define ISA_COUNT (int)(sizeof isa_names / sizeof *isa_names)
+
 /* SN_CPU_MAX_ISA caps what this process may use, as if the CPU lacked the wider ISAs
- * (oneDNN's ONEDNN_MAX_CPU_ISA in spirit): "avx512" (no cap), "avx2" or "portable".
- * Returns the rank of the cap (2, 1, 0), 2 when unset, -1 when set to anything else. */
+ * (oneDNN's ONEDNN_MAX_CPU_ISA in spirit): one of isa_names (avx512: AVX-512 without VNNI,
+ * avxvnni: AVX2 with AVX-VNNI and no AVX-512, ...). Returns the rank of ISA (4 for
+ * avx512vnni down to 0 for portable), -1 for another name; the cap's rank is 4 when unset. */
 static int isa_rank(const char *isa)
 {
-    return !strcmp(isa, "avx512") ? 2 : !strcmp(isa, "avx2") ? 1 : !strcmp(isa, "portable") ? 0 : -1;
+    int k;
+    for (k = 0; k < ISA_COUNT; ++k)
+        if (!strcmp(isa, isa_names[k]))
+            return ISA_COUNT - 1 - k;
+    return -1;
 }
 
 static int isa_cap(void)
 {
     const char *cap = getenv("SN_CPU_MAX_ISA");
-    return cap && *cap ? isa_rank(cap) : 2;
+    return cap && *cap ? isa_rank(cap) : ISA_COUNT - 1;
 }
 
 int sn_cpu_isa_available(const char *isa)
@@ -107,11 +119,12 @@ int sn_cpu_isa_available(const char *isa)
         return 0;
 #ifdef SN_CPU_HAVE_X86
     __builtin_cpu_init();
-    if (!strcmp(isa, "avx2"))
-        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-    if (!strcmp(isa, "avx512"))
+    if (!strcmp(isa, "avx2") || !strcmp(isa, "avxvnni"))
+        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+               (isa[3] != 'v' || __builtin_cpu_supports("avxvnni"));
+    if (!strcmp(isa, "avx512") || !strcmp(isa, "avx512vnni"))
         return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-               __builtin_cpu_supports("fma");
+               __builtin_cpu_supports("fma") && (isa[6] != 'v' || __builtin_cpu_supports("avx512vnni"));
 #endif
     return 0;
 }
@@ -121,8 +134,12 @@ static const sn_cpu_kernels *kernels_for(const char *isa)
     if (!sn_cpu_isa_available(isa))
         return NULL;
 #ifdef SN_CPU_HAVE_X86
+    if (!strcmp(isa, "avx512vnni"))
+        return &sn_cpu_kernels_avx512vnni;
     if (!strcmp(isa, "avx512"))
         return &sn_cpu_kernels_avx512;
+    if (!strcmp(isa, "avxvnni"))
+        return &sn_cpu_kernels_avxvnni;
     if (!strcmp(isa, "avx2"))
         return &sn_cpu_kernels_avx2;
 #endif
@@ -130,30 +147,25 @@ static const sn_cpu_kernels *kernels_for(const char *isa)
 }
 
 /* ---- packing ------------------------------------------------------------------------- */
-/* Weight element K of a view, widened: fp32 stays fp32, int8 becomes int32. */
-static void put(void *dst, size_t at, const void *w, size_t k, int s8)
-{
-    if (s8)
-        ((int32_t *)dst)[at] = ((const int8_t *)w)[k];
-    else
-        ((float *)dst)[at] = ((const float *)w)[k];
-}
-
-/* int8 dense: input channels in pairs, one int32 word per (pair, output) (see
- * sn_cpu_kernels.inc); rows = ceil(i_n / 2). */
+/* int8 dense: GROUP inputs to an int32 word (sn_cpu_kernels.h), one word per (tap, group of
+ * inputs, output); rows = ceil(i_n / GROUP). */
 static void pack_dense_s8(const sn_conv2d_params *p, const int8_t *w, int32_t o_n, int32_t i_n,
-                          int32_t ld, int32_t *dst)
+                          int32_t ld, int group, int32_t *dst)
 {
-    int32_t t, i, o, taps = p->kernel_h * p->kernel_w, rows = (i_n + 1) / 2;
+    const int bits = 32 / group;
+    const uint32_t mask = group == 4 ? 0xffu : 0xffffu;
+    int32_t t, r, o, j, taps = p->kernel_h * p->kernel_w, rows = (i_n + group - 1) / group;
     for (t = 0; t < taps; ++t) {
         int32_t ky = t / p->kernel_w, kx = t % p->kernel_w;
-        for (i = 0; i < rows; ++i) {
-            int32_t *row = dst + ((size_t)t * (size_t)rows + (size_t)i) * (size_t)ld;
+        for (r = 0; r < rows; ++r) {
+            int32_t *row = dst + ((size_t)t * (size_t)rows + (size_t)r) * (size_t)ld;
             for (o = 0; o < o_n; ++o) {
                 const int8_t *wo = w + (size_t)o * (size_t)p->w_stride_out +
                                    (size_t)(ky * p->w_stride_kh) + (size_t)(kx * p->w_stride_kw);
-                int32_t lo = wo[2 * i], hi = 2 * i + 1 < i_n ? wo[2 * i + 1] : 0;
-                row[o] = (int32_t)(((uint32_t)lo & 0xffffu) | ((uint32_t)hi << 16));
+                uint32_t word = 0;
+                for (j = 0; j < group && r * group + j < i_n; ++j)
+                    word |= ((uint32_t)(int32_t)wo[r * group + j] & mask) << (bits * j);
+                row[o] = (int32_t)word;
             }
             for (; o < ld; ++o)
                 row[o] = 0;
@@ -161,42 +173,59 @@ static void pack_dense_s8(const sn_conv2d_params *p, const int8_t *w, int32_t o_
     }
 }
 
-/* Packs the (o_n, i_n) leading slice of a dense view into DST with row stride LD. */
-static void pack_dense(const sn_conv2d_params *p, const void *w, int s8, int32_t o_n, int32_t i_n,
+/* Packs the (o_n, i_n) leading slice of a dense view into DST with row stride LD (int8: GROUP
+ * inputs to a word). */
+static void pack_dense(const sn_conv2d_params *p, const void *w, int s8, int group, int32_t o_n, int32_t i_n,
                        int32_t ld, void *dst)
 {
     int32_t t, i, o, taps = p->kernel_h * p->kernel_w;
+    const float *wf = w;
     if (s8) {
-        pack_dense_s8(p, w, o_n, i_n, ld, dst);
+        pack_dense_s8(p, w, o_n, i_n, ld, group, dst);
         return;
     }
     for (t = 0; t < taps; ++t) {
         int32_t ky = t / p->kernel_w, kx = t % p->kernel_w;
         for (i = 0; i < i_n; ++i) {
-            size_t row = ((size_t)t * (size_t)i_n + (size_t)i) * (size_t)ld;
+            float *row = (float *)dst + ((size_t)t * (size_t)i_n + (size_t)i) * (size_t)ld;
             for (o = 0; o < o_n; ++o)
-                put(dst, row + (size_t)o, w,
-                    (size_t)o * (size_t)p->w_stride_out + (size_t)(ky * p->w_stride_kh) +
-                        (size_t)(kx * p->w_stride_kw) + (size_t)i, s8);
-            memset((char *)dst + (row + (size_t)o_n) * 4u, 0, (size_t)(ld - o_n) * 4u);
+                row[o] = wf[(size_t)o * (size_t)p->w_stride_out + (size_t)(ky * p->w_stride_kh) +
+                            (size_t)(kx * p->w_stride_kw) + (size_t)i];
+            memset(row + o_n, 0, (size_t)(ld - o_n) * sizeof(float));
         }
     }
 }
 
+/* Depthwise: tap t's C_N channels at DST + t * LD elements (4-byte floats, or int8 bytes), zero
+ * up to LD. */
 static void pack_dw(const sn_conv2d_params *p, const void *w, int s8, int32_t c_n, int32_t ld, void *dst)
 {
-    int32_t t, ch, taps = p->kernel_h * p->kernel_w;
+    const size_t esz = s8 ? 1u : 4u;
+    int32_t t, taps = p->kernel_h * p->kernel_w;
     for (t = 0; t < taps; ++t) {
         int32_t ky = t / p->kernel_w, kx = t % p->kernel_w;
-        size_t row = (size_t)t * (size_t)ld;
-        for (ch = 0; ch < c_n; ++ch)
-            put(dst, row + (size_t)ch, w, (size_t)(ky * p->w_stride_kh + kx * p->w_stride_kw) + (size_t)ch, s8);
-        memset((char *)dst + (row + (size_t)c_n) * 4u, 0, (size_t)(ld - c_n) * 4u);
+        char *row = (char *)dst + (size_t)t * (size_t)ld * esz;
+        memcpy(row, (const char *)w + (size_t)(ky * p->w_stride_kh + kx * p->w_stride_kw) * esz, (size_t)c_n * esz);
+        memset(row + (size_t)c_n * esz, 0, (size_t)(ld - c_n) * esz);
     }
 }
 
+/* Packed size in 4-byte words: dense ROWS rows per tap, depthwise one row of LD (int8: bytes). */
+static size_t packed_words(int dw, int s8, int32_t taps, int32_t rows, int32_t ld)
+{
+    if (dw)
+        return ((size_t)taps * (size_t)ld * (s8 ? 1u : 4u) + 3u) / 4u;
+    return (size_t)taps * (size_t)rows * (size_t)ld;
+}
+
 /* ---- the store ----------------------------------------------------------------------- */
-static int32_t rows_of(const cpu_tensor *t, int32_t i) { return t->dw ? 1 : t->s8 ? (i + 1) / 2 : i; }
+static int32_t rows_of(const cpu_tensor *t, int32_t i) { return t->dw ? 1 : (i + t->g - 1) / t->g; }
+
+/* The cache lines of a packed row that hold its first O elements. */
+static int32_t lines_of(const cpu_tensor *t, int32_t o)
+{
+    return (int32_t)(((size_t)o * t->esz + LINE - 1u) / LINE);
+}
 
 /* Bytes as the model stores them of T's leading O x I box (depthwise: O), centred K x K. */
 static uint64_t box_bytes(const cpu_tensor *t, int32_t o, int32_t i, int32_t k)
@@ -207,8 +236,9 @@ static uint64_t box_bytes(const cpu_tensor *t, int32_t o, int32_t i, int32_t k)
 }
 
 /* Describes tensor WT for the store (packed stays NULL when the kernels do not take it: not
- * a square convolution kernel of at most SN_CPU_MAX_TAPS taps); returns its packed bytes. */
-static size_t tensor_shape(const sn_wtensor *wt, cpu_tensor *t)
+ * a square convolution kernel of at most SN_CPU_MAX_TAPS taps); GROUP: int8 dense inputs per
+ * word. Returns its packed bytes. */
+static size_t tensor_shape(const sn_wtensor *wt, cpu_tensor *t, int group)
 {
     memset(t, 0, sizeof *t);
     if (wt->dtype != SN_DTYPE_F32 && wt->dtype != SN_DTYPE_S8)
@@ -228,9 +258,12 @@ static size_t tensor_shape(const sn_wtensor *wt, cpu_tensor *t)
     if (t->k <= 0 || t->k * t->k > SN_CPU_MAX_TAPS || t->o <= 0 || t->o > MAX_CHANNELS ||
         (!t->dw && (t->i <= 0 || t->i > MAX_CHANNELS)))
         return 0;
+    t->g = t->s8 && !t->dw ? group : 1;
+    t->esz = t->s8 && t->dw ? 1u : 4u;
     t->rows = rows_of(t, t->i);
-    t->ld = (int32_t)round16z((size_t)t->o);
-    return (size_t)t->k * (size_t)t->k * (size_t)t->rows * (size_t)t->ld * 4u;
+    /* each packed row starts on a cache line (the flush and the near/far lines below) */
+    t->ld = t->esz == 1u ? (t->o + 63) & ~63 : (int32_t)round16z((size_t)t->o);
+    return (size_t)t->k * (size_t)t->k * (size_t)t->rows * (size_t)t->ld * t->esz;
 }
 
 /* Packs the whole of WT into T->packed. */
@@ -247,7 +280,7 @@ static void tensor_pack(const sn_wtensor *wt, cpu_tensor *t)
     if (t->dw)
         pack_dw(&q, wt->lo, t->s8, t->o, t->ld, t->packed);
     else
-        pack_dense(&q, wt->lo, t->s8, t->o, t->i, t->ld, t->packed);
+        pack_dense(&q, wt->lo, t->s8, t->g, t->o, t->i, t->ld, t->packed);
 }
 
 /* The stored tensor that view W (geometry P) reads, and its kernel crop's first tap (Y0, X0);
@@ -322,14 +355,14 @@ static region box_region(const cpu_tensor *t, int32_t o, int32_t i, int32_t k)
         r.y0 = r.x0 = (t->k - k) / 2;
         r.h = r.w = k;
         r.rows = rows_of(t, i);
-        r.lines = (o + 15) / 16;
+        r.lines = lines_of(t, o);
     }
     return r;
 }
 
 /* Calls FN (when not NULL) on each line of T's packed copy inside A and outside B; returns
- * how many. A row's lines are its output channels 16 at a time (ld is a multiple of 16 and
- * every row starts on a line), so a leading box's lines are exactly the ones it reads. */
+ * how many. A row's lines are its output channels 16 at a time (64 for int8 depthwise: every
+ * row starts on a line), so a leading box's lines are the ones it reads. */
 static size_t for_lines(const cpu_tensor *t, const region *a, const region *b, void (*fn)(const char *line))
 {
     size_t n = 0;
@@ -338,7 +371,7 @@ static size_t for_lines(const cpu_tensor *t, const region *a, const region *b, v
         for (x = a->x0; x < a->x0 + a->w; ++x)
             for (row = 0; row < a->rows; ++row) {
                 const char *base = (const char *)t->packed +
-                                   ((size_t)(y * t->k + x) * (size_t)t->rows + (size_t)row) * (size_t)t->ld * 4u;
+                                   ((size_t)(y * t->k + x) * (size_t)t->rows + (size_t)row) * (size_t)t->ld * t->esz;
                 int32_t from = y >= b->y0 && y < b->y0 + b->h && x >= b->x0 && x < b->x0 + b->w && row < b->rows
                                    ? b->lines : 0;
                 for (line = from; line < a->lines; ++line, ++n)
@@ -408,6 +441,23 @@ static int grow(sn_cpu *c, cpu_tensor *t, int32_t o, int32_t i, int32_t k, int t
 static int pool_create(sn_cpu *c, int threads);
 static void pool_destroy(sn_cpu *c);
 
+static int s8_alloc(sn_cpu_s8_work *w)
+{
+    w->word_count = S8_WORDS;
+    return posix_memalign((void **)&w->words, 64, S8_WORDS * sizeof(int32_t)) != 0 ||
+                   posix_memalign((void **)&w->rq, 64, (size_t)SN_CPU_RQ_ROWS * MAX_CHANNELS * sizeof(int32_t)) != 0
+               ? -1
+               : 0;
+}
+
+static void s8_free(sn_cpu_s8_work *w)
+{
+    free(w->words);
+    free(w->rq);
+    w->words = NULL;
+    w->rq = NULL;
+}
+
 sn_status sn_cpu_create(const sn_model *model, const sn_cpu_options *options, sn_cpu **out,
                         const char **why)
 {
@@ -416,6 +466,7 @@ sn_status sn_cpu_create(const sn_model *model, const sn_cpu_options *options, sn
     size_t biggest = 0, whole = 0, at = 0;
     uint32_t i;
     const char *isa;
+    size_t k;
     *out = NULL;
     if (!options) {
         sn_cpu_options_default(&def);
@@ -424,15 +475,20 @@ sn_status sn_cpu_create(const sn_model *model, const sn_cpu_options *options, sn
     isa = options->isa;
     if (isa_cap() < 0) {
         if (why)
-            *why = "SN_CPU_MAX_ISA must be avx512, avx2 or portable";
+            *why = "SN_CPU_MAX_ISA must be avx512vnni, avx512, avxvnni, avx2 or portable";
         return SN_ERR_INVALID_ARGUMENT;
     }
     if (!isa || !strcmp(isa, "auto"))
-        isa = sn_cpu_isa_available("avx512") ? "avx512"
-              : sn_cpu_isa_available("avx2") ? "avx2" : "portable";
-    if (strcmp(isa, "avx512") && strcmp(isa, "avx2") && strcmp(isa, "portable")) {
+        for (k = 0, isa = "portable"; k < sizeof isa_names / sizeof *isa_names; ++k)
+            if (sn_cpu_isa_available(isa_names[k])) {
+                isa = isa_names[k];
+                break;
+            }
+    for (k = 0; k < sizeof isa_names / sizeof *isa_names && strcmp(isa, isa_names[k]); ++k)
+        ;
+    if (k == sizeof isa_names / sizeof *isa_names) {
         if (why)
-            *why = "unknown ISA (auto, avx512, avx2, portable)";
+            *why = "unknown ISA (auto, avx512vnni, avx512, avxvnni, avx2, portable)";
         return SN_ERR_INVALID_ARGUMENT;
     }
     if (!kernels_for(isa)) {
@@ -453,7 +509,7 @@ sn_status sn_cpu_create(const sn_model *model, const sn_cpu_options *options, sn
         goto oom;
     for (i = 0; i < c->index.tensor_count; ++i) {
         cpu_tensor *t = &c->tens[i];
-        size_t b = tensor_shape(&c->index.tensors[i], t);
+        size_t b = tensor_shape(&c->index.tensors[i], t, c->k->s8_group);
         c->store_bytes += b;
         if (b / 4u > biggest)
             biggest = b / 4u;
@@ -467,23 +523,18 @@ sn_status sn_cpu_create(const sn_model *model, const sn_cpu_options *options, sn
         posix_memalign((void **)&c->zeros, 64, MAX_CHANNELS * sizeof(float)) != 0 ||
         posix_memalign((void **)&c->scale_pad, 64, MAX_CHANNELS * sizeof(float)) != 0 ||
         posix_memalign((void **)&c->bias_pad, 64, MAX_CHANNELS * sizeof(float)) != 0 ||
-        posix_memalign((void **)&c->ibias_pad, 64, MAX_CHANNELS * sizeof(int32_t)) != 0 ||
-        posix_memalign((void **)&c->mult_pad, 64, MAX_CHANNELS * sizeof(int32_t)) != 0 ||
-        posix_memalign((void **)&c->shift_pad, 64, MAX_CHANNELS * sizeof(int32_t)) != 0 ||
-        posix_memalign((void **)&c->pairs, 64, PAIR_WORDS * sizeof(int32_t)) != 0 ||
-        posix_memalign((void **)&c->zero_pairs, 64, MAX_CHANNELS * sizeof(int32_t)) != 0)
+        s8_alloc(&c->s8) != 0)
         goto oom;
     /* every tensor packed once, whole: a narrower slice reads it through ld */
     for (i = 0; i < c->index.tensor_count; ++i) {
         cpu_tensor *t = &c->tens[i];
-        size_t b = t->k ? (size_t)t->k * (size_t)t->k * (size_t)t->rows * (size_t)t->ld * 4u : 0;
+        size_t b = t->k ? (size_t)t->k * (size_t)t->k * (size_t)t->rows * (size_t)t->ld * t->esz : 0;
         if (!b)
             continue;
         t->packed = c->store + at;
         at += b;
         tensor_pack(&c->index.tensors[i], t);
     }
-    memset(c->zero_pairs, 0, MAX_CHANNELS * sizeof(int32_t));
     memset(c->zeros, 0, MAX_CHANNELS * sizeof(float));
     if (options->threads > 1 && pool_create(c, options->threads) != 0) {
         sn_cpu_destroy(c);
@@ -511,11 +562,7 @@ void sn_cpu_destroy(sn_cpu *c)
     free(c->zeros);
     free(c->scale_pad);
     free(c->bias_pad);
-    free(c->ibias_pad);
-    free(c->mult_pad);
-    free(c->shift_pad);
-    free(c->pairs);
-    free(c->zero_pairs);
+    s8_free(&c->s8);
     sn_windex_free(&c->index);
     free(c);
 }
@@ -577,7 +624,7 @@ static int resolve(sn_cpu *c, const sn_conv2d_params *p, const void *w, int dw, 
             if (c->residency == SN_CPU_RESIDENT_ON_USE)
                 grow(c, t, t->o, t->i, t->k, 0); /* this call reads it anyway */
         }
-        *wp = (const char *)t->packed + (size_t)(y0 * t->k + x0) * (size_t)t->rows * (size_t)t->ld * 4u;
+        *wp = (const char *)t->packed + (size_t)(y0 * t->k + x0) * (size_t)t->rows * (size_t)t->ld * t->esz;
         *rows = dw ? t->k : t->rows; /* depthwise: the packed kernel's tap row */
         *ld = t->ld;
         return 0;
@@ -585,14 +632,14 @@ static int resolve(sn_cpu *c, const sn_conv2d_params *p, const void *w, int dw, 
     c->stats.far_bytes += bytes;
     c->stats.layers_far++;
     *ld = (int32_t)round16z((size_t)o_n);
-    *rows = dw ? p->kernel_w : (s8 ? (i_n + 1) / 2 : i_n);
-    floats = (size_t)taps * (size_t)(dw ? 1 : *rows) * (size_t)*ld;
+    *rows = dw ? p->kernel_w : (s8 ? (i_n + c->k->s8_group - 1) / c->k->s8_group : i_n);
+    floats = packed_words(dw, s8, taps, *rows, *ld);
     if (floats > c->scratch_floats)
         return -1;
     if (dw)
         pack_dw(p, w, s8, o_n, *ld, c->scratch);
     else
-        pack_dense(p, w, s8, o_n, i_n, *ld, c->scratch);
+        pack_dense(p, w, s8, c->k->s8_group, o_n, i_n, *ld, c->scratch);
     c->stats.packed_bytes += floats * sizeof(float);
     *wp = c->scratch;
     return 0;
@@ -630,18 +677,9 @@ static sn_status cpu_dwconv(void *ctx, const sn_conv2d_params *p, const float *i
     return SN_OK;
 }
 
-static void pad_ivectors(sn_cpu *c, int32_t n, const int32_t *bias, const sn_quant_params *q)
-{
-    int32_t i, m = (int32_t)round16z((size_t)n);
-    for (i = 0; i < n; ++i) {
-        c->ibias_pad[i] = bias ? bias[i] : 0;
-        c->mult_pad[i] = q->multiplier[i];
-        c->shift_pad[i] = q->shift[i];
-    }
-    for (; i < m; ++i)
-        c->ibias_pad[i] = c->mult_pad[i] = c->shift_pad[i] = 0;
-}
-
+/* int8 slots: the packed kernels, or the reference where they do not take the call (more
+ * taps than SN_CPU_MAX_TAPS, weights that do not fit the scratch, maps too large for the
+ * work area, shifts outside [-31, 30]). */
 static sn_status cpu_conv_s8(void *ctx, const sn_conv2d_params *p, const sn_quant_params *q,
                              const int8_t *in, const int8_t *w, const int32_t *bias, int8_t *out)
 {
@@ -653,13 +691,9 @@ static sn_status cpu_conv_s8(void *ctx, const sn_conv2d_params *p, const sn_quan
         st = sn_quant_params_check(q);
     if (st != SN_OK)
         return st;
-    if (p->kernel_h * p->kernel_w > SN_CPU_MAX_TAPS ||
-        (uint64_t)p->in_h * (uint64_t)p->in_w * (uint64_t)((p->in_c + 1) / 2) > PAIR_WORDS ||
-        resolve(c, p, w, 0, 1, &wp, &rows, &ld) != 0)
+    if (p->kernel_h * p->kernel_w > SN_CPU_MAX_TAPS || resolve(c, p, w, 0, 1, &wp, &rows, &ld) != 0 ||
+        c->k->conv_s8(p, q, in, (const int32_t *)wp, rows, ld, bias, out, &c->s8) != 0)
         return sn_conv2d_ref_s8(p, q, in, w, bias, out);
-    pad_ivectors(c, p->out_c, bias, q);
-    c->k->conv_s8(p, q, in, (const int32_t *)wp, rows, ld, c->ibias_pad, c->mult_pad, c->shift_pad,
-                  out, c->pairs, c->zero_pairs);
     return SN_OK;
 }
 
@@ -674,11 +708,9 @@ static sn_status cpu_dwconv_s8(void *ctx, const sn_conv2d_params *p, const sn_qu
         st = sn_quant_params_check(q);
     if (st != SN_OK)
         return st;
-    if (p->kernel_h * p->kernel_w > SN_CPU_MAX_TAPS || resolve(c, p, w, 1, 1, &wp, &rows, &ld) != 0)
+    if (p->kernel_h * p->kernel_w > SN_CPU_MAX_TAPS || resolve(c, p, w, 1, 1, &wp, &rows, &ld) != 0 ||
+        c->k->dwconv_s8(p, q, in, (const int8_t *)wp, ld, rows, bias, out, &c->s8) != 0)
         return sn_depthwise_conv2d_ref_s8(p, q, in, w, bias, out);
-    pad_ivectors(c, p->out_c, bias, q);
-    c->k->dwconv_s8(p, q, in, (const int32_t *)wp, ld, rows, c->ibias_pad, c->mult_pad, c->shift_pad,
-                    out);
     return SN_OK;
 }
 
@@ -742,10 +774,7 @@ static int view_alloc(sn_cpu *v, size_t scratch_floats)
     return posix_memalign((void **)&v->scratch, 64, (scratch_floats ? scratch_floats : 16) * sizeof(float)) ||
            posix_memalign((void **)&v->scale_pad, 64, MAX_CHANNELS * sizeof(float)) ||
            posix_memalign((void **)&v->bias_pad, 64, MAX_CHANNELS * sizeof(float)) ||
-           posix_memalign((void **)&v->ibias_pad, 64, MAX_CHANNELS * sizeof(int32_t)) ||
-           posix_memalign((void **)&v->mult_pad, 64, MAX_CHANNELS * sizeof(int32_t)) ||
-           posix_memalign((void **)&v->shift_pad, 64, MAX_CHANNELS * sizeof(int32_t)) ||
-           posix_memalign((void **)&v->pairs, 64, PAIR_WORDS * sizeof(int32_t))
+           s8_alloc(&v->s8)
                ? -1
                : 0;
 }
@@ -755,10 +784,7 @@ static void view_free(sn_cpu *v)
     free(v->scratch);
     free(v->scale_pad);
     free(v->bias_pad);
-    free(v->ibias_pad);
-    free(v->mult_pad);
-    free(v->shift_pad);
-    free(v->pairs);
+    s8_free(&v->s8);
 }
 
 /* Copies the platform into a worker's view, keeping the view's own buffers. */
@@ -769,10 +795,7 @@ static void view_refresh(sn_cpu *v, const sn_cpu *c)
     v->scratch = own.scratch;
     v->scale_pad = own.scale_pad;
     v->bias_pad = own.bias_pad;
-    v->ibias_pad = own.ibias_pad;
-    v->mult_pad = own.mult_pad;
-    v->shift_pad = own.shift_pad;
-    v->pairs = own.pairs;
+    v->s8 = own.s8;
     v->residency = SN_CPU_RESIDENT_EXPLICIT;
     v->pool = NULL;
     memset(&v->stats, 0, sizeof v->stats);
@@ -1082,7 +1105,7 @@ static int flush_view(void *ctx, const void *w, int dw, int s8, const sn_conv2d_
     a.h = p->kernel_h;
     a.w = p->kernel_w;
     a.rows = rows_of(t, dw ? 0 : p->in_c);
-    a.lines = (p->out_c + 15) / 16;
+    a.lines = lines_of(t, p->out_c);
     b = box_region(t, t->res_o, t->res_i, t->res_k);
     f->lines += for_lines(t, &a, &b, flush_line);
     return 0;

@@ -6,23 +6,27 @@
  *   sn_plan_invoke(&plan, &p, canvas, logits, NULL, NULL);
  *
  * Kernels: fp32 dense and depthwise convolutions with the fused scale, bias and clamp of
- * the reference (sn_kernels_ref.h), written once with GCC vector extensions and compiled
- * three times: AVX-512F (16 lanes), AVX2+FMA (8 lanes) and a portable build (4 lanes; SSE2
- * on x86-64, whatever the compiler targets elsewhere). sn_cpu_create picks the widest the
- * processor supports (__builtin_cpu_supports) unless options.isa names one. The
- * environment variable SN_CPU_MAX_ISA (avx512, avx2, portable) caps what counts as
- * supported, so the whole suite can run as on a CPU without AVX-512 or AVX2
+ * the reference (sn_kernels_ref.h), and int8 ones bit-exact with the reference's, written once
+ * with GCC vector extensions and compiled five times: AVX-512F with VNNI (16 lanes, int8
+ * multiply-adds on four bytes per lane), AVX-512F, AVX2+FMA with AVX-VNNI (8 lanes, the same
+ * int8 multiply-adds), AVX2+FMA, and a portable build (4 lanes; SSE2 on x86-64, whatever the
+ * compiler targets elsewhere); the builds without VNNI multiply int8 pairs as int16. sn_cpu_create
+ * picks the widest the processor supports (__builtin_cpu_supports) unless options.isa names
+ * one. The environment variable SN_CPU_MAX_ISA (one of those names) caps what counts as
+ * supported, so the whole suite can run as on a CPU without VNNI, AVX-512 or AVX2
  * (make test CPU_ISA=avx2).
  *
  * Residency (SUSHI's SubGraph Stationary, made real on a CPU): kernels read weights in a
- * packed form (dense: [kh][kw][in][out padded to 16], output channels contiguous;
- * depthwise: [k][k][channels padded to 16]). sn_cpu_create packs every convolution tensor of
+ * packed form (dense: [kh][kw][in][out padded to 16], output channels contiguous, int8 with
+ * G inputs to a 4-byte word, G = 4 on the VNNI builds, else 2 as int16 halves; depthwise:
+ * [k][k][channels padded to 16], int8 as bytes with each tap's row padded to a 64-byte
+ * cache line; sn_cpu_kernels.h). sn_cpu_create packs every convolution tensor of
  * the model image once, whole (the store); a SubNet's narrower slice reads the wider copy
  * through its leading dimension, and a depthwise view its centred crop of the full kernel.
  * Near memory is a set of resident leading boxes, at most one per tensor (O x I, centred
  * K x K crop), within a budget counted in bytes of the weights as the model stores them (4
- * per fp32 weight, 1 per int8 weight; the packed copy is larger: padding, int8 widened to
- * int32). Far memory is the rest of the store, read cold from DRAM: sn_cpu_flush_far writes
+ * per fp32 weight, 1 per int8 weight; the packed copy is larger: padding, and int8 dense
+ * weights as int16 halves on the builds without VNNI). Far memory is the rest of the store, read cold from DRAM: sn_cpu_flush_far writes
  * back and evicts (clflush) every cache line of a plan's weights outside the resident
  * boxes, as a larger model or another tenant would leave them; the SUT calls it before each
  * inference, outside its timed region. A layer reads the part of its slice inside the
@@ -62,8 +66,8 @@ typedef struct sn_cpu sn_cpu;
 enum sn_cpu_residency { SN_CPU_RESIDENT_ON_USE = 0, SN_CPU_RESIDENT_EXPLICIT = 1 };
 
 typedef struct sn_cpu_options {
-    const char *isa;             /* NULL or "auto": widest available; "avx512", "avx2",
-                                    "portable" */
+    const char *isa;             /* NULL or "auto": widest available; "avx512vnni",
+                                    "avx512", "avxvnni", "avx2", "portable" */
     size_t near_budget_bytes;    /* resident weights, in bytes as the model stores them;
                                     SIZE_MAX: the whole model */
     int residency;               /* enum sn_cpu_residency */
@@ -97,7 +101,7 @@ sn_status sn_cpu_create(const sn_model *model, const sn_cpu_options *options, sn
 void sn_cpu_destroy(sn_cpu *cpu);
 
 void sn_cpu_platform(sn_cpu *cpu, sn_platform *platform);
-const char *sn_cpu_isa(const sn_cpu *cpu);     /* "avx512", "avx2" or "portable" */
+const char *sn_cpu_isa(const sn_cpu *cpu);     /* one of options.isa's names */
 int sn_cpu_threads(const sn_cpu *cpu);         /* the micro-flow threads (1: none) */
 int sn_cpu_isa_available(const char *isa);     /* 1 when this processor and build run it
                                                   (and SN_CPU_MAX_ISA allows it) */

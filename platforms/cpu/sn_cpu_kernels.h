@@ -6,6 +6,18 @@
 
 #include "sn_kernels_ref.h"
 
+/* Scratch of the int8 kernels (each platform view owns one): WORDS holds the rewritten
+ * input and its derived rows, RQ the per-channel requantization constants
+ * (SN_CPU_RQ_ROWS rows of SN_CPU_MAX_CHANNELS). 64-byte aligned. */
+typedef struct sn_cpu_s8_work {
+    int32_t *words;
+    size_t word_count;
+    int32_t *rq;
+} sn_cpu_s8_work;
+
+#define SN_CPU_MAX_CHANNELS 16384  /* sn_conv2d_check's bound */
+#define SN_CPU_RQ_ROWS 8
+
 /* Packed dense weights: element (tap t = kh * kernel_w + kw, input i, output o) at
  * wp[((size_t)t * rows + i) * ld + o], ld a multiple of 16, wp 64-byte aligned.
  * Packed depthwise weights: (t, c) at wp[(size_t)t * ld + c].
@@ -25,19 +37,21 @@ typedef struct sn_cpu_kernels {
     /* sn_resize_canvas_f32 with the same bits; returns 0 (nothing written) for sizes it does
      * not take (sides over SN_CPU_RESIZE_MAX), 1 when done */
     int (*resize_canvas_f32)(const uint8_t *canvas, uint32_t src, float *out, uint32_t dst);
-    /* int8: the same packed layouts with int32 weights (widened at packing); integer
-     * accumulation in int32 lanes, then the reference's requantization, vectorized lane by lane, so
-     * results are bit-exact with sn_conv2d_ref_s8. bias, mult and shift are padded (no NULL). The
-     * dense kernel first rewrites the input as offset int16 pairs into PAIRS
-     * (in_h * in_w * ceil(in_c / 2) words) for pairwise multiply-adds; ZERO_PAIRS holds
-     * ceil(in_c / 2) zero words for padding. */
-    void (*conv_s8)(const sn_conv2d_params *p, const sn_quant_params *q, const int8_t *in,
-                    const int32_t *wp, int32_t rows, int32_t ld, const int32_t *bias,
-                    const int32_t *mult, const int32_t *shift, int8_t *out, int32_t *pairs,
-                    const int32_t *zero_pairs);
-    void (*dwconv_s8)(const sn_conv2d_params *p, const sn_quant_params *q, const int8_t *in,
-                      const int32_t *wp, int32_t ld, int32_t tap_row, const int32_t *bias,
-                      const int32_t *mult, const int32_t *shift, int8_t *out);
+    /* int8, bit-exact with sn_conv2d_ref_s8 / sn_depthwise_conv2d_ref_s8 (sn_cpu_kernels_s8.inc).
+     * Dense weights packed S8_GROUP inputs to an int32 word: word (t, r, o) at
+     * wp[((size_t)t * rows + r) * ld + o] holds the weights of inputs r * G .. r * G + G - 1 of
+     * output o at tap t (4 bytes for VNNI's u8 x s8 dot products, else 2 int16 halves for
+     * pairwise multiply-adds; zero past the packed inputs); rows = ceil(packed inputs / G).
+     * Depthwise weights stay int8: tap t's channels at wp + t * ld bytes (t = ky * tap_row +
+     * kx). BIAS may be NULL. Return 0, or -1 when the call is not taken (WORK too small for its
+     * maps, a shift outside [-31, 30]); the caller then runs the reference. */
+    int (*conv_s8)(const sn_conv2d_params *p, const sn_quant_params *q, const int8_t *in,
+                   const int32_t *wp, int32_t rows, int32_t ld, const int32_t *bias, int8_t *out,
+                   const sn_cpu_s8_work *work);
+    int (*dwconv_s8)(const sn_conv2d_params *p, const sn_quant_params *q, const int8_t *in,
+                     const int8_t *wp, int32_t ld, int32_t tap_row, const int32_t *bias,
+                     int8_t *out, const sn_cpu_s8_work *work);
+    int s8_group;                /* inputs per packed dense int8 word: 4 or 2 */
 } sn_cpu_kernels;
 
 /* The largest kernel window the packed kernels take (bigger ones run on the reference). */
@@ -47,6 +61,8 @@ extern const sn_cpu_kernels sn_cpu_kernels_portable;
 #if defined(__x86_64__) && defined(__GNUC__)
 extern const sn_cpu_kernels sn_cpu_kernels_avx2;
 extern const sn_cpu_kernels sn_cpu_kernels_avx512;
+extern const sn_cpu_kernels sn_cpu_kernels_avxvnni;
+extern const sn_cpu_kernels sn_cpu_kernels_avx512vnni;
 #define SN_CPU_HAVE_X86 1
 #endif
 
