@@ -44,6 +44,11 @@ struct sn_cpu {
     size_t scratch_floats;
     float *zeros, *scale_pad, *bias_pad;
     sn_cpu_s8_work s8;             /* the int8 kernels' scratch */
+    struct rq_slot *rq_slots;      /* prepared int8 requantizations (rq_for), shared by views */
+    int32_t *rq_pool;
+    size_t rq_pool_used;
+    int rq_insert;                 /* 1: this platform may add to them (not a worker's view) */
+    sn_cpu_rq rq_scratch;          /* a requantization prepared for one call */
     sn_windex index;               /* the model's tensor map (its slot table is not used here) */
     sn_cpu_stats stats;
     struct cpu_pool *pool;         /* threads > 1: the micro-flow workers; NULL otherwise */
@@ -445,9 +450,129 @@ static int s8_alloc(sn_cpu_s8_work *w)
 {
     w->word_count = S8_WORDS;
     return posix_memalign((void **)&w->words, 64, S8_WORDS * sizeof(int32_t)) != 0 ||
-                   posix_memalign((void **)&w->rq, 64, (size_t)SN_CPU_RQ_ROWS * MAX_CHANNELS * sizeof(int32_t)) != 0
+                   posix_memalign((void **)&w->rq, 64, (size_t)(SN_CPU_RQ_ROWS + 1) * MAX_CHANNELS * sizeof(int32_t)) != 0
                ? -1
                : 0;
+}
+
+/* ---- prepared int8 requantizations ----------------------------------------------------- */
+/* A call's requantization constants depend on its quantization arrays (in the plan's arena),
+ * its output offset and clamp, and, through the input offset's share, on the sums of its
+ * weights. For weights read from the store (every tensor of the model image, packed once at
+ * create, near or far) they are kept in a small table, found by the packed weights' address
+ * and the arrays' addresses and checked against copies of the arrays' contents (a plan
+ * prepared again in the same arena reuses the addresses). The store's addresses hold the same
+ * weights for the platform's life; sn_cpu_evict_all empties the table all the same (a reset
+ * point: the next call of each layer prepares it again). Weights packed into the scratch for
+ * one call (outside the model image) are never kept. The table holds per-channel constants,
+ * not weights: kernels still read a far layer's weights from the store's flushed lines. Worker
+ * views only read the table. */
+#define RQ_SLOTS 1024u
+#define RQ_POOL_WORDS (1u << 20)
+#define RQ_PROBES 16u
+
+typedef struct rq_slot {
+    const void *wp;                      /* the call's packed weights; NULL: an empty slot */
+    const int32_t *mult, *shift, *bias;
+    int32_t oc, in_c, kh, kw, rows, ld, dw;
+    int32_t in_off, out_off, act_min, act_max;
+    int32_t *copy;                       /* mult, shift, bias (oc each) as prepared */
+    sn_cpu_rq rq;
+} rq_slot;
+
+static size_t rq_hash(const void *wp, const int32_t *mult, int32_t in_c)
+{
+    uint64_t h = (uint64_t)(uintptr_t)wp * 0x9E3779B97F4A7C15u ^ (uint64_t)(uintptr_t)mult * 0xC2B2AE3D27D4EB4Fu ^
+                 (uint64_t)(uint32_t)in_c;
+    return (size_t)(h ^ (h >> 29)) % RQ_SLOTS;
+}
+
+static int rq_matches(const rq_slot *e, const sn_conv2d_params *p, const sn_quant_params *q, const int32_t *bias,
+                      int dw, const void *wp, int32_t rows, int32_t ld)
+{
+    const size_t n = (size_t)p->out_c * sizeof(int32_t);
+    return e->wp == wp && e->mult == q->multiplier && e->shift == q->shift && e->bias == bias &&
+           e->oc == p->out_c && e->in_c == p->in_c && e->kh == p->kernel_h && e->kw == p->kernel_w &&
+           e->rows == rows && e->ld == ld && e->dw == dw && e->in_off == q->input_offset &&
+           e->out_off == q->output_offset && e->act_min == q->act_min && e->act_max == q->act_max &&
+           !memcmp(e->copy, q->multiplier, n) && !memcmp(e->copy + p->out_c, q->shift, n) &&
+           (!bias || !memcmp(e->copy + 2 * p->out_c, bias, n));
+}
+
+static void rq_clear(sn_cpu *c)
+{
+    if (c->rq_slots)
+        memset(c->rq_slots, 0, RQ_SLOTS * sizeof *c->rq_slots);
+    c->rq_pool_used = 0;
+}
+
+/* The prepared requantization of one int8 call with packed weights WP (CACHE: they are the
+ * store's), or NULL when the kernels do not take it (a shift out of range). */
+static const sn_cpu_rq *rq_for(sn_cpu *c, const sn_conv2d_params *p, const sn_quant_params *q, const int32_t *bias,
+                               int dw, const void *wp, int32_t rows, int32_t ld, int cache)
+{
+    const int32_t oc = p->out_c, k_products = p->kernel_h * p->kernel_w * (dw ? 1 : p->in_c);
+    const size_t stride = round16z((size_t)oc), need = round16z(SN_CPU_RQ_ROWS * stride + 3 * (size_t)oc);
+    int32_t *wsum = c->s8.rq + (size_t)SN_CPU_RQ_ROWS * MAX_CHANNELS, *rows_at = c->s8.rq;
+    rq_slot *e = NULL;
+    size_t h = 0, k;
+    cache = cache && c->rq_slots;
+    if (cache) {
+        h = rq_hash(wp, q->multiplier, p->in_c);
+        for (k = 0; k < RQ_PROBES; ++k) {
+            rq_slot *s = &c->rq_slots[(h + k) % RQ_SLOTS];
+            if (!s->wp) {
+                if (!e)
+                    e = s;
+                break;
+            }
+            if (rq_matches(s, p, q, bias, dw, wp, rows, ld))
+                return &s->rq;
+            if (!e && s->wp == wp && s->mult == q->multiplier && s->in_c == p->in_c)
+                e = s; /* the same layer with other contents: replace it */
+        }
+        if (!c->rq_insert || need > RQ_POOL_WORDS)
+            cache = 0;
+    }
+    if (cache) {
+        if (!e || c->rq_pool_used + need > RQ_POOL_WORDS) { /* full: start again */
+            rq_clear(c);
+            e = &c->rq_slots[h];
+        }
+        rows_at = c->rq_pool + c->rq_pool_used;
+    }
+    if (q->input_offset != 128)
+        c->k->wsum_s8(p, dw, wp, rows, ld, wsum);
+    if (c->k->rq_s8(q, bias, wsum, oc, k_products, rows_at, cache ? stride : MAX_CHANNELS,
+                    cache ? &e->rq : &c->rq_scratch) != 0) {
+        if (cache)
+            e->wp = NULL;
+        return NULL;
+    }
+    if (!cache)
+        return &c->rq_scratch;
+    c->rq_pool_used += need;
+    e->wp = wp;
+    e->mult = q->multiplier;
+    e->shift = q->shift;
+    e->bias = bias;
+    e->oc = oc;
+    e->in_c = p->in_c;
+    e->kh = p->kernel_h;
+    e->kw = p->kernel_w;
+    e->rows = rows;
+    e->ld = ld;
+    e->dw = dw;
+    e->in_off = q->input_offset;
+    e->out_off = q->output_offset;
+    e->act_min = q->act_min;
+    e->act_max = q->act_max;
+    e->copy = rows_at + SN_CPU_RQ_ROWS * stride;
+    memcpy(e->copy, q->multiplier, (size_t)oc * sizeof(int32_t));
+    memcpy(e->copy + oc, q->shift, (size_t)oc * sizeof(int32_t));
+    if (bias)
+        memcpy(e->copy + 2 * oc, bias, (size_t)oc * sizeof(int32_t));
+    return &e->rq;
 }
 
 static void s8_free(sn_cpu_s8_work *w)
@@ -523,8 +648,10 @@ sn_status sn_cpu_create(const sn_model *model, const sn_cpu_options *options, sn
         posix_memalign((void **)&c->zeros, 64, MAX_CHANNELS * sizeof(float)) != 0 ||
         posix_memalign((void **)&c->scale_pad, 64, MAX_CHANNELS * sizeof(float)) != 0 ||
         posix_memalign((void **)&c->bias_pad, 64, MAX_CHANNELS * sizeof(float)) != 0 ||
-        s8_alloc(&c->s8) != 0)
+        s8_alloc(&c->s8) != 0 || !(c->rq_slots = calloc(RQ_SLOTS, sizeof *c->rq_slots)) ||
+        posix_memalign((void **)&c->rq_pool, 64, RQ_POOL_WORDS * sizeof(int32_t)) != 0)
         goto oom;
+    c->rq_insert = 1;
     /* every tensor packed once, whole: a narrower slice reads it through ld */
     for (i = 0; i < c->index.tensor_count; ++i) {
         cpu_tensor *t = &c->tens[i];
@@ -563,6 +690,8 @@ void sn_cpu_destroy(sn_cpu *c)
     free(c->scale_pad);
     free(c->bias_pad);
     s8_free(&c->s8);
+    free(c->rq_slots);
+    free(c->rq_pool);
     sn_windex_free(&c->index);
     free(c);
 }
@@ -580,6 +709,7 @@ void sn_cpu_evict_all(sn_cpu *c)
     for (i = 0; i < c->index.tensor_count; ++i)
         c->tens[i].res_o = c->tens[i].res_i = c->tens[i].res_k = 0;
     c->used = 0;
+    rq_clear(c); /* the prepared requantizations too (rq_for) */
 }
 
 /* ---- one layer's weights ------------------------------------------------------------------ */
@@ -677,14 +807,15 @@ static sn_status cpu_dwconv(void *ctx, const sn_conv2d_params *p, const float *i
     return SN_OK;
 }
 
-/* int8 slots: the packed kernels, or the reference where they do not take the call (more
- * taps than SN_CPU_MAX_TAPS, weights that do not fit the scratch, maps too large for the
- * work area, shifts outside [-31, 30]). */
+/* int8 slots: the packed kernels with the call's prepared requantization (rq_for), or the
+ * reference where they do not take the call (more taps than SN_CPU_MAX_TAPS, weights that do
+ * not fit the scratch, maps too large for the work area, shifts outside [-31, 30]). */
 static sn_status cpu_conv_s8(void *ctx, const sn_conv2d_params *p, const sn_quant_params *q,
                              const int8_t *in, const int8_t *w, const int32_t *bias, int8_t *out)
 {
     sn_cpu *c = ctx;
     const void *wp;
+    const sn_cpu_rq *rq;
     int32_t rows, ld;
     sn_status st = sn_conv2d_check(p, 0);
     if (st == SN_OK)
@@ -692,7 +823,8 @@ static sn_status cpu_conv_s8(void *ctx, const sn_conv2d_params *p, const sn_quan
     if (st != SN_OK)
         return st;
     if (p->kernel_h * p->kernel_w > SN_CPU_MAX_TAPS || resolve(c, p, w, 0, 1, &wp, &rows, &ld) != 0 ||
-        c->k->conv_s8(p, q, in, (const int32_t *)wp, rows, ld, bias, out, &c->s8) != 0)
+        !(rq = rq_for(c, p, q, bias, 0, wp, rows, ld, wp != (const void *)c->scratch)) ||
+        c->k->conv_s8(p, in, (const int32_t *)wp, rows, ld, rq, out, &c->s8) != 0)
         return sn_conv2d_ref_s8(p, q, in, w, bias, out);
     return SN_OK;
 }
@@ -702,6 +834,7 @@ static sn_status cpu_dwconv_s8(void *ctx, const sn_conv2d_params *p, const sn_qu
 {
     sn_cpu *c = ctx;
     const void *wp;
+    const sn_cpu_rq *rq;
     int32_t rows, ld;
     sn_status st = sn_conv2d_check(p, 1);
     if (st == SN_OK)
@@ -709,7 +842,8 @@ static sn_status cpu_dwconv_s8(void *ctx, const sn_conv2d_params *p, const sn_qu
     if (st != SN_OK)
         return st;
     if (p->kernel_h * p->kernel_w > SN_CPU_MAX_TAPS || resolve(c, p, w, 1, 1, &wp, &rows, &ld) != 0 ||
-        c->k->dwconv_s8(p, q, in, (const int8_t *)wp, ld, rows, bias, out, &c->s8) != 0)
+        !(rq = rq_for(c, p, q, bias, 1, wp, rows, ld, wp != (const void *)c->scratch)) ||
+        c->k->dwconv_s8(p, in, (const int8_t *)wp, ld, rows, rq, out, &c->s8) != 0)
         return sn_depthwise_conv2d_ref_s8(p, q, in, w, bias, out);
     return SN_OK;
 }
@@ -796,6 +930,7 @@ static void view_refresh(sn_cpu *v, const sn_cpu *c)
     v->scale_pad = own.scale_pad;
     v->bias_pad = own.bias_pad;
     v->s8 = own.s8;
+    v->rq_insert = 0; /* the table is the platform's; a view only reads it */
     v->residency = SN_CPU_RESIDENT_EXPLICIT;
     v->pool = NULL;
     memset(&v->stats, 0, sizeof v->stats);

@@ -7,8 +7,9 @@
 #include "sn_kernels_ref.h"
 
 /* Scratch of the int8 kernels (each platform view owns one): WORDS holds the rewritten
- * input and its derived rows, RQ the per-channel requantization constants
- * (SN_CPU_RQ_ROWS rows of SN_CPU_MAX_CHANNELS). 64-byte aligned. */
+ * input and its derived rows; RQ, requantization constants prepared for one call
+ * (SN_CPU_RQ_ROWS rows of SN_CPU_MAX_CHANNELS) and a row of weight sums after them.
+ * 64-byte aligned. */
 typedef struct sn_cpu_s8_work {
     int32_t *words;
     size_t word_count;
@@ -17,6 +18,18 @@ typedef struct sn_cpu_s8_work {
 
 #define SN_CPU_MAX_CHANNELS 16384  /* sn_conv2d_check's bound */
 #define SN_CPU_RQ_ROWS 8
+
+/* A call's requantization, prepared (sn_cpu_kernels.rq_s8): per-channel constants in ROWS
+ * (SN_CPU_RQ_ROWS rows, STRIDE int32 apart) and the layer's flags. */
+typedef struct sn_cpu_rq {
+    const int32_t *rows;
+    size_t stride;
+    int neg, left;               /* some multiplier is negative; some shift is a left shift */
+    int clamp;                   /* the clamp is narrower than int8 (else saturation does it) */
+    int fast;                    /* the short form applies */
+    int32_t off, lo, hi;         /* output offset, clamp */
+    uint32_t upad;               /* a padding tap's u-value, 128 - input_offset */
+} sn_cpu_rq;
 
 /* Packed dense weights: element (tap t = kh * kernel_w + kw, input i, output o) at
  * wp[((size_t)t * rows + i) * ld + o], ld a multiple of 16, wp 64-byte aligned.
@@ -43,14 +56,21 @@ typedef struct sn_cpu_kernels {
      * output o at tap t (4 bytes for VNNI's u8 x s8 dot products, else 2 int16 halves for
      * pairwise multiply-adds; zero past the packed inputs); rows = ceil(packed inputs / G).
      * Depthwise weights stay int8: tap t's channels at wp + t * ld bytes (t = ky * tap_row +
-     * kx). BIAS may be NULL. Return 0, or -1 when the call is not taken (WORK too small for its
-     * maps, a shift outside [-31, 30]); the caller then runs the reference. */
-    int (*conv_s8)(const sn_conv2d_params *p, const sn_quant_params *q, const int8_t *in,
-                   const int32_t *wp, int32_t rows, int32_t ld, const int32_t *bias, int8_t *out,
-                   const sn_cpu_s8_work *work);
-    int (*dwconv_s8)(const sn_conv2d_params *p, const sn_quant_params *q, const int8_t *in,
-                     const int8_t *wp, int32_t ld, int32_t tap_row, const int32_t *bias,
-                     int8_t *out, const sn_cpu_s8_work *work);
+     * kx). The requantization comes prepared (rq_s8). Return 0, or -1 when the call is not
+     * taken (WORK too small for its maps); the caller then runs the reference. */
+    int (*conv_s8)(const sn_conv2d_params *p, const int8_t *in, const int32_t *wp, int32_t rows, int32_t ld,
+                   const sn_cpu_rq *rq, int8_t *out, const sn_cpu_s8_work *work);
+    int (*dwconv_s8)(const sn_conv2d_params *p, const int8_t *in, const int8_t *wp, int32_t ld, int32_t tap_row,
+                     const sn_cpu_rq *rq, int8_t *out, const sn_cpu_s8_work *work);
+    /* the sums of each output's weights over the call's view, round16(out_c) of them (dense:
+     * the packed words, ROWS per tap; depthwise: the int8 taps, ROWS = tap_row) */
+    void (*wsum_s8)(const sn_conv2d_params *p, int dw, const void *wp, int32_t rows, int32_t ld, int32_t *dst);
+    /* prepares RQ (its constants in ROWS: SN_CPU_RQ_ROWS rows of STRIDE, a multiple of 16 >=
+     * out_c) from the call's quantization, BIAS (may be NULL) and WSUM (the weight sums; may
+     * be NULL when q->input_offset is 128); K_PRODUCTS: products per accumulator (taps x
+     * inputs). Returns -1 for a shift outside [-31, 30]. */
+    int (*rq_s8)(const sn_quant_params *q, const int32_t *bias, const int32_t *wsum, int32_t out_c,
+                 int32_t k_products, int32_t *rows, size_t stride, sn_cpu_rq *rq);
     int s8_group;                /* inputs per packed dense int8 word: 4 or 2 */
 } sn_cpu_kernels;
 
