@@ -450,7 +450,8 @@ static int s8_alloc(sn_cpu_s8_work *w)
 {
     w->word_count = S8_WORDS;
     return posix_memalign((void **)&w->words, 64, S8_WORDS * sizeof(int32_t)) != 0 ||
-                   posix_memalign((void **)&w->rq, 64, (size_t)(SN_CPU_RQ_ROWS + 1) * MAX_CHANNELS * sizeof(int32_t)) != 0
+                   posix_memalign((void **)&w->rq, 64, (size_t)(SN_CPU_RQ_ROWS + 1) * MAX_CHANNELS * sizeof(int32_t)) != 0 ||
+                   posix_memalign((void **)&w->dw_words, 64, SN_CPU_DW_WORDS * sizeof(int32_t)) != 0
                ? -1
                : 0;
 }
@@ -458,15 +459,19 @@ static int s8_alloc(sn_cpu_s8_work *w)
 /* ---- prepared int8 requantizations ----------------------------------------------------- */
 /* A call's requantization constants depend on its quantization arrays (in the plan's arena),
  * its output offset and clamp, and, through the input offset's share, on the sums of its
- * weights. For weights read from the store (every tensor of the model image, packed once at
- * create, near or far) they are kept in a small table, found by the packed weights' address
- * and the arrays' addresses and checked against copies of the arrays' contents (a plan
- * prepared again in the same arena reuses the addresses). The store's addresses hold the same
- * weights for the platform's life; sn_cpu_evict_all empties the table all the same (a reset
- * point: the next call of each layer prepares it again). Weights packed into the scratch for
- * one call (outside the model image) are never kept. The table holds per-channel constants,
- * not weights: kernels still read a far layer's weights from the store's flushed lines. Worker
- * views only read the table. */
+ * weights; a depthwise call also needs its weights as words (dw_words_s8). For weights read
+ * from the store (every tensor of the model image, packed once at create, near or far) they
+ * are kept in a small table, found by the packed weights' address and the arrays' addresses
+ * and checked against copies of the arrays' contents (a plan prepared again in the same arena
+ * reuses the addresses). The store's addresses hold the same weights for the platform's life;
+ * sn_cpu_evict_all empties the table all the same (a reset point: the next call of each layer
+ * prepares it again). Weights packed into the scratch for one call (outside the model image)
+ * are never kept. The constants are per-channel values, not weights: a far layer's kernels
+ * still read its weights from the store's flushed lines. The depthwise weight words are a
+ * copy of weights, so they are kept only for a call whose view lies wholly inside its
+ * tensor's resident box (near memory, never flushed) and only read while it still does; a
+ * call with far weights builds its words from the store's lines, cold as the flush left them,
+ * into the view's own scratch. Worker views only read the table. */
 #define RQ_SLOTS 1024u
 #define RQ_POOL_WORDS (1u << 20)
 #define RQ_PROBES 16u
@@ -477,6 +482,8 @@ typedef struct rq_slot {
     int32_t oc, in_c, kh, kw, rows, ld, dw;
     int32_t in_off, out_off, act_min, act_max;
     int32_t *copy;                       /* mult, shift, bias (oc each) as prepared */
+    int32_t *words;                      /* depthwise: room for the weight words */
+    int words_ready;                     /* 1: WORDS built (while the view was near) */
     sn_cpu_rq rq;
 } rq_slot;
 
@@ -507,15 +514,22 @@ static void rq_clear(sn_cpu *c)
 }
 
 /* The prepared requantization of one int8 call with packed weights WP (CACHE: they are the
- * store's), or NULL when the kernels do not take it (a shift out of range). */
+ * store's; NEAR: all of the call's weights are in its tensor's resident box) and, for a
+ * depthwise call, its weight words in *WORDS; NULL when the kernels do not take it (a shift
+ * out of range, too many depthwise weight words). */
 static const sn_cpu_rq *rq_for(sn_cpu *c, const sn_conv2d_params *p, const sn_quant_params *q, const int32_t *bias,
-                               int dw, const void *wp, int32_t rows, int32_t ld, int cache)
+                               int dw, const void *wp, int32_t rows, int32_t ld, int cache, int near,
+                               const int32_t **words)
 {
     const int32_t oc = p->out_c, k_products = p->kernel_h * p->kernel_w * (dw ? 1 : p->in_c);
-    const size_t stride = round16z((size_t)oc), need = round16z(SN_CPU_RQ_ROWS * stride + 3 * (size_t)oc);
+    const size_t stride = round16z((size_t)oc), group = (size_t)c->k->s8_group;
+    const size_t nw = dw ? (size_t)p->kernel_h * (((size_t)p->kernel_w + group - 1) / group) * stride : 0;
+    const size_t need = round16z(SN_CPU_RQ_ROWS * stride + 3 * (size_t)oc) + nw;
     int32_t *wsum = c->s8.rq + (size_t)SN_CPU_RQ_ROWS * MAX_CHANNELS, *rows_at = c->s8.rq;
     rq_slot *e = NULL;
     size_t h = 0, k;
+    if (nw > SN_CPU_DW_WORDS)
+        return NULL;
     cache = cache && c->rq_slots;
     if (cache) {
         h = rq_hash(wp, q->multiplier, p->in_c);
@@ -526,8 +540,20 @@ static const sn_cpu_rq *rq_for(sn_cpu *c, const sn_conv2d_params *p, const sn_qu
                     e = s;
                 break;
             }
-            if (rq_matches(s, p, q, bias, dw, wp, rows, ld))
+            if (rq_matches(s, p, q, bias, dw, wp, rows, ld)) {
+                *words = c->s8.dw_words;
+                if (!dw)
+                    return &s->rq;
+                if (near && !s->words_ready && c->rq_insert) {
+                    c->k->dw_words_s8(p, wp, ld, rows, s->words);
+                    s->words_ready = 1;
+                }
+                if (near && s->words_ready)
+                    *words = s->words;
+                else /* far weights, or a worker's view: built from the store now */
+                    c->k->dw_words_s8(p, wp, ld, rows, c->s8.dw_words);
                 return &s->rq;
+            }
             if (!e && s->wp == wp && s->mult == q->multiplier && s->in_c == p->in_c)
                 e = s; /* the same layer with other contents: replace it */
         }
@@ -549,8 +575,12 @@ static const sn_cpu_rq *rq_for(sn_cpu *c, const sn_conv2d_params *p, const sn_qu
             e->wp = NULL;
         return NULL;
     }
-    if (!cache)
+    if (!cache) {
+        if (dw)
+            c->k->dw_words_s8(p, wp, ld, rows, c->s8.dw_words);
+        *words = c->s8.dw_words;
         return &c->rq_scratch;
+    }
     c->rq_pool_used += need;
     e->wp = wp;
     e->mult = q->multiplier;
@@ -572,6 +602,14 @@ static const sn_cpu_rq *rq_for(sn_cpu *c, const sn_conv2d_params *p, const sn_qu
     memcpy(e->copy + oc, q->shift, (size_t)oc * sizeof(int32_t));
     if (bias)
         memcpy(e->copy + 2 * oc, bias, (size_t)oc * sizeof(int32_t));
+    e->words = rows_at + round16z(SN_CPU_RQ_ROWS * stride + 3 * (size_t)oc);
+    e->words_ready = dw && near;
+    *words = c->s8.dw_words;
+    if (dw) {
+        c->k->dw_words_s8(p, wp, ld, rows, near ? e->words : c->s8.dw_words);
+        if (near)
+            *words = e->words;
+    }
     return &e->rq;
 }
 
@@ -579,8 +617,10 @@ static void s8_free(sn_cpu_s8_work *w)
 {
     free(w->words);
     free(w->rq);
+    free(w->dw_words);
     w->words = NULL;
     w->rq = NULL;
+    w->dw_words = NULL;
 }
 
 sn_status sn_cpu_create(const sn_model *model, const sn_cpu_options *options, sn_cpu **out,
@@ -733,9 +773,10 @@ static void pad_vectors(sn_cpu *c, int32_t n, const float *scale, const float *b
 
 /* The packed weights of one call: the store's copy (its bytes near inside the tensor's
  * resident box, far outside it; on-use residency then makes the whole tensor resident while
- * the budget holds), or, for weights outside the image, packed now into scratch (far). */
+ * the budget holds), or, for weights outside the image, packed now into scratch (far).
+ * *ALL_NEAR (may be NULL): 1 when every weight of the call was read from near memory. */
 static int resolve(sn_cpu *c, const sn_conv2d_params *p, const void *w, int dw, int s8,
-                   const void **wp, int32_t *rows, int32_t *ld)
+                   const void **wp, int32_t *rows, int32_t *ld, int *all_near)
 {
     int32_t taps = p->kernel_h * p->kernel_w, y0 = 0, x0 = 0;
     int32_t o_n = p->out_c, i_n = dw ? 0 : p->in_c;
@@ -745,6 +786,8 @@ static int resolve(sn_cpu *c, const sn_conv2d_params *p, const void *w, int dw, 
     size_t floats;
     if (t) {
         uint64_t near = view_near_bytes(t, p, y0, x0);
+        if (all_near)
+            *all_near = near == bytes;
         c->stats.near_bytes += near;
         c->stats.far_bytes += bytes - near;
         if (near == bytes) {
@@ -759,6 +802,8 @@ static int resolve(sn_cpu *c, const sn_conv2d_params *p, const void *w, int dw, 
         *ld = t->ld;
         return 0;
     }
+    if (all_near)
+        *all_near = 0;
     c->stats.far_bytes += bytes;
     c->stats.layers_far++;
     *ld = (int32_t)round16z((size_t)o_n);
@@ -784,7 +829,7 @@ static sn_status cpu_conv(void *ctx, const sn_conv2d_params *p, const float *in,
     sn_status st = sn_conv2d_check(p, 0);
     if (st != SN_OK)
         return st;
-    if (p->kernel_h * p->kernel_w > SN_CPU_MAX_TAPS || resolve(c, p, w, 0, 0, &wp, &rows, &ld) != 0)
+    if (p->kernel_h * p->kernel_w > SN_CPU_MAX_TAPS || resolve(c, p, w, 0, 0, &wp, &rows, &ld, NULL) != 0)
         return sn_conv2d_ref_f32(p, in, w, scale, bias, out);
     pad_vectors(c, p->out_c, scale, bias);
     c->k->conv_f32(p, in, (const float *)wp, rows, ld, c->scale_pad, c->bias_pad, out, c->zeros);
@@ -800,7 +845,7 @@ static sn_status cpu_dwconv(void *ctx, const sn_conv2d_params *p, const float *i
     sn_status st = sn_conv2d_check(p, 1);
     if (st != SN_OK)
         return st;
-    if (p->kernel_h * p->kernel_w > SN_CPU_MAX_TAPS || resolve(c, p, w, 1, 0, &wp, &rows, &ld) != 0)
+    if (p->kernel_h * p->kernel_w > SN_CPU_MAX_TAPS || resolve(c, p, w, 1, 0, &wp, &rows, &ld, NULL) != 0)
         return sn_depthwise_conv2d_ref_f32(p, in, w, scale, bias, out);
     pad_vectors(c, p->out_c, scale, bias);
     c->k->dwconv_f32(p, in, (const float *)wp, ld, rows, c->scale_pad, c->bias_pad, out);
@@ -816,14 +861,16 @@ static sn_status cpu_conv_s8(void *ctx, const sn_conv2d_params *p, const sn_quan
     sn_cpu *c = ctx;
     const void *wp;
     const sn_cpu_rq *rq;
+    const int32_t *words;
     int32_t rows, ld;
+    int near;
     sn_status st = sn_conv2d_check(p, 0);
     if (st == SN_OK)
         st = sn_quant_params_check(q);
     if (st != SN_OK)
         return st;
-    if (p->kernel_h * p->kernel_w > SN_CPU_MAX_TAPS || resolve(c, p, w, 0, 1, &wp, &rows, &ld) != 0 ||
-        !(rq = rq_for(c, p, q, bias, 0, wp, rows, ld, wp != (const void *)c->scratch)) ||
+    if (p->kernel_h * p->kernel_w > SN_CPU_MAX_TAPS || resolve(c, p, w, 0, 1, &wp, &rows, &ld, &near) != 0 ||
+        !(rq = rq_for(c, p, q, bias, 0, wp, rows, ld, wp != (const void *)c->scratch, near, &words)) ||
         c->k->conv_s8(p, in, (const int32_t *)wp, rows, ld, rq, out, &c->s8) != 0)
         return sn_conv2d_ref_s8(p, q, in, w, bias, out);
     return SN_OK;
@@ -835,15 +882,17 @@ static sn_status cpu_dwconv_s8(void *ctx, const sn_conv2d_params *p, const sn_qu
     sn_cpu *c = ctx;
     const void *wp;
     const sn_cpu_rq *rq;
+    const int32_t *words;
     int32_t rows, ld;
+    int near;
     sn_status st = sn_conv2d_check(p, 1);
     if (st == SN_OK)
         st = sn_quant_params_check(q);
     if (st != SN_OK)
         return st;
-    if (p->kernel_h * p->kernel_w > SN_CPU_MAX_TAPS || resolve(c, p, w, 1, 1, &wp, &rows, &ld) != 0 ||
-        !(rq = rq_for(c, p, q, bias, 1, wp, rows, ld, wp != (const void *)c->scratch)) ||
-        c->k->dwconv_s8(p, in, (const int8_t *)wp, ld, rows, rq, out, &c->s8) != 0)
+    if (p->kernel_h * p->kernel_w > SN_CPU_MAX_TAPS || resolve(c, p, w, 1, 1, &wp, &rows, &ld, &near) != 0 ||
+        !(rq = rq_for(c, p, q, bias, 1, wp, rows, ld, wp != (const void *)c->scratch, near, &words)) ||
+        c->k->dwconv_s8(p, in, words, rq, out, &c->s8) != 0)
         return sn_depthwise_conv2d_ref_s8(p, q, in, w, bias, out);
     return SN_OK;
 }

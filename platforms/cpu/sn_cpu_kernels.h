@@ -8,13 +8,16 @@
 
 /* Scratch of the int8 kernels (each platform view owns one): WORDS holds the rewritten
  * input and its derived rows; RQ, requantization constants prepared for one call
- * (SN_CPU_RQ_ROWS rows of SN_CPU_MAX_CHANNELS) and a row of weight sums after them.
- * 64-byte aligned. */
+ * (SN_CPU_RQ_ROWS rows of SN_CPU_MAX_CHANNELS) and a row of weight sums after them;
+ * DW_WORDS, a call's depthwise weight words. 64-byte aligned. */
 typedef struct sn_cpu_s8_work {
     int32_t *words;
     size_t word_count;
     int32_t *rq;
+    int32_t *dw_words;           /* SN_CPU_DW_WORDS: one call's depthwise weight words */
 } sn_cpu_s8_work;
+
+#define SN_CPU_DW_WORDS (1u << 16)
 
 #define SN_CPU_MAX_CHANNELS 16384  /* sn_conv2d_check's bound */
 #define SN_CPU_RQ_ROWS 8
@@ -55,13 +58,17 @@ typedef struct sn_cpu_kernels {
      * wp[((size_t)t * rows + r) * ld + o] holds the weights of inputs r * G .. r * G + G - 1 of
      * output o at tap t (4 bytes for VNNI's u8 x s8 dot products, else 2 int16 halves for
      * pairwise multiply-adds; zero past the packed inputs); rows = ceil(packed inputs / G).
-     * Depthwise weights stay int8: tap t's channels at wp + t * ld bytes (t = ky * tap_row +
-     * kx). The requantization comes prepared (rq_s8). Return 0, or -1 when the call is not
+     * Depthwise weights stay int8 (tap t's channels at wp + t * ld bytes, t = ky * tap_row +
+     * kx); the depthwise kernel reads them as words of s8_group taps of a kernel row
+     * (dw_words_s8). The requantization comes prepared (rq_s8). Return 0, or -1 when the call is not
      * taken (WORK too small for its maps); the caller then runs the reference. */
     int (*conv_s8)(const sn_conv2d_params *p, const int8_t *in, const int32_t *wp, int32_t rows, int32_t ld,
                    const sn_cpu_rq *rq, int8_t *out, const sn_cpu_s8_work *work);
-    int (*dwconv_s8)(const sn_conv2d_params *p, const int8_t *in, const int8_t *wp, int32_t ld, int32_t tap_row,
-                     const sn_cpu_rq *rq, int8_t *out, const sn_cpu_s8_work *work);
+    int (*dwconv_s8)(const sn_conv2d_params *p, const int8_t *in, const int32_t *words, const sn_cpu_rq *rq,
+                     int8_t *out, const sn_cpu_s8_work *work);
+    /* the depthwise weight words dwconv_s8 reads (from the int8 taps: WP + (ky * TAP_ROW + kx) *
+     * LD bytes): kernel_h x ceil(kernel_w / s8_group) x in_c rounded up to 16 int32 */
+    void (*dw_words_s8)(const sn_conv2d_params *p, const int8_t *wp, int32_t ld, int32_t tap_row, int32_t *words);
     /* the sums of each output's weights over the call's view, round16(out_c) of them (dense:
      * the packed words, ROWS per tap; depthwise: the int8 taps, ROWS = tap_row) */
     void (*wsum_s8)(const sn_conv2d_params *p, int dw, const void *wp, int32_t rows, int32_t ld, int32_t *dst);
