@@ -7,7 +7,7 @@
 
 int main(int argc, char **argv)
 {
-    if (sn_micro_register_conv2d_ref() != 0) {
+    if (sn_micro_register_conv2d_ref() != 0 || sn_micro_register_conv2d_cpu() != 0) {
         fprintf(stderr, "supernav-micro: error: could not register benchmarks\n");
         return 1;
     }
