@@ -14,8 +14,9 @@
  * can hold the shape (a pointwise slice of a wider tensor, the 3x3 stem, a depthwise 3x3 or 5x5
  * crop of a 5x5 kernel), on the platform's store (every tensor packed once at create): all far
  * (no near memory: the depthwise weight words built per call from the store) and on-use
- * resident (the first call far, the next three near: the words kept with the requantization).
- * One more point checks the dispatch: "auto" takes the widest build the processor runs.
+ * resident (the first call far, the next three near: the words kept with the requantization);
+ * and the int8 residual add (add_s8) in both forms of its three requantizations. One more
+ * point checks the dispatch: "auto" takes the widest build the processor runs.
  * Model: $SN_MODEL (default build/supernet.snm; its int8 tensors are overwritten with test
  * weights before each platform packs them). */
 #include <stdio.h>
@@ -239,6 +240,49 @@ static int check_shape(const sn_platform *plat, const shape *d, const layout *l,
     return bad;
 }
 
+/* The int8 residual add (the add_s8 slot) against sn_add_ref_s8: TFLite ADD's usual parameters
+ * (input multipliers below 1/2, an output shift near -20: the short requantization) and odd
+ * ones (negative multipliers, left shifts, a zero shift: the general form), lengths with
+ * tails. Returns 0 when all are equal. */
+static int check_add(const sn_platform *plat, sn_rng *rng, const char **why)
+{
+    static int8_t out[1000], in[1000], want[1000];
+    int trial;
+    for (trial = 0; trial < 60; ++trial) {
+        sn_add_quant_params q;
+        uint32_t n = 1 + (uint32_t)sn_rng_below(rng, 999), j;
+        int k;
+        for (k = 0; k < 3; ++k) {
+            double real = k < 2 ? 0.05 + 0.45 * (double)sn_rng_below(rng, 1000) / 1000.0
+                                : (0.5 + (double)sn_rng_below(rng, 1000) / 1000.0) / 1048576.0;
+            if (trial % 4 == 3) /* the general form */
+                real *= (k == trial % 3 ? -1.0 : 1.0) * (trial % 8 == 7 ? 1e7 : 1.0);
+            if (sn_quantize_multiplier(real, &q.multiplier[k], &q.shift[k]) != 0) {
+                *why = "add: a multiplier out of range";
+                return 1;
+            }
+            q.offset[k] = (int32_t)sn_rng_below(rng, 256) - (k < 2 ? 127 : 128);
+        }
+        if (trial % 10 == 9) {
+            q.multiplier[2] = 1 << 30;
+            q.shift[2] = 0;
+        }
+        for (j = 0; j < n; ++j) {
+            out[j] = want[j] = (int8_t)(sn_rng_next(rng) >> 56);
+            in[j] = (int8_t)(sn_rng_next(rng) >> 56);
+        }
+        if (sn_add_ref_s8(&q, want, in, n) != SN_OK || plat->ops->add_s8(plat->context, &q, out, in, n) != SN_OK) {
+            *why = "add: a valid call refused";
+            return 1;
+        }
+        if (memcmp(out, want, n) != 0) {
+            *why = trial % 4 == 3 ? "add (general form) differs from sn_add_ref_s8" : "add differs from sn_add_ref_s8";
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* Where the weights come from, and what the platform must report after the four calls. */
 enum { OUTSIDE, STORE_FAR, STORE_RESIDENT, MODES };
 static const char *const mode_names[] = {"outside the image", "store, far", "store, resident"};
@@ -310,6 +354,14 @@ static int check_isa(const char *isa, int *calls, char *msg, size_t msg_size)
                                  shapes[s].stride, shapes[s].dw ? " depthwise" : "", regime, mode_names[m], why);
                     ++fails;
                 }
+                if (m == OUTSIDE && s == 0 && regime == 0) {
+                    ++*calls;
+                    if (check_add(&plat, &rng, &why)) {
+                        if (!fails)
+                            snprintf(msg, msg_size, "%s", why);
+                        ++fails;
+                    }
+                }
                 sn_cpu_destroy(cpu);
                 if (m == OUTSIDE)
                     free(l.base);
@@ -344,7 +396,7 @@ int main(void)
                    isas[i], fails, calls, msg);
             ++failed;
         } else {
-            printf("ok %d - %s: int8 kernels equal the reference (%d checks: shapes x regimes x outside the image / the store far / resident, 4 times each)\n", n,
+            printf("ok %d - %s: int8 kernels equal the reference (%d checks: shapes x regimes x outside the image / the store far / resident, 4 times each, and the add)\n", n,
                    isas[i], calls);
         }
     }

@@ -903,6 +903,15 @@ static sn_status cpu_add(void *ctx, float *out, const float *in, uint32_t n)
     return SN_OK;
 }
 
+/* The int8 residual add: SIMD, sn_add_ref_s8's bits; parameters it refuses get its status. */
+static sn_status cpu_add_s8(void *ctx, const sn_add_quant_params *q, int8_t *out, const int8_t *in, uint32_t n)
+{
+    if (sn_add_quant_params_check(q) != SN_OK || (n && (!out || !in)))
+        return sn_add_ref_s8(q, out, in, n);
+    ((sn_cpu *)ctx)->k->add_s8(q, out, in, n);
+    return SN_OK;
+}
+
 static sn_status cpu_resize(void *ctx, const uint8_t *canvas, uint32_t src, float *out, uint32_t dst)
 {
     return ((sn_cpu *)ctx)->k->resize_canvas_f32(canvas, src, out, dst) ? SN_OK : SN_ERR_UNSUPPORTED;
@@ -916,7 +925,7 @@ static const sn_platform_ops cpu_ops = {
     /* .arac_micro_flows = */ NULL, /* tiles run one after another through the slots */
     /* .add_f32 = */ cpu_add,
     /* .resize_canvas_f32 = */ cpu_resize,
-    /* .add_s8 = */ NULL,
+    /* .add_s8 = */ cpu_add_s8,
     /* .avgpool_f32 = */ NULL,
     /* .avgpool_s8 = */ NULL,
     /* .fully_connected_f32 = */ NULL,
@@ -933,7 +942,7 @@ static const sn_platform_ops cpu_ops_threads = {
     /* .arac_micro_flows = */ cpu_micro_flows, /* the tiles spread over the pool */
     /* .add_f32 = */ cpu_add,
     /* .resize_canvas_f32 = */ cpu_resize,
-    /* .add_s8 = */ NULL,
+    /* .add_s8 = */ cpu_add_s8,
     /* .avgpool_f32 = */ NULL,
     /* .avgpool_s8 = */ NULL,
     /* .fully_connected_f32 = */ NULL,

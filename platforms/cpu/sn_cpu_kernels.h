@@ -78,6 +78,8 @@ typedef struct sn_cpu_kernels {
      * inputs). Returns -1 for a shift outside [-31, 30]. */
     int (*rq_s8)(const sn_quant_params *q, const int32_t *bias, const int32_t *wsum, int32_t out_c,
                  int32_t k_products, int32_t *rows, size_t stride, sn_cpu_rq *rq);
+    /* the int8 residual add, sn_add_ref_s8's bits (Q already checked) */
+    void (*add_s8)(const sn_add_quant_params *q, int8_t *out, const int8_t *in, uint32_t n);
     int s8_group;                /* inputs per packed dense int8 word: 4 or 2 */
 } sn_cpu_kernels;
 
