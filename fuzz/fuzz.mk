@@ -74,6 +74,8 @@ $(FUZZ_DIR)/obj/engine/%.o: engine/%.c
 # the CPU platform's ISA objects, as the main build
 $(FUZZ_DIR)/obj/platforms/cpu/sn_cpu_avx2.o: FUZZ_EXTRA = -mavx2 -mfma $(FUZZ_CPU_FLAGS)
 $(FUZZ_DIR)/obj/platforms/cpu/sn_cpu_avx512.o: FUZZ_EXTRA = -mavx512f -mavx512bw -mfma $(FUZZ_CPU_FLAGS)
+$(FUZZ_DIR)/obj/platforms/cpu/sn_cpu_avxvnni.o: FUZZ_EXTRA = -mavx2 -mfma -mavxvnni $(FUZZ_CPU_FLAGS)
+$(FUZZ_DIR)/obj/platforms/cpu/sn_cpu_avx512vnni.o: FUZZ_EXTRA = -mavx512f -mavx512bw -mavx512vnni -mfma $(FUZZ_CPU_FLAGS)
 $(FUZZ_DIR)/obj/platforms/cpu/sn_cpu_portable.o: FUZZ_EXTRA = $(FUZZ_CPU_FLAGS)
 
 $(FUZZ_DIR)/obj/%.o: %.c

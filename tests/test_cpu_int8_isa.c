@@ -387,7 +387,9 @@ int main(void)
         int calls = 0, fails;
         ++n;
         if (!sn_cpu_isa_available(isas[i])) {
-            printf("ok %d # SKIP %s: this processor (or build) lacks it\n", n, isas[i]);
+            printf("ok %d # SKIP %s: %s\n", n, isas[i],
+                   getenv("SN_CPU_MAX_ISA") && *getenv("SN_CPU_MAX_ISA") ? "capped by SN_CPU_MAX_ISA"
+                                                                         : "this processor (or build) lacks it");
             continue;
         }
         fails = check_isa(isas[i], &calls, msg, sizeof msg);

@@ -13,6 +13,10 @@
 #include "sn_cpu_kernels.h"
 #include "sn_windex.h"
 
+#ifdef SN_CPU_HAVE_X86
+#include <cpuid.h>
+#endif
+
 #define MAX_CHANNELS SN_CPU_MAX_CHANNELS
 #define S8_WORDS (1u << 20)        /* int8 kernels' work area: maps up to 4 MiB of words */
 #define LINE 64u                   /* cache line bytes: 16 packed words, 64 int8 depthwise taps */
@@ -116,6 +120,20 @@ static int isa_cap(void)
     return cap && *cap ? isa_rank(cap) : ISA_COUNT - 1;
 }
 
+#ifdef SN_CPU_HAVE_X86
+/* Bit BIT of register REG (0 EAX .. 3 EDX) of CPUID leaf LEAF, subleaf SUB (the VNNI bits, which
+ * not every compiler's __builtin_cpu_supports names; the OS's saving of the vector state is
+ * what the AVX2 and AVX-512F checks beside them establish). */
+static int cpuid_bit(unsigned leaf, unsigned sub, int reg, int bit)
+{
+    unsigned r[4];
+    if (__get_cpuid_max(0, NULL) < leaf)
+        return 0;
+    __cpuid_count(leaf, sub, r[0], r[1], r[2], r[3]);
+    return (int)((r[reg] >> bit) & 1u);
+}
+#endif
+
 int sn_cpu_isa_available(const char *isa)
 {
     if (!strcmp(isa, "portable"))
@@ -126,10 +144,10 @@ int sn_cpu_isa_available(const char *isa)
     __builtin_cpu_init();
     if (!strcmp(isa, "avx2") || !strcmp(isa, "avxvnni"))
         return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-               (isa[3] != 'v' || __builtin_cpu_supports("avxvnni"));
+               (isa[3] != 'v' || cpuid_bit(7, 1, 0, 4)); /* AVX-VNNI: leaf 7.1 EAX bit 4 */
     if (!strcmp(isa, "avx512") || !strcmp(isa, "avx512vnni"))
         return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-               __builtin_cpu_supports("fma") && (isa[6] != 'v' || __builtin_cpu_supports("avx512vnni"));
+               __builtin_cpu_supports("fma") && (isa[6] != 'v' || cpuid_bit(7, 0, 2, 11)); /* 7.0 ECX bit 11 */
 #endif
     return 0;
 }
