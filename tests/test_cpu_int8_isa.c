@@ -242,8 +242,8 @@ static int check_shape(const sn_platform *plat, const shape *d, const layout *l,
 
 /* The int8 residual add (the add_s8 slot) against sn_add_ref_s8: TFLite ADD's usual parameters
  * (input multipliers below 1/2, an output shift near -20: the short requantization) and odd
- * ones (negative multipliers, left shifts, a zero shift: the general form), lengths with
- * tails. Returns 0 when all are equal. */
+ * ones (negative multipliers, a left and a zero shift for the sum: the general form), lengths
+ * with tails. Returns 0 when all are equal. */
 static int check_add(const sn_platform *plat, sn_rng *rng, const char **why)
 {
     static int8_t out[1000], in[1000], want[1000];
@@ -255,8 +255,8 @@ static int check_add(const sn_platform *plat, sn_rng *rng, const char **why)
         for (k = 0; k < 3; ++k) {
             double real = k < 2 ? 0.05 + 0.45 * (double)sn_rng_below(rng, 1000) / 1000.0
                                 : (0.5 + (double)sn_rng_below(rng, 1000) / 1000.0) / 1048576.0;
-            if (trial % 4 == 3) /* the general form */
-                real *= (k == trial % 3 ? -1.0 : 1.0) * (trial % 8 == 7 ? 1e7 : 1.0);
+            if (trial % 4 == 3) /* the general form (inputs scaled below 1/2 keep the sum in int32) */
+                real *= (k == trial % 3 ? -1.0 : 1.0) * (k == 2 && trial % 8 == 7 ? 1e7 : 1.0);
             if (sn_quantize_multiplier(real, &q.multiplier[k], &q.shift[k]) != 0) {
                 *why = "add: a multiplier out of range";
                 return 1;
