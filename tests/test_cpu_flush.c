@@ -4,7 +4,9 @@
  * repeated timings, so that other load on the machine can only add noise to a pass, never
  * make one. sn_cpu_flush_far flushes exactly the lines of a plan's weights outside the
  * resident boxes: every line of them with nothing resident, none with the plan's SubGraph
- * resident, all but a leading box's and a depthwise crop's lines with those resident. The
+ * resident, all but a leading box's and a depthwise crop's lines with those resident, for an
+ * fp32 plan and for an int8 one (the store's int8 layout: dense words of the kernels' G
+ * inputs, 4 on the VNNI builds and 2 elsewhere; depthwise taps as bytes, 64 to a line). The
  * whole binary is a TAP skip where the build has no cache-line flush
  * (sn_cpu_flush_method "none"). Model: $SN_MODEL (default build/supernet.snm). */
 #include "sn_test.h"
@@ -79,22 +81,26 @@ static void test_flush_evicts(void **state)
     free(buf);
 }
 
-/* Lines a plan's layers read: taps x packed rows (dense fp32: inputs; depthwise: 1) x output
- * channels 16 to a line. */
-static size_t plan_lines(const sn_plan *plan)
+/* Packed rows per tap of a dense view of IN_C inputs (fp32: one per input; int8: one per
+ * word of G inputs) and lines per row of OUT_C channels (16 words, or 64 int8 depthwise taps). */
+static size_t rows_for(int32_t in_c, int g) { return (size_t)((in_c + g - 1) / g); }
+static size_t lines_for(int32_t out_c, int dw_s8) { return (size_t)(dw_s8 ? (out_c + 63) / 64 : (out_c + 15) / 16); }
+
+/* Lines a plan's layers read: taps x packed rows (depthwise: 1) x lines per row. */
+static size_t plan_lines(const sn_plan *plan, int s8, int g)
 {
     size_t n = 0;
     uint32_t j;
     for (j = 0; j < plan->num_layers; ++j) {
         const sn_conv2d_params *p = &plan->layers[j].params;
         int dw = plan->layers[j].kind == SN_LAYER_DWCONV;
-        n += (size_t)p->kernel_h * (size_t)p->kernel_w * (size_t)(dw ? 1 : p->in_c) *
-             (size_t)((p->out_c + 15) / 16);
+        n += (size_t)p->kernel_h * (size_t)p->kernel_w * (dw ? 1u : rows_for(p->in_c, s8 ? g : 1)) *
+             lines_for(p->out_c, dw && s8);
     }
     return n;
 }
 
-static void test_flush_far_lines(void **state)
+static void flush_far_lines(int precision)
 {
     const char *big = NULL;
     sn_config cfg;
@@ -108,7 +114,7 @@ static void test_flush_far_lines(void **state)
     sn_cpu *cpu;
     sn_weight_slice sl[2];
     int32_t oh, kd;
-    (void)state;
+    int s8 = precision == SN_INT8, g;
     for (i = 0; i < model.config_count; ++i) {
         uint32_t kind;
         const char *text;
@@ -119,9 +125,9 @@ static void test_flush_far_lines(void **state)
     assert_non_null(big);
     assert_non_null(plan);
     assert_int_equal(sn_config_parse(big, &cfg), SN_OK);
-    assert_int_equal(sn_plan_arena_bytes(&model, &cfg, &need), SN_OK);
+    assert_int_equal(sn_plan_arena_bytes_p(&model, &cfg, precision, &need), SN_OK);
     assert_int_equal(posix_memalign(&arena, 64, need), 0);
-    assert_int_equal(sn_plan_prepare(plan, &model, &cfg, arena, need, NULL), SN_OK);
+    assert_int_equal(sn_plan_prepare_p(plan, &model, &cfg, precision, arena, need, NULL), SN_OK);
     for (i = 0; i < plan->num_layers; ++i) {
         const sn_layer *l = &plan->layers[i];
         if (l->kind == SN_LAYER_DWCONV && !dw && l->params.kernel_h >= 5)
@@ -134,9 +140,10 @@ static void test_flush_far_lines(void **state)
     sn_cpu_options_default(&o);
     o.residency = SN_CPU_RESIDENT_EXPLICIT;
     assert_int_equal(sn_cpu_create(&model, &o, &cpu, NULL), SN_OK);
-    all = plan_lines(plan);
-    printf("# %s: %zu lines of packed weights (%zu KiB); the store %zu KiB\n", big, all, all / 16,
-           sn_cpu_store_bytes(cpu) / 1024);
+    g = strstr(sn_cpu_isa(cpu), "vnni") ? 4 : 2; /* int8 dense inputs per word */
+    all = plan_lines(plan, s8, g);
+    printf("# %s %s (%s): %zu lines of packed weights (%zu KiB); the store %zu KiB\n", s8 ? "int8" : "fp32", big,
+           sn_cpu_isa(cpu), all, all / 16, sn_cpu_store_bytes(cpu) / 1024);
     /* nothing resident: every line; the plan's SubGraph resident: none */
     assert_int_equal(sn_cpu_flush_far(cpu, plan), all);
     assert_int_equal(sn_cpu_make_resident(cpu, plan, NULL), SN_OK);
@@ -145,14 +152,16 @@ static void test_flush_far_lines(void **state)
      * their lines */
     oh = pw->params.out_c / 32 * 16;
     kd = dw->params.kernel_h - 2;
-    sl[0] = (sn_weight_slice){pw->weights, 0, 0, oh, pw->params.in_c, 1};
-    sl[1] = (sn_weight_slice){dw->weights, 1, 0, dw->params.out_c, 0, kd};
+    sl[0] = (sn_weight_slice){s8 ? (const void *)pw->q8.weights : (const void *)pw->weights, 0, s8, oh,
+                              pw->params.in_c, 1};
+    sl[1] = (sn_weight_slice){s8 ? (const void *)dw->q8.weights : (const void *)dw->weights, 1, s8,
+                              dw->params.out_c, 0, kd};
     assert_int_equal(sn_cpu_set_resident(cpu, sl, 2, placed, &moved), SN_OK);
     assert_true(placed[0] && placed[1]);
     assert_int_equal(moved, 0); /* both inside what was resident */
     assert_int_equal(sn_cpu_flush_far(cpu, plan),
-                     all - (size_t)pw->params.in_c * (size_t)(oh / 16) -
-                         (size_t)kd * (size_t)kd * (size_t)((dw->params.out_c + 15) / 16));
+                     all - rows_for(pw->params.in_c, s8 ? g : 1) * (size_t)(oh / 16) -
+                         (size_t)kd * (size_t)kd * lines_for(dw->params.out_c, s8));
     sn_cpu_evict_all(cpu);
     assert_int_equal(sn_cpu_flush_far(cpu, plan), all);
     sn_cpu_destroy(cpu);
@@ -160,11 +169,24 @@ static void test_flush_far_lines(void **state)
     free(plan);
 }
 
+static void test_flush_far_lines(void **state)
+{
+    (void)state;
+    flush_far_lines(SN_FP32);
+}
+
+static void test_flush_far_lines_int8(void **state)
+{
+    (void)state;
+    flush_far_lines(SN_INT8);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_flush_evicts),
         cmocka_unit_test(test_flush_far_lines),
+        cmocka_unit_test(test_flush_far_lines_int8),
     };
     const char *mp = getenv("SN_MODEL");
     void *image;
