@@ -83,7 +83,7 @@ static void usage(FILE *out)
             "             default: the board's firmware under qemu-system-arm\n"
             "  --cache    mcu only: the config's SubGraph resident in the SRAM its arena leaves (near\n"
             "             memory; default: every weight read from flash)\n"
-            "  --isa      cpu only: auto (default), avx512, avx2 or portable\n"
+            "  --isa      cpu only: auto (default), avx512vnni, avx512, avxvnni, avx2 or portable\n"
             "  --threads N  cpu only: ARAC micro-flows spread over N threads (default 1)\n"
             "  --device   opencl only: a device index or a name substring (default\n"
             "             $SUPERNAV_OPENCL_DEVICE, else the first GPU, else the first device);\n"

@@ -163,6 +163,6 @@ static sn_status cpu_infer(sn_sut *sut, uint32_t i, sn_plan *plan, const sn_sut_
 }
 
 const sn_sut_ops sn_sut_cpu = {
-    "cpu", "the host CPU, measured (--isa avx512|avx2|portable, --threads N)", SN_FP32,
+    "cpu", "the host CPU, measured (--isa avx512vnni|avx512|avxvnni|avx2|portable, --threads N)", SN_FP32,
     SN_SUT_TAKES_ISA | SN_SUT_TAKES_THREADS,
     cpu_open, cpu_describe, cpu_resident, cpu_infer, NULL, NULL, NULL, cpu_close, cpu_resident_slices, NULL};
