@@ -26,6 +26,9 @@
 #include <string.h>
 #include "sn_cpu.h"
 #include "sn_cpu_kernels.h"
+#ifdef SN_CPU_HAVE_X86
+#include <cpuid.h>
+#endif
 #include "sn_engine.h"
 #include "sn_file.h"
 #include "sn_fpga.h"
@@ -194,13 +197,15 @@ static void evict(const target *t)
 }
 
 /* Why sn_cpu_isa_available(ISA) is 0, as sn_cpu.c decides it: SN_CPU_MAX_ISA below it, a
- * build without the x86 kernels, or a CPU without the features (named). */
+ * build without the x86 kernels, or a CPU without the features (named; the VNNI bits read with
+ * CPUID, as sn_cpu.c does: not every compiler's __builtin_cpu_supports names them). */
 static const char *isa_missing_why(const char *isa, char *buf, size_t n)
 {
-    static const char *const ranks[] = {"portable", "avx2", "avx512"};
+    static const char *const ranks[] = {"portable", "avx2", "avxvnni", "avx512", "avx512vnni"};
+    const int nr = (int)(sizeof ranks / sizeof *ranks);
     const char *cap = getenv("SN_CPU_MAX_ISA");
-    int r = 0, c = 2, k;
-    for (k = 0; k < 3; ++k) {
+    int r = 0, c = nr - 1, k;
+    for (k = 0; k < nr; ++k) {
         if (!strcmp(isa, ranks[k]))
             r = k;
         if (cap && *cap && !strcmp(cap, ranks[k]))
@@ -213,11 +218,21 @@ static const char *isa_missing_why(const char *isa, char *buf, size_t n)
 #ifndef SN_CPU_HAVE_X86
     snprintf(buf, n, "this build has no x86 SIMD kernels (not an x86-64 GCC-compatible build)");
 #else
-    __builtin_cpu_init();
-    snprintf(buf, n, "this CPU lacks%s%s%s", !__builtin_cpu_supports("fma") ? " fma" : "",
-             !strcmp(isa, "avx2") ? (!__builtin_cpu_supports("avx2") ? " avx2" : "")
-                                  : (!__builtin_cpu_supports("avx512f") ? " avx512f" : ""),
-             !strcmp(isa, "avx512") && !__builtin_cpu_supports("avx512bw") ? " avx512bw" : "");
+    {
+        const int wide = !strncmp(isa, "avx512", 6), vnni = strstr(isa, "vnni") != NULL;
+        unsigned a = 0, b = 0, cx = 0, d = 0;
+        int has_vnni = 0;
+        if (vnni && __get_cpuid_max(0, NULL) >= 7) {
+            __cpuid_count(7, wide ? 0 : 1, a, b, cx, d);
+            has_vnni = wide ? (int)((cx >> 11) & 1u) : (int)((a >> 4) & 1u); /* 7.0 ECX 11; 7.1 EAX 4 */
+        }
+        __builtin_cpu_init();
+        snprintf(buf, n, "this CPU lacks%s%s%s%s", !__builtin_cpu_supports("fma") ? " fma" : "",
+                 !wide ? (!__builtin_cpu_supports("avx2") ? " avx2" : "")
+                       : (!__builtin_cpu_supports("avx512f") ? " avx512f" : ""),
+                 wide && !__builtin_cpu_supports("avx512bw") ? " avx512bw" : "",
+                 vnni && !has_vnni ? (wide ? " avx512_vnni" : " avx_vnni") : "");
+    }
 #endif
     return buf;
 }
