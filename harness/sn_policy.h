@@ -30,6 +30,9 @@ typedef struct sn_policy_query {
     double arrival_us;         /* scheduled arrival, us since the run's origin */
     double start_us;           /* when the server is free to start it */
     double waited_us;          /* start - arrival: its queueing delay so far */
+    /* What the server knows of the queries around it (accuracy mode's look-ahead,
+     * sn_serve_choose in harness/sn_serve.h): NULL none. */
+    const struct sn_lookahead *la;
 } sn_policy_query;
 
 typedef struct sn_policy sn_policy;

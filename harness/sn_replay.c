@@ -27,6 +27,7 @@ typedef struct replay {
     const sn_replay_options *o;
     sn_trace tr;
     size_t count;                /* queries served */
+    sn_lookahead la;             /* accuracy mode's look-ahead for the query being served */
     double speed;
     sn_policy pol;
     uint32_t g_cur;              /* the resident SubGraph (sv->n: none) */
@@ -266,6 +267,12 @@ static int serve_query(replay *rp, size_t q, char *err, size_t n)
     pq.arrival_us = (double)arrival / 1e3;
     pq.start_us = (double)start / 1e3;
     pq.waited_us = (double)(start - arrival) / 1e3;
+    /* accuracy mode's look-ahead: the queue by this one's start, the recent arrivals */
+    pq.la = NULL;
+    if (sv->choice == SN_CHOICE_ACCURACY) {
+        sn_serve_lookahead_from_trace(tr, q, rp->count, rp->speed, pq.start_us, &rp->la);
+        pq.la = &rp->la;
+    }
     s = rp->pol.ops->choose(&rp->pol, sv, rp->g_cur, &pq);
     if (switch_subgraph(rp, &pq, s, &start, &extra_far, why, sizeof why) != 0)
         return sn_serve_fail(err, n, "%s: %s", sv->s[s].config, why);

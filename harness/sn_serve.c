@@ -741,22 +741,144 @@ static uint32_t fastest_at_level(const sn_serve *sv, const uint32_t *g_of, doubl
     return best;
 }
 
+/* The fastest predicted latency of a SubNet meeting FLOOR (NaN: any); INFINITY if none. */
+static double fastest_meeting(const sn_serve *sv, const uint32_t *g_of, float floor)
+{
+    double f = INFINITY;
+    uint32_t i;
+    for (i = 0; i < sv->n; ++i)
+        if (sn_meets_floor(sv->s[i].top1, floor) && sv->lat_us[i][g_of[i]] < f)
+            f = sv->lat_us[i][g_of[i]];
+    return f;
+}
+
+double sn_serve_queue_cap(const sn_serve *sv, const uint32_t *g_of, const sn_lookahead *la,
+                          double *behind_us)
+{
+    double cap = INFINITY, behind = 0.0, memo_f[8];
+    float memo_floor[8];
+    uint32_t j, m, n_memo = 0, n = la->n_queued < SN_SERVE_LOOKAHEAD ? la->n_queued : SN_SERVE_LOOKAHEAD;
+    for (j = 0; j < n; ++j) {
+        const sn_queued *w = &la->queued[j];
+        double f = -1.0, room;
+        for (m = 0; m < n_memo && f < 0.0; ++m)
+            if (memo_floor[m] == w->floor || (isnan(memo_floor[m]) && isnan(w->floor)))
+                f = memo_f[m];
+        if (f < 0.0) {
+            f = fastest_meeting(sv, g_of, w->floor);
+            if (isinf(f)) { /* no SubNet meets its floor: served by the most accurate */
+                uint32_t a = sn_serve_most_accurate(sv);
+                f = sv->lat_us[a][g_of[a]];
+            }
+            if (n_memo < 8) {
+                memo_floor[n_memo] = w->floor;
+                memo_f[n_memo++] = f;
+            }
+        }
+        behind += f;
+        if (isinf(w->due_us))
+            continue;
+        /* it meets its ceiling if this query's service is at most ROOM */
+        room = w->due_us - behind;
+        if (room >= 0.0 && room < cap) /* room < 0: lost whatever this query does */
+            cap = room;
+    }
+    if (behind_us)
+        *behind_us = behind;
+    return cap;
+}
+
+static int cmp_ceiling(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+void sn_serve_lookahead_recent(sn_lookahead *la, const double *arrival_us, const int64_t *ceiling_us,
+                               uint32_t n)
+{
+    uint32_t k, first = n > SN_SERVE_RECENT ? n - SN_SERVE_RECENT : 0;
+    la->rate_per_us = 0.0;
+    la->n_ceilings = 0;
+    if (n - first >= 2 && arrival_us[n - 1] > arrival_us[first])
+        la->rate_per_us = (double)(n - 1 - first) / (arrival_us[n - 1] - arrival_us[first]);
+    for (k = first; k < n; ++k)
+        if (ceiling_us[k] > 0)
+            la->ceilings_us[la->n_ceilings++] = (double)ceiling_us[k];
+    qsort(la->ceilings_us, la->n_ceilings, sizeof la->ceilings_us[0], cmp_ceiling);
+}
+
+void sn_serve_lookahead_from_trace(const sn_trace *tr, size_t q, size_t count, double speed,
+                                   double start_us, sn_lookahead *la)
+{
+    double arr[SN_SERVE_RECENT];
+    int64_t ceil[SN_SERVE_RECENT];
+    size_t j, first = q + 1 > SN_SERVE_RECENT ? q + 1 - SN_SERVE_RECENT : 0;
+    la->n_queued = 0;
+    if (tr->mode != SN_TRACE_MODE_CLOSED)
+        for (j = q + 1; j < count && la->n_queued < SN_SERVE_LOOKAHEAD; ++j) {
+            double a = (double)tr->arrival_us[j] / speed;
+            if (a > start_us)
+                break;
+            la->queued[la->n_queued].floor = tr->acc_floor[j];
+            la->queued[la->n_queued++].due_us =
+                tr->lat_ceiling_us[j] > 0 ? a + (double)tr->lat_ceiling_us[j] - start_us : (double)INFINITY;
+        }
+    for (j = first; j <= q; ++j) {
+        arr[j - first] = (double)tr->arrival_us[j] / speed;
+        ceil[j - first] = tr->lat_ceiling_us[j];
+    }
+    sn_serve_lookahead_recent(la, arr, ceil, (uint32_t)(q + 1 - first));
+    if (tr->mode == SN_TRACE_MODE_CLOSED) /* the next query comes when this one ends */
+        la->rate_per_us = 0.0;
+}
+
+/* The fraction of LA's recent ceilings below X. */
+static double frac_below(const sn_lookahead *la, double x)
+{
+    uint32_t lo = 0, hi = la->n_ceilings;
+    while (lo < hi) {
+        uint32_t mid = (lo + hi) / 2;
+        if (la->ceilings_us[mid] < x)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return la->n_ceilings ? (double)lo / (double)la->n_ceilings : 0.0;
+}
+
 /* The SubNet choice of sn_serve.h. PRED(i) = lat_us[i][G] (G per SubNet for the oracle). */
 uint32_t sn_serve_choose(const sn_serve *sv, const uint32_t *g_of, float floor, int64_t ceiling_us,
-                         double waited_us)
+                         double waited_us, const sn_lookahead *la)
 {
     uint32_t i, best = UINT32_MAX;
     if (sv->choice == SN_CHOICE_ACCURACY && ceiling_us > 0) {
-        /* accuracy mode: the most accurate SubNet that fits what is left of the ceiling, at or
-         * above the floor (latency ties to the faster); none: the floor-level rule below */
-        double left = (double)ceiling_us - waited_us;
+        /* accuracy mode (sn_serve.h): among the SubNets at or above the floor that fit what is
+         * left of the ceiling and leave the queue room, the highest expected effective
+         * accuracy of this query and the next; none: the floor-level rule below */
+        double left = (double)ceiling_us - waited_us, behind = 0.0, fmin = INFINITY, lost = 0.0, u_best = 0.0;
+        uint32_t fastest = 0;
+        if (la) {
+            double cap = sn_serve_queue_cap(sv, g_of, la, &behind);
+            if (cap < left)
+                left = cap;
+            for (i = 0; i < sv->n; ++i)
+                if (sv->lat_us[i][g_of[i]] < fmin) {
+                    fmin = sv->lat_us[i][g_of[i]];
+                    fastest = i;
+                }
+            lost = sv->s[fastest].top1;
+        }
         for (i = 0; i < sv->n; ++i) {
-            double l = sv->lat_us[i][g_of[i]];
+            double l = sv->lat_us[i][g_of[i]], u = sv->s[i].top1;
             if (l > left || !sn_meets_floor(sv->s[i].top1, floor))
                 continue;
-            if (best == UINT32_MAX || sv->s[i].top1 > sv->s[best].top1 ||
-                (sv->s[i].top1 == sv->s[best].top1 && l < sv->lat_us[best][g_of[best]]))
+            if (la && la->rate_per_us > 0.0)
+                u -= (1.0 - exp(-la->rate_per_us * l)) * frac_below(la, behind + l + fmin) * lost;
+            if (best == UINT32_MAX || u > u_best || (u == u_best && l < sv->lat_us[best][g_of[best]])) {
                 best = i;
+                u_best = u;
+            }
         }
         if (best != UINT32_MAX)
             return best;
@@ -793,7 +915,7 @@ uint32_t sn_serve_choose_under(const sn_serve *sv, uint32_t g, const sn_policy_q
     uint32_t g_of[SN_SERVE_MAX_SUBNETS], i;
     for (i = 0; i < sv->n; ++i)
         g_of[i] = g;
-    return sn_serve_choose(sv, g_of, q->floor, q->ceiling_us, q->waited_us);
+    return sn_serve_choose(sv, g_of, q->floor, q->ceiling_us, q->waited_us, q->la);
 }
 
 /* The SubGraph with the lowest mean predicted latency over every SubNet. */

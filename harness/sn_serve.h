@@ -151,9 +151,18 @@ typedef struct sn_serve {
 } sn_serve;
 
 /* The SubNet choice's mode (replay --choice): FLOOR_LEVEL the rule above; ACCURACY serves a
- * query with a latency ceiling the most accurate SubNet whose predicted latency fits what is
- * left of its ceiling, at or above its floor (saved latency becomes served accuracy), and
- * falls back to the floor-level rule when none fits. */
+ * query with a latency ceiling, among the SubNets at or above its floor whose predicted
+ * latency L fits what is left of its ceiling and leaves every query already waiting behind it
+ * room to meet its own ceiling at its floor (sn_serve_queue_cap: a server knows its queue),
+ * the one of highest expected effective accuracy for itself and the next query to come:
+ *     top-1 - (1 - exp(-rate * L)) * P(ceiling < B + L + F) * A
+ * -- the next arrival comes during the service with probability 1 - exp(-rate * L) (Poisson
+ * at the recent rate), then waits for the queue's service B and this one before its own
+ * fastest service F, and is late when its ceiling (drawn from the recent queries') is
+ * shorter, losing A (the fastest SubNet's top-1: the least it would have had); ties to the
+ * faster. None fits: the floor-level rule. So saved latency becomes served accuracy
+ * without starving the queries behind; each query greedy for its own ceiling instead pushes
+ * them past theirs (measured: bench/sweep/README.md, accuracy mode). */
 enum sn_serve_choice { SN_CHOICE_FLOOR_LEVEL = 0, SN_CHOICE_ACCURACY = 1 };
 
 /* Progress of a long replay, for the CLI to show (the harness prints nothing). */
@@ -215,11 +224,47 @@ static inline int sn_meets_floor(double top1, float floor)
     return floor != floor || top1 + SN_FLOOR_EPS >= (double)floor;
 }
 
+/* What a server knows around the query it chooses for (accuracy mode's look-ahead): the
+ * queries already waiting behind it, and the recent past -- the arrival rate and the
+ * ceilings of the last queries -- from which it expects the next arrival. */
+#define SN_SERVE_LOOKAHEAD 64    /* queued queries looked at (64 even of the fastest SubNet
+                                    outlast every ceiling of the standard traces) */
+#define SN_SERVE_RECENT 64       /* past queries the rate and the ceilings come from */
+typedef struct sn_queued {
+    float floor;                 /* NaN: none */
+    double due_us;               /* the end of its ceiling, us after the chosen-for query's
+                                    start (arrival + ceiling - start); INFINITY: no ceiling */
+} sn_queued;
+typedef struct sn_lookahead {
+    uint32_t n_queued;
+    sn_queued queued[SN_SERVE_LOOKAHEAD];  /* in arrival order */
+    double rate_per_us;          /* arrivals per us over the recent past; 0: unknown */
+    uint32_t n_ceilings;
+    double ceilings_us[SN_SERVE_RECENT];   /* the recent queries' ceilings, ascending */
+} sn_lookahead;
+
 /* What policies share (harness/policies/). The SubNet choice rule above: PRED(i) =
  * lat_us[i][g_of[i]]; FLOOR NaN: none; CEILING_US <= 0: none; WAITED_US the queueing delay
- * already spent. */
+ * already spent; LA what the server knows around it (accuracy mode only; NULL: nothing). */
 uint32_t sn_serve_choose(const sn_serve *sv, const uint32_t *g_of, float floor, int64_t ceiling_us,
-                         double waited_us);
+                         double waited_us, const sn_lookahead *la);
+/* Accuracy mode's look-ahead over LA's queue: the longest predicted service a query can take
+ * so that each queued query (served after it in order, each by its fastest SubNet meeting its
+ * floor, PRED as above) still meets its ceiling; queued queries that miss it even after a
+ * zero-time service do not bound it. INFINITY: no bound. *BEHIND_US: the queue's service. */
+double sn_serve_queue_cap(const sn_serve *sv, const uint32_t *g_of, const sn_lookahead *la,
+                          double *behind_us);
+/* Fills LA for query Q of TR (replayed SPEED times faster, the first COUNT queries) starting
+ * at START_US (us since the origin): the queries after Q that an open trace has delivered by
+ * then (none for a closed trace: it issues a query when the previous one ends), and Q's
+ * SN_SERVE_RECENT predecessors' arrival rate (Q's own arrival included) and ceilings. */
+void sn_serve_lookahead_from_trace(const sn_trace *tr, size_t q, size_t count, double speed,
+                                   double start_us, sn_lookahead *la);
+/* The recent-past half of LA from N past queries (arrival order, the last being the query
+ * chosen for; at most SN_SERVE_RECENT used, the latest): their arrivals and ceilings (<= 0:
+ * none). */
+void sn_serve_lookahead_recent(sn_lookahead *la, const double *arrival_us, const int64_t *ceiling_us,
+                               uint32_t n);
 /* The choice for query Q with SubGraph G resident for every SubNet (G == n: none). */
 uint32_t sn_serve_choose_under(const sn_serve *sv, uint32_t g, const sn_policy_query *q);
 uint32_t sn_serve_most_accurate(const sn_serve *sv);

@@ -37,8 +37,16 @@
  *     SubNet's own-SubGraph latency, served under that SubGraph at that latency, switches
  *     free; and no bound -- static-subgraph meets more SLOs where a SubNet runs faster under
  *     another SubGraph than its own, smallest where oracle's accurate choices queue.
- *     Mutants of oracle.c (tried): choosing under the resident SubGraph fails 22; switches
- *     paid, 22 and 24; the SubGraph kept, 22 and 23. */
+ *     Mutants of oracle.c (tried): choosing under the resident SubGraph fails 28; switches
+ *     paid, 28 and 30; the SubGraph kept, 28 and 29;
+ *   - accuracy mode (replay --choice accuracy), called directly: alone, the most accurate
+ *     SubNet that fits; a waiting query's room bounds the choice, a waiting query that is
+ *     late anyway does not; the floor-level mode ignores the queue; a floor nothing in the
+ *     room meets falls back to the floor's level; the next arrival's expected loss (recent
+ *     rate and ceilings) picks the faster SubNet where the most accurate would make it late.
+ *     Mutants of sn_serve.c (tried): a late waiting query bounding the room fails 24; no
+ *     next-arrival term, 27. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -546,7 +554,7 @@ static uint32_t choose_tie(const double ref[3], const double *pol)
         sv->g_ref_of[i] = 0;
         g_of[i] = pol ? 1 : 0;
     }
-    s = sn_serve_choose(sv, g_of, 0.79f, 0, 0.0);
+    s = sn_serve_choose(sv, g_of, 0.79f, 0, 0.0, NULL);
     serve_free(sv);
     print_message("# chosen: S%u\n", s);
     return s;
@@ -688,6 +696,104 @@ static void test_oracle_beaten_by_another_rule(void **state)
     assert_int_equal(orc, 10);
 }
 
+/* ---- accuracy mode (replay --choice accuracy; sn_serve_choose, harness/sn_serve.h) --------
+ * Three SubNets, top-1 0.70 / 0.80 / 0.90 at 100 / 200 / 400 us (G0 resident for all, also
+ * the reference residency); one query of ceiling 500 us, not yet waited; LA what the server
+ * knows around it. MODE the choice mode; FLOOR NaN: none. */
+static uint32_t choose_acc(int mode, float floor, const sn_lookahead *la)
+{
+    plant p = {3, {0.70, 0.80, 0.90, 0}, {{100, 100, 100, 100}, {200, 200, 200, 200}, {400, 400, 400, 400}},
+               {20, 20, 20, 0}};
+    uint32_t g_of[3] = {0, 0, 0}, i, s;
+    sn_serve *sv = serve_of(&p);
+    for (i = 0; i < 3; ++i)
+        sv->g_ref_of[i] = 0;
+    sv->choice = mode;
+    s = sn_serve_choose(sv, g_of, floor, 500, 0.0, la);
+    serve_free(sv);
+    print_message("# chosen: S%u\n", s);
+    return s;
+}
+
+static void queue_of(sn_lookahead *la, double due_us)
+{
+    memset(la, 0, sizeof *la);
+    la->n_queued = 1;
+    la->queued[0].floor = NAN;
+    la->queued[0].due_us = due_us;
+}
+
+/* nothing known around it: the most accurate SubNet that fits (S2, 400 <= 500) */
+static void test_acc_alone(void **state)
+{
+    (void)state;
+    assert_int_equal(choose_acc(SN_CHOICE_ACCURACY, NAN, NULL), 2);
+}
+
+/* a query waiting behind it due in 350 us needs its fastest 100 us: room 250, S1 (S2 would
+ * make it late) */
+static void test_acc_queue_room(void **state)
+{
+    sn_lookahead la;
+    (void)state;
+    queue_of(&la, 350);
+    assert_int_equal(choose_acc(SN_CHOICE_ACCURACY, NAN, &la), 1);
+}
+
+/* two waiting: the first due in 50 us is late whatever this query does and bounds nothing;
+ * the second, due in 450 us behind it (both at their fastest, 200 us), leaves room 250: S1 (a
+ * bound from the first would leave no room at all, and the floor-level rule would give S2) */
+static void test_acc_queue_lost(void **state)
+{
+    sn_lookahead la;
+    (void)state;
+    queue_of(&la, 50);
+    la.n_queued = 2;
+    la.queued[1].floor = NAN;
+    la.queued[1].due_us = 450;
+    assert_int_equal(choose_acc(SN_CHOICE_ACCURACY, NAN, &la), 1);
+}
+
+/* the floor-level mode ignores the look-ahead: greedy for its own ceiling, S2 */
+static void test_acc_floor_level_greedy(void **state)
+{
+    sn_lookahead la;
+    (void)state;
+    queue_of(&la, 350);
+    assert_int_equal(choose_acc(SN_CHOICE_FLOOR_LEVEL, NAN, &la), 2);
+}
+
+/* a floor (0.85) no SubNet within the room (250 us) meets: the floor-level rule, S2 */
+static void test_acc_floor_first(void **state)
+{
+    sn_lookahead la;
+    (void)state;
+    queue_of(&la, 350);
+    assert_int_equal(choose_acc(SN_CHOICE_ACCURACY, 0.85f, &la), 2);
+}
+
+/* the next arrival: one every 100 us, recent ceilings all 300 us. S2 (400 us) delays it past
+ * 300 with probability 1 - e^-4 (utility 0.90 - 0.98 * 0.70 = 0.21); S1 (200 us) cannot make
+ * it late (200 + 100 is not under 300): S1. The same ceilings with no arrivals known: S2 */
+static void test_acc_next_arrival(void **state)
+{
+    sn_lookahead la;
+    double arr[8];
+    int64_t ceil[8];
+    uint32_t k;
+    (void)state;
+    for (k = 0; k < 8; ++k) {
+        arr[k] = 100.0 * k;
+        ceil[k] = 300;
+    }
+    memset(&la, 0, sizeof la);
+    sn_serve_lookahead_recent(&la, arr, ceil, 8);
+    assert_true(la.rate_per_us > 0.0099 && la.rate_per_us < 0.0101);
+    assert_int_equal(choose_acc(SN_CHOICE_ACCURACY, NAN, &la), 1);
+    la.rate_per_us = 0.0;
+    assert_int_equal(choose_acc(SN_CHOICE_ACCURACY, NAN, &la), 2);
+}
+
 int main(void)
 {
     static const point p[] = {
@@ -733,6 +839,16 @@ int main(void)
          NULL, NULL},
         {"floor level: the level the reference's tie set holds under the policy's residency", test_tie_level_holds,
          NULL, NULL, NULL},
+        {"accuracy mode: alone, the most accurate SubNet that fits its ceiling", test_acc_alone, NULL, NULL, NULL},
+        {"accuracy mode: leaves a waiting query room for its fastest SubNet", test_acc_queue_room, NULL, NULL, NULL},
+        {"accuracy mode: a waiting query late whatever happens bounds nothing", test_acc_queue_lost, NULL, NULL,
+         NULL},
+        {"floor-level mode: the look-ahead ignored (greedy for its own ceiling)", test_acc_floor_level_greedy, NULL,
+         NULL, NULL},
+        {"accuracy mode: a floor nothing within the room meets falls back to the floor's level",
+         test_acc_floor_first, NULL, NULL, NULL},
+        {"accuracy mode: the next arrival's expected loss picks the faster SubNet; no arrivals known, the "
+         "most accurate", test_acc_next_arrival, NULL, NULL, NULL},
         {"oracle: each query under its SubNet's own SubGraph, at that latency, switches free",
          test_oracle_own_subgraph_free, NULL, NULL, NULL},
         {"oracle is no bound: static-subgraph meets more SLOs where a SubNet runs faster under another SubGraph",

@@ -20,7 +20,7 @@ static uint32_t choose(sn_policy *p, const sn_serve *sv, uint32_t g, const sn_po
     (void)p, (void)g;
     for (i = 0; i < sv->n; ++i)
         own[i] = i;
-    return sn_serve_choose(sv, own, q->floor, q->ceiling_us, q->waited_us);
+    return sn_serve_choose(sv, own, q->floor, q->ceiling_us, q->waited_us, q->la);
 }
 
 static uint32_t resident(sn_policy *p, sn_serve *sv, uint32_t g, const sn_policy_query *q,

@@ -16,6 +16,7 @@ static double paper(const sn_policy *p, const sn_serve *sv, uint32_t g, size_t *
     const sn_trace *tr = p->trace;
     double t = 0.0, total = 0.0, speed = p->speed > 0.0 ? p->speed : 1.0;
     size_t q;
+    sn_lookahead la; /* accuracy mode's look-ahead */
     *met = 0;
     for (q = 0; q < p->trace_count; ++q) {
         double arrival = (double)tr->arrival_us[q] / speed, start, end;
@@ -30,6 +31,11 @@ static double paper(const sn_policy *p, const sn_serve *sv, uint32_t g, size_t *
         pq.arrival_us = arrival;
         pq.start_us = start;
         pq.waited_us = start - arrival;
+        pq.la = NULL;
+        if (sv->choice == SN_CHOICE_ACCURACY) {
+            sn_serve_lookahead_from_trace(tr, q, p->trace_count, speed, start, &la);
+            pq.la = &la;
+        }
         c = sn_serve_choose_under(sv, g, &pq);
         end = start + sv->lat_us[c][g];
         t = end;

@@ -118,13 +118,37 @@ static void score(const sn_policy *p, const sn_serve *sv, const sushi_state *s, 
         double st = w8->arrival_us > t ? w8->arrival_us : t, l;
         uint32_t c = UINT32_MAX, m;
         int ok;
-        /* a floor query's choice depends only on its floor: memoized */
-        if (!isnan(w8->floor))
+        /* a floor query's choice depends only on its floor: memoized (floor-level mode; in
+         * accuracy mode it depends on its wait and the queue too) */
+        if (!isnan(w8->floor) && sv->choice != SN_CHOICE_ACCURACY)
             for (m = 0; m < n_memo && c == UINT32_MAX; ++m)
                 if (memo_floor[m] == w8->floor)
                     c = memo_choice[m];
-        if (c == UINT32_MAX) {
-            c = sn_serve_choose(sv, gg, w8->floor, w8->ceiling_us, st - w8->arrival_us);
+        if (c == UINT32_MAX && sv->choice == SN_CHOICE_ACCURACY) {
+            /* accuracy mode: the choice depends on the queue and the recent arrivals too
+             * (the window's later queries that have arrived by ST, its earlier ones), as the
+             * replay's (sn_serve_lookahead_from_trace); never memoized */
+            sn_lookahead la;
+            double arr[SN_SERVE_RECENT];
+            int64_t ceil[SN_SERVE_RECENT];
+            uint32_t j, j0 = i + 1 > SN_SERVE_RECENT ? i + 1 - SN_SERVE_RECENT : 0;
+            la.n_queued = 0;
+            for (j = i + 1; j < s->fill && la.n_queued < SN_SERVE_LOOKAHEAD; ++j) {
+                const slot *wj = &s->window[(first + j) % p->window];
+                if (wj->arrival_us > st)
+                    break;
+                la.queued[la.n_queued].floor = wj->floor;
+                la.queued[la.n_queued++].due_us =
+                    wj->ceiling_us > 0 ? wj->arrival_us + (double)wj->ceiling_us - st : (double)INFINITY;
+            }
+            for (j = j0; j <= i; ++j) {
+                arr[j - j0] = s->window[(first + j) % p->window].arrival_us;
+                ceil[j - j0] = s->window[(first + j) % p->window].ceiling_us;
+            }
+            sn_serve_lookahead_recent(&la, arr, ceil, i + 1 - j0);
+            c = sn_serve_choose(sv, gg, w8->floor, w8->ceiling_us, st - w8->arrival_us, &la);
+        } else if (c == UINT32_MAX) {
+            c = sn_serve_choose(sv, gg, w8->floor, w8->ceiling_us, st - w8->arrival_us, NULL);
             if (!isnan(w8->floor) && n_memo < 8) {
                 memo_floor[n_memo] = w8->floor;
                 memo_choice[n_memo++] = c;
