@@ -882,6 +882,21 @@ uint32_t sn_serve_choose(const sn_serve *sv, const uint32_t *g_of, float floor, 
         }
         if (best != UINT32_MAX)
             return best;
+        /* none fits: if no SubNet at or above the floor fits what is left of the ceiling even
+         * ignoring the queue, this query misses its SLO whatever it is served with -- the
+         * fastest SubNet then, so the queue behind it loses the least; otherwise the
+         * floor-level rule below */
+        left = (double)ceiling_us - waited_us;
+        for (i = 0; i < sv->n && best == UINT32_MAX; ++i)
+            if (sv->lat_us[i][g_of[i]] <= left && sn_meets_floor(sv->s[i].top1, floor))
+                best = i;
+        if (best == UINT32_MAX) {
+            for (i = 0; i < sv->n; ++i)
+                if (best == UINT32_MAX || sv->lat_us[i][g_of[i]] < sv->lat_us[best][g_of[best]])
+                    best = i;
+            return best;
+        }
+        best = UINT32_MAX;
     }
     if (!isnan(floor)) {
         /* the floor's level: the top-1 of the SubNet R the reference residency serves it

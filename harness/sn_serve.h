@@ -160,7 +160,9 @@ typedef struct sn_serve {
  * at the recent rate), then waits for the queue's service B and this one before its own
  * fastest service F, and is late when its ceiling (drawn from the recent queries') is
  * shorter, losing A (the fastest SubNet's top-1: the least it would have had); ties to the
- * faster. None fits: the floor-level rule. So saved latency becomes served accuracy
+ * faster. None fits: a query that no SubNet at or above its floor can serve within what is
+ * left of its ceiling misses its SLO whatever it gets, so it gets the fastest SubNet (the
+ * queue behind loses the least); otherwise the floor-level rule. So saved latency becomes served accuracy
  * without starving the queries behind; each query greedy for its own ceiling instead pushes
  * them past theirs (measured: bench/sweep/README.md, accuracy mode). */
 enum sn_serve_choice { SN_CHOICE_FLOOR_LEVEL = 0, SN_CHOICE_ACCURACY = 1 };

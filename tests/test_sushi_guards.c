@@ -37,15 +37,16 @@
  *     SubNet's own-SubGraph latency, served under that SubGraph at that latency, switches
  *     free; and no bound -- static-subgraph meets more SLOs where a SubNet runs faster under
  *     another SubGraph than its own, smallest where oracle's accurate choices queue.
- *     Mutants of oracle.c (tried): choosing under the resident SubGraph fails 28; switches
- *     paid, 28 and 30; the SubGraph kept, 28 and 29;
+ *     Mutants of oracle.c (tried): choosing under the resident SubGraph fails 29; switches
+ *     paid, 29 and 31; the SubGraph kept, 29 and 30;
  *   - accuracy mode (replay --choice accuracy), called directly: alone, the most accurate
  *     SubNet that fits; a waiting query's room bounds the choice, a waiting query that is
  *     late anyway does not; the floor-level mode ignores the queue; a floor nothing in the
  *     room meets falls back to the floor's level; the next arrival's expected loss (recent
- *     rate and ceilings) picks the faster SubNet where the most accurate would make it late.
+ *     rate and ceilings) picks the faster SubNet where the most accurate would make it late; a
+ *     query that misses its SLO whatever it gets is served the fastest SubNet.
  *     Mutants of sn_serve.c (tried): a late waiting query bounding the room fails 24; no
- *     next-arrival term, 27. */
+ *     next-arrival term, 27; a lost query at its floor's level, 28. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -700,7 +701,7 @@ static void test_oracle_beaten_by_another_rule(void **state)
  * Three SubNets, top-1 0.70 / 0.80 / 0.90 at 100 / 200 / 400 us (G0 resident for all, also
  * the reference residency); one query of ceiling 500 us, not yet waited; LA what the server
  * knows around it. MODE the choice mode; FLOOR NaN: none. */
-static uint32_t choose_acc(int mode, float floor, const sn_lookahead *la)
+static uint32_t choose_acc_w(int mode, float floor, double waited_us, const sn_lookahead *la)
 {
     plant p = {3, {0.70, 0.80, 0.90, 0}, {{100, 100, 100, 100}, {200, 200, 200, 200}, {400, 400, 400, 400}},
                {20, 20, 20, 0}};
@@ -709,10 +710,25 @@ static uint32_t choose_acc(int mode, float floor, const sn_lookahead *la)
     for (i = 0; i < 3; ++i)
         sv->g_ref_of[i] = 0;
     sv->choice = mode;
-    s = sn_serve_choose(sv, g_of, floor, 500, 0.0, la);
+    s = sn_serve_choose(sv, g_of, floor, 500, waited_us, la);
     serve_free(sv);
     print_message("# chosen: S%u\n", s);
     return s;
+}
+
+static uint32_t choose_acc(int mode, float floor, const sn_lookahead *la)
+{
+    return choose_acc_w(mode, floor, 0.0, la);
+}
+
+/* a floor (0.85: S2 only) that cannot be met in time any more (waited 200 us: 300 left, S2
+ * takes 400): the SLO is lost whatever it gets, so accuracy mode serves the fastest, S0, and
+ * the queue behind loses the least; the floor-level mode serves the floor's level, S2 */
+static void test_acc_lost_fastest(void **state)
+{
+    (void)state;
+    assert_int_equal(choose_acc_w(SN_CHOICE_ACCURACY, 0.85f, 200.0, NULL), 0);
+    assert_int_equal(choose_acc_w(SN_CHOICE_FLOOR_LEVEL, 0.85f, 200.0, NULL), 2);
 }
 
 static void queue_of(sn_lookahead *la, double due_us)
@@ -849,6 +865,8 @@ int main(void)
          test_acc_floor_first, NULL, NULL, NULL},
         {"accuracy mode: the next arrival's expected loss picks the faster SubNet; no arrivals known, the "
          "most accurate", test_acc_next_arrival, NULL, NULL, NULL},
+        {"accuracy mode: a query that misses its SLO whatever it gets is served the fastest (floor-level: its "
+         "floor's level)", test_acc_lost_fastest, NULL, NULL, NULL},
         {"oracle: each query under its SubNet's own SubGraph, at that latency, switches free",
          test_oracle_own_subgraph_free, NULL, NULL, NULL},
         {"oracle is no bound: static-subgraph meets more SLOs where a SubNet runs faster under another SubGraph",
