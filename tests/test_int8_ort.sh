@@ -17,7 +17,8 @@
 # about a third of the values of the last layers. Measured on the committed image (31
 # SubNets x 200 canvases): top-1 equal on 6178 of 6200 canvases (99.65 %, at least 99.0 % per
 # SubNet); the logits' largest difference relative to their largest magnitude, per canvas:
-# median 0.0102, p99 0.042, max 0.125 (absolute max 0.23). Bounds, about 1.5x those:
+# median 0.0102, p99 0.042, max 0.125 (absolute max 0.23). Bounds, about 1.5x those
+# (tests/int8_ort_compare.py's defaults, which make bench-peers's int8 columns apply too):
 # top-1 equal >= 99 % overall and >= 97.5 % per SubNet; relative difference median <= 0.015,
 # p99 <= 0.065, max <= 0.20. A re-trained or re-calibrated image may need them re-measured
 # (the test prints the figures).
@@ -39,7 +40,6 @@ PY=${SN_PYTHON:-/usr/bin/python3}   # Debian's, with python3-onnx
 TEST=data/canvas/cf64-test
 TABLE=workloads/supernet/accuracy.csv
 CONFIGS=all
-BOUNDS="--min-agree 0.99 --min-agree-subnet 0.975 --max-rel-median 0.015 --max-rel-p99 0.065 --max-rel 0.20"
 case "$BUILD" in
 *san*) N=20; CONFIGS=0,10,20,30 ;;
 esac
@@ -112,7 +112,7 @@ fi
 echo "ok 3 - supernav eval --int8 --logits on $(wc -l < "$tmp/jobs") SubNets x $N canvases"
 
 # 4. agreement within the bounds
-"$PY" tests/int8_ort_compare.py --ort "$tmp/ort.json" --engine-dir "$tmp/eng" $BOUNDS > "$tmp/cmp.out" 2>&1
+"$PY" tests/int8_ort_compare.py --ort "$tmp/ort.json" --engine-dir "$tmp/eng" > "$tmp/cmp.out" 2>&1
 rc=$?
 sed 's/^/# /' "$tmp/cmp.out"
 if [ $rc -eq 0 ]; then
@@ -126,7 +126,7 @@ if "$PY" workloads/supernet/export_onnx_qdq.py --model-image "$MODEL" --table "$
     --out "$tmp/planted" --perturb stem:1.05 2> "$tmp/planted.err" &&
     node bench/peers/ort_logits.js --manifest "$tmp/planted/manifest.json" --n "$N" --test "$TEST" --ort-modules "$ORT" \
         --out "$tmp/planted.json" 2>> "$tmp/planted.err"; then
-    "$PY" tests/int8_ort_compare.py --ort "$tmp/planted.json" --engine-dir "$tmp/eng" $BOUNDS > "$tmp/planted.out" 2>&1
+    "$PY" tests/int8_ort_compare.py --ort "$tmp/planted.json" --engine-dir "$tmp/eng" > "$tmp/planted.out" 2>&1
     rc=$?
     if [ $rc -eq 1 ]; then
         echo "ok 5 - a planted 5 % requantization error in the stem is caught ($(sed -n 's/^verdict: //p' "$tmp/planted.out"))"
