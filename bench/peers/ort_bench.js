@@ -3,7 +3,7 @@
 // of every model in the export manifest (workloads/supernet/export_onnx.py).
 //
 //   node bench/peers/ort_bench.js --manifest M --k K --warmup W --test PREFIX
-//        --profile-dir DIR --out FILE.json
+//        --profile-dir DIR --out FILE.json [--int8-manifest M8]
 //
 // Per model:
 //   1. check: ONNX Runtime's logits on the manifest's check canvases equal PyTorch's within
@@ -17,6 +17,12 @@
 //      own fixed per-run cost of the null graph too, so it is a lower bound on ORT's
 //      in-session latency (it favours ORT). The profiler (2) adds its own per-node event
 //      recording to model_run; both figures are reported, bench/peers/run.sh picks one.
+// --int8-manifest (workloads/supernet/export_onnx_qdq.py's int8 QDQ models of the same
+// SubNets): right after each fp32 model, its int8 model is timed the same two ways (2. and
+// 3.) with the same session options and binding overhead. It has no float reference to check
+// its logits against: bench/peers/run.sh checks its top-1 against supernav's int8 beforehand
+// (tests/int8_ort_compare.py) and report.py ties the timed runs to that check through the
+// top-1 of every timed run, given here per canvas (top1).
 // Session options: intraOpNumThreads 1, interOpNumThreads 1, executionMode sequential,
 // graphOptimizationLevel all. Progress on stderr; one JSON object to --out (via a
 // temporary file renamed into place).
@@ -124,6 +130,26 @@ async function timeProfiled(ort, file, prefix, feeds, warmup, inputName, outputN
   return { us: runs.slice(warmup), top1 };
 }
 
+// Both timings of one model: [wall us per run, the profiled runs' {us, top1}].
+async function timeModel(ort, file, profilePrefix, feeds, warmup, inputName, session) {
+  const wall = await timeWall(session, feeds, warmup, inputName);
+  const outputName = session.outputNames[0];
+  await session.release();
+  return [wall, await timeProfiled(ort, file, profilePrefix, feeds, warmup, inputName, outputName)];
+}
+
+// One model's result: the profiled runs' top-1 count and both latency summaries.
+function figures(m, k, prof, wall, nullWall, labels) {
+  const wallS = summary(wall);
+  return {
+    config: m.config, macs: m.macs, n: k,
+    correct: prof.top1.reduce((n, p, i) => n + (p === labels.data[i] ? 1 : 0), 0),
+    profiler: summary(prof.us),
+    wall: wallS,
+    wall_minus_binding: { p50_us: wallS.p50_us - nullWall.p50_us, mean_us: wallS.mean_us - nullWall.mean_us },
+  };
+}
+
 async function main() {
   const a = parseArgs(process.argv);
   let ort;
@@ -148,6 +174,13 @@ async function main() {
   };
   const feeds = Array.from({ length: a.k }, (_, i) => tensor(i));
   const inputName = manifest.input.name;
+  let int8 = null;
+  if (a.int8Manifest) {
+    int8 = JSON.parse(fs.readFileSync(a.int8Manifest, 'utf8'));
+    const same = int8.input.name === inputName && JSON.stringify(int8.input.shape) === JSON.stringify(shape) &&
+      int8.models.length === manifest.models.length && int8.models.every((m, j) => m.config === manifest.models[j].config);
+    if (!same) fail(`${a.int8Manifest}: not the same SubNets, input name or shape as ${a.manifest}`);
+  }
   fs.mkdirSync(a.profileDir, { recursive: true });
   for (const f of fs.readdirSync(a.profileDir)) if (f.endsWith('.json')) fs.unlinkSync(path.join(a.profileDir, f));
 
@@ -159,7 +192,7 @@ async function main() {
   await nullSession.release();
   process.stderr.write(`ort_bench: binding overhead ${nullWall.p50_us.toFixed(1)} us per call (null model wall p50; its model_run p50 ${summary(nullProf.us).p50_us.toFixed(1)} us)\n`);
 
-  const results = [];
+  const results = [], results8 = [];
   for (const [j, m] of manifest.models.entries()) {
     const file = path.join(dir, m.onnx);
     // 1. logits against PyTorch's
@@ -176,23 +209,25 @@ async function main() {
       worst = Math.max(worst, diff / Math.max(scale, 1e-12));
     }
     if (!(worst <= manifest.rel_tol)) fail(`${m.config}: ONNX Runtime's logits differ from PyTorch's by ${worst.toExponential(2)} relative (tolerance ${manifest.rel_tol})`);
-    // 3. wall time without profiling
-    const wall = await timeWall(session, feeds, a.warmup, inputName);
-    await session.release();
-    // 2. the profiler's model_run
-    const prof = await timeProfiled(ort, file, path.join(a.profileDir, `subnet${j}`), feeds, a.warmup, inputName, session.outputNames[0]);
-    const correct = prof.top1.reduce((n, p, i) => n + (p === labels.data[i] ? 1 : 0), 0);
-    const profiled = summary(prof.us);
-    const wallS = summary(wall);
-    const r = {
-      config: m.config, macs: m.macs, n: a.k, correct, check_rel_err: worst,
-      profiler: profiled,
-      wall: wallS,
-      wall_minus_binding: { p50_us: wallS.p50_us - nullWall.p50_us, mean_us: wallS.mean_us - nullWall.mean_us },
-    };
+    // 3. wall time without profiling, then 2. the profiler's model_run
+    const [wall, prof] = await timeModel(ort, file, path.join(a.profileDir, `subnet${j}`), feeds, a.warmup, inputName, session);
+    const r = figures(m, a.k, prof, wall, nullWall, labels);
+    r.check_rel_err = worst;
     results.push(r);
-    process.stderr.write(`ort_bench: [${j + 1}/${manifest.models.length}] ${m.config}: model_run p50 ${profiled.p50_us.toFixed(1)} us, ` +
-      `wall - binding p50 ${r.wall_minus_binding.p50_us.toFixed(1)} us, logits ${worst.toExponential(1)} rel, top-1 ${correct}/${a.k}\n`);
+    process.stderr.write(`ort_bench: [${j + 1}/${manifest.models.length}] ${m.config}: model_run p50 ${r.profiler.p50_us.toFixed(1)} us, ` +
+      `wall - binding p50 ${r.wall_minus_binding.p50_us.toFixed(1)} us, logits ${worst.toExponential(1)} rel, top-1 ${r.correct}/${a.k}\n`);
+    if (int8) {
+      const m8 = int8.models[j];
+      const file8 = path.join(path.dirname(a.int8Manifest), m8.onnx);
+      const session8 = await ort.InferenceSession.create(file8, sessionOptions(null));
+      const [wall8, prof8] = await timeModel(ort, file8, path.join(a.profileDir, `int8-subnet${j}`), feeds, a.warmup, inputName, session8);
+      const r8 = figures(m8, a.k, prof8, wall8, nullWall, labels);
+      r8.onnx = m8.onnx;
+      r8.top1 = prof8.top1;
+      results8.push(r8);
+      process.stderr.write(`ort_bench: [${j + 1}/${manifest.models.length}] ${m.config} int8: model_run p50 ${r8.profiler.p50_us.toFixed(1)} us, ` +
+        `wall - binding p50 ${r8.wall_minus_binding.p50_us.toFixed(1)} us, top-1 ${r8.correct}/${a.k}\n`);
+    }
   }
   const doc = {
     runtime: 'onnxruntime-node', version: ortVersion, k: a.k, warmup: a.warmup,
@@ -206,6 +241,10 @@ async function main() {
     null_model: { wall: nullWall, profiler: summary(nullProf.us) },
     models: results,
   };
+  if (int8) {
+    doc.int8_manifest = a.int8Manifest;
+    doc.models_int8 = results8;
+  }
   fs.writeFileSync(a.out + '.tmp', JSON.stringify(doc, null, 1) + '\n');
   fs.renameSync(a.out + '.tmp', a.out);
 }

@@ -2,7 +2,8 @@
 #
 #   make bench-peers   batch-1, single-thread latency of every Pareto SubNet on supernav vs
 #                      ONNX Runtime 1.30 (onnxruntime-node) vs PyTorch 1.13 (Debian), same fp32
-#                      model, in one run; writes results/peers/peers-<UTC>/ (see
+#                      model, and supernav int8 vs ONNX Runtime int8 (the SubNets as QDQ ONNX
+#                      with supernav's own scales), in one run; writes results/peers/peers-<UTC>/ (see
 #                      bench/peers/README.md). Installs what is missing (ci/packages-peers.txt,
 #                      npm ci of bench/peers/package-lock.json into build/peers/).
 #     PEERS_PLATFORM   supernav platform (default cpu; reference is measured instead, and the
@@ -10,6 +11,7 @@
 #     PEERS_K          timed runs per SubNet and runtime (default 300)
 #     PEERS_WARMUP     warm-up runs before them (default 30)
 #     PEERS_ROUNDS     rounds of supernav then ONNX Runtime, median per SubNet (default 5)
+#     PEERS_INT8       1 (default): the int8 columns; 0: fp32 only (a shorter run)
 #     PEERS_ORT_TIMING binding (default): ONNX Runtime's wall time minus the binding overhead;
 #                      profiler: ORT's model_run profiler events
 #   make peak-fma      the measured single-core fp32 FMA peak alone
@@ -21,6 +23,7 @@ PEERS_K ?= 300
 PEERS_WARMUP ?= 30
 PEERS_ROUNDS ?= 5
 PEERS_ORT_TIMING ?= binding
+PEERS_INT8 ?= 1
 PEAK_FMA := $(BUILD)/bench/peak_fma
 
 $(PEAK_FMA): $(BUILD)/obj/bench/peak_fma.o
@@ -40,5 +43,5 @@ bench-peers: deps
 	  $(MAKE) --no-print-directory $(SUPERNAV) $(MODEL_IMAGE) $(PEAK_FMA)
 	@SUPERNAV=$(SUPERNAV) $(MODEL_ENV) PEAK_FMA=$(PEAK_FMA) \
 	  PEERS_PLATFORM=$(PEERS_PLATFORM) PEERS_K=$(PEERS_K) PEERS_WARMUP=$(PEERS_WARMUP) PEERS_ROUNDS=$(PEERS_ROUNDS) \
-	  PEERS_ORT_TIMING=$(PEERS_ORT_TIMING) PEERS_BUILD=$(BUILD)/peers RESULTS=$(RESULTS) \
+	  PEERS_ORT_TIMING=$(PEERS_ORT_TIMING) PEERS_INT8=$(PEERS_INT8) PEERS_BUILD=$(BUILD)/peers RESULTS=$(RESULTS) \
 	  sh bench/peers/run.sh

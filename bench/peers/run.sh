@@ -1,6 +1,8 @@
 #!/bin/sh
 # make bench-peers: batch-1, single-thread latency of every Pareto SubNet on supernav vs ONNX
-# Runtime 1.30 (onnxruntime-node) vs PyTorch 1.13 (Debian), same fp32 model, in one run.
+# Runtime 1.30 (onnxruntime-node) vs PyTorch 1.13 (Debian), same fp32 model, in one run; and
+# (PEERS_INT8=1, the default) supernav's int8 path vs ONNX Runtime's int8 on the same SubNets
+# exported as QDQ ONNX with supernav's own scales (workloads/supernet/export_onnx_qdq.py).
 # Method: bench/peers/README.md. Progress on stderr; the table on stdout; the files under
 # $RESULTS/peers/peers-<UTC>/.
 #
@@ -9,7 +11,8 @@
 #
 # Environment (make passes these): SUPERNAV, MODEL (cf64), MODEL_IMAGE, PEAK_FMA, PEERS_PLATFORM (cpu),
 # PEERS_K (timed runs per SubNet and runtime), PEERS_WARMUP, PEERS_ROUNDS, PEERS_ORT_TIMING
-# (binding|profiler: which ONNX Runtime figure the ratio uses), PEERS_BUILD, RESULTS.
+# (binding|profiler: which ONNX Runtime figure the ratio uses), PEERS_INT8 (1: the int8 columns;
+# 0: fp32 only), PEERS_BUILD, RESULTS.
 set -eu
 
 say() { echo "bench-peers: $*" >&2; }
@@ -24,6 +27,7 @@ PEERS_K=${PEERS_K:-300}
 PEERS_ROUNDS=${PEERS_ROUNDS:-5}
 PEERS_WARMUP=${PEERS_WARMUP:-30}
 PEERS_ORT_TIMING=${PEERS_ORT_TIMING:-binding}
+PEERS_INT8=${PEERS_INT8:-1}
 PEERS_BUILD=${PEERS_BUILD:-build/peers}
 RESULTS=${RESULTS:-results}
 PY=/usr/bin/python3
@@ -43,6 +47,7 @@ case $PEERS_PLATFORM in
     *) die "unknown PEERS_PLATFORM '$PEERS_PLATFORM' (reference, cpu, opencl, mcu, fpga)" ;;
 esac
 case $PEERS_ORT_TIMING in binding | profiler) ;; *) die "PEERS_ORT_TIMING must be 'binding' or 'profiler' (got '$PEERS_ORT_TIMING')" ;; esac
+case $PEERS_INT8 in 0 | 1) ;; *) die "PEERS_INT8 must be 1 (the int8 columns) or 0 (fp32 only) (got '$PEERS_INT8')" ;; esac
 [ -x "$SUPERNAV" ] || die "$SUPERNAV is missing; run 'make'"
 [ -f "$MODEL_IMAGE" ] || die "$MODEL_IMAGE is missing; run 'make'"
 [ -x "$PEAK_FMA" ] || die "$PEAK_FMA is missing; run 'make $PEAK_FMA'"
@@ -53,6 +58,12 @@ sh ci/deps.sh ci/packages-peers.txt || die "missing Debian packages (ci/packages
 sh bench/peers/install_ort.sh "$PEERS_BUILD" || die "ONNX Runtime could not be installed"
 "$PY" workloads/supernet/export_onnx.py --supernav "$SUPERNAV" --model-image "$MODEL_IMAGE" \
     --test "$TEST" --out "$PEERS_BUILD/onnx" || die "ONNX export or its checks failed (see above)"
+int8_manifest=""
+if [ "$PEERS_INT8" = 1 ]; then
+    "$PY" workloads/supernet/export_onnx_qdq.py --model-image "$MODEL_IMAGE" --table "$TABLE" \
+        --out "$PEERS_BUILD/onnx-int8" || die "int8 QDQ export failed (see above)"
+    int8_manifest=$PEERS_BUILD/onnx-int8/manifest.json
+fi
 
 # ---- supernav's platform: PEERS_PLATFORM, or reference while it is not built -----------
 configs=$(awk -F, 'NR > 1 && $1 == "subnet" { print $2 }' "$TABLE")
@@ -83,24 +94,61 @@ say "FMA peak: $PEAK_FMA (0.5 s per instruction set)"
 "$PEAK_FMA" --json --seconds 0.5 >"$work/peak.json" || die "$PEAK_FMA failed"
 
 n=$(echo "$configs" | wc -l)
+precisions=fp32
+[ "$PEERS_INT8" = 0 ] || precisions="fp32 then int8"
+# ---- int8: the QDQ models must be supernav's int8 model before they are timed ------------
+# as tests/test_int8_ort.sh checks it (the same comparison and bounds): ONNX Runtime's logits
+# (its integer operators; its optimized graphs are kept to count them) against
+# `supernav eval --int8 --logits`, canvas by canvas, on the timed canvases (at least 200, the
+# count the bounds were measured on); report.py then ties every timed run to this check (the
+# same top-1 counts, ONNX Runtime's top-1 canvas by canvas)
+if [ "$PEERS_INT8" = 1 ]; then
+    agree_n=$PEERS_K
+    [ "$agree_n" -ge 200 ] || agree_n=200
+    say "int8: top-1 agreement of the QDQ models with supernav eval --int8 on $agree_n canvases"
+    node bench/peers/ort_logits.js --manifest "$int8_manifest" --n "$agree_n" --test "$TEST" \
+        --ort-modules "$PEERS_BUILD/node_modules" --optimized-dir "$work/int8-optimized" \
+        --out "$work/int8-ort-logits.json" || die "ONNX Runtime's int8 logits (bench/peers/ort_logits.js) failed"
+    mkdir -p "$work/int8-engine"
+    i=0
+    for cfg in $configs; do
+        "$SUPERNAV" eval --model "$MODEL_IMAGE" --platform "$platform" --subnet "$cfg" --int8 --limit "$agree_n" \
+            --warmup 0 --logits "$work/int8-engine/$(printf 'subnet%02d' "$i").csv" >/dev/null ||
+            die "supernav eval --int8 --logits --subnet $cfg failed"
+        i=$((i + 1))
+    done
+    "$PY" tests/int8_ort_compare.py --ort "$work/int8-ort-logits.json" --engine-dir "$work/int8-engine" \
+        --optimized-dir "$work/int8-optimized" --json "$work/int8-agreement.json" >"$work/int8-agreement.txt" 2>&1 ||
+        die "the int8 QDQ models disagree with supernav's int8 ($(grep '^verdict\|error' "$work/int8-agreement.txt" | head -n 1)); see $work/int8-agreement.txt"
+    say "int8: $(sed -n 's/^figures: //p' "$work/int8-agreement.txt")"
+fi
+
 # supernav and ONNX Runtime alternate for PEERS_ROUNDS rounds (a shared machine's load drifts
 # over a minute: one runtime after the other would compare different moments); the report
-# takes each SubNet's median p50 over the rounds and gives every round's geometric mean
+# takes each SubNet's median p50 over the rounds and gives every round's geometric mean.
+# With int8, each runtime runs a SubNet's int8 model right after its fp32 one.
 r=0
 while [ "$r" -lt "$PEERS_ROUNDS" ]; do
     r=$((r + 1))
     i=0
-    say "round $r/$PEERS_ROUNDS: supernav ($platform): $n SubNets, $PEERS_K timed runs each after $PEERS_WARMUP warm-up runs"
+    say "round $r/$PEERS_ROUNDS: supernav ($platform): $n SubNets ($precisions), $PEERS_K timed runs each after $PEERS_WARMUP warm-up runs"
     for cfg in $configs; do
         i=$((i + 1))
         line=$("$SUPERNAV" eval --model "$MODEL_IMAGE" --platform "$platform" --subnet "$cfg" \
             --limit "$PEERS_K" --warmup "$PEERS_WARMUP" --json) || die "supernav eval --subnet $cfg failed"
         echo "$line" >>"$work/supernav-r$r.jsonl"
         say "supernav [$i/$n] $cfg: p50 $(echo "$line" | sed -n 's/.*"p50_us":\([0-9.]*\).*/\1/p') us"
+        if [ "$PEERS_INT8" = 1 ]; then
+            line=$("$SUPERNAV" eval --model "$MODEL_IMAGE" --platform "$platform" --subnet "$cfg" --int8 \
+                --limit "$PEERS_K" --warmup "$PEERS_WARMUP" --json) || die "supernav eval --int8 --subnet $cfg failed"
+            echo "$line" >>"$work/supernav-int8-r$r.jsonl"
+            say "supernav [$i/$n] $cfg int8: p50 $(echo "$line" | sed -n 's/.*"p50_us":\([0-9.]*\).*/\1/p') us"
+        fi
     done
-    say "round $r/$PEERS_ROUNDS: ONNX Runtime: $n SubNets, $PEERS_K timed runs each after $PEERS_WARMUP warm-up runs"
+    say "round $r/$PEERS_ROUNDS: ONNX Runtime: $n SubNets ($precisions), $PEERS_K timed runs each after $PEERS_WARMUP warm-up runs"
     node bench/peers/ort_bench.js --manifest "$PEERS_BUILD/onnx/manifest.json" --k "$PEERS_K" \
         --warmup "$PEERS_WARMUP" --test "$TEST" --ort-modules "$PEERS_BUILD/node_modules" \
+        ${int8_manifest:+--int8-manifest "$int8_manifest"} \
         --profile-dir "$work/ort-profiles-r$r" --out "$work/ort-r$r.json" || die "ONNX Runtime benchmark failed"
 done
 
@@ -112,5 +160,5 @@ say "PyTorch: $n SubNets, $PEERS_K timed runs each after $PEERS_WARMUP warm-up r
 "$PY" bench/peers/report.py --work "$work" --manifest "$PEERS_BUILD/onnx/manifest.json" \
     --out "$RESULTS/peers/peers-$STAMP" --platform "$platform" --requested-platform "$PEERS_PLATFORM" \
     --platform-note "$note" --k "$PEERS_K" --warmup "$PEERS_WARMUP" --ort-timing "$PEERS_ORT_TIMING" \
-    --rounds "$PEERS_ROUNDS" \
+    --rounds "$PEERS_ROUNDS" ${int8_manifest:+--int8-manifest "$int8_manifest"} \
     --supernav "$SUPERNAV" || die "report failed"
