@@ -2,9 +2,9 @@
 """Exports SubNets of a supernav deployment image (.snm) as int8 QDQ ONNX models
 (QuantizeLinear / DequantizeLinear around float operators) that carry supernav's own
 quantization, so that ONNX Runtime's int8 path can serve as an independent oracle of the
-engine's int8 inference (tests/test_int8_ort.sh), and later as an int8 column of the peer
-benchmark. Needs only Debian's python3-onnx and python3-numpy (no PyTorch); run with
-/usr/bin/python3.
+engine's int8 inference (tests/test_int8_ort.sh), and as the ONNX Runtime int8 column of
+the peer benchmark (make bench-peers). Needs only Debian's python3-onnx and python3-numpy
+(no PyTorch); run with /usr/bin/python3.
 
 Everything comes from the image, read here with its own small reader (engine/include/
 sn_image.h), not through the engine:
