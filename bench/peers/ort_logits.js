@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // ONNX Runtime's logits of every model of an export manifest on the first N test canvases
 // (workloads/supernet/export_onnx_qdq.py's int8 QDQ models, or export_onnx.py's fp32 ones):
-// the oracle side of tests/test_int8_ort.sh.
+// the oracle side of tests/test_int8_ort.sh and of make bench-peers's int8 agreement check.
 //
 //   node bench/peers/ort_logits.js --manifest M --n N --out FILE.json
 //        [--test PREFIX] [--ort-modules DIR] [--optimized-dir DIR] [--optimization all|disabled]
