@@ -147,6 +147,9 @@ int sn_figures_of_run(const sn_rundir *run, sn_figure_set *set)
     f->sample = slo;
     f->n = run->count;
     slo = NULL;
+    ADD("effective_accuracy", "fraction", SN_FIGURE_INFO, SN_BETTER_HIGHER,
+        run->policy ? sn_rundir_num(run->policy, "effective_accuracy.table") : (double)NAN,
+        "table: top-1 counting an answer after its latency ceiling as wrong (policy.json)");
     ADD("near_bytes", "bytes", SN_FIGURE_EXACT, SN_BETTER_NEITHER, sn_rundir_num(s, "near_bytes"),
         "count: weight bytes read from near memory");
     ADD("far_bytes", "bytes", SN_FIGURE_EXACT, SN_BETTER_LOWER, sn_rundir_num(s, "far_bytes"),

@@ -1449,21 +1449,22 @@ static void summary_rows(const report *rp, sn_text *md, sn_text *html)
     const char *sources[MAX_GROUPS];
     size_t i, k, nsrc = 0;
     sn_text_printf(md, "| run | trace | policy | platform | latency from | queries | SLO att. | served acc. | "
-                       "measured acc. | p50 us | p99 us | far MB | hit | energy/query uJ | energy from |\n"
-                       "|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+                       "eff. acc. | measured acc. | p50 us | p99 us | far MB | hit | energy/query uJ | energy from |\n"
+                       "|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
     sn_text_printf(html, "<div class=\"wide\"><table id=\"runs\"><thead><tr><th>run</th><th>trace</th>"
                          "<th>policy</th><th>platform</th><th>latency from</th><th>queries</th><th>SLO att.</th>"
-                         "<th>served acc.</th><th>measured acc.</th><th>p50 &micro;s</th><th>p99 &micro;s</th>"
+                         "<th>served acc.</th><th>eff. acc.</th><th>measured acc.</th><th>p50 &micro;s</th><th>p99 &micro;s</th>"
                          "<th>far MB</th><th>hit</th><th>energy/query &micro;J</th><th>energy from</th></tr>"
                          "</thead><tbody>\n");
     for (i = 0; i < rp->n; ++i) {
         const rinfo *ri = &rp->r[i];
         const cJSON *s = ri->run.summary;
         const char *esrc = sn_rundir_str(cJSON_GetObjectItemCaseSensitive(s, "energy"), "source");
-        char slo[32], sa[32], ma[32], cells[6][64], shortsrc[128];
+        char slo[32], sa[32], ea[32], ma[32], cells[6][64], shortsrc[128];
         const char *clock = sn_rundir_clock(&ri->run);
         fmt_pct(slo, sizeof slo, sn_rundir_num(s, "slo_attainment"));
         fmt_pct(sa, sizeof sa, sn_rundir_num(s, "served_accuracy"));
+        fmt_pct(ea, sizeof ea, ri->run.policy ? sn_rundir_num(ri->run.policy, "effective_accuracy.table") : (double)NAN);
         fmt_pct(ma, sizeof ma, sn_rundir_num(s, "measured_accuracy"));
         fmt_num(cells[0], 64, 0, sn_rundir_num(s, "queries"));
         fmt_num(cells[1], 64, 1, sn_rundir_num(s, "latency_us.p50"));
@@ -1478,9 +1479,9 @@ static void summary_rows(const report *rp, sn_text *md, sn_text *html)
             if (k == nsrc && nsrc < MAX_GROUPS)
                 sources[nsrc++] = esrc;
         }
-        sn_text_printf(md, "| %s | %s | %s | %s | %s: %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+        sn_text_printf(md, "| %s | %s | %s | %s | %s: %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
                        ri->run.name, ri->run.trace_name, sn_rundir_policy(&ri->run), sn_rundir_platform(&ri->run),
-                       clock_kind(clock), clock, cells[0], slo, sa, ma, cells[1], cells[2], cells[3], cells[4],
+                       clock_kind(clock), clock, cells[0], slo, sa, ea, ma, cells[1], cells[2], cells[3], cells[4],
                        cells[5], shortsrc);
         sn_text_printf(html, "<tr><td>");
         html_escaped(html, ri->run.name);
@@ -1495,9 +1496,9 @@ static void summary_rows(const report *rp, sn_text *md, sn_text *html)
         sn_text_printf(html, "\"><span class=\"src %s\">%s</span> %s", clock_kind(clock), clock_kind(clock),
                        !strncmp(clock, "wall:", 5) ? "wall clock" : !strncmp(clock, "virtual:", 8) ? "virtual time" : "");
         sn_text_printf(html, "</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
-                             "<td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
+                             "<td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
                              "<td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td title=\"",
-                       cells[0], slo, sa, ma, cells[1], cells[2], cells[3], cells[4], cells[5]);
+                       cells[0], slo, sa, ea, ma, cells[1], cells[2], cells[3], cells[4], cells[5]);
         html_escaped(html, esrc ? esrc : "-");
         sn_text_printf(html, "\"><span class=\"src %s\">%s</span> ", energy_kind(esrc), energy_kind(esrc));
         html_escaped(html, shortsrc);
@@ -1516,10 +1517,14 @@ static void summary_rows(const report *rp, sn_text *md, sn_text *html)
     sn_text_printf(md, "%s. Model coefficients and their citations: harness/README.md (Energy). SLO att.: "
                        "queries that met their accuracy floor (accuracy table) and latency ceiling (by the run's clock: "
                        "measured, or model where the latency column says so). "
+                       "Eff. acc.: top-1 (accuracy table) counting an answer after its latency ceiling as wrong "
+                       "(policy.json). "
                        "Hit: near / (near + far) weight bytes.\n", nsrc ? "" : "none");
     sn_text_printf(html, "%s. Model coefficients and their citations: harness/README.md (Energy). SLO att.: "
                          "queries that met their accuracy floor (accuracy table) and latency ceiling (by the run's clock: "
                          "measured, or model where the latency column says so). "
+                         "Eff. acc.: top-1 (accuracy table) counting an answer after its latency ceiling as wrong "
+                         "(policy.json). "
                          "Hit: near / (near + far) weight bytes. Latency: wall clock = real-time replay "
                          "(CLOCK_MONOTONIC); virtual time = measured service times, queueing in virtual time "
                          "(hover a cell for the exact clock).</p>\n", nsrc ? "" : "none");
