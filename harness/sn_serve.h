@@ -164,7 +164,7 @@ typedef struct sn_serve {
  * left of its ceiling misses its SLO whatever it gets, so it gets the fastest SubNet (the
  * queue behind loses the least); otherwise the floor-level rule. So saved latency becomes served accuracy
  * without starving the queries behind; each query greedy for its own ceiling instead pushes
- * them past theirs (measured: bench/sweep/README.md, accuracy mode). */
+ * them past theirs (measured: bench/sweep/fpga-serve.md). */
 enum sn_serve_choice { SN_CHOICE_FLOOR_LEVEL = 0, SN_CHOICE_ACCURACY = 1 };
 
 /* Progress of a long replay, for the CLI to show (the harness prints nothing). */
