@@ -45,7 +45,7 @@ WARNINGS := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wcast-align -Wwrite-
 CXXWARNINGS := -Wall -Wextra -Werror
 INCLUDES := -Iengine/include -Icommon -Icli -Ibench -Itests -Iworkloads -Iplatforms/common -Iplatforms/cpu \
             -Iplatforms/opencl -Iplatforms/fpga -Iharness -Ireports
-INCLUDES += -Iplatforms/mcu/host
+INCLUDES += -Iplatforms/mcu/host -Iplatforms/mcu
 CPPFLAGS_ALL := $(INCLUDES) -MMD -MP
 ENGINE_CFLAGS := -std=c99 -pedantic $(WARNINGS) $(OPT) -g $(SAN_FLAGS)
 HOST_CFLAGS := -std=c11 -D_POSIX_C_SOURCE=200809L $(WARNINGS) $(OPT) -g $(SAN_FLAGS)
@@ -54,7 +54,7 @@ LDFLAGS_ALL := $(SAN_FLAGS)
 ENGINE_SRC := $(sort $(wildcard engine/*.c engine/kernels/*.c))
 HOST_SRC := $(sort $(wildcard common/*.c datasets/*.c workloads/*.c platforms/common/*.c platforms/cpu/*.c \
               platforms/opencl/*.c platforms/fpga/*.c harness/*.c harness/policies/*.c reports/*.c))
-HOST_SRC += platforms/mcu/host/sn_mcu_host.c platforms/mcu/host/sn_mcu_sut.c
+HOST_SRC += platforms/mcu/host/sn_mcu_host.c platforms/mcu/host/sn_mcu_sut.c platforms/mcu/sn_mcu_kernels.c
 CLI_SRC := $(sort $(wildcard cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 MICRO_C_SRC := $(sort $(wildcard bench/micro*.c))

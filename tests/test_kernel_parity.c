@@ -32,6 +32,7 @@
 #include "sn_engine.h"
 #include "sn_file.h"
 #include "sn_fpga.h"
+#include "sn_mcu_kernels.h"
 #include "sn_opencl.h"
 #include "sn_quant.h"
 #include "sn_rng.h"
@@ -161,6 +162,39 @@ static const sn_platform_ops reference_slots = {
     /* .fully_connected_s8 = */ ref_fully_connected_s8,
 };
 
+/* The MCU platform's own int8 kernels (platforms/mcu/sn_mcu_kernels.c) built for this host:
+ * the loops the Cortex-M firmware runs, with the DSP instructions written in C (the path a
+ * core without the DSP extension takes; on the cores QEMU emulates, tests/test_mcu_kernels.sh
+ * checks the same shapes with the instructions themselves). */
+static sn_status mcu_conv2d_s8(void *c, const sn_conv2d_params *p, const sn_quant_params *q, const int8_t *in,
+                               const int8_t *w, const int32_t *bias, int8_t *out)
+{
+    (void)c;
+    return sn_mcu_conv2d_s8(p, q, in, w, bias, out);
+}
+
+static sn_status mcu_depthwise_conv2d_s8(void *c, const sn_conv2d_params *p, const sn_quant_params *q,
+                                         const int8_t *in, const int8_t *w, const int32_t *bias, int8_t *out)
+{
+    (void)c;
+    return sn_mcu_depthwise_conv2d_s8(p, q, in, w, bias, out);
+}
+
+static const sn_platform_ops mcu_slots = {
+    /* .conv2d_f32 = */ NULL,
+    /* .depthwise_conv2d_f32 = */ NULL,
+    /* .conv2d_s8 = */ mcu_conv2d_s8,
+    /* .depthwise_conv2d_s8 = */ mcu_depthwise_conv2d_s8,
+    /* .arac_micro_flows = */ NULL,
+    /* .add_f32 = */ NULL,
+    /* .resize_canvas_f32 = */ NULL,
+    /* .add_s8 = */ NULL,
+    /* .avgpool_f32 = */ NULL,
+    /* .avgpool_s8 = */ NULL,
+    /* .fully_connected_f32 = */ NULL,
+    /* .fully_connected_s8 = */ NULL,
+};
+
 typedef struct target {
     char name[48];
     char skip[256];                /* non-empty: not available here, and why */
@@ -246,6 +280,11 @@ static int make_targets(char *err, size_t err_size)
     target *self = add_target("reference (self-check)");
     self->platform.name = "reference";
     self->platform.ops = &reference_slots;
+    {
+        target *t = add_target("mcu (C build)");
+        t->platform.name = "mcu";
+        t->platform.ops = &mcu_slots;
+    }
     for (i = 0; i < sizeof isas / sizeof *isas; ++i)
         for (near = 0; near < 2; ++near) {
             char name[48];
@@ -419,8 +458,9 @@ static void report(const target *t, int op, int calls, int exact, double worst)
 }
 
 /* ---- convolutions ----------------------------------------------------------------------- */
-/* in_h, in_w, in_c, out_c, k, stride, depthwise, w_in_full (slice), w_out_full */
-static const int32_t conv_shapes[][9] = {
+/* in_h, in_w, in_c, out_c, k, stride, depthwise, w_in_full (slice), w_out_full, and the
+ * stored kernel size when K is its centred crop (0: K) */
+static const int32_t conv_shapes[][10] = {
     {9, 7, 5, 13, 3, 2, 0, 8, 16},   {8, 8, 24, 40, 1, 1, 0, 24, 48}, {6, 11, 17, 33, 1, 1, 0, 20, 35},
     {12, 12, 1, 16, 3, 2, 0, 1, 16}, {5, 5, 7, 3, 5, 1, 0, 7, 3},    {10, 9, 37, 37, 3, 1, 1, 40, 0},
     {11, 11, 72, 72, 5, 2, 1, 96, 0}, {4, 4, 12, 12, 5, 1, 1, 16, 0}, {7, 3, 130, 130, 3, 2, 1, 130, 0},
@@ -439,6 +479,11 @@ static const int32_t conv_shapes[][9] = {
      * k5, strides 1 and 2, half-vector and scalar channel tails, short maps */
     {9, 12, 45, 45, 3, 2, 1, 48, 0}, {8, 8, 24, 24, 5, 1, 1, 24, 0}, {3, 9, 16, 16, 5, 1, 1, 16, 0},
     {6, 13, 40, 40, 5, 2, 1, 40, 0}, {2, 5, 33, 33, 3, 1, 1, 33, 0}, {4, 4, 96, 96, 5, 1, 1, 96, 0},
+    /* a SubNet's centred kernel crops of 5x5 (and 3x3) tensors; pointwise with stride 2 and
+     * fewer outputs than a 4-pixel block */
+    {12, 12, 1, 16, 3, 2, 0, 1, 16, 5}, {10, 9, 37, 37, 3, 1, 1, 40, 0, 5}, {5, 5, 80, 80, 3, 2, 1, 96, 0, 5},
+    {3, 3, 128, 128, 3, 1, 1, 128, 0, 5}, {7, 6, 10, 6, 3, 2, 0, 12, 8, 5}, {6, 7, 20, 12, 1, 2, 0, 24, 16, 3},
+    {3, 1, 13, 5, 1, 1, 0, 13, 5},
 };
 
 typedef struct conv_case {
@@ -469,8 +514,8 @@ static sn_status conv_call(const sn_platform *pl, const conv_case *c, const sn_c
 
 static void make_conv_case(conv_case *c, const int32_t *d, size_t s, int s8, sn_rng *rng)
 {
-    size_t n_in, n_w, j;
-    int32_t *mult, *shift;
+    size_t n_in, n_w, j, crop;
+    int32_t *mult, *shift, kf;
     memset(c, 0, sizeof *c);
     c->dw = d[6];
     c->s8 = s8;
@@ -482,18 +527,20 @@ static void make_conv_case(conv_case *c, const int32_t *d, size_t s, int s8, sn_
     c->p.out_w = sn_conv2d_out_size(c->p.in_w, d[4], d[5], d[4] / 2, d[4] / 2);
     c->p.act_min = s % 2 ? 0.0f : -INFINITY;
     c->p.act_max = s % 3 ? 6.0f : INFINITY;
+    kf = d[9] ? d[9] : d[4];
     c->p.w_stride_kw = d[7]; /* a leading slice of wider tensors */
-    c->p.w_stride_kh = d[4] * d[7];
-    c->p.w_stride_out = c->dw ? 0 : d[4] * d[4] * d[7];
+    c->p.w_stride_kh = kf * d[7];
+    c->p.w_stride_out = c->dw ? 0 : kf * kf * d[7];
+    crop = (size_t)((kf - d[4]) / 2) * (size_t)(c->p.w_stride_kh + c->p.w_stride_kw);
     assert_int_equal(sn_conv2d_check(&c->p, c->dw), SN_OK);
     n_in = (size_t)c->p.in_h * c->p.in_w * c->p.in_c;
-    n_w = c->dw ? (size_t)d[4] * d[4] * d[7] : (size_t)d[8] * d[4] * d[4] * d[7];
+    n_w = c->dw ? (size_t)kf * kf * d[7] : (size_t)d[8] * kf * kf * d[7];
     if (!s8) {
         float *in = keep(n_in * 4), *w = keep(n_w * 4), *scale = keep((size_t)d[3] * 4), *bias = keep((size_t)d[3] * 4);
         for (j = 0; j < n_in; ++j) in[j] = frand(rng) * 3.0f;
         for (j = 0; j < n_w; ++j) w[j] = frand(rng);
         for (j = 0; j < (size_t)d[3]; ++j) { scale[j] = 1.0f + frand(rng) * 0.5f; bias[j] = frand(rng); }
-        c->in = in; c->w = w; c->scale = scale; c->bias = bias;
+        c->in = in; c->w = w + crop; c->scale = scale; c->bias = bias;
         return;
     }
     {
@@ -510,7 +557,7 @@ static void make_conv_case(conv_case *c, const int32_t *d, size_t s, int s8, sn_
             assert_int_equal(sn_quantize_multiplier(real, &mult[j], &shift[j]), 0);
             ibias[j] = (int32_t)sn_rng_below(rng, 200001) - 100000;
         }
-        c->in8 = in8; c->w8 = w8; c->ibias = ibias;
+        c->in8 = in8; c->w8 = w8 + crop; c->ibias = ibias;
         c->q.input_offset = (int32_t)sn_rng_below(rng, 256) - 127;
         c->q.output_offset = (int32_t)sn_rng_below(rng, 256) - 128;
         c->q.multiplier = mult;
@@ -812,7 +859,9 @@ int main(void)
         if (nulls[0])
             printf("# %s: NULL slots (the engine runs the reference):%s\n", t->name, nulls);
     }
-    printf("# mcu: cross-compiled; its slots run under QEMU (tests/test_engine_qemu.sh, tests/test_mcu_boards.sh)\n");
+    printf("# mcu: its int8 kernels here built for this host (%s); the firmware runs them under QEMU "
+           "(tests/test_mcu_kernels.sh, tests/test_engine_qemu.sh, tests/test_mcu_boards.sh)\n",
+           sn_mcu_kernels_isa());
     for (i = 0; i < (int)n; ++i) {
         memset(&tests[i], 0, sizeof tests[i]);
         tests[i].name = names[i];

@@ -75,7 +75,8 @@ build/freestanding-m55/%.o: %.c
 build/freestanding-m55/libsupernav_engine.a: $(patsubst %.c,build/freestanding-m55/%.o,$(ENGINE_SRC))
 	@rm -f $@
 	arm-none-eabi-ar rcs $@ $^
-MCU_BOARD_SRC := platforms/mcu/sn_mcu_serve.c platforms/mcu/qemu/startup.c platforms/mcu/qemu/sn_port_qemu.c
+MCU_BOARD_SRC := platforms/mcu/sn_mcu_serve.c platforms/mcu/sn_mcu_kernels.c platforms/mcu/qemu/startup.c \
+                 platforms/mcu/qemu/sn_port_qemu.c
 MCU_BOARD_ELFS := $(foreach b,$(MCU_BOARDS),$(MCU_DIR)/supernav-mcu-$(b).elf)
 
 .PHONY: mcu-boards

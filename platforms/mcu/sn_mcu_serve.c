@@ -22,8 +22,13 @@
  *   infer N W               W warm-up then N timed inferences of the plan on the canvas:
  *                           m-results (logits as IEEE-754 bits), m-timing (instructions per
  *                           inference, near/far weight bytes, stack high-water mark)
- *   kernel dense|dw H W C OC K S   one int8 reference convolution of that shape on synthetic
- *                           data in SRAM: m-kernel instructions, MACs
+ *   kernel dense|dw H W C OC K S [KF CF OCF]
+ *                           one int8 convolution of that shape on synthetic data in SRAM, run
+ *                           by the platform's kernel (sn_mcu_kernels.h) and by the reference:
+ *                           m-kernel path, instructions of each, MACs, whether the outputs are
+ *                           equal bit for bit. KF CF OCF: the weights are the centred K x K
+ *                           crop and the leading C (and OC) channels of a stored KF x KF x CF
+ *                           (x OCF) tensor, as a SubNet's view (default: packed)
  * Clock: sn_port_clock_now(); on QEMU under -icount shift=0 it counts instructions. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +36,7 @@
 
 #include "sn_mcu_text.h"
 #include "sn_engine.h"
+#include "sn_mcu_kernels.h"
 #include "sn_mcu_port.h"
 
 #define MAX_SIDE 64
@@ -116,14 +122,14 @@ static sn_status conv_s8(void *ctx, const sn_conv2d_params *p, const sn_quant_pa
                          const int8_t *in, const int8_t *w, const int32_t *bias, int8_t *o)
 {
     (void)ctx;
-    return sn_conv2d_ref_s8(p, q, in, place(p, 0, w), bias, o);
+    return sn_mcu_conv2d_s8(p, q, in, place(p, 0, w), bias, o);
 }
 
 static sn_status dwconv_s8(void *ctx, const sn_conv2d_params *p, const sn_quant_params *q,
                            const int8_t *in, const int8_t *w, const int32_t *bias, int8_t *o)
 {
     (void)ctx;
-    return sn_depthwise_conv2d_ref_s8(p, q, in, place(p, 1, w), bias, o);
+    return sn_mcu_depthwise_conv2d_s8(p, q, in, place(p, 1, w), bias, o);
 }
 
 static const sn_platform_ops mcu_ops = {
@@ -412,29 +418,39 @@ static void cmd_infer(char *rest)
     reply(out);
 }
 
-/* One int8 reference convolution on synthetic data laid out in the arena region: input,
- * weights (packed), output, per-channel vectors. The plan is dropped. */
+/* One int8 convolution on synthetic data laid out in the arena region: input, weights (a
+ * stored tensor the view is cut from), the platform kernel's output, the reference's output,
+ * per-channel vectors. The plan is dropped. */
 static void cmd_kernel(char *rest)
 {
     char *kind = sn_mcu_token(&rest);
-    uint32_t h, w, c, oc, k, s, i;
+    uint32_t h, w, c, oc, k, s, i, kf, cf, ocf;
     sn_conv2d_params p;
     sn_quant_params q;
-    int dw;
-    size_t in_b, w_b, out_b, vec_b, total;
+    int dw, equal;
+    size_t in_b, w_b, out_b, vec_b, total, crop;
     uint8_t *base = g.mem.arena;
-    int8_t *in, *wt, *o;
+    int8_t *in, *wt, *o, *o_ref;
     int32_t *bias, *mult, *shift;
-    uint64_t t0, t1;
-    sn_status st;
+    uint64_t t0, t1, t2;
+    sn_status st, st_ref;
+#define ALIGN16(n) (((n) + 15) & ~(size_t)15)
     if (!kind || (strcmp(kind, "dense") && strcmp(kind, "dw")) || number(&rest, &h) ||
         number(&rest, &w) || number(&rest, &c) || number(&rest, &oc) || number(&rest, &k) ||
         number(&rest, &s) || !h || !w || !c || !oc || !k || !s || h > 256 || w > 256 ||
         c > 4096 || oc > 4096 || k > 15 || s > 4) {
-        fail("kernel: dense|dw H W C OC K S");
+        fail("kernel: dense|dw H W C OC K S [KF CF OCF]");
         return;
     }
     dw = !strcmp(kind, "dw");
+    kf = k;
+    cf = c;
+    ocf = oc;
+    if (*rest && (number(&rest, &kf) || number(&rest, &cf) || number(&rest, &ocf) || kf < k ||
+                  kf > 15 || (kf - k) % 2 || cf < c || cf > 4096 || ocf < oc || ocf > 4096)) {
+        fail("kernel: KF CF OCF: a stored tensor at least as large, KF - K even");
+        return;
+    }
     memset(&p, 0, sizeof p);
     p.in_h = (int32_t)h; p.in_w = (int32_t)w; p.in_c = (int32_t)c;
     p.kernel_h = p.kernel_w = (int32_t)k;
@@ -443,12 +459,15 @@ static void cmd_kernel(char *rest)
     p.out_h = sn_conv2d_out_size((int32_t)h, (int32_t)k, (int32_t)s, (int32_t)k / 2, (int32_t)k / 2);
     p.out_w = sn_conv2d_out_size((int32_t)w, (int32_t)k, (int32_t)s, (int32_t)k / 2, (int32_t)k / 2);
     p.out_c = dw ? (int32_t)c : (int32_t)oc;
-    sn_conv2d_params_packed_strides(&p, dw);
+    p.w_stride_kw = (int32_t)cf;
+    p.w_stride_kh = (int32_t)(kf * cf);
+    p.w_stride_out = dw ? 0 : (int32_t)(kf * kf * cf);
+    crop = (size_t)(kf - k) / 2 * (size_t)(p.w_stride_kh + p.w_stride_kw);
     in_b = (size_t)h * w * c;
-    w_b = dw ? (size_t)k * k * c : (size_t)oc * k * k * c;
+    w_b = dw ? (size_t)kf * kf * cf : (size_t)ocf * kf * kf * cf;
     out_b = (size_t)p.out_h * p.out_w * (size_t)p.out_c;
     vec_b = 3u * 4u * (size_t)p.out_c;
-    total = ((in_b + 15) & ~(size_t)15) + ((w_b + 15) & ~(size_t)15) + ((out_b + 15) & ~(size_t)15) + vec_b;
+    total = ALIGN16(in_b) + ALIGN16(w_b) + 2 * ALIGN16(out_b) + vec_b;
     if (total > g.mem.arena_bytes) {
         fail("kernel: the shape does not fit the arena region");
         return;
@@ -457,9 +476,10 @@ static void cmd_kernel(char *rest)
     g.resident_count = 0; /* the data overwrites the weight cache */
     g.cache_used = 0;
     in = (int8_t *)base;
-    wt = in + ((in_b + 15) & ~(size_t)15);
-    o = wt + ((w_b + 15) & ~(size_t)15);
-    bias = (int32_t *)(void *)(o + ((out_b + 15) & ~(size_t)15));
+    wt = in + ALIGN16(in_b);
+    o = wt + ALIGN16(w_b);
+    o_ref = o + ALIGN16(out_b);
+    bias = (int32_t *)(void *)(o_ref + ALIGN16(out_b));
     mult = bias + p.out_c;
     shift = mult + p.out_c;
     for (i = 0; i < in_b; ++i)
@@ -468,7 +488,7 @@ static void cmd_kernel(char *rest)
         wt[i] = (int8_t)((i * 73u + 5u) & 0xFF);
     for (i = 0; i < (uint32_t)p.out_c; ++i) {
         bias[i] = (int32_t)(i * 101u) - 5000;
-        mult[i] = 1518500250; /* ~0.707 in Q31 */
+        mult[i] = i % 5 == 3 ? -1518500250 : 1518500250; /* ~0.707 in Q31, some negated */
         shift[i] = -9;
     }
     q.input_offset = 3;
@@ -477,20 +497,29 @@ static void cmd_kernel(char *rest)
     q.shift = shift;
     q.act_min = -128;
     q.act_max = 127;
+    memset(o, 0x5a, out_b);
+    memset(o_ref, 0xa5, out_b);
     t0 = sn_port_clock_now();
-    st = dw ? sn_depthwise_conv2d_ref_s8(&p, &q, in, wt, bias, o)
-            : sn_conv2d_ref_s8(&p, &q, in, wt, bias, o);
+    st = dw ? sn_mcu_depthwise_conv2d_s8(&p, &q, in, wt + crop, bias, o)
+            : sn_mcu_conv2d_s8(&p, &q, in, wt + crop, bias, o);
     t1 = sn_port_clock_now();
-    if (st != SN_OK) {
-        snprintf(out, sizeof out, "e-error kernel: %s", sn_status_str(st));
+    st_ref = dw ? sn_depthwise_conv2d_ref_s8(&p, &q, in, wt + crop, bias, o_ref)
+                : sn_conv2d_ref_s8(&p, &q, in, wt + crop, bias, o_ref);
+    t2 = sn_port_clock_now();
+    if (st != SN_OK || st_ref != SN_OK) {
+        snprintf(out, sizeof out, "e-error kernel: %s (reference: %s)", sn_status_str(st),
+                 sn_status_str(st_ref));
         reply(out);
         return;
     }
-    snprintf(out, sizeof out, "m-kernel kind=%s out=%ldx%ldx%ld clock=%llu macs=%lld",
-             dw ? "dw" : "dense",
-             (long)p.out_h, (long)p.out_w, (long)p.out_c, (unsigned long long)(t1 - t0),
-             (long long)sn_conv2d_macs(&p, dw));
+    equal = !memcmp(o, o_ref, out_b);
+    snprintf(out, sizeof out, "m-kernel kind=%s path=%s isa=%s out=%ldx%ldx%ld clock=%llu "
+             "ref_clock=%llu macs=%lld equal=%s", dw ? "dw" : "dense",
+             sn_mcu_conv2d_path(&p, dw), sn_mcu_kernels_isa(), (long)p.out_h, (long)p.out_w,
+             (long)p.out_c, (unsigned long long)(t1 - t0), (unsigned long long)(t2 - t1),
+             (long long)sn_conv2d_macs(&p, dw), equal ? "yes" : "no");
     reply(out);
+#undef ALIGN16
 }
 
 int main(int argc, char **argv)

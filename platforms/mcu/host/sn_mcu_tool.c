@@ -17,14 +17,18 @@
  *       per Pareto SubNet (the image's accuracy table, kind subnet): the image of that
  *       SubNet alone in the board's flash, one warm-up and one timed inference: emulated
  *       instructions, modelled cycles and ms, peak SRAM, flash, whether it fits
- *   sn-mcu kernels --board B [-o OUT.md] MODEL
- *       emulated instructions of the int8 reference kernels for every distinct layer shape
- *       of the Pareto SubNets
+ *   sn-mcu kernels --board B [-o OUT.md] [--shape SHAPE]... MODEL
+ *       emulated instructions of the platform's int8 kernels (sn_mcu_kernels.h) beside the
+ *       reference kernels' for every distinct layer shape of the Pareto SubNets (or each
+ *       SHAPE: "dense|dw H W C OC K S [KF CF OCF]", the firmware's kernel command), whether
+ *       their outputs are equal bit for bit (exit status 1 if any differ), and per kind the
+ *       geometric mean, min and max of instructions per MAC
  * --port DEV drives a real board that already runs the firmware (not tested here); without
  * it the board's ELF runs under qemu-system-arm (-icount shift=0). Results are written to a
  * temporary file and renamed. Figures: instructions emulated:qemu-icount; cycles and ms
  * model:mcu-BOARD (sn_mcu_host.h); bytes counted by the firmware. */
 #define _POSIX_C_SOURCE 200809L
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +62,8 @@ typedef struct tool_opts {
     const char *device_model;   /* check: the image the device runs (default: MODEL) */
     const char *configs[MAX_CONFIGS];
     uint32_t nconfigs;
+    const char *shapes[MAX_CONFIGS];   /* kernels: --shape */
+    uint32_t nshapes;
     uint32_t canvases;
     int cache;                  /* check: each config's SubGraph resident in the SRAM cache */
 } tool_opts;
@@ -69,7 +75,7 @@ static int usage(void)
             "       sn-mcu check --board B [--port DEV] [--canvases N] [--data PREFIX] [--cache]\n"
             "                    [--device-model M2] MODEL CFG...\n"
             "       sn-mcu table --board B [-o OUT.md] MODEL\n"
-            "       sn-mcu kernels --board B [-o OUT.md] MODEL\n"
+            "       sn-mcu kernels --board B [-o OUT.md] [--shape SHAPE]... MODEL\n"
             "boards: %s\n", sn_mcu_board_names());
     return 2;
 }
@@ -102,6 +108,8 @@ static int parse(int argc, char **argv, tool_opts *o)
             o->data = argv[++i];
         } else if (!strcmp(argv[i], "--config") && i + 1 < argc && o->nconfigs < MAX_CONFIGS) {
             o->configs[o->nconfigs++] = argv[++i];
+        } else if (!strcmp(argv[i], "--shape") && i + 1 < argc && o->nshapes < MAX_CONFIGS) {
+            o->shapes[o->nshapes++] = argv[++i];
         } else if (!strcmp(argv[i], "--device-model") && i + 1 < argc) {
             o->device_model = argv[++i];
         } else if (!strcmp(argv[i], "--cache")) {
@@ -529,25 +537,37 @@ static int cmd_table(tool_opts *o)
     return rc;
 }
 
+/* CMSIS-NN v7 (-Ofast) under QEMU -icount on the same shapes, instructions per MAC as issue 21
+ * states them (not measured by this tool): per kind the range over the shapes (a single
+ * figure: min = max). Cortex-M7, and the Cortex-M55 with Helium. */
+typedef struct anchor { const char *kind; double lo, hi; } anchor;
+static const anchor cmsis_m7[] = {{"pointwise", 1.7, 3.9}, {"depthwise", 7.4, 9.8}, {"stem", 10.2, 10.2}};
+static const anchor cmsis_m55[] = {{"pointwise", 0.45, 0.45}, {"depthwise", 1.9, 1.9}, {"stem", 3.8, 3.8}};
+
 static int cmd_kernels(tool_opts *o)
 {
     static char configs[48][SN_CONFIG_TEXT_MAX];
+    static const char *const kinds[3] = {"pointwise", "depthwise", "stem"};
     double top1[48];
     struct shape { int dw; int32_t h, w, c, oc, k, s; } shapes[512];
+    char shape_cmds[512][96];
     uint32_t nshapes = 0, j;
     void *bytes;
     sn_model m;
     sn_mcu_link *link = NULL;
-    char path[512], err[512], cmd[128], reply[1024];
+    char path[512], err[512], cmd[128], reply[1024], isa[16] = "?";
     size_t len = 0, cap = 8192, nbytes;
     char *buf = malloc(cap);
-    int n, i, rc = 0;
+    int n, i, x, rc = 0, differ = 0, m55;
+    /* per kind: count, sums of log instr/MAC (reference, platform), min, max */
+    double cnt[3] = {0}, lref[3] = {0}, lnew[3] = {0}, mn[3][2], mx[3][2];
     if (!o->board || !buf)
         return usage();
     if (read_model("sn-mcu", o->model_path, &bytes, &m) != 0)
         return 2;
+    m55 = !strcmp(o->board->qemu_cpu, "cortex-m55");
     n = pareto(&m, configs, top1, 48);
-    for (i = 0; i < n; ++i) {
+    for (i = 0; i < n && !o->nshapes; ++i) {
         sn_config cfg;
         sn_plan *plan = malloc(sizeof *plan);
         size_t need;
@@ -566,12 +586,19 @@ static int cmd_kernels(tool_opts *o)
                 for (j = 0; j < nshapes; ++j)
                     if (!memcmp(&shapes[j], &s, sizeof s))
                         break;
-                if (j == nshapes && nshapes < 512)
+                if (j == nshapes && nshapes < 512) {
+                    snprintf(shape_cmds[nshapes], sizeof shape_cmds[nshapes], "%s %d %d %d %d %d %d",
+                             s.dw ? "dw" : "dense", s.h, s.w, s.c, s.oc, s.k, s.s);
                     shapes[nshapes++] = s;
+                }
             }
         }
         free(arena);
         free(plan);
+    }
+    for (j = 0; j < o->nshapes; ++j) {
+        snprintf(shape_cmds[j], sizeof shape_cmds[j], "%.95s", o->shapes[j]);
+        nshapes = j + 1;
     }
     /* the image of the smallest SubNet, only to boot */
     snprintf(path, sizeof path, "%s/mcu/kernels-%s-%ld.snm", o->build, o->board->name, (long)getpid());
@@ -582,36 +609,101 @@ static int cmd_kernels(tool_opts *o)
         free(bytes);
         return 2;
     }
-    append(&buf, &len, &cap,
-           "### int8 reference kernels per layer shape (board %s)\n\n"
-           "Every distinct convolution shape of the Pareto SubNets (input H x W x C, output channels, "
-           "kernel, stride; padding k/2), run once by the firmware's `kernel` command on synthetic "
-           "data in SRAM with `sn_conv2d_ref_s8` / `sn_depthwise_conv2d_ref_s8` (the engine's "
-           "reference kernels, C99 -O2, %s code on QEMU's %s, machine %s). *instructions*: "
-           "emulated:qemu-icount, deterministic. Written by `sn-mcu kernels --board %s`.\n\n"
-           "| kind | input HxWxC | out C | k | stride | MACs | instructions | instr/MAC |\n"
-           "|---|---|---:|---:|---:|---:|---:|---:|\n", o->board->name,
-           strcmp(o->board->qemu_cpu, "cortex-m55") ? "Cortex-M4F" : "Cortex-M55", o->board->qemu_cpu,
-           o->board->qemu_machine, o->board->name);
     for (j = 0; j < nshapes && rc == 0; ++j) {
-        uint64_t clock, macs;
-        snprintf(cmd, sizeof cmd, "kernel %s %d %d %d %d %d %d", shapes[j].dw ? "dw" : "dense",
-                 shapes[j].h, shapes[j].w, shapes[j].c, shapes[j].oc, shapes[j].k, shapes[j].s);
+        uint64_t clock, ref_clock, macs;
+        int32_t h = 0, w = 0, c = 0, oc = 0, k = 0, s = 0;
+        char kind[8] = "", kpath[16] = "", equal[8] = "";
+        double r_ref, r_new;
+        snprintf(cmd, sizeof cmd, "kernel %.96s", shape_cmds[j]);
         if (sn_mcu_command(link, cmd, reply, sizeof reply, err, sizeof err) != 0 ||
-            sn_mcu_field_u64(reply, "clock", &clock) != 0 || sn_mcu_field_u64(reply, "macs", &macs) != 0) {
-            fprintf(stderr, "sn-mcu: %s: %s\n", cmd, err);
+            sn_mcu_field_u64(reply, "clock", &clock) != 0 || sn_mcu_field_u64(reply, "macs", &macs) != 0 ||
+            sn_mcu_field_u64(reply, "ref_clock", &ref_clock) != 0 || macs == 0 ||
+            sn_mcu_field_text(reply, "path", kpath, sizeof kpath) != 0 ||
+            sn_mcu_field_text(reply, "equal", equal, sizeof equal) != 0 ||
+            sscanf(shape_cmds[j], "%7s %d %d %d %d %d %d", kind, &h, &w, &c, &oc, &k, &s) != 7) {
+            fprintf(stderr, "sn-mcu: %s: %s%s\n", cmd, err[0] ? err : "unexpected reply: ", err[0] ? "" : reply);
             rc = 2;
             break;
         }
-        append(&buf, &len, &cap, "| %s | %dx%dx%d | %d | %d | %d | %llu | %llu | %.2f |\n",
-               shapes[j].dw ? "depthwise" : (shapes[j].k == 1 ? "pointwise" : "dense"),
-               shapes[j].h, shapes[j].w, shapes[j].c, shapes[j].oc, shapes[j].k, shapes[j].s,
-               (unsigned long long)macs, (unsigned long long)clock, (double)clock / (double)macs);
+        if (j == 0) {
+            sn_mcu_field_text(reply, "isa", isa, sizeof isa);
+            append(&buf, &len, &cap,
+                   "### int8 kernels per layer shape (board %s)\n\n"
+                   "%s, run once each by the firmware's `kernel` command on synthetic data in SRAM "
+                   "(weights packed; the `KF CF OCF` shapes cut a view from a larger tensor): first "
+                   "the platform's own kernels (`platforms/mcu/sn_mcu_kernels.c`, instruction set "
+                   "`%s`; *path*: which of its loops ran), then the engine's reference kernels "
+                   "`sn_conv2d_ref_s8` / `sn_depthwise_conv2d_ref_s8`, both C99 -O2 built for %s and run "
+                   "on QEMU's %s, machine %s; *bit-exact*: the two outputs compared byte for byte. "
+                   "*instructions*: emulated:qemu-icount, deterministic. Written by `sn-mcu kernels "
+                   "--board %s`.\n\n"
+                   "| kind | path | input HxWxC | out C | k | stride | MACs | reference instr | "
+                   "reference instr/MAC | platform instr | platform instr/MAC | reference / platform | bit-exact |\n"
+                   "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n",
+                   o->board->name,
+                   o->nshapes ? "The shapes given with --shape (input H x W x C, output channels, kernel, stride; padding k/2)"
+                              : "Every distinct convolution shape of the Pareto SubNets (input H x W x C, output "
+                                "channels, kernel, stride; padding k/2)",
+                   isa, m55 ? "Cortex-M55 (-mcpu=cortex-m55)" : "Cortex-M4F (-mcpu=cortex-m4)",
+                   o->board->qemu_cpu, o->board->qemu_machine, o->board->name);
+        }
+        if (strcmp(equal, "yes"))
+            differ = 1;
+        r_ref = (double)ref_clock / (double)macs;
+        r_new = (double)clock / (double)macs;
+        x = !strcmp(kind, "dw") ? 1 : (k == 1 ? 0 : 2);
+        if (cnt[x] == 0) {
+            mn[x][0] = mx[x][0] = r_ref;
+            mn[x][1] = mx[x][1] = r_new;
+        }
+        cnt[x] += 1;
+        lref[x] += log(r_ref);
+        lnew[x] += log(r_new);
+        mn[x][0] = r_ref < mn[x][0] ? r_ref : mn[x][0];
+        mx[x][0] = r_ref > mx[x][0] ? r_ref : mx[x][0];
+        mn[x][1] = r_new < mn[x][1] ? r_new : mn[x][1];
+        mx[x][1] = r_new > mx[x][1] ? r_new : mx[x][1];
+        append(&buf, &len, &cap, "| %s | %s | %dx%dx%d | %d | %d | %d | %llu | %llu | %.2f | %llu | %.2f | %.2fx | %s |\n",
+               x == 1 ? "depthwise" : (x == 0 ? "pointwise" : "dense"), kpath, h, w, c, x == 1 ? c : oc, k, s,
+               (unsigned long long)macs, (unsigned long long)ref_clock, r_ref, (unsigned long long)clock, r_new,
+               r_ref / r_new, equal);
     }
     sn_mcu_close(link);
     unlink(path);
-    if (rc == 0)
+    if (rc == 0) {
+        const anchor *a = m55 ? cmsis_m55 : cmsis_m7;
+        append(&buf, &len, &cap,
+               "\n#### Per kind: instructions per MAC, geometric mean (min - max)\n\n"
+               "CMSIS-NN: v7 at -Ofast under QEMU -icount on the same shapes on a %s, as issue 21 states "
+               "it (a range over the shapes; not measured by this tool). *vs CMSIS-NN*: the platform's "
+               "geometric mean over CMSIS-NN's range (its smallest figure gives the larger ratio), and "
+               "the platform's largest figure over CMSIS-NN's smallest (a bound on the worst shape's "
+               "ratio).\n\n"
+               "| kind | shapes | reference | platform | reference / platform | CMSIS-NN | vs CMSIS-NN (geomean) | worst shape vs CMSIS-NN (at most) |\n"
+               "|---|---:|---|---|---:|---|---|---:|\n", m55 ? "Cortex-M55 with Helium" : "Cortex-M7");
+        for (x = 0; x < 3; ++x) {
+            double gr, gn;
+            if (cnt[x] == 0)
+                continue;
+            gr = exp(lref[x] / cnt[x]);
+            gn = exp(lnew[x] / cnt[x]);
+            if (a[x].lo < a[x].hi)
+                append(&buf, &len, &cap, "| %s | %.0f | %.2f (%.2f - %.2f) | %.2f (%.2f - %.2f) | %.2fx | %.2f - %.2f | %.2fx - %.2fx | %.2fx |\n",
+                       kinds[x], cnt[x], gr, mn[x][0], mx[x][0], gn, mn[x][1], mx[x][1], gr / gn, a[x].lo, a[x].hi,
+                       gn / a[x].hi, gn / a[x].lo, mx[x][1] / a[x].lo);
+            else
+                append(&buf, &len, &cap, "| %s | %.0f | %.2f (%.2f - %.2f) | %.2f (%.2f - %.2f) | %.2fx | %.2f | %.2fx | %.2fx |\n",
+                       kinds[x], cnt[x], gr, mn[x][0], mx[x][0], gn, mn[x][1], mx[x][1], gr / gn, a[x].lo,
+                       gn / a[x].lo, mx[x][1] / a[x].lo);
+        }
+        if (differ)
+            append(&buf, &len, &cap, "\n**The platform's output differs from the reference's on at least one shape.**\n");
         rc = write_out(o->out, buf);
+        if (rc == 0 && differ) {
+            fprintf(stderr, "sn-mcu: kernels: the platform's output differs from the reference's (see the bit-exact column)\n");
+            rc = 1;
+        }
+    }
     free(buf);
     free(bytes);
     return rc;
