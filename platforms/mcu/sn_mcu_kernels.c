@@ -5,6 +5,14 @@
 #include "sn_mcu_kernels.h"
 #include "sn_quant.h"
 
+/* the blocks below are written once and specialised by constant arguments (pixels per block,
+ * taps per row): they must be inlined where those constants are known */
+#if defined(__GNUC__)
+#define SN_INLINE static inline __attribute__((always_inline))
+#else
+#define SN_INLINE static inline
+#endif
+
 /* two int16 values as one word: LO in the low half */
 static inline uint32_t pair16(int32_t lo, int32_t hi)
 {
@@ -49,6 +57,44 @@ static inline int32_t mlatt(uint32_t a, uint32_t b, int32_t acc)
 {
     return __smlatt((int32_t)a, (int32_t)b, acc);
 }
+/* The requantization's fast path (see below): the high word of
+ * acc * m + k + [acc * m < 0] * -2^31 (k = k_hi:k_lo), shifted right by RS. */
+static inline int32_t rq_core(int32_t acc, int32_t m, uint32_t k_lo, int32_t k_hi, int32_t rs)
+{
+    uint32_t t = (uint32_t)acc ^ (uint32_t)m, lo;
+    int32_t hi;
+    __asm__("and %0, %2, #0x80000000\n\t"
+            "adds %0, %0, %3\n\t"
+            "adc %1, %4, %2, asr #31\n\t"
+            "smlal %0, %1, %5, %6"
+            : "=&r"(lo), "=&r"(hi)
+            : "r"(t), "r"(k_lo), "r"(k_hi), "r"(acc), "r"(m)
+            : "cc");
+    return hi >> rs;
+}
+static inline int32_t sat8(int32_t v) { return __ssat(v, 8); }
+/* per byte: max(P, LO), then min(.., HI) (SSUB8 sets the GE flags that SEL reads) */
+static inline uint32_t clamp4(uint32_t p, uint32_t lo, uint32_t hi)
+{
+    uint32_t r, t;
+    __asm__("ssub8 %0, %2, %3\n\t"
+            "sel %0, %2, %3\n\t"
+            "ssub8 %1, %4, %0\n\t"
+            "sel %0, %0, %4"
+            : "=&r"(r), "=&r"(t)
+            : "r"(p), "r"(lo), "r"(hi)
+            : "cc");
+    (void)t;
+    return r;
+}
+/* four values in [-128, 127] as bytes b0 b1 b2 b3 of one word */
+static inline uint32_t pack4(int32_t v0, int32_t v1, int32_t v2, int32_t v3)
+{
+    uint32_t a, b;
+    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(a) : "r"(v0), "r"(v2));
+    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(b) : "r"(v1), "r"(v3));
+    return (a & 0x00FF00FFu) | ((b & 0x00FF00FFu) << 8);
+}
 #else
 #define SN_MCU_ISA "c"
 static inline int32_t lo16(uint32_t x) { return (int32_t)(int16_t)(uint16_t)(x & 0xFFFFu); }
@@ -75,6 +121,30 @@ static inline int32_t mlabb(uint32_t a, uint32_t b, int32_t acc)
 static inline int32_t mlatt(uint32_t a, uint32_t b, int32_t acc)
 {
     return (int32_t)((uint32_t)acc + (uint32_t)(hi16(a) * hi16(b)));
+}
+static inline int32_t rq_core(int32_t acc, int32_t m, uint32_t k_lo, int32_t k_hi, int32_t rs)
+{
+    int64_t k = (int64_t)(((uint64_t)(uint32_t)k_hi << 32) | k_lo);
+    int64_t s = (int64_t)acc * m + k - (((uint32_t)acc ^ (uint32_t)m) >> 31 ? ((int64_t)1 << 31) : 0);
+    return (int32_t)(s >> 32) >> rs;
+}
+static inline int32_t sat8(int32_t v) { return v < -128 ? -128 : v > 127 ? 127 : v; }
+static inline uint32_t clamp4(uint32_t p, uint32_t lo, uint32_t hi)
+{
+    uint32_t r = 0;
+    int i;
+    for (i = 0; i < 32; i += 8) {
+        int32_t v = (int8_t)(uint8_t)(p >> i), l = (int8_t)(uint8_t)(lo >> i), h = (int8_t)(uint8_t)(hi >> i);
+        v = v < l ? l : v;
+        v = v > h ? h : v;
+        r |= (uint32_t)(uint8_t)v << i;
+    }
+    return r;
+}
+static inline uint32_t pack4(int32_t v0, int32_t v1, int32_t v2, int32_t v3)
+{
+    return (uint32_t)(uint8_t)v0 | (uint32_t)(uint8_t)v1 << 8 | (uint32_t)(uint8_t)v2 << 16 |
+           (uint32_t)(uint8_t)v3 << 24;
 }
 #endif
 
@@ -105,24 +175,26 @@ static uint32_t load_tail(const int8_t *p, int32_t n)
  * factors): where the two differ X is 0, and the sum stays inside [0, 2^(31+r)). A negative
  * multiplier needs no negation (the reference negates both factors: the same product) as
  * long as acc is not INT32_MIN, which the channel's bound rules out. The floor is the high
- * word of the 64-bit sum shifted right by r - 1. A channel outside these conditions (shift
- * >= 0, r > 22, m = INT32_MIN, an accumulator that could reach INT32_MIN) takes the
- * reference's own arithmetic. */
+ * word of the 64-bit sum shifted right by r - 1 (rq_core: six instructions). A channel
+ * outside these conditions (shift >= 0, r > 22, m = INT32_MIN, an accumulator that could
+ * reach INT32_MIN) takes the reference's own arithmetic. The clamp is done on four outputs
+ * at once, as bytes. */
 typedef struct requant {
     int32_t bias, m;
     uint32_t k_lo;
     int32_t k_hi;
-    int32_t rs;         /* r - 1; -1: the reference's arithmetic (channel `o` of quant) */
+    int32_t rs;         /* r - 1; -1: the reference's arithmetic */
 } requant;
 
 #define CHUNK 64        /* output channels per table (the table lives on the stack) */
 
 /* Entries for channels [O0, O0 + N); TAPS values of |in + offset| <= 255 times |w| <= 128
- * are summed per output. */
-static void requant_table(requant *t, const sn_quant_params *q, const int32_t *bias, int32_t o0,
-                          int32_t n, int64_t taps)
+ * are summed per output. Returns 1 when every entry takes the fast path. */
+static int requant_table(requant *t, const sn_quant_params *q, const int32_t *bias, int32_t o0,
+                         int32_t n, int64_t taps)
 {
     int32_t j;
+    int fast = 1;
     for (j = 0; j < n; ++j) {
         int32_t o = o0 + j, m = q->multiplier[o], shift = q->shift[o];
         int64_t b = bias ? bias[o] : 0, bound = (b < 0 ? -b : b) + taps * 255 * 128;
@@ -139,130 +211,129 @@ static void requant_table(requant *t, const sn_quant_params *q, const int32_t *b
             e->k_lo = (uint32_t)((uint64_t)k & 0xFFFFFFFFu);
             e->k_hi = (int32_t)(k >> 32);
             e->rs = r - 1;
+        } else {
+            fast = 0;
         }
     }
+    return fast;
 }
 
-static inline int32_t clamp(const sn_quant_params *q, int32_t v)
+/* the clamp's bounds as four bytes each */
+typedef struct clamp_bytes {
+    uint32_t lo, hi;
+} clamp_bytes;
+
+static clamp_bytes clamp_of(const sn_quant_params *q)
 {
-    if (v < q->act_min)
-        v = q->act_min;
-    if (v > q->act_max)
-        v = q->act_max;
-    return v;
+    clamp_bytes c;
+    c.lo = (uint32_t)(uint8_t)q->act_min * 0x01010101u;
+    c.hi = (uint32_t)(uint8_t)q->act_max * 0x01010101u;
+    return c;
 }
 
-/* ACC (the bias included) of channel O with entry E, clamped */
-static inline int8_t requantize(const sn_quant_params *q, const requant *e, int32_t o, int32_t acc)
+/* ACC of channel O with entry E (fast or not), before the clamp, saturated to int8 */
+static inline int32_t requantize(const sn_quant_params *q, const requant *e, int32_t o, int32_t acc)
 {
-    int32_t v;
-    if (e->rs >= 0) {
-        int32_t neg = (int32_t)((uint32_t)acc ^ (uint32_t)e->m) >> 31;    /* -1 or 0 */
-        int64_t k = (int64_t)(((uint64_t)(uint32_t)e->k_hi << 32) | e->k_lo) +
-                    (int64_t)neg * ((int64_t)1 << 31);
-        int64_t s = (int64_t)acc * e->m + k;
-        v = (int32_t)(s >> 32) >> e->rs;
-    } else {
-        v = sn_requantize(acc, q->multiplier[o], q->shift[o]) + q->output_offset;
-    }
-    return (int8_t)clamp(q, v);
+    if (e->rs >= 0)
+        return sat8(rq_core(acc, e->m, e->k_lo, e->k_hi, e->rs));
+    return sat8(sn_requantize(acc, q->multiplier[o], q->shift[o]) + q->output_offset);
 }
 
 /* ---- pointwise ---------------------------------------------------------------------------
  * Per block of up to four output pixels, their input pixels are widened once into int16
  * pairs with the input offset added (a pixel in the padding is zeros: it adds nothing), laid
  * out group by group (four channels: the even and the odd word of pixel 0, of pixel 1, ...).
- * Then per output channel one pass over its int8 weights: each word is split once and
- * multiplied into the four pixels' accumulators. */
-#define PW_MAX_GROUPS 64                /* in_c <= 256 */
+ * Then per output channel one pass over its int8 weights, read where they lie: each word is
+ * split once and multiplied into the four pixels' accumulators (16 MACs: 1 load, 2 splits, 4
+ * double-word loads, 8 SMLAD). */
+#define PW_MAX_GROUPS 96                /* in_c <= 384: 3 KB of stack */
 
-static inline void pw_dot(int32_t npx, const uint32_t *x, const int8_t *w, int32_t groups,
-                          int32_t tail, int32_t *acc)
-{
-    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3], g;
-    for (g = 0; g < groups; ++g, x += 8, w += 4) {
-        uint32_t v = g == groups - 1 && tail ? load_tail(w, tail) : load4(w);
-        uint32_t we = even16(v), wo = odd16(v);
-        a0 = mlad(x[0], we, a0);
-        a0 = mlad(x[1], wo, a0);
-        if (npx > 1) {
-            a1 = mlad(x[2], we, a1);
-            a1 = mlad(x[3], wo, a1);
-        }
-        if (npx > 2) {
-            a2 = mlad(x[4], we, a2);
-            a2 = mlad(x[5], wo, a2);
-        }
-        if (npx > 3) {
-            a3 = mlad(x[6], we, a3);
-            a3 = mlad(x[7], wo, a3);
-        }
-    }
-    acc[0] = a0;
-    acc[1] = a1;
-    acc[2] = a2;
-    acc[3] = a3;
-}
-
-/* the unrolled main loop: full groups only, two at a time */
-static inline void pw_dot_full(int32_t npx, const uint32_t *x, const int8_t *w, int32_t groups,
-                               int32_t *acc)
-{
-    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3], g;
-    for (g = 0; g + 1 < groups; g += 2, x += 16, w += 8) {
-        uint32_t v = load4(w), u = load4(w + 4);
-        uint32_t we = even16(v), wo = odd16(v), ue = even16(u), uo = odd16(u);
-        a0 = mlad(x[0], we, a0);
-        a0 = mlad(x[1], wo, a0);
-        if (npx > 1) {
-            a1 = mlad(x[2], we, a1);
-            a1 = mlad(x[3], wo, a1);
-        }
-        if (npx > 2) {
-            a2 = mlad(x[4], we, a2);
-            a2 = mlad(x[5], wo, a2);
-        }
-        if (npx > 3) {
-            a3 = mlad(x[6], we, a3);
-            a3 = mlad(x[7], wo, a3);
-        }
-        a0 = mlad(x[8], ue, a0);
-        a0 = mlad(x[9], uo, a0);
-        if (npx > 1) {
-            a1 = mlad(x[10], ue, a1);
-            a1 = mlad(x[11], uo, a1);
-        }
-        if (npx > 2) {
-            a2 = mlad(x[12], ue, a2);
-            a2 = mlad(x[13], uo, a2);
-        }
-        if (npx > 3) {
-            a3 = mlad(x[14], ue, a3);
-            a3 = mlad(x[15], uo, a3);
-        }
-    }
-    acc[0] = a0;
-    acc[1] = a1;
-    acc[2] = a2;
-    acc[3] = a3;
-}
-
-static inline void pw_block(int32_t npx, const sn_conv2d_params *p, const sn_quant_params *q,
+SN_INLINE void pw_block(const int32_t npx, const sn_conv2d_params *p, const sn_quant_params *q,
                             const uint32_t *x, const int8_t *weights, const requant *t,
-                            int32_t o0, int32_t n, int8_t *out)
+                            int32_t o0, int32_t n, int fast, clamp_bytes cl, int8_t *out)
 {
-    int32_t in_c = p->in_c, full = in_c / 8 * 2, groups = (in_c + 3) / 4, tail = in_c % 4;
-    int32_t j, k;
-    for (j = 0; j < n; ++j) {
+    const int32_t in_c = p->in_c, pairs = in_c / 8, groups = (in_c + 3) / 4, tail = in_c % 4;
+    const int32_t rest = groups - 2 * pairs, stride = p->w_stride_out, oc = p->out_c;
+    const int8_t *w = weights + (int64_t)o0 * stride;
+    int8_t *o = out + o0;
+    int32_t j, g;
+    for (j = 0; j < n; ++j, w += stride, ++o) {
         const requant *e = &t[j];
-        const int8_t *w = weights + (int64_t)(o0 + j) * p->w_stride_out;
-        int32_t acc[4];
-        acc[0] = acc[1] = acc[2] = acc[3] = e->bias;
-        pw_dot_full(npx, x, w, full, acc);
-        if (groups > full)
-            pw_dot(npx, x + 8 * full, w + 4 * full, groups - full, tail, acc);
-        for (k = 0; k < npx; ++k)
-            out[(int64_t)k * p->out_c + o0 + j] = requantize(q, e, o0 + j, acc[k]);
+        int32_t a0 = e->bias, a1 = a0, a2 = a0, a3 = a0, v0, v1, v2, v3;
+        const uint32_t *xp = x;
+        const int8_t *wp = w;
+        uint32_t b;
+        for (g = 0; g < pairs; ++g, xp += 16, wp += 8) {
+            uint32_t v = load4(wp), u = load4(wp + 4);
+            uint32_t we = even16(v), wo = odd16(v), ue = even16(u), uo = odd16(u);
+            a0 = mlad(xp[0], we, a0);
+            a0 = mlad(xp[1], wo, a0);
+            if (npx > 1) {
+                a1 = mlad(xp[2], we, a1);
+                a1 = mlad(xp[3], wo, a1);
+            }
+            if (npx > 2) {
+                a2 = mlad(xp[4], we, a2);
+                a2 = mlad(xp[5], wo, a2);
+            }
+            if (npx > 3) {
+                a3 = mlad(xp[6], we, a3);
+                a3 = mlad(xp[7], wo, a3);
+            }
+            a0 = mlad(xp[8], ue, a0);
+            a0 = mlad(xp[9], uo, a0);
+            if (npx > 1) {
+                a1 = mlad(xp[10], ue, a1);
+                a1 = mlad(xp[11], uo, a1);
+            }
+            if (npx > 2) {
+                a2 = mlad(xp[12], ue, a2);
+                a2 = mlad(xp[13], uo, a2);
+            }
+            if (npx > 3) {
+                a3 = mlad(xp[14], ue, a3);
+                a3 = mlad(xp[15], uo, a3);
+            }
+        }
+        for (g = 0; g < rest; ++g, xp += 8, wp += 4) {
+            uint32_t v = g == rest - 1 && tail ? load_tail(wp, tail) : load4(wp);
+            uint32_t we = even16(v), wo = odd16(v);
+            a0 = mlad(xp[0], we, a0);
+            a0 = mlad(xp[1], wo, a0);
+            if (npx > 1) {
+                a1 = mlad(xp[2], we, a1);
+                a1 = mlad(xp[3], wo, a1);
+            }
+            if (npx > 2) {
+                a2 = mlad(xp[4], we, a2);
+                a2 = mlad(xp[5], wo, a2);
+            }
+            if (npx > 3) {
+                a3 = mlad(xp[6], we, a3);
+                a3 = mlad(xp[7], wo, a3);
+            }
+        }
+        if (fast) {
+            const int32_t m = e->m, k_hi = e->k_hi, rs = e->rs;
+            const uint32_t k_lo = e->k_lo;
+            v0 = sat8(rq_core(a0, m, k_lo, k_hi, rs));
+            v1 = npx > 1 ? sat8(rq_core(a1, m, k_lo, k_hi, rs)) : 0;
+            v2 = npx > 2 ? sat8(rq_core(a2, m, k_lo, k_hi, rs)) : 0;
+            v3 = npx > 3 ? sat8(rq_core(a3, m, k_lo, k_hi, rs)) : 0;
+        } else {
+            v0 = requantize(q, e, o0 + j, a0);
+            v1 = npx > 1 ? requantize(q, e, o0 + j, a1) : 0;
+            v2 = npx > 2 ? requantize(q, e, o0 + j, a2) : 0;
+            v3 = npx > 3 ? requantize(q, e, o0 + j, a3) : 0;
+        }
+        b = clamp4(pack4(v0, v1, v2, v3), cl.lo, cl.hi);
+        o[0] = (int8_t)(uint8_t)b;
+        if (npx > 1)
+            o[oc] = (int8_t)(uint8_t)(b >> 8);
+        if (npx > 2)
+            o[2 * oc] = (int8_t)(uint8_t)(b >> 16);
+        if (npx > 3)
+            o[3 * oc] = (int8_t)(uint8_t)(b >> 24);
     }
 }
 
@@ -271,47 +342,46 @@ static void pointwise(const sn_conv2d_params *p, const sn_quant_params *q, const
 {
     uint32_t x[PW_MAX_GROUPS * 8];
     requant t[CHUNK];
+    const clamp_bytes cl = clamp_of(q);
     int32_t in_c = p->in_c, groups = (in_c + 3) / 4, tail = in_c % 4;
     int32_t pixels = p->out_h * p->out_w, o0, px, j, g;
     uint32_t offset2 = ((uint32_t)q->input_offset & 0xFFFFu) * 0x10001u;
     for (o0 = 0; o0 < p->out_c; o0 += CHUNK) {
         int32_t n = p->out_c - o0 < CHUNK ? p->out_c - o0 : CHUNK;
-        requant_table(t, q, bias, o0, n, in_c);
+        int fast = requant_table(t, q, bias, o0, n, in_c);
         for (px = 0; px < pixels; px += 4) {
             int32_t npx = pixels - px < 4 ? pixels - px : 4;
             for (j = 0; j < npx; ++j) {
                 int32_t oy = (px + j) / p->out_w, ox = (px + j) % p->out_w;
                 int32_t iy = oy * p->stride_h - p->pad_top, ix = ox * p->stride_w - p->pad_left;
                 uint32_t *d = x + 2 * j;
+                const int8_t *s;
                 if (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w) {
                     for (g = 0; g < groups; ++g, d += 8)
                         d[0] = d[1] = 0;
                     continue;
                 }
-                {
-                    const int8_t *s = input + ((int64_t)iy * p->in_w + ix) * in_c;
-                    for (g = 0; g < groups; ++g, d += 8, s += 4) {
-                        if (g == groups - 1 && tail) { /* channels past in_c: zero */
-                            int32_t c[4], i;
-                            for (i = 0; i < 4; ++i)
-                                c[i] = i < tail ? s[i] + q->input_offset : 0;
-                            d[0] = pair16(c[0], c[2]);
-                            d[1] = pair16(c[1], c[3]);
-                        } else {
-                            uint32_t v = load4(s);
-                            d[0] = even16_add(offset2, v);
-                            d[1] = odd16_add(offset2, v);
-                        }
-                    }
+                s = input + ((int64_t)iy * p->in_w + ix) * in_c;
+                for (g = 0; g < groups - (tail != 0); ++g, d += 8, s += 4) {
+                    uint32_t v = load4(s);
+                    d[0] = even16_add(offset2, v);
+                    d[1] = odd16_add(offset2, v);
+                }
+                if (tail) { /* channels past in_c: zero, not the offset */
+                    int32_t c[4], i;
+                    for (i = 0; i < 4; ++i)
+                        c[i] = i < tail ? s[i] + q->input_offset : 0;
+                    d[0] = pair16(c[0], c[2]);
+                    d[1] = pair16(c[1], c[3]);
                 }
             }
             {
                 int8_t *out = output + (int64_t)px * p->out_c;
                 switch (npx) {
-                case 4: pw_block(4, p, q, x, weights, t, o0, n, out); break;
-                case 3: pw_block(3, p, q, x, weights, t, o0, n, out); break;
-                case 2: pw_block(2, p, q, x, weights, t, o0, n, out); break;
-                default: pw_block(1, p, q, x, weights, t, o0, n, out); break;
+                case 4: pw_block(4, p, q, x, weights, t, o0, n, fast, cl, out); break;
+                case 3: pw_block(3, p, q, x, weights, t, o0, n, fast, cl, out); break;
+                case 2: pw_block(2, p, q, x, weights, t, o0, n, fast, cl, out); break;
+                default: pw_block(1, p, q, x, weights, t, o0, n, fast, cl, out); break;
                 }
             }
         }
@@ -321,15 +391,48 @@ static void pointwise(const sn_conv2d_params *p, const sn_quant_params *q, const
 /* ---- stem: a dense k x k convolution of at most 4 input channels -------------------------
  * Per output pixel its taps (k * k * in_c values, in + offset, 0 in the padding) as int16
  * pairs; per output channel its weights, taken once per call into int16 pairs of the same
- * order (at most STEM_MAX_WORDS words each, CHUNK channels at a time). */
+ * order (at most STEM_MAX_WORDS words each, CHUNK channels at a time): one SMLAD per two
+ * taps, four channels requantized and clamped together. */
 #define STEM_MAX_WORDS 13               /* k * k * in_c <= 26: up to 5 x 5 x 1, 3 x 3 x 2 */
 
-static inline int32_t stem_dot(int32_t words, const uint32_t *x, const uint32_t *w, int32_t acc)
+SN_INLINE int32_t stem_dot(const int32_t words, const uint32_t *x, const uint32_t *w, int32_t acc)
 {
     int32_t i;
     for (i = 0; i < words; ++i)
         acc = mlad(x[i], w[i], acc);
     return acc;
+}
+
+/* the channels of one pixel, X its tap pairs */
+SN_INLINE void stem_pixel(const int32_t words, const sn_quant_params *q, const uint32_t *x,
+                              const uint32_t *wp, const requant *t, int32_t o0, int32_t n,
+                              int fast, clamp_bytes cl, int8_t *out)
+{
+    uint32_t xr[STEM_MAX_WORDS];
+    int32_t j, i;
+    for (i = 0; i < words; ++i)
+        xr[i] = x[i];
+    for (j = 0; j + 4 <= n; j += 4, wp += 4 * STEM_MAX_WORDS) {
+        int32_t a0 = stem_dot(words, xr, wp, t[j].bias);
+        int32_t a1 = stem_dot(words, xr, wp + STEM_MAX_WORDS, t[j + 1].bias);
+        int32_t a2 = stem_dot(words, xr, wp + 2 * STEM_MAX_WORDS, t[j + 2].bias);
+        int32_t a3 = stem_dot(words, xr, wp + 3 * STEM_MAX_WORDS, t[j + 3].bias);
+        uint32_t b;
+        if (fast)
+            b = pack4(sat8(rq_core(a0, t[j].m, t[j].k_lo, t[j].k_hi, t[j].rs)),
+                      sat8(rq_core(a1, t[j + 1].m, t[j + 1].k_lo, t[j + 1].k_hi, t[j + 1].rs)),
+                      sat8(rq_core(a2, t[j + 2].m, t[j + 2].k_lo, t[j + 2].k_hi, t[j + 2].rs)),
+                      sat8(rq_core(a3, t[j + 3].m, t[j + 3].k_lo, t[j + 3].k_hi, t[j + 3].rs)));
+        else
+            b = pack4(requantize(q, &t[j], o0 + j, a0), requantize(q, &t[j + 1], o0 + j + 1, a1),
+                      requantize(q, &t[j + 2], o0 + j + 2, a2), requantize(q, &t[j + 3], o0 + j + 3, a3));
+        b = clamp4(b, cl.lo, cl.hi);
+        memcpy(out + j, &b, sizeof b);
+    }
+    for (; j < n; ++j, wp += STEM_MAX_WORDS) {
+        uint32_t b = (uint32_t)(uint8_t)requantize(q, &t[j], o0 + j, stem_dot(words, xr, wp, t[j].bias));
+        out[j] = (int8_t)(uint8_t)clamp4(b, cl.lo, cl.hi);
+    }
 }
 
 static void stem(const sn_conv2d_params *p, const sn_quant_params *q, const int8_t *input,
@@ -338,11 +441,14 @@ static void stem(const sn_conv2d_params *p, const sn_quant_params *q, const int8
     uint32_t wp[CHUNK * STEM_MAX_WORDS], x[STEM_MAX_WORDS];
     int16_t v[2 * STEM_MAX_WORDS];
     requant t[CHUNK];
-    int32_t in_c = p->in_c, taps = p->kernel_h * p->kernel_w * in_c, words = (taps + 1) / 2;
+    const clamp_bytes cl = clamp_of(q);
+    const int32_t in_c = p->in_c, taps = p->kernel_h * p->kernel_w * in_c, words = (taps + 1) / 2;
+    const int32_t row = p->in_w * in_c, off = q->input_offset;
+    const int k3 = p->kernel_h == 3 && p->kernel_w == 3 && in_c == 1;
     int32_t o0, oy, ox, ky, kx, i, j;
     for (o0 = 0; o0 < p->out_c; o0 += CHUNK) {
         int32_t n = p->out_c - o0 < CHUNK ? p->out_c - o0 : CHUNK;
-        requant_table(t, q, bias, o0, n, taps);
+        int fast = requant_table(t, q, bias, o0, n, taps);
         for (j = 0; j < n; ++j) {
             const int8_t *w = weights + (int64_t)(o0 + j) * p->w_stride_out;
             int32_t k = 0;
@@ -353,36 +459,44 @@ static void stem(const sn_conv2d_params *p, const sn_quant_params *q, const int8
             if (k & 1)
                 v[k] = 0;
             for (i = 0; i < words; ++i)
-                wp[j * STEM_MAX_WORDS + i] = ((uint32_t)(uint16_t)v[2 * i]) |
-                                             ((uint32_t)(uint16_t)v[2 * i + 1] << 16);
+                wp[j * STEM_MAX_WORDS + i] = pair16(v[2 * i], v[2 * i + 1]);
         }
         for (oy = 0; oy < p->out_h; ++oy) {
+            int32_t iy = oy * p->stride_h - p->pad_top;
             for (ox = 0; ox < p->out_w; ++ox) {
+                int32_t ix = ox * p->stride_w - p->pad_left;
                 int8_t *out = output + ((int64_t)oy * p->out_w + ox) * p->out_c + o0;
-                int32_t k = 0;
-                for (ky = 0; ky < p->kernel_h; ++ky) {
-                    int32_t iy = oy * p->stride_h + ky - p->pad_top;
-                    for (kx = 0; kx < p->kernel_w; ++kx) {
-                        int32_t ix = ox * p->stride_w + kx - p->pad_left;
-                        const int8_t *s = input + ((int64_t)iy * p->in_w + ix) * in_c;
-                        int inside = iy >= 0 && iy < p->in_h && ix >= 0 && ix < p->in_w;
-                        for (i = 0; i < in_c; ++i)
-                            v[k++] = (int16_t)(inside ? s[i] + q->input_offset : 0);
-                    }
+                if (k3 && iy >= 0 && iy + 3 <= p->in_h && ix >= 0 && ix + 3 <= p->in_w) {
+                    /* an interior pixel of a 3 x 3 one-channel stem: its 9 taps directly */
+                    const int8_t *s = input + (int64_t)iy * row + ix;
+                    x[0] = pair16(s[0] + off, s[1] + off);
+                    x[1] = pair16(s[2] + off, s[row] + off);
+                    x[2] = pair16(s[row + 1] + off, s[row + 2] + off);
+                    x[3] = pair16(s[2 * row] + off, s[2 * row + 1] + off);
+                    x[4] = pair16(s[2 * row + 2] + off, 0);
+                    stem_pixel(5, q, x, wp, t, o0, n, fast, cl, out);
+                    continue;
                 }
-                if (k & 1)
-                    v[k] = 0;
-                for (i = 0; i < words; ++i)
-                    x[i] = ((uint32_t)(uint16_t)v[2 * i]) | ((uint32_t)(uint16_t)v[2 * i + 1] << 16);
-                for (j = 0; j < n; ++j) {
-                    const uint32_t *w = wp + j * STEM_MAX_WORDS;
-                    int32_t acc;
-                    switch (words) {
-                    case 5: acc = stem_dot(5, x, w, t[j].bias); break;
-                    case 13: acc = stem_dot(13, x, w, t[j].bias); break;
-                    default: acc = stem_dot(words, x, w, t[j].bias); break;
+                {
+                    int32_t k = 0;
+                    for (ky = 0; ky < p->kernel_h; ++ky) {
+                        int32_t y = iy + ky;
+                        for (kx = 0; kx < p->kernel_w; ++kx) {
+                            int32_t xx = ix + kx;
+                            int inside = y >= 0 && y < p->in_h && xx >= 0 && xx < p->in_w;
+                            const int8_t *s = input + ((int64_t)y * p->in_w + xx) * in_c;
+                            for (i = 0; i < in_c; ++i)
+                                v[k++] = (int16_t)(inside ? s[i] + off : 0);
+                        }
                     }
-                    out[j] = requantize(q, &t[j], o0 + j, acc);
+                    if (k & 1)
+                        v[k] = 0;
+                    for (i = 0; i < words; ++i)
+                        x[i] = pair16(v[2 * i], v[2 * i + 1]);
+                    if (words == 5)
+                        stem_pixel(5, q, x, wp, t, o0, n, fast, cl, out);
+                    else
+                        stem_pixel(words, q, x, wp, t, o0, n, fast, cl, out);
                 }
             }
         }
@@ -391,41 +505,21 @@ static void stem(const sn_conv2d_params *p, const sn_quant_params *q, const int8
 
 /* ---- depthwise ---------------------------------------------------------------------------
  * Per output pixel, its valid taps (the padding adds nothing), four channels at a time: per
- * tap one word of inputs (offset added while splitting) and one of weights, and the four
- * products with SMLABB / SMLATT (channels 0 and 2 in the even words, 1 and 3 in the odd). */
-static inline void dw_quad(const int8_t *x, const int8_t *w, int32_t rows, int32_t cols,
-                           int32_t x_row, int32_t x_col, int32_t w_row, int32_t w_col,
-                           uint32_t offset2, int32_t *acc)
-{
-    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3], ky, kx;
-    for (ky = 0; ky < rows; ++ky, x += x_row, w += w_row) {
-        const int8_t *xp = x, *wq = w;
-        for (kx = 0; kx < cols; ++kx, xp += x_col, wq += w_col) {
-            uint32_t xv = load4(xp), wv = load4(wq);
-            uint32_t xe = even16_add(offset2, xv), xo = odd16_add(offset2, xv);
-            uint32_t we = even16(wv), wo = odd16(wv);
-            a0 = mlabb(xe, we, a0);
-            a2 = mlatt(xe, we, a2);
-            a1 = mlabb(xo, wo, a1);
-            a3 = mlatt(xo, wo, a3);
-        }
-    }
-    acc[0] = a0;
-    acc[1] = a1;
-    acc[2] = a2;
-    acc[3] = a3;
-}
-
+ * tap one word of inputs (offset added while splitting, SXTAB16) and one of weights, and the
+ * four products with SMLABB / SMLATT (channels 0 and 2 in the even words, 1 and 3 in the
+ * odd); the four outputs requantized, clamped and stored as one word. */
 static void depthwise(const sn_conv2d_params *p, const sn_quant_params *q, const int8_t *input,
                       const int8_t *weights, const int32_t *bias, int8_t *output)
 {
     requant t[CHUNK];
-    int32_t c_all = p->out_c, in_row = p->in_w * p->in_c;
+    const clamp_bytes cl = clamp_of(q);
+    const int32_t c_all = p->out_c, in_c = p->in_c, in_row = p->in_w * in_c;
+    const int32_t w_row = p->w_stride_kh, w_col = p->w_stride_kw;
     int32_t c0, oy, ox, c;
     uint32_t offset2 = ((uint32_t)q->input_offset & 0xFFFFu) * 0x10001u;
     for (c0 = 0; c0 < c_all; c0 += CHUNK) {
         int32_t n = c_all - c0 < CHUNK ? c_all - c0 : CHUNK, quads = n / 4;
-        requant_table(t, q, bias, c0, n, (int64_t)p->kernel_h * p->kernel_w);
+        int fast = requant_table(t, q, bias, c0, n, (int64_t)p->kernel_h * p->kernel_w);
         for (oy = 0; oy < p->out_h; ++oy) {
             int32_t iy0 = oy * p->stride_h - p->pad_top;
             int32_t ky0 = iy0 < 0 ? -iy0 : 0;
@@ -434,34 +528,52 @@ static void depthwise(const sn_conv2d_params *p, const sn_quant_params *q, const
                 int32_t ix0 = ox * p->stride_w - p->pad_left;
                 int32_t kx0 = ix0 < 0 ? -ix0 : 0;
                 int32_t kx1 = p->in_w - ix0 < p->kernel_w ? p->in_w - ix0 : p->kernel_w;
-                int8_t *out = output + ((int64_t)oy * p->out_w + ox) * c_all;
-                const int8_t *x = input + ((int64_t)(iy0 + ky0) * p->in_w + ix0 + kx0) * p->in_c;
-                const int8_t *w = weights + ky0 * p->w_stride_kh + kx0 * p->w_stride_kw;
+                int8_t *out = output + ((int64_t)oy * p->out_w + ox) * c_all + c0;
                 int32_t rows = ky1 - ky0, cols = kx1 - kx0;
-                if (rows <= 0 || cols <= 0)
+                const int8_t *x0 = input, *w0 = weights;
+                if (rows <= 0 || cols <= 0) {
                     rows = cols = 0;
+                } else {
+                    x0 = input + ((int64_t)(iy0 + ky0) * p->in_w + ix0 + kx0) * in_c + c0;
+                    w0 = weights + ky0 * w_row + kx0 * w_col + c0;
+                }
                 for (c = 0; c < quads * 4; c += 4) {
                     const requant *e = &t[c];
-                    int32_t acc[4];
-                    acc[0] = e[0].bias;
-                    acc[1] = e[1].bias;
-                    acc[2] = e[2].bias;
-                    acc[3] = e[3].bias;
-                    dw_quad(x + c0 + c, w + c0 + c, rows, cols, in_row, p->in_c, p->w_stride_kh,
-                            p->w_stride_kw, offset2, acc);
-                    out[c0 + c] = requantize(q, &e[0], c0 + c, acc[0]);
-                    out[c0 + c + 1] = requantize(q, &e[1], c0 + c + 1, acc[1]);
-                    out[c0 + c + 2] = requantize(q, &e[2], c0 + c + 2, acc[2]);
-                    out[c0 + c + 3] = requantize(q, &e[3], c0 + c + 3, acc[3]);
+                    int32_t a0 = e[0].bias, a1 = e[1].bias, a2 = e[2].bias, a3 = e[3].bias, ky, kx;
+                    const int8_t *xr = x0 + c, *wr = w0 + c;
+                    uint32_t b;
+                    for (ky = 0; ky < rows; ++ky, xr += in_row, wr += w_row) {
+                        const int8_t *xp = xr, *wq = wr;
+                        for (kx = 0; kx < cols; ++kx, xp += in_c, wq += w_col) {
+                            uint32_t xv = load4(xp), wv = load4(wq);
+                            uint32_t xe = even16_add(offset2, xv), xo = odd16_add(offset2, xv);
+                            uint32_t we = even16(wv), wo = odd16(wv);
+                            a0 = mlabb(xe, we, a0);
+                            a2 = mlatt(xe, we, a2);
+                            a1 = mlabb(xo, wo, a1);
+                            a3 = mlatt(xo, wo, a3);
+                        }
+                    }
+                    if (fast)
+                        b = pack4(sat8(rq_core(a0, e[0].m, e[0].k_lo, e[0].k_hi, e[0].rs)),
+                                  sat8(rq_core(a1, e[1].m, e[1].k_lo, e[1].k_hi, e[1].rs)),
+                                  sat8(rq_core(a2, e[2].m, e[2].k_lo, e[2].k_hi, e[2].rs)),
+                                  sat8(rq_core(a3, e[3].m, e[3].k_lo, e[3].k_hi, e[3].rs)));
+                    else
+                        b = pack4(requantize(q, &e[0], c0 + c, a0), requantize(q, &e[1], c0 + c + 1, a1),
+                                  requantize(q, &e[2], c0 + c + 2, a2), requantize(q, &e[3], c0 + c + 3, a3));
+                    b = clamp4(b, cl.lo, cl.hi);
+                    memcpy(out + c, &b, sizeof b);
                 }
                 for (; c < n; ++c) { /* the channel tail, one at a time */
                     int32_t acc = t[c].bias, ky, kx;
+                    uint32_t b;
                     for (ky = 0; ky < rows; ++ky)
                         for (kx = 0; kx < cols; ++kx)
-                            acc += ((int32_t)x[(int64_t)ky * in_row + kx * p->in_c + c0 + c] +
-                                    q->input_offset) *
-                                   (int32_t)w[ky * p->w_stride_kh + kx * p->w_stride_kw + c0 + c];
-                    out[c0 + c] = requantize(q, &t[c], c0 + c, acc);
+                            acc += ((int32_t)x0[(int64_t)ky * in_row + kx * in_c + c] + q->input_offset) *
+                                   (int32_t)w0[ky * w_row + kx * w_col + c];
+                    b = (uint32_t)(uint8_t)requantize(q, &t[c], c0 + c, acc);
+                    out[c] = (int8_t)(uint8_t)clamp4(b, cl.lo, cl.hi);
                 }
             }
         }
