@@ -73,6 +73,21 @@ static inline int32_t rq_core(int32_t acc, int32_t m, uint32_t k_lo, int32_t k_h
     return hi >> rs;
 }
 static inline int32_t sat8(int32_t v) { return __ssat(v, 8); }
+/* the two words at P + OFFSET bytes in one LDRD (GCC tuned for the M4 splits 64-bit loads) */
+#define LOAD_PAIR(p, offset, lo, hi) \
+    __asm__("ldrd %0, %1, [%2, %3]" : "=r"(lo), "=r"(hi) : "r"(p), "n"(offset) : "memory")
+/* 4 x 4 bytes transposed: byte j of word i becomes byte i of word j */
+static inline void transpose4(uint32_t *a, uint32_t *b, uint32_t *c, uint32_t *d)
+{
+    uint32_t t0 = (*a & 0x00FF00FFu) | ((*b & 0x00FF00FFu) << 8);
+    uint32_t t1 = ((*a & 0xFF00FF00u) >> 8) | (*b & 0xFF00FF00u);
+    uint32_t u0 = (*c & 0x00FF00FFu) | ((*d & 0x00FF00FFu) << 8);
+    uint32_t u1 = ((*c & 0xFF00FF00u) >> 8) | (*d & 0xFF00FF00u);
+    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(*a) : "r"(t0), "r"(u0));
+    __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(*c) : "r"(u0), "r"(t0));
+    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(*b) : "r"(t1), "r"(u1));
+    __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(*d) : "r"(u1), "r"(t1));
+}
 /* per byte: max(P, LO), then min(.., HI) (SSUB8 sets the GE flags that SEL reads) */
 static inline uint32_t clamp4(uint32_t p, uint32_t lo, uint32_t hi)
 {
@@ -140,6 +155,23 @@ static inline uint32_t clamp4(uint32_t p, uint32_t lo, uint32_t hi)
         r |= (uint32_t)(uint8_t)v << i;
     }
     return r;
+}
+#define LOAD_PAIR(p, offset, lo, hi) \
+    do { \
+        uint64_t pair_; \
+        memcpy(&pair_, (const char *)(p) + (offset), sizeof pair_); \
+        (lo) = (uint32_t)pair_; \
+        (hi) = (uint32_t)(pair_ >> 32); \
+    } while (0)
+static inline void transpose4(uint32_t *a, uint32_t *b, uint32_t *c, uint32_t *d)
+{
+    uint32_t w[4], r[4] = {0, 0, 0, 0};
+    int i, j;
+    w[0] = *a; w[1] = *b; w[2] = *c; w[3] = *d;
+    for (i = 0; i < 4; ++i)
+        for (j = 0; j < 4; ++j)
+            r[j] |= ((w[i] >> (8 * j)) & 0xFFu) << (8 * i);
+    *a = r[0]; *b = r[1]; *c = r[2]; *d = r[3];
 }
 static inline uint32_t pack4(int32_t v0, int32_t v1, int32_t v2, int32_t v3)
 {
@@ -248,71 +280,48 @@ static inline int32_t requantize(const sn_quant_params *q, const requant *e, int
  * double-word loads, 8 SMLAD). */
 #define PW_MAX_GROUPS 96                /* in_c <= 384: 3 KB of stack */
 
+/* one group of four channels: X the group's widened pixels (even, odd word each), V its weights */
+#define PW_PIXEL(k, acc) \
+    do { \
+        uint32_t e_, o_; \
+        LOAD_PAIR(x, 8 * (k), e_, o_); \
+        acc = mlad(o_, wo, mlad(e_, we, acc)); \
+    } while (0)
+SN_INLINE void pw_group(const int32_t npx, const uint64_t *x, uint32_t v, int32_t *a0, int32_t *a1,
+                        int32_t *a2, int32_t *a3)
+{
+    const uint32_t we = even16(v), wo = odd16(v);
+    PW_PIXEL(0, *a0);
+    if (npx > 1)
+        PW_PIXEL(1, *a1);
+    if (npx > 2)
+        PW_PIXEL(2, *a2);
+    if (npx > 3)
+        PW_PIXEL(3, *a3);
+}
+
 SN_INLINE void pw_block(const int32_t npx, const sn_conv2d_params *p, const sn_quant_params *q,
-                            const uint32_t *x, const int8_t *weights, const requant *t,
-                            int32_t o0, int32_t n, int fast, clamp_bytes cl, int8_t *out)
+                        const uint64_t *x, const int8_t *weights, const requant *t,
+                        int32_t o0, int32_t n, int fast, clamp_bytes cl, int8_t *out)
 {
     const int32_t in_c = p->in_c, pairs = in_c / 8, groups = (in_c + 3) / 4, tail = in_c % 4;
     const int32_t rest = groups - 2 * pairs, stride = p->w_stride_out, oc = p->out_c;
     const int8_t *w = weights + (int64_t)o0 * stride;
     int8_t *o = out + o0;
+    uint32_t ob[CHUNK];
     int32_t j, g;
     for (j = 0; j < n; ++j, w += stride, ++o) {
         const requant *e = &t[j];
         int32_t a0 = e->bias, a1 = a0, a2 = a0, a3 = a0, v0, v1, v2, v3;
-        const uint32_t *xp = x;
+        const uint64_t *xp = x;
         const int8_t *wp = w;
-        uint32_t b;
-        for (g = 0; g < pairs; ++g, xp += 16, wp += 8) {
+        for (g = 0; g < pairs; ++g, xp += 8, wp += 8) {
             uint32_t v = load4(wp), u = load4(wp + 4);
-            uint32_t we = even16(v), wo = odd16(v), ue = even16(u), uo = odd16(u);
-            a0 = mlad(xp[0], we, a0);
-            a0 = mlad(xp[1], wo, a0);
-            if (npx > 1) {
-                a1 = mlad(xp[2], we, a1);
-                a1 = mlad(xp[3], wo, a1);
-            }
-            if (npx > 2) {
-                a2 = mlad(xp[4], we, a2);
-                a2 = mlad(xp[5], wo, a2);
-            }
-            if (npx > 3) {
-                a3 = mlad(xp[6], we, a3);
-                a3 = mlad(xp[7], wo, a3);
-            }
-            a0 = mlad(xp[8], ue, a0);
-            a0 = mlad(xp[9], uo, a0);
-            if (npx > 1) {
-                a1 = mlad(xp[10], ue, a1);
-                a1 = mlad(xp[11], uo, a1);
-            }
-            if (npx > 2) {
-                a2 = mlad(xp[12], ue, a2);
-                a2 = mlad(xp[13], uo, a2);
-            }
-            if (npx > 3) {
-                a3 = mlad(xp[14], ue, a3);
-                a3 = mlad(xp[15], uo, a3);
-            }
+            pw_group(npx, xp, v, &a0, &a1, &a2, &a3);
+            pw_group(npx, xp + 4, u, &a0, &a1, &a2, &a3);
         }
-        for (g = 0; g < rest; ++g, xp += 8, wp += 4) {
-            uint32_t v = g == rest - 1 && tail ? load_tail(wp, tail) : load4(wp);
-            uint32_t we = even16(v), wo = odd16(v);
-            a0 = mlad(xp[0], we, a0);
-            a0 = mlad(xp[1], wo, a0);
-            if (npx > 1) {
-                a1 = mlad(xp[2], we, a1);
-                a1 = mlad(xp[3], wo, a1);
-            }
-            if (npx > 2) {
-                a2 = mlad(xp[4], we, a2);
-                a2 = mlad(xp[5], wo, a2);
-            }
-            if (npx > 3) {
-                a3 = mlad(xp[6], we, a3);
-                a3 = mlad(xp[7], wo, a3);
-            }
-        }
+        for (g = 0; g < rest; ++g, xp += 4, wp += 4)
+            pw_group(npx, xp, g == rest - 1 && tail ? load_tail(wp, tail) : load4(wp), &a0, &a1, &a2, &a3);
         if (fast) {
             const int32_t m = e->m, k_hi = e->k_hi, rs = e->rs;
             const uint32_t k_lo = e->k_lo;
@@ -326,21 +335,31 @@ SN_INLINE void pw_block(const int32_t npx, const sn_conv2d_params *p, const sn_q
             v2 = npx > 2 ? requantize(q, e, o0 + j, a2) : 0;
             v3 = npx > 3 ? requantize(q, e, o0 + j, a3) : 0;
         }
-        b = clamp4(pack4(v0, v1, v2, v3), cl.lo, cl.hi);
-        o[0] = (int8_t)(uint8_t)b;
+        ob[j] = clamp4(pack4(v0, v1, v2, v3), cl.lo, cl.hi);
+    }
+    /* ob[j]: the block's pixels of channel o0 + j; out wants the channels of each pixel */
+    for (j = 0; j + 4 <= n; j += 4) {
+        uint32_t b0 = ob[j], b1 = ob[j + 1], b2 = ob[j + 2], b3 = ob[j + 3];
+        transpose4(&b0, &b1, &b2, &b3);
+        memcpy(o - n + j, &b0, 4);
         if (npx > 1)
-            o[oc] = (int8_t)(uint8_t)(b >> 8);
+            memcpy(o - n + j + oc, &b1, 4);
         if (npx > 2)
-            o[2 * oc] = (int8_t)(uint8_t)(b >> 16);
+            memcpy(o - n + j + 2 * oc, &b2, 4);
         if (npx > 3)
-            o[3 * oc] = (int8_t)(uint8_t)(b >> 24);
+            memcpy(o - n + j + 3 * oc, &b3, 4);
+    }
+    for (; j < n; ++j) {
+        int32_t k;
+        for (k = 0; k < npx; ++k)
+            o[-n + j + k * oc] = (int8_t)(uint8_t)(ob[j] >> (8 * k));
     }
 }
 
 static void pointwise(const sn_conv2d_params *p, const sn_quant_params *q, const int8_t *input,
                       const int8_t *weights, const int32_t *bias, int8_t *output)
 {
-    uint32_t x[PW_MAX_GROUPS * 8];
+    uint64_t x[PW_MAX_GROUPS * 4];
     requant t[CHUNK];
     const clamp_bytes cl = clamp_of(q);
     int32_t in_c = p->in_c, groups = (in_c + 3) / 4, tail = in_c % 4;
@@ -354,25 +373,23 @@ static void pointwise(const sn_conv2d_params *p, const sn_quant_params *q, const
             for (j = 0; j < npx; ++j) {
                 int32_t oy = (px + j) / p->out_w, ox = (px + j) % p->out_w;
                 int32_t iy = oy * p->stride_h - p->pad_top, ix = ox * p->stride_w - p->pad_left;
-                uint32_t *d = x + 2 * j;
+                uint64_t *d = x + j;
                 const int8_t *s;
                 if (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w) {
-                    for (g = 0; g < groups; ++g, d += 8)
-                        d[0] = d[1] = 0;
+                    for (g = 0; g < groups; ++g, d += 4)
+                        *d = 0;
                     continue;
                 }
                 s = input + ((int64_t)iy * p->in_w + ix) * in_c;
-                for (g = 0; g < groups - (tail != 0); ++g, d += 8, s += 4) {
+                for (g = 0; g < groups - (tail != 0); ++g, d += 4, s += 4) {
                     uint32_t v = load4(s);
-                    d[0] = even16_add(offset2, v);
-                    d[1] = odd16_add(offset2, v);
+                    *d = even16_add(offset2, v) | (uint64_t)odd16_add(offset2, v) << 32;
                 }
                 if (tail) { /* channels past in_c: zero, not the offset */
                     int32_t c[4], i;
                     for (i = 0; i < 4; ++i)
                         c[i] = i < tail ? s[i] + q->input_offset : 0;
-                    d[0] = pair16(c[0], c[2]);
-                    d[1] = pair16(c[1], c[3]);
+                    *d = pair16(c[0], c[2]) | (uint64_t)pair16(c[1], c[3]) << 32;
                 }
             }
             {
