@@ -525,26 +525,69 @@ static void stem(const sn_conv2d_params *p, const sn_quant_params *q, const int8
  * tap one word of inputs (offset added while splitting, SXTAB16) and one of weights, and the
  * four products with SMLABB / SMLATT (channels 0 and 2 in the even words, 1 and 3 in the
  * odd); the four outputs requantized, clamped and stored as one word. */
+/* one quad of channels over ROWS x COLS taps (constants where the window is whole) */
+SN_INLINE uint32_t dw_quad(const int32_t rows, const int32_t cols, const int8_t *xr, const int8_t *wr,
+                           int32_t in_row, int32_t in_c, int32_t w_row, int32_t w_col, uint32_t offset2,
+                           const requant *e, int fast, const sn_quant_params *q, int32_t c, clamp_bytes cl)
+{
+    int32_t a0 = e[0].bias, a1 = e[1].bias, a2 = e[2].bias, a3 = e[3].bias, ky, kx;
+    for (ky = 0; ky < rows; ++ky, xr += in_row, wr += w_row) {
+        const int8_t *xp = xr, *wq = wr;
+        for (kx = 0; kx < cols; ++kx, xp += in_c, wq += w_col) {
+            uint32_t xv = load4(xp), wv = load4(wq);
+            uint32_t xe = even16_add(offset2, xv), xo = odd16_add(offset2, xv);
+            uint32_t we = even16(wv), wo = odd16(wv);
+            a0 = mlabb(xe, we, a0);
+            a2 = mlatt(xe, we, a2);
+            a1 = mlabb(xo, wo, a1);
+            a3 = mlatt(xo, wo, a3);
+        }
+    }
+    if (fast)
+        return clamp4(pack4(sat8(rq_core(a0, e[0].m, e[0].k_lo, e[0].k_hi, e[0].rs)),
+                            sat8(rq_core(a1, e[1].m, e[1].k_lo, e[1].k_hi, e[1].rs)),
+                            sat8(rq_core(a2, e[2].m, e[2].k_lo, e[2].k_hi, e[2].rs)),
+                            sat8(rq_core(a3, e[3].m, e[3].k_lo, e[3].k_hi, e[3].rs))),
+                      cl.lo, cl.hi);
+    return clamp4(pack4(requantize(q, &e[0], c, a0), requantize(q, &e[1], c + 1, a1),
+                        requantize(q, &e[2], c + 2, a2), requantize(q, &e[3], c + 3, a3)),
+                  cl.lo, cl.hi);
+}
+
+/* every quad of channels of one output pixel */
+SN_INLINE void dw_pixel(const int32_t rows, const int32_t cols, const int8_t *x0, const int8_t *w0,
+                        int32_t in_row, int32_t in_c, int32_t w_row, int32_t w_col, uint32_t offset2,
+                        const requant *t, int32_t quads, int fast, const sn_quant_params *q, int32_t c0,
+                        clamp_bytes cl, int8_t *out)
+{
+    int32_t i;
+    for (i = 0; i < quads; ++i, x0 += 4, w0 += 4, t += 4, out += 4) {
+        uint32_t b = dw_quad(rows, cols, x0, w0, in_row, in_c, w_row, w_col, offset2, t, fast, q,
+                             c0 + 4 * i, cl);
+        memcpy(out, &b, sizeof b);
+    }
+}
+
 static void depthwise(const sn_conv2d_params *p, const sn_quant_params *q, const int8_t *input,
                       const int8_t *weights, const int32_t *bias, int8_t *output)
 {
     requant t[CHUNK];
     const clamp_bytes cl = clamp_of(q);
     const int32_t c_all = p->out_c, in_c = p->in_c, in_row = p->in_w * in_c;
-    const int32_t w_row = p->w_stride_kh, w_col = p->w_stride_kw;
+    const int32_t w_row = p->w_stride_kh, w_col = p->w_stride_kw, k_h = p->kernel_h, k_w = p->kernel_w;
     int32_t c0, oy, ox, c;
     uint32_t offset2 = ((uint32_t)q->input_offset & 0xFFFFu) * 0x10001u;
     for (c0 = 0; c0 < c_all; c0 += CHUNK) {
         int32_t n = c_all - c0 < CHUNK ? c_all - c0 : CHUNK, quads = n / 4;
-        int fast = requant_table(t, q, bias, c0, n, (int64_t)p->kernel_h * p->kernel_w);
+        int fast = requant_table(t, q, bias, c0, n, (int64_t)k_h * k_w);
         for (oy = 0; oy < p->out_h; ++oy) {
             int32_t iy0 = oy * p->stride_h - p->pad_top;
             int32_t ky0 = iy0 < 0 ? -iy0 : 0;
-            int32_t ky1 = p->in_h - iy0 < p->kernel_h ? p->in_h - iy0 : p->kernel_h;
+            int32_t ky1 = p->in_h - iy0 < k_h ? p->in_h - iy0 : k_h;
             for (ox = 0; ox < p->out_w; ++ox) {
                 int32_t ix0 = ox * p->stride_w - p->pad_left;
                 int32_t kx0 = ix0 < 0 ? -ix0 : 0;
-                int32_t kx1 = p->in_w - ix0 < p->kernel_w ? p->in_w - ix0 : p->kernel_w;
+                int32_t kx1 = p->in_w - ix0 < k_w ? p->in_w - ix0 : k_w;
                 int8_t *out = output + ((int64_t)oy * p->out_w + ox) * c_all + c0;
                 int32_t rows = ky1 - ky0, cols = kx1 - kx0;
                 const int8_t *x0 = input, *w0 = weights;
@@ -554,35 +597,14 @@ static void depthwise(const sn_conv2d_params *p, const sn_quant_params *q, const
                     x0 = input + ((int64_t)(iy0 + ky0) * p->in_w + ix0 + kx0) * in_c + c0;
                     w0 = weights + ky0 * w_row + kx0 * w_col + c0;
                 }
-                for (c = 0; c < quads * 4; c += 4) {
-                    const requant *e = &t[c];
-                    int32_t a0 = e[0].bias, a1 = e[1].bias, a2 = e[2].bias, a3 = e[3].bias, ky, kx;
-                    const int8_t *xr = x0 + c, *wr = w0 + c;
-                    uint32_t b;
-                    for (ky = 0; ky < rows; ++ky, xr += in_row, wr += w_row) {
-                        const int8_t *xp = xr, *wq = wr;
-                        for (kx = 0; kx < cols; ++kx, xp += in_c, wq += w_col) {
-                            uint32_t xv = load4(xp), wv = load4(wq);
-                            uint32_t xe = even16_add(offset2, xv), xo = odd16_add(offset2, xv);
-                            uint32_t we = even16(wv), wo = odd16(wv);
-                            a0 = mlabb(xe, we, a0);
-                            a2 = mlatt(xe, we, a2);
-                            a1 = mlabb(xo, wo, a1);
-                            a3 = mlatt(xo, wo, a3);
-                        }
-                    }
-                    if (fast)
-                        b = pack4(sat8(rq_core(a0, e[0].m, e[0].k_lo, e[0].k_hi, e[0].rs)),
-                                  sat8(rq_core(a1, e[1].m, e[1].k_lo, e[1].k_hi, e[1].rs)),
-                                  sat8(rq_core(a2, e[2].m, e[2].k_lo, e[2].k_hi, e[2].rs)),
-                                  sat8(rq_core(a3, e[3].m, e[3].k_lo, e[3].k_hi, e[3].rs)));
-                    else
-                        b = pack4(requantize(q, &e[0], c0 + c, a0), requantize(q, &e[1], c0 + c + 1, a1),
-                                  requantize(q, &e[2], c0 + c + 2, a2), requantize(q, &e[3], c0 + c + 3, a3));
-                    b = clamp4(b, cl.lo, cl.hi);
-                    memcpy(out + c, &b, sizeof b);
-                }
-                for (; c < n; ++c) { /* the channel tail, one at a time */
+                if (rows == 3 && cols == 3)
+                    dw_pixel(3, 3, x0, w0, in_row, in_c, w_row, w_col, offset2, t, quads, fast, q, c0, cl, out);
+                else if (rows == 5 && cols == 5)
+                    dw_pixel(5, 5, x0, w0, in_row, in_c, w_row, w_col, offset2, t, quads, fast, q, c0, cl, out);
+                else
+                    dw_pixel(rows, cols, x0, w0, in_row, in_c, w_row, w_col, offset2, t, quads, fast, q, c0, cl,
+                             out);
+                for (c = 4 * quads; c < n; ++c) { /* the channel tail, one at a time */
                     int32_t acc = t[c].bias, ky, kx;
                     uint32_t b;
                     for (ky = 0; ky < rows; ++ky)

@@ -22,13 +22,15 @@
  *   infer N W               W warm-up then N timed inferences of the plan on the canvas:
  *                           m-results (logits as IEEE-754 bits), m-timing (instructions per
  *                           inference, near/far weight bytes, stack high-water mark)
- *   kernel dense|dw H W C OC K S [KF CF OCF]
+ *   kernel dense|dw H W C OC K S [KF CF OCF] [hard]
  *                           one int8 convolution of that shape on synthetic data in SRAM, run
  *                           by the platform's kernel (sn_mcu_kernels.h) and by the reference:
  *                           m-kernel path, instructions of each, MACs, whether the outputs are
  *                           equal bit for bit. KF CF OCF: the weights are the centred K x K
  *                           crop and the leading C (and OC) channels of a stored KF x KF x CF
- *                           (x OCF) tensor, as a SubNet's view (default: packed)
+ *                           (x OCF) tensor, as a SubNet's view (default: packed). hard:
+ *                           quantization at its edges (the widest offsets, a clamp narrower
+ *                           than int8, shifts of every kind: left, none, right past 22)
  * Clock: sn_port_clock_now(); on QEMU under -icount shift=0 it counts instructions. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -427,7 +429,7 @@ static void cmd_kernel(char *rest)
     uint32_t h, w, c, oc, k, s, i, kf, cf, ocf;
     sn_conv2d_params p;
     sn_quant_params q;
-    int dw, equal;
+    int dw, equal, hard;
     size_t in_b, w_b, out_b, vec_b, total, crop;
     uint8_t *base = g.mem.arena;
     int8_t *in, *wt, *o, *o_ref;
@@ -446,6 +448,16 @@ static void cmd_kernel(char *rest)
     kf = k;
     cf = c;
     ocf = oc;
+    hard = 0;
+    {
+        size_t len = strlen(rest);
+        if (len >= 4 && !strcmp(rest + len - 4, "hard") && (len == 4 || rest[len - 5] == ' ')) {
+            hard = 1;
+            rest[len - 4] = 0;
+        }
+    }
+    while (*rest == ' ')
+        ++rest;
     if (*rest && (number(&rest, &kf) || number(&rest, &cf) || number(&rest, &ocf) || kf < k ||
                   kf > 15 || (kf - k) % 2 || cf < c || cf > 4096 || ocf < oc || ocf > 4096)) {
         fail("kernel: KF CF OCF: a stored tensor at least as large, KF - K even");
@@ -490,13 +502,18 @@ static void cmd_kernel(char *rest)
         bias[i] = (int32_t)(i * 101u) - 5000;
         mult[i] = i % 5 == 3 ? -1518500250 : 1518500250; /* ~0.707 in Q31, some negated */
         shift[i] = -9;
+        if (hard) { /* shifts 1, 0, -1, -9, -23, -31 */
+            static const int8_t shifts[6] = {1, 0, -1, -9, -23, -31};
+            shift[i] = shifts[i % 6];
+            mult[i] = (int32_t)(1073741824u + (i * 7919u * 1021u) % 1073741824u) * (i % 4 == 1 ? -1 : 1);
+        }
     }
-    q.input_offset = 3;
-    q.output_offset = -2;
+    q.input_offset = hard ? 128 : 3;
+    q.output_offset = hard ? 127 : -2;
     q.multiplier = mult;
     q.shift = shift;
-    q.act_min = -128;
-    q.act_max = 127;
+    q.act_min = hard ? -100 : -128;
+    q.act_max = hard ? 110 : 127;
     memset(o, 0x5a, out_b);
     memset(o_ref, 0xa5, out_b);
     t0 = sn_port_clock_now();
