@@ -9,8 +9,10 @@
  * taps per row): they must be inlined where those constants are known */
 #if defined(__GNUC__)
 #define SN_INLINE static inline __attribute__((always_inline))
+#define SN_UNROLL5 _Pragma("GCC unroll 5")
 #else
 #define SN_INLINE static inline
+#define SN_UNROLL5
 #endif
 
 /* two int16 values as one word: LO in the low half */
@@ -263,6 +265,16 @@ static clamp_bytes clamp_of(const sn_quant_params *q)
     return c;
 }
 
+#if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
+/* the Helium loops (below), for chunks whose channels all take the fast path */
+static void pointwise_mve(const sn_conv2d_params *p, const sn_quant_params *q, const int8_t *input,
+                          const int8_t *weights, const requant *t, int32_t o0, int32_t n, int8_t *output);
+static void depthwise_mve(const sn_conv2d_params *p, const sn_quant_params *q, const int8_t *input,
+                          const int8_t *weights, const requant *t, int32_t c0, int32_t n, int8_t *output);
+static void stem_mve(const sn_conv2d_params *p, const sn_quant_params *q, const int8_t *input,
+                     const int8_t *weights, const requant *t, int32_t o0, int32_t n, int8_t *output);
+#endif
+
 /* ACC of channel O with entry E (fast or not), before the clamp, saturated to int8 */
 static inline int32_t requantize(const sn_quant_params *q, const requant *e, int32_t o, int32_t acc)
 {
@@ -368,6 +380,14 @@ static void pointwise(const sn_conv2d_params *p, const sn_quant_params *q, const
     for (o0 = 0; o0 < p->out_c; o0 += CHUNK) {
         int32_t n = p->out_c - o0 < CHUNK ? p->out_c - o0 : CHUNK;
         int fast = requant_table(t, q, bias, o0, n, in_c);
+#if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
+        if (fast && p->pad_top <= 0 && p->pad_left <= 0 &&
+            (p->out_h - 1) * p->stride_h - p->pad_top < p->in_h &&
+            (p->out_w - 1) * p->stride_w - p->pad_left < p->in_w) { /* no pixel in the padding */
+            pointwise_mve(p, q, input, weights, t, o0, n, output);
+            continue;
+        }
+#endif
         for (px = 0; px < pixels; px += 4) {
             int32_t npx = pixels - px < 4 ? pixels - px : 4;
             for (j = 0; j < npx; ++j) {
@@ -466,6 +486,12 @@ static void stem(const sn_conv2d_params *p, const sn_quant_params *q, const int8
     for (o0 = 0; o0 < p->out_c; o0 += CHUNK) {
         int32_t n = p->out_c - o0 < CHUNK ? p->out_c - o0 : CHUNK;
         int fast = requant_table(t, q, bias, o0, n, taps);
+#if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
+        if (fast) {
+            stem_mve(p, q, input, weights, t, o0, n, output);
+            continue;
+        }
+#endif
         for (j = 0; j < n; ++j) {
             const int8_t *w = weights + (int64_t)(o0 + j) * p->w_stride_out;
             int32_t k = 0;
@@ -526,23 +552,38 @@ static void stem(const sn_conv2d_params *p, const sn_quant_params *q, const int8
  * four products with SMLABB / SMLATT (channels 0 and 2 in the even words, 1 and 3 in the
  * odd); the four outputs requantized, clamped and stored as one word. */
 /* one quad of channels over ROWS x COLS taps (constants where the window is whole) */
-SN_INLINE uint32_t dw_quad(const int32_t rows, const int32_t cols, const int8_t *xr, const int8_t *wr,
+SN_INLINE uint32_t dw_quad(const int whole, const int32_t rows, const int32_t cols, const int8_t *xr,
+                           const int8_t *wr,
                            int32_t in_row, int32_t in_c, int32_t w_row, int32_t w_col, uint32_t offset2,
                            const requant *e, int fast, const sn_quant_params *q, int32_t c, clamp_bytes cl)
 {
     int32_t a0 = e[0].bias, a1 = e[1].bias, a2 = e[2].bias, a3 = e[3].bias, ky, kx;
-    for (ky = 0; ky < rows; ++ky, xr += in_row, wr += w_row) {
-        const int8_t *xp = xr, *wq = wr;
-        for (kx = 0; kx < cols; ++kx, xp += in_c, wq += w_col) {
-            uint32_t xv = load4(xp), wv = load4(wq);
-            uint32_t xe = even16_add(offset2, xv), xo = odd16_add(offset2, xv);
-            uint32_t we = even16(wv), wo = odd16(wv);
-            a0 = mlabb(xe, we, a0);
-            a2 = mlatt(xe, we, a2);
-            a1 = mlabb(xo, wo, a1);
-            a3 = mlatt(xo, wo, a3);
+#define DW_TAP() \
+    do { \
+        uint32_t xv = load4(xp), wv = load4(wq); \
+        uint32_t xe = even16_add(offset2, xv), xo = odd16_add(offset2, xv); \
+        uint32_t we = even16(wv), wo = odd16(wv); \
+        a0 = mlabb(xe, we, a0); \
+        a2 = mlatt(xe, we, a2); \
+        a1 = mlabb(xo, wo, a1); \
+        a3 = mlatt(xo, wo, a3); \
+    } while (0)
+    if (whole) { /* ROWS and COLS are constants: unrolled */
+        SN_UNROLL5
+        for (ky = 0; ky < rows; ++ky, xr += in_row, wr += w_row) {
+            const int8_t *xp = xr, *wq = wr;
+            SN_UNROLL5
+            for (kx = 0; kx < cols; ++kx, xp += in_c, wq += w_col)
+                DW_TAP();
+        }
+    } else {
+        for (ky = 0; ky < rows; ++ky, xr += in_row, wr += w_row) {
+            const int8_t *xp = xr, *wq = wr;
+            for (kx = 0; kx < cols; ++kx, xp += in_c, wq += w_col)
+                DW_TAP();
         }
     }
+#undef DW_TAP
     if (fast)
         return clamp4(pack4(sat8(rq_core(a0, e[0].m, e[0].k_lo, e[0].k_hi, e[0].rs)),
                             sat8(rq_core(a1, e[1].m, e[1].k_lo, e[1].k_hi, e[1].rs)),
@@ -555,14 +596,14 @@ SN_INLINE uint32_t dw_quad(const int32_t rows, const int32_t cols, const int8_t 
 }
 
 /* every quad of channels of one output pixel */
-SN_INLINE void dw_pixel(const int32_t rows, const int32_t cols, const int8_t *x0, const int8_t *w0,
+SN_INLINE void dw_pixel(const int whole, const int32_t rows, const int32_t cols, const int8_t *x0, const int8_t *w0,
                         int32_t in_row, int32_t in_c, int32_t w_row, int32_t w_col, uint32_t offset2,
                         const requant *t, int32_t quads, int fast, const sn_quant_params *q, int32_t c0,
                         clamp_bytes cl, int8_t *out)
 {
     int32_t i;
     for (i = 0; i < quads; ++i, x0 += 4, w0 += 4, t += 4, out += 4) {
-        uint32_t b = dw_quad(rows, cols, x0, w0, in_row, in_c, w_row, w_col, offset2, t, fast, q,
+        uint32_t b = dw_quad(whole, rows, cols, x0, w0, in_row, in_c, w_row, w_col, offset2, t, fast, q,
                              c0 + 4 * i, cl);
         memcpy(out, &b, sizeof b);
     }
@@ -580,6 +621,12 @@ static void depthwise(const sn_conv2d_params *p, const sn_quant_params *q, const
     for (c0 = 0; c0 < c_all; c0 += CHUNK) {
         int32_t n = c_all - c0 < CHUNK ? c_all - c0 : CHUNK, quads = n / 4;
         int fast = requant_table(t, q, bias, c0, n, (int64_t)k_h * k_w);
+#if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
+        if (fast) {
+            depthwise_mve(p, q, input, weights, t, c0, n, output);
+            continue;
+        }
+#endif
         for (oy = 0; oy < p->out_h; ++oy) {
             int32_t iy0 = oy * p->stride_h - p->pad_top;
             int32_t ky0 = iy0 < 0 ? -iy0 : 0;
@@ -598,11 +645,11 @@ static void depthwise(const sn_conv2d_params *p, const sn_quant_params *q, const
                     w0 = weights + ky0 * w_row + kx0 * w_col + c0;
                 }
                 if (rows == 3 && cols == 3)
-                    dw_pixel(3, 3, x0, w0, in_row, in_c, w_row, w_col, offset2, t, quads, fast, q, c0, cl, out);
+                    dw_pixel(1, 3, 3, x0, w0, in_row, in_c, w_row, w_col, offset2, t, quads, fast, q, c0, cl, out);
                 else if (rows == 5 && cols == 5)
-                    dw_pixel(5, 5, x0, w0, in_row, in_c, w_row, w_col, offset2, t, quads, fast, q, c0, cl, out);
+                    dw_pixel(1, 5, 5, x0, w0, in_row, in_c, w_row, w_col, offset2, t, quads, fast, q, c0, cl, out);
                 else
-                    dw_pixel(rows, cols, x0, w0, in_row, in_c, w_row, w_col, offset2, t, quads, fast, q, c0, cl,
+                    dw_pixel(0, rows, cols, x0, w0, in_row, in_c, w_row, w_col, offset2, t, quads, fast, q, c0, cl,
                              out);
                 for (c = 4 * quads; c < n; ++c) { /* the channel tail, one at a time */
                     int32_t acc = t[c].bias, ky, kx;
@@ -619,6 +666,264 @@ static void depthwise(const sn_conv2d_params *p, const sn_quant_params *q, const
     }
 }
 
+/* ---- Helium (MVE: the Cortex-M55) ------------------------------------------------------
+ * Where the core has MVE, a chunk whose channels all take the requantization's fast path runs
+ * these instead of the DSP loops above (which stay for the other chunks and for pointwise
+ * layers with padding):
+ *   pointwise: per output channel and block of four pixels, 16 channels per VMLADAVA (int8 x
+ *     int8 summed into a scalar) straight from the input and the weights, tails predicated;
+ *     the input offset enters once per channel as offset x the sum of its weights;
+ *   depthwise: four channels in the lanes of a vector, per tap a sign-extending load of each,
+ *     the offset added, VMUL and VADD (MVE has no lane-wise integer VMLA); tails predicated;
+ *   stem: per pixel its valid taps (in + offset, scalars), four channels per VMLA by scalar
+ *     with weights widened once per call.
+ * Requantization on four lanes: VQRDMULH is TFLite's doubling high multiply; adding the
+ * sign (x >> 31) before VRSHL's round-half-up right shift makes it round half away from zero
+ * as the reference does (exact: |x| < 2^31 - 1 under the channel's bound). */
+#if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
+#include <arm_mve.h>
+#define SN_MCU_MVE 1
+
+SN_INLINE int32x4_t rq_vec(int32x4_t acc, int32x4_t m, int32x4_t neg_r, int32_t out_offset,
+                           int32x4_t lo, int32x4_t hi)
+{
+    int32x4_t x = vqrdmulhq_s32(acc, m);
+    x = vrshlq_s32(vaddq_s32(x, vshrq_n_s32(x, 31)), neg_r);
+    return vminq_s32(vmaxq_s32(vaddq_n_s32(x, out_offset), lo), hi);
+}
+
+/* the chunk's fast-path entries as vectors' worth of arrays */
+typedef struct requant_lanes {
+    int32_t bias[CHUNK], m[CHUNK], neg_r[CHUNK];
+} requant_lanes;
+
+static void lanes_of(requant_lanes *l, const requant *t, int32_t n)
+{
+    int32_t j;
+    for (j = 0; j < n; ++j) {
+        l->bias[j] = t[j].bias;
+        l->m[j] = t[j].m;
+        l->neg_r[j] = -(t[j].rs + 1);
+    }
+}
+
+static void pointwise_mve(const sn_conv2d_params *p, const sn_quant_params *q, const int8_t *input,
+                          const int8_t *weights, const requant *t, int32_t o0, int32_t n, int8_t *output)
+{
+    const int32_t in_c = p->in_c, oc = p->out_c, stride = p->w_stride_out;
+    const int32_t pixels = p->out_h * p->out_w;
+    const int32x4_t lo = vdupq_n_s32(q->act_min), hi = vdupq_n_s32(q->act_max);
+    const uint32x4_t lanes_out = vmulq_n_u32(vidupq_n_u32(0u, 1), (uint32_t)oc);
+    int32_t start[CHUNK], j, px, i, k;
+    for (j = 0; j < n; ++j) { /* bias + offset x the sum of the weights (modulo 2^32, as acc) */
+        const int8_t *w = weights + (int64_t)(o0 + j) * stride;
+        int32_t sum = 0;
+        for (i = 0; i < in_c; i += 16) {
+            mve_pred16_t pr = vctp8q((uint32_t)(in_c - i));
+            sum = vaddvaq_p_s8(sum, vldrbq_z_s8(w + i, pr), pr);
+        }
+        start[j] = (int32_t)((uint32_t)t[j].bias + (uint32_t)q->input_offset * (uint32_t)sum);
+    }
+    for (px = 0; px < pixels; px += 4) {
+        const int32_t npx = pixels - px < 4 ? pixels - px : 4;
+        const mve_pred16_t store = vctp32q((uint32_t)npx);
+        const int8_t *x[4];
+        int8_t *out = output + (int64_t)px * oc + o0;
+        for (k = 0; k < 4; ++k) { /* a block's missing pixels repeat its last (not stored) */
+            int32_t pi = px + (k < npx ? k : npx - 1), oy = pi / p->out_w, ox = pi % p->out_w;
+            x[k] = input + ((int64_t)(oy * p->stride_h - p->pad_top) * p->in_w +
+                            ox * p->stride_w - p->pad_left) * in_c;
+        }
+        if (in_c <= 16) { /* the four pixels stay in registers for every channel */
+            const mve_pred16_t pr = vctp8q((uint32_t)in_c);
+            const int8x16_t x0 = vldrbq_z_s8(x[0], pr), x1 = vldrbq_z_s8(x[1], pr);
+            const int8x16_t x2 = vldrbq_z_s8(x[2], pr), x3 = vldrbq_z_s8(x[3], pr);
+            const int8_t *w = weights + (int64_t)o0 * stride;
+            for (j = 0; j < n; ++j, ++out, w += stride) {
+                const int8x16_t wv = vldrbq_z_s8(w, pr); /* zeros past in_c: no predicate below */
+                int32x4_t acc = vdupq_n_s32(vmladavaq_s8(start[j], x0, wv));
+                acc = vsetq_lane_s32(vmladavaq_s8(start[j], x1, wv), acc, 1);
+                acc = vsetq_lane_s32(vmladavaq_s8(start[j], x2, wv), acc, 2);
+                acc = vsetq_lane_s32(vmladavaq_s8(start[j], x3, wv), acc, 3);
+                acc = rq_vec(acc, vdupq_n_s32(t[j].m), vdupq_n_s32(-(t[j].rs + 1)), q->output_offset, lo, hi);
+                vstrbq_scatter_offset_p_s32(out, lanes_out, acc, store);
+            }
+            continue;
+        }
+        for (j = 0; j < n; ++j, ++out) {
+            const int8_t *w = weights + (int64_t)(o0 + j) * stride;
+            const int8_t *x0 = x[0], *x1 = x[1], *x2 = x[2], *x3 = x[3];
+            int32_t a0 = start[j], a1 = a0, a2 = a0, a3 = a0;
+            int32x4_t acc;
+            for (i = 0; i + 16 <= in_c; i += 16, w += 16, x0 += 16, x1 += 16, x2 += 16, x3 += 16) {
+                const int8x16_t wv = vldrbq_s8(w);
+                a0 = vmladavaq_s8(a0, vldrbq_s8(x0), wv);
+                a1 = vmladavaq_s8(a1, vldrbq_s8(x1), wv);
+                a2 = vmladavaq_s8(a2, vldrbq_s8(x2), wv);
+                a3 = vmladavaq_s8(a3, vldrbq_s8(x3), wv);
+            }
+            if (i < in_c) { /* the tail: zeros past in_c */
+                const mve_pred16_t pr = vctp8q((uint32_t)(in_c - i));
+                const int8x16_t wv = vldrbq_z_s8(w, pr);
+                a0 = vmladavaq_s8(a0, vldrbq_z_s8(x0, pr), wv);
+                a1 = vmladavaq_s8(a1, vldrbq_z_s8(x1, pr), wv);
+                a2 = vmladavaq_s8(a2, vldrbq_z_s8(x2, pr), wv);
+                a3 = vmladavaq_s8(a3, vldrbq_z_s8(x3, pr), wv);
+            }
+            acc = vsetq_lane_s32(a3, vsetq_lane_s32(a2, vsetq_lane_s32(a1, vdupq_n_s32(a0), 1), 2), 3);
+            acc = rq_vec(acc, vdupq_n_s32(t[j].m), vdupq_n_s32(-(t[j].rs + 1)), q->output_offset, lo, hi);
+            vstrbq_scatter_offset_p_s32(out, lanes_out, acc, store);
+        }
+    }
+}
+
+/* one output pixel's channels over ROWS x COLS taps (constants where the window is whole) */
+SN_INLINE void dw_pixel_mve(const int whole, const int32_t rows, const int32_t cols, const int8_t *x0, const int8_t *w0,
+                            int32_t in_row, int32_t in_c, int32_t w_row, int32_t w_col,
+                            const requant_lanes *l, int32_t n, const sn_quant_params *q, int32x4_t lo,
+                            int32x4_t hi, int8_t *out)
+{
+    int32_t c, ky, kx;
+    const int32_t off = q->input_offset;
+    for (c = 0; c + 4 <= n; c += 4) {
+        int32x4_t acc = vldrwq_s32(l->bias + c);
+        const int8_t *xr = x0 + c, *wr = w0 + c;
+        if (whole) { /* ROWS and COLS are constants: unrolled */
+            SN_UNROLL5
+            for (ky = 0; ky < rows; ++ky, xr += in_row, wr += w_row) {
+                const int8_t *xp = xr, *wq = wr;
+                SN_UNROLL5
+                for (kx = 0; kx < cols; ++kx, xp += in_c, wq += w_col)
+                    acc = vaddq_s32(acc, vmulq_s32(vaddq_n_s32(vldrbq_s32(xp), off), vldrbq_s32(wq)));
+            }
+        } else {
+            for (ky = 0; ky < rows; ++ky, xr += in_row, wr += w_row) {
+                const int8_t *xp = xr, *wq = wr;
+                for (kx = 0; kx < cols; ++kx, xp += in_c, wq += w_col)
+                    acc = vaddq_s32(acc, vmulq_s32(vaddq_n_s32(vldrbq_s32(xp), off), vldrbq_s32(wq)));
+            }
+        }
+        acc = rq_vec(acc, vldrwq_s32(l->m + c), vldrwq_s32(l->neg_r + c), q->output_offset, lo, hi);
+        vstrbq_s32(out + c, acc);
+    }
+    if (c < n) { /* the channel tail, predicated */
+        const mve_pred16_t pr = vctp32q((uint32_t)(n - c));
+        int32x4_t acc = vldrwq_z_s32(l->bias + c, pr);
+        const int8_t *xr = x0 + c, *wr = w0 + c;
+        for (ky = 0; ky < rows; ++ky, xr += in_row, wr += w_row) {
+            const int8_t *xp = xr, *wq = wr;
+            for (kx = 0; kx < cols; ++kx, xp += in_c, wq += w_col)
+                acc = vaddq_s32(acc, vmulq_s32(vaddq_n_s32(vldrbq_z_s32(xp, pr), q->input_offset),
+                                               vldrbq_z_s32(wq, pr)));
+        }
+        acc = rq_vec(acc, vldrwq_z_s32(l->m + c, pr), vldrwq_z_s32(l->neg_r + c, pr), q->output_offset,
+                     lo, hi);
+        vstrbq_p_s32(out + c, acc, pr);
+    }
+}
+
+static void depthwise_mve(const sn_conv2d_params *p, const sn_quant_params *q, const int8_t *input,
+                          const int8_t *weights, const requant *t, int32_t c0, int32_t n, int8_t *output)
+{
+    requant_lanes l;
+    const int32_t c_all = p->out_c, in_c = p->in_c, in_row = p->in_w * in_c;
+    const int32_t w_row = p->w_stride_kh, w_col = p->w_stride_kw, k_h = p->kernel_h, k_w = p->kernel_w;
+    const int32x4_t lo = vdupq_n_s32(q->act_min), hi = vdupq_n_s32(q->act_max);
+    int32_t oy, ox;
+    lanes_of(&l, t, n);
+    for (oy = 0; oy < p->out_h; ++oy) {
+        int32_t iy0 = oy * p->stride_h - p->pad_top;
+        int32_t ky0 = iy0 < 0 ? -iy0 : 0;
+        int32_t ky1 = p->in_h - iy0 < k_h ? p->in_h - iy0 : k_h;
+        for (ox = 0; ox < p->out_w; ++ox) {
+            int32_t ix0 = ox * p->stride_w - p->pad_left;
+            int32_t kx0 = ix0 < 0 ? -ix0 : 0;
+            int32_t kx1 = p->in_w - ix0 < k_w ? p->in_w - ix0 : k_w;
+            int8_t *out = output + ((int64_t)oy * p->out_w + ox) * c_all + c0;
+            int32_t rows = ky1 - ky0, cols = kx1 - kx0;
+            const int8_t *x0 = input, *w0 = weights;
+            if (rows <= 0 || cols <= 0) {
+                rows = cols = 0;
+            } else {
+                x0 = input + ((int64_t)(iy0 + ky0) * p->in_w + ix0 + kx0) * in_c + c0;
+                w0 = weights + ky0 * w_row + kx0 * w_col + c0;
+            }
+            if (rows == 3 && cols == 3)
+                dw_pixel_mve(1, 3, 3, x0, w0, in_row, in_c, w_row, w_col, &l, n, q, lo, hi, out);
+            else if (rows == 5 && cols == 5)
+                dw_pixel_mve(1, 5, 5, x0, w0, in_row, in_c, w_row, w_col, &l, n, q, lo, hi, out);
+            else
+                dw_pixel_mve(0, rows, cols, x0, w0, in_row, in_c, w_row, w_col, &l, n, q, lo, hi, out);
+        }
+    }
+}
+
+#define STEM_MVE_CHANNELS 16    /* per pass: the widened weights are taps x 16 words */
+
+static void stem_mve(const sn_conv2d_params *p, const sn_quant_params *q, const int8_t *input,
+                     const int8_t *weights, const requant *t, int32_t o0, int32_t n, int8_t *output)
+{
+    int32_t wide[2 * STEM_MAX_WORDS * STEM_MVE_CHANNELS], xv[2 * STEM_MAX_WORDS], tap[2 * STEM_MAX_WORDS];
+    requant_lanes l;
+    const int32_t in_c = p->in_c, taps = p->kernel_h * p->kernel_w * in_c, off = q->input_offset;
+    const int32x4_t lo = vdupq_n_s32(q->act_min), hi = vdupq_n_s32(q->act_max);
+    int32_t g0, oy, ox, ky, kx, i, j, c;
+    lanes_of(&l, t, n);
+    for (g0 = 0; g0 < n; g0 += STEM_MVE_CHANNELS) {
+        const int32_t m = n - g0 < STEM_MVE_CHANNELS ? n - g0 : STEM_MVE_CHANNELS;
+        for (j = 0; j < m; ++j) { /* wide[tap][channel] */
+            const int8_t *w = weights + (int64_t)(o0 + g0 + j) * p->w_stride_out;
+            int32_t k = 0;
+            for (ky = 0; ky < p->kernel_h; ++ky)
+                for (kx = 0; kx < p->kernel_w; ++kx)
+                    for (i = 0; i < in_c; ++i, ++k)
+                        wide[k * STEM_MVE_CHANNELS + j] = w[ky * p->w_stride_kh + kx * p->w_stride_kw + i];
+        }
+        for (oy = 0; oy < p->out_h; ++oy) {
+            const int32_t iy = oy * p->stride_h - p->pad_top;
+            for (ox = 0; ox < p->out_w; ++ox) {
+                const int32_t ix = ox * p->stride_w - p->pad_left;
+                int8_t *out = output + ((int64_t)oy * p->out_w + ox) * p->out_c + o0 + g0;
+                int32_t valid = 0, k = 0;
+                for (ky = 0; ky < p->kernel_h; ++ky) { /* the valid taps: value + offset, index */
+                    const int32_t y = iy + ky;
+                    for (kx = 0; kx < p->kernel_w; ++kx) {
+                        const int32_t xx = ix + kx;
+                        const int8_t *s = input + ((int64_t)y * p->in_w + xx) * in_c;
+                        if (y < 0 || y >= p->in_h || xx < 0 || xx >= p->in_w) {
+                            k += in_c;
+                            continue;
+                        }
+                        for (i = 0; i < in_c; ++i, ++k, ++valid) {
+                            xv[valid] = s[i] + off;
+                            tap[valid] = k * STEM_MVE_CHANNELS;
+                        }
+                    }
+                }
+                for (c = 0; c < m; c += 4) {
+                    const mve_pred16_t pr = vctp32q((uint32_t)(m - c));
+                    int32x4_t acc = vldrwq_s32(l.bias + g0 + c); /* lanes past m: inside the arrays, not stored */
+                    if (valid == taps) { /* every tap: the widened rows in order */
+                        const int32_t *w = wide + c;
+                        for (i = 0; i < taps; ++i, w += STEM_MVE_CHANNELS)
+                            acc = vmlaq_n_s32(acc, vldrwq_s32(w), xv[i]);
+                    } else {
+                        for (i = 0; i < valid; ++i)
+                            acc = vmlaq_n_s32(acc, vldrwq_s32(wide + tap[i] + c), xv[i]);
+                    }
+                    acc = rq_vec(acc, vldrwq_s32(l.m + g0 + c), vldrwq_s32(l.neg_r + g0 + c), q->output_offset,
+                                 lo, hi);
+                    if (m - c >= 4)
+                        vstrbq_s32(out + c, acc);
+                    else
+                        vstrbq_p_s32(out + c, acc, pr);
+                }
+            }
+        }
+    }
+}
+#endif
+
 /* ---- the entry points ------------------------------------------------------------------- */
 const char *sn_mcu_conv2d_path(const sn_conv2d_params *p, int dw)
 {
@@ -633,7 +938,11 @@ const char *sn_mcu_conv2d_path(const sn_conv2d_params *p, int dw)
 
 const char *sn_mcu_kernels_isa(void)
 {
+#ifdef SN_MCU_MVE
+    return "mve+" SN_MCU_ISA;
+#else
     return SN_MCU_ISA;
+#endif
 }
 
 sn_status sn_mcu_conv2d_s8(const sn_conv2d_params *p, const sn_quant_params *q,
