@@ -858,66 +858,95 @@ static void depthwise_mve(const sn_conv2d_params *p, const sn_quant_params *q, c
     }
 }
 
-#define STEM_MVE_CHANNELS 16    /* per pass: the widened weights are taps x 16 words */
+#define STEM_MVE_CHANNELS 16    /* per pass: four vectors of accumulators */
+#define STEM_MAX_TAPS (2 * STEM_MAX_WORDS)
+
+/* one pixel's 16 channels: TAPS values (in + offset, 0 in the padding) times the widened
+ * weights wide[tap][16], each tap a scalar times four vectors */
+SN_INLINE void stem_pixel_mve(const int32_t taps, const int32_t *xv, const int32_t *wide,
+                              const int32_t *bias, const int32_t *mult, const int32_t *neg_r, int32_t m,
+                              const sn_quant_params *q, int32x4_t lo, int32x4_t hi, int8_t *out)
+{
+    int32x4_t a0 = vldrwq_s32(bias), a1 = vldrwq_s32(bias + 4);
+    int32x4_t a2 = vldrwq_s32(bias + 8), a3 = vldrwq_s32(bias + 12);
+    int32_t k;
+    SN_UNROLL5
+    for (k = 0; k < taps; ++k, wide += STEM_MVE_CHANNELS) {
+        const int32_t x = xv[k];
+        a0 = vmlaq_n_s32(a0, vldrwq_s32(wide), x);
+        a1 = vmlaq_n_s32(a1, vldrwq_s32(wide + 4), x);
+        a2 = vmlaq_n_s32(a2, vldrwq_s32(wide + 8), x);
+        a3 = vmlaq_n_s32(a3, vldrwq_s32(wide + 12), x);
+    }
+    a0 = rq_vec(a0, vldrwq_s32(mult), vldrwq_s32(neg_r), q->output_offset, lo, hi);
+    a1 = rq_vec(a1, vldrwq_s32(mult + 4), vldrwq_s32(neg_r + 4), q->output_offset, lo, hi);
+    a2 = rq_vec(a2, vldrwq_s32(mult + 8), vldrwq_s32(neg_r + 8), q->output_offset, lo, hi);
+    a3 = rq_vec(a3, vldrwq_s32(mult + 12), vldrwq_s32(neg_r + 12), q->output_offset, lo, hi);
+    if (m == STEM_MVE_CHANNELS) {
+        vstrbq_s32(out, a0);
+        vstrbq_s32(out + 4, a1);
+        vstrbq_s32(out + 8, a2);
+        vstrbq_s32(out + 12, a3);
+    } else { /* lanes past m are not stored */
+        vstrbq_p_s32(out, a0, vctp32q((uint32_t)m));
+        vstrbq_p_s32(out + 4, a1, vctp32q((uint32_t)(m > 4 ? m - 4 : 0)));
+        vstrbq_p_s32(out + 8, a2, vctp32q((uint32_t)(m > 8 ? m - 8 : 0)));
+        vstrbq_p_s32(out + 12, a3, vctp32q((uint32_t)(m > 12 ? m - 12 : 0)));
+    }
+}
 
 static void stem_mve(const sn_conv2d_params *p, const sn_quant_params *q, const int8_t *input,
                      const int8_t *weights, const requant *t, int32_t o0, int32_t n, int8_t *output)
 {
-    int32_t wide[2 * STEM_MAX_WORDS * STEM_MVE_CHANNELS], xv[2 * STEM_MAX_WORDS], tap[2 * STEM_MAX_WORDS];
+    int32_t wide[STEM_MAX_TAPS * STEM_MVE_CHANNELS], xv[STEM_MAX_TAPS], toff[STEM_MAX_TAPS];
     requant_lanes l;
     const int32_t in_c = p->in_c, taps = p->kernel_h * p->kernel_w * in_c, off = q->input_offset;
+    const int32_t row = p->in_w * in_c;
     const int32x4_t lo = vdupq_n_s32(q->act_min), hi = vdupq_n_s32(q->act_max);
-    int32_t g0, oy, ox, ky, kx, i, j, c;
+    int32_t g0, oy, ox, ky, kx, i, j, k;
     lanes_of(&l, t, n);
+    for (j = n; j < CHUNK; ++j) /* lanes past n: defined values, never stored */
+        l.bias[j] = l.m[j] = l.neg_r[j] = 0;
+    for (k = 0, ky = 0; ky < p->kernel_h; ++ky) /* a tap's input, from the window's corner */
+        for (kx = 0; kx < p->kernel_w; ++kx)
+            for (i = 0; i < in_c; ++i)
+                toff[k++] = ky * row + kx * in_c + i;
     for (g0 = 0; g0 < n; g0 += STEM_MVE_CHANNELS) {
         const int32_t m = n - g0 < STEM_MVE_CHANNELS ? n - g0 : STEM_MVE_CHANNELS;
-        for (j = 0; j < m; ++j) { /* wide[tap][channel] */
+        for (k = 0; k < taps; ++k) /* wide[tap][channel], zero past m */
+            for (j = 0; j < STEM_MVE_CHANNELS; ++j)
+                wide[k * STEM_MVE_CHANNELS + j] = 0;
+        for (j = 0; j < m; ++j) {
             const int8_t *w = weights + (int64_t)(o0 + g0 + j) * p->w_stride_out;
-            int32_t k = 0;
-            for (ky = 0; ky < p->kernel_h; ++ky)
+            for (k = 0, ky = 0; ky < p->kernel_h; ++ky)
                 for (kx = 0; kx < p->kernel_w; ++kx)
-                    for (i = 0; i < in_c; ++i, ++k)
-                        wide[k * STEM_MVE_CHANNELS + j] = w[ky * p->w_stride_kh + kx * p->w_stride_kw + i];
+                    for (i = 0; i < in_c; ++i)
+                        wide[k++ * STEM_MVE_CHANNELS + j] = w[ky * p->w_stride_kh + kx * p->w_stride_kw + i];
         }
         for (oy = 0; oy < p->out_h; ++oy) {
             const int32_t iy = oy * p->stride_h - p->pad_top;
             for (ox = 0; ox < p->out_w; ++ox) {
                 const int32_t ix = ox * p->stride_w - p->pad_left;
                 int8_t *out = output + ((int64_t)oy * p->out_w + ox) * p->out_c + o0 + g0;
-                int32_t valid = 0, k = 0;
-                for (ky = 0; ky < p->kernel_h; ++ky) { /* the valid taps: value + offset, index */
-                    const int32_t y = iy + ky;
-                    for (kx = 0; kx < p->kernel_w; ++kx) {
-                        const int32_t xx = ix + kx;
-                        const int8_t *s = input + ((int64_t)y * p->in_w + xx) * in_c;
-                        if (y < 0 || y >= p->in_h || xx < 0 || xx >= p->in_w) {
-                            k += in_c;
-                            continue;
-                        }
-                        for (i = 0; i < in_c; ++i, ++k, ++valid) {
-                            xv[valid] = s[i] + off;
-                            tap[valid] = k * STEM_MVE_CHANNELS;
+                if (iy >= 0 && iy + p->kernel_h <= p->in_h && ix >= 0 && ix + p->kernel_w <= p->in_w) {
+                    const int8_t *s = input + (int64_t)iy * row + (int64_t)ix * in_c;
+                    for (k = 0; k < taps; ++k)
+                        xv[k] = s[toff[k]] + off;
+                } else {
+                    for (k = 0, ky = 0; ky < p->kernel_h; ++ky) {
+                        const int32_t y = iy + ky;
+                        for (kx = 0; kx < p->kernel_w; ++kx) {
+                            const int32_t xx = ix + kx;
+                            const int inside = y >= 0 && y < p->in_h && xx >= 0 && xx < p->in_w;
+                            for (i = 0; i < in_c; ++i, ++k)
+                                xv[k] = inside ? input[((int64_t)y * p->in_w + xx) * in_c + i] + off : 0;
                         }
                     }
                 }
-                for (c = 0; c < m; c += 4) {
-                    const mve_pred16_t pr = vctp32q((uint32_t)(m - c));
-                    int32x4_t acc = vldrwq_s32(l.bias + g0 + c); /* lanes past m: inside the arrays, not stored */
-                    if (valid == taps) { /* every tap: the widened rows in order */
-                        const int32_t *w = wide + c;
-                        for (i = 0; i < taps; ++i, w += STEM_MVE_CHANNELS)
-                            acc = vmlaq_n_s32(acc, vldrwq_s32(w), xv[i]);
-                    } else {
-                        for (i = 0; i < valid; ++i)
-                            acc = vmlaq_n_s32(acc, vldrwq_s32(wide + tap[i] + c), xv[i]);
-                    }
-                    acc = rq_vec(acc, vldrwq_s32(l.m + g0 + c), vldrwq_s32(l.neg_r + g0 + c), q->output_offset,
-                                 lo, hi);
-                    if (m - c >= 4)
-                        vstrbq_s32(out + c, acc);
-                    else
-                        vstrbq_p_s32(out + c, acc, pr);
-                }
+                if (taps == 9)
+                    stem_pixel_mve(9, xv, wide, l.bias + g0, l.m + g0, l.neg_r + g0, m, q, lo, hi, out);
+                else
+                    stem_pixel_mve(taps, xv, wide, l.bias + g0, l.m + g0, l.neg_r + g0, m, q, lo, hi, out);
             }
         }
     }
