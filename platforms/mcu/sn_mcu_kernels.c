@@ -777,50 +777,74 @@ static void pointwise_mve(const sn_conv2d_params *p, const sn_quant_params *q, c
     }
 }
 
+/* Depthwise, eight channels per group in 16-bit lanes: per tap the inputs (offset added in
+ * 16 bits: |in + offset| <= 255) and the weights, VMULLB / VMULLT to the even and the odd
+ * channels' 32-bit products; the lanes' entries are stored even channels first. */
+static void lanes8_of(requant_lanes *l, const requant *t, int32_t n)
+{
+    int32_t g, i;
+    for (g = 0; g < n; g += 8)
+        for (i = 0; i < 4; ++i) {
+            int32_t e = g + 2 * i, o = g + 2 * i + 1;
+            l->bias[g + i] = e < n ? t[e].bias : 0;
+            l->m[g + i] = e < n ? t[e].m : 0;
+            l->neg_r[g + i] = e < n ? -(t[e].rs + 1) : 0;
+            l->bias[g + 4 + i] = o < n ? t[o].bias : 0;
+            l->m[g + 4 + i] = o < n ? t[o].m : 0;
+            l->neg_r[g + 4 + i] = o < n ? -(t[o].rs + 1) : 0;
+        }
+}
+
+#define DW_TAP_MVE(load8, xp, wq) \
+    do { \
+        const int16x8_t xv_ = vaddq_n_s16(load8(xp), off), wv_ = load8(wq); \
+        ae = vaddq_s32(ae, vmullbq_int_s16(xv_, wv_)); \
+        ao = vaddq_s32(ao, vmulltq_int_s16(xv_, wv_)); \
+    } while (0)
+
 /* one output pixel's channels over ROWS x COLS taps (constants where the window is whole) */
-SN_INLINE void dw_pixel_mve(const int whole, const int32_t rows, const int32_t cols, const int8_t *x0, const int8_t *w0,
-                            int32_t in_row, int32_t in_c, int32_t w_row, int32_t w_col,
+SN_INLINE void dw_pixel_mve(const int whole, const int32_t rows, const int32_t cols, const int8_t *x0,
+                            const int8_t *w0, int32_t in_row, int32_t in_c, int32_t w_row, int32_t w_col,
                             const requant_lanes *l, int32_t n, const sn_quant_params *q, int32x4_t lo,
                             int32x4_t hi, int8_t *out)
 {
+    const int16_t off = (int16_t)q->input_offset;
     int32_t c, ky, kx;
-    const int32_t off = q->input_offset;
-    for (c = 0; c + 4 <= n; c += 4) {
-        int32x4_t acc = vldrwq_s32(l->bias + c);
+    (void)whole;
+    for (c = 0; c + 8 <= n; c += 8) {
+        int32x4_t ae = vldrwq_s32(l->bias + c), ao = vldrwq_s32(l->bias + c + 4);
         const int8_t *xr = x0 + c, *wr = w0 + c;
-        if (whole) { /* ROWS and COLS are constants: unrolled */
-            SN_UNROLL5
-            for (ky = 0; ky < rows; ++ky, xr += in_row, wr += w_row) {
-                const int8_t *xp = xr, *wq = wr;
-                SN_UNROLL5
-                for (kx = 0; kx < cols; ++kx, xp += in_c, wq += w_col)
-                    acc = vaddq_s32(acc, vmulq_s32(vaddq_n_s32(vldrbq_s32(xp), off), vldrbq_s32(wq)));
-            }
-        } else {
-            for (ky = 0; ky < rows; ++ky, xr += in_row, wr += w_row) {
-                const int8_t *xp = xr, *wq = wr;
-                for (kx = 0; kx < cols; ++kx, xp += in_c, wq += w_col)
-                    acc = vaddq_s32(acc, vmulq_s32(vaddq_n_s32(vldrbq_s32(xp), off), vldrbq_s32(wq)));
-            }
-        }
-        acc = rq_vec(acc, vldrwq_s32(l->m + c), vldrwq_s32(l->neg_r + c), q->output_offset, lo, hi);
-        vstrbq_s32(out + c, acc);
-    }
-    if (c < n) { /* the channel tail, predicated */
-        const mve_pred16_t pr = vctp32q((uint32_t)(n - c));
-        int32x4_t acc = vldrwq_z_s32(l->bias + c, pr);
-        const int8_t *xr = x0 + c, *wr = w0 + c;
+        int16x8_t v;
+        /* not unrolled: GCC 12 hoists an unrolled window's loads and spills the vectors */
         for (ky = 0; ky < rows; ++ky, xr += in_row, wr += w_row) {
             const int8_t *xp = xr, *wq = wr;
             for (kx = 0; kx < cols; ++kx, xp += in_c, wq += w_col)
-                acc = vaddq_s32(acc, vmulq_s32(vaddq_n_s32(vldrbq_z_s32(xp, pr), q->input_offset),
-                                               vldrbq_z_s32(wq, pr)));
+                DW_TAP_MVE(vldrbq_s16, xp, wq);
         }
-        acc = rq_vec(acc, vldrwq_z_s32(l->m + c, pr), vldrwq_z_s32(l->neg_r + c, pr), q->output_offset,
-                     lo, hi);
-        vstrbq_p_s32(out + c, acc, pr);
+        ae = rq_vec(ae, vldrwq_s32(l->m + c), vldrwq_s32(l->neg_r + c), q->output_offset, lo, hi);
+        ao = rq_vec(ao, vldrwq_s32(l->m + c + 4), vldrwq_s32(l->neg_r + c + 4), q->output_offset, lo, hi);
+        v = vmovntq_s32(vmovnbq_s32(vdupq_n_s16(0), ae), ao);
+        vstrbq_s16(out + c, v);
+    }
+    if (c < n) { /* the channel tail, predicated */
+        const mve_pred16_t pr = vctp16q((uint32_t)(n - c));
+        int32x4_t ae = vldrwq_s32(l->bias + c), ao = vldrwq_s32(l->bias + c + 4);
+        const int8_t *xr = x0 + c, *wr = w0 + c;
+        int16x8_t v;
+#define LOAD8_Z(ptr) vldrbq_z_s16((ptr), pr)
+        for (ky = 0; ky < rows; ++ky, xr += in_row, wr += w_row) {
+            const int8_t *xp = xr, *wq = wr;
+            for (kx = 0; kx < cols; ++kx, xp += in_c, wq += w_col)
+                DW_TAP_MVE(LOAD8_Z, xp, wq);
+        }
+#undef LOAD8_Z
+        ae = rq_vec(ae, vldrwq_s32(l->m + c), vldrwq_s32(l->neg_r + c), q->output_offset, lo, hi);
+        ao = rq_vec(ao, vldrwq_s32(l->m + c + 4), vldrwq_s32(l->neg_r + c + 4), q->output_offset, lo, hi);
+        v = vmovntq_s32(vmovnbq_s32(vdupq_n_s16(0), ae), ao);
+        vstrbq_p_s16(out + c, v, pr);
     }
 }
+#undef DW_TAP_MVE
 
 static void depthwise_mve(const sn_conv2d_params *p, const sn_quant_params *q, const int8_t *input,
                           const int8_t *weights, const requant *t, int32_t c0, int32_t n, int8_t *output)
@@ -830,7 +854,7 @@ static void depthwise_mve(const sn_conv2d_params *p, const sn_quant_params *q, c
     const int32_t w_row = p->w_stride_kh, w_col = p->w_stride_kw, k_h = p->kernel_h, k_w = p->kernel_w;
     const int32x4_t lo = vdupq_n_s32(q->act_min), hi = vdupq_n_s32(q->act_max);
     int32_t oy, ox;
-    lanes_of(&l, t, n);
+    lanes8_of(&l, t, n);
     for (oy = 0; oy < p->out_h; ++oy) {
         int32_t iy0 = oy * p->stride_h - p->pad_top;
         int32_t ky0 = iy0 < 0 ? -iy0 : 0;
