@@ -711,7 +711,7 @@ static void pointwise_mve(const sn_conv2d_params *p, const sn_quant_params *q, c
                           const int8_t *weights, const requant *t, int32_t o0, int32_t n, int8_t *output)
 {
     const int32_t in_c = p->in_c, oc = p->out_c, stride = p->w_stride_out;
-    const int32_t pixels = p->out_h * p->out_w;
+    const int32_t pixels = p->out_h * p->out_w, out_offset = q->output_offset;
     const int32x4_t lo = vdupq_n_s32(q->act_min), hi = vdupq_n_s32(q->act_max);
     const uint32x4_t lanes_out = vmulq_n_u32(vidupq_n_u32(0u, 1), (uint32_t)oc);
     int32_t start[CHUNK], j, px, i, k;
@@ -745,8 +745,11 @@ static void pointwise_mve(const sn_conv2d_params *p, const sn_quant_params *q, c
                 acc = vsetq_lane_s32(vmladavaq_s8(start[j], x1, wv), acc, 1);
                 acc = vsetq_lane_s32(vmladavaq_s8(start[j], x2, wv), acc, 2);
                 acc = vsetq_lane_s32(vmladavaq_s8(start[j], x3, wv), acc, 3);
-                acc = rq_vec(acc, vdupq_n_s32(t[j].m), vdupq_n_s32(-(t[j].rs + 1)), q->output_offset, lo, hi);
-                vstrbq_scatter_offset_p_s32(out, lanes_out, acc, store);
+                acc = rq_vec(acc, vdupq_n_s32(t[j].m), vdupq_n_s32(-(t[j].rs + 1)), out_offset, lo, hi);
+                if (npx == 4)
+                    vstrbq_scatter_offset_s32(out, lanes_out, acc);
+                else
+                    vstrbq_scatter_offset_p_s32(out, lanes_out, acc, store);
             }
             continue;
         }
@@ -762,7 +765,13 @@ static void pointwise_mve(const sn_conv2d_params *p, const sn_quant_params *q, c
                 a2 = vmladavaq_s8(a2, vldrbq_s8(x2), wv);
                 a3 = vmladavaq_s8(a3, vldrbq_s8(x3), wv);
             }
-            if (i < in_c) { /* the tail: zeros past in_c */
+            if (in_c - i == 8) { /* a tail of 8: 16-bit lanes, no predicate */
+                const int16x8_t wv = vldrbq_s16(w);
+                a0 = vmladavaq_s16(a0, vldrbq_s16(x0), wv);
+                a1 = vmladavaq_s16(a1, vldrbq_s16(x1), wv);
+                a2 = vmladavaq_s16(a2, vldrbq_s16(x2), wv);
+                a3 = vmladavaq_s16(a3, vldrbq_s16(x3), wv);
+            } else if (i < in_c) { /* the tail: zeros past in_c */
                 const mve_pred16_t pr = vctp8q((uint32_t)(in_c - i));
                 const int8x16_t wv = vldrbq_z_s8(w, pr);
                 a0 = vmladavaq_s8(a0, vldrbq_z_s8(x0, pr), wv);
@@ -771,8 +780,11 @@ static void pointwise_mve(const sn_conv2d_params *p, const sn_quant_params *q, c
                 a3 = vmladavaq_s8(a3, vldrbq_z_s8(x3, pr), wv);
             }
             acc = vsetq_lane_s32(a3, vsetq_lane_s32(a2, vsetq_lane_s32(a1, vdupq_n_s32(a0), 1), 2), 3);
-            acc = rq_vec(acc, vdupq_n_s32(t[j].m), vdupq_n_s32(-(t[j].rs + 1)), q->output_offset, lo, hi);
-            vstrbq_scatter_offset_p_s32(out, lanes_out, acc, store);
+            acc = rq_vec(acc, vdupq_n_s32(t[j].m), vdupq_n_s32(-(t[j].rs + 1)), out_offset, lo, hi);
+            if (npx == 4)
+                vstrbq_scatter_offset_s32(out, lanes_out, acc);
+            else
+                vstrbq_scatter_offset_p_s32(out, lanes_out, acc, store);
         }
     }
 }
