@@ -109,13 +109,20 @@ mcu-boards: $(MCU_TOOL)
 
 # make mcu-tables: per board profile, the Pareto SubNets' emulated instructions, modelled
 # cycles and ms, peak SRAM, flash and fit (sn-mcu table), and the int8 kernels' emulated
-# instructions per layer shape (sn-mcu kernels); written to $(BUILD)/mcu/*.md (about 5 minutes;
-# *-<model>.md for a MODEL other than cf64)
+# instructions per layer shape, the platform's beside the reference's (sn-mcu kernels), on the
+# profiles whose kernels differ: h743 (the M4/M7 build: DSP) and m55 (Helium); written to
+# $(BUILD)/mcu/*.md, kernels.md both kernel tables (about 6 minutes; *-<model>.md for a MODEL
+# other than cf64)
+MCU_KERNEL_BOARDS := h743 m55
 MCU_TABLE_SUFFIX := $(if $(filter cf64,$(MODEL)),,-$(MODEL))
 .PHONY: mcu-tables
 mcu-tables: mcu-boards $(MODEL_IMAGE)
 	@for b in $(MCU_BOARDS); do \
 	  BUILD=$(BUILD) $(MCU_TOOL) table --board $$b -o $(MCU_DIR)/table-$$b$(MCU_TABLE_SUFFIX).md $(MODEL_IMAGE) >/dev/null || exit 1; \
 	done
-	@BUILD=$(BUILD) $(MCU_TOOL) kernels --board h743 -o $(MCU_DIR)/kernels$(MCU_TABLE_SUFFIX).md $(MODEL_IMAGE) >/dev/null
+	@for b in $(MCU_KERNEL_BOARDS); do \
+	  BUILD=$(BUILD) $(MCU_TOOL) kernels --board $$b -o $(MCU_DIR)/kernels-$$b$(MCU_TABLE_SUFFIX).md $(MODEL_IMAGE) >/dev/null || exit 1; \
+	done
+	@for b in $(MCU_KERNEL_BOARDS); do cat $(MCU_DIR)/kernels-$$b$(MCU_TABLE_SUFFIX).md; echo; done \
+	  > $(MCU_DIR)/kernels$(MCU_TABLE_SUFFIX).md.tmp && mv $(MCU_DIR)/kernels$(MCU_TABLE_SUFFIX).md.tmp $(MCU_DIR)/kernels$(MCU_TABLE_SUFFIX).md
 	@echo "mcu-tables: $(MCU_DIR)/table-*$(MCU_TABLE_SUFFIX).md, $(MCU_DIR)/kernels$(MCU_TABLE_SUFFIX).md"
