@@ -1001,6 +1001,22 @@ const char *sn_mcu_conv2d_path(const sn_conv2d_params *p, int dw)
     return "reference";
 }
 
+int64_t sn_mcu_conv2d_weight_reads(const sn_conv2d_params *p, int dw)
+{
+    const char *path = sn_mcu_conv2d_path(p, dw);
+    const int64_t view = (int64_t)p->out_c * p->kernel_h * p->kernel_w * (dw ? 1 : p->in_c);
+    if (path[0] == 'p') {
+        int64_t blocks = ((int64_t)p->out_h * p->out_w + 3) / 4;
+#ifdef SN_MCU_MVE
+        blocks += 1;
+#endif
+        return view * blocks;
+    }
+    if (path[0] == 's')
+        return view;
+    return sn_conv2d_macs(p, dw);
+}
+
 const char *sn_mcu_kernels_isa(void)
 {
 #ifdef SN_MCU_MVE

@@ -32,7 +32,14 @@ sn_status sn_mcu_depthwise_conv2d_s8(const sn_conv2d_params *params, const sn_qu
  * PARAMS: "pointwise", "depthwise", "stem" or "reference". */
 const char *sn_mcu_conv2d_path(const sn_conv2d_params *params, int depthwise);
 
-/* The instruction set the kernels were compiled for: "dsp" (SMLAD and friends) or "c". */
+/* Weight bytes one call reads from its view (the firmware's far-read count, the cycle model's
+ * flash reads): pointwise reads every weight once per block of four output pixels (and once
+ * more for the sums of weights on Helium), the stem once per call (widened into registers'
+ * worth of pairs), depthwise and the reference once per MAC. */
+int64_t sn_mcu_conv2d_weight_reads(const sn_conv2d_params *params, int depthwise);
+
+/* The instruction set the kernels were compiled for: "dsp" (SMLAD and friends), "mve+dsp"
+ * (Helium where a chunk allows, the DSP loops elsewhere) or "c". */
 const char *sn_mcu_kernels_isa(void);
 
 #endif

@@ -63,7 +63,8 @@ typedef struct serve_state {
     int have_plan, have_canvas;
     uint8_t canvas[MAX_SIDE * MAX_SIDE];
     /* per inference, counted by the kernel slots: weight bytes of each view (near: from
-     * the cache, far: from flash) and weight bytes the kernel reads (one per MAC) */
+     * the cache, far: from flash) and weight bytes the kernels read
+     * (sn_mcu_conv2d_weight_reads) */
     uint64_t near_bytes, far_bytes, near_read_bytes, far_read_bytes;
 } serve_state;
 
@@ -102,7 +103,7 @@ static const int8_t *place(const sn_conv2d_params *p, int dw, const int8_t *w)
     uint32_t i, extent = view_extent(p, dw);
     uint64_t view = dw ? (uint64_t)p->kernel_h * p->kernel_w * p->out_c
                        : (uint64_t)p->out_c * p->kernel_h * p->kernel_w * p->in_c;
-    uint64_t reads = (uint64_t)sn_conv2d_macs(p, dw);
+    uint64_t reads = (uint64_t)sn_mcu_conv2d_weight_reads(p, dw);
     const uint8_t *a = (const uint8_t *)w;
     if (a >= g.image && a < g.image + g.image_bytes) {
         uint32_t off = (uint32_t)(a - g.image);
