@@ -126,3 +126,48 @@ mcu-tables: mcu-boards $(MODEL_IMAGE)
 	@for b in $(MCU_KERNEL_BOARDS); do cat $(MCU_DIR)/kernels-$$b$(MCU_TABLE_SUFFIX).md; echo; done \
 	  > $(MCU_DIR)/kernels$(MCU_TABLE_SUFFIX).md.tmp && mv $(MCU_DIR)/kernels$(MCU_TABLE_SUFFIX).md.tmp $(MCU_DIR)/kernels$(MCU_TABLE_SUFFIX).md
 	@echo "mcu-tables: $(MCU_DIR)/table-*$(MCU_TABLE_SUFFIX).md, $(MCU_DIR)/kernels$(MCU_TABLE_SUFFIX).md"
+
+# make mcu-cmsis-nn CMSIS_NN_DIR=<a CMSIS-NN checkout>: the peer of the kernel table. The
+# serving firmware with CMSIS-NN's int8 wrappers in the kernel slots (sn_mcu_cmsis.c instead
+# of sn_mcu_kernels.c; CMSIS-NN's sources at -Ofast, as its own builds), on the boards of
+# MCU_KERNEL_BOARDS, `sn-mcu kernels --tflite` (positive multipliers: CMSIS-NN's range) ->
+# $(BUILD)/mcu-cmsis/mcu/kernels-BOARD.md, and per shape the platform's table against it
+# (platforms/mcu/cmsis-nn-compare.awk, needs make mcu-tables first) ->
+# $(BUILD)/mcu/kernels-vs-cmsis-nn.md. Without CMSIS_NN_DIR: one line, nothing built.
+MCU_CMSIS_DIR := $(BUILD)/mcu-cmsis
+MCU_CMSIS_SRC = $(if $(CMSIS_NN_DIR),$(wildcard $(CMSIS_NN_DIR)/Source/ConvolutionFunctions/*.c \
+                  $(CMSIS_NN_DIR)/Source/NNSupportFunctions/*.c $(CMSIS_NN_DIR)/Source/TransposeFunctions/*.c))
+MCU_CMSIS_FW_SRC := platforms/mcu/sn_mcu_serve.c platforms/mcu/sn_mcu_cmsis.c platforms/mcu/qemu/startup.c \
+                    platforms/mcu/qemu/sn_port_qemu.c
+.PHONY: mcu-cmsis-nn
+ifeq ($(CMSIS_NN_DIR),)
+mcu-cmsis-nn:
+	@echo "mcu-cmsis-nn: skipped: CMSIS_NN_DIR is not set (a checkout of github.com/ARM-software/CMSIS-NN, e.g. v7.0.0)"
+else
+define MCU_CMSIS_RULES
+$(MCU_CMSIS_DIR)/$(1)/cmsis/%.o: $(CMSIS_NN_DIR)/%.c
+	@mkdir -p $$(dir $$@)
+	$(ARM_CC) -I$(CMSIS_NN_DIR)/Include -Ofast $(filter -mcpu=% -mthumb -mfloat-abi=% -mfpu=%,$(call mcu_board_flags,$(1))) \
+	  -ffunction-sections -fdata-sections -c $$< -o $$@
+$(MCU_CMSIS_DIR)/$(1)/fw/%.o: platforms/mcu/%.c
+	@mkdir -p $$(dir $$@)
+	$(ARM_CC) -Iengine/include -Iplatforms/mcu -Iplatforms/mcu/qemu -I$(CMSIS_NN_DIR)/Include $(call mcu_board_flags,$(1)) -g \
+	  -DSN_MCU_BOARD_PROFILE '-DSN_MCU_BOARD_TEXT="$(MCU_BOARD_TEXT_$(1)), CMSIS-NN kernels"' -c $$< -o $$@
+$(MCU_CMSIS_DIR)/mcu/supernav-mcu-$(1).elf: $(patsubst platforms/mcu/%.c,$(MCU_CMSIS_DIR)/$(1)/fw/%.o,$(MCU_CMSIS_FW_SRC)) \
+  $(patsubst $(CMSIS_NN_DIR)/%.c,$(MCU_CMSIS_DIR)/$(1)/cmsis/%.o,$(MCU_CMSIS_SRC)) $(call mcu_board_lib,$(1))
+	@mkdir -p $$(dir $$@)
+	$(ARM_CC) $(call mcu_board_cpu,$(1)) --specs=rdimon.specs -nostartfiles -Lplatforms/mcu/qemu \
+	  -T platforms/mcu/qemu/board_$(1).ld -Wl,--gc-sections $$^ -lm -o $$@
+endef
+$(foreach b,$(MCU_KERNEL_BOARDS),$(eval $(call MCU_CMSIS_RULES,$(b))))
+mcu-cmsis-nn: $(foreach b,$(MCU_KERNEL_BOARDS),$(MCU_CMSIS_DIR)/mcu/supernav-mcu-$(b).elf) $(MCU_TOOL) $(MODEL_IMAGE)
+	@for b in $(MCU_KERNEL_BOARDS); do \
+	  BUILD=$(MCU_CMSIS_DIR) $(MCU_TOOL) kernels --board $$b --tflite -o $(MCU_CMSIS_DIR)/mcu/kernels-$$b.md $(MODEL_IMAGE) >/dev/null; \
+	  rc=$$?; [ $$rc -le 1 ] || exit 1; \
+	done
+	@for b in $(MCU_KERNEL_BOARDS); do \
+	  [ -f $(MCU_DIR)/kernels-$$b$(MCU_TABLE_SUFFIX).md ] || { echo "mcu-cmsis-nn: $(MCU_DIR)/kernels-$$b$(MCU_TABLE_SUFFIX).md is missing (make mcu-tables)"; exit 1; }; \
+	  awk -v board=$$b -f platforms/mcu/cmsis-nn-compare.awk $(MCU_DIR)/kernels-$$b$(MCU_TABLE_SUFFIX).md $(MCU_CMSIS_DIR)/mcu/kernels-$$b.md; \
+	done > $(MCU_DIR)/kernels-vs-cmsis-nn.md.tmp && mv $(MCU_DIR)/kernels-vs-cmsis-nn.md.tmp $(MCU_DIR)/kernels-vs-cmsis-nn.md
+	@echo "mcu-cmsis-nn: $(MCU_DIR)/kernels-vs-cmsis-nn.md, $(MCU_CMSIS_DIR)/mcu/kernels-*.md"
+endif

@@ -22,7 +22,7 @@
  *   infer N W               W warm-up then N timed inferences of the plan on the canvas:
  *                           m-results (logits as IEEE-754 bits), m-timing (instructions per
  *                           inference, near/far weight bytes, stack high-water mark)
- *   kernel dense|dw H W C OC K S [KF CF OCF] [hard]
+ *   kernel dense|dw H W C OC K S [KF CF OCF] [hard] [tflite]
  *                           one int8 convolution of that shape on synthetic data in SRAM, run
  *                           by the platform's kernel (sn_mcu_kernels.h) and by the reference:
  *                           m-kernel path, instructions of each, MACs, whether the outputs are
@@ -30,7 +30,8 @@
  *                           crop and the leading C (and OC) channels of a stored KF x KF x CF
  *                           (x OCF) tensor, as a SubNet's view (default: packed). hard:
  *                           quantization at its edges (the widest offsets, a clamp narrower
- *                           than int8, shifts of every kind: left, none, right past 22)
+ *                           than int8, shifts of every kind: left, none, right past 22);
+ *                           tflite: no negative multiplier (TFLite's and CMSIS-NN's range)
  * Clock: sn_port_clock_now(); on QEMU under -icount shift=0 it counts instructions. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -430,7 +431,7 @@ static void cmd_kernel(char *rest)
     uint32_t h, w, c, oc, k, s, i, kf, cf, ocf;
     sn_conv2d_params p;
     sn_quant_params q;
-    int dw, equal, hard;
+    int dw, equal, hard, tflite;
     size_t in_b, w_b, out_b, vec_b, total, crop;
     uint8_t *base = g.mem.arena;
     int8_t *in, *wt, *o, *o_ref;
@@ -449,12 +450,19 @@ static void cmd_kernel(char *rest)
     kf = k;
     cf = c;
     ocf = oc;
-    hard = 0;
-    {
+    hard = tflite = 0;
+    for (;;) { /* trailing words */
         size_t len = strlen(rest);
+        while (len && rest[len - 1] == ' ')
+            rest[--len] = 0;
         if (len >= 4 && !strcmp(rest + len - 4, "hard") && (len == 4 || rest[len - 5] == ' ')) {
             hard = 1;
             rest[len - 4] = 0;
+        } else if (len >= 6 && !strcmp(rest + len - 6, "tflite") && (len == 6 || rest[len - 7] == ' ')) {
+            tflite = 1;
+            rest[len - 6] = 0;
+        } else {
+            break;
         }
     }
     while (*rest == ' ')
@@ -501,12 +509,12 @@ static void cmd_kernel(char *rest)
         wt[i] = (int8_t)((i * 73u + 5u) & 0xFF);
     for (i = 0; i < (uint32_t)p.out_c; ++i) {
         bias[i] = (int32_t)(i * 101u) - 5000;
-        mult[i] = i % 5 == 3 ? -1518500250 : 1518500250; /* ~0.707 in Q31, some negated */
+        mult[i] = i % 5 == 3 && !tflite ? -1518500250 : 1518500250; /* ~0.707 in Q31, some negated */
         shift[i] = -9;
         if (hard) { /* shifts 1, 0, -1, -9, -23, -31 */
             static const int8_t shifts[6] = {1, 0, -1, -9, -23, -31};
             shift[i] = shifts[i % 6];
-            mult[i] = (int32_t)(1073741824u + (i * 7919u * 1021u) % 1073741824u) * (i % 4 == 1 ? -1 : 1);
+            mult[i] = (int32_t)(1073741824u + (i * 7919u * 1021u) % 1073741824u) * (i % 4 == 1 && !tflite ? -1 : 1);
         }
     }
     q.input_offset = hard ? 128 : 3;

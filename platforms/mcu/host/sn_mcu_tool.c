@@ -17,12 +17,13 @@
  *       per Pareto SubNet (the image's accuracy table, kind subnet): the image of that
  *       SubNet alone in the board's flash, one warm-up and one timed inference: emulated
  *       instructions, modelled cycles and ms, peak SRAM, flash, whether it fits
- *   sn-mcu kernels --board B [-o OUT.md] [--shape SHAPE]... MODEL
+ *   sn-mcu kernels --board B [-o OUT.md] [--shape SHAPE]... [--tflite] MODEL
  *       emulated instructions of the platform's int8 kernels (sn_mcu_kernels.h) beside the
  *       reference kernels' for every distinct layer shape of the Pareto SubNets (or each
  *       SHAPE: "dense|dw H W C OC K S [KF CF OCF]", the firmware's kernel command), whether
  *       their outputs are equal bit for bit (exit status 1 if any differ), and per kind the
- *       geometric mean, min and max of instructions per MAC
+ *       geometric mean, min and max of instructions per MAC. --tflite: positive multipliers only
+ *       (for a firmware whose kernels follow TFLite, platforms/mcu/cmsis-nn.sh)
  * --port DEV drives a real board that already runs the firmware (not tested here); without
  * it the board's ELF runs under qemu-system-arm (-icount shift=0). Results are written to a
  * temporary file and renamed. Figures: instructions emulated:qemu-icount; cycles and ms
@@ -66,6 +67,7 @@ typedef struct tool_opts {
     uint32_t nshapes;
     uint32_t canvases;
     int cache;                  /* check: each config's SubGraph resident in the SRAM cache */
+    int tflite;                 /* kernels: positive multipliers only */
 } tool_opts;
 
 static int usage(void)
@@ -75,7 +77,7 @@ static int usage(void)
             "       sn-mcu check --board B [--port DEV] [--canvases N] [--data PREFIX] [--cache]\n"
             "                    [--device-model M2] MODEL CFG...\n"
             "       sn-mcu table --board B [-o OUT.md] MODEL\n"
-            "       sn-mcu kernels --board B [-o OUT.md] [--shape SHAPE]... MODEL\n"
+            "       sn-mcu kernels --board B [-o OUT.md] [--shape SHAPE]... [--tflite] MODEL\n"
             "boards: %s\n", sn_mcu_board_names());
     return 2;
 }
@@ -112,6 +114,8 @@ static int parse(int argc, char **argv, tool_opts *o)
             o->shapes[o->nshapes++] = argv[++i];
         } else if (!strcmp(argv[i], "--device-model") && i + 1 < argc) {
             o->device_model = argv[++i];
+        } else if (!strcmp(argv[i], "--tflite")) {
+            o->tflite = 1;
         } else if (!strcmp(argv[i], "--cache")) {
             o->cache = 1;
         } else if (!strcmp(argv[i], "--canvases") && i + 1 < argc) {
@@ -614,7 +618,7 @@ static int cmd_kernels(tool_opts *o)
         int32_t h = 0, w = 0, c = 0, oc = 0, k = 0, s = 0;
         char kind[8] = "", kpath[16] = "", equal[8] = "";
         double r_ref, r_new;
-        snprintf(cmd, sizeof cmd, "kernel %.96s", shape_cmds[j]);
+        snprintf(cmd, sizeof cmd, "kernel %.96s%s", shape_cmds[j], o->tflite ? " tflite" : "");
         if (sn_mcu_command(link, cmd, reply, sizeof reply, err, sizeof err) != 0 ||
             sn_mcu_field_u64(reply, "clock", &clock) != 0 || sn_mcu_field_u64(reply, "macs", &macs) != 0 ||
             sn_mcu_field_u64(reply, "ref_clock", &ref_clock) != 0 || macs == 0 ||
