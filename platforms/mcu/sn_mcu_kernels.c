@@ -707,6 +707,63 @@ static void lanes_of(requant_lanes *l, const requant *t, int32_t n)
     }
 }
 
+/* one block of NPX (1-4) pixels X over the chunk's channels */
+SN_INLINE void pw_block_mve(const int32_t npx, const int8_t *const *x, const int8_t *weights, int32_t stride,
+                            int32_t in_c, const int32_t *start, const requant *t, int32_t n, int32_t out_offset,
+                            int32x4_t lo, int32x4_t hi, uint32x4_t lanes_out, int8_t *out)
+{
+    const mve_pred16_t store = vctp32q((uint32_t)npx);
+    int32_t j, i;
+    for (j = 0; j < n; ++j, ++out) {
+        const int8_t *w = weights + (int64_t)j * stride;
+        const int8_t *x0 = x[0], *x1 = x[1], *x2 = x[2], *x3 = x[3];
+        int32_t a0 = start[j], a1 = a0, a2 = a0, a3 = a0;
+        int32x4_t acc;
+        for (i = 0; i + 16 <= in_c; i += 16, w += 16, x0 += 16, x1 += 16, x2 += 16, x3 += 16) {
+            const int8x16_t wv = vldrbq_s8(w);
+            a0 = vmladavaq_s8(a0, vldrbq_s8(x0), wv);
+            if (npx > 1)
+                a1 = vmladavaq_s8(a1, vldrbq_s8(x1), wv);
+            if (npx > 2)
+                a2 = vmladavaq_s8(a2, vldrbq_s8(x2), wv);
+            if (npx > 3)
+                a3 = vmladavaq_s8(a3, vldrbq_s8(x3), wv);
+        }
+        if (in_c - i == 8) { /* a tail of 8: 16-bit lanes, no predicate */
+            const int16x8_t wv = vldrbq_s16(w);
+            a0 = vmladavaq_s16(a0, vldrbq_s16(x0), wv);
+            if (npx > 1)
+                a1 = vmladavaq_s16(a1, vldrbq_s16(x1), wv);
+            if (npx > 2)
+                a2 = vmladavaq_s16(a2, vldrbq_s16(x2), wv);
+            if (npx > 3)
+                a3 = vmladavaq_s16(a3, vldrbq_s16(x3), wv);
+        } else if (i < in_c) { /* the tail: zeros past in_c */
+            const mve_pred16_t pr = vctp8q((uint32_t)(in_c - i));
+            const int8x16_t wv = vldrbq_z_s8(w, pr);
+            a0 = vmladavaq_s8(a0, vldrbq_z_s8(x0, pr), wv);
+            if (npx > 1)
+                a1 = vmladavaq_s8(a1, vldrbq_z_s8(x1, pr), wv);
+            if (npx > 2)
+                a2 = vmladavaq_s8(a2, vldrbq_z_s8(x2, pr), wv);
+            if (npx > 3)
+                a3 = vmladavaq_s8(a3, vldrbq_z_s8(x3, pr), wv);
+        }
+        acc = vdupq_n_s32(a0);
+        if (npx > 1)
+            acc = vsetq_lane_s32(a1, acc, 1);
+        if (npx > 2)
+            acc = vsetq_lane_s32(a2, acc, 2);
+        if (npx > 3)
+            acc = vsetq_lane_s32(a3, acc, 3);
+        acc = rq_vec(acc, vdupq_n_s32(t[j].m), vdupq_n_s32(-(t[j].rs + 1)), out_offset, lo, hi);
+        if (npx == 4)
+            vstrbq_scatter_offset_s32(out, lanes_out, acc);
+        else
+            vstrbq_scatter_offset_p_s32(out, lanes_out, acc, store);
+    }
+}
+
 static void pointwise_mve(const sn_conv2d_params *p, const sn_quant_params *q, const int8_t *input,
                           const int8_t *weights, const requant *t, int32_t o0, int32_t n, int8_t *output)
 {
@@ -714,31 +771,33 @@ static void pointwise_mve(const sn_conv2d_params *p, const sn_quant_params *q, c
     const int32_t pixels = p->out_h * p->out_w, out_offset = q->output_offset;
     const int32x4_t lo = vdupq_n_s32(q->act_min), hi = vdupq_n_s32(q->act_max);
     const uint32x4_t lanes_out = vmulq_n_u32(vidupq_n_u32(0u, 1), (uint32_t)oc);
+    const int8_t *w0 = weights + (int64_t)o0 * stride;
     int32_t start[CHUNK], j, px, i, k;
     for (j = 0; j < n; ++j) { /* bias + offset x the sum of the weights (modulo 2^32, as acc) */
-        const int8_t *w = weights + (int64_t)(o0 + j) * stride;
+        const int8_t *w = w0 + (int64_t)j * stride;
         int32_t sum = 0;
-        for (i = 0; i < in_c; i += 16) {
+        for (i = 0; i + 16 <= in_c; i += 16)
+            sum = vaddvaq_s8(sum, vldrbq_s8(w + i));
+        if (i < in_c) {
             mve_pred16_t pr = vctp8q((uint32_t)(in_c - i));
-            sum = vaddvaq_p_s8(sum, vldrbq_z_s8(w + i, pr), pr);
+            sum = vaddvaq_s8(sum, vldrbq_z_s8(w + i, pr));
         }
         start[j] = (int32_t)((uint32_t)t[j].bias + (uint32_t)q->input_offset * (uint32_t)sum);
     }
     for (px = 0; px < pixels; px += 4) {
         const int32_t npx = pixels - px < 4 ? pixels - px : 4;
-        const mve_pred16_t store = vctp32q((uint32_t)npx);
         const int8_t *x[4];
         int8_t *out = output + (int64_t)px * oc + o0;
-        for (k = 0; k < 4; ++k) { /* a block's missing pixels repeat its last (not stored) */
+        for (k = 0; k < 4; ++k) { /* a block's missing pixels repeat its last (never read) */
             int32_t pi = px + (k < npx ? k : npx - 1), oy = pi / p->out_w, ox = pi % p->out_w;
             x[k] = input + ((int64_t)(oy * p->stride_h - p->pad_top) * p->in_w +
                             ox * p->stride_w - p->pad_left) * in_c;
         }
-        if (in_c <= 16) { /* the four pixels stay in registers for every channel */
+        if (in_c <= 16 && npx == 4) { /* the four pixels stay in registers for every channel */
             const mve_pred16_t pr = vctp8q((uint32_t)in_c);
             const int8x16_t x0 = vldrbq_z_s8(x[0], pr), x1 = vldrbq_z_s8(x[1], pr);
             const int8x16_t x2 = vldrbq_z_s8(x[2], pr), x3 = vldrbq_z_s8(x[3], pr);
-            const int8_t *w = weights + (int64_t)o0 * stride;
+            const int8_t *w = w0;
             for (j = 0; j < n; ++j, ++out, w += stride) {
                 const int8x16_t wv = vldrbq_z_s8(w, pr); /* zeros past in_c: no predicate below */
                 int32x4_t acc = vdupq_n_s32(vmladavaq_s8(start[j], x0, wv));
@@ -746,45 +805,15 @@ static void pointwise_mve(const sn_conv2d_params *p, const sn_quant_params *q, c
                 acc = vsetq_lane_s32(vmladavaq_s8(start[j], x2, wv), acc, 2);
                 acc = vsetq_lane_s32(vmladavaq_s8(start[j], x3, wv), acc, 3);
                 acc = rq_vec(acc, vdupq_n_s32(t[j].m), vdupq_n_s32(-(t[j].rs + 1)), out_offset, lo, hi);
-                if (npx == 4)
-                    vstrbq_scatter_offset_s32(out, lanes_out, acc);
-                else
-                    vstrbq_scatter_offset_p_s32(out, lanes_out, acc, store);
+                vstrbq_scatter_offset_s32(out, lanes_out, acc);
             }
             continue;
         }
-        for (j = 0; j < n; ++j, ++out) {
-            const int8_t *w = weights + (int64_t)(o0 + j) * stride;
-            const int8_t *x0 = x[0], *x1 = x[1], *x2 = x[2], *x3 = x[3];
-            int32_t a0 = start[j], a1 = a0, a2 = a0, a3 = a0;
-            int32x4_t acc;
-            for (i = 0; i + 16 <= in_c; i += 16, w += 16, x0 += 16, x1 += 16, x2 += 16, x3 += 16) {
-                const int8x16_t wv = vldrbq_s8(w);
-                a0 = vmladavaq_s8(a0, vldrbq_s8(x0), wv);
-                a1 = vmladavaq_s8(a1, vldrbq_s8(x1), wv);
-                a2 = vmladavaq_s8(a2, vldrbq_s8(x2), wv);
-                a3 = vmladavaq_s8(a3, vldrbq_s8(x3), wv);
-            }
-            if (in_c - i == 8) { /* a tail of 8: 16-bit lanes, no predicate */
-                const int16x8_t wv = vldrbq_s16(w);
-                a0 = vmladavaq_s16(a0, vldrbq_s16(x0), wv);
-                a1 = vmladavaq_s16(a1, vldrbq_s16(x1), wv);
-                a2 = vmladavaq_s16(a2, vldrbq_s16(x2), wv);
-                a3 = vmladavaq_s16(a3, vldrbq_s16(x3), wv);
-            } else if (i < in_c) { /* the tail: zeros past in_c */
-                const mve_pred16_t pr = vctp8q((uint32_t)(in_c - i));
-                const int8x16_t wv = vldrbq_z_s8(w, pr);
-                a0 = vmladavaq_s8(a0, vldrbq_z_s8(x0, pr), wv);
-                a1 = vmladavaq_s8(a1, vldrbq_z_s8(x1, pr), wv);
-                a2 = vmladavaq_s8(a2, vldrbq_z_s8(x2, pr), wv);
-                a3 = vmladavaq_s8(a3, vldrbq_z_s8(x3, pr), wv);
-            }
-            acc = vsetq_lane_s32(a3, vsetq_lane_s32(a2, vsetq_lane_s32(a1, vdupq_n_s32(a0), 1), 2), 3);
-            acc = rq_vec(acc, vdupq_n_s32(t[j].m), vdupq_n_s32(-(t[j].rs + 1)), out_offset, lo, hi);
-            if (npx == 4)
-                vstrbq_scatter_offset_s32(out, lanes_out, acc);
-            else
-                vstrbq_scatter_offset_p_s32(out, lanes_out, acc, store);
+        switch (npx) {
+        case 4: pw_block_mve(4, x, w0, stride, in_c, start, t, n, out_offset, lo, hi, lanes_out, out); break;
+        case 3: pw_block_mve(3, x, w0, stride, in_c, start, t, n, out_offset, lo, hi, lanes_out, out); break;
+        case 2: pw_block_mve(2, x, w0, stride, in_c, start, t, n, out_offset, lo, hi, lanes_out, out); break;
+        default: pw_block_mve(1, x, w0, stride, in_c, start, t, n, out_offset, lo, hi, lanes_out, out); break;
         }
     }
 }
