@@ -16,9 +16,10 @@
  * (the self-check: each check runs, even for slots no platform has yet). A platform not
  * available here is a TAP skip with the
  * reason; a NULL slot (the engine runs the reference) is named in a comment line. The mcu
- * firmware's slots are cross-compiled and run under QEMU (tests/test_engine_qemu.sh,
- * tests/test_mcu_boards.sh); arac_micro_flows runs whole plans (each platform's own test
- * checks it against the engine's tile loop). Model: $SN_MODEL (default build/supernet.snm),
+ * platform's int8 kernels run here built for this host (the loops the firmware runs, with the
+ * DSP instructions written in C); the firmware's own builds run under QEMU
+ * (tests/test_mcu_kernels.sh, tests/test_mcu_boards.sh); arac_micro_flows runs whole plans
+ * (each platform's own test checks it against the engine's tile loop). Model: $SN_MODEL (default build/supernet.snm),
  * which the platforms are created for. */
 #include "sn_test.h"
 #include <math.h>
