@@ -317,6 +317,7 @@ int sn_serve_open(sn_serve *sv, const sn_serve_options *opt, char *err, size_t n
     uint32_t d3[3] = {0, 0, 0}, d1[1] = {0};
     const sn_sut_ops *ops;
     memset(sv, 0, sizeof *sv);
+    sv->last_subnet = UINT32_MAX;
     sv->opt = *opt;
     if (!sv->opt.model_path)
         sv->opt.model_path = "build/supernet.snm";
@@ -413,6 +414,7 @@ int sn_serve_infer(sn_serve *sv, uint32_t s, uint32_t sample, sn_sut_result *r, 
     sn_sut_sample smp = sample_of(sv, sample);
     if (sv->sut->ops->infer(sv->sut, s, sv->s[s].plan, &smp, r, err, n) != SN_OK)
         return -1;
+    sv->last_subnet = s;
     return 0;
 }
 
@@ -420,8 +422,8 @@ int sn_serve_infer(sn_serve *sv, uint32_t s, uint32_t sample, sn_sut_result *r, 
 void sn_serve_profile_path(const sn_serve *sv, char *buf, size_t n)
 {
     /* v3: far weights read cold from one packed copy, near ones a resident box of it, the
-     * budget in the model's bytes (platforms/cpu) */
-    snprintf(buf, n, "build/profile/v3-%s-%s-%zu-%.16s.json", sv->desc.name, sv->desc.variant,
+     * budget in the model's bytes (platforms/cpu); v4: each SubNet's re-plan (replan_us) */
+    snprintf(buf, n, "build/profile/v4-%s-%s-%zu-%.16s.json", sv->desc.name, sv->desc.variant,
              sv->near_budget_bytes, sv->model_sha);
 }
 
@@ -520,6 +522,12 @@ static int profile_load(sn_serve *sv, const char *path, int same_build, char *wh
                 snprintf(why, wn, "switch %u lacks us or bytes", g);
             }
         }
+        /* optional (profiles before v4 lack it: no re-plan charged) */
+        item = cJSON_GetObjectItemCaseSensitive(root, "replan_us");
+        for (g = 0; g < sv->n && ok; ++g) {
+            cJSON *r = cJSON_GetArrayItem(item, (int)g);
+            sv->replan_us[g] = cJSON_IsNumber(r) ? r->valuedouble : 0.0;
+        }
     }
     cJSON_Delete(root);
     return ok ? 0 : -1;
@@ -568,6 +576,12 @@ static int profile_save(const sn_serve *sv, const char *path, int reps, char *er
         cJSON_AddNumberToObject(r, "bytes", (double)sv->switch_bytes[g]);
         cJSON_AddItemToArray(sw, r);
     }
+    {
+        double rp[SN_SERVE_MAX_SUBNETS];
+        for (g = 0; g < sv->n; ++g)
+            rp[g] = sv->replan_us[g];
+        cJSON_AddItemToObject(root, "replan_us", cJSON_CreateDoubleArray(rp, (int)sv->n));
+    }
     text = cJSON_Print(root);
     cJSON_Delete(root);
     if (!text)
@@ -601,6 +615,8 @@ static int profile_measure(sn_serve *sv, int reps, char *err, size_t n)
     t = malloc((size_t)reps * sizeof *t);
     if (!t)
         return sn_serve_fail(err, n, "out of memory");
+    for (i = 0; i < sv->n; ++i)
+        sv->replan_us[i] = 0.0;
     for (g = 0; g <= sv->n; ++g) {
         int64_t t0 = sn_serve_now_ns();
         sn_sut_moved mv;
@@ -627,6 +643,8 @@ static int profile_measure(sn_serve *sv, int reps, char *err, size_t n)
                     return sn_serve_fail(err, n, "%s: %s", sv->s[i].config, why);
                 }
                 t[k] = r.us >= 0.0 ? r.us : (double)(sn_serve_now_ns() - a) / 1e3;
+                if (r.plan_us > sv->replan_us[i]) /* the SubNets follow each other: a re-plan each */
+                    sv->replan_us[i] = r.plan_us;
             }
             qsort(t, (size_t)reps, sizeof *t, cmp_double);
             sv->lat_us[i][g] = sn_serve_computes(sv) ? t[(reps - 1) / 2] : 0.0;
@@ -718,10 +736,17 @@ uint32_t sn_serve_least_accurate(const sn_serve *sv)
     return best;
 }
 
+/* PRED(i) of sn_serve.h: the profile's latency under G_OF[i], plus the re-plan when i is not
+ * the SubNet served last. */
+static double pred(const sn_serve *sv, const uint32_t *g_of, uint32_t i)
+{
+    return sv->lat_us[i][g_of[i]] + (i != sv->last_subnet ? sv->replan_us[i] : 0.0);
+}
+
 /* Predicted latencies within this fraction of the fastest are ties, broken by top-1. */
 #define SN_LAT_TIE 0.05
 
-/* The fastest SubNet (PRED(i) = lat_us[i][g_of[i]]) whose top-1 is at least LEVEL, with
+/* The fastest SubNet (by PRED) whose top-1 is at least LEVEL, with
  * latency ties (within the fraction TIE of the fastest) going to the most accurate;
  * UINT32_MAX if none. */
 static uint32_t fastest_at_level(const sn_serve *sv, const uint32_t *g_of, double level, double tie)
@@ -730,13 +755,13 @@ static uint32_t fastest_at_level(const sn_serve *sv, const uint32_t *g_of, doubl
     double lim;
     for (i = 0; i < sv->n; ++i)
         if (sv->s[i].top1 + SN_FLOOR_EPS >= level &&
-            (best == UINT32_MAX || sv->lat_us[i][g_of[i]] < sv->lat_us[best][g_of[best]]))
+            (best == UINT32_MAX || pred(sv, g_of, i) < pred(sv, g_of, best)))
             best = i;
     if (best == UINT32_MAX)
         return best;
-    lim = sv->lat_us[best][g_of[best]] * (1.0 + tie);
+    lim = pred(sv, g_of, best) * (1.0 + tie);
     for (i = 0; i < sv->n; ++i)
-        if (sv->s[i].top1 + SN_FLOOR_EPS >= level && sv->lat_us[i][g_of[i]] <= lim && sv->s[i].top1 > sv->s[best].top1)
+        if (sv->s[i].top1 + SN_FLOOR_EPS >= level && pred(sv, g_of, i) <= lim && sv->s[i].top1 > sv->s[best].top1)
             best = i;
     return best;
 }
@@ -870,12 +895,12 @@ uint32_t sn_serve_choose(const sn_serve *sv, const uint32_t *g_of, float floor, 
             lost = sv->s[fastest].top1;
         }
         for (i = 0; i < sv->n; ++i) {
-            double l = sv->lat_us[i][g_of[i]], u = sv->s[i].top1;
+            double l = pred(sv, g_of, i), u = sv->s[i].top1;
             if (l > left || !sn_meets_floor(sv->s[i].top1, floor))
                 continue;
             if (la && la->rate_per_us > 0.0)
                 u -= (1.0 - exp(-la->rate_per_us * l)) * frac_below(la, behind + l + fmin) * lost;
-            if (best == UINT32_MAX || u > u_best || (u == u_best && l < sv->lat_us[best][g_of[best]])) {
+            if (best == UINT32_MAX || u > u_best || (u == u_best && l < pred(sv, g_of, best))) {
                 best = i;
                 u_best = u;
             }
@@ -888,11 +913,11 @@ uint32_t sn_serve_choose(const sn_serve *sv, const uint32_t *g_of, float floor, 
          * floor-level rule below */
         left = (double)ceiling_us - waited_us;
         for (i = 0; i < sv->n && best == UINT32_MAX; ++i)
-            if (sv->lat_us[i][g_of[i]] <= left && sn_meets_floor(sv->s[i].top1, floor))
+            if (pred(sv, g_of, i) <= left && sn_meets_floor(sv->s[i].top1, floor))
                 best = i;
         if (best == UINT32_MAX) {
             for (i = 0; i < sv->n; ++i)
-                if (best == UINT32_MAX || sv->lat_us[i][g_of[i]] < sv->lat_us[best][g_of[best]])
+                if (best == UINT32_MAX || pred(sv, g_of, i) < pred(sv, g_of, best))
                     best = i;
             return best;
         }
@@ -913,12 +938,12 @@ uint32_t sn_serve_choose(const sn_serve *sv, const uint32_t *g_of, float floor, 
     if (ceiling_us > 0) {
         double left = (double)ceiling_us - waited_us;
         for (i = 0; i < sv->n; ++i)
-            if (sv->lat_us[i][g_of[i]] <= left && (best == UINT32_MAX || sv->s[i].top1 > sv->s[best].top1))
+            if (pred(sv, g_of, i) <= left && (best == UINT32_MAX || sv->s[i].top1 > sv->s[best].top1))
                 best = i;
         if (best != UINT32_MAX)
             return best;
         for (i = 0; i < sv->n; ++i)
-            if (best == UINT32_MAX || sv->lat_us[i][g_of[i]] < sv->lat_us[best][g_of[best]])
+            if (best == UINT32_MAX || pred(sv, g_of, i) < pred(sv, g_of, best))
                 best = i;
         return best;
     }

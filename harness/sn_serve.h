@@ -137,6 +137,10 @@ typedef struct sn_serve {
                                                      predicted) */
     uint32_t g_ref_of[SN_SERVE_MAX_SUBNETS]; /* replay: the static-subgraph SubGraph, per SubNet */
     uint64_t switch_bytes[SN_SERVE_MAX_SUBGRAPHS];
+    /* the SUT's re-plan before SubNet i when another was served last (the profile: the
+     * largest sn_sut_result.plan_us seen; mcu, whose firmware holds one plan), us; 0 elsewhere */
+    double replan_us[SN_SERVE_MAX_SUBNETS];
+    uint32_t last_subnet;         /* the SubNet sn_serve_infer ran last (UINT32_MAX: none) */
     /* slice residency (SUTs with resident_slices): the serving set's tensors and boxes, the
      * cost model fitted to the profile, and every SubGraph as slices; NULL: SubGraphs are
      * SubNets' weight sets only */
@@ -246,7 +250,8 @@ typedef struct sn_lookahead {
 } sn_lookahead;
 
 /* What policies share (harness/policies/). The SubNet choice rule above: PRED(i) =
- * lat_us[i][g_of[i]]; FLOOR NaN: none; CEILING_US <= 0: none; WAITED_US the queueing delay
+ * lat_us[i][g_of[i]], plus replan_us[i] when i is not the SubNet served last (a platform that
+ * holds one plan pays a re-plan to change SubNet: the choice charges it); FLOOR NaN: none; CEILING_US <= 0: none; WAITED_US the queueing delay
  * already spent; LA what the server knows around it (accuracy mode only; NULL: nothing). */
 uint32_t sn_serve_choose(const sn_serve *sv, const uint32_t *g_of, float floor, int64_t ceiling_us,
                          double waited_us, const sn_lookahead *la);

@@ -37,8 +37,8 @@
  *     SubNet's own-SubGraph latency, served under that SubGraph at that latency, switches
  *     free; and no bound -- static-subgraph meets more SLOs where a SubNet runs faster under
  *     another SubGraph than its own, smallest where oracle's accurate choices queue.
- *     Mutants of oracle.c (tried): choosing under the resident SubGraph fails 29; switches
- *     paid, 29 and 31; the SubGraph kept, 29 and 30;
+ *     Mutants of oracle.c (tried): choosing under the resident SubGraph fails 30; switches
+ *     paid, 30 and 32; the SubGraph kept, 30 and 31;
  *   - accuracy mode (replay --choice accuracy), called directly: alone, the most accurate
  *     SubNet that fits; a waiting query's room bounds the choice, a waiting query that is
  *     late anyway does not; the floor-level mode ignores the queue; a floor nothing in the
@@ -46,7 +46,9 @@
  *     rate and ceilings) picks the faster SubNet where the most accurate would make it late; a
  *     query that misses its SLO whatever it gets is served the fastest SubNet.
  *     Mutants of sn_serve.c (tried): a late waiting query bounding the room fails 24; no
- *     next-arrival term, 27; a lost query at its floor's level, 28. */
+ *     next-arrival term, 27; a lost query at its floor's level, 28;
+ *   - the re-plan a platform that holds one plan pays to change SubNet is part of PRED: the
+ *     planned SubNet serves a lower floor when a re-plan would cost more (29). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -731,6 +733,36 @@ static void test_acc_lost_fastest(void **state)
     assert_int_equal(choose_acc_w(SN_CHOICE_FLOOR_LEVEL, 0.85f, 200.0, NULL), 2);
 }
 
+/* a platform that holds one plan (mcu): a re-plan of 350 us before any SubNet but the one
+ * served last. A floor at S0's level (0.69) with S2 planned: by PRED S0 costs 450, S1 550, S2
+ * 400 -- S2 serves it, no re-plan; with nothing planned S0 (450 < 550 < 750); with no re-plan
+ * cost, S0 */
+static void test_replan_charged(void **state)
+{
+    plant p = {3, {0.70, 0.80, 0.90, 0}, {{100, 100, 100, 100}, {200, 200, 200, 200}, {400, 400, 400, 400}},
+               {20, 20, 20, 0}};
+    uint32_t g_of[3] = {0, 0, 0}, i, s[3];
+    sn_serve *sv = serve_of(&p);
+    (void)state;
+    for (i = 0; i < 3; ++i) {
+        sv->g_ref_of[i] = 0;
+        sv->replan_us[i] = 350;
+    }
+    sv->last_subnet = 2;
+    s[0] = sn_serve_choose(sv, g_of, 0.69f, 0, 0.0, NULL);
+    sv->last_subnet = UINT32_MAX;
+    s[1] = sn_serve_choose(sv, g_of, 0.69f, 0, 0.0, NULL);
+    for (i = 0; i < 3; ++i)
+        sv->replan_us[i] = 0;
+    sv->last_subnet = 2;
+    s[2] = sn_serve_choose(sv, g_of, 0.69f, 0, 0.0, NULL);
+    serve_free(sv);
+    print_message("# chosen: S%u, S%u, S%u\n", s[0], s[1], s[2]);
+    assert_int_equal(s[0], 2);
+    assert_int_equal(s[1], 0);
+    assert_int_equal(s[2], 0);
+}
+
 static void queue_of(sn_lookahead *la, double due_us)
 {
     memset(la, 0, sizeof *la);
@@ -867,6 +899,8 @@ int main(void)
          "most accurate", test_acc_next_arrival, NULL, NULL, NULL},
         {"accuracy mode: a query that misses its SLO whatever it gets is served the fastest (floor-level: its "
          "floor's level)", test_acc_lost_fastest, NULL, NULL, NULL},
+        {"re-plan charged (one plan held): the planned SubNet serves a lower floor when a re-plan would cost more",
+         test_replan_charged, NULL, NULL, NULL},
         {"oracle: each query under its SubNet's own SubGraph, at that latency, switches free",
          test_oracle_own_subgraph_free, NULL, NULL, NULL},
         {"oracle is no bound: static-subgraph meets more SLOs where a SubNet runs faster under another SubGraph",
