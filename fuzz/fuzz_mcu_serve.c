@@ -8,8 +8,9 @@
  * The host port: a 64 KiB arena region (as a small part's SRAM), a link that reads lines
  * from the input and discards the replies (SN_FUZZ_ECHO=1 prints them: the seeds of the
  * mcu_host target were made that way), loadfile from one 16 x 16 canvas in memory, and a
- * budget of 300 convolutions per input (about 20 inferences) ("infer 4000000000 0" is a valid command that
- * would run for days on any device). */
+ * budget of 300 convolutions per input (about 20 inferences), counted in the reference
+ * kernels and in the platform's own ("infer 4000000000 0" is a valid command that would run
+ * for days on any device). */
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include "sn_engine.h"
 #include "sn_fuzz.h"
 #include "sn_kernels_ref.h"
+#include "sn_mcu_kernels.h"
 #include "sn_mcu_port.h"
 
 #define ARENA_BYTES (64u << 10)
@@ -117,6 +119,26 @@ static sn_status budget_depthwise_conv2d_s8(const sn_conv2d_params *p, const sn_
     return sn_depthwise_conv2d_ref_s8(p, q, in, w, bias, out);
 }
 
+/* the platform's own kernels (sn_mcu_kernels.c), which the firmware's slots and its kernel
+ * command call: the same budget (without it, "infer 1 9999999" ran for hours: found by the
+ * campaign after the kernels were merged) */
+static sn_status budget_mcu_conv2d_s8(const sn_conv2d_params *p, const sn_quant_params *q, const int8_t *in,
+                                      const int8_t *w, const int32_t *bias, int8_t *out)
+{
+    if (++convs > CONV_BUDGET)
+        longjmp(done, 2);
+    return sn_mcu_conv2d_s8(p, q, in, w, bias, out);
+}
+
+static sn_status budget_mcu_depthwise_conv2d_s8(const sn_conv2d_params *p, const sn_quant_params *q,
+                                                const int8_t *in, const int8_t *w, const int32_t *bias,
+                                                int8_t *out)
+{
+    if (++convs > CONV_BUDGET)
+        longjmp(done, 2);
+    return sn_mcu_depthwise_conv2d_s8(p, q, in, w, bias, out);
+}
+
 static FILE *canvas_fopen(const char *path, const char *mode)
 {
     (void)mode;
@@ -130,11 +152,15 @@ static FILE *canvas_fopen(const char *path, const char *mode)
 #define fopen canvas_fopen
 #define sn_conv2d_ref_s8 budget_conv2d_s8
 #define sn_depthwise_conv2d_ref_s8 budget_depthwise_conv2d_s8
+#define sn_mcu_conv2d_s8 budget_mcu_conv2d_s8
+#define sn_mcu_depthwise_conv2d_s8 budget_mcu_depthwise_conv2d_s8
 #include "../platforms/mcu/sn_mcu_serve.c"
 #undef main
 #undef fopen
 #undef sn_conv2d_ref_s8
 #undef sn_depthwise_conv2d_ref_s8
+#undef sn_mcu_conv2d_s8
+#undef sn_mcu_depthwise_conv2d_s8
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerInitialize(int *argc, char ***argv)
