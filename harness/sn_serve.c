@@ -833,6 +833,17 @@ void sn_serve_lookahead_recent(sn_lookahead *la, const double *arrival_us, const
     qsort(la->ceilings_us, la->n_ceilings, sizeof la->ceilings_us[0], cmp_ceiling);
 }
 
+int sn_serve_lookahead_queue(sn_lookahead *la, double arrival_us, float floor, int64_t ceiling_us,
+                             double start_us)
+{
+    if (arrival_us > start_us || la->n_queued >= SN_SERVE_LOOKAHEAD)
+        return 0;
+    la->queued[la->n_queued].floor = floor;
+    la->queued[la->n_queued++].due_us =
+        ceiling_us > 0 ? arrival_us + (double)ceiling_us - start_us : (double)INFINITY;
+    return 1;
+}
+
 void sn_serve_lookahead_from_trace(const sn_trace *tr, size_t q, size_t count, double speed,
                                    double start_us, sn_lookahead *la)
 {
@@ -841,14 +852,10 @@ void sn_serve_lookahead_from_trace(const sn_trace *tr, size_t q, size_t count, d
     size_t j, first = q + 1 > SN_SERVE_RECENT ? q + 1 - SN_SERVE_RECENT : 0;
     la->n_queued = 0;
     if (tr->mode != SN_TRACE_MODE_CLOSED)
-        for (j = q + 1; j < count && la->n_queued < SN_SERVE_LOOKAHEAD; ++j) {
-            double a = (double)tr->arrival_us[j] / speed;
-            if (a > start_us)
+        for (j = q + 1; j < count; ++j)
+            if (!sn_serve_lookahead_queue(la, (double)tr->arrival_us[j] / speed, tr->acc_floor[j],
+                                          tr->lat_ceiling_us[j], start_us))
                 break;
-            la->queued[la->n_queued].floor = tr->acc_floor[j];
-            la->queued[la->n_queued++].due_us =
-                tr->lat_ceiling_us[j] > 0 ? a + (double)tr->lat_ceiling_us[j] - start_us : (double)INFINITY;
-        }
     for (j = first; j <= q; ++j) {
         arr[j - first] = (double)tr->arrival_us[j] / speed;
         ceil[j - first] = tr->lat_ceiling_us[j];

@@ -267,6 +267,11 @@ double sn_serve_queue_cap(const sn_serve *sv, const uint32_t *g_of, const sn_loo
  * SN_SERVE_RECENT predecessors' arrival rate (Q's own arrival included) and ceilings. */
 void sn_serve_lookahead_from_trace(const sn_trace *tr, size_t q, size_t count, double speed,
                                    double start_us, sn_lookahead *la);
+/* Appends to LA's queue a query arrived at ARRIVAL_US (FLOOR, CEILING_US <= 0: none) if it
+ * has arrived by START_US, the chosen-for query's start, and the queue has room; returns 1
+ * if appended, 0 if not (the builders stop there: queries come in arrival order). */
+int sn_serve_lookahead_queue(sn_lookahead *la, double arrival_us, float floor, int64_t ceiling_us,
+                             double start_us);
 /* The recent-past half of LA from N past queries (arrival order, the last being the query
  * chosen for; at most SN_SERVE_RECENT used, the latest): their arrivals and ceilings (<= 0:
  * none). */

@@ -133,13 +133,10 @@ static void score(const sn_policy *p, const sn_serve *sv, const sushi_state *s, 
             int64_t ceil[SN_SERVE_RECENT];
             uint32_t j, j0 = i + 1 > SN_SERVE_RECENT ? i + 1 - SN_SERVE_RECENT : 0;
             la.n_queued = 0;
-            for (j = i + 1; j < s->fill && la.n_queued < SN_SERVE_LOOKAHEAD; ++j) {
+            for (j = i + 1; j < s->fill; ++j) {
                 const slot *wj = &s->window[(first + j) % p->window];
-                if (wj->arrival_us > st)
+                if (!sn_serve_lookahead_queue(&la, wj->arrival_us, wj->floor, wj->ceiling_us, st))
                     break;
-                la.queued[la.n_queued].floor = wj->floor;
-                la.queued[la.n_queued++].due_us =
-                    wj->ceiling_us > 0 ? wj->arrival_us + (double)wj->ceiling_us - st : (double)INFINITY;
             }
             for (j = j0; j <= i; ++j) {
                 arr[j - j0] = s->window[(first + j) % p->window].arrival_us;
