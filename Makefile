@@ -280,7 +280,7 @@ $(error make gate and make baseline: the gate's baseline is CF-64's (MODEL=cf64,
 endif
 endif
 gate: deps $(SUPERNAV) $(MODEL_IMAGE)
-	@SUPERNAV=$(SUPERNAV) sh ci/gate.sh gate
+	+@SUPERNAV=$(SUPERNAV) sh ci/gate.sh gate
 
 baseline: deps $(SUPERNAV) $(MODEL_IMAGE)
 	@SUPERNAV=$(SUPERNAV) sh ci/gate.sh baseline

@@ -10,7 +10,13 @@
 # energy, the served sequence) must equal the baseline's and agree across repetitions;
 # wall-clock figures (each repetition's median service time and latency) fail only on a
 # significant (Mann-Whitney U over the repetitions, p < 0.05) median slow-down of more
-# than 25 %.
+# than 25 %, against a reference: the baseline's own git revision, built here (cached in
+# build/gate-ref/REV) and replayed in the same command, each repetition interleaved with
+# this tree's, so that a machine slower or busier than the one that recorded the baseline
+# moves both sides alike (a CI machine 15-20 % slower than this one failed the gate on
+# every policy when the baseline's recorded medians were the reference). Without git
+# history (a tarball, a shallow clone) or with GATE_REFERENCE=off, the wall-clock
+# figures fall back to the baseline's recorded medians, and the gate says so.
 #
 #   sh ci/gate.sh           make gate: run the set, gate it against ci/baselines/cpu.json
 #   sh ci/gate.sh baseline  make baseline: measure a new profile, run the set, and record
@@ -52,13 +58,49 @@ mid=$("$SUPERNAV" subnets | awk '$1 == "subnet" { print $2, $NF }' | sort -n |
       awk '{ c[NR] = $2 } END { print c[int((NR + 1) / 2)] }')
 [ -n "$mid" ] || die "the model lists no SubNet"
 policies="sushi nocache static-subgraph static-subnet:$mid largest smallest oracle"
+
+# The reference build (gate mode only): the baseline's git revision, built once per revision.
+REF=""
+if [ "$MODE" = gate ] && [ "${GATE_REFERENCE:-auto}" != off ]; then
+    rev=$(sed -n 's/.*"git_revision":[[:space:]]*"\([0-9a-f]*\)".*/\1/p' "$BASELINE" | head -n 1)
+    why=""
+    if [ -z "$rev" ]; then
+        why="the baseline records no git revision"
+    elif ! full=$(git rev-parse --verify -q "$rev^{commit}" 2>/dev/null); then
+        why="git revision $rev is not in this clone (shallow, or no .git)"
+    else
+        dir=build/gate-ref/$full
+        if [ ! -x "$dir/build/supernav" ]; then
+            echo "gate: building the reference, the baseline's revision $rev, in $dir" >&2
+            rm -rf "$dir.tmp" && mkdir -p "$dir.tmp" &&
+                git archive "$full" | tar -x -C "$dir.tmp" &&
+                make -C "$dir.tmp" build/supernav >"$OUT/reference-build.log" 2>&1 &&
+                rm -rf "$dir" && mv "$dir.tmp" "$dir" ||
+                why="building revision $rev failed (see $OUT/reference-build.log)"
+        fi
+        [ -n "$why" ] || REF=$dir/build/supernav
+    fi
+    [ -n "$REF" ] || echo "gate: no reference build: $why; wall-clock figures against the baseline's" \
+        "recorded medians (another machine, another moment)" >&2
+fi
+
+replay() { # BINARY POLICY DIR
+    "$1" replay --platform "$PLATFORM" --isa "$ISA" --near-kib "$NEAR_KIB" \
+        --profile "$PROFILE" --virtual --trace "$OUT/traces/gate.csv" --policy "$2" \
+        --out "$3" --quiet >/dev/null
+}
 rep=1
 while [ "$rep" -le "$REPS" ]; do
     for policy in $policies; do
         name=$(echo "$policy" | sed 's/:.*//')
-        "$SUPERNAV" replay --platform "$PLATFORM" --isa "$ISA" --near-kib "$NEAR_KIB" \
-            --profile "$PROFILE" --virtual --trace "$OUT/traces/gate.csv" --policy "$policy" \
-            --out "$OUT/$name@$rep" --quiet >/dev/null || die "replay $policy (repetition $rep) failed"
+        # this tree and the reference take turns going first
+        if [ -n "$REF" ] && [ $((rep % 2)) = 0 ]; then
+            replay "$REF" "$policy" "$OUT/reference/$name@$rep" || die "reference replay $policy (repetition $rep) failed"
+        fi
+        replay "$SUPERNAV" "$policy" "$OUT/$name@$rep" || die "replay $policy (repetition $rep) failed"
+        if [ -n "$REF" ] && [ $((rep % 2)) = 1 ]; then
+            replay "$REF" "$policy" "$OUT/reference/$name@$rep" || die "reference replay $policy (repetition $rep) failed"
+        fi
     done
     rep=$((rep + 1))
 done
@@ -69,6 +111,8 @@ if [ "$MODE" = baseline ]; then
     exit 0
 fi
 rc=0
-"$SUPERNAV" gate --baseline "$BASELINE" "$OUT" || rc=$?
+runs=$(for policy in $policies; do n=$(echo "$policy" | sed 's/:.*//'); ls -d "$OUT/$n"@*; done)
+# shellcheck disable=SC2086 # run directory names have no spaces
+"$SUPERNAV" gate --baseline "$BASELINE" ${REF:+--reference "$OUT/reference"} $runs || rc=$?
 echo "gate: runs in $OUT ($(( $(date +%s) - start )) s)" >&2
 exit $rc

@@ -1,6 +1,6 @@
 /* supernav gate: the CI regression gate (reports/sn_gate.h).
  *
- *   supernav gate --baseline FILE RUN... [--alpha P] [--tolerance T] [--all]
+ *   supernav gate --baseline FILE RUN... [--reference DIR] [--alpha P] [--tolerance T] [--all]
  *   supernav gate --write-baseline FILE RUN... [--alpha P] [--tolerance T]
  *
  * Exit status: 0 pass, 1 a regression or a changed deterministic figure (or unreadable
@@ -47,13 +47,14 @@ int sn_cmd_gate(int argc, char **argv)
     static const struct option opts[] = {
         {"baseline", required_argument, 0, 'b'}, {"write-baseline", required_argument, 0, 'w'},
         {"alpha", required_argument, 0, 'a'},    {"tolerance", required_argument, 0, 't'},
-        {"all", no_argument, 0, 'A'},            {"help", no_argument, 0, 'h'},
+        {"all", no_argument, 0, 'A'},            {"reference", required_argument, 0, 'r'},
+        {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
-    const char *baseline = NULL, *write_to = NULL;
+    const char *baseline = NULL, *write_to = NULL, *reference = NULL;
     sn_gate_thresholds th = {0, 0, 0};
     sn_gate_result res;
-    char **runs, err[1400];
-    size_t n, i, same = 0, within = 0;
+    char **runs, **refs = NULL, err[1400];
+    size_t n, n_ref = 0, i, same = 0, within = 0;
     int ch, all = 0;
     while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (ch) {
@@ -62,8 +63,9 @@ int sn_cmd_gate(int argc, char **argv)
         case 'a': if (parse_fraction("alpha", optarg, &th.alpha) != 0) return 2; break;
         case 't': if (parse_fraction("tolerance", optarg, &th.wall_tolerance) != 0) return 2; break;
         case 'A': all = 1; break;
+        case 'r': reference = optarg; break;
         case 'h':
-            printf("usage: supernav gate --baseline FILE RUN... [--alpha P] [--tolerance T] [--all]\n"
+            printf("usage: supernav gate --baseline FILE RUN... [--reference DIR] [--alpha P] [--tolerance T] [--all]\n"
                    "       supernav gate --write-baseline FILE RUN... [--alpha P] [--tolerance T]\n"
                    "  RUN: a run directory or a directory of runs. A run named NAME@K is repetition K\n"
                    "  of experiment NAME. Deterministic figures (accuracy, bytes, MACs, modelled\n"
@@ -73,13 +75,20 @@ int sn_cmd_gate(int argc, char **argv)
                    "  Mann-Whitney U test over the repetitions gives p < P (default 0.05) AND the\n"
                    "  median is worse by more than T (default 0.25 = 25 %%). Exit 1 on a failure,\n"
                    "  with a table of what moved (--all: every figure). --write-baseline records the\n"
-                   "  runs instead (the thresholds given are stored with it).\n");
+                   "  runs instead (the thresholds given are stored with it). --reference DIR: the\n"
+                   "  wall-clock figures are set against the runs in DIR (named like the runs: a\n"
+                   "  reference build replayed on this machine in the same command) instead of the\n"
+                   "  baseline's recorded medians, which came from another machine and moment.\n");
             return 0;
         default: return 2;
         }
     }
     if (!!baseline == !!write_to) {
         sn_cli_error("give one of --baseline FILE (check) or --write-baseline FILE (record)");
+        return 2;
+    }
+    if (reference && write_to) {
+        sn_cli_error("--reference goes with --baseline (a check), not --write-baseline");
         return 2;
     }
     if (optind >= argc) {
@@ -107,7 +116,15 @@ int sn_cmd_gate(int argc, char **argv)
         sn_rundir_free_list(runs, n);
         return 0;
     }
-    if (sn_gate_check(baseline, runs, n, &th, &res, err, sizeof err) != 0) {
+    if (reference && sn_rundir_expand((char **)&reference, 1, &refs, &n_ref, err, sizeof err) != 0) {
+        sn_cli_error("--reference: %s", err);
+        sn_rundir_free_list(runs, n);
+        return 1;
+    }
+    i = (size_t)sn_gate_check_reference(baseline, runs, n, refs, n_ref, &th, &res, err, sizeof err);
+    if (refs)
+        sn_rundir_free_list(refs, n_ref);
+    if (i != 0) {
         sn_cli_error("%s", err);
         sn_rundir_free_list(runs, n);
         return 1;
@@ -116,7 +133,11 @@ int sn_cmd_gate(int argc, char **argv)
            "p < %g and median worse by > %.0f%%; tight: %g relative\n",
            baseline, res.baseline_created, res.baseline_revision, n, n == 1 ? "" : "s",
            res.thresholds.alpha, 100.0 * res.thresholds.wall_tolerance, res.thresholds.tight_rel);
-    printf("%-16s %-20s %-6s %18s %18s %10s  %-9s  %s\n", "run", "figure", "kind", "baseline",
+    if (reference)
+        printf("gate: wall-clock figures against the reference runs in %s (%zu runs), not the baseline's "
+               "recorded medians\n", reference, n_ref);
+    printf("%-16s %-20s %-6s %18s %18s %10s  %-9s  %s\n", "run", "figure", "kind",
+           reference ? "baseline|ref" : "baseline",
            "this run", "p (U)", "status", "note");
     for (i = 0; i < res.count; ++i) {
         const sn_gate_row *r = &res.rows[i];

@@ -326,27 +326,43 @@ static void check_number(sn_gate_result *res, sn_gate_row *r, const sn_figure *f
     }
 }
 
-static void check_wall(sn_gate_result *res, sn_gate_row *r, const loaded *l, size_t reps,
-                       const cJSON *arr, const sn_gate_thresholds *t)
+/* The repetitions' values of a wall-clock figure (at most 64), rounded as a baseline keeps them. */
+static size_t wall_values(const loaded *l, size_t reps, sn_gate_row *r, double *out,
+                          sn_figure_better *better)
 {
-    size_t nb = 0, nc = 0, k;
-    double b[64], c[64], rel, shift;
-    const cJSON *v;
-    sn_figure_better better = SN_BETTER_LOWER;
-    sn_mwu u;
-    cJSON_ArrayForEach(v, arr) if (cJSON_IsNumber(v) && nb < 64) b[nb++] = v->valuedouble;
-    for (k = 0; k < reps && nc < 64; ++k) {
+    size_t k, n = 0;
+    for (k = 0; k < reps && n < 64; ++k) {
         const sn_figure *f = sn_figures_find(&l[k].fs, r->figure);
         if (f && !isnan(f->value)) {
-            c[nc++] = wall_kept(f->value);
-            better = f->better;
+            out[n++] = wall_kept(f->value);
+            *better = f->better;
             r->unit = f->unit;
         }
     }
+    return n;
+}
+
+/* A wall-clock figure: the baseline side is the reference runs' repetitions (REF, REF_REPS)
+ * when given, else the medians the baseline file recorded (ARR). */
+static void check_wall(sn_gate_result *res, sn_gate_row *r, const loaded *l, size_t reps,
+                       const cJSON *arr, const loaded *ref, size_t ref_reps,
+                       const sn_gate_thresholds *t)
+{
+    size_t nb = 0, nc;
+    double b[64], c[64], rel, shift;
+    const cJSON *v;
+    sn_figure_better better = SN_BETTER_LOWER, ignored;
+    sn_mwu u;
+    if (ref)
+        nb = wall_values(ref, ref_reps, r, b, &ignored);
+    else
+        cJSON_ArrayForEach(v, arr) if (cJSON_IsNumber(v) && nb < 64) b[nb++] = v->valuedouble;
+    nc = wall_values(l, reps, r, c, &better);
     r->reps_base = nb;
     r->reps_cur = nc;
     if (nb == 0 || nc == 0) {
-        snprintf(r->note, sizeof r->note, "no value in %s", nb == 0 ? "the baseline" : "these runs");
+        snprintf(r->note, sizeof r->note, "no value in %s",
+                 nb == 0 ? (ref ? "the reference runs" : "the baseline") : "these runs");
         settle(res, r, SN_GATE_MISSING);
         return;
     }
@@ -357,15 +373,17 @@ static void check_wall(sn_gate_result *res, sn_gate_row *r, const loaded *l, siz
     shift = r->base > 0 ? r->cur / r->base - 1.0 : 0.0;
     rel = better == SN_BETTER_HIGHER ? -shift : shift;
     if (u.p < t->alpha && rel > t->wall_tolerance) {
-        snprintf(r->note, sizeof r->note, "%zu vs %zu reps: median %+.1f%% (tolerance %.0f%%), p %.2g < %g",
-                 nb, nc, 100.0 * shift, 100.0 * t->wall_tolerance, u.p, t->alpha);
+        snprintf(r->note, sizeof r->note, "%zu vs %zu reps%s: median %+.1f%% (tolerance %.0f%%), p %.2g < %g",
+                 nb, nc, ref ? " (reference)" : "", 100.0 * shift, 100.0 * t->wall_tolerance, u.p, t->alpha);
         settle(res, r, SN_GATE_REGRESSED);
     } else if (u.p < t->alpha && rel < -t->wall_tolerance) {
-        snprintf(r->note, sizeof r->note, "%zu vs %zu reps: median %+.1f%%, p %.2g: better than the baseline",
-                 nb, nc, 100.0 * shift, u.p);
+        snprintf(r->note, sizeof r->note, "%zu vs %zu reps%s: median %+.1f%%, p %.2g: better than the %s",
+                 nb, nc, ref ? " (reference)" : "", 100.0 * shift, u.p,
+                 ref ? "reference" : "baseline");
         settle(res, r, SN_GATE_IMPROVED);
     } else {
-        snprintf(r->note, sizeof r->note, "%zu vs %zu reps: median %+.1f%%: %s", nb, nc, 100.0 * shift,
+        snprintf(r->note, sizeof r->note, "%zu vs %zu reps%s: median %+.1f%%: %s", nb, nc,
+                 ref ? " (reference)" : "", 100.0 * shift,
                  u.p >= t->alpha ? (nb < 4 || nc < 4 ? "too few repetitions to test" : "not significant")
                                  : "within the tolerance");
         settle(res, r, SN_GATE_WITHIN);
@@ -373,7 +391,8 @@ static void check_wall(sn_gate_result *res, sn_gate_row *r, const loaded *l, siz
 }
 
 static int check_experiment(sn_gate_result *res, size_t *cap, const loaded *l, size_t reps,
-                            const cJSON *entry, const sn_gate_thresholds *t)
+                            const cJSON *entry, const loaded *ref, size_t ref_reps, int with_ref,
+                            const sn_gate_thresholds *t)
 {
     const sn_rundir *run = &l[0].run;
     const sn_figure_set *fs = &l[0].fs;
@@ -430,17 +449,35 @@ static int check_experiment(sn_gate_result *res, size_t *cap, const loaded *l, s
             check_number(res, r, f, cJSON_IsNumber(item) ? item->valuedouble : (double)NAN, t->tight_rel);
         }
     }
-    cJSON_ArrayForEach(item, wall) {
-        ROW(item->string, SN_FIGURE_WALL);
-        check_wall(res, r, l, reps, item, t);
+    if (with_ref && !ref_reps && wall && cJSON_GetArraySize(wall) > 0) {
+        ROW("reference", SN_FIGURE_WALL);
+        snprintf(r->note, sizeof r->note, "no readable reference run of this experiment: wall-clock not checked");
+        settle(res, r, SN_GATE_MISSING);
+    } else {
+        cJSON_ArrayForEach(item, wall) {
+            ROW(item->string, SN_FIGURE_WALL);
+            check_wall(res, r, l, reps, item, with_ref ? ref : NULL, ref_reps, t);
+        }
     }
 #undef ROW
     return 0;
 }
 
+static int check_buffer(const char *baseline_path, const char *text, size_t size, char *const *runs,
+                        size_t n, char *const *ref_runs, size_t n_ref,
+                        const sn_gate_thresholds *override, sn_gate_result *res, char *err,
+                        size_t err_bytes);
+
 int sn_gate_check(const char *baseline_path, char *const *runs, size_t n,
                   const sn_gate_thresholds *override, sn_gate_result *res, char *err,
                   size_t err_bytes)
+{
+    return sn_gate_check_reference(baseline_path, runs, n, NULL, 0, override, res, err, err_bytes);
+}
+
+int sn_gate_check_reference(const char *baseline_path, char *const *runs, size_t n,
+                            char *const *ref_runs, size_t n_ref, const sn_gate_thresholds *override,
+                            sn_gate_result *res, char *err, size_t err_bytes)
 {
     void *text;
     size_t size;
@@ -448,7 +485,7 @@ int sn_gate_check(const char *baseline_path, char *const *runs, size_t n,
     memset(res, 0, sizeof *res);
     if (sn_read_file(baseline_path, &text, &size) != 0)
         return fail(err, err_bytes, "%s: %s (make baseline writes it)", baseline_path, strerror(errno));
-    rc = sn_gate_check_buffer(baseline_path, text, size, runs, n, override, res, err, err_bytes);
+    rc = check_buffer(baseline_path, text, size, runs, n, ref_runs, n_ref, override, res, err, err_bytes);
     free(text);
     return rc;
 }
@@ -457,9 +494,49 @@ int sn_gate_check_buffer(const char *baseline_path, const char *text, size_t siz
                          char *const *runs, size_t n, const sn_gate_thresholds *override,
                          sn_gate_result *res, char *err, size_t err_bytes)
 {
+    return check_buffer(baseline_path, text, size, runs, n, NULL, 0, override, res, err, err_bytes);
+}
+
+/* The readable repetitions of experiment KEY among the reference runs R (N, sorted). */
+static const loaded *reference_of(const loaded *r, size_t n, const char *key, size_t *reps)
+{
+    size_t i, j;
+    *reps = 0;
+    for (i = 0; i < n; i = j) {
+        j = group_end(r, n, i);
+        if (!strcmp(r[i].key, key)) {
+            size_t m;
+            for (m = i; m < j && r[m].ok; ++m) /* check_buffer keeps the readable ones first */
+                ++*reps;
+            return &r[i];
+        }
+    }
+    return NULL;
+}
+
+static void readable_first(loaded *l, size_t i, size_t j)
+{
+    size_t m, good = 0;
+    for (m = i; m < j; ++m) {
+        if (l[m].ok) {
+            if (m != i + good) {
+                loaded tmp = l[i + good];
+                l[i + good] = l[m];
+                l[m] = tmp;
+            }
+            ++good;
+        }
+    }
+}
+
+static int check_buffer(const char *baseline_path, const char *text, size_t size, char *const *runs,
+                        size_t n, char *const *ref_runs, size_t n_ref,
+                        const sn_gate_thresholds *override, sn_gate_result *res, char *err,
+                        size_t err_bytes)
+{
     size_t cap = 0, i, j, groups = 0;
     cJSON *root, *entries, *entry;
-    loaded *l = NULL;
+    loaded *l = NULL, *ref = NULL;
     char *seen = NULL;
     const char *s;
     double v;
@@ -492,8 +569,12 @@ int sn_gate_check_buffer(const char *baseline_path, const char *text, size_t siz
     snprintf(res->baseline_revision, sizeof res->baseline_revision, "%s",
              (s = sn_rundir_str(root, "git_revision")) ? s : "?");
     entry_count = cJSON_GetArraySize(entries);
-    if (!(seen = calloc((size_t)entry_count + 1, 1)) || !(l = load_all(runs, n)))
+    if (!(seen = calloc((size_t)entry_count + 1, 1)) || !(l = load_all(runs, n)) ||
+        (ref_runs && !(ref = load_all(ref_runs, n_ref))))
         goto nomem;
+    for (i = 0; ref && i < n_ref; i = group_end(ref, n_ref, i))
+        readable_first(ref, i, group_end(ref, n_ref, i));
+    res->wall_reference = ref_runs != NULL;
     for (i = 0; i < n; i = group_end(l, n, i))
         ++groups;
     for (i = 0; i < n; i = j) {
@@ -531,9 +612,13 @@ int sn_gate_check_buffer(const char *baseline_path, const char *text, size_t siz
             continue;
         }
         seen[found] = 1;
-        if (good && check_experiment(res, &cap, &l[i], good, cJSON_GetArrayItem(entries, found),
-                                     &res->thresholds) != 0)
-            goto nomem;
+        if (good) {
+            size_t ref_reps = 0;
+            const loaded *rl = ref ? reference_of(ref, n_ref, l[i].key, &ref_reps) : NULL;
+            if (check_experiment(res, &cap, &l[i], good, cJSON_GetArrayItem(entries, found), rl,
+                                 ref_reps, ref_runs != NULL, &res->thresholds) != 0)
+                goto nomem;
+        }
     }
     i = 0;
     cJSON_ArrayForEach(entry, entries) {
@@ -546,12 +631,16 @@ int sn_gate_check_buffer(const char *baseline_path, const char *text, size_t siz
         }
     }
     free_loaded(l, n);
+    if (ref)
+        free_loaded(ref, n_ref);
     free(seen);
     cJSON_Delete(root);
     return 0;
 nomem:
     if (l)
         free_loaded(l, n);
+    if (ref)
+        free_loaded(ref, n_ref);
     free(seen);
     cJSON_Delete(root);
     sn_gate_result_free(res);

@@ -19,7 +19,8 @@
  *                           bad way, CHANGED otherwise: a deterministic figure that moves
  *                           for the better also needs `make baseline`, on purpose)
  *   TIGHT                   |a - b| <= tight_rel * max(|a|, |b|), else as EXACT
- *   WALL                    over the repetitions' medians: REGRESSED only when the
+ *   WALL                    over the repetitions' medians (or, with reference runs,
+ *                           the reference's repetitions: sn_gate_check_reference): REGRESSED only when the
  *                           two-sided Mann-Whitney U test gives p < alpha AND the median of
  *                           the medians moved the bad way by more than wall_tolerance
  *                           (relative); IMPROVED (passes) the other way round; WITHIN
@@ -73,6 +74,7 @@ typedef struct sn_gate_result {
     size_t regressions;      /* rows with REGRESSED */
     sn_gate_thresholds thresholds; /* those applied */
     char baseline_created[40], baseline_revision[48];
+    int wall_reference;      /* wall-clock set against reference runs, not the baseline's medians */
 } sn_gate_result;
 
 /* alpha 0.05, wall_tolerance 0.25, tight_rel SN_FIGURE_TIGHT_REL. */
@@ -91,6 +93,15 @@ int sn_gate_write_baseline(char *const *runs, size_t n, const sn_gate_thresholds
 int sn_gate_check(const char *baseline_path, char *const *runs, size_t n,
                   const sn_gate_thresholds *override, sn_gate_result *result, char *err,
                   size_t err_bytes);
+/* The same, with the wall-clock figures set against REF_RUNS (N_REF run directories, named
+ * NAME@K like the runs) instead of the medians the baseline recorded: a reference build
+ * replayed on this machine in the same command, interleaved with the runs, so that a machine
+ * slower or busier than the one that wrote the baseline moves both sides alike (ci/gate.sh
+ * builds the baseline's own git revision). An experiment the reference runs lack: MISSING.
+ * REF_RUNS NULL: as sn_gate_check. */
+int sn_gate_check_reference(const char *baseline_path, char *const *runs, size_t n,
+                            char *const *ref_runs, size_t n_ref, const sn_gate_thresholds *override,
+                            sn_gate_result *result, char *err, size_t err_bytes);
 /* The same with the baseline's bytes in memory (TEXT, SIZE bytes), reported as BASELINE_PATH. */
 int sn_gate_check_buffer(const char *baseline_path, const char *text, size_t size,
                          char *const *runs, size_t n, const sn_gate_thresholds *override,

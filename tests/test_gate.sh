@@ -10,7 +10,10 @@
 # few to test; noisy repetitions overlapping the baseline are not significant (PASS); a run
 # set against the baseline written from it ties (p 1: the baseline's rounding of wall
 # medians to 3 decimals applies to the runs too); four all 40-60 % slower FAIL; scaling
-# times moves no deterministic figure. TAP.
+# times moves no deterministic figure. With --reference (ci/gate.sh: the baseline's revision
+# built and replayed beside the runs), the wall-clock side is the reference runs: the same
+# 40-60 % slower runs PASS against a reference slowed alike (a slower CI machine) and FAIL
+# against an unslowed one; a reference lacking an experiment is MISSING. TAP.
 set -u
 SUPERNAV=${SUPERNAV:-build/supernav}
 MODEL=${SN_MODEL:-build/supernet.snm}
@@ -19,7 +22,7 @@ if [ ! -f data/canvas/cf64-test-images-idx3-ubyte ]; then
 fi
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
-echo "1..21"
+echo "1..25"
 n=0
 ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
 
@@ -123,7 +126,7 @@ ok "$(grep '^sushi ' "$tmp/out" | grep -v '_us ' | grep -q 'REGRESSED\|CHANGED';
 
 # the wall-clock rule on planted sushi repetitions (copies of one run, time columns scaled
 # per repetition) against the constant baseline: VARIANT NAME FACTOR... -> gate output
-variant() {
+scaled() { # NAME FACTOR...: a run set of copies, sushi@K's time columns times FACTOR K
     name=$1; shift
     k=1
     mkdir -p "$tmp/$name"
@@ -134,7 +137,10 @@ variant() {
             "$tmp/$name/sushi@$k/queries.csv" > "$tmp/q.tmp" && mv "$tmp/q.tmp" "$tmp/$name/sushi@$k/queries.csv"
         k=$((k + 1))
     done
-    "$SUPERNAV" gate --baseline "$tmp/baseline-const.json" "$tmp/$name" > "$tmp/$name.out" 2>&1
+}
+variant() {
+    scaled "$@"
+    "$SUPERNAV" gate --baseline "$tmp/baseline-const.json" "$tmp/$1" > "$tmp/$1.out" 2>&1
     echo $?
 }
 rc=$(variant within 1.10 1.12 1.08 1.11)
@@ -173,3 +179,23 @@ ok "$(grep '^sushi ' "$tmp/within.out" | grep -v '_us ' | grep -q 'REGRESSED\|CH
 ok "$(grep -q '^gate: PASS' "$tmp/within.out" && grep -q '^gate: PASS' "$tmp/noisy.out"; echo $?)" \
     "... and the verdict lines say PASS"
 ok "$(grep -q '^gate: FAIL' "$tmp/slow2.out"; echo $?)" "... or FAIL"
+
+# --reference: the wall-clock side is the reference runs, not the baseline's medians
+scaled refslow 1.45 1.5 1.42 1.55
+"$SUPERNAV" gate --baseline "$tmp/baseline-const.json" --reference "$tmp/refslow" "$tmp/slow2" > "$tmp/ref.out" 2>&1
+rc=$?
+sed 's/^/# reference slowed alike: /' "$tmp/ref.out" | grep 'sushi\|gate:'
+ok "$([ "$rc" = 0 ] && grep -q '^sushi .*latency_us .*within .*(reference)' "$tmp/ref.out"; echo $?)" \
+    "runs 40-60 % slower than the baseline's medians PASS against a reference slowed alike (exit $rc)"
+"$SUPERNAV" gate --baseline "$tmp/baseline-const.json" --reference "$tmp/const" "$tmp/slow2" > "$tmp/ref.out" 2>&1
+rc=$?
+ok "$([ "$rc" = 1 ] && grep -q '^sushi .*latency_us .*REGRESSED .*(reference)' "$tmp/ref.out"; echo $?)" \
+    "... and FAIL against an unslowed reference (exit $rc)"
+mkdir -p "$tmp/refpart" && cp -r "$tmp/const/sushi@"* "$tmp/refpart/"
+"$SUPERNAV" gate --baseline "$tmp/baseline-const.json" --reference "$tmp/refpart" "$tmp/const" > "$tmp/ref.out" 2>&1
+rc=$?
+ok "$([ "$rc" = 1 ] && grep -q '^static-subnet .*reference .*MISSING .*no readable reference run' "$tmp/ref.out"; echo $?)" \
+    "an experiment the reference runs lack is MISSING (exit $rc)"
+"$SUPERNAV" gate --write-baseline "$tmp/x.json" --reference "$tmp/const" "$tmp/const" > "$tmp/ref.out" 2>&1
+rc=$?
+ok "$([ "$rc" = 2 ] && [ ! -e "$tmp/x.json" ]; echo $?)" "--reference with --write-baseline: usage error (exit $rc): $(head -n 1 "$tmp/ref.out")"
