@@ -20,6 +20,7 @@
 #include "sn_cli.h"
 #include "sn_fpga.h"
 #include "sn_file.h"
+#include "sn_rundir.h"
 #include "sn_serve.h"
 #include "sn_validity.h"
 
@@ -53,6 +54,20 @@ static int parse_platform(const char *text, const char **platform)
         return -1;
     }
     *platform = text;
+    return 0;
+}
+
+/* --arac-quantile */
+static int parse_quantile(const char *text, int *out)
+{
+    if (!strcmp(text, "50") || !strcmp(text, "p50"))
+        *out = 50;
+    else if (!strcmp(text, "95") || !strcmp(text, "p95"))
+        *out = 95;
+    else {
+        sn_cli_error("--arac-quantile must be 50 or 95, not '%s'", text);
+        return -1;
+    }
     return 0;
 }
 
@@ -118,6 +133,7 @@ int sn_cmd_profile(int argc, char **argv)
         {"device", required_argument, 0, 'D'},   {"help", no_argument, 0, 'h'},
         {"board", required_argument, 0, 'B'},    {"pe", required_argument, 0, 'E'},
         {"port", required_argument, 0, 'T'},
+        {"arac", no_argument, 0, 'A'},           {"arac-quantile", required_argument, 0, 'U'},
         {0, 0, 0, 0}};
     common_opts c;
     sn_serve *sv;
@@ -131,6 +147,8 @@ int sn_cmd_profile(int argc, char **argv)
         switch (ch) {
         case 'p': if (parse_platform(optarg, &c.serve.platform) != 0) return 2; break;
         case 'T': c.serve.sut.port = optarg; break;  /* mcu */
+        case 'A': c.serve.arac = 1; break;
+        case 'U': if (parse_quantile(optarg, &c.serve.arac_quantile) != 0) return 2; break;
         case 'k': if (parse_long("near-kib", optarg, 0, 1L << 22, &c.near_kib) != 0) return 2; break;
         case 'r': if (parse_long("reps", optarg, 1, 10000, &v) != 0) return 2; c.reps = (int)v; break;
         case 'f': c.force = 1; break;
@@ -151,6 +169,9 @@ int sn_cmd_profile(int argc, char **argv)
                    "                        [--model M] [--data PREFIX] [--isa ISA] [--device D] [--json]\n"
                    "                        [--board FILE] [--pe RxC]   (fpga)\n"
                    "                        [--board B [--port DEV]]    (mcu: platforms/mcu/README.md)\n"
+                   "                        [--arac [--arac-quantile 50|95]]\n"
+                   "  --arac   the table's ARAC configs that no other row dominates (table MACs, top-1)\n"
+                   "           join the serving set; their p95 is recorded beside the p50\n"
                    "  p50 latency of every Pareto SubNet with every SubGraph (and none) resident,\n"
                    "  near/far weight bytes and switching costs; cached under build/profile/\n"
                    "  (--force measures again). Default near budget %d KiB.\n"
@@ -189,7 +210,7 @@ int sn_cmd_profile(int argc, char **argv)
             printf("%s%.6f", i ? "," : "", sv->s[i].top1);
         printf("]}\n");
     } else {
-        printf("%-3s %7s %10s %10s %10s %12s  %s\n", "#", "top-1", "no-cache", "own-SG", "best-SG",
+        printf("%-3s %7s %10s %10s %10s %10s %12s  %s\n", "#", "top-1", "no-cache", "p95-nc", "own-SG", "best-SG",
                "switch-us", sv->desc.clock == SN_SUT_CLOCK_MODEL ? "SubNet (latencies: us, modelled: fpga cycle model)"
                             : sv->desc.clock == SN_SUT_CLOCK_EMULATED ? "SubNet (latencies: us, model:mcu cycles from emulated instructions)"
                                       : "SubNet (latencies: p50 us, measured)");
@@ -198,8 +219,9 @@ int sn_cmd_profile(int argc, char **argv)
             for (g = 0; g < sv->n; ++g)
                 if (sv->lat_us[i][g] < best)
                     best = sv->lat_us[i][g];
-            printf("%-3u %6.2f%% %10.1f %10.1f %10.1f %12.1f  %s\n", i, 100.0 * sv->s[i].top1,
-                   sv->lat_us[i][sv->n], sv->lat_us[i][i], best, sv->switch_us[i], sv->s[i].config);
+            printf("%-3u %6.2f%% %10.1f %10.1f %10.1f %10.1f %12.1f  %s\n", i, 100.0 * sv->s[i].top1,
+                   sv->lat_us[i][sv->n], sv->lat_p95_us[i][sv->n], sv->lat_us[i][i], best, sv->switch_us[i],
+                   sv->s[i].config);
         }
     }
     sn_serve_close(sv);
@@ -224,6 +246,7 @@ int sn_cmd_replay(int argc, char **argv)
         {"help", no_argument, 0, 'h'},
         {"board", required_argument, 0, 'B'},    {"pe", required_argument, 0, 'E'},
         {"port", required_argument, 0, 'T'},     {"null-service-us", required_argument, 0, 'S'},
+        {"arac", no_argument, 0, 'A'},           {"arac-quantile", required_argument, 0, 'U'},
         {0, 0, 0, 0}};
     common_opts c;
     sn_replay_options ro;
@@ -244,6 +267,8 @@ int sn_cmd_replay(int argc, char **argv)
         switch (ch) {
         case 'p': if (parse_platform(optarg, &c.serve.platform) != 0) return 2; break;
         case 'T': c.serve.sut.port = optarg; break;  /* mcu */
+        case 'A': c.serve.arac = 1; break;
+        case 'U': if (parse_quantile(optarg, &c.serve.arac_quantile) != 0) return 2; break;
         case 'k': if (parse_long("near-kib", optarg, 0, 1L << 22, &c.near_kib) != 0) return 2; break;
         case 't': ro.trace_path = optarg; break;
         case 'P': policy = optarg; break;
@@ -302,6 +327,7 @@ int sn_cmd_replay(int argc, char **argv)
                    "                       [--model M] [--data PREFIX] [--isa ISA] [--device D]\n"
                    "                       [--profile FILE] [--quiet] [--null-service-us N]   (null)\n"
                    "                       [--choice floor-level|accuracy] [--modelled]\n"
+                   "                       [--arac [--arac-quantile 50|95]]\n"
                    "  POLICY   sushi, nocache, static-subgraph, static-subnet:CFG, largest, smallest, oracle,\n"
                    "           static-hindsight, lru, slackfit\n"
                    "  --speed  arrivals X times faster; --virtual: virtual-time replay (no waiting)\n"
@@ -315,6 +341,9 @@ int sn_cmd_replay(int argc, char **argv)
                    "           SubNet that fits what is left of it (at or above its floor), leaving\n"
                    "           the queries waiting behind room for theirs and weighing the next\n"
                    "           arrival's expected loss\n"
+                   "  --arac   ARAC configs serve too: the table's undominated ones join the\n"
+                   "           SubNets; their latency depends on the image, so the choice predicts\n"
+                   "           it by the profile's p95 (--arac-quantile 50: the p50)\n"
                    "  --profile  a pinned profile (never measured): the same predicted latencies,\n"
                    "             so the same SubNet choices, on every machine (the CI gate)\n"
                    "  --null-service-us  the null platform busy-waits N us per inference: a known\n"
@@ -507,7 +536,9 @@ int sn_cmd_summary(int argc, char **argv)
         } else {
             summary_row *r = &rows[n++];
             snprintf(r->trace, sizeof r->trace, "%s", sl ? sl + 1 : tname);
-            snprintf(r->policy, sizeof r->policy, "%s", cJSON_IsString(pol) ? pol->valuestring : "?");
+            const cJSON *set = run ? cJSON_GetObjectItemCaseSensitive(run, "serving_set") : NULL;
+            sn_rundir_policy_label(cJSON_IsString(pol) ? pol->valuestring : "?",
+                                   cJSON_IsString(set) ? set->valuestring : NULL, r->policy, sizeof r->policy);
             r->queries = num(s, "queries");
             r->slo = 100.0 * num(s, "slo_attainment");
             r->served = 100.0 * num(s, "served_accuracy");

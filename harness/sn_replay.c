@@ -72,7 +72,7 @@ static int write_context(replay *rp, char *err, size_t n)
     const sn_serve *sv = rp->sv;
     const sn_replay_options *o = rp->o;
     const sn_sut_desc *d = &sv->desc;
-    sn_run_property pp[4 + 16], rq[13];
+    sn_run_property pp[4 + 16], rq[15];
     size_t npp = 4, k;
     sn_run_file files[3];
     sn_run_context ctx;
@@ -98,6 +98,9 @@ static int write_context(replay *rp, char *err, size_t n)
     rq[11] = (sn_run_property){"choice", o->choice == SN_CHOICE_ACCURACY ? "accuracy" : "floor-level", 0};
     rq[12] = (sn_run_property){"subgraphs", sv->slices ? "slices (per-tensor leading boxes; switches move the difference)"
                                                        : "SubNet weight sets (whole layers near or far)", 0};
+    rq[13] = (sn_run_property){"serving_set", sv->opt.arac ? "subnets+arac (the table's undominated ARAC configs)"
+                                                           : "subnets", 0};
+    rq[14] = (sn_run_property){"arac_quantile", sv->opt.arac ? (sv->opt.arac_quantile == 50 ? "p50" : "p95") : "-", 0};
     files[0] = (sn_run_file){"model", sv->opt.model_path};
     files[1] = (sn_run_file){"data", sv->images_path};
     files[2] = (sn_run_file){"trace", o->trace_path};
@@ -120,7 +123,7 @@ static int write_context(replay *rp, char *err, size_t n)
               : o->virtual_time && d->virtual_clock ? d->virtual_clock
               : o->virtual_time ? "virtual:measured-service-times(CLOCK_MONOTONIC)" : "wall:CLOCK_MONOTONIC";
     ctx.run_properties = rq;
-    ctx.run_property_count = 13;
+    ctx.run_property_count = 15;
     ctx.files = files;
     ctx.file_count = 3;
     if (sn_run_write_context(rp->w, &ctx) != SN_RUN_OK)

@@ -47,10 +47,31 @@ static int cmp_subnet(const void *a, const void *b)
     return x->macs < y->macs ? -1 : x->macs > y->macs;
 }
 
+/* Whether serving-set entry A dominates B: no more table MACs, no less top-1, one strictly. */
+static int dominates(const sn_serve_subnet *a, const sn_serve_subnet *b)
+{
+    return a->macs <= b->macs && a->top1 >= b->top1 && (a->macs < b->macs || a->top1 > b->top1);
+}
+
+/* opt.arac: whether ARAC row A[I] (of N) is dominated by a SubNet of the set or another ARAC row. */
+static int arac_dominated(const sn_serve *sv, const sn_serve_subnet *a, uint32_t n, uint32_t i)
+{
+    uint32_t j;
+    for (j = 0; j < sv->n; ++j)
+        if (dominates(&sv->s[j], &a[i]))
+            return 1;
+    for (j = 0; j < n; ++j)
+        if (j != i && dominates(&a[j], &a[i]))
+            return 1;
+    return 0;
+}
+
 static int load_table(sn_serve *sv, char *err, size_t n)
 {
     char *text, *line, *save = NULL;
-    int row = 0, ck = -1, cc = -1, ct = -1;
+    int row = 0, ck = -1, cc = -1, ct = -1, cm = -1;
+    uint32_t n_arac = 0;
+    sn_serve_subnet *arac_rows = NULL;
     if (!sv->model.table)
         return sn_serve_fail(err, n, "%s: the image holds no accuracy table (pack --table)", sv->opt.model_path);
     text = malloc(sv->model.table_bytes + 1);
@@ -66,6 +87,7 @@ static int load_table(sn_serve *sv, char *err, size_t n)
                 if (!strcmp(f[i], "kind")) ck = i;
                 if (!strcmp(f[i], "config")) cc = i;
                 if (!strcmp(f[i], "top1")) ct = i;
+                if (!strcmp(f[i], "macs")) cm = i;
             }
             if (ck < 0 || cc < 0 || ct < 0) {
                 free(text);
@@ -73,23 +95,81 @@ static int load_table(sn_serve *sv, char *err, size_t n)
             }
             continue;
         }
-        if (k <= ck || k <= cc || k <= ct || strcmp(f[ck], "subnet") != 0)
+        if (k <= ck || k <= cc || k <= ct)
+            continue;
+        if (sv->opt.arac && !strcmp(f[ck], "arac")) {
+            /* kept aside: the SubNets come first, then the undominated ARAC rows */
+            sn_serve_subnet *g;
+            if (cm < 0 || k <= cm) {
+                free(text);
+                free(arac_rows);
+                return sn_serve_fail(err, n, "the accuracy table has ARAC rows but no macs column");
+            }
+            if (strlen(f[cc]) >= SN_CONFIG_TEXT_MAX ||
+                !(g = realloc(arac_rows, (n_arac + 1) * sizeof *g))) {
+                free(text);
+                free(arac_rows);
+                return sn_serve_fail(err, n, "accuracy table line %d: config too long (or out of memory)", row + 1);
+            }
+            arac_rows = g;
+            memset(&arac_rows[n_arac], 0, sizeof arac_rows[n_arac]);
+            strcpy(arac_rows[n_arac].config, f[cc]);
+            arac_rows[n_arac].top1 = strtod(f[ct], NULL) / 100.0;
+            arac_rows[n_arac].macs = strtoll(f[cm], NULL, 10);
+            arac_rows[n_arac].arac = 1;
+            ++n_arac;
+            continue;
+        }
+        if (strcmp(f[ck], "subnet") != 0)
             continue;
         if (sv->n == SN_SERVE_MAX_SUBNETS) {
+            free(arac_rows);
             free(text);
             return sn_serve_fail(err, n, "more than %d SubNets in the accuracy table", SN_SERVE_MAX_SUBNETS);
         }
         if (strlen(f[cc]) >= SN_CONFIG_TEXT_MAX) {
             free(text);
+            free(arac_rows);
             return sn_serve_fail(err, n, "accuracy table line %d: config too long", row + 1);
         }
         strcpy(sv->s[sv->n].config, f[cc]);
         sv->s[sv->n].top1 = strtod(f[ct], NULL) / 100.0;
+        sv->s[sv->n].macs = cm >= 0 && k > cm ? strtoll(f[cm], NULL, 10) : 0;
         ++sv->n;
     }
     free(text);
-    if (sv->n == 0)
+    if (sv->n == 0) {
+        free(arac_rows);
         return sn_serve_fail(err, n, "the accuracy table lists no SubNet");
+    }
+    if (sv->opt.arac) {
+        uint32_t i, first = sv->n;
+        if (n_arac == 0)
+            return sn_serve_fail(err, n, "--arac: the accuracy table lists no ARAC config");
+        uint8_t *drop = calloc(n_arac, 1);
+        if (!drop) {
+            free(arac_rows);
+            return sn_serve_fail(err, n, "out of memory");
+        }
+        for (i = 0; i < n_arac; ++i)
+            drop[i] = (uint8_t)arac_dominated(sv, arac_rows, n_arac, i);
+        for (i = 0; i < n_arac; ++i) {
+            if (drop[i])
+                continue;
+            if (sv->n == SN_SERVE_MAX_SUBNETS) {
+                free(drop);
+                free(arac_rows);
+                return sn_serve_fail(err, n, "more than %d SubNets and ARAC configs in the accuracy table",
+                                     SN_SERVE_MAX_SUBNETS);
+            }
+            sv->s[sv->n++] = arac_rows[i];
+        }
+        free(drop);
+        free(arac_rows);
+        if (sv->n == first)
+            return sn_serve_fail(err, n, "--arac: every ARAC config of the table is dominated by a SubNet "
+                                 "(table MACs and top-1): none would ever be chosen");
+    }
     return 0;
 }
 
@@ -101,8 +181,9 @@ static int plan_all(sn_serve *sv, int precision, char *err, size_t n)
         sn_config cfg;
         size_t need;
         const char *why = "";
-        if (sn_config_parse(s->config, &cfg) != SN_OK || cfg.is_arac)
-            return sn_serve_fail(err, n, "accuracy table: '%s' is not a SubNet config", s->config);
+        if (sn_config_parse(s->config, &cfg) != SN_OK || cfg.is_arac != s->arac)
+            return sn_serve_fail(err, n, "accuracy table: '%s' is not a%s config", s->config,
+                                 s->arac ? "n ARAC" : " SubNet");
         if (sn_plan_arena_bytes_p(&sv->model, &cfg, precision, &need) != SN_OK)
             return sn_serve_fail(err, n, "%s: not servable by this model", s->config);
         s->plan = malloc(sizeof *s->plan);
@@ -110,7 +191,8 @@ static int plan_all(sn_serve *sv, int precision, char *err, size_t n)
             return sn_serve_fail(err, n, "out of memory");
         if (sn_plan_prepare_p(s->plan, &sv->model, &cfg, precision, s->arena, need, &why) != SN_OK)
             return sn_serve_fail(err, n, "%s: %s", s->config, why);
-        s->macs = s->plan->macs;
+        if (!s->arac) /* an ARAC config keeps the table's mean: its plan's depend on the image */
+            s->macs = s->plan->macs;
     }
     qsort(sv->s, sv->n, sizeof sv->s[0], cmp_subnet);
     return 0;
@@ -249,6 +331,14 @@ static void slices_after_profile(sn_serve *sv)
     free(extra_lat);
 }
 
+/* An entry's p95 / p50 with no SubGraph resident (1 when unmeasured): how a predicted
+ * slice SubGraph's p50 becomes its p95. */
+static double p95_ratio(const sn_serve *sv, uint32_t i)
+{
+    double a = sv->lat_us[i][sv->n], b = sv->lat_p95_us[i][sv->n];
+    return a > 0.0 && b >= a ? b / a : 1.0;
+}
+
 uint32_t sn_serve_subgraph_set(sn_serve *sv, uint32_t slot, const sn_subgraph *r, const char *name, int exact)
 {
     uint32_t g = sv->n + 1 + slot, i;
@@ -261,6 +351,7 @@ uint32_t sn_serve_subgraph_set(sn_serve *sv, uint32_t slot, const sn_subgraph *r
     for (i = 0; i < sv->n; ++i) {
         uint64_t near = sn_slices_near_bytes(sv->slices, i, r);
         sv->lat_us[i][g] = sn_slices_predict_us(sv->slices, i, r);
+        sv->lat_p95_us[i][g] = sv->lat_us[i][g] * p95_ratio(sv, i);
         sv->near_bytes[i][g] = near;
         sv->far_bytes[i][g] = sn_slices_subnet_bytes(sv->slices, i) - near;
     }
@@ -274,8 +365,10 @@ uint32_t sn_serve_subgraph_set(sn_serve *sv, uint32_t slot, const sn_subgraph *r
             for (i = 0; i < sv->n; ++i) {
                 sn_sut_sample smp = sample_of(sv, 0);
                 double us;
-                if (sv->sut->ops->estimate(sv->sut, i, sv->s[i].plan, &smp, &us, why, sizeof why) == SN_OK)
+                if (sv->sut->ops->estimate(sv->sut, i, sv->s[i].plan, &smp, &us, why, sizeof why) == SN_OK) {
                     sv->lat_us[i][g] = us;
+                    sv->lat_p95_us[i][g] = us * p95_ratio(sv, i);
+                }
             }
             resident_slices(sv, was, 0, &mv, why, sizeof why);
         }
@@ -423,8 +516,8 @@ void sn_serve_profile_path(const sn_serve *sv, char *buf, size_t n)
 {
     /* v3: far weights read cold from one packed copy, near ones a resident box of it, the
      * budget in the model's bytes (platforms/cpu); v4: each SubNet's re-plan (replan_us) */
-    snprintf(buf, n, "build/profile/v4-%s-%s-%zu-%.16s.json", sv->desc.name, sv->desc.variant,
-             sv->near_budget_bytes, sv->model_sha);
+    snprintf(buf, n, "build/profile/v4-%s-%s-%zu-%.16s%s.json", sv->desc.name, sv->desc.variant,
+             sv->near_budget_bytes, sv->model_sha, sv->opt.arac ? "-arac" : "");
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -498,11 +591,14 @@ static int profile_load(sn_serve *sv, const char *path, int same_build, char *wh
             for (g = 0; g <= sv->n && ok; ++g) {
                 cJSON *r = cJSON_GetArrayItem(rows, (int)(i * (sv->n + 1) + g));
                 cJSON *l = cJSON_GetObjectItemCaseSensitive(r, "p50_us");
+                cJSON *l95 = cJSON_GetObjectItemCaseSensitive(r, "p95_us");
                 cJSON *nb = cJSON_GetObjectItemCaseSensitive(r, "near_bytes");
                 cJSON *fb = cJSON_GetObjectItemCaseSensitive(r, "far_bytes");
                 ok = cJSON_IsNumber(l) && cJSON_IsNumber(nb) && cJSON_IsNumber(fb);
                 if (ok) {
                     sv->lat_us[i][g] = l->valuedouble;
+                    /* optional: profiles before the p95 have the p50 in its place */
+                    sv->lat_p95_us[i][g] = cJSON_IsNumber(l95) ? l95->valuedouble : l->valuedouble;
                     sv->near_bytes[i][g] = (uint64_t)nb->valuedouble;
                     sv->far_bytes[i][g] = (uint64_t)fb->valuedouble;
                 } else {
@@ -565,6 +661,7 @@ static int profile_save(const sn_serve *sv, const char *path, int reps, char *er
             cJSON_AddNumberToObject(r, "subnet", i);
             cJSON_AddNumberToObject(r, "subgraph", g == sv->n ? -1 : (double)g);
             cJSON_AddNumberToObject(r, "p50_us", sv->lat_us[i][g]);
+            cJSON_AddNumberToObject(r, "p95_us", sv->lat_p95_us[i][g]);
             cJSON_AddNumberToObject(r, "near_bytes", (double)sv->near_bytes[i][g]);
             cJSON_AddNumberToObject(r, "far_bytes", (double)sv->far_bytes[i][g]);
             cJSON_AddItemToArray(rows, r);
@@ -610,9 +707,10 @@ static int profile_measure(sn_serve *sv, int reps, char *err, size_t n)
     uint32_t i, g, k, count = sv->images.dims[0];
     double *t;
     char why[512];
+    int arac_reps = reps < 1 ? 1 : reps;
     if (reps < 1 || own_clock)
         reps = 1;
-    t = malloc((size_t)reps * sizeof *t);
+    t = malloc((size_t)arac_reps * sizeof *t);
     if (!t)
         return sn_serve_fail(err, n, "out of memory");
     for (i = 0; i < sv->n; ++i)
@@ -636,7 +734,10 @@ static int profile_measure(sn_serve *sv, int reps, char *err, size_t n)
                     free(t);
                     return sn_serve_fail(err, n, "%s: %s", sv->s[i].config, why);
                 }
-            for (k = 0; k < (uint32_t)reps; ++k) {
+            /* an ARAC config's latency depends on the image: on a platform with its own
+             * clock too it runs the requested reps over distinct canvases */
+            uint32_t nr = (uint32_t)(sv->s[i].arac ? arac_reps : reps);
+            for (k = 0; k < nr; ++k) {
                 int64_t a = sn_serve_now_ns();
                 if (sn_serve_infer(sv, i, (k * 7919u) % count, &r, why, sizeof why) != 0) {
                     free(t);
@@ -646,8 +747,10 @@ static int profile_measure(sn_serve *sv, int reps, char *err, size_t n)
                 if (r.plan_us > sv->replan_us[i]) /* the SubNets follow each other: a re-plan each */
                     sv->replan_us[i] = r.plan_us;
             }
-            qsort(t, (size_t)reps, sizeof *t, cmp_double);
-            sv->lat_us[i][g] = sn_serve_computes(sv) ? t[(reps - 1) / 2] : 0.0;
+            qsort(t, nr, sizeof *t, cmp_double);
+            sv->lat_us[i][g] = sn_serve_computes(sv) ? t[(nr - 1) / 2] : 0.0;
+            /* nearest rank: the smallest time at or above 95 % of the inferences */
+            sv->lat_p95_us[i][g] = sn_serve_computes(sv) ? t[(size_t)ceil(0.95 * nr) - 1] : 0.0;
             sv->near_bytes[i][g] = r.near_bytes;
             sv->far_bytes[i][g] = r.far_bytes;
         }
@@ -738,9 +841,14 @@ uint32_t sn_serve_least_accurate(const sn_serve *sv)
 
 /* PRED(i) of sn_serve.h: the profile's latency under G_OF[i], plus the re-plan when i is not
  * the SubNet served last. */
+double sn_serve_lat_us(const sn_serve *sv, uint32_t i, uint32_t g)
+{
+    return sv->s[i].arac && sv->opt.arac_quantile != 50 ? sv->lat_p95_us[i][g] : sv->lat_us[i][g];
+}
+
 static double pred(const sn_serve *sv, const uint32_t *g_of, uint32_t i)
 {
-    return sv->lat_us[i][g_of[i]] + (i != sv->last_subnet ? sv->replan_us[i] : 0.0);
+    return sn_serve_lat_us(sv, i, g_of[i]) + (i != sv->last_subnet ? sv->replan_us[i] : 0.0);
 }
 
 /* Predicted latencies within this fraction of the fastest are ties, broken by top-1. */
@@ -772,8 +880,8 @@ static double fastest_meeting(const sn_serve *sv, const uint32_t *g_of, float fl
     double f = INFINITY;
     uint32_t i;
     for (i = 0; i < sv->n; ++i)
-        if (sn_meets_floor(sv->s[i].top1, floor) && sv->lat_us[i][g_of[i]] < f)
-            f = sv->lat_us[i][g_of[i]];
+        if (sn_meets_floor(sv->s[i].top1, floor) && sn_serve_lat_us(sv, i, g_of[i]) < f)
+            f = sn_serve_lat_us(sv, i, g_of[i]);
     return f;
 }
 
@@ -793,7 +901,7 @@ double sn_serve_queue_cap(const sn_serve *sv, const uint32_t *g_of, const sn_loo
             f = fastest_meeting(sv, g_of, w->floor);
             if (isinf(f)) { /* no SubNet meets its floor: served by the most accurate */
                 uint32_t a = sn_serve_most_accurate(sv);
-                f = sv->lat_us[a][g_of[a]];
+                f = sn_serve_lat_us(sv, a, g_of[a]);
             }
             if (n_memo < 8) {
                 memo_floor[n_memo] = w->floor;
@@ -895,8 +1003,8 @@ uint32_t sn_serve_choose(const sn_serve *sv, const uint32_t *g_of, float floor, 
             if (cap < left)
                 left = cap;
             for (i = 0; i < sv->n; ++i)
-                if (sv->lat_us[i][g_of[i]] < fmin) {
-                    fmin = sv->lat_us[i][g_of[i]];
+                if (sn_serve_lat_us(sv, i, g_of[i]) < fmin) {
+                    fmin = sn_serve_lat_us(sv, i, g_of[i]);
                     fastest = i;
                 }
             lost = sv->s[fastest].top1;

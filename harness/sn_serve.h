@@ -1,7 +1,10 @@
 /* supernav harness: serving a query trace with SubNets and a resident SubGraph (SUSHI).
  *
  * The serving set is the model's Pareto SubNets (the kind=subnet rows of the accuracy
- * table embedded in the image), each planned once. A SubGraph is the weight set of one
+ * table embedded in the image), each planned once; with opt.arac (replay --arac) also the
+ * table's ARAC configs no other row dominates, whose latency depends on the image: the
+ * profile records every entry's p95 beside its p50, and the choice predicts an ARAC config
+ * by its p95 (sn_serve_lat_us). A SubGraph is the weight set of one
  * SubNet (its leading channel slices and kernel crops of the shared tensors); making it
  * resident moves those weights into the platform's near memory (on the CPU platform: resident
  * boxes of the weights packed once, never flushed from the caches, see platforms/cpu/sn_cpu.h;
@@ -98,7 +101,8 @@
 typedef struct sn_serve_subnet {
     char config[SN_CONFIG_TEXT_MAX];
     double top1;                 /* table top-1, a fraction */
-    int64_t macs;
+    int64_t macs;                /* an ARAC config's: the table's mean over the test split */
+    int arac;                    /* an ARAC config: its latency depends on the image */
     sn_plan *plan;
     void *arena;
 } sn_serve_subnet;
@@ -113,6 +117,14 @@ typedef struct sn_serve_options {
                                     persistent SubGraph buffer, SIZE_MAX: the board's; mcu:
                                     the SRAM weight cache, SubNets whose arena does not fit
                                     the SRAM it leaves are not served) */
+    int arac;                    /* 1: the table's ARAC configs that no other row dominates
+                                    (table MACs no more and top-1 no less, one strictly) join
+                                    the SubNets: "SubNet" below means either, and the choice
+                                    predicts an ARAC config's latency by its quantile
+                                    (arac_quantile) */
+    int arac_quantile;           /* 50 or 95 (0: 95): the profile quantile PRED reads for an
+                                    ARAC config, whose latency depends on the image (the gate's
+                                    tiles); SubNets' PRED stays the p50 */
 } sn_serve_options;
 
 typedef struct sn_serve {
@@ -131,6 +143,8 @@ typedef struct sn_serve {
     /* the profile: index G == n is "no SubGraph" */
     int profiled;
     double lat_us[SN_SERVE_MAX_SUBNETS][SN_SERVE_MAX_SUBGRAPHS];
+    /* the p95 over the same inferences (distinct canvases; a profile without it: the p50) */
+    double lat_p95_us[SN_SERVE_MAX_SUBNETS][SN_SERVE_MAX_SUBGRAPHS];
     uint64_t near_bytes[SN_SERVE_MAX_SUBNETS][SN_SERVE_MAX_SUBGRAPHS];
     uint64_t far_bytes[SN_SERVE_MAX_SUBNETS][SN_SERVE_MAX_SUBGRAPHS];
     double switch_us[SN_SERVE_MAX_SUBGRAPHS];     /* from none (the profile; slice SubGraphs:
@@ -250,7 +264,8 @@ typedef struct sn_lookahead {
 } sn_lookahead;
 
 /* What policies share (harness/policies/). The SubNet choice rule above: PRED(i) =
- * lat_us[i][g_of[i]], plus replan_us[i] when i is not the SubNet served last (a platform that
+ * lat_us[i][g_of[i]] (an ARAC config: lat_p95_us[i][g_of[i]] unless opt.arac_quantile is 50),
+ * plus replan_us[i] when i is not the SubNet served last (a platform that
  * holds one plan pays a re-plan to change SubNet: the choice charges it); FLOOR NaN: none; CEILING_US <= 0: none; WAITED_US the queueing delay
  * already spent; LA what the server knows around it (accuracy mode only; NULL: nothing). */
 uint32_t sn_serve_choose(const sn_serve *sv, const uint32_t *g_of, float floor, int64_t ceiling_us,
@@ -277,6 +292,9 @@ int sn_serve_lookahead_queue(sn_lookahead *la, double arrival_us, float floor, i
  * none). */
 void sn_serve_lookahead_recent(sn_lookahead *la, const double *arrival_us, const int64_t *ceiling_us,
                                uint32_t n);
+/* The latency the choice predicts for entry I under SubGraph G: the profile's p50, or an ARAC
+ * config's p95 (opt.arac_quantile 95, the default). */
+double sn_serve_lat_us(const sn_serve *sv, uint32_t i, uint32_t g);
 /* The choice for query Q with SubGraph G resident for every SubNet (G == n: none). */
 uint32_t sn_serve_choose_under(const sn_serve *sv, uint32_t g, const sn_policy_query *q);
 uint32_t sn_serve_most_accurate(const sn_serve *sv);

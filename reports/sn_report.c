@@ -103,11 +103,13 @@ static const char *policy_color(const char *key)
         {"static-subnet", "#2ca02c"}, {"largest", "#9467bd"}, {"smallest", "#8c564b"},
         {"oracle", "#ff7f0e"},
     };
-    size_t i;
+    /* the same policy serving ARAC configs too ("+arac"): a darker shade of its colour */
+    static const char *arac_colors[] = {"#8b1a1a", "#3f3f3f", "#0e3d5e", "#175c17", "#4f3366", "#4a2c26", "#a65309"};
+    size_t i, len = strlen(key), arac = len > 5 && !strcmp(key + len - 5, "+arac");
     for (i = 0; i < sizeof colors / sizeof *colors; ++i)
-        if (!strcmp(key, colors[i].key))
-            return colors[i].color;
-    return "#17becf";
+        if (!strncmp(key, colors[i].key, arac ? len - 5 : len) && strlen(colors[i].key) == (arac ? len - 5 : len))
+            return arac ? arac_colors[i] : colors[i].color;
+    return arac ? "#0b6e78" : "#17becf";
 }
 
 /* "measured", "emulated" or "model", and a description, from a run's clock string. */

@@ -79,7 +79,25 @@ const char *sn_rundir_platform(const sn_rundir *run)
 
 const char *sn_rundir_policy(const sn_rundir *run)
 {
-    return or_unknown(sn_rundir_str(run->context, "run.policy"));
+    return run->policy_label[0] ? run->policy_label : or_unknown(sn_rundir_str(run->context, "run.policy"));
+}
+
+/* run.policy, with "+arac" after its name (before any ":ARG") when ARAC configs served too. */
+void sn_rundir_policy_label(const char *policy, const char *serving_set, char *buf, size_t n)
+{
+    const char *colon = strchr(policy, ':');
+    int name_len = colon ? (int)(colon - policy) : (int)strlen(policy);
+    if (serving_set && !strncmp(serving_set, "subnets+arac", 12))
+        snprintf(buf, n, "%.*s+arac%s", name_len, policy, colon ? colon : "");
+    else
+        snprintf(buf, n, "%s", policy);
+}
+
+static void set_policy_label(sn_rundir *run)
+{
+    sn_rundir_policy_label(or_unknown(sn_rundir_str(run->context, "run.policy")),
+                           sn_rundir_str(run->context, "run.serving_set"), run->policy_label,
+                           sizeof run->policy_label);
 }
 
 const char *sn_rundir_clock(const sn_rundir *run)
@@ -338,6 +356,7 @@ int sn_rundir_load(const char *path, sn_rundir *run, char *err, size_t n)
         return -1;
     }
     set_trace_name(run);
+    set_policy_label(run);
     return 0;
 }
 
@@ -374,6 +393,7 @@ int sn_rundir_parse(const char *path, const sn_rundir_files *files, sn_rundir *r
         return -1;
     }
     set_trace_name(run);
+    set_policy_label(run);
     return 0;
 }
 

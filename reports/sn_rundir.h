@@ -37,6 +37,8 @@ typedef struct sn_rundir {
     char **names;             /* distinct SubNet / SubGraph configs, first-seen order */
     size_t name_count;
     char trace_name[256];     /* base name of run.trace without ".csv" ("?" if unknown) */
+    char policy_label[160];   /* run.policy, "+arac" appended when ARAC configs served beside
+                                 the SubNets (run.serving_set; replay --arac) */
 } sn_rundir;
 
 /* Loads the run directory at PATH. Returns 0, or -1 with one line in ERR (nothing to
@@ -60,9 +62,14 @@ int sn_rundir_parse(const char *path, const sn_rundir_files *files, sn_rundir *r
 double sn_rundir_num(const cJSON *object, const char *dotted_path);
 const char *sn_rundir_str(const cJSON *object, const char *dotted_path);
 
-/* The run's platform, policy and clock strings ("?" when absent; never NULL). */
+/* The run's platform, policy and clock strings ("?" when absent; never NULL). The policy is
+ * its label: "sushi+arac" for a run whose serving set held ARAC configs (replay --arac), so
+ * that reports and comparisons keep it apart from the SubNets-only "sushi". */
 const char *sn_rundir_platform(const sn_rundir *run);
 const char *sn_rundir_policy(const sn_rundir *run);
+/* The label of POLICY (run.policy) under SERVING_SET (run.serving_set; NULL: SubNets only):
+ * "sushi+arac", "static-subnet+arac:CFG" when ARAC configs served too. */
+void sn_rundir_policy_label(const char *policy, const char *serving_set, char *buf, size_t n);
 const char *sn_rundir_clock(const sn_rundir *run);
 
 /* The trace file the run replayed, if it can still be found: run.trace as recorded, else

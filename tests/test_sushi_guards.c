@@ -48,7 +48,10 @@
  *     Mutants of sn_serve.c (tried): a late waiting query bounding the room fails 24; no
  *     next-arrival term, 27; a lost query at its floor's level, 28;
  *   - the re-plan a platform that holds one plan pays to change SubNet is part of PRED: the
- *     planned SubNet serves a lower floor when a re-plan would cost more (29). */
+ *     planned SubNet serves a lower floor when a re-plan would cost more (29);
+ *   - ARAC configs in the serving set (replay --arac): an ARAC config's latency depends on the
+ *     image, so the choice reads its p95 (a SubNet's p50 even when its p95 is planted
+ *     higher); --arac-quantile 50 reads its p50 (30). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -763,6 +766,42 @@ static void test_replan_charged(void **state)
     assert_int_equal(s[2], 0);
 }
 
+/* S2 an ARAC config, p50 400 us and p95 600 us; S1 a SubNet, p50 200 us, p95 planted at 900
+ * us. A ceiling of 500 us, nothing waited: with the p95 rule (the default) S2 does not fit
+ * (600 > 500) and S1 serves (its p50 fits; a SubNet's p95 is never read); with the p50 rule
+ * S2 fits and serves (the most accurate that fits) */
+static void test_arac_quantile(void **state)
+{
+    plant p = {3, {0.70, 0.80, 0.90, 0}, {{100, 100, 100, 100}, {200, 200, 200, 200}, {400, 400, 400, 400}},
+               {20, 20, 20, 0}};
+    uint32_t g_of[3] = {0, 0, 0}, i, s[3];
+    sn_serve *sv = serve_of(&p);
+    (void)state;
+    for (i = 0; i < 3; ++i) {
+        uint32_t g;
+        sv->g_ref_of[i] = 0;
+        for (g = 0; g <= 3; ++g)
+            sv->lat_p95_us[i][g] = sv->lat_us[i][g];
+    }
+    sv->choice = SN_CHOICE_ACCURACY;
+    sv->s[2].arac = 1;
+    for (i = 0; i <= 3; ++i) {
+        sv->lat_p95_us[2][i] = 600;
+        sv->lat_p95_us[1][i] = 900;
+    }
+    s[0] = sn_serve_choose(sv, g_of, NAN, 500, 0.0, NULL);
+    sv->opt.arac_quantile = 50;
+    s[1] = sn_serve_choose(sv, g_of, NAN, 500, 0.0, NULL);
+    sv->opt.arac_quantile = 95;
+    sv->s[2].arac = 0; /* the same entry as a SubNet: its p50 */
+    s[2] = sn_serve_choose(sv, g_of, NAN, 500, 0.0, NULL);
+    serve_free(sv);
+    print_message("# chosen: S%u (p95 rule), S%u (p50 rule), S%u (S2 a SubNet)\n", s[0], s[1], s[2]);
+    assert_int_equal(s[0], 1);
+    assert_int_equal(s[1], 2);
+    assert_int_equal(s[2], 2);
+}
+
 static void queue_of(sn_lookahead *la, double due_us)
 {
     memset(la, 0, sizeof *la);
@@ -901,6 +940,8 @@ int main(void)
          "floor's level)", test_acc_lost_fastest, NULL, NULL, NULL},
         {"re-plan charged (one plan held): the planned SubNet serves a lower floor when a re-plan would cost more",
          test_replan_charged, NULL, NULL, NULL},
+        {"ARAC configs: the choice reads an ARAC config's p95 (a SubNet's p50); --arac-quantile 50 its p50",
+         test_arac_quantile, NULL, NULL, NULL},
         {"oracle: each query under its SubNet's own SubGraph, at that latency, switches free",
          test_oracle_own_subgraph_free, NULL, NULL, NULL},
         {"oracle is no bound: static-subgraph meets more SLOs where a SubNet runs faster under another SubGraph",

@@ -91,10 +91,28 @@ T="$tmp/traces"
 "$SUPERNAV" trace gen server --count "$N" --seed 2 --rate "$rate" --ceiling-us "$ceil" --floors "$FLOORS" \
     -o "$T/server.csv" >/dev/null || die "trace gen failed"
 
+# ARAC configs served beside the SubNets (replay --arac; issue 20): for a model other than CF-64
+# by default (BENCH_ARAC=1|0 decides), on cpu and opencl; each policy runs twice, interleaved,
+# SubNets only and with the table's undominated ARAC configs ("<policy>+arac"), on the same traces
+ARAC=${BENCH_ARAC:-$([ "$MODEL" = cf64 ] && echo 0 || echo 1)}
+if [ "$ARAC" = 1 ] && { [ "$PLATFORM" = mcu ] || ! grep -q '^arac,' "$TABLE"; }; then
+    echo "bench: no ARAC runs: $([ "$PLATFORM" = mcu ] && echo "PLATFORM=mcu serves SubNets only" || echo "$TABLE lists no ARAC config")" >&2
+    ARAC=0
+fi
+VARIANTS=""
+if [ "$ARAC" = 1 ]; then
+    VARIANTS="+arac"
+    echo "bench: profiling $PLATFORM with the ARAC configs (p50 and p95 per config)" >&2
+    # shellcheck disable=SC2086
+    "$SUPERNAV" profile --platform "$PLATFORM" $MODEL_FLAGS $PLAT_ARGS --near-kib "$NEAR_KIB" --arac >"$tmp/arac-profile.txt" ||
+        die "profile --arac failed"
+    echo "bench: ARAC configs served: $(grep -c ' arac-' "$tmp/arac-profile.txt")" >&2
+fi
+
 # shellcheck disable=SC2086
 mid=$("$SUPERNAV" profile --platform "$PLATFORM" $MODEL_FLAGS $PLAT_ARGS --near-kib "$NEAR_KIB" | awk 'NR > 1 { c[NR] = $NF } END { print c[int((NR + 2) / 2)] }')
 POLICIES="sushi nocache static-subgraph static-subnet:$mid largest smallest oracle"
-total=$(( 3 * REPS * $(echo $POLICIES | wc -w) ))
+total=$(( 3 * REPS * $(echo $POLICIES | wc -w) * (1 + $(echo $VARIANTS | wc -w)) ))
 i=0
 start=$(date +%s)
 # repetitions interleave the policies (rep 1 of every policy, then rep 2, ...), so that a
@@ -103,8 +121,9 @@ runs=""
 for rep in $(seq 1 "$REPS"); do
     for trace in azure-llm sushi server; do
         for policy in $POLICIES; do
+          for variant in "" $VARIANTS; do
             i=$((i + 1))
-            name=$(echo "$policy" | sed 's/:.*//')
+            name=$(echo "$policy" | sed 's/:.*//')$variant
             now=$(date +%s)
             if [ "$i" -gt 1 ]; then
                 eta=$(( (now - start) * (total - i + 1) / (i - 1) ))
@@ -114,9 +133,10 @@ for rep in $(seq 1 "$REPS"); do
             fi
             # shellcheck disable=SC2086
             "$SUPERNAV" replay --platform "$PLATFORM" $MODEL_FLAGS $PLAT_ARGS $REPLAY_MODE --near-kib "$NEAR_KIB" --trace "$T/$trace.csv" \
-                --policy "$policy" --limit "$N" --out "$tmp/$trace-$name-r$rep" --quiet >/dev/null ||
-                die "replay $trace $policy failed"
+                --policy "$policy" --limit "$N" ${variant:+--arac} --out "$tmp/$trace-$name-r$rep" --quiet >/dev/null ||
+                die "replay $trace $policy$variant failed"
             runs="$runs $tmp/$trace-$name-r$rep"
+          done
         done
     done
 done
@@ -155,12 +175,14 @@ echo "bench: harness overhead (null platform, virtual time, sushi, server trace)
     fi
     echo "# from the accuracy table, measured accuracy from the predictions; far MB = weight bytes moved"
     echo "# from far memory; hit = near / (near + far) weight bytes."
+    [ "$ARAC" != 1 ] || echo "# <policy>+arac: the same policy with the table's undominated ARAC configs served beside the SubNets (replay --arac; the choice predicts an ARAC config by its profiled p95)."
     cat "$tmp/table.txt.tmp"
     if [ -n "$mruns" ]; then
     echo "#"
     echo "# The same traces and policies in modelled virtual time: each query's service time is the"
     echo "# profile's p50 for its SubNet with the resident SubGraph (switches: the profile's switching"
     echo "# time), so the queue is a deterministic model, free of this machine's noise (model)."
+    [ "$ARAC" != 1 ] || echo "# (SubNets only: an ARAC config's service time depends on the image, which the p50 hides)"
     # shellcheck disable=SC2086
     "$SUPERNAV" summary $mruns | sed "s|$tmp/||g"
     fi

@@ -34,13 +34,13 @@ static uint32_t choose(sn_policy *p, const sn_serve *sv, uint32_t g, const sn_po
     if (q->ceiling_us <= 0)
         return sn_serve_choose_under(sv, g, q);
     for (i = 0; i < sv->n; ++i) {
-        double l = sv->lat_us[i][g];
+        double l = sn_serve_lat_us(sv, i, g);
         lo = l < lo ? l : lo;
         hi = l > hi ? l : hi;
     }
     width = (hi - lo) / SLACKFIT_BUCKETS;
     for (i = 0; i < sv->n; ++i) {
-        int k = width > 0.0 ? (int)((sv->lat_us[i][g] - lo) / width) : 0;
+        int k = width > 0.0 ? (int)((sn_serve_lat_us(sv, i, g) - lo) / width) : 0;
         bucket_of[i] = k >= SLACKFIT_BUCKETS ? SLACKFIT_BUCKETS - 1 : k;
     }
     slack = (double)q->ceiling_us - q->waited_us;
@@ -51,7 +51,7 @@ static uint32_t choose(sn_policy *p, const sn_serve *sv, uint32_t g, const sn_po
         for (i = 0; i < sv->n; ++i) {
             if (bucket_of[i] != b || !sn_meets_floor(sv->s[i].top1, q->floor))
                 continue;
-            slowest = sv->lat_us[i][g] > slowest ? sv->lat_us[i][g] : slowest;
+            slowest = sn_serve_lat_us(sv, i, g) > slowest ? sn_serve_lat_us(sv, i, g) : slowest;
             if (acc == UINT32_MAX || sv->s[i].top1 > sv->s[acc].top1)
                 acc = i;
         }
