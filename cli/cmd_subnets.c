@@ -1,5 +1,6 @@
 /* supernav subnets [[--model] MODEL]: the model's Pareto table (from its embedded accuracy table),
- * with the engine's own MAC count and fp32 arena size for each config. */
+ * with the engine's own MAC count and arena sizes (fp32, and int8 where the image has the
+ * config's int8 calibration) for each config. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,7 +37,8 @@ int sn_cmd_subnets(int argc, char **argv)
     }
     memcpy(text, m.table, m.table_bytes);
     text[m.table_bytes] = '\0';
-    printf("%-7s %12s %12s %7s %12s  %s\n", "kind", "MACs", "engine MACs", "top-1", "arena B", "config");
+    printf("%-7s %12s %12s %7s %12s %12s  %s\n", "kind", "MACs", "engine MACs", "top-1", "arena B",
+           "int8 arena B", "config");
     for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save), ++row) {
         char *f[16];
         int n = sn_csv_split(line, f, 16), i;
@@ -64,7 +66,8 @@ int sn_cmd_subnets(int argc, char **argv)
             sn_plan *plan = malloc(sizeof *plan);
             size_t need = 0;
             void *arena = NULL;
-            char engine_macs[32] = "-", arena_s[32] = "-";
+            char engine_macs[32] = "-", arena_s[32] = "-", arena8_s[32] = "-";
+            size_t need8 = 0;
             if (plan && sn_config_parse(f[col_cfg], &cfg) == SN_OK &&
                 sn_plan_arena_bytes(&m, &cfg, &need) == SN_OK && posix_memalign(&arena, 64, need) == 0 &&
                 sn_plan_prepare(plan, &m, &cfg, arena, need, NULL) == SN_OK) {
@@ -74,11 +77,13 @@ int sn_cmd_subnets(int argc, char **argv)
                 else
                     snprintf(engine_macs, sizeof engine_macs, "(per input)");
                 snprintf(arena_s, sizeof arena_s, "%zu", need);
+                if (sn_plan_arena_bytes_p(&m, &cfg, SN_INT8, &need8) == SN_OK)
+                    snprintf(arena8_s, sizeof arena8_s, "%zu", need8);
             } else {
                 snprintf(engine_macs, sizeof engine_macs, "not servable");
             }
-            printf("%-7s %12s %12s %7s %12s  %s\n", f[col_kind], f[col_macs], engine_macs, f[col_top1],
-                   arena_s, f[col_cfg]);
+            printf("%-7s %12s %12s %7s %12s %12s  %s\n", f[col_kind], f[col_macs], engine_macs, f[col_top1],
+                   arena_s, arena8_s, f[col_cfg]);
             free(arena);
             free(plan);
         }

@@ -48,7 +48,8 @@ typedef struct builder {
     float *vectors;         /* where folded BN vectors go (prepare only) */
     size_t vector_floats;   /* used so far */
     uint32_t max_activation;
-    uint32_t max_tile;      /* ARAC: largest region activation (and the gate's) */
+    uint32_t max_tile;      /* ARAC: largest region activation, in values */
+    uint32_t max_gate;      /* ARAC: the gate's largest map, in floats (fp32 in int8 plans too) */
     uint32_t calibration_id;
     uint32_t num_layers;
     int64_t macs;
@@ -687,12 +688,12 @@ static sn_status build_gate(builder *b)
             return st;
         l->bias = t.data;
     }
-    if (side * side * a->gate_c > b->max_tile)
-        b->max_tile = side * side * a->gate_c;
-    if (b->config->grid * b->config->grid * a->gate_c > b->max_tile)
-        b->max_tile = b->config->grid * b->config->grid * a->gate_c;
-    if (b->config->grid * b->config->grid * a->gate_out > b->max_tile)
-        b->max_tile = b->config->grid * b->config->grid * a->gate_out;
+    if (side * side * a->gate_c > b->max_gate)
+        b->max_gate = side * side * a->gate_c;
+    if (b->config->grid * b->config->grid * a->gate_c > b->max_gate)
+        b->max_gate = b->config->grid * b->config->grid * a->gate_c;
+    if (b->config->grid * b->config->grid * a->gate_out > b->max_gate)
+        b->max_gate = b->config->grid * b->config->grid * a->gate_out;
     if (b->plan)
         b->plan->arac.gate_side = side;
     return SN_OK;
@@ -874,11 +875,34 @@ static sn_status build_checked(builder *b)
 
 static size_t round16(size_t v) { return (v + 15u) & ~(size_t)15u; }
 
+/* Each activation buffer's capacity in floats. An int8 plan's activations are bytes: its
+ * buffers hold max_activation bytes, except that an untiled plan resizes its input in fp32
+ * into buffer 0 first (input_s8: resolution^2 floats). */
+static uint32_t buffer_floats(const builder *b)
+{
+    uint64_t bytes, r;
+    if (b->precision != SN_INT8)
+        return b->max_activation;
+    r = b->config->input_res ? b->config->input_res : b->config->subnet.res;
+    bytes = b->max_activation;
+    if (!b->config->is_arac && 4u * r * r > bytes)
+        bytes = 4u * r * r;
+    return (uint32_t)((bytes + 3u) / 4u);
+}
+
+/* Each ARAC tile buffer's capacity in floats: the largest region (int8: bytes) or the gate's
+ * maps (fp32 in both precisions), whichever is larger. */
+static uint32_t tile_floats(const builder *b)
+{
+    uint32_t reg_floats = b->precision == SN_INT8 ? (b->max_tile + 3u) / 4u : b->max_tile;
+    return reg_floats > b->max_gate ? reg_floats : b->max_gate;
+}
+
 static size_t arena_need(const builder *b)
 {
     return round16(b->vector_floats * sizeof(float)) + round16(b->q8_words * sizeof(int32_t)) +
-           3u * round16((size_t)b->max_activation * sizeof(float)) +
-           3u * round16((size_t)b->max_tile * sizeof(float));
+           3u * round16((size_t)buffer_floats(b) * sizeof(float)) +
+           3u * round16((size_t)tile_floats(b) * sizeof(float));
 }
 
 /* ---- int8: activation quantization from the calibrated ranges --------------------- */
@@ -1086,7 +1110,7 @@ sn_status sn_plan_prepare_p(sn_plan *plan, const sn_model *model, const sn_confi
     builder b;
     sn_status st;
     size_t need, vec_bytes, q8_bytes, buf_bytes, tile_bytes;
-    uint32_t i;
+    uint32_t i, buf_floats, tl_floats;
     char *base;
     if (precision != SN_FP32 && precision != SN_INT8) {
         if (why)
@@ -1112,8 +1136,10 @@ sn_status sn_plan_prepare_p(sn_plan *plan, const sn_model *model, const sn_confi
     memset(plan, 0, sizeof *plan);
     vec_bytes = round16(b.vector_floats * sizeof(float));
     q8_bytes = round16(b.q8_words * sizeof(int32_t));
-    buf_bytes = round16((size_t)b.max_activation * sizeof(float));
-    tile_bytes = round16((size_t)b.max_tile * sizeof(float));
+    buf_bytes = round16((size_t)buffer_floats(&b) * sizeof(float));
+    tile_bytes = round16((size_t)tile_floats(&b) * sizeof(float));
+    buf_floats = buffer_floats(&b);
+    tl_floats = tile_floats(&b);
     base = (char *)arena;
     memset(&b, 0, sizeof b);
     b.model = model;
@@ -1135,14 +1161,14 @@ sn_status sn_plan_prepare_p(sn_plan *plan, const sn_model *model, const sn_confi
     plan->calibration_id = b.calibration_id;
     plan->num_layers = b.num_layers;
     plan->macs = b.macs;
-    plan->buffer_floats = b.max_activation;
+    plan->buffer_floats = buf_floats;
     for (i = 0; i < 3; ++i)
         plan->buffers[i] = (float *)(void *)(base + vec_bytes + q8_bytes + i * buf_bytes);
     for (i = 0; i < 3; ++i)
         plan->arac.tile_buffers[i] =
-            b.max_tile ? (float *)(void *)(base + vec_bytes + q8_bytes + 3 * buf_bytes + i * tile_bytes)
-                       : NULL;
-    plan->arac.tile_buffer_floats = b.max_tile;
+            tl_floats ? (float *)(void *)(base + vec_bytes + q8_bytes + 3 * buf_bytes + i * tile_bytes)
+                      : NULL;
+    plan->arac.tile_buffer_floats = tl_floats;
     plan->arac.force_level = -1;
     plan->arena_bytes = need;
     if (precision == SN_INT8 && (st = quantize_plan(&b)) != SN_OK) {

@@ -1,7 +1,9 @@
 /* The int8 engine: every calibrated SubNet and ARAC config of the image runs in int8 on the
  * reference kernels and on the CPU platform (every ISA this processor has) with logits
  * equal bit for bit on the golden inputs; int8 predictions agree with fp32 on most inputs
- * (the kernels alone against the reference: tests/test_kernel_parity.c).
+ * (the kernels alone against the reference: tests/test_kernel_parity.c). An int8 plan's arena
+ * holds its activations as bytes: smaller than the fp32 plan's on every config (the logits
+ * above come from plans in arenas of exactly that size).
  * Model: $SN_MODEL (default build/supernet.snm); inputs: $SN_GOLDEN, whose metadata may say
  * how many configs the image holds (expect.configs; CF-64's: at least 30). */
 #include "sn_test.h"
@@ -87,7 +89,7 @@ static void test_cpu_int8_equals_reference(void **state)
 {
     const sn_st_tensor *input = sn_safetensors_find(&golden, "input");
     uint32_t c, inputs, i, agree = 0, total = 0, configs = 0;
-    size_t k;
+    size_t k, bytes8 = 0, bytes32 = 0;
     (void)state;
     assert_non_null(input);
     inputs = (uint32_t)input->dims[0];
@@ -98,6 +100,10 @@ static void test_cpu_int8_equals_reference(void **state)
         sn_model_config(&model, c, &kind, &text);
         prepare(&q, text, SN_INT8);
         prepare(&f, text, SN_FP32);
+        if (q.plan.arena_bytes >= f.plan.arena_bytes)
+            fail_msg("%s: int8 arena %zu bytes, not below fp32's %zu", text, q.plan.arena_bytes, f.plan.arena_bytes);
+        bytes8 += q.plan.arena_bytes;
+        bytes32 += f.plan.arena_bytes;
         for (i = 0; i < inputs; ++i) {
             const uint8_t *canvas = input->data + (size_t)i * model.arch.canvas * model.arch.canvas;
             float want[16], fp[16];
@@ -127,7 +133,8 @@ static void test_cpu_int8_equals_reference(void **state)
         ++configs;
     }
     printf("# %u configs x %u inputs: cpu int8 == reference int8 bit for bit on every ISA; "
-           "int8 and fp32 predictions agree on %u of %u\n", configs, inputs, agree, total);
+           "int8 and fp32 predictions agree on %u of %u; int8 arenas %.2f of fp32's in all\n", configs, inputs,
+           agree, total, (double)bytes8 / (double)bytes32);
     assert_true(configs >= expected_configs());
     assert_true(agree * 10 >= total * 9);
 }
