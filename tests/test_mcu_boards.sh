@@ -12,7 +12,9 @@
 # fails when the device runs an image packed with another calibration (a negative control); the
 # m55 profile (mps3-an547, Cortex-M55): its clock reads 1,000,000 ns for a loop of 1,000,000
 # instructions, and its int8 logits are bit for bit the host's for 2 SubNets and an ARAC
-# config, with and without the weight cache (skipped only if qemu lacks mps3-an547).
+# config, with and without the weight cache (skipped only if qemu lacks mps3-an547); a
+# CF-128S image (128x128 canvases: past the 64x64 canvas buffer the firmware had, which
+# overflowed into its state) serves a SubNet and an ARAC config bit for bit on the h743.
 # Instruction counts are QEMU's, not cycles.
 # Env: BUILD (default build), SN_MODEL (default $BUILD/supernet.snm). About 1-2 minutes.
 set -u
@@ -51,7 +53,7 @@ done
 BIG=r64-d2.3.3.3-e4.4.4.4.4.4.4.4.4.4.4-k5.5.5.5.5.5.5.5.5.5.5
 tool=$BUILD/mcu/sn-mcu
 dir=$BUILD/mcu
-echo "1..14"
+echo "1..15"
 
 n=1
 if ! log=$(make --no-print-directory -s mcu-boards 2>&1); then
@@ -261,3 +263,33 @@ else
     echo "not ok $n - board m55: int8 logits differ or the check failed (exit $rc, with the cache $crc)"
 fi
 printf '%s\n%s\n' "$out" "$cout" | sed 's/^/# /'
+
+n=15
+# CF-128S: an image of one SubNet and one ARAC config of its committed export, int8-calibrated
+# on 32 canvases (the check compares the device with the host engine on the same image)
+STAB=workloads/sparse/accuracy.csv
+if [ ! -f workloads/sparse/supernet.safetensors ] || [ ! -f "$STAB" ] ||
+   [ ! -f data/canvas/cf128s-calib-images-idx3-ubyte ] || [ ! -f data/canvas/cf128s-test-images-idx3-ubyte ]; then
+    echo "ok $n - CF-128S on the h743 # SKIP no CF-128S export or canvases (make datasets)"
+    exit 0
+fi
+sdir=$(mktemp -d) || exit 1
+SS=$(awk -F, '$1 == "subnet" { print $2; exit }' "$STAB")
+SA=$(awk -F, '$1 == "arac" && $2 ~ /^arac-p3-g4-z/ { print $2; exit }' "$STAB")
+{ head -n 1 "$STAB"; grep -F ",$SS," "$STAB" | head -n 1; grep -F ",$SA," "$STAB" | head -n 1; } > "$sdir/t.csv"
+start=$(date +%s)
+if "$SUPERNAV" pack workloads/sparse/supernet.safetensors --table "$sdir/t.csv" --calib data/canvas/cf128s-calib \
+       --calib-count 32 -o "$sdir/s.snm" > "$sdir/pack.log" 2>&1; then
+    out=$("$tool" check --board h743 --canvases 2 "$sdir/s.snm" "$SS" "$SA" 2>&1)
+    rc=$?
+else
+    out="pack failed: $(tail -n 1 "$sdir/pack.log")"
+    rc=2
+fi
+if [ $rc -eq 0 ] && [ "$(echo "$out" | grep -c '^ok ')" -eq 2 ]; then
+    echo "ok $n - CF-128S (128x128 canvases) on the h743: a SubNet and an ARAC config bit for bit equal to the host's on 2 canvases ($(( $(date +%s) - start )) s)"
+else
+    echo "not ok $n - CF-128S on the h743: int8 logits differ or the check failed (exit $rc)"
+fi
+echo "$out" | sed 's/^/# /'
+rm -rf "$sdir"

@@ -115,10 +115,13 @@ mcu-boards: $(MCU_TOOL)
 # other than cf64)
 MCU_KERNEL_BOARDS := h743 m55
 MCU_TABLE_SUFFIX := $(if $(filter cf64,$(MODEL)),,-$(MODEL))
+# a model other than CF-64 (CF-128S: issue 20's MCU benchmark) also tables its ARAC configs
+# against their untiled peers (sn-mcu table --arac: 8 test canvases each)
+MCU_TABLE_ARAC := $(if $(filter cf64,$(MODEL)),,--arac)
 .PHONY: mcu-tables
 mcu-tables: mcu-boards $(MODEL_IMAGE)
 	@for b in $(MCU_BOARDS); do \
-	  BUILD=$(BUILD) $(MCU_TOOL) table --board $$b -o $(MCU_DIR)/table-$$b$(MCU_TABLE_SUFFIX).md $(MODEL_IMAGE) >/dev/null || exit 1; \
+	  BUILD=$(BUILD) $(MCU_TOOL) table --board $$b $(MCU_TABLE_ARAC) -o $(MCU_DIR)/table-$$b$(MCU_TABLE_SUFFIX).md $(MODEL_IMAGE) >/dev/null || exit 1; \
 	done
 	@for b in $(MCU_KERNEL_BOARDS); do \
 	  BUILD=$(BUILD) $(MCU_TOOL) kernels --board $$b -o $(MCU_DIR)/kernels-$$b$(MCU_TABLE_SUFFIX).md $(MODEL_IMAGE) >/dev/null || exit 1; \

@@ -15,7 +15,8 @@
  *                           inside a resident range read it from SRAM
  *   prepare CONFIG          plans CONFIG in int8 in the arena (what the cache leaves of the
  *                           region); a plan that does not fit is refused with its numbers
- *   load HEX                the input canvas, side x side pixels as hex
+ *   load HEX                the input canvas, side x side pixels as hex (canvases up to
+ *                           HEX_SIDE: one command line; larger ones come by loadfile)
  *   loadfile PATH OFFSET    the input canvas from a host file at byte OFFSET (semihosting:
  *                           QEMU only; a UART moves about 10-20 KB/s under QEMU, so the
  *                           QEMU link loads samples this way, a real board with load)
@@ -42,10 +43,11 @@
 #include "sn_mcu_kernels.h"
 #include "sn_mcu_port.h"
 
-#define MAX_SIDE 64
+#define MAX_SIDE 128            /* the largest canvas (CF-128S's) */
+#define HEX_SIDE 64             /* the largest canvas `load HEX` carries in one line */
 #define MAX_CLASSES 16
 #define MAX_RESIDENT 256
-#define LINE_BYTES (2 * MAX_SIDE * MAX_SIDE + 64)
+#define LINE_BYTES (2 * HEX_SIDE * HEX_SIDE + 64)
 #define STACK_PAINT 0xA5u
 
 typedef struct resident_range {
@@ -321,6 +323,10 @@ static void cmd_load(char *rest)
     char *hex = sn_mcu_token(&rest);
     uint32_t i, n = g.model.arch.canvas * g.model.arch.canvas;
     g.have_canvas = 0;
+    if (g.model.arch.canvas > HEX_SIDE) {
+        fail("load: a canvas this large does not fit one command line as hex (use loadfile)");
+        return;
+    }
     if (!hex || strlen(hex) != 2 * n) {
         fail("load: HEX must hold side x side pixels");
         return;
@@ -346,6 +352,10 @@ static void cmd_loadfile(char *rest)
     g.have_canvas = 0;
     if (!path || number(&rest, &offset) != 0) {
         fail("loadfile: PATH OFFSET");
+        return;
+    }
+    if (g.model.arch.canvas > MAX_SIDE) {
+        fail("loadfile: the model's canvas is larger than the firmware's canvas buffer");
         return;
     }
     f = fopen(path, "rb");

@@ -13,10 +13,13 @@
  *       (its weights copied from flash into SRAM and read from there). --device-model M2:
  *       the device runs the int8-only image of M2 instead (e.g. packed with another
  *       calibration), still checked against MODEL on the host
- *   sn-mcu table --board B [-o OUT.md] MODEL
+ *   sn-mcu table --board B [-o OUT.md] [--arac [--canvases K]] MODEL
  *       per Pareto SubNet (the image's accuracy table, kind subnet): the image of that
  *       SubNet alone in the board's flash, one warm-up and one timed inference: emulated
- *       instructions, modelled cycles and ms, peak SRAM, flash, whether it fits
+ *       instructions, modelled cycles and ms, peak SRAM, flash, whether it fits. --arac: also
+ *       every ARAC config (kind arac) over the first K test canvases (default 8; its cost
+ *       depends on the image), each against its untiled peer: the fitting Pareto SubNet of
+ *       at least its top-1 with the fewest instructions
  *   sn-mcu kernels --board B [-o OUT.md] [--shape SHAPE]... [--tflite] MODEL
  *       emulated instructions of the platform's int8 kernels (sn_mcu_kernels.h) beside the
  *       reference kernels' for every distinct layer shape of the Pareto SubNets (or each
@@ -68,6 +71,8 @@ typedef struct tool_opts {
     uint32_t canvases;
     int cache;                  /* check: each config's SubGraph resident in the SRAM cache */
     int tflite;                 /* kernels: positive multipliers only */
+    int arac;                   /* table: the ARAC configs too, against their untiled peers */
+    int canvases_set;           /* --canvases given */
 } tool_opts;
 
 static int usage(void)
@@ -76,7 +81,7 @@ static int usage(void)
             "usage: sn-mcu strip MODEL -o OUT [--config CFG]...\n"
             "       sn-mcu check --board B [--port DEV] [--canvases N] [--data PREFIX] [--cache]\n"
             "                    [--device-model M2] MODEL CFG...\n"
-            "       sn-mcu table --board B [-o OUT.md] MODEL\n"
+            "       sn-mcu table --board B [-o OUT.md] [--arac [--canvases K]] MODEL\n"
             "       sn-mcu kernels --board B [-o OUT.md] [--shape SHAPE]... [--tflite] MODEL\n"
             "boards: %s\n", sn_mcu_board_names());
     return 2;
@@ -116,10 +121,13 @@ static int parse(int argc, char **argv, tool_opts *o)
             o->device_model = argv[++i];
         } else if (!strcmp(argv[i], "--tflite")) {
             o->tflite = 1;
+        } else if (!strcmp(argv[i], "--arac")) {
+            o->arac = 1;
         } else if (!strcmp(argv[i], "--cache")) {
             o->cache = 1;
         } else if (!strcmp(argv[i], "--canvases") && i + 1 < argc) {
             o->canvases = (uint32_t)strtoul(argv[++i], NULL, 10);
+            o->canvases_set = 1;
         } else if (argv[i][0] == '-') {
             fprintf(stderr, "sn-mcu: unknown option '%s'\n", argv[i]);
             return -2;
@@ -363,8 +371,10 @@ static int cmd_check(tool_opts *o)
     return rc ? rc : failed ? 1 : 0;
 }
 
-/* The Pareto SubNets: the kind=subnet rows of the image's accuracy table. */
-static int pareto(const sn_model *m, char configs[][SN_CONFIG_TEXT_MAX], double *top1, uint32_t max)
+/* The rows of KIND ("subnet": the Pareto SubNets; "arac": the ARAC configs) of the image's
+ * accuracy table. */
+static int rows_of_kind(const sn_model *m, const char *kind, char configs[][SN_CONFIG_TEXT_MAX], double *top1,
+                        uint32_t max)
 {
     char *text, *line, *save = NULL;
     int row = 0, ck = -1, cc = -1, ct = -1, i;
@@ -386,7 +396,7 @@ static int pareto(const sn_model *m, char configs[][SN_CONFIG_TEXT_MAX], double 
         }
         if (ck < 0 || cc < 0 || ct < 0 || nf <= ck || nf <= cc || nf <= ct)
             break;
-        if (strcmp(f[ck], "subnet") || n == max)
+        if (strcmp(f[ck], kind) || n == max)
             continue;
         snprintf(configs[n], SN_CONFIG_TEXT_MAX, "%s", f[cc]);
         top1[n++] = atof(f[ct]);
@@ -430,26 +440,114 @@ static void append(char **buf, size_t *len, size_t *cap, const char *fmt, ...)
     *len += (size_t)n;
 }
 
+/* One config on the board: the image of it alone in flash, prepared, and one inference on
+ * each of the first CANVASES test canvases (one warm-up before the first). */
+typedef struct row_result {
+    int fits;                   /* 1 yes; 0 no: flash; -1 no: SRAM */
+    size_t image_bytes;
+    uint64_t arena, flash, stack;
+    uint64_t sram_peak;         /* the largest over the canvases */
+    uint64_t instr_min, instr_max;
+    double instr_mean, macs_mean, cycles_mean;
+    uint32_t n;
+} row_result;
+
+static int measure_config(tool_opts *o, const sn_model *m, const char *config, const sn_idx *images,
+                          const char *idx_path, uint32_t canvases, uint64_t *code_bytes, uint64_t *image_capacity,
+                          row_result *rr)
+{
+    const char *one[1];
+    char path[512], err[512], reply[2048];
+    sn_mcu_link *link = NULL;
+    size_t side2 = (size_t)m->arch.canvas * m->arch.canvas;
+    uint32_t c;
+    int p, rc = 0;
+    memset(rr, 0, sizeof *rr);
+    one[0] = config;
+    snprintf(path, sizeof path, "%s/mcu/table-%s-%ld.snm", o->build, o->board->name, (long)getpid());
+    if (write_stripped(m, one, 1, path, &rr->image_bytes) != 0)
+        return 2;
+    rr->flash = *code_bytes + rr->image_bytes;
+    if (*image_capacity && rr->image_bytes > *image_capacity) {
+        rr->fits = 0;
+        unlink(path);
+        return 0;
+    }
+    if (open_board(o, path, &link) != 0) {
+        unlink(path);
+        return 2;
+    }
+    if (sn_mcu_command(link, "info", reply, sizeof reply, err, sizeof err) != 0 ||
+        sn_mcu_field_u64(reply, "code_bytes", code_bytes) != 0 ||
+        sn_mcu_field_u64(reply, "image_capacity", image_capacity) != 0) {
+        fprintf(stderr, "sn-mcu: info: %s\n", err);
+        rc = 2;
+    }
+    rr->flash = *code_bytes + rr->image_bytes;
+    p = rc ? -1 : sn_mcu_prepare(link, config, &rr->arena, err, sizeof err);
+    if (p == 1) {
+        rr->fits = -1;
+    } else if (p == 0) {
+        rr->fits = 1;
+        for (c = 0; c < canvases && c < images->dims[0] && rc == 0; ++c) {
+            sn_mcu_infer_result r;
+            if (sn_mcu_load(link, images->data + c * side2, m->arch.canvas, idx_path,
+                            images->header_bytes + c * side2, err, sizeof err) != 0 ||
+                sn_mcu_infer(link, 1, c == 0 ? 1 : 0, &r, err, sizeof err) != 0) {
+                fprintf(stderr, "sn-mcu: %s: %s\n", config, err);
+                rc = 2;
+                break;
+            }
+            rr->instr_mean += (double)r.instructions;
+            rr->macs_mean += (double)r.macs;
+            rr->cycles_mean += sn_mcu_cycles(o->board, r.instructions, r.far_read_bytes);
+            rr->instr_min = c == 0 || r.instructions < rr->instr_min ? r.instructions : rr->instr_min;
+            rr->instr_max = r.instructions > rr->instr_max ? r.instructions : rr->instr_max;
+            rr->arena = r.arena_bytes;
+            rr->stack = r.stack_peak > rr->stack ? r.stack_peak : rr->stack;
+            if (sn_mcu_sram_peak(&r, 0) > rr->sram_peak)
+                rr->sram_peak = sn_mcu_sram_peak(&r, 0);
+            ++rr->n;
+        }
+        if (rr->n) {
+            rr->instr_mean /= rr->n;
+            rr->macs_mean /= rr->n;
+            rr->cycles_mean /= rr->n;
+        }
+    } else {
+        fprintf(stderr, "sn-mcu: %s: %s\n", config, err);
+        rc = 2;
+    }
+    sn_mcu_close(link);
+    unlink(path);
+    return rc;
+}
+
 static int cmd_table(tool_opts *o)
 {
-    static char configs[48][SN_CONFIG_TEXT_MAX];
-    double top1[48];
+    static char configs[48][SN_CONFIG_TEXT_MAX], acfg[64][SN_CONFIG_TEXT_MAX];
+    static row_result rs[48];
+    double top1[48], atop1[64];
     void *bytes;
     sn_model m;
     sn_idx images;
-    char path[512], err[512], idx_path[512], model_line[400], reply[2048];
-    size_t len = 0, cap = 8192, nbytes;
+    char idx_path[512], model_line[400];
+    size_t len = 0, cap = 8192;
     char *buf = malloc(cap);
-    int n, i, rc = 0, fit_count = 0;
+    int n, na = 0, i, j, rc = 0, fit_count = 0;
     uint64_t code_bytes = 0, image_capacity = 0;
     if (!o->board || !buf)
         return usage();
     if (read_model("sn-mcu", o->model_path, &bytes, &m) != 0)
         return 2;
-    n = pareto(&m, configs, top1, 48);
+    n = rows_of_kind(&m, "subnet", configs, top1, 48);
     if (n <= 0) {
         free(bytes);
         return die("the model's accuracy table lists no SubNet");
+    }
+    if (o->arac && (na = rows_of_kind(&m, "arac", acfg, atop1, 64)) <= 0) {
+        free(bytes);
+        return die("--arac: the model's accuracy table lists no ARAC config");
     }
     if (!data_of(o, &m)) {
         free(bytes);
@@ -475,66 +573,93 @@ static int cmd_table(tool_opts *o)
            o->board->name, o->board->part, o->board->name, o->board->qemu_machine,
            o->board->qemu_cpu, model_line, o->board->name);
     for (i = 0; i < n && rc == 0; ++i) {
-        const char *one[1];
-        sn_mcu_link *link = NULL;
-        uint64_t arena = 0;
-        sn_mcu_infer_result r;
-        int p;
-        one[0] = configs[i];
-        snprintf(path, sizeof path, "%s/mcu/table-%s-%ld.snm", o->build, o->board->name, (long)getpid());
-        if (write_stripped(&m, one, 1, path, &nbytes) != 0) {
-            rc = 2;
+        row_result *r = &rs[i];
+        if ((rc = measure_config(o, &m, configs[i], &images, idx_path, 1, &code_bytes, &image_capacity, r)) != 0)
             break;
-        }
-        if (image_capacity && nbytes > image_capacity) {
+        if (r->fits == 0)
             append(&buf, &len, &cap, "| `%s` | %.2f | | | | | | | | %llu | no: flash (%zu B image, %llu B free) |\n",
-                   configs[i], top1[i], (unsigned long long)(code_bytes + nbytes), nbytes,
+                   configs[i], top1[i], (unsigned long long)r->flash, r->image_bytes,
                    (unsigned long long)image_capacity);
-            unlink(path);
-            continue;
-        }
-        if (open_board(o, path, &link) != 0) {
-            unlink(path);
-            rc = 2;
-            break;
-        }
-        if (sn_mcu_command(link, "info", reply, sizeof reply, err, sizeof err) != 0 ||
-            sn_mcu_field_u64(reply, "code_bytes", &code_bytes) != 0 ||
-            sn_mcu_field_u64(reply, "image_capacity", &image_capacity) != 0) {
-            fprintf(stderr, "sn-mcu: info: %s\n", err);
-            rc = 2;
-        }
-        p = rc ? -1 : sn_mcu_prepare(link, configs[i], &arena, err, sizeof err);
-        if (p == 1) {
+        else if (r->fits < 0)
             append(&buf, &len, &cap, "| `%s` | %.2f | | | | | %llu | | | %llu | no: SRAM (arena %llu B) |\n",
-                   configs[i], top1[i], (unsigned long long)arena,
-                   (unsigned long long)(code_bytes + nbytes), (unsigned long long)arena);
-        } else if (p == 0 &&
-                   sn_mcu_load(link, images.data, m.arch.canvas, idx_path, images.header_bytes, err, sizeof err) == 0 &&
-                   sn_mcu_infer(link, 1, 1, &r, err, sizeof err) == 0) {
-            double cyc = sn_mcu_cycles(o->board, r.instructions, r.far_read_bytes);
+                   configs[i], top1[i], (unsigned long long)r->arena, (unsigned long long)r->flash,
+                   (unsigned long long)r->arena);
+        else {
             append(&buf, &len, &cap,
-                   "| `%s` | %.2f | %llu | %llu | %.0f | %.2f | %llu | %llu | %llu | %llu | yes |\n",
-                   configs[i], top1[i], (unsigned long long)r.macs,
-                   (unsigned long long)r.instructions, cyc, cyc / o->board->clock_hz * 1e3,
-                   (unsigned long long)r.arena_bytes, (unsigned long long)r.stack_peak,
-                   (unsigned long long)sn_mcu_sram_peak(&r, 0),
-                   (unsigned long long)(code_bytes + nbytes));
+                   "| `%s` | %.2f | %.0f | %llu | %.0f | %.2f | %llu | %llu | %llu | %llu | yes |\n",
+                   configs[i], top1[i], r->macs_mean, (unsigned long long)r->instr_min, r->cycles_mean,
+                   r->cycles_mean / o->board->clock_hz * 1e3, (unsigned long long)r->arena,
+                   (unsigned long long)r->stack, (unsigned long long)r->sram_peak, (unsigned long long)r->flash);
             ++fit_count;
-        } else {
-            fprintf(stderr, "sn-mcu: %s: %s\n", configs[i], err);
-            rc = 2;
         }
-        sn_mcu_close(link);
-        unlink(path);
-        fprintf(stderr, "sn-mcu: table %s: %d/%d\n", o->board->name, i + 1, n);
+        fprintf(stderr, "sn-mcu: table %s: %d/%d\n", o->board->name, i + 1, n + na);
     }
-    if (rc == 0) {
+    if (rc == 0)
         append(&buf, &len, &cap, "\n%d of %d Pareto SubNets fit board %s (flash %u B, SRAM %u B; "
                "code %llu B).\n", fit_count, n, o->board->name, o->board->flash_bytes,
                o->board->sram_bytes, (unsigned long long)code_bytes);
-        rc = write_out(o->out, buf);
+    if (rc == 0 && o->arac) {
+        uint32_t k = o->canvases_set && o->canvases ? o->canvases : 8;
+        int afit = 0, alone = 0, fewer = 0;
+        append(&buf, &len, &cap,
+               "\n#### ARAC configs on board %s\n\n"
+               "Per ARAC config of the table, the image of it alone in flash; one inference on each of "
+               "the first %u test canvases (one warm-up before the first): its MACs and instructions "
+               "depend on the image (the gate's tiles), so *MACs* and *instructions* are the mean "
+               "(instructions min-max beside it), *peak SRAM* the largest. *untiled peer*: the Pareto "
+               "SubNet of at least the config's top-1 with the fewest instructions among those that fit "
+               "this board (table above; \"none fits\" when no SubNet that accurate fits); *instr. vs "
+               "peer*: the config's mean over the peer's. Written by `sn-mcu table --arac --board %s`.\n\n"
+               "| ARAC config | top-1 %% | MACs (mean) | instructions mean (min - max) | est. ms | arena B | peak SRAM B | flash B | fits | untiled peer | peer instr. | peer peak SRAM B | instr. vs peer |\n"
+               "|---|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---:|---:|\n",
+               o->board->name, k, o->board->name);
+        for (i = 0; i < na && rc == 0; ++i) {
+            row_result r;
+            int peer = -1;
+            char fits[96];
+            if ((rc = measure_config(o, &m, acfg[i], &images, idx_path, k, &code_bytes, &image_capacity, &r)) != 0)
+                break;
+            for (j = 0; j < n; ++j) /* the cheapest fitting SubNet at least as accurate */
+                if (rs[j].fits == 1 && top1[j] + 1e-9 >= atop1[i] &&
+                    (peer < 0 || rs[j].instr_min < rs[peer].instr_min))
+                    peer = j;
+            if (r.fits == 0)
+                snprintf(fits, sizeof fits, "no: flash (%zu B image)", r.image_bytes);
+            else if (r.fits < 0)
+                snprintf(fits, sizeof fits, "no: SRAM (arena %llu B)", (unsigned long long)r.arena);
+            else
+                snprintf(fits, sizeof fits, "yes");
+            if (r.fits == 1) {
+                ++afit;
+                alone += peer < 0;
+                fewer += peer >= 0 && r.instr_mean < (double)rs[peer].instr_min;
+                append(&buf, &len, &cap, "| `%s` | %.2f | %.0f | %.0f (%llu - %llu) | %.2f | %llu | %llu | %llu | %s | ",
+                       acfg[i], atop1[i], r.macs_mean, r.instr_mean, (unsigned long long)r.instr_min,
+                       (unsigned long long)r.instr_max, r.cycles_mean / o->board->clock_hz * 1e3,
+                       (unsigned long long)r.arena, (unsigned long long)r.sram_peak, (unsigned long long)r.flash, fits);
+            } else {
+                append(&buf, &len, &cap, "| `%s` | %.2f | | | | %llu | | %llu | %s | ", acfg[i], atop1[i],
+                       (unsigned long long)r.arena, (unsigned long long)r.flash, fits);
+            }
+            if (peer < 0)
+                append(&buf, &len, &cap, "none fits | | | |\n");
+            else if (r.fits == 1)
+                append(&buf, &len, &cap, "`%s` (%.2f) | %llu | %llu | %.2fx |\n", configs[peer], top1[peer],
+                       (unsigned long long)rs[peer].instr_min, (unsigned long long)rs[peer].sram_peak,
+                       r.instr_mean / (double)rs[peer].instr_min);
+            else
+                append(&buf, &len, &cap, "`%s` (%.2f) | %llu | %llu | |\n", configs[peer], top1[peer],
+                       (unsigned long long)rs[peer].instr_min, (unsigned long long)rs[peer].sram_peak);
+            fprintf(stderr, "sn-mcu: table %s: %d/%d\n", o->board->name, n + i + 1, n + na);
+        }
+        if (rc == 0)
+            append(&buf, &len, &cap,
+                   "\n%d of %d ARAC configs fit board %s; %d of them where no Pareto SubNet of at least "
+                   "their top-1 fits; %d with fewer instructions (mean) than their untiled peer.\n",
+                   afit, na, o->board->name, alone, fewer);
     }
+    if (rc == 0)
+        rc = write_out(o->out, buf);
     free(buf);
     sn_idx_free(&images);
     free(bytes);
@@ -570,7 +695,7 @@ static int cmd_kernels(tool_opts *o)
     if (read_model("sn-mcu", o->model_path, &bytes, &m) != 0)
         return 2;
     m55 = !strcmp(o->board->qemu_cpu, "cortex-m55");
-    n = pareto(&m, configs, top1, 48);
+    n = rows_of_kind(&m, "subnet", configs, top1, 48);
     for (i = 0; i < n && !o->nshapes; ++i) {
         sn_config cfg;
         sn_plan *plan = malloc(sizeof *plan);
