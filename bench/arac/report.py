@@ -114,6 +114,11 @@ def read_lines(path):
         raise ReportError(f"{path}: {e}")
 
 
+def arena_kb(row):
+    """The plan's arena in KB, or "-" when the run did not record it."""
+    return "-" if row.get("arena_bytes") is None else f"{row['arena_bytes'] / 1024:.0f}"
+
+
 def base_of(config):
     return parse_arac(config)["base"]
 
@@ -129,7 +134,9 @@ def load_rows(work, expected_n):
                    "macs": float(e["macs"]), "top1": float(e["top1"]), "n": int(e["n"]),
                    "correct": int(e["correct"]), "p50_us": float(e["p50_us"]), "p99_us": float(e["p99_us"]),
                    "platform": e["platform"], "isa": e["isa"], "precision": e["precision"],
-                   "latency_source": e["latency_source"], "measured": "this run"}
+                   "latency_source": e["latency_source"], "measured": "this run",
+                   # the plan's arena (eval's arena_bytes; absent from runs before it was recorded)
+                   "arena_bytes": int(e["arena_bytes"]) if "arena_bytes" in e else None}
         except (ValueError, KeyError, TypeError) as err:
             raise ReportError(f"{path}:{k + 1}: not a supernav eval result ({err})")
         if row["family"] not in FAMILIES:
@@ -386,7 +393,7 @@ def main():
         "headline": heads, "verdict": verdict, "notes": notes, "median_us_per_million_macs": us_per_mmac,
         "untiled_front_by_latency": [r["config"] for r in untiled_front],
         "rows": [{k: r[k] for k in ("family", "config", "input_res", "macs", "top1", "n", "correct", "p50_us",
-                                    "p99_us", "measured")} for r in rows],
+                                    "p99_us", "measured", "arena_bytes")} for r in rows],
         "arac": [{"config": a["config"], "top1": a["top1"], "p50_us": a["p50_us"], "macs": a["macs"],
                   "parsed": parsed[a["config"]], "vs": a["vs"]} for a in arac],
     }
@@ -436,14 +443,15 @@ def main():
                      "untiled and ARAC point.")
     lines += [f"* note: {x}" for x in notes]
     lines += ["", "## Points", "",
-              "| family | config | input | M MACs | top-1 % | p50 µs | p99 µs | µs per M MACs |",
-              "|---|---|---:|---:|---:|---:|---:|---:|"]
+              "| family | config | input | M MACs | top-1 % | p50 µs | p99 µs | µs per M MACs | arena KB |",
+              "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows_sorted:
         mark = " (front)" if r["family"] == "untiled" and r["config"] in front_keys else ""
         same = " (= untiled)" if r["measured"] != "this run" else ""
         lines.append(f"| {LABEL[r['family']]}{mark} | `{r['config']}` | {r['input_res']}{same} | "
                      f"{r['macs'] / 1e6:.2f} | {r['top1']:.2f} | {r['p50_us']:.1f} | {r['p99_us']:.1f} | "
-                     f"{r['p50_us'] / (r['macs'] / 1e6):.1f} |")
+                     f"{r['p50_us'] / (r['macs'] / 1e6):.1f} | "
+                     f"{arena_kb(r)} |")
     lines += ["", "## NeuLens's two figures, per ARAC point", "",
               f"* {METHOD_EQUAL_ACCURACY}", f"* {METHOD_EQUAL_LATENCY}", "",
               "| ARAC config | top-1 % | p50 µs | vs untiled: equal accuracy | latency reduction | "
@@ -457,6 +465,21 @@ def main():
             cells += [base_cell(v["equal_accuracy"]), fmt_reduction(v["equal_accuracy"]),
                       base_cell(v["equal_latency"]), fmt_gain(v["equal_latency"])]
         lines.append("| " + " | ".join(cells) + " |")
+    # NeuLens's memory claim: tile buffers sized by the largest region, not the whole activation
+    by_config = {r["config"]: r for r in rows if r["family"] == "untiled"}
+    lines += ["", "## Memory: each ARAC plan's arena beside the untiled SubNets'", "",
+              "The plan's arena as `eval` reports it (weights stay in the image; the arena holds "
+              "activations, tile buffers and folded vectors). *base*: the config's own SubNet untiled, when "
+              "it is an untiled point here; *equal-accuracy baseline*: the fastest untiled SubNet of at "
+              "least its top-1 (the figure above).", "",
+              "| ARAC config | top-1 % | arena KB | base untiled arena KB | equal-accuracy baseline arena KB |",
+              "|---|---:|---:|---:|---:|"]
+    for a in arac:
+        base = by_config.get(base_of(a["config"]))
+        eq = a["vs"]["untiled"]["equal_accuracy"]
+        eq_row = by_config.get(eq["baseline"]) if eq else None
+        lines.append(f"| `{a['config']}` | {a['top1']:.2f} | {arena_kb(a)} | "
+                     f"{arena_kb(base) if base else 'not measured'} | {arena_kb(eq_row) if eq_row else 'none'} |")
 
     def h_red(h):
         if h["max_latency_reduction"] is not None:
