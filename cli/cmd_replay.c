@@ -96,6 +96,12 @@ static int open_and_profile(sn_serve *sv, common_opts *c, int verbose)
     else
         c->serve.sut.near_budget_bytes = (size_t)c->near_kib * 1024u;
     c->serve.sut.build_dir = getenv("BUILD");
+    if (c->serve.arac_controller && !c->serve.arac) {
+        sn_cli_error("--arac-controller goes with --arac");
+        return -1;
+    }
+    /* --arac: the level controller on unless --arac-controller off */
+    c->serve.arac_controller = c->serve.arac && c->serve.arac_controller >= 0;
     if (sn_serve_open(sv, &c->serve, err, sizeof err) != 0) {
         sn_cli_error("%s", err);
         return -1;
@@ -134,6 +140,7 @@ int sn_cmd_profile(int argc, char **argv)
         {"board", required_argument, 0, 'B'},    {"pe", required_argument, 0, 'E'},
         {"port", required_argument, 0, 'T'},
         {"arac", no_argument, 0, 'A'},           {"arac-quantile", required_argument, 0, 'U'},
+        {"arac-controller", required_argument, 0, 'K'},
         {0, 0, 0, 0}};
     common_opts c;
     sn_serve *sv;
@@ -148,6 +155,13 @@ int sn_cmd_profile(int argc, char **argv)
         case 'p': if (parse_platform(optarg, &c.serve.platform) != 0) return 2; break;
         case 'T': c.serve.sut.port = optarg; break;  /* mcu */
         case 'A': c.serve.arac = 1; break;
+        case 'K':
+            if (strcmp(optarg, "on") && strcmp(optarg, "off")) {
+                sn_cli_error("--arac-controller must be on or off, not '%s'", optarg);
+                return 2;
+            }
+            c.serve.arac_controller = strcmp(optarg, "on") ? -1 : 1;
+            break;
         case 'U': if (parse_quantile(optarg, &c.serve.arac_quantile) != 0) return 2; break;
         case 'k': if (parse_long("near-kib", optarg, 0, 1L << 22, &c.near_kib) != 0) return 2; break;
         case 'r': if (parse_long("reps", optarg, 1, 10000, &v) != 0) return 2; c.reps = (int)v; break;
@@ -247,6 +261,7 @@ int sn_cmd_replay(int argc, char **argv)
         {"board", required_argument, 0, 'B'},    {"pe", required_argument, 0, 'E'},
         {"port", required_argument, 0, 'T'},     {"null-service-us", required_argument, 0, 'S'},
         {"arac", no_argument, 0, 'A'},           {"arac-quantile", required_argument, 0, 'U'},
+        {"arac-controller", required_argument, 0, 'K'},
         {0, 0, 0, 0}};
     common_opts c;
     sn_replay_options ro;
@@ -268,6 +283,13 @@ int sn_cmd_replay(int argc, char **argv)
         case 'p': if (parse_platform(optarg, &c.serve.platform) != 0) return 2; break;
         case 'T': c.serve.sut.port = optarg; break;  /* mcu */
         case 'A': c.serve.arac = 1; break;
+        case 'K':
+            if (strcmp(optarg, "on") && strcmp(optarg, "off")) {
+                sn_cli_error("--arac-controller must be on or off, not '%s'", optarg);
+                return 2;
+            }
+            c.serve.arac_controller = strcmp(optarg, "on") ? -1 : 1;
+            break;
         case 'U': if (parse_quantile(optarg, &c.serve.arac_quantile) != 0) return 2; break;
         case 'k': if (parse_long("near-kib", optarg, 0, 1L << 22, &c.near_kib) != 0) return 2; break;
         case 't': ro.trace_path = optarg; break;
@@ -327,7 +349,7 @@ int sn_cmd_replay(int argc, char **argv)
                    "                       [--model M] [--data PREFIX] [--isa ISA] [--device D]\n"
                    "                       [--profile FILE] [--quiet] [--null-service-us N]   (null)\n"
                    "                       [--choice floor-level|accuracy] [--modelled]\n"
-                   "                       [--arac [--arac-quantile 50|95]]\n"
+                   "                       [--arac [--arac-quantile 50|95] [--arac-controller on|off]]\n"
                    "  POLICY   sushi, nocache, static-subgraph, static-subnet:CFG, largest, smallest, oracle,\n"
                    "           static-hindsight, lru, slackfit\n"
                    "  --speed  arrivals X times faster; --virtual: virtual-time replay (no waiting)\n"
@@ -343,7 +365,10 @@ int sn_cmd_replay(int argc, char **argv)
                    "           arrival's expected loss\n"
                    "  --arac   ARAC configs serve too: the table's undominated ones join the\n"
                    "           SubNets; their latency depends on the image, so the choice predicts\n"
-                   "           it by the profile's p95 (--arac-quantile 50: the p50)\n"
+                   "           it by the profile's p95 (--arac-quantile 50: the p50); a query whose\n"
+                   "           ceiling leaves less than that gets a MAC budget, and after the gate\n"
+                   "           the engine steps tile levels down to fit it (--arac-controller off:\n"
+                   "           not)\n"
                    "  --profile  a pinned profile (never measured): the same predicted latencies,\n"
                    "             so the same SubNet choices, on every machine (the CI gate)\n"
                    "  --null-service-us  the null platform busy-waits N us per inference: a known\n"

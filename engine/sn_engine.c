@@ -1685,13 +1685,29 @@ static sn_status run_regions(sn_plan *plan, const sn_platform *platform, const u
     for (t = 0; t < g * g; ++t)
         if (ar->force_level >= 0)
             ar->tile_level[t] = (uint8_t)ar->force_level;
-    plan_regions(ar);
-    ar->last_macs = plan->macs;
-    for (t = 0; t < ar->num_regions; ++t) {
-        sn_region reg[SN_PLAN_MAX_PREFIX], cv;
-        geo_view gv = plan_view(ar, ar->regions[t].level);
-        sn_plan_region_geometry(plan, t, reg, &cv);
-        ar->last_macs += region_macs(&gv, reg);
+    ar->steps_down = 0;
+    for (;;) {
+        uint32_t hi = ar->computed_levels;
+        plan_regions(ar);
+        ar->last_macs = plan->macs;
+        for (t = 0; t < ar->num_regions; ++t) {
+            sn_region reg[SN_PLAN_MAX_PREFIX], cv;
+            geo_view gv = plan_view(ar, ar->regions[t].level);
+            sn_plan_region_geometry(plan, t, reg, &cv);
+            ar->last_macs += region_macs(&gv, reg);
+        }
+        /* the level controller: over budget, the highest computed level in use steps down */
+        if (ar->mac_budget <= 0 || ar->force_level >= 0 || ar->last_macs <= ar->mac_budget)
+            break;
+        for (t = 0; t < g * g; ++t)
+            if (ar->tile_level[t] < hi)
+                hi = ar->tile_level[t];
+        if (hi + 1 >= ar->computed_levels)
+            break; /* every computed tile at the lowest computed level already */
+        for (t = 0; t < g * g; ++t)
+            if (ar->tile_level[t] == hi)
+                ar->tile_level[t] = (uint8_t)(hi + 1);
+        ++ar->steps_down;
     }
     stitch_background(plan);
     if (ops && ops->arac_micro_flows && !plan->observe)

@@ -42,6 +42,7 @@ typedef struct replay {
     int64_t switch_ns, replan_ns;
     int64_t origin, vclock, prev_end, first_arrival, last_end;
     size_t slow;                 /* served over 1.5x their profiled time (measured runs) */
+    size_t stepped, steps;       /* ARAC level controller: queries it stepped down, its steps */
     double eff_table;            /* effective accuracy: a late answer is a wrong answer */
     size_t eff_correct, measured;
 } replay;
@@ -280,9 +281,26 @@ static int serve_query(replay *rp, size_t q, char *err, size_t n)
     if (switch_subgraph(rp, &pq, s, &start, &extra_far, why, sizeof why) != 0)
         return sn_serve_fail(err, n, "%s: %s", sv->s[s].config, why);
 
+    /* the ARAC level controller (NeuLens): a query whose ceiling leaves less than the config's
+     * p95 gets a MAC budget, what is left at the config's profiled MACs per us (table mean MACs
+     * over its p50); after the gate, the engine steps levels down until the invoke fits */
+    if (sv->s[s].arac && sv->s[s].plan) {
+        double left = pq.ceiling_us > 0 ? (double)pq.ceiling_us - (double)(start - arrival) / 1e3 : (double)INFINITY;
+        double p50 = sv->lat_us[s][rp->g_cur], p95 = sv->lat_p95_us[s][rp->g_cur];
+        int64_t budget = 0;
+        if (sv->opt.arac_controller && left < p95 && p50 > 0.0) {
+            double b = left * (double)sv->s[s].macs / p50;
+            budget = b < 1.0 ? 1 : (int64_t)b;
+        }
+        sv->s[s].plan->arac.mac_budget = budget;
+    }
     t_wall = sn_serve_now_ns();
     if (sn_serve_infer(sv, s, sample, &r, why, sizeof why) != 0)
         return sn_serve_fail(err, n, "%s: inference failed: %s", sv->s[s].config, why);
+    if (sv->s[s].arac && sv->s[s].plan && sv->s[s].plan->arac.steps_down) {
+        ++rp->stepped;
+        rp->steps += sv->s[s].plan->arac.steps_down;
+    }
     t_inf = t_wall = sn_serve_now_ns() - t_wall;
     if (r.us >= 0.0) /* the platform's own clock (emulated, modelled; measured around the inference) */
         t_inf = (int64_t)(r.us * 1e3);
@@ -459,6 +477,17 @@ static int write_policy_json(replay *rp, char *err, size_t n)
         cJSON_AddNumberToObject(c, "switch_us_per_byte", x->switch_b_us);
     }
     add_feasibility(root, sv, &rp->tr, rp->count, rp->speed, rp->slow);
+    if (sv->opt.arac) {
+        cJSON *c = cJSON_AddObjectToObject(root, "arac_controller");
+        cJSON_AddBoolToObject(c, "on", sv->opt.arac_controller != 0);
+        cJSON_AddNumberToObject(c, "queries_stepped_down", (double)rp->stepped);
+        cJSON_AddNumberToObject(c, "steps", (double)rp->steps);
+        cJSON_AddStringToObject(c, "rule", "a query whose ceiling leaves less than its ARAC config's profiled p95 "
+                                           "gets a MAC budget (what is left x the config's table MACs / p50); "
+                                           "after the gate, every tile at the highest computed level in use steps "
+                                           "down one level until the invoke fits (never to SKIP); platforms that "
+                                           "plan on the device (mcu) ignore it");
+    }
     {
         cJSON *e = cJSON_AddObjectToObject(root, "effective_accuracy");
         cJSON_AddStringToObject(e, "choice", o->choice == SN_CHOICE_ACCURACY ? "accuracy" : "floor-level");

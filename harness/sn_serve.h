@@ -122,6 +122,8 @@ typedef struct sn_serve_options {
                                     the SubNets: "SubNet" below means either, and the choice
                                     predicts an ARAC config's latency by its quantile
                                     (arac_quantile) */
+    int arac_controller;         /* 1: the level controller (replay: a query short of its ARAC
+                                    config's p95 gets a MAC budget; sn_engine.h mac_budget) */
     int arac_quantile;           /* 50 or 95 (0: 95): the profile quantile PRED reads for an
                                     ARAC config, whose latency depends on the image (the gate's
                                     tiles); SubNets' PRED stays the p50 */

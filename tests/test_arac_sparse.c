@@ -432,6 +432,77 @@ static void test_gate_threshold_ends(void **state)
            "them with mixed tile levels\n", mixed);
 }
 
+/* ---- the level controller (mac_budget) --------------------------------------------------- */
+/* T=100 puts every tile at 100 %. A budget one MAC below that invoke's steps every tile down
+ * once, to 50 % (the lowest computed level): the same tiles, MACs and logits (bit for bit) as
+ * every tile forced to 50 %; an impossible budget (1 MAC) stops there too, never at SKIP; a
+ * budget at the full cost changes nothing; force_level turns the controller off. Then on a
+ * five-level config (100/75/50/25/SKIP, the gate's own mix): a budget below its cost steps
+ * the highest level in use down, each step never costing more, until it fits or every
+ * computed tile is at 25 %. */
+static void test_level_controller(void **state)
+{
+    planned pl = plan_for("arac-p1-g2-h-t100-l100.50.0:" SP_BASE_A, SN_FP32);
+    planned five = plan_for("arac-p1-g4-z-t50-l100.75.50.25.0:" SP_BASE_A, SN_FP32);
+    sn_arac_plan *ar = &pl.plan->arac;
+    uint32_t c, t, stepped = 0;
+    (void)state;
+    for (c = 0; c < NCANVAS; ++c) {
+        const unsigned char *canvas = canvases + (size_t)c * SP_CANVAS * SP_CANVAS;
+        float full[SP_CLASSES], low[SP_CLASSES], forced[SP_CLASSES], again[SP_CLASSES];
+        int64_t m_full, m_low;
+        ar->mac_budget = 0;
+        assert_int_equal(sn_plan_invoke(pl.plan, NULL, canvas, full, NULL, NULL), SN_OK);
+        m_full = ar->last_macs;
+        assert_int_equal(ar->steps_down, 0);
+        ar->mac_budget = m_full - 1;
+        assert_int_equal(sn_plan_invoke(pl.plan, NULL, canvas, low, NULL, NULL), SN_OK);
+        m_low = ar->last_macs;
+        assert_int_equal(ar->steps_down, 1);
+        for (t = 0; t < 4; ++t)
+            assert_int_equal(ar->tile_level[t], 1);
+        assert_true(m_low < m_full);
+        ar->mac_budget = 1;
+        assert_int_equal(sn_plan_invoke(pl.plan, NULL, canvas, again, NULL, NULL), SN_OK);
+        assert_int_equal(ar->steps_down, 1);
+        assert_int_equal(ar->last_macs, m_low);
+        assert_memory_equal(again, low, sizeof low);
+        ar->force_level = 1; /* every tile at 50 %: the controller is off */
+        assert_int_equal(sn_plan_invoke(pl.plan, NULL, canvas, forced, NULL, NULL), SN_OK);
+        assert_int_equal(ar->steps_down, 0);
+        assert_int_equal(ar->last_macs, m_low);
+        assert_memory_equal(forced, low, sizeof low);
+        ar->force_level = -1;
+        ar->mac_budget = m_full;
+        assert_int_equal(sn_plan_invoke(pl.plan, NULL, canvas, again, NULL, NULL), SN_OK);
+        assert_int_equal(ar->steps_down, 0);
+        assert_memory_equal(again, full, sizeof full);
+    }
+    for (c = 0; c < NCANVAS; ++c) {
+        const unsigned char *canvas = canvases + (size_t)c * SP_CANVAS * SP_CANVAS;
+        sn_arac_plan *a5 = &five.plan->arac;
+        float out[SP_CLASSES];
+        int64_t m_free, m_budget;
+        uint32_t lowest = a5->computed_levels - 1;
+        a5->mac_budget = 0;
+        assert_int_equal(sn_plan_invoke(five.plan, NULL, canvas, out, NULL, NULL), SN_OK);
+        m_free = a5->last_macs;
+        a5->mac_budget = five.plan->macs + 1; /* below any computed tile's cost */
+        assert_int_equal(sn_plan_invoke(five.plan, NULL, canvas, out, NULL, NULL), SN_OK);
+        m_budget = a5->last_macs;
+        assert_true(m_budget <= m_free);
+        for (t = 0; t < 16; ++t) /* every computed tile at the lowest computed level, SKIP kept */
+            assert_true(a5->tile_level[t] == lowest || a5->tile_level[t] == a5->num_levels - 1);
+        stepped += a5->steps_down > 0;
+    }
+    assert_true(stepped > 0);
+    printf("# the controller: one step to 50 %% at a budget 1 MAC short, bit for bit the forced-50 %% "
+           "invoke, never below the lowest computed level; five levels: %u of %u canvases stepped\n",
+           stepped, NCANVAS);
+    plan_free(&pl);
+    plan_free(&five);
+}
+
 /* ---- every platform computes the same ------------------------------------------------------ */
 typedef struct target {
     char name[48];
@@ -578,6 +649,7 @@ int main(void)
         cmocka_unit_test(test_skip_is_the_learned_constant),
         cmocka_unit_test(test_region_macs_and_buffers),
         cmocka_unit_test(test_gate_threshold_ends),
+        cmocka_unit_test(test_level_controller),
         cmocka_unit_test(test_platforms_agree),
     };
     char err[512];

@@ -6,17 +6,19 @@
 # every p50 (never below it); a virtual-time replay in accuracy mode with ARAC configs serves
 # only configs of that set and records the serving set and the quantile in context.json;
 # summary (and every report) labels it "<policy>+arac"; --arac-quantile 70 and --arac on a
-# table without ARAC rows are one-line errors. The choice
+# table without ARAC rows are one-line errors; the level controller is on with --arac and
+# recorded in policy.json (--arac-controller off: off, no step; without --arac: an error). The
+# controller's stepping itself: tests/test_arac_sparse.c. The choice
 # rule itself (the p95 of an ARAC config, the p50 of a SubNet): tests/test_sushi_guards.c.
 # Skips, saying why, without the CF-128S export or test split. TAP.
 SUPERNAV=${SUPERNAV:-build/supernav}
 SRC=workloads/sparse/supernet.safetensors
 TABLE=workloads/sparse/accuracy.csv
-echo "1..6"
+echo "1..8"
 n=0
 ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
 if [ ! -f "$SRC" ] || [ ! -f "$TABLE" ] || [ ! -f data/canvas/cf128s-test-images-idx3-ubyte ]; then
-    for k in 1 2 3 4 5 6; do
+    for k in 1 2 3 4 5 6 7 8; do
         echo "ok $k - ARAC served # SKIP no CF-128S export ($SRC, $TABLE) or test split (make datasets)"
     done
     exit 0
@@ -86,3 +88,17 @@ grep -v '^arac,' "$TABLE" > "$tmp/subnets-only.csv"
 rc=$?
 ok "$([ "$rc" = 1 ] && [ "$(wc -l < "$tmp/na.err")" = 1 ] && grep -q 'lists no ARAC config' "$tmp/na.err"; echo $?)" \
     "--arac on a table without ARAC rows: one line (exit $rc): $(cat "$tmp/na.err")"
+
+# 7-8: the level controller
+ok "$(grep -A 1 '"arac_controller"' "$tmp/run/policy.json" | grep -q '"on":[[:space:]]*true'; echo $?)" \
+    "the level controller is on with --arac and recorded in policy.json"
+"$SUPERNAV" replay --model "$tmp/sparse.snm" --arac --arac-controller off --near-kib 0 --profile "$prof" \
+    --trace "$tmp/t.csv" --policy static-subgraph --choice accuracy --virtual --out "$tmp/off" --quiet > /dev/null 2>&1
+rc=$?
+"$SUPERNAV" replay --model "$tmp/sparse.snm" --arac-controller on --trace "$tmp/t.csv" --policy sushi \
+    --virtual --out "$tmp/bad2" > /dev/null 2> "$tmp/c.err"
+rc2=$?
+ok "$([ "$rc" = 0 ] && grep -A 2 '"arac_controller"' "$tmp/off/policy.json" | grep -q '"on":[[:space:]]*false' &&
+    grep -q '"steps":[[:space:]]*0' "$tmp/off/policy.json" && [ "$rc2" != 0 ] && [ ! -e "$tmp/bad2" ] &&
+    [ "$(wc -l < "$tmp/c.err")" = 1 ]; echo $?)" \
+    "--arac-controller off: off and no step (exit $rc); without --arac an error (exit $rc2): $(cat "$tmp/c.err")"

@@ -119,6 +119,12 @@ typedef struct sn_arac_plan {
     uint32_t num_regions;                   /* last invoke's micro-flows */
     sn_arac_region regions[SN_PLAN_MAX_TILES];
     int64_t last_macs;                      /* last invoke: gate + regions + tail */
+    int64_t mac_budget;                     /* the level controller (NeuLens): 0 none (default);
+                                               else, after the gate, while the invoke would cost
+                                               more MACs than this, every tile at the highest
+                                               computed level in use steps down one computed
+                                               level (never to SKIP); not with force_level */
+    uint32_t steps_down;                    /* last invoke: the controller's steps */
     int64_t max_macs;                       /* the most an invoke can cost: every tile at
                                                the highest level, each its own region */
     sn_qtensor stitched_q;                  /* int8: the stitched map's quantization */
