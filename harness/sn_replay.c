@@ -249,7 +249,7 @@ static int serve_query(replay *rp, size_t q, char *err, size_t n)
     int64_t arrival = (int64_t)((double)tr->arrival_us[q] * 1000.0 / rp->speed), start, end, t_h0, t_inf, t_wall;
     float floor = tr->acc_floor[q];
     int64_t ceiling = tr->lat_ceiling_us[q];
-    uint32_t s, sample = tr->sample[q];
+    uint32_t s, sample = tr->sample[q], prev_subnet;
     sn_sut_result r;
     sn_policy_query pq;
     sn_run_query rq;
@@ -294,6 +294,7 @@ static int serve_query(replay *rp, size_t q, char *err, size_t n)
         }
         sv->s[s].plan->arac.mac_budget = budget;
     }
+    prev_subnet = sv->last_subnet;
     t_wall = sn_serve_now_ns();
     if (sn_serve_infer(sv, s, sample, &r, why, sizeof why) != 0)
         return sn_serve_fail(err, n, "%s: inference failed: %s", sv->s[s].config, why);
@@ -317,6 +318,9 @@ static int serve_query(replay *rp, size_t q, char *err, size_t n)
         /* the null platform simulating the pinned profile's platform: its bytes too */
         r.near_bytes = sv->near_bytes[s][rp->g_cur];
         r.far_bytes = sv->far_bytes[s][rp->g_cur];
+        /* and its re-plans (a profile of a platform that holds one plan: mcu) */
+        if (s != prev_subnet)
+            r.plan_us = sv->replan_us[s];
     }
     /* a platform that holds one plan (mcu): a query for another SubNet pays its re-plan */
     t_inf += (int64_t)(r.plan_us * 1e3);
@@ -453,7 +457,7 @@ static int write_policy_json(replay *rp, char *err, size_t n)
     cJSON_AddNumberToObject(root, "subgraph_switches", (double)rp->switches);
     cJSON_AddNumberToObject(root, "switch_time_us", (double)rp->switch_ns / 1e3);
     cJSON_AddNumberToObject(root, "switch_far_bytes", (double)rp->switch_bytes);
-    if (sv->desc.replans) {
+    if (sv->desc.replans || rp->replans) {
         cJSON_AddNumberToObject(root, "replans", (double)rp->replans);
         cJSON_AddNumberToObject(root, "replan_time_us", (double)rp->replan_ns / 1e3);
     }

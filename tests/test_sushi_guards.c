@@ -57,6 +57,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sn_file.h"
 #include "sn_serve.h"
 #include "sn_slices.h"
 #include "sn_test.h"
@@ -702,6 +703,52 @@ static void test_oracle_beaten_by_another_rule(void **state)
     assert_int_equal(orc, 10);
 }
 
+/* The null platform simulating a profile of a platform that holds one plan (mcu): a modelled
+ * replay pays the profile's re-plan whenever the SubNet changes. Table C, floors alternating
+ * between S0's level and S1's (each query another SubNet), 10 ms apart: with a 500 us re-plan
+ * every query, the first included, pays it (policy.json: 20 re-plans, 10,000 us); the queue
+ * drains only after the first (S0, 9 ms + 500 us), so the last query's latency is 19 x 500 us
+ * longer than with none. */
+static void test_null_replan_simulated(void **state)
+{
+    static const char *const cols[] = {"0.6900,", "0.8900,"};
+    static served rows;
+    char tpath[128];
+    long long last[2];
+    int k;
+    uint32_t i;
+    (void)state;
+    for (k = 0; k < 2; ++k) {
+        sn_serve *sv = serve_of(&table_c);
+        sv->last_subnet = UINT32_MAX; /* nothing planned yet, as sn_serve_open leaves it */
+        for (i = 0; i < 2; ++i) {
+            sv->g_ref_of[i] = 0;
+            sv->replan_us[i] = k ? 500.0 : 0.0;
+        }
+        snprintf(tpath, sizeof tpath, "%s/trace-%u.csv", tmp_dir, runs);
+        write_cols(tpath, 20, cols, 2);
+        replay_file(sv, "static-subgraph", tpath, 200, 50, &rows);
+        serve_free(sv);
+        assert_int_equal(rows.n, 20);
+        if (k) {
+            char pj[160], *text;
+            size_t len;
+            snprintf(pj, sizeof pj, "%s/run-%u/policy.json", tmp_dir, runs - 1);
+            assert_int_equal(sn_read_file(pj, (void **)&text, &len), 0);
+            text = realloc(text, len + 1);
+            text[len] = '\0';
+            if (!strstr(text, "\"replans\":\t20,") || !strstr(text, "\"replan_time_us\":\t10000,"))
+                fail_msg("policy.json does not count 20 re-plans of 10000 us in all");
+            free(text);
+        }
+        for (i = 0; i < 20; ++i)
+            assert_string_equal(rows.subnet[i], i % 2 ? "S1" : "S0");
+        last[k] = rows.latency_ns[19];
+    }
+    print_message("# last query's latency: %lld ns without re-plans, %lld ns with 500 us each\n", last[0], last[1]);
+    assert_int_equal(last[1] - last[0], 19LL * 500000LL);
+}
+
 /* ---- accuracy mode (replay --choice accuracy; sn_serve_choose, harness/sn_serve.h) --------
  * Three SubNets, top-1 0.70 / 0.80 / 0.90 at 100 / 200 / 400 us (G0 resident for all, also
  * the reference residency); one query of ceiling 500 us, not yet waited; LA what the server
@@ -948,6 +995,8 @@ int main(void)
          test_oracle_beaten_by_another_subgraph, NULL, NULL, NULL},
         {"oracle is no bound: smallest meets more SLOs on alternating ceilings (oracle's choices queue)",
          test_oracle_beaten_by_another_rule, NULL, NULL, NULL},
+        {"the null platform simulating a one-plan platform's profile pays its re-plan at every SubNet change",
+         test_null_replan_simulated, NULL, NULL, NULL},
     };
     char cmd[128];
     FILE *f;
