@@ -138,12 +138,13 @@ int sn_cmd_profile(int argc, char **argv)
         {"isa", required_argument, 0, 'I'},      {"json", no_argument, 0, 'j'},
         {"device", required_argument, 0, 'D'},   {"help", no_argument, 0, 'h'},
         {"board", required_argument, 0, 'B'},    {"pe", required_argument, 0, 'E'},
-        {"port", required_argument, 0, 'T'},
+        {"port", required_argument, 0, 'T'},     {"out", required_argument, 0, 'o'},
         {"arac", no_argument, 0, 'A'},           {"arac-quantile", required_argument, 0, 'U'},
         {"arac-controller", required_argument, 0, 'K'},
         {0, 0, 0, 0}};
     common_opts c;
     sn_serve *sv;
+    const char *copy_to = NULL;
     int ch, json = 0;
     uint32_t i, g;
     long v;
@@ -178,12 +179,15 @@ int sn_cmd_profile(int argc, char **argv)
             }
             break;
         case 'j': json = 1; break;
+        case 'o': copy_to = optarg; break;
         case 'h':
             printf("usage: supernav profile [--platform cpu|opencl|fpga|mcu|null] [--near-kib K] [--reps N] [--force]\n"
                    "                        [--model M] [--data PREFIX] [--isa ISA] [--device D] [--json]\n"
                    "                        [--board FILE] [--pe RxC]   (fpga)\n"
                    "                        [--board B [--port DEV]]    (mcu: platforms/mcu/README.md)\n"
-                   "                        [--arac [--arac-quantile 50|95]]\n"
+                   "                        [--arac [--arac-quantile 50|95]] [--out FILE]\n"
+                   "  --out    also a copy of the profile at FILE (written atomically; replay\n"
+                   "           --profile FILE pins it, e.g. for a sweep on the null platform)\n"
                    "  --arac   the table's ARAC configs that no other row dominates (table MACs, top-1)\n"
                    "           join the serving set; their p95 is recorded beside the p50\n"
                    "  p50 latency of every Pareto SubNet with every SubGraph (and none) resident,\n"
@@ -209,6 +213,17 @@ int sn_cmd_profile(int argc, char **argv)
         sn_serve_close(sv);
         free(sv);
         return 1;
+    }
+    if (copy_to) {
+        void *text;
+        size_t size;
+        if (sn_read_file(sv->profile_path, &text, &size) != 0 || sn_write_file_atomic(copy_to, text, size) != 0) {
+            sn_cli_error("--out %s: %s", copy_to, strerror(errno));
+            sn_serve_close(sv);
+            free(sv);
+            return 1;
+        }
+        free(text);
     }
     if (json) {
         char path[1024];
