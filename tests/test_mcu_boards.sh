@@ -275,7 +275,9 @@ if [ ! -f workloads/sparse/supernet.safetensors ] || [ ! -f "$STAB" ] ||
 fi
 sdir=$(mktemp -d) || exit 1
 SS=$(awk -F, '$1 == "subnet" { print $2; exit }' "$STAB")
+# the cheapest kind to emulate (split 3, tile-local) when the table has one, else its first
 SA=$(awk -F, '$1 == "arac" && $2 ~ /^arac-p3-g4-z/ { print $2; exit }' "$STAB")
+[ -n "$SA" ] || SA=$(awk -F, '$1 == "arac" { print $2; exit }' "$STAB")
 { head -n 1 "$STAB"; grep -F ",$SS," "$STAB" | head -n 1; grep -F ",$SA," "$STAB" | head -n 1; } > "$sdir/t.csv"
 start=$(date +%s)
 if "$SUPERNAV" pack workloads/sparse/supernet.safetensors --table "$sdir/t.csv" --calib data/canvas/cf128s-calib \
