@@ -67,6 +67,7 @@ static void usage(FILE *out)
             "                     [--board B] [--pe RxC] [--port DEV] [--cache]\n"
             "                     [--near-kib K] [--int8] [--input-res R] [--limit N] [--warmup N]\n"
             "                     [--json] [--predictions FILE] [--logits FILE]\n"
+            "                     [--layer-times [--fma-peak GFLOPS]]\n"
             "  --model    deployment image (default build/supernet.snm)\n"
             "  --data     canvas set prefix from `supernav canvas` (default: the test split of the\n"
             "             task the image names, data/canvas/<task>-test; data/canvas/cf64-test for\n"
@@ -85,6 +86,11 @@ static void usage(FILE *out)
             "             memory; default: every weight read from flash)\n"
             "  --isa      cpu only: auto (default), avx512vnni, avx512, avxvnni, avx2 or portable\n"
             "  --threads N  cpu only: ARAC micro-flows spread over N threads (default 1)\n"
+            "  --layer-times  cpu only: each kernel call of the timed inferences timed by layer\n"
+            "             kind (stem, pointwise, depthwise, classifier, other): time per inference,\n"
+            "             share, GFLOP/s (2 FLOPs per MAC), and with --fma-peak GFLOPS (make\n"
+            "             peak-fma measures it) the share of that peak; two clock reads per layer,\n"
+            "             included in this run's latencies\n"
             "  --device   opencl only: a device index or a name substring (default\n"
             "             $SUPERNAV_OPENCL_DEVICE, else the first GPU, else the first device);\n"
             "             --device list prints the devices\n"
@@ -124,7 +130,8 @@ int sn_cmd_eval(int argc, char **argv)
         {"board", required_argument, 0, 'B'},  {"pe", required_argument, 0, 'E'},
         {"threads", required_argument, 0, 'T'}, {"predictions", required_argument, 0, 'P'},
         {"port", required_argument, 0, 'O'},   {"cache", no_argument, 0, 'C'},
-        {"logits", required_argument, 0, 'L'},  {0, 0, 0, 0}};
+        {"logits", required_argument, 0, 'L'},  {"layer-times", no_argument, 0, 'Y'},
+        {"fma-peak", required_argument, 0, 'F'}, {0, 0, 0, 0}};
     const char *model_path = "build/supernet.snm", *data = NULL;
     const char *platform_name = "cpu", *isa = NULL, *config_text = NULL, *why = "", *device = NULL;
     const char *board_path = NULL, *port = NULL;
@@ -136,6 +143,8 @@ int sn_cmd_eval(int argc, char **argv)
     int has_device_time = 0;
     double near_sum = 0.0, far_sum = 0.0;
     long limit = -1, warmup = -1, input_res = 0, near_kib = -1, threads = 1;
+    int layer_times = 0;
+    double fma_peak = 0.0;
     int json = 0, int8 = 0, c, is_arac = 0, rc = 1, cache = 0, is_mcu;
     char path[1024], images_path[1024], canonical[SN_CONFIG_TEXT_MAX];
     sn_idx images = {0}, labels = {0};
@@ -165,6 +174,17 @@ int sn_cmd_eval(int argc, char **argv)
         case 'D': device = optarg; break;
         case 'B': board_path = optarg; break;
         case 'O': port = optarg; break;
+        case 'Y': layer_times = 1; break;
+        case 'F': {
+            char *rest;
+            errno = 0;
+            fma_peak = strtod(optarg, &rest);
+            if (errno || *rest || !(fma_peak > 0.0 && fma_peak < 1e6)) {
+                sn_cli_error("--fma-peak must be a positive number of GFLOP/s");
+                return 2;
+            }
+            break;
+        }
         case 'C': cache = 1; break;
         case 'E':
             if (sn_fpga_parse_pe(optarg, &pe_rows, &pe_cols) != 0) {
@@ -298,6 +318,8 @@ int sn_cmd_eval(int argc, char **argv)
         so.pe_rows = pe_rows;
         so.pe_cols = pe_cols;
         so.threads = (int)threads;
+        so.layer_times = layer_times;
+        so.fma_peak_gflops = fma_peak;
         /* --cache: the platform's own budget (SIZE_MAX), the SubGraph made resident */
         so.near_budget_bytes = near_kib >= 0 ? (size_t)near_kib * 1024u : SIZE_MAX;
         so.explicit_residency = near_kib >= 0 || cache;

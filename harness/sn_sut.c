@@ -59,6 +59,7 @@ sn_status sn_sut_check_options(const sn_sut_ops *ops, const sn_sut_options *o, c
         {SN_SUT_TAKES_ISA, "--isa"}, {SN_SUT_TAKES_DEVICE, "--device"},
         {SN_SUT_TAKES_BOARD, "--board"}, {SN_SUT_TAKES_PORT, "--port"}, {SN_SUT_TAKES_PE, "--pe"},
         {SN_SUT_TAKES_THREADS, "--threads"}, {SN_SUT_TAKES_NULL_SERVICE, "--null-service-us"},
+        {SN_SUT_TAKES_LAYER_TIMES, "--layer-times"},
     };
     size_t i;
     for (i = 0; i < sizeof flags / sizeof flags[0]; ++i) {
@@ -66,7 +67,8 @@ sn_status sn_sut_check_options(const sn_sut_ops *ops, const sn_sut_options *o, c
         int given = f == SN_SUT_TAKES_ISA ? o->isa != NULL : f == SN_SUT_TAKES_DEVICE ? o->device != NULL
                   : f == SN_SUT_TAKES_BOARD ? o->board != NULL : f == SN_SUT_TAKES_PORT ? o->port != NULL
                   : f == SN_SUT_TAKES_PE ? o->pe_rows != 0 || o->pe_cols != 0
-                  : f == SN_SUT_TAKES_THREADS ? o->threads > 1 : o->null_service_us != 0;
+                  : f == SN_SUT_TAKES_THREADS ? o->threads > 1
+                  : f == SN_SUT_TAKES_LAYER_TIMES ? o->layer_times != 0 : o->null_service_us != 0;
         if (given && !(ops->takes & f)) {
             size_t j, k = 0;
             char list[128] = "";

@@ -65,6 +65,10 @@ typedef struct sn_sut_options {
     int64_t null_service_us;         /* --null-service-us: null (each inference busy-waits this
                                         long on CLOCK_MONOTONIC: a planted, known service time
                                         for testing real-time replay); 0: none */
+    int layer_times;                 /* --layer-times: cpu (each kernel call timed by layer kind,
+                                        platforms/common/sn_timed.h; its report says how long
+                                        each kind took and at what FLOP rate) */
+    double fma_peak_gflops;          /* --fma-peak: with layer_times, each kind's share of it */
 } sn_sut_options;
 
 /* What a harness serves: the plans of N SubNets, their configs, and the model. */
@@ -145,7 +149,7 @@ typedef sn_weight_slice sn_sut_slice;
 
 enum { SN_SUT_TAKES_ISA = 1, SN_SUT_TAKES_DEVICE = 2, SN_SUT_TAKES_BOARD = 4,
        SN_SUT_TAKES_PORT = 8, SN_SUT_TAKES_PE = 16, SN_SUT_TAKES_THREADS = 32,
-       SN_SUT_TAKES_NULL_SERVICE = 64 };
+       SN_SUT_TAKES_NULL_SERVICE = 64, SN_SUT_TAKES_LAYER_TIMES = 128 };
 
 typedef struct sn_sut_ops {
     const char *name;

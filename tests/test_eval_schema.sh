@@ -3,7 +3,10 @@
 # a percentage equal to 100 x correct / n, latency_source labelled measured: or model:; each
 # platform opened through the SUT registry (an option it does not take is refused); the MCU
 # board's --cache (its near budget: the SRAM the arena leaves) serves the SubGraph from SRAM;
-# --logits writes one row of logits per canvas whose arg-max is --predictions' class (fp32 and int8).
+# --logits writes one row of logits per canvas whose arg-max is --predictions' class (fp32 and int8);
+# --layer-times (cpu) reports each layer kind's median time and MACs, the kinds' MACs adding up
+# to the SubNet's (less the classifier, which the engine runs itself), fp32 and int8; elsewhere
+# it is refused, as is a bad --fma-peak.
 SUPERNAV=${SUPERNAV:-build/supernav}
 MODEL=${SN_MODEL:-build/supernet.snm}
 BUILD=${BUILD:-build}
@@ -30,7 +33,7 @@ print("; ".join(bad))
 sys.exit(1 if bad else 0)
 PY
 }
-echo "1..10"
+echo "1..13"
 for p in reference cpu fpga; do
     "$SUPERNAV" eval --platform $p --model "$MODEL" --subnet "$small" --limit 7 --warmup 0 --json > "$tmp/$p.json" 2> "$tmp/$p.err"
     why=$(check "$tmp/$p.json" $p measured: 2>&1); rc=$?
@@ -109,3 +112,36 @@ PY
     [ $rc -eq 0 ] || why="exit $rc: $(cat "$tmp/err")"
     ok $(( rc != 0 || ${#why} > 0 )) "eval --logits ($prec): a row of 10 logits per canvas, arg-max = --predictions' class ${why:+($why)}"
 done
+
+# --layer-times
+for prec in fp32 int8; do
+    flag=""; [ "$prec" = int8 ] && flag=--int8
+    "$SUPERNAV" eval --model "$MODEL" --subnet "$small" $flag --limit 4 --warmup 1 --layer-times --fma-peak 100 \
+        --json > "$tmp/lt.json" 2> "$tmp/err"
+    rc=$?
+    why=$(python3 - "$tmp/lt.json" <<'PY'
+import json, sys
+j = json.loads(open(sys.argv[1]).read())
+k = j.get("layer_kinds", {})
+bad = []
+convs = sum(k[x]["macs_per_inference"] for x in ("stem", "pointwise", "depthwise") if x in k)
+# the classifier: head 256 x 10 classes, in the engine's own loop when the platform has no slot
+cls = k["classifier"]["macs_per_inference"] if "classifier" in k else 256 * 10
+if abs(convs + cls - j["macs"]) > 0.5: bad.append("kinds' MACs %r + classifier %r != %r" % (convs, cls, j["macs"]))
+for x in ("stem", "pointwise", "depthwise"):
+    if x not in k or not k[x]["us_per_inference"] > 0 or not k[x]["gflops"] > 0 or "share_of_fma_peak" not in k[x]:
+        bad.append("kind %s missing or empty" % x)
+if abs(sum(v["share_of_timed"] for v in k.values() if isinstance(v, dict)) - 1.0) > 1e-6: bad.append("shares do not add to 1")
+print("; ".join(bad))
+sys.exit(1 if bad else 0)
+PY
+)
+    rc2=$?
+    ok $(( rc != 0 || rc2 != 0 )) "eval --layer-times ($prec): stem, pointwise and depthwise timed, their MACs the SubNet's less the classifier ${why:+($why)} $(cat "$tmp/err")"
+done
+"$SUPERNAV" eval --model "$MODEL" --subnet "$small" --platform reference --limit 1 --layer-times > /dev/null 2> "$tmp/e1"
+rc=$?
+"$SUPERNAV" eval --model "$MODEL" --subnet "$small" --limit 1 --layer-times --fma-peak -3 > /dev/null 2> "$tmp/e2"
+rc2=$?
+ok "$([ "$rc" = 2 ] && [ "$rc2" = 2 ] && [ "$(wc -l < "$tmp/e1")" = 1 ] && [ "$(wc -l < "$tmp/e2")" = 1 ]; echo $?)" \
+    "--layer-times elsewhere than the cpu, and --fma-peak -3, are one-line usage errors: $(cat "$tmp/e1") / $(cat "$tmp/e2")"

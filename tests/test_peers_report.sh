@@ -3,7 +3,8 @@
 # directory (two SubNets, two rounds, K = 4: the files run.sh leaves, with latencies chosen so
 # that every ratio is known), its int8 checks made to fail one at a time, PEERS_INT8's bad
 # input in run.sh, and (where node, ONNX Runtime and python3-onnx are installed) ort_bench.js
-# timing int8 QDQ models live. gnuplot is a stand-in. TAP; seconds.
+# timing int8 QDQ models live; the per-layer-kind table from planted eval --layer-times lines.
+# gnuplot is a stand-in. TAP; seconds.
 #
 # The planted latencies (us; medians over the two rounds where they differ):
 #   SubNet A: supernav fp32 60, ORT fp32 100, supernav int8 30, ORT int8 60
@@ -17,7 +18,7 @@ BUILD=${BUILD:-build}
 SUPERNAV=${SUPERNAV:-build/supernav}
 MODEL=${SN_MODEL:-build/supernet.snm}
 PY=/usr/bin/python3
-echo "1..9"
+echo "1..10"
 n=0
 ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
 skip() { n=$((n + 1)); echo "ok $n # SKIP $1"; }
@@ -106,7 +107,7 @@ report() {  # report DIR OUT [extra args]: report.py's exit status; stdout and s
 }
 
 if [ ! -x "$PY" ]; then
-    for i in 1 2 3 4 5 6 7 8 9; do skip "$PY is missing"; done
+    for i in 1 2 3 4 5 6 7 8 9 10; do skip "$PY is missing"; done
     exit 0
 fi
 
@@ -216,3 +217,23 @@ print(len(m8))' "$tmp/ort.json" > "$tmp/check.out" 2>&1
         ok 1 "ort_bench.js --int8-manifest: $(tail -n 1 "$tmp/ort.err")"
     fi
 fi
+
+# 10. where the time goes, per layer kind (run.sh's layers.jsonl: eval --layer-times per SubNet)
+cp -r "$tmp/w" "$tmp/w10"
+"$PY" - "$tmp/w10" <<'PYL'
+import json, os, sys
+kinds = {"source": "planted", "fma_peak_gflops": 100.0,
+         "stem": {"us_per_inference": 5.0, "share_of_timed": 0.1, "gflops": 12.5, "share_of_fma_peak": 0.125},
+         "pointwise": {"us_per_inference": 30.0, "share_of_timed": 0.6, "gflops": 50.0, "share_of_fma_peak": 0.5},
+         "depthwise": {"us_per_inference": 15.0, "share_of_timed": 0.3, "gflops": 20.0, "share_of_fma_peak": 0.2},
+         "other": {"us_per_inference": 1.0, "share_of_timed": 0.0}}
+with open(os.path.join(sys.argv[1], "layers.jsonl"), "w") as f:
+    for c in ("r40-a", "r64-b"):
+        f.write(json.dumps({"config": c, "layer_kinds": kinds}) + "\n")
+PYL
+report "$tmp/w10" "$tmp/r10" --int8-manifest "$tmp/w10/manifest-int8.json"
+rc=$?
+row='| 1 | `r40-a` | 5.0 (10 %, 12.5 %) | 30.0 (60 %, 50.0 %) | 15.0 (30 %, 20.0 %) | 1.0 |'
+n_kinds=$("$PY" -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["layer_kinds"]))' "$tmp/r10/peers.json" 2>/dev/null)
+ok "$([ "$rc" = 0 ] && grep -qF -- "$row" "$tmp/r10/table.md" && [ "$n_kinds" = 2 ]; echo $?)" \
+    "report.py with layers.jsonl: the per-layer-kind table (time, share, % of the FMA peak) and peers.json layer_kinds (exit $rc, $n_kinds SubNets)"

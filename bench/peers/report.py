@@ -194,6 +194,12 @@ def main():
 
     manifest = load_json(args.manifest)
     peak = load_json(os.path.join(args.work, "peak.json"))
+    # eval --layer-times per SubNet (run.sh, cpu only): where each SubNet's time goes
+    layer_rows = []
+    lpath = os.path.join(args.work, "layers.jsonl")
+    if os.path.exists(lpath):
+        with open(lpath) as f:
+            layer_rows = [json.loads(line) for line in f if line.strip()]
     torch = load_json(os.path.join(args.work, "torch.json"))
     configs = [m["config"] for m in manifest["models"]]
     macs = {m["config"]: m["macs"] for m in manifest["models"]}
@@ -351,6 +357,7 @@ def main():
         "geomean_ratio_supernav_ort": geomean_fp32, "slower_than_ort": len(slower), "subnets": len(rows),
         "goals": goals,
         "rows": rows,
+        "layer_kinds": [{"config": lr["config"], "layer_kinds": lr["layer_kinds"]} for lr in layer_rows],
         "onnxruntime_null_model": ort["null_model"],
     }
     if int8:
@@ -447,6 +454,25 @@ def main():
                          f"{r['supernav_gflops']:.2f} | {r['supernav_pct_fma_peak']:.1f} |")
     lines += ["", "Verdicts (ratios of latencies; each SubNet's ratio on its medians over the rounds):", ""]
     lines += verdicts + [""]
+    if layer_rows:
+        kinds = ("stem", "pointwise", "depthwise")
+        lines += ["Where the time goes, per layer kind (fp32; a separate pass with every kernel call timed, "
+                  "`supernav eval --layer-times`: per kind the median time per inference over the K runs, "
+                  "its share of the timed kernels, and its GFLOP/s as a share of the measured FMA peak; "
+                  "\"other\" = adds, pools, the resize):", "",
+                  "| # | SubNet | " + " | ".join(f"{k} µs (share, % of peak)" for k in kinds) + " | other µs |",
+                  "|---:|---|" + "---:|" * (len(kinds) + 1)]
+        for i, lr in enumerate(layer_rows, 1):
+            k = lr["layer_kinds"]
+            cells = []
+            for x in kinds:
+                v = k.get(x)
+                cells.append("-" if not v else f"{v['us_per_inference']:.1f} ({100 * v['share_of_timed']:.0f} %, "
+                             f"{100 * v.get('share_of_fma_peak', float('nan')):.1f} %)")
+            other = k.get("other")
+            tail = f" | {other['us_per_inference']:.1f} |" if other else " | - |"
+            lines.append(f"| {i} | `{lr['config']}` | " + " | ".join(cells) + tail)
+        lines += [""]
     table = "\n".join(lines)
     write_atomic(os.path.join(args.out, "table.md"), table)
 

@@ -156,6 +156,18 @@ say "PyTorch: $n SubNets, $PEERS_K timed runs each after $PEERS_WARMUP warm-up r
 "$PY" bench/peers/torch_bench.py --manifest "$PEERS_BUILD/onnx/manifest.json" --k "$PEERS_K" \
     --warmup "$PEERS_WARMUP" --test "$TEST" --out "$work/torch.json" || die "PyTorch benchmark failed"
 
+# Where each SubNet's time goes, per layer kind (fp32, cpu only): a separate pass with every
+# kernel call timed (eval --layer-times: two clock reads per layer), against the FMA peak above
+if [ "$platform" = cpu ]; then
+    peak=$(sed -n 's/.*"peak_gflops":[[:space:]]*\([0-9.]*\).*/\1/p' "$work/peak.json" | head -n 1)
+    say "layer kinds: $n SubNets, $PEERS_K timed runs each, every kernel call timed (FMA peak ${peak:-?} GFLOP/s)"
+    for cfg in $configs; do
+        "$SUPERNAV" eval --model "$MODEL_IMAGE" --platform cpu --subnet "$cfg" --limit "$PEERS_K" \
+            --warmup "$PEERS_WARMUP" --layer-times ${peak:+--fma-peak "$peak"} --json >>"$work/layers.jsonl" ||
+            die "supernav eval --layer-times --subnet $cfg failed"
+    done
+fi
+
 # ---- the report ----------------------------------------------------------------------
 "$PY" bench/peers/report.py --work "$work" --manifest "$PEERS_BUILD/onnx/manifest.json" \
     --out "$RESULTS/peers/peers-$STAMP" --platform "$platform" --requested-platform "$PEERS_PLATFORM" \
