@@ -33,7 +33,7 @@ print("; ".join(bad))
 sys.exit(1 if bad else 0)
 PY
 }
-echo "1..13"
+echo "1..14"
 for p in reference cpu fpga; do
     "$SUPERNAV" eval --platform $p --model "$MODEL" --subnet "$small" --limit 7 --warmup 0 --json > "$tmp/$p.json" 2> "$tmp/$p.err"
     why=$(check "$tmp/$p.json" $p measured: 2>&1); rc=$?
@@ -145,3 +145,9 @@ rc=$?
 rc2=$?
 ok "$([ "$rc" = 2 ] && [ "$rc2" = 2 ] && [ "$(wc -l < "$tmp/e1")" = 1 ] && [ "$(wc -l < "$tmp/e2")" = 1 ]; echo $?)" \
     "--layer-times elsewhere than the cpu, and --fma-peak -3, are one-line usage errors: $(cat "$tmp/e1") / $(cat "$tmp/e2")"
+"$SUPERNAV" eval --model "$MODEL" --subnet "$small" --limit 20 --warmup 0 --logits "$tmp/l0.csv" > /dev/null 2>&1
+rc=$?
+"$SUPERNAV" eval --model "$MODEL" --subnet "$small" --limit 20 --warmup 0 --logits "$tmp/l1.csv" --layer-times > /dev/null 2>&1
+rc2=$?
+ok "$([ "$rc" = 0 ] && [ "$rc2" = 0 ] && cmp -s "$tmp/l0.csv" "$tmp/l1.csv"; echo $?)" \
+    "--layer-times computes the same logits bit for bit (20 canvases; exit $rc, $rc2)"
