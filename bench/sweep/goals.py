@@ -22,7 +22,8 @@ the cells where it is missed and the figures that miss it:
 A sweep with a `choice` axis (floor-level, accuracy) has G1-G3 checked per choice; one
 without is all floor-level. Served accuracy counts every answer; effective accuracy counts an
 answer after its ceiling as wrong (summary.json / policy.json effective_accuracy). Figures
-are MODELLED (the FPGA cycle model, virtual time)."""
+are MODELLED (the FPGA cycle model, or the profile a null-platform sweep simulates: the MCU
+board's emulated instructions through its cycle model; virtual time)."""
 import csv
 import json
 import os
@@ -45,6 +46,24 @@ def mean_service(path):
         return sum(int(r["end_ns"]) - int(r["start_ns"]) for r in rows) / len(rows) / 1e3 if rows else None
     except (OSError, ValueError, KeyError):
         return None
+
+
+def model_label(sweep, manifest):
+    """What the runs' times come from: the platform's own model (fpga), or the profile a
+    null-platform run simulates (its platform, board and latency source)."""
+    try:
+        ctx = load(os.path.join(sweep, "runs", manifest["jobs"][0]["id"], "context.json"))
+        plat = (ctx.get("platform") or {}).get("name", "?")
+        prof = (ctx.get("run") or {}).get("profile")
+        if plat == "null" and prof:
+            pr = load(prof)
+            return "the %s%s profile simulated on the null platform (%s)" % (
+                pr.get("platform", "?"), " " + pr["board"] if pr.get("board") else "", pr.get("latency_source", "?"))
+        if plat == "fpga":
+            return "FPGA cycle model"
+        return plat
+    except (OSError, ValueError, KeyError, IndexError):
+        return "?"
 
 
 def main(argv):
@@ -83,7 +102,7 @@ def main(argv):
     policies = ["sushi"] + ONLINE_PEERS + ["nocache", "static-hindsight"]
     choices = sorted({k[3] for k in cells}, key=lambda c: (c != "floor-level", c))
     valid = sum(1 for c in cells.values() for r in c.values() if r["valid"] == "VALID")
-    lines = ["# Issue 19's goals on %s (MODELLED: FPGA cycle model, virtual time)" % manifest["name"], "",
+    lines = ["# Issue 19's goals on %s (MODELLED: %s, virtual time)" % (manifest["name"], model_label(sweep, manifest)), "",
              "Sweep `%s`, %d runs (%d of them VALID by LoadGen's rules). SLO attainment in percent per "
              "cell; best online policy in bold." % (sweep, len(manifest["jobs"]), valid), "",
              "| trace | load | buf KiB | choice | " + " | ".join(policies) + " |",
