@@ -90,6 +90,7 @@ static int open_and_profile(sn_serve *sv, common_opts *c, int verbose)
 {
     char err[1024], path[1024];
     int64_t t0 = (int64_t)time(NULL);
+    memset(sv, 0, sizeof *sv); /* the caller closes it whatever fails below */
     /* no --near-kib: the default budget; on the FPGA model, the board's persistent buffer */
     if (c->near_kib < 0)
         c->serve.sut.near_budget_bytes = is_fpga(c) ? SIZE_MAX : (size_t)DEFAULT_NEAR_KIB * 1024u;
