@@ -288,15 +288,17 @@ def engine_eval(supernav, image, kind, text, prefix, limit=None):
 
 
 def arac_candidates(bases, spec):
-    """The ARAC sweep: every base x every (split, mode) x grid x level set x threshold of SPEC."""
+    """The ARAC sweep: every base x every (split, mode) x grid x level set x threshold of SPEC
+    (a family's entry in SPEC["family"], e.g. "1h", overrides the level sets and thresholds)."""
     out = []
     for base in bases:
         for split, mode in spec["split_modes"]:
+            fam = spec.get("family", {}).get(f"{split}{mode}", {})
             for grid in spec["grids"]:
                 if sp.prefix_side(split) % grid:
                     continue
-                for levels in spec["levels"]:
-                    for t in spec["thresholds"]:
+                for levels in fam.get("levels", spec["levels"]):
+                    for t in fam.get("thresholds", spec["thresholds"]):
                         out.append(sp.AracConfig(split, grid, t, levels, base, mode))
     return out
 
@@ -313,6 +315,19 @@ ARAC_SWEEP = {
     # tiles (measured at step 768 on 400 validation canvases, P1/h/G4: T 50 -> 65.5 % top-1
     # with 8.7 % of the tiles at 100, T 90 -> 79.5 % with 17.8 %, T 99 -> every tile at 100)
     "thresholds": [80, 90, 95],
+    # GATE_PHASE2_FAMILY_SWEEP (below) replaces this entry when the export runs with a phase-2 gate
+    "family": {},
+}
+
+
+# The sweep with a phase-2 gate (--gate): trained on correctness labels (README, "Gate phase 2"),
+# it puts most of its mass on SKIP (the labels are over 90 % SKIP), so only high thresholds keep
+# object tiles (measured with gate2.py on 1,000 validation canvases, P1/h, the largest base:
+# T 95 -> 86-87 % of the tiles skipped, T 99 -> 57-61 %); the labels give the middle levels
+# mass, so split 1 mode h (the family the labels were measured on) sweeps three level sets.
+GATE_PHASE2_SWEEP = {
+    "thresholds": [95, 98, 99],
+    "family": {"1h": {"levels": [(100, 50, 0), (100, 25, 0), (100, 50, 25, 0)]}},
 }
 
 
@@ -534,6 +549,8 @@ def main():
                     help="validation canvases per ARAC config in the screening (default: all)")
     ap.add_argument("--arac-max", type=int, default=None, help="at most this many ARAC configs of the sweep "
                                                                  "(an even stride; for smoke runs)")
+    ap.add_argument("--gate", default=None, help="the gate's weights (a state_dict of sparse.Gate, gate2.py's "
+                                                   "gate-*.pt) in place of the checkpoint's phase-1 gate")
     ap.add_argument("--dev", action="store_true",
                     help="development export: the given --configs only (no search, no accuracy.csv)")
     ap.add_argument("--configs", nargs="*", default=None, help="with --dev (default: a built-in set)")
@@ -550,6 +567,11 @@ def main():
     steps = load_weights(model, weights)
     model.eval()
     log(args.log, f"export{' (dev)' if args.dev else ''}: weights from {weights} ({steps} training steps)")
+    if args.gate:
+        model.gate.load_state_dict(torch.load(args.gate, map_location="cpu"))
+        ARAC_SWEEP.update(GATE_PHASE2_SWEEP)
+        log(args.log, f"export: gate from {args.gate} (phase 2: correctness labels, gate2.py); sweep "
+                      + json.dumps(ARAC_SWEEP))
     (main_dev if args.dev else main_search)(args, model, steps)
 
 
