@@ -360,6 +360,9 @@ def main_search(args, model, steps):
     def calibrated(c, count=None):
         return ("subnet", str(c), calibrate(model, calib_images[:count], lambda x: model(x, c)))
 
+    if args.subnets_from:
+        return main_front_given(args, model, steps, calib_images, val_prefix, val_images, test_images, t_start,
+                                calibrated)
     # 1. SubNets: random candidates in log-spaced MAC buckets plus the extremes, screened on
     # SCREEN_VAL validation canvases, the best per bucket measured on all, local refinement.
     lo, hi, edges, cands = search.bucket_candidates(sp, sp.subnet_macs, args.buckets, args.candidates,
@@ -427,6 +430,37 @@ def main_search(args, model, steps):
             best = max(within, key=lambda p: (p[1], -p[0]))[2]
             bases[str(best)] = best
     bases = sorted(bases.values(), key=sp.subnet_macs)
+    arac_and_write(args, model, steps, bases, rows, entries, calib_images, val_prefix, test_images, t_start)
+
+
+def main_front_given(args, model, steps, calib_images, val_prefix, val_images, test_images, t_start, calibrated):
+    """--subnets-from TABLE: the SubNet front and the ARAC bases of an earlier export of the same
+    weights (its accuracy.csv) instead of the search. The search depends on the weights, the
+    seeds and the canvases only (not on the gate), so with the same weights it finds the same
+    front; the front's SubNets are recalibrated and measured on validation here as the search
+    does, and the bases are the distinct SubNets of the table's ARAC rows."""
+    with open(args.subnets_from) as f:
+        table = list(csv.DictReader(f))
+    front = [sp.SubNetConfig.parse(r["config"]) for r in table if r["kind"] == "subnet"]
+    bases = {}
+    for r in table:
+        if r["kind"] == "arac":
+            b = sp.AracConfig.parse(r["config"]).subnet
+            bases[str(b)] = b
+    bases = sorted(bases.values(), key=sp.subnet_macs)
+    t0 = time.time()
+    ents = [calibrated(c) for c in front]
+    val = engine_measure(args, model, steps, ents, val_prefix)
+    rows = [{"kind": "subnet", "config": str(c), "macs": m, "val_top1": f"{acc:.2f}"}
+            for c, (m, acc, _) in zip(front, val)]
+    log(args.log, f"subnets: the front of {len(front)} from {args.subnets_from}, recalibrated and measured on "
+                  f"{len(val_images)} validation canvases ({time.time() - t0:.0f} s); arac bases: "
+                  + ", ".join(f"{c} ({sp.subnet_macs(c) / 1e6:.2f} M)" for c in bases))
+    arac_and_write(args, model, steps, bases, rows, ents, calib_images, val_prefix, test_images, t_start)
+
+
+def arac_and_write(args, model, steps, bases, rows, entries, calib_images, val_prefix, test_images, t_start):
+    """The ARAC sweep over BASES, the test split for every kept config, the committed files."""
     log(args.log, "arac bases: " + ", ".join(f"{c} ({sp.subnet_macs(c) / 1e6:.2f} M)" for c in bases))
     acands = arac_candidates(bases, ARAC_SWEEP)
     if args.arac_max and len(acands) > args.arac_max:     # a smoke run: an even stride through the sweep
@@ -551,6 +585,8 @@ def main():
                                                                  "(an even stride; for smoke runs)")
     ap.add_argument("--gate", default=None, help="the gate's weights (a state_dict of sparse.Gate, gate2.py's "
                                                    "gate-*.pt) in place of the checkpoint's phase-1 gate")
+    ap.add_argument("--subnets-from", default=None, help="an earlier export's accuracy.csv of the same weights: "
+                                                          "its SubNet front and ARAC bases instead of the search")
     ap.add_argument("--dev", action="store_true",
                     help="development export: the given --configs only (no search, no accuracy.csv)")
     ap.add_argument("--configs", nargs="*", default=None, help="with --dev (default: a built-in set)")
