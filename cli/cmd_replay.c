@@ -71,6 +71,17 @@ static int parse_quantile(const char *text, int *out)
     return 0;
 }
 
+/* --arac-controller: 1 on, -1 off (0: not given; --arac turns it on) */
+static int parse_controller(const char *text, int *out)
+{
+    if (strcmp(text, "on") && strcmp(text, "off")) {
+        sn_cli_error("--arac-controller must be on or off, not '%s'", text);
+        return -1;
+    }
+    *out = strcmp(text, "on") ? -1 : 1;
+    return 0;
+}
+
 static int is_fpga(const common_opts *c)
 {
     return c->serve.platform && !strcmp(c->serve.platform, "fpga");
@@ -157,13 +168,7 @@ int sn_cmd_profile(int argc, char **argv)
         case 'p': if (parse_platform(optarg, &c.serve.platform) != 0) return 2; break;
         case 'T': c.serve.sut.port = optarg; break;  /* mcu */
         case 'A': c.serve.arac = 1; break;
-        case 'K':
-            if (strcmp(optarg, "on") && strcmp(optarg, "off")) {
-                sn_cli_error("--arac-controller must be on or off, not '%s'", optarg);
-                return 2;
-            }
-            c.serve.arac_controller = strcmp(optarg, "on") ? -1 : 1;
-            break;
+        case 'K': if (parse_controller(optarg, &c.serve.arac_controller) != 0) return 2; break;
         case 'U': if (parse_quantile(optarg, &c.serve.arac_quantile) != 0) return 2; break;
         case 'k': if (parse_long("near-kib", optarg, 0, 1L << 22, &c.near_kib) != 0) return 2; break;
         case 'r': if (parse_long("reps", optarg, 1, 10000, &v) != 0) return 2; c.reps = (int)v; break;
@@ -299,13 +304,7 @@ int sn_cmd_replay(int argc, char **argv)
         case 'p': if (parse_platform(optarg, &c.serve.platform) != 0) return 2; break;
         case 'T': c.serve.sut.port = optarg; break;  /* mcu */
         case 'A': c.serve.arac = 1; break;
-        case 'K':
-            if (strcmp(optarg, "on") && strcmp(optarg, "off")) {
-                sn_cli_error("--arac-controller must be on or off, not '%s'", optarg);
-                return 2;
-            }
-            c.serve.arac_controller = strcmp(optarg, "on") ? -1 : 1;
-            break;
+        case 'K': if (parse_controller(optarg, &c.serve.arac_controller) != 0) return 2; break;
         case 'U': if (parse_quantile(optarg, &c.serve.arac_quantile) != 0) return 2; break;
         case 'k': if (parse_long("near-kib", optarg, 0, 1L << 22, &c.near_kib) != 0) return 2; break;
         case 't': ro.trace_path = optarg; break;
