@@ -218,12 +218,26 @@ static sn_serve *serve_of(const plant *p)
     for (i = 0; i < p->n; ++i) {
         snprintf(sv->s[i].config, sizeof sv->s[i].config, "S%u", i);
         sv->s[i].top1 = p->top1[i];
-        for (g = 0; g <= p->n; ++g)
-            sv->lat_us[i][g] = p->lat[i][g];
+        for (g = 0; g <= p->n; ++g) /* no spread planted: the p95 is the p50, as in a profile without one */
+            sv->lat_us[i][g] = sv->lat_p95_us[i][g] = p->lat[i][g];
         sv->switch_us[i] = p->switch_us[i];
         sv->switch_bytes[i] = 1000;
     }
     sv->profiled = 1;
+    sv->last_subnet = UINT32_MAX; /* nothing planned yet, as sn_serve_open leaves it */
+    return sv;
+}
+
+/* Three SubNets, top-1 0.70 / 0.80 / 0.90 at 100 / 200 / 400 us under every SubGraph, G0 the
+ * reference residency of each (accuracy mode, the re-plan charge and the ARAC quantile). */
+static sn_serve *serve_three(void)
+{
+    static const plant p = {3, {0.70, 0.80, 0.90, 0}, {{100, 100, 100, 100}, {200, 200, 200, 200}, {400, 400, 400, 400}},
+                            {20, 20, 20, 0}};
+    sn_serve *sv = serve_of(&p);
+    uint32_t i;
+    for (i = 0; i < 3; ++i)
+        sv->g_ref_of[i] = 0;
     return sv;
 }
 
@@ -720,7 +734,6 @@ static void test_null_replan_simulated(void **state)
     (void)state;
     for (k = 0; k < 2; ++k) {
         sn_serve *sv = serve_of(&table_c);
-        sv->last_subnet = UINT32_MAX; /* nothing planned yet, as sn_serve_open leaves it */
         for (i = 0; i < 2; ++i) {
             sv->g_ref_of[i] = 0;
             sv->replan_us[i] = k ? 500.0 : 0.0;
@@ -755,12 +768,8 @@ static void test_null_replan_simulated(void **state)
  * knows around it. MODE the choice mode; FLOOR NaN: none. */
 static uint32_t choose_acc_w(int mode, float floor, double waited_us, const sn_lookahead *la)
 {
-    plant p = {3, {0.70, 0.80, 0.90, 0}, {{100, 100, 100, 100}, {200, 200, 200, 200}, {400, 400, 400, 400}},
-               {20, 20, 20, 0}};
-    uint32_t g_of[3] = {0, 0, 0}, i, s;
-    sn_serve *sv = serve_of(&p);
-    for (i = 0; i < 3; ++i)
-        sv->g_ref_of[i] = 0;
+    uint32_t g_of[3] = {0, 0, 0}, s;
+    sn_serve *sv = serve_three();
     sv->choice = mode;
     s = sn_serve_choose(sv, g_of, floor, 500, waited_us, la);
     serve_free(sv);
@@ -789,15 +798,11 @@ static void test_acc_lost_fastest(void **state)
  * cost, S0 */
 static void test_replan_charged(void **state)
 {
-    plant p = {3, {0.70, 0.80, 0.90, 0}, {{100, 100, 100, 100}, {200, 200, 200, 200}, {400, 400, 400, 400}},
-               {20, 20, 20, 0}};
     uint32_t g_of[3] = {0, 0, 0}, i, s[3];
-    sn_serve *sv = serve_of(&p);
+    sn_serve *sv = serve_three();
     (void)state;
-    for (i = 0; i < 3; ++i) {
-        sv->g_ref_of[i] = 0;
+    for (i = 0; i < 3; ++i)
         sv->replan_us[i] = 350;
-    }
     sv->last_subnet = 2;
     s[0] = sn_serve_choose(sv, g_of, 0.69f, 0, 0.0, NULL);
     sv->last_subnet = UINT32_MAX;
@@ -819,17 +824,9 @@ static void test_replan_charged(void **state)
  * S2 fits and serves (the most accurate that fits) */
 static void test_arac_quantile(void **state)
 {
-    plant p = {3, {0.70, 0.80, 0.90, 0}, {{100, 100, 100, 100}, {200, 200, 200, 200}, {400, 400, 400, 400}},
-               {20, 20, 20, 0}};
     uint32_t g_of[3] = {0, 0, 0}, i, s[3];
-    sn_serve *sv = serve_of(&p);
+    sn_serve *sv = serve_three();
     (void)state;
-    for (i = 0; i < 3; ++i) {
-        uint32_t g;
-        sv->g_ref_of[i] = 0;
-        for (g = 0; g <= 3; ++g)
-            sv->lat_p95_us[i][g] = sv->lat_us[i][g];
-    }
     sv->choice = SN_CHOICE_ACCURACY;
     sv->s[2].arac = 1;
     for (i = 0; i <= 3; ++i) {
