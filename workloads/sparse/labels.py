@@ -44,25 +44,29 @@ SKIP_I = sp.ARAC_LEVELS.index(sp.SKIP)
 TRIALS = [SKIP_I, 3, 2, 1]
 
 
-def label_chunk(model, runners, x, y, split, grids, tail_batch):
-    """x: N x 1 x 128 x 128, y: N. Returns ({G: N x G x G int8}, tail passes)."""
+def level_features(model, runners, x, split):
+    """The prefix's output at every computed trained level (mode h: the whole canvas, each
+    level's calibrated statistics), padded to the split's channels; with the channel count,
+    the SKIP vector and the map's side. Call under torch.no_grad()."""
     first = next(iter(runners.values()))
     c = sp.STAGES[split - 1][0]
-    tails = 0
-    out = {}
+    prefix = first._patched_prefix()
+    feats = {}
+    for li, level in enumerate(sp.ARAC_LEVELS):
+        if level == sp.SKIP:
+            continue
+        f = prefix(x, first.acfg.subnet, split, level)
+        if f.shape[1] < c:
+            f = torch.nn.functional.pad(f, (0, 0, 0, 0, 0, c - f.shape[1]))
+        feats[li] = f
+    return c, feats, model.skip[str(split)].view(c, 1, 1), feats[0].shape[-1]
+
+
+def label_chunk(model, runners, x, y, split, grids, tail_batch):
+    """x: N x 1 x 128 x 128, y: N. Returns ({G: N x G x G int8}, tail passes)."""
+    tails, out = 0, {}
     with torch.no_grad():
-        # prefix per level (mode h: whole canvas), the level's calibrated statistics
-        first_prefix = first._patched_prefix()
-        feats = {}
-        for li, level in enumerate(sp.ARAC_LEVELS):
-            if level == sp.SKIP:
-                continue
-            f = first_prefix(x, first.acfg.subnet, split, level)
-            if f.shape[1] < c:
-                f = torch.nn.functional.pad(f, (0, 0, 0, 0, 0, c - f.shape[1]))
-            feats[li] = f
-        skipv = model.skip[str(split)].view(c, 1, 1)
-        side = feats[0].shape[-1]
+        c, feats, skipv, side = level_features(model, runners, x, split)
         for g in grids:
             r = runners[g]
             ex.load_stats(model, r.tail_stats)
@@ -123,21 +127,9 @@ def greedy_chunk(model, runners, x, y, boxes, split, grids, tail_batch):
     labels and the tiles after it at 100. The final assignment itself keeps the prediction
     right (by construction). One trial per canvas runs per batch (the trials of a canvas are
     sequential)."""
-    first = next(iter(runners.values()))
-    c = sp.STAGES[split - 1][0]
     tails, out = 0, {}
     with torch.no_grad():
-        fp = first._patched_prefix()
-        feats = {}
-        for li, level in enumerate(sp.ARAC_LEVELS):
-            if level == sp.SKIP:
-                continue
-            f = fp(x, first.acfg.subnet, split, level)
-            if f.shape[1] < c:
-                f = torch.nn.functional.pad(f, (0, 0, 0, 0, 0, c - f.shape[1]))
-            feats[li] = f
-        skipv = model.skip[str(split)].view(c, 1, 1)
-        side = feats[0].shape[-1]
+        c, feats, skipv, side = level_features(model, runners, x, split)
         for g in grids:
             r = runners[g]
             ex.load_stats(model, r.tail_stats)
