@@ -60,12 +60,14 @@ static int parse_platform(const char *text, const char **platform)
 /* --arac-quantile */
 static int parse_quantile(const char *text, int *out)
 {
-    if (!strcmp(text, "50") || !strcmp(text, "p50"))
+    if (!strcmp(text, "excess"))
+        *out = SN_ARAC_EXCESS;
+    else if (!strcmp(text, "50") || !strcmp(text, "p50"))
         *out = 50;
     else if (!strcmp(text, "95") || !strcmp(text, "p95"))
         *out = 95;
     else {
-        sn_cli_error("--arac-quantile must be 50 or 95, not '%s'", text);
+        sn_cli_error("--arac-quantile must be excess, 50 or 95, not '%s'", text);
         return -1;
     }
     return 0;
@@ -191,7 +193,7 @@ int sn_cmd_profile(int argc, char **argv)
                    "                        [--model M] [--data PREFIX] [--isa ISA] [--device D] [--json]\n"
                    "                        [--board FILE] [--pe RxC]   (fpga)\n"
                    "                        [--board B [--port DEV]]    (mcu: platforms/mcu/README.md)\n"
-                   "                        [--arac [--arac-quantile 50|95]] [--out FILE]\n"
+                   "                        [--arac [--arac-quantile excess|50|95]] [--out FILE]\n"
                    "  --out    also a copy of the profile at FILE (written atomically; replay\n"
                    "           --profile FILE pins it, e.g. for a sweep on the null platform)\n"
                    "  --arac   the table's ARAC configs that no other row dominates (table MACs, top-1)\n"
@@ -364,7 +366,7 @@ int sn_cmd_replay(int argc, char **argv)
                    "                       [--model M] [--data PREFIX] [--isa ISA] [--device D]\n"
                    "                       [--profile FILE] [--quiet] [--null-service-us N]   (null)\n"
                    "                       [--choice floor-level|accuracy] [--modelled]\n"
-                   "                       [--arac [--arac-quantile 50|95] [--arac-controller on|off]]\n"
+                   "                       [--arac [--arac-quantile excess|50|95] [--arac-controller on|off]]\n"
                    "  POLICY   sushi, nocache, static-subgraph, static-subnet:CFG, largest, smallest, oracle,\n"
                    "           static-hindsight, lru, slackfit\n"
                    "  --speed  arrivals X times faster; --virtual: virtual-time replay (no waiting)\n"
@@ -379,9 +381,10 @@ int sn_cmd_replay(int argc, char **argv)
                    "           the queries waiting behind room for theirs and weighing the next\n"
                    "           arrival's expected loss\n"
                    "  --arac   ARAC configs serve too: the table's undominated ones join the\n"
-                   "           SubNets; their latency depends on the image, so the choice predicts\n"
-                   "           it by the profile's p95 (--arac-quantile 50: the p50); a query whose\n"
-                   "           ceiling leaves less than that gets a MAC budget, and after the gate\n"
+                   "           SubNets; their latency depends on the image: the choice charges a\n"
+                   "           config its p50 times its p95/p50 beyond the SubNets' median (excess,\n"
+                   "           the default; --arac-quantile 50|95: that quantile); a query whose\n"
+                   "           ceiling leaves less than its p95 gets a MAC budget, and after the gate\n"
                    "           the engine steps tile levels down to fit it (--arac-controller off:\n"
                    "           not)\n"
                    "  --profile  a pinned profile (never measured): the same predicted latencies,\n"

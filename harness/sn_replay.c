@@ -101,7 +101,7 @@ static int write_context(replay *rp, char *err, size_t n)
                                                        : "SubNet weight sets (whole layers near or far)", 0};
     rq[13] = (sn_run_property){"serving_set", sv->opt.arac ? "subnets+arac (the table's undominated ARAC configs)"
                                                            : "subnets", 0};
-    rq[14] = (sn_run_property){"arac_quantile", sv->opt.arac ? (sv->opt.arac_quantile == 50 ? "p50" : "p95") : "-", 0};
+    rq[14] = (sn_run_property){"arac_quantile", sv->opt.arac ? (sv->opt.arac_quantile == 50 ? "p50" : sv->opt.arac_quantile == 95 ? "p95" : "excess") : "-", 0};
     files[0] = (sn_run_file){"model", sv->opt.model_path};
     files[1] = (sn_run_file){"data", sv->images_path};
     files[2] = (sn_run_file){"trace", o->trace_path};

@@ -841,9 +841,31 @@ uint32_t sn_serve_least_accurate(const sn_serve *sv)
 
 /* PRED(i) of sn_serve.h: the profile's latency under G_OF[i], plus the re-plan when i is not
  * the SubNet served last. */
+double sn_serve_subnet_spread(const sn_serve *sv, uint32_t g)
+{
+    double r[SN_SERVE_MAX_SUBNETS], t;
+    uint32_t i, j, m = 0;
+    for (i = 0; i < sv->n; ++i)
+        if (!sv->s[i].arac && sv->lat_us[i][g] > 0.0 && sv->lat_p95_us[i][g] >= sv->lat_us[i][g]) {
+            t = sv->lat_p95_us[i][g] / sv->lat_us[i][g];
+            for (j = m++; j > 0 && r[j - 1] > t; --j)
+                r[j] = r[j - 1];
+            r[j] = t;
+        }
+    if (m == 0)
+        return 1.0;
+    return m % 2 ? r[m / 2] : 0.5 * (r[m / 2 - 1] + r[m / 2]);
+}
+
 double sn_serve_lat_us(const sn_serve *sv, uint32_t i, uint32_t g)
 {
-    return sv->s[i].arac && sv->opt.arac_quantile != 50 ? sv->lat_p95_us[i][g] : sv->lat_us[i][g];
+    double p50 = sv->lat_us[i][g], p95 = sv->lat_p95_us[i][g], ex;
+    if (!sv->s[i].arac || sv->opt.arac_quantile == 50)
+        return p50;
+    if (sv->opt.arac_quantile == 95 || !(p50 > 0.0))
+        return p95;
+    ex = (p95 / p50) / sn_serve_subnet_spread(sv, g);
+    return ex > 1.0 ? p50 * ex : p50;
 }
 
 static double pred(const sn_serve *sv, const uint32_t *g_of, uint32_t i)

@@ -3,8 +3,8 @@
  * The serving set is the model's Pareto SubNets (the kind=subnet rows of the accuracy
  * table embedded in the image), each planned once; with opt.arac (replay --arac) also the
  * table's ARAC configs no other row dominates, whose latency depends on the image: the
- * profile records every entry's p95 beside its p50, and the choice predicts an ARAC config
- * by its p95 (sn_serve_lat_us). A SubGraph is the weight set of one
+ * profile records every entry's p95 beside its p50, and the choice charges an ARAC config its
+ * p50 times the spread of its p95/p50 beyond the SubNets' (sn_serve_lat_us). A SubGraph is the weight set of one
  * SubNet (its leading channel slices and kernel crops of the shared tensors); making it
  * resident moves those weights into the platform's near memory (on the CPU platform: resident
  * boxes of the weights packed once, never flushed from the caches, see platforms/cpu/sn_cpu.h;
@@ -92,6 +92,8 @@
 #include "sn_trace.h"
 
 #define SN_SERVE_MAX_SUBNETS 48
+/* sn_serve_options.arac_quantile: an ARAC config charged its spread beyond the SubNets' */
+#define SN_ARAC_EXCESS 0
 /* SubGraph indices: g < n the SubGraph of SubNet g (its weights, as far as the budget
  * holds), g == n none, n < g <= n + SN_SERVE_DYN slice SubGraphs a policy set at run time
  * (sn_serve_subgraph_set; platforms with slice residency only). */
@@ -124,9 +126,11 @@ typedef struct sn_serve_options {
                                     (arac_quantile) */
     int arac_controller;         /* 1: the level controller (replay: a query short of its ARAC
                                     config's p95 gets a MAC budget; sn_engine.h mac_budget) */
-    int arac_quantile;           /* 50 or 95 (0: 95): the profile quantile PRED reads for an
-                                    ARAC config, whose latency depends on the image (the gate's
-                                    tiles); SubNets' PRED stays the p50 */
+    int arac_quantile;           /* how PRED reads an ARAC config, whose latency depends on the
+                                    image (the gate's tiles); SubNets' PRED stays the p50.
+                                    SN_ARAC_EXCESS (0, the default): its p50 times its p95/p50
+                                    beyond the SubNets' (sn_serve_lat_us); 50, 95: that
+                                    quantile of the profile */
 } sn_serve_options;
 
 typedef struct sn_serve {
@@ -294,9 +298,16 @@ int sn_serve_lookahead_queue(sn_lookahead *la, double arrival_us, float floor, i
  * none). */
 void sn_serve_lookahead_recent(sn_lookahead *la, const double *arrival_us, const int64_t *ceiling_us,
                                uint32_t n);
-/* The latency the choice predicts for entry I under SubGraph G: the profile's p50, or an ARAC
- * config's p95 (opt.arac_quantile 95, the default). */
+/* The latency the choice predicts for entry I under SubGraph G: the profile's p50 for a SubNet.
+ * For an ARAC config by opt.arac_quantile: 50 or 95 that quantile; SN_ARAC_EXCESS (the
+ * default) its p50 times max(1, r_i / r_ref), r_i its p95/p50 and r_ref the median p95/p50 of
+ * the SubNets (not ARAC) profiled under G (1 if none): a SubNet is charged its p50, noise of
+ * the machine and all, so an ARAC config is charged only the spread its image dependence adds
+ * beyond theirs (charging it its whole p95 excluded every config on a machine where SubNets
+ * and ARAC configs vary alike: bench/serve/README.md). */
 double sn_serve_lat_us(const sn_serve *sv, uint32_t i, uint32_t g);
+/* r_ref above: the median p95/p50 of the SubNets (not ARAC configs) profiled under G. */
+double sn_serve_subnet_spread(const sn_serve *sv, uint32_t g);
 /* The choice for query Q with SubGraph G resident for every SubNet (G == n: none). */
 uint32_t sn_serve_choose_under(const sn_serve *sv, uint32_t g, const sn_policy_query *q);
 uint32_t sn_serve_most_accurate(const sn_serve *sv);

@@ -72,9 +72,9 @@ ok "$([ "$rc" = 0 ] && [ -s "$tmp/used" ] && [ -z "$(comm -23 "$tmp/used" "$tmp/
     "replay --arac: every served config is of the serving set (exit $rc; $(wc -l < "$tmp/used") distinct, $(grep -c '^arac' "$tmp/used") ARAC)"
 "$SUPERNAV" summary "$tmp/run" > "$tmp/summary" 2>&1
 ok "$(grep -q '"serving_set":[[:space:]]*"subnets+arac' "$tmp/run/context.json" &&
-    grep -q '"arac_quantile":[[:space:]]*"p95"' "$tmp/run/context.json" &&
+    grep -q '"arac_quantile":[[:space:]]*"excess"' "$tmp/run/context.json" &&
     grep -q '^t.csv  *static-subgraph+arac ' "$tmp/summary"; echo $?)" \
-    "... its context.json records the serving set and the quantile (p95), and summary labels it static-subgraph+arac"
+    "... its context.json records the serving set and the ARAC rule (excess, the default), and summary labels it static-subgraph+arac"
 
 # 5-6: bad input
 "$SUPERNAV" replay --model "$tmp/sparse.snm" --arac --arac-quantile 70 --trace "$tmp/t.csv" --policy sushi \

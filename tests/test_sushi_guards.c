@@ -50,8 +50,9 @@
  *   - the re-plan a platform that holds one plan pays to change SubNet is part of PRED: the
  *     planned SubNet serves a lower floor when a re-plan would cost more (29);
  *   - ARAC configs in the serving set (replay --arac): an ARAC config's latency depends on the
- *     image, so the choice reads its p95 (a SubNet's p50 even when its p95 is planted
- *     higher); --arac-quantile 50 reads its p50 (30). */
+ *     image, so the choice charges it its p95/p50 beyond the SubNets' median p95/p50 (never
+ *     less than its p50; a SubNet its p50 even when its p95 is planted higher);
+ *     --arac-quantile 95 and 50 read that quantile (30). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -818,13 +819,17 @@ static void test_replan_charged(void **state)
     assert_int_equal(s[2], 0);
 }
 
-/* S2 an ARAC config, p50 400 us and p95 600 us; S1 a SubNet, p50 200 us, p95 planted at 900
- * us. A ceiling of 500 us, nothing waited: with the p95 rule (the default) S2 does not fit
- * (600 > 500) and S1 serves (its p50 fits; a SubNet's p95 is never read); with the p50 rule
- * S2 fits and serves (the most accurate that fits) */
+/* S2 an ARAC config, p50 400 us and p95 600 us (p95/p50 1.5); S1 a SubNet, p50 200 us, p95
+ * planted at 900 us. A ceiling of 500 us, nothing waited. The p95 rule: S2 does not fit
+ * (600 > 500) and S1 serves (its p50 fits; a SubNet's p95 is never read); the p50 rule: S2
+ * fits and serves (the most accurate that fits). The excess rule (the default): the SubNets'
+ * median p95/p50 is 1.25 (S0 1.1, S1 planted at 1.4 here), so S2 is charged 400 x 1.5 / 1.25
+ * = 480 us and fits; with S0 and S1 at 1.0 (p95 = p50) it is charged its whole p95 and does
+ * not; with the SubNets' spread above its own (S0 and S1 at 2.0) its p50 (never less). */
 static void test_arac_quantile(void **state)
 {
-    uint32_t g_of[3] = {0, 0, 0}, i, s[3];
+    uint32_t g_of[3] = {0, 0, 0}, i, s[6];
+    double r_ref;
     sn_serve *sv = serve_three();
     (void)state;
     sv->choice = SN_CHOICE_ACCURACY;
@@ -833,17 +838,39 @@ static void test_arac_quantile(void **state)
         sv->lat_p95_us[2][i] = 600;
         sv->lat_p95_us[1][i] = 900;
     }
+    sv->opt.arac_quantile = 95;
     s[0] = sn_serve_choose(sv, g_of, NAN, 500, 0.0, NULL);
     sv->opt.arac_quantile = 50;
     s[1] = sn_serve_choose(sv, g_of, NAN, 500, 0.0, NULL);
     sv->opt.arac_quantile = 95;
     sv->s[2].arac = 0; /* the same entry as a SubNet: its p50 */
     s[2] = sn_serve_choose(sv, g_of, NAN, 500, 0.0, NULL);
+    sv->s[2].arac = 1;
+    sv->opt.arac_quantile = SN_ARAC_EXCESS;
+    sv->lat_p95_us[0][0] = 110;
+    sv->lat_p95_us[1][0] = 280;
+    r_ref = sn_serve_subnet_spread(sv, 0);
+    s[3] = sn_serve_choose(sv, g_of, NAN, 500, 0.0, NULL);
+    assert_true(fabs(sn_serve_lat_us(sv, 2, 0) - 480.0) < 1e-9);
+    sv->lat_p95_us[0][0] = 100;
+    sv->lat_p95_us[1][0] = 200;
+    s[4] = sn_serve_choose(sv, g_of, NAN, 500, 0.0, NULL);
+    assert_true(fabs(sn_serve_lat_us(sv, 2, 0) - 600.0) < 1e-9);
+    sv->lat_p95_us[0][0] = 200;
+    sv->lat_p95_us[1][0] = 400;
+    assert_true(fabs(sn_serve_lat_us(sv, 2, 0) - 400.0) < 1e-9);
+    s[5] = sn_serve_choose(sv, g_of, NAN, 500, 0.0, NULL);
     serve_free(sv);
-    print_message("# chosen: S%u (p95 rule), S%u (p50 rule), S%u (S2 a SubNet)\n", s[0], s[1], s[2]);
+    print_message("# chosen: S%u (p95 rule), S%u (p50 rule), S%u (S2 a SubNet), excess rule: S%u (SubNets' "
+                  "p95/p50 median %.3f), S%u (theirs 1.0), S%u (theirs 2.0)\n",
+                  s[0], s[1], s[2], s[3], r_ref, s[4], s[5]);
+    assert_true(fabs(r_ref - 1.25) < 1e-12);
     assert_int_equal(s[0], 1);
     assert_int_equal(s[1], 2);
     assert_int_equal(s[2], 2);
+    assert_int_equal(s[3], 2);
+    assert_int_equal(s[4], 1);
+    assert_int_equal(s[5], 2);
 }
 
 static void queue_of(sn_lookahead *la, double due_us)
@@ -984,7 +1011,8 @@ int main(void)
          "floor's level)", test_acc_lost_fastest, NULL, NULL, NULL},
         {"re-plan charged (one plan held): the planned SubNet serves a lower floor when a re-plan would cost more",
          test_replan_charged, NULL, NULL, NULL},
-        {"ARAC configs: the choice reads an ARAC config's p95 (a SubNet's p50); --arac-quantile 50 its p50",
+        {"ARAC configs: the choice charges an ARAC config its p95/p50 beyond the SubNets' median (default), "
+         "its p95 or its p50 (--arac-quantile 95, 50); a SubNet its p50",
          test_arac_quantile, NULL, NULL, NULL},
         {"oracle: each query under its SubNet's own SubGraph, at that latency, switches free",
          test_oracle_own_subgraph_free, NULL, NULL, NULL},

@@ -100,8 +100,15 @@ if [ "$ARAC" = 1 ] && { [ "$PLATFORM" = mcu ] || ! grep -q '^arac,' "$TABLE"; };
     ARAC=0
 fi
 VARIANTS=""
+TRACES="azure-llm sushi server"
 if [ "$ARAC" = 1 ]; then
     VARIANTS="+arac"
+    # a fourth trace, ceilings only, served in accuracy mode (replay --choice accuracy): the
+    # floors of the three above never ask for an ARAC config's level, a ceiling lets the
+    # choice trade the latency an ARAC config saves for accuracy
+    "$SUPERNAV" trace gen sushi --count "$N" --seed 3 --rate "$rate" --ceiling-us "$ceil" --constraint ceiling \
+        -o "$T/ceiling.csv" >/dev/null || die "trace gen failed"
+    TRACES="$TRACES ceiling"
     echo "bench: profiling $PLATFORM with the ARAC configs (p50 and p95 per config)" >&2
     # shellcheck disable=SC2086
     "$SUPERNAV" profile --platform "$PLATFORM" $MODEL_FLAGS $PLAT_ARGS --near-kib "$NEAR_KIB" --arac >"$tmp/arac-profile.txt" ||
@@ -112,14 +119,16 @@ fi
 # shellcheck disable=SC2086
 mid=$("$SUPERNAV" profile --platform "$PLATFORM" $MODEL_FLAGS $PLAT_ARGS --near-kib "$NEAR_KIB" | awk 'NR > 1 { c[NR] = $NF } END { print c[int((NR + 2) / 2)] }')
 POLICIES="sushi nocache static-subgraph static-subnet:$mid largest smallest oracle"
-total=$(( 3 * REPS * $(echo $POLICIES | wc -w) * (1 + $(echo $VARIANTS | wc -w)) ))
+total=$(( $(echo $TRACES | wc -w) * REPS * $(echo $POLICIES | wc -w) * (1 + $(echo $VARIANTS | wc -w)) ))
 i=0
 start=$(date +%s)
 # repetitions interleave the policies (rep 1 of every policy, then rep 2, ...), so that a
 # burst of load from other jobs on a shared machine does not land on one policy only
 runs=""
 for rep in $(seq 1 "$REPS"); do
-    for trace in azure-llm sushi server; do
+    for trace in $TRACES; do
+        choice=""
+        [ "$trace" != ceiling ] || choice="--choice accuracy"
         for policy in $POLICIES; do
           for variant in "" $VARIANTS; do
             i=$((i + 1))
@@ -133,7 +142,7 @@ for rep in $(seq 1 "$REPS"); do
             fi
             # shellcheck disable=SC2086
             "$SUPERNAV" replay --platform "$PLATFORM" $MODEL_FLAGS $PLAT_ARGS $REPLAY_MODE --near-kib "$NEAR_KIB" --trace "$T/$trace.csv" \
-                --policy "$policy" --limit "$N" ${variant:+--arac} --out "$tmp/$trace-$name-r$rep" --quiet >/dev/null ||
+                --policy "$policy" --limit "$N" $choice ${variant:+--arac} --out "$tmp/$trace-$name-r$rep" --quiet >/dev/null ||
                 die "replay $trace $policy$variant failed"
             runs="$runs $tmp/$trace-$name-r$rep"
           done
@@ -175,7 +184,8 @@ echo "bench: harness overhead (null platform, virtual time, sushi, server trace)
     fi
     echo "# from the accuracy table, measured accuracy from the predictions; far MB = weight bytes moved"
     echo "# from far memory; hit = near / (near + far) weight bytes."
-    [ "$ARAC" != 1 ] || echo "# <policy>+arac: the same policy with the table's undominated ARAC configs served beside the SubNets (replay --arac; the choice predicts an ARAC config by its profiled p95)."
+    [ "$ARAC" != 1 ] || echo "# <policy>+arac: the same policy with the table's undominated ARAC configs served beside the SubNets (replay --arac; the choice charges an ARAC config its profiled p50 times its p95/p50 beyond the SubNets' median: --arac-quantile excess)."
+    [ "$ARAC" != 1 ] || echo "# ceiling.csv: a SUSHI stream with ceilings only (seed 3), served in accuracy mode (--choice accuracy): the most accurate entry that fits what is left of the ceiling."
     cat "$tmp/table.txt.tmp"
     if [ -n "$mruns" ]; then
     echo "#"
