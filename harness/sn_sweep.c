@@ -1,4 +1,4 @@
-#define _DEFAULT_SOURCE /* realpath(), gethostname() */
+#define _GNU_SOURCE /* realpath(), gethostname(), F_OFD_SETLK */
 /* supernav harness: sweeps (see sn_sweep.h). */
 #include "sn_sweep.h"
 
@@ -985,7 +985,8 @@ static char *expand_env(char *arg, char *err, size_t n)
 /* Forks and execs SUPERNAV ARGV in the workdir with stdout and stderr to the two files
  * (appended when APPEND). Returns the child's pid, or -1 with ERR. */
 static pid_t spawn(const sn_sweep *sw, char *const *argv, size_t argc, const char *out_path,
-                   const char *err_path, int append, const char *job_id, char *err, size_t n)
+                   const char *err_path, int append, const char *job_id, int keep_fd, char *err,
+                   size_t n)
 {
     int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC);
     int fo, fe;
@@ -1025,6 +1026,8 @@ static pid_t spawn(const sn_sweep *sw, char *const *argv, size_t argc, const cha
             dprintf(2, "supernav sweep: cannot enter %s: %s\n", sw->workdir, strerror(errno));
             _exit(127);
         }
+        if (keep_fd >= 0) /* the job holds its lock too (take_lock) */
+            fcntl(keep_fd, F_SETFD, 0);
         setenv("SN_SWEEP_DIR", sw->dir, 1);
         if (job_id)
             setenv("SN_SWEEP_JOB", job_id, 1);
@@ -1067,7 +1070,7 @@ int sn_sweep_setup(const sn_sweep *sw, char *err, size_t n)
             free(log);
             return fail(err, n, "out of memory");
         }
-        pid = spawn(sw, argv, argc, log, log, 1, NULL, err, n);
+        pid = spawn(sw, argv, argc, log, log, 1, NULL, -1, err, n);
         free_words(argv, argc);
         if (pid < 0) {
             free(log);
@@ -1204,12 +1207,17 @@ typedef struct slot {
     double t0;
 } slot;
 
-/* Takes the job's lock. Returns the fd, -2 when another runner holds it, -1 on error. */
+/* Takes the job's lock. Returns the fd, -2 when another runner holds it, -1 on error. The lock
+ * is an open-file-description lock (F_OFD_SETLK, Linux >= 3.15) where the kernel has them: the
+ * job's process inherits the descriptor (spawn's KEEP_FD), so the lock lives until the runner
+ * and the job have both ended, and a runner killed alone leaves its job busy, never run
+ * twice at once by the next runner. Elsewhere (EINVAL) a process lock, which dies with the
+ * runner. */
 static int take_lock(const sn_sweep *sw, const sn_sweep_job *job, char *err, size_t n)
 {
     char *dir = job_path(sw, job, NULL), *path = job_path(sw, job, "lock");
     struct flock fl;
-    int fd;
+    int fd, rc;
     if (!dir || !path || sn_mkdir_p(dir) != 0) {
         fail(err, n, "%s: %s", dir ? dir : "jobs", strerror(errno));
         free(dir);
@@ -1228,7 +1236,18 @@ static int take_lock(const sn_sweep *sw, const sn_sweep_job *job, char *err, siz
     memset(&fl, 0, sizeof fl);
     fl.l_type = F_WRLCK;
     fl.l_whence = SEEK_SET;
-    if (fcntl(fd, F_SETLK, &fl) != 0) {
+#ifdef F_OFD_SETLK
+    rc = fcntl(fd, F_OFD_SETLK, &fl);
+    if (rc != 0 && errno == EINVAL) {
+        memset(&fl, 0, sizeof fl);
+        fl.l_type = F_WRLCK;
+        fl.l_whence = SEEK_SET;
+        rc = fcntl(fd, F_SETLK, &fl);
+    }
+#else
+    rc = fcntl(fd, F_SETLK, &fl);
+#endif
+    if (rc != 0) {
         int busy = errno == EACCES || errno == EAGAIN;
         close(fd);
         return busy ? -2 : fail(err, n, "lock %s: %s", job->id, strerror(errno));
@@ -1358,7 +1377,7 @@ static int start_job(const sn_sweep *sw, const sn_sweep_job *job, slot *s, sn_sw
     if (exists(failed))
         unlink(failed);
     s->t0 = now_s();
-    s->pid = spawn(sw, job->argv, job->argc, out, er, 0, job->id, err, n);
+    s->pid = spawn(sw, job->argv, job->argc, out, er, 0, job->id, s->lock_fd, err, n);
     free(out);
     free(er);
     free(failed);

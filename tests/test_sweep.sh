@@ -5,7 +5,9 @@
 # attempt's output) and re-runs an interrupted one (its run directory set aside); `sweep
 # slurm --no-submit` writes the array script, and without sbatch says so; `sweep collect`
 # writes the merged table, the surface tables and plots and a gate baseline, and refuses
-# an unfinished sweep unless --partial. Runs on the null platform (fast). TAP.
+# an unfinished sweep unless --partial; a runner killed alone leaves its running job busy
+# (the job holds its lock), so the next runner does not run it beside the orphan, and a runner
+# after the orphan's end runs it again. Runs on the null platform (fast). TAP.
 set -u
 SUPERNAV=${SUPERNAV:-build/supernav}
 SUPERNAV=$(cd "$(dirname "$SUPERNAV")" && pwd)/$(basename "$SUPERNAV")
@@ -13,7 +15,7 @@ MODEL=${SN_MODEL:-build/supernet.snm}
 MODEL=$(cd "$(dirname "$MODEL")" && pwd)/$(basename "$MODEL")
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
-echo "1..26"
+echo "1..28"
 n=0
 ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
 
@@ -129,3 +131,36 @@ ok "$([ $? = 1 ] && grep -q 'SN_TEST_TRACE is not set' "$tmp/err" && grep -q '{e
 SN_TEST_TRACE=$tmp/t.csv "$SUPERNAV" sweep run "$tmp/e" > /dev/null 2> "$tmp/err"
 ok "$([ $? = 0 ] && grep -q "\"trace\":[[:space:]]*\"$tmp/t.csv\"" "$tmp/e/runs/sushi/context.json"; echo $?)" \
     "{env:NAME} set: the job replays \$SN_TEST_TRACE ($(tail -n 1 "$tmp/err"))"
+
+# a runner killed alone (SIGKILL to the runner, not its job): the job it started runs on and
+# keeps its lock (an open-file-description lock its process inherits), so the next runner
+# skips it as busy instead of running it beside the orphan; once the orphan has ended, a
+# runner runs it again (no done marker: the runner that would write it is gone)
+cat > "$tmp/slow.sweep" <<EOF2
+command = replay --model $MODEL --platform null --near-kib 768 --profile $(pwd)/ci/baselines/cpu-profile.json --null-service-us 20000 --trace $tmp/t.csv --policy {policy} --out {out} --quiet
+axis policy = sushi
+EOF2
+"$SUPERNAV" sweep plan "$tmp/slow.sweep" -o "$tmp/k" > /dev/null 2>&1
+"$SUPERNAV" sweep run "$tmp/k" > /dev/null 2> "$tmp/k1.err" &
+runner=$!
+i=0
+while [ ! -e "$tmp/k/jobs/sushi/stdout" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+sleep 0.2
+kill -9 "$runner" 2> /dev/null
+wait "$runner" 2> /dev/null
+"$SUPERNAV" sweep run "$tmp/k" > /dev/null 2> "$tmp/k2.err"
+rc=$?
+ok "$([ $rc = 0 ] && grep -q '0 ran ok, 0 failed, 0 already done, 1 busy elsewhere' "$tmp/k2.err" && [ ! -e "$tmp/k/jobs/sushi/attempt-1.stdout" ]; echo $?)" \
+    "a runner killed alone: the next runner finds its job busy (exit $rc: $(tail -n 1 "$tmp/k2.err"))"
+i=0
+while [ ! -e "$tmp/k/runs/sushi" ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i + 1)); done
+i=0
+while :; do
+    "$SUPERNAV" sweep run "$tmp/k" > /dev/null 2> "$tmp/k3.err"
+    grep -q ' 1 busy elsewhere$' "$tmp/k3.err" && [ $i -lt 100 ] || break
+    sleep 0.1
+    i=$((i + 1))
+done
+ok "$(grep -q '1 ran ok, 0 failed, 0 already done, 0 busy elsewhere' "$tmp/k3.err" && [ -f "$tmp/k/jobs/sushi/done" ] &&
+      [ -f "$tmp/k/runs/sushi/summary.json" ] && [ -f "$tmp/k/jobs/sushi/attempt-1.run/summary.json" ]; echo $?)" \
+    "after the orphan's end the job runs again, the orphan's complete run kept as attempt-1.run ($(tail -n 1 "$tmp/k3.err"))"
