@@ -110,16 +110,12 @@ int sn_cmd_compare(int argc, char **argv)
     int ch, rc = 0;
     while ((ch = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (ch) {
-        case 'a': {
-            char *end;
-            errno = 0;
-            alpha = strtod(optarg, &end);
-            if (errno || *end || !(alpha > 0.0 && alpha < 1.0)) {
+        case 'a':
+            if (sn_cli_parse_double(optarg, 0.0, 1.0, &alpha) != 0) {
                 sn_cli_error("--alpha must be in (0, 1)");
                 return 2;
             }
             break;
-        }
         case 'h':
             printf("usage: supernav compare A B [--alpha P]\n"
                    "  A, B: run directories, or directories of runs (a make bench set: runs are\n"

@@ -175,16 +175,12 @@ int sn_cmd_eval(int argc, char **argv)
         case 'B': board_path = optarg; break;
         case 'O': port = optarg; break;
         case 'Y': layer_times = 1; break;
-        case 'F': {
-            char *rest;
-            errno = 0;
-            fma_peak = strtod(optarg, &rest);
-            if (errno || *rest || !(fma_peak > 0.0 && fma_peak < 1e6)) {
+        case 'F':
+            if (sn_cli_parse_double(optarg, 0.0, 1e6, &fma_peak) != 0) {
                 sn_cli_error("--fma-peak must be a positive number of GFLOP/s");
                 return 2;
             }
             break;
-        }
         case 'C': cache = 1; break;
         case 'E':
             if (sn_fpga_parse_pe(optarg, &pe_rows, &pe_cols) != 0) {

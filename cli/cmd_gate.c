@@ -32,10 +32,7 @@ static void format_value(const sn_gate_row *r, double v, const char *text, char 
 
 static int parse_fraction(const char *name, const char *text, double *out)
 {
-    char *end;
-    errno = 0;
-    *out = strtod(text, &end);
-    if (errno || *end || !(*out > 0.0 && *out < 10.0)) {
+    if (sn_cli_parse_double(text, 0.0, 10.0, out) != 0) {
         sn_cli_error("--%s must be a positive number", name);
         return -1;
     }

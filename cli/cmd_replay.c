@@ -312,16 +312,12 @@ int sn_cmd_replay(int argc, char **argv)
         case 't': ro.trace_path = optarg; break;
         case 'P': policy = optarg; break;
         case 'n': if (parse_long("limit", optarg, 1, 1L << 30, &v) != 0) return 2; ro.limit = (size_t)v; break;
-        case 's': {
-            char *end;
-            errno = 0;
-            ro.speed = strtod(optarg, &end);
-            if (errno || *end || !(ro.speed > 0.0) || ro.speed > 1e9) {
+        case 's':
+            if (sn_cli_parse_double(optarg, 0.0, 1e9, &ro.speed) != 0) {
                 sn_cli_error("--speed must be a positive number");
                 return 2;
             }
             break;
-        }
         case 'v': ro.virtual_time = 1; break;
         case 'M': ro.modelled = ro.virtual_time = 1; break;
         case 'o': snprintf(out, sizeof out, "%s", optarg); break;

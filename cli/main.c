@@ -1,7 +1,9 @@
 /* supernav: benchmark and profiling harness for latency–accuracy navigation with
  * weight-shared SuperNets. Dispatches to one subcommand. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sn_cli.h"
@@ -28,6 +30,18 @@ static const sn_cli_command commands[] = {
     {"gate", "check runs against a committed baseline; exit 1 on a regression", sn_cmd_gate},
     {"sweep", "a matrix of runs as jobs: plan, run locally or as a Slurm array, collect", sn_cmd_sweep},
 };
+
+int sn_cli_parse_double(const char *text, double lo, double hi, double *out)
+{
+    char *end;
+    double v;
+    errno = 0;
+    v = strtod(text, &end);
+    if (errno || end == text || *end || !(v > lo && v < hi))
+        return -1;
+    *out = v;
+    return 0;
+}
 
 void sn_cli_error(const char *fmt, ...)
 {

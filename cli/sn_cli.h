@@ -21,6 +21,10 @@ typedef struct sn_cli_command {
 /* "supernav <cmd>: error: <message>\n" on stderr. */
 void sn_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* A number option: TEXT whole as a number strictly between LO and HI into *OUT. Returns 0, or
+ * -1 (nothing printed: the caller names what the option takes). */
+int sn_cli_parse_double(const char *text, double lo, double hi, double *out);
+
 /* Reads and validates the deployment image at PATH into *IMAGE (malloc'ed; the caller
  * frees it) and MODEL. On failure prints one error line and returns -1. */
 int sn_cli_load_model(const char *path, void **image, sn_model *model);
