@@ -20,7 +20,8 @@
 #
 #   sh ci/gate.sh           make gate: run the set, gate it against ci/baselines/cpu.json
 #   sh ci/gate.sh baseline  make baseline: measure a new profile, run the set, and record
-#                           both as the new baseline (on purpose: commit the two files)
+#                           both as the new baseline (on purpose: commit the two files);
+#                           refused on a tree with uncommitted changes to tracked files
 set -eu
 SUPERNAV=${SUPERNAV:-build/supernav}
 MODE=${1:-gate}
@@ -38,6 +39,12 @@ die() { echo "make $MODE: error: $*" >&2; exit 1; }
 case "$MODE" in gate|baseline) ;; *) die "unknown mode '$MODE' (gate, baseline)" ;; esac
 [ -x "$SUPERNAV" ] || die "$SUPERNAV is not built"
 [ ! -e "$OUT" ] || die "$OUT already exists"
+# the baseline records this tree's git revision, which the gate later builds as its reference:
+# a tree with uncommitted changes to tracked files would record a revision that is not what ran
+if [ "$MODE" = baseline ] && [ "${BASELINE_DIRTY:-0}" != 1 ] && git rev-parse --git-dir >/dev/null 2>&1; then
+    dirty=$(git status --porcelain --untracked-files=no -- . ':(exclude)ci/baselines' 2>/dev/null | wc -l)
+    [ "$dirty" = 0 ] || die "$dirty tracked files have uncommitted changes (git status): commit them first, since the gate rebuilds the baseline's recorded git revision as its reference (BASELINE_DIRTY=1 records anyway)"
+fi
 start=$(date +%s)
 mkdir -p "$OUT/traces"
 
