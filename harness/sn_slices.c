@@ -279,6 +279,15 @@ void sn_slices_fit(sn_slices *x, const double *lat, size_t stride, const double 
         for (u = 0; u < SN_SLICE_KINDS; ++u)
             x->beta[u] = den[u] > 0.0 ? num[u] / den[u] : 0.0;
     }
+    /* each SubNet's saving anchored to its own SubGraph's measured one (sn_slices.h) */
+    for (s = 0; s < n; ++s) {
+        double m = 0.0, own = lat[s * stride + s];
+        sn_slices_of_subnet(x, s, budget, rg);
+        for (t = 0; t < nt; ++t)
+            m += x->beta_t[t] * (double)sn_slices_serves_bytes(x, t, x->use[s][t], rg->b[t]);
+        x->own_fit_us[s] = m;
+        x->own_measured_us[s] = x->lat_none_us[s] > own ? x->lat_none_us[s] - own : 0.0;
+    }
     x->fit_rows = rows;
     x->fit_rmse_us = rows ? sqrt(sse / rows) : 0.0;
     x->fit_r2 = sst > 0.0 ? 1.0 - sse / sst : 0.0;
@@ -315,10 +324,13 @@ done:
 
 double sn_slices_predict_us(const sn_slices *x, uint32_t s, const sn_subgraph *r)
 {
-    double l = x->lat_none_us[s];
+    double save = 0.0, l;
     uint32_t t;
     for (t = 0; t < x->nt; ++t)
-        l -= x->beta_t[t] * (double)sn_slices_serves_bytes(x, t, x->use[s][t], r->b[t]);
+        save += x->beta_t[t] * (double)sn_slices_serves_bytes(x, t, x->use[s][t], r->b[t]);
+    if (x->own_fit_us[s] > 0.0)
+        save *= x->own_measured_us[s] / x->own_fit_us[s];
+    l = x->lat_none_us[s] - save;
     return l > 0.0 ? l : 0.0;
 }
 

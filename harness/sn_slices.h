@@ -16,8 +16,14 @@
  * coefficient per layer's
  * tensor (us saved per near byte, >= 0: a layer whose weight loads hide behind its compute
  * saves little), the non-negative least-squares fit over every profiled (SubNet,
- * SubGraph-of-a-SubNet) pair; its error is reported with every run (policy.json). A switch's time is predicted as
- * a + b * bytes moved, fitted to the profile's switching times.
+ * SubGraph-of-a-SubNet) pair; its error is reported with every run (policy.json). Each SubNet's
+ * predicted saving is then scaled so that its own SubGraph's prediction is its measured latency
+ * (the profile's row): the fit shares a saving out among the tensors, the profile sets each
+ * SubNet's total, so a SubGraph holding all of a SubNet's own weights is never predicted
+ * faster than that SubNet measured with them resident (unscaled, a fit with R^2 0.84 put
+ * slice SubGraphs 2 % below the measured full residency, which favoured the slice policies in
+ * modelled replays). A switch's time is predicted as a + b * bytes moved, fitted to the
+ * profile's switching times.
  *
  * The SubGraph for a demand (sn_slices_knapsack): given a weight per SubNet (how often the
  * recent window served it), the boxes with the most predicted latency saved per byte are
@@ -66,6 +72,10 @@ typedef struct sn_slices {
     /* the cost model */
     double lat_none_us[SN_SLICES_MAX_SUBNETS];
     double beta_t[SN_SLICES_MAX_TENSORS];    /* us saved per near byte of tensor t (>= 0) */
+    /* per SubNet: the saving its own SubGraph was measured to give (lat none - lat own, >= 0)
+     * and the fit's prediction of it; predictions are scaled by their ratio (own_fit_us 0:
+     * not scaled) */
+    double own_measured_us[SN_SLICES_MAX_SUBNETS], own_fit_us[SN_SLICES_MAX_SUBNETS];
     double beta[SN_SLICE_KINDS];             /* by kind, byte-weighted mean (for reports) */
     double switch_a_us, switch_b_us;         /* switch = a + b * bytes moved */
     uint32_t fit_rows;

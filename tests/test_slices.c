@@ -3,7 +3,8 @@
  * set's boxes and their byte arithmetic, a SubNet's own SubGraph, partial-layer residency (a
  * leading slice serves its part of a wider layer), a switch that moves only the difference
  * (the platform's count equals the harness's), the cost model's fit (a planted linear
- * profile is recovered exactly) and the knapsack (the budget holds; the bytes go where the
+ * profile is recovered exactly; a profile it cannot fit is predicted at each SubNet's own
+ * measured row) and the knapsack (the budget holds; the bytes go where the
  * predicted saving per byte is highest). */
 #include <math.h>
 #include <stdint.h>
@@ -242,6 +243,63 @@ static void test_fit_recovers_planted(void **state)
     free(r);
 }
 
+/* A planted profile the linear model cannot fit (each SubNet's saving scaled by its own factor,
+ * 0.6 to 1.4): wherever the fit errs, each SubNet's own SubGraph is predicted at its measured
+ * latency (the profile's row), a SubGraph holding more of its weights never below it, and no
+ * SubGraph gives a SubNet more than its measured full saving by more than the fit's relative
+ * shares allow. Unscaled predictions (before the anchor) miss the own rows. */
+static void test_fit_anchored_to_own(void **state)
+{
+    sn_serve *sv = &servers[platform_of(state)];
+    sn_slices *x = malloc(sizeof *x);
+    sn_subgraph *r = calloc(1, sizeof *r), *all = calloc(1, sizeof *all);
+    static double lat[SN_SERVE_MAX_SUBNETS][SN_SERVE_MAX_SUBGRAPHS];
+    double sw_us[SN_SERVE_MAX_SUBGRAPHS] = {0}, worst_raw = 0.0;
+    uint64_t sw_b[SN_SERVE_MAX_SUBGRAPHS] = {0};
+    const uint64_t budget = 96u << 10;
+    uint32_t s, g, t;
+    *x = *sv->slices;
+    for (s = 0; s < x->n; ++s)
+        lat[s][x->n] = 100.0 + 10.0 * s;
+    for (g = 0; g < x->n; ++g) {
+        sn_slices_of_subnet(x, g, budget, r);
+        for (s = 0; s < x->n; ++s) {
+            double save = 0.0;
+            for (t = 0; t < x->nt; ++t)
+                save += 1e-4 * (double)(1 + t % 5) * (double)sn_slices_serves_bytes(x, t, x->use[s][t], r->b[t]);
+            lat[s][g] = lat[s][x->n] - (0.6 + 0.8 * (double)(s % 5) / 4.0) * save;
+        }
+    }
+    sn_slices_fit(x, &lat[0][0], SN_SERVE_MAX_SUBGRAPHS, sw_us, sw_b, budget, NULL, 0, NULL);
+    print_message("# fit R^2 %.3f\n", x->fit_r2);
+    assert_true(x->fit_r2 < 0.999);
+    for (t = 0; t < x->nt; ++t) /* every box any SubNet reads (their union): all resident */
+        for (s = 0; s < x->n; ++s) {
+            sn_slice_box u = x->use[s][t];
+            all->b[t].o = u.o > all->b[t].o ? u.o : all->b[t].o;
+            all->b[t].i = u.i > all->b[t].i ? u.i : all->b[t].i;
+            all->b[t].k = u.k > all->b[t].k ? u.k : all->b[t].k;
+        }
+    for (s = 0; s < x->n; ++s) {
+        double own, raw = 0.0;
+        sn_slices_of_subnet(x, s, budget, r);
+        own = sn_slices_predict_us(x, s, r);
+        for (t = 0; t < x->nt; ++t)
+            raw += x->beta_t[t] * (double)sn_slices_serves_bytes(x, t, x->use[s][t], r->b[t]);
+        raw = lat[s][x->n] - raw;
+        if (fabs(raw - lat[s][s]) > worst_raw)
+            worst_raw = fabs(raw - lat[s][s]);
+        assert_true(fabs(own - lat[s][s]) < 1e-6);
+        if (sn_slices_near_bytes(x, s, r) == sn_slices_subnet_bytes(x, s)) /* own holds it all */
+            assert_true(sn_slices_predict_us(x, s, all) >= lat[s][s] - 1e-6);
+    }
+    print_message("# worst unscaled error at a SubNet's own SubGraph: %.2f us\n", worst_raw);
+    assert_true(worst_raw > 0.1);
+    free(x);
+    free(r);
+    free(all);
+}
+
 /* The knapsack: never over the budget; with one tensor planted far more valuable per byte,
  * it is taken first; with a budget for everything, every valuable box of the demand is. */
 static void test_knapsack(void **state)
@@ -288,9 +346,11 @@ int main(void)
 #define ON(test, p) {#test ": " p, test, setup, NULL, (void *)p}
     const struct CMUnitTest tests[] = {
         ON(test_boxes, "fpga"), ON(test_partial_residency_and_diff_switch, "fpga"),
-        ON(test_serves_rules, "fpga"), ON(test_fit_recovers_planted, "fpga"), ON(test_knapsack, "fpga"),
+        ON(test_serves_rules, "fpga"), ON(test_fit_recovers_planted, "fpga"), ON(test_fit_anchored_to_own, "fpga"),
+        ON(test_knapsack, "fpga"),
         ON(test_boxes, "cpu"), ON(test_partial_residency_and_diff_switch, "cpu"),
-        ON(test_serves_rules, "cpu"), ON(test_fit_recovers_planted, "cpu"), ON(test_knapsack, "cpu"),
+        ON(test_serves_rules, "cpu"), ON(test_fit_recovers_planted, "cpu"), ON(test_fit_anchored_to_own, "cpu"),
+        ON(test_knapsack, "cpu"),
     };
     FILE *f = fopen(env_or("SN_MODEL", "build/supernet.snm"), "rb");
     int rc;
