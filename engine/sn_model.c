@@ -223,9 +223,20 @@ static sn_status load_impl(sn_model *m, const void *image, size_t size, sn_model
             return fail(e, SN_ERR_FORMAT, "tensor size does not match its shape", where + 88);
         if (off % SN_IMAGE_ALIGN != 0 || off > m->data_bytes || bytes > m->data_bytes - off)
             return fail(e, SN_ERR_FORMAT, "tensor data outside the data section", where + 80);
+    }
+    /* names in strictly ascending order are distinct: one pass; any other order is checked
+     * pair by pair for a duplicate */
+    m->names_sorted = 1;
+    for (i = 1; i < m->tensor_count && m->names_sorted; ++i)
+        if (strncmp((const char *)(m->tensor_dir + (size_t)(i - 1) * SN_IMAGE_TENSOR_BYTES),
+                    (const char *)(m->tensor_dir + (size_t)i * SN_IMAGE_TENSOR_BYTES), SN_IMAGE_NAME_BYTES) >= 0)
+            m->names_sorted = 0;
+    for (i = 0; i < m->tensor_count && !m->names_sorted; ++i) {
+        const uint8_t *t = m->tensor_dir + (size_t)i * SN_IMAGE_TENSOR_BYTES;
         for (j = 0; j < i; ++j)
             if (!strcmp((const char *)t, (const char *)(m->tensor_dir + (size_t)j * SN_IMAGE_TENSOR_BYTES)))
-                return fail(e, SN_ERR_FORMAT, "duplicate tensor name", where);
+                return fail(e, SN_ERR_FORMAT, "duplicate tensor name",
+                            sec_off[SN_SECTION_TENSORS] + (uint64_t)i * SN_IMAGE_TENSOR_BYTES);
     }
 
     if (sec_bytes[SN_SECTION_CONFIGS] % SN_IMAGE_CONFIG_BYTES != 0)
@@ -287,6 +298,21 @@ sn_status sn_model_tensor(const sn_model *m, uint32_t i, sn_tensor *t)
 sn_status sn_model_find(const sn_model *m, const char *name, sn_tensor *t)
 {
     uint32_t i;
+    if (m->names_sorted) {
+        uint32_t lo = 0, hi = m->tensor_count; /* the name, if present, is in [lo, hi) */
+        while (lo < hi) {
+            uint32_t mid = lo + (hi - lo) / 2;
+            int c = strncmp((const char *)(m->tensor_dir + (size_t)mid * SN_IMAGE_TENSOR_BYTES), name,
+                            SN_IMAGE_NAME_BYTES);
+            if (c == 0)
+                return sn_model_tensor(m, mid, t);
+            if (c < 0)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        return SN_ERR_UNSUPPORTED;
+    }
     for (i = 0; i < m->tensor_count; ++i)
         if (!strncmp((const char *)(m->tensor_dir + (size_t)i * SN_IMAGE_TENSOR_BYTES), name,
                      SN_IMAGE_NAME_BYTES))

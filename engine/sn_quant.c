@@ -1,5 +1,7 @@
 #include "sn_quant.h"
 
+#include <string.h>
+
 int32_t sn_q31_mul(int32_t a, int32_t b)
 {
     int64_t ab, nudge;
@@ -41,7 +43,8 @@ int32_t sn_requantize(int32_t acc, int32_t multiplier, int32_t shift)
 int sn_quantize_multiplier(double real, int32_t *multiplier, int32_t *shift)
 {
     double m = real < 0 ? -real : real;
-    int e = 0;
+    uint64_t bits;
+    int e;
     int64_t q;
     if (real == 0.0) {
         *multiplier = 0;
@@ -56,16 +59,15 @@ int sn_quantize_multiplier(double real, int32_t *multiplier, int32_t *shift)
         *shift = 0;
         return 0;
     }
-    /* m = f * 2^e with f in [0.5, 1) */
-    while (m >= 1.0) {
-        m *= 0.5;
-        ++e;
-    }
-    while (m < 0.5) {
-        m *= 2.0;
-        --e;
-    }
-    q = (int64_t)(m * 2147483648.0 + 0.5);
+    /* m = f * 2^e with f in [0.5, 1). m is a normal double here (2^-32 <= m < 2^30), so e
+     * is its exponent field less 1022, and f * 2^31 is m with that field set to 1022 + 31:
+     * exactly what halving or doubling m until it lies in [0.5, 1) and scaling it by 2^31
+     * gives, without a loop of soft-float multiplies on an FPU without doubles */
+    memcpy(&bits, &m, sizeof bits);
+    e = (int)((bits >> 52) & 0x7ffu) - 1022;
+    bits = (bits & ~(UINT64_C(0x7ff) << 52)) | ((uint64_t)(1022 + 31) << 52);
+    memcpy(&m, &bits, sizeof m);
+    q = (int64_t)(m + 0.5);
     if (q == (INT64_C(1) << 31)) {
         q /= 2;
         ++e;

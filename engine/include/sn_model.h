@@ -31,6 +31,9 @@ typedef struct sn_model {
     float bn_eps;
     const uint8_t *tensor_dir;   /* TENSORS section */
     uint32_t tensor_count;
+    uint32_t names_sorted;       /* 1: the directory's names are in strictly ascending order
+                                    (strncmp; sn-mcu strip writes them so): sn_model_find
+                                    halves the directory instead of scanning it */
     const uint8_t *data;         /* DATA section */
     uint64_t data_bytes;
     const uint8_t *config_dir;   /* CONFIGS section */
@@ -55,7 +58,9 @@ sn_status sn_model_load(sn_model *model, const void *image, size_t size, sn_mode
 /* The I-th tensor (0 <= i < tensor_count); SN_ERR_INVALID_ARGUMENT when out of range. */
 sn_status sn_model_tensor(const sn_model *model, uint32_t i, sn_tensor *tensor);
 
-/* Finds a tensor by exact name; SN_ERR_UNSUPPORTED when absent. */
+/* Finds a tensor by exact name; SN_ERR_UNSUPPORTED when absent. A directory in name order
+ * is searched by halving (about log2(tensor_count) name comparisons), any other order
+ * entry by entry. */
 sn_status sn_model_find(const sn_model *model, const char *name, sn_tensor *tensor);
 
 /* The I-th calibrated config: kind (0 SubNet, 1 ARAC) and its text. */
