@@ -64,6 +64,12 @@ typedef struct builder {
     size_t q8_words;         /* int32/float words of int8 vectors (sizing and allocation) */
     int32_t *q8_vectors;     /* where they go (prepare only) */
     size_t q8_used;
+    /* int8: the config's vectors precomputed in the image (q8.req.{id}, sn_engine.h), or
+     * NULL; with them no batch norm is folded and no vector computed */
+    const int32_t *q8_pre;
+    uint64_t q8_pre_words;
+    size_t q8_pre_need;      /* the words q8.req.{id} must hold for this plan */
+    size_t q8_pre_used;      /* where the next convolution's vectors start in it */
     /* ARAC: the geometry of the prefix level being built (recorded by add_conv while
      * GEO_ON), for sizing the tile buffers and bounding the MACs in the dry run too */
     int geo_on;
@@ -134,6 +140,11 @@ static sn_status fold_bn(builder *b, const char *name, uint32_t channels, const 
     name_buf n;
     sn_status st;
     uint32_t c;
+    if (b->q8_pre) { /* int8 with precomputed vectors: the folded BN is never read */
+        if (b->plan)
+            *scale = *bias = NULL;
+        return SN_OK;
+    }
     n.len = 0;
     nb_str(&n, name);
     nb_str(&n, ".weight");
@@ -193,6 +204,7 @@ static sn_status bind_q8(builder *b, sn_layer *l, const char *name, const sn_ten
         l->q8.w_scale = (const float *)qs.data + (l->kind == SN_LAYER_DWCONV ? off % t->dims[2] : 0);
     }
     b->q8_words += 3u * channels;
+    b->q8_pre_need += 2u * channels + (channels + 3u) / 4u;
     return SN_OK;
 }
 
@@ -831,6 +843,19 @@ static sn_status build(builder *b)
     }
     if (b->calibration_id == UINT32_MAX)
         return refuse(b, SN_ERR_UNSUPPORTED, "the model holds no calibrated BN statistics for this config");
+    if (b->precision == SN_INT8) {
+        sn_tensor pre;
+        name_buf n;
+        n.len = 0;
+        nb_str(&n, "q8.req.");
+        nb_u32(&n, b->calibration_id);
+        if (sn_model_find(m, n.text, &pre) == SN_OK) {
+            if (pre.dtype != SN_DTYPE_S32)
+                return refuse(b, SN_ERR_FORMAT, "the config's precomputed int8 vectors are not int32");
+            b->q8_pre = pre.data;
+            b->q8_pre_words = pre.bytes / 4u;
+        }
+    }
 
     memset(&wk, 0, sizeof wk);
     if (cfg->input_res) {
@@ -870,6 +895,8 @@ static sn_status build_checked(builder *b)
     sn_status st = build(b);
     if (st == SN_OK && b->too_big)
         return refuse(b, SN_ERR_UNSUPPORTED, "an activation larger than 2^28 values");
+    if (st == SN_OK && b->q8_pre && b->q8_pre_words != b->q8_pre_need)
+        return refuse(b, SN_ERR_FORMAT, "the config's precomputed int8 vectors do not match its plan");
     return st;
 }
 
@@ -949,7 +976,16 @@ static sn_status quantize_conv(builder *b, sn_layer *l)
     q->bias = q8_take(b, n);
     q->multiplier = q8_take(b, n);
     q->shift = q8_take(b, n);
-    for (o = 0; o < n; ++o) {
+    if (b->q8_pre) { /* precomputed (q8.req.{id}): bias, multiplier, then the shifts as bytes */
+        const int32_t *src = b->q8_pre + b->q8_pre_used;
+        const int8_t *sh = (const int8_t *)(const void *)(src + 2u * n);
+        memcpy(q->bias, src, (size_t)n * sizeof *src);
+        memcpy(q->multiplier, src + n, (size_t)n * sizeof *src);
+        for (o = 0; o < n; ++o)
+            q->shift[o] = sh[o];
+        b->q8_pre_used += 2u * n + (n + 3u) / 4u;
+    }
+    for (o = 0; !b->q8_pre && o < n; ++o) {
         double denom = s_in * (double)q->w_scale[o] * (double)l->scale[o];
         if (sn_quantize_multiplier(denom / s_out, &q->multiplier[o], &q->shift[o]) != 0)
             return refuse(b, SN_ERR_UNSUPPORTED, "an int8 requantization multiplier is out of range");
@@ -1171,6 +1207,7 @@ sn_status sn_plan_prepare_p(sn_plan *plan, const sn_model *model, const sn_confi
     plan->arac.tile_buffer_floats = tl_floats;
     plan->arac.force_level = -1;
     plan->arena_bytes = need;
+    plan->q8_precomputed_words = b.q8_pre ? (uint32_t)b.q8_pre_words : 0u;
     if (precision == SN_INT8 && (st = quantize_plan(&b)) != SN_OK) {
         if (why)
             *why = b.why;
@@ -1183,6 +1220,38 @@ sn_status sn_plan_prepare(sn_plan *plan, const sn_model *model, const sn_config 
                           void *arena, size_t arena_bytes, const char **why)
 {
     return sn_plan_prepare_p(plan, model, config, SN_FP32, arena, arena_bytes, why);
+}
+
+/* One convolution's vectors as q8.req.{id} holds them; returns the words. */
+static size_t export_layer(const sn_layer *l, int32_t *out)
+{
+    size_t n = (size_t)l->params.out_c, o;
+    if (out) {
+        int8_t *sh = (int8_t *)(void *)(out + 2u * n);
+        memcpy(out, l->q8.bias, n * sizeof *out);
+        memcpy(out + n, l->q8.multiplier, n * sizeof *out);
+        memset(sh, 0, (n + 3u) / 4u * sizeof *out);
+        for (o = 0; o < n; ++o)
+            sh[o] = (int8_t)l->q8.shift[o];
+    }
+    return 2u * n + (n + 3u) / 4u;
+}
+
+sn_status sn_plan_q8_export(const sn_plan *plan, int32_t *out, size_t *words)
+{
+    size_t w = 0;
+    uint32_t i, lv;
+    if (!plan || !words || plan->precision != SN_INT8)
+        return SN_ERR_INVALID_ARGUMENT;
+    /* the order quantize_plan quantizes the layers in */
+    if (plan->is_arac)
+        for (lv = 0; lv < plan->arac.computed_levels; ++lv)
+            for (i = 0; i < plan->arac.prefix_count; ++i)
+                w += export_layer(&sn_arac_prefix(&plan->arac, lv)[i], out ? out + w : NULL);
+    for (i = 0; i < plan->num_layers; ++i)
+        w += export_layer(&plan->layers[i], out ? out + w : NULL);
+    *words = w;
+    return SN_OK;
 }
 
 /* Bilinear resize with half-pixel centres (PyTorch align_corners=False, no antialias) of a

@@ -106,6 +106,24 @@ static void test_image_version_2(void **state)
         assert_int_equal(sn_plan_arena_bytes_p(&strip_model, &cfg, SN_INT8, &need), SN_OK);
         assert_int_equal(posix_memalign(&arena, 64, need), 0);
         assert_int_equal(sn_plan_prepare_p(plan, &strip_model, &cfg, SN_INT8, arena, need, NULL), SN_OK);
+        /* the int8-only image: its directory in name order, the ARAC config's int8 vectors
+         * precomputed (q8.req.{id}) in place of its BN statistics */
+        assert_int_equal(strip_model.names_sorted, 1);
+        assert_true(plan->q8_precomputed_words > 0);
+        assert_int_equal(sn_model_find(&strip_model, "q8.req.4", &t), SN_OK);
+        assert_int_equal(t.bytes, (uint64_t)plan->q8_precomputed_words * 4u);
+        {
+            uint32_t i, full = 0, stripped = 0;
+            for (i = 0; i < model.tensor_count; ++i)
+                if (sn_model_tensor(&model, i, &t) == SN_OK && !strncmp(t.name, "calib.4.", 8) &&
+                    strstr(t.name, ".mean"))
+                    ++full;
+            for (i = 0; i < strip_model.tensor_count; ++i)
+                if (sn_model_tensor(&strip_model, i, &t) == SN_OK && !strncmp(t.name, "calib.4.", 8))
+                    ++stripped;
+            assert_true(full > 0);
+            assert_int_equal(stripped, 0);
+        }
         assert_int_equal(sn_plan_invoke(plan, NULL, canvases, out, NULL, NULL), SN_OK);
         pl = plan_for(sp_calibs[4].text, SN_INT8);
         {

@@ -160,9 +160,25 @@ typedef struct sn_plan {
     const int8_t *fc_q8;                    /* int8 classifier weights */
     int32_t *fc_bias_q;                     /* int8: classifier bias in accumulator units */
     float *fc_dequant;                      /* int8: head scale x weight scale, per class */
+    uint32_t q8_precomputed_words;          /* int8: the words of per-channel vectors copied
+                                               from the image's q8.req.{id} (0: computed) */
     sn_observe_fn observe;                  /* optional (fp32), set after prepare */
     void *observe_user;
 } sn_plan;
+
+/* Precomputed int8 vectors (optional, int8 plans only). An image may hold, per config, the
+ * tensor q8.req.{id} (S32, 1-D): per convolution, in the order a prepare quantizes them (an
+ * ARAC plan's prefix levels, then its main layers), its int32 bias and multiplier per output
+ * channel and its shift per output channel as int8 (zero-padded to a whole word), exactly as
+ * sn_plan_prepare_p computes them from the config's calibrated batch norm and ranges. With
+ * it an int8 prepare copies them instead of folding the batch norm and computing them
+ * channel by channel (in double precision: soft-float on a part without a double FPU), and
+ * needs neither the config's calib.{id}.*.mean/var nor arena for folded BN vectors. A
+ * tensor of another size is refused (SN_ERR_FORMAT). sn-mcu strip writes them
+ * (platforms/mcu/README.md); sn_plan_q8_export gives them for a prepared int8 plan (OUT
+ * NULL: only *WORDS). */
+sn_status sn_plan_q8_export(const sn_plan *plan, int32_t *out, size_t *words);
+
 
 /* Rows of a config's q8.act tensor: 1 (the input) + the main layers + the prefix layers at
  * each computed level; each row holds min and max of the convolution output and of the

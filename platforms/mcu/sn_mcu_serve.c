@@ -14,7 +14,11 @@
  *                           the cache (near memory); kernels whose int8 weight view lies
  *                           inside a resident range read it from SRAM
  *   prepare CONFIG          plans CONFIG in int8 in the arena (what the cache leaves of the
- *                           region); a plan that does not fit is refused with its numbers
+ *                           region); a plan that does not fit is refused with its numbers.
+ *                           m-prepare: clock (the whole command's instructions), vectors=image
+ *                           when the int8 vectors were copied from the image's q8.req.{id}
+ *                           (flash_bytes of them), vectors=computed when planned from the
+ *                           batch-norm statistics
  *   load HEX                the input canvas, side x side pixels as hex (canvases up to
  *                           HEX_SIDE: one command line; larger ones come by loadfile)
  *   loadfile PATH OFFSET    the input canvas from a host file at byte OFFSET (semihosting:
@@ -281,6 +285,8 @@ static void cmd_prepare(char *rest)
         fail("prepare: CONFIG");
         return;
     }
+    /* the clock covers the whole re-plan: the config's sizing as well as the plan */
+    t0 = sn_port_clock_now();
     st = sn_config_parse(text, &config);
     if (st == SN_OK)
         st = sn_plan_arena_bytes_p(&g.model, &config, SN_INT8, &need);
@@ -303,7 +309,6 @@ static void cmd_prepare(char *rest)
         reply(out);
         return;
     }
-    t0 = sn_port_clock_now();
     st = sn_plan_prepare_p(&plan, &g.model, &config, SN_INT8, g.mem.arena, need, &why);
     t1 = sn_port_clock_now();
     if (st != SN_OK) {
@@ -313,8 +318,10 @@ static void cmd_prepare(char *rest)
     }
     g.have_plan = 1;
     snprintf(out, sizeof out, "m-prepare fits=yes arena_bytes=%lu arena_capacity=%lu clock=%llu "
-             "macs=%lld", (unsigned long)need, (unsigned long)arena_capacity(),
-             (unsigned long long)(t1 - t0), (long long)plan.macs);
+             "macs=%lld vectors=%s flash_bytes=%lu", (unsigned long)need, (unsigned long)arena_capacity(),
+             (unsigned long long)(t1 - t0), (long long)plan.macs,
+             plan.q8_precomputed_words ? "image" : "computed",
+             (unsigned long)plan.q8_precomputed_words * 4ul);
     reply(out);
 }
 

@@ -102,14 +102,15 @@ int sn_mcu_read_model(const char *path, void **bytes, sn_model *model, char *err
 /* ---- the int8-only image ------------------------------------------------------------ */
 
 
-/* A per-config tensor (calib.{id}.* or q8.act.{id}): its config id and where the id ends. */
+/* A per-config tensor (calib.{id}.*, q8.act.{id} or q8.req.{id}): its config id and where
+ * the id ends. */
 static int config_tensor(const char *name, uint32_t *id, const char **after, const char **prefix_end)
 {
     const char *p;
     char *end;
     if (!strncmp(name, "calib.", 6))
         p = name + 6;
-    else if (!strncmp(name, "q8.act.", 7))
+    else if (!strncmp(name, "q8.act.", 7) || !strncmp(name, "q8.req.", 7))
         p = name + 7;
     else
         return 0;
@@ -121,24 +122,141 @@ static int config_tensor(const char *name, uint32_t *id, const char **after, con
     return 1;
 }
 
+/* One tensor of an image being written: its name there, its entry (data: its values). */
+typedef struct strip_entry {
+    char name[SN_IMAGE_NAME_BYTES];
+    sn_tensor t;
+} strip_entry;
+
+static const strip_entry *sort_entries;
+
+static int by_name(const void *a, const void *b)
+{
+    return strncmp(sort_entries[*(const uint32_t *)a].name, sort_entries[*(const uint32_t *)b].name,
+                   SN_IMAGE_NAME_BYTES);
+}
+
+/* An image of M's architecture and table, the N tensors E and the KEPT configs of M that
+ * NEW_ID numbers. The directory is in name order, so that the engine finds a tensor by
+ * halving it (sn_model.names_sorted) instead of scanning it; the tensors' data keep E's
+ * order. */
+static int write_image(const sn_model *m, const strip_entry *e, uint32_t n, const uint32_t *new_id,
+                       uint32_t kept, unsigned char **out, size_t *out_bytes, char *err, size_t err_bytes)
+{
+    const uint32_t kinds[5] = {SN_SECTION_ARCH, SN_SECTION_TENSORS, SN_SECTION_CONFIGS,
+                               SN_SECTION_DATA, SN_SECTION_TABLE};
+    uint32_t nsec = m->table ? 5u : 4u, w[SN_IMAGE_ARCH_WORDS], i, j, k;
+    uint64_t *toff = malloc(((size_t)n + 1) * sizeof *toff), data_bytes = 0, off[5], bytes[5], total;
+    uint32_t *order = malloc(((size_t)n + 1) * sizeof *order);
+    unsigned char *img = NULL;
+    if (!toff || !order) {
+        free(toff);
+        free(order);
+        return errorf(err, err_bytes, "out of memory");
+    }
+    for (i = 0; i < n; ++i) {
+        order[i] = i;
+        toff[i] = data_bytes;
+        data_bytes = sn_image_align(data_bytes + e[i].t.bytes);
+    }
+    sort_entries = e;
+    qsort(order, n, sizeof *order, by_name);
+    bytes[0] = SN_IMAGE_ARCH_BYTES(m->version);
+    bytes[1] = (uint64_t)n * SN_IMAGE_TENSOR_BYTES;
+    bytes[2] = (uint64_t)kept * SN_IMAGE_CONFIG_BYTES;
+    bytes[3] = data_bytes;
+    bytes[4] = m->table_bytes;
+    off[0] = sn_image_align(SN_IMAGE_HEADER_BYTES + nsec * SN_IMAGE_SECTION_BYTES);
+    for (i = 1; i < nsec; ++i)
+        off[i] = sn_image_align(off[i - 1] + bytes[i - 1]);
+    total = off[nsec - 1] + bytes[nsec - 1];
+    if (!(img = calloc(1, (size_t)total))) {
+        free(toff);
+        free(order);
+        return errorf(err, err_bytes, "out of memory");
+    }
+    memcpy(w, &m->arch, sizeof w);
+    for (i = 0; i < SN_IMAGE_ARCH_BYTES(m->version) / 4u; ++i)
+        sn_image_wr32(img + off[0] + 4 * i, w[i]);
+    for (k = 0; k < n; ++k) {
+        unsigned char *d = img + off[1] + (size_t)k * SN_IMAGE_TENSOR_BYTES;
+        const sn_tensor *t = &e[order[k]].t;
+        i = order[k];
+        memcpy(d, e[i].name, strlen(e[i].name));
+        sn_image_wr32(d + 56, t->dtype);
+        sn_image_wr32(d + 60, t->ndim);
+        for (j = 0; j < 4; ++j)
+            sn_image_wr32(d + 64 + 4 * j, t->dims[j]);
+        sn_image_wr64(d + 80, t->dtype == SN_DTYPE_F32_ELIDED ? 0 : toff[i]);
+        sn_image_wr64(d + 88, t->bytes);
+        if (t->bytes)
+            memcpy(img + off[3] + toff[i], t->data, (size_t)t->bytes);
+    }
+    for (i = 0; i < m->config_count; ++i) {
+        uint32_t kind;
+        const char *text;
+        unsigned char *d;
+        if (new_id[i] == UINT32_MAX)
+            continue;
+        sn_model_config(m, i, &kind, &text);
+        d = img + off[2] + (size_t)new_id[i] * SN_IMAGE_CONFIG_BYTES;
+        sn_image_wr32(d, kind);
+        sn_image_wr32(d + 4, new_id[i]);
+        memcpy(d + 8, text, strlen(text));
+    }
+    if (m->table)
+        memcpy(img + off[4], m->table, m->table_bytes);
+    sn_image_finish(img, m->version, total, nsec, kinds, off, bytes);
+    free(toff);
+    free(order);
+    *out = img;
+    *out_bytes = (size_t)total;
+    return 0;
+}
+
+/* Config K's int8 vectors as q8.req.{K} holds them (sn_engine.h), planned on the image M;
+ * NULL when the config has no int8 plan there (e.g. no int8 calibration). */
+static int32_t *req_vectors(const sn_model *m, uint32_t k, size_t *words)
+{
+    uint32_t kind;
+    const char *text;
+    sn_config cfg;
+    size_t need;
+    sn_plan *plan = malloc(sizeof *plan);
+    void *arena = NULL;
+    int32_t *v = NULL;
+    *words = 0;
+    sn_model_config(m, k, &kind, &text);
+    if (plan && sn_config_parse(text, &cfg) == SN_OK &&
+        sn_plan_arena_bytes_p(m, &cfg, SN_INT8, &need) == SN_OK &&
+        (arena = aligned_alloc(64, (need + 63) / 64 * 64)) != NULL &&
+        sn_plan_prepare_p(plan, m, &cfg, SN_INT8, arena, need, NULL) == SN_OK &&
+        sn_plan_q8_export(plan, NULL, words) == SN_OK && (v = malloc(*words * sizeof *v + 4)) != NULL &&
+        sn_plan_q8_export(plan, v, words) != SN_OK) {
+        free(v);
+        v = NULL;
+    }
+    if (!v)
+        *words = 0;
+    free(arena);
+    free(plan);
+    return v;
+}
+
 int sn_mcu_image_strip(const sn_model *m, const char *const *configs, uint32_t count,
                        unsigned char **out, size_t *out_bytes, char *err, size_t err_bytes)
 {
-    uint32_t *new_id = NULL, kept = 0, i, k, nt = 0;
-    sn_tensor *ts = NULL;
-    char (*names)[SN_IMAGE_NAME_BYTES] = NULL;
-    uint64_t *toff = NULL, data_bytes = 0, off[5], bytes[5], total;
-    const uint32_t kinds[5] = {SN_SECTION_ARCH, SN_SECTION_TENSORS, SN_SECTION_CONFIGS,
-                               SN_SECTION_DATA, SN_SECTION_TABLE};
-    uint32_t nsec = m->table ? 5u : 4u, w[SN_IMAGE_ARCH_WORDS];
-    unsigned char *img = NULL;
+    uint32_t *new_id = NULL, kept = 0, i, k, nt = 0, n2 = 0;
+    strip_entry *ents = NULL, *ents2 = NULL;
+    int32_t **req = NULL;
+    size_t *req_words = NULL, first_bytes = 0;
+    unsigned char *first = NULL;
+    sn_model fm;
     int rc = -1;
     *out = NULL;
     new_id = malloc((m->config_count + 1) * sizeof *new_id);
-    ts = malloc((m->tensor_count + 1) * sizeof *ts);
-    names = calloc(m->tensor_count + 1, sizeof *names);
-    toff = malloc((m->tensor_count + 1) * sizeof *toff);
-    if (!new_id || !ts || !names || !toff) {
+    ents = calloc(m->tensor_count + 1, sizeof *ents);
+    if (!new_id || !ents) {
         errorf(err, err_bytes, "out of memory");
         goto done;
     }
@@ -175,13 +293,13 @@ int sn_mcu_image_strip(const sn_model *m, const char *const *configs, uint32_t c
         if (config_tensor(t.name, &id, &after, &prefix_end)) {
             if (id >= m->config_count || new_id[id] == UINT32_MAX)
                 continue;
-            if (snprintf(names[nt], SN_IMAGE_NAME_BYTES, "%.*s%u%s", (int)(prefix_end - t.name),
+            if (snprintf(ents[nt].name, SN_IMAGE_NAME_BYTES, "%.*s%u%s", (int)(prefix_end - t.name),
                          t.name, new_id[id], after) >= (int)SN_IMAGE_NAME_BYTES) {
                 errorf(err, err_bytes, "tensor name too long after renumbering");
                 goto done;
             }
         } else {
-            snprintf(names[nt], SN_IMAGE_NAME_BYTES, "%s", t.name);
+            snprintf(ents[nt].name, SN_IMAGE_NAME_BYTES, "%s", t.name);
         }
         snprintf(q8name, sizeof q8name, "q8.%s", t.name);
         if (t.dtype == SN_DTYPE_F32 && strcmp(t.name, "fc.weight") != 0 &&
@@ -189,64 +307,63 @@ int sn_mcu_image_strip(const sn_model *m, const char *const *configs, uint32_t c
             t.dtype = SN_DTYPE_F32_ELIDED;
             t.bytes = 0;
         }
-        ts[nt] = t;
-        toff[nt] = data_bytes;
-        data_bytes = sn_image_align(data_bytes + t.bytes);
-        ++nt;
+        ents[nt++].t = t;
     }
-    bytes[0] = SN_IMAGE_ARCH_BYTES(m->version);
-    bytes[1] = (uint64_t)nt * SN_IMAGE_TENSOR_BYTES;
-    bytes[2] = (uint64_t)kept * SN_IMAGE_CONFIG_BYTES;
-    bytes[3] = data_bytes;
-    bytes[4] = m->table_bytes;
-    off[0] = sn_image_align(SN_IMAGE_HEADER_BYTES + nsec * SN_IMAGE_SECTION_BYTES);
-    for (i = 1; i < nsec; ++i)
-        off[i] = sn_image_align(off[i - 1] + bytes[i - 1]);
-    total = off[nsec - 1] + bytes[nsec - 1];
-    if (!(img = calloc(1, (size_t)total))) {
+    if (write_image(m, ents, nt, new_id, kept, &first, &first_bytes, err, err_bytes) != 0)
+        goto done;
+    /* Each kept config's int8 vectors, computed here once (q8.req.{id}): a prepare on the
+     * part copies them. They replace the config's BN statistics (calib.{id}.*.mean/var),
+     * which only they were computed from in an int8 plan. */
+    if (sn_model_load(&fm, first, first_bytes, NULL) != SN_OK) {
+        errorf(err, err_bytes, "the int8-only image does not load");
+        goto done;
+    }
+    req = calloc(kept + 1, sizeof *req);
+    req_words = calloc(kept + 1, sizeof *req_words);
+    ents2 = calloc(nt + kept + 1, sizeof *ents2);
+    if (!req || !req_words || !ents2) {
         errorf(err, err_bytes, "out of memory");
         goto done;
     }
-    memcpy(w, &m->arch, sizeof w);
-    for (i = 0; i < SN_IMAGE_ARCH_BYTES(m->version) / 4u; ++i)
-        sn_image_wr32(img + off[0] + 4 * i, w[i]);
+    for (k = 0; k < kept; ++k)
+        req[k] = req_vectors(&fm, k, &req_words[k]);
     for (i = 0; i < nt; ++i) {
-        unsigned char *d = img + off[1] + (size_t)i * SN_IMAGE_TENSOR_BYTES;
-        memcpy(d, names[i], strlen(names[i]));
-        sn_image_wr32(d + 56, ts[i].dtype);
-        sn_image_wr32(d + 60, ts[i].ndim);
-        for (k = 0; k < 4; ++k)
-            sn_image_wr32(d + 64 + 4 * k, ts[i].dims[k]);
-        sn_image_wr64(d + 80, ts[i].dtype == SN_DTYPE_F32_ELIDED ? 0 : toff[i]);
-        sn_image_wr64(d + 88, ts[i].bytes);
-        if (ts[i].bytes)
-            memcpy(img + off[3] + toff[i], ts[i].data, (size_t)ts[i].bytes);
-    }
-    for (i = 0; i < m->config_count; ++i) {
-        uint32_t kind;
-        const char *text;
-        unsigned char *d;
-        if (new_id[i] == UINT32_MAX)
+        uint32_t id;
+        const char *after, *prefix_end;
+        size_t len = strlen(ents[i].name);
+        if (config_tensor(ents[i].name, &id, &after, &prefix_end) && id < kept && req[id] &&
+            (!strncmp(ents[i].name, "q8.req.", 7) ||
+             (!strncmp(ents[i].name, "calib.", 6) &&
+              ((len > 5 && !strcmp(ents[i].name + len - 5, ".mean")) ||
+               (len > 4 && !strcmp(ents[i].name + len - 4, ".var"))))))
             continue;
-        sn_model_config(m, i, &kind, &text);
-        d = img + off[2] + (size_t)new_id[i] * SN_IMAGE_CONFIG_BYTES;
-        sn_image_wr32(d, kind);
-        sn_image_wr32(d + 4, new_id[i]);
-        memcpy(d + 8, text, strlen(text));
+        ents2[n2++] = ents[i];
     }
-    if (m->table)
-        memcpy(img + off[4], m->table, m->table_bytes);
-    sn_image_finish(img, m->version, total, nsec, kinds, off, bytes);
-    *out = img;
-    *out_bytes = (size_t)total;
-    img = NULL;
+    for (k = 0; k < kept; ++k) {
+        strip_entry *e = &ents2[n2];
+        if (!req[k])
+            continue;
+        snprintf(e->name, SN_IMAGE_NAME_BYTES, "q8.req.%u", k);
+        e->t.dtype = SN_DTYPE_S32;
+        e->t.ndim = 1;
+        e->t.dims[0] = (uint32_t)req_words[k];
+        e->t.dims[1] = e->t.dims[2] = e->t.dims[3] = 1;
+        e->t.bytes = (uint64_t)req_words[k] * 4u;
+        e->t.data = req[k];
+        ++n2;
+    }
+    if (write_image(m, ents2, n2, new_id, kept, out, out_bytes, err, err_bytes) != 0)
+        goto done;
     rc = 0;
 done:
-    free(img);
+    free(first);
+    for (k = 0; req && k < kept; ++k)
+        free(req[k]);
+    free(req);
+    free(req_words);
     free(new_id);
-    free(ts);
-    free(names);
-    free(toff);
+    free(ents);
+    free(ents2);
     return rc;
 }
 
@@ -260,6 +377,8 @@ struct sn_mcu_link {
     size_t have;
     int timeout_ms;
     uint64_t prepare_clock;     /* the last prepare's emulated instructions (its clock= field) */
+    uint64_t prepare_flash;     /* and the bytes it copied from flash (flash_bytes=: the
+                                   image's precomputed int8 vectors) */
 };
 
 /* One line (without its end) into LINE; 0, or -1 with ERR. */
@@ -560,8 +679,9 @@ int sn_mcu_prepare(sn_mcu_link *l, const char *config, uint64_t *arena_bytes, ch
     snprintf(cmd, sizeof cmd, "prepare %s", config);
     rc = sn_mcu_command(l, cmd, reply, sizeof reply, err, err_bytes);
     sn_mcu_field_u64(reply, "arena_bytes", arena_bytes);
-    l->prepare_clock = 0;
+    l->prepare_clock = l->prepare_flash = 0;
     sn_mcu_field_u64(reply, "clock", &l->prepare_clock);
+    sn_mcu_field_u64(reply, "flash_bytes", &l->prepare_flash);
     if (sn_mcu_field_text(reply, "fits", fits, sizeof fits) == 0 && !strcmp(fits, "no"))
         return 1;
     return rc;
@@ -904,8 +1024,10 @@ static int session_prepare(sn_mcu_session *s, uint32_t i, char *err, size_t n)
     if (rc != 0)
         return rc < 0 ? -1 : errorf(err, n, "%s: does not fit the SRAM left", s->configs[i]);
     s->prepared = (int)i;
-    /* planning reads the image's tables in flash, not the weights: no flash-word charge */
-    s->plan_us = sn_mcu_cycles(s->board, s->link->prepare_clock, 0) / s->board->clock_hz * 1e6;
+    /* planning reads the image's tables in flash: the precomputed int8 vectors it copies are
+     * charged per flash word as weights are (the directory's few entries are not) */
+    s->plan_us = sn_mcu_cycles(s->board, s->link->prepare_clock, s->link->prepare_flash) /
+                 s->board->clock_hz * 1e6;
     return 0;
 }
 

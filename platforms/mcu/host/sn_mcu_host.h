@@ -43,7 +43,11 @@ void sn_mcu_model_text(const sn_mcu_board *board, char *buf, size_t buf_bytes);
 /* An int8-only image for a flash: MODEL's tensors without the fp32 values of every weight
  * tensor that has an int8 twin (SN_DTYPE_F32_ELIDED entries; the fp32 classifier and gate
  * stay), and, when COUNT > 0, only the calibrated configs CONFIGS (canonical text; their
- * calibration renumbered). *OUT is malloc'ed. Returns 0, or -1 with one line in ERR. */
+ * calibration renumbered). Each kept config with an int8 plan gets its int8 vectors
+ * computed here (q8.req.{id}, sn_engine.h) in place of its BN statistics
+ * (calib.{id}.*.mean/var), so that a prepare on the part copies them; the directory is
+ * written in name order (found by halving). *OUT is malloc'ed. Returns 0, or -1 with one
+ * line in ERR. */
 int sn_mcu_image_strip(const sn_model *model, const char *const *configs, uint32_t count,
                        unsigned char **out, size_t *out_bytes, char *err, size_t err_bytes);
 
