@@ -42,8 +42,10 @@ case "$MODE" in gate|baseline) ;; *) die "unknown mode '$MODE' (gate, baseline)"
 # the baseline records this tree's git revision, which the gate later builds as its reference:
 # a tree with uncommitted changes to tracked files would record a revision that is not what ran
 if [ "$MODE" = baseline ] && [ "${BASELINE_DIRTY:-0}" != 1 ] && git rev-parse --git-dir >/dev/null 2>&1; then
-    dirty=$(git status --porcelain --untracked-files=no -- . ':(exclude)ci/baselines' 2>/dev/null | wc -l)
-    [ "$dirty" = 0 ] || die "$dirty tracked files have uncommitted changes (git status): commit them first, since the gate rebuilds the baseline's recorded git revision as its reference (BASELINE_DIRTY=1 records anyway)"
+    dirty=$(git status --porcelain --untracked-files=no -- . ':(exclude)ci/baselines') ||
+        die "git status failed: cannot tell whether the tree is committed (BASELINE_DIRTY=1 records anyway)"
+    dirty=$(printf '%s' "$dirty" | grep -c .) || true
+    [ "$dirty" -eq 0 ] || die "$dirty tracked files have uncommitted changes (git status): commit them first, since the gate rebuilds the baseline's recorded git revision as its reference (BASELINE_DIRTY=1 records anyway)"
 fi
 start=$(date +%s)
 mkdir -p "$OUT/traces"

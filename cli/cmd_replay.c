@@ -313,7 +313,7 @@ int sn_cmd_replay(int argc, char **argv)
         case 'P': policy = optarg; break;
         case 'n': if (parse_long("limit", optarg, 1, 1L << 30, &v) != 0) return 2; ro.limit = (size_t)v; break;
         case 's':
-            if (sn_cli_parse_double(optarg, 0.0, 1e9, &ro.speed) != 0) {
+            if (sn_cli_parse_double(optarg, 0.0, 1e9 + 1.0, &ro.speed) != 0) { /* 1e9 included */
                 sn_cli_error("--speed must be a positive number");
                 return 2;
             }

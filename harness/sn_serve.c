@@ -839,8 +839,6 @@ uint32_t sn_serve_least_accurate(const sn_serve *sv)
     return best;
 }
 
-/* PRED(i) of sn_serve.h: the profile's latency under G_OF[i], plus the re-plan when i is not
- * the SubNet served last. */
 double sn_serve_subnet_spread(const sn_serve *sv, uint32_t g)
 {
     double r[SN_SERVE_MAX_SUBNETS], t;
@@ -860,14 +858,16 @@ double sn_serve_subnet_spread(const sn_serve *sv, uint32_t g)
 double sn_serve_lat_us(const sn_serve *sv, uint32_t i, uint32_t g)
 {
     double p50 = sv->lat_us[i][g], p95 = sv->lat_p95_us[i][g], ex;
-    if (!sv->s[i].arac || sv->opt.arac_quantile == 50)
-        return p50;
+    if (!sv->s[i].arac || sv->opt.arac_quantile == 50 || !isfinite(p95) || p95 < p50)
+        return p50; /* a p95 not measured (or below the p50) reads as the p50 */
     if (sv->opt.arac_quantile == 95 || !(p50 > 0.0))
         return p95;
     ex = (p95 / p50) / sn_serve_subnet_spread(sv, g);
     return ex > 1.0 ? p50 * ex : p50;
 }
 
+/* PRED(i) of sn_serve.h: the profile's latency under G_OF[i], plus the re-plan when i is not
+ * the SubNet served last. */
 static double pred(const sn_serve *sv, const uint32_t *g_of, uint32_t i)
 {
     return sn_serve_lat_us(sv, i, g_of[i]) + (i != sv->last_subnet ? sv->replan_us[i] : 0.0);

@@ -322,14 +322,24 @@ done:
     free(rg);
 }
 
+double sn_slices_anchor(const sn_slices *x, uint32_t s)
+{
+    double fit = x->own_fit_us[s], r;
+    /* only where the fit predicts a saving above its own error: a tiny fitted saving would turn
+     * a measured one into a huge factor */
+    if (!(fit > 0.0) || fit <= x->fit_rmse_us)
+        return 1.0;
+    r = x->own_measured_us[s] / fit;
+    return r < SN_SLICES_ANCHOR_MIN ? SN_SLICES_ANCHOR_MIN : r > SN_SLICES_ANCHOR_MAX ? SN_SLICES_ANCHOR_MAX : r;
+}
+
 double sn_slices_predict_us(const sn_slices *x, uint32_t s, const sn_subgraph *r)
 {
     double save = 0.0, l;
     uint32_t t;
     for (t = 0; t < x->nt; ++t)
         save += x->beta_t[t] * (double)sn_slices_serves_bytes(x, t, x->use[s][t], r->b[t]);
-    if (x->own_fit_us[s] > 0.0)
-        save *= x->own_measured_us[s] / x->own_fit_us[s];
+    save *= sn_slices_anchor(x, s);
     l = x->lat_none_us[s] - save;
     return l > 0.0 ? l : 0.0;
 }
@@ -345,8 +355,8 @@ static double value_of(const sn_slices *x, const double *weight, uint32_t t, sn_
     double v = 0.0;
     uint32_t s;
     for (s = 0; s < x->n; ++s)
-        if (weight[s] > 0.0)
-            v += weight[s] * (double)sn_slices_serves_bytes(x, t, x->use[s][t], b);
+        if (weight[s] > 0.0) /* the saving as sn_slices_predict_us prices it */
+            v += weight[s] * sn_slices_anchor(x, s) * (double)sn_slices_serves_bytes(x, t, x->use[s][t], b);
     return v * x->beta_t[t];
 }
 

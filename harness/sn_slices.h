@@ -19,10 +19,12 @@
  * SubGraph-of-a-SubNet) pair; its error is reported with every run (policy.json). Each SubNet's
  * predicted saving is then scaled so that its own SubGraph's prediction is its measured latency
  * (the profile's row): the fit shares a saving out among the tensors, the profile sets each
- * SubNet's total, so a SubGraph holding all of a SubNet's own weights is never predicted
- * faster than that SubNet measured with them resident (unscaled, a fit with R^2 0.84 put
- * slice SubGraphs 2 % below the measured full residency, which favoured the slice policies in
- * modelled replays). A switch's time is predicted as a + b * bytes moved, fitted to the
+ * SubNet's total, so a SubGraph holding all of a SubNet's own weights is predicted at that
+ * SubNet's measured latency with them resident (unscaled, a fit with R^2 0.84 put slice
+ * SubGraphs 2 % below the measured full residency, which favoured the slice policies in
+ * modelled replays). The factor is bounded to [SN_SLICES_ANCHOR_MIN, SN_SLICES_ANCHOR_MAX],
+ * and 1 where the fitted own saving is within the fit's RMSE; the knapsack values slices with
+ * the same factors. policy.json's fit error is the unscaled fit's. A switch's time is predicted as a + b * bytes moved, fitted to the
  * profile's switching times.
  *
  * The SubGraph for a demand (sn_slices_knapsack): given a weight per SubNet (how often the
@@ -114,6 +116,10 @@ void sn_slices_fit(sn_slices *x, const double *lat, size_t stride, const double 
                    const uint64_t *switch_bytes, uint64_t budget, const sn_subgraph *extra, uint32_t n_extra,
                    const double *extra_lat);
 
+#define SN_SLICES_ANCHOR_MIN 0.5
+#define SN_SLICES_ANCHOR_MAX 2.0
+/* SubNet S's anchoring factor (see above). */
+double sn_slices_anchor(const sn_slices *x, uint32_t s);
 /* Predicted latency of SubNet S with R resident, and of a switch moving BYTES. */
 double sn_slices_predict_us(const sn_slices *x, uint32_t s, const sn_subgraph *r);
 double sn_slices_switch_us(const sn_slices *x, uint64_t bytes);

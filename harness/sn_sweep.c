@@ -1026,8 +1026,14 @@ static pid_t spawn(const sn_sweep *sw, char *const *argv, size_t argc, const cha
             dprintf(2, "supernav sweep: cannot enter %s: %s\n", sw->workdir, strerror(errno));
             _exit(127);
         }
-        if (keep_fd >= 0) /* the job holds its lock too (take_lock) */
+        if (keep_fd >= 0) { /* the job holds its lock too (take_lock); supernav closes it on
+                               exec in the job (SN_SWEEP_LOCK_FD), so what the job starts
+                               (qemu) does not hold it after the job */
+            char num[16];
             fcntl(keep_fd, F_SETFD, 0);
+            snprintf(num, sizeof num, "%d", keep_fd);
+            setenv("SN_SWEEP_LOCK_FD", num, 1);
+        }
         setenv("SN_SWEEP_DIR", sw->dir, 1);
         if (job_id)
             setenv("SN_SWEEP_JOB", job_id, 1);
@@ -1225,6 +1231,12 @@ static int take_lock(const sn_sweep *sw, const sn_sweep_job *job, char *err, siz
         return -1;
     }
     fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd >= 0 && fd < 3) { /* a runner started with a standard stream closed: keep the lock
+                                off 0-2, which the job's set-up replaces */
+        int hi = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        close(fd);
+        fd = hi;
+    }
     if (fd < 0) {
         fail(err, n, "%s: %s", path, strerror(errno));
         free(dir);

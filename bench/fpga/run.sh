@@ -8,7 +8,9 @@
 #      energy and served accuracy beside the paper's claims (sushi-repro.md);
 #   3. a sweep over the persistent buffer size and the PE array shape on a closed-loop stream
 #      (sushi and nocache; no queueing, so the figures are the model's service times):
-#      sweep.csv, sweep-latency.svg, sweep-offchip.svg.
+#      sweep.csv, sweep-latency.svg, sweep-offchip.svg;
+#   4. where the model's table lists ARAC configs (CF-128S): four policies with SubNets only and
+#      with ARAC configs beside them (replay --arac), arac-serve.md.
 # Rates and ceilings come from the model's own profile (load FPGA_LOAD of the median SubNet
 # without a resident SubGraph; ceiling base 2x the largest). Writes results/bench/fpga-<UTC>/
 # (fpga-<model>-<UTC>/ for a model other than cf64). MODEL, MODEL_IMAGE, MODEL_TABLE,
@@ -155,6 +157,57 @@ row() { # trace policy -> "mean p99 slo served offchip_uj ddr_bytes switches que
         awk '/^board / { on = 1; next } on && /^  / { k = $1; v = $2; $1 = ""; $2 = ""; sub(/^  */, ""); printf "| %s | %s | %s |\n", k, v, $0 }'
 } > "$tmp/sushi-repro.md"
 
+# ---- ARAC configs served beside the SubNets (issue 20), where the model's table lists them ----
+# Each policy twice on the same traces, SubNets only and with the table's undominated ARAC configs
+# (replay --arac; the FPGA model prices every invoke from the image's own tiles, so an ARAC
+# config's latency is the image's, and the run is deterministic): the SUSHI stream in floor-level
+# mode, the ceiling-only stream in accuracy mode (a ceiling lets the choice spend what an ARAC
+# config saves on accuracy). FPGA_ARAC=0 skips it.
+if [ "${FPGA_ARAC:-1}" = 1 ] && grep -q '^arac,' "$TABLE"; then
+    for trace in sushi sushi-ceiling; do
+        choice=floor-level
+        [ "$trace" != sushi-ceiling ] || choice=accuracy
+        for name in sushi static-subgraph nocache oracle; do
+            for v in subnets arac; do
+                echo "bench fpga: ARAC serving: $trace ($choice) / $name ($v)" >&2
+                # shellcheck disable=SC2086
+                "$SUPERNAV" replay --platform fpga $FLAGS --trace "$T/$trace.csv" --policy "$name" --choice "$choice" \
+                    $([ "$v" = arac ] && echo --arac) --out "$tmp/arac/$trace-$name-$v" --quiet >/dev/null ||
+                    die "replay $trace $name ($v) failed"
+            done
+        done
+    done
+    {
+        echo "# ARAC configs served beside the SubNets on the FPGA model (MODELLED: $BOARD${FPGA_PE:+, PE $FPGA_PE}${FPGA_NEAR_KIB:+, persistent buffer $FPGA_NEAR_KIB KiB})"
+        echo
+        echo "Each policy with the SubNets only and with the table's undominated ARAC configs beside them"
+        echo "(\`replay --arac\`: the choice charges a config its p50 times its p95/p50 beyond the SubNets';"
+        echo "the model's SubNets take the same time on every image, so their p95 is their p50 and the rule"
+        echo "charges an ARAC config its p95. NeuLens's level controller on). Virtual time; every invoke"
+        echo "priced by the cycle model from the image's own tiles. Effective top-1: an answer after its"
+        echo "ceiling counts as wrong. The sushi-ceiling rows here are in accuracy mode (above: floor-level)."
+        echo
+        echo "| trace (choice) | policy | serving set | SLO att. | served top-1 | effective top-1 | mean latency us | p99 us | ARAC queries | controller steps |"
+        echo "|---|---|---|---:|---:|---:|---:|---:|---:|---:|"
+        for trace in sushi sushi-ceiling; do
+            choice=floor-level
+            [ "$trace" != sushi-ceiling ] || choice=accuracy
+            for name in sushi static-subgraph nocache oracle; do
+                for v in subnets arac; do
+                    d="$tmp/arac/$trace-$name-$v"
+                    eff=$(sed -n '/"effective_accuracy"/,/}/s/.*"table":[^0-9]*\([0-9.]*\).*/\1/p' "$d/policy.json" | head -n 1)
+                    steps=$(sed -n '/"arac_controller"/,/}/s/.*"steps":[^0-9]*\([0-9]*\).*/\1/p' "$d/policy.json" | head -n 1)
+                    nar=$(awk -F, 'NR > 1 && $7 ~ /^arac/ { n++ } END { print n + 0 }' "$d/queries.csv")
+                    awk -v t="$trace ($choice)" -v p="$name" -v v="$v" -v s="$(field "$d/summary.json" slo_attainment)" \
+                        -v a="$(field "$d/summary.json" served_accuracy)" -v e="${eff:-0}" -v m="$(field "$d/summary.json" mean)" \
+                        -v q="$(field "$d/summary.json" p99)" -v n="$nar" -v st="${steps:-0}" -v tot="$(field "$d/summary.json" queries)" \
+                        'BEGIN { printf "| %s | %s | %s | %.1f %% | %.2f %% | %.2f %% | %.1f | %.1f | %d of %d | %s |\n", t, p, v == "arac" ? "SubNets + ARAC" : "SubNets", 100 * s, 100 * a, 100 * e, m, q, n, tot, v == "arac" ? st : "-" }'
+                done
+            done
+        done
+    } > "$tmp/arac-serve.md"
+fi
+
 # ---- the sweep: persistent buffer x PE array, closed loop ----------------------------------
 echo "pe,near_kib,policy,mean_us,p99_us,offchip_uj_per_query,ddr_weight_bytes_per_query,served_top1,mean_vs_nocache_pct" > "$tmp/sweep.csv"
 sweep_run() { # PE KIB POLICY: one closed-loop replay, one CSV row; the first of a PE array sets its base
@@ -213,6 +266,7 @@ echo
 cat "$OUT/sushi-repro.md"
 echo
 cat "$OUT/sweep.md"
+[ ! -f "$OUT/arac-serve.md" ] || { echo; cat "$OUT/arac-serve.md"; }
 if "$SUPERNAV" report "$OUT" -o "$OUT/report" --table "$TABLE" >/dev/null 2>"$OUT/report.err"; then
     rm -f "$OUT/report.err"
     echo "bench fpga: report $OUT/report/report.html" >&2

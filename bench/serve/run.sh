@@ -1,7 +1,8 @@
 #!/bin/sh
 # make bench (PLATFORM=cpu|opencl): the standard serving set. Three traces -- the Azure LLM
 # inference trace (real arrivals, rate-scaled), a SUSHI-style constraint stream and an
-# MLPerf-style Server (Poisson) stream -- each replayed in real time under every policy,
+# MLPerf-style Server (Poisson) stream; with ARAC configs served (a model other than CF-64) a
+# fourth, ceilings only, in accuracy mode -- each replayed in real time under every policy,
 # plus one null-platform run that measures the harness's own overhead. Rates and latency
 # ceilings are set from this machine's profile, so the load is comparable across
 # machines: RATE = LOAD x 1e6 / (median SubNet latency without a resident SubGraph),
