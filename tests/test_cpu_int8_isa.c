@@ -140,6 +140,8 @@ static void fill_quant(sn_rng *rng, int regime, int32_t oc, int32_t *mult, int32
     }
     q->input_offset = regime == 0 ? 128 : (int32_t)sn_rng_below(rng, 256) - 127;
     q->output_offset = (int32_t)sn_rng_below(rng, 256) - 128;
+    if ((regime == 0 || regime == 2) && (sn_rng_next(rng) & 1))
+        q->output_offset = -128; /* after a ReLU: the short form without its rounding correction */
     q->multiplier = mult;
     q->shift = shift;
     q->act_min = regime == 4 ? -20 : -128;

@@ -29,7 +29,8 @@ typedef struct sn_cpu_rq {
     size_t stride;
     int neg, left;               /* some multiplier is negative; some shift is a left shift */
     int clamp;                   /* the clamp is narrower than int8 (else saturation does it) */
-    int fast;                    /* the short form applies */
+    int fast;                    /* 1: the short form applies; 2: and the output offset is
+                                  * -128, so a negative product needs no rounding correction */
     int32_t off, lo, hi;         /* output offset, clamp */
     uint32_t upad;               /* a padding tap's u-value, 128 - input_offset */
 } sn_cpu_rq;
