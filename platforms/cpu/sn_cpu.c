@@ -930,6 +930,22 @@ static sn_status cpu_add_s8(void *ctx, const sn_add_quant_params *q, int8_t *out
     return SN_OK;
 }
 
+static sn_status cpu_avgpool_s8(void *ctx, const sn_pool_params *p, const int8_t *in, int8_t *out)
+{
+    if (sn_pool_check(p) != SN_OK || !in || !out || ((sn_cpu *)ctx)->k->avgpool_s8(p, in, out) != 0)
+        return sn_avgpool_ref_s8(p, in, out);
+    return SN_OK;
+}
+
+static sn_status cpu_fc_s8(void *ctx, const sn_fc_params *p, const int8_t *in, const int8_t *w, const int32_t *bias,
+                           const float *scale, float *out)
+{
+    if (sn_fc_check(p) != SN_OK || !in || !w || !scale || !out)
+        return sn_fully_connected_ref_s8(p, in, w, bias, scale, out);
+    ((sn_cpu *)ctx)->k->fc_s8(p, in, w, bias, scale, out);
+    return SN_OK;
+}
+
 static sn_status cpu_resize(void *ctx, const uint8_t *canvas, uint32_t src, float *out, uint32_t dst)
 {
     return ((sn_cpu *)ctx)->k->resize_canvas_f32(canvas, src, out, dst) ? SN_OK : SN_ERR_UNSUPPORTED;
@@ -945,9 +961,9 @@ static const sn_platform_ops cpu_ops = {
     /* .resize_canvas_f32 = */ cpu_resize,
     /* .add_s8 = */ cpu_add_s8,
     /* .avgpool_f32 = */ NULL,
-    /* .avgpool_s8 = */ NULL,
+    /* .avgpool_s8 = */ cpu_avgpool_s8,
     /* .fully_connected_f32 = */ NULL,
-    /* .fully_connected_s8 = */ NULL,
+    /* .fully_connected_s8 = */ cpu_fc_s8,
 };
 
 static sn_status cpu_micro_flows(void *ctx, const sn_plan *plan, const uint8_t *canvas);
@@ -962,9 +978,9 @@ static const sn_platform_ops cpu_ops_threads = {
     /* .resize_canvas_f32 = */ cpu_resize,
     /* .add_s8 = */ cpu_add_s8,
     /* .avgpool_f32 = */ NULL,
-    /* .avgpool_s8 = */ NULL,
+    /* .avgpool_s8 = */ cpu_avgpool_s8,
     /* .fully_connected_f32 = */ NULL,
-    /* .fully_connected_s8 = */ NULL,
+    /* .fully_connected_s8 = */ cpu_fc_s8,
 };
 
 void sn_cpu_platform(sn_cpu *c, sn_platform *platform)

@@ -81,6 +81,12 @@ typedef struct sn_cpu_kernels {
                  int32_t k_products, int32_t *rows, size_t stride, sn_cpu_rq *rq);
     /* the int8 residual add, sn_add_ref_s8's bits (Q already checked) */
     void (*add_s8)(const sn_add_quant_params *q, int8_t *out, const int8_t *in, uint32_t n);
+    /* sn_avgpool_ref_s8's bits (P already checked); -1, nothing written, for a window of more
+     * than 4096 values (the caller runs the reference) */
+    int (*avgpool_s8)(const sn_pool_params *p, const int8_t *in, int8_t *out);
+    /* sn_fully_connected_ref_s8's bits (P already checked) */
+    void (*fc_s8)(const sn_fc_params *p, const int8_t *in, const int8_t *w, const int32_t *bias, const float *scale,
+                  float *out);
     int s8_group;                /* inputs per packed dense int8 word: 4 or 2 */
 } sn_cpu_kernels;
 
