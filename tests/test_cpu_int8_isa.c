@@ -243,7 +243,7 @@ static int check_shape(const sn_platform *plat, const shape *d, const layout *l,
 }
 
 /* The int8 residual add (the add_s8 slot) against sn_add_ref_s8: TFLite ADD's usual parameters
- * (input multipliers below 1/2, an output shift near -20: the short requantization) and odd
+ * (input multipliers up to 1/2, an output shift near -20: the short requantization) and odd
  * ones (negative multipliers, a left and a zero shift for the sum: the general form), lengths
  * with tails. Returns 0 when all are equal. */
 static int check_add(const sn_platform *plat, sn_rng *rng, const char **why)
@@ -268,6 +268,10 @@ static int check_add(const sn_platform *plat, sn_rng *rng, const char **why)
         if (trial % 10 == 9) {
             q.multiplier[2] = 1 << 30;
             q.shift[2] = 0;
+        }
+        if (trial % 10 == 4) { /* an input multiplier of exactly 1/2: 2^30, shift 0 (the model's) */
+            q.multiplier[(trial / 10) % 2] = 1 << 30;
+            q.shift[(trial / 10) % 2] = 0;
         }
         for (j = 0; j < n; ++j) {
             out[j] = want[j] = (int8_t)(sn_rng_next(rng) >> 56);
