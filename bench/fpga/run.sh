@@ -9,8 +9,9 @@
 #   3. a sweep over the persistent buffer size and the PE array shape on a closed-loop stream
 #      (sushi and nocache; no queueing, so the figures are the model's service times):
 #      sweep.csv, sweep-latency.svg, sweep-offchip.svg;
-#   4. where the model's table lists ARAC configs (CF-128S): four policies with SubNets only and
-#      with ARAC configs beside them (replay --arac), arac-serve.md.
+#   4. for a model other than CF-64 whose table lists ARAC configs (CF-128S; FPGA_ARAC=1|0):
+#      four policies with SubNets only and with ARAC configs beside them (replay --arac),
+#      arac-serve.md.
 # Rates and ceilings come from the model's own profile (load FPGA_LOAD of the median SubNet
 # without a resident SubGraph; ceiling base 2x the largest). Writes results/bench/fpga-<UTC>/
 # (fpga-<model>-<UTC>/ for a model other than cf64). MODEL, MODEL_IMAGE, MODEL_TABLE,
@@ -162,8 +163,10 @@ row() { # trace policy -> "mean p99 slo served offchip_uj ddr_bytes switches que
 # (replay --arac; the FPGA model prices every invoke from the image's own tiles, so an ARAC
 # config's latency is the image's, and the run is deterministic): the SUSHI stream in floor-level
 # mode, the ceiling-only stream in accuracy mode (a ceiling lets the choice spend what an ARAC
-# config saves on accuracy). FPGA_ARAC=0 skips it.
-if [ "${FPGA_ARAC:-1}" = 1 ] && grep -q '^arac,' "$TABLE"; then
+# config saves on accuracy). For a model other than CF-64 by default, as make bench
+# (FPGA_ARAC=1|0 decides).
+ARAC=${FPGA_ARAC:-$([ "$MODEL" = cf64 ] && echo 0 || echo 1)}
+if [ "$ARAC" = 1 ] && grep -q '^arac,' "$TABLE"; then
     for trace in sushi sushi-ceiling; do
         choice=floor-level
         [ "$trace" != sushi-ceiling ] || choice=accuracy
@@ -197,7 +200,8 @@ if [ "${FPGA_ARAC:-1}" = 1 ] && grep -q '^arac,' "$TABLE"; then
                     d="$tmp/arac/$trace-$name-$v"
                     eff=$(sed -n '/"effective_accuracy"/,/}/s/.*"table":[^0-9]*\([0-9.]*\).*/\1/p' "$d/policy.json" | head -n 1)
                     steps=$(sed -n '/"arac_controller"/,/}/s/.*"steps":[^0-9]*\([0-9]*\).*/\1/p' "$d/policy.json" | head -n 1)
-                    nar=$(awk -F, 'NR > 1 && $7 ~ /^arac/ { n++ } END { print n + 0 }' "$d/queries.csv")
+                    nar=$(awk -F, 'NR > 1 && $7 ~ /^arac/ { n++ } END { print n + 0 }' "$d/queries.csv") ||
+                        die "$d/queries.csv: cannot read it"
                     awk -v t="$trace ($choice)" -v p="$name" -v v="$v" -v s="$(field "$d/summary.json" slo_attainment)" \
                         -v a="$(field "$d/summary.json" served_accuracy)" -v e="${eff:-0}" -v m="$(field "$d/summary.json" mean)" \
                         -v q="$(field "$d/summary.json" p99)" -v n="$nar" -v st="${steps:-0}" -v tot="$(field "$d/summary.json" queries)" \
