@@ -275,7 +275,7 @@ int sn_cmd_replay(int argc, char **argv)
         {"virtual", no_argument, 0, 'v'},        {"out", required_argument, 0, 'o'},
         {"modelled", no_argument, 0, 'M'},
         {"window", required_argument, 0, 'W'},   {"period", required_argument, 0, 'Q'},
-        {"choice", required_argument, 0, 'C'},
+        {"choice", required_argument, 0, 'C'},   {"late", required_argument, 0, 'L'},
         {"model", required_argument, 0, 'm'},    {"data", required_argument, 0, 'd'},
         {"isa", required_argument, 0, 'I'},      {"counters", required_argument, 0, 'c'},
         {"reps", required_argument, 0, 'r'},     {"quiet", no_argument, 0, 'q'},
@@ -332,6 +332,16 @@ int sn_cmd_replay(int argc, char **argv)
                 return 2;
             }
             break;
+        case 'L':
+            if (!strcmp(optarg, "fastest"))
+                ro.late = SN_LATE_FASTEST;
+            else if (!strcmp(optarg, "level"))
+                ro.late = SN_LATE_LEVEL;
+            else {
+                sn_cli_error("--late must be fastest or level, not '%s'", optarg);
+                return 2;
+            }
+            break;
         case 'Q': if (parse_long("period", optarg, 1, 1000000, &v) != 0) return 2; ro.period = (uint32_t)v; break;
         case 'm': c.serve.model_path = optarg; break;
         case 'd': c.serve.data_prefix = optarg; break;
@@ -361,7 +371,8 @@ int sn_cmd_replay(int argc, char **argv)
                    "                       [--near-kib K] [--window W] [--period Q] [--counters LIST]\n"
                    "                       [--model M] [--data PREFIX] [--isa ISA] [--device D]\n"
                    "                       [--profile FILE] [--quiet] [--null-service-us N]   (null)\n"
-                   "                       [--choice floor-level|accuracy] [--modelled]\n"
+                   "                       [--choice floor-level|accuracy] [--late fastest|level]\n"
+                   "                       [--modelled]\n"
                    "                       [--arac [--arac-quantile excess|50|95] [--arac-controller on|off]]\n"
                    "  POLICY   sushi, nocache, static-subgraph, static-subnet:CFG, largest, smallest, oracle,\n"
                    "           static-hindsight, lru, slackfit\n"
@@ -376,6 +387,10 @@ int sn_cmd_replay(int argc, char **argv)
                    "           SubNet that fits what is left of it (at or above its floor), leaving\n"
                    "           the queries waiting behind room for theirs and weighing the next\n"
                    "           arrival's expected loss\n"
+                   "  --late   floor-level mode, a query that no SubNet at or above its floor can\n"
+                   "           serve within what is left of its ceiling: fastest (default) serves it\n"
+                   "           the fastest SubNet (it is late either way; the queue behind loses the\n"
+                   "           least), level at its floor's level (the rule before 2026-12-07)\n"
                    "  --arac   ARAC configs serve too: the table's undominated ones join the\n"
                    "           SubNets; their latency depends on the image: the choice charges a\n"
                    "           config its p50 times its p95/p50 beyond the SubNets' median (excess,\n"

@@ -73,7 +73,7 @@ static int write_context(replay *rp, char *err, size_t n)
     const sn_serve *sv = rp->sv;
     const sn_replay_options *o = rp->o;
     const sn_sut_desc *d = &sv->desc;
-    sn_run_property pp[4 + 16], rq[15];
+    sn_run_property pp[4 + 16], rq[16];
     size_t npp = 4, k;
     sn_run_file files[3];
     sn_run_context ctx;
@@ -102,6 +102,8 @@ static int write_context(replay *rp, char *err, size_t n)
     rq[13] = (sn_run_property){"serving_set", sv->opt.arac ? "subnets+arac (the table's undominated ARAC configs)"
                                                            : "subnets", 0};
     rq[14] = (sn_run_property){"arac_quantile", sv->opt.arac ? (sv->opt.arac_quantile == 50 ? "p50" : sv->opt.arac_quantile == 95 ? "p95" : "excess") : "-", 0};
+    rq[15] = (sn_run_property){"late", o->choice == SN_CHOICE_ACCURACY ? "fastest (accuracy mode)"
+                                      : o->late == SN_LATE_LEVEL ? "level" : "fastest", 0};
     files[0] = (sn_run_file){"model", sv->opt.model_path};
     files[1] = (sn_run_file){"data", sv->images_path};
     files[2] = (sn_run_file){"trace", o->trace_path};
@@ -124,7 +126,7 @@ static int write_context(replay *rp, char *err, size_t n)
               : o->virtual_time && d->virtual_clock ? d->virtual_clock
               : o->virtual_time ? "virtual:measured-service-times(CLOCK_MONOTONIC)" : "wall:CLOCK_MONOTONIC";
     ctx.run_properties = rq;
-    ctx.run_property_count = 15;
+    ctx.run_property_count = sizeof rq / sizeof rq[0];
     ctx.files = files;
     ctx.file_count = 3;
     if (sn_run_write_context(rp->w, &ctx) != SN_RUN_OK)
@@ -161,6 +163,7 @@ static int replay_begin(replay *rp, char *err, size_t n)
         return sn_serve_fail(err, n, "out of memory");
 
     sv->choice = o->choice;
+    sv->late = o->late;
     /* the floors' reference residency (sn_serve_choose), then the policy and its SubGraph */
     g_static = sn_serve_best_static_subgraph(sv);
     for (i = 0; i < sv->n; ++i)

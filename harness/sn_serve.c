@@ -1070,7 +1070,23 @@ uint32_t sn_serve_choose(const sn_serve *sv, const uint32_t *g_of, float floor, 
         if (r == UINT32_MAX)
             return sn_serve_most_accurate(sv);
         best = fastest_at_level(sv, g_of, sv->s[r].top1, 0.0);
-        return best == UINT32_MAX ? r : best;
+        if (best == UINT32_MAX)
+            best = r;
+        if (sv->choice != SN_CHOICE_ACCURACY && sv->late == SN_LATE_FASTEST && ceiling_us > 0 &&
+            pred(sv, g_of, best) > (double)ceiling_us - waited_us) {
+            /* certain to be late at its level (sn_serve_late): unless some SubNet at or above
+             * the floor still fits what is left, the fastest SubNet */
+            double left = (double)ceiling_us - waited_us;
+            uint32_t fastest = 0;
+            for (i = 0; i < sv->n; ++i) {
+                if (pred(sv, g_of, i) <= left && sn_meets_floor(sv->s[i].top1, floor))
+                    return best;
+                if (pred(sv, g_of, i) < pred(sv, g_of, fastest))
+                    fastest = i;
+            }
+            return fastest;
+        }
+        return best;
     }
     if (ceiling_us > 0) {
         double left = (double)ceiling_us - waited_us;

@@ -45,7 +45,9 @@
  *     its SLO). So a SubGraph changes how fast a floor is served, never how accurately
  *     below the reference: every choosing policy serves each floor query at least as
  *     accurately as static-subgraph would (the ties: tests/test_sushi_guards.c; the level on
- *     whole replays: tests/test_replay.sh);
+ *     whole replays: tests/test_replay.sh) -- except a floor query with a ceiling that no
+ *     SubNet at or above its floor can still meet: it is late whatever it gets and gets the
+ *     fastest SubNet (enum sn_serve_late below; replay --late level: its level all the same);
  *   - a query with only a latency ceiling gets the most accurate SubNet whose predicted
  *     latency fits what is left of the ceiling after its queueing delay; none fits: the
  *     fastest;
@@ -172,6 +174,7 @@ typedef struct sn_serve {
                                                 model's own (SUT estimate), not predicted */
     char profile_path[1024];     /* the file the profile came from or went to ("" if none) */
     int choice;                  /* enum sn_serve_choice: the rule sn_serve_choose applies */
+    int late;                    /* enum sn_serve_late: floor-level mode's certain-late queries */
 } sn_serve;
 
 /* The SubNet choice's mode (replay --choice): FLOOR_LEVEL the rule above; ACCURACY serves a
@@ -191,6 +194,15 @@ typedef struct sn_serve {
  * them past theirs (measured: bench/sweep/fpga-serve.md). */
 enum sn_serve_choice { SN_CHOICE_FLOOR_LEVEL = 0, SN_CHOICE_ACCURACY = 1 };
 
+/* Floor-level mode's certain-late query (replay --late): one with a latency ceiling that no
+ * SubNet at or above its floor can serve within what is left of it (the prediction of the
+ * policy's residency, after its queueing delay) misses its SLO whatever it is served with.
+ * LATE_FASTEST (the default) serves it the fastest SubNet, as accuracy mode does, so the
+ * queue behind it loses the least; LATE_LEVEL serves it at its floor's level all the same
+ * (the rule before 2026-12-07: bursts then drain at the floors' speed). Accuracy mode
+ * always serves such a query the fastest SubNet. */
+enum sn_serve_late { SN_LATE_FASTEST = 0, SN_LATE_LEVEL = 1 };
+
 /* Progress of a long replay, for the CLI to show (the harness prints nothing). */
 typedef void (*sn_progress_fn)(void *user, size_t done, size_t total);
 
@@ -208,6 +220,7 @@ typedef struct sn_replay_options {
                                     predictions and the bytes */
     uint32_t window, period;     /* sushi: W and Q */
     int choice;                  /* enum sn_serve_choice */
+    int late;                    /* enum sn_serve_late */
     const char *out_dir;
     const char *policy_text;     /* as given, for the record */
     const char *counters;        /* event list; NULL: the default */

@@ -44,9 +44,10 @@
  *     late anyway does not; the floor-level mode ignores the queue; a floor nothing in the
  *     room meets falls back to the floor's level; the next arrival's expected loss (recent
  *     rate and ceilings) picks the faster SubNet where the most accurate would make it late; a
- *     query that misses its SLO whatever it gets is served the fastest SubNet.
+ *     query that misses its SLO whatever it gets is served the fastest SubNet, in floor-level
+ *     mode too unless --late level (a query that still fits keeps its level).
  *     Mutants of sn_serve.c (tried): a late waiting query bounding the room fails 24; no
- *     next-arrival term, 27; a lost query at its floor's level, 28;
+ *     next-arrival term, 27; a lost query at its floor's level, 28 (either mode);
  *   - the re-plan a platform that holds one plan pays to change SubNet is part of PRED: the
  *     planned SubNet serves a lower floor when a re-plan would cost more (29);
  *   - ARAC configs in the serving set (replay --arac): an ARAC config's latency depends on the
@@ -352,6 +353,10 @@ static void replay_file(sn_serve *sv, const char *policy, const char *tpath, uin
     o.virtual_time = o.modelled = 1;
     o.window = w;
     o.period = q;
+    /* the planted traces hold queries that are late at their floor's level by design (the
+     * guards' SLO counts): served at that level, so each guard's point is about the SubGraph
+     * alone (--late fastest: test_acc_lost_fastest) */
+    o.late = SN_LATE_LEVEL;
     o.out_dir = out_dir;
     o.counters = "perf:task-clock";
     if (sn_serve_replay(sv, &o, err, sizeof err) != 0)
@@ -767,11 +772,14 @@ static void test_null_replan_simulated(void **state)
  * Three SubNets, top-1 0.70 / 0.80 / 0.90 at 100 / 200 / 400 us (G0 resident for all, also
  * the reference residency); one query of ceiling 500 us, not yet waited; LA what the server
  * knows around it. MODE the choice mode; FLOOR NaN: none. */
+static int late_rule = SN_LATE_FASTEST; /* floor-level mode's --late for the next choice */
+
 static uint32_t choose_acc_w(int mode, float floor, double waited_us, const sn_lookahead *la)
 {
     uint32_t g_of[3] = {0, 0, 0}, s;
     sn_serve *sv = serve_three();
     sv->choice = mode;
+    sv->late = late_rule;
     s = sn_serve_choose(sv, g_of, floor, 500, waited_us, la);
     serve_free(sv);
     print_message("# chosen: S%u\n", s);
@@ -785,12 +793,19 @@ static uint32_t choose_acc(int mode, float floor, const sn_lookahead *la)
 
 /* a floor (0.85: S2 only) that cannot be met in time any more (waited 200 us: 300 left, S2
  * takes 400): the SLO is lost whatever it gets, so accuracy mode serves the fastest, S0, and
- * the queue behind loses the least; the floor-level mode serves the floor's level, S2 */
+ * the queue behind loses the least; so does the floor-level mode (--late fastest, the
+ * default); with --late level, the floor's level, S2. A floor of 0.75 (level S1, 200 us)
+ * after the same wait still fits: S1 in floor-level mode either way */
 static void test_acc_lost_fastest(void **state)
 {
     (void)state;
     assert_int_equal(choose_acc_w(SN_CHOICE_ACCURACY, 0.85f, 200.0, NULL), 0);
+    assert_int_equal(choose_acc_w(SN_CHOICE_FLOOR_LEVEL, 0.85f, 200.0, NULL), 0);
+    assert_int_equal(choose_acc_w(SN_CHOICE_FLOOR_LEVEL, 0.75f, 200.0, NULL), 1);
+    late_rule = SN_LATE_LEVEL;
     assert_int_equal(choose_acc_w(SN_CHOICE_FLOOR_LEVEL, 0.85f, 200.0, NULL), 2);
+    assert_int_equal(choose_acc_w(SN_CHOICE_FLOOR_LEVEL, 0.75f, 200.0, NULL), 1);
+    late_rule = SN_LATE_FASTEST;
 }
 
 /* a platform that holds one plan (mcu): a re-plan of 350 us before any SubNet but the one
@@ -1007,8 +1022,8 @@ int main(void)
          test_acc_floor_first, NULL, NULL, NULL},
         {"accuracy mode: the next arrival's expected loss picks the faster SubNet; no arrivals known, the "
          "most accurate", test_acc_next_arrival, NULL, NULL, NULL},
-        {"accuracy mode: a query that misses its SLO whatever it gets is served the fastest (floor-level: its "
-         "floor's level)", test_acc_lost_fastest, NULL, NULL, NULL},
+        {"a query that misses its SLO whatever it gets is served the fastest (accuracy mode; floor-level with "
+         "--late fastest; --late level: its floor's level)", test_acc_lost_fastest, NULL, NULL, NULL},
         {"re-plan charged (one plan held): the planned SubNet serves a lower floor when a re-plan would cost more",
          test_replan_charged, NULL, NULL, NULL},
         {"ARAC configs: the choice charges an ARAC config its p95/p50 beyond the SubNets' median (default), "

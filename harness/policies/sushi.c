@@ -118,9 +118,12 @@ static void score(const sn_policy *p, const sn_serve *sv, const sushi_state *s, 
         double st = w8->arrival_us > t ? w8->arrival_us : t, l;
         uint32_t c = UINT32_MAX, m;
         int ok;
-        /* a floor query's choice depends only on its floor: memoized (floor-level mode; in
-         * accuracy mode it depends on its wait and the queue too) */
-        if (!isnan(w8->floor) && sv->choice != SN_CHOICE_ACCURACY)
+        /* a floor query's choice depends only on its floor: memoized (floor-level mode, no
+         * ceiling or --late level; otherwise it depends on its wait, and in accuracy mode on
+         * the queue too) */
+        int memo = !isnan(w8->floor) && sv->choice != SN_CHOICE_ACCURACY &&
+                   (w8->ceiling_us <= 0 || sv->late == SN_LATE_LEVEL);
+        if (memo)
             for (m = 0; m < n_memo && c == UINT32_MAX; ++m)
                 if (memo_floor[m] == w8->floor)
                     c = memo_choice[m];
@@ -146,7 +149,7 @@ static void score(const sn_policy *p, const sn_serve *sv, const sushi_state *s, 
             c = sn_serve_choose(sv, gg, w8->floor, w8->ceiling_us, st - w8->arrival_us, &la);
         } else if (c == UINT32_MAX) {
             c = sn_serve_choose(sv, gg, w8->floor, w8->ceiling_us, st - w8->arrival_us, NULL);
-            if (!isnan(w8->floor) && n_memo < 8) {
+            if (memo && n_memo < 8) {
                 memo_floor[n_memo] = w8->floor;
                 memo_choice[n_memo++] = c;
             }
