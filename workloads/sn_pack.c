@@ -510,6 +510,21 @@ void sn_image_wr64(unsigned char *p, uint64_t v)
 
 uint64_t sn_image_align(uint64_t v) { return (v + SN_IMAGE_ALIGN - 1) / SN_IMAGE_ALIGN * SN_IMAGE_ALIGN; }
 
+uint64_t sn_image_layout(uint32_t version, uint32_t nsec, uint64_t n_tensors, uint64_t n_configs,
+                         uint64_t data_bytes, uint64_t table_bytes, uint64_t off[5], uint64_t bytes[5])
+{
+    uint32_t i;
+    bytes[0] = SN_IMAGE_ARCH_BYTES(version);
+    bytes[1] = n_tensors * SN_IMAGE_TENSOR_BYTES;
+    bytes[2] = n_configs * SN_IMAGE_CONFIG_BYTES;
+    bytes[3] = data_bytes;
+    bytes[4] = table_bytes;
+    off[0] = sn_image_align(SN_IMAGE_HEADER_BYTES + nsec * SN_IMAGE_SECTION_BYTES);
+    for (i = 1; i < nsec; ++i)
+        off[i] = sn_image_align(off[i - 1] + bytes[i - 1]);
+    return off[nsec - 1] + bytes[nsec - 1];
+}
+
 void sn_image_finish(unsigned char *img, uint32_t version, uint64_t total, uint32_t nsec, const uint32_t *kinds,
                      const uint64_t *off, const uint64_t *bytes)
 {
@@ -536,8 +551,7 @@ static int write_image(pack_state *s, unsigned char **out, size_t *out_bytes)
     enum { MAXSEC = 5 };
     uint64_t off[MAXSEC], bytes[MAXSEC], data_bytes = 0, total, *toff;
     unsigned char *img;
-    const uint32_t kinds[MAXSEC] = {SN_SECTION_ARCH, SN_SECTION_TENSORS, SN_SECTION_CONFIGS,
-                                    SN_SECTION_DATA, SN_SECTION_TABLE};
+    const uint32_t kinds[MAXSEC] = SN_IMAGE_SECTION_KINDS;
     const uint32_t nsec = s->table ? 5u : 4u;
     size_t i;
     uint32_t w[SN_IMAGE_ARCH_WORDS];
@@ -549,15 +563,7 @@ static int write_image(pack_state *s, unsigned char **out, size_t *out_bytes)
         toff[i] = data_bytes;
         data_bytes = sn_image_align(data_bytes + s->tensors[i].bytes);
     }
-    bytes[0] = SN_IMAGE_ARCH_BYTES(s->version);
-    bytes[1] = (uint64_t)s->count * SN_IMAGE_TENSOR_BYTES;
-    bytes[2] = (uint64_t)s->config_count * SN_IMAGE_CONFIG_BYTES;
-    bytes[3] = data_bytes;
-    bytes[4] = s->table_bytes;
-    off[0] = sn_image_align(SN_IMAGE_HEADER_BYTES + nsec * SN_IMAGE_SECTION_BYTES);
-    for (i = 1; i < nsec; ++i)
-        off[i] = sn_image_align(off[i - 1] + bytes[i - 1]);
-    total = off[nsec - 1] + bytes[nsec - 1];
+    total = sn_image_layout(s->version, nsec, s->count, s->config_count, data_bytes, s->table_bytes, off, bytes);
     img = calloc(1, (size_t)total);
     if (!img) {
         free(toff);

@@ -42,4 +42,13 @@ uint64_t sn_image_align(uint64_t v);
 void sn_image_finish(unsigned char *img, uint32_t version, uint64_t total, uint32_t nsec, const uint32_t *kinds,
                      const uint64_t *off, const uint64_t *bytes);
 
+/* The section layout both writers use: NSEC sections (5: arch, tensors, configs, data, table
+ * -- the kinds of SN_IMAGE_SECTION_KINDS; 4: no table) for format VERSION, N_TENSORS directory
+ * entries, N_CONFIGS configs, DATA_BYTES of tensor data and TABLE_BYTES of table; each
+ * section's offset (64-byte aligned, after the header and section table) and size into OFF
+ * and BYTES. Returns the image's total size. */
+#define SN_IMAGE_SECTION_KINDS {SN_SECTION_ARCH, SN_SECTION_TENSORS, SN_SECTION_CONFIGS, SN_SECTION_DATA, SN_SECTION_TABLE}
+uint64_t sn_image_layout(uint32_t version, uint32_t nsec, uint64_t n_tensors, uint64_t n_configs,
+                         uint64_t data_bytes, uint64_t table_bytes, uint64_t off[5], uint64_t bytes[5]);
+
 #endif

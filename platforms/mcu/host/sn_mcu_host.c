@@ -143,8 +143,7 @@ static int by_name(const void *a, const void *b)
 static int write_image(const sn_model *m, const strip_entry *e, uint32_t n, const uint32_t *new_id,
                        uint32_t kept, unsigned char **out, size_t *out_bytes, char *err, size_t err_bytes)
 {
-    const uint32_t kinds[5] = {SN_SECTION_ARCH, SN_SECTION_TENSORS, SN_SECTION_CONFIGS,
-                               SN_SECTION_DATA, SN_SECTION_TABLE};
+    const uint32_t kinds[5] = SN_IMAGE_SECTION_KINDS;
     uint32_t nsec = m->table ? 5u : 4u, w[SN_IMAGE_ARCH_WORDS], i, j, k;
     uint64_t *toff = malloc(((size_t)n + 1) * sizeof *toff), data_bytes = 0, off[5], bytes[5], total;
     uint32_t *order = malloc(((size_t)n + 1) * sizeof *order);
@@ -161,15 +160,7 @@ static int write_image(const sn_model *m, const strip_entry *e, uint32_t n, cons
     }
     sort_entries = e;
     qsort(order, n, sizeof *order, by_name);
-    bytes[0] = SN_IMAGE_ARCH_BYTES(m->version);
-    bytes[1] = (uint64_t)n * SN_IMAGE_TENSOR_BYTES;
-    bytes[2] = (uint64_t)kept * SN_IMAGE_CONFIG_BYTES;
-    bytes[3] = data_bytes;
-    bytes[4] = m->table_bytes;
-    off[0] = sn_image_align(SN_IMAGE_HEADER_BYTES + nsec * SN_IMAGE_SECTION_BYTES);
-    for (i = 1; i < nsec; ++i)
-        off[i] = sn_image_align(off[i - 1] + bytes[i - 1]);
-    total = off[nsec - 1] + bytes[nsec - 1];
+    total = sn_image_layout(m->version, nsec, n, kept, data_bytes, m->table_bytes, off, bytes);
     if (!(img = calloc(1, (size_t)total))) {
         free(toff);
         free(order);
