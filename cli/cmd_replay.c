@@ -260,6 +260,10 @@ int sn_cmd_profile(int argc, char **argv)
                    sv->lat_us[i][sv->n], sv->lat_p95_us[i][sv->n], sv->lat_us[i][i], best, sv->switch_us[i],
                    sv->s[i].config);
         }
+        if (sv->pooled_rows)
+            printf("# own-SG and best-SG: %u rows where a SubNet has all of its weights near under several\n"
+                   "# SubGraphs are their median (the same placement measured again; the profile file keeps\n"
+                   "# each as measured: harness/sn_serve.h, sn_serve_pool_near)\n", sv->pooled_rows);
     }
     sn_serve_close(sv);
     free(sv);

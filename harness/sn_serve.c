@@ -550,6 +550,10 @@ static int profile_load(sn_serve *sv, const char *path, int same_build, char *wh
     rows = cJSON_GetObjectItemCaseSensitive(root, "rows");
     item = cJSON_GetObjectItemCaseSensitive(root, "model_sha256");
     plat = cJSON_GetObjectItemCaseSensitive(root, "platform");
+    {
+        cJSON *src = cJSON_GetObjectItemCaseSensitive(root, "latency_source");
+        sv->profile_measured = cJSON_IsString(src) && !strncmp(src->valuestring, "measured:", 9);
+    }
 #ifdef SN_GIT_REV
     if (same_build && sv->desc.clock != SN_SUT_CLOCK_EMULATED) {
         cJSON *rev = cJSON_GetObjectItemCaseSensitive(root, "supernav_rev");
@@ -761,6 +765,44 @@ static int profile_measure(sn_serve *sv, int reps, char *err, size_t n)
     return reps;
 }
 
+static double median_of(double *v, uint32_t m)
+{
+    uint32_t i, j;
+    for (i = 1; i < m; ++i) /* insertion sort: m <= SN_SERVE_MAX_SUBNETS */
+        for (j = i; j > 0 && v[j - 1] > v[j]; --j) {
+            double t = v[j];
+            v[j] = v[j - 1];
+            v[j - 1] = t;
+        }
+    return m % 2 ? v[m / 2] : 0.5 * (v[m / 2 - 1] + v[m / 2]);
+}
+
+void sn_serve_pool_near(sn_serve *sv)
+{
+    uint32_t i, g, m;
+    double a[SN_SERVE_MAX_SUBNETS], b[SN_SERVE_MAX_SUBNETS], p50, p95;
+    sv->pooled_rows = 0;
+    if (!sv->profile_measured)
+        return;
+    for (i = 0; i < sv->n; ++i) {
+        for (g = m = 0; g < sv->n; ++g)
+            if (sv->far_bytes[i][g] == 0 && sv->lat_us[i][g] > 0.0) {
+                a[m] = sv->lat_us[i][g];
+                b[m++] = sv->lat_p95_us[i][g];
+            }
+        if (m < 2)
+            continue;
+        p50 = median_of(a, m);
+        p95 = median_of(b, m);
+        for (g = 0; g < sv->n; ++g)
+            if (sv->far_bytes[i][g] == 0 && sv->lat_us[i][g] > 0.0) {
+                sv->lat_us[i][g] = p50;
+                sv->lat_p95_us[i][g] = p95 > p50 ? p95 : p50;
+            }
+        sv->pooled_rows += m;
+    }
+}
+
 int sn_serve_profile(sn_serve *sv, const char *cache_path, int force, int reps, char *err, size_t n)
 {
     char why[256];
@@ -771,6 +813,7 @@ int sn_serve_profile(sn_serve *sv, const char *cache_path, int force, int reps, 
     if (!force && cache_path && sv->desc.clock != SN_SUT_CLOCK_MODEL &&
         profile_load(sv, cache_path, 1, why, sizeof why) == 0) {
         sv->profiled = 1;
+        sn_serve_pool_near(sv);
         slices_after_profile(sv);
         return 0;
     }
@@ -779,9 +822,12 @@ int sn_serve_profile(sn_serve *sv, const char *cache_path, int force, int reps, 
     if (sv->sut->ops->account_reset)
         sv->sut->ops->account_reset(sv->sut);
     sv->profiled = 1;
+    sv->profile_measured = !strncmp(sv->desc.latency_source, "measured:", 9);
+    /* the file keeps the rows as measured; the serving uses them pooled */
+    if (cache_path && profile_save(sv, cache_path, reps, err, n) != 0)
+        return -1;
+    sn_serve_pool_near(sv);
     slices_after_profile(sv);
-    if (cache_path)
-        return profile_save(sv, cache_path, reps, err, n);
     return 0;
 }
 
@@ -796,6 +842,7 @@ int sn_serve_profile_load(sn_serve *sv, const char *path, char *err, size_t n)
                     sv->desc.name, sv->model_sha, why);
     snprintf(sv->profile_path, sizeof sv->profile_path, "%s", path);
     sv->profiled = 1;
+    sn_serve_pool_near(sv);
     slices_after_profile(sv);
     return 0;
 }

@@ -173,6 +173,8 @@ typedef struct sn_serve {
     int slices_exact;                        /* 1: a slice SubGraph's latencies are the platform
                                                 model's own (SUT estimate), not predicted */
     char profile_path[1024];     /* the file the profile came from or went to ("" if none) */
+    int profile_measured;        /* its latencies are wall-clock measurements ("measured:") */
+    uint32_t pooled_rows;        /* rows sn_serve_pool_near set to their placement's median */
     int choice;                  /* enum sn_serve_choice: the rule sn_serve_choose applies */
     int late;                    /* enum sn_serve_late: floor-level mode's certain-late queries */
 } sn_serve;
@@ -243,6 +245,15 @@ int sn_serve_profile(sn_serve *sv, const char *cache_path, int force, int reps, 
  * file must be a profile of this platform, model (SHA-256) and serving set; otherwise -1
  * with one line in ERR. */
 int sn_serve_profile_load(sn_serve *sv, const char *path, char *err, size_t err_bytes);
+
+/* A measured profile (latency_source "measured:") times each SubNet once per SubGraph; where
+ * several SubGraphs hold all of a SubNet's weights near (far bytes 0), those rows measure the
+ * same placement again and differ only by the machine's noise (0.90-1.16x on a loaded 2-core
+ * VM), which would let a policy win by a SubGraph whose rows happen to be low. Each such set
+ * of rows (p50 and p95 apart) becomes its median; the profile file keeps the rows as measured.
+ * Called after every load or measurement; modelled and emulated profiles are exact and left
+ * alone. Sets pooled_rows. */
+void sn_serve_pool_near(sn_serve *sv);
 
 /* The default cache path for this serving set:
  * build/profile/v2-<platform>-<variant>-<budget>-<sha>.json */

@@ -53,7 +53,9 @@
  *   - ARAC configs in the serving set (replay --arac): an ARAC config's latency depends on the
  *     image, so the choice charges it its p95/p50 beyond the SubNets' median p95/p50 (never
  *     less than its p50; a SubNet its p50 even when its p95 is planted higher);
- *     --arac-quantile 95 and 50 read that quantile (30). */
+ *     --arac-quantile 95 and 50 read that quantile (30);
+ *   - a measured profile's rows of one placement (a SubNet wholly near under several
+ *     SubGraphs) pooled to their median, in measured profiles only (35). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -967,6 +969,43 @@ static void test_acc_next_arrival(void **state)
     assert_int_equal(choose_acc(SN_CHOICE_ACCURACY, NAN, &la), 2);
 }
 
+/* ---- a measured profile's rows of the same placement pooled (sn_serve_pool_near) ----------
+ * Table A's latencies; S1 has all of its weights near under G1, G2 and G3 (far bytes 0; its
+ * rows 510, 500, 500 planted as 510, 530, 470 with p95s 600, 560, 700), under G0 not (far
+ * bytes > 0); S0 only under G0. Measured: S1's three rows become their median, 510 us (p95
+ * 600), G0's row and S0's stay; 3 rows pooled. Emulated or modelled: nothing moves. */
+static void test_pool_near(void **state)
+{
+    sn_serve *sv = serve_of(&table_a);
+    uint32_t i, g;
+    (void)state;
+    for (i = 0; i < 4; ++i)
+        for (g = 0; g <= 4; ++g)
+            sv->far_bytes[i][g] = (i == 1 && g >= 1 && g <= 3) || (i == 0 && g == 0) ? 0 : 1000;
+    sv->lat_us[1][1] = 510;
+    sv->lat_us[1][2] = 530;
+    sv->lat_us[1][3] = 470;
+    sv->lat_p95_us[1][1] = 600;
+    sv->lat_p95_us[1][2] = 560;
+    sv->lat_p95_us[1][3] = 700;
+    sv->profile_measured = 0;
+    sn_serve_pool_near(sv);
+    assert_int_equal(sv->pooled_rows, 0);
+    assert_true(sv->lat_us[1][2] == 530 && sv->lat_us[1][3] == 470);
+    sv->profile_measured = 1;
+    sn_serve_pool_near(sv);
+    print_message("# S1 under G1..G3: %.0f %.0f %.0f us (p95 %.0f %.0f %.0f), G0 %.0f; %u rows pooled\n",
+                  sv->lat_us[1][1], sv->lat_us[1][2], sv->lat_us[1][3], sv->lat_p95_us[1][1], sv->lat_p95_us[1][2],
+                  sv->lat_p95_us[1][3], sv->lat_us[1][0], sv->pooled_rows);
+    assert_int_equal(sv->pooled_rows, 3);
+    for (g = 1; g <= 3; ++g) {
+        assert_true(sv->lat_us[1][g] == 510);
+        assert_true(sv->lat_p95_us[1][g] == 600);
+    }
+    assert_true(sv->lat_us[1][0] == 500 && sv->lat_us[0][0] == 100 && sv->lat_us[1][4] == 800);
+    serve_free(sv);
+}
+
 int main(void)
 {
     static const point p[] = {
@@ -1037,6 +1076,9 @@ int main(void)
          test_oracle_beaten_by_another_rule, NULL, NULL, NULL},
         {"the null platform simulating a one-plan platform's profile pays its re-plan at every SubNet change",
          test_null_replan_simulated, NULL, NULL, NULL},
+        {"a measured profile: a SubNet's rows with all of its weights near under several SubGraphs become "
+         "their median (p50, p95); other rows, and emulated or modelled profiles, stay", test_pool_near, NULL, NULL,
+         NULL},
     };
     char cmd[128];
     FILE *f;
