@@ -25,7 +25,10 @@ CXX ?= g++
 OPT ?= -O2
 
 SN_VERSION := 0.1.0
-GIT_REV := $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
+# the revision built, with -dirty when tracked files differ from it (a run directory then says
+# that its build was not exactly that commit)
+GIT_REV := $(shell r=$$(git rev-parse --short HEAD 2>/dev/null) || { echo unknown; exit 0; }; \
+             if git diff --quiet HEAD -- 2>/dev/null; then echo $$r; else echo $$r-dirty; fi)
 
 comma := ,
 ifeq ($(SAN),)
