@@ -25,10 +25,12 @@ CXX ?= g++
 OPT ?= -O2
 
 SN_VERSION := 0.1.0
-# the revision built, with -dirty when tracked files differ from it (a run directory then says
-# that its build was not exactly that commit)
+# the revision built, with -dirty-<hash of the difference> when tracked files (outside
+# ci/baselines/, which make baseline writes) differ from it: a run directory then says that
+# its build was not exactly that commit, and two different dirty builds differ
 GIT_REV := $(shell r=$$(git rev-parse --short HEAD 2>/dev/null) || { echo unknown; exit 0; }; \
-             if git diff --quiet HEAD -- 2>/dev/null; then echo $$r; else echo $$r-dirty; fi)
+             if git diff --quiet HEAD -- . ':(exclude)ci/baselines' 2>/dev/null; then echo $$r; \
+             else echo $$r-dirty-$$(git diff HEAD -- . ':(exclude)ci/baselines' | sha256sum | cut -c1-7); fi)
 
 comma := ,
 ifeq ($(SAN),)

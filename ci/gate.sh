@@ -73,7 +73,9 @@ REF=""
 if [ "$MODE" = gate ] && [ "${GATE_REFERENCE:-auto}" != off ]; then
     rev=$(sed -n 's/.*"git_revision":[[:space:]]*"\([0-9a-f]*\)".*/\1/p' "$BASELINE" | head -n 1)
     why=""
-    if [ -z "$rev" ]; then
+    if grep -q '"git_revision":[[:space:]]*"[0-9a-f]*-dirty' "$BASELINE"; then
+        why="the baseline was recorded by a build with uncommitted changes (BASELINE_DIRTY=1): its revision cannot be rebuilt"
+    elif [ -z "$rev" ]; then
         why="the baseline records no git revision"
     elif ! full=$(git rev-parse --verify -q "$rev^{commit}" 2>/dev/null); then
         why="git revision $rev is not in this clone (shallow, or no .git)"

@@ -552,8 +552,12 @@ static int profile_load(sn_serve *sv, const char *path, int same_build, char *wh
     item = cJSON_GetObjectItemCaseSensitive(root, "model_sha256");
     plat = cJSON_GetObjectItemCaseSensitive(root, "platform");
     {
+        /* a profile before near_packed_once: the cpu's were (the only platform that was) */
         cJSON *src = cJSON_GetObjectItemCaseSensitive(root, "latency_source");
-        sv->profile_measured = cJSON_IsString(src) && !strncmp(src->valuestring, "measured:", 9);
+        cJSON *once = cJSON_GetObjectItemCaseSensitive(root, "near_packed_once");
+        sv->profile_poolable = cJSON_IsString(src) && !strncmp(src->valuestring, "measured:", 9) &&
+                               (once ? cJSON_IsTrue(once)
+                                     : cJSON_IsString(plat) && !strcmp(plat->valuestring, "cpu"));
     }
 #ifdef SN_GIT_REV
     if (same_build) {
@@ -653,6 +657,7 @@ static int profile_save(const sn_serve *sv, const char *path, int reps, char *er
     if (sv->desc.profile_board)
         cJSON_AddStringToObject(root, "board", sv->desc.profile_board);
     cJSON_AddStringToObject(root, "latency_source", sv->desc.latency_source);
+    cJSON_AddBoolToObject(root, "near_packed_once", sv->desc.near_packed_once);
     if (sv->desc.instructions_source)
         cJSON_AddStringToObject(root, "instructions_source", sv->desc.instructions_source);
     cJSON_AddNumberToObject(root, "reps", reps);
@@ -783,9 +788,11 @@ void sn_serve_pool_near(sn_serve *sv)
     uint32_t i, g, m;
     double a[SN_SERVE_MAX_SUBNETS], b[SN_SERVE_MAX_SUBNETS], p50, p95;
     sv->pooled_rows = 0;
-    if (!sv->profile_measured)
+    if (!sv->profile_poolable)
         return;
     for (i = 0; i < sv->n; ++i) {
+        if (sv->s[i].arac) /* its far bytes are one canvas's: not proof that all is near */
+            continue;
         for (g = m = 0; g < sv->n; ++g)
             if (sv->far_bytes[i][g] == 0 && sv->lat_us[i][g] > 0.0) {
                 a[m] = sv->lat_us[i][g];
@@ -823,7 +830,7 @@ int sn_serve_profile(sn_serve *sv, const char *cache_path, int force, int reps, 
     if (sv->sut->ops->account_reset)
         sv->sut->ops->account_reset(sv->sut);
     sv->profiled = 1;
-    sv->profile_measured = !strncmp(sv->desc.latency_source, "measured:", 9);
+    sv->profile_poolable = !strncmp(sv->desc.latency_source, "measured:", 9) && sv->desc.near_packed_once;
     /* the file keeps the rows as measured; the serving uses them pooled */
     if (cache_path && profile_save(sv, cache_path, reps, err, n) != 0)
         return -1;
@@ -1115,23 +1122,26 @@ uint32_t sn_serve_choose(const sn_serve *sv, const uint32_t *g_of, float floor, 
          * is R itself (a SubNet at least as accurate and no slower would have won R's tie),
          * so static-subgraph serves R, and every policy at least R's top-1. */
         uint32_t r = fastest_at_level(sv, sv->g_ref_of, (double)floor, SN_LAT_TIE);
-        if (r == UINT32_MAX)
-            return sn_serve_most_accurate(sv);
+        int late_rule = sv->choice != SN_CHOICE_ACCURACY && sv->late == SN_LATE_FASTEST && ceiling_us > 0;
+        double left = (double)ceiling_us - waited_us;
+        uint32_t fastest = 0;
+        if (late_rule)
+            for (i = 1; i < sv->n; ++i)
+                if (pred(sv, g_of, i) < pred(sv, g_of, fastest))
+                    fastest = i;
+        if (r == UINT32_MAX) /* no SubNet meets the floor: the SLO is lost whatever it gets */
+            return late_rule ? fastest : sn_serve_most_accurate(sv);
         best = fastest_at_level(sv, g_of, sv->s[r].top1, 0.0);
         if (best == UINT32_MAX)
             best = r;
-        if (sv->choice != SN_CHOICE_ACCURACY && sv->late == SN_LATE_FASTEST && ceiling_us > 0 &&
-            pred(sv, g_of, best) > (double)ceiling_us - waited_us) {
+        if (late_rule && pred(sv, g_of, best) > left) {
             /* certain to be late at its level (sn_serve_late): unless some SubNet at or above
-             * the floor still fits what is left, the fastest SubNet */
-            double left = (double)ceiling_us - waited_us;
-            uint32_t fastest = 0;
-            for (i = 0; i < sv->n; ++i) {
+             * the floor still fits what is left (the level is kept then, late as predicted:
+             * never below static-subgraph's accuracy for a query that can be met), the
+             * fastest SubNet */
+            for (i = 0; i < sv->n; ++i)
                 if (pred(sv, g_of, i) <= left && sn_meets_floor(sv->s[i].top1, floor))
                     return best;
-                if (pred(sv, g_of, i) < pred(sv, g_of, fastest))
-                    fastest = i;
-            }
             return fastest;
         }
         return best;

@@ -29,8 +29,9 @@
  * Profile (sn_serve_profile): for every SubGraph G (and none) the p50 latency of every
  * SubNet S with G resident, the near/far weight bytes of one inference, and the time and
  * bytes of making G resident (the switching cost). Cached per platform, ISA (OpenCL: the
- * device), near budget and model (SHA-256) under build/profile/; a wall-clock cache written by
- * another git revision of supernav is measured again (sn_serve_profile_load takes any).
+ * device), near budget and model (SHA-256) under build/profile/; a cache written by another
+ * git revision of supernav is measured again, emulated (mcu) ones too: the firmware changes
+ * with it (sn_serve_profile_load takes any).
  *
  * The SubNet choice (sn_serve_choose; every policy that chooses uses it):
  *   - a query with an accuracy floor is served at the floor's level. The level is the
@@ -42,8 +43,8 @@
  *     under the policy's own residency among those whose top-1 reaches that level; here
  *     only exact latency ties go to the most accurate (under the reference residency that
  *     is R itself). No SubNet meets the floor: the most accurate SubNet (the query misses
- *     its SLO). So a SubGraph changes how fast a floor is served, never how accurately
- *     below the reference: every choosing policy serves each floor query at least as
+ *     its SLO; with a ceiling and --late fastest, the fastest). So a SubGraph changes
+ *     how fast a floor is served, never how accurately below the reference: every choosing policy serves each floor query at least as
  *     accurately as static-subgraph would (the ties: tests/test_sushi_guards.c; the level on
  *     whole replays: tests/test_replay.sh) -- except a floor query with a ceiling that no
  *     SubNet at or above its floor can still meet: it is late whatever it gets and gets the
@@ -173,7 +174,8 @@ typedef struct sn_serve {
     int slices_exact;                        /* 1: a slice SubGraph's latencies are the platform
                                                 model's own (SUT estimate), not predicted */
     char profile_path[1024];     /* the file the profile came from or went to ("" if none) */
-    int profile_measured;        /* its latencies are wall-clock measurements ("measured:") */
+    int profile_poolable;        /* measured ("measured:") on weights packed once
+                                    (near_packed_once): sn_serve_pool_near applies */
     uint32_t pooled_rows;        /* rows sn_serve_pool_near set to their placement's median */
     int choice;                  /* enum sn_serve_choice: the rule sn_serve_choose applies */
     int late;                    /* enum sn_serve_late: floor-level mode's certain-late queries */
@@ -198,7 +200,10 @@ enum sn_serve_choice { SN_CHOICE_FLOOR_LEVEL = 0, SN_CHOICE_ACCURACY = 1 };
 
 /* Floor-level mode's certain-late query (replay --late): one with a latency ceiling that no
  * SubNet at or above its floor can serve within what is left of it (the prediction of the
- * policy's residency, after its queueing delay) misses its SLO whatever it is served with.
+ * policy's residency, after its queueing delay; or whose floor no SubNet meets) misses its SLO
+ * whatever it is served with. (One that some SubNet at or above its floor could still serve
+ * in time, but not its level's, keeps its level: served no less accurately than
+ * static-subgraph would, late as predicted.)
  * LATE_FASTEST (the default) serves it the fastest SubNet, as accuracy mode does, so the
  * queue behind it loses the least; LATE_LEVEL serves it at its floor's level all the same
  * (the rule before 2026-12-07: bursts then drain at the floors' speed). Accuracy mode
@@ -246,13 +251,15 @@ int sn_serve_profile(sn_serve *sv, const char *cache_path, int force, int reps, 
  * with one line in ERR. */
 int sn_serve_profile_load(sn_serve *sv, const char *path, char *err, size_t err_bytes);
 
-/* A measured profile (latency_source "measured:") times each SubNet once per SubGraph; where
- * several SubGraphs hold all of a SubNet's weights near (far bytes 0), those rows measure the
- * same placement again and differ only by the machine's noise (0.90-1.16x on a loaded 2-core
- * VM), which would let a policy win by a SubGraph whose rows happen to be low. Each such set
- * of rows (p50 and p95 apart) becomes its median; the profile file keeps the rows as measured.
- * Called after every load or measurement; modelled and emulated profiles are exact and left
- * alone. Sets pooled_rows. */
+/* A measured profile (latency_source "measured:") times each SubNet once per SubGraph; on a
+ * platform that packs every weight once (near_packed_once: the cpu), where several SubGraphs
+ * hold all of a SubNet's weights near (far bytes 0), those rows measure the same bytes in the
+ * same place again and differ only by the machine's noise (0.90-1.16x on a loaded 2-core VM),
+ * which would let a policy win by a SubGraph whose rows happen to be low. Each such set of
+ * rows (p50 and p95 apart) becomes its median; the profile file keeps the rows as measured.
+ * Called after every load or measurement; modelled and emulated profiles (exact), opencl's
+ * (each SubGraph packs its own near copy) and ARAC configs' rows (their far bytes are one
+ * canvas's) are left alone. Sets pooled_rows. */
 void sn_serve_pool_near(sn_serve *sv);
 
 /* The default cache path for this serving set:

@@ -109,6 +109,11 @@ typedef struct sn_sut_desc {
                                         its PE columns); 0: any channel */
     int resident_on_use;             /* 1: without explicit_residency it keeps weights near after
                                         their first use (cpu, opencl); 0: only resident() does */
+    int near_packed_once;            /* 1: every weight is packed once, so a SubNet with all of
+                                        its weights near reads the same bytes under every
+                                        SubGraph that holds them (cpu): its measured profile
+                                        rows there may be pooled (sn_serve_pool_near); 0: a
+                                        SubGraph's near copy has its own layout (opencl) */
 } sn_sut_desc;
 
 /* A weight set moved into near memory. */

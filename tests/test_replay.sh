@@ -108,7 +108,7 @@ if "$SUPERNAV" replay --model "$MODEL" --trace "$tmp/s.csv" --policy static-subg
     "$SUPERNAV" replay --model "$MODEL" --trace "$tmp/s.csv" --policy static-subgraph --modelled \
         --out "$tmp/m-static-level" $pinned --late level --quiet > /dev/null 2>&1 || echo "static --late level failed" >&2
     worse=0; other=0; lmet=0; lower=0
-    [ "$(($(wc -l < "$tmp/m-static-subgraph/queries.csv") - 1))" = 400 ] || worse=1000000
+    [ "$(($(wc -l < "$tmp/m-static-level/queries.csv") - 1))" = 400 ] || worse=1000000
     for p in sushi nocache oracle; do
         r=$(awk -F, 'NR == FNR { if (FNR > 1) { a[$1] = $NF; s[$1] = $7 } next }
                      FNR > 1 { if ($NF + 1e-9 < a[$1]) w++; if ($7 != s[$1]) o++ }
@@ -118,13 +118,14 @@ if "$SUPERNAV" replay --model "$MODEL" --trace "$tmp/s.csv" --policy static-subg
         worse=$((worse + $1)); other=$((other + $2))
         r=$(awk -F, 'NR == FNR { if (FNR > 1) a[$1] = $NF; next }
                      FNR > 1 && $NF + 1e-9 < a[$1] { l++; if ($13 == 1) m++ }
-                     END { print m + 0, l + 0, FNR - 1 }' "$tmp/m-static-subgraph/queries.csv" "$tmp/f-$p/queries.csv" 2>/dev/null)
+                     END { print m + 0, l + 0, FNR - 1 }' "$tmp/m-static-level/queries.csv" "$tmp/f-$p/queries.csv" 2>/dev/null)
         set -- $r 0 0 0
         [ "$3" = 400 ] || lmet=$((lmet + 1000))
         lmet=$((lmet + $1)); lower=$((lower + $2))
     done
     ok $(( worse != 0 )) "modelled, --late level: sushi, nocache and oracle serve no query less accurately than static-subgraph ($worse)"
-    ok $(( lmet != 0 )) "modelled, --late fastest: the $lower queries they serve less accurately than static-subgraph all miss their SLO ($lmet met)"
+    # (on this trace and profile some are: the point would check nothing with none)
+    ok $(( lmet != 0 || lower == 0 )) "modelled, --late fastest: the $lower queries they serve less accurately than static-subgraph (--late level) all miss their SLO ($lmet met)"
     # (with the pinned profile the choices coincide on this trace; under the rule without the
     # level, fastest meeting the floor under each policy's own residency, 338 queries were
     # served less accurately than static-subgraph: the check above is not vacuous)
@@ -245,11 +246,14 @@ ok $? "the run directory records the choice mode"
     --out "$tmp/ch-bad" --quiet > /dev/null 2> "$tmp/err"
 rc=$?
 ok $(( rc == 0 || $(wc -l < "$tmp/err") != 1 )) "an unknown --choice: one line, exit $rc: $(cat "$tmp/err")"
-grep -q '"late":[^,]*"fastest"' "$tmp/ch-floor-level/context.json" && \
+grep -q '"late":[^,]*"fastest"' "$tmp/ch-floor-level/context.json"
+recorded=$?
+: > "$tmp/err"
 "$SUPERNAV" replay --platform null --model "$MODEL" --trace "$tmp/slack.csv" --policy sushi --late never \
     --out "$tmp/late-bad" --quiet > /dev/null 2> "$tmp/err"
 rc=$?
-ok $(( rc == 0 || $(wc -l < "$tmp/err") != 1 )) "the run directory records --late; an unknown one: one line, exit $rc: $(cat "$tmp/err")"
+ok $(( recorded != 0 || rc == 0 || $(wc -l < "$tmp/err") != 1 )) \
+    "the run directory records --late ($recorded); an unknown one: one line, exit $rc: $(cat "$tmp/err")"
 
 # real time on the null platform (no service time of its own): no query starts before its
 # scheduled arrival, latency is end - arrival (queueing included), and the server is on time

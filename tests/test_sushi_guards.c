@@ -45,17 +45,18 @@
  *     room meets falls back to the floor's level; the next arrival's expected loss (recent
  *     rate and ceilings) picks the faster SubNet where the most accurate would make it late; a
  *     query that misses its SLO whatever it gets is served the fastest SubNet, in floor-level
- *     mode too unless --late level (a query that still fits keeps its level).
+ *     mode too unless --late level, and one whose floor no SubNet meets (28); a query that a
+ *     SubNet at or above its floor could still serve in time keeps its level (29).
  *     Mutants of sn_serve.c (tried): a late waiting query bounding the room fails 24; no
  *     next-arrival term, 27; a lost query at its floor's level, 28 (either mode);
  *   - the re-plan a platform that holds one plan pays to change SubNet is part of PRED: the
- *     planned SubNet serves a lower floor when a re-plan would cost more (29);
+ *     planned SubNet serves a lower floor when a re-plan would cost more (30);
  *   - ARAC configs in the serving set (replay --arac): an ARAC config's latency depends on the
  *     image, so the choice charges it its p95/p50 beyond the SubNets' median p95/p50 (never
  *     less than its p50; a SubNet its p50 even when its p95 is planted higher);
- *     --arac-quantile 95 and 50 read that quantile (30);
+ *     --arac-quantile 95 and 50 read that quantile (31);
  *   - a measured profile's rows of one placement (a SubNet wholly near under several
- *     SubGraphs) pooled to their median, in measured profiles only (35). */
+ *     SubGraphs) pooled to their median, in measured profiles only (36). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -804,10 +805,32 @@ static void test_acc_lost_fastest(void **state)
     assert_int_equal(choose_acc_w(SN_CHOICE_ACCURACY, 0.85f, 200.0, NULL), 0);
     assert_int_equal(choose_acc_w(SN_CHOICE_FLOOR_LEVEL, 0.85f, 200.0, NULL), 0);
     assert_int_equal(choose_acc_w(SN_CHOICE_FLOOR_LEVEL, 0.75f, 200.0, NULL), 1);
+    assert_int_equal(choose_acc_w(SN_CHOICE_FLOOR_LEVEL, 0.95f, 0.0, NULL), 0); /* no SubNet meets it */
     late_rule = SN_LATE_LEVEL;
     assert_int_equal(choose_acc_w(SN_CHOICE_FLOOR_LEVEL, 0.85f, 200.0, NULL), 2);
     assert_int_equal(choose_acc_w(SN_CHOICE_FLOOR_LEVEL, 0.75f, 200.0, NULL), 1);
+    assert_int_equal(choose_acc_w(SN_CHOICE_FLOOR_LEVEL, 0.95f, 0.0, NULL), 2); /* the most accurate */
     late_rule = SN_LATE_FASTEST;
+}
+
+/* --late fastest keeps the level when some SubNet at or above the floor still fits: the
+ * reference residency ties S0 (0.80, 1000 us) with S1 (0.82, 1049), so the level is S1's;
+ * under the policy's residency S0 takes 100 us, S1 and S2 5000. Ceiling 1000 us: S0 fits but
+ * is below the level, S1/S2 are late -- the level all the same (S2, the exact tie's more
+ * accurate), not the fastest (S0) */
+static void test_late_keeps_level(void **state)
+{
+    plant p = {3, {0.80, 0.82, 0.85, 0}, {{1000, 100, 5000, 5000}, {1049, 5000, 5000, 5000}, {1200, 5000, 5000, 5000}},
+               {20, 20, 20, 0}};
+    uint32_t g_of[3] = {1, 1, 1}, i, c;
+    sn_serve *sv = serve_of(&p);
+    (void)state;
+    for (i = 0; i < 3; ++i)
+        sv->g_ref_of[i] = 0;
+    c = sn_serve_choose(sv, g_of, 0.79f, 1000, 0.0, NULL);
+    print_message("# chosen: S%u\n", c);
+    assert_int_equal(c, 2);
+    serve_free(sv);
 }
 
 /* a platform that holds one plan (mcu): a re-plan of 350 us before any SubNet but the one
@@ -972,8 +995,10 @@ static void test_acc_next_arrival(void **state)
 /* ---- a measured profile's rows of the same placement pooled (sn_serve_pool_near) ----------
  * Table A's latencies; S1 has all of its weights near under G1, G2 and G3 (far bytes 0; its
  * rows 510, 500, 500 planted as 510, 530, 470 with p95s 600, 560, 700), under G0 not (far
- * bytes > 0); S0 only under G0. Measured: S1's three rows become their median, 510 us (p95
- * 600), G0's row and S0's stay; 3 rows pooled. Emulated or modelled: nothing moves. */
+ * bytes > 0); S0 only under G0; S3, an ARAC config, under G1..G3 (60, 70, 60). Poolable
+ * (measured, weights packed once): S1's three rows become their median, 510 us (p95 600), G0's
+ * row, S0's and the ARAC config's stay; 3 rows pooled. Not poolable (emulated, modelled, or
+ * a near copy per SubGraph): nothing moves. */
 static void test_pool_near(void **state)
 {
     sn_serve *sv = serve_of(&table_a);
@@ -981,18 +1006,20 @@ static void test_pool_near(void **state)
     (void)state;
     for (i = 0; i < 4; ++i)
         for (g = 0; g <= 4; ++g)
-            sv->far_bytes[i][g] = (i == 1 && g >= 1 && g <= 3) || (i == 0 && g == 0) ? 0 : 1000;
+            sv->far_bytes[i][g] = ((i == 1 || i == 3) && g >= 1 && g <= 3) || (i == 0 && g == 0) ? 0 : 1000;
+    sv->s[3].arac = 1; /* all near under G1..G3 on its measured canvas: not pooled */
+    sv->lat_us[3][2] = 70;
     sv->lat_us[1][1] = 510;
     sv->lat_us[1][2] = 530;
     sv->lat_us[1][3] = 470;
     sv->lat_p95_us[1][1] = 600;
     sv->lat_p95_us[1][2] = 560;
     sv->lat_p95_us[1][3] = 700;
-    sv->profile_measured = 0;
+    sv->profile_poolable = 0;
     sn_serve_pool_near(sv);
     assert_int_equal(sv->pooled_rows, 0);
     assert_true(sv->lat_us[1][2] == 530 && sv->lat_us[1][3] == 470);
-    sv->profile_measured = 1;
+    sv->profile_poolable = 1;
     sn_serve_pool_near(sv);
     print_message("# S1 under G1..G3: %.0f %.0f %.0f us (p95 %.0f %.0f %.0f), G0 %.0f; %u rows pooled\n",
                   sv->lat_us[1][1], sv->lat_us[1][2], sv->lat_us[1][3], sv->lat_p95_us[1][1], sv->lat_p95_us[1][2],
@@ -1003,6 +1030,7 @@ static void test_pool_near(void **state)
         assert_true(sv->lat_p95_us[1][g] == 600);
     }
     assert_true(sv->lat_us[1][0] == 500 && sv->lat_us[0][0] == 100 && sv->lat_us[1][4] == 800);
+    assert_true(sv->lat_us[3][1] == 60 && sv->lat_us[3][2] == 70 && sv->lat_us[3][3] == 60);
     serve_free(sv);
 }
 
@@ -1063,6 +1091,8 @@ int main(void)
          "most accurate", test_acc_next_arrival, NULL, NULL, NULL},
         {"a query that misses its SLO whatever it gets is served the fastest (accuracy mode; floor-level with "
          "--late fastest; --late level: its floor's level)", test_acc_lost_fastest, NULL, NULL, NULL},
+        {"--late fastest: a query some SubNet at or above its floor can still serve in time keeps its level",
+         test_late_keeps_level, NULL, NULL, NULL},
         {"re-plan charged (one plan held): the planned SubNet serves a lower floor when a re-plan would cost more",
          test_replan_charged, NULL, NULL, NULL},
         {"ARAC configs: the choice charges an ARAC config its p95/p50 beyond the SubNets' median (default), "
@@ -1077,7 +1107,7 @@ int main(void)
         {"the null platform simulating a one-plan platform's profile pays its re-plan at every SubNet change",
          test_null_replan_simulated, NULL, NULL, NULL},
         {"a measured profile: a SubNet's rows with all of its weights near under several SubGraphs become "
-         "their median (p50, p95); other rows, and emulated or modelled profiles, stay", test_pool_near, NULL, NULL,
+         "their median (p50, p95); other rows, ARAC configs' and profiles that are not poolable stay", test_pool_near, NULL, NULL,
          NULL},
     };
     char cmd[128];

@@ -111,6 +111,7 @@ static void cpu_describe(const sn_sut *sut, sn_sut_desc *d)
                           "flush): may be read warm";
     d->device_key = "isa";
     d->device_value = sn_cpu_isa(s->cpu);
+    d->near_packed_once = 1;
     d->latency_source = "measured:clock_gettime(CLOCK_MONOTONIC) around the plan's invoke, far weights "
                         "flushed before it (untimed), p50, single thread";
     d->energy = &sn_energy_model_cpu_fp32;
