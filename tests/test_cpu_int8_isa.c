@@ -245,12 +245,13 @@ static int check_shape(const sn_platform *plat, const shape *d, const layout *l,
 /* The int8 residual add (the add_s8 slot) against sn_add_ref_s8: TFLite ADD's usual parameters
  * (input multipliers up to 1/2, an output shift near -20: the short requantization) and odd
  * ones (negative multipliers, a left and a zero shift for the sum: the general form), lengths
- * with tails. Returns 0 when all are equal. */
+ * with tails; input multipliers of exactly 2^30 with shifts 0 to -23 (a plain shift up to -19).
+ * Returns 0 when all are equal. */
 static int check_add(const sn_platform *plat, sn_rng *rng, const char **why)
 {
     static int8_t out[1000], in[1000], want[1000];
     int trial;
-    for (trial = 0; trial < 60; ++trial) {
+    for (trial = 0; trial < 108; ++trial) {
         sn_add_quant_params q;
         uint32_t n = 1 + (uint32_t)sn_rng_below(rng, 999), j;
         int k;
@@ -272,6 +273,10 @@ static int check_add(const sn_platform *plat, sn_rng *rng, const char **why)
         if (trial % 10 == 4) { /* an input multiplier of exactly 1/2: 2^30, shift 0 (the model's) */
             q.multiplier[(trial / 10) % 2] = 1 << 30;
             q.shift[(trial / 10) % 2] = 0;
+        }
+        if (trial >= 60) { /* an input multiplier of 2^30 with each right shift 0 to 23 */
+            q.multiplier[trial % 2] = 1 << 30;
+            q.shift[trial % 2] = -(trial - 60) / 2;
         }
         for (j = 0; j < n; ++j) {
             out[j] = want[j] = (int8_t)(sn_rng_next(rng) >> 56);
