@@ -1496,14 +1496,25 @@ static void input_f32(const sn_plan *plan, const sn_platform *pf, const uint8_t 
     resize_canvas(pf, canvas, plan->model->arch.canvas, plan->buffers[2], input_side(plan));
 }
 
+/* IN[i] = TMP[i] (in [0, 1]) as the int8 input, i < N: whole sixteens first (distinct
+ * buffers and a multiple of 16 iterations: GCC's cheap vectorizer at -O2 takes that loop),
+ * then the rest. */
+static void quantize_input(const float *restrict tmp, int8_t *restrict in, uint32_t n)
+{
+    uint32_t i, n16 = n & ~15u;
+    for (i = 0; i < n16; ++i)
+        in[i] = (int8_t)((int32_t)(tmp[i] * 255.0f + 0.5f) - 128);
+    for (; i < n; ++i)
+        in[i] = (int8_t)((int32_t)(tmp[i] * 255.0f + 0.5f) - 128);
+}
+
 static void input_s8(const sn_plan *plan, const sn_platform *pf, const uint8_t *canvas)
 {
-    uint32_t r = input_side(plan), i;
+    uint32_t r = input_side(plan);
     float *tmp = plan->buffers[0];
     int8_t *in = (int8_t *)(void *)plan->buffers[2];
     resize_canvas(pf, canvas, plan->model->arch.canvas, tmp, r);
-    for (i = 0; i < r * r; ++i) /* tmp is in [0, 1] */
-        in[i] = (int8_t)((int32_t)(tmp[i] * 255.0f + 0.5f) - 128);
+    quantize_input(tmp, in, r * r);
 }
 
 static const numeric numeric_f32 = {
