@@ -54,6 +54,13 @@ struct sn_cpu {
     int rq_insert;                 /* 1: this platform may add to them (not a worker's view) */
     sn_cpu_rq rq_scratch;          /* a requantization prepared for one call */
     sn_windex index;               /* the model's tensor map (its slot table is not used here) */
+    struct view_memo {             /* map_view's answers for recent calls (resolve): the store's
+                                    * layout never changes, so they hold for the platform's life */
+        const void *w;             /* NULL: an empty entry */
+        int32_t out_c, in_c, kh, kw, skw, skh, sout;
+        int32_t tensor, y0, x0;    /* tensor: index into tens, -1 for none */
+        int dw, s8;
+    } memo[64];
     sn_cpu_stats stats;
     struct cpu_pool *pool;         /* threads > 1: the micro-flow workers; NULL otherwise */
 };
@@ -336,6 +343,38 @@ static cpu_tensor *map_view(const sn_cpu *c, const void *w, int dw, int s8, cons
         p->w_stride_kh != t->k * t->i || p->w_stride_out != t->k * t->k * t->i)
         return NULL;
     *y0 = *x0 = 0;
+    return t;
+}
+
+/* map_view through the platform's memo of recent answers (keyed by the weights' address, the
+ * kind and the geometry map_view reads). */
+static cpu_tensor *map_view_memo(sn_cpu *c, const void *w, int dw, int s8, const sn_conv2d_params *p,
+                                 int32_t *y0, int32_t *x0)
+{
+    const uintptr_t h = ((uintptr_t)w >> 4) ^ ((uintptr_t)w >> 12) ^ (uintptr_t)(p->out_c * 7 + p->in_c * 3 + dw);
+    struct view_memo *m = &c->memo[h % (sizeof c->memo / sizeof *c->memo)];
+    cpu_tensor *t;
+    if (m->w == w && m->dw == dw && m->s8 == s8 && m->out_c == p->out_c && m->in_c == p->in_c &&
+        m->kh == p->kernel_h && m->kw == p->kernel_w && m->skw == p->w_stride_kw && m->skh == p->w_stride_kh &&
+        m->sout == p->w_stride_out) {
+        *y0 = m->y0;
+        *x0 = m->x0;
+        return m->tensor < 0 ? NULL : &c->tens[m->tensor];
+    }
+    t = map_view(c, w, dw, s8, p, y0, x0);
+    m->w = w;
+    m->dw = dw;
+    m->s8 = s8;
+    m->out_c = p->out_c;
+    m->in_c = p->in_c;
+    m->kh = p->kernel_h;
+    m->kw = p->kernel_w;
+    m->skw = p->w_stride_kw;
+    m->skh = p->w_stride_kh;
+    m->sout = p->w_stride_out;
+    m->tensor = t ? (int32_t)(t - c->tens) : -1;
+    m->y0 = t ? *y0 : 0;
+    m->x0 = t ? *x0 : 0;
     return t;
 }
 
@@ -800,7 +839,7 @@ static int resolve(sn_cpu *c, const sn_conv2d_params *p, const void *w, int dw, 
     int32_t o_n = p->out_c, i_n = dw ? 0 : p->in_c;
     /* bytes of the weights as the model stores them (fp32: 4, int8: 1 per weight) */
     uint64_t bytes = (uint64_t)taps * (uint64_t)o_n * (uint64_t)(dw ? 1 : i_n) * (s8 ? 1u : 4u);
-    cpu_tensor *t = map_view(c, w, dw, s8, p, &y0, &x0);
+    cpu_tensor *t = map_view_memo(c, w, dw, s8, p, &y0, &x0);
     size_t floats;
     if (t) {
         uint64_t near = view_near_bytes(t, p, y0, x0);
