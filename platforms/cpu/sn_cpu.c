@@ -60,7 +60,7 @@ struct sn_cpu {
         int32_t out_c, in_c, kh, kw, skw, skh, sout;
         int32_t tensor, y0, x0;    /* tensor: index into tens, -1 for none */
         int dw, s8;
-    } memo[64];
+    } memo[128];
     sn_cpu_stats stats;
     struct cpu_pool *pool;         /* threads > 1: the micro-flow workers; NULL otherwise */
 };
@@ -351,16 +351,28 @@ static cpu_tensor *map_view(const sn_cpu *c, const void *w, int dw, int s8, cons
 static cpu_tensor *map_view_memo(sn_cpu *c, const void *w, int dw, int s8, const sn_conv2d_params *p,
                                  int32_t *y0, int32_t *x0)
 {
-    const uintptr_t h = ((uintptr_t)w >> 4) ^ ((uintptr_t)w >> 12) ^ (uintptr_t)(p->out_c * 7 + p->in_c * 3 + dw);
-    struct view_memo *m = &c->memo[h % (sizeof c->memo / sizeof *c->memo)];
+    const size_t n = sizeof c->memo / sizeof *c->memo;
+    uint64_t h = ((uint64_t)(uintptr_t)w ^ (uint64_t)(uint32_t)(p->out_c * 64 + p->in_c * 2 + dw)) * 0x9E3779B97F4A7C15u;
+    struct view_memo *m = NULL;
     cpu_tensor *t;
-    if (m->w == w && m->dw == dw && m->s8 == s8 && m->out_c == p->out_c && m->in_c == p->in_c &&
-        m->kh == p->kernel_h && m->kw == p->kernel_w && m->skw == p->w_stride_kw && m->skh == p->w_stride_kh &&
-        m->sout == p->w_stride_out) {
-        *y0 = m->y0;
-        *x0 = m->x0;
-        return m->tensor < 0 ? NULL : &c->tens[m->tensor];
+    size_t k;
+    h >>= 40;
+    for (k = 0; k < 4; ++k) { /* four probes; a miss takes the first empty entry, else the first */
+        struct view_memo *e = &c->memo[(h + k) % n];
+        if (e->w == w && e->dw == dw && e->s8 == s8 && e->out_c == p->out_c && e->in_c == p->in_c &&
+            e->kh == p->kernel_h && e->kw == p->kernel_w && e->skw == p->w_stride_kw && e->skh == p->w_stride_kh &&
+            e->sout == p->w_stride_out) {
+            *y0 = e->y0;
+            *x0 = e->x0;
+            return e->tensor < 0 ? NULL : &c->tens[e->tensor];
+        }
+        if (!e->w) {
+            m = e;
+            break;
+        }
     }
+    if (!m)
+        m = &c->memo[h % n];
     t = map_view(c, w, dw, s8, p, y0, x0);
     m->w = w;
     m->dw = dw;
