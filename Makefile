@@ -206,7 +206,7 @@ define model_image
 $($(1)_IMAGE): $($(1)_SRC) $($(1)_TABLE) $$(SUPERNAV) $($(1)_CALIB)-images-idx3-ubyte
 	$$(SUPERNAV) pack $($(1)_SRC) --table $($(1)_TABLE) --calib $($(1)_CALIB) \
 	  --calib-count $$(CALIB_COUNT) -o $$@
-$($(1)_CALIB)-images-idx3-ubyte:
+$($(1)_CALIB)-images-idx3-ubyte: | $$(SUPERNAV)
 	@$$(MAKE) --no-print-directory datasets
 endef
 $(foreach m,$(MODELS),$(eval $(call model_image,$(m))))
