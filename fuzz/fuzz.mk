@@ -11,7 +11,8 @@
 #                                (FUZZ_TIMEOUT=S: seconds one input may take, default 10)
 #
 # The project's sources are compiled again with clang (Debian's clang 14) and
-# -fsanitize=fuzzer-no-link,address,undefined into build/fuzz/obj/; the gcc build is never
+# -fsanitize=fuzzer-no-link,address,undefined (the CPU SIMD kernels without: FUZZ_CPU_FLAGS)
+# into build/fuzz/obj/; the gcc build is never
 # touched. Every UBSan report aborts (-fno-sanitize-recover=all), so it counts as a crash.
 
 ifndef SN_FUZZ_MK
