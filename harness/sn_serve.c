@@ -528,8 +528,8 @@ static int cmp_double(const void *a, const void *b)
 
 /* SAME_BUILD: the cache's check -- a profile measured by another build (other kernels; for
  * the mcu, another firmware: its kernels and its re-plan, which made a cached 46-111 ms
- * re-plan outlive the 1 ms one in a sweep's setup) is measured again rather than reused. On failure, why it is not this serving
- * set's profile, one clause, into WHY. */
+ * re-plan outlive the 1 ms one in a sweep's setup) is measured again rather than reused. On
+ * failure, why it is not this serving set's profile, one clause, into WHY. */
 static int profile_load(sn_serve *sv, const char *path, int same_build, char *why, size_t wn)
 {
     void *text;
@@ -771,15 +771,10 @@ static int profile_measure(sn_serve *sv, int reps, char *err, size_t n)
     return reps;
 }
 
+/* The median of the M > 0 values V (sorted in place). */
 static double median_of(double *v, uint32_t m)
 {
-    uint32_t i, j;
-    for (i = 1; i < m; ++i) /* insertion sort: m <= SN_SERVE_MAX_SUBNETS */
-        for (j = i; j > 0 && v[j - 1] > v[j]; --j) {
-            double t = v[j];
-            v[j] = v[j - 1];
-            v[j - 1] = t;
-        }
+    qsort(v, m, sizeof *v, cmp_double);
     return m % 2 ? v[m / 2] : 0.5 * (v[m / 2 - 1] + v[m / 2]);
 }
 
@@ -896,18 +891,12 @@ uint32_t sn_serve_least_accurate(const sn_serve *sv)
 
 double sn_serve_subnet_spread(const sn_serve *sv, uint32_t g)
 {
-    double r[SN_SERVE_MAX_SUBNETS], t;
-    uint32_t i, j, m = 0;
+    double r[SN_SERVE_MAX_SUBNETS];
+    uint32_t i, m = 0;
     for (i = 0; i < sv->n; ++i)
-        if (!sv->s[i].arac && sv->lat_us[i][g] > 0.0 && sv->lat_p95_us[i][g] >= sv->lat_us[i][g]) {
-            t = sv->lat_p95_us[i][g] / sv->lat_us[i][g];
-            for (j = m++; j > 0 && r[j - 1] > t; --j)
-                r[j] = r[j - 1];
-            r[j] = t;
-        }
-    if (m == 0)
-        return 1.0;
-    return m % 2 ? r[m / 2] : 0.5 * (r[m / 2 - 1] + r[m / 2]);
+        if (!sv->s[i].arac && sv->lat_us[i][g] > 0.0 && sv->lat_p95_us[i][g] >= sv->lat_us[i][g])
+            r[m++] = sv->lat_p95_us[i][g] / sv->lat_us[i][g];
+    return m ? median_of(r, m) : 1.0;
 }
 
 double sn_serve_lat_us(const sn_serve *sv, uint32_t i, uint32_t g)
@@ -926,6 +915,16 @@ double sn_serve_lat_us(const sn_serve *sv, uint32_t i, uint32_t g)
 static double pred(const sn_serve *sv, const uint32_t *g_of, uint32_t i)
 {
     return sn_serve_lat_us(sv, i, g_of[i]) + (i != sv->last_subnet ? sv->replan_us[i] : 0.0);
+}
+
+/* The SubNet of the lowest PRED under G_OF (ties: the first). */
+static uint32_t fastest_pred(const sn_serve *sv, const uint32_t *g_of)
+{
+    uint32_t i, best = 0;
+    for (i = 1; i < sv->n; ++i)
+        if (pred(sv, g_of, i) < pred(sv, g_of, best))
+            best = i;
+    return best;
 }
 
 /* Predicted latencies within this fraction of the fastest are ties, broken by top-1. */
@@ -1107,12 +1106,8 @@ uint32_t sn_serve_choose(const sn_serve *sv, const uint32_t *g_of, float floor, 
         for (i = 0; i < sv->n && best == UINT32_MAX; ++i)
             if (pred(sv, g_of, i) <= left && sn_meets_floor(sv->s[i].top1, floor))
                 best = i;
-        if (best == UINT32_MAX) {
-            for (i = 0; i < sv->n; ++i)
-                if (best == UINT32_MAX || pred(sv, g_of, i) < pred(sv, g_of, best))
-                    best = i;
-            return best;
-        }
+        if (best == UINT32_MAX)
+            return fastest_pred(sv, g_of);
         best = UINT32_MAX;
     }
     if (!isnan(floor)) {
@@ -1124,13 +1119,8 @@ uint32_t sn_serve_choose(const sn_serve *sv, const uint32_t *g_of, float floor, 
         uint32_t r = fastest_at_level(sv, sv->g_ref_of, (double)floor, SN_LAT_TIE);
         int late_rule = sv->choice != SN_CHOICE_ACCURACY && sv->late == SN_LATE_FASTEST && ceiling_us > 0;
         double left = (double)ceiling_us - waited_us;
-        uint32_t fastest = 0;
-        if (late_rule)
-            for (i = 1; i < sv->n; ++i)
-                if (pred(sv, g_of, i) < pred(sv, g_of, fastest))
-                    fastest = i;
         if (r == UINT32_MAX) /* no SubNet meets the floor: the SLO is lost whatever it gets */
-            return late_rule ? fastest : sn_serve_most_accurate(sv);
+            return late_rule ? fastest_pred(sv, g_of) : sn_serve_most_accurate(sv);
         best = fastest_at_level(sv, g_of, sv->s[r].top1, 0.0);
         if (best == UINT32_MAX)
             best = r;
@@ -1142,7 +1132,7 @@ uint32_t sn_serve_choose(const sn_serve *sv, const uint32_t *g_of, float floor, 
             for (i = 0; i < sv->n; ++i)
                 if (pred(sv, g_of, i) <= left && sn_meets_floor(sv->s[i].top1, floor))
                     return best;
-            return fastest;
+            return fastest_pred(sv, g_of);
         }
         return best;
     }
@@ -1151,12 +1141,7 @@ uint32_t sn_serve_choose(const sn_serve *sv, const uint32_t *g_of, float floor, 
         for (i = 0; i < sv->n; ++i)
             if (pred(sv, g_of, i) <= left && (best == UINT32_MAX || sv->s[i].top1 > sv->s[best].top1))
                 best = i;
-        if (best != UINT32_MAX)
-            return best;
-        for (i = 0; i < sv->n; ++i)
-            if (best == UINT32_MAX || pred(sv, g_of, i) < pred(sv, g_of, best))
-                best = i;
-        return best;
+        return best != UINT32_MAX ? best : fastest_pred(sv, g_of);
     }
     return sn_serve_most_accurate(sv);
 }

@@ -44,8 +44,8 @@
  *     only exact latency ties go to the most accurate (under the reference residency that
  *     is R itself). No SubNet meets the floor: the most accurate SubNet (the query misses
  *     its SLO; with a ceiling and --late fastest, the fastest). So a SubGraph changes
- *     how fast a floor is served, never how accurately below the reference: every choosing policy serves each floor query at least as
- *     accurately as static-subgraph would (the ties: tests/test_sushi_guards.c; the level on
+ *     how fast a floor is served, never how accurately below the reference: every choosing
+ *     policy serves each floor query at least as accurately as static-subgraph would (the ties: tests/test_sushi_guards.c; the level on
  *     whole replays: tests/test_replay.sh) -- except a floor query with a ceiling that no
  *     SubNet at or above its floor can still meet: it is late whatever it gets and gets the
  *     fastest SubNet (enum sn_serve_late below; replay --late level: its level all the same);
