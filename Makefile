@@ -29,8 +29,8 @@ SN_VERSION := 0.1.0
 # ci/baselines/, which make baseline writes) differ from it: a run directory then says that
 # its build was not exactly that commit, and two different dirty builds differ
 GIT_REV := $(shell r=$$(git rev-parse --short HEAD 2>/dev/null) || { echo unknown; exit 0; }; \
-             if git diff --quiet HEAD -- . ':(exclude)ci/baselines' 2>/dev/null; then echo $$r; \
-             else echo $$r-dirty-$$(git diff HEAD -- . ':(exclude)ci/baselines' | sha256sum | cut -c1-7); fi)
+             d=$$(git diff HEAD -- . ':(exclude)ci/baselines' 2>/dev/null | sha256sum | cut -c1-7); \
+             if [ "$$d" = "$$(printf '' | sha256sum | cut -c1-7)" ]; then echo $$r; else echo $$r-dirty-$$d; fi)
 
 comma := ,
 ifeq ($(SAN),)
