@@ -415,6 +415,11 @@ int sn_cmd_replay(int argc, char **argv)
         sn_cli_error("unexpected argument '%s'", argv[optind]);
         return 2;
     }
+    if (ro.choice == SN_CHOICE_ACCURACY && ro.late == SN_LATE_LEVEL) {
+        sn_cli_error("--late level applies to --choice floor-level only (accuracy mode serves a query certain "
+                     "to be late the fastest SubNet)");
+        return 2;
+    }
     if (!ro.trace_path || !policy) {
         sn_cli_error("--trace FILE and --policy POLICY are required");
         return 2;

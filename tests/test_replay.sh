@@ -13,7 +13,7 @@ if [ ! -f data/canvas/cf64-test-images-idx3-ubyte ]; then
 fi
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
-echo "1..30"
+echo "1..31"
 n=0
 ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
 field() { sed -n "s/.*\"$2\":[^0-9-]*\([0-9.e+-]*\).*/\1/p" "$1" | head -n 1; }
@@ -254,6 +254,14 @@ recorded=$?
 rc=$?
 ok $(( recorded != 0 || rc == 0 || $(wc -l < "$tmp/err") != 1 )) \
     "the run directory records --late ($recorded); an unknown one: one line, exit $rc: $(cat "$tmp/err")"
+: > "$tmp/err"
+"$SUPERNAV" replay --platform null --model "$MODEL" --trace "$tmp/slack.csv" --policy sushi --choice accuracy \
+    --late level --out "$tmp/late-acc" --quiet > /dev/null 2> "$tmp/err"
+rc=$?
+grep -q -- '--late level' "$tmp/err"
+named=$?
+ok $(( rc == 0 || $(wc -l < "$tmp/err") != 1 || named != 0 )) \
+    "--late level with --choice accuracy (which it cannot change): one line, exit $rc: $(cat "$tmp/err")"
 
 # real time on the null platform (no service time of its own): no query starts before its
 # scheduled arrival, latency is end - arrival (queueing included), and the server is on time
