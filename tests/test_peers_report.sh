@@ -18,7 +18,7 @@ BUILD=${BUILD:-build}
 SUPERNAV=${SUPERNAV:-build/supernav}
 MODEL=${SN_MODEL:-build/supernet.snm}
 PY=/usr/bin/python3
-echo "1..10"
+echo "1..11"
 n=0
 ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
 skip() { n=$((n + 1)); echo "ok $n # SKIP $1"; }
@@ -237,3 +237,46 @@ row='| 1 | `r40-a` | 5.0 (10 %, 12.5 %) | 30.0 (60 %, 50.0 %) | 15.0 (30 %, 20.0
 n_kinds=$("$PY" -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["layer_kinds"]))' "$tmp/r10/peers.json" 2>/dev/null)
 ok "$([ "$rc" = 0 ] && grep -qF -- "$row" "$tmp/r10/table.md" && [ "$n_kinds" = 2 ]; echo $?)" \
     "report.py with layers.jsonl: the per-layer-kind table (time, share, % of the FMA peak) and peers.json layer_kinds (exit $rc, $n_kinds SubNets)"
+
+# 11. run.sh: a bad PEERS_INT8_WEIGHTS is one line and a non-zero exit, before anything runs;
+# and the two weight types of export_onnx_qdq.py are the same weights (int8 at zero point 0 and
+# uint8 at zero point 128 dequantize to the same values, layer by layer)
+PEERS_INT8_WEIGHTS=int4 RESULTS="$tmp/results" PEERS_BUILD="$tmp/peers11" sh bench/peers/run.sh > "$tmp/run11.out" 2> "$tmp/run11.err"
+rc=$?
+if [ $rc = 0 ] || [ "$(wc -l < "$tmp/run11.err")" != 1 ] || ! grep -q "PEERS_INT8_WEIGHTS must be" "$tmp/run11.err" ||
+    [ -e "$tmp/peers11" ]; then
+    ok 1 "run.sh PEERS_INT8_WEIGHTS=int4: exit $rc: $(head -c 300 "$tmp/run11.err")"
+elif ! "$PY" -c 'import onnx, numpy' 2>/dev/null || [ ! -f "$MODEL" ]; then
+    skip "$PY cannot import onnx and numpy, or no $MODEL (make peers-ort; make)"
+elif ! "$PY" workloads/supernet/export_onnx_qdq.py --model-image "$MODEL" --configs 0 --weights int8 --out "$tmp/q8" \
+        2> "$tmp/q8.err" ||
+    ! "$PY" workloads/supernet/export_onnx_qdq.py --model-image "$MODEL" --configs 0 --weights uint8 --out "$tmp/qu8" \
+        2> "$tmp/qu8.err"; then
+    ok 1 "export_onnx_qdq.py --weights int8/uint8: $(tail -n 1 "$tmp/q8.err" "$tmp/qu8.err" | tr '\n' ' ')"
+else
+    "$PY" - "$tmp/q8/subnet00.onnx" "$tmp/qu8/subnet00.onnx" > "$tmp/w11.out" 2>&1 <<'PYW'
+import sys
+import numpy as np
+import onnx
+from onnx import numpy_helper
+
+def weights(path):
+    g = onnx.load(path).graph
+    init = {t.name: numpy_helper.to_array(t) for t in g.initializer}
+    out = {}
+    for n in g.node:
+        if n.op_type == "DequantizeLinear" and n.input[0] in init and init[n.input[0]].dtype in (np.int8, np.uint8):
+            q, s, z = (init[x] for x in n.input[:3])
+            zb = z.astype(np.int32).reshape((-1,) + (1,) * (q.ndim - 1))
+            out[n.output[0]] = (str(q.dtype), (q.astype(np.int32) - zb) * s.astype(np.float64).reshape(zb.shape))
+    return out
+
+a, b = weights(sys.argv[1]), weights(sys.argv[2])
+assert a.keys() == b.keys() and len(a) > 10, (len(a), len(b))
+assert all(a[k][0] == "int8" and b[k][0] == "uint8" for k in a), "weight types"
+bad = [k for k in a if not np.array_equal(a[k][1], b[k][1])]
+assert not bad, bad[:3]
+print(len(a))
+PYW
+    ok $? "export_onnx_qdq.py --weights uint8: the int8 export's weights + 128 at zero point 128, equal once dequantized ($(tail -n 1 "$tmp/w11.out") weight tensors); PEERS_INT8_WEIGHTS=int4: exit $rc, one line"
+fi

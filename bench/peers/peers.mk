@@ -12,6 +12,8 @@
 #     PEERS_WARMUP     warm-up runs before them (default 30)
 #     PEERS_ROUNDS     rounds of supernav then ONNX Runtime, median per SubNet (default 5)
 #     PEERS_INT8       1 (default): the int8 columns; 0: fp32 only (a shorter run)
+#     PEERS_INT8_WEIGHTS auto (default): the QDQ models' weights int8 on x86 with VNNI, else uint8
+#                      (ONNX Runtime's int8-weight kernels saturate without VNNI); int8 | uint8
 #     PEERS_ORT_TIMING binding (default): ONNX Runtime's wall time minus the binding overhead;
 #                      profiler: ORT's model_run profiler events
 #   make peak-fma      the measured single-core fp32 FMA peak alone
@@ -24,6 +26,7 @@ PEERS_WARMUP ?= 30
 PEERS_ROUNDS ?= 5
 PEERS_ORT_TIMING ?= binding
 PEERS_INT8 ?= 1
+PEERS_INT8_WEIGHTS ?= auto
 PEAK_FMA := $(BUILD)/bench/peak_fma
 
 $(PEAK_FMA): $(BUILD)/obj/bench/peak_fma.o
@@ -43,5 +46,5 @@ bench-peers: deps
 	  $(MAKE) --no-print-directory $(SUPERNAV) $(MODEL_IMAGE) $(PEAK_FMA)
 	@SUPERNAV=$(SUPERNAV) $(MODEL_ENV) PEAK_FMA=$(PEAK_FMA) \
 	  PEERS_PLATFORM=$(PEERS_PLATFORM) PEERS_K=$(PEERS_K) PEERS_WARMUP=$(PEERS_WARMUP) PEERS_ROUNDS=$(PEERS_ROUNDS) \
-	  PEERS_ORT_TIMING=$(PEERS_ORT_TIMING) PEERS_INT8=$(PEERS_INT8) PEERS_BUILD=$(BUILD)/peers RESULTS=$(RESULTS) \
+	  PEERS_ORT_TIMING=$(PEERS_ORT_TIMING) PEERS_INT8=$(PEERS_INT8) PEERS_INT8_WEIGHTS=$(PEERS_INT8_WEIGHTS) PEERS_BUILD=$(BUILD)/peers RESULTS=$(RESULTS) \
 	  sh bench/peers/run.sh

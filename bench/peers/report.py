@@ -366,6 +366,7 @@ def main():
             "onnxruntime": "export_onnx_qdq.py's QDQ models (supernav's own int8 weights, scales and calibrated "
                            "activation ranges), same session options as fp32",
             "manifest": args.int8_manifest,
+            "weights": manifest8.get("weights", "int8"),
             "agreement": {k: v for k, v in agreement.items() if k != "per_subnet"},
             "agreement_per_subnet": agreement["per_subnet"],
         }
@@ -422,7 +423,8 @@ def main():
         ops = ", ".join(f"{op} {n}" for op, n in sorted(a["operators"]["total"].items()))
         lines += [
             f"* int8: supernav `eval --int8` ({sn8[configs[0]].get('isa', '?')} kernels) and ONNX Runtime on "
-            "export_onnx_qdq.py's QDQ models (supernav's own int8 weights and scales), each right after its fp32 "
+            "export_onnx_qdq.py's QDQ models (supernav's own int8 weights and scales; ONNX weights "
+            + manifest8.get("weights", "int8") + "), each right after its fp32 "
             "model in every round; ONNX Runtime's optimized graphs hold " + ops,
             f"* int8 agreement (tests/int8_ort_compare.py, before the rounds, {a['canvases'] // a['subnets']} canvases "
             f"per SubNet): top-1 equal on {a['agree']}/{a['canvases']} ({100 * a['agree_frac']:.2f} %, least per "

@@ -12,7 +12,8 @@
 # Environment (make passes these): SUPERNAV, MODEL (cf64), MODEL_IMAGE, PEAK_FMA, PEERS_PLATFORM (cpu),
 # PEERS_K (timed runs per SubNet and runtime), PEERS_WARMUP, PEERS_ROUNDS, PEERS_ORT_TIMING
 # (binding|profiler: which ONNX Runtime figure the ratio uses), PEERS_INT8 (1: the int8 columns;
-# 0: fp32 only), PEERS_BUILD, RESULTS.
+# 0: fp32 only), PEERS_INT8_WEIGHTS (auto: int8 on x86 with VNNI, else uint8; or int8|uint8: the
+# QDQ weights' ONNX type), PEERS_BUILD, RESULTS.
 set -eu
 
 say() { echo "bench-peers: $*" >&2; }
@@ -28,6 +29,7 @@ PEERS_ROUNDS=${PEERS_ROUNDS:-5}
 PEERS_WARMUP=${PEERS_WARMUP:-30}
 PEERS_ORT_TIMING=${PEERS_ORT_TIMING:-binding}
 PEERS_INT8=${PEERS_INT8:-1}
+PEERS_INT8_WEIGHTS=${PEERS_INT8_WEIGHTS:-auto}
 PEERS_BUILD=${PEERS_BUILD:-build/peers}
 RESULTS=${RESULTS:-results}
 PY=/usr/bin/python3
@@ -48,6 +50,7 @@ case $PEERS_PLATFORM in
 esac
 case $PEERS_ORT_TIMING in binding | profiler) ;; *) die "PEERS_ORT_TIMING must be 'binding' or 'profiler' (got '$PEERS_ORT_TIMING')" ;; esac
 case $PEERS_INT8 in 0 | 1) ;; *) die "PEERS_INT8 must be 1 (the int8 columns) or 0 (fp32 only) (got '$PEERS_INT8')" ;; esac
+case $PEERS_INT8_WEIGHTS in auto | int8 | uint8) ;; *) die "PEERS_INT8_WEIGHTS must be auto, int8 or uint8 (got '$PEERS_INT8_WEIGHTS')" ;; esac
 [ -x "$SUPERNAV" ] || die "$SUPERNAV is missing; run 'make'"
 [ -f "$MODEL_IMAGE" ] || die "$MODEL_IMAGE is missing; run 'make'"
 [ -x "$PEAK_FMA" ] || die "$PEAK_FMA is missing; run 'make $PEAK_FMA'"
@@ -60,8 +63,15 @@ sh bench/peers/install_ort.sh "$PEERS_BUILD" || die "ONNX Runtime could not be i
     --test "$TEST" --out "$PEERS_BUILD/onnx" || die "ONNX export or its checks failed (see above)"
 int8_manifest=""
 if [ "$PEERS_INT8" = 1 ]; then
+    # ONNX Runtime's int8-weight (U8S8) kernels are exact on x86 with VNNI only; without it the
+    # same weights go as uint8 (+ 128), which its exact U8U8 kernels serve (export_onnx_qdq.py)
+    case $PEERS_INT8_WEIGHTS in
+        auto) PEERS_INT8_WEIGHTS=int8
+              grep -q -w -e avx512_vnni -e avx_vnni /proc/cpuinfo 2>/dev/null || PEERS_INT8_WEIGHTS=uint8 ;;
+    esac
+    say "int8: QDQ weights exported as $PEERS_INT8_WEIGHTS"
     "$PY" workloads/supernet/export_onnx_qdq.py --model-image "$MODEL_IMAGE" --table "$TABLE" \
-        --out "$PEERS_BUILD/onnx-int8" || die "int8 QDQ export failed (see above)"
+        --weights "$PEERS_INT8_WEIGHTS" --out "$PEERS_BUILD/onnx-int8" || die "int8 QDQ export failed (see above)"
     int8_manifest=$PEERS_BUILD/onnx-int8/manifest.json
 fi
 

@@ -267,7 +267,20 @@ class Graph:
         return self.node("DequantizeLinear", list(t), base + "_dq")
 
 
-def build_graph(onnx, img, text, perturb=None):
+def weight_inputs(g, q, scale, base, weights):
+    """A weight DequantizeLinear's inputs: the int8 weights Q with zero point 0, or (WEIGHTS
+    'uint8') the same values shifted by 128 with zero point 128. ONNX Runtime runs int8 weights
+    with its U8S8 kernels, which on x86 without VNNI multiply byte pairs into saturating 16-bit
+    sums (its quantization docs: use U8U8 or reduce_range there), so their results are not the
+    exact products there; uint8 weights take its U8U8 kernels, exact on every x86."""
+    if weights == "uint8":
+        return [g.const((q.astype(np.int16) + 128).astype(np.uint8), np.uint8, base), g.const(scale, np.float32, base + "s"),
+                g.const(np.full(len(scale), 128), np.uint8, base + "zp")]
+    return [g.const(q, np.int8, base), g.const(scale, np.float32, base + "s"),
+            g.const(np.zeros(len(scale)), np.int8, base + "zp")]
+
+
+def build_graph(onnx, img, text, perturb=None, weights="int8"):
     """The QDQ model of SubNet TEXT. PERTURB (tests only): (layer name, factor): that layer's
     QuantizeLinear uses its output scale times factor while its consumers dequantize at the
     right one, as an engine whose requantization multiplier is wrong: a planted error the
@@ -301,8 +314,7 @@ def build_graph(onnx, img, text, perturb=None):
                         dtype=np.int64) * sign
         bias = np.clip(bias, -2 ** 30, 2 ** 30).astype(np.int32)
         b_scale = (float(cur[0]) * np.abs(eff)).astype(np.float32)
-        wd = g.node("DequantizeLinear", [g.const(wq, np.int8, l.name + "_w"), g.const(w_scale, np.float32, l.name + "_ws"),
-                                         g.const(np.zeros(len(w_scale)), np.int8, l.name + "_wzp")], l.name + "_wdq", axis=0)
+        wd = g.node("DequantizeLinear", weight_inputs(g, wq, w_scale, l.name + "_w", weights), l.name + "_wdq", axis=0)
         bd = g.node("DequantizeLinear", [g.const(bias, np.int32, l.name + "_b"), g.const(b_scale, np.float32, l.name + "_bs"),
                                          g.const(np.zeros(len(b_scale)), np.int32, l.name + "_bzp")], l.name + "_bdq", axis=0)
         k = wq.shape[-1]
@@ -327,8 +339,7 @@ def build_graph(onnx, img, text, perturb=None):
     d = float(cur[0]) * fs.astype(np.float64)
     fb = np.array([round_half_away(float(b) / dd) if dd != 0 else 0 for b, dd in zip(img.get("fc.bias"), d)],
                   dtype=np.int64)
-    fw = g.node("DequantizeLinear", [g.const(fq, np.int8, "fc_w"), g.const(fs, np.float32, "fc_ws"),
-                                     g.const(np.zeros(len(fs)), np.int8, "fc_wzp")], "fc_wdq", axis=0)
+    fw = g.node("DequantizeLinear", weight_inputs(g, fq, fs, "fc_w", weights), "fc_wdq", axis=0)
     fbd = g.node("DequantizeLinear", [g.const(np.clip(fb, -2 ** 30, 2 ** 30), np.int32, "fc_b"),
                                       g.const(d.astype(np.float32), np.float32, "fc_bs"),
                                       g.const(np.zeros(len(d)), np.int32, "fc_bzp")], "fc_bdq", axis=0)
@@ -372,6 +383,10 @@ def main():
                     help="tests only: LAYER's QuantizeLinear uses its output scale times FACTOR while its "
                          "consumers dequantize at the right one (e.g. stages.1.0.dw:1.05), a planted error; the "
                          "manifest says so")
+    ap.add_argument("--weights", choices=("int8", "uint8"), default="int8",
+                    help="the weights' ONNX type: int8 (zero point 0; ONNX Runtime's U8S8 kernels, exact on x86 "
+                         "with VNNI only) or uint8 (the same values + 128, zero point 128; its U8U8 kernels, "
+                         "exact on every x86)")
     args = ap.parse_args()
     try:
         import onnx
@@ -400,7 +415,7 @@ def main():
     models = []
     for j in pick:
         text = rows[j]["config"]
-        model, cal = build_graph(onnx, img, text, perturb)
+        model, cal = build_graph(onnx, img, text, perturb, args.weights)
         name = f"subnet{j:02d}.onnx"
         write_atomic(os.path.join(args.out, name), model.SerializeToString())
         models.append({"index": j, "config": text, "macs": int(rows[j]["macs"]), "calibration_id": cal,
@@ -409,7 +424,7 @@ def main():
                 "model_image_sha256": sha256_of(args.model_image), "opset": OPSET, "onnx": onnx.__version__,
                 "input": {"name": "canvas", "shape": [1, 1, img.arch["canvas"], img.arch["canvas"]],
                           "scale": "pixel/255"},
-                "activations": "uint8, TFLite's int8 zero point + 128", "perturb": args.perturb, "models": models}
+                "activations": "uint8, TFLite's int8 zero point + 128", "weights": args.weights, "perturb": args.perturb, "models": models}
     write_atomic(os.path.join(args.out, "manifest.json"), (json.dumps(manifest, indent=1) + "\n").encode())
     print(f"export_onnx_qdq: wrote {len(models)} QDQ models{' (PERTURBED: ' + args.perturb + ')' if perturb else ''} "
           f"and manifest.json to {args.out}", file=sys.stderr)
