@@ -56,7 +56,10 @@
  *     less than its p50; a SubNet its p50 even when its p95 is planted higher);
  *     --arac-quantile 95 and 50 read that quantile (31);
  *   - a measured profile's rows of one placement (a SubNet wholly near under several
- *     SubGraphs) pooled to their median, in measured profiles only (36). */
+ *     SubGraphs) pooled to their median, in measured profiles only (36);
+ *   - sushi's paper queue re-chooses a floor query with a ceiling under --late fastest (its
+ *     wait decides whether it is certain to be late), never from a memo by floor (37).
+ *     Mutant of sushi.c (tried): the memo for every floor query fails 37. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -98,9 +101,11 @@ static const plant table_b = {3, {0.70, 0.75, 0.90, 0},
  * everywhere, 200 us slower under G2; NEUTRAL S1 met everywhere in the same time; HARD S2 in
  * time under G2 and G3 only (even after a switch of 20 us); SLOW S2 with no ceiling, met
  * everywhere, 100 us faster under G2; FREE no constraint (the most accurate SubNet). */
-enum kind { TIGHT, EASY, NEUTRAL, HARD, SLOW, FREE };
-static const char *const kind_columns[] = {"0.6900,250", "0.6900,", "0.7900,", "0.8900,930", "0.8900,", ","};
-static const char *const kind_subnet[] = {"S0", "S0", "S1", "S2", "S2", NULL};
+enum kind { TIGHT, EASY, NEUTRAL, HARD, SLOW, FREE, LTIGHT, LHARD };
+/* LTIGHT and LHARD: TIGHT's and HARD's constraints, served whatever --late fastest gives them */
+static const char *const kind_columns[] = {"0.6900,250", "0.6900,", "0.7900,", "0.8900,930", "0.8900,", ",",
+                                           "0.6900,250", "0.8900,930"};
+static const char *const kind_subnet[] = {"S0", "S0", "S1", "S2", "S2", NULL, NULL, NULL};
 
 typedef struct trace {
     size_t n;
@@ -117,6 +122,7 @@ static void put(trace *t, enum kind k, size_t count)
 
 static char tmp_dir[] = "/tmp/sn-sushi-guards-XXXXXX";
 static unsigned runs;
+static int late_fastest; /* replay --late fastest instead of level */
 
 static void write_trace(const trace *t, const char *path)
 {
@@ -359,7 +365,7 @@ static void replay_file(sn_serve *sv, const char *policy, const char *tpath, uin
     /* the planted traces hold queries that are late at their floor's level by design (the
      * guards' SLO counts): served at that level, so each guard's point is about the SubGraph
      * alone (--late fastest: test_acc_lost_fastest) */
-    o.late = SN_LATE_LEVEL;
+    o.late = late_fastest ? SN_LATE_FASTEST : SN_LATE_LEVEL;
     o.out_dir = out_dir;
     o.counters = "perf:task-clock";
     if (sn_serve_replay(sv, &o, err, sizeof err) != 0)
@@ -833,6 +839,36 @@ static void test_late_keeps_level(void **state)
     serve_free(sv);
 }
 
+/* sushi's paper queue memoizes a floor query's choice by its floor only where the choice
+ * cannot depend on its wait: never for a floor query with a ceiling under --late fastest.
+ * Table M: static-subgraph's SubGraph is G1; under G0 (a switch of 200 us) S2 fits HARD's 930
+ * us, under G1 it does not (so HARD queries are certain to be late there and get the fastest,
+ * S3). W 100, Q 50: one LTIGHT, 10 LHARD, 89 LTIGHT. On paper G0's first query waits its
+ * switch: S0's 100 us no longer fit LTIGHT's 250, so it gets the fastest, S3 (below the floor).
+ * At 49 G0 meets 49 SLOs against G1's 40 but is slower on its last Q (the HARD queries):
+ * refused; at 99, 99 against 90, the last Q alike: switched to G0. Memoized, the first
+ * query's S3 would serve every LTIGHT query on paper (G0: 10 SLOs): no switch. */
+static void test_memo_late_fastest(void **state)
+{
+    static const plant table_m = {4, {0.70, 0.80, 0.90, 0.60},
+                                  {{100, 100, 300, 300, 400},
+                                   {500, 300, 500, 500, 800},
+                                   {850, 1000, 900, 1000, 1100},
+                                   {60, 60, 60, 60, 80}},
+                                  {200, 20, 20, 20}};
+    sn_serve *sv = serve_of(&table_m);
+    trace t;
+    (void)state;
+    t.n = 0;
+    put(&t, LTIGHT, 1);
+    put(&t, LHARD, 10);
+    put(&t, LTIGHT, 89);
+    late_fastest = 1;
+    expect_switches(sv, &t, 100, 50, "99:S0");
+    late_fastest = 0;
+    serve_free(sv);
+}
+
 /* a platform that holds one plan (mcu): a re-plan of 350 us before any SubNet but the one
  * served last. A floor at S0's level (0.69) with S2 planned: by PRED S0 costs 450, S1 550, S2
  * 400 -- S2 serves it, no re-plan; with nothing planned S0 (450 < 550 < 750); with no re-plan
@@ -1109,6 +1145,8 @@ int main(void)
         {"a measured profile: a SubNet's rows with all of its weights near under several SubGraphs become "
          "their median (p50, p95); other rows, ARAC configs' and profiles that are not poolable stay", test_pool_near, NULL, NULL,
          NULL},
+        {"sushi's paper queue: no memo of a floor query's choice where it has a ceiling under --late fastest "
+         "(its wait decides): switched at 99", test_memo_late_fastest, NULL, NULL, NULL},
     };
     char cmd[128];
     FILE *f;
