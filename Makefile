@@ -249,26 +249,16 @@ deps-test:
 # CPU platform sees only what SN_CPU_MAX_ISA allows. PAPI_DISABLE=perf_event brings PAPI up
 # without that component, as on a machine where PAPI cannot use it (no PMU, another vendor).
 # TESTS="build/tests/test_x tests/test_y.sh" runs only those.
-# PROVE_JOBS=N runs N test files at a time. Without TESTS, the unit-test binaries run two at a
-# time (none times anything another job could spoil), then the scripts one at a time (some
-# replay in real time).
 CPU_ISA ?=
 PAPI_DISABLE ?=
-PROVE_JOBS ?=
 TESTS ?= $(TEST_BIN) $(TEST_SCRIPTS)
-TEST_ENV = $(if $(CPU_ISA),SN_CPU_MAX_ISA=$(CPU_ISA)) $(if $(PAPI_DISABLE),SN_PAPI_DISABLE_COMPONENTS=$(PAPI_DISABLE)) \
-  SUPERNAV=$(SUPERNAV) BUILD=$(BUILD) SN_MODEL=$(cf64_IMAGE) \
-  ASAN_OPTIONS=abort_on_error=0:detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/ci/lsan-suppressions.txt \
-  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 test: deps-test
 	@$(MAKE) --no-print-directory -q all || $(MAKE) --no-print-directory all
 	@echo "prove: $(words $(TESTS)) tests$(if $(SAN), under -fsanitize=$(SAN))$(if $(CPU_ISA), as on a CPU capped at $(CPU_ISA))$(if $(PAPI_DISABLE), with PAPI component(s) $(PAPI_DISABLE) disabled)"
-ifeq ($(origin TESTS),file)
-	@$(TEST_ENV) prove -j$(or $(PROVE_JOBS),2) --exec '' $(TEST_BIN) && \
-	  $(TEST_ENV) prove $(if $(PROVE_JOBS),-j$(PROVE_JOBS)) --exec '' $(TEST_SCRIPTS)
-else
-	@$(TEST_ENV) prove $(if $(PROVE_JOBS),-j$(PROVE_JOBS)) --exec '' $(TESTS)
-endif
+	@$(if $(CPU_ISA),SN_CPU_MAX_ISA=$(CPU_ISA)) $(if $(PAPI_DISABLE),SN_PAPI_DISABLE_COMPONENTS=$(PAPI_DISABLE)) \
+	  SUPERNAV=$(SUPERNAV) BUILD=$(BUILD) SN_MODEL=$(cf64_IMAGE) \
+	  ASAN_OPTIONS=abort_on_error=0:detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/ci/lsan-suppressions.txt \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 prove --exec '' $(TESTS)
 
 # Kernel micro-benchmarks; Google Benchmark's JSON is written beside the console table,
 # via a temporary file renamed into place. MICRO_ARGS passes extra flags.
