@@ -64,12 +64,8 @@ sh bench/peers/install_ort.sh "$PEERS_BUILD" || die "ONNX Runtime could not be i
 int8_manifest=""
 if [ "$PEERS_INT8" = 1 ]; then
     # ONNX Runtime's int8-weight (U8S8) kernels are exact on x86 with VNNI only; without it the
-    # same weights go as uint8 (+ 128), which its exact U8U8 kernels serve (export_onnx_qdq.py)
-    case $PEERS_INT8_WEIGHTS in
-        auto) PEERS_INT8_WEIGHTS=int8
-              grep -q -w -e avx512_vnni -e avx_vnni /proc/cpuinfo 2>/dev/null || PEERS_INT8_WEIGHTS=uint8 ;;
-    esac
-    say "int8: QDQ weights exported as $PEERS_INT8_WEIGHTS"
+    # same weights go as uint8 (+ 128), which its exact U8U8 kernels serve (export_onnx_qdq.py
+    # --weights auto; the manifest records which)
     "$PY" workloads/supernet/export_onnx_qdq.py --model-image "$MODEL_IMAGE" --table "$TABLE" \
         --weights "$PEERS_INT8_WEIGHTS" --out "$PEERS_BUILD/onnx-int8" || die "int8 QDQ export failed (see above)"
     int8_manifest=$PEERS_BUILD/onnx-int8/manifest.json

@@ -383,11 +383,19 @@ def main():
                     help="tests only: LAYER's QuantizeLinear uses its output scale times FACTOR while its "
                          "consumers dequantize at the right one (e.g. stages.1.0.dw:1.05), a planted error; the "
                          "manifest says so")
-    ap.add_argument("--weights", choices=("int8", "uint8"), default="int8",
+    ap.add_argument("--weights", choices=("int8", "uint8", "auto"), default="int8",
                     help="the weights' ONNX type: int8 (zero point 0; ONNX Runtime's U8S8 kernels, exact on x86 "
-                         "with VNNI only) or uint8 (the same values + 128, zero point 128; its U8U8 kernels, "
-                         "exact on every x86)")
+                         "with VNNI only), uint8 (the same values + 128, zero point 128; its U8U8 kernels, "
+                         "exact on every x86), or auto: int8 where /proc/cpuinfo has avx512_vnni or avx_vnni, "
+                         "else uint8")
     args = ap.parse_args()
+    if args.weights == "auto":
+        try:
+            with open("/proc/cpuinfo") as f:
+                flags = set(f.read().split())
+        except OSError:
+            flags = set()
+        args.weights = "int8" if flags & {"avx512_vnni", "avx_vnni"} else "uint8"
     try:
         import onnx
         import onnx.checker
