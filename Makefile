@@ -249,16 +249,33 @@ deps-test:
 # CPU platform sees only what SN_CPU_MAX_ISA allows. PAPI_DISABLE=perf_event brings PAPI up
 # without that component, as on a machine where PAPI cannot use it (no PMU, another vendor).
 # TESTS="build/tests/test_x tests/test_y.sh" runs only those.
+# Two passes: the tests run PROVE_JOBS at a time, then TEST_ALONE one at a time with nothing
+# beside them: the scripts that time themselves or a deadline, kill processes at set moments,
+# or use both cores themselves. PROVE_JOBS=1 runs everything one at a time. The firmware the
+# MCU scripts run is built first (where the Arm toolchain and QEMU are installed), so no two
+# scripts build it at once.
 CPU_ISA ?=
 PAPI_DISABLE ?=
+PROVE_JOBS ?= 2
 TESTS ?= $(TEST_BIN) $(TEST_SCRIPTS)
+TEST_ALONE := $(addprefix tests/,test_bench_exit.sh test_compliance.sh test_eval_accuracy.sh \
+  test_faults.sh test_fuzz_corpus.sh test_gate.sh test_load.sh test_replay.sh \
+  test_replay_realtime.sh test_report.sh test_sweep.sh test_sweep_slurm.sh)
+TESTS_PAR = $(filter-out $(TEST_ALONE),$(TESTS))
+TESTS_ALONE = $(filter $(TEST_ALONE),$(TESTS))
+PROVE = $(if $(CPU_ISA),SN_CPU_MAX_ISA=$(CPU_ISA)) $(if $(PAPI_DISABLE),SN_PAPI_DISABLE_COMPONENTS=$(PAPI_DISABLE)) \
+  SUPERNAV=$(SUPERNAV) BUILD=$(BUILD) SN_MODEL=$(cf64_IMAGE) \
+  ASAN_OPTIONS=abort_on_error=0:detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/ci/lsan-suppressions.txt \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 prove --exec ''
 test: deps-test
 	@$(MAKE) --no-print-directory -q all || $(MAKE) --no-print-directory all
+	@$(if $(SAN),:,if command -v arm-none-eabi-gcc > /dev/null && command -v qemu-system-arm > /dev/null; then \
+	  $(MAKE) --no-print-directory -s mcu-qemu mcu-boards > /dev/null || echo "make mcu-qemu mcu-boards failed: the MCU tests say why"; fi)
 	@echo "prove: $(words $(TESTS)) tests$(if $(SAN), under -fsanitize=$(SAN))$(if $(CPU_ISA), as on a CPU capped at $(CPU_ISA))$(if $(PAPI_DISABLE), with PAPI component(s) $(PAPI_DISABLE) disabled)"
-	@$(if $(CPU_ISA),SN_CPU_MAX_ISA=$(CPU_ISA)) $(if $(PAPI_DISABLE),SN_PAPI_DISABLE_COMPONENTS=$(PAPI_DISABLE)) \
-	  SUPERNAV=$(SUPERNAV) BUILD=$(BUILD) SN_MODEL=$(cf64_IMAGE) \
-	  ASAN_OPTIONS=abort_on_error=0:detect_leaks=1 LSAN_OPTIONS=suppressions=$(CURDIR)/ci/lsan-suppressions.txt \
-	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 prove --exec '' $(TESTS)
+	@status=0; \
+	$(if $(TESTS_PAR),echo "prove: $(words $(TESTS_PAR)) tests $(PROVE_JOBS) at a time"; $(PROVE) -j$(PROVE_JOBS) $(TESTS_PAR) || status=1;) \
+	$(if $(TESTS_ALONE),echo "prove: $(words $(TESTS_ALONE)) tests one at a time (nothing beside them)"; $(PROVE) $(TESTS_ALONE) || status=1;) \
+	exit $$status
 
 # Kernel micro-benchmarks; Google Benchmark's JSON is written beside the console table,
 # via a temporary file renamed into place. MICRO_ARGS passes extra flags.
