@@ -259,7 +259,7 @@ PAPI_DISABLE ?=
 PROVE_JOBS ?= 2
 TESTS ?= $(TEST_BIN) $(TEST_SCRIPTS)
 TEST_ALONE := $(addprefix tests/,test_bench_exit.sh test_compliance.sh test_eval_accuracy.sh \
-  test_faults.sh test_fuzz_corpus.sh test_gate.sh test_load.sh test_replay.sh \
+  test_faults.sh test_fuzz_corpus.sh test_gate.sh test_replay.sh \
   test_replay_realtime.sh test_report.sh test_sweep.sh test_sweep_slurm.sh)
 TESTS_PAR = $(filter-out $(TEST_ALONE),$(TESTS))
 TESTS_ALONE = $(filter $(TEST_ALONE),$(TESTS))
