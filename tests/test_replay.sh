@@ -38,14 +38,35 @@ rc=$?
 lines=$(wc -l < "$tmp/err")
 ok $(( rc == 0 || lines != 1 )) "an existing run directory is refused with one line: $(cat "$tmp/err")"
 
+# on the CPU platform in modelled virtual time from the CI gate's pinned CPU profile (its ISA and
+# near budget), so that the choices -- and so the bytes -- do not depend on this machine's speed:
+# with a profile measured under the sanitizers (every SubNet 1.3-8.9 ms against the stream's
+# 1.5 ms ceiling, near and far within noise) sushi once kept a SubGraph the served SubNets did
+# not use, and measured service times move the late queries; the inference is this run's
+# That profile names the model image it was measured on: this build's, else the plain build's (a
+# sanitizer build calibrates its image's int8 scales with other rounding, so its bytes differ).
+want=$(sed -n 's/.*"model_sha256":[[:space:]]*"\([0-9a-f]*\)".*/\1/p' ci/baselines/cpu-profile.json | head -n 1)
+pmodel=
+for m in "$MODEL" build/supernet.snm; do
+    [ -f "$m" ] && [ "$(sha256sum "$m" | cut -d' ' -f1)" = "$want" ] && { pmodel=$m; break; }
+done
 for p in sushi nocache; do
-    "$SUPERNAV" replay --model "$MODEL" --trace "$tmp/t.csv" --policy $p --virtual --out "$tmp/$p" \
-        --reps 5 --quiet > /dev/null 2>&1 || echo "replay $p failed" >&2
+    if [ -n "$pmodel" ]; then
+        "$SUPERNAV" replay --model "$pmodel" --isa avx2 --near-kib 768 --profile ci/baselines/cpu-profile.json \
+            --trace "$tmp/t.csv" --policy $p --virtual --modelled --out "$tmp/$p" --quiet > /dev/null 2>&1
+    else # a profile measured here: the run directory's points below still hold
+        "$SUPERNAV" replay --model "$MODEL" --trace "$tmp/t.csv" --policy $p --virtual --out "$tmp/$p" \
+            --reps 5 --quiet > /dev/null 2>&1
+    fi || echo "replay $p failed" >&2
 done
 fs=$(field "$tmp/sushi/summary.json" far_bytes)
 fn=$(field "$tmp/nocache/summary.json" far_bytes)
-ok "$(awk -v a="$fs" -v b="$fn" 'BEGIN { print (a != "" && b != "" && a + 0 < b + 0) ? 0 : 1 }')" \
-    "cpu: sushi moves fewer far bytes than nocache ($fs < $fn)"
+if [ -n "$pmodel" ]; then
+    ok "$(awk -v a="$fs" -v b="$fn" 'BEGIN { print (a != "" && b != "" && a + 0 < b + 0) ? 0 : 1 }')" \
+        "cpu: sushi moves fewer far bytes than nocache ($fs < $fn; $pmodel)"
+else
+    n=$((n + 1)); echo "ok $n # SKIP neither $MODEL nor build/supernet.snm is the model image ci/baselines/cpu-profile.json was measured on (make all builds it)"
+fi
 acc=$(field "$tmp/sushi/summary.json" measured_accuracy)
 ok "$(awk -v a="$acc" 'BEGIN { print (a > 0.8 && a <= 1) ? 0 : 1 }')" "cpu: measured accuracy of served queries is real ($acc)"
 
