@@ -108,17 +108,22 @@ class Chunks:
         return tuple(a[o:o + count] for a in self.arrays)
 
 
-def arac_sample(rng, gen, boxes):
-    """A random full-resolution SubNet, split point, grid, region mode (h or z, half each),
+def arac_sample(rng, gen, boxes, families=None):
+    """A random full-resolution SubNet, split point, grid, region mode (h or z, half each;
+    with FAMILIES, a list of (split, mode), one of those instead),
     a three-level config (100, l, SKIP) with l random among 75/50/25, and per-tile levels:
     tiles on the object's box at 100 (80 %) or l, the others at l or SKIP (half each).
     Three levels per sample keep the cost at two prefix passes (100 and l) while every
     level, split and mode is trained."""
     cfg = sp.SubNetConfig.random(rng, res=sp.CANVAS)
-    split = rng.choice(sp.ARAC_SPLITS)
+    if families:
+        split, mode = rng.choice(families)
+    else:
+        split = rng.choice(sp.ARAC_SPLITS)
     grids = [g for g in (2, 4, 4, 8, 8) if sp.prefix_side(split) % g == 0]
     grid = rng.choice(grids)
-    mode = rng.choice(sp.ARAC_MODES)
+    if not families:
+        mode = rng.choice(sp.ARAC_MODES)
     obj = tile_object(boxes, grid)
     shape = obj.shape
     mid = rng.choice((1, 2, 3))                  # index of 75 / 50 / 25 in ARAC_LEVELS
@@ -151,7 +156,19 @@ def main():
     ap.add_argument("--resume", action="store_true", help="continue from WORK/last.pt (required if it exists)")
     ap.add_argument("--max-steps", type=int, default=0, help="stop after this many steps of this run")
     ap.add_argument("--pid-file", default="", help="write this process's PID here")
+    ap.add_argument("--finetune", default="", help="start from this checkpoint's weights (a fresh optimizer and "
+                    "schedule of --steps steps; WORK must not hold another run's last.pt)")
+    ap.add_argument("--arac-families", default="", help="ARAC samples only of these split/mode families, "
+                    "e.g. 2z,3z (default: every split, either mode)")
+    ap.add_argument("--arac-per-step", type=int, default=1, help="ARAC samples per step")
     args = ap.parse_args()
+    families = []
+    for f in filter(None, args.arac_families.split(",")):
+        if len(f) != 2 or not f[0].isdigit() or int(f[0]) not in sp.ARAC_SPLITS or f[1] not in sp.ARAC_MODES:
+            sys.exit(f"train.py: --arac-families: '{f}' is not a split {sp.ARAC_SPLITS} and a mode {sp.ARAC_MODES}")
+        families.append((int(f[0]), f[1]))
+    if args.arac_per_step < 1:
+        sys.exit("train.py: --arac-per-step must be at least 1")
 
     torch.set_num_threads(args.threads)
     try:
@@ -189,6 +206,11 @@ def main():
                           f"checkpoint had {ck['args']['steps']}/{ck['args']['batch']}/{ck['args']['seed']}")
         log(args.log, f"resumed at step {step}/{total} from {ckpt_path}")
     else:
+        if args.finetune:
+            ck = torch.load(args.finetune)
+            model.load_state_dict(ck["model"] if "model" in ck else ck)
+            log(args.log, f"fine-tune from {args.finetune} (its step {ck.get('step')}): ARAC families "
+                          f"{args.arac_families or 'all'}, {args.arac_per_step} ARAC sample(s) per step")
         log(args.log, f"start: {total} steps, batch {args.batch}, lr {args.lr}, warmup {warmup}, wd {args.wd}, "
                       f"seed {args.seed}, canvas seed {args.canvas_seed}, torch {torch.__version__}, "
                       f"threads {args.threads}, task {sp.TASK} {sp.CANVAS}x{sp.CANVAS}, pid {os.getpid()}")
@@ -229,10 +251,12 @@ def main():
         loss_rand.backward()
 
         # ARAC: random split point, grid and levels (SKIP included).
-        acfg, levels = arac_sample(rng, gen, boxes)
-        out, _ = model.forward_arac(x, acfg, levels)
-        loss_arac = 0.5 * kd_loss(out, teacher) + 0.5 * F.cross_entropy(out, y)
-        loss_arac.backward()
+        for _ in range(args.arac_per_step):
+            acfg, levels = arac_sample(rng, gen, boxes, families)
+            out, _ = model.forward_arac(x, acfg, levels)
+            loss_arac = (0.5 * kd_loss(out, teacher) + 0.5 * F.cross_entropy(out, y)) / args.arac_per_step
+            loss_arac.backward()
+            loss_arac = loss_arac * args.arac_per_step
 
         # Gate, phase 1 (proxy): tiles on the object's box -> level 100, the others -> SKIP.
         loss_gate = 0.0
