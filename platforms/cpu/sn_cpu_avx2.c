@@ -2,7 +2,7 @@
  * -mavx2 -mfma, run only when the processor has them). */
 #if defined(__x86_64__) && defined(__GNUC__)
 #define SN_VW 8
-#define SN_PX 4
+#define SN_PX 6
 /* int8 micro-tiles of up to 6 pixels x 2 vectors (12 accumulators; measured on Zen 3: about 5 %
  * less int8 p50 on the r40 and r56 SubNets than 4 pixels) */
 #define SN_S8_PX 6
