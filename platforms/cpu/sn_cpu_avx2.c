@@ -6,6 +6,8 @@
 /* int8 micro-tiles of up to 6 pixels x 2 vectors (12 accumulators; measured on Zen 3: about 5 %
  * less int8 p50 on the r40 and r56 SubNets than 4 pixels) */
 #define SN_S8_PX 6
+/* fp32 depthwise 3x3 / 5x5 rows 8 pixels at a time (8 accumulators of one channel vector) */
+#define SN_DW_PX 8
 #define SN_KERNELS sn_cpu_kernels_avx2
 #define SN_ISA_NAME "avx2"
 #include "sn_cpu_kernels.inc"
