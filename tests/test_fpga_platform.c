@@ -112,6 +112,12 @@ static void test_outputs_bit_exact(void **state)
     (void)state;
     assert_non_null(input);
     inputs = (uint32_t)input->dims[0];
+#if defined(__SANITIZE_ADDRESS__)
+    /* a sanitizer build checks the memory of every config's and variant's path on 2 inputs; the
+     * plain build checks every input's bits */
+    if (inputs > 2)
+        inputs = 2;
+#endif
     assert_int_equal(sn_cpu_create(&model, NULL, &cpu, NULL), SN_OK);
     sn_cpu_platform(cpu, &cpu_p);
     for (c = 0; c < model.config_count; ++c) {
