@@ -32,12 +32,10 @@ ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok 
 # (a sanitizer build calibrates its image with other rounding); else one measured here. A
 # profile measured under the sanitizers (near and far within noise) once made sushi keep a
 # SubGraph the stream never used, so that no near memory moved no more bytes (points 8-9).
-want=$(sed -n 's/.*"model_sha256":[[:space:]]*"\([0-9a-f]*\)".*/\1/p' ci/baselines/cpu-profile.json | head -n 1)
 pin=
-for m in "$MODEL" build/supernet.snm; do
-    [ -f "$m" ] && [ "$(sha256sum "$m" | cut -d' ' -f1)" = "$want" ] && { MODEL=$m; pin="--isa avx2 --near-kib 768"; break; }
-done
-if [ -n "$pin" ]; then
+pmodel=$(sh tests/pinned_model.sh "$MODEL" build/supernet.snm)
+if [ -n "$pmodel" ]; then
+    MODEL=$pmodel pin="--isa avx2 --near-kib 768"
     profile=ci/baselines/cpu-profile.json
 else
     json=$("$SUPERNAV" profile --model "$MODEL" --reps 3 --json 2>/dev/null)

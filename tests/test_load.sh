@@ -32,19 +32,19 @@ for count in $SMALL $BIG; do
 done
 t0=$(date +%s.%N)
 # shellcheck disable=SC2086
-"$SUPERNAV" replay $sim --trace "$tmp/t$BIG.csv" --policy sushi --out "$tmp/r1m" --quiet \
+"$SUPERNAV" replay $sim --trace "$tmp/t$BIG.csv" --policy sushi --out "$tmp/r-big" --quiet \
     >/dev/null 2>"$tmp/err"
 rc=$?
 t1=$(date +%s.%N)
-rows=$(($(wc -l < "$tmp/r1m/queries.csv" 2>/dev/null || echo 0) - 1))
+rows=$(($(wc -l < "$tmp/r-big/queries.csv" 2>/dev/null || echo 0) - 1))
 ok $(( rc != 0 || rows != BIG )) "$BIG queries replayed in modelled virtual time, one row each ($rows; rc $rc $(head -c 200 "$tmp/err"))"
 echo "# $BIG-query modelled replay: $(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }') s wall (diagnostic)"
-q=$(field "$tmp/r1m/summary.json" queries)
+q=$(field "$tmp/r-big/summary.json" queries)
 ok $(( q != BIG )) "summary.json counts $BIG queries ($q)"
 # shellcheck disable=SC2086
-"$SUPERNAV" replay $sim --trace "$tmp/t$SMALL.csv" --policy sushi --out "$tmp/r100k" --quiet >/dev/null 2>&1
-m1=$(field "$tmp/r1m/policy.json" process_peak_rss_kib)
-m0=$(field "$tmp/r100k/policy.json" process_peak_rss_kib)
+"$SUPERNAV" replay $sim --trace "$tmp/t$SMALL.csv" --policy sushi --out "$tmp/r-small" --quiet >/dev/null 2>&1
+m1=$(field "$tmp/r-big/policy.json" process_peak_rss_kib)
+m0=$(field "$tmp/r-small/policy.json" process_peak_rss_kib)
 # held per query: the trace (24 B) and exact latency percentiles (16 B); a per-query record
 # (88 B) and its CSV row are streamed, not held. Bound: 64 B per query.
 per=$(awk -v a="$m0" -v b="$m1" -v n0=$SMALL -v n1=$BIG 'BEGIN { if (a == "" || b == "") print -1; else printf "%.1f", (b - a) * 1024 / (n1 - n0) }')

@@ -42,14 +42,9 @@ ok $(( rc == 0 || lines != 1 )) "an existing run directory is refused with one l
 # near budget), so that the choices -- and so the bytes -- do not depend on this machine's speed:
 # with a profile measured under the sanitizers (every SubNet 1.3-8.9 ms against the stream's
 # 1.5 ms ceiling, near and far within noise) sushi once kept a SubGraph the served SubNets did
-# not use, and measured service times move the late queries; the inference is this run's
-# That profile names the model image it was measured on: this build's, else the plain build's (a
-# sanitizer build calibrates its image's int8 scales with other rounding, so its bytes differ).
-want=$(sed -n 's/.*"model_sha256":[[:space:]]*"\([0-9a-f]*\)".*/\1/p' ci/baselines/cpu-profile.json | head -n 1)
-pmodel=
-for m in "$MODEL" build/supernet.snm; do
-    [ -f "$m" ] && [ "$(sha256sum "$m" | cut -d' ' -f1)" = "$want" ] && { pmodel=$m; break; }
-done
+# not use, and measured service times move the late queries; the inference is this run's.
+# That profile takes the model image it was measured on: this build's, else the plain build's.
+pmodel=$(sh tests/pinned_model.sh "$MODEL" build/supernet.snm)
 for p in sushi nocache; do
     if [ -n "$pmodel" ]; then
         "$SUPERNAV" replay --model "$pmodel" --isa avx2 --near-kib 768 --profile ci/baselines/cpu-profile.json \

@@ -8,17 +8,17 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "supernet")); sys.path.insert(0, HERE)
 import data, sparse as sp
 import importlib.util
-_spec = importlib.util.spec_from_file_location("sparse_export", os.path.join(HERE, "export.py"))
-ex = importlib.util.module_from_spec(_spec); _spec.loader.exec_module(ex)
-def tile_object(boxes, grid, canvas=sp.CANVAS):
-    t = canvas // grid
-    b = torch.as_tensor(boxes.astype(np.int64))
-    x0, y0, x1, y1 = b[:, 0], b[:, 1], b[:, 0] + b[:, 2], b[:, 1] + b[:, 3]
-    lo = torch.arange(grid) * t
-    hi = lo + t
-    rows = (y0[:, None] < hi[None]) & (y1[:, None] > lo[None])
-    cols = (x0[:, None] < hi[None]) & (x1[:, None] > lo[None])
-    return rows[:, :, None] & cols[:, None, :]
+
+
+def sibling(name):
+    """This folder's NAME.py (workloads/supernet/ has modules of the same names, first on the path)."""
+    spec = importlib.util.spec_from_file_location("sparse_" + name, os.path.join(HERE, name + ".py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+ex, tr = sibling("export"), sibling("train")
 torch.set_num_threads(int(os.environ.get("THREADS", "1")))
 ck, n_val = sys.argv[1], int(sys.argv[2])
 m = sp.SparseSuperNet(); ex.load_weights(m, ck); m.eval()
@@ -44,7 +44,7 @@ for text in cfgs:
             if name == "all100":
                 tl = torch.zeros((len(x), g, g), dtype=torch.long)
             else:  # oracle: tiles on the object's box at 100, the rest SKIP
-                obj = tile_object(boxes[i:i+50], g)
+                obj = tr.tile_object(boxes[i:i+50], g)
                 tl = torch.where(obj, 0, sp.ARAC_LEVELS.index(sp.SKIP))
             outs.append(r(x, tile_levels=tl)[0])
         o = torch.cat(outs); res.append(f"{name} {float((o.argmax(1)==y).float().mean())*100:.1f}")
