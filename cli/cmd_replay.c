@@ -495,7 +495,7 @@ static cJSON *read_json(const char *dir, const char *name)
 
 typedef struct summary_row {
     char trace[128], policy[64];
-    double queries, slo, served, measured, p99, far_mb, hit;
+    double queries, slo, served, effective, measured, p99, far_mb, hit;
     cJSON *feasibility;          /* policy.json "feasibility" (owned; NULL if absent) */
     char invalid[200];           /* summary.json validity: why the run is INVALID ("" VALID) */
     const char *dir;
@@ -572,10 +572,11 @@ int sn_cmd_summary(int argc, char **argv)
     int i, j, rc = 0, n = 0, first = 1;
     summary_row *rows;
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-        printf("usage: supernav summary RUN...\n  one row per trace and policy: SLO attainment, served and measured\n"
-               "  accuracy, p99 latency, far bytes, SubGraph hit ratio; repeated runs of the same trace and\n"
-               "  policy are folded into their medians (column runs); then one line per trace, VALID or\n"
-               "  DEGENERATE (every policy under 5 %% or over 95 %% of SLOs, or all within 1 point)\n"
+        printf("usage: supernav summary RUN...\n  one row per trace and policy: SLO attainment, served, effective (a\n"
+               "  late answer counted wrong) and measured accuracy, p99 latency, far bytes, SubGraph hit\n"
+               "  ratio; repeated runs of the same trace and policy are folded into their medians (column\n"
+               "  runs); then one line per trace, VALID or DEGENERATE (every policy under 5 %% or over\n"
+               "  95 %% of SLOs, or all within 1 point)\n"
                "  with the trace's infeasible constraints and offered load; then a line per INVALID run\n"
                "  (MLPerf LoadGen's rules, summary.json validity: fewer than 1024 queries, or too few for\n"
                "  an early-stopping p99 estimate at 99 %% confidence)\n");
@@ -605,6 +606,7 @@ int sn_cmd_summary(int argc, char **argv)
             r->queries = num(s, "queries");
             r->slo = 100.0 * num(s, "slo_attainment");
             r->served = 100.0 * num(s, "served_accuracy");
+            r->effective = 100.0 * num(s, "effective_accuracy");
             r->measured = 100.0 * num(s, "measured_accuracy");
             r->p99 = num(lat, "p99");
             r->far_mb = num(s, "far_bytes") / 1e6;
@@ -634,15 +636,16 @@ int sn_cmd_summary(int argc, char **argv)
         if (seen)
             continue;
         if (first) {
-            printf("%-24s %-22s %5s %8s %9s %9s %9s %12s %9s %7s\n", "trace", "policy", "runs", "queries",
-                   "SLO-att", "served", "measured", "p99 us", "far MB", "hit");
+            printf("%-24s %-22s %5s %8s %9s %9s %9s %9s %12s %9s %7s\n", "trace", "policy", "runs", "queries",
+                   "SLO-att", "served", "effective", "measured", "p99 us", "far MB", "hit");
             first = 0;
         }
         {
             double q = median_of(rows, n, &rows[i], offsetof(summary_row, queries), &k);
-            printf("%-24s %-22.22s %5d %8.0f %8.1f%% %8.2f%% %8.2f%% %12.1f %9.2f %7.3f\n", rows[i].trace,
+            printf("%-24s %-22.22s %5d %8.0f %8.1f%% %8.2f%% %8.2f%% %8.2f%% %12.1f %9.2f %7.3f\n", rows[i].trace,
                    rows[i].policy, k, q, median_of(rows, n, &rows[i], offsetof(summary_row, slo), &k),
                    median_of(rows, n, &rows[i], offsetof(summary_row, served), &k),
+                   median_of(rows, n, &rows[i], offsetof(summary_row, effective), &k),
                    median_of(rows, n, &rows[i], offsetof(summary_row, measured), &k),
                    median_of(rows, n, &rows[i], offsetof(summary_row, p99), &k),
                    median_of(rows, n, &rows[i], offsetof(summary_row, far_mb), &k),

@@ -352,6 +352,7 @@ static int serve_query(replay *rp, size_t q, char *err, size_t n)
     rq.slo_met = sn_meets_floor(sv->s[s].top1, floor) &&
                  (ceiling <= 0 || end - arrival <= ceiling * 1000);
     rq.table_accuracy = sv->s[s].top1;
+    rq.late = ceiling > 0 && end - arrival > ceiling * 1000;
     {
         int on_time = ceiling <= 0 || end - arrival <= ceiling * 1000;
         rp->eff_table += on_time ? sv->s[s].top1 : 0.0;

@@ -105,9 +105,12 @@ sn_run_status sn_run_stats_add(sn_run_stats *s, const sn_run_query *q)
         ++s->measured;
         s->correct += (size_t)q->correct;
     }
+    s->late += q->late;
     if (!isnan(q->table_accuracy)) {
         ++s->with_table_accuracy;
         s->table_accuracy_sum += q->table_accuracy;
+        if (!q->late)
+            s->effective_accuracy_sum += q->table_accuracy;
     }
     s->near_bytes += q->near_bytes;
     s->far_bytes += q->far_bytes;
@@ -216,6 +219,8 @@ void sn_run_stats_summarize(sn_run_stats *s, sn_run_summary *out)
     out->queries = n;
     out->slo_attainment = ratio((double)s->slo_met, (double)n);
     out->served_accuracy = ratio(s->table_accuracy_sum, (double)s->with_table_accuracy);
+    out->effective_accuracy = ratio(s->effective_accuracy_sum, (double)s->with_table_accuracy);
+    out->late_queries = s->late;
     out->measured_queries = s->measured;
     out->measured_accuracy = ratio((double)s->correct, (double)s->measured);
     out->near_bytes = s->near_bytes;
@@ -723,6 +728,8 @@ static sn_run_status write_summary(sn_run_writer *w, const sn_run_summary *s,
     json_number(root, "queries", (double)s->queries, &ok);
     json_number(root, "slo_attainment", s->slo_attainment, &ok);
     json_number(root, "served_accuracy", s->served_accuracy, &ok);
+    json_number(root, "effective_accuracy", s->effective_accuracy, &ok);
+    json_number(root, "late_queries", (double)s->late_queries, &ok);
     json_number(root, "measured_accuracy", s->measured_accuracy, &ok);
     json_number(root, "measured_queries", (double)s->measured_queries, &ok);
     json_number(root, "near_bytes", (double)s->near_bytes, &ok);

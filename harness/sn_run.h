@@ -58,6 +58,8 @@ typedef struct sn_run_query {
     bool slo_met;             /* met its accuracy floor and latency ceiling */
     double table_accuracy;    /* the accuracy table's top-1 for SUBNET in [0, 1]; NAN if
                                  the table has none */
+    bool late;                /* answered after its latency ceiling (false: in time, or no
+                                 ceiling): counted wrong by effective accuracy */
 } sn_run_query;
 
 /* Latency percentiles (nearest rank) and moments, in microseconds. */
@@ -95,6 +97,8 @@ typedef struct sn_run_summary {
     size_t queries;
     double slo_attainment;       /* queries with slo_met / queries */
     double served_accuracy;      /* mean table_accuracy of the queries that have one */
+    double effective_accuracy;   /* the same with a late answer counted wrong (0) */
+    size_t late_queries;         /* queries answered after their latency ceiling */
     size_t measured_queries;     /* queries whose correctness is known */
     double measured_accuracy;    /* correct / measured_queries */
     uint64_t near_bytes, far_bytes;
@@ -108,8 +112,8 @@ typedef struct sn_run_summary {
 
 /* The accumulator behind summary.json; usable on its own. */
 typedef struct sn_run_stats {
-    size_t queries, slo_met, measured, correct, with_table_accuracy;
-    double table_accuracy_sum;
+    size_t queries, slo_met, measured, correct, with_table_accuracy, late;
+    double table_accuracy_sum, effective_accuracy_sum;
     uint64_t near_bytes, far_bytes;
     int64_t first_arrival_ns, last_end_ns;
     int64_t *latencies_ns;       /* owned; one per query, in arrival order until summarized */

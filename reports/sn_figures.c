@@ -92,7 +92,7 @@ int sn_figures_of_run(const sn_rundir *run, sn_figure_set *set)
     char clock_src[160], energy_src[160];
     size_t cap = 0, i, known = 0, with_table = 0;
     int model = esrc && !strncmp(esrc, "model:", 6), ceilings = sn_figures_trace_has_ceilings(run);
-    double *service, *latency, *correct, *slo, *served, mac_pj;
+    double *service, *latency, *correct, *slo, *served, mac_pj, eff;
     sn_figure *f;
 
     memset(set, 0, sizeof *set);
@@ -147,9 +147,11 @@ int sn_figures_of_run(const sn_rundir *run, sn_figure_set *set)
     f->sample = slo;
     f->n = run->count;
     slo = NULL;
-    ADD("effective_accuracy", "fraction", SN_FIGURE_INFO, SN_BETTER_HIGHER,
-        run->policy ? sn_rundir_num(run->policy, "effective_accuracy.table") : (double)NAN,
-        "table: top-1 counting an answer after its latency ceiling as wrong (policy.json)");
+    eff = sn_rundir_num(s, "effective_accuracy"); /* summary.json; older runs: policy.json only */
+    if (isnan(eff) && run->policy)
+        eff = sn_rundir_num(run->policy, "effective_accuracy.table");
+    ADD("effective_accuracy", "fraction", SN_FIGURE_INFO, SN_BETTER_HIGHER, eff,
+        "table: top-1 counting an answer after its latency ceiling as wrong");
     ADD("near_bytes", "bytes", SN_FIGURE_EXACT, SN_BETTER_NEITHER, sn_rundir_num(s, "near_bytes"),
         "count: weight bytes read from near memory");
     ADD("far_bytes", "bytes", SN_FIGURE_EXACT, SN_BETTER_LOWER, sn_rundir_num(s, "far_bytes"),

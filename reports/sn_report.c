@@ -1449,12 +1449,12 @@ static void answer_rows(const report *rp, sn_text *md, sn_text *html)
 static void summary_rows(const report *rp, sn_text *md, sn_text *html)
 {
     const char *sources[MAX_GROUPS];
-    size_t i, k, nsrc = 0;
-    sn_text_printf(md, "| run | trace | policy | platform | latency from | queries | SLO att. | served acc. | "
+    size_t i, k, nsrc = 0, n_invalid = 0;
+    sn_text_printf(md, "| run | trace | policy | platform | latency from | queries | LoadGen | SLO att. | served acc. | "
                        "eff. acc. | measured acc. | p50 us | p99 us | far MB | hit | energy/query uJ | energy from |\n"
-                       "|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+                       "|---|---|---|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
     sn_text_printf(html, "<div class=\"wide\"><table id=\"runs\"><thead><tr><th>run</th><th>trace</th>"
-                         "<th>policy</th><th>platform</th><th>latency from</th><th>queries</th><th>SLO att.</th>"
+                         "<th>policy</th><th>platform</th><th>latency from</th><th>queries</th><th>LoadGen</th><th>SLO att.</th>"
                          "<th>served acc.</th><th>eff. acc.</th><th>measured acc.</th><th>p50 &micro;s</th><th>p99 &micro;s</th>"
                          "<th>far MB</th><th>hit</th><th>energy/query &micro;J</th><th>energy from</th></tr>"
                          "</thead><tbody>\n");
@@ -1464,9 +1464,13 @@ static void summary_rows(const report *rp, sn_text *md, sn_text *html)
         const char *esrc = sn_rundir_str(cJSON_GetObjectItemCaseSensitive(s, "energy"), "source");
         char slo[32], sa[32], ea[32], ma[32], cells[6][64], shortsrc[128];
         const char *clock = sn_rundir_clock(&ri->run);
+        const cJSON *vj = cJSON_GetObjectItemCaseSensitive(s, "validity");
+        const char *valid = sn_rundir_str(vj, "result"), *vreason = sn_rundir_str(vj, "reason");
         fmt_pct(slo, sizeof slo, sn_rundir_num(s, "slo_attainment"));
         fmt_pct(sa, sizeof sa, sn_rundir_num(s, "served_accuracy"));
-        fmt_pct(ea, sizeof ea, ri->run.policy ? sn_rundir_num(ri->run.policy, "effective_accuracy.table") : (double)NAN);
+        fmt_pct(ea, sizeof ea, sn_rundir_num(s, "effective_accuracy"));
+        if (isnan(sn_rundir_num(s, "effective_accuracy")) && ri->run.policy) /* runs before summary.json had it */
+            fmt_pct(ea, sizeof ea, sn_rundir_num(ri->run.policy, "effective_accuracy.table"));
         fmt_pct(ma, sizeof ma, sn_rundir_num(s, "measured_accuracy"));
         fmt_num(cells[0], 64, 0, sn_rundir_num(s, "queries"));
         fmt_num(cells[1], 64, 1, sn_rundir_num(s, "latency_us.p50"));
@@ -1481,10 +1485,12 @@ static void summary_rows(const report *rp, sn_text *md, sn_text *html)
             if (k == nsrc && nsrc < MAX_GROUPS)
                 sources[nsrc++] = esrc;
         }
-        sn_text_printf(md, "| %s | %s | %s | %s | %s: %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+        sn_text_printf(md, "| %s | %s | %s | %s | %s: %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
                        ri->run.name, ri->run.trace_name, sn_rundir_policy(&ri->run), sn_rundir_platform(&ri->run),
-                       clock_kind(clock), clock, cells[0], slo, sa, ea, ma, cells[1], cells[2], cells[3], cells[4],
-                       cells[5], shortsrc);
+                       clock_kind(clock), clock, cells[0], valid ? valid : "-", slo, sa, ea, ma, cells[1], cells[2],
+                       cells[3], cells[4], cells[5], shortsrc);
+        if (valid && strcmp(valid, "VALID"))
+            ++n_invalid;
         sn_text_printf(html, "<tr><td>");
         html_escaped(html, ri->run.name);
         sn_text_printf(html, "</td><td>");
@@ -1497,16 +1503,36 @@ static void summary_rows(const report *rp, sn_text *md, sn_text *html)
         html_escaped(html, clock);
         sn_text_printf(html, "\"><span class=\"src %s\">%s</span> %s", clock_kind(clock), clock_kind(clock),
                        !strncmp(clock, "wall:", 5) ? "wall clock" : !strncmp(clock, "virtual:", 8) ? "virtual time" : "");
-        sn_text_printf(html, "</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
+        sn_text_printf(html, "</td><td class=\"n\">%s</td><td title=\"", cells[0]);
+        html_escaped(html, vreason ? vreason : "");
+        sn_text_printf(html, "\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
                              "<td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td>"
                              "<td class=\"n\">%s</td><td class=\"n\">%s</td><td class=\"n\">%s</td><td title=\"",
-                       cells[0], slo, sa, ea, ma, cells[1], cells[2], cells[3], cells[4], cells[5]);
+                       valid ? valid : "-", slo, sa, ea, ma, cells[1], cells[2], cells[3], cells[4], cells[5]);
         html_escaped(html, esrc ? esrc : "-");
         sn_text_printf(html, "\"><span class=\"src %s\">%s</span> ", energy_kind(esrc), energy_kind(esrc));
         html_escaped(html, shortsrc);
         sn_text_printf(html, "</td></tr>\n");
     }
-    sn_text_printf(html, "</tbody></table></div>\n<p class=\"meta\">Energy sources: ");
+    sn_text_printf(html, "</tbody></table></div>\n");
+    if (n_invalid) { /* LoadGen's verdict, with its reason, for each run it does not accept */
+        sn_text_printf(md, "\n");
+        sn_text_printf(html, "<ul class=\"invalid\">\n");
+        for (i = 0; i < rp->n; ++i) {
+            const cJSON *vj = cJSON_GetObjectItemCaseSensitive(rp->r[i].run.summary, "validity");
+            const char *valid = sn_rundir_str(vj, "result"), *vreason = sn_rundir_str(vj, "reason");
+            if (!valid || !strcmp(valid, "VALID"))
+                continue;
+            sn_text_printf(md, "* INVALID by MLPerf LoadGen's rules: %s: %s\n", rp->r[i].run.name, vreason ? vreason : "");
+            sn_text_printf(html, "<li>INVALID by MLPerf LoadGen's rules: ");
+            html_escaped(html, rp->r[i].run.name);
+            sn_text_printf(html, ": ");
+            html_escaped(html, vreason ? vreason : "");
+            sn_text_printf(html, "</li>\n");
+        }
+        sn_text_printf(html, "</ul>\n");
+    }
+    sn_text_printf(html, "<p class=\"meta\">Energy sources: ");
     sn_text_printf(md, "\nEnergy sources: ");
     for (k = 0; k < nsrc; ++k) {
         sn_text_printf(md, "%s`%s`", k ? "; " : "", sources[k]);
@@ -1519,14 +1545,16 @@ static void summary_rows(const report *rp, sn_text *md, sn_text *html)
     sn_text_printf(md, "%s. Model coefficients and their citations: harness/README.md (Energy). SLO att.: "
                        "queries that met their accuracy floor (accuracy table) and latency ceiling (by the run's clock: "
                        "measured, or model where the latency column says so). "
-                       "Eff. acc.: top-1 (accuracy table) counting an answer after its latency ceiling as wrong "
-                       "(policy.json). "
+                       "Eff. acc.: top-1 (accuracy table) counting an answer after its latency ceiling as wrong. "
+                       "LoadGen: MLPerf LoadGen's validity rules (minimum query count, early-stopping bound on p99; "
+                       "summary.json validity). "
                        "Hit: near / (near + far) weight bytes.\n", nsrc ? "" : "none");
     sn_text_printf(html, "%s. Model coefficients and their citations: harness/README.md (Energy). SLO att.: "
                          "queries that met their accuracy floor (accuracy table) and latency ceiling (by the run's clock: "
                          "measured, or model where the latency column says so). "
-                         "Eff. acc.: top-1 (accuracy table) counting an answer after its latency ceiling as wrong "
-                         "(policy.json). "
+                         "Eff. acc.: top-1 (accuracy table) counting an answer after its latency ceiling as wrong. "
+                         "LoadGen: MLPerf LoadGen's validity rules (minimum query count, early-stopping bound on p99; "
+                         "summary.json validity). "
                          "Hit: near / (near + far) weight bytes. Latency: wall clock = real-time replay "
                          "(CLOCK_MONOTONIC); virtual time = measured service times, queueing in virtual time "
                          "(hover a cell for the exact clock).</p>\n", nsrc ? "" : "none");

@@ -37,7 +37,8 @@ static const char *const extra_paths[] = {"latency_us.p50", "latency_us.p90", "l
 #define EXTRA_COUNT (sizeof extra_paths / sizeof extra_paths[0])
 
 static const char *const default_metrics[] = {"latency_mean_us", "latency_us.p99", "far_bytes",
-                                              "served_accuracy", "slo_attainment", "energy_uj"};
+                                              "served_accuracy", "effective_accuracy", "slo_attainment",
+                                              "energy_uj"};
 
 /* One job's merged row. */
 typedef struct row {

@@ -114,12 +114,12 @@ my %printed;
 my ($runs_table) = $body =~ /<table id="runs">(.*?)<\/table>/s;
 for my $tr ($runs_table =~ /<tr>(.*?)<\/tr>/sg) {
     my @c = map { s/<[^>]*>//gr } $tr =~ /<td[^>]*>(.*?)<\/td>/sg;
-    next unless @c >= 16;
+    next unless @c >= 17;   # run trace policy platform clock queries LoadGen SLO served eff. ...
     (my $pol = $c[2]) =~ s/:.*//;
     my $k = "$c[1]\t$c[3]\t$pol";
-    push @{ $printed{$k}{slo_attainment} }, $c[6] =~ s/%$//r / 100 if $c[6] ne '-';
-    push @{ $printed{$k}{served_accuracy} }, $c[7] =~ s/%$//r / 100 if $c[7] ne '-';
-    push @{ $printed{$k}{energy_per_query_uj} }, $c[14] if $c[14] ne '-';
+    push @{ $printed{$k}{slo_attainment} }, $c[7] =~ s/%$//r / 100 if $c[7] ne '-';
+    push @{ $printed{$k}{served_accuracy} }, $c[8] =~ s/%$//r / 100 if $c[8] ne '-';
+    push @{ $printed{$k}{energy_per_query_uj} }, $c[15] if $c[15] ne '-';
 }
 
 # ---- every answer table against the runs

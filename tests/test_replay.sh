@@ -13,7 +13,7 @@ if [ ! -f data/canvas/cf64-test-images-idx3-ubyte ]; then
 fi
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
-echo "1..31"
+echo "1..32"
 n=0
 ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
 field() { sed -n "s/.*\"$2\":[^0-9-]*\([0-9.e+-]*\).*/\1/p" "$1" | head -n 1; }
@@ -258,6 +258,14 @@ ok "$(awk -v f="$fa" -v a="$aa" -v fe="$fe" -v ae="$ae" 'BEGIN { print (f != "" 
     "--choice accuracy with slack: served top-1 ${aa:-?} vs ${fa:-?}, effective ${ae:-?} vs ${fe:-?} (floor-level)"
 grep -q '"choice":[^,]*"accuracy"' "$tmp/ch-accuracy/context.json" && grep -q '"choice":[^,]*"floor-level"' "$tmp/ch-floor-level/context.json"
 ok $? "the run directory records the choice mode"
+# summary.json's effective accuracy (the run writer's count of late answers) equals policy.json's
+# (the replay's own), and supernav summary prints it beside served accuracy
+se=$(field "$tmp/ch-accuracy/summary.json" effective_accuracy)
+"$SUPERNAV" summary "$tmp/ch-accuracy" > "$tmp/ch-table" 2>&1
+te=$(awk '$2 == "static-subgraph" { print $7 }' "$tmp/ch-table")
+ok "$(awk -v s="$se" -v p="$ae" -v t="$te" 'BEGIN { d = s - p; if (d < 0) d = -d; u = t - 100 * s; if (u < 0) u = -u;
+    print (s != "" && p != "" && d < 1e-9 && u < 0.006 && t ~ /%$/) ? 0 : 1 }')" \
+    "effective accuracy in summary.json ${se:-?} = policy.json's ${ae:-?}; supernav summary's column ${te:-?}"
 "$SUPERNAV" replay --platform null --model "$MODEL" --trace "$tmp/slack.csv" --policy sushi --choice fastest \
     --out "$tmp/ch-bad" --quiet > /dev/null 2> "$tmp/err"
 rc=$?

@@ -22,7 +22,7 @@ fi
 CHROMIUM=${CHROMIUM:-$(command -v chromium || command -v chromium-browser || true)}
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
-echo "1..16"
+echo "1..17"
 n=0
 ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
 
@@ -48,6 +48,10 @@ ok "$(grep -q 'SLO: latency ceilings' "$tmp/rep/plots/cdf-t.svg"; echo $?)" "the
 ok "$(grep '^## ' "$tmp/rep/report.md" | cut -c4- | tr '\n' '|' |
       grep -q '^The answer: .*|Can these runs tell the policies apart?|Plots|Reproduction: .*|Runs|$'; echo $?)" \
     "report.md opens on the answer, then validity, plots, reproduction, the runs last: $(grep '^## ' "$tmp/rep/report.md" | cut -c4-20 | tr '\n' '|')"
+# the runs table says what MLPerf LoadGen's rules make of each run (300 queries: INVALID, with why)
+ninv=$(grep -c '^\* INVALID by MLPerf LoadGen.s rules: .*fewer than' "$tmp/rep/report.md")
+ok "$(grep -q '| queries | LoadGen | SLO att. |' "$tmp/rep/report.md" && [ "$ninv" = 3 ]; echo $?)" \
+    "the runs table has LoadGen's verdict, and each INVALID run its reason ($ninv of 3)"
 
 # DOM of report.html in DIR into FILE: what Chromium built from it, or without Chromium the
 # file itself

@@ -102,6 +102,7 @@ static void test_summary_of_known_queries(void **state)
         q.slo_met = i % 4 != 0;                    /* 15 of 20 */
         q.correct = (int8_t)(i < 10 ? i % 2 : -1); /* 10 known, 5 right */
         q.table_accuracy = i < 16 ? 0.8 : (double)NAN; /* 16 known */
+        q.late = i % 4 == 1;                       /* 5 late: 4 of them with a table accuracy */
         q.near_bytes = 300;
         q.far_bytes = 100;
         assert_int_equal(sn_run_stats_add(&stats, &q), SN_RUN_OK);
@@ -110,6 +111,9 @@ static void test_summary_of_known_queries(void **state)
     assert_int_equal(s.queries, 20);
     assert_true(s.slo_attainment == 0.75);
     assert_true(sn_test_close_rel(s.served_accuracy, 0.8, 1e-12));
+    /* effective accuracy: a late answer counts wrong, over the 16 with a table accuracy */
+    assert_int_equal(s.late_queries, 5);
+    assert_true(sn_test_close_rel(s.effective_accuracy, 0.8 * 12.0 / 16.0, 1e-12));
     assert_int_equal(s.measured_queries, 10);
     assert_true(s.measured_accuracy == 0.5);
     assert_true(s.near_bytes == 6000 && s.far_bytes == 2000);
@@ -131,7 +135,7 @@ static void test_summary_of_known_queries(void **state)
     sn_run_stats_init(&stats);
     sn_run_stats_summarize(&stats, &s);
     assert_int_equal(s.queries, 0);
-    assert_true(isnan(s.slo_attainment) && isnan(s.served_accuracy));
+    assert_true(isnan(s.slo_attainment) && isnan(s.served_accuracy) && isnan(s.effective_accuracy));
     assert_true(isnan(s.measured_accuracy) && isnan(s.subgraph_hit_ratio));
     assert_true(isnan(s.latency.p50_us) && isnan(s.throughput_qps));
     sn_run_stats_free(&stats);
@@ -297,6 +301,8 @@ static void test_round_trip(void **state)
     assert_int_equal(get(sum, "queries")->valueint, 2);
     assert_true(get(sum, "slo_attainment")->valuedouble == 0.5);
     assert_true(sn_test_close_rel(get(sum, "served_accuracy")->valuedouble, 0.9, 1e-12));
+    assert_non_null(get(sum, "effective_accuracy"));
+    assert_int_equal(get(sum, "late_queries")->valueint, 0);
     assert_true(get(sum, "measured_accuracy")->valuedouble == 1.0);
     assert_int_equal(get(sum, "measured_queries")->valueint, 1);
     assert_true(get(sum, "far_bytes")->valuedouble == 1000.0);
