@@ -212,7 +212,7 @@ static uint32_t resident(sn_policy *p, sn_serve *sv, uint32_t g_cur, const sn_po
         cand[s->window[i].subnet] = 1;
     /* and the slices that serve the window's demand best within the budget -- priced by the
      * platform model itself, or by a cost model that fits the profile (one that does not would
-     * make sushi bet on its errors: on the CI gate's pinned CPU profile the fit's R^2 is 0.2) */
+     * make sushi bet on its errors: on the CI gate's pinned CPU profile the fit's R^2 is 0.58) */
     if (sv->slices && (sv->slices_exact || sv->slices->fit_r2 >= SUSHI_MIN_FIT_R2))
         cand[knapsack_candidate(p, sv, s, g_cur)] = 1;
     for (g = 0; g < sv->n + 1 + SN_SERVE_DYN; ++g) {
