@@ -1,9 +1,10 @@
 #!/bin/sh
-# make bench (PLATFORM=cpu|opencl): the standard serving set. Three traces -- the Azure LLM
-# inference trace (real arrivals, rate-scaled), a SUSHI-style constraint stream and an
-# MLPerf-style Server (Poisson) stream; with ARAC configs served (a model other than CF-64) a
-# fourth, ceilings only, in accuracy mode -- each replayed in real time under every policy,
-# plus one null-platform run that measures the harness's own overhead. Rates and latency
+# make bench (PLATFORM=cpu|opencl|mcu): the standard serving set. Four traces -- the Azure LLM
+# inference trace (real arrivals, rate-scaled), a SUSHI-style constraint stream, an
+# MLPerf-style Server (Poisson) stream and a SUSHI-style stream with ceilings only, served in
+# accuracy mode -- each replayed in real time under every policy (the MCU: its firmware under
+# QEMU, virtual time), then in modelled virtual time with issue 19's peers too, plus one
+# null-platform run that measures the harness's own overhead. Rates and latency
 # ceilings are set from this machine's profile, so the load is comparable across
 # machines: RATE = LOAD x 1e6 / (median SubNet latency without a resident SubGraph),
 # ceiling base = 2 x the largest SubNet's latency without a resident SubGraph.
@@ -84,13 +85,22 @@ echo "bench: floors $FLOORS (the served SubNets' top-1 quartiles)" >&2
 [ "$PLATFORM" != mcu ] || echo "bench: board $BOARD serves $(echo "$prof" | sed -n 's/.*"subnets":\([0-9]*\).*/\1/p') Pareto SubNets (h743 by default: the most room of the Cortex-M7 profiles; BENCH_BOARD picks another)" >&2
 
 T="$tmp/traces"
+# the modelled replays below run NM queries per trace (the MCU's firmware-in-the-loop runs only
+# the first N: a QEMU inference per query); every trace is generated that long
+NM=${BENCH_MODELLED_QUERIES:-3000}
+[ "$NM" -ge "$N" ] || NM=$N
 "$SUPERNAV" trace import --format azure-llm workloads/traces/real/AzureLLMInferenceTrace_conv.csv \
     --rate "$rate" --ceiling-us "$ceil" --floors "$FLOORS" -o "$T/azure-llm.csv" >/dev/null ||
     die "trace import failed"
-"$SUPERNAV" trace gen sushi --count "$N" --seed 1 --rate "$rate" --ceiling-us "$ceil" --floors "$FLOORS" \
+"$SUPERNAV" trace gen sushi --count "$NM" --seed 1 --rate "$rate" --ceiling-us "$ceil" --floors "$FLOORS" \
     -o "$T/sushi.csv" >/dev/null || die "trace gen failed"
-"$SUPERNAV" trace gen server --count "$N" --seed 2 --rate "$rate" --ceiling-us "$ceil" --floors "$FLOORS" \
+"$SUPERNAV" trace gen server --count "$NM" --seed 2 --rate "$rate" --ceiling-us "$ceil" --floors "$FLOORS" \
     -o "$T/server.csv" >/dev/null || die "trace gen failed"
+# a fourth trace, ceilings only, served in accuracy mode (replay --choice accuracy): with no
+# floor to hold the choice, the latency a policy saves can become served accuracy (issue 19's
+# accuracy lever; and with ARAC configs, the latency an ARAC config saves)
+"$SUPERNAV" trace gen sushi --count "$NM" --seed 3 --rate "$rate" --ceiling-us "$ceil" --constraint ceiling \
+    -o "$T/ceiling.csv" >/dev/null || die "trace gen failed"
 
 # ARAC configs served beside the SubNets (replay --arac; issue 20): for a model other than CF-64
 # by default (BENCH_ARAC=1|0 decides), on cpu and opencl; each policy runs twice, interleaved,
@@ -101,15 +111,9 @@ if [ "$ARAC" = 1 ] && { [ "$PLATFORM" = mcu ] || ! grep -q '^arac,' "$TABLE"; };
     ARAC=0
 fi
 VARIANTS=""
-TRACES="azure-llm sushi server"
+TRACES="azure-llm sushi server ceiling"
 if [ "$ARAC" = 1 ]; then
     VARIANTS="+arac"
-    # a fourth trace, ceilings only, served in accuracy mode (replay --choice accuracy): the
-    # floors of the three above never ask for an ARAC config's level, a ceiling lets the
-    # choice trade the latency an ARAC config saves for accuracy
-    "$SUPERNAV" trace gen sushi --count "$N" --seed 3 --rate "$rate" --ceiling-us "$ceil" --constraint ceiling \
-        -o "$T/ceiling.csv" >/dev/null || die "trace gen failed"
-    TRACES="$TRACES ceiling"
     echo "bench: profiling $PLATFORM with the ARAC configs (p50 and p95 per config)" >&2
     # shellcheck disable=SC2086
     "$SUPERNAV" profile --platform "$PLATFORM" $MODEL_FLAGS $PLAT_ARGS --near-kib "$NEAR_KIB" --arac >"$tmp/arac-profile.txt" ||
@@ -150,16 +154,28 @@ for rep in $(seq 1 "$REPS"); do
         done
     done
 done
-echo "bench: the same runs in modelled virtual time (profile service times: deterministic)" >&2
+# The same traces in modelled virtual time, with issue 19's peers beside the policies above
+# (lru, slackfit, static-hindsight: cheap here, every query's service time is the profile's).
+# On the MCU the runs above are deterministic already, but short (N queries of QEMU inference
+# each): here the null platform simulates the board's profile for NM queries, so each run is
+# long enough for MLPerf LoadGen's minimum query count.
+MPOLICIES="$POLICIES lru slackfit static-hindsight"
+echo "bench: the same traces in modelled virtual time, $NM queries per run, policies $(echo $MPOLICIES | sed 's/:[^ ]*//g')" >&2
+MPLAT="--platform $PLATFORM"
+if [ "$PLATFORM" = mcu ]; then
+    mprof=$(echo "$prof" | sed -n 's/.*"profile":"\([^"]*\)".*/\1/p')
+    [ -f "$mprof" ] || die "the board's profile file ($mprof) is missing"
+    MPLAT="--platform null --profile $mprof"
+fi
 mruns=""
-modelled_traces="azure-llm sushi server"
-[ "$PLATFORM" != mcu ] || modelled_traces="" # mcu: the runs above are deterministic already
-for trace in $modelled_traces; do
-    for policy in $POLICIES; do
+for trace in $TRACES; do
+    choice=""
+    [ "$trace" != ceiling ] || choice="--choice accuracy"
+    for policy in $MPOLICIES; do
         name=$(echo "$policy" | sed 's/:.*//')
         # shellcheck disable=SC2086
-        "$SUPERNAV" replay --platform "$PLATFORM" $MODEL_FLAGS --near-kib "$NEAR_KIB" --trace "$T/$trace.csv" \
-            --policy "$policy" --limit "$N" --modelled --out "$tmp/modelled/$trace-$name" --quiet >/dev/null ||
+        "$SUPERNAV" replay $MPLAT $MODEL_FLAGS --near-kib "$NEAR_KIB" --trace "$T/$trace.csv" \
+            --policy "$policy" --limit "$NM" $choice --modelled --out "$tmp/modelled/$trace-$name" --quiet >/dev/null ||
             die "modelled replay $trace $policy failed"
         mruns="$mruns $tmp/modelled/$trace-$name"
     done
@@ -186,13 +202,14 @@ echo "bench: harness overhead (null platform, virtual time, sushi, server trace)
     echo "# from the accuracy table, measured accuracy from the predictions; far MB = weight bytes moved"
     echo "# from far memory; hit = near / (near + far) weight bytes."
     [ "$ARAC" != 1 ] || echo "# <policy>+arac: the same policy with the table's undominated ARAC configs served beside the SubNets (replay --arac; the choice charges an ARAC config its profiled p50 times its p95/p50 beyond the SubNets' median: --arac-quantile excess)."
-    [ "$ARAC" != 1 ] || echo "# ceiling.csv: a SUSHI stream with ceilings only (seed 3), served in accuracy mode (--choice accuracy): the most accurate entry that fits what is left of the ceiling."
+    echo "# ceiling.csv: a SUSHI stream with ceilings only (seed 3), served in accuracy mode (--choice accuracy): the most accurate entry that fits what is left of the ceiling."
     cat "$tmp/table.txt.tmp"
     if [ -n "$mruns" ]; then
     echo "#"
-    echo "# The same traces and policies in modelled virtual time: each query's service time is the"
-    echo "# profile's p50 for its SubNet with the resident SubGraph (switches: the profile's switching"
-    echo "# time), so the queue is a deterministic model, free of this machine's noise (model)."
+    echo "# The same traces in modelled virtual time, $NM queries per run, with lru, slackfit and"
+    echo "# static-hindsight beside the policies above: each query's service time is the profile's"
+    echo "# p50 for its SubNet with the resident SubGraph (switches: the profile's switching time), so"
+    echo "# the queue is a deterministic model, free of this machine's noise (model)."
     [ "$ARAC" != 1 ] || echo "# (SubNets only: an ARAC config's service time depends on the image, which the p50 hides)"
     # shellcheck disable=SC2086
     "$SUPERNAV" summary $mruns | sed "s|$tmp/||g"
