@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Issue 19's goals, cell by cell, over a finished serving sweep (bench/sweep/fpga-serve.sweep).
 
-usage: python3 bench/sweep/goals.py SWEEP_DIR [-o FILE.md]
+usage: python3 bench/sweep/goals.py SWEEP_DIR [-o FILE.md] [--plots DIR]
 
 A cell is one (trace, load, buf); its runs are one per policy. Reads each job's run
 directory (summary.json, policy.json) through the sweep's manifest (sweep.json) and writes a
@@ -13,7 +13,9 @@ the cells where it is missed and the figures that miss it:
   G2  ... and strictly more than each of them in every cell whose constraints drift or whose
       arrivals burst (trace kinds sushi, sushi-ceiling, bursty);
   G3  against nocache (FPGA model): mean latency at least 25 % lower and off-chip energy at
-      least 70 % lower (SUSHI: 25-32 %, 78.7 %), in the best cell and in how many cells.
+      least 70 % lower (SUSHI: 25-32 %, 78.7 %), in the best cell and in how many cells; a
+      cell where queueing is most of sushi's latency (mean latency over twice its mean
+      service time) is listed but not counted, and the service time alone is reported.
 
   GA  in accuracy mode (--choice accuracy) sushi serves at least 0.5 points more top-1 than
       static-subgraph at equal or better SLO attainment somewhere: against static-subgraph as
@@ -21,7 +23,7 @@ the cells where it is missed and the figures that miss it:
 
 A sweep with a `choice` axis (floor-level, accuracy) has G1-G3 checked per choice; one
 without is all floor-level. Served accuracy counts every answer; effective accuracy counts an
-answer after its ceiling as wrong (summary.json / policy.json effective_accuracy). Figures
+answer after its ceiling as wrong (summary.json effective_accuracy; policy.json's for older runs). Figures
 are MODELLED (the FPGA cycle model, or the profile a null-platform sweep simulates: the MCU
 board's emulated instructions through its cycle model; virtual time)."""
 import csv
@@ -31,6 +33,11 @@ import sys
 
 ONLINE_PEERS = ["static-subgraph", "lru", "slackfit"]
 DRIFT_OR_BURST = {"sushi", "sushi-ceiling", "bursty"}
+
+
+def queued(run):
+    """Queueing is most of the run's latency: its mean latency is over twice its mean service time."""
+    return bool(run["mean"] and run["service"] and run["mean"] > 2 * run["service"])
 
 
 def load(path):
@@ -66,12 +73,146 @@ def model_label(sweep, manifest):
         return "?"
 
 
+# Surface plots: per metric, one heatmap per (trace, choice) over offered load x near buffer,
+# the value printed in each cell (gnuplot, SVG).
+SURFACES = [
+    ("slo-vs-peers", "sushi's SLO attainment minus the best online peer's (points)", True,
+     lambda c: 100 * (c["sushi"]["slo"] - max(c[p]["slo"] for p in ONLINE_PEERS))),
+    ("slo", "sushi's SLO attainment (%)", False, lambda c: 100 * c["sushi"]["slo"]),
+    ("effective-vs-static", "sushi's effective top-1 minus static-subgraph's, same choice (points)", True,
+     lambda c: None if c["sushi"]["eff"] is None or c["static-subgraph"]["eff"] is None
+     else 100 * (c["sushi"]["eff"] - c["static-subgraph"]["eff"])),
+    ("far-vs-nocache", "far-memory weight bytes sushi saves against nocache (%)", False,
+     lambda c: None if not c["nocache"]["far"] else 100 * (1 - c["sushi"]["far"] / c["nocache"]["far"])),
+    ("energy-vs-nocache", "energy sushi saves against nocache (%)", True,
+     lambda c: None if not c["nocache"]["energy"] or c["sushi"]["energy"] is None
+     else 100 * (1 - c["sushi"]["energy"] / c["nocache"]["energy"])),
+]
+
+
+def surfaces(cells, choices, plotdir, title):
+    """Writes PLOTDIR/<metric>.svg for each of SURFACES with gnuplot; returns [(metric, what, file)]."""
+    import shutil
+    import subprocess
+    if not shutil.which("gnuplot"):
+        print("goals: gnuplot is not installed: no surface plots (make deps)", file=sys.stderr)
+        return []
+    os.makedirs(plotdir, exist_ok=True)
+    traces = sorted({k[0] for k in cells})
+    loads = sorted({k[1] for k in cells})
+    bufs = sorted({k[2] for k in cells})
+    done = []
+    for name, what, diverging, fn in SURFACES:
+        data = os.path.join(plotdir, name + ".dat.tmp")
+        vals = []
+        with open(data, "w") as f:
+            for t in traces:
+                for ch in choices:
+                    f.write("# %s %s\n" % (t, ch))
+                    for yi, b in enumerate(bufs):
+                        for xi, l in enumerate(loads):
+                            c = cells.get((t, l, b, ch))
+                            v = None
+                            if c and all(p in c for p in ["sushi", "nocache"] + ONLINE_PEERS):
+                                v = fn(c)
+                            vals.append(v)
+                            f.write("%d %d %s\n" % (xi, yi, "NaN" if v is None else "%.3f" % v))
+                        f.write("\n")
+                    f.write("\n\n")
+        known = [v for v in vals if v is not None]
+        lo, hi = (min(known), max(known)) if known else (0.0, 1.0)
+        if diverging:
+            m = max(abs(lo), abs(hi), 1e-9)
+            lo, hi = -m, m
+        elif hi <= lo:
+            hi = lo + 1.0
+        rows, cols = len(traces), len(choices)
+        svg = os.path.join(plotdir, name + ".svg")
+        gp = ["set terminal svg size %d,%d font 'sans,10' background '#ffffff'" % (330 * cols + 80, 210 * rows + 60),
+              "set output '%s.tmp'" % svg,
+              "set multiplot layout %d,%d title \"%s: %s\"" % (rows, cols, title.replace('"', "'"), what),
+              "set xtics (%s)" % ", ".join('"%g" %d' % (l, i) for i, l in enumerate(loads)),
+              "set ytics (%s)" % ", ".join('"%d" %d' % (b, i) for i, b in enumerate(bufs)),
+              "set xrange [-0.5:%f]" % (len(loads) - 0.5), "set yrange [-0.5:%f]" % (len(bufs) - 0.5),
+              "set xlabel 'offered load'", "set ylabel 'near KiB'",
+              "set cbrange [%f:%f]" % (lo, hi),
+              "set palette defined (0 '#e6867a', 1 '#f7f7f7', 2 '#7fb1d9')" if diverging else
+              "set palette defined (0 '#f7fbff', 1 '#b5d4e9', 2 '#6aaed6')",
+              "unset key", "unset colorbox"]
+        k = 0
+        for t in traces:
+            for ch in choices:
+                gp.append("set title '%s, %s'" % (t, ch))
+                gp.append("plot '%s' index %d using 1:2:3 with image pixels, '' index %d using 1:2:(sprintf('%%.1f', $3)) "
+                          "with labels font 'sans,9'" % (data, k, k))
+                k += 1
+        gp.append("unset multiplot")
+        r = subprocess.run(["gnuplot"], input="\n".join(gp) + "\n", text=True, capture_output=True)
+        os.remove(data)
+        if r.returncode != 0 or not os.path.exists(svg + ".tmp"):
+            print("goals: gnuplot failed on %s: %s" % (name, r.stderr.strip().splitlines()[-1:] or "?"), file=sys.stderr)
+            continue
+        os.replace(svg + ".tmp", svg)
+        done.append((name, what, svg))
+    return done
+
+
+def median(xs):
+    xs = sorted(xs)
+    n = len(xs)
+    return None if not n else xs[n // 2] if n % 2 else 0.5 * (xs[n // 2 - 1] + xs[n // 2])
+
+
+def claims(cells, choices):
+    """The sweep beside SUSHI's and SuperServe's claims: per SubNet choice, sushi against nocache
+    (mean latency, service time, far-memory bytes, off-chip energy where the platform models it)
+    and against static-subgraph (served top-1 at equal or better SLO attainment), as the median
+    over the sweep's cells and the best cell -- never the best cell alone."""
+    out = ["", "## Beside the papers' claims", "",
+           "sushi against nocache and static-subgraph over this sweep's cells, per SubNet choice: the "
+           "median over the cells, then the best cell. SUSHI (MLSys 2023; IEEE Micro): 25 % (32 %) lower "
+           "latency, 78.7 % less off-chip energy, +0.98 % accuracy; SuperServe (SlackFit): +4.67 % accuracy "
+           "at the same SLO attainment (against its own baselines, not SUSHI).", "",
+           "| choice | figure | paper | median over cells | best cell |", "|---|---|---|---:|---|"]
+
+    def row(ch, what, paper, vals):
+        vals = [(v, k) for v, k in vals if v is not None]
+        if not vals:
+            out.append("| %s | %s | %s | - | - |" % (ch, what, paper))
+            return
+        best = max(vals)
+        out.append("| %s | %s | %s | %+.1f | %+.1f (%s load %.1f buf %d) |" %
+                   (ch, what, paper, median([v for v, _ in vals]), best[0], best[1][0], best[1][1], best[1][2]))
+
+    for ch in choices:
+        ks = [k for k in cells if k[3] == ch and "sushi" in cells[k] and "nocache" in cells[k]]
+        pct = lambda a, b: None if a is None or not b else 100 * (1 - a / b)
+        row(ch, "mean latency lower than nocache (%)", "25 % (32 %)",
+            [(pct(cells[k]["sushi"]["mean"], cells[k]["nocache"]["mean"]), k) for k in ks])
+        row(ch, "service time (queueing excluded) lower than nocache (%)", "25 % (32 %)",
+            [(pct(cells[k]["sushi"]["service"], cells[k]["nocache"]["service"]), k) for k in ks])
+        row(ch, "far-memory weight bytes fewer than nocache (%)", "-",
+            [(pct(cells[k]["sushi"]["far"], cells[k]["nocache"]["far"]), k) for k in ks])
+        row(ch, "off-chip energy lower than nocache (%)", "78.7 %",
+            [(pct(cells[k]["sushi"]["offchip"], cells[k]["nocache"]["offchip"]), k) for k in ks])
+        acc = []
+        for k in ks:
+            base = cells.get((k[0], k[1], k[2], "floor-level"), {}).get("static-subgraph")
+            if base and cells[k]["sushi"]["slo"] >= base["slo"]:
+                acc.append((100 * (cells[k]["sushi"]["served"] - base["served"]), k))
+        row(ch, "served top-1 over static-subgraph (floor-level) at equal or better SLO attainment (points; "
+                "cells where sushi's SLO attainment is not below it: %d of %d)" % (len(acc), len(ks)),
+            "+0.98 % (SUSHI), +4.67 % (SuperServe)", acc)
+    return out
+
+
 def main(argv):
     if len(argv) < 2 or argv[1] in ("-h", "--help"):
         print(__doc__)
         return 2 if len(argv) < 2 else 0
     sweep = argv[1]
     out = argv[argv.index("-o") + 1] if "-o" in argv else None
+    plotdir = argv[argv.index("--plots") + 1] if "--plots" in argv else None
     manifest = load(os.path.join(sweep, "sweep.json"))
     cells, missing = {}, []
     for job in manifest["jobs"]:
@@ -84,12 +225,18 @@ def main(argv):
             missing.append(job["id"])
             continue
         key = (v["trace"], float(v["load"]), int(v["buf"]), v.get("choice", "floor-level"))
-        eff = s.get("effective_accuracy") or p.get("effective_accuracy") or {}
+        eff = s.get("effective_accuracy")  # a number in summary.json; older runs: policy.json's object
+        if not isinstance(eff, (int, float)):
+            eff = (p.get("effective_accuracy") or {}).get("table")
+        energy = s.get("energy") or {}
         cells.setdefault(key, {})[v["policy"]] = {
             "slo": s["slo_attainment"],
             "mean": s["latency_us"]["mean"],
             "served": s["served_accuracy"],
-            "eff": eff.get("table"),
+            "eff": eff,
+            "far": s.get("far_bytes"),
+            "energy": energy.get("total_uj"),
+            "energy_source": energy.get("source"),
             "valid": (s.get("validity") or {}).get("result"),
             "service": mean_service(os.path.join(run, "queries.csv")),
             "offchip": (p.get("fpga") or {}).get("energy_offchip_uj", p.get("energy_offchip_uj")),
@@ -154,15 +301,23 @@ def main(argv):
             lat_best = max(g3, key=lambda x: x[0])
             en_best = max(g3, key=lambda x: x[1])
             both = [x for x in g3 if x[0] >= 0.25 and x[1] >= 0.70]
+            # a cell where queueing is most of sushi's latency (mean latency over twice its mean
+            # service time: an overloaded queue) does not count: there a small saving in service
+            # compounds in the queue, which is not the inference latency SUSHI's 25-32 % is of
+            real = [x for x in both if not queued(cells[x[2]]["sushi"])]
             lines.append("* **G3** (%s) vs nocache, mean latency >= 25 %% lower and off-chip energy >= 70 %% lower: "
-                         "**%s** -- in %d of %d cells; best latency reduction %.1f %% (%s load %.1f buf %d), best "
+                         "**%s** -- in %d of %d cells%s; best latency reduction %.1f %% (%s load %.1f buf %d), best "
                          "off-chip energy saving %.1f %% (%s load %.1f buf %d)." %
-                         (ch, "MET" if both else "MISSED", len(both), len(g3), 100 * lat_best[0], lat_best[2][0],
+                         (ch, "MET" if real else "MISSED", len(real), len(g3),
+                          (" (and in %d cells where queueing is most of sushi's latency -- mean latency over twice its "
+                           "mean service time -- listed, not counted)" % (len(both) - len(real))) if len(both) > len(real) else "",
+                          100 * lat_best[0], lat_best[2][0],
                           lat_best[2][1], lat_best[2][2], 100 * en_best[1], en_best[2][0], en_best[2][1],
                           en_best[2][2]))
             for x in both:
-                lines.append("  * met at %s load %.1f buf %d: mean latency -%.1f %%, off-chip energy -%.1f %%, sushi's "
-                             "SLO attainment %.1f %%" % (x[2][0], x[2][1], x[2][2], 100 * x[0], 100 * x[1], 100 * x[4]))
+                lines.append("  * %s at %s load %.1f buf %d: mean latency -%.1f %%, off-chip energy -%.1f %%, sushi's "
+                             "SLO attainment %.1f %%" % ("met" if x in real else "queue-dominated cell", x[2][0], x[2][1],
+                                                          x[2][2], 100 * x[0], 100 * x[1], 100 * x[4]))
             sv = [x for x in g3 if x[3] is not None]
             if sv:
                 sv_best = max(sv, key=lambda x: x[3])
@@ -170,6 +325,24 @@ def main(argv):
                              "25-32 %% is of): best %.1f %% lower (%s load %.1f buf %d), at least 25 %% lower in %d of "
                              "%d cells" % (100 * sv_best[3], sv_best[2][0], sv_best[2][1], sv_best[2][2],
                                            sum(1 for x in sv if x[3] >= 0.25), len(sv)))
+    lines += ["", "## Far bytes and energy", "",
+              "Per cell: weight bytes moved from far memory (MB) and energy of the whole run (mJ) per policy, "
+              "MB / mJ. Energy source: %s." % ", ".join(sorted({r["energy_source"] or "none recorded"
+                                                                 for c in cells.values() for r in c.values()})), "",
+              "| trace | load | buf KiB | choice | " + " | ".join(policies) + " |",
+              "|---|---:|---:|---|" + "---|" * len(policies)]
+    for key in sorted(cells, key=lambda k: (k[0], k[1], k[2], choices.index(k[3]))):
+        c = cells[key]
+        row = []
+        for p in policies:
+            r = c.get(p)
+            if not r:
+                row.append("-")
+                continue
+            far = "-" if r["far"] is None else "%.2f" % (r["far"] / 1e6)
+            en = "-" if r["energy"] is None else "%.1f" % (r["energy"] / 1e3)
+            row.append("%s / %s" % (far, en))
+        lines.append("| %s | %.1f | %d | %s | %s |" % (key[0], key[1], key[2], key[3], " | ".join(row)))
     if "accuracy" in choices and "floor-level" in choices:
         lines += ["", "## Accuracy mode", "",
                   "Per cell: sushi in accuracy mode against static-subgraph as deployed (floor-level) and in "
@@ -204,6 +377,17 @@ def main(argv):
     else:
         lines.append("* **GA** accuracy mode: not evaluated (the sweep has no `choice` axis with floor-level and "
                      "accuracy).")
+    lines += claims(cells, choices)
+    if plotdir:
+        made = surfaces(cells, choices, plotdir, manifest["name"])
+        if made:
+            base = os.path.dirname(os.path.abspath(out)) if out else os.getcwd()
+            lines += ["", "## Surfaces", "",
+                      "Per trace (rows) and SubNet choice (columns), over offered load (x) and near buffer (y); "
+                      "the value is printed in each cell (`goals.py --plots`, gnuplot)."]
+            for name, what, svg in made:
+                lines += ["", "%s:" % (what[0].upper() + what[1:]), "",
+                          "![%s](%s)" % (what, os.path.relpath(os.path.abspath(svg), base))]
     text = "\n".join(lines) + "\n"
     if out:
         tmp = out + ".tmp"
