@@ -45,7 +45,10 @@ awk -F, 'NR == 1 { for (i = 1; i <= NF; ++i) c[$i] = i; next }
 n_arac=$(grep -c '^arac' "$tmp/expected")
 
 # 1-2: the profile
-"$SUPERNAV" profile --model "$tmp/sparse.snm" --arac --reps 3 --near-kib 0 --force > "$tmp/profile.txt" 2> "$tmp/profile.err"
+# a sanitizer build times each entry once (the timings are not what it checks)
+REPS=3
+case "${BUILD:-build}" in *san*) REPS=1 ;; esac
+"$SUPERNAV" profile --model "$tmp/sparse.snm" --arac --reps $REPS --near-kib 0 --force > "$tmp/profile.txt" 2> "$tmp/profile.err"
 rc=$?
 awk 'NR > 1 { print $NF }' "$tmp/profile.txt" | sort > "$tmp/served-set"
 ok "$([ "$rc" = 0 ] && [ "$n_arac" -gt 0 ] && cmp -s "$tmp/expected" "$tmp/served-set"; echo $?)" \

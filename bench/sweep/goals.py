@@ -297,7 +297,10 @@ def main(argv):
                      "strictly more in %d of %d such cells." %
                      (ch, "MET" if not g["g2_bad"] else "MISSED", g["g2_cells"] - len(g["g2_bad"]), g["g2_cells"]))
         g3 = g["g3"]
-        if g3:
+        if not g3:
+            lines.append("* **G3** (%s) vs nocache: not evaluated -- no run records off-chip energy (the FPGA "
+                         "model's policy.json energy_offchip_uj)." % ch)
+        else:
             lat_best = max(g3, key=lambda x: x[0])
             en_best = max(g3, key=lambda x: x[1])
             both = [x for x in g3 if x[0] >= 0.25 and x[1] >= 0.70]
