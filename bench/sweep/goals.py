@@ -128,7 +128,7 @@ def surfaces(cells, choices, plotdir, title):
             hi = lo + 1.0
         rows, cols = len(traces), len(choices)
         svg = os.path.join(plotdir, name + ".svg")
-        gp = ["set terminal svg size %d,%d font 'sans,10' background '#ffffff'" % (330 * cols + 80, 210 * rows + 60),
+        gp = ["set terminal svg size %d,%d noenhanced font 'sans,10' background '#ffffff'" % (330 * cols + 80, 210 * rows + 60),
               "set output '%s.tmp'" % svg,
               "set multiplot layout %d,%d title \"%s: %s\"" % (rows, cols, title.replace('"', "'"), what),
               "set xtics (%s)" % ", ".join('"%g" %d' % (l, i) for i, l in enumerate(loads)),
