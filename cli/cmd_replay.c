@@ -642,11 +642,17 @@ int sn_cmd_summary(int argc, char **argv)
         }
         {
             double q = median_of(rows, n, &rows[i], offsetof(summary_row, queries), &k);
-            printf("%-24s %-22.22s %5d %8.0f %8.1f%% %8.2f%% %8.2f%% %8.2f%% %12.1f %9.2f %7.3f\n", rows[i].trace,
+            double meas = median_of(rows, n, &rows[i], offsetof(summary_row, measured), &k);
+            char mcol[16];
+            /* no prediction computed (a simulated platform): unknown, not a number */
+            if (isnan(meas))
+                snprintf(mcol, sizeof mcol, "%9s", "-");
+            else
+                snprintf(mcol, sizeof mcol, "%8.2f%%", meas);
+            printf("%-24s %-22.22s %5d %8.0f %8.1f%% %8.2f%% %8.2f%% %s %12.1f %9.2f %7.3f\n", rows[i].trace,
                    rows[i].policy, k, q, median_of(rows, n, &rows[i], offsetof(summary_row, slo), &k),
                    median_of(rows, n, &rows[i], offsetof(summary_row, served), &k),
-                   median_of(rows, n, &rows[i], offsetof(summary_row, effective), &k),
-                   median_of(rows, n, &rows[i], offsetof(summary_row, measured), &k),
+                   median_of(rows, n, &rows[i], offsetof(summary_row, effective), &k), mcol,
                    median_of(rows, n, &rows[i], offsetof(summary_row, p99), &k),
                    median_of(rows, n, &rows[i], offsetof(summary_row, far_mb), &k),
                    median_of(rows, n, &rows[i], offsetof(summary_row, hit), &k));
