@@ -8,6 +8,12 @@
 #define SN_S8_PX 6
 /* fp32 depthwise 3x3 / 5x5 rows 8 pixels at a time (8 accumulators of one channel vector) */
 #define SN_DW_PX 8
+/* fp32 pointwise layers with an odd number of output vectors: the first three in tiles of 4
+ * pixels x 3 vectors */
+#define SN_PW_TRIPLE 1
+/* fp32 depthwise 3x3 / 5x5: the rows' last 1 to 4 pixels and rows narrower than 8 as 4 x 2, 3 x 3,
+ * 2 x 4 or 1 x 4 pixels x channel vectors (dw_small_any) */
+#define SN_DW_SMALL 1
 #define SN_KERNELS sn_cpu_kernels_avx2
 #define SN_ISA_NAME "avx2"
 #include "sn_cpu_kernels.inc"
