@@ -981,6 +981,23 @@ static sn_status cpu_add_s8(void *ctx, const sn_add_quant_params *q, int8_t *out
     return SN_OK;
 }
 
+static sn_status cpu_avgpool_f32(void *ctx, const sn_pool_params *p, const float *in, float *out)
+{
+    if (sn_pool_check(p) != SN_OK || !in || !out)
+        return sn_avgpool_ref_f32(p, in, out);
+    ((sn_cpu *)ctx)->k->avgpool_f32(p, in, out);
+    return SN_OK;
+}
+
+static sn_status cpu_fc_f32(void *ctx, const sn_fc_params *p, const float *in, const float *w, const float *bias,
+                            float *out)
+{
+    if (sn_fc_check(p) != SN_OK || !in || !w || !out)
+        return sn_fully_connected_ref_f32(p, in, w, bias, out);
+    ((sn_cpu *)ctx)->k->fc_f32(p, in, w, bias, out);
+    return SN_OK;
+}
+
 static sn_status cpu_avgpool_s8(void *ctx, const sn_pool_params *p, const int8_t *in, int8_t *out)
 {
     if (sn_pool_check(p) != SN_OK || !in || !out || ((sn_cpu *)ctx)->k->avgpool_s8(p, in, out) != 0)
@@ -1011,9 +1028,9 @@ static const sn_platform_ops cpu_ops = {
     /* .add_f32 = */ cpu_add,
     /* .resize_canvas_f32 = */ cpu_resize,
     /* .add_s8 = */ cpu_add_s8,
-    /* .avgpool_f32 = */ NULL,
+    /* .avgpool_f32 = */ cpu_avgpool_f32,
     /* .avgpool_s8 = */ cpu_avgpool_s8,
-    /* .fully_connected_f32 = */ NULL,
+    /* .fully_connected_f32 = */ cpu_fc_f32,
     /* .fully_connected_s8 = */ cpu_fc_s8,
 };
 
@@ -1028,9 +1045,9 @@ static const sn_platform_ops cpu_ops_threads = {
     /* .add_f32 = */ cpu_add,
     /* .resize_canvas_f32 = */ cpu_resize,
     /* .add_s8 = */ cpu_add_s8,
-    /* .avgpool_f32 = */ NULL,
+    /* .avgpool_f32 = */ cpu_avgpool_f32,
     /* .avgpool_s8 = */ cpu_avgpool_s8,
-    /* .fully_connected_f32 = */ NULL,
+    /* .fully_connected_f32 = */ cpu_fc_f32,
     /* .fully_connected_s8 = */ cpu_fc_s8,
 };
 

@@ -54,6 +54,10 @@ typedef struct sn_cpu_kernels {
     /* sn_resize_canvas_f32 with the same bits; returns 0 (nothing written) for sizes it does
      * not take (sides over SN_CPU_RESIZE_MAX), 1 when done */
     int (*resize_canvas_f32)(const uint8_t *canvas, uint32_t src, float *out, uint32_t dst);
+    /* sn_avgpool_ref_f32's bits (P already checked) */
+    void (*avgpool_f32)(const sn_pool_params *p, const float *in, float *out);
+    /* sn_fully_connected_ref_f32 within rounding (P already checked) */
+    void (*fc_f32)(const sn_fc_params *p, const float *in, const float *w, const float *bias, float *out);
     /* int8, bit-exact with sn_conv2d_ref_s8 / sn_depthwise_conv2d_ref_s8 (sn_cpu_kernels_s8.inc).
      * Dense weights packed S8_GROUP inputs to an int32 word: word (t, r, o) at
      * wp[((size_t)t * rows + r) * ld + o] holds the weights of inputs r * G .. r * G + G - 1 of
