@@ -13,6 +13,9 @@ SUPERNAV=${SUPERNAV:-build/supernav}
 MODEL=${SN_MODEL:-build/supernet.snm}
 WAIT_S=${SN_SLURM_WAIT_S:-150}
 skip() { echo "1..0 # SKIP $*"; exit 0; }
+case "${BUILD:-build}" in *san*)
+    skip "the Slurm integration is checked by the plain build (sweep run's code, --task included, runs under the sanitizers in test_sweep)" ;;
+esac
 [ "$(id -u)" = 0 ] || skip "starting slurmd needs root (CI runs as root)"
 for c in slurmctld slurmd sbatch squeue munged; do
     command -v "$c" >/dev/null 2>&1 || skip "$c not installed (Debian slurm-wlm and munge: make deps-test)"
