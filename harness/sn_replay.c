@@ -349,16 +349,12 @@ static int serve_query(replay *rp, size_t q, char *err, size_t n)
     rq.far_bytes = r.far_bytes + extra_far;
     rq.prediction = r.prediction;
     rq.correct = r.prediction < 0 ? -1 : (int8_t)(r.prediction == (int32_t)sv->labels.data[sample]);
-    rq.slo_met = sn_meets_floor(sv->s[s].top1, floor) &&
-                 (ceiling <= 0 || end - arrival <= ceiling * 1000);
-    rq.table_accuracy = sv->s[s].top1;
     rq.late = ceiling > 0 && end - arrival > ceiling * 1000;
-    {
-        int on_time = ceiling <= 0 || end - arrival <= ceiling * 1000;
-        rp->eff_table += on_time ? sv->s[s].top1 : 0.0;
-        rp->measured += rq.correct >= 0;
-        rp->eff_correct += on_time && rq.correct == 1;
-    }
+    rq.slo_met = sn_meets_floor(sv->s[s].top1, floor) && !rq.late;
+    rq.table_accuracy = sv->s[s].top1;
+    rp->eff_table += rq.late ? 0.0 : sv->s[s].top1;
+    rp->measured += rq.correct >= 0;
+    rp->eff_correct += !rq.late && rq.correct == 1;
     rp->work.macs += (uint64_t)sv->s[s].macs;
     rp->work.near_bytes += rq.near_bytes;
     rp->work.far_bytes += rq.far_bytes;

@@ -1464,13 +1464,11 @@ static void summary_rows(const report *rp, sn_text *md, sn_text *html)
         const char *esrc = sn_rundir_str(cJSON_GetObjectItemCaseSensitive(s, "energy"), "source");
         char slo[32], sa[32], ea[32], ma[32], cells[6][64], shortsrc[128];
         const char *clock = sn_rundir_clock(&ri->run);
-        const cJSON *vj = cJSON_GetObjectItemCaseSensitive(s, "validity");
-        const char *valid = sn_rundir_str(vj, "result"), *vreason = sn_rundir_str(vj, "reason");
+        const char *valid = sn_rundir_str(s, "validity.result"), *vreason = sn_rundir_str(s, "validity.reason");
+        const sn_figure *eff = sn_figures_find(&ri->fs, "effective_accuracy");
         fmt_pct(slo, sizeof slo, sn_rundir_num(s, "slo_attainment"));
         fmt_pct(sa, sizeof sa, sn_rundir_num(s, "served_accuracy"));
-        fmt_pct(ea, sizeof ea, sn_rundir_num(s, "effective_accuracy"));
-        if (isnan(sn_rundir_num(s, "effective_accuracy")) && ri->run.policy) /* runs before summary.json had it */
-            fmt_pct(ea, sizeof ea, sn_rundir_num(ri->run.policy, "effective_accuracy.table"));
+        fmt_pct(ea, sizeof ea, eff ? eff->value : (double)NAN); /* sn_figures_of_run: summary.json, else policy.json */
         fmt_pct(ma, sizeof ma, sn_rundir_num(s, "measured_accuracy"));
         fmt_num(cells[0], 64, 0, sn_rundir_num(s, "queries"));
         fmt_num(cells[1], 64, 1, sn_rundir_num(s, "latency_us.p50"));
@@ -1519,8 +1517,8 @@ static void summary_rows(const report *rp, sn_text *md, sn_text *html)
         sn_text_printf(md, "\n");
         sn_text_printf(html, "<ul class=\"invalid\">\n");
         for (i = 0; i < rp->n; ++i) {
-            const cJSON *vj = cJSON_GetObjectItemCaseSensitive(rp->r[i].run.summary, "validity");
-            const char *valid = sn_rundir_str(vj, "result"), *vreason = sn_rundir_str(vj, "reason");
+            const cJSON *s = rp->r[i].run.summary;
+            const char *valid = sn_rundir_str(s, "validity.result"), *vreason = sn_rundir_str(s, "validity.reason");
             if (!valid || !strcmp(valid, "VALID"))
                 continue;
             sn_text_printf(md, "* INVALID by MLPerf LoadGen's rules: %s: %s\n", rp->r[i].run.name, vreason ? vreason : "");
