@@ -44,8 +44,9 @@ typedef struct sn_policy_ops {
     /* Optional: checks ARG against the serving set and keeps what it needs in P->arg.
      * Returns 0, or -1 with one line in ERR. */
     int (*parse)(sn_policy *p, const sn_serve *sv, const char *arg, char *err, size_t err_bytes);
-    /* Optional: allocates per-replay state (P->state). Returns 0, or -1 with one line. */
-    int (*start)(sn_policy *p, const sn_serve *sv, char *err, size_t err_bytes);
+    /* Optional: allocates per-replay state (P->state) and may set slice SubGraphs of its own
+     * (sn_serve_subgraph_set: static-hindsight's). Returns 0, or -1 with one line. */
+    int (*start)(sn_policy *p, sn_serve *sv, char *err, size_t err_bytes);
     /* The SubGraph resident when the replay starts (sv->n: none). */
     uint32_t (*initial_subgraph)(const sn_policy *p, const sn_serve *sv);
     /* The SubNet that serves Q while SubGraph G is resident. */

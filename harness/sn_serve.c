@@ -376,6 +376,11 @@ uint32_t sn_serve_subgraph_set(sn_serve *sv, uint32_t slot, const sn_subgraph *r
     return g;
 }
 
+int sn_serve_slices_priced(const sn_serve *sv)
+{
+    return sv->slices && (sv->slices_exact || sv->slices->fit_r2 >= SN_SERVE_SLICES_MIN_FIT_R2);
+}
+
 uint64_t sn_serve_switch_bytes(const sn_serve *sv, uint32_t from, uint32_t to)
 {
     if (from == to) /* staying costs nothing */

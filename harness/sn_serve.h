@@ -360,6 +360,12 @@ int sn_serve_infer(sn_serve *sv, uint32_t s, uint32_t sample, sn_sut_result *res
  * or with EXACT on a platform that is a deterministic model (sv->slices_exact), its own
  * (31 estimates: for a scheduler's decisions, not per query); returns its index. */
 uint32_t sn_serve_subgraph_set(sn_serve *sv, uint32_t slot, const sn_subgraph *r, const char *name, int exact);
+/* 1 when a policy may set slice SubGraphs and trust their predicted latencies: SV has slices,
+ * and a platform model prices them itself (sv->slices_exact) or the slice cost model explains
+ * at least SN_SERVE_SLICES_MIN_FIT_R2 of the profile's variance (one that does not would make
+ * a policy bet on its errors: on the CI gate's pinned CPU profile the fit's R^2 is 0.58). */
+#define SN_SERVE_SLICES_MIN_FIT_R2 0.8
+int sn_serve_slices_priced(const sn_serve *sv);
 /* The predicted time and bytes of switching from SubGraph FROM to TO: with slices only the
  * difference moves (cost model); otherwise the profile's switch to TO. */
 double sn_serve_switch_us(const sn_serve *sv, uint32_t from, uint32_t to);

@@ -62,7 +62,9 @@
  *     SubGraphs) pooled to their median, in measured profiles only (36);
  *   - sushi's paper queue re-chooses a floor query with a ceiling under --late fastest (its
  *     wait decides whether it is certain to be late), never from a memo by floor (37).
- *     Mutant of sushi.c (tried): the memo for every floor query fails 37. */
+ *     Mutant of sushi.c (tried): the memo for every floor query fails 37;
+ *   - static-hindsight's slice SubGraph for the whole trace's demand, where the slices'
+ *     prices can be trusted (40-42). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -545,7 +547,7 @@ static void run_knapsack(double fit_r2, int exact)
         assert_int_equal(est, 0);
 }
 
-/* a cost model that fits: R^2 0.8, the least SUSHI_MIN_FIT_R2 takes */
+/* a cost model that fits: R^2 0.8, the least SN_SERVE_SLICES_MIN_FIT_R2 takes */
 static void test_knapsack_fit_080(void **state)
 {
     (void)state;
@@ -571,6 +573,50 @@ static void test_knapsack_exact(void **state)
 {
     (void)state;
     run_knapsack(0.2, 1);
+}
+
+/* static-hindsight on serve_slices(FIT_R2, EXACT), 100 FREE queries: the knapsack SubGraph
+ * for the trace's demand (tensor 1) serves S0 in 700 us predicted (the platform's own 650),
+ * S0's own SubGraph in 900; where the slices' prices can be trusted it is the one SubGraph
+ * of the whole run, resident from the first query (no switch paid); where not, S0's own. */
+static void run_hindsight(double fit_r2, int exact)
+{
+    static served rows;
+    sn_serve *sv = serve_slices(fit_r2, exact);
+    trace t = {0, {0}};
+    char tpath[128];
+    int priced = exact || fit_r2 >= 0.8;
+    size_t i;
+    put(&t, FREE, 100);
+    snprintf(tpath, sizeof tpath, "%s/trace-%u.csv", tmp_dir, runs);
+    write_trace(&t, tpath);
+    replay_file(sv, "static-hindsight", tpath, 0, 0, &rows);
+    serve_free(sv);
+    assert_int_equal(rows.n, 100);
+    print_message("# fit R^2 %.2f%s: SubGraph '%s', %lld ns\n", fit_r2, exact ? ", exact" : "", rows.subgraph[0],
+                  (long long)rows.latency_ns[0]);
+    for (i = 0; i < rows.n; ++i) {
+        assert_string_equal(rows.subgraph[i], priced ? "slices:static-hindsight" : "S0");
+        assert_int_equal(rows.latency_ns[i], !priced ? 900000 : exact ? 650000 : 700000);
+    }
+}
+
+static void test_hindsight_slices_fit(void **state)
+{
+    (void)state;
+    run_hindsight(0.8, 0);
+}
+
+static void test_hindsight_slices_nofit(void **state)
+{
+    (void)state;
+    run_hindsight(0.79, 0);
+}
+
+static void test_hindsight_slices_exact(void **state)
+{
+    (void)state;
+    run_hindsight(0.2, 1);
 }
 
 /* ---- the floor's level: the 5 % latency ties (harness/sn_serve.h) -------------------- */
@@ -1200,6 +1246,12 @@ int main(void)
          NULL, NULL, NULL},
         {"lru without slices: the served SubNet's SubGraph on use, a miss pays its load", test_lru_subnet_granularity,
          NULL, NULL, NULL},
+        {"static-hindsight: a slice SubGraph fitted to the whole trace's demand (fit R^2 0.8), resident from "
+         "the first query, at the cost model's latency", test_hindsight_slices_fit, NULL, NULL, NULL},
+        {"static-hindsight: no slice SubGraph at fit R^2 0.79 (the SubNet's own)", test_hindsight_slices_nofit, NULL,
+         NULL, NULL},
+        {"static-hindsight: the slice SubGraph on a platform model that prices it, at its own latency",
+         test_hindsight_slices_exact, NULL, NULL, NULL},
     };
     char cmd[128];
     FILE *f;

@@ -22,7 +22,7 @@ typedef struct lru_state {
     sn_subgraph cur;
 } lru_state;
 
-static int start(sn_policy *p, const sn_serve *sv, char *err, size_t n)
+static int start(sn_policy *p, sn_serve *sv, char *err, size_t n)
 {
     lru_state *s = calloc(1, sizeof *s);
     (void)sv;

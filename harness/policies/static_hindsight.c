@@ -3,15 +3,25 @@
  * replay's arrivals through a one-server queue whose service times are the profile's with
  * that SubGraph resident -- and the one meeting the most SLOs (ties: the lower total latency,
  * then the lower index) is kept. The offline bound of any static choice (issue 19); an
- * offline policy, it reads the trace before the replay starts. */
+ * offline policy, it reads the trace before the replay starts.
+ *
+ * The SubGraphs tried: every SubNet's own, and on a platform with slice residency whose
+ * slice prices can be trusted (sn_serve_slices_priced) also slice SubGraphs fitted to the
+ * whole trace's demand -- the knapsack (harness/sn_slices.h) over the mix of SubNets the
+ * trace is served with on paper under no SubGraph, and under the best SubGraph found so far,
+ * each refined once (the knapsack again over the mix served under its own result): a
+ * SubGraph that holds parts of several SubNets is a static choice too. They are named
+ * "slices:static-hindsight". Tested: test_sushi_guards (test_hindsight_*). */
 #include <math.h>
+#include <stdlib.h>
 
 #include "sn_policy.h"
 #include "sn_serve.h"
 #include "sn_trace.h"
 
-/* The whole trace served on paper with G resident: SLOs met into *MET, latency summed. */
-static double paper(const sn_policy *p, const sn_serve *sv, uint32_t g, size_t *met)
+/* The whole trace served on paper with G resident: SLOs met into *MET, latency summed; the
+ * queries each SubNet served added to MIX (NULL: not counted). */
+static double paper(const sn_policy *p, const sn_serve *sv, uint32_t g, size_t *met, double *mix)
 {
     const sn_trace *tr = p->trace;
     double t = 0.0, total = 0.0, speed = p->speed > 0.0 ? p->speed : 1.0;
@@ -37,6 +47,8 @@ static double paper(const sn_policy *p, const sn_serve *sv, uint32_t g, size_t *
             pq.la = &la;
         }
         c = sn_serve_choose_under(sv, g, &pq);
+        if (mix)
+            mix[c] += 1.0;
         end = start + sv->lat_us[c][g];
         t = end;
         total += end - arrival;
@@ -46,20 +58,54 @@ static double paper(const sn_policy *p, const sn_serve *sv, uint32_t g, size_t *
     return total;
 }
 
-static int start(sn_policy *p, const sn_serve *sv, char *err, size_t n)
+/* The knapsack SubGraph for the mix served under G, in slice slot SLOT. */
+static uint32_t fitted(const sn_policy *p, sn_serve *sv, uint32_t g, uint32_t slot)
 {
-    uint32_t g, best = sv->n;
+    double mix[SN_SERVE_MAX_SUBNETS] = {0};
+    sn_subgraph *r = malloc(sizeof *r);
+    size_t met;
+    uint32_t k;
+    if (!r)
+        return g;
+    paper(p, sv, g, &met, mix);
+    sn_slices_knapsack(sv->slices, mix, sv->near_budget_bytes, r);
+    k = sn_serve_subgraph_set(sv, slot, r, "slices:static-hindsight", 1);
+    free(r);
+    return k;
+}
+
+static int start(sn_policy *p, sn_serve *sv, char *err, size_t n)
+{
+    uint32_t g, best = sv->n, seed, slot = 0;
     size_t best_met = 0;
     double best_total = INFINITY;
     (void)err;
     (void)n;
     for (g = 0; g <= sv->n; ++g) {
         size_t met = 0;
-        double total = p->trace ? paper(p, sv, g, &met) : 0.0;
+        double total = p->trace ? paper(p, sv, g, &met, NULL) : 0.0;
         if (g == 0 || met > best_met || (met == best_met && total < best_total)) {
             best = g;
             best_met = met;
             best_total = total;
+        }
+    }
+    /* slice SubGraphs for the whole trace's demand: seeded by none and by the best so far,
+     * each refined once; each in a slot of its own (SN_SERVE_DYN >= 4), so the one kept stays */
+    if (p->trace && sn_serve_slices_priced(sv)) {
+        uint32_t seeds[2] = {sv->n, best}, i;
+        for (i = 0; i < 2 && slot + 2 <= SN_SERVE_DYN; ++i) {
+            for (seed = seeds[i], g = 0; g < 2; ++g, ++slot) {
+                size_t met = 0;
+                double total;
+                seed = fitted(p, sv, seed, slot);
+                total = paper(p, sv, seed, &met, NULL);
+                if (met > best_met || (met == best_met && total < best_total)) {
+                    best = seed;
+                    best_met = met;
+                    best_total = total;
+                }
+            }
         }
     }
     p->arg = best;
@@ -68,7 +114,7 @@ static int start(sn_policy *p, const sn_serve *sv, char *err, size_t n)
 
 static uint32_t initial(const sn_policy *p, const sn_serve *sv)
 {
-    return p->arg <= sv->n ? p->arg : sv->n;
+    return p->arg < sv->n + 1 + SN_SERVE_DYN ? p->arg : sv->n;
 }
 
 static uint32_t choose(sn_policy *p, const sn_serve *sv, uint32_t g, const sn_policy_query *q)

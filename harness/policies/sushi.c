@@ -4,7 +4,7 @@
  *
  * Candidates: the current SubGraph, static-subgraph's and the SubGraph of every SubNet
  * served in the window; on a platform with slice residency (and a cost model that fits, or
- * exact pricing: SUSHI_MIN_FIT_R2) also the knapsack SubGraph for the
+ * exact pricing: sn_serve_slices_priced) also the knapsack SubGraph for the
  * window's demand (harness/sn_slices.h: per tensor, the leading boxes with the most predicted
  * latency saved per byte, weighted by how often the window served each SubNet, until the
  * budget is full), whose latencies the cost model predicts and whose switch moves only the
@@ -38,9 +38,6 @@
  * seven other traces (bursty, SUSHI stream seed 11) and met at least as many on the other
  * eight, the standard three included. */
 #define SUSHI_HYSTERESIS_PCT 2
-/* The knapsack's slice SubGraphs are candidates only where their latencies are exact (a
- * platform model) or the slice cost model explains this much of the profile's variance. */
-#define SUSHI_MIN_FIT_R2 0.8
 #define SUSHI_SAVING_FACTOR 4.0
 
 /* One query of the window: its constraints, its scheduled arrival, the SubNet it got. */
@@ -58,7 +55,7 @@ typedef struct sushi_state {
     uint32_t decisions;          /* re-choices so far (names the slice SubGraphs) */
 } sushi_state;
 
-static int start(sn_policy *p, const sn_serve *sv, char *err, size_t n)
+static int start(sn_policy *p, sn_serve *sv, char *err, size_t n)
 {
     sushi_state *s = calloc(1, sizeof *s);
     if (s)
@@ -210,10 +207,9 @@ static uint32_t resident(sn_policy *p, sn_serve *sv, uint32_t g_cur, const sn_po
     cand[s->g_static] = 1;
     for (i = 0; i < s->fill; ++i)
         cand[s->window[i].subnet] = 1;
-    /* and the slices that serve the window's demand best within the budget -- priced by the
-     * platform model itself, or by a cost model that fits the profile (one that does not would
-     * make sushi bet on its errors: on the CI gate's pinned CPU profile the fit's R^2 is 0.58) */
-    if (sv->slices && (sv->slices_exact || sv->slices->fit_r2 >= SUSHI_MIN_FIT_R2))
+    /* and the slices that serve the window's demand best within the budget, where their
+     * prices can be trusted (sn_serve_slices_priced) */
+    if (sn_serve_slices_priced(sv))
         cand[knapsack_candidate(p, sv, s, g_cur)] = 1;
     for (g = 0; g < sv->n + 1 + SN_SERVE_DYN; ++g) {
         long met, met_r;
