@@ -200,7 +200,9 @@ int sn_cmd_profile(int argc, char **argv)
                    "           join the serving set; their p95 is recorded beside the p50\n"
                    "  p50 latency of every Pareto SubNet with every SubGraph (and none) resident,\n"
                    "  near/far weight bytes and switching costs; cached under build/profile/\n"
-                   "  (--force measures again). Default near budget %d KiB.\n"
+                   "  (--force measures again). Default near budget %d KiB. A measured platform\n"
+                   "  runs --reps rounds, each over every SubGraph and SubNet once, so that a slow\n"
+                   "  phase of the machine spreads over every row (default 15).\n"
                    "  --model  deployment image (default build/supernet.snm); --data: its canvases\n"
                    "           (default data/canvas/<task>-test of the image's task; cf64 if it names none)\n",
                    DEFAULT_NEAR_KIB);

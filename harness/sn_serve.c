@@ -520,8 +520,9 @@ int sn_serve_infer(sn_serve *sv, uint32_t s, uint32_t sample, sn_sut_result *r, 
 void sn_serve_profile_path(const sn_serve *sv, char *buf, size_t n)
 {
     /* v3: far weights read cold from one packed copy, near ones a resident box of it, the
-     * budget in the model's bytes (platforms/cpu); v4: each SubNet's re-plan (replan_us) */
-    snprintf(buf, n, "build/profile/v4-%s-%s-%zu-%.16s%s.json", sv->desc.name, sv->desc.variant,
+     * budget in the model's bytes (platforms/cpu); v4: each SubNet's re-plan (replan_us); v5:
+     * measured platforms in rounds over every row (profile_measure) */
+    snprintf(buf, n, "build/profile/v5-%s-%s-%zu-%.16s%s.json", sv->desc.name, sv->desc.variant,
              sv->near_budget_bytes, sv->model_sha, sv->opt.arac ? "-arac" : "");
 }
 
@@ -714,63 +715,91 @@ static int profile_save(const sn_serve *sv, const char *path, int reps, char *er
 }
 
 /* Measures the profile: for every SubGraph G (and none), make it resident (the switching
- * cost), then REPS inferences of every SubNet (their p50). A platform with its own clock
- * (emulated or modelled) is deterministic: one inference each, no warm-up, its own times. */
+ * cost), then inferences of every SubNet (their p50 and p95). A platform with its own clock
+ * (emulated or modelled) is deterministic: one inference each, no warm-up, its own times (an
+ * ARAC config REPS over distinct canvases: its latency depends on the image). A measured
+ * platform runs REPS rounds, each of them every SubGraph and every SubNet once (one warm-up
+ * inference per row and round, three in the first): the machine's slow phases then spread over
+ * every row instead of falling on the rows of one SubGraph, whose column would decide a
+ * SubGraph choice (issue 19: measured back to back on this VM, the same rows varied up to 1.6x
+ * between profiles). A row's inferences use the same canvases either way. */
 static int profile_measure(sn_serve *sv, int reps, char *err, size_t n)
 {
     const int own_clock = sv->desc.clock == SN_SUT_CLOCK_EMULATED || sv->desc.clock == SN_SUT_CLOCK_MODEL;
-    uint32_t i, g, k, count = sv->images.dims[0];
-    double *t;
+    uint32_t i, g, k, r, count = sv->images.dims[0], rounds, per;
+    const uint32_t rows = sv->n * (sv->n + 1);
+    double *t, *sw;
     char why[512];
     int arac_reps = reps < 1 ? 1 : reps;
     if (reps < 1 || own_clock)
         reps = 1;
-    t = malloc((size_t)arac_reps * sizeof *t);
-    if (!t)
+    rounds = own_clock ? 1u : (uint32_t)reps;   /* rounds over every row */
+    per = own_clock ? (uint32_t)arac_reps : rounds; /* inferences kept per row */
+    t = malloc((size_t)rows * per * sizeof *t);
+    sw = malloc((size_t)rounds * (sv->n + 1) * sizeof *sw);
+    if (!t || !sw) {
+        free(t);
+        free(sw);
         return sn_serve_fail(err, n, "out of memory");
+    }
     for (i = 0; i < sv->n; ++i)
         sv->replan_us[i] = 0.0;
-    for (g = 0; g <= sv->n; ++g) {
-        int64_t t0 = sn_serve_now_ns();
-        sn_sut_moved mv;
-        if (sn_serve_resident(sv, g, 0, &mv, why, sizeof why) != 0) {
-            free(t);
-            return sn_serve_fail(err, n, "%s: %s", g < sv->n ? sv->s[g].config : "no SubGraph", why);
-        }
-        if (g < sv->n) {
-            sv->switch_us[g] = mv.us >= 0.0 ? mv.us : (double)(sn_serve_now_ns() - t0) / 1e3;
-            sv->switch_bytes[g] = mv.bytes;
-        }
-        for (i = 0; i < sv->n; ++i) {
-            sn_sut_result r;
-            memset(&r, 0, sizeof r);
-            for (k = 0; k < (own_clock ? 0u : 3u); ++k) /* warm-up */
-                if (sn_serve_infer(sv, i, k % count, &r, why, sizeof why) != 0) {
-                    free(t);
-                    return sn_serve_fail(err, n, "%s: %s", sv->s[i].config, why);
-                }
-            /* an ARAC config's latency depends on the image: on a platform with its own
-             * clock too it runs the requested reps over distinct canvases */
-            uint32_t nr = (uint32_t)(sv->s[i].arac ? arac_reps : reps);
-            for (k = 0; k < nr; ++k) {
-                int64_t a = sn_serve_now_ns();
-                if (sn_serve_infer(sv, i, (k * 7919u) % count, &r, why, sizeof why) != 0) {
-                    free(t);
-                    return sn_serve_fail(err, n, "%s: %s", sv->s[i].config, why);
-                }
-                t[k] = r.us >= 0.0 ? r.us : (double)(sn_serve_now_ns() - a) / 1e3;
-                if (r.plan_us > sv->replan_us[i]) /* the SubNets follow each other: a re-plan each */
-                    sv->replan_us[i] = r.plan_us;
+    for (r = 0; r < rounds; ++r)
+        for (g = 0; g <= sv->n; ++g) {
+            int64_t t0 = sn_serve_now_ns();
+            sn_sut_moved mv;
+            if (sn_serve_resident(sv, g, 0, &mv, why, sizeof why) != 0) {
+                free(t);
+                free(sw);
+                return sn_serve_fail(err, n, "%s: %s", g < sv->n ? sv->s[g].config : "no SubGraph", why);
             }
-            qsort(t, nr, sizeof *t, cmp_double);
-            sv->lat_us[i][g] = sn_serve_computes(sv) ? t[(nr - 1) / 2] : 0.0;
-            /* nearest rank: the smallest time at or above 95 % of the inferences */
-            sv->lat_p95_us[i][g] = sn_serve_computes(sv) ? t[(size_t)ceil(0.95 * nr) - 1] : 0.0;
-            sv->near_bytes[i][g] = r.near_bytes;
-            sv->far_bytes[i][g] = r.far_bytes;
+            sw[r * (sv->n + 1) + g] = mv.us >= 0.0 ? mv.us : (double)(sn_serve_now_ns() - t0) / 1e3;
+            if (g < sv->n)
+                sv->switch_bytes[g] = mv.bytes;
+            for (i = 0; i < sv->n; ++i) {
+                sn_sut_result res;
+                double *row = t + (size_t)(i * (sv->n + 1) + g) * per;
+                uint32_t nr = own_clock ? (uint32_t)(sv->s[i].arac ? arac_reps : 1) : 1u;
+                memset(&res, 0, sizeof res);
+                for (k = 0; k < (own_clock ? 0u : r == 0 ? 3u : 1u); ++k) /* warm-up */
+                    if (sn_serve_infer(sv, i, k % count, &res, why, sizeof why) != 0) {
+                        free(t);
+                        free(sw);
+                        return sn_serve_fail(err, n, "%s: %s", sv->s[i].config, why);
+                    }
+                for (k = 0; k < nr; ++k) {
+                    uint32_t j = own_clock ? k : r; /* the row's j-th inference: canvas j x 7919 */
+                    int64_t a = sn_serve_now_ns();
+                    if (sn_serve_infer(sv, i, (j * 7919u) % count, &res, why, sizeof why) != 0) {
+                        free(t);
+                        free(sw);
+                        return sn_serve_fail(err, n, "%s: %s", sv->s[i].config, why);
+                    }
+                    row[j] = res.us >= 0.0 ? res.us : (double)(sn_serve_now_ns() - a) / 1e3;
+                    if (res.plan_us > sv->replan_us[i]) /* the SubNets follow each other: a re-plan each */
+                        sv->replan_us[i] = res.plan_us;
+                }
+                sv->near_bytes[i][g] = res.near_bytes;
+                sv->far_bytes[i][g] = res.far_bytes;
+            }
         }
+    for (i = 0; i < sv->n; ++i)
+        for (g = 0; g <= sv->n; ++g) {
+            double *row = t + (size_t)(i * (sv->n + 1) + g) * per;
+            uint32_t nr = own_clock ? (uint32_t)(sv->s[i].arac ? arac_reps : 1) : rounds;
+            qsort(row, nr, sizeof *row, cmp_double);
+            sv->lat_us[i][g] = sn_serve_computes(sv) ? row[(nr - 1) / 2] : 0.0;
+            /* nearest rank: the smallest time at or above 95 % of the inferences */
+            sv->lat_p95_us[i][g] = sn_serve_computes(sv) ? row[(size_t)ceil(0.95 * nr) - 1] : 0.0;
+        }
+    for (g = 0; g < sv->n; ++g) { /* a switch: its median over the rounds (in T's space) */
+        for (r = 0; r < rounds; ++r)
+            t[r] = sw[r * (sv->n + 1) + g];
+        qsort(t, rounds, sizeof *t, cmp_double);
+        sv->switch_us[g] = t[(rounds - 1) / 2];
     }
     free(t);
+    free(sw);
     if (sn_serve_resident(sv, sv->n, 0, &(sn_sut_moved){0, 0.0}, why, sizeof why) != 0)
         return sn_serve_fail(err, n, "%s", why);
     return reps;
