@@ -718,11 +718,12 @@ static int profile_save(const sn_serve *sv, const char *path, int reps, char *er
  * cost), then inferences of every SubNet (their p50 and p95). A platform with its own clock
  * (emulated or modelled) is deterministic: one inference each, no warm-up, its own times (an
  * ARAC config REPS over distinct canvases: its latency depends on the image). A measured
- * platform runs REPS rounds, each of them every SubGraph and every SubNet once (one warm-up
- * inference per row and round, three in the first): the machine's slow phases then spread over
- * every row instead of falling on the rows of one SubGraph, whose column would decide a
- * SubGraph choice (issue 19: measured back to back on this VM, the same rows varied up to 1.6x
- * between profiles). A row's inferences use the same canvases either way. */
+ * platform runs REPS rounds, each of them every SubGraph and every SubNet once (three warm-up
+ * inferences per row in the first round; after it each timed inference follows another
+ * SubNet's, as queries do in serving): the machine's slow phases then spread over every row
+ * instead of falling on the rows of one SubGraph, whose column would decide a SubGraph choice
+ * (issue 19: measured back to back on this VM, the same rows varied up to 1.6x between
+ * profiles). A row's inferences use the same canvases either way. */
 static int profile_measure(sn_serve *sv, int reps, char *err, size_t n)
 {
     const int own_clock = sv->desc.clock == SN_SUT_CLOCK_EMULATED || sv->desc.clock == SN_SUT_CLOCK_MODEL;
@@ -761,7 +762,7 @@ static int profile_measure(sn_serve *sv, int reps, char *err, size_t n)
                 double *row = t + (size_t)(i * (sv->n + 1) + g) * per;
                 uint32_t nr = own_clock ? (uint32_t)(sv->s[i].arac ? arac_reps : 1) : 1u;
                 memset(&res, 0, sizeof res);
-                for (k = 0; k < (own_clock ? 0u : r == 0 ? 3u : 1u); ++k) /* warm-up */
+                for (k = 0; k < (own_clock || r > 0 ? 0u : 3u); ++k) /* warm-up, the first round */
                     if (sn_serve_infer(sv, i, k % count, &res, why, sizeof why) != 0) {
                         free(t);
                         free(sw);
