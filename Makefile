@@ -59,7 +59,8 @@ LDFLAGS_ALL := $(SAN_FLAGS)
 ENGINE_SRC := $(sort $(wildcard engine/*.c engine/kernels/*.c))
 HOST_SRC := $(sort $(wildcard common/*.c datasets/*.c workloads/*.c platforms/common/*.c platforms/cpu/*.c \
               platforms/opencl/*.c platforms/fpga/*.c harness/*.c harness/policies/*.c reports/*.c))
-HOST_SRC += platforms/mcu/host/sn_mcu_host.c platforms/mcu/host/sn_mcu_sut.c platforms/mcu/sn_mcu_kernels.c
+HOST_SRC += platforms/mcu/host/sn_mcu_host.c platforms/mcu/host/sn_mcu_sut.c platforms/mcu/sn_mcu_kernels.c \
+            platforms/mcu/sn_mcu_kernels_split.c
 CLI_SRC := $(sort $(wildcard cli/*.c))
 TEST_SRC := $(sort $(wildcard tests/test_*.c))
 MICRO_C_SRC := $(sort $(wildcard bench/micro*.c))

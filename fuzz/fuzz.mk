@@ -48,7 +48,8 @@ FUZZ_ENGINE_SRC := $(sort $(wildcard engine/*.c engine/kernels/*.c))
 FUZZ_HOST_SRC := $(sort $(wildcard common/*.c datasets/*.c workloads/*.c platforms/common/*.c \
                    platforms/cpu/*.c platforms/fpga/*.c)) harness/sn_sweep.c \
                  reports/sn_rundir.c reports/sn_figures.c reports/sn_stats.c reports/sn_compare.c \
-                 reports/sn_gate.c platforms/mcu/host/sn_mcu_host.c platforms/mcu/sn_mcu_kernels.c
+                 reports/sn_gate.c platforms/mcu/host/sn_mcu_host.c platforms/mcu/sn_mcu_kernels.c \
+                 platforms/mcu/sn_mcu_kernels_split.c
 FUZZ_ENGINE_OBJ := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(FUZZ_ENGINE_SRC))
 FUZZ_HOST_OBJ := $(patsubst %.c,$(FUZZ_DIR)/obj/%.o,$(FUZZ_HOST_SRC))
 FUZZ_ENGINE_LIB := $(FUZZ_DIR)/libsupernav_engine.a

@@ -148,7 +148,7 @@ fi
 
 n=10
 # the linker enforces a part's sizes: the f746's objects with a 32 KB flash, then a 64 KB SRAM
-objs="$dir/f746/obj/sn_mcu_serve.o $dir/f746/obj/sn_mcu_kernels.o $dir/f746/obj/qemu/startup.o $dir/f746/obj/qemu/sn_port_qemu.o"
+objs="$dir/f746/obj/sn_mcu_serve.o $dir/f746/obj/sn_mcu_kernels.o $dir/f746/obj/sn_mcu_kernels_split.o $dir/f746/obj/qemu/startup.o $dir/f746/obj/qemu/sn_port_qemu.o"
 lds=$dir/test-small.ld
 link() {
     printf 'MEMORY\n{\n FLASH (rx) : ORIGIN = 0x00000000, LENGTH = %s\n SRAM (rwx) : ORIGIN = 0x20000000, LENGTH = %s\n}\nSTACK_BYTES = 16K;\nHEAP_BYTES = 4K;\nINCLUDE sn_board.ld\n' "$1" "$2" > "$lds"

@@ -1,5 +1,7 @@
 /* SUSHI's SubGraph as slices (harness/sn_slices.h) on every platform that has slice
- * residency (the FPGA model, int8; the CPU, fp32), each test once per platform: the serving
+ * residency (the FPGA model, int8; the CPU, fp32; the MCU, int8, its firmware under QEMU:
+ * the tests of boxes, partial-layer residency and the serving rules, and its split views
+ * bit for bit), each test once per platform: the serving
  * set's boxes and their byte arithmetic, a SubNet's own SubGraph, partial-layer residency (a
  * leading slice serves its part of a wider layer), a switch that moves only the difference
  * (the platform's count equals the harness's), the cost model's fit (a planted linear
@@ -8,17 +10,22 @@
  * predicted saving per byte is highest). */
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "sn_serve.h"
 #include "sn_slices.h"
 #include "sn_test.h"
 
 /* the platforms with slice residency; each test's state names one. Near budgets of the same
- * number of weights: the FPGA's are int8 (1 byte each), the CPU's fp32 (4 bytes). */
-static const char *const platforms[] = {"fpga", "cpu"};
-static const size_t near_budgets[] = {128u << 10, 512u << 10};
+ * number of weights: the FPGA's and the MCU's are int8 (1 byte each), the CPU's fp32 (4 bytes).
+ * The MCU: the f746 board's firmware under QEMU (its SRAM weight cache; the SubNets whose arena
+ * fits the SRAM the cache leaves are served: the smallest ones, which keeps its profile short),
+ * skipped where the Arm toolchain's firmware or qemu-system-arm is missing. */
+static const char *const platforms[] = {"fpga", "cpu", "mcu"};
+static const size_t near_budgets[] = {128u << 10, 512u << 10, 128u << 10};
 #define PLATFORMS (sizeof platforms / sizeof platforms[0])
 static sn_serve servers[PLATFORMS];
 static int opened[PLATFORMS];
@@ -52,6 +59,10 @@ static int setup(void **state)
     o.data_prefix = env_or("SN_DATA", "data/canvas/cf64-test");
     o.platform = platforms[k];
     o.sut.near_budget_bytes = near_budgets[k];
+    if (!strcmp(platforms[k], "mcu")) {
+        o.sut.board = "f746";
+        o.sut.build_dir = env_or("BUILD", "build");
+    }
     if (sn_serve_open(&servers[k], &o, err, sizeof err) != 0)
         fail_msg("%s: open: %s", platforms[k], err);
     if (!servers[k].slices)
@@ -344,9 +355,100 @@ static void test_knapsack(void **state)
     free(r);
 }
 
+/* The MCU (its firmware under QEMU): a SubNet with every tensor's box cut to a leading part
+ * resident (each SubNet's view of a tensor then split: its leading output channels from the
+ * SRAM copy, with that copy's strides, the rest from flash; 5x5 boxes serving 3x3 views from
+ * their centre) gives the same logits bit for bit as with nothing resident and as with its own
+ * whole SubGraph, on two canvases; the firmware's near bytes are the harness's. */
+static void test_mcu_split_bit_exact(void **state)
+{
+    sn_serve *sv = &servers[platform_of(state)];
+    const sn_slices *x = sv->slices;
+    const uint32_t big = sv->n - 1;
+    const int32_t q = x->quantum;
+    sn_subgraph *r = calloc(1, sizeof *r);
+    sn_sut_result res;
+    sn_sut_moved mv;
+    char err[256];
+    float none_logits[2][16];
+    double us[3][2];
+    uint32_t t, s, smp, g[3], k;
+    for (t = 0; t < x->nt; ++t) { /* each tensor's union box over the serving set, its leading half */
+        sn_slice_box u = {0, 0, 0};
+        for (s = 0; s < x->n; ++s)
+            if (x->use[s][t].k > 0) {
+                u.o = x->use[s][t].o > u.o ? x->use[s][t].o : u.o;
+                u.i = x->use[s][t].i > u.i ? x->use[s][t].i : u.i;
+                u.k = x->use[s][t].k > u.k ? x->use[s][t].k : u.k;
+            }
+        u.o = u.o / 2 / q * q;
+        if (u.o > 0 && u.k > 0)
+            r->b[t] = u;
+    }
+    g[0] = sv->n; /* none */
+    g[1] = sn_serve_subgraph_set(sv, 2, r, "test:half-of-every-tensor", 1);
+    sn_slices_of_subnet(x, big, UINT64_MAX, r);
+    g[2] = sn_serve_subgraph_set(sv, 3, r, "test:own-whole", 1);
+    for (k = 0; k < 3; ++k) {
+        uint64_t want;
+        assert_int_equal(sn_serve_resident(sv, g[k], 0, &mv, err, sizeof err), 0);
+        want = k ? sn_slices_near_bytes(x, big, &sv->sg[g[k]]) : 0;
+        for (smp = 0; smp < 2; ++smp) {
+            if (sn_serve_infer(sv, big, smp, &res, err, sizeof err) != 0)
+                fail_msg("infer: %s", err);
+            assert_true(res.classes > 0 && res.classes <= 16);
+            if (k == 0)
+                memcpy(none_logits[smp], res.logits, res.classes * sizeof(float));
+            else
+                assert_memory_equal(none_logits[smp], res.logits, res.classes * sizeof(float));
+            assert_int_equal(res.near_bytes, want);
+            assert_int_equal(res.near_bytes + res.far_bytes, sn_slices_subnet_bytes(x, big));
+            us[k][smp] = res.us;
+        }
+        if (k == 1) /* a part of it near, a part far */
+            assert_true(want > 0 && want < sn_slices_subnet_bytes(x, big));
+        if (k == 2)
+            assert_int_equal(want, sn_slices_subnet_bytes(x, big));
+        print_message("# %s: near %llu of %llu weight bytes, %.1f us modelled\n",
+                      k == 0 ? "none" : k == 1 ? "every tensor's leading half (views split)" : "its own SubGraph",
+                      (unsigned long long)want, (unsigned long long)sn_slices_subnet_bytes(x, big), us[k][0]);
+    }
+    free(r);
+}
+
+/* The MCU's firmware and QEMU, or why not (its tests are then not registered). */
+static const char *mcu_missing(void)
+{
+    static char why[256];
+    const char *build = env_or("BUILD", "build"), *path = getenv("PATH");
+    char elf[512], buf[1024];
+    int qemu = 0;
+    if (strstr(build, "san"))
+        return "a sanitizer build: the emulated firmware is not instrumented (make test without SAN)";
+    while (path && *path && !qemu) {
+        const char *c = strchr(path, ':');
+        size_t len = c ? (size_t)(c - path) : strlen(path);
+        snprintf(buf, sizeof buf, "%.*s/qemu-system-arm", (int)len, path);
+        qemu = access(buf, X_OK) == 0;
+        path = c ? c + 1 : NULL;
+    }
+    if (!qemu)
+        return "qemu-system-arm is missing (make deps)";
+    snprintf(elf, sizeof elf, "%s/mcu/supernav-mcu-f746.elf", build);
+    if (access(elf, R_OK) != 0) {
+        snprintf(why, sizeof why, "no %.200s (make mcu-boards: needs gcc-arm-none-eabi)", elf);
+        return why;
+    }
+    return NULL;
+}
+
 int main(void)
 {
 #define ON(test, p) {#test ": " p, test, setup, NULL, (void *)p}
+    const struct CMUnitTest mcu_tests[] = {
+        ON(test_boxes, "mcu"), ON(test_partial_residency_and_diff_switch, "mcu"), ON(test_serves_rules, "mcu"),
+        ON(test_mcu_split_bit_exact, "mcu"),
+    };
     const struct CMUnitTest tests[] = {
         ON(test_boxes, "fpga"), ON(test_partial_residency_and_diff_switch, "fpga"),
         ON(test_serves_rules, "fpga"), ON(test_fit_recovers_planted, "fpga"), ON(test_fit_anchored_to_own, "fpga"),
@@ -355,13 +457,23 @@ int main(void)
         ON(test_serves_rules, "cpu"), ON(test_fit_recovers_planted, "cpu"), ON(test_fit_anchored_to_own, "cpu"),
         ON(test_knapsack, "cpu"),
     };
+    struct CMUnitTest all[sizeof tests / sizeof tests[0] + sizeof mcu_tests / sizeof mcu_tests[0]];
     FILE *f = fopen(env_or("SN_MODEL", "build/supernet.snm"), "rb");
+    const char *why = mcu_missing();
+    size_t k, count = sizeof tests / sizeof tests[0];
     int rc;
-    size_t k;
     if (!f)
         return sn_test_skip_all("no model image (make)");
     fclose(f);
-    rc = sn_test_run("slices", tests);
+    memcpy(all, tests, sizeof tests);
+    if (!why) {
+        memcpy(all + count, mcu_tests, sizeof mcu_tests);
+        count += sizeof mcu_tests / sizeof mcu_tests[0];
+    } else {
+        printf("# the mcu tests are skipped: %s\n", why);
+    }
+    cmocka_set_message_output(CM_OUTPUT_TAP);
+    rc = _cmocka_run_group_tests("slices", all, count, NULL, NULL);
     for (k = 0; k < PLATFORMS; ++k)
         if (opened[k])
             sn_serve_close(&servers[k]);

@@ -75,7 +75,8 @@ build/freestanding-m55/%.o: %.c
 build/freestanding-m55/libsupernav_engine.a: $(patsubst %.c,build/freestanding-m55/%.o,$(ENGINE_SRC))
 	@rm -f $@
 	arm-none-eabi-ar rcs $@ $^
-MCU_BOARD_SRC := platforms/mcu/sn_mcu_serve.c platforms/mcu/sn_mcu_kernels.c platforms/mcu/qemu/startup.c \
+MCU_BOARD_SRC := platforms/mcu/sn_mcu_serve.c platforms/mcu/sn_mcu_kernels.c platforms/mcu/sn_mcu_kernels_split.c \
+                 platforms/mcu/qemu/startup.c \
                  platforms/mcu/qemu/sn_port_qemu.c
 MCU_BOARD_ELFS := $(foreach b,$(MCU_BOARDS),$(MCU_DIR)/supernav-mcu-$(b).elf)
 
@@ -140,7 +141,8 @@ mcu-tables: mcu-boards $(MODEL_IMAGE)
 MCU_CMSIS_DIR := $(BUILD)/mcu-cmsis
 MCU_CMSIS_SRC = $(if $(CMSIS_NN_DIR),$(wildcard $(CMSIS_NN_DIR)/Source/ConvolutionFunctions/*.c \
                   $(CMSIS_NN_DIR)/Source/NNSupportFunctions/*.c $(CMSIS_NN_DIR)/Source/TransposeFunctions/*.c))
-MCU_CMSIS_FW_SRC := platforms/mcu/sn_mcu_serve.c platforms/mcu/sn_mcu_cmsis.c platforms/mcu/qemu/startup.c \
+MCU_CMSIS_FW_SRC := platforms/mcu/sn_mcu_serve.c platforms/mcu/sn_mcu_cmsis.c platforms/mcu/sn_mcu_kernels_split.c \
+                    platforms/mcu/qemu/startup.c \
                     platforms/mcu/qemu/sn_port_qemu.c
 .PHONY: mcu-cmsis-nn
 ifeq ($(CMSIS_NN_DIR),)

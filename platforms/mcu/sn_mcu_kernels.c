@@ -15,6 +15,20 @@
 #define SN_UNROLL5
 #endif
 
+/* The path functions below run every output channel of a view; compiled again by
+ * sn_mcu_kernels_split.c with SN_MCU_KERNELS_RANGE, they take a range of output channels
+ * (a split view's part) and the entry points are that file's. Here the macros expand to the
+ * whole view exactly as written before them (the same code, instruction for instruction). */
+#ifdef SN_MCU_KERNELS_RANGE
+#define SN_RANGE_PARAMS , int32_t range_begin, int32_t range_end
+#define SN_RANGE_BEGIN range_begin
+#define SN_RANGE_END(all) range_end
+#else
+#define SN_RANGE_PARAMS
+#define SN_RANGE_BEGIN 0
+#define SN_RANGE_END(all) (all)
+#endif
+
 /* two int16 values as one word: LO in the low half */
 static inline uint32_t pair16(int32_t lo, int32_t hi)
 {
@@ -369,7 +383,7 @@ SN_INLINE void pw_block(const int32_t npx, const sn_conv2d_params *p, const sn_q
 }
 
 static void pointwise(const sn_conv2d_params *p, const sn_quant_params *q, const int8_t *input,
-                      const int8_t *weights, const int32_t *bias, int8_t *output)
+                      const int8_t *weights, const int32_t *bias, int8_t *output SN_RANGE_PARAMS)
 {
     uint64_t x[PW_MAX_GROUPS * 4];
     requant t[CHUNK];
@@ -377,8 +391,8 @@ static void pointwise(const sn_conv2d_params *p, const sn_quant_params *q, const
     int32_t in_c = p->in_c, groups = (in_c + 3) / 4, tail = in_c % 4;
     int32_t pixels = p->out_h * p->out_w, o0, px, j, g;
     uint32_t offset2 = ((uint32_t)q->input_offset & 0xFFFFu) * 0x10001u;
-    for (o0 = 0; o0 < p->out_c; o0 += CHUNK) {
-        int32_t n = p->out_c - o0 < CHUNK ? p->out_c - o0 : CHUNK;
+    for (o0 = SN_RANGE_BEGIN; o0 < SN_RANGE_END(p->out_c); o0 += CHUNK) {
+        int32_t n = SN_RANGE_END(p->out_c) - o0 < CHUNK ? SN_RANGE_END(p->out_c) - o0 : CHUNK;
         int fast = requant_table(t, q, bias, o0, n, in_c);
 #if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
         if (fast && p->pad_top <= 0 && p->pad_left <= 0 &&
@@ -473,7 +487,7 @@ SN_INLINE void stem_pixel(const int32_t words, const sn_quant_params *q, const u
 }
 
 static void stem(const sn_conv2d_params *p, const sn_quant_params *q, const int8_t *input,
-                 const int8_t *weights, const int32_t *bias, int8_t *output)
+                 const int8_t *weights, const int32_t *bias, int8_t *output SN_RANGE_PARAMS)
 {
     uint32_t wp[CHUNK * STEM_MAX_WORDS], x[STEM_MAX_WORDS];
     int16_t v[2 * STEM_MAX_WORDS];
@@ -483,8 +497,8 @@ static void stem(const sn_conv2d_params *p, const sn_quant_params *q, const int8
     const int32_t row = p->in_w * in_c, off = q->input_offset;
     const int k3 = p->kernel_h == 3 && p->kernel_w == 3 && in_c == 1;
     int32_t o0, oy, ox, ky, kx, i, j;
-    for (o0 = 0; o0 < p->out_c; o0 += CHUNK) {
-        int32_t n = p->out_c - o0 < CHUNK ? p->out_c - o0 : CHUNK;
+    for (o0 = SN_RANGE_BEGIN; o0 < SN_RANGE_END(p->out_c); o0 += CHUNK) {
+        int32_t n = SN_RANGE_END(p->out_c) - o0 < CHUNK ? SN_RANGE_END(p->out_c) - o0 : CHUNK;
         int fast = requant_table(t, q, bias, o0, n, taps);
 #if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
         if (fast) {
@@ -610,7 +624,7 @@ SN_INLINE void dw_pixel(const int whole, const int32_t rows, const int32_t cols,
 }
 
 static void depthwise(const sn_conv2d_params *p, const sn_quant_params *q, const int8_t *input,
-                      const int8_t *weights, const int32_t *bias, int8_t *output)
+                      const int8_t *weights, const int32_t *bias, int8_t *output SN_RANGE_PARAMS)
 {
     requant t[CHUNK];
     const clamp_bytes cl = clamp_of(q);
@@ -618,8 +632,8 @@ static void depthwise(const sn_conv2d_params *p, const sn_quant_params *q, const
     const int32_t w_row = p->w_stride_kh, w_col = p->w_stride_kw, k_h = p->kernel_h, k_w = p->kernel_w;
     int32_t c0, oy, ox, c;
     uint32_t offset2 = ((uint32_t)q->input_offset & 0xFFFFu) * 0x10001u;
-    for (c0 = 0; c0 < c_all; c0 += CHUNK) {
-        int32_t n = c_all - c0 < CHUNK ? c_all - c0 : CHUNK, quads = n / 4;
+    for (c0 = SN_RANGE_BEGIN; c0 < SN_RANGE_END(c_all); c0 += CHUNK) {
+        int32_t n = SN_RANGE_END(c_all) - c0 < CHUNK ? SN_RANGE_END(c_all) - c0 : CHUNK, quads = n / 4;
         int fast = requant_table(t, q, bias, c0, n, (int64_t)k_h * k_w);
 #if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
         if (fast) {
@@ -1018,6 +1032,7 @@ static void stem_mve(const sn_conv2d_params *p, const sn_quant_params *q, const 
 }
 #endif
 
+#ifndef SN_MCU_KERNELS_RANGE
 /* ---- the entry points ------------------------------------------------------------------- */
 const char *sn_mcu_conv2d_path(const sn_conv2d_params *p, int dw)
 {
@@ -1087,3 +1102,4 @@ sn_status sn_mcu_depthwise_conv2d_s8(const sn_conv2d_params *p, const sn_quant_p
     depthwise(p, q, input, weights, bias, output);
     return SN_OK;
 }
+#endif

@@ -28,6 +28,31 @@ sn_status sn_mcu_depthwise_conv2d_s8(const sn_conv2d_params *params, const sn_qu
                                      const int8_t *input, const int8_t *weights,
                                      const int32_t *bias, int8_t *output);
 
+/* A view whose leading output channels are read from a second copy of its weights (the
+ * SRAM weight cache's copy of a leading box of the tensor, with its own strides): channel 0
+ * of the view in that copy, the copy's strides, and how many output channels it serves. */
+typedef struct sn_mcu_near_part {
+    const int8_t *weights;
+    int32_t w_stride_out, w_stride_kh, w_stride_kw;
+    int32_t channels;           /* 0 < channels < out_c */
+} sn_mcu_near_part;
+
+/* The same convolutions with output channels [0, NEAR->channels) read from NEAR and the
+ * rest from WEIGHTS (P's strides): the same paths and results bit for bit, each over its part
+ * of the channels (the reference path's shapes by the reference's arithmetic over a range). */
+sn_status sn_mcu_conv2d_s8_split(const sn_conv2d_params *params, const sn_quant_params *quant,
+                                 const int8_t *input, const int8_t *weights, const sn_mcu_near_part *near,
+                                 const int32_t *bias, int8_t *output);
+sn_status sn_mcu_depthwise_conv2d_s8_split(const sn_conv2d_params *params, const sn_quant_params *quant,
+                                           const int8_t *input, const int8_t *weights,
+                                           const sn_mcu_near_part *near, const int32_t *bias,
+                                           int8_t *output);
+
+/* Output channels per near/far unit of a split view (the SubGraph's slice quantum): a split
+ * at a multiple of it keeps every group of channels the loops take together (the DSP loops'
+ * quads: 4; Helium's depthwise vectors: 8) wholly in one part. */
+int32_t sn_mcu_slice_quantum(void);
+
 /* Which path sn_mcu_conv2d_s8 (DEPTHWISE 0) or sn_mcu_depthwise_conv2d_s8 (1) takes for
  * PARAMS: "pointwise", "depthwise", "stem" or "reference". */
 const char *sn_mcu_conv2d_path(const sn_conv2d_params *params, int depthwise);

@@ -12,7 +12,22 @@
  *   resident clear          empties the weight cache (the SubGraph leaves near memory)
  *   resident OFFSET BYTES   copies the image's bytes [OFFSET, OFFSET + BYTES) from flash into
  *                           the cache (near memory); kernels whose int8 weight view lies
- *                           inside a resident range read it from SRAM
+ *                           inside a resident range read it from SRAM (drops the slices)
+ *   slices [OFF:O:I:K ...]  makes exactly these leading boxes resident (SUSHI's SubGraph as
+ *                           weight slices; none: an empty cache): of the int8 conv tensor
+ *                           whose data starts at image offset OFF, the leading O output
+ *                           channels x I input channels (depthwise [K][K][C]: O channels, I
+ *                           ignored) and the centred K x K crop, each packed in the cache with
+ *                           its own strides, in offset order. Only what the boxes resident
+ *                           before do not hold is read from flash: the old boxes are cut to
+ *                           what the new ones keep and moved within SRAM, then grown from
+ *                           flash (drops the ranges). m-slices: boxes, bytes (the cache
+ *                           used), flash_bytes (read from flash), sram_bytes (moved within
+ *                           SRAM), clock. A view then reads from SRAM the part of it inside
+ *                           its tensor's box -- all of it, or its leading output channels in
+ *                           whole units of slice_quantum (m-info) when the box holds its
+ *                           kernel crop and (dense) all its input channels -- and the rest
+ *                           from flash (sn_mcu_conv2d_s8_split)
  *   prepare CONFIG          plans CONFIG in int8 in the arena (what the cache leaves of the
  *                           region); a plan that does not fit is refused with its numbers.
  *                           m-prepare: clock (the whole command's instructions), vectors=image
@@ -59,6 +74,19 @@ typedef struct resident_range {
     uint8_t *copy;              /* in the cache */
 } resident_range;
 
+/* A leading box of an int8 conv tensor, resident in the cache (packed: [o][ky][kx][i], or
+ * [ky][kx][c] for a depthwise tensor, with the box's own strides). */
+typedef struct resident_box {
+    uint32_t t_off, t_end;      /* the tensor's data in the image */
+    uint32_t pos, bytes;        /* where its copy lies in the cache */
+    int16_t dw;
+    int16_t of, kf, cf;         /* the tensor: output channels (dense), kernel side, input
+                                   channels (depthwise: its channels) */
+    int16_t o, i, k;            /* the box (depthwise: i = 0) */
+} resident_box;
+
+#define MAX_BOXES 160           /* harness/sn_slices.h: SN_SLICES_MAX_TENSORS */
+
 typedef struct serve_state {
     sn_model model;
     sn_port_memory mem;
@@ -67,6 +95,8 @@ typedef struct serve_state {
     uint32_t cache_bytes, cache_used;
     resident_range resident[MAX_RESIDENT];
     uint32_t resident_count;
+    resident_box box[MAX_BOXES];           /* in offset order (the cache's order) */
+    uint32_t box_count;
     int have_plan, have_canvas;
     uint8_t canvas[MAX_SIDE * MAX_SIDE];
     /* per inference, counted by the kernel slots: weight bytes of each view (near: from
@@ -103,43 +133,153 @@ static uint32_t view_extent(const sn_conv2d_params *p, int dw)
                       (p->kernel_w - 1) * p->w_stride_kw + p->in_c);
 }
 
-/* The weights the kernel should read: the cache's copy when a resident range holds the
- * whole view, else the flash address; counts the bytes. */
-static const int8_t *place(const sn_conv2d_params *p, int dw, const int8_t *w)
+static uint8_t *cache_base(void)
 {
-    uint32_t i, extent = view_extent(p, dw);
-    uint64_t view = dw ? (uint64_t)p->kernel_h * p->kernel_w * p->out_c
-                       : (uint64_t)p->out_c * p->kernel_h * p->kernel_w * p->in_c;
-    uint64_t reads = (uint64_t)sn_mcu_conv2d_weight_reads(p, dw);
+    return g.mem.arena + g.mem.arena_bytes - g.cache_bytes;
+}
+
+/* The box whose tensor holds image offset OFF, or NULL (halving: the boxes are in order). */
+static const resident_box *box_of(uint32_t off)
+{
+    uint32_t lo = 0, hi = g.box_count;
+    while (lo < hi) {
+        uint32_t mid = (lo + hi) / 2;
+        const resident_box *b = &g.box[mid];
+        if (off < b->t_off)
+            hi = mid;
+        else if (off >= b->t_end)
+            lo = mid + 1;
+        else
+            return b;
+    }
+    return NULL;
+}
+
+/* How many leading output channels of view (P, DW, W) box B serves (0: none; p->out_c:
+ * all), and the near part's weights and strides: the box must hold the view's kernel crop
+ * and (dense) all its input channels, then a box narrower than the view serves its leading
+ * channels in whole units of the slice quantum. The view must be a leading, centred view of
+ * the box's tensor with the tensor's strides (every view the engine makes is). */
+static int32_t box_serves(const resident_box *b, const sn_conv2d_params *p, int dw, uint32_t off,
+                          sn_mcu_near_part *near)
+{
+    const int32_t s_kw = b->cf, s_kh = b->kf * b->cf, s_out = dw ? 0 : b->kf * b->kf * b->cf;
+    const int32_t k = p->kernel_h, q = sn_mcu_slice_quantum();
+    int32_t o, d, dn, n_kw;
+    if (p->kernel_w != k || k > b->kf || (b->kf - k) % 2 || p->w_stride_kw != s_kw || p->w_stride_kh != s_kh ||
+        (!dw && p->w_stride_out != s_out) || p->out_c > (dw ? b->cf : b->of) || (!dw && p->in_c > b->cf))
+        return 0;
+    d = (b->kf - k) / 2;
+    if (off - b->t_off != (uint32_t)(d * (s_kh + s_kw)))
+        return 0;
+    if (b->k < k || (!dw && b->i < p->in_c))
+        return 0;
+    o = b->o >= p->out_c ? p->out_c : b->o / q * q;
+    if (o <= 0)
+        return 0;
+    dn = (b->k - k) / 2;
+    n_kw = dw ? b->o : b->i;
+    near->w_stride_kw = n_kw;
+    near->w_stride_kh = b->k * n_kw;
+    near->w_stride_out = dw ? 0 : b->k * b->k * b->i;
+    near->weights = (const int8_t *)(cache_base() + b->pos) + dn * (near->w_stride_kh + near->w_stride_kw);
+    near->channels = o;
+    return o;
+}
+
+/* Counts view P's weight bytes and reads: its leading NEAR output channels from SRAM, the
+ * rest from flash. */
+static void count(const sn_conv2d_params *p, int dw, int32_t near)
+{
+    sn_conv2d_params part;
+    const uint64_t per = (uint64_t)p->kernel_h * p->kernel_w * (dw ? 1 : p->in_c);
+    if (near == 0 || near == p->out_c) { /* a whole view */
+        uint64_t view = per * (uint64_t)p->out_c, reads = (uint64_t)sn_mcu_conv2d_weight_reads(p, dw);
+        if (near) {
+            g.near_bytes += view;
+            g.near_read_bytes += reads;
+        } else {
+            g.far_bytes += view;
+            g.far_read_bytes += reads;
+        }
+        return;
+    }
+    part = *p;
+    {
+        part.out_c = near;
+        g.near_bytes += per * (uint64_t)near;
+        g.near_read_bytes += (uint64_t)sn_mcu_conv2d_weight_reads(&part, dw);
+    }
+    {
+        part.out_c = p->out_c - near;
+        g.far_bytes += per * (uint64_t)part.out_c;
+        g.far_read_bytes += (uint64_t)sn_mcu_conv2d_weight_reads(&part, dw);
+    }
+}
+
+/* Where the kernel reads view (P, DW, W): returns the weights of a view read whole (the
+ * cache's copy when a resident range holds the whole view, or when a resident box serves all
+ * of it: then *PP is NP, P with the copy's strides, else P; else the flash address), or NULL with
+ * NEAR filled when a box serves only its leading output channels (a split view). Counts the
+ * bytes. */
+static const int8_t *place(const sn_conv2d_params *p, int dw, const int8_t *w, sn_conv2d_params *np,
+                           const sn_conv2d_params **pp, sn_mcu_near_part *near)
+{
+    uint32_t i, extent;
     const uint8_t *a = (const uint8_t *)w;
+    *pp = p;
     if (a >= g.image && a < g.image + g.image_bytes) {
         uint32_t off = (uint32_t)(a - g.image);
-        for (i = 0; i < g.resident_count; ++i) {
-            const resident_range *r = &g.resident[i];
-            if (off >= r->offset && off - r->offset + (uint64_t)extent <= r->bytes) {
-                g.near_bytes += view;
-                g.near_read_bytes += reads;
-                return (const int8_t *)(r->copy + (off - r->offset));
+        if (g.resident_count) {
+            extent = view_extent(p, dw);
+            for (i = 0; i < g.resident_count; ++i) {
+                const resident_range *r = &g.resident[i];
+                if (off >= r->offset && off - r->offset + (uint64_t)extent <= r->bytes) {
+                    count(p, dw, p->out_c);
+                    return (const int8_t *)(r->copy + (off - r->offset));
+                }
+            }
+        } else if (g.box_count) {
+            const resident_box *b = box_of(off);
+            int32_t o = b ? box_serves(b, p, dw, off, near) : 0;
+            if (o > 0) {
+                count(p, dw, o);
+                if (o < p->out_c)
+                    return NULL;
+                *np = *p;
+                *pp = np;
+                np->w_stride_out = near->w_stride_out;
+                np->w_stride_kh = near->w_stride_kh;
+                np->w_stride_kw = near->w_stride_kw;
+                return near->weights;
             }
         }
     }
-    g.far_bytes += view;
-    g.far_read_bytes += reads;
+    count(p, dw, 0);
     return w;
 }
 
 static sn_status conv_s8(void *ctx, const sn_conv2d_params *p, const sn_quant_params *q,
                          const int8_t *in, const int8_t *w, const int32_t *bias, int8_t *o)
 {
+    sn_conv2d_params np;
+    const sn_conv2d_params *pp;
+    sn_mcu_near_part near;
+    const int8_t *at = place(p, 0, w, &np, &pp, &near);
     (void)ctx;
-    return sn_mcu_conv2d_s8(p, q, in, place(p, 0, w), bias, o);
+    return at ? sn_mcu_conv2d_s8(pp, q, in, at, bias, o) : sn_mcu_conv2d_s8_split(p, q, in, w, &near, bias, o);
 }
 
 static sn_status dwconv_s8(void *ctx, const sn_conv2d_params *p, const sn_quant_params *q,
                            const int8_t *in, const int8_t *w, const int32_t *bias, int8_t *o)
 {
+    sn_conv2d_params np;
+    const sn_conv2d_params *pp;
+    sn_mcu_near_part near;
+    const int8_t *at = place(p, 1, w, &np, &pp, &near);
     (void)ctx;
-    return sn_mcu_depthwise_conv2d_s8(p, q, in, place(p, 1, w), bias, o);
+    return at ? sn_mcu_depthwise_conv2d_s8(pp, q, in, at, bias, o)
+              : sn_mcu_depthwise_conv2d_s8_split(p, q, in, w, &near, bias, o);
 }
 
 static const sn_platform_ops mcu_ops = {
@@ -206,9 +346,9 @@ static void cmd_info(void)
              (unsigned long)g.mem.heap_bytes, (unsigned long)sn_port_heap_used());
     reply(out);
     snprintf(out, sizeof out, "m-info arena_region_bytes=%lu stack_bytes=%lu cache_bytes=%lu "
-             "cache_used=%lu arena_capacity=%lu", (unsigned long)g.mem.arena_bytes,
+             "cache_used=%lu arena_capacity=%lu slice_quantum=%ld", (unsigned long)g.mem.arena_bytes,
              (unsigned long)g.mem.stack_bytes, (unsigned long)g.cache_bytes,
-             (unsigned long)g.cache_used, (unsigned long)arena_capacity());
+             (unsigned long)g.cache_used, (unsigned long)arena_capacity(), (long)sn_mcu_slice_quantum());
     reply(out);
 }
 
@@ -222,6 +362,7 @@ static void cmd_cache(char *rest)
     g.cache_bytes = bytes;
     g.cache_used = 0;
     g.resident_count = 0;
+    g.box_count = 0;
     g.have_plan = 0;
     snprintf(out, sizeof out, "m-cache cache_bytes=%lu arena_capacity=%lu", (unsigned long)bytes,
              (unsigned long)arena_capacity());
@@ -236,6 +377,7 @@ static void cmd_resident(char *rest)
     char *word = sn_mcu_token(&rest);
     if (word && !strcmp(word, "clear")) {
         g.resident_count = 0;
+        g.box_count = 0;
         g.cache_used = 0;
         reply("m-resident cleared");
         return;
@@ -250,6 +392,10 @@ static void cmd_resident(char *rest)
         bytes > g.image_bytes - offset) {
         fail("resident: OFFSET BYTES inside the image, or clear");
         return;
+    }
+    if (g.box_count) { /* a SubGraph of ranges replaces one of slices */
+        g.box_count = 0;
+        g.cache_used = 0;
     }
     /* the plan's arena is below the cache: a range must not reach into a prepared arena */
     aligned = (bytes + 63u) & ~63u;
@@ -269,6 +415,180 @@ static void cmd_resident(char *rest)
     g.cache_used += aligned;
     snprintf(out, sizeof out, "m-resident bytes=%lu cache_used=%lu clock=%llu",
              (unsigned long)bytes, (unsigned long)g.cache_used, (unsigned long long)(t1 - t0));
+    reply(out);
+}
+
+/* ---- slices: leading boxes of tensors in the cache ---------------------------------------- */
+static resident_box next_box[MAX_BOXES];
+
+static uint32_t box_bytes_of(int32_t dw, int32_t o, int32_t i, int32_t k)
+{
+    return (uint32_t)o * (uint32_t)(dw ? 1 : i) * (uint32_t)k * (uint32_t)k;
+}
+
+/* a box's rows: dense [o][ky][kx] of I bytes each; depthwise [ky][kx] of O bytes */
+static int32_t row_len(const resident_box *b, int32_t o, int32_t i) { return b->dw ? o : i; }
+
+/* Reads one OFF:O:I:K token into B (the tensor found in the image's directory); 0 or -1 with
+ * the reason in out. */
+static int parse_box(char *tok, resident_box *b)
+{
+    uint32_t v[4], n, j;
+    sn_tensor t;
+    char *p = tok, *end;
+    for (n = 0; n < 4; ++n) {
+        v[n] = (uint32_t)strtoul(p, &end, 10);
+        if (end == p || (n < 3 ? *end != ':' : *end != 0)) {
+            snprintf(out, sizeof out, "slices: '%.40s' is not OFF:O:I:K", tok);
+            return -1;
+        }
+        p = end + 1;
+    }
+    for (j = 0; j < g.model.tensor_count; ++j)
+        if (sn_model_tensor(&g.model, j, &t) == SN_OK && (const uint8_t *)t.data == g.image + v[0] &&
+            t.bytes > 0)
+            break;
+    if (j == g.model.tensor_count || v[0] >= g.image_bytes) {
+        snprintf(out, sizeof out, "slices: no tensor starts at image offset %lu", (unsigned long)v[0]);
+        return -1;
+    }
+    if (t.dtype != SN_DTYPE_S8 || !((t.ndim == 4 && t.dims[1] == t.dims[2]) || (t.ndim == 3 && t.dims[0] == t.dims[1])) ||
+        t.dims[0] > 32767 || t.dims[1] > 32767 || t.dims[2] > 32767 || t.dims[3] > 32767) {
+        snprintf(out, sizeof out, "slices: the tensor at offset %lu is not an int8 conv tensor", (unsigned long)v[0]);
+        return -1;
+    }
+    memset(b, 0, sizeof *b);
+    b->t_off = v[0];
+    b->t_end = v[0] + (uint32_t)t.bytes;
+    b->dw = (int16_t)(t.ndim == 3);
+    b->kf = (int16_t)(b->dw ? t.dims[0] : t.dims[1]);
+    b->cf = (int16_t)(b->dw ? t.dims[2] : t.dims[3]);
+    b->of = (int16_t)(b->dw ? 0 : t.dims[0]);
+    if (v[1] < 1 || v[1] > (uint32_t)(b->dw ? b->cf : b->of) || v[3] < 1 || v[3] > (uint32_t)b->kf ||
+        (b->kf - (int32_t)v[3]) % 2 || (!b->dw && (v[2] < 1 || v[2] > (uint32_t)b->cf))) {
+        snprintf(out, sizeof out, "slices: box %lu:%lu:%lu does not fit the tensor at offset %lu (%dx%dx%dx%d)",
+                 (unsigned long)v[1], (unsigned long)v[2], (unsigned long)v[3], (unsigned long)v[0],
+                 b->dw ? 1 : b->of, b->kf, b->kf, b->cf);
+        return -1;
+    }
+    b->o = (int16_t)v[1];
+    b->i = (int16_t)(b->dw ? 0 : v[2]);
+    b->k = (int16_t)v[3];
+    b->bytes = box_bytes_of(b->dw, b->o, b->i, b->k);
+    return 0;
+}
+
+/* Makes exactly the boxes of the command resident. The old boxes are first cut to what the
+ * new ones keep of them (the part of each inside its tensor's new box) and packed towards the
+ * cache's bottom, row by row in order (every row moves down); then, last box first and its
+ * rows last first, each new box is laid out at its place (every row moves up), its rows taken
+ * from the kept part where it holds them and from flash for the rest. */
+static void cmd_slices(char *rest)
+{
+    uint32_t n = 0, a, j, total = 0, pos, kept_pos[MAX_BOXES];
+    int32_t kept[MAX_BOXES][3];
+    uint64_t flash = 0, moved = 0, t0, t1;
+    uint8_t *base = cache_base();
+    char *tok;
+    while ((tok = sn_mcu_token(&rest)) != NULL) {
+        resident_box b;
+        if (n == MAX_BOXES) {
+            fail("slices: more than 160 boxes");
+            return;
+        }
+        if (parse_box(tok, &b) != 0) {
+            fail(out);
+            return;
+        }
+        for (j = n; j > 0 && next_box[j - 1].t_off > b.t_off; --j) /* in offset order */
+            next_box[j] = next_box[j - 1];
+        if (j > 0 && next_box[j - 1].t_off == b.t_off) {
+            fail("slices: two boxes of one tensor");
+            return;
+        }
+        next_box[j] = b;
+        ++n;
+        total += b.bytes;
+    }
+    if (total > g.cache_bytes) {
+        snprintf(out, sizeof out, "slices: %lu bytes do not fit the %lu-byte cache", (unsigned long)total,
+                 (unsigned long)g.cache_bytes);
+        fail(out);
+        return;
+    }
+    if (g.resident_count) { /* a SubGraph of slices replaces one of ranges: nothing kept */
+        g.resident_count = 0;
+        g.box_count = 0;
+    }
+    for (j = 0; j < n; ++j)
+        kept[j][2] = 0; /* nothing kept of it (yet) */
+    t0 = sn_port_clock_now();
+    /* 1: cut and pack what is kept (rows move down) */
+    for (pos = 0, a = 0, j = 0; a < g.box_count; ++a) {
+        const resident_box *b = &g.box[a];
+        int32_t ko, ki, kk, d, oo, ky, kx, outer, len, blen;
+        while (j < n && next_box[j].t_off < b->t_off)
+            ++j;
+        if (j == n || next_box[j].t_off != b->t_off)
+            continue; /* dropped */
+        ko = b->o < next_box[j].o ? b->o : next_box[j].o;
+        ki = b->i < next_box[j].i ? b->i : next_box[j].i;
+        kk = b->k < next_box[j].k ? b->k : next_box[j].k;
+        d = (b->k - kk) / 2;
+        outer = b->dw ? 1 : ko;
+        len = row_len(b, ko, ki);
+        blen = row_len(b, b->o, b->i);
+        for (oo = 0; oo < outer; ++oo)
+            for (ky = 0; ky < kk; ++ky)
+                for (kx = 0; kx < kk; ++kx) {
+                    uint8_t *dst = base + pos + (uint32_t)(((oo * kk + ky) * kk + kx) * len);
+                    const uint8_t *src = base + b->pos + (uint32_t)(((oo * b->k + ky + d) * b->k + kx + d) * blen);
+                    if (dst != src)
+                        memmove(dst, src, (size_t)len);
+                    moved += (uint64_t)len;
+                }
+        kept[j][0] = ko;
+        kept[j][1] = ki;
+        kept[j][2] = kk;
+        kept_pos[j] = pos;
+        pos += box_bytes_of(b->dw, ko, ki, kk);
+        ++j;
+    }
+    /* 2: lay out the new boxes, last first (rows move up) */
+    for (pos = total, j = n; j-- > 0;) {
+        resident_box *b = &next_box[j];
+        const int32_t s_kw = b->cf, s_kh = b->kf * b->cf, s_out = b->dw ? 0 : b->kf * b->kf * b->cf;
+        const int32_t dt = (b->kf - b->k) / 2, outer = b->dw ? 1 : b->o, len = row_len(b, b->o, b->i);
+        const int32_t kk = kept[j][2], dx = (b->k - kk) / 2, klen = kk ? row_len(b, kept[j][0], kept[j][1]) : 0;
+        int32_t r;
+        pos -= b->bytes;
+        b->pos = pos;
+        for (r = outer * b->k * b->k; r-- > 0;) {
+            const int32_t oo = r / (b->k * b->k), ky = r / b->k % b->k, kx = r % b->k;
+            const int32_t ky0 = ky - dx, kx0 = kx - dx;
+            uint8_t *dst = base + pos + (uint32_t)(r * len);
+            const uint8_t *src = g.image + b->t_off + (uint32_t)(oo * s_out + (ky + dt) * s_kh + (kx + dt) * s_kw);
+            int32_t from = 0;
+            if (kk && oo < (b->dw ? 1 : kept[j][0]) && ky0 >= 0 && ky0 < kk && kx0 >= 0 && kx0 < kk) {
+                const uint8_t *k_src = base + kept_pos[j] + (uint32_t)(((oo * kk + ky0) * kk + kx0) * klen);
+                if (dst != k_src)
+                    memmove(dst, k_src, (size_t)klen);
+                moved += (uint64_t)klen;
+                from = klen;
+            }
+            if (from < len) {
+                memcpy(dst + from, src + from, (size_t)(len - from));
+                flash += (uint64_t)(len - from);
+            }
+        }
+    }
+    t1 = sn_port_clock_now();
+    memcpy(g.box, next_box, n * sizeof *next_box);
+    g.box_count = n;
+    g.cache_used = total;
+    snprintf(out, sizeof out, "m-slices boxes=%lu bytes=%lu flash_bytes=%llu sram_bytes=%llu clock=%llu",
+             (unsigned long)n, (unsigned long)total, (unsigned long long)flash, (unsigned long long)moved,
+             (unsigned long long)(t1 - t0));
     reply(out);
 }
 
@@ -512,6 +832,7 @@ static void cmd_kernel(char *rest)
     }
     g.have_plan = 0;
     g.resident_count = 0; /* the data overwrites the weight cache */
+    g.box_count = 0;
     g.cache_used = 0;
     in = (int8_t *)base;
     wt = in + ALIGN16(in_b);
@@ -627,6 +948,8 @@ int main(int argc, char **argv)
             cmd_cache(rest);
         } else if (!strcmp(word, "resident")) {
             cmd_resident(rest);
+        } else if (!strcmp(word, "slices")) {
+            cmd_slices(rest);
         } else if (!strcmp(word, "prepare")) {
             cmd_prepare(rest);
         } else if (!strcmp(word, "load")) {

@@ -826,6 +826,7 @@ struct sn_mcu_session {
     int prepared;                         /* config on the device, or -1 */
     uint64_t cache_bytes;
     uint64_t code_bytes;                  /* the firmware's code in flash (info) */
+    uint64_t slice_quantum;               /* output channels per near/far unit (info) */
     double plan_us;                       /* the last session_infer's re-plan (0: none) */
 };
 
@@ -882,7 +883,9 @@ int sn_mcu_session_open(sn_mcu_session **out, const char *board, const char *por
         sn_mcu_command(s->link, "info", reply, sizeof reply, err, n) != 0 ||
         sn_mcu_field_u64(reply, "arena_region_bytes", &region) != 0 ||
         sn_mcu_field_u64(reply, "image_capacity", &capacity) != 0 ||
-        sn_mcu_field_u64(reply, "code_bytes", &s->code_bytes) != 0) {
+        sn_mcu_field_u64(reply, "code_bytes", &s->code_bytes) != 0 ||
+        (sn_mcu_field_u64(reply, "slice_quantum", &s->slice_quantum) != 0 &&
+         errorf(err, n, "board %s: the firmware does not say its slice_quantum (make mcu-boards)", s->board->name) != 0)) {
         if (!err[0])
             errorf(err, n, "board %s: cannot start", s->board->name);
         sn_mcu_session_close(s);
@@ -1062,6 +1065,51 @@ int sn_mcu_session_subgraph(sn_mcu_session *s, int i, uint64_t *bytes, double *m
     }
     /* the copy reads every byte from flash */
     *model_us = sn_mcu_cycles(s->board, clock, *bytes) / s->board->clock_hz * 1e6;
+    return 0;
+}
+
+int sn_mcu_session_tensor(const sn_mcu_session *s, const char *name, uint64_t *offset, sn_tensor *t)
+{
+    if (sn_model_find(&s->model, name, t) != SN_OK)
+        return -1;
+    *offset = (uint64_t)((const unsigned char *)t->data - s->image);
+    return 0;
+}
+
+uint32_t sn_mcu_session_slice_quantum(const sn_mcu_session *s)
+{
+    return (uint32_t)s->slice_quantum;
+}
+
+int sn_mcu_session_slices(sn_mcu_session *s, const sn_mcu_box *boxes, uint32_t count, uint64_t *flash_bytes,
+                          uint64_t *cache_used, double *model_us, char *err, size_t n)
+{
+    char reply[512], *cmd;
+    size_t cap = 16 + (size_t)count * 48, len;
+    uint32_t k;
+    uint64_t clock = 0;
+    *flash_bytes = *cache_used = 0;
+    *model_us = 0.0;
+    if (!(cmd = malloc(cap)))
+        return errorf(err, n, "out of memory");
+    len = (size_t)snprintf(cmd, cap, "slices");
+    for (k = 0; k < count; ++k)
+        len += (size_t)snprintf(cmd + len, cap - len, " %llu:%d:%d:%d", (unsigned long long)boxes[k].offset,
+                                (int)boxes[k].o, (int)boxes[k].i, (int)boxes[k].k);
+    if (len + 1 > 8192) { /* the firmware's line buffer (LINE_BYTES) */
+        free(cmd);
+        return errorf(err, n, "board %s: %u slices make a command line of %zu bytes", s->board->name, count, len);
+    }
+    if (sn_mcu_command(s->link, cmd, reply, sizeof reply, err, n) != 0) {
+        free(cmd);
+        return -1;
+    }
+    free(cmd);
+    if (sn_mcu_field_u64(reply, "flash_bytes", flash_bytes) != 0 || sn_mcu_field_u64(reply, "bytes", cache_used) != 0 ||
+        sn_mcu_field_u64(reply, "clock", &clock) != 0)
+        return errorf(err, n, "board %s: unexpected reply to slices: %.200s", s->board->name, reply);
+    /* the copy: its instructions (the moves within SRAM among them), every byte read from flash */
+    *model_us = sn_mcu_cycles(s->board, clock, *flash_bytes) / s->board->clock_hz * 1e6;
     return 0;
 }
 

@@ -146,6 +146,30 @@ void sn_mcu_session_close(sn_mcu_session *session);
 int sn_mcu_session_subgraph(sn_mcu_session *session, int i, uint64_t *bytes, double *model_us,
                             char *err, size_t err_bytes);
 
+/* SUSHI's SubGraph as weight slices: a leading box of an int8 conv tensor of the session's
+ * image (OFFSET: where its data starts in the image; O output channels x I input channels,
+ * depthwise: O channels and I 0; the centred K x K crop). */
+typedef struct sn_mcu_box {
+    uint64_t offset;
+    int32_t o, i, k;
+} sn_mcu_box;
+
+/* Makes exactly BOXES resident (the firmware's `slices`: the boxes resident before are cut
+ * to what these keep and only the rest is read from flash). *FLASH_BYTES: the bytes read
+ * from flash; *CACHE_USED: the boxes' bytes; *MODEL_US: the copy's modelled time (its
+ * emulated instructions, the moves within SRAM among them, and its flash reads through the
+ * board's model). Returns 0 or -1. */
+int sn_mcu_session_slices(sn_mcu_session *session, const sn_mcu_box *boxes, uint32_t count,
+                          uint64_t *flash_bytes, uint64_t *cache_used, double *model_us, char *err,
+                          size_t err_bytes);
+
+/* The tensor NAME of the session's image and where its data starts in it: 0, or -1. */
+int sn_mcu_session_tensor(const sn_mcu_session *session, const char *name, uint64_t *offset,
+                          sn_tensor *tensor);
+
+/* Output channels per near/far unit of the firmware's split views (m-info slice_quantum). */
+uint32_t sn_mcu_session_slice_quantum(const sn_mcu_session *session);
+
 /* One inference of config I on a canvas (FILE at OFFSET over QEMU, else CANVAS over the
  * link): logits and counts in *R, *MODEL_US its modelled latency (sn_mcu_cycles). */
 int sn_mcu_session_infer(sn_mcu_session *session, uint32_t i, const uint8_t *canvas,

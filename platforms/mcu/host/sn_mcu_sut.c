@@ -21,6 +21,7 @@
 typedef struct mcu_sut {
     sn_sut base;
     sn_mcu_session *session;
+    const sn_model *model;           /* the harness's image (the slices' pointers point into it) */
     uint64_t cache_bytes;            /* the SRAM weight cache reserved (near budget) */
     uint64_t resident;               /* bytes of the weight set now resident */
     char latency_source[400];
@@ -72,6 +73,7 @@ static sn_status mcu_open(sn_sut **out, const sn_sut_set *set, const sn_sut_opti
         return SN_ERR_NO_DEVICE;
     }
     sn_mcu_session_memory(s->session, &code, &image, &s->cache_bytes);
+    s->model = set->model;
     sn_mcu_model_text(sn_mcu_session_board(s->session), s->latency_source, sizeof s->latency_source);
     snprintf(s->port, sizeof s->port, "%s", o->port ? o->port : "");
     *out = &s->base;
@@ -100,6 +102,7 @@ static void mcu_describe(const sn_sut *sut, sn_sut_desc *d)
     d->real_time_refusal = "(each query's emulated instructions through the board's cycle model)";
     d->energy = &sn_energy_model_cpu_int8;
     d->replans = 1;
+    d->slice_quantum = (int32_t)sn_mcu_session_slice_quantum(s->session);
 }
 
 static sn_status mcu_resident(sn_sut *sut, int32_t i, const sn_plan *plan, int charge, sn_sut_moved *m,
@@ -115,6 +118,98 @@ static sn_status mcu_resident(sn_sut *sut, int32_t i, const sn_plan *plan, int c
         return SN_ERR_IO;
     s->resident = copied;
     m->bytes = copied;
+    m->us = us;
+    return SN_OK;
+}
+
+/* The tensor of the harness's image that P points into, as the session's image holds it. */
+static int box_tensor(const mcu_sut *s, const void *p, uint64_t *offset, sn_tensor *t)
+{
+    uint32_t i;
+    for (i = 0; i < s->model->tensor_count; ++i) {
+        sn_tensor h;
+        if (sn_model_tensor(s->model, i, &h) == SN_OK && (const char *)p >= (const char *)h.data &&
+            (const char *)p < (const char *)h.data + h.bytes)
+            return h.dtype == SN_DTYPE_S8 ? sn_mcu_session_tensor(s->session, h.name, offset, t) : -1;
+    }
+    return -1;
+}
+
+static uint64_t box_bytes(int dw, int32_t o, int32_t i, int32_t k)
+{
+    return o <= 0 || k <= 0 ? 0 : (uint64_t)o * (uint64_t)(dw ? 1 : i) * (uint64_t)k * (uint64_t)k;
+}
+
+static int32_t max32(int32_t a, int32_t b) { return a > b ? a : b; }
+static int32_t min32(int32_t a, int32_t b) { return a < b ? a : b; }
+
+/* SUSHI's SubGraph as slices: each slice's box (grown into what an earlier slice of its tensor
+ * placed) in the SRAM weight cache while it holds them; the firmware reads from flash only
+ * what the boxes resident before do not hold. */
+static sn_status mcu_resident_slices(sn_sut *sut, const sn_sut_slice *sl, uint32_t count, int charge,
+                                     uint8_t *placed, sn_sut_moved *m, char *err, size_t n)
+{
+    mcu_sut *s = (mcu_sut *)sut;
+    sn_mcu_box *box = calloc(count ? count : 1, sizeof *box);
+    int *dw = calloc(count ? count : 1, sizeof *dw);
+    uint64_t used = 0, flash = 0, cache_used = 0;
+    double us = 0.0;
+    uint32_t k, j, nb = 0;
+    (void)charge;
+    if (!box || !dw) {
+        free(box);
+        free(dw);
+        return sn_sut_fail(SN_ERR_NO_MEMORY, err, n, "out of memory");
+    }
+    for (k = 0; k < count; ++k) {
+        sn_tensor t;
+        uint64_t off, have, need;
+        int tdw;
+        int32_t wo, wi, wk, of, cf, kf;
+        placed[k] = 0;
+        if (!sl[k].s8 || sl[k].o <= 0 || sl[k].k <= 0 || box_tensor(s, sl[k].w, &off, &t) != 0)
+            continue;
+        tdw = t.ndim == 3;
+        if (tdw != (sl[k].dw != 0) || (t.ndim != 3 && t.ndim != 4))
+            continue;
+        kf = (int32_t)(tdw ? t.dims[0] : t.dims[1]);
+        cf = (int32_t)(tdw ? t.dims[2] : t.dims[3]);
+        of = tdw ? cf : (int32_t)t.dims[0];
+        for (j = 0; j < nb && box[j].offset != off; ++j)
+            ;
+        if (j == nb) {
+            box[j].offset = off;
+            box[j].o = box[j].i = box[j].k = 0;
+            dw[j] = tdw;
+        }
+        wo = min32(of, max32(box[j].o, sl[k].o));
+        wi = tdw ? 0 : min32(cf, max32(box[j].i, sl[k].i));
+        wk = min32(kf, max32(box[j].k, sl[k].k));
+        if ((kf - wk) % 2)
+            continue; /* not a centred crop */
+        have = box_bytes(tdw, box[j].o, box[j].i, box[j].k);
+        need = box_bytes(tdw, wo, wi, wk);
+        if (used + (need - have) > s->cache_bytes)
+            continue;
+        used += need - have;
+        box[j].o = wo;
+        box[j].i = wi;
+        box[j].k = wk;
+        if (j == nb)
+            ++nb;
+        placed[k] = 1;
+    }
+    for (k = 0, j = 0; j < nb; ++j) /* a tensor none of whose slices fitted */
+        if (box[j].k > 0)
+            box[k++] = box[j];
+    nb = k;
+    k = (uint32_t)sn_mcu_session_slices(s->session, box, nb, &flash, &cache_used, &us, err, n);
+    free(box);
+    free(dw);
+    if (k != 0)
+        return SN_ERR_IO;
+    s->resident = cache_used;
+    m->bytes = flash;
     m->us = us;
     return SN_OK;
 }
@@ -223,4 +318,5 @@ static void mcu_report(sn_sut *sut, size_t n, cJSON *j, char *text, size_t text_
 const sn_sut_ops sn_sut_mcu = {
     "mcu", "a microcontroller board's firmware under QEMU or on --port, int8 (--board l4r5|f746|h743|m55)",
     SN_INT8, SN_SUT_TAKES_BOARD | SN_SUT_TAKES_PORT,
-    mcu_open, mcu_describe, mcu_resident, mcu_infer, mcu_account_reset, NULL, mcu_report, mcu_close, NULL, NULL};
+    mcu_open, mcu_describe, mcu_resident, mcu_infer, mcu_account_reset, NULL, mcu_report, mcu_close,
+    mcu_resident_slices, NULL};

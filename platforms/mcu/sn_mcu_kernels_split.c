@@ -1,0 +1,115 @@
+/* supernav on a microcontroller: a view split between two copies of its weights
+ * (sn_mcu_kernels.h: sn_mcu_conv2d_s8_split, sn_mcu_depthwise_conv2d_s8_split).
+ *
+ * The SRAM weight cache may hold a leading box of a tensor narrower than a SubNet's view of
+ * it (SUSHI's SubGraph as weight slices): output channels [0, near->channels) then read the
+ * cache's copy with its own strides, the rest the view in flash. Each part runs the same path
+ * as a whole view over its range of output channels, into the same output: this file compiles
+ * sn_mcu_kernels.c's loops once more with SN_MCU_KERNELS_RANGE (a range of channels instead of
+ * all of them), so that the whole-view entry points there keep their code instruction for
+ * instruction. What the split costs is the second pass's set-up: the chunk of channels cut
+ * in two gets two requantization tables, the stem widens its weights once per part, a pixel's
+ * input is widened once per part on the pointwise path -- counted as every instruction is. */
+#define SN_MCU_KERNELS_RANGE 1
+#include "sn_mcu_kernels.c"
+
+int32_t sn_mcu_slice_quantum(void)
+{
+#ifdef SN_MCU_MVE
+    return 8;   /* Helium's depthwise: eight channels per vector */
+#else
+    return 4;   /* the DSP loops' quads of channels (depthwise, the stem's requantization) */
+#endif
+}
+
+/* The reference's arithmetic over output channels [O_BEGIN, O_END) (the reference path's
+ * shapes: a dense k x k convolution wider than the stem, a pointwise layer wider than 384) */
+static void reference_range(const sn_conv2d_params *p, const sn_quant_params *q, const int8_t *input,
+                            const int8_t *weights, const int32_t *bias, int8_t *output, int32_t o_begin,
+                            int32_t o_end)
+{
+    int32_t oy, ox, o, ky, kx, i;
+    for (oy = 0; oy < p->out_h; ++oy)
+        for (ox = 0; ox < p->out_w; ++ox) {
+            int8_t *out = output + ((int64_t)oy * p->out_w + ox) * p->out_c;
+            for (o = o_begin; o < o_end; ++o) {
+                const int8_t *w_o = weights + (int64_t)o * p->w_stride_out;
+                int32_t acc = bias ? bias[o] : 0, v;
+                for (ky = 0; ky < p->kernel_h; ++ky) {
+                    int32_t iy = oy * p->stride_h + ky - p->pad_top;
+                    if (iy < 0 || iy >= p->in_h)
+                        continue;
+                    for (kx = 0; kx < p->kernel_w; ++kx) {
+                        int32_t ix = ox * p->stride_w + kx - p->pad_left;
+                        const int8_t *in_px, *w_px;
+                        if (ix < 0 || ix >= p->in_w)
+                            continue;
+                        in_px = input + ((int64_t)iy * p->in_w + ix) * p->in_c;
+                        w_px = w_o + ky * p->w_stride_kh + kx * p->w_stride_kw;
+                        for (i = 0; i < p->in_c; ++i)
+                            acc += ((int32_t)in_px[i] + q->input_offset) * (int32_t)w_px[i];
+                    }
+                }
+                v = sn_requantize(acc, q->multiplier[o], q->shift[o]) + q->output_offset;
+                out[o] = (int8_t)(v < q->act_min ? q->act_min : v > q->act_max ? q->act_max : v);
+            }
+        }
+}
+
+/* P with the near copy's strides */
+static sn_conv2d_params near_params(const sn_conv2d_params *p, const sn_mcu_near_part *near)
+{
+    sn_conv2d_params n = *p;
+    n.w_stride_out = near->w_stride_out;
+    n.w_stride_kh = near->w_stride_kh;
+    n.w_stride_kw = near->w_stride_kw;
+    return n;
+}
+
+sn_status sn_mcu_conv2d_s8_split(const sn_conv2d_params *p, const sn_quant_params *q,
+                                 const int8_t *input, const int8_t *weights, const sn_mcu_near_part *near,
+                                 const int32_t *bias, int8_t *output)
+{
+    const char *path;
+    sn_conv2d_params pn;
+    int32_t split;
+    sn_status st = sn_conv2d_check(p, 0);
+    if (st == SN_OK)
+        st = sn_quant_params_check(q);
+    if (st != SN_OK)
+        return st;
+    if (!near || !near->weights || near->channels <= 0 || near->channels >= p->out_c)
+        return SN_ERR_INVALID_ARGUMENT;
+    split = near->channels;
+    pn = near_params(p, near);
+    path = sn_mcu_conv2d_path(p, 0);
+    if (path[0] == 'p') {
+        pointwise(&pn, q, input, near->weights, bias, output, 0, split);
+        pointwise(p, q, input, weights, bias, output, split, p->out_c);
+    } else if (path[0] == 's') {
+        stem(&pn, q, input, near->weights, bias, output, 0, split);
+        stem(p, q, input, weights, bias, output, split, p->out_c);
+    } else {
+        reference_range(&pn, q, input, near->weights, bias, output, 0, split);
+        reference_range(p, q, input, weights, bias, output, split, p->out_c);
+    }
+    return SN_OK;
+}
+
+sn_status sn_mcu_depthwise_conv2d_s8_split(const sn_conv2d_params *p, const sn_quant_params *q,
+                                           const int8_t *input, const int8_t *weights,
+                                           const sn_mcu_near_part *near, const int32_t *bias, int8_t *output)
+{
+    sn_conv2d_params pn;
+    sn_status st = sn_conv2d_check(p, 1);
+    if (st == SN_OK)
+        st = sn_quant_params_check(q);
+    if (st != SN_OK)
+        return st;
+    if (!near || !near->weights || near->channels <= 0 || near->channels >= p->out_c)
+        return SN_ERR_INVALID_ARGUMENT;
+    pn = near_params(p, near);
+    depthwise(&pn, q, input, near->weights, bias, output, 0, near->channels);
+    depthwise(p, q, input, weights, bias, output, near->channels, p->out_c);
+    return SN_OK;
+}
