@@ -358,8 +358,10 @@ static void test_knapsack(void **state)
 /* The MCU (its firmware under QEMU): a SubNet with every tensor's box cut to a leading part
  * resident (each SubNet's view of a tensor then split: its leading output channels from the
  * SRAM copy, with that copy's strides, the rest from flash; 5x5 boxes serving 3x3 views from
- * their centre) gives the same logits bit for bit as with nothing resident and as with its own
- * whole SubGraph, on two canvases; the firmware's near bytes are the harness's. */
+ * their centre), then after a switch that grows and cuts the boxes at once (wider, fewer input
+ * channels, 3x3 crops: the kept part moved within SRAM), then its own whole SubGraph, gives
+ * the same logits bit for bit as with nothing resident, on two canvases; the firmware's near
+ * bytes are the harness's and it moves what the harness says a switch moves. */
 static void test_mcu_split_bit_exact(void **state)
 {
     sn_serve *sv = &servers[platform_of(state)];
@@ -371,8 +373,11 @@ static void test_mcu_split_bit_exact(void **state)
     sn_sut_moved mv;
     char err[256];
     float none_logits[2][16];
-    double us[3][2];
-    uint32_t t, s, smp, g[3], k;
+    double us[4][2];
+    uint32_t t, s, smp, g[4], k;
+    static const char *const what[4] = {"none", "every tensor's leading half (views split)",
+                                        "wider, fewer inputs, 3x3 crops (boxes grown and cut at once)",
+                                        "its own SubGraph"};
     for (t = 0; t < x->nt; ++t) { /* each tensor's union box over the serving set, its leading half */
         sn_slice_box u = {0, 0, 0};
         for (s = 0; s < x->n; ++s)
@@ -387,11 +392,21 @@ static void test_mcu_split_bit_exact(void **state)
     }
     g[0] = sv->n; /* none */
     g[1] = sn_serve_subgraph_set(sv, 2, r, "test:half-of-every-tensor", 1);
+    for (t = 0; t < x->nt; ++t) /* then each box wider, cut in inputs and to a 3x3 crop */
+        if (r->b[t].k > 0) {
+            r->b[t].o = r->b[t].o * 2 > x->use[big][t].o ? r->b[t].o * 2 : x->use[big][t].o;
+            r->b[t].i = x->t[t].dw ? 0 : (r->b[t].i + 1) / 2;
+            r->b[t].k = r->b[t].k > 3 ? 3 : r->b[t].k;
+        }
+    g[2] = sn_serve_subgraph_set(sv, 1, r, "test:mixed", 1);
     sn_slices_of_subnet(x, big, UINT64_MAX, r);
-    g[2] = sn_serve_subgraph_set(sv, 3, r, "test:own-whole", 1);
-    for (k = 0; k < 3; ++k) {
+    g[3] = sn_serve_subgraph_set(sv, 3, r, "test:own-whole", 1);
+    for (k = 0; k < 4; ++k) {
         uint64_t want;
-        assert_int_equal(sn_serve_resident(sv, g[k], 0, &mv, err, sizeof err), 0);
+        if (sn_serve_resident(sv, g[k], 0, &mv, err, sizeof err) != 0)
+            fail_msg("resident: %s", err);
+        if (k > 0)
+            assert_int_equal(mv.bytes, sn_slices_diff_bytes(x, &sv->sg[g[k - 1]], &sv->sg[g[k]]));
         want = k ? sn_slices_near_bytes(x, big, &sv->sg[g[k]]) : 0;
         for (smp = 0; smp < 2; ++smp) {
             if (sn_serve_infer(sv, big, smp, &res, err, sizeof err) != 0)
@@ -407,11 +422,11 @@ static void test_mcu_split_bit_exact(void **state)
         }
         if (k == 1) /* a part of it near, a part far */
             assert_true(want > 0 && want < sn_slices_subnet_bytes(x, big));
-        if (k == 2)
+        if (k == 3)
             assert_int_equal(want, sn_slices_subnet_bytes(x, big));
-        print_message("# %s: near %llu of %llu weight bytes, %.1f us modelled\n",
-                      k == 0 ? "none" : k == 1 ? "every tensor's leading half (views split)" : "its own SubGraph",
-                      (unsigned long long)want, (unsigned long long)sn_slices_subnet_bytes(x, big), us[k][0]);
+        print_message("# %s: near %llu of %llu weight bytes, moved %llu B, %.1f us modelled\n", what[k],
+                      (unsigned long long)want, (unsigned long long)sn_slices_subnet_bytes(x, big),
+                      (unsigned long long)mv.bytes, us[k][0]);
     }
     free(r);
 }

@@ -23,10 +23,22 @@
 #define SN_RANGE_PARAMS , int32_t range_begin, int32_t range_end
 #define SN_RANGE_BEGIN range_begin
 #define SN_RANGE_END(all) range_end
+/* the stem widens its weights once per call: each output channel's from the near copy (NP's
+ * strides, NW) below SPLIT, else from the view; the rest of its loops are the whole view's */
+#define SN_STEM_PARAMS , const sn_conv2d_params *np, const int8_t *nw, int32_t split
+#define SN_STEM_ARGS , np, nw, split
+#define SN_STEM_W(o) ((o) < split ? nw + (int64_t)(o) * np->w_stride_out : weights + (int64_t)(o) * p->w_stride_out)
+#define SN_STEM_KH(o) ((o) < split ? np->w_stride_kh : p->w_stride_kh)
+#define SN_STEM_KW(o) ((o) < split ? np->w_stride_kw : p->w_stride_kw)
 #else
 #define SN_RANGE_PARAMS
 #define SN_RANGE_BEGIN 0
 #define SN_RANGE_END(all) (all)
+#define SN_STEM_PARAMS
+#define SN_STEM_ARGS
+#define SN_STEM_W(o) weights + (int64_t)(o) * p->w_stride_out
+#define SN_STEM_KH(o) p->w_stride_kh
+#define SN_STEM_KW(o) p->w_stride_kw
 #endif
 
 /* two int16 values as one word: LO in the low half */
@@ -286,7 +298,7 @@ static void pointwise_mve(const sn_conv2d_params *p, const sn_quant_params *q, c
 static void depthwise_mve(const sn_conv2d_params *p, const sn_quant_params *q, const int8_t *input,
                           const int8_t *weights, const requant *t, int32_t c0, int32_t n, int8_t *output);
 static void stem_mve(const sn_conv2d_params *p, const sn_quant_params *q, const int8_t *input,
-                     const int8_t *weights, const requant *t, int32_t o0, int32_t n, int8_t *output);
+                     const int8_t *weights, const requant *t, int32_t o0, int32_t n, int8_t *output SN_STEM_PARAMS);
 #endif
 
 /* ACC of channel O with entry E (fast or not), before the clamp, saturated to int8 */
@@ -487,7 +499,7 @@ SN_INLINE void stem_pixel(const int32_t words, const sn_quant_params *q, const u
 }
 
 static void stem(const sn_conv2d_params *p, const sn_quant_params *q, const int8_t *input,
-                 const int8_t *weights, const int32_t *bias, int8_t *output SN_RANGE_PARAMS)
+                 const int8_t *weights, const int32_t *bias, int8_t *output SN_STEM_PARAMS)
 {
     uint32_t wp[CHUNK * STEM_MAX_WORDS], x[STEM_MAX_WORDS];
     int16_t v[2 * STEM_MAX_WORDS];
@@ -497,22 +509,22 @@ static void stem(const sn_conv2d_params *p, const sn_quant_params *q, const int8
     const int32_t row = p->in_w * in_c, off = q->input_offset;
     const int k3 = p->kernel_h == 3 && p->kernel_w == 3 && in_c == 1;
     int32_t o0, oy, ox, ky, kx, i, j;
-    for (o0 = SN_RANGE_BEGIN; o0 < SN_RANGE_END(p->out_c); o0 += CHUNK) {
-        int32_t n = SN_RANGE_END(p->out_c) - o0 < CHUNK ? SN_RANGE_END(p->out_c) - o0 : CHUNK;
+    for (o0 = 0; o0 < p->out_c; o0 += CHUNK) {
+        int32_t n = p->out_c - o0 < CHUNK ? p->out_c - o0 : CHUNK;
         int fast = requant_table(t, q, bias, o0, n, taps);
 #if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
         if (fast) {
-            stem_mve(p, q, input, weights, t, o0, n, output);
+            stem_mve(p, q, input, weights, t, o0, n, output SN_STEM_ARGS);
             continue;
         }
 #endif
         for (j = 0; j < n; ++j) {
-            const int8_t *w = weights + (int64_t)(o0 + j) * p->w_stride_out;
+            const int8_t *w = SN_STEM_W(o0 + j);
             int32_t k = 0;
             for (ky = 0; ky < p->kernel_h; ++ky)
                 for (kx = 0; kx < p->kernel_w; ++kx)
                     for (i = 0; i < in_c; ++i)
-                        v[k++] = w[ky * p->w_stride_kh + kx * p->w_stride_kw + i];
+                        v[k++] = w[ky * SN_STEM_KH(o0 + j) + kx * SN_STEM_KW(o0 + j) + i];
             if (k & 1)
                 v[k] = 0;
             for (i = 0; i < words; ++i)
@@ -975,7 +987,7 @@ SN_INLINE void stem_pixel_mve(const int32_t taps, const int32_t *xv, const int32
 }
 
 static void stem_mve(const sn_conv2d_params *p, const sn_quant_params *q, const int8_t *input,
-                     const int8_t *weights, const requant *t, int32_t o0, int32_t n, int8_t *output)
+                     const int8_t *weights, const requant *t, int32_t o0, int32_t n, int8_t *output SN_STEM_PARAMS)
 {
     int32_t wide[STEM_MAX_TAPS * STEM_MVE_CHANNELS], xv[STEM_MAX_TAPS], toff[STEM_MAX_TAPS];
     requant_lanes l;
@@ -996,11 +1008,11 @@ static void stem_mve(const sn_conv2d_params *p, const sn_quant_params *q, const 
             for (j = 0; j < STEM_MVE_CHANNELS; ++j)
                 wide[k * STEM_MVE_CHANNELS + j] = 0;
         for (j = 0; j < m; ++j) {
-            const int8_t *w = weights + (int64_t)(o0 + g0 + j) * p->w_stride_out;
+            const int8_t *w = SN_STEM_W(o0 + g0 + j);
             for (k = 0, ky = 0; ky < p->kernel_h; ++ky)
                 for (kx = 0; kx < p->kernel_w; ++kx)
                     for (i = 0; i < in_c; ++i)
-                        wide[k++ * STEM_MVE_CHANNELS + j] = w[ky * p->w_stride_kh + kx * p->w_stride_kw + i];
+                        wide[k++ * STEM_MVE_CHANNELS + j] = w[ky * SN_STEM_KH(o0 + g0 + j) + kx * SN_STEM_KW(o0 + g0 + j) + i];
         }
         for (oy = 0; oy < p->out_h; ++oy) {
             const int32_t iy = oy * p->stride_h - p->pad_top;

@@ -7,9 +7,12 @@
  * as a whole view over its range of output channels, into the same output: this file compiles
  * sn_mcu_kernels.c's loops once more with SN_MCU_KERNELS_RANGE (a range of channels instead of
  * all of them), so that the whole-view entry points there keep their code instruction for
- * instruction. What the split costs is the second pass's set-up: the chunk of channels cut
- * in two gets two requantization tables, the stem widens its weights once per part, a pixel's
- * input is widened once per part on the pointwise path -- counted as every instruction is. */
+ * instruction. The pointwise and depthwise paths run once per part: what the split costs is
+ * the second pass's set-up (the chunk of channels cut in two gets two requantization tables,
+ * each pixel block's input is widened once per part on the pointwise path, each pixel's
+ * window set up once per part on the depthwise path). The stem, whose weights are widened
+ * once per call, takes each channel's from the near copy or from the view there and then runs
+ * its loops once, as for a whole view. All of it counted as every instruction is. */
 #define SN_MCU_KERNELS_RANGE 1
 #include "sn_mcu_kernels.c"
 
@@ -87,8 +90,7 @@ sn_status sn_mcu_conv2d_s8_split(const sn_conv2d_params *p, const sn_quant_param
         pointwise(&pn, q, input, near->weights, bias, output, 0, split);
         pointwise(p, q, input, weights, bias, output, split, p->out_c);
     } else if (path[0] == 's') {
-        stem(&pn, q, input, near->weights, bias, output, 0, split);
-        stem(p, q, input, weights, bias, output, split, p->out_c);
+        stem(p, q, input, weights, bias, output, &pn, near->weights, split);
     } else {
         reference_range(&pn, q, input, near->weights, bias, output, 0, split);
         reference_range(p, q, input, weights, bias, output, split, p->out_c);

@@ -42,7 +42,7 @@
  *   infer N W               W warm-up then N timed inferences of the plan on the canvas:
  *                           m-results (logits as IEEE-754 bits), m-timing (instructions per
  *                           inference, near/far weight bytes, stack high-water mark)
- *   kernel dense|dw H W C OC K S [KF CF OCF] [hard] [tflite]
+ *   kernel dense|dw H W C OC K S [KF CF OCF] [hard] [tflite] [splitN]
  *                           one int8 convolution of that shape on synthetic data in SRAM, run
  *                           by the platform's kernel (sn_mcu_kernels.h) and by the reference:
  *                           m-kernel path, instructions of each, MACs, whether the outputs are
@@ -51,7 +51,10 @@
  *                           (x OCF) tensor, as a SubNet's view (default: packed). hard:
  *                           quantization at its edges (the widest offsets, a clamp narrower
  *                           than int8, shifts of every kind: left, none, right past 22);
- *                           tflite: no negative multiplier (TFLite's and CMSIS-NN's range)
+ *                           tflite: no negative multiplier (TFLite's and CMSIS-NN's range);
+ *                           splitN: then the same view split, its leading N output channels
+ *                           read from a packed copy (sn_mcu_conv2d_s8_split): m-kernel split=
+ *                           split_clock= split_equal= (against the reference's output)
  * Clock: sn_port_clock_now(); on QEMU under -icount shift=0 it counts instructions. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -765,11 +768,11 @@ static void cmd_infer(char *rest)
 static void cmd_kernel(char *rest)
 {
     char *kind = sn_mcu_token(&rest);
-    uint32_t h, w, c, oc, k, s, i, kf, cf, ocf;
+    uint32_t h, w, c, oc, k, s, i, kf, cf, ocf, split;
     sn_conv2d_params p;
     sn_quant_params q;
     int dw, equal, hard, tflite;
-    size_t in_b, w_b, out_b, vec_b, total, crop;
+    size_t in_b, w_b, out_b, vec_b, total, crop, near_b;
     uint8_t *base = g.mem.arena;
     int8_t *in, *wt, *o, *o_ref;
     int32_t *bias, *mult, *shift;
@@ -788,6 +791,7 @@ static void cmd_kernel(char *rest)
     cf = c;
     ocf = oc;
     hard = tflite = 0;
+    split = 0;
     for (;;) { /* trailing words */
         size_t len = strlen(rest);
         while (len && rest[len - 1] == ' ')
@@ -798,6 +802,14 @@ static void cmd_kernel(char *rest)
         } else if (len >= 6 && !strcmp(rest + len - 6, "tflite") && (len == 6 || rest[len - 7] == ' ')) {
             tflite = 1;
             rest[len - 6] = 0;
+        } else if (len > 0 && rest[len - 1] >= '0' && rest[len - 1] <= '9') { /* splitN */
+            size_t b = len;
+            while (b > 0 && rest[b - 1] >= '0' && rest[b - 1] <= '9')
+                --b;
+            if (b < 5 || strncmp(rest + b - 5, "split", 5) || (b > 5 && rest[b - 6] != ' '))
+                break;
+            split = (uint32_t)strtoul(rest + b, NULL, 10);
+            rest[b - 5] = 0;
         } else {
             break;
         }
@@ -825,7 +837,14 @@ static void cmd_kernel(char *rest)
     w_b = dw ? (size_t)kf * kf * cf : (size_t)ocf * kf * kf * cf;
     out_b = (size_t)p.out_h * p.out_w * (size_t)p.out_c;
     vec_b = 3u * 4u * (size_t)p.out_c;
-    total = ALIGN16(in_b) + ALIGN16(w_b) + 2 * ALIGN16(out_b) + vec_b;
+    if (split && split >= (uint32_t)p.out_c) {
+        fail("kernel: splitN: 0 < N < the output channels");
+        return;
+    }
+    /* splitN: the leading N output channels' box packed (as the cache holds it) and a third
+     * output */
+    near_b = split ? (size_t)split * k * k * (dw ? 1 : c) : 0;
+    total = ALIGN16(in_b) + ALIGN16(w_b) + 3 * ALIGN16(out_b) + vec_b + ALIGN16(near_b);
     if (total > g.mem.arena_bytes) {
         fail("kernel: the shape does not fit the arena region");
         return;
@@ -838,7 +857,7 @@ static void cmd_kernel(char *rest)
     wt = in + ALIGN16(in_b);
     o = wt + ALIGN16(w_b);
     o_ref = o + ALIGN16(out_b);
-    bias = (int32_t *)(void *)(o_ref + ALIGN16(out_b));
+    bias = (int32_t *)(void *)(o_ref + 2 * ALIGN16(out_b));
     mult = bias + p.out_c;
     shift = mult + p.out_c;
     for (i = 0; i < in_b; ++i)
@@ -883,6 +902,31 @@ static void cmd_kernel(char *rest)
              (long)p.out_c, (unsigned long long)(t1 - t0), (unsigned long long)(t2 - t1),
              (long long)sn_conv2d_macs(&p, dw), equal ? "yes" : "no");
     reply(out);
+    if (split) { /* the same view split: its leading SPLIT channels from a packed copy */
+        int8_t *o_split = o_ref + ALIGN16(out_b), *nw = (int8_t *)(void *)(shift + p.out_c);
+        const int8_t *view = wt + crop;
+        sn_mcu_near_part near;
+        uint32_t oo, ky, kx, row = dw ? split : c;
+        for (oo = 0; oo < (dw ? 1 : split); ++oo)
+            for (ky = 0; ky < k; ++ky)
+                for (kx = 0; kx < k; ++kx)
+                    memcpy(nw + ((oo * k + ky) * k + kx) * row,
+                           view + (int32_t)oo * p.w_stride_out + (int32_t)ky * p.w_stride_kh + (int32_t)kx * p.w_stride_kw,
+                           row);
+        near.weights = nw;
+        near.w_stride_kw = (int32_t)row;
+        near.w_stride_kh = (int32_t)(k * row);
+        near.w_stride_out = dw ? 0 : (int32_t)(k * k * row);
+        near.channels = (int32_t)split;
+        memset(o_split, 0x3c, out_b);
+        t0 = sn_port_clock_now();
+        st = dw ? sn_mcu_depthwise_conv2d_s8_split(&p, &q, in, view, &near, bias, o_split)
+                : sn_mcu_conv2d_s8_split(&p, &q, in, view, &near, bias, o_split);
+        t1 = sn_port_clock_now();
+        snprintf(out, sizeof out, "m-kernel split=%lu split_clock=%llu split_equal=%s", (unsigned long)split,
+                 (unsigned long long)(t1 - t0), st == SN_OK && !memcmp(o_split, o_ref, out_b) ? "yes" : "no");
+        reply(out);
+    }
 #undef ALIGN16
 }
 
