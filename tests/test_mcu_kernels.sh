@@ -9,10 +9,13 @@
 # input channels and fewer than 4 outputs, depthwise maps smaller than the kernel; half of them
 # with quantization at its edges (`hard`: offsets 128 and 127, a clamp of [-100, 110], shifts 1,
 # 0, -1, -9, -23, -31, negative multipliers). A negative control: a pointwise shape too wide
-# for the platform's path runs the reference and says so. Whole SubNets run through the same
+# for the platform's path runs the reference and says so. Split views (SUSHI's SubGraph as weight
+# slices: a view's leading output channels from a packed copy, the rest in place; `kernel ...
+# splitN`) bit for bit on 12 shapes on the three builds, and bad `slices` commands refused with
+# one e-error line each. Whole SubNets run through the same
 # kernels in tests/test_mcu_boards.sh; the C build of the same loops is in
 # tests/test_kernel_parity.c.
-# Env: BUILD (default build), SN_MODEL (default $BUILD/supernet.snm). About 30 s.
+# Env: BUILD (default build), SN_MODEL (default $BUILD/supernet.snm). About 30-40 s.
 set -u
 BUILD=${BUILD:-build}
 SN_MODEL=${SN_MODEL:-$BUILD/supernet.snm}
@@ -33,7 +36,7 @@ fi
 
 tool=$BUILD/mcu/sn-mcu
 dir=$BUILD/mcu
-echo "1..5"
+echo "1..6"
 
 n=1
 if ! log=$(make --no-print-directory -s mcu-boards 2>&1); then
@@ -94,3 +97,50 @@ else
     [ -f "$out" ] && sed 's/^/# /' "$out"
 fi
 rm -f "$out"
+
+n=6
+# A view split between the SRAM weight cache and flash (SUSHI's SubGraph as weight slices:
+# sn_mcu_conv2d_s8_split): the firmware's `kernel ... splitN` runs the shape whole and then
+# with its leading N output channels read from a packed copy, both against the reference; at
+# the slice quantum's multiples and elsewhere, on every path, on the M4, M7 and M55 builds. And
+# bad `slices` commands get one e-error line each.
+img=$dir/test-kernels-split.snm
+S1=$(awk -F, 'NR > 1 && $2 ~ /^r[0-9]+-d/ { print $2; exit }' workloads/supernet/accuracy.csv)
+split_shapes="dense 8 8 48 96 1 1 split48|dense 7 6 13 5 1 1 hard split3|dense 6 7 20 12 1 2 3 24 16 split4|dense 5 5 16 40 1 1 hard split36|dense 12 12 1 16 3 2 5 1 16 hard split4|dense 9 9 1 7 3 1 split1|dense 9 7 5 13 3 2 hard split8|dw 10 9 37 1 3 1 5 40 1 hard split8|dw 8 8 96 1 5 1 split48|dw 7 3 130 1 3 2 hard split64|dw 5 5 80 1 3 2 5 96 1 split3|dw 4 4 6 1 5 1 split4"
+bad="slices 1:2:3|slices 0:1:1:1|slices 4000000000:1:1:1|slices x"
+split_failed=""
+split_note=""
+if "$tool" strip "$SN_MODEL" -o "$img" --config "$S1" >/dev/null 2>&1; then
+    for b in l4r5 h743 m55; do
+        case $b in
+        l4r5) m="mps2-an386 -cpu cortex-m4" ;;
+        h743) m="mps2-an500 -cpu cortex-m7" ;;
+        m55) qemu-system-arm -M help 2>/dev/null | grep -q '^mps3-an547 ' || continue
+             m="mps3-an547 -cpu cortex-m55" ;;
+        esac
+        # shellcheck disable=SC2086
+        out=$( { echo "cache 4096"; echo "$bad" | tr '|' '\n'; echo "$split_shapes" | tr '|' '\n' | sed 's/^/kernel /'; echo quit; } |
+            timeout 120 qemu-system-arm -M $m -icount shift=0 -display none -monitor none -serial stdio \
+                -nic user,model=lan9118,restrict=on \
+                -semihosting-config "enable=on,target=native,arg=supernav-mcu,arg=$img" \
+                -kernel "$dir/supernav-mcu-$b.elf" 2>&1)
+        shapes_n=$(echo "$split_shapes" | tr '|' '\n' | grep -c .)
+        whole=$(echo "$out" | grep -c '^m-kernel kind=.* equal=yes$')
+        split=$(echo "$out" | grep -c '^m-kernel split=[0-9]* split_clock=[0-9]* split_equal=yes$')
+        errors=$(echo "$out" | grep -c '^e-error slices: ')
+        if [ "$whole" -ne "$shapes_n" ] || [ "$split" -ne "$shapes_n" ] || [ "$errors" -ne 4 ]; then
+            split_failed="$split_failed $b"
+            echo "$out" | grep -v '^m-ready' | sed "s/^/# $b: /"
+        else
+            split_note="$split_note $b"
+        fi
+    done
+else
+    split_failed=" (cannot strip an image)"
+fi
+rm -f "$img"
+if [ -z "$split_failed" ]; then
+    echo "ok $n - split views (the leading output channels from a packed copy, the rest in place) equal the reference bit for bit on $(echo "$split_shapes" | tr '|' '\n' | grep -c .) shapes on boards$split_note; bad slices commands get one e-error line each"
+else
+    echo "not ok $n - split views or the slices command's errors on$split_failed"
+fi
