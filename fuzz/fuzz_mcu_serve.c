@@ -2,7 +2,7 @@
  * the frames -- one command per line -- that the host sends over the UART), compiled for
  * the host with a port of its own (sn_mcu_port.h) instead of QEMU's: the input is the
  * bytes arriving on the link; the firmware boots on the tiny SuperNet's int8-only image
- * and answers every line (name, info, cache, resident, prepare, load, loadfile, infer,
+ * and answers every line (name, info, cache, resident, slices, prepare, load, loadfile, infer,
  * kernel, quit) until the input ends. Entry: the firmware's main loop, as on the board.
  *
  * The host port: a 64 KiB arena region (as a small part's SRAM), a link that reads lines
@@ -147,6 +147,26 @@ static FILE *canvas_fopen(const char *path, const char *mode)
     return fmemopen(canvas_file, sizeof canvas_file, "rb");
 }
 
+/* a view split between the weight cache and flash (the slices command, kernel ... splitN) */
+static sn_status budget_mcu_conv2d_s8_split(const sn_conv2d_params *p, const sn_quant_params *q, const int8_t *in,
+                                            const int8_t *w, const sn_mcu_near_part *near, const int32_t *bias,
+                                            int8_t *out)
+{
+    if (++convs > CONV_BUDGET)
+        longjmp(done, 2);
+    return sn_mcu_conv2d_s8_split(p, q, in, w, near, bias, out);
+}
+
+static sn_status budget_mcu_depthwise_conv2d_s8_split(const sn_conv2d_params *p, const sn_quant_params *q,
+                                                      const int8_t *in, const int8_t *w,
+                                                      const sn_mcu_near_part *near, const int32_t *bias,
+                                                      int8_t *out)
+{
+    if (++convs > CONV_BUDGET)
+        longjmp(done, 2);
+    return sn_mcu_depthwise_conv2d_s8_split(p, q, in, w, near, bias, out);
+}
+
 /* ---- the firmware, as it is ----------------------------------------------------------- */
 #define main sn_mcu_serve_main
 #define fopen canvas_fopen
@@ -154,6 +174,8 @@ static FILE *canvas_fopen(const char *path, const char *mode)
 #define sn_depthwise_conv2d_ref_s8 budget_depthwise_conv2d_s8
 #define sn_mcu_conv2d_s8 budget_mcu_conv2d_s8
 #define sn_mcu_depthwise_conv2d_s8 budget_mcu_depthwise_conv2d_s8
+#define sn_mcu_conv2d_s8_split budget_mcu_conv2d_s8_split
+#define sn_mcu_depthwise_conv2d_s8_split budget_mcu_depthwise_conv2d_s8_split
 #include "../platforms/mcu/sn_mcu_serve.c"
 #undef main
 #undef fopen
@@ -161,6 +183,8 @@ static FILE *canvas_fopen(const char *path, const char *mode)
 #undef sn_depthwise_conv2d_ref_s8
 #undef sn_mcu_conv2d_s8
 #undef sn_mcu_depthwise_conv2d_s8
+#undef sn_mcu_conv2d_s8_split
+#undef sn_mcu_depthwise_conv2d_s8_split
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerInitialize(int *argc, char ***argv)
