@@ -106,7 +106,7 @@ typedef struct sn_sut_desc {
     int replans;                     /* 1: an inference may re-plan first (sn_sut_result.plan_us) */
     int32_t slice_quantum;           /* resident_slices: output channels per near/far unit (a
                                         leading slice serves whole units of a wider layer: fpga,
-                                        its PE columns); 0: any channel */
+                                        its PE columns; mcu, its kernels' channel groups); 0: any channel */
     int resident_on_use;             /* 1: without explicit_residency it keeps weights near after
                                         their first use (cpu, opencl); 0: only resident() does */
     int near_packed_once;            /* 1: every weight is packed once, so a SubNet with all of
