@@ -59,10 +59,15 @@ fs=$(field "$tmp/sushi/policy.json" ddr_weight_bytes)
 fn=$(field "$tmp/nocache/policy.json" ddr_weight_bytes)
 ok $(awk -v a="$fs" -v b="$fn" 'BEGIN { print !(a < b) }') "sushi moves fewer off-chip weight bytes than nocache ($fs < $fn)"
 
+case "${BUILD:-build}" in
+*san*) n=$((n + 1)); echo "ok $n # SKIP a sanitizer build: determinism is the plain build's check (the replays above ran sanitized)" ;;
+*)
 "$SUPERNAV" replay --platform fpga --model "$MODEL" --trace "$tmp/t.csv" --policy sushi --pe 16x32 --near-kib 128 \
     --out "$tmp/again" --quiet > /dev/null 2>&1
 cmp -s "$tmp/sushi/queries.csv" "$tmp/again/queries.csv"
 ok $? "the same replay twice writes the same queries.csv (modelled time, deterministic)"
+;;
+esac
 
 "$SUPERNAV" replay --platform cpu --model "$MODEL" --trace "$tmp/t.csv" --policy sushi --pe 16x32 \
     --out "$tmp/cpu" --quiet > /dev/null 2> "$tmp/err"
