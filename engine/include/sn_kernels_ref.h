@@ -71,6 +71,13 @@ sn_status sn_quant_params_check(const sn_quant_params *quant);
 sn_status sn_conv2d_ref_s8(const sn_conv2d_params *params, const sn_quant_params *quant,
                            const int8_t *input, const int8_t *weights, const int32_t *bias,
                            int8_t *output);
+/* The same arithmetic over output channels [O_BEGIN, O_END) only, into OUTPUT's channels
+ * of that range (the rest left as they are), with no checks: for a platform that computes a
+ * layer's channels in parts (the MCU's view split between two copies of its weights) after
+ * checking the whole call as sn_conv2d_ref_s8 does. */
+void sn_conv2d_ref_s8_channels(const sn_conv2d_params *params, const sn_quant_params *quant,
+                               const int8_t *input, const int8_t *weights, const int32_t *bias,
+                               int8_t *output, int32_t o_begin, int32_t o_end);
 
 sn_status sn_depthwise_conv2d_ref_s8(const sn_conv2d_params *params,
                                      const sn_quant_params *quant, const int8_t *input,

@@ -24,16 +24,24 @@ sn_status sn_conv2d_ref_s8(const sn_conv2d_params *p, const sn_quant_params *q,
                            const int8_t *input, const int8_t *weights, const int32_t *bias,
                            int8_t *output)
 {
-    int32_t oy, ox, o, ky, kx, i;
     sn_status st = sn_conv2d_check(p, 0);
     if (st == SN_OK)
         st = sn_quant_params_check(q);
     if (st != SN_OK)
         return st;
+    sn_conv2d_ref_s8_channels(p, q, input, weights, bias, output, 0, p->out_c);
+    return SN_OK;
+}
+
+void sn_conv2d_ref_s8_channels(const sn_conv2d_params *p, const sn_quant_params *q,
+                               const int8_t *input, const int8_t *weights, const int32_t *bias,
+                               int8_t *output, int32_t o_begin, int32_t o_end)
+{
+    int32_t oy, ox, o, ky, kx, i;
     for (oy = 0; oy < p->out_h; ++oy) {
         for (ox = 0; ox < p->out_w; ++ox) {
             int8_t *out = output + ((int64_t)oy * p->out_w + ox) * p->out_c;
-            for (o = 0; o < p->out_c; ++o) {
+            for (o = o_begin; o < o_end; ++o) {
                 const int8_t *w_o = weights + (int64_t)o * p->w_stride_out;
                 int32_t acc = bias ? bias[o] : 0;
                 for (ky = 0; ky < p->kernel_h; ++ky) {
@@ -55,7 +63,6 @@ sn_status sn_conv2d_ref_s8(const sn_conv2d_params *p, const sn_quant_params *q,
             }
         }
     }
-    return SN_OK;
 }
 
 sn_status sn_depthwise_conv2d_ref_s8(const sn_conv2d_params *p, const sn_quant_params *q,

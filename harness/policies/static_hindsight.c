@@ -14,6 +14,7 @@
  * "slices:static-hindsight". Tested: test_sushi_guards (test_hindsight_*). */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "sn_policy.h"
 #include "sn_serve.h"
@@ -58,16 +59,14 @@ static double paper(const sn_policy *p, const sn_serve *sv, uint32_t g, size_t *
     return total;
 }
 
-/* The knapsack SubGraph for the mix served under G, in slice slot SLOT. */
-static uint32_t fitted(const sn_policy *p, sn_serve *sv, uint32_t g, uint32_t slot)
+/* The knapsack SubGraph for MIX (the queries each SubNet served), in slice slot SLOT; G if
+ * out of memory. */
+static uint32_t fitted(sn_serve *sv, const double *mix, uint32_t slot, uint32_t g)
 {
-    double mix[SN_SERVE_MAX_SUBNETS] = {0};
     sn_subgraph *r = malloc(sizeof *r);
-    size_t met;
     uint32_t k;
     if (!r)
         return g;
-    paper(p, sv, g, &met, mix);
     sn_slices_knapsack(sv->slices, mix, sv->near_budget_bytes, r);
     k = sn_serve_subgraph_set(sv, slot, r, "slices:static-hindsight", 1);
     free(r);
@@ -76,32 +75,44 @@ static uint32_t fitted(const sn_policy *p, sn_serve *sv, uint32_t g, uint32_t sl
 
 static int start(sn_policy *p, sn_serve *sv, char *err, size_t n)
 {
-    uint32_t g, best = sv->n, seed, slot = 0;
+    uint32_t g, best = sv->n, slot = 0;
     size_t best_met = 0;
     double best_total = INFINITY;
+    const int slices = p->trace && sn_serve_slices_priced(sv);
+    /* the mixes served on paper under no SubGraph and under the best so far: the seeds below */
+    double mix_none[SN_SERVE_MAX_SUBNETS] = {0}, mix_best[SN_SERVE_MAX_SUBNETS] = {0}, mix[SN_SERVE_MAX_SUBNETS];
     (void)err;
     (void)n;
     for (g = 0; g <= sv->n; ++g) {
         size_t met = 0;
-        double total = p->trace ? paper(p, sv, g, &met, NULL) : 0.0;
+        double total;
+        memset(mix, 0, sizeof mix);
+        total = p->trace ? paper(p, sv, g, &met, slices ? mix : NULL) : 0.0;
+        if (g == sv->n)
+            memcpy(mix_none, mix, sizeof mix);
         if (g == 0 || met > best_met || (met == best_met && total < best_total)) {
             best = g;
             best_met = met;
             best_total = total;
+            memcpy(mix_best, mix, sizeof mix);
         }
     }
-    /* slice SubGraphs for the whole trace's demand: seeded by none and by the best so far,
-     * each refined once; each in a slot of its own (SN_SERVE_DYN >= 4), so the one kept stays */
-    if (p->trace && sn_serve_slices_priced(sv)) {
-        uint32_t seeds[2] = {sv->n, best}, i;
+    /* slice SubGraphs for the whole trace's demand: the knapsack over the mix served under
+     * no SubGraph and under the best so far, each refined once (the knapsack over the mix its
+     * own result serves); each in a slot of its own (SN_SERVE_DYN >= 4), so the one kept stays */
+    if (slices) {
+        const double *seeds[2] = {mix_none, mix_best};
+        uint32_t i, step;
         for (i = 0; i < 2 && slot + 2 <= SN_SERVE_DYN; ++i) {
-            for (seed = seeds[i], g = 0; g < 2; ++g, ++slot) {
+            memcpy(mix, seeds[i], sizeof mix);
+            for (step = 0; step < 2; ++step, ++slot) {
                 size_t met = 0;
                 double total;
-                seed = fitted(p, sv, seed, slot);
-                total = paper(p, sv, seed, &met, NULL);
+                g = fitted(sv, mix, slot, best);
+                memset(mix, 0, sizeof mix);
+                total = paper(p, sv, g, &met, mix);
                 if (met > best_met || (met == best_met && total < best_total)) {
-                    best = seed;
+                    best = g;
                     best_met = met;
                     best_total = total;
                 }

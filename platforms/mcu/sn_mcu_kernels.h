@@ -48,6 +48,9 @@ sn_status sn_mcu_depthwise_conv2d_s8_split(const sn_conv2d_params *params, const
                                            const sn_mcu_near_part *near, const int32_t *bias,
                                            int8_t *output);
 
+/* PARAMS with NEAR's strides: the view of the near copy. */
+sn_conv2d_params sn_mcu_near_params(const sn_conv2d_params *params, const sn_mcu_near_part *near);
+
 /* Output channels per near/far unit of a split view (the SubGraph's slice quantum): a split
  * at a multiple of it keeps every group of channels the loops take together wholly in one
  * part (the DSP loops' quads: 4; Helium's depthwise vectors: 8). Any split is bit-exact; this

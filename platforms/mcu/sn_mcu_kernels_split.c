@@ -25,48 +25,26 @@ int32_t sn_mcu_slice_quantum(void)
 #endif
 }
 
-/* The reference's arithmetic over output channels [O_BEGIN, O_END) (the reference path's
- * shapes: a dense k x k convolution wider than the stem, a pointwise layer wider than 384) */
-static void reference_range(const sn_conv2d_params *p, const sn_quant_params *q, const int8_t *input,
-                            const int8_t *weights, const int32_t *bias, int8_t *output, int32_t o_begin,
-                            int32_t o_end)
-{
-    int32_t oy, ox, o, ky, kx, i;
-    for (oy = 0; oy < p->out_h; ++oy)
-        for (ox = 0; ox < p->out_w; ++ox) {
-            int8_t *out = output + ((int64_t)oy * p->out_w + ox) * p->out_c;
-            for (o = o_begin; o < o_end; ++o) {
-                const int8_t *w_o = weights + (int64_t)o * p->w_stride_out;
-                int32_t acc = bias ? bias[o] : 0, v;
-                for (ky = 0; ky < p->kernel_h; ++ky) {
-                    int32_t iy = oy * p->stride_h + ky - p->pad_top;
-                    if (iy < 0 || iy >= p->in_h)
-                        continue;
-                    for (kx = 0; kx < p->kernel_w; ++kx) {
-                        int32_t ix = ox * p->stride_w + kx - p->pad_left;
-                        const int8_t *in_px, *w_px;
-                        if (ix < 0 || ix >= p->in_w)
-                            continue;
-                        in_px = input + ((int64_t)iy * p->in_w + ix) * p->in_c;
-                        w_px = w_o + ky * p->w_stride_kh + kx * p->w_stride_kw;
-                        for (i = 0; i < p->in_c; ++i)
-                            acc += ((int32_t)in_px[i] + q->input_offset) * (int32_t)w_px[i];
-                    }
-                }
-                v = sn_requantize(acc, q->multiplier[o], q->shift[o]) + q->output_offset;
-                out[o] = (int8_t)(v < q->act_min ? q->act_min : v > q->act_max ? q->act_max : v);
-            }
-        }
-}
-
-/* P with the near copy's strides */
-static sn_conv2d_params near_params(const sn_conv2d_params *p, const sn_mcu_near_part *near)
+sn_conv2d_params sn_mcu_near_params(const sn_conv2d_params *p, const sn_mcu_near_part *near)
 {
     sn_conv2d_params n = *p;
     n.w_stride_out = near->w_stride_out;
     n.w_stride_kh = near->w_stride_kh;
     n.w_stride_kw = near->w_stride_kw;
     return n;
+}
+
+/* The checks of a split call: the whole view's, as its unsplit kernel makes them, and a
+ * near part of 1 to out_c - 1 channels. */
+static sn_status split_check(const sn_conv2d_params *p, const sn_quant_params *q, const sn_mcu_near_part *near,
+                             int dw)
+{
+    sn_status st = sn_conv2d_check(p, dw);
+    if (st == SN_OK)
+        st = sn_quant_params_check(q);
+    if (st == SN_OK && (!near || !near->weights || near->channels <= 0 || near->channels >= p->out_c))
+        st = SN_ERR_INVALID_ARGUMENT;
+    return st;
 }
 
 sn_status sn_mcu_conv2d_s8_split(const sn_conv2d_params *p, const sn_quant_params *q,
@@ -76,15 +54,11 @@ sn_status sn_mcu_conv2d_s8_split(const sn_conv2d_params *p, const sn_quant_param
     const char *path;
     sn_conv2d_params pn;
     int32_t split;
-    sn_status st = sn_conv2d_check(p, 0);
-    if (st == SN_OK)
-        st = sn_quant_params_check(q);
+    sn_status st = split_check(p, q, near, 0);
     if (st != SN_OK)
         return st;
-    if (!near || !near->weights || near->channels <= 0 || near->channels >= p->out_c)
-        return SN_ERR_INVALID_ARGUMENT;
     split = near->channels;
-    pn = near_params(p, near);
+    pn = sn_mcu_near_params(p, near);
     path = sn_mcu_conv2d_path(p, 0);
     if (path[0] == 'p') {
         pointwise(&pn, q, input, near->weights, bias, output, 0, split);
@@ -92,8 +66,10 @@ sn_status sn_mcu_conv2d_s8_split(const sn_conv2d_params *p, const sn_quant_param
     } else if (path[0] == 's') {
         stem(p, q, input, weights, bias, output, &pn, near->weights, split);
     } else {
-        reference_range(&pn, q, input, near->weights, bias, output, 0, split);
-        reference_range(p, q, input, weights, bias, output, split, p->out_c);
+        /* the reference path's shapes (a dense k x k convolution wider than the stem, a
+         * pointwise layer wider than 384): the reference's arithmetic over each part */
+        sn_conv2d_ref_s8_channels(&pn, q, input, near->weights, bias, output, 0, split);
+        sn_conv2d_ref_s8_channels(p, q, input, weights, bias, output, split, p->out_c);
     }
     return SN_OK;
 }
@@ -103,14 +79,10 @@ sn_status sn_mcu_depthwise_conv2d_s8_split(const sn_conv2d_params *p, const sn_q
                                            const sn_mcu_near_part *near, const int32_t *bias, int8_t *output)
 {
     sn_conv2d_params pn;
-    sn_status st = sn_conv2d_check(p, 1);
-    if (st == SN_OK)
-        st = sn_quant_params_check(q);
+    sn_status st = split_check(p, q, near, 1);
     if (st != SN_OK)
         return st;
-    if (!near || !near->weights || near->channels <= 0 || near->channels >= p->out_c)
-        return SN_ERR_INVALID_ARGUMENT;
-    pn = near_params(p, near);
+    pn = sn_mcu_near_params(p, near);
     depthwise(&pn, q, input, near->weights, bias, output, 0, near->channels);
     depthwise(p, q, input, weights, bias, output, near->channels, p->out_c);
     return SN_OK;

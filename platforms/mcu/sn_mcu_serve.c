@@ -249,11 +249,8 @@ static const int8_t *place(const sn_conv2d_params *p, int dw, const int8_t *w, s
                 count(p, dw, o);
                 if (o < p->out_c)
                     return NULL;
-                *np = *p;
+                *np = sn_mcu_near_params(p, near);
                 *pp = np;
-                np->w_stride_out = near->w_stride_out;
-                np->w_stride_kh = near->w_stride_kh;
-                np->w_stride_kw = near->w_stride_kw;
                 return near->weights;
             }
         }
