@@ -309,10 +309,15 @@ cp "$pf" "$tmp/before.json" 2>/dev/null
 "$SUPERNAV" profile --model "$MODEL" --near-kib 61 --reps 1 > /dev/null 2> "$tmp/p2"
 cmp -s "$pf" "$tmp/before.json"
 ok $? "a cached profile of this build is reused ($pf)"
-sed 's/"supernav_rev":[^,]*/"supernav_rev": "0000000"/' "$pf" > "$tmp/p.json"
-grep -q '"supernav_rev":[^,]*"0000000"' "$tmp/p.json" && cp "$tmp/p.json" "$pf.tmp" && mv "$pf.tmp" "$pf"
-planted=$(grep -c '"supernav_rev":[^,]*"0000000"' "$pf")
-"$SUPERNAV" profile --model "$MODEL" --near-kib 61 --reps 1 > /dev/null 2> "$tmp/p3"
-ok $(( planted != 1 || $(grep -c '"supernav_rev":[^,]*"0000000"' "$pf") != 0 )) \
-    "... and one written by another revision is measured again"
+case "${BUILD:-build}" in
+*san*) # the measurement and the write are the first point's, run sanitized there (31 s here)
+    n=$((n + 1)); echo "ok $n # SKIP a sanitizer build: a profile written by another revision is measured again in the plain build" ;;
+*)
+    sed 's/"supernav_rev":[^,]*/"supernav_rev": "0000000"/' "$pf" > "$tmp/p.json"
+    grep -q '"supernav_rev":[^,]*"0000000"' "$tmp/p.json" && cp "$tmp/p.json" "$pf.tmp" && mv "$pf.tmp" "$pf"
+    planted=$(grep -c '"supernav_rev":[^,]*"0000000"' "$pf")
+    "$SUPERNAV" profile --model "$MODEL" --near-kib 61 --reps 1 > /dev/null 2> "$tmp/p3"
+    ok $(( planted != 1 || $(grep -c '"supernav_rev":[^,]*"0000000"' "$pf") != 0 )) \
+        "... and one written by another revision is measured again" ;;
+esac
 rm -f "$pf"
