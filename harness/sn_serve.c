@@ -177,6 +177,12 @@ static int plan_all(sn_serve *sv, int precision, char *err, size_t n)
 {
     uint32_t i;
     for (i = 0; i < sv->n; ++i) {
+        free(sv->s[i].plan); /* planned again (the null platform simulating an int8 profile) */
+        free(sv->s[i].arena);
+        sv->s[i].plan = NULL;
+        sv->s[i].arena = NULL;
+    }
+    for (i = 0; i < sv->n; ++i) {
         sn_serve_subnet *s = &sv->s[i];
         sn_config cfg;
         size_t need;
@@ -205,6 +211,26 @@ static int load_idx(const char *path, int nd, const uint32_t *dims, sn_idx *idx,
         st = sn_idx_expect(idx, nd, dims);
     if (st != SN_IDX_OK)
         return sn_serve_fail(err, n, "%s: %s (make datasets)", path, sn_idx_status_str(st));
+    return 0;
+}
+
+/* The serving set's tensors as slices (harness/sn_slices.h), from its plans, QUANTUM output
+ * channels per near/far unit. */
+static int slices_open(sn_serve *sv, int32_t quantum, char *err, size_t n)
+{
+    sn_plan *plans[SN_SERVE_MAX_SUBNETS];
+    uint32_t i;
+    if (!sv->slices)
+        sv->slices = malloc(sizeof *sv->slices);
+    if (!sv->sg)
+        sv->sg = calloc(SN_SERVE_MAX_SUBGRAPHS, sizeof *sv->sg);
+    if (!sv->slices || !sv->sg)
+        return sn_serve_fail(err, n, "out of memory");
+    for (i = 0; i < sv->n; ++i)
+        plans[i] = sv->s[i].plan;
+    if (sn_slices_build(sv->slices, &sv->model, plans, sv->n, err, n) != 0)
+        return -1;
+    sv->slices->quantum = quantum > 0 ? quantum : 1;
     return 0;
 }
 
@@ -244,15 +270,8 @@ static int open_sut(sn_serve *sv, const sn_sut_ops *ops, char *err, size_t n)
     ops->describe(sv->sut, &sv->desc);
     sv->near_budget_bytes = sv->desc.near_budget_bytes;
     if (ops->resident_slices) { /* SUSHI's SubGraph as slices (harness/sn_slices.h) */
-        sv->slices = malloc(sizeof *sv->slices);
-        sv->sg = calloc(SN_SERVE_MAX_SUBGRAPHS, sizeof *sv->sg);
-        if (!sv->slices || !sv->sg)
-            return sn_serve_fail(err, n, "out of memory");
-        for (i = 0; i < sv->n; ++i)
-            plans[i] = sv->s[i].plan;
-        if (sn_slices_build(sv->slices, &sv->model, plans, sv->n, err, n) != 0)
+        if (slices_open(sv, sv->desc.slice_quantum, err, n) != 0)
             return -1;
-        sv->slices->quantum = sv->desc.slice_quantum > 0 ? sv->desc.slice_quantum : 1;
         sv->slices_exact = sv->desc.clock == SN_SUT_CLOCK_MODEL && ops->estimate != NULL;
     }
     return 0;
@@ -490,6 +509,11 @@ static int resident_slices(sn_serve *sv, uint32_t g, int charge, sn_sut_moved *m
         sl[c] = (sn_sut_slice){st->w, st->dw, st->s8, b.o, st->dw ? 0 : b.i, b.k};
         tix[c++] = (uint8_t)t;
     }
+    if (!sv->sut->ops->resident_slices) { /* simulated (sim_slice_quantum): all of it */
+        m->bytes = 0;
+        m->us = -1.0;
+        return 0;
+    }
     if (sv->sut->ops->resident_slices(sv->sut, sl, c, charge, placed, m, err, n) != SN_OK)
         return -1;
     for (k = 0; k < c; ++k)
@@ -639,6 +663,21 @@ static int profile_load(sn_serve *sv, const char *path, int same_build, char *wh
             cJSON *r = cJSON_GetArrayItem(item, (int)g);
             sv->replan_us[g] = cJSON_IsNumber(r) ? r->valuedouble : 0.0;
         }
+        /* optional: the platform keeps slices (profiles before 2026-12-07 lack it); the null
+         * platform simulating it keeps them too */
+        item = cJSON_GetObjectItemCaseSensitive(root, "slices");
+        if (ok && !computes && cJSON_IsObject(item)) {
+            cJSON *pr = cJSON_GetObjectItemCaseSensitive(item, "precision");
+            cJSON *q = cJSON_GetObjectItemCaseSensitive(item, "quantum");
+            ok = cJSON_IsString(pr) && (!strcmp(pr->valuestring, "int8") || !strcmp(pr->valuestring, "fp32")) &&
+                 cJSON_IsNumber(q) && q->valuedouble >= 1 && q->valuedouble <= 4096;
+            if (ok) {
+                sv->sim_slice_precision = !strcmp(pr->valuestring, "int8") ? SN_INT8 : SN_FP32;
+                sv->sim_slice_quantum = (int32_t)q->valuedouble;
+            } else {
+                snprintf(why, wn, "\"slices\" lacks precision (int8 or fp32) or quantum (1-4096)");
+            }
+        }
     }
     cJSON_Delete(root);
     return ok ? 0 : -1;
@@ -694,6 +733,11 @@ static int profile_save(const sn_serve *sv, const char *path, int reps, char *er
         for (g = 0; g < sv->n; ++g)
             rp[g] = sv->replan_us[g];
         cJSON_AddItemToObject(root, "replan_us", cJSON_CreateDoubleArray(rp, (int)sv->n));
+    }
+    if (sv->slices) { /* what the null platform needs to keep the same slices when it simulates this */
+        cJSON *o = cJSON_AddObjectToObject(root, "slices");
+        cJSON_AddStringToObject(o, "precision", sv->desc.precision == SN_INT8 ? "int8" : "fp32");
+        cJSON_AddNumberToObject(o, "quantum", sv->slices->quantum);
     }
     text = cJSON_Print(root);
     cJSON_Delete(root);
@@ -879,6 +923,13 @@ int sn_serve_profile_load(sn_serve *sv, const char *path, char *err, size_t n)
                             "serving set: %s; measure one with 'supernav profile'", path,
                     sv->desc.name, sv->model_sha, why);
     snprintf(sv->profile_path, sizeof sv->profile_path, "%s", path);
+    /* the null platform simulating a platform that keeps slices: its plans' precision (the
+     * slices' bytes) and its quantum */
+    if (sv->sim_slice_quantum > 0 && !sv->slices) {
+        if ((sv->sim_slice_precision != sv->desc.precision && plan_all(sv, sv->sim_slice_precision, err, n) != 0) ||
+            slices_open(sv, sv->sim_slice_quantum, err, n) != 0)
+            return -1;
+    }
     sv->profiled = 1;
     sn_serve_pool_near(sv);
     slices_after_profile(sv);

@@ -173,6 +173,11 @@ typedef struct sn_serve {
     uint32_t g_resident;                     /* what sn_serve_resident made resident last */
     int slices_exact;                        /* 1: a slice SubGraph's latencies are the platform
                                                 model's own (SUT estimate), not predicted */
+    /* the null platform simulating a profile whose platform keeps slices (its "slices":
+     * precision and quantum): the same tensors and boxes, priced by the cost model fitted to
+     * that profile; whatever is asked is placed (no SUT places it). 0: none */
+    int32_t sim_slice_quantum;
+    int sim_slice_precision;
     char profile_path[1024];     /* the file the profile came from or went to ("" if none) */
     int profile_poolable;        /* measured ("measured:") on weights packed once
                                     (near_packed_once): sn_serve_pool_near applies */
