@@ -350,6 +350,19 @@ static void slices_after_profile(sn_serve *sv)
     free(extra_lat);
 }
 
+uint32_t sn_serve_subgraph_knapsack(sn_serve *sv, const double *mix, uint32_t slot, const char *name,
+                                    uint32_t fallback)
+{
+    sn_subgraph *r = malloc(sizeof *r); /* about 2 KB: not on the policies' stacks */
+    uint32_t g;
+    if (!r)
+        return fallback;
+    sn_slices_knapsack(sv->slices, mix, sv->near_budget_bytes, r);
+    g = sn_serve_subgraph_set(sv, slot, r, name, 1);
+    free(r);
+    return g;
+}
+
 /* An entry's p95 / p50 with no SubGraph resident (1 when unmeasured): how a predicted
  * slice SubGraph's p50 becomes its p95. */
 static double p95_ratio(const sn_serve *sv, uint32_t i)

@@ -365,6 +365,11 @@ int sn_serve_infer(sn_serve *sv, uint32_t s, uint32_t sample, sn_sut_result *res
  * or with EXACT on a platform that is a deterministic model (sv->slices_exact), its own
  * (31 estimates: for a scheduler's decisions, not per query); returns its index. */
 uint32_t sn_serve_subgraph_set(sn_serve *sv, uint32_t slot, const sn_subgraph *r, const char *name, int exact);
+/* The knapsack SubGraph (sn_slices_knapsack) for MIX (a weight per SubNet: how often it is
+ * served), set in slice slot SLOT as NAME with exact pricing (sn_serve_subgraph_set); returns
+ * its index, or FALLBACK when out of memory. */
+uint32_t sn_serve_subgraph_knapsack(sn_serve *sv, const double *mix, uint32_t slot, const char *name,
+                                    uint32_t fallback);
 /* 1 when a policy may set slice SubGraphs and trust their predicted latencies: SV has slices,
  * and a platform model prices them itself (sv->slices_exact) or the slice cost model explains
  * at least SN_SERVE_SLICES_MIN_FIT_R2 of the profile's variance (one that does not would make

@@ -59,20 +59,6 @@ static double paper(const sn_policy *p, const sn_serve *sv, uint32_t g, size_t *
     return total;
 }
 
-/* The knapsack SubGraph for MIX (the queries each SubNet served), in slice slot SLOT; G if
- * out of memory. */
-static uint32_t fitted(sn_serve *sv, const double *mix, uint32_t slot, uint32_t g)
-{
-    sn_subgraph *r = malloc(sizeof *r);
-    uint32_t k;
-    if (!r)
-        return g;
-    sn_slices_knapsack(sv->slices, mix, sv->near_budget_bytes, r);
-    k = sn_serve_subgraph_set(sv, slot, r, "slices:static-hindsight", 1);
-    free(r);
-    return k;
-}
-
 static int start(sn_policy *p, sn_serve *sv, char *err, size_t n)
 {
     uint32_t g, best = sv->n, slot = 0;
@@ -108,7 +94,7 @@ static int start(sn_policy *p, sn_serve *sv, char *err, size_t n)
             for (step = 0; step < 2; ++step, ++slot) {
                 size_t met = 0;
                 double total;
-                g = fitted(sv, mix, slot, best);
+                g = sn_serve_subgraph_knapsack(sv, mix, slot, "slices:static-hindsight", best);
                 memset(mix, 0, sizeof mix);
                 total = paper(p, sv, g, &met, mix);
                 if (met > best_met || (met == best_met && total < best_total)) {

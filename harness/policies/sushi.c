@@ -166,22 +166,15 @@ static void score(const sn_policy *p, const sn_serve *sv, const sushi_state *s, 
 
 /* The knapsack SubGraph (harness/sn_slices.h) for the window's mix of served SubNets, in a
  * slice slot other than the current SubGraph's. */
-static uint32_t knapsack_candidate(const sn_policy *p, sn_serve *sv, const sushi_state *s, uint32_t g_cur)
+static uint32_t knapsack_candidate(sn_serve *sv, const sushi_state *s, uint32_t g_cur)
 {
     double weight[SN_SERVE_MAX_SUBNETS] = {0};
-    sn_subgraph *r = malloc(sizeof *r);
-    uint32_t i, k = g_cur == sv->n + 1 ? 1u : 0u, g;
+    uint32_t i;
     char name[48];
-    (void)p;
-    if (!r)
-        return g_cur;
     for (i = 0; i < s->fill; ++i)
         weight[s->window[i].subnet] += 1.0;
-    sn_slices_knapsack(sv->slices, weight, sv->near_budget_bytes, r);
     snprintf(name, sizeof name, "slices:sushi@%u", s->decisions);
-    g = sn_serve_subgraph_set(sv, k, r, name, 1);
-    free(r);
-    return g;
+    return sn_serve_subgraph_knapsack(sv, weight, g_cur == sv->n + 1 ? 1u : 0u, name, g_cur);
 }
 
 static uint32_t resident(sn_policy *p, sn_serve *sv, uint32_t g_cur, const sn_policy_query *q,
@@ -210,7 +203,7 @@ static uint32_t resident(sn_policy *p, sn_serve *sv, uint32_t g_cur, const sn_po
     /* and the slices that serve the window's demand best within the budget, where their
      * prices can be trusted (sn_serve_slices_priced) */
     if (sn_serve_slices_priced(sv))
-        cand[knapsack_candidate(p, sv, s, g_cur)] = 1;
+        cand[knapsack_candidate(sv, s, g_cur)] = 1;
     for (g = 0; g < sv->n + 1 + SN_SERVE_DYN; ++g) {
         long met, met_r;
         double lat, lat_r;
