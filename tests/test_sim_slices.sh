@@ -33,14 +33,14 @@ json.dump(old, open(sys.argv[2], "w"))
 bad = dict(p); bad["slices"] = {"precision": "int8", "quantum": 0}
 json.dump(bad, open(sys.argv[3], "w"))
 PY
-"$SUPERNAV" trace gen sushi --count 600 --seed 31 --rate 9000 --ceiling-us 1500 -o "$tmp/t.csv" > /dev/null 2>&1
+"$SUPERNAV" trace gen sushi --count 300 --seed 31 --rate 9000 --ceiling-us 1500 -o "$tmp/t.csv" > /dev/null 2>&1
 sim() { # PROFILE POLICY OUT
     "$SUPERNAV" replay --platform null --model "$MODEL" --profile "$1" --modelled --trace "$tmp/t.csv" \
         --policy "$2" --near-kib 96 --out "$3" --quiet > /dev/null 2>> "$tmp/rerr"
 }
 sim "$tmp/p.json" sushi "$tmp/sushi"
 ns=$(awk -F, 'NR > 1 && $8 ~ /^slices:sushi@/ { k++ } END { print k + 0 }' "$tmp/sushi/queries.csv" 2>/dev/null)
-ok "$([ "${ns:-0}" -gt 0 ]; echo $?)" "the null platform simulating it: sushi serves ${ns:-0} of 600 queries under knapsack SubGraphs of slices $(cut -c1-160 "$tmp/rerr")"
+ok "$([ "${ns:-0}" -gt 0 ]; echo $?)" "the null platform simulating it: sushi serves ${ns:-0} of 300 queries under knapsack SubGraphs of slices $(cut -c1-160 "$tmp/rerr")"
 sim "$tmp/p.json" lru "$tmp/lru"
 nl=$(awk -F, 'NR > 1 && $8 ~ /^slices:lru@/ { k++ } END { print k + 0 }' "$tmp/lru/queries.csv" 2>/dev/null)
 ok "$([ "${nl:-0}" -gt 0 ]; echo $?)" "... and lru evicts slices (${nl:-0} queries under its slice SubGraphs)"
@@ -48,7 +48,7 @@ sim "$tmp/old.json" sushi "$tmp/osushi"
 sim "$tmp/old.json" lru "$tmp/olru"
 no=$(cat "$tmp/osushi/queries.csv" "$tmp/olru/queries.csv" 2>/dev/null | awk -F, '$8 ~ /^slices:/ { k++ } END { print k + 0 }')
 rows=$(cat "$tmp/osushi/queries.csv" "$tmp/olru/queries.csv" 2>/dev/null | grep -c '^[0-9]')
-ok "$([ "$no" = 0 ] && [ "$rows" = 1200 ]; echo $?)" "the same profile without the record: SubNets' own SubGraphs only ($no of $rows queries under slices)"
+ok "$([ "$no" = 0 ] && [ "$rows" = 600 ]; echo $?)" "the same profile without the record: SubNets' own SubGraphs only ($no of $rows queries under slices)"
 sim "$tmp/old.json" sushi "$tmp/osushi2"
 cmp -s "$tmp/osushi/queries.csv" "$tmp/osushi2/queries.csv"
 ok $? "... deterministic (the same replay twice, the same queries.csv)"
