@@ -202,7 +202,10 @@ int sn_cmd_profile(int argc, char **argv)
                    "  near/far weight bytes and switching costs; cached under build/profile/\n"
                    "  (--force measures again). Default near budget %d KiB. A measured platform\n"
                    "  runs --reps rounds, each over every SubGraph and SubNet once, so that a slow\n"
-                   "  phase of the machine spreads over every row (default 15).\n"
+                   "  phase of the machine spreads over every row (default 15). --near-kib 0 keeps\n"
+                   "  nothing: no SubGraph is measured once and stands for every SubGraph's rows.\n"
+                   "  A platform that keeps slices records them (precision, quantum): the null\n"
+                   "  platform simulating the profile keeps the same slices.\n"
                    "  --model  deployment image (default build/supernet.snm); --data: its canvases\n"
                    "           (default data/canvas/<task>-test of the image's task; cf64 if it names none)\n",
                    DEFAULT_NEAR_KIB);
