@@ -917,7 +917,8 @@ static sn_status cpu_dwconv(void *ctx, const sn_conv2d_params *p, const float *i
     if (p->kernel_h * p->kernel_w > SN_CPU_MAX_TAPS || resolve(c, p, w, 1, 0, &wp, &rows, &ld, NULL) != 0)
         return sn_depthwise_conv2d_ref_f32(p, in, w, scale, bias, out);
     pad_vectors(c, p->out_c, scale, bias);
-    c->k->dwconv_f32(p, in, (const float *)wp, ld, rows, c->scale_pad, c->bias_pad, out);
+    c->k->dwconv_f32(p, in, (const float *)wp, ld, rows, c->scale_pad, c->bias_pad, out, (float *)c->s8.words,
+                    c->s8.word_count);
     return SN_OK;
 }
 

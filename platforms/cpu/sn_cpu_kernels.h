@@ -7,7 +7,7 @@
 #include "sn_kernels_ref.h"
 
 /* Scratch of the int8 kernels (each platform view owns one): WORDS holds the rewritten
- * input and its derived rows; RQ, requantization constants prepared for one call
+ * input and its derived rows (and, as floats, the fp32 depthwise kernel's WORK); RQ, requantization constants prepared for one call
  * (SN_CPU_RQ_ROWS rows of SN_CPU_MAX_CHANNELS) and a row of weight sums after them;
  * DW_WORDS, a call's depthwise weight words. 64-byte aligned. */
 typedef struct sn_cpu_s8_work {
@@ -46,9 +46,12 @@ typedef struct sn_cpu_kernels {
                      int32_t ld, const float *scale, const float *bias, float *out,
                      const float *zeros);
     /* TAP_ROW: taps per row of the packed kernel (kernel_w, or the width of a larger
-     * packed kernel whose centred crop this is, wp pointing at the crop's first tap) */
+     * packed kernel whose centred crop this is, wp pointing at the crop's first tap); WORK:
+     * WORK_FLOATS floats of scratch, 32-byte aligned (the AVX2 build's 5x5 kernel copies one
+     * channel vector's padded input map there; others ignore it; too small: the other path) */
     void (*dwconv_f32)(const sn_conv2d_params *p, const float *in, const float *wp, int32_t ld,
-                       int32_t tap_row, const float *scale, const float *bias, float *out);
+                       int32_t tap_row, const float *scale, const float *bias, float *out, float *work,
+                       size_t work_floats);
     /* out[i] += in[i], i < n (a residual connection) */
     void (*add_f32)(float *out, const float *in, uint32_t n);
     /* sn_resize_canvas_f32 with the same bits; returns 0 (nothing written) for sizes it does
