@@ -144,7 +144,10 @@ $(BUILD)/obj/cli/cmd_version.o: CPPFLAGS_EXTRA = -DSN_VERSION='"$(SN_VERSION)"' 
     -DSN_GIT_REV='"$(GIT_REV)"' -DSN_BUILD_FLAGS='"$(strip $(HOST_CFLAGS))"'
 
 # The CPU platform's kernels: one source, one object per ISA (run-time dispatch picks one).
-CPU_FP := -ffp-contract=fast -Wno-psabi
+# Functions 64-byte aligned: a change elsewhere in the binary does not move the kernels' loops
+# against the 64-byte fetch blocks (measured on Zen 3: a 16-byte shift of the avx2 object moved
+# unchanged pointwise kernels' time by 2-4 %)
+CPU_FP := -ffp-contract=fast -Wno-psabi -falign-functions=64
 ifeq ($(shell uname -m),x86_64)
 $(BUILD)/obj/platforms/cpu/sn_cpu_avx2.o: CPPFLAGS_EXTRA = -mavx2 -mfma $(CPU_FP)
 $(BUILD)/obj/platforms/cpu/sn_cpu_avx512.o: CPPFLAGS_EXTRA = -mavx512f -mavx512bw -mfma $(CPU_FP)

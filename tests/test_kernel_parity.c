@@ -493,9 +493,9 @@ static const int32_t conv_shapes[][10] = {
     {10, 10, 96, 96, 5, 1, 1, 96, 0}, {7, 7, 72, 72, 3, 1, 1, 72, 0}, {12, 12, 160, 160, 5, 2, 1, 160, 0},
     {5, 5, 80, 80, 5, 2, 1, 80, 0},   {1, 1, 64, 64, 5, 1, 1, 64, 0},
     /* 5x5 depthwise from a padded copy of each channel vector's map (AVX2): stride 1 on rows
-     * of 13 (7 + 6 pixels) and 5, stride 2 on rows of 11 (6 + 5) and 16 (8 + 8), with
+     * of 13 (7 + 6 pixels) and 6, stride 2 on rows of 11 (6 + 5) and 16 (8 + 8), with
      * half-vector and scalar channel tails, maps shorter than the kernel */
-    {7, 13, 19, 19, 5, 1, 1, 24, 0}, {2, 5, 45, 45, 5, 1, 1, 48, 0}, {9, 21, 45, 45, 5, 2, 1, 48, 0},
+    {7, 13, 19, 19, 5, 1, 1, 24, 0}, {2, 6, 45, 45, 5, 1, 1, 48, 0}, {9, 21, 45, 45, 5, 2, 1, 48, 0},
     {32, 32, 16, 16, 5, 2, 1, 16, 0},
 };
 

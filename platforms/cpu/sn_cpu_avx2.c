@@ -14,7 +14,7 @@
 /* fp32 depthwise 3x3 / 5x5: the rows' last 1 to 4 pixels and rows narrower than 8 as 4 x 2, 3 x 3,
  * 2 x 4 or 1 x 4 pixels x channel vectors (dw_small_any) */
 #define SN_DW_SMALL 1
-/* fp32 depthwise 5x5 (stride 1 with rows of 5 or more pixels, stride 2 with 6 or more): one
+/* fp32 depthwise 5x5, strides 1 and 2, output rows of 6 pixels or more: one
  * channel vector at a time from a zero-padded contiguous copy of its input map (dwconv_pad) */
 #define SN_DW_PAD 1
 #define SN_KERNELS sn_cpu_kernels_avx2
