@@ -34,6 +34,11 @@ ok "$(set -- $r; [ "$#" = 3 ] && [ "$1" = 0 ] && [ "$2" = 0 ] && [ "$3" -gt 100 
 "$SUPERNAV" profile --platform fpga --model "$MODEL" --near-kib 0 --force --out "$tmp/fpga.json" > /dev/null 2>&1
 r=$(check "$tmp/fpga.json" 2>&1)
 ok "$(set -- $r; [ "$#" = 3 ] && [ "$1" = 0 ] && [ "$2" = 0 ] && [ "$3" -gt 100 ]; echo $?)" "fpga at 0 KiB: the same ($r)"
-"$SUPERNAV" profile --platform fpga --model "$MODEL" --near-kib 96 --force --out "$tmp/f96.json" > /dev/null 2>&1
-r=$(check "$tmp/f96.json" 2>&1)
-ok "$(set -- $r; [ "$#" = 3 ] && [ "$1" -gt 0 ] && [ "$2" -gt 0 ]; echo $?)" "control: fpga at 96 KiB has SubGraph rows and switches of their own ($r)"
+case "${BUILD:-build}" in
+*san*) # the control checks the check, not memory (an FPGA profile under the sanitizers: about 25 s)
+    n=$((n + 1)); echo "ok $n # SKIP a sanitizer build: the control at 96 KiB runs in the plain build" ;;
+*)
+    "$SUPERNAV" profile --platform fpga --model "$MODEL" --near-kib 96 --force --out "$tmp/f96.json" > /dev/null 2>&1
+    r=$(check "$tmp/f96.json" 2>&1)
+    ok "$(set -- $r; [ "$#" = 3 ] && [ "$1" -gt 0 ] && [ "$2" -gt 0 ]; echo $?)" "control: fpga at 96 KiB has SubGraph rows and switches of their own ($r)" ;;
+esac
