@@ -32,14 +32,13 @@ field() { sed -n "s/.*\"$2\":[^0-9-]*\([0-9.e+-]*\).*/\1/p" "$1" | head -n 1; }
 N=150
 "$SUPERNAV" trace gen sushi --count $N --seed 21 --rate 3000 --ceiling-us 1500 --samples $N \
     -o "$tmp/t01.csv" >/dev/null 2>&1
-# A sanitizer build pins the CI gate's CPU profile where the plain build's image is the one it
-# was measured on (measuring one under the sanitizers took 32-42 s of this test's 70): the
-# served inferences are still this build's, the choices the pinned profile's.
-pmodel=; pin=
-case "${BUILD:-build}" in *san*) pmodel=$(sh tests/pinned_model.sh build/supernet.snm) ;; esac
-[ -n "$pmodel" ] && grep -qw avx2 /proc/cpuinfo && MODEL=$pmodel pin="--isa avx2 --near-kib 768 --profile ci/baselines/cpu-profile.json"
+# A sanitizer build pins the CI gate's CPU profile (tests/san_pinned_model.sh; measuring one
+# under the sanitizers took 32-42 s of this test's 70): the served inferences are still this
+# build's, the choices the pinned profile's.
+pin= m01=$MODEL pmodel=$(sh tests/san_pinned_model.sh)
+[ -n "$pmodel" ] && m01=$pmodel pin="--isa avx2 --near-kib 768 --profile ci/baselines/cpu-profile.json"
 # shellcheck disable=SC2086
-"$SUPERNAV" replay --model "$MODEL" --trace "$tmp/t01.csv" --policy sushi --window 20 --period 5 \
+"$SUPERNAV" replay --model "$m01" --trace "$tmp/t01.csv" --policy sushi --window 20 --period 5 \
     --reps 1 $pin --out "$tmp/perf" --quiet >/dev/null 2>"$tmp/err"
 ok $? "performance run: real-time replay, sushi on the CPU platform $(head -c 200 "$tmp/err")"
 # the SubNets it served, each evaluated on the same samples
@@ -47,7 +46,7 @@ awk -F, 'NR > 1 { print $7 }' "$tmp/perf/queries.csv" | sort -u > "$tmp/used"
 used=$(wc -l < "$tmp/used")
 mismatch=0; checked=0; evalfail=0
 while read -r cfg; do
-    "$SUPERNAV" eval --model "$MODEL" --subnet "$cfg" --limit $N --warmup 0 \
+    "$SUPERNAV" eval --model "$m01" --subnet "$cfg" --limit $N --warmup 0 \
         --predictions "$tmp/acc.csv" >/dev/null 2>&1 || { evalfail=$((evalfail + 1)); continue; }
     r=$(awk -F, -v c="$cfg" 'NR == FNR { if (FNR > 1) p[$1] = $2; next }
             FNR > 1 && $7 == c { k++; if ($11 != p[$2]) m++ } END { print k + 0, m + 0 }' \
