@@ -514,6 +514,11 @@ static int resident_slices(sn_serve *sv, uint32_t g, int charge, sn_sut_moved *m
     sn_sut_slice sl[SN_SLICES_MAX_TENSORS] = {{0}};
     uint8_t placed[SN_SLICES_MAX_TENSORS], tix[SN_SLICES_MAX_TENSORS];
     uint32_t t, c = 0, k;
+    if (!sv->sut->ops->resident_slices) { /* simulated (sim_slice_quantum): all of it, nothing timed */
+        m->bytes = 0;
+        m->us = -1.0;
+        return 0;
+    }
     for (t = 0; t < x->nt; ++t) {
         sn_slice_box b = sv->sg[g].b[t];
         const sn_slice_tensor *st = &x->t[t];
@@ -521,11 +526,6 @@ static int resident_slices(sn_serve *sv, uint32_t g, int charge, sn_sut_moved *m
             continue;
         sl[c] = (sn_sut_slice){st->w, st->dw, st->s8, b.o, st->dw ? 0 : b.i, b.k};
         tix[c++] = (uint8_t)t;
-    }
-    if (!sv->sut->ops->resident_slices) { /* simulated (sim_slice_quantum): all of it */
-        m->bytes = 0;
-        m->us = -1.0;
-        return 0;
     }
     if (sv->sut->ops->resident_slices(sv->sut, sl, c, charge, placed, m, err, n) != SN_OK)
         return -1;

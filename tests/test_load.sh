@@ -79,11 +79,10 @@ ok "$(echo "$line" | grep 'floors unreachable: 500 of 500' | grep -q 'ceilings b
 
 # a single query, under every policy, in real and virtual time on the CPU platform
 printf '# supernav-trace 1\n# mode: open\narrival_us,sample,acc_floor,lat_ceiling_us\n0,17,0.88,100000\n' > "$tmp/one.csv"
-# (a sanitizer build pins the CI gate's CPU profile with the plain build's image where it is the
-# one the profile was measured on: measuring one under the sanitizers took 36 s of this test's 65)
-pin= one_model=$MODEL
-case "${BUILD:-build}" in *san*) pmodel=$(sh tests/pinned_model.sh build/supernet.snm) ;; *) pmodel= ;; esac
-[ -n "$pmodel" ] && grep -qw avx2 /proc/cpuinfo && one_model=$pmodel pin="--isa avx2 --near-kib 768 --profile ci/baselines/cpu-profile.json"
+# (a sanitizer build pins the CI gate's CPU profile, tests/san_pinned_model.sh: measuring one
+# under the sanitizers took 36 s of this test's 65)
+pin= one_model=$MODEL pmodel=$(sh tests/san_pinned_model.sh)
+[ -n "$pmodel" ] && one_model=$pmodel pin="--isa avx2 --near-kib 768 --profile ci/baselines/cpu-profile.json"
 bad=0
 for p in sushi nocache static-subgraph largest smallest oracle; do
     # shellcheck disable=SC2086

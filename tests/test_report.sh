@@ -30,11 +30,10 @@ n=0
 ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fi; }
 
 "$SUPERNAV" trace gen sushi --count 300 --seed 4 --rate 900 --ceiling-us 1500 -o "$tmp/t.csv" >/dev/null 2>&1
-# A sanitizer build pins the CI gate's CPU profile where the plain build's image is the one it
-# was measured on (sushi's profile, measured under the sanitizers, took 66 s of this test's 84)
-pin=
-case "${BUILD:-build}" in *san*) pmodel=$(sh tests/pinned_model.sh build/supernet.snm) ;; *) pmodel= ;; esac
-[ -n "$pmodel" ] && grep -qw avx2 /proc/cpuinfo && MODEL=$pmodel pin="--isa avx2 --near-kib 768 --profile ci/baselines/cpu-profile.json"
+# A sanitizer build pins the CI gate's CPU profile (tests/san_pinned_model.sh; sushi's profile,
+# measured under the sanitizers, took 66 s of this test's 84)
+pin=; pmodel=$(sh tests/san_pinned_model.sh)
+[ -n "$pmodel" ] && MODEL=$pmodel pin="--isa avx2 --near-kib 768 --profile ci/baselines/cpu-profile.json"
 for p in sushi nocache largest; do
     # shellcheck disable=SC2086
     "$SUPERNAV" replay --model "$MODEL" --trace "$tmp/t.csv" --policy $p --virtual --reps 3 $pin \
