@@ -80,10 +80,11 @@ replay_args() { # TRACE OUT: a deterministic replay (modelled time on the pinned
 cp workloads/supernet/supernet.safetensors "$tmp/in.safetensors"
 pack_args() { echo "pack $tmp/in.safetensors --table $ROOT/workloads/supernet/accuracy.csv -o $1"; }
 # report inputs: two runs of a plotted platform (cpu, modelled on the CI gate's pinned
-# profile; where that profile is not of this model image -- a sanitizer build -- the fpga
-# model, slower)
+# profile, with the plain build's image in a sanitizer build, tests/san_pinned_model.sh; where
+# that profile is of neither image, the fpga model, slower: 17 s each under the sanitizers)
+rmodel=$(sh tests/san_pinned_model.sh)
 for p in sushi nocache; do
-    "$SUPERNAV" replay --model "$MODEL" --data "$DATA" --trace "$tmp/small.csv" --policy $p --modelled \
+    "$SUPERNAV" replay --model "${rmodel:-$MODEL}" --data "$DATA" --trace "$tmp/small.csv" --policy $p --modelled \
         --isa avx2 --near-kib 768 --profile ci/baselines/cpu-profile.json --out "$tmp/set/$p" --quiet > /dev/null 2>&1 ||
     "$SUPERNAV" replay --platform fpga --model "$MODEL" --data "$DATA" --trace "$tmp/small.csv" --policy $p --modelled \
         --out "$tmp/set/$p" --quiet > /dev/null 2>&1
