@@ -42,8 +42,6 @@ SAN_FLAGS := -fsanitize=$(SAN) -fno-omit-frame-pointer -fno-sanitize-recover=all
 # no variable-location tracking (line tables and types stay, so reports keep file:line): with it
 # the instrumented CPU kernels took 82-107 s each to compile here, without it about 60
 OPT := -O1 -fno-var-tracking-assignments
-# a sanitizer build's image calibrates on fewer canvases (its tests check code, not accuracy)
-CALIB_COUNT := 64
 endif
 
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wcast-align -Wwrite-strings \
@@ -208,6 +206,7 @@ include bench/arac/arac.mk
 # post-training calibration on the first CALIB_COUNT canvases of the model's calibration
 # set (train canvases, never the test split: cf64-train; cf128s-calib, datasets/README.md).
 CALIB_COUNT ?= 512
+ifeq ($(SAN),)
 define model_image
 $($(1)_IMAGE): $($(1)_SRC) $($(1)_TABLE) $$(SUPERNAV) $($(1)_CALIB)-images-idx3-ubyte
 	$$(SUPERNAV) pack $($(1)_SRC) --table $($(1)_TABLE) --calib $($(1)_CALIB) \
@@ -215,6 +214,18 @@ $($(1)_IMAGE): $($(1)_SRC) $($(1)_TABLE) $$(SUPERNAV) $($(1)_CALIB)-images-idx3-
 $($(1)_CALIB)-images-idx3-ubyte: | $$(SUPERNAV)
 	@$$(MAKE) --no-print-directory datasets
 endef
+else
+# A sanitizer build serves the plain build's images, copied (made first where missing or out of
+# date): its tests check the code, not the image, and `pack` itself runs sanitized in
+# tests/test_models.sh, test_serve_arac.sh and test_faults.sh. Packing one under the
+# sanitizers took 47 s, at the end of the build; and with the plain image a sanitizer test can
+# pin the CI gate's profile (ci/baselines/cpu-profile.json was measured on that image).
+define model_image
+$($(1)_IMAGE): FORCE
+	@$$(MAKE) --no-print-directory SAN= build/$(notdir $($(1)_IMAGE))
+	@mkdir -p $$(@D) && cmp -s build/$(notdir $($(1)_IMAGE)) $$@ || cp build/$(notdir $($(1)_IMAGE)) $$@
+endef
+endif
 $(foreach m,$(MODELS),$(eval $(call model_image,$(m))))
 # CF-128S's export is committed apart from its code (workloads/sparse/export.py writes it)
 $(cf128s_SRC) $(cf128s_TABLE):

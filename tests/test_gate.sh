@@ -32,8 +32,8 @@ count=150
 case "${BUILD:-build}" in *san*) count=60 ;; esac
 "$SUPERNAV" trace gen sushi --count $count --seed 3 --rate 700 --constraint floor -o "$tmp/t.csv" >/dev/null 2>&1
 # The profile to pin: the CI gate's own (ci/baselines/cpu-profile.json, at its ISA and near
-# budget) where this build's model image, or the plain build's, is the one it was measured on
-# (a sanitizer build calibrates its image with other rounding); else one measured here. A
+# budget) where this build's model image, or the plain build's, is the one it was measured on;
+# else one measured here. A
 # profile measured under the sanitizers (near and far within noise) once made sushi keep a
 # SubGraph the stream never used, so that no near memory moved no more bytes (points 8-9).
 pin=
