@@ -17,7 +17,7 @@
  * is what the scheduler exploits.
  *
  * Slices (SUSHI's SubGraph as the paper means it; harness/sn_slices.h): on a platform with
- * slice residency (the SUT's resident_slices: the FPGA model, the CPU and the MCU) a SubGraph is any set of
+ * slice residency (the SUT's resident_slices: the FPGA model, the CPU, the MCU and OpenCL) a SubGraph is any set of
  * leading boxes of the shared tensors within the budget -- a SubNet's weight set is one such
  * set, and a policy may make others resident (sushi: the knapsack for its window's demand;
  * lru: what was used last). A leading slice serves its part of a wider layer, a switch moves

@@ -36,7 +36,7 @@ static const char *const kernel_names[K_COUNT] = {
 };
 
 /* what an event measured */
-enum { EV_KERNEL = 1, EV_WEIGHT = 2, EV_ACT = 3, EV_RESIDENT = 4, EV_KIND = 7, EV_FLOW = 8 };
+enum { EV_KERNEL = 1, EV_WEIGHT = 2, EV_ACT = 3, EV_RESIDENT = 4, EV_COPY = 5, EV_KIND = 7, EV_FLOW = 8 };
 
 /* Resident entries (platforms/common/sn_windex.h) keep their copy at an offset into the near
  * device buffer; int8 stays int8. */
@@ -49,6 +49,19 @@ typedef struct wview {
                                       (depthwise: ld), between taps (dense) */
     int dep;                       /* event index of the write the kernel waits on, or -1 */
 } wview;
+
+/* Slice residency (sn_opencl_set_resident): every convolution tensor of the model has a fixed
+ * place in the slab, in the device layout of the whole tensor ([ky][kx][input][output padded
+ * to LANES]; depthwise [ky][kx][channel]); only its resident box (leading ro x ri, centred
+ * rk x rk crop) holds its weights, so a box grows or shrinks in place and a switch writes
+ * only what the old box did not hold. */
+typedef struct slab_tensor {
+    size_t off;                    /* bytes into the slab */
+    int32_t k, o, i, ld;           /* kernel side, outputs, inputs (depthwise 0), outputs padded;
+                                      k 0: not a convolution kernel (never resident) */
+    uint8_t dw, s8;
+    int32_t ro, ri, rk;            /* the resident box; rk 0: none */
+} slab_tensor;
 
 struct sn_opencl {
     const sn_model *model;
@@ -73,6 +86,9 @@ struct sn_opencl {
     void *io_stage;                /* host: a slot call's input and vectors, written at once */
     size_t io_stage_cap;
     sn_windex index;               /* resident copies and the model's tensor map */
+    slab_tensor *slab_t;           /* per tensor of index.tensors */
+    cl_mem slab;                   /* slice residency's near memory (allocated on first use) */
+    size_t slab_bytes, slice_budget, slice_used;
     /* micro-flows */
     cl_mem canvas, stitched, flow_w, flow_v;
     size_t canvas_cap, stitched_cap, flow_w_cap, flow_v_cap;
@@ -251,6 +267,42 @@ static size_t packed_tensor_bytes(const sn_wtensor *t, size_t elem)
         for (k = 1; k <= t->dims[0]; k += 2)
             sum += round_up(k * k * (size_t)lanes_up((int32_t)t->dims[2]) * elem, ALIGN);
         return sum;
+    }
+    return 0;
+}
+
+/* Each convolution tensor's shape and place in the slab (slab_tensor). Returns 0, or -1 out
+ * of memory. */
+static int slab_shapes(sn_opencl *c)
+{
+    uint32_t t, nt = c->index.tensor_count;
+    c->slab_t = calloc(nt ? nt : 1, sizeof *c->slab_t);
+    if (!c->slab_t)
+        return -1;
+    for (t = 0; t < nt; ++t) {
+        const sn_wtensor *w = &c->index.tensors[t];
+        slab_tensor *s = &c->slab_t[t];
+        if (w->dtype != SN_DTYPE_F32 && w->dtype != SN_DTYPE_S8)
+            continue;
+        if (w->ndim == 4 && w->dims[1] == w->dims[2]) { /* dense OHWI */
+            s->k = (int32_t)w->dims[1];
+            s->o = (int32_t)w->dims[0];
+            s->i = (int32_t)w->dims[3];
+        } else if (w->ndim == 3 && w->dims[0] == w->dims[1]) { /* depthwise [K][K][C] */
+            s->dw = 1;
+            s->k = (int32_t)w->dims[0];
+            s->o = (int32_t)w->dims[2];
+        }
+        if (s->k <= 0 || s->o <= 0 || (!s->dw && s->i <= 0)) {
+            s->k = 0;
+            continue;
+        }
+        s->s8 = w->dtype == SN_DTYPE_S8;
+        s->ld = lanes_up(s->o);
+        s->off = c->slab_bytes;
+        c->slab_bytes += round_up((size_t)s->k * (size_t)s->k * (size_t)(s->dw ? 1 : s->i) * (size_t)s->ld *
+                                      (s->s8 ? 1u : 4u),
+                                  ALIGN);
     }
     return 0;
 }
@@ -514,6 +566,9 @@ sn_status sn_opencl_create(const sn_model *model, const sn_opencl_options *optio
         if (b > biggest)
             biggest = b;
     }
+    if (slab_shapes(c) != 0)
+        return refuse(c, why, SN_ERR_NO_MEMORY, "out of memory");
+    c->slice_budget = options->near_budget_bytes;
     clGetDeviceInfo(c->dev, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof max_alloc, &max_alloc, NULL);
     c->budget = options->near_budget_bytes < whole ? options->near_budget_bytes : whole;
     if (max_alloc && c->budget > max_alloc)
@@ -554,7 +609,7 @@ void sn_opencl_destroy(sn_opencl *c)
             if (c->tile[t][i])
                 clReleaseMemObject(c->tile[t][i]);
     {
-        cl_mem *bufs[] = {&c->near, &c->far, &c->in, &c->out, &c->canvas, &c->stitched, &c->flow_w, &c->flow_v};
+        cl_mem *bufs[] = {&c->slab, &c->near, &c->far, &c->in, &c->out, &c->canvas, &c->stitched, &c->flow_w, &c->flow_v};
         size_t b;
         for (b = 0; b < sizeof bufs / sizeof *bufs; ++b)
             if (*bufs[b])
@@ -576,21 +631,26 @@ void sn_opencl_destroy(sn_opencl *c)
     free(c->flow_wstage);
     free(c->flow_vstage);
     sn_windex_free(&c->index);
+    free(c->slab_t);
     free(c);
 }
 
 const char *sn_opencl_device_name(const sn_opencl *c) { return c->name; }
 int sn_opencl_out_of_order(const sn_opencl *c) { return c->ooo && c->nfq == 0; }
 const char *sn_opencl_last_error(const sn_opencl *c) { return c->err; }
-size_t sn_opencl_near_used(const sn_opencl *c) { return c->used; }
+size_t sn_opencl_near_used(const sn_opencl *c) { return c->used + c->slice_used; }
 size_t sn_opencl_near_budget(const sn_opencl *c) { return c->budget; }
 void sn_opencl_stats_get(const sn_opencl *c, sn_opencl_stats *s) { *s = c->stats; }
 void sn_opencl_stats_reset(sn_opencl *c) { memset(&c->stats, 0, sizeof c->stats); }
 
 void sn_opencl_evict_all(sn_opencl *c)
 {
+    uint32_t t;
     sn_windex_clear(&c->index);
     c->used = 0;
+    for (t = 0; c->slab_t && t < c->index.tensor_count; ++t)
+        c->slab_t[t].ro = c->slab_t[t].ri = c->slab_t[t].rk = 0;
+    c->slice_used = 0;
 }
 
 /* ---- events -------------------------------------------------------------------------- */
@@ -644,6 +704,7 @@ static void harvest(sn_opencl *c, int call)
         case EV_KERNEL: c->stats.kernel_ns += dur; break;
         case EV_WEIGHT: c->stats.weight_write_ns += dur; break;
         case EV_ACT: c->stats.act_transfer_ns += dur; break;
+        case EV_COPY: c->stats.near_copy_ns += dur; break;
         default: c->stats.resident_write_ns += dur; break;
         }
         if ((c->ev_kind[i] & EV_KIND) != EV_RESIDENT) {
@@ -789,6 +850,142 @@ static void view_of(const entry *e, int dw, int s8, cl_mem near, wview *v)
     v->dep = -1;
 }
 
+static int32_t min32(int32_t a, int32_t b) { return a < b ? a : b; }
+static int32_t max32(int32_t a, int32_t b) { return a > b ? a : b; }
+
+/* The slab tensor that view W (geometry P) reads and its crop's first tap (y0 * k + x0) in
+ * *TAP0; returns the leading output channels of the view its resident box serves (the box's
+ * crop must hold the view's crop and, dense, its inputs every input of the view: the rule of
+ * harness/sn_slices.c sn_slices_serves_bytes), 0 when none. */
+static int32_t slab_served(const sn_opencl *c, const void *w, int dw, int s8, const sn_conv2d_params *p,
+                           const slab_tensor **tp, int32_t *tap0)
+{
+    const sn_wtensor *wt = sn_windex_tensor_of(&c->index, w);
+    const slab_tensor *t;
+    size_t elem = s8 ? 1u : 4u, off;
+    int32_t y0, x0, r0;
+    if (!wt || !c->slab_t)
+        return 0;
+    t = &c->slab_t[wt - c->index.tensors];
+    if (!t->k || t->rk <= 0 || t->ro <= 0 || t->dw != dw || t->s8 != s8 ||
+        (size_t)((const char *)w - wt->lo) % elem)
+        return 0;
+    off = (size_t)((const char *)w - wt->lo) / elem;
+    if (p->out_c > t->o || off % (size_t)(dw ? t->o : t->i) || p->w_stride_kw != (dw ? t->o : t->i) ||
+        p->w_stride_kh != t->k * p->w_stride_kw || (!dw && (p->in_c > t->i || p->w_stride_out != t->k * t->k * t->i)))
+        return 0;
+    off /= (size_t)(dw ? t->o : t->i);
+    y0 = (int32_t)(off / (size_t)t->k);
+    x0 = (int32_t)(off % (size_t)t->k);
+    r0 = (t->k - t->rk) / 2;
+    if (y0 < r0 || x0 < r0 || y0 + p->kernel_h > r0 + t->rk || x0 + p->kernel_w > r0 + t->rk ||
+        (!dw && t->ri < p->in_c))
+        return 0;
+    *tp = t;
+    *tap0 = y0 * t->k + x0;
+    return min32(t->ro, p->out_c);
+}
+
+/* One rectangle copy from the slab into DST (elements of ELEM bytes): REGION[0] elements x
+ * REGION[1] rows x REGION[2] slices, after the event PREV (-1: none). Returns its event. */
+static int copy_rect(sn_opencl *c, cl_command_queue q, cl_mem dst, size_t src_at, size_t dst_at,
+                     const size_t region[3], size_t src_row, size_t src_slice, size_t dst_row,
+                     size_t dst_slice, int prev)
+{
+    size_t so[3] = {src_at, 0, 0}, d[3] = {dst_at, 0, 0};
+    uint32_t i = ev_push(c, EV_COPY);
+    cl_event w = prev >= 0 ? c->ev[prev] : NULL;
+    cl_int e = clEnqueueCopyBufferRect(q, c->slab, dst, so, d, region, src_row, src_slice, dst_row, dst_slice,
+                                       prev >= 0 ? 1 : 0, prev >= 0 ? &w : NULL, &c->ev[i]);
+    if (e != CL_SUCCESS) {
+        c->ev[i] = NULL;
+        fail_cl(c, "clEnqueueCopyBufferRect", e);
+        return -1;
+    }
+    c->stats.near_copy_bytes += region[0] * region[1] * region[2];
+    return (int)i;
+}
+
+/* A view the slab serves O_NEAR leading output channels of: all of them with a crop the
+ * kernels can stride through (the whole kernel width, or one tap) is read in place; else the
+ * layer is assembled in FAR_BUF at FAR_OFF: its served part copied on the device from the
+ * slab, the rest packed into STAGE and written from host memory. Near bytes: the served
+ * part; far bytes: the rest. */
+static sn_status slab_resolve(sn_opencl *c, const sn_conv2d_params *p, const void *w, int dw, int s8,
+                              const slab_tensor *t, int32_t tap0, int32_t o_near, cl_command_queue q,
+                              cl_mem far_buf, size_t far_off, void *stage, wview *v)
+{
+    const size_t elem = s8 ? 1u : 4u;
+    const int32_t i_n = dw ? 0 : p->in_c, rows = dw ? 1 : p->in_c, rows_t = dw ? 1 : t->i;
+    const int32_t ld = lanes_up(p->out_c), taps = p->kernel_h * p->kernel_w;
+    const size_t src = t->off + (size_t)tap0 * (size_t)rows_t * (size_t)t->ld * elem;
+    size_t all = view_bytes(p, dw, s8, p->out_c, i_n), near = view_bytes(p, dw, s8, o_near, i_n);
+    int32_t ky;
+    int prev = -1;
+    c->stats.near_bytes += near;
+    c->stats.far_bytes += all - near;
+    if (o_near == p->out_c && (p->kernel_w == t->k || taps == 1)) {
+        c->stats.layers_near++;
+        v->buf = c->slab;
+        v->off = (int32_t)(src / elem);
+        v->ld = t->ld;
+        v->tap = dw ? t->ld : t->ld * t->i;
+        v->dep = -1;
+        return SN_OK;
+    }
+    if (o_near == p->out_c)
+        c->stats.layers_near++;
+    else
+        c->stats.layers_far++;
+    /* the callers reserve room for these kernel_h + 1 commands (resolve_cmds) */
+    if (ev_reserve(c, (uint32_t)p->kernel_h + 1u) != 0)
+        return SN_ERR_NO_MEMORY;
+    for (ky = 0; ky < p->kernel_h; ++ky) { /* one kernel row: its taps x inputs x served outputs */
+        size_t region[3];
+        region[0] = (size_t)(o_near == p->out_c ? ld : o_near) * elem;
+        region[1] = (size_t)rows;
+        region[2] = (size_t)p->kernel_w;
+        prev = copy_rect(c, q, far_buf, src + (size_t)ky * (size_t)t->k * (size_t)rows_t * (size_t)t->ld * elem,
+                         far_off + (size_t)ky * (size_t)p->kernel_w * (size_t)rows * (size_t)ld * elem, region,
+                         (size_t)t->ld * elem, (size_t)rows_t * (size_t)t->ld * elem, (size_t)ld * elem,
+                         (size_t)rows * (size_t)ld * elem, prev);
+        if (prev < 0)
+            return SN_ERR_IO;
+    }
+    if (o_near < p->out_c) { /* the outputs past the served ones (and the padding), from host memory */
+        size_t bo[3] = {far_off + (size_t)o_near * elem, 0, 0}, ho[3] = {(size_t)o_near * elem, 0, 0}, region[3];
+        uint32_t i = ev_push(c, EV_WEIGHT);
+        cl_event wprev = c->ev[prev];
+        cl_int e;
+        region[0] = (size_t)(ld - o_near) * elem;
+        region[1] = (size_t)taps * (size_t)rows;
+        region[2] = 1;
+        pack(p, w, dw, s8, p->out_c, i_n, stage);
+        e = clEnqueueWriteBufferRect(q, far_buf, CL_FALSE, bo, ho, region, (size_t)ld * elem, 0, (size_t)ld * elem, 0,
+                                     stage, 1, &wprev, &c->ev[i]);
+        if (e != CL_SUCCESS) {
+            c->ev[i] = NULL;
+            fail_cl(c, "clEnqueueWriteBufferRect", e);
+            return SN_ERR_IO;
+        }
+        c->stats.weight_write_bytes += region[0] * region[1];
+        prev = (int)i;
+    }
+    v->buf = far_buf;
+    v->off = (int32_t)(far_off / elem);
+    v->ld = ld;
+    v->tap = dw ? ld : ld * rows;
+    v->dep = prev;
+    return SN_OK;
+}
+
+/* The commands resolve may enqueue for a layer of geometry P (a slab copy per kernel row
+ * and a write), which its callers reserve with ev_reserve beside their own. */
+static uint32_t resolve_cmds(const sn_conv2d_params *p)
+{
+    return (uint32_t)p->kernel_h + 1u;
+}
+
 /* Near when resident (or made resident now by the on-use policy); else far: packed into
  * STAGE and written to FAR_BUF at FAR_OFF on queue Q. Counts the weight bytes. */
 static sn_status resolve(sn_opencl *c, const sn_conv2d_params *p, const void *w, int dw, int s8,
@@ -798,6 +995,10 @@ static sn_status resolve(sn_opencl *c, const sn_conv2d_params *p, const void *w,
     size_t bytes = view_bytes(p, dw, s8, o_n, i_n);
     entry *e = sn_windex_slot(&c->index, w, dw, p);
     int ix;
+    const slab_tensor *st = NULL;
+    int32_t tap0 = 0, o_near;
+    if (c->slice_used && (o_near = slab_served(c, w, dw, s8, p, &st, &tap0)) > 0)
+        return slab_resolve(c, p, w, dw, s8, st, tap0, o_near, q, far_buf, far_off, stage, v);
     if (sn_wentry_covers(e, o_n, i_n)) {
         c->stats.near_bytes += bytes;
         c->stats.layers_near++;
@@ -935,7 +1136,7 @@ static sn_status slot_conv(sn_opencl *c, int dw, int s8, const sn_conv2d_params 
         st = sn_quant_params_check(q);
     if (st != SN_OK)
         return st;
-    if (ev_reserve(c, 8) != 0)
+    if (ev_reserve(c, 8 + resolve_cmds(p)) != 0)
         return SN_ERR_NO_MEMORY;
     if (ensure_host(&c->io_stage, &c->io_stage_cap, io_bytes) != 0)
         return SN_ERR_NO_MEMORY;
@@ -1023,6 +1224,7 @@ static sn_status cl_micro_flows(void *ctx, const sn_plan *plan, const uint8_t *c
     uint64_t t0 = now_ns();
     int s8 = plan->precision == SN_INT8;
     size_t elem = s8 ? 1u : 4u, wneed = 0, vneed = 0, woff = 0, voff = 0;
+    uint32_t wcmds = 0;
     uint32_t tiles = ar->num_regions, n = ar->prefix_count, lv, l, t, side = ar->feature_side;
     size_t canvas_bytes = (size_t)a->canvas * a->canvas;
     size_t stitched_bytes = (size_t)side * side * ar->feature_c * elem;
@@ -1046,8 +1248,9 @@ static sn_status cl_micro_flows(void *ctx, const sn_plan *plan, const uint8_t *c
             int dw = L->kind == SN_LAYER_DWCONV;
             wneed += round_up(packed_bytes(p, dw, s8, p->out_c, p->in_c), ALIGN);
             vneed += round_up(layer_vec_bytes(p, s8), ALIGN);
+            wcmds += resolve_cmds(p);
         }
-    if (ev_reserve(c, 4 + 2 * ar->computed_levels * n + tiles * (3 + 2 * n)) != 0 ||
+    if (ev_reserve(c, 4 + 2 * ar->computed_levels * n + wcmds + tiles * (3 + 2 * n)) != 0 ||
         ensure_host(&c->flow_wstage, &c->flow_wstage_cap, wneed + ALIGN) != 0 ||
         ensure_host(&c->flow_vstage, &c->flow_vstage_cap, vneed + ALIGN) != 0)
         return SN_ERR_NO_MEMORY;
@@ -1297,5 +1500,185 @@ sn_status sn_opencl_make_resident(sn_opencl *c, const sn_plan *plan, size_t *res
     harvest(c, 0);
     if (resident_bytes)
         *resident_bytes = bytes;
+    return SN_OK;
+}
+
+/* ---- slice residency ------------------------------------------------------------------- */
+/* Bytes as the model stores them of T's leading O x I box (depthwise: O), centred K x K. */
+static uint64_t box_raw(const slab_tensor *t, int32_t o, int32_t i, int32_t k)
+{
+    if (o <= 0 || k <= 0)
+        return 0;
+    return (uint64_t)o * (uint64_t)(t->dw ? 1 : i) * (uint64_t)k * (uint64_t)k * (t->s8 ? 1u : 4u);
+}
+
+/* The slab, zero-filled, on first use. */
+static sn_status ensure_slab(sn_opencl *c)
+{
+    cl_int e;
+    cl_uchar zero = 0;
+    int ix;
+    if (c->slab)
+        return SN_OK;
+    c->slab = make_buffer(c, c->slab_bytes, CL_MEM_READ_ONLY, &e);
+    if (!c->slab)
+        return fail_cl(c, "clCreateBuffer (slices)", e);
+    if (ev_reserve(c, 1) != 0)
+        return SN_ERR_NO_MEMORY;
+    ix = (int)ev_push(c, EV_RESIDENT);
+    e = clEnqueueFillBuffer(c->q, c->slab, &zero, 1, 0, c->slab_bytes ? c->slab_bytes : ALIGN, 0, NULL, &c->ev[ix]);
+    if (e == CL_SUCCESS)
+        e = clWaitForEvents(1, &c->ev[ix]);
+    else
+        c->ev[ix] = NULL;
+    harvest(c, 0);
+    if (e != CL_SUCCESS) {
+        clReleaseMemObject(c->slab);
+        c->slab = NULL;
+        return fail_cl(c, "clEnqueueFillBuffer (slices)", e);
+    }
+    return SN_OK;
+}
+
+/* Writes the part of tensor NB's box (its model tensor W) that box OB does not hold,
+ * from its whole tensor packed into the stage; waits for the writes. */
+static sn_status write_box_diff(sn_opencl *c, const slab_tensor *nb, const sn_wtensor *w, const slab_tensor *ob)
+{
+    const slab_tensor *t = nb;
+    const size_t elem = t->s8 ? 1u : 4u;
+    const int32_t rows_t = t->dw ? 1 : t->i, n_rows = t->dw ? 1 : nb->ri, o_rows = t->dw ? 1 : ob->ri;
+    const int32_t n0 = (t->k - nb->rk) / 2, o0 = (t->k - ob->rk) / 2;
+    const uint32_t first = c->nev;
+    sn_conv2d_params q;
+    int32_t y, x, part;
+    cl_int e = CL_SUCCESS;
+    memset(&q, 0, sizeof q);
+    q.kernel_h = q.kernel_w = t->k;
+    q.out_c = t->o;
+    q.in_c = t->dw ? t->o : t->i;
+    q.w_stride_kw = t->dw ? t->o : t->i;
+    q.w_stride_kh = t->k * q.w_stride_kw;
+    q.w_stride_out = t->dw ? 0 : t->k * q.w_stride_kh;
+    if (ev_reserve(c, 2u * (uint32_t)(t->k * t->k)) != 0)
+        return SN_ERR_NO_MEMORY;
+    pack(&q, w->lo, t->dw, t->s8, t->o, t->dw ? 0 : t->i, c->stage);
+    for (y = n0; y < n0 + nb->rk && e == CL_SUCCESS; ++y)
+        for (x = n0; x < n0 + nb->rk && e == CL_SUCCESS; ++x) {
+            int kept = ob->rk > 0 && y >= o0 && y < o0 + ob->rk && x >= o0 && x < o0 + ob->rk;
+            /* part 0: rows the old box held, its outputs past the old ones; part 1: the rest */
+            for (part = kept ? 0 : 1; part < 2 && e == CL_SUCCESS; ++part) {
+                int32_t r_lo = part ? (kept ? min32(n_rows, o_rows) : 0) : 0;
+                int32_t r_hi = part ? n_rows : min32(n_rows, o_rows);
+                int32_t c_lo = part ? 0 : min32(nb->ro, ob->ro), c_hi = nb->ro;
+                size_t at, bo[3], ho[3], region[3];
+                uint32_t i;
+                if (r_hi <= r_lo || c_hi <= c_lo)
+                    continue;
+                at = (((size_t)(y * t->k + x) * (size_t)rows_t + (size_t)r_lo) * (size_t)t->ld + (size_t)c_lo) * elem;
+                bo[0] = t->off + at;
+                ho[0] = at;
+                bo[1] = bo[2] = ho[1] = ho[2] = 0;
+                region[0] = (size_t)(c_hi - c_lo) * elem;
+                region[1] = (size_t)(r_hi - r_lo);
+                region[2] = 1;
+                i = ev_push(c, EV_RESIDENT);
+                e = clEnqueueWriteBufferRect(c->q, c->slab, CL_FALSE, bo, ho, region, (size_t)t->ld * elem, 0,
+                                             (size_t)t->ld * elem, 0, c->stage, 0, NULL, &c->ev[i]);
+                if (e != CL_SUCCESS)
+                    c->ev[i] = NULL;
+                else
+                    c->stats.resident_write_bytes += region[0] * region[1];
+            }
+        }
+    if (e != CL_SUCCESS) {
+        abandon(c);
+        return fail_cl(c, "clEnqueueWriteBufferRect (slices)", e);
+    }
+    if (c->nev > first && (e = clWaitForEvents(c->nev - first, &c->ev[first])) != CL_SUCCESS) {
+        abandon(c);
+        return fail_cl(c, "clWaitForEvents (slices)", e);
+    }
+    harvest(c, 0);
+    return SN_OK;
+}
+
+sn_status sn_opencl_set_resident(sn_opencl *c, const sn_weight_slice *sl, uint32_t n, uint8_t *placed,
+                                 size_t *moved_bytes)
+{
+    const uint32_t nt = c ? c->index.tensor_count : 0;
+    slab_tensor *next;
+    uint64_t used = 0, moved = 0;
+    uint32_t k, t;
+    sn_status st;
+    if (!c || (n && (!sl || !placed)))
+        return SN_ERR_INVALID_ARGUMENT;
+    c->err[0] = '\0';
+    for (k = 0; k < n; ++k) { /* every slice a box of a convolution tensor, or nothing changes */
+        const sn_wtensor *wt = sn_windex_tensor_of(&c->index, sl[k].w);
+        const slab_tensor *s = wt ? &c->slab_t[wt - c->index.tensors] : NULL;
+        if (!s || !s->k) {
+            snprintf(c->err, sizeof c->err, "slice %u: its weights are not a convolution tensor of the model", k);
+            return SN_ERR_INVALID_ARGUMENT;
+        }
+        if (s->dw != !!sl[k].dw || s->s8 != !!sl[k].s8) {
+            snprintf(c->err, sizeof c->err, "slice %u: a %s %s slice of a %s %s tensor", k,
+                     sl[k].dw ? "depthwise" : "dense", sl[k].s8 ? "int8" : "fp32", s->dw ? "depthwise" : "dense",
+                     s->s8 ? "int8" : "fp32");
+            return SN_ERR_INVALID_ARGUMENT;
+        }
+        if (sl[k].o <= 0 || sl[k].o > s->o || sl[k].k <= 0 || sl[k].k > s->k || (s->k - sl[k].k) % 2 ||
+            (!s->dw && (sl[k].i <= 0 || sl[k].i > s->i))) {
+            snprintf(c->err, sizeof c->err,
+                     "slice %u: box %d outputs x %d inputs, %dx%d crop outside its tensor (%d x %d, %dx%d)", k,
+                     (int)sl[k].o, (int)(s->dw ? 0 : sl[k].i), (int)sl[k].k, (int)sl[k].k, (int)s->o, (int)s->i,
+                     (int)s->k, (int)s->k);
+            return SN_ERR_INVALID_ARGUMENT;
+        }
+    }
+    if ((st = ensure_slab(c)) != SN_OK)
+        return st;
+    next = malloc((nt ? nt : 1) * sizeof *next);
+    if (!next)
+        return SN_ERR_NO_MEMORY;
+    for (t = 0; t < nt; ++t) {
+        next[t] = c->slab_t[t];
+        next[t].ro = next[t].ri = next[t].rk = 0;
+    }
+    for (k = 0; k < n; ++k) { /* in order while the budget holds */
+        slab_tensor *s = &next[sn_windex_tensor_of(&c->index, sl[k].w) - c->index.tensors];
+        int32_t wo = max32(s->ro, sl[k].o), wi = s->dw ? 0 : max32(s->ri, sl[k].i), wk = max32(s->rk, sl[k].k);
+        uint64_t have = box_raw(s, s->ro, s->ri, s->rk), need = box_raw(s, wo, wi, wk);
+        placed[k] = 0;
+        if (used + (need - have) > (uint64_t)c->slice_budget)
+            continue;
+        used += need - have;
+        s->ro = wo;
+        s->ri = wi;
+        s->rk = wk;
+        placed[k] = 1;
+    }
+    /* only what the old boxes do not hold moves */
+    for (t = 0; t < nt; ++t) {
+        slab_tensor *s = &next[t], *old = &c->slab_t[t];
+        uint64_t keep;
+        if (s->rk <= 0)
+            continue;
+        keep = old->rk > 0 ? box_raw(s, min32(s->ro, old->ro), min32(s->ri, old->ri), min32(s->rk, old->rk)) : 0;
+        if (box_raw(s, s->ro, s->ri, s->rk) == keep)
+            continue;
+        if ((st = write_box_diff(c, s, &c->index.tensors[t], old)) != SN_OK) {
+            free(next);
+            sn_opencl_evict_all(c); /* what the slab holds is no longer known */
+            return st;
+        }
+        moved += box_raw(s, s->ro, s->ri, s->rk) - keep;
+    }
+    memcpy(c->slab_t, next, (nt ? nt : 1) * sizeof *next);
+    free(next);
+    sn_windex_clear(&c->index); /* the whole-SubNet entries are evicted */
+    c->used = 0;
+    c->slice_used = (size_t)used;
+    if (moved_bytes)
+        *moved_bytes = (size_t)moved;
     return SN_OK;
 }

@@ -89,6 +89,9 @@ typedef struct sn_opencl_stats {
     uint64_t flow_commands_ns;   /* micro-flows: START..END of their commands, summed */
     uint64_t flow_span_ns;       /* micro-flows: first START .. last END per batch, summed;
                                     flow_commands_ns > flow_span_ns means tiles overlapped */
+    uint64_t near_copy_bytes;    /* slice residency: bytes copied on the device from resident
+                                    slices into a layer assembled for the call (padded layout) */
+    uint64_t near_copy_ns;       /* START..END of those copies */
 } sn_opencl_stats;
 
 /* Defaults: device from the environment or the first GPU/device, unlimited budget,
@@ -117,7 +120,29 @@ const char *sn_opencl_last_error(const sn_opencl *cl);
  * is left of the budget stay far. *RESIDENT_BYTES (may be NULL): the plan's weight bytes now
  * resident. */
 sn_status sn_opencl_make_resident(sn_opencl *cl, const sn_plan *plan, size_t *resident_bytes);
-/* Drops every resident entry (the device buffer stays allocated). */
+/* SUSHI's SubGraph as weight slices (sn_weight_slice: a leading O x I box, depthwise O, and a
+ * centred K x K crop of a model tensor): makes exactly SLICES[N] resident, evicting what
+ * they do not cover (and every entry sn_opencl_make_resident or on-use residency placed) and
+ * keeping what the previous set shares with them, in order while the budget holds
+ * (options.near_budget_bytes, in the model's bytes: 4 per fp32 weight, 1 per int8 weight, as
+ * the harness and the CPU platform count); PLACED[i] = 1 when slice i is resident after the
+ * call. *MOVED_BYTES (may be NULL): the bytes written to the device that were not resident
+ * before (a switch moves only the difference).
+ *
+ * Near memory for slices is one device buffer (the slab, allocated on first use) holding
+ * every convolution tensor at a fixed place in the device layout of the whole tensor; only a
+ * tensor's resident box is valid there, so a box grows or shrinks in place. A layer whose
+ * view the box serves (the box's crop holds the view's crop and, dense, its inputs every
+ * input of the view: harness/sn_slices.c sn_slices_serves_bytes) reads the box's part from
+ * the device: in place when every output channel is served and the kernels can stride
+ * through the crop, else assembled for the call in the far buffer (served outputs copied on
+ * the device, clEnqueueCopyBufferRect; the remaining outputs written from host memory,
+ * clEnqueueWriteBufferRect). Near bytes are the served part, far bytes the rest.
+ * SN_ERR_INVALID_ARGUMENT (nothing changes) for a slice that is not a box of a convolution
+ * tensor of the model (its kind, precision or extent), with one line in sn_opencl_last_error. */
+sn_status sn_opencl_set_resident(sn_opencl *cl, const sn_weight_slice *slices, uint32_t n, uint8_t *placed,
+                                 size_t *moved_bytes);
+/* Drops every resident entry and slice (the device buffers stay allocated). */
 void sn_opencl_evict_all(sn_opencl *cl);
 size_t sn_opencl_near_used(const sn_opencl *cl);
 size_t sn_opencl_near_budget(const sn_opencl *cl);
