@@ -45,6 +45,32 @@ void sn_windex_clear(sn_windex *x)
     memset(x->slots, 0, SN_WINDEX_SLOTS * sizeof *x->slots);
 }
 
+int sn_wtensor_conv_shape(const sn_wtensor *t, int32_t *k, int32_t *o, int32_t *i, uint8_t *dw)
+{
+    int32_t kk, oo, ii = 0;
+    uint8_t d = 0;
+    if (t->dtype != SN_DTYPE_F32 && t->dtype != SN_DTYPE_S8)
+        return 0;
+    if (t->ndim == 4 && t->dims[1] == t->dims[2]) { /* dense OHWI */
+        kk = (int32_t)t->dims[1];
+        oo = (int32_t)t->dims[0];
+        ii = (int32_t)t->dims[3];
+    } else if (t->ndim == 3 && t->dims[0] == t->dims[1]) { /* depthwise [K][K][C] */
+        d = 1;
+        kk = (int32_t)t->dims[0];
+        oo = (int32_t)t->dims[2];
+    } else {
+        return 0;
+    }
+    if (kk <= 0 || oo <= 0 || (!d && ii <= 0))
+        return 0;
+    *k = kk;
+    *o = oo;
+    *i = ii;
+    *dw = d;
+    return 1;
+}
+
 const sn_wtensor *sn_windex_tensor_of(const sn_windex *x, const void *p)
 {
     size_t lo = 0, hi = x->tensor_count;

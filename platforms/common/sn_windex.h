@@ -53,6 +53,11 @@ void sn_windex_clear(sn_windex *index);
 /* The tensor holding address P, or NULL when P is not inside the model image's tensors. */
 const sn_wtensor *sn_windex_tensor_of(const sn_windex *index, const void *p);
 
+/* The convolution kernel T holds (fp32 or int8): dense OHWI (H = W) -- *K the side, *O the
+ * outputs, *I the inputs, *DW 0 -- or depthwise [K][K][C] -- *K, *O = C, *I = 0, *DW 1.
+ * Returns 1, or 0 (the outputs untouched) when T is neither or a dimension is not positive. */
+int sn_wtensor_conv_shape(const sn_wtensor *t, int32_t *k, int32_t *o, int32_t *i, uint8_t *dw);
+
 /* The entry of view (KEY, DW, P's kernel and strides), or the empty slot where it would go;
  * NULL when the table is full. */
 sn_wentry *sn_windex_slot(sn_windex *index, const void *key, int dw, const sn_conv2d_params *p);

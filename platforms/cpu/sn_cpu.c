@@ -271,23 +271,10 @@ static uint64_t box_bytes(const cpu_tensor *t, int32_t o, int32_t i, int32_t k)
 static size_t tensor_shape(const sn_wtensor *wt, cpu_tensor *t, int group)
 {
     memset(t, 0, sizeof *t);
-    if (wt->dtype != SN_DTYPE_F32 && wt->dtype != SN_DTYPE_S8)
+    if (!sn_wtensor_conv_shape(wt, &t->k, &t->o, &t->i, &t->dw) || t->k * t->k > SN_CPU_MAX_TAPS ||
+        t->o > MAX_CHANNELS || t->i > MAX_CHANNELS)
         return 0;
     t->s8 = wt->dtype == SN_DTYPE_S8;
-    if (wt->ndim == 4 && wt->dims[1] == wt->dims[2]) { /* dense OHWI */
-        t->k = (int32_t)wt->dims[1];
-        t->o = (int32_t)wt->dims[0];
-        t->i = (int32_t)wt->dims[3];
-    } else if (wt->ndim == 3 && wt->dims[0] == wt->dims[1]) { /* depthwise [K][K][C] */
-        t->dw = 1;
-        t->k = (int32_t)wt->dims[0];
-        t->o = (int32_t)wt->dims[2];
-    } else {
-        return 0;
-    }
-    if (t->k <= 0 || t->k * t->k > SN_CPU_MAX_TAPS || t->o <= 0 || t->o > MAX_CHANNELS ||
-        (!t->dw && (t->i <= 0 || t->i > MAX_CHANNELS)))
-        return 0;
     t->g = t->s8 && !t->dw ? group : 1;
     t->esz = t->s8 && t->dw ? 1u : 4u;
     t->rows = rows_of(t, t->i);

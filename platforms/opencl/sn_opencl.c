@@ -282,21 +282,8 @@ static int slab_shapes(sn_opencl *c)
     for (t = 0; t < nt; ++t) {
         const sn_wtensor *w = &c->index.tensors[t];
         slab_tensor *s = &c->slab_t[t];
-        if (w->dtype != SN_DTYPE_F32 && w->dtype != SN_DTYPE_S8)
-            continue;
-        if (w->ndim == 4 && w->dims[1] == w->dims[2]) { /* dense OHWI */
-            s->k = (int32_t)w->dims[1];
-            s->o = (int32_t)w->dims[0];
-            s->i = (int32_t)w->dims[3];
-        } else if (w->ndim == 3 && w->dims[0] == w->dims[1]) { /* depthwise [K][K][C] */
-            s->dw = 1;
-            s->k = (int32_t)w->dims[0];
-            s->o = (int32_t)w->dims[2];
-        }
-        if (s->k <= 0 || s->o <= 0 || (!s->dw && s->i <= 0)) {
-            s->k = 0;
-            continue;
-        }
+        if (!sn_wtensor_conv_shape(w, &s->k, &s->o, &s->i, &s->dw))
+            continue; /* k 0 (calloc): not a convolution kernel */
         s->s8 = w->dtype == SN_DTYPE_S8;
         s->ld = lanes_up(s->o);
         s->off = c->slab_bytes;
