@@ -611,6 +611,17 @@ static int profile_load(sn_serve *sv, const char *path, int same_build, char *wh
             cJSON_Delete(root);
             return -1;
         }
+#ifdef SN_BUILD_FLAGS
+        /* the same revision compiled otherwise (a sanitizer build, which serves the plain
+         * build's image and so shares its cache paths) measured other kernels' times */
+        cJSON *flags = cJSON_GetObjectItemCaseSensitive(root, "supernav_build_flags");
+        if (!cJSON_IsString(flags) || strcmp(flags->valuestring, SN_BUILD_FLAGS) != 0) {
+            snprintf(why, wn, "measured by another build of supernav (compiled with %s)",
+                     cJSON_IsString(flags) ? flags->valuestring : "flags not recorded");
+            cJSON_Delete(root);
+            return -1;
+        }
+#endif
     }
 #else
     (void)same_build;
@@ -711,6 +722,9 @@ static int profile_save(const sn_serve *sv, const char *path, int reps, char *er
     cJSON_AddStringToObject(root, "model_sha256", sv->model_sha);
 #ifdef SN_GIT_REV
     cJSON_AddStringToObject(root, "supernav_rev", SN_GIT_REV); /* the kernels it measured */
+#endif
+#ifdef SN_BUILD_FLAGS
+    cJSON_AddStringToObject(root, "supernav_build_flags", SN_BUILD_FLAGS); /* ... and how compiled */
 #endif
     if (sv->desc.profile_board)
         cJSON_AddStringToObject(root, "board", sv->desc.profile_board);
